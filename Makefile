@@ -1,0 +1,50 @@
+# Every target installs what it needs into .venv first, so a fresh machine with
+# only Python 3.11 needs nothing but `make demo` or `make test`.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+DEMO_DIR     ?= .demo-clinic
+DEMO_PATIENTS ?= 2000
+
+.PHONY: demo test lint typecheck unit bench bench-data clean install install-dev
+
+$(BIN)/python:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 2; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+## Install, create a demo township clinic (once) and open the app on it.
+demo: $(VENV)/.installed
+	@test -f $(DEMO_DIR)/clinic.sqlite3 || $(BIN)/clinic-tui demo-data --patients $(DEMO_PATIENTS) --seed 7 --data-dir $(DEMO_DIR)
+	$(BIN)/clinic-tui --data-dir $(DEMO_DIR)
+
+## Install everything and run the whole default suite: format, lint, types, layers, tests.
+test: $(VENV)/.installed-dev
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+	$(BIN)/pytest -n auto -q
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff format src tests benchmarks
+	$(BIN)/ruff check --fix src tests benchmarks
+
+## Benchmarks print figures beside a baseline measured in the same run.
+bench: $(VENV)/.installed-dev
+	$(BIN)/python benchmarks/startup.py
+	$(BIN)/python benchmarks/search.py
+
+clean:
+	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache build dist

@@ -1,0 +1,127 @@
+"""Command line: `clinic-tui` opens the workstation; subcommands work headless.
+
+Heavy imports (Textual, the demo generator) happen inside the command that
+needs them, so `clinic-tui --help` and headless commands start quickly.
+Every failure a user can cause ends in one line on stderr and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from clinic_tui import __version__
+from clinic_tui.errors import ClinicError
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every command."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--data-dir",
+        metavar="PATH",
+        help="folder holding the local cache (default: CLINIC_TUI_DATA_DIR or the platform's "
+        "user data folder)",
+    )
+    common.add_argument("--config", metavar="FILE", help="settings file (TOML)")
+    common.add_argument("--lang", choices=("en", "zh"), help="label language")
+
+    parser = argparse.ArgumentParser(
+        prog="clinic-tui",
+        description="Terminal clinician workstation on an offline FHIR cache.",
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"clinic-tui {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser("run", parents=[common], help="open the workstation (the default)")
+    demo = commands.add_parser(
+        "demo-data",
+        parents=[common],
+        help="fill a cache with a realistic demo township clinic",
+        description="Fill the cache with a demo township clinic: patients, their records, "
+        "referrals and today's queue. Deterministic for a given seed.",
+    )
+    demo.add_argument("--patients", type=_positive_int, default=2000, metavar="N")
+    demo.add_argument("--seed", type=int, default=1, metavar="S")
+    return parser
+
+
+def _check_terminal() -> None:
+    if not sys.stdout.isatty() or not sys.stdin.isatty():
+        raise ClinicError(
+            "clinic-tui needs an interactive terminal; for headless work use a subcommand "
+            "(see clinic-tui --help)"
+        )
+    if os.environ.get("TERM", "") in ("", "dumb"):
+        raise ClinicError(
+            "this terminal cannot draw the workstation (TERM is unset or 'dumb'); "
+            "set TERM=xterm-256color or use another terminal"
+        )
+
+
+def _run_app(args: argparse.Namespace) -> int:
+    from clinic_tui.config import load_settings
+    from clinic_tui.i18n import set_language
+    from clinic_tui.locations import cache_path
+    from clinic_tui.offline_cache.clinic_cache import ClinicCache
+    from clinic_tui.offline_cache.engine import open_cache
+
+    settings = load_settings(
+        data_dir_flag=args.data_dir, config_flag=args.config, language_flag=args.lang
+    )
+    _check_terminal()
+    set_language(settings.language)
+    cache = ClinicCache(open_cache(cache_path(settings.data_dir)), clinic_id=settings.clinic_id)
+    from clinic_tui.app import ClinicApp
+
+    ClinicApp(settings=settings, cache=cache).run()
+    return 0
+
+
+def _demo_data(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from clinic_tui.config import load_settings
+    from clinic_tui.demo.generator import generate_demo_clinic
+    from clinic_tui.locations import cache_path
+    from clinic_tui.offline_cache.engine import open_cache
+
+    settings = load_settings(data_dir_flag=args.data_dir, config_flag=args.config)
+    path = cache_path(settings.data_dir)
+    engine = open_cache(path)
+    console = Console(stderr=True)
+    with console.status(f"Writing a demo clinic of {args.patients:,} patients to {path} ..."):
+        summary = generate_demo_clinic(engine, patients=args.patients, seed=args.seed)
+    console.print(f"[green]Demo clinic ready:[/] {summary} in {path}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `clinic-tui` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handlers = {None: _run_app, "run": _run_app, "demo-data": _demo_data}
+    try:
+        return handlers[args.command](args)
+    except ClinicError as error:
+        print(f"clinic-tui: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("clinic-tui: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

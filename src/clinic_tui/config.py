@@ -1,0 +1,99 @@
+"""Settings: defaults, overlaid by the TOML file, then the environment, then flags.
+
+Every field is documented here because this file is what an IT person reads to
+configure a clinic's workstation.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from clinic_tui.errors import ConfigError
+from clinic_tui.locations import default_config_file, resolve_data_dir
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a run of clinic-tui needs to know about its workstation."""
+
+    data_dir: Path
+    """Folder holding the SQLite cache (`--data-dir`, CLINIC_TUI_DATA_DIR, [cache] data_dir)."""
+
+    clinic_id: str | None = None
+    """FHIR Organization id of this workstation's clinic; None = the cache's first township clinic."""
+
+    practitioner_id: str | None = None
+    """FHIR Practitioner id of the signed-in clinician, recorded on local changes."""
+
+    language: str = "en"
+    """Label language: "en" or "zh" (CLINIC_TUI_LANG, [ui] language)."""
+
+    server_url: str | None = None
+    """Base URL of the hospital's FHIR R4 API (`--server`, CLINIC_TUI_SERVER, [sync] server)."""
+
+    config_file: Path = field(default_factory=default_config_file)
+    """The TOML file these settings were read from (`--config`, CLINIC_TUI_CONFIG)."""
+
+
+SUPPORTED_LANGUAGES = ("en", "zh")
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"settings file {path} is not valid TOML: {error}") from error
+    except OSError as error:
+        raise ConfigError(f"cannot read settings file {path}: {error.strerror}") from error
+
+
+def _language_from_env() -> str | None:
+    explicit = os.environ.get("CLINIC_TUI_LANG")
+    if explicit:
+        return explicit
+    return None
+
+
+def load_settings(
+    *,
+    data_dir_flag: str | None = None,
+    config_flag: str | None = None,
+    language_flag: str | None = None,
+    server_flag: str | None = None,
+) -> Settings:
+    """Build settings from defaults, the TOML file, the environment and flags, in that order."""
+    config_file = Path(
+        config_flag or os.environ.get("CLINIC_TUI_CONFIG") or default_config_file()
+    ).expanduser()
+    document = _read_toml(config_file)
+    cache_section = document.get("cache", {})
+    clinic_section = document.get("clinic", {})
+    ui_section = document.get("ui", {})
+    sync_section = document.get("sync", {})
+
+    data_dir_setting = data_dir_flag or os.environ.get("CLINIC_TUI_DATA_DIR")
+    if not data_dir_setting and isinstance(cache_section.get("data_dir"), str):
+        data_dir_setting = cache_section["data_dir"]
+    settings = Settings(data_dir=resolve_data_dir(data_dir_setting), config_file=config_file)
+
+    language = language_flag or _language_from_env() or ui_section.get("language") or "en"
+    if language not in SUPPORTED_LANGUAGES:
+        raise ConfigError(
+            f"unsupported language {language!r}; choose one of {', '.join(SUPPORTED_LANGUAGES)}"
+        )
+    return replace(
+        settings,
+        clinic_id=os.environ.get("CLINIC_TUI_CLINIC") or clinic_section.get("organization_id"),
+        practitioner_id=clinic_section.get("practitioner_id"),
+        language=language,
+        server_url=server_flag
+        or os.environ.get("CLINIC_TUI_SERVER")
+        or sync_section.get("server"),
+    )

@@ -1,0 +1,1 @@
+"""Plain typed clinical models and rules: no Textual, no SQL, no HTTP."""

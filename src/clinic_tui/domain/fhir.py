@@ -1,0 +1,271 @@
+"""Pure helpers over FHIR R4 JSON: the indexed columns each cached record carries.
+
+The cache stores every resource whole; these functions only read it, so fields
+the app does not model survive every round trip untouched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from clinic_tui.domain.pinyin import search_keys
+
+Resource = dict[str, Any]
+
+QUEUE_NUMBER_SYSTEM = "urn:clinic-tui:queue-number"
+"""Identifier system of the day's queue number on an Encounter."""
+
+PHONE_SYSTEM = "phone"
+NO_KNOWN_ALLERGY_CODE = "716186003"
+"""SNOMED CT 'No known allergy'."""
+
+
+def reference_id(reference: Any, resource_type: str | None = None) -> str | None:
+    """The id in a Reference such as {'reference': 'Patient/123'}; None when absent."""
+    if not isinstance(reference, dict):
+        return None
+    value = reference.get("reference")
+    if not isinstance(value, str) or "/" not in value:
+        return None
+    kind, _, ident = value.rstrip("/").rpartition("/")
+    kind = kind.rsplit("/", 1)[-1]
+    if resource_type is not None and kind != resource_type:
+        return None
+    return ident.split("/_history", 1)[0] or None
+
+
+def _first(items: Any) -> Any:
+    if isinstance(items, list) and items:
+        return items[0]
+    return None
+
+
+def concept_text(concept: Any) -> str | None:
+    """Human text of a CodeableConcept: its text, else the first coding's display or code."""
+    if not isinstance(concept, dict):
+        return None
+    if isinstance(concept.get("text"), str):
+        return str(concept["text"])
+    coding = _first(concept.get("coding"))
+    if isinstance(coding, dict):
+        display = coding.get("display") or coding.get("code")
+        return str(display) if display is not None else None
+    return None
+
+
+def concept_code(concept: Any, system_hint: str | None = None) -> str | None:
+    """The code of a CodeableConcept, preferring a coding whose system contains `system_hint`."""
+    if not isinstance(concept, dict):
+        return None
+    codings = [c for c in concept.get("coding") or [] if isinstance(c, dict)]
+    if system_hint:
+        for coding in codings:
+            if system_hint in str(coding.get("system", "")) and coding.get("code"):
+                return str(coding["code"])
+    for coding in codings:
+        if coding.get("code"):
+            return str(coding["code"])
+    return None
+
+
+def human_name(resource: Resource) -> tuple[str, str, str]:
+    """(display name, family, given) of a Patient or Practitioner.
+
+    Chinese names read family then given with no space; Latin names read given then family.
+    """
+    name = _first(resource.get("name")) or {}
+    family = str(name.get("family") or "")
+    given = "".join(name.get("given") or []) if _is_han(family) else " ".join(name.get("given") or [])
+    if isinstance(name.get("text"), str):
+        return name["text"], family, given
+    if _is_han(family + given):
+        return family + given, family, given
+    return " ".join(part for part in (given, family) if part), family, given
+
+
+def _is_han(text: str) -> bool:
+    return any("\u3400" <= char <= "\u9fff" for char in text)
+
+
+def _identifier(resource: Resource, system: str | None = None) -> str | None:
+    for identifier in resource.get("identifier") or []:
+        if not isinstance(identifier, dict):
+            continue
+        if system is None or identifier.get("system") == system:
+            value = identifier.get("value")
+            return str(value) if value is not None else None
+    return None
+
+
+def _telecom(resource: Resource, system: str) -> str | None:
+    for contact in resource.get("telecom") or []:
+        if isinstance(contact, dict) and contact.get("system") == system and contact.get("value"):
+            return str(contact["value"])
+    return None
+
+
+def meta_columns(resource: Resource) -> dict[str, Any]:
+    """Server version and lastUpdated from meta (None for a record never synced)."""
+    meta = resource.get("meta") or {}
+    return {"version_id": meta.get("versionId"), "last_updated": meta.get("lastUpdated")}
+
+
+def patient_columns(resource: Resource) -> dict[str, Any]:
+    """Indexed columns of a Patient."""
+    from clinic_tui.domain.national_id import IDENTIFIER_SYSTEM
+
+    display, family, given = human_name(resource)
+    full, initials = search_keys(display)
+    return {
+        "name": display,
+        "family": family,
+        "given": given,
+        "pinyin_full": full,
+        "pinyin_initials": initials,
+        "gender": resource.get("gender") or "unknown",
+        "birth_date": resource.get("birthDate"),
+        "identifier": _identifier(resource, IDENTIFIER_SYSTEM) or _identifier(resource),
+        "phone": _telecom(resource, "phone"),
+        "organization_id": reference_id(resource.get("managingOrganization"), "Organization"),
+        "active": resource.get("active", True) is not False,
+    }
+
+
+def practitioner_columns(resource: Resource) -> dict[str, Any]:
+    """Indexed columns of a Practitioner."""
+    return {"name": human_name(resource)[0]}
+
+
+def organization_columns(resource: Resource) -> dict[str, Any]:
+    """Indexed columns of an Organization."""
+    return {
+        "name": str(resource.get("name") or ""),
+        "kind": concept_code(_first(resource.get("type"))),
+        "part_of": reference_id(resource.get("partOf"), "Organization"),
+    }
+
+
+def encounter_columns(resource: Resource) -> dict[str, Any]:
+    """Indexed columns of an Encounter (a queue registration or past visit)."""
+    period = resource.get("period") or {}
+    start = period.get("start")
+    number = _identifier(resource, QUEUE_NUMBER_SYSTEM)
+    return {
+        "patient_id": reference_id(resource.get("subject"), "Patient"),
+        "organization_id": reference_id(resource.get("serviceProvider"), "Organization"),
+        "status": str(resource.get("status") or "unknown"),
+        "priority": concept_code(resource.get("priority")),
+        "chief_complaint": concept_text(_first(resource.get("reasonCode"))) or "",
+        "period_start": start,
+        "period_end": period.get("end"),
+        "queue_date": start[:10] if isinstance(start, str) else None,
+        "queue_number": int(number) if number and number.isdigit() else None,
+    }
+
+
+def condition_columns(resource: Resource) -> dict[str, Any]:
+    """Indexed columns of a Condition (ICD-10 coded problem)."""
+    code = resource.get("code")
+    return {
+        "patient_id": reference_id(resource.get("subject"), "Patient"),
+        "code": concept_code(code, "icd"),
+        "display": concept_text(code) or "",
+        "clinical_status": concept_code(resource.get("clinicalStatus")) or "active",
+        "onset": resource.get("onsetDateTime") or resource.get("recordedDate"),
+    }
+
+
+def allergy_columns(resource: Resource) -> dict[str, Any]:
+    """Indexed columns of an AllergyIntolerance."""
+    code = resource.get("code")
+    reaction = _first(resource.get("reaction")) or {}
+    manifestation = concept_text(_first(reaction.get("manifestation")))
+    return {
+        "patient_id": reference_id(resource.get("patient"), "Patient"),
+        "code": concept_code(code),
+        "display": concept_text(code) or "",
+        "clinical_status": concept_code(resource.get("clinicalStatus")) or "active",
+        "criticality": resource.get("criticality"),
+        "reaction": manifestation,
+        "no_known": concept_code(code) == NO_KNOWN_ALLERGY_CODE,
+    }
+
+
+def observation_columns(resource: Resource) -> dict[str, Any]:
+    """Indexed columns of an Observation; a blood-pressure panel keeps both components."""
+    code = resource.get("code")
+    value = resource.get("valueQuantity") or {}
+    value2 = None
+    components = resource.get("component") or []
+    if components and not value:
+        by_code = {concept_code(c.get("code")): c.get("valueQuantity") or {} for c in components}
+        value = by_code.get("8480-6") or {}
+        value2 = (by_code.get("8462-4") or {}).get("value")
+    category = concept_code(_first(resource.get("category")))
+    return {
+        "patient_id": reference_id(resource.get("subject"), "Patient"),
+        "code": concept_code(code, "loinc"),
+        "category": category,
+        "value": value.get("value"),
+        "value2": value2,
+        "unit": value.get("unit") or value.get("code"),
+        "effective": resource.get("effectiveDateTime"),
+    }
+
+
+def medication_request_columns(resource: Resource) -> dict[str, Any]:
+    """Indexed columns of a MedicationRequest."""
+    dosage = _first(resource.get("dosageInstruction")) or {}
+    group = resource.get("groupIdentifier") or {}
+    return {
+        "patient_id": reference_id(resource.get("subject"), "Patient"),
+        "medication": concept_text(resource.get("medicationCodeableConcept")) or "",
+        "dosage_text": str(dosage.get("text") or ""),
+        "status": str(resource.get("status") or "unknown"),
+        "authored_on": resource.get("authoredOn"),
+        "group_id": group.get("value"),
+    }
+
+
+def service_request_columns(resource: Resource) -> dict[str, Any]:
+    """Indexed columns of a ServiceRequest (a referral or teleconsultation)."""
+    performer = _first(resource.get("performer"))
+    return {
+        "patient_id": reference_id(resource.get("subject"), "Patient"),
+        "category": concept_code(_first(resource.get("category"))),
+        "status": str(resource.get("status") or "unknown"),
+        "priority": resource.get("priority"),
+        "reason": concept_text(_first(resource.get("reasonCode"))) or "",
+        "requester_org": reference_id(resource.get("requester"), "Organization"),
+        "performer_org": reference_id(performer, "Organization"),
+        "authored_on": resource.get("authoredOn"),
+    }
+
+
+def task_columns(resource: Resource) -> dict[str, Any]:
+    """Indexed columns of a Task (the workflow state of a referral)."""
+    return {
+        "focus_id": reference_id(resource.get("focus")),
+        "patient_id": reference_id(resource.get("for"), "Patient"),
+        "status": str(resource.get("status") or "unknown"),
+        "owner_org": reference_id(resource.get("owner"), "Organization"),
+        "requester_org": reference_id(resource.get("requester"), "Organization"),
+        "authored_on": resource.get("authoredOn"),
+        "last_modified": resource.get("lastModified"),
+    }
+
+
+COLUMN_EXTRACTORS: dict[str, Callable[[Resource], dict[str, Any]]] = {
+    "Patient": patient_columns,
+    "Practitioner": practitioner_columns,
+    "Organization": organization_columns,
+    "Encounter": encounter_columns,
+    "Condition": condition_columns,
+    "AllergyIntolerance": allergy_columns,
+    "Observation": observation_columns,
+    "MedicationRequest": medication_request_columns,
+    "ServiceRequest": service_request_columns,
+    "Task": task_columns,
+}
+"""Resource types the cache keeps, each with the function that reads its indexed columns."""

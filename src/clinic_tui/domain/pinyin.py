@@ -1,0 +1,29 @@
+"""Pinyin search keys for names, so `zs` and `zhangsan` both find 张三."""
+
+from __future__ import annotations
+
+from pypinyin import Style, lazy_pinyin
+
+
+def _is_han(char: str) -> bool:
+    return "\u3400" <= char <= "\u9fff" or "\uf900" <= char <= "\ufaff"
+
+
+def search_keys(name: str) -> tuple[str, str]:
+    """(full pinyin, initials) of a name, lower case, without spaces or tones.
+
+    Latin names give their letters for both keys' purposes: the full key is the
+    name without spaces, the initials are the first letter of each word.
+    """
+    if any(_is_han(char) for char in name):
+        syllables = [s for s in lazy_pinyin(name, style=Style.NORMAL, errors="ignore") if s]
+        full = "".join(syllables).lower().replace("ü", "v")
+        initials = "".join(s[0] for s in syllables).lower()
+        return full, initials
+    words = [word for word in name.lower().replace(",", " ").split() if word]
+    return "".join(words), "".join(word[0] for word in words)
+
+
+def normalise_query(text: str) -> str:
+    """Lower-case a query and drop spaces and apostrophes so 'Zhang San' matches 'zhangsan'."""
+    return "".join(char for char in text.lower() if char not in " '’").replace("ü", "v")

@@ -1,0 +1,1 @@
+"""The local SQLite cache every screen reads: tables, migrations, repositories, outbox."""

@@ -1,0 +1,130 @@
+"""Schema versions of the cache and the steps between them.
+
+The schema version lives in `PRAGMA user_version`; `PRAGMA application_id`
+marks the file as ours so a foreign SQLite database is never mistaken for a
+cache. A new cache runs every step from zero, so a fresh install and an
+upgraded one always end on the same schema. Steps are frozen once released:
+change the schema by appending a step, never by editing one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+from clinic_tui.domain.pinyin import search_keys
+
+APPLICATION_ID = 0x434C4E43
+"""'CLNC': written into the SQLite header of every cache."""
+
+_RESOURCE_COLUMNS = """
+    id TEXT PRIMARY KEY NOT NULL,
+    version_id TEXT,
+    last_updated TEXT,
+    resource_json TEXT NOT NULL,
+    pending BOOLEAN NOT NULL DEFAULT 0"""
+
+_V1 = f"""
+CREATE TABLE patient ({_RESOURCE_COLUMNS},
+    name TEXT NOT NULL DEFAULT '', family TEXT NOT NULL DEFAULT '', given TEXT NOT NULL DEFAULT '',
+    gender TEXT NOT NULL DEFAULT 'unknown', birth_date TEXT, identifier TEXT, phone TEXT,
+    organization_id TEXT, active BOOLEAN NOT NULL DEFAULT 1);
+CREATE INDEX ix_patient_identifier ON patient (identifier);
+CREATE INDEX ix_patient_phone ON patient (phone);
+CREATE INDEX ix_patient_name ON patient (name);
+CREATE TABLE practitioner ({_RESOURCE_COLUMNS}, name TEXT NOT NULL DEFAULT '');
+CREATE TABLE organization ({_RESOURCE_COLUMNS},
+    name TEXT NOT NULL DEFAULT '', kind TEXT, part_of TEXT);
+CREATE TABLE encounter ({_RESOURCE_COLUMNS},
+    patient_id TEXT, organization_id TEXT, status TEXT NOT NULL DEFAULT 'unknown', priority TEXT,
+    chief_complaint TEXT NOT NULL DEFAULT '', period_start TEXT, period_end TEXT,
+    queue_date TEXT, queue_number INTEGER);
+CREATE INDEX ix_encounter_patient_id ON encounter (patient_id);
+CREATE INDEX ix_encounter_queue ON encounter (organization_id, queue_date);
+CREATE TABLE condition ({_RESOURCE_COLUMNS},
+    patient_id TEXT, code TEXT, display TEXT NOT NULL DEFAULT '',
+    clinical_status TEXT NOT NULL DEFAULT 'active', onset TEXT);
+CREATE INDEX ix_condition_patient_id ON condition (patient_id);
+CREATE TABLE allergy_intolerance ({_RESOURCE_COLUMNS},
+    patient_id TEXT, code TEXT, display TEXT NOT NULL DEFAULT '',
+    clinical_status TEXT NOT NULL DEFAULT 'active', criticality TEXT, reaction TEXT,
+    no_known BOOLEAN NOT NULL DEFAULT 0);
+CREATE INDEX ix_allergy_intolerance_patient_id ON allergy_intolerance (patient_id);
+CREATE TABLE observation ({_RESOURCE_COLUMNS},
+    patient_id TEXT, code TEXT, category TEXT, value FLOAT, value2 FLOAT, unit TEXT,
+    effective TEXT);
+CREATE INDEX ix_observation_patient_code ON observation (patient_id, code, effective);
+CREATE TABLE medication_request ({_RESOURCE_COLUMNS},
+    patient_id TEXT, medication TEXT NOT NULL DEFAULT '', dosage_text TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL DEFAULT 'unknown', authored_on TEXT, group_id TEXT);
+CREATE INDEX ix_medication_request_patient_id ON medication_request (patient_id);
+CREATE TABLE service_request ({_RESOURCE_COLUMNS},
+    patient_id TEXT, category TEXT, status TEXT NOT NULL DEFAULT 'unknown', priority TEXT,
+    reason TEXT NOT NULL DEFAULT '', requester_org TEXT, performer_org TEXT, authored_on TEXT);
+CREATE INDEX ix_service_request_patient_id ON service_request (patient_id);
+CREATE TABLE task ({_RESOURCE_COLUMNS},
+    focus_id TEXT, patient_id TEXT, status TEXT NOT NULL DEFAULT 'unknown', owner_org TEXT,
+    requester_org TEXT, authored_on TEXT, last_modified TEXT);
+CREATE INDEX ix_task_focus_id ON task (focus_id);
+CREATE TABLE outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    resource_type TEXT NOT NULL, resource_id TEXT NOT NULL, operation TEXT NOT NULL,
+    base_version TEXT, base_json TEXT, created_at TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending', error TEXT, attempts INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX ix_outbox_resource ON outbox (resource_type, resource_id);
+CREATE TABLE sync_state (resource_type TEXT PRIMARY KEY NOT NULL, watermark TEXT,
+    last_success TEXT);
+CREATE TABLE cache_meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
+"""
+
+# v2: pinyin search keys, so `zs` and `zhangsan` find 张三 through an index.
+_V2 = """
+ALTER TABLE patient ADD COLUMN pinyin_full TEXT NOT NULL DEFAULT '';
+ALTER TABLE patient ADD COLUMN pinyin_initials TEXT NOT NULL DEFAULT '';
+CREATE INDEX ix_patient_pinyin_full ON patient (pinyin_full);
+CREATE INDEX ix_patient_pinyin_initials ON patient (pinyin_initials);
+"""
+
+
+def _run_script(connection: sqlite3.Connection, script: str) -> None:
+    # executescript() would COMMIT first; run statement by statement to stay in one transaction.
+    for statement in script.split(";"):
+        if statement.strip():
+            connection.execute(statement)
+
+
+def _to_v1(connection: sqlite3.Connection) -> None:
+    _run_script(connection, _V1)
+
+
+def _to_v2(connection: sqlite3.Connection) -> None:
+    _run_script(connection, _V2)
+    rows = connection.execute("SELECT id, name FROM patient").fetchall()
+    connection.executemany(
+        "UPDATE patient SET pinyin_full = ?, pinyin_initials = ? WHERE id = ?",
+        [(*search_keys(name), ident) for ident, name in rows],
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_to_v1, _to_v2]
+"""MIGRATIONS[n] takes a cache from schema version n to n + 1."""
+
+LATEST_VERSION = len(MIGRATIONS)
+
+
+def migrate(connection: sqlite3.Connection, target: int = LATEST_VERSION) -> int:
+    """Bring a cache up to `target` in one transaction; returns the version it started from."""
+    start = int(connection.execute("PRAGMA user_version").fetchone()[0])
+    if start >= target:
+        return start
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        for step in MIGRATIONS[start:target]:
+            step(connection)
+        connection.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        connection.execute(f"PRAGMA user_version = {target}")
+        connection.execute("COMMIT")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    return start

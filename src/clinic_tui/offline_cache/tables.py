@@ -1,0 +1,201 @@
+"""SQLModel tables of the cache. The migrations in migrations.py create them; these map onto them.
+
+Every clinical table keeps the complete FHIR JSON (`resource_json`) beside the
+columns screens query, so nothing the app does not model is ever dropped.
+Clinical tables carry no foreign keys to `patient`: a sync may deliver a
+record before the patient it refers to, and a dangling reference must not
+block the rest of a download.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Text
+from sqlmodel import Field, SQLModel
+
+
+class CachedResource(SQLModel):
+    """Columns common to every cached FHIR resource."""
+
+    id: str = Field(primary_key=True)
+    version_id: str | None = None
+    """meta.versionId the server last confirmed; None until first uploaded."""
+    last_updated: str | None = None
+    resource_json: str = Field(sa_type=Text, nullable=False)
+    pending: bool = False
+    """True while a local change to this record waits in the outbox."""
+
+
+class PatientRow(CachedResource, table=True):
+    """A Patient and its search keys."""
+
+    __tablename__ = "patient"
+    name: str = ""
+    family: str = ""
+    given: str = ""
+    pinyin_full: str = Field(default="", index=True)
+    pinyin_initials: str = Field(default="", index=True)
+    gender: str = "unknown"
+    birth_date: str | None = None
+    identifier: str | None = Field(default=None, index=True)
+    phone: str | None = Field(default=None, index=True)
+    organization_id: str | None = None
+    active: bool = True
+
+
+class PractitionerRow(CachedResource, table=True):
+    """A Practitioner."""
+
+    __tablename__ = "practitioner"
+    name: str = ""
+
+
+class OrganizationRow(CachedResource, table=True):
+    """An Organization: township health centre, county or city hospital."""
+
+    __tablename__ = "organization"
+    name: str = ""
+    kind: str | None = None
+    part_of: str | None = None
+
+
+class EncounterRow(CachedResource, table=True):
+    """An Encounter: a queue registration today, a past visit otherwise."""
+
+    __tablename__ = "encounter"
+    patient_id: str | None = Field(default=None, index=True)
+    organization_id: str | None = None
+    status: str = "unknown"
+    priority: str | None = None
+    chief_complaint: str = ""
+    period_start: str | None = None
+    period_end: str | None = None
+    queue_date: str | None = None
+    queue_number: int | None = None
+
+
+class ConditionRow(CachedResource, table=True):
+    """A Condition (problem or diagnosis, ICD-10)."""
+
+    __tablename__ = "condition"
+    patient_id: str | None = Field(default=None, index=True)
+    code: str | None = None
+    display: str = ""
+    clinical_status: str = "active"
+    onset: str | None = None
+
+
+class AllergyIntoleranceRow(CachedResource, table=True):
+    """An AllergyIntolerance, including a recorded 'no known allergy'."""
+
+    __tablename__ = "allergy_intolerance"
+    patient_id: str | None = Field(default=None, index=True)
+    code: str | None = None
+    display: str = ""
+    clinical_status: str = "active"
+    criticality: str | None = None
+    reaction: str | None = None
+    no_known: bool = False
+
+
+class ObservationRow(CachedResource, table=True):
+    """An Observation (vital signs); a blood-pressure panel keeps diastolic in value2."""
+
+    __tablename__ = "observation"
+    patient_id: str | None = None
+    code: str | None = None
+    category: str | None = None
+    value: float | None = None
+    value2: float | None = None
+    unit: str | None = None
+    effective: str | None = None
+
+
+class MedicationRequestRow(CachedResource, table=True):
+    """A MedicationRequest (one line of a prescription)."""
+
+    __tablename__ = "medication_request"
+    patient_id: str | None = Field(default=None, index=True)
+    medication: str = ""
+    dosage_text: str = ""
+    status: str = "unknown"
+    authored_on: str | None = None
+    group_id: str | None = None
+
+
+class ServiceRequestRow(CachedResource, table=True):
+    """A ServiceRequest: a referral or teleconsultation request."""
+
+    __tablename__ = "service_request"
+    patient_id: str | None = Field(default=None, index=True)
+    category: str | None = None
+    status: str = "unknown"
+    priority: str | None = None
+    reason: str = ""
+    requester_org: str | None = None
+    performer_org: str | None = None
+    authored_on: str | None = None
+
+
+class TaskRow(CachedResource, table=True):
+    """A Task: the workflow state of a referral."""
+
+    __tablename__ = "task"
+    focus_id: str | None = Field(default=None, index=True)
+    patient_id: str | None = None
+    status: str = "unknown"
+    owner_org: str | None = None
+    requester_org: str | None = None
+    authored_on: str | None = None
+    last_modified: str | None = None
+
+
+class OutboxEntry(SQLModel, table=True):
+    """A local change waiting to be uploaded, written in the same transaction as the change."""
+
+    __tablename__ = "outbox"
+    seq: int | None = Field(default=None, primary_key=True)
+    resource_type: str
+    resource_id: str
+    operation: str
+    """'create', 'update' or 'delete'."""
+    base_version: str | None = None
+    """Server versionId the change was based on (None for a create): sent as If-Match."""
+    base_json: str | None = Field(default=None, sa_type=Text)
+    """The resource as it was before this change: the base of a three-way merge."""
+    created_at: str
+    state: str = "pending"
+    """'pending' or 'quarantined' (rejected by the server; see `error`)."""
+    error: str | None = Field(default=None, sa_type=Text)
+    attempts: int = 0
+
+
+class SyncState(SQLModel, table=True):
+    """Download watermark and last success per resource type."""
+
+    __tablename__ = "sync_state"
+    resource_type: str = Field(primary_key=True)
+    watermark: str | None = None
+    last_success: str | None = None
+
+
+class CacheMeta(SQLModel, table=True):
+    """Small key/value facts about this cache (which clinic it serves, when it was made)."""
+
+    __tablename__ = "cache_meta"
+    key: str = Field(primary_key=True)
+    value: str
+
+
+RESOURCE_TABLES: dict[str, type[CachedResource]] = {
+    "Patient": PatientRow,
+    "Practitioner": PractitionerRow,
+    "Organization": OrganizationRow,
+    "Encounter": EncounterRow,
+    "Condition": ConditionRow,
+    "AllergyIntolerance": AllergyIntoleranceRow,
+    "Observation": ObservationRow,
+    "MedicationRequest": MedicationRequestRow,
+    "ServiceRequest": ServiceRequestRow,
+    "Task": TaskRow,
+}
+"""FHIR resource type -> the table that caches it."""
