@@ -1,0 +1,54 @@
+"""Fixtures shared by every test: isolation from the user's real config, keyring and data."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from clinic_tui import i18n
+from clinic_tui.offline_cache.engine import open_cache
+
+
+@pytest.fixture(autouse=True)
+def isolated_user(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point every per-user location at a throwaway folder and clear clinic-tui's variables."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+    for name in (
+        "CLINIC_TUI_DATA_DIR",
+        "CLINIC_TUI_CONFIG",
+        "CLINIC_TUI_LANG",
+        "CLINIC_TUI_SERVER",
+        "CLINIC_TUI_TOKEN",
+        "CLINIC_TUI_CLINIC",
+    ):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def english_labels() -> Iterator[None]:
+    """Each test starts in English and leaves the language as it found it."""
+    i18n.set_language("en")
+    yield
+    i18n.set_language("en")
+
+
+@pytest.fixture
+def cache_file(tmp_path: Path) -> Path:
+    """Path of a fresh cache file in the test's own folder."""
+    return tmp_path / "data" / "clinic.sqlite3"
+
+
+@pytest.fixture
+def engine(cache_file: Path) -> Iterator[Engine]:
+    """An empty, migrated cache."""
+    engine = open_cache(cache_file)
+    yield engine
+    engine.dispose()
