@@ -81,9 +81,10 @@ def _run_app(args: argparse.Namespace) -> int:
     settings = load_settings(
         data_dir_flag=args.data_dir, config_flag=args.config, language_flag=args.lang
     )
+    # The cache is checked before the terminal so its problems are reported even headless.
+    cache = ClinicCache(open_cache(cache_path(settings.data_dir)), clinic_id=settings.clinic_id)
     _check_terminal()
     set_language(settings.language)
-    cache = ClinicCache(open_cache(cache_path(settings.data_dir)), clinic_id=settings.clinic_id)
     from clinic_tui.app import ClinicApp
 
     ClinicApp(settings=settings, cache=cache).run()
@@ -121,6 +122,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("clinic-tui: interrupted", file=sys.stderr)
         return 130
+    except Exception as error:  # a bug: keep the details for IT, show the user one line
+        log = _write_crash_report(error)
+        print(
+            f"clinic-tui: unexpected error ({type(error).__name__}: {error}); "
+            f"details written to {log}",
+            file=sys.stderr,
+        )
+        return 70
+
+
+def _write_crash_report(error: BaseException) -> str:
+    import traceback
+    from datetime import datetime
+
+    from clinic_tui.locations import crash_log_path
+
+    path = crash_log_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write(
+                f"--- {datetime.now().astimezone().isoformat()} clinic-tui {__version__}\n"
+            )
+            handle.write("".join(traceback.format_exception(error)))
+    except OSError:
+        return "(nowhere: the log folder is not writable)"
+    return str(path)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ class Settings:
     """Folder holding the SQLite cache (`--data-dir`, CLINIC_TUI_DATA_DIR, [cache] data_dir)."""
 
     clinic_id: str | None = None
-    """FHIR Organization id of this workstation's clinic; None = the cache's first township clinic."""
+    """FHIR Organization id of this workstation's clinic; None = the cache's own clinic."""
 
     practitioner_id: str | None = None
     """FHIR Practitioner id of the signed-in clinician, recorded on local changes."""
@@ -93,7 +93,5 @@ def load_settings(
         clinic_id=os.environ.get("CLINIC_TUI_CLINIC") or clinic_section.get("organization_id"),
         practitioner_id=clinic_section.get("practitioner_id"),
         language=language,
-        server_url=server_flag
-        or os.environ.get("CLINIC_TUI_SERVER")
-        or sync_section.get("server"),
+        server_url=server_flag or os.environ.get("CLINIC_TUI_SERVER") or sync_section.get("server"),
     )

@@ -34,3 +34,8 @@ def resolve_data_dir(flag: str | None) -> Path:
 def cache_path(data_dir: Path) -> Path:
     """The SQLite cache file inside a data directory."""
     return data_dir / CACHE_FILE_NAME
+
+
+def crash_log_path() -> Path:
+    """Where unexpected errors are written in full, for the clinic's IT person."""
+    return Path(platformdirs.user_log_dir(APP_NAME, appauthor=False)) / "crash.log"

@@ -21,7 +21,7 @@ from clinic_tui.domain.fhir import COLUMN_EXTRACTORS, Resource, meta_columns
 from clinic_tui.offline_cache.tables import RESOURCE_TABLES, OutboxEntry
 
 
-class UnknownResourceType(ValueError):
+class UnknownResourceTypeError(ValueError):
     """The cache has no table for this FHIR resource type."""
 
 
@@ -29,7 +29,8 @@ def _table_for(resource_type: str) -> Any:
     try:
         return RESOURCE_TABLES[resource_type].__table__  # type: ignore[attr-defined]
     except KeyError:
-        raise UnknownResourceType(f"the cache does not keep {resource_type} resources") from None
+        message = f"the cache does not keep {resource_type} resources"
+        raise UnknownResourceTypeError(message) from None
 
 
 def to_json(resource: Resource) -> str:
@@ -41,7 +42,7 @@ def row_values(resource: Resource, *, pending: bool = False) -> dict[str, Any]:
     """Every column of a cache row for `resource`."""
     resource_type = resource.get("resourceType")
     if not isinstance(resource_type, str) or resource_type not in COLUMN_EXTRACTORS:
-        raise UnknownResourceType(f"the cache does not keep {resource_type!r} resources")
+        raise UnknownResourceTypeError(f"the cache does not keep {resource_type!r} resources")
     if not isinstance(resource.get("id"), str) or not resource["id"]:
         raise ValueError(f"a {resource_type} without an id cannot be cached")
     return {
@@ -76,7 +77,9 @@ def _flush(connection: Connection, batches: dict[str, list[dict[str, Any]]]) -> 
         table = _table_for(resource_type)
         statement = sqlite_insert(table)
         columns = {name: statement.excluded[name] for name in rows[0] if name != "id"}
-        connection.execute(statement.on_conflict_do_update(index_elements=["id"], set_=columns), rows)
+        connection.execute(
+            statement.on_conflict_do_update(index_elements=["id"], set_=columns), rows
+        )
         rows.clear()
 
 
