@@ -75,9 +75,9 @@ def _inspect(connection: sqlite3.Connection, path: Path) -> tuple[int, int, int]
         application_id = int(connection.execute("PRAGMA application_id").fetchone()[0])
         version = int(connection.execute("PRAGMA user_version").fetchone()[0])
         tables = int(
-            connection.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[
-                0
-            ]
+            connection.execute(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+            ).fetchone()[0]
         )
     except sqlite3.DatabaseError as error:
         raise CacheError(f"{path} is damaged or not a database ({error}); left as is") from error
