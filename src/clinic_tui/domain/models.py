@@ -145,6 +145,7 @@ class VitalSign:
     effective: datetime
     second_value: float | None = None
     """Diastolic pressure when the observation is a blood-pressure panel."""
+    pending: bool = False
 
 
 @dataclass(frozen=True)
@@ -156,6 +157,7 @@ class VisitSummary:
     status: str
     reason: str
     organization: str | None
+    pending: bool = False
 
 
 class AllergyState(StrEnum):
@@ -178,6 +180,8 @@ class Chart:
     vitals: list[VitalSign] = field(default_factory=list)
     visits: list[VisitSummary] = field(default_factory=list)
     identifiers: list[tuple[str, str]] = field(default_factory=list)
+    vital_history: dict[str, list[VitalSign]] = field(default_factory=dict)
+    """Per LOINC code of `vitals`, the recent measurements oldest first (for trends)."""
 
 
 @dataclass(frozen=True)
