@@ -86,6 +86,13 @@ CREATE INDEX ix_patient_pinyin_initials ON patient (pinyin_initials);
 """
 
 
+# v3: case-insensitive prefix search on Latin family and given names (John Smith by "smith").
+_V3 = """
+CREATE INDEX ix_patient_family_lower ON patient (lower(family));
+CREATE INDEX ix_patient_given_lower ON patient (lower(given));
+"""
+
+
 def _run_script(connection: sqlite3.Connection, script: str) -> None:
     # executescript() would COMMIT first; run statement by statement to stay in one transaction.
     for statement in script.split(";"):
@@ -106,7 +113,11 @@ def _to_v2(connection: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_to_v1, _to_v2]
+def _to_v3(connection: sqlite3.Connection) -> None:
+    _run_script(connection, _V3)
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_to_v1, _to_v2, _to_v3]
 """MIGRATIONS[n] takes a cache from schema version n to n + 1."""
 
 LATEST_VERSION = len(MIGRATIONS)
