@@ -101,6 +101,8 @@ class QueueEntry:
     status: QueueStatus
     arrived_at: datetime
     pending: bool = False
+    waited_until: datetime | None = None
+    """When the wait ended (called, or left); None while still waiting or when unknown."""
 
 
 @dataclass(frozen=True)
