@@ -1,0 +1,133 @@
+"""ChartScreen: the read-only chart of one patient, pushed over the queue; Escape goes back.
+
+The chart is read in a thread worker so a slow disk never freezes the keyboard;
+until it arrives the screen says it is loading. At 80 columns the sections
+stack and scroll as one column; from 110 columns they sit in a two-by-two grid
+and each scrolls on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+from textual.worker import Worker, WorkerState
+
+from clinic_tui.domain.models import Chart
+from clinic_tui.i18n import add_translations, tr
+from clinic_tui.widgets.allergy_banner import AllergyBanner
+from clinic_tui.widgets.chart_sections import (
+    ChartSection,
+    MedicationsSection,
+    ProblemsSection,
+    VisitsSection,
+    VitalsSection,
+)
+from clinic_tui.widgets.patient_header import PatientHeader
+
+if TYPE_CHECKING:
+    from clinic_tui.offline_cache.clinic_cache import ClinicCache
+
+add_translations(
+    {
+        "Loading chart…": "正在读取病历…",
+        "No patient with id {id} in this clinic's records": "本院记录中没有编号为 {id} 的患者",
+        "Could not read the chart: {error}": "无法读取病历：{error}",
+        "Next section": "下一栏",
+        "Previous section": "上一栏",
+    }
+)
+
+
+class ChartScreen(Screen[None]):
+    """One patient's chart: header, allergy banner, then problems, medications, vitals, visits."""
+
+    CSS_PATH = Path(__file__).with_name("chart.tcss")
+    HORIZONTAL_BREAKPOINTS = [
+        (0, "-narrow"),
+        (110, "-wide"),
+    ]
+    BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
+        Binding("escape", "back", tr("Back")),
+        Binding("tab", "app.focus_next", tr("Next section"), show=True),
+        Binding("shift+tab", "app.focus_previous", tr("Previous section"), show=True),
+    ]
+
+    def __init__(self, cache: ClinicCache, patient_id: str, clock: Callable[[], datetime]) -> None:
+        super().__init__()
+        self.cache = cache
+        self.patient_id = patient_id
+        self.clock = clock
+        self.chart: Chart | None = None
+        """The chart on display; None until loaded (or when the patient does not exist)."""
+
+    def compose(self) -> ComposeResult:
+        """Header and banner stay put; the sections scroll beneath them."""
+        yield PatientHeader(id="patient-header")
+        yield AllergyBanner(id="allergy-banner")
+        yield Static(tr("Loading chart…"), id="chart-status")
+        with VerticalScroll(id="chart-sections", can_focus=False):
+            yield ProblemsSection(id="problems")
+            yield MedicationsSection(id="medications")
+            yield VitalsSection(id="vitals")
+            yield VisitsSection(id="visits")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Start reading the chart as soon as the screen is up."""
+        self.add_class("-loading")
+        self.load_chart()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="chart")
+    def load_chart(self) -> Chart | None:
+        """Read the chart in a thread; the result arrives through on_worker_state_changed."""
+        return self.cache.charts.load(self.patient_id, self.clock().date())
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Show the chart, or say plainly why there is none."""
+        if event.worker.group != "chart":
+            return
+        if event.state is WorkerState.SUCCESS:
+            chart = event.worker.result
+            if isinstance(chart, Chart):
+                self.show_chart(chart)
+            else:
+                self.show_status(
+                    tr("No patient with id {id} in this clinic's records").format(
+                        id=self.patient_id
+                    )
+                )
+        elif event.state is WorkerState.ERROR:
+            self.show_status(
+                tr("Could not read the chart: {error}").format(error=event.worker.error)
+            )
+
+    def show_status(self, message: str) -> None:
+        """Replace the chart with a one-line message (not found, or a read error)."""
+        self.remove_class("-loading")
+        self.add_class("-message")
+        self.query_one("#chart-status", Static).update(message)
+
+    def show_chart(self, chart: Chart) -> None:
+        """Hand each widget its part of `chart` and focus the first section."""
+        self.chart = chart
+        today = self.clock().date()
+        self.query_one(PatientHeader).show(chart.patient, chart.identifiers, today)
+        self.query_one(AllergyBanner).show(chart.allergy_state, chart.allergies)
+        for section in self.query(ChartSection):
+            section.show(chart)
+        self.remove_class("-loading")
+        self.add_class("-loaded")
+        self.query_one(ProblemsSection).focus()
+
+    def action_back(self) -> None:
+        """Return to the screen underneath (the queue)."""
+        self.dismiss(None)

@@ -1,0 +1,89 @@
+"""The allergy banner: the one line of a chart no prescriber may miss.
+
+All three states are stated in words, and each carries a text marker and a
+border as well as a colour, so the banner reads the same with NO_COLOR, on a
+monochrome terminal, or to a colour-blind clinician.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.text import Text
+from textual.widgets import Static
+
+from clinic_tui.domain.models import Allergy, AllergyState
+from clinic_tui.i18n import add_translations, tr
+
+add_translations(
+    {
+        "ALLERGIES": "过敏史",
+        "high": "高危",
+        "low": "低危",
+        "unable-to-assess": "未评估",
+        "Allergies not recorded - ask before prescribing": "过敏史未记录 — 开药前请询问",
+        "No known allergies (recorded)": "无已知过敏（已记录）",
+    }
+)
+
+RECORDED_MARKER = "!!"
+"""Plain-text marker of recorded allergies: visible in any terminal and any colour scheme."""
+UNRECORDED_MARKER = "??"
+"""Plain-text marker of a chart whose allergy status nobody has recorded yet."""
+
+
+def allergy_text(state: AllergyState, allergies: Sequence[Allergy]) -> Text:
+    """The banner's words for one of the three allergy states."""
+    if state is AllergyState.NO_KNOWN_ALLERGIES:
+        return Text(tr("No known allergies (recorded)"), style="bold")
+    if state is AllergyState.NOT_RECORDED:
+        return Text.assemble(
+            (f"{UNRECORDED_MARKER} ", "bold"),
+            (tr("Allergies not recorded - ask before prescribing"), "bold"),
+        )
+    text = Text.assemble((f"{RECORDED_MARKER} {tr('ALLERGIES')}: ", "bold"))
+    for index, allergy in enumerate(allergies):
+        if index:
+            text.append(" · ")
+        text.append(allergy.substance, style="bold")
+        if allergy.criticality:
+            label = tr(allergy.criticality)
+            # Upper case is a second, colour-free cue for the dangerous ones.
+            label = label.upper() if allergy.criticality == "high" else label
+            text.append(f" ({label})", style="bold" if allergy.criticality == "high" else "")
+        if allergy.reaction:
+            text.append(f" {allergy.reaction}")
+        if allergy.pending:
+            text.append(" *")
+    return text
+
+
+class AllergyBanner(Static):
+    """A bordered banner stating the patient's allergies, or that there are none or none known."""
+
+    DEFAULT_CSS = """
+    AllergyBanner {
+        height: auto;
+        padding: 0 1;
+        border: heavy $warning;
+        background: $warning 20%;
+    }
+    AllergyBanner.-recorded {
+        border: heavy $error;
+        background: $error;
+        color: $text;
+        text-style: bold;
+    }
+    AllergyBanner.-no-known {
+        border: round $success;
+        background: $success 15%;
+    }
+    """
+
+    def show(self, state: AllergyState, allergies: Sequence[Allergy]) -> None:
+        """Display `state` (and the allergies when they are recorded)."""
+        self.set_class(state is AllergyState.RECORDED, "-recorded")
+        self.set_class(state is AllergyState.NO_KNOWN_ALLERGIES, "-no-known")
+        self.set_class(state is AllergyState.NOT_RECORDED, "-not-recorded")
+        self.border_title = tr("Allergies")
+        self.update(allergy_text(state, allergies))

@@ -1,0 +1,224 @@
+"""The chart's sections: each a titled, focusable, scrolling box that may become editable later.
+
+A section is handed a Chart and draws its own part of it; it never reads the
+database. `ChartSection.EDITABLE` and the `EditRequested` message are the hook
+for editing: a section that sets it shows an Edit key, and its screen opens
+the matching form.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import ClassVar
+
+from rich.console import RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.widgets import Static
+
+from clinic_tui.domain.models import Chart, QueueStatus
+from clinic_tui.i18n import add_translations, tr
+from clinic_tui.widgets.vitals_trend import format_value, trend_text
+
+add_translations(
+    {
+        "Recent visits": "就诊记录",
+        "None recorded": "无记录",
+        "* unsynced": "* 未同步",
+        "Edit": "编辑",
+        "active": "活动",
+        "resolved": "已解决",
+        "inactive": "非活动",
+        "remission": "缓解",
+        "recurrence": "复发",
+        "relapse": "复发",
+        "since": "始于",
+    }
+)
+
+_QUEUE_LABELS = {
+    QueueStatus.WAITING: "Waiting",
+    QueueStatus.IN_CONSULTATION: "In consultation",
+    QueueStatus.DONE: "Done",
+    QueueStatus.LEFT: "Left",
+}
+
+PENDING_MARK = " *"
+"""Appended to every record with a local change not yet uploaded."""
+
+
+def _table() -> Table:
+    """A borderless table: the section's border already frames it."""
+    return Table(box=None, show_header=False, expand=True, padding=(0, 1), pad_edge=False)
+
+
+def _day(value: date | None) -> str:
+    return value.isoformat() if value is not None else ""
+
+
+class ChartSection(VerticalScroll, can_focus=True):
+    """Base of every chart section: a title, a focusable scrolling body, a future Edit key."""
+
+    TITLE: ClassVar[str] = ""
+    """English title, translated when shown."""
+    EDITABLE: ClassVar[bool] = False
+    """True once the section has an edit form; until then its Edit key is hidden."""
+
+    BINDINGS: ClassVar[list[Binding]] = [Binding("e", "edit", tr("Edit"))]  # type: ignore[assignment]
+
+    DEFAULT_CSS = """
+    ChartSection {
+        height: auto;
+        border: round $primary 50%;
+        border-title-color: $text;
+        padding: 0 1;
+    }
+    ChartSection:focus {
+        border: heavy $accent;
+        border-title-style: bold reverse;
+        background-tint: $foreground 4%;
+    }
+    ChartSection > .section-body {
+        width: 100%;
+    }
+    """
+
+    class EditRequested(Message):
+        """The user asked to edit this section (posted only by editable sections)."""
+
+        def __init__(self, section: ChartSection) -> None:
+            super().__init__()
+            self.section = section
+
+    def compose(self) -> ComposeResult:
+        """A single body that the section redraws from each chart."""
+        yield Static(Text(""), classes="section-body")
+
+    def on_mount(self) -> None:
+        """Title before the data arrives, so the layout does not jump."""
+        self.border_title = tr(self.TITLE)
+
+    def show(self, chart: Chart) -> None:
+        """Redraw from `chart`, marking unsynced records and saying what the mark means."""
+        body, count, pending = self.render_chart(chart)
+        title = tr(self.TITLE)
+        self.border_title = f"{title} ({count})" if count else title
+        self.border_subtitle = tr("* unsynced") if pending else ""
+        if count == 0:
+            body = Text(tr("None recorded"), style="dim italic")
+        self.query_one(".section-body", Static).update(body)
+
+    def render_chart(self, chart: Chart) -> tuple[RenderableType, int, bool]:
+        """(body, number of records, whether any is unsynced); overridden by every section."""
+        raise NotImplementedError
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Hide the Edit key on sections that cannot be edited yet."""
+        if action == "edit":
+            return self.EDITABLE
+        return True
+
+    def action_edit(self) -> None:
+        """Ask the screen to open this section's edit form."""
+        self.post_message(self.EditRequested(self))
+
+
+class ProblemsSection(ChartSection):
+    """Problems and diagnoses (Condition, ICD-10): active first, the rest dimmed and labelled."""
+
+    TITLE = "Problems"
+
+    def render_chart(self, chart: Chart) -> tuple[RenderableType, int, bool]:
+        """ICD-10 code, name, onset; a status word on anything not active."""
+        table = _table()
+        table.add_column(no_wrap=True)
+        table.add_column(ratio=1)
+        table.add_column(no_wrap=True)
+        for problem in chart.problems:
+            active = problem.clinical_status in ("active", "recurrence", "relapse")
+            name = Text(problem.display)
+            if problem.pending:
+                name.append(PENDING_MARK)
+            if not active:
+                # A word, not only the dim style, says the problem is no longer current.
+                name.append(f" ({tr(problem.clinical_status)})")
+            table.add_row(
+                Text(problem.code or "—", style="bold" if active else ""),
+                name,
+                _day(problem.onset),
+                style="" if active else "dim",
+            )
+        return table, len(chart.problems), any(p.pending for p in chart.problems)
+
+
+class MedicationsSection(ChartSection):
+    """Active medication orders (MedicationRequest status active), newest first."""
+
+    TITLE = "Active medications"
+
+    def render_chart(self, chart: Chart) -> tuple[RenderableType, int, bool]:
+        """Medicine, dosage, date prescribed."""
+        table = _table()
+        table.add_column(ratio=3)
+        table.add_column(ratio=2)
+        table.add_column(no_wrap=True)
+        for medication in chart.medications:
+            name = Text(medication.name, style="bold")
+            if medication.pending:
+                name.append(PENDING_MARK)
+            table.add_row(name, medication.dosage, _day(medication.authored_on))
+        return table, len(chart.medications), any(m.pending for m in chart.medications)
+
+
+class VitalsSection(ChartSection):
+    """Latest vital signs with their unit, date and recent trend."""
+
+    TITLE = "Vital signs"
+
+    def render_chart(self, chart: Chart) -> tuple[RenderableType, int, bool]:
+        """Label, value and unit, date measured, sparkline and arrow."""
+        table = _table()
+        table.add_column(no_wrap=True)
+        table.add_column(no_wrap=True, justify="right")
+        table.add_column(no_wrap=True)
+        table.add_column(no_wrap=True)
+        table.add_column(no_wrap=True)
+        for vital in chart.vitals:
+            value = Text(format_value(vital), style="bold")
+            if vital.pending:
+                value.append(PENDING_MARK)
+            table.add_row(
+                tr(vital.label),
+                value,
+                vital.unit,
+                vital.effective.date().isoformat(),
+                trend_text(chart.vital_history.get(vital.loinc, [])),
+            )
+        return table, len(chart.vitals), any(v.pending for v in chart.vitals)
+
+
+class VisitsSection(ChartSection):
+    """Recent visits (Encounter), newest first, with where they took place."""
+
+    TITLE = "Recent visits"
+
+    def render_chart(self, chart: Chart) -> tuple[RenderableType, int, bool]:
+        """Date, place, reason; the visit state unless it is simply done."""
+        table = _table()
+        table.add_column(no_wrap=True)
+        table.add_column(ratio=1)
+        table.add_column(ratio=2)
+        for visit in chart.visits:
+            status = QueueStatus.from_encounter_status(visit.status)
+            reason = Text(visit.reason)
+            if status is not QueueStatus.DONE:
+                reason.append(f" [{tr(_QUEUE_LABELS[status])}]", style="bold")
+            if visit.pending:
+                reason.append(PENDING_MARK)
+            started = visit.started.date() if visit.started is not None else None
+            table.add_row(_day(started), visit.organization or "—", reason)
+        return table, len(chart.visits), any(v.pending for v in chart.visits)

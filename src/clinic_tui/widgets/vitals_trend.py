@@ -1,0 +1,65 @@
+"""Vital-sign values and their trends as short text: a sparkline and an arrow.
+
+Text, not a chart widget: it fits one table row, copies and pastes, and the
+arrow says the direction even where block characters render poorly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from clinic_tui.domain.models import VitalSign
+
+SPARK_CHARS = "▁▂▃▄▅▆▇█"
+
+STEADY_WITHIN: dict[str, float] = {
+    "85354-9": 5,  # mmHg systolic
+    "8867-4": 5,  # beats/min
+    "8310-5": 0.3,  # °C
+    "9279-1": 2,  # breaths/min
+    "59408-5": 0.5,  # % (a 1-point fall in SpO2 already matters)
+    "29463-7": 0.5,  # kg
+    "8302-2": 1,  # cm
+    "39156-5": 0.3,  # kg/m2
+}
+"""Per LOINC code, a change no larger than this reads as steady (→): measurement noise."""
+
+
+def sparkline(values: Sequence[float]) -> str:
+    """One block character per value, scaled between the series' minimum and maximum."""
+    if len(values) < 2:
+        return ""
+    low, high = min(values), max(values)
+    if high == low:
+        return SPARK_CHARS[3] * len(values)
+    steps = len(SPARK_CHARS) - 1
+    return "".join(SPARK_CHARS[round((value - low) / (high - low) * steps)] for value in values)
+
+
+def trend_arrow(values: Sequence[float], steady_within: float = 0.0) -> str:
+    """↑, ↓ or → comparing the last value with the one before; '' for a single value."""
+    if len(values) < 2:
+        return ""
+    previous, last = values[-2], values[-1]
+    if abs(last - previous) <= steady_within:
+        return "→"
+    return "↑" if last > previous else "↓"
+
+
+def format_number(value: float) -> str:
+    """A measurement without a needless '.0' (72.0 -> '72', 36.8 -> '36.8')."""
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
+
+
+def format_value(vital: VitalSign) -> str:
+    """The value as read aloud: '152/96' for a blood pressure, '36.8' otherwise."""
+    if vital.second_value is not None:
+        return f"{format_number(vital.value)}/{format_number(vital.second_value)}"
+    return format_number(vital.value)
+
+
+def trend_text(series: Sequence[VitalSign]) -> str:
+    """Sparkline and arrow of a series (oldest first), e.g. '▇▅▂▁█ ↑'; '' for one value."""
+    values = [vital.value for vital in series]
+    steady = STEADY_WITHIN.get(series[-1].loinc, 0.0) if series else 0.0
+    return f"{sparkline(values)} {trend_arrow(values, steady)}".strip()

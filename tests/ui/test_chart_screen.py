@@ -1,0 +1,171 @@
+"""The chart screen, driven with Pilot: banner states, sections, keys, unknown patients."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from rich.console import Console
+from sqlalchemy import Engine
+from textual.pilot import Pilot
+from textual.widgets import Static
+
+from clinic_tui import i18n
+from clinic_tui.offline_cache.clinic_cache import ClinicCache
+from clinic_tui.screens.chart import ChartScreen
+from clinic_tui.widgets.allergy_banner import AllergyBanner
+from clinic_tui.widgets.chart_sections import ChartSection
+from clinic_tui.widgets.patient_header import PatientHeader
+from tests.ui.chart_fixtures import ALLERGIC_ID_NUMBER, fill_cache, fixed_clock
+from tests.ui.chart_host import ChartHostApp
+
+# Pilot tests are coroutines; anyio's pytest plugin (installed with httpx) runs them.
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """Textual runs on asyncio."""
+    return "asyncio"
+
+
+@pytest.fixture
+def cache(engine: Engine) -> Iterator[ClinicCache]:
+    """A clinic cache holding the three fixture patients."""
+    fill_cache(engine)
+    return ClinicCache(engine)
+
+
+def _plain(widget: Static) -> str:
+    """What a widget shows, as plain text (wide characters included, no styles)."""
+    console = Console(width=400, color_system=None, legacy_windows=False)
+    with console.capture() as capture:
+        console.print(widget.content)
+    return " ".join(capture.get().split())
+
+
+async def _loaded(pilot: Pilot[None]) -> ChartScreen:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    screen = pilot.app.screen
+    assert isinstance(screen, ChartScreen)
+    return screen
+
+
+async def test_recorded_allergies_fill_the_banner_with_markers(cache: ClinicCache) -> None:
+    app = ChartHostApp(cache, "p-allergic", fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _loaded(pilot)
+        banner = screen.query_one(AllergyBanner)
+        assert banner.has_class("-recorded")
+        assert _plain(banner) == (
+            "!! ALLERGIES: 青霉素 Penicillin (HIGH) 过敏性休克 anaphylaxis · "
+            "磺胺类 Sulfonamides (low) 皮疹 rash"
+        )
+
+
+async def test_no_known_allergies_is_stated(cache: ClinicCache) -> None:
+    app = ChartHostApp(cache, "p-nka", fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        banner = (await _loaded(pilot)).query_one(AllergyBanner)
+        assert banner.has_class("-no-known")
+        assert _plain(banner) == "No known allergies (recorded)"
+
+
+async def test_unrecorded_allergies_are_stated_in_chinese(cache: ClinicCache) -> None:
+    i18n.set_language("zh")
+    app = ChartHostApp(cache, "p-unrecorded", fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _loaded(pilot)
+        banner = screen.query_one(AllergyBanner)
+        assert banner.has_class("-not-recorded")
+        assert _plain(banner) == "?? 过敏史未记录 — 开药前请询问"
+        assert _plain(screen.query_one(PatientHeader)) == "王小明 男 8月龄 出生 2026-03-02"
+        assert screen.query_one("#problems", ChartSection).border_title == "诊断 / 问题列表"
+
+
+async def test_sections_show_the_chart(cache: ClinicCache) -> None:
+    app = ChartHostApp(cache, "p-allergic", fixed_clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _loaded(pilot)
+        header = _plain(screen.query_one(PatientHeader))
+        assert header.startswith("张伟 Male 68y Born 1958-03-14")
+        assert f"Identity number {ALLERGIC_ID_NUMBER}" in header
+        assert "Phone 13800138000" in header
+
+        problems = screen.query_one("#problems", ChartSection)
+        assert problems.border_title == "Problems (3)"
+        body = _plain(problems.query_one(".section-body", Static))
+        assert body.index("E11.9") < body.index("I10") < body.index("J06.9")
+        assert "急性上呼吸道感染 Acute URTI (resolved)" in body
+
+        medications = screen.query_one("#medications", ChartSection)
+        body = _plain(medications.query_one(".section-body", Static))
+        assert "阿司匹林肠溶片 Aspirin 100mg *" in body
+        assert "阿莫西林" not in body
+        assert medications.border_subtitle == "* unsynced"
+
+        vitals = _plain(
+            screen.query_one("#vitals", ChartSection).query_one(".section-body", Static)
+        )
+        assert "Blood pressure 152/96 mmHg 2026-10-15 ▇▅▃▁█ ↑" in vitals
+        assert "Oxygen saturation 95 % 2026-10-15 █▁ ↓" in vitals
+        assert "Body weight 71 kg 2026-10-15 █▁ ↓" in vitals
+        assert "Heart rate 88 /min 2026-10-15 ▁▅█ ↑" in vitals
+
+        visits = _plain(
+            screen.query_one("#visits", ChartSection).query_one(".section-body", Static)
+        )
+        assert visits.startswith("2026-11-24 青山镇卫生院 头晕 dizziness [Waiting]")
+        assert "青山县人民医院" in visits
+
+
+async def test_empty_sections_say_none_recorded(cache: ClinicCache) -> None:
+    app = ChartHostApp(cache, "p-nka", fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _loaded(pilot)
+        body = screen.query_one("#vitals", ChartSection).query_one(".section-body", Static)
+        assert _plain(body) == "None recorded"
+
+
+async def test_tab_moves_between_sections_and_escape_goes_back(cache: ClinicCache) -> None:
+    app = ChartHostApp(cache, "p-allergic", fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _loaded(pilot)
+        assert app.focused is screen.query_one("#problems")
+        await pilot.press("tab")
+        assert app.focused is screen.query_one("#medications")
+        await pilot.press("tab", "tab")
+        assert app.focused is screen.query_one("#visits")
+        await pilot.press("shift+tab")
+        assert app.focused is screen.query_one("#vitals")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, ChartScreen)
+        assert app.query_one("#host", Static) is not None
+
+
+async def test_unknown_patient_gets_a_clear_message(cache: ClinicCache) -> None:
+    app = ChartHostApp(cache, "nobody", fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _loaded(pilot)
+        status = screen.query_one("#chart-status", Static)
+        assert _plain(status) == "No patient with id nobody in this clinic's records"
+        assert not screen.query_one(AllergyBanner).display or not screen.has_class("-loaded")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, ChartScreen)
+
+
+async def test_a_failing_read_is_reported_not_raised(
+    cache: ClinicCache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(patient_id: str, today: object) -> None:
+        raise OSError("disk I/O error")
+
+    monkeypatch.setattr(cache.charts, "load", broken)
+    app = ChartHostApp(cache, "p-allergic", fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _loaded(pilot)
+        status = _plain(screen.query_one("#chart-status", Static))
+        assert status == "Could not read the chart: disk I/O error"
