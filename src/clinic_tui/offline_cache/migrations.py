@@ -93,6 +93,19 @@ CREATE INDEX ix_patient_given_lower ON patient (lower(given));
 """
 
 
+# v4: sync groundwork. A download that meets a record with a pending local change keeps the
+# server's version aside (never overwrites the local one) for the three-way merge; a deletion
+# on the server is kept aside the same way (deleted = 1, resource_json NULL). sync_state gains
+# the position of the type's _history scan, which is how server deletes are found.
+_V4 = """
+CREATE TABLE server_version (
+    resource_type TEXT NOT NULL, resource_id TEXT NOT NULL, version_id TEXT, last_updated TEXT,
+    resource_json TEXT, deleted BOOLEAN NOT NULL DEFAULT 0, received_at TEXT NOT NULL,
+    PRIMARY KEY (resource_type, resource_id));
+ALTER TABLE sync_state ADD COLUMN history_since TEXT;
+"""
+
+
 def _run_script(connection: sqlite3.Connection, script: str) -> None:
     # executescript() would COMMIT first; run statement by statement to stay in one transaction.
     for statement in script.split(";"):
@@ -117,7 +130,11 @@ def _to_v3(connection: sqlite3.Connection) -> None:
     _run_script(connection, _V3)
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_to_v1, _to_v2, _to_v3]
+def _to_v4(connection: sqlite3.Connection) -> None:
+    _run_script(connection, _V4)
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_to_v1, _to_v2, _to_v3, _to_v4]
 """MIGRATIONS[n] takes a cache from schema version n to n + 1."""
 
 LATEST_VERSION = len(MIGRATIONS)

@@ -176,6 +176,22 @@ class SyncState(SQLModel, table=True):
     resource_type: str = Field(primary_key=True)
     watermark: str | None = None
     last_success: str | None = None
+    history_since: str | None = None
+    """_since of the next _history scan for server deletes (the server's clock)."""
+
+
+class ServerVersion(SQLModel, table=True):
+    """The server's version of a record that has a pending local change, kept for the merge."""
+
+    __tablename__ = "server_version"
+    resource_type: str = Field(primary_key=True)
+    resource_id: str = Field(primary_key=True)
+    version_id: str | None = None
+    last_updated: str | None = None
+    resource_json: str | None = Field(default=None, sa_type=Text)
+    """The complete server JSON; None when the server deleted the record."""
+    deleted: bool = False
+    received_at: str
 
 
 class CacheMeta(SQLModel, table=True):
