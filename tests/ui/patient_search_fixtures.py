@@ -2,7 +2,8 @@
 
 张三 (zhangsan) and 张珊 (zhangshan) share the initials zs; 章三丰 (zhangsanfeng, zsf) extends
 张三's full pinyin under another surname character; 李四 shares nothing; John Smith has a Latin
-name and an identity number ending in X; 王五 is inactive (merged) and never found.
+name and an identity number ending in X; Emma Brown has a passport; 王五 is inactive (merged)
+and never found.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ SMITH_ID_NUMBER = make("110105", date(1980, 5, 20), 1)
 """Ends in the check character X."""
 
 
+BROWN_PASSPORT = "PA1234567"
+
+
 def patient(
     ident: str,
     family: str,
@@ -35,8 +39,9 @@ def patient(
     id_number: str,
     phone: str,
     active: bool = True,
+    id_system: str = IDENTIFIER_SYSTEM,
 ) -> Resource:
-    """A FHIR Patient with an identity number and a phone."""
+    """A FHIR Patient with an identity number (or passport) and a phone."""
     return {
         "resourceType": "Patient",
         "id": ident,
@@ -45,7 +50,7 @@ def patient(
         "name": [{"family": family, "given": [given]}],
         "gender": gender,
         "birthDate": birth,
-        "identifier": [{"system": IDENTIFIER_SYSTEM, "value": id_number}],
+        "identifier": [{"system": id_system, "value": id_number}],
         "telecom": [{"system": "phone", "value": phone}],
     }
 
@@ -95,6 +100,16 @@ PATIENTS: list[Resource] = [
         birth="1980-05-20",
         id_number=SMITH_ID_NUMBER,
         phone="18611112222",
+    ),
+    patient(
+        "p-brown",
+        "Brown",
+        "Emma",
+        gender="female",
+        birth="1988-04-04",
+        id_number=BROWN_PASSPORT,
+        phone="18700001111",
+        id_system="http://hl7.org/fhir/sid/passport-GBR",
     ),
     patient(
         "p-wangwu",

@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 from clinic_tui.domain.models import Gender
 from clinic_tui.offline_cache.patient_search import PatientSearch, QueryKind, classify
 from tests.ui.patient_search_fixtures import (
+    BROWN_PASSPORT,
     LI_SI_ID_NUMBER,
     SMITH_ID_NUMBER,
     ZHANG_SAN_ID_NUMBER,
@@ -68,6 +69,11 @@ def test_identity_number_check_character_in_either_case(search: PatientSearch) -
     assert _ids(search, SMITH_ID_NUMBER) == ["p-smith"]
 
 
+def test_passport_number_prefix_any_case(search: PatientSearch) -> None:
+    assert _ids(search, "pa12") == ["p-brown"]
+    assert _ids(search, BROWN_PASSPORT) == ["p-brown"]
+
+
 def test_phone_prefix_with_separators(search: PatientSearch) -> None:
     assert _ids(search, "1380013") == ["p-zhangsan", "p-zhangshan"]
     assert _ids(search, "138-0013-8000") == ["p-zhangsan"]
@@ -125,6 +131,7 @@ def test_get_by_id(search: PatientSearch) -> None:
         ("13800", QueryKind.NUMBER),
         ("11010519800520001x", QueryKind.NUMBER),
         ("zhang san", QueryKind.LATIN),
+        ("PA12", QueryKind.DOCUMENT),
         ("%", QueryKind.NONE),
     ],
 )

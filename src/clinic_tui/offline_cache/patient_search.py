@@ -1,10 +1,11 @@
 """Find patients in the cache by name, pinyin, identity number or phone, through indexes only.
 
 The shape of the query decides where to look: digits are an identity-number or
-phone prefix, Han characters a name prefix, Latin letters pinyin (full or
-initials) or a Latin family/given name. Every lookup is a range over one index
-(`col >= q AND col < q || U+10FFFF`), never LIKE, so a 100,000-patient cache
-answers in a few milliseconds and `%` or `_` in a query are plain characters.
+phone prefix, letters mixed with digits a passport number, Han characters a
+name prefix, Latin letters pinyin (full or initials) or a Latin family/given
+name. Every lookup is a range over one index (`col >= q AND col < q || U+10FFFF`),
+never LIKE, so a 100,000-patient cache answers in a few milliseconds and `%` or
+`_` in a query are plain characters.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ _TOP = chr(0x10FFFF)
 """Sorts after every character a name or number can hold: the open end of a prefix range."""
 
 _DIGITS = re.compile(r"\d+[xX]?")
+_DOCUMENT = re.compile(r"[A-Za-z0-9]*\d[A-Za-z0-9]*")
+"""Letters and digits with at least one digit: a passport or other document number."""
 _SEPARATORS = re.compile(r"[\s\-()]")
 _SELECT = "SELECT id, name, gender, birth_date, identifier, phone, pending, pinyin_full"
 
@@ -32,6 +35,7 @@ class QueryKind(StrEnum):
     """What a query looks like, and so which indexes answer it."""
 
     NUMBER = "number"
+    DOCUMENT = "document"
     HAN_NAME = "han-name"
     LATIN = "latin"
     NONE = "none"
@@ -70,6 +74,8 @@ def classify(query: str) -> tuple[QueryKind, str]:
     compact = _SEPARATORS.sub("", stripped)
     if _DIGITS.fullmatch(compact):
         return QueryKind.NUMBER, compact.upper()
+    if _DOCUMENT.fullmatch(compact):
+        return QueryKind.DOCUMENT, compact.upper()
     letters = normalise_query(stripped)
     if letters and letters.isascii() and letters.isalpha():
         return QueryKind.LATIN, letters
@@ -86,6 +92,8 @@ def _lookups(query: str) -> list[_Lookup]:
         else:
             found.append(_Lookup("phone", key))
         return found
+    if kind is QueryKind.DOCUMENT:
+        return [_Lookup("identifier", key)]
     if kind is QueryKind.HAN_NAME:
         return [_Lookup("name", key)]
     if kind is QueryKind.LATIN:

@@ -1,0 +1,268 @@
+"""PatientSearchScreen: find a patient as you type; Enter returns the id, Escape returns None.
+
+Pushed by the queue's `/` key and by walk-in registration. Each keystroke
+restarts a short debounce; the search then runs in an exclusive thread worker,
+so a stale query is dropped rather than shown. Enter pressed before the results
+arrive is remembered and answered with the top result of the query as typed
+(an identity-card reader types the number and Enter in one burst).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.timer import Timer
+from textual.widgets import DataTable, Footer, Input, Label, Static
+from textual.worker import Worker, WorkerState
+
+from clinic_tui.domain.models import Gender, PatientSummary
+from clinic_tui.i18n import add_translations, tr
+from clinic_tui.offline_cache.patient_search import PatientSearch
+from clinic_tui.widgets.patient_header import localized_age
+
+add_translations(
+    {
+        "Find patient": "查找患者",
+        "Name, pinyin (zs / zhangsan), identity number or phone": (
+            "姓名、拼音（zs / zhangsan）、身份证号或电话"
+        ),
+        "Type a name, pinyin initials, identity number or phone": (
+            "请输入姓名、拼音首字母、身份证号或电话"
+        ),
+        "No patient matches '{query}'": "没有与“{query}”匹配的患者",
+        "1 patient": "1 位患者",
+        "{count} patients": "{count} 位患者",
+        "First {count} patients; type more to narrow": (
+            "仅显示前 {count} 位患者，请继续输入以缩小范围"
+        ),
+        "Search failed: {error}": "搜索失败：{error}",
+        "Select": "选择",
+        "Results": "结果",
+        "* = not yet synced": "* = 尚未同步",
+        "Enter choose · ↓ results · Esc cancel": "回车 选择 · ↓ 结果 · Esc 取消",
+    }
+)
+
+_SEX_MARK = {Gender.MALE: "Male", Gender.FEMALE: "Female", Gender.OTHER: "Other"}
+RESULT_LIMIT = 50
+"""Rows shown at most; more than this and the clinician types on."""
+
+
+class ResultsTable(DataTable[str]):
+    """The result rows; Up on the first row hands focus back to the query."""
+
+    BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
+        Binding("up", "cursor_up_or_leave", show=False),
+    ]
+
+    class LeftTop(Message):
+        """Up was pressed on the first row."""
+
+    def action_cursor_up_or_leave(self) -> None:
+        """Move up a row, or leave the table from its first row."""
+        if self.cursor_row <= 0:
+            self.post_message(self.LeftTop())
+        else:
+            self.action_cursor_up()
+
+
+class PatientSearchScreen(ModalScreen[str | None]):
+    """Search the cached patients; dismisses with the chosen patient's id, or None."""
+
+    CSS_PATH = Path(__file__).with_name("patient_search.tcss")
+    BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
+        Binding("escape", "cancel", tr("Cancel")),
+        Binding("down", "focus_results", tr("Results"), show=False),
+        Binding("enter", "choose", tr("Select"), show=True),
+    ]
+    DEBOUNCE_SECONDS: ClassVar[float] = 0.12
+    """Pause in typing before a search starts; short enough to feel instant."""
+
+    def __init__(
+        self,
+        search: PatientSearch,
+        *,
+        title: str | None = None,
+        initial_query: str = "",
+        today: Callable[[], date] | None = None,
+    ) -> None:
+        super().__init__()
+        self.search = search
+        self.title_text = title or tr("Find patient")
+        self.initial_query = initial_query
+        self._today = today
+        self._debounce: Timer | None = None
+        self._submit_when_ready = False
+        self.shown_query: str | None = None
+        """The query whose results are on display (None before the first search returns)."""
+        self.results: list[PatientSummary] = []
+
+    def compose(self) -> ComposeResult:
+        """A title, the query, a status line and the results, in one dialog."""
+        with Vertical(id="patient-search-dialog"):
+            with Horizontal(id="patient-search-heading"):
+                yield Label(self.title_text, id="patient-search-title")
+                # The Input's own Enter binding hides the screen's from the footer: say it here.
+                yield Label(tr("Enter choose · ↓ results · Esc cancel"), id="patient-search-keys")
+            yield Input(
+                value=self.initial_query,
+                placeholder=tr("Name, pinyin (zs / zhangsan), identity number or phone"),
+                id="patient-search-input",
+                # Coming back from the results (Up) refines the query rather than replacing it.
+                select_on_focus=False,
+            )
+            yield Static(self._idle_text(), id="patient-search-status")
+            table = ResultsTable(id="patient-search-results", cursor_type="row", zebra_stripes=True)
+            table.add_column(tr("Name"), key="name")
+            table.add_column(tr("Sex/Age"), key="sex-age")
+            table.add_column(tr("Birth date"), key="birth")
+            table.add_column(tr("Identity number"), key="identifier")
+            table.add_column(tr("Phone"), key="phone")
+            yield table
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Focus the query; search at once when the caller passed one."""
+        self.query_one(Input).focus()
+        if self.initial_query.strip():
+            self.run_search(self.initial_query)
+
+    def today(self) -> date:
+        """Today for ages: the caller's clock, else the app's clock, else the system date."""
+        if self._today is not None:
+            return self._today()
+        clock = getattr(self.app, "clock", None)
+        if callable(clock):
+            now = clock()
+            if isinstance(now, datetime):
+                return now.date()
+        return date.today()
+
+    @staticmethod
+    def _idle_text() -> str:
+        return tr("Type a name, pinyin initials, identity number or phone")
+
+    @on(Input.Changed, "#patient-search-input")
+    def _query_changed(self, event: Input.Changed) -> None:
+        self._submit_when_ready = False
+        if self._debounce is not None:
+            self._debounce.stop()
+        query = event.value
+        if not query.strip():
+            self.workers.cancel_group(self, "patient-search")
+            self._show(query, [])
+            return
+        if self.DEBOUNCE_SECONDS <= 0:
+            self.run_search(query)
+        else:
+            self._debounce = self.set_timer(self.DEBOUNCE_SECONDS, lambda: self.run_search(query))
+
+    @on(Input.Submitted, "#patient-search-input")
+    def _query_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_choose()
+
+    @on(DataTable.RowSelected, "#patient-search-results")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        if event.row_key.value is not None:
+            self.dismiss(event.row_key.value)
+
+    @on(ResultsTable.LeftTop)
+    def _left_results(self) -> None:
+        self.query_one(Input).focus()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="patient-search")
+    def run_search(self, query: str) -> tuple[str, list[PatientSummary]]:
+        """Search in a thread; a newer search cancels this one (exclusive)."""
+        return query, self.search.search(query, RESULT_LIMIT)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Show fresh results (stale ones are ignored), or say why the search failed."""
+        worker = event.worker
+        if worker.group != "patient-search":
+            return
+        if event.state is WorkerState.SUCCESS and isinstance(worker.result, tuple):
+            query, results = worker.result
+            if query == self.query_one(Input).value:
+                self._show(query, results)
+        elif event.state is WorkerState.ERROR:
+            self._submit_when_ready = False
+            self._set_status(tr("Search failed: {error}").format(error=worker.error))
+
+    def _show(self, query: str, results: list[PatientSummary]) -> None:
+        self.shown_query = query
+        self.results = results
+        table = self.query_one(ResultsTable)
+        table.clear()
+        today = self.today()
+        for patient in results:
+            table.add_row(
+                patient.name + (" *" if patient.pending else ""),
+                f"{tr(_SEX_MARK.get(patient.gender, 'Unknown'))} "
+                f"{localized_age(patient.birth_date, today)}",
+                patient.birth_date.isoformat() if patient.birth_date else "",
+                patient.identifier or "",
+                patient.phone or "",
+                key=patient.id,
+            )
+        self._set_status(self._status_text(query, results))
+        if self._submit_when_ready:
+            self._submit_when_ready = False
+            if results:
+                self.dismiss(results[0].id)
+
+    def _status_text(self, query: str, results: list[PatientSummary]) -> str:
+        if not query.strip():
+            return self._idle_text()
+        if not results:
+            return tr("No patient matches '{query}'").format(query=query.strip())
+        if len(results) >= RESULT_LIMIT:
+            text = tr("First {count} patients; type more to narrow").format(count=len(results))
+        elif len(results) == 1:
+            text = tr("1 patient")
+        else:
+            text = tr("{count} patients").format(count=len(results))
+        if any(patient.pending for patient in results):
+            text += "   " + tr("* = not yet synced")
+        return text
+
+    def _set_status(self, text: str) -> None:
+        self.query_one("#patient-search-status", Static).update(text)
+
+    def action_focus_results(self) -> None:
+        """Move from the query into the results (Down)."""
+        table = self.query_one(ResultsTable)
+        if table.row_count:
+            table.focus()
+            table.move_cursor(row=0)
+
+    def action_choose(self) -> None:
+        """Return the highlighted patient; if results are still coming, the top one when ready."""
+        query = self.query_one(Input).value
+        if not query.strip():
+            return
+        if query != self.shown_query:
+            self._submit_when_ready = True
+            if self._debounce is not None:
+                self._debounce.stop()
+            self.run_search(query)
+            return
+        table = self.query_one(ResultsTable)
+        if not self.results:
+            return
+        row = min(max(table.cursor_row, 0), len(self.results) - 1)
+        self.dismiss(self.results[row].id)
+
+    def action_cancel(self) -> None:
+        """Close without choosing anyone."""
+        self.dismiss(None)

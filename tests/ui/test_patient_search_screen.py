@@ -1,0 +1,225 @@
+"""PatientSearchScreen from the keyboard: type, see results, Enter returns an id, Escape None."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from rich.cells import cell_len
+from sqlalchemy import Engine
+from textual.app import App, ComposeResult
+from textual.pilot import Pilot
+from textual.widgets import Input, Static
+
+from clinic_tui import i18n
+from clinic_tui.offline_cache.patient_search import PatientSearch
+from clinic_tui.screens.patient_search import PatientSearchScreen, ResultsTable
+from tests.ui.patient_search_fixtures import SMITH_ID_NUMBER, fill_cache
+
+# Pilot tests are coroutines; anyio's pytest plugin (installed with httpx) runs them.
+pytestmark = pytest.mark.anyio
+
+TODAY = date(2026, 11, 24)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """Textual runs on asyncio."""
+    return "asyncio"
+
+
+class SearchHostApp(App[None]):
+    """Pushes one PatientSearchScreen and keeps what it was dismissed with."""
+
+    def __init__(self, search: PatientSearch, title: str | None = None) -> None:
+        super().__init__()
+        self.search = search
+        self.title_text = title
+        self.chosen: list[str | None] = []
+
+    def compose(self) -> ComposeResult:
+        """The stand-in for the queue underneath."""
+        yield Static("queue (host screen)")
+
+    def on_mount(self) -> None:
+        """Open the search at once."""
+        screen = PatientSearchScreen(self.search, title=self.title_text, today=lambda: TODAY)
+        self.push_screen(screen, self.chosen.append)
+
+
+@pytest.fixture
+def search(engine: Engine) -> PatientSearch:
+    """A search over the fixture patients."""
+    fill_cache(engine)
+    return PatientSearch(engine)
+
+
+@pytest.fixture
+def no_debounce(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Search on the next tick after a keystroke, so tests wait on workers, not on a timer."""
+    monkeypatch.setattr(PatientSearchScreen, "DEBOUNCE_SECONDS", 0.0)
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    """Let the debounce timer fire, then wait for the search worker and the repaint."""
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def _screen(pilot: Pilot[None]) -> PatientSearchScreen:
+    screen = pilot.app.screen
+    assert isinstance(screen, PatientSearchScreen)
+    return screen
+
+
+def _names(pilot: Pilot[None]) -> list[str]:
+    table = pilot.app.screen.query_one(ResultsTable)
+    return [str(table.get_row_at(row)[0]) for row in range(table.row_count)]
+
+
+def _status(pilot: Pilot[None]) -> str:
+    return str(pilot.app.screen.query_one("#patient-search-status", Static).render())
+
+
+@pytest.mark.usefixtures("no_debounce")
+async def test_typing_shows_ranked_results_and_enter_returns_the_top_one(
+    search: PatientSearch,
+) -> None:
+    app = SearchHostApp(search)
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert isinstance(app.focused, Input)
+        await pilot.press(*"zs")
+        await settle(pilot)
+        assert _names(pilot) == ["张三", "张珊", "章三丰"]
+        assert _status(pilot) == "3 patients"
+        await pilot.press("enter")
+        await pilot.pause()
+    assert app.chosen == ["p-zhangsan"]
+
+
+@pytest.mark.usefixtures("no_debounce")
+async def test_down_moves_into_results_and_enter_picks_that_row(search: PatientSearch) -> None:
+    app = SearchHostApp(search)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press(*"zs")
+        await settle(pilot)
+        await pilot.press("down")
+        assert isinstance(app.focused, ResultsTable)
+        await pilot.press("down", "enter")
+        await pilot.pause()
+    assert app.chosen == ["p-zhangshan"]
+
+
+@pytest.mark.usefixtures("no_debounce")
+async def test_up_from_first_row_returns_to_the_query(search: PatientSearch) -> None:
+    app = SearchHostApp(search)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press(*"zs")
+        await settle(pilot)
+        await pilot.press("down", "down", "up")
+        assert isinstance(app.focused, ResultsTable)
+        await pilot.press("up")
+        assert isinstance(app.focused, Input)
+        await pilot.press("f")
+        await settle(pilot)
+        assert _names(pilot) == ["章三丰"]
+
+
+async def test_escape_returns_none(search: PatientSearch) -> None:
+    app = SearchHostApp(search)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press(*"zs")
+        await pilot.press("escape")
+        await pilot.pause()
+    assert app.chosen == [None]
+
+
+@pytest.mark.usefixtures("no_debounce")
+async def test_no_match_says_so_and_enter_does_nothing(search: PatientSearch) -> None:
+    app = SearchHostApp(search)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press(*"qqq")
+        await settle(pilot)
+        assert _names(pilot) == []
+        assert _status(pilot) == "No patient matches 'qqq'"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, PatientSearchScreen)
+    assert app.chosen == []
+
+
+async def test_enter_typed_before_results_arrive_picks_the_fresh_top_result(
+    search: PatientSearch,
+) -> None:
+    # A card reader types the whole number and Enter at once, inside the real debounce.
+    app = SearchHostApp(search)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press(*SMITH_ID_NUMBER.lower(), "enter")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+    assert app.chosen == ["p-smith"]
+
+
+@pytest.mark.usefixtures("no_debounce")
+async def test_stale_results_are_never_shown(search: PatientSearch) -> None:
+    app = SearchHostApp(search)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press(*"ls")
+        await settle(pilot)
+        assert _names(pilot) == ["李四"]
+        _screen(pilot).run_search("zs")  # a search for a query no longer in the box
+        await settle(pilot)
+        assert _names(pilot) == ["李四"]
+
+
+@pytest.mark.usefixtures("no_debounce")
+async def test_clearing_the_query_clears_the_results(search: PatientSearch) -> None:
+    app = SearchHostApp(search)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press(*"zs")
+        await settle(pilot)
+        await pilot.press("backspace", "backspace")
+        await settle(pilot)
+        assert _names(pilot) == []
+        assert "Type a name" in _status(pilot)
+
+
+@pytest.mark.usefixtures("no_debounce")
+async def test_chinese_and_latin_names_line_up_at_80_columns(search: PatientSearch) -> None:
+    app = SearchHostApp(search)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press(*"110105")
+        await settle(pilot)
+        table = pilot.app.screen.query_one(ResultsTable)
+        assert table.row_count == 3
+        offsets = set()
+        for y in range(1, table.row_count + 1):  # line 0 is the header
+            line = table.render_line(y).text
+            start = next(i for i in range(len(line)) if line[i : i + 2] in ("19", "20"))
+            offsets.add(cell_len(line[:start]))
+        assert len(offsets) == 1, offsets
+        # Every column, the phone last, is inside the 80-column screen.
+        assert table.virtual_size.width <= 80
+
+
+@pytest.mark.usefixtures("no_debounce")
+async def test_labels_in_chinese(search: PatientSearch) -> None:
+    i18n.set_language("zh")
+    app = SearchHostApp(search)
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert "查找患者" in str(pilot.app.screen.query_one("#patient-search-title").render())
+        await pilot.press(*"qqq")
+        await settle(pilot)
+        assert _status(pilot) == "没有与“qqq”匹配的患者"
+        await pilot.press("backspace", "backspace", "backspace", *"ls")
+        await settle(pilot)
+        assert _status(pilot) == "1 位患者"
+        assert str(pilot.app.screen.query_one(ResultsTable).get_row_at(0)[1]) == "女 50岁"
+
+
+async def test_custom_title(search: PatientSearch) -> None:
+    app = SearchHostApp(search, title="Walk-in: find the patient first")
+    async with app.run_test(size=(80, 24)) as pilot:
+        title = str(pilot.app.screen.query_one("#patient-search-title").render())
+        assert title == "Walk-in: find the patient first"
