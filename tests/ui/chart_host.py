@@ -18,7 +18,6 @@ from textual.widgets import Static
 
 from clinic_tui.i18n import set_language
 from clinic_tui.offline_cache.clinic_cache import ClinicCache
-from clinic_tui.screens.chart import ChartScreen
 
 
 class ChartHostApp(App[None]):
@@ -36,6 +35,9 @@ class ChartHostApp(App[None]):
 
     def on_mount(self) -> None:
         """Open the chart at once."""
+        # Imported here so `--lang zh` is in force before the screen's key labels are made.
+        from clinic_tui.screens.chart import ChartScreen
+
         self.push_screen(ChartScreen(self.cache, self.patient_id, self.clock))
 
 

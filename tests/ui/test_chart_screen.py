@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from rich.console import Console
 from sqlalchemy import Engine
@@ -30,7 +28,7 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture
-def cache(engine: Engine) -> Iterator[ClinicCache]:
+def cache(engine: Engine) -> ClinicCache:
     """A clinic cache holding the three fixture patients."""
     fill_cache(engine)
     return ClinicCache(engine)
@@ -59,7 +57,7 @@ async def test_recorded_allergies_fill_the_banner_with_markers(cache: ClinicCach
         banner = screen.query_one(AllergyBanner)
         assert banner.has_class("-recorded")
         assert _plain(banner) == (
-            "!! ALLERGIES: 青霉素 Penicillin (HIGH) 过敏性休克 anaphylaxis · "
+            "!! ALLERGIES: 青霉素 Penicillin (HIGH) 过敏性休克 anaphylaxis "
             "磺胺类 Sulfonamides (low) 皮疹 rash"
         )
 

@@ -1,9 +1,9 @@
 """ChartScreen: the read-only chart of one patient, pushed over the queue; Escape goes back.
 
 The chart is read in a thread worker so a slow disk never freezes the keyboard;
-until it arrives the screen says it is loading. At 80 columns the sections
-stack and scroll as one column; from 110 columns they sit in a two-by-two grid
-and each scrolls on its own.
+until it arrives the screen says it is loading. The sections scroll as one
+column beneath the header and banner; from 110 columns vitals and visits sit
+side by side.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, ClassVar
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Container, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
@@ -77,8 +77,9 @@ class ChartScreen(Screen[None]):
         with VerticalScroll(id="chart-sections", can_focus=False):
             yield ProblemsSection(id="problems")
             yield MedicationsSection(id="medications")
-            yield VitalsSection(id="vitals")
-            yield VisitsSection(id="visits")
+            with Container(id="vitals-and-visits"):
+                yield VitalsSection(id="vitals")
+                yield VisitsSection(id="visits")
         yield Footer()
 
     def on_mount(self) -> None:

@@ -14,6 +14,7 @@ from textual.widgets import Static
 
 from clinic_tui.domain.models import Allergy, AllergyState
 from clinic_tui.i18n import add_translations, tr
+from clinic_tui.widgets.flow_text import FlowText
 
 add_translations(
     {
@@ -32,7 +33,7 @@ UNRECORDED_MARKER = "??"
 """Plain-text marker of a chart whose allergy status nobody has recorded yet."""
 
 
-def allergy_text(state: AllergyState, allergies: Sequence[Allergy]) -> Text:
+def allergy_text(state: AllergyState, allergies: Sequence[Allergy]) -> Text | FlowText:
     """The banner's words for one of the three allergy states."""
     if state is AllergyState.NO_KNOWN_ALLERGIES:
         return Text(tr("No known allergies (recorded)"), style="bold")
@@ -41,21 +42,21 @@ def allergy_text(state: AllergyState, allergies: Sequence[Allergy]) -> Text:
             (f"{UNRECORDED_MARKER} ", "bold"),
             (tr("Allergies not recorded - ask before prescribing"), "bold"),
         )
-    text = Text.assemble((f"{RECORDED_MARKER} {tr('ALLERGIES')}: ", "bold"))
-    for index, allergy in enumerate(allergies):
-        if index:
-            text.append(" · ")
-        text.append(allergy.substance, style="bold")
+    fields = [Text(f"{RECORDED_MARKER} {tr('ALLERGIES')}:", style="bold")]
+    for allergy in allergies:
+        field = Text(allergy.substance, style="bold")
         if allergy.criticality:
             label = tr(allergy.criticality)
             # Upper case is a second, colour-free cue for the dangerous ones.
-            label = label.upper() if allergy.criticality == "high" else label
-            text.append(f" ({label})", style="bold" if allergy.criticality == "high" else "")
+            high = allergy.criticality == "high"
+            field.append(f" ({label.upper() if high else label})", style="bold" if high else "")
         if allergy.reaction:
-            text.append(f" {allergy.reaction}")
+            field.append(f" {allergy.reaction}")
         if allergy.pending:
-            text.append(" *")
-    return text
+            field.append(" *")
+        fields.append(field)
+    # Each allergy wraps as a whole, so no substance is split from its criticality.
+    return FlowText(fields, gap="  ")
 
 
 class AllergyBanner(Static):

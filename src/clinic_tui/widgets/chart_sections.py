@@ -52,8 +52,11 @@ PENDING_MARK = " *"
 
 
 def _table() -> Table:
-    """A borderless table: the section's border already frames it."""
-    return Table(box=None, show_header=False, expand=True, padding=(0, 1), pad_edge=False)
+    """A borderless table: the section's border already frames it.
+
+    Not expanded: stretched over 120 columns a date drifts far from the line it dates.
+    """
+    return Table(box=None, show_header=False, padding=(0, 1), pad_edge=False)
 
 
 def _day(value: date | None) -> str:
@@ -84,6 +87,9 @@ class ChartSection(VerticalScroll, can_focus=True):
     }
     ChartSection > .section-body {
         width: 100%;
+    }
+    ChartSection {
+        scrollbar-size-vertical: 1;
     }
     """
 
@@ -136,7 +142,7 @@ class ProblemsSection(ChartSection):
         """ICD-10 code, name, onset; a status word on anything not active."""
         table = _table()
         table.add_column(no_wrap=True)
-        table.add_column(ratio=1)
+        table.add_column(overflow="fold")
         table.add_column(no_wrap=True)
         for problem in chart.problems:
             active = problem.clinical_status in ("active", "recurrence", "relapse")
@@ -163,8 +169,8 @@ class MedicationsSection(ChartSection):
     def render_chart(self, chart: Chart) -> tuple[RenderableType, int, bool]:
         """Medicine, dosage, date prescribed."""
         table = _table()
-        table.add_column(ratio=3)
-        table.add_column(ratio=2)
+        table.add_column(overflow="fold")
+        table.add_column(overflow="fold")
         table.add_column(no_wrap=True)
         for medication in chart.medications:
             name = Text(medication.name, style="bold")
@@ -210,8 +216,9 @@ class VisitsSection(ChartSection):
         """Date, place, reason; the visit state unless it is simply done."""
         table = _table()
         table.add_column(no_wrap=True)
-        table.add_column(ratio=1)
-        table.add_column(ratio=2)
+        # Clinic names are short and read badly split; the reason takes what is left.
+        table.add_column(no_wrap=True)
+        table.add_column(overflow="fold")
         for visit in chart.visits:
             status = QueueStatus.from_encounter_status(visit.status)
             reason = Text(visit.reason)

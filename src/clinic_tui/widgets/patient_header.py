@@ -11,6 +11,7 @@ from textual.widgets import Static
 from clinic_tui.domain.ages import format_age
 from clinic_tui.domain.models import Gender, PatientSummary
 from clinic_tui.i18n import add_translations, language, tr
+from clinic_tui.widgets.flow_text import FlowText
 
 add_translations({"Health card": "健康卡号", "Identifier": "标识号", "Born": "出生"})
 
@@ -29,20 +30,20 @@ def localized_age(birth_date: date | None, today: date) -> str:
 
 def header_text(
     patient: PatientSummary, identifiers: Sequence[tuple[str, str]], today: date
-) -> Text:
+) -> FlowText:
     """Name, sex, age, birth date, then each identifier and phone with its label."""
-    text = Text()
-    text.append(patient.name, style="bold")
+    who = Text()
+    who.append(patient.name, style="bold")
     if patient.pending:
-        text.append(" *")
-    text.append(f"  {tr(_SEX.get(patient.gender, 'Unknown'))}")
-    text.append(f"  {localized_age(patient.birth_date, today)}", style="bold")
+        who.append(" *")
+    who.append(f"  {tr(_SEX.get(patient.gender, 'Unknown'))}")
+    who.append(f"  {localized_age(patient.birth_date, today)}", style="bold")
+    fields = [who]
     if patient.birth_date is not None:
-        text.append(f"  {tr('Born')} {patient.birth_date.isoformat()}")
+        fields.append(Text.assemble((f"{tr('Born')} ", "dim"), patient.birth_date.isoformat()))
     for label, value in identifiers:
-        text.append(f"  {tr(label)} ", style="dim")
-        text.append(value)
-    return text
+        fields.append(Text.assemble((f"{tr(label)} ", "dim"), value))
+    return FlowText(fields, gap="   ")
 
 
 class PatientHeader(Static):
