@@ -135,6 +135,9 @@ async def test_tab_moves_between_sections_and_escape_goes_back(cache: ClinicCach
         assert app.focused is screen.query_one("#medications")
         await pilot.press("tab", "tab")
         assert app.focused is screen.query_one("#visits")
+        # At 80x24 the visits lie below the fold: focusing them scrolls the chart.
+        await pilot.wait_for_scheduled_animations()
+        assert screen.query_one("#chart-sections").scroll_y > 0
         await pilot.press("shift+tab")
         assert app.focused is screen.query_one("#vitals")
         await pilot.press("escape")
