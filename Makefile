@@ -35,6 +35,7 @@ test: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/python scripts/fhir_server.py install
 	$(BIN)/pytest -n auto -q
 
 lint: $(VENV)/.installed-dev

@@ -1,0 +1,80 @@
+"""A real FHIR R4 server (sekmet-fhir) for the integration tests, started by the project's script.
+
+One server per pytest process: under pytest-xdist every worker starts its own on a
+free port of 127.0.0.1, with its own data folder and a random bearer token, and
+stops it when the worker ends. The token travels in the environment, not argv.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+
+from clinic_tui.sync.client import FhirClient, RetryPolicy
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "fhir_server.py"
+INTEGRATION_DIR = Path(__file__).resolve().parent
+
+
+class FhirServer(NamedTuple):
+    """A running test server: its FHIR base URL and the bearer token it accepts."""
+
+    base_url: str
+    token: str
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test in this folder `integration` (select or skip them with -m)."""
+    for item in items:
+        if INTEGRATION_DIR in Path(str(item.path)).parents:
+            item.add_marker(pytest.mark.integration)
+
+
+def _script(*args: str, env: dict[str, str] | None = None) -> str:
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), *args],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        check=False,
+    )
+    if result.returncode != 0:
+        pytest.fail(f"fhir_server.py {args[0]} failed:\n{result.stdout}\n{result.stderr}")
+    return result.stdout.strip()
+
+
+@pytest.fixture(scope="session")
+def fhir_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FhirServer]:
+    """Install (if needed) and start a FHIR server for this test process; stop it afterwards."""
+    _script("install")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    name = f"pytest-{worker}-{os.getpid()}"
+    token = secrets.token_urlsafe(24)
+    data_dir = tmp_path_factory.mktemp("fhir-server-data")
+    env = {**os.environ, "FHIR_SERVER_TOKEN": token}
+    base_url = _script("start", "--name", name, "--data-dir", str(data_dir), env=env)
+    try:
+        yield FhirServer(base_url.splitlines()[-1], token)
+    finally:
+        _script("stop", "--name", name, "--clean")
+
+
+@pytest.fixture
+def fhir_client(fhir_server: FhirServer) -> Iterator[FhirClient]:
+    """A client of the test server with the right token and quick retries."""
+    client = FhirClient(
+        fhir_server.base_url,
+        lambda: fhir_server.token,
+        retry=RetryPolicy(attempts=3, base_delay=0.05, max_delay=0.2),
+    )
+    yield client
+    client.close()

@@ -1,0 +1,217 @@
+"""Download from a real FHIR server into the cache: first, incremental, concurrent, deletes."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, text
+
+from clinic_tui.offline_cache.store import read_resource, record_local_change
+from clinic_tui.sync.cache_io import read_watermarks, server_versions
+from clinic_tui.sync.client import FhirClient
+from clinic_tui.sync.download import TypeDownload, download, download_type
+from clinic_tui.sync.errors import FhirAuthError, FhirGoneError, FhirRequestError
+from tests.integration.conftest import FhirServer
+
+Resource = dict[str, Any]
+
+
+def _patient(ident: str, family: str = "王", given: str = "小明") -> Resource:
+    return {
+        "resourceType": "Patient",
+        "id": ident,
+        "name": [{"family": family, "given": [given]}],
+        "gender": "female",
+        "birthDate": "1980-05-01",
+    }
+
+
+def _new_id(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+def _server_patients(client: FhirClient) -> dict[str, str]:
+    """id -> versionId of every Patient the server holds now."""
+    found: dict[str, str] = {}
+    url: str | None = "Patient"
+    params: dict[str, str] | None = {"_count": "1000"}
+    while url:
+        page = client.bundle_page(url, params)
+        for entry in page.entries:
+            found[entry["resource"]["id"]] = entry["resource"]["meta"]["versionId"]
+        url, params = page.next_url, None
+    return found
+
+
+def _cached_patients(engine: Engine) -> dict[str, str | None]:
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT id, version_id FROM patient"))
+        return {row.id: row.version_id for row in rows}
+
+
+def test_first_sync_fills_the_cache_with_every_type(
+    engine: Engine, fhir_client: FhirClient
+) -> None:
+    patient = fhir_client.put(_patient(_new_id("first")))
+    org = fhir_client.put(
+        {"resourceType": "Organization", "id": _new_id("org"), "name": "青山镇卫生院"}
+    )
+    condition = fhir_client.put(
+        {
+            "resourceType": "Condition",
+            "id": _new_id("cond"),
+            "subject": {"reference": f"Patient/{patient['id']}"},
+            "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10", "code": "I10"}]},
+        }
+    )
+
+    result = download(engine, fhir_client)
+
+    assert result.complete, (result.errors, result.skipped)
+    with engine.connect() as connection:
+        cached = read_resource(connection, "Patient", patient["id"])
+        assert read_resource(connection, "Organization", org["id"]) == org
+        assert read_resource(connection, "Condition", condition["id"]) == condition
+        watermark = read_watermarks(connection, "Patient")
+    assert cached == patient
+    assert _cached_patients(engine) == _server_patients(fhir_client)
+    assert watermark.watermark is not None
+    assert watermark.history_since is not None
+
+
+def test_incremental_sync_fetches_only_the_changes(engine: Engine, fhir_client: FhirClient) -> None:
+    ids = [_new_id("inc") for _ in range(5)]
+    for ident in ids:
+        fhir_client.put(_patient(ident))
+    download_type(engine, fhir_client, "Patient")
+
+    nothing = download_type(engine, fhir_client, "Patient")
+    changed = fhir_client.put({**_patient(ids[2]), "gender": "male"})
+    added = fhir_client.put(_patient(_new_id("inc-new")))
+    second = download_type(engine, fhir_client, "Patient")
+
+    assert nothing.written == 0
+    assert second.written == 2
+    with engine.connect() as connection:
+        assert read_resource(connection, "Patient", ids[2]) == changed
+        assert read_resource(connection, "Patient", added["id"]) == added
+    assert _cached_patients(engine) == _server_patients(fhir_client)
+
+
+def test_paged_download_while_another_client_writes_skips_nothing(
+    engine: Engine, fhir_client: FhirClient, fhir_server: FhirServer
+) -> None:
+    # Offset paging sorted by _lastUpdated: updating a record already passed moves it to the
+    # end and shifts every later record one place back, so a plain `next` walk skips one.
+    ids = [_new_id("page") for _ in range(40)]
+    for ident in ids:
+        fhir_client.put(_patient(ident))
+    writer = FhirClient(fhir_server.base_url, lambda: fhir_server.token)
+    written_during: list[str] = []
+
+    def write_between_pages(_type: str, progress: TypeDownload) -> None:
+        if progress.pages <= 6:
+            for ident in ids[(progress.pages - 1) * 3 : progress.pages * 3]:
+                writer.put({**_patient(ident), "gender": "other"})
+            extra = writer.put(_patient(_new_id("page-new")))
+            written_during.append(extra["id"])
+
+    # Control: the same interleaving through plain next links loses records.
+    naive_seen: set[str] = set()
+    url: str | None = "Patient"
+    params: dict[str, str] | None = {"_sort": "_lastUpdated", "_count": "5"}
+    pages = 0
+    while url:
+        page = fhir_client.bundle_page(url, params)
+        pages += 1
+        naive_seen.update(entry["resource"]["id"] for entry in page.entries)
+        write_between_pages("Patient", TypeDownload("Patient", pages=pages))
+        url, params = page.next_url, None
+    assert set(_server_patients(fhir_client)) - naive_seen, "the writes did not shift any page"
+
+    written_during.clear()
+    result = download_type(engine, fhir_client, "Patient", page_size=5, on_page=write_between_pages)
+    writer.close()
+
+    assert result.error is None
+    assert len(written_during) == 6
+    assert _cached_patients(engine) == _server_patients(fhir_client)
+
+
+def test_a_delete_on_the_server_reaches_the_cache(engine: Engine, fhir_client: FhirClient) -> None:
+    keep, drop = _new_id("keep"), _new_id("drop")
+    fhir_client.put(_patient(keep))
+    fhir_client.put(_patient(drop))
+    download_type(engine, fhir_client, "Patient")
+
+    fhir_client.delete("Patient", drop)
+    with pytest.raises(FhirGoneError):
+        fhir_client.read("Patient", drop)
+    result = download_type(engine, fhir_client, "Patient")
+
+    assert result.removed == 1
+    with engine.connect() as connection:
+        assert read_resource(connection, "Patient", drop) is None
+        assert read_resource(connection, "Patient", keep) is not None
+    assert _cached_patients(engine) == _server_patients(fhir_client)
+
+
+def test_a_wrong_token_is_an_auth_error_and_changes_nothing(
+    engine: Engine, fhir_server: FhirServer
+) -> None:
+    with (
+        FhirClient(fhir_server.base_url, lambda: "not-the-token") as client,
+        pytest.raises(FhirAuthError) as raised,
+    ):
+        download(engine, client)
+    assert raised.value.status == 401
+    assert raised.value.outcome  # the server's OperationOutcome text reaches the user
+    assert _cached_patients(engine) == {}
+
+
+def test_a_locally_pending_record_is_not_overwritten(
+    engine: Engine, fhir_client: FhirClient
+) -> None:
+    edited, deleted = _new_id("pending"), _new_id("pending-del")
+    fhir_client.put(_patient(edited))
+    fhir_client.put(_patient(deleted))
+    download_type(engine, fhir_client, "Patient")
+    for ident in (edited, deleted):
+        with engine.connect() as connection:
+            local = read_resource(connection, "Patient", ident)
+        assert local is not None
+        record_local_change(engine, {**local, "gender": "male"}, "update")
+
+    theirs = fhir_client.put({**_patient(edited), "birthDate": "1981-01-01"})
+    fhir_client.delete("Patient", deleted)
+    result = download_type(engine, fhir_client, "Patient")
+
+    assert sorted(result.kept_aside) == sorted([edited, deleted])
+    with engine.connect() as connection:
+        for ident in (edited, deleted):
+            mine = read_resource(connection, "Patient", ident)
+            assert mine is not None
+            assert mine["gender"] == "male"
+            assert mine["birthDate"] == "1980-05-01"
+        pending = connection.execute(
+            text("SELECT pending FROM patient WHERE id = :id"), {"id": edited}
+        ).scalar_one()
+        kept = {v.resource_id: v for v in server_versions(connection)}
+    assert pending
+    assert json.loads(kept[edited].resource_json or "{}") == theirs
+    assert kept[edited].version_id == "2"
+    assert kept[deleted].deleted
+    assert kept[deleted].resource_json is None
+
+
+def test_a_resource_the_server_rejects_carries_its_operation_outcome(
+    fhir_client: FhirClient,
+) -> None:
+    with pytest.raises(FhirRequestError) as raised:
+        fhir_client.put({"resourceType": "Patient", "id": _new_id("bad"), "birthDate": "soon"})
+    assert raised.value.status == 400
+    assert raised.value.outcome is not None
+    assert "Patient.birthDate" in raised.value.outcome
