@@ -106,9 +106,9 @@ async def test_sections_show_the_chart(cache: ClinicCache) -> None:
         vitals = _plain(
             screen.query_one("#vitals", ChartSection).query_one(".section-body", Static)
         )
-        assert "Blood pressure 152/96 mmHg 2026-10-15 ▇▅▃▁█ ↑" in vitals
-        assert "Oxygen saturation 95 % 2026-10-15 █▁ ↓" in vitals
-        assert "Body weight 71 kg 2026-10-15 █▁ ↓" in vitals
+        assert "Blood pressure 152/96 mmHg 2026-10-15 ▇▅▃▁█ ↑ 138/88" in vitals
+        assert "Oxygen saturation 95 % 2026-10-15 ↓ 97" in vitals
+        assert "Body weight 71 kg 2026-10-15 ↓ 72.5" in vitals
         assert "Heart rate 88 /min 2026-10-15 ▁▅█ ↑" in vitals
 
         visits = _plain(

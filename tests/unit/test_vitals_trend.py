@@ -30,7 +30,8 @@ def _series(code: str, values: list[float]) -> list[VitalSign]:
 def test_sparkline_scales_between_minimum_and_maximum() -> None:
     assert sparkline([1, 2, 3, 4, 5, 6, 7, 8]) == "▁▂▃▄▅▆▇█"
     assert sparkline([5, 5, 5]) == "▄▄▄"
-    assert sparkline([5]) == ""
+    assert sparkline([36.8, 37.0, 36.9], steady_within=0.3) == "▄▄▄"
+    assert sparkline([5, 9]) == ""
 
 
 def test_arrow_compares_the_last_two_values_beyond_noise() -> None:
@@ -42,9 +43,9 @@ def test_arrow_compares_the_last_two_values_beyond_noise() -> None:
 
 def test_trend_text_uses_the_noise_of_each_vital_sign() -> None:
     # 0.2 °C is noise; a 1-point fall in oxygen saturation is not.
-    assert trend_text(_series("8310-5", [36.8, 37.0])) == "▁█ →"
-    assert trend_text(_series("59408-5", [97, 96])) == "█▁ ↓"
-    assert trend_text(_series("8867-4", [80])) == ""
+    assert trend_text(_series("8310-5", [36.8, 37.0])).plain == "→ 36.8"
+    assert trend_text(_series("59408-5", [98, 97, 96])).plain == "█▅▁ ↓ 97"
+    assert trend_text(_series("8867-4", [80])).plain == ""
 
 
 def test_blood_pressure_reads_systolic_over_diastolic_without_decimals() -> None:

@@ -1,4 +1,4 @@
-"""Vital-sign values and their trends as short text: a sparkline and an arrow.
+"""Vital-sign values and their trends as short text: a sparkline, an arrow, the value before.
 
 Text, not a chart widget: it fits one table row, copies and pastes, and the
 arrow says the direction even where block characters render poorly.
@@ -7,6 +7,8 @@ arrow says the direction even where block characters render poorly.
 from __future__ import annotations
 
 from collections.abc import Sequence
+
+from rich.text import Text
 
 from clinic_tui.domain.models import VitalSign
 
@@ -25,12 +27,16 @@ STEADY_WITHIN: dict[str, float] = {
 """Per LOINC code, a change no larger than this reads as steady (→): measurement noise."""
 
 
-def sparkline(values: Sequence[float]) -> str:
-    """One block character per value, scaled between the series' minimum and maximum."""
-    if len(values) < 2:
+def sparkline(values: Sequence[float], steady_within: float = 0.0) -> str:
+    """One block character per value, scaled between the series' minimum and maximum.
+
+    Needs three values to show a shape; a series that only moves within measurement
+    noise draws flat, so the line never exaggerates what the arrow calls steady.
+    """
+    if len(values) < 3:
         return ""
     low, high = min(values), max(values)
-    if high == low:
+    if high - low <= steady_within:
         return SPARK_CHARS[3] * len(values)
     steps = len(SPARK_CHARS) - 1
     return "".join(SPARK_CHARS[round((value - low) / (high - low) * steps)] for value in values)
@@ -58,8 +64,17 @@ def format_value(vital: VitalSign) -> str:
     return format_number(vital.value)
 
 
-def trend_text(series: Sequence[VitalSign]) -> str:
-    """Sparkline and arrow of a series (oldest first), e.g. '▇▅▂▁█ ↑'; '' for one value."""
+def trend_text(series: Sequence[VitalSign]) -> Text:
+    """Sparkline, arrow and the previous value of a series (oldest first): '▇▅▂▁█ ↑ 138/88'.
+
+    Empty for a single measurement: there is nothing to compare it with.
+    """
+    if len(series) < 2:
+        return Text()
     values = [vital.value for vital in series]
-    steady = STEADY_WITHIN.get(series[-1].loinc, 0.0) if series else 0.0
-    return f"{sparkline(values)} {trend_arrow(values, steady)}".strip()
+    steady = STEADY_WITHIN.get(series[-1].loinc, 0.0)
+    shape = sparkline(values, steady)
+    text = Text(f"{shape} " if shape else "")
+    text.append(trend_arrow(values, steady), style="bold")
+    text.append(f" {format_value(series[-2])}", style="dim")
+    return text
