@@ -11,12 +11,14 @@ restart the outbox and the chart's history are the record of what was done.
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, delete, func, select
 
@@ -94,6 +96,20 @@ def _waited_until(resource: Resource) -> datetime | None:
     return max(known) if known else None
 
 
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def _serialised(method: _Method) -> _Method:
+    """Run a write under the repository's lock, one change at a time."""
+
+    @functools.wraps(method)
+    def locked(self: QueueRepository, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return locked  # type: ignore[return-value]
+
+
 class QueueRepository:
     """Today's queue of `clinic`, read from and written to the cache."""
 
@@ -101,8 +117,9 @@ class QueueRepository:
         self.engine = engine
         self.clinic = clinic
         self._undo: list[UndoToken] = []
-        # Workers run in threads; the stack must not be torn by two of them.
-        self._lock = threading.Lock()
+        # Workers run in threads: two changes must not interleave (two calls of "next"
+        # would pick the same patient), nor tear the undo stack.
+        self._lock = threading.RLock()
 
     # ----- reading -------------------------------------------------------------------------
 
@@ -181,6 +198,7 @@ class QueueRepository:
 
     # ----- status changes ------------------------------------------------------------------
 
+    @_serialised
     def call_next(self, now: datetime) -> QueueEntry | None:
         """Call the next patient (priority first, then longest wait) into consultation."""
         chosen = next_patient(self.today(now.date()))
@@ -189,6 +207,7 @@ class QueueRepository:
         self.set_status(chosen.encounter_id, QueueStatus.IN_CONSULTATION, now)
         return self.entry(chosen.encounter_id, now.date())
 
+    @_serialised
     def set_status(
         self,
         encounter_id: str,
@@ -222,6 +241,7 @@ class QueueRepository:
 
     # ----- walk-ins --------------------------------------------------------------------------
 
+    @_serialised
     def register_walk_in(
         self,
         patient: str | NewPatient,
@@ -350,6 +370,7 @@ class QueueRepository:
         with self._lock:
             return bool(self._undo)
 
+    @_serialised
     def undo_last(self, now: datetime) -> UndoToken | None:
         """Revert the most recent action of this session; returns it, or None if none is left."""
         with self._lock:

@@ -1,0 +1,317 @@
+"""Today's queue: the first screen. Call the next patient, register walk-ins, change statuses.
+
+The screen reads and writes through the QueueRepository the app owns, always in
+a worker of the "queue" group; after each change it re-reads the cache and puts
+the cursor back on the same registration. Undo is the repository's stack.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from clinic_tui.domain.models import PatientSummary, QueueEntry, QueueStatus
+from clinic_tui.i18n import add_translations, language, tr
+from clinic_tui.offline_cache.clinic_cache import ClinicCache
+from clinic_tui.screens.chart import ChartScreen
+from clinic_tui.screens.patient_search import PatientSearchScreen
+from clinic_tui.screens.queue_status import StatusScreen
+from clinic_tui.screens.walk_in import WalkInRequest, WalkInScreen
+from clinic_tui.widgets.queue_table import UNSYNCED_MARK, QueueTable
+
+add_translations(
+    {
+        "unsynced": "条未同步",
+        "All synced": "已全部同步",
+        "Nobody is waiting": "没有候诊患者",
+        "Nothing to undo": "没有可撤销的操作",
+        "Undone": "已撤销",
+        "Registered": "已登记",
+        "Called": "已叫号",
+        "Status changed": "状态已更改",
+        "The queue is empty": "今日暂无候诊",
+        "Could not": "操作失败",
+        "Status": "状态",
+        "Loading the queue…": "正在读取候诊队列…",
+    }
+)
+
+POLL_SECONDS = 30.0
+"""How often the waiting times move on."""
+
+_WEEKDAY_ZH = "一二三四五六日"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a queue change reports back: a notice, the row to select, a chart to open."""
+
+    notice: str | None = None
+    keep: str | None = None
+    open_patient: str | None = None
+
+
+Change = Callable[[], Outcome]
+"""A queue change, run in the worker thread."""
+
+
+class QueueScreen(Screen[None]):
+    """The clinic's queue for today, with one-key actions."""
+
+    BINDINGS = [
+        Binding("n", "call_next", tr("Call next")),
+        Binding("enter", "open_chart", tr("Open chart"), show=False),
+        Binding("r", "walk_in", tr("Walk-in")),
+        Binding("s", "change_status", tr("Status")),
+        Binding("u", "undo", tr("Undo")),
+        Binding("slash", "search", tr("Search")),
+    ]
+
+    def __init__(self, cache: ClinicCache, clock: Callable[[], datetime]) -> None:
+        super().__init__()
+        self.cache = cache
+        self.clock = clock
+        self.entries: list[QueueEntry] = []
+        """Today's registrations as last read from the cache."""
+        self.pending_count = 0
+        """Local changes not yet uploaded, as last read."""
+        self._changes: deque[Change] = deque()
+
+    def compose(self) -> ComposeResult:
+        """Header lines, the table, the footer."""
+        yield Static(id="queue-title")
+        with Horizontal(id="queue-summary"):
+            yield Static(id="queue-counts")
+            yield Static(id="queue-badge")
+        yield QueueTable(id="queue-table")
+        yield Static(tr("Loading the queue…"), id="queue-empty")
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        """Read the queue and keep the waiting times moving."""
+        self._show_title()
+        self.set_interval(POLL_SECONDS, self._tick)
+        self.query_one(QueueTable).focus()
+
+    def on_screen_resume(self) -> None:
+        """Re-read on return from a chart or a dialog: something may have changed there."""
+        self.refresh_queue()
+
+    # ----- reading and showing ---------------------------------------------------------------
+
+    def apply(self, change: Change) -> None:
+        """Queue `change` for the worker; changes run in order, none is lost to a newer one."""
+        self._changes.append(change)
+        self.refresh_queue()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="queue")
+    def refresh_queue(self) -> None:
+        """Run the waiting changes in order, then re-read today's queue from the cache."""
+        notices: list[str] = []
+        keep: str | None = None
+        open_patient: str | None = None
+        while True:
+            try:
+                change = self._changes.popleft()
+            except IndexError:
+                break
+            try:
+                outcome = change()
+            except Exception as error:  # shown to the user; the queue is re-read regardless
+                notices.append(f"{tr('Could not')}: {error}")
+                continue
+            if outcome.notice:
+                notices.append(outcome.notice)
+            keep = outcome.keep or keep
+            open_patient = outcome.open_patient
+        entries = self.cache.queue.today(self.clock().date())
+        pending = self.cache.pending_changes()
+        if get_current_worker().is_cancelled and not notices and open_patient is None:
+            return  # a newer refresh is under way; showing this one could go back in time
+        self.app.call_from_thread(self._show, entries, pending, keep, notices)
+        if open_patient is not None:
+            self.app.call_from_thread(self._open_chart_of, open_patient)
+
+    def _show(
+        self, entries: list[QueueEntry], pending: int, keep: str | None, notices: list[str]
+    ) -> None:
+        self.entries = entries
+        self.pending_count = pending
+        table = self.query_one(QueueTable)
+        table.show(entries, self.clock(), keep=keep)
+        empty = self.query_one("#queue-empty", Static)
+        empty.update(tr("The queue is empty"))
+        empty.display = not entries
+        self._show_title()
+        self._show_counts()
+        for notice in notices:
+            if notice.startswith(tr("Could not")):
+                self.notify(notice, severity="error", timeout=8)
+            else:
+                self.notify(notice, timeout=4)
+
+    def _show_title(self) -> None:
+        now = self.clock()
+        if language() == "zh":
+            day = f"{now:%Y-%m-%d} 星期{_WEEKDAY_ZH[now.weekday()]}"
+        else:
+            day = f"{now:%Y-%m-%d %a}"
+        title = Text.assemble((self.cache.clinic.name, "bold"), " · ", tr("Queue"), " · ", day)
+        self.query_one("#queue-title", Static).update(title)
+
+    def _show_counts(self) -> None:
+        counts = dict.fromkeys(QueueStatus, 0)
+        for entry in self.entries:
+            counts[entry.status] += 1
+        text = " · ".join(
+            f"{tr(label)} {counts[status]}"
+            for status, label in (
+                (QueueStatus.WAITING, "Waiting"),
+                (QueueStatus.IN_CONSULTATION, "In consultation"),
+                (QueueStatus.DONE, "Done"),
+                (QueueStatus.LEFT, "Left"),
+            )
+        )
+        self.query_one("#queue-counts", Static).update(text)
+        badge = self.query_one("#queue-badge", Static)
+        if self.pending_count:
+            badge.update(f"{UNSYNCED_MARK} {self.pending_count} {tr('unsynced')}")
+            badge.add_class("-unsynced")
+        else:
+            badge.update(f"✓ {tr('All synced')}")
+            badge.remove_class("-unsynced")
+
+    def _tick(self) -> None:
+        self.query_one(QueueTable).tick(self.clock())
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """One place for worker failures: say what went wrong, keep the screen usable."""
+        if event.state is WorkerState.ERROR and event.worker.group == "queue":
+            error = event.worker.error
+            self.notify(f"{tr('Could not')}: {error}", severity="error", timeout=8)
+
+    # ----- actions ---------------------------------------------------------------------------
+
+    @property
+    def selected(self) -> QueueEntry | None:
+        """The registration under the cursor."""
+        return self.query_one(QueueTable).selected
+
+    def action_call_next(self) -> None:
+        """Call the next patient (emergency first, then the longest wait) and open the chart."""
+        queue, now = self.cache.queue, self.clock()
+
+        def change() -> Outcome:
+            called = queue.call_next(now)
+            if called is None:
+                return Outcome(tr("Nobody is waiting"))
+            return Outcome(
+                f"{tr('Called')}: {called.number} {called.patient_name}",
+                keep=called.encounter_id,
+                open_patient=called.patient_id,
+            )
+
+        self.apply(change)
+
+    def action_open_chart(self) -> None:
+        """Open the chart of the selected registration's patient."""
+        if self.selected is not None:
+            self._open_chart_of(self.selected.patient_id)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a row (the table handles Enter itself) opens the chart."""
+        event.stop()
+        self.action_open_chart()
+
+    def _open_chart_of(self, patient_id: str) -> None:
+        if patient_id:
+            self.app.push_screen(ChartScreen(self.cache, patient_id, self.clock))
+
+    def action_change_status(self) -> None:
+        """Ask for the new state of the selected registration."""
+        entry = self.selected
+        if entry is None:
+            return
+
+        def chosen(result: tuple[QueueStatus, str | None] | None) -> None:
+            if result is None:
+                return
+            status, reason = result
+            queue, now = self.cache.queue, self.clock()
+
+            def change() -> Outcome:
+                queue.set_status(entry.encounter_id, status, now, reason)
+                return Outcome(keep=entry.encounter_id)
+
+            self.apply(change)
+
+        self.app.push_screen(StatusScreen(entry), chosen)
+
+    def action_undo(self) -> None:
+        """Revert this session's most recent queue action."""
+        queue, now = self.cache.queue, self.clock()
+        keep = self.selected.encounter_id if self.selected else None
+
+        def change() -> Outcome:
+            token = queue.undo_last(now)
+            if token is None:
+                return Outcome(tr("Nothing to undo"), keep=keep)
+            return Outcome(f"{tr('Undone')}: {token.description}", keep=token.encounter_id)
+
+        self.apply(change)
+
+    def action_walk_in(self) -> None:
+        """Find the patient first; nobody chosen means a new patient is registered."""
+        search = PatientSearchScreen(self.cache.patients, title=tr("Walk-in · Esc: new patient"))
+        self.app.push_screen(search, self._walk_in_for)
+
+    def _walk_in_for(self, patient_id: str | None) -> None:
+        if patient_id is None:
+            self._open_walk_in_form(None)
+        else:
+            self._load_patient_for_walk_in(patient_id)
+
+    # A group of its own: the refresh that follows the search dialog closing must not cancel it.
+    @work(thread=True, exclusive=True, exit_on_error=False, group="queue-walk-in")
+    def _load_patient_for_walk_in(self, patient_id: str) -> None:
+        patient = self.cache.patients.get(patient_id)
+        if patient is not None:
+            self.app.call_from_thread(self._open_walk_in_form, patient)
+
+    def _open_walk_in_form(self, patient: PatientSummary | None) -> None:
+        self.app.push_screen(WalkInScreen(patient, self.clock().date()), self._register)
+
+    def _register(self, request: WalkInRequest | None) -> None:
+        if request is None:
+            return
+        queue, now = self.cache.queue, self.clock()
+
+        def change() -> Outcome:
+            entry = queue.register_walk_in(
+                request.patient, request.chief_complaint, request.priority, now
+            )
+            return Outcome(
+                f"{tr('Registered')}: {entry.number} {entry.patient_name}", keep=entry.encounter_id
+            )
+
+        self.apply(change)
+
+    def action_search(self) -> None:
+        """Find any patient and open their chart."""
+
+        def chosen(patient_id: str | None) -> None:
+            if patient_id is not None:
+                self._open_chart_of(patient_id)
+
+        self.app.push_screen(PatientSearchScreen(self.cache.patients), chosen)

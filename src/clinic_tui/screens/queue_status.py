@@ -1,0 +1,106 @@
+"""A small dialog: move a registration to one of the four queue states (a reason for 'left')."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from clinic_tui.domain.models import QueueEntry, QueueStatus
+from clinic_tui.i18n import add_translations, tr
+
+add_translations(
+    {
+        "Change status of": "更改状态：",
+        "Left without being seen": "未就诊离开",
+        "Reason for leaving": "离开原因",
+        "Enter why the patient left": "请填写离开原因",
+        "current": "当前",
+        "Choose": "选择",
+    }
+)
+
+STATUS_LABELS = {
+    QueueStatus.WAITING: "Waiting",
+    QueueStatus.IN_CONSULTATION: "In consultation",
+    QueueStatus.DONE: "Done",
+    QueueStatus.LEFT: "Left without being seen",
+}
+"""English label of each state, as the dialog lists them (translated with tr)."""
+
+
+class StatusScreen(ModalScreen[tuple[QueueStatus, str | None] | None]):
+    """Pick a state with arrows + Enter or keys 1-4; returns (status, reason) or None."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", tr("Cancel")),
+        Binding("1", "pick(0)", "1", show=False),
+        Binding("2", "pick(1)", "2", show=False),
+        Binding("3", "pick(2)", "3", show=False),
+        Binding("4", "pick(3)", "4", show=False),
+    ]
+
+    def __init__(self, entry: QueueEntry) -> None:
+        super().__init__()
+        self.entry = entry
+
+    def compose(self) -> ComposeResult:
+        """Title, the four states, and a reason field that appears for 'left'."""
+        with Vertical(id="status-dialog", classes="dialog"):
+            yield Static(
+                f"{tr('Change status of')} {self.entry.number} {self.entry.patient_name}",
+                classes="dialog-title",
+            )
+            options = []
+            for index, (status, label) in enumerate(STATUS_LABELS.items(), start=1):
+                current = f"  ({tr('current')})" if status is self.entry.status else ""
+                options.append(Option(f"{index}  {tr(label)}{current}", id=status.value))
+            yield OptionList(*options, id="status-options")
+            yield Input(placeholder=tr("Reason for leaving"), id="reason", compact=True)
+            yield Static("", id="reason-error", classes="field-error")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Start on the current state; the reason field stays hidden until needed."""
+        self.query_one("#reason").display = False
+        self.query_one("#reason-error").display = False
+        options = self.query_one(OptionList)
+        options.highlighted = list(STATUS_LABELS).index(self.entry.status)
+        options.focus()
+
+    def action_cancel(self) -> None:
+        """Close without changing anything."""
+        self.dismiss(None)
+
+    def action_pick(self, index: int) -> None:
+        """Choose the state at `index` (keys 1-4)."""
+        if self.focused is self.query_one("#reason", Input):
+            return
+        self._choose(list(STATUS_LABELS)[index])
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        """Enter on a state chooses it."""
+        event.stop()
+        self._choose(QueueStatus(str(event.option.id)))
+
+    def _choose(self, status: QueueStatus) -> None:
+        if status is not QueueStatus.LEFT:
+            self.dismiss((status, None))
+            return
+        self.query_one(OptionList).highlighted = list(STATUS_LABELS).index(status)
+        reason = self.query_one("#reason", Input)
+        reason.display = True
+        reason.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter in the reason field confirms 'left', if a reason was given."""
+        event.stop()
+        error = self.query_one("#reason-error", Static)
+        if not event.value.strip():
+            error.update(tr("Enter why the patient left"))
+            error.display = True
+            return
+        self.dismiss((QueueStatus.LEFT, event.value.strip()))

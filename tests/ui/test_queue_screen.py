@@ -1,0 +1,377 @@
+"""The queue screen driven like a clinician would: keys only, at 80x24 and 120x40."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from textual.pilot import Pilot
+from textual.widgets import Input, Select, Static
+
+from clinic_tui import i18n
+from clinic_tui.app import ClinicApp
+from clinic_tui.domain.models import QueueStatus
+from clinic_tui.domain.national_id import make
+from clinic_tui.offline_cache.queue_repository import LEFT_REASON_URL
+from clinic_tui.offline_cache.store import read_resource
+from clinic_tui.offline_cache.tables import OutboxEntry
+from clinic_tui.screens.chart import ChartScreen
+from clinic_tui.screens.help import HelpScreen
+from clinic_tui.screens.patient_search import PatientSearchScreen
+from clinic_tui.screens.queue import QueueScreen
+from clinic_tui.screens.queue_status import StatusScreen
+from clinic_tui.screens.walk_in import WalkInScreen
+from clinic_tui.widgets.queue_table import QueueTable
+from tests.ui.queue_app import Clock, queue_app
+
+SIZES = [(80, 24), (120, 40)]
+
+# Pilot tests are coroutines; anyio's pytest plugin (installed with httpx) runs them.
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """Textual runs on asyncio."""
+    return "asyncio"
+
+
+@pytest.fixture(autouse=True)
+def no_search_debounce(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Search as soon as a key is typed: tests wait for workers, never for timers."""
+    monkeypatch.setattr(PatientSearchScreen, "DEBOUNCE_SECONDS", 0)
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    """Let workers finish and their results reach the screen."""
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def press(pilot: Pilot[Any], *keys: str) -> None:
+    """Press keys one at a time, settling after each."""
+    for key in keys:
+        await pilot.press(key)
+        await settle(pilot)
+
+
+async def type_text(pilot: Pilot[Any], text: str) -> None:
+    """Type `text` into the focused widget (Chinese characters included)."""
+    await pilot.press(*text)
+    await settle(pilot)
+
+
+def table(app: ClinicApp) -> QueueTable:
+    return app.screen.query_one(QueueTable)
+
+
+def numbers(app: ClinicApp) -> list[int]:
+    return [entry.number for entry in table(app).entries]
+
+
+def outbox(app: ClinicApp) -> list[tuple[str, str, str]]:
+    entries = OutboxEntry.__table__  # type: ignore[attr-defined]
+    with app.cache.engine.connect() as connection:
+        rows = connection.execute(select(entries).order_by(entries.c.seq)).mappings()
+        return [(row["resource_type"], row["resource_id"], row["operation"]) for row in rows]
+
+
+def encounter(app: ClinicApp, ident: str) -> dict[str, Any] | None:
+    with app.cache.engine.connect() as connection:
+        return read_resource(connection, "Encounter", ident)
+
+
+def status_of(app: ClinicApp, ident: str) -> QueueStatus:
+    return next(e.status for e in table(app).entries if e.encounter_id == ident)
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_queue_lists_today_with_markers_and_counts(
+    tmp_path: Path, size: tuple[int, int]
+) -> None:
+    app = queue_app(tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, QueueScreen)
+        assert numbers(app) == [1, 2, 3, 4, 5, 6]
+        grid = table(app)
+        emergency = grid.get_row("e-5")
+        assert str(emergency[5]) == "!!! EMERG"  # a text marker beside the colour
+        assert str(grid.get_row("e-4")[6]) == "In consult"
+        assert str(grid.get_row("e-3")[7]) == "1h40"
+        counts = str(app.screen.query_one("#queue-counts", Static).render())
+        assert "Waiting 4" in counts
+        assert "In consultation 1" in counts
+        # Every column fits in the terminal, the chief complaint shortened with an ellipsis.
+        widths = sum(column.get_render_width(grid) for column in grid.columns.values())
+        assert widths <= size[0]
+        complaint = str(grid.get_row("e-6")[4])
+        assert complaint.endswith("…")
+        assert ("radiating" in complaint) == (size[0] == 120)  # a wider terminal shows more
+
+
+async def test_call_next_takes_emergency_then_longest_wait_and_opens_the_chart(
+    tmp_path: Path,
+) -> None:
+    app = queue_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        called = []
+        for _ in range(3):
+            await press(pilot, "n")
+            assert isinstance(app.screen, ChartScreen)
+            called.append(app.screen.patient_id)
+            await press(pilot, "escape")
+        assert called == ["p-wang", "p-ouyang", "p-chen"]  # EM, then UR, then 08:20 arrival
+        assert isinstance(app.screen, QueueScreen)
+        for ident in ("e-5", "e-2", "e-3"):
+            assert status_of(app, ident) is QueueStatus.IN_CONSULTATION
+            stored = encounter(app, ident)
+            assert stored is not None
+            assert stored["status"] == "in-progress"
+        assert outbox(app) == [
+            ("Encounter", "e-5", "update"),
+            ("Encounter", "e-2", "update"),
+            ("Encounter", "e-3", "update"),
+        ]
+        assert table(app).selected is not None
+        assert table(app).selected.encounter_id == "e-3"
+        assert "3 unsynced" in str(app.screen.query_one("#queue-badge", Static).render())
+        assert str(table(app).get_row("e-3")[0]) == "*"
+
+
+async def test_enter_opens_the_selected_chart_and_j_k_move(tmp_path: Path) -> None:
+    app = queue_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "j", "j", "k", "down")
+        assert table(app).selected is not None
+        assert table(app).selected.encounter_id == "e-3"
+        await press(pilot, "enter")
+        assert isinstance(app.screen, ChartScreen)
+        assert app.screen.patient_id == "p-chen"
+
+
+async def test_walk_in_of_an_existing_patient_then_undo(tmp_path: Path) -> None:
+    app = queue_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "r")
+        assert isinstance(app.screen, PatientSearchScreen)
+        await type_text(pilot, "李娜")
+        await press(pilot, "enter")
+        assert isinstance(app.screen, WalkInScreen)
+        assert app.screen.patient is not None
+        assert app.screen.patient.id == "p-li"
+        await type_text(pilot, "血压复查")
+        await press(pilot, "enter")
+        assert isinstance(app.screen, QueueScreen)
+        assert numbers(app) == [1, 2, 3, 4, 5, 6, 7]
+        new = table(app).selected
+        assert new is not None
+        assert (new.number, new.patient_id, new.chief_complaint) == (7, "p-li", "血压复查")
+        assert outbox(app) == [("Encounter", new.encounter_id, "create")]
+        await press(pilot, "u")
+        assert numbers(app) == [1, 2, 3, 4, 5, 6]
+        assert outbox(app) == []
+        assert encounter(app, new.encounter_id) is None
+
+
+async def fill_new_patient(pilot: Pilot[Any], **fields: str) -> None:
+    screen = pilot.app.screen
+    for field_id, value in fields.items():
+        if field_id in ("sex", "priority"):
+            screen.query_one(f"#{field_id}", Select).value = value
+        else:
+            screen.query_one(f"#{field_id}", Input).value = value
+    await settle(pilot)
+
+
+def error_text(app: ClinicApp, field_id: str) -> str | None:
+    widget = app.screen.query_one(f"#{field_id}-error", Static)
+    return str(widget.render()) if widget.display else None
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_new_patient_walk_in_validates_inline_then_saves_both(
+    tmp_path: Path, size: tuple[int, int]
+) -> None:
+    app = queue_app(tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await press(pilot, "r", "escape")  # nobody found: register a new patient
+        assert isinstance(app.screen, WalkInScreen)
+        assert app.screen.patient is None
+        await fill_new_patient(
+            pilot,
+            name="欧阳明华",
+            birth_date="2031-01-01",
+            identifier="110105196504121234",
+            phone="1391234abcd",
+        )
+        await press(pilot, "ctrl+s")
+        assert isinstance(app.screen, WalkInScreen)  # nothing saved, the form stays
+        assert error_text(app, "name") is None
+        assert "sex" in (error_text(app, "sex") or "")
+        assert "future" in (error_text(app, "birth_date") or "")
+        assert "check digit" in (error_text(app, "identifier") or "")
+        assert "digits only" in (error_text(app, "phone") or "")
+        assert "chief complaint" in (error_text(app, "complaint") or "")
+        assert app.screen.focused is not None
+        assert app.screen.focused.id == "sex"  # the first wrong field takes the cursor
+        assert outbox(app) == []
+        # A valid identity number fills the birth date and sex it encodes.
+        await fill_new_patient(
+            pilot, birth_date="", identifier=make("330106", date(1972, 6, 1), 22)
+        )
+        assert app.screen.query_one("#birth_date", Input).value == "1972-06-01"
+        assert app.screen.query_one("#sex", Select).value == "female"
+        await fill_new_patient(pilot, phone="139 1234 5678", complaint="胸闷", priority="EM")
+        await press(pilot, "ctrl+s")
+        assert isinstance(app.screen, QueueScreen)
+        new = table(app).selected
+        assert new is not None
+        assert (new.number, new.patient_name, new.pending) == (7, "欧阳明华", True)
+        assert str(table(app).get_row(new.encounter_id)[5]) == "!!! EMERG"
+        kinds = sorted((kind, operation) for kind, _, operation in outbox(app))
+        assert kinds == [("Encounter", "create"), ("Patient", "create")]
+        with app.cache.engine.connect() as connection:
+            patient = read_resource(connection, "Patient", new.patient_id)
+        assert patient is not None
+        assert patient["name"][0]["family"] == "欧阳"
+        assert patient["telecom"][0]["value"] == "13912345678"
+        await press(pilot, "u")
+        assert outbox(app) == []
+        assert numbers(app) == [1, 2, 3, 4, 5, 6]
+
+
+async def test_escape_cancels_the_walk_in_form_without_saving(tmp_path: Path) -> None:
+    app = queue_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "r", "escape")
+        await fill_new_patient(pilot, name="赵六", complaint="咳嗽")
+        await press(pilot, "escape")
+        assert isinstance(app.screen, QueueScreen)
+        assert outbox(app) == []
+
+
+async def test_change_status_to_left_requires_a_reason_and_undo_restores(
+    tmp_path: Path,
+) -> None:
+    app = queue_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "down")  # #2
+        before = encounter(app, "e-2")
+        await press(pilot, "s")
+        assert isinstance(app.screen, StatusScreen)
+        await press(pilot, "4", "enter")  # 'left' with an empty reason
+        assert isinstance(app.screen, StatusScreen)
+        assert "why" in str(app.screen.query_one("#reason-error", Static).render())
+        await type_text(pilot, "等太久")
+        await press(pilot, "enter")
+        assert isinstance(app.screen, QueueScreen)
+        assert status_of(app, "e-2") is QueueStatus.LEFT
+        assert table(app).selected is not None
+        assert table(app).selected.encounter_id == "e-2"  # the cursor stayed on the row
+        stored = encounter(app, "e-2")
+        assert stored is not None
+        assert stored["status"] == "cancelled"
+        assert {"url": LEFT_REASON_URL, "valueString": "等太久"} in stored["extension"]
+        assert outbox(app) == [("Encounter", "e-2", "update")]
+        await press(pilot, "u")
+        assert status_of(app, "e-2") is QueueStatus.WAITING
+        assert encounter(app, "e-2") == before
+        assert outbox(app) == [("Encounter", "e-2", "update"), ("Encounter", "e-2", "update")]
+
+
+async def test_change_status_to_done_with_arrows(tmp_path: Path) -> None:
+    app = queue_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "down", "down", "down")  # #4, in consultation
+        await press(pilot, "s", "down", "enter")
+        assert status_of(app, "e-4") is QueueStatus.DONE
+        stored = encounter(app, "e-4")
+        assert stored is not None
+        assert stored["period"]["end"] == app.clock().isoformat()
+        assert json.dumps(stored["extension"]).count("keep me") == 1
+
+
+async def test_waiting_times_move_with_the_clock_and_stop_when_called(tmp_path: Path) -> None:
+    clock = Clock()
+    app = queue_app(tmp_path, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "n", "escape")  # #5 called at 10:00 after waiting 10 minutes
+        clock.advance(30)
+        screen = app.screen
+        assert isinstance(screen, QueueScreen)
+        screen._tick()
+        await settle(pilot)
+        assert str(table(app).get_row("e-3")[7]) == "2h10"
+        assert str(table(app).get_row("e-5")[7]) == "10m"  # frozen once called
+
+
+async def test_search_opens_the_chart_of_the_chosen_patient(tmp_path: Path) -> None:
+    app = queue_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "slash")
+        assert isinstance(app.screen, PatientSearchScreen)
+        await type_text(pilot, "zw")
+        await press(pilot, "enter")
+        assert isinstance(app.screen, ChartScreen)
+        assert app.screen.patient_id == "p-zhang"
+
+
+async def test_help_and_palette_list_every_queue_key(tmp_path: Path) -> None:
+    app = queue_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        titles = {command.title for command in app.get_system_commands(app.screen)}
+        assert {"Call next", "Open chart", "Walk-in", "Status", "Undo", "Search"} <= titles
+        await press(pilot, "question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        listed = dict(app.screen.keys)
+        for key, description in [
+            ("n", "Call next"),
+            ("r", "Walk-in"),
+            ("s", "Status"),
+            ("u", "Undo"),
+            ("/", "Search"),
+            ("j", "Down"),
+            ("k", "Up"),
+        ]:
+            assert listed.get(key) == description
+        await press(pilot, "escape")
+        assert isinstance(app.screen, QueueScreen)
+
+
+async def test_chinese_labels(tmp_path: Path) -> None:
+    i18n.set_language("zh")
+    app = queue_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        headers = [str(column.label) for column in table(app).columns.values()]
+        assert headers[1:4] == ["号", "姓名", "性别/年龄"]
+        assert str(table(app).get_row("e-5")[5]) == "!!! 急诊"
+        assert str(table(app).get_row("e-2")[3]) == "女 36岁"
+        assert "候诊 4" in str(app.screen.query_one("#queue-counts", Static).render())
+
+
+async def test_undo_with_nothing_to_undo_changes_nothing(tmp_path: Path) -> None:
+    app = queue_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "u")
+        assert outbox(app) == []
+        assert numbers(app) == [1, 2, 3, 4, 5, 6]
