@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import threading
+from datetime import date
+
 import pytest
 from rich.console import Console
 from sqlalchemy import Engine
+from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.widgets import Static
 
 from clinic_tui import i18n
+from clinic_tui.domain.models import Chart
 from clinic_tui.offline_cache.clinic_cache import ClinicCache
+from clinic_tui.offline_cache.store import read_resource, record_local_change
 from clinic_tui.screens.chart import ChartScreen
 from clinic_tui.widgets.allergy_banner import AllergyBanner
-from clinic_tui.widgets.chart_sections import ChartSection
+from clinic_tui.widgets.chart_sections import ChartSection, ProblemsSection
 from clinic_tui.widgets.patient_header import PatientHeader
-from tests.ui.chart_fixtures import ALLERGIC_ID_NUMBER, fill_cache, fixed_clock
+from tests.ui.chart_fixtures import ALLERGIC_ID_NUMBER, allergy, fill_cache, fixed_clock
 from tests.ui.chart_host import ChartHostApp
 
 # Pilot tests are coroutines; anyio's pytest plugin (installed with httpx) runs them.
@@ -170,3 +176,75 @@ async def test_a_failing_read_is_reported_not_raised(
         screen = await _loaded(pilot)
         status = _plain(screen.query_one("#chart-status", Static))
         assert status == "Could not read the chart: disk I/O error"
+
+
+async def test_loading_state_shows_until_the_chart_arrives(cache: ClinicCache) -> None:
+    release = threading.Event()
+    real_load = cache.charts.load
+
+    def slow_load(patient_id: str, today: date) -> Chart | None:
+        release.wait(timeout=30)
+        return real_load(patient_id, today)
+
+    cache.charts.load = slow_load  # type: ignore[method-assign]
+    app = ChartHostApp(cache, "p-allergic", fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ChartScreen)
+        assert _plain(screen.query_one("#chart-status", Static)) == "Loading chart…"
+        assert not screen.query_one("#chart-sections").display
+        release.set()
+        await _loaded(pilot)
+        assert screen.query_one("#chart-sections").display
+        assert not screen.query_one("#chart-status").display
+
+
+async def test_unsynced_allergy_and_patient_carry_the_mark_and_its_legend(
+    cache: ClinicCache,
+) -> None:
+    with cache.engine.connect() as connection:
+        edited = read_resource(connection, "Patient", "p-unrecorded")
+    assert edited is not None
+    edited["telecom"] = [{"system": "phone", "value": "13900001111"}]
+    record_local_change(cache.engine, edited, "update")
+    record_local_change(
+        cache.engine, allergy("a-new", "p-unrecorded", "鸡蛋 Egg", criticality="low"), "create"
+    )
+    app = ChartHostApp(cache, "p-unrecorded", fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _loaded(pilot)
+        banner = _plain(screen.query_one(AllergyBanner))
+        assert banner == "!! ALLERGIES: 鸡蛋 Egg (low) * * unsynced"
+        header = _plain(screen.query_one(PatientHeader))
+        assert header.startswith("王小明 * Male")
+        assert header.endswith("Phone 13900001111 * unsynced")
+
+
+class _EditableProblems(ProblemsSection):
+    EDITABLE = True
+
+
+async def test_edit_key_is_hidden_until_a_section_becomes_editable() -> None:
+    edits: list[ChartSection] = []
+
+    class Host(App[None]):
+        def compose(self) -> ComposeResult:
+            yield ProblemsSection(id="read-only")
+            yield _EditableProblems(id="editable")
+
+        def on_chart_section_edit_requested(self, message: ChartSection.EditRequested) -> None:
+            edits.append(message.section)
+
+    app = Host()
+    async with app.run_test() as pilot:
+        read_only = app.query_one("#read-only", ChartSection)
+        editable = app.query_one("#editable", ChartSection)
+        read_only.focus()
+        await pilot.press("e")
+        assert edits == []
+        assert read_only.check_action("edit", ()) is False
+        editable.focus()
+        await pilot.press("e")
+        await pilot.pause()
+        assert edits == [editable]

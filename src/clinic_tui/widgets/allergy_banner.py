@@ -24,6 +24,7 @@ add_translations(
         "unable-to-assess": "未评估",
         "Allergies not recorded - ask before prescribing": "过敏史未记录 — 开药前请询问",
         "No known allergies (recorded)": "无已知过敏（已记录）",
+        "* unsynced": "* 未同步",
     }
 )
 
@@ -55,6 +56,8 @@ def allergy_text(state: AllergyState, allergies: Sequence[Allergy]) -> Text | Fl
         if allergy.pending:
             field.append(" *")
         fields.append(field)
+    if any(allergy.pending for allergy in allergies):
+        fields.append(Text(tr("* unsynced")))
     # Each allergy wraps as a whole, so no substance is split from its criticality.
     return FlowText(fields, gap="  ")
 

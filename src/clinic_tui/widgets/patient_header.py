@@ -13,7 +13,9 @@ from clinic_tui.domain.models import Gender, PatientSummary
 from clinic_tui.i18n import add_translations, language, tr
 from clinic_tui.widgets.flow_text import FlowText
 
-add_translations({"Health card": "健康卡号", "Identifier": "标识号", "Born": "出生"})
+add_translations(
+    {"Health card": "健康卡号", "Identifier": "标识号", "Born": "出生", "* unsynced": "* 未同步"}
+)
 
 _SEX = {Gender.MALE: "Male", Gender.FEMALE: "Female", Gender.OTHER: "Other"}
 
@@ -43,6 +45,8 @@ def header_text(
         fields.append(Text.assemble((f"{tr('Born')} ", "dim"), patient.birth_date.isoformat()))
     for label, value in identifiers:
         fields.append(Text.assemble((f"{tr(label)} ", "dim"), value))
+    if patient.pending:
+        fields.append(Text(tr("* unsynced"), style="dim"))
     return FlowText(fields, gap="   ")
 
 
