@@ -10,6 +10,7 @@ from rich.console import Console
 from sqlalchemy import Engine
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
+from textual.screen import Screen
 from textual.widgets import Static
 
 from clinic_tui import i18n
@@ -248,3 +249,19 @@ async def test_edit_key_is_hidden_until_a_section_becomes_editable() -> None:
         await pilot.press("e")
         await pilot.pause()
         assert edits == [editable]
+
+
+async def test_chart_is_read_again_when_a_screen_above_it_closes(cache: ClinicCache) -> None:
+    app = ChartHostApp(cache, "p-nka", fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _loaded(pilot)
+        await pilot.press("tab")
+        app.push_screen(Screen())
+        await pilot.pause()
+        record_local_change(
+            cache.engine, allergy("a-late", "p-nka", "花生 Peanut", criticality="high"), "create"
+        )
+        app.pop_screen()
+        await _loaded(pilot)
+        assert screen.query_one(AllergyBanner).has_class("-recorded")
+        assert app.focused is screen.query_one("#medications")

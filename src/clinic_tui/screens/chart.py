@@ -87,6 +87,11 @@ class ChartScreen(Screen[None]):
         self.add_class("-loading")
         self.load_chart()
 
+    def on_screen_resume(self) -> None:
+        """Re-read on return from a screen pushed over the chart: it may have changed records."""
+        if self.chart is not None:
+            self.load_chart()
+
     @work(thread=True, exclusive=True, exit_on_error=False, group="chart")
     def load_chart(self) -> Chart | None:
         """Read the chart in a thread; the result arrives through on_worker_state_changed."""
@@ -127,7 +132,9 @@ class ChartScreen(Screen[None]):
             section.show(chart)
         self.remove_class("-loading")
         self.add_class("-loaded")
-        self.query_one(ProblemsSection).focus()
+        if self.focused is None:
+            # First load only: a re-read keeps the user's place.
+            self.query_one(ProblemsSection).focus()
 
     def action_back(self) -> None:
         """Return to the screen underneath (the queue)."""
