@@ -65,6 +65,8 @@ class ClinicApp(App[None]):
                 continue
             seen.add((display, description))
             keys.append((display, description, active.node.id or "", binding))
+        # The screen's own actions (those in the footer) first, cursor movement after.
+        keys.sort(key=lambda item: not item[3].show)
         return keys
 
     def action_help(self) -> None:
