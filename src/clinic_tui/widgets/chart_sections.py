@@ -12,6 +12,7 @@ from datetime import date
 from typing import ClassVar
 
 from rich.console import RenderableType
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -100,6 +101,9 @@ class ChartSection(VerticalScroll, can_focus=True):
             super().__init__()
             self.section = section
 
+    body: RenderableType = ""
+    """What the section shows now (the last chart drawn)."""
+
     def compose(self) -> ComposeResult:
         """A single body that the section redraws from each chart."""
         yield Static(Text(""), classes="section-body")
@@ -116,6 +120,7 @@ class ChartSection(VerticalScroll, can_focus=True):
         self.border_subtitle = tr("* unsynced") if pending else ""
         if count == 0:
             body = Text(tr("None recorded"), style="dim italic")
+        self.body = body
         self.query_one(".section-body", Static).update(body)
 
     def render_chart(self, chart: Chart) -> tuple[RenderableType, int, bool]:
@@ -184,6 +189,21 @@ class VitalsSection(ChartSection):
     """Latest vital signs with their unit, date and recent trend."""
 
     TITLE = "Vital signs"
+
+    DEFAULT_CSS = """
+    VitalsSection > .section-body {
+        max-width: 100%;
+    }
+    """
+
+    def show(self, chart: Chart) -> None:
+        """Redraw, then size the body to its table so a layout may fit the box to it."""
+        super().show(chart)
+        body = self.query_one(".section-body", Static)
+        console = self.app.console
+        # Textual cannot size an auto-width box around a Rich table; measure it here instead.
+        width = Measurement.get(console, console.options.update_width(200), self.body)
+        body.styles.width = max(width.maximum, len(tr(self.TITLE)) + 8)
 
     def render_chart(self, chart: Chart) -> tuple[RenderableType, int, bool]:
         """Label, value and unit, date measured, sparkline and arrow."""
