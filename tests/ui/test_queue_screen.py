@@ -375,3 +375,15 @@ async def test_undo_with_nothing_to_undo_changes_nothing(tmp_path: Path) -> None
         await press(pilot, "u")
         assert outbox(app) == []
         assert numbers(app) == [1, 2, 3, 4, 5, 6]
+
+
+async def test_walk_in_warns_when_the_patient_is_already_waiting(tmp_path: Path) -> None:
+    app = queue_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "r")
+        await type_text(pilot, "陈建国")
+        await press(pilot, "enter")
+        assert isinstance(app.screen, WalkInScreen)
+        note = str(app.screen.query_one("#walk-in-note", Static).render())
+        assert "Already in today's queue as 3 (Waiting)" in note

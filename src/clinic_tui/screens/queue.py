@@ -47,6 +47,8 @@ add_translations(
     }
 )
 
+_STATUS = {QueueStatus.WAITING: "Waiting", QueueStatus.IN_CONSULTATION: "In consultation"}
+
 POLL_SECONDS = 30.0
 """How often the waiting times move on."""
 
@@ -262,12 +264,14 @@ class QueueScreen(Screen[None]):
         """Revert this session's most recent queue action."""
         queue, now = self.cache.queue, self.clock()
         keep = self.selected.encounter_id if self.selected else None
+        names = {e.encounter_id: f"{e.number} {e.patient_name}" for e in self.entries}
 
         def change() -> Outcome:
             token = queue.undo_last(now)
             if token is None:
                 return Outcome(tr("Nothing to undo"), keep=keep)
-            return Outcome(f"{tr('Undone')}: {token.description}", keep=token.encounter_id)
+            who = names.get(token.encounter_id, token.description)
+            return Outcome(f"{tr('Undone')}: {who}", keep=token.encounter_id)
 
         self.apply(change)
 
@@ -290,7 +294,19 @@ class QueueScreen(Screen[None]):
             self.app.call_from_thread(self._open_walk_in_form, patient)
 
     def _open_walk_in_form(self, patient: PatientSummary | None) -> None:
-        self.app.push_screen(WalkInScreen(patient, self.clock().date()), self._register)
+        note = None
+        if patient is not None:
+            active = [
+                entry
+                for entry in self.entries
+                if entry.patient_id == patient.id
+                and entry.status in (QueueStatus.WAITING, QueueStatus.IN_CONSULTATION)
+            ]
+            if active:
+                # A second registration is allowed (a new complaint), but never by accident.
+                label = tr("Already in today's queue as")
+                note = f"! {label} {active[0].number} ({tr(_STATUS[active[0].status])})"
+        self.app.push_screen(WalkInScreen(patient, self.clock().date(), note), self._register)
 
     def _register(self, request: WalkInRequest | None) -> None:
         if request is None:

@@ -57,6 +57,7 @@ add_translations(
         "Enter the chief complaint": "请输入主诉",
         "Keep the chief complaint under 200 characters": "主诉不超过200个字符",
         "optional": "选填",
+        "Already in today's queue as": "今日已在队列中：",
         "Fix the fields marked below": "请修改下面标出的内容",
     }
 )
@@ -91,10 +92,14 @@ class WalkInScreen(ModalScreen[WalkInRequest | None]):
         Binding("escape", "cancel", tr("Cancel")),
     ]
 
-    def __init__(self, patient: PatientSummary | None, today: date) -> None:
+    def __init__(
+        self, patient: PatientSummary | None, today: date, note: str | None = None
+    ) -> None:
         super().__init__()
         self.patient = patient
         self.today = today
+        self.note = note
+        """A warning shown under the title, e.g. that the patient is already in the queue."""
 
     def compose(self) -> ComposeResult:
         """Patient fields (new patients only), then the visit fields."""
@@ -105,6 +110,8 @@ class WalkInScreen(ModalScreen[WalkInRequest | None]):
                 age = format_age(self.patient.birth_date, self.today)
                 title = f"{tr('Walk-in registration')}: {self.patient.name} {age}"
             yield Static(title, classes="dialog-title")
+            if self.note:
+                yield Static(self.note, id="walk-in-note")
             yield Static("", id="form-error", classes="field-error")
             with VerticalScroll(id="walk-in-fields"):
                 if self.patient is None:
