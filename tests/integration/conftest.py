@@ -52,10 +52,30 @@ def _script(*args: str, env: dict[str, str] | None = None) -> str:
     return result.stdout.strip()
 
 
+def _stop_orphans() -> None:
+    """Stop servers left by test processes that died before their teardown ran."""
+    home = Path(os.environ.get("FHIR_SERVER_HOME", SCRIPT.parents[1] / ".fhir-server"))
+    for instance in (home / "run").glob("pytest-*-*"):
+        owner = instance.name.rsplit("-", 1)[-1]
+        if owner.isdigit() and not _alive(int(owner)):
+            _script("stop", "--name", instance.name, "--clean")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 @pytest.fixture(scope="session")
 def fhir_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FhirServer]:
     """Install (if needed) and start a FHIR server for this test process; stop it afterwards."""
     _script("install")
+    _stop_orphans()
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     name = f"pytest-{worker}-{os.getpid()}"
     token = secrets.token_urlsafe(24)

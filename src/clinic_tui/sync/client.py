@@ -365,9 +365,10 @@ class FhirClient:
         if not isinstance(raw_entries, list) or not isinstance(raw_links, list):
             raise FhirResponseError(f"{where}: Bundle.entry and Bundle.link must be lists")
         entries = [entry for entry in raw_entries if isinstance(entry, dict)]
+        # Described by content, not position: the same junk met again is reported once.
         problems = [
-            f"{where}: entry {index} is not a JSON object"
-            for index, entry in enumerate(raw_entries)
+            f"{where}: an entry is not a JSON object: {json.dumps(entry)[:_SNIPPET]}"
+            for entry in raw_entries
             if not isinstance(entry, dict)
         ]
         next_url = None

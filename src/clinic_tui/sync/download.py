@@ -41,7 +41,7 @@ from clinic_tui.sync.cache_io import (
     save_watermarks,
 )
 from clinic_tui.sync.client import BundlePage, FhirClient
-from clinic_tui.sync.errors import FhirAuthError, FhirError, FhirUnreachable
+from clinic_tui.sync.errors import FhirAuthError, FhirError, FhirResponseError, FhirUnreachable
 
 Resource = dict[str, Any]
 
@@ -239,6 +239,7 @@ class _TypeRun:
     def _fresh(self, page: BundlePage) -> tuple[list[Resource], str | None]:
         for problem in page.problems:
             self._skip(Skipped(self.resource_type, None, problem))
+        _check_order(self.resource_type, page)
         fresh: list[Resource] = []
         newest: str | None = None
         for entry in page.entries:
@@ -341,6 +342,22 @@ class _TypeRun:
                 break
             url, params = _keep_param(page.next_url, "_since", since), None
         return {i: (v, w) for i, (_, is_delete, v, w) in latest.items() if is_delete}
+
+
+def _check_order(resource_type: str, page: BundlePage) -> None:
+    """Refuse a page not sorted by lastUpdated: its watermark would skip records."""
+    previous: datetime | None = None
+    for entry in page.entries:
+        resource = entry.get("resource")
+        when = _instant(_meta(resource)[1]) if isinstance(resource, dict) else None
+        if when is None:
+            continue
+        if previous is not None and when < previous:
+            raise FhirResponseError(
+                f"{resource_type}: the server does not sort by _lastUpdated; "
+                "an incremental download would skip records"
+            )
+        previous = when
 
 
 def _is_older(version: str | None, state: CachedState | None) -> bool:
