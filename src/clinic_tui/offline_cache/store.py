@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, update
@@ -81,6 +83,88 @@ def _flush(connection: Connection, batches: dict[str, list[dict[str, Any]]]) -> 
             statement.on_conflict_do_update(index_elements=["id"], set_=columns), rows
         )
         rows.clear()
+
+
+BulkRows = dict[str, tuple[tuple[str, ...], list[tuple[Any, ...]]]]
+"""Resource type -> (column names, one tuple of values per row): what a bulk load inserts."""
+
+
+def bulk_rows(resources: Iterable[Resource]) -> BulkRows:
+    """Cache rows of `resources` grouped by type, columns read by row_values as for any write.
+
+    Plain tuples, so a worker process can build them and hand them over cheaply.
+    """
+    grouped: BulkRows = {}
+    getters: dict[str, Any] = {}
+    for resource in resources:
+        values = row_values(resource)
+        resource_type = resource["resourceType"]
+        if resource_type not in grouped:
+            grouped[resource_type] = (tuple(values), [])
+            getters[resource_type] = itemgetter(*values)
+        grouped[resource_type][1].append(getters[resource_type](values))
+    return grouped
+
+
+def insert_bulk_rows(connection: Connection, rows: BulkRows) -> int:
+    """Insert rows made by bulk_rows, none of them cached yet, in the caller's transaction.
+
+    The driver's executemany skips SQLAlchemy's per-row work; an id already cached
+    raises IntegrityError (upsert_resources is the way to update). Returns the count.
+    """
+    raw = connection.connection.driver_connection
+    if raw is None:
+        raise RuntimeError("the connection has no open database handle")
+    count = 0
+    for resource_type, (columns, values) in rows.items():
+        table = _table_for(resource_type).name
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+        raw.executemany(sql, values)
+        count += len(values)
+    return count
+
+
+def bulk_insert_resources(
+    connection: Connection, resources: Iterable[Resource], *, batch_size: int = 5000
+) -> int:
+    """Insert resources none of which is cached yet, batch by batch; returns the count.
+
+    For loads into empty tables (demo data, a first full download).
+    """
+    count = 0
+    batch: list[Resource] = []
+    for resource in resources:
+        batch.append(resource)
+        if len(batch) >= batch_size:
+            count += insert_bulk_rows(connection, bulk_rows(batch))
+            batch.clear()
+    return count + insert_bulk_rows(connection, bulk_rows(batch))
+
+
+@contextmanager
+def bulk_load(engine: Engine, *, cache_mib: int = 256) -> Iterator[Connection]:
+    """A transaction for a bulk load, committed on exit (rolled back on error).
+
+    While it runs, its connection does not fsync (synchronous=OFF) and keeps a
+    larger page cache so index pages are not spilled and re-read over and over;
+    both are restored after the commit. All or nothing still holds: only a power
+    cut before the next checkpoint could lose the load.
+    """
+    with engine.connect() as connection:
+        raw = connection.connection.driver_connection
+        if raw is None:
+            raise RuntimeError("the connection has no open database handle")
+        synchronous = int(raw.execute("PRAGMA synchronous").fetchone()[0])
+        cache_size = int(raw.execute("PRAGMA cache_size").fetchone()[0])
+        # The safety level cannot change inside a transaction, hence before begin().
+        raw.execute("PRAGMA synchronous = OFF")
+        raw.execute(f"PRAGMA cache_size = {-cache_mib * 1024}")
+        try:
+            with connection.begin():
+                yield connection
+        finally:
+            raw.execute(f"PRAGMA synchronous = {synchronous}")
+            raw.execute(f"PRAGMA cache_size = {cache_size}")
 
 
 def read_resource(connection: Connection, resource_type: str, resource_id: str) -> Resource | None:

@@ -1,0 +1,1 @@
+"""A deterministic demo township clinic: patients, records, referrals and today's queue."""

@@ -1,0 +1,248 @@
+"""Fill an empty cache with a demo township clinic, deterministically for (patients, seed, now).
+
+Each patient draws from a Random seeded by the master Random(seed), so a patient's
+records never depend on how many patients come before or after them in the stream.
+Demo data goes only into an empty cache: a second run on the same cache is refused
+rather than mixing two clinics (or duplicating one) in a clinician's queue.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from multiprocessing.pool import AsyncResult
+
+from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from clinic_tui.demo.context import DemoContext, DemoRandom, reference
+from clinic_tui.demo.people import build_organizations, build_patient, build_practitioners
+from clinic_tui.demo.queue import QueueCandidate, build_queue, queue_size
+from clinic_tui.demo.records import build_history
+from clinic_tui.domain.fhir import Resource
+from clinic_tui.errors import CacheError
+from clinic_tui.offline_cache.store import (
+    BulkRows,
+    bulk_insert_resources,
+    bulk_load,
+    bulk_rows,
+    insert_bulk_rows,
+)
+from clinic_tui.offline_cache.tables import RESOURCE_TABLES, CacheMeta
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    """What was written: reads like '2,000 patients, 31 in today's queue, 48,210 records'."""
+
+    patients: int
+    queue: int
+    records: int
+    clinic_id: str
+    clinic_name: str
+
+    def __str__(self) -> str:
+        return (
+            f"{self.patients:,} patients, {self.queue} in today's queue, {self.records:,} records"
+        )
+
+
+class DemoClinic:
+    """The demo township clinic for one (patients, seed, now); resources() streams its records."""
+
+    def __init__(self, *, patients: int, seed: int, now: datetime) -> None:
+        if patients < 1:
+            raise ValueError("a demo clinic needs at least one patient")
+        if now.tzinfo is None or now.utcoffset() is None:
+            raise ValueError("now must be an aware datetime (local time with its offset)")
+        # Ids carry a rising stamp: the clinic's first, then one per patient, then the queue.
+        self._stamp = int(now.timestamp() * 1000) - patients - 2
+        master = DemoRandom(seed, self._stamp)
+        self.township, self.county, self.city = build_organizations(master)
+        self.staff, self.specialists = build_practitioners(master)
+        # As if the county's server had sent every record: version 1, not pending upload.
+        meta = {"versionId": "1", "lastUpdated": now.isoformat(timespec="seconds")}
+        for resource in (self.township, self.county, self.city, *self.staff, *self.specialists):
+            resource["meta"] = meta
+        self.context = DemoContext(
+            now=now,
+            township=reference(self.township, self.township["name"]),
+            county=reference(self.county, self.county["name"]),
+            city=reference(self.city, self.city["name"]),
+            doctors=tuple(
+                reference(doctor, doctor["name"][0]["text"]) for doctor in self.staff[:4]
+            ),
+            meta=meta,
+        )
+        self.patients = patients
+        self._patient_seeds = [master.getrandbits(64) for _ in range(patients)]
+        self._queue_seed = master.getrandbits(64)
+        self.queue_size = queue_size(master, patients)
+        self._queue_order = master.sample(range(patients), self.queue_size)
+        self._in_queue = frozenset(self._queue_order)
+
+    def fixed_resources(self) -> list[Resource]:
+        """The organizations and their staff."""
+        return [self.township, self.county, self.city, *self.staff, *self.specialists]
+
+    def patient_resources(
+        self, start: int, stop: int, candidates: dict[int, QueueCandidate]
+    ) -> Iterator[Resource]:
+        """Patients start..stop-1 with their records; notes those in today's queue in
+        `candidates`."""
+        context = self.context
+        for index in range(start, stop):
+            rng = DemoRandom(self._patient_seeds[index], self._stamp + 1 + index)
+            patient, facts = build_patient(rng, context)
+            history = build_history(rng, context, facts)
+            yield patient
+            yield from history.resources
+            if index in self._in_queue:
+                candidates[index] = QueueCandidate(facts.ref, facts.age, history.chronic)
+
+    def queue_resources(self, candidates: dict[int, QueueCandidate]) -> list[Resource]:
+        """Today's registrations, given the queue candidates noted by patient_resources."""
+        ordered = [candidates[index] for index in self._queue_order]
+        queue_rng = DemoRandom(self._queue_seed, self._stamp + self.patients + 1)
+        return build_queue(queue_rng, self.context, ordered)
+
+    def resources(self) -> Iterator[Resource]:
+        """Every resource: organizations, staff, each patient with their records, today's queue."""
+        candidates: dict[int, QueueCandidate] = {}
+        yield from self.fixed_resources()
+        yield from self.patient_resources(0, self.patients, candidates)
+        yield from self.queue_resources(candidates)
+
+    def row_batches(self, workers: int) -> Iterator[BulkRows]:
+        """The same records as resources(), as cache rows built by `workers` processes."""
+        yield bulk_rows(self.fixed_resources())
+        candidates: dict[int, QueueCandidate] = {}
+        chunks = [
+            (start, min(start + _CHUNK, self.patients)) for start in range(0, self.patients, _CHUNK)
+        ]
+        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        with multiprocessing.get_context(method).Pool(
+            workers, initializer=_start_worker, initargs=(self,)
+        ) as pool:
+            # A bounded window of chunks in flight keeps memory flat when inserting lags.
+            pending: deque[AsyncResult[tuple[BulkRows, dict[int, QueueCandidate]]]] = deque()
+            for chunk in chunks:
+                pending.append(pool.apply_async(_chunk_rows, chunk))
+                if len(pending) > 2 * workers:
+                    rows, found = pending.popleft().get()
+                    candidates.update(found)
+                    yield rows
+            while pending:
+                rows, found = pending.popleft().get()
+                candidates.update(found)
+                yield rows
+        yield bulk_rows(self.queue_resources(candidates))
+
+
+_CHUNK = 1000
+"""Patients per unit of work handed to a worker process."""
+_worker_clinic: DemoClinic | None = None
+
+
+def _start_worker(clinic: DemoClinic) -> None:
+    # One clinic per worker process, set once when the pool starts it.
+    global _worker_clinic
+    _worker_clinic = clinic
+
+
+def _chunk_rows(start: int, stop: int) -> tuple[BulkRows, dict[int, QueueCandidate]]:
+    assert _worker_clinic is not None, "worker started without its clinic"
+    candidates: dict[int, QueueCandidate] = {}
+    rows = bulk_rows(_worker_clinic.patient_resources(start, stop, candidates))
+    return rows, candidates
+
+
+def default_workers(patients: int) -> int:
+    """Worker processes worth starting: none for a small clinic, else one per core (up to 4)."""
+    cores = os.cpu_count() or 1
+    return 0 if patients < PARALLEL_FROM or cores < 2 else min(cores, 4)
+
+
+PARALLEL_FROM = 5000
+"""Below this many patients, starting processes costs more than it saves."""
+
+
+def _records_in(connection: Connection) -> int:
+    total = 0
+    for table in RESOURCE_TABLES.values():
+        total += connection.execute(
+            select(func.count()).select_from(table.__table__)  # type: ignore[attr-defined]
+        ).scalar_one()
+    return total
+
+
+def _refuse_unless_empty(connection: Connection) -> None:
+    meta = CacheMeta.__table__  # type: ignore[attr-defined]
+    clinic = connection.execute(
+        select(meta.c.value).where(meta.c.key == "clinic_id")
+    ).scalar_one_or_none()
+    records = _records_in(connection)
+    if records or clinic is not None:
+        where = connection.engine.url.database or "this cache"
+        raise CacheError(
+            f"{where} already holds {records:,} records"
+            + (f" for clinic {clinic}" if clinic else "")
+            + "; demo data is only written into an empty cache "
+            "(choose another --data-dir, or delete that file first)"
+        )
+
+
+def _set_meta(connection: Connection, values: dict[str, str]) -> None:
+    table = CacheMeta.__table__  # type: ignore[attr-defined]
+    statement = sqlite_insert(table)
+    connection.execute(
+        statement.on_conflict_do_update(
+            index_elements=["key"], set_={"value": statement.excluded.value}
+        ),
+        [{"key": key, "value": value} for key, value in values.items()],
+    )
+
+
+def generate_demo_clinic(
+    engine: Engine,
+    *,
+    patients: int,
+    seed: int,
+    now: datetime | None = None,
+    workers: int | None = None,
+) -> DemoSummary:
+    """Write a demo township clinic into an empty cache in one transaction (CacheError if the
+    cache holds anything). `now` (default: the local time) dates today's queue and every record;
+    `workers` processes build the rows (default: default_workers(patients); 0 = in process)."""
+    clinic = DemoClinic(
+        patients=patients, seed=seed, now=now if now is not None else datetime.now().astimezone()
+    )
+    workers = default_workers(patients) if workers is None else workers
+    with bulk_load(engine) as connection:
+        _refuse_unless_empty(connection)
+        if workers > 0:
+            records = sum(
+                insert_bulk_rows(connection, rows) for rows in clinic.row_batches(workers)
+            )
+        else:
+            records = bulk_insert_resources(connection, clinic.resources())
+        _set_meta(
+            connection,
+            {
+                "clinic_id": clinic.township["id"],
+                "demo_seed": str(seed),
+                "demo_patients": str(patients),
+                "demo_created": clinic.context.now.isoformat(timespec="seconds"),
+            },
+        )
+    return DemoSummary(
+        patients=patients,
+        queue=clinic.queue_size,
+        records=records,
+        clinic_id=clinic.township["id"],
+        clinic_name=clinic.township["name"],
+    )

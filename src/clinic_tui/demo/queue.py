@@ -1,0 +1,112 @@
+"""Today's queue: registrations at the township health centre up to the moment the demo is made."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from clinic_tui.demo import clinical
+from clinic_tui.demo.context import ACT_PRIORITY, AMBULATORY, DemoContext, DemoRandom, new_id
+from clinic_tui.domain.fhir import QUEUE_NUMBER_SYSTEM, Resource
+
+QUEUE_MIN, QUEUE_MAX = 20, 60
+OPENING = timedelta(hours=7, minutes=30)
+"""The health centre opens at 07:30; arrivals spread from then until now."""
+
+_PRIORITY = {
+    "EM": {
+        "coding": [{"system": ACT_PRIORITY, "code": "EM", "display": "emergency"}],
+        "text": "急诊",
+    },
+    "UR": {"coding": [{"system": ACT_PRIORITY, "code": "UR", "display": "urgent"}], "text": "紧急"},
+    "R": {"coding": [{"system": ACT_PRIORITY, "code": "R", "display": "routine"}], "text": "普通"},
+}
+
+
+@dataclass(frozen=True)
+class QueueCandidate:
+    """A patient who might register today, with what shapes their chief complaint."""
+
+    ref: dict[str, str]
+    age: int
+    chronic: tuple[str, ...]
+
+
+def queue_size(rng: DemoRandom, patients: int) -> int:
+    """How many registrations today: 20 to 60, never more than there are patients."""
+    return min(rng.randint(QUEUE_MIN, QUEUE_MAX), patients)
+
+
+def _window(now: datetime) -> tuple[datetime, float]:
+    """(first possible arrival, seconds until now); before opening, the hours since midnight."""
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    start = midnight + OPENING
+    if now - start < timedelta(minutes=30):
+        start = max(midnight, now - timedelta(hours=2))
+    return start, max((now - start).total_seconds(), 0.0)
+
+
+def _complaint(rng: DemoRandom, candidate: QueueCandidate, priority: str) -> str:
+    child = candidate.age < 14
+    if priority == "EM":
+        return rng.choice(clinical.CHILD_EMERGENCY if child else clinical.EMERGENCY_COMPLAINTS)
+    if priority == "UR":
+        return rng.choice(clinical.URGENT_COMPLAINTS)
+    if candidate.chronic and rng.random() < 0.55:
+        code = rng.choice(candidate.chronic)
+        return rng.choice(clinical.CHRONIC_VISIT_REASONS.get(code, ("慢病随访 取药",)))
+    return rng.choice(clinical.ACUTE_COMPLAINTS_CHILD if child else clinical.ACUTE_COMPLAINTS_ADULT)
+
+
+def build_queue(
+    rng: DemoRandom, context: DemoContext, candidates: list[QueueCandidate]
+) -> list[Resource]:
+    """One Encounter per candidate, numbered 1..N in order of arrival, all arrived by now."""
+    start, span = _window(context.now)
+    # Whole seconds, rounded down, so no arrival lies after `now`.
+    start = start.replace(microsecond=0)
+    arrivals = sorted(start + timedelta(seconds=int(rng.random() * span)) for _ in candidates)
+    count = len(candidates)
+    finished = rng.randint(min(2, count), max(min(2, count), count // 5))
+    in_progress = min(rng.randint(1, 2), count - finished)
+    waiting_from = finished + in_progress
+    cancelled = (
+        {rng.randrange(waiting_from, count)}
+        if waiting_from < count - 1 and rng.random() < 0.5
+        else set()
+    )
+    emergency_left = 1
+    encounters: list[Resource] = []
+    for index, (candidate, arrived) in enumerate(zip(candidates, arrivals, strict=True)):
+        draw = rng.random()
+        if draw < 0.03 and emergency_left:
+            priority, emergency_left = "EM", 0
+        else:
+            priority = "UR" if draw < 0.11 else "R"
+        if index < finished:
+            status = "finished"
+        elif index < finished + in_progress:
+            status = "in-progress"
+        else:
+            status = "cancelled" if index in cancelled else "arrived"
+        period = {"start": arrived.isoformat()}
+        if status in ("finished", "cancelled"):
+            end = min(arrived + timedelta(seconds=rng.randrange(300, 1500)), context.now)
+            period["end"] = end.replace(microsecond=0).isoformat()
+        encounter: Resource = {
+            "resourceType": "Encounter",
+            "id": new_id(rng),
+            "meta": context.meta,
+            "identifier": [{"system": QUEUE_NUMBER_SYSTEM, "value": str(index + 1)}],
+            "status": status,
+            "class": AMBULATORY,
+            "priority": _PRIORITY[priority],
+            "subject": candidate.ref,
+            "period": period,
+            "reasonCode": [{"text": _complaint(rng, candidate, priority)}],
+            "serviceProvider": context.township,
+        }
+        if status in ("finished", "in-progress"):
+            encounter["participant"] = [{"individual": rng.choice(context.doctors)}]
+        encounters.append(encounter)
+    return encounters

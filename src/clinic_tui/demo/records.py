@@ -1,0 +1,378 @@
+"""A patient's clinical history: problems, allergies, past visits with vitals, drugs, referrals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from clinic_tui.demo import clinical
+from clinic_tui.demo.context import (
+    AMBULATORY,
+    ATC,
+    ICD10,
+    PRESCRIPTION_SYSTEM,
+    SERVICE_CATEGORY,
+    SNOMED,
+    UCUM,
+    DemoContext,
+    DemoRandom,
+    new_id,
+    reference,
+)
+from clinic_tui.demo.people import PatientFacts
+from clinic_tui.demo.vitals import VitalsProfile
+from clinic_tui.domain.fhir import NO_KNOWN_ALLERGY_CODE, Resource
+
+RECORDED_ALLERGY_SHARE = 0.16
+NO_KNOWN_ALLERGY_SHARE = 0.44
+"""The rest of the patients have no allergy information recorded at all."""
+REFERRAL_SHARE = 0.05
+"""Of patients with a problem a hospital would see."""
+
+
+def _status(system: str, code: str) -> dict[str, Any]:
+    return {"coding": [{"system": system, "code": code}]}
+
+
+_CONDITION_ACTIVE = _status("http://terminology.hl7.org/CodeSystem/condition-clinical", "active")
+_CONDITION_RESOLVED = _status(
+    "http://terminology.hl7.org/CodeSystem/condition-clinical", "resolved"
+)
+_CONFIRMED = _status("http://terminology.hl7.org/CodeSystem/condition-ver-status", "confirmed")
+_PROBLEM_LIST = [
+    _status("http://terminology.hl7.org/CodeSystem/condition-category", "problem-list-item")
+]
+_ENCOUNTER_DIAGNOSIS = [
+    _status("http://terminology.hl7.org/CodeSystem/condition-category", "encounter-diagnosis")
+]
+_ALLERGY_ACTIVE = _status(
+    "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", "active"
+)
+_ALLERGY_CONFIRMED = _status(
+    "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification", "confirmed"
+)
+_NO_KNOWN_ALLERGY = {
+    "coding": [{"system": SNOMED, "code": NO_KNOWN_ALLERGY_CODE, "display": "No known allergy"}],
+    "text": "无已知过敏",
+}
+_REFERRAL_CATEGORY = [
+    {
+        "coding": [
+            {"system": SERVICE_CATEGORY, "code": "referral", "display": "Referral"},
+            {"system": SNOMED, "code": "3457005", "display": "Patient referral"},
+        ],
+        "text": "转诊",
+    }
+]
+_ACUTE_COMPLAINT = {
+    "J06.9": ("发热咳嗽3天", "咽痛流涕2天", "发热1天"),
+    "J20.9": ("咳嗽咳痰1周", "发热咳嗽5天"),
+    "A09": ("腹泻3天", "腹痛腹泻1天"),
+    "L30.9": ("皮疹瘙痒3天",),
+    "M54.5": ("腰痛1周", "弯腰后腰痛2天"),
+}
+_FEBRILE = {"J06.9", "J20.9"}
+_RESPIRATORY = {"J06.9", "J20.9", "J44.9", "J45.9"}
+_TASK_STATUSES = (
+    ("requested", 25), ("received", 10), ("accepted", 20), ("in-progress", 10),
+    ("completed", 30), ("rejected", 5),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PatientHistory:
+    """A patient's records and what the queue needs to know: their chronic problems."""
+
+    resources: list[Resource]
+    chronic: tuple[str, ...]
+
+
+def _concept(system: str, code: str, display: str, text: str) -> dict[str, Any]:
+    return {"coding": [{"system": system, "code": code, "display": display}], "text": text}
+
+
+class _Builder:
+    """Builds one patient's history; holds the shared pieces to keep the builders short."""
+
+    def __init__(self, rng: DemoRandom, context: DemoContext, patient: PatientFacts) -> None:
+        self.rng = rng
+        self.context = context
+        self.patient = patient
+        self.resources: list[Resource] = []
+
+    def add(self, body: Resource) -> Resource:
+        """Give `body` an id and meta (first, as FHIR JSON conventionally reads) and keep it."""
+        resource = {
+            "resourceType": body.pop("resourceType"),
+            "id": new_id(self.rng),
+            "meta": self.context.meta,
+            **body,
+        }
+        self.resources.append(resource)
+        return resource
+
+    def condition(
+        self, problem: clinical.ProblemDef, onset: date, encounter: Resource | None
+    ) -> Resource:
+        resource: Resource = {
+            "resourceType": "Condition",
+            "clinicalStatus": _CONDITION_ACTIVE if problem.chronic else _CONDITION_RESOLVED,
+            "verificationStatus": _CONFIRMED,
+            "category": _PROBLEM_LIST if problem.chronic else _ENCOUNTER_DIAGNOSIS,
+            "code": _concept(ICD10, problem.code, problem.en, problem.zh),
+            "subject": self.patient.ref,
+            "onsetDateTime": onset.isoformat(),
+            "recordedDate": onset.isoformat(),
+        }
+        if encounter is not None:
+            resource["encounter"] = reference(encounter)
+        if not problem.chronic:
+            resource["abatementDateTime"] = (onset + timedelta(days=7)).isoformat()
+        return self.add(resource)
+
+    def allergy(self, allergen: clinical.AllergenDef, recorded: str) -> None:
+        code, english, chinese, criticality = self.rng.choice(clinical.REACTIONS)
+        self.add(
+            {
+                "resourceType": "AllergyIntolerance",
+                "clinicalStatus": _ALLERGY_ACTIVE,
+                "verificationStatus": _ALLERGY_CONFIRMED,
+                "type": "allergy",
+                "category": [allergen.category],
+                "criticality": criticality,
+                "code": _concept(SNOMED, allergen.snomed, allergen.en, allergen.zh),
+                "patient": self.patient.ref,
+                "recordedDate": recorded,
+                "reaction": [
+                    {
+                        "manifestation": [_concept(SNOMED, code, english, chinese)],
+                        "severity": "severe" if criticality == "high" else "mild",
+                    }
+                ],
+            }
+        )
+
+    def no_known_allergy(self, recorded: str) -> None:
+        self.add(
+            {
+                "resourceType": "AllergyIntolerance",
+                "clinicalStatus": _ALLERGY_ACTIVE,
+                "verificationStatus": _ALLERGY_CONFIRMED,
+                "code": _NO_KNOWN_ALLERGY,
+                "patient": self.patient.ref,
+                "recordedDate": recorded,
+            }
+        )
+
+    def visit(self, day: date, reason: str, doctor: dict[str, str]) -> Resource:
+        start = self.rng.randrange(7 * 3600 + 1800, 11 * 3600 + 1800)
+        return self.add(
+            {
+                "resourceType": "Encounter",
+                "status": "finished",
+                "class": AMBULATORY,
+                "subject": self.patient.ref,
+                "participant": [{"individual": doctor}],
+                "period": {
+                    "start": self.context.at(day, start),
+                    "end": self.context.at(day, start + self.rng.randrange(600, 1800)),
+                },
+                "reasonCode": [{"text": reason}],
+                "serviceProvider": self.context.township,
+            }
+        )
+
+    def medication(
+        self,
+        drug: clinical.DrugDef,
+        condition: Resource,
+        authored: str,
+        group: dict[str, str],
+        doctor: dict[str, str],
+    ) -> None:
+        sig, per_day = clinical.FREQUENCY_TEXT[drug.frequency]
+        route_code, route_en, route_zh = clinical.ROUTES[drug.route]
+        dose = f"{drug.dose:g} {drug.unit}"
+        dosage: dict[str, Any] = {
+            "text": f"{dose} {route_zh} {sig}",
+            "route": _concept(SNOMED, route_code, route_en, route_zh),
+            "doseAndRate": [
+                {
+                    "doseQuantity": {
+                        "value": drug.dose,
+                        "unit": drug.unit,
+                        "system": UCUM,
+                        "code": drug.unit,
+                    }
+                }
+            ],
+        }
+        if per_day:
+            dosage["timing"] = {"repeat": {"frequency": per_day, "period": 1, "periodUnit": "d"}}
+            if drug.frequency == "QN":
+                dosage["timing"]["repeat"]["when"] = ["HS"]
+        else:
+            dosage["asNeededBoolean"] = True
+        self.add(
+            {
+                "resourceType": "MedicationRequest",
+                "status": "active",
+                "intent": "order",
+                "groupIdentifier": group,
+                "medicationCodeableConcept": _concept(ATC, drug.atc, drug.en, drug.zh),
+                "subject": self.patient.ref,
+                "authoredOn": authored,
+                "requester": doctor,
+                "reasonReference": [reference(condition)],
+                "dosageInstruction": [dosage],
+                "dispenseRequest": {
+                    "quantity": {"value": max(per_day, 1) * 30, "unit": drug.form},
+                    "expectedSupplyDuration": {
+                        "value": 30,
+                        "unit": "天",
+                        "system": UCUM,
+                        "code": "d",
+                    },
+                },
+            }
+        )
+
+    def referral(self, code: str, condition: Resource, day: date) -> None:
+        rng, context = self.rng, self.context
+        reason, department = clinical.REFERRAL_REASONS[code]
+        authored = context.at(day, rng.randrange(8 * 3600, 16 * 3600))
+        status = rng.choices(
+            [s for s, _ in _TASK_STATUSES], weights=[w for _, w in _TASK_STATUSES]
+        )[0]
+        request = self.add(
+            {
+                "resourceType": "ServiceRequest",
+                "status": "completed" if status == "completed" else "active",
+                "intent": "order",
+                "category": _REFERRAL_CATEGORY,
+                "priority": "urgent" if rng.random() < 0.2 else "routine",
+                "code": {"text": f"上转 {department}"},
+                "subject": self.patient.ref,
+                "authoredOn": authored,
+                "requester": context.township,
+                "performer": [context.county],
+                "reasonCode": [{**condition["code"], "text": reason}],
+                "reasonReference": [reference(condition)],
+                "supportingInfo": [reference(condition)],
+            }
+        )
+        modified = context.at(min(day + timedelta(days=rng.randrange(0, 4)), context.today), 0)
+        task: Resource = {
+            "resourceType": "Task",
+            "status": status,
+            "intent": "order",
+            "priority": request["priority"],
+            "focus": reference(request),
+            "for": self.patient.ref,
+            "authoredOn": authored,
+            "lastModified": max(modified, authored),
+            "requester": context.township,
+            "owner": context.county,
+            "description": reason,
+        }
+        if status == "rejected":
+            task["statusReason"] = {"text": "建议先在乡镇卫生院调整用药，两周后复诊再评估"}
+        if status == "completed":
+            task["output"] = [
+                {
+                    "type": {"text": "下转随访计划"},
+                    "valueString": "已诊治，建议回乡镇卫生院继续口服药物，每月随访血压血糖",
+                }
+            ]
+        self.add(task)
+
+
+def build_history(rng: DemoRandom, context: DemoContext, patient: PatientFacts) -> PatientHistory:
+    """All records of one patient, dated in the two years before `context.now`."""
+    builder = _Builder(rng, context, patient)
+    today = context.today
+    problems = [
+        problem
+        for problem in clinical.PROBLEMS
+        if rng.random() < problem.probability(patient.age, patient.female)
+    ]
+    chronic = [problem for problem in problems if problem.chronic]
+    acute = [problem for problem in problems if not problem.chronic]
+    visits = rng.randint(2, 4) if chronic else rng.choice((0, 1, 1, 2))
+    visits = max(visits, len(acute))
+    days = sorted(today - timedelta(days=ago) for ago in rng.sample(range(3, 730), visits))
+    doctor = rng.choice(context.doctors)
+    vitals = VitalsProfile(rng, patient, {problem.code for problem in problems})
+
+    # Acute problems each get a visit of their own; the other visits are chronic follow-ups.
+    reasons: list[tuple[str, clinical.ProblemDef | None]] = []
+    for index in range(visits):
+        if index < len(acute):
+            reasons.append((rng.choice(_ACUTE_COMPLAINT.get(acute[index].code, ("不适",))),
+                            acute[index]))  # fmt: skip
+        elif chronic:
+            follow_up = rng.choice(chronic)
+            options = clinical.CHRONIC_VISIT_REASONS.get(follow_up.code, ("慢病随访",))
+            reasons.append((rng.choice(options), None))
+        else:
+            reasons.append((rng.choice(clinical.ACUTE_COMPLAINTS_ADULT), None))
+    rng.shuffle(reasons)
+    encounters: list[Resource] = []
+    for index, (day, (reason, problem)) in enumerate(zip(days, reasons, strict=True)):
+        encounter = builder.visit(day, reason, doctor)
+        encounters.append(encounter)
+        code = problem.code if problem else ""
+        builder.resources.extend(
+            vitals.observations(
+                rng,
+                context,
+                patient,
+                reference(encounter),
+                encounter["period"]["start"],
+                febrile=code in _FEBRILE and rng.random() < 0.7,
+                respiratory=code in _RESPIRATORY,
+                weigh=index == 0 or rng.random() < 0.2,
+            )
+        )
+        if problem is not None:
+            builder.condition(problem, day, encounter)
+
+    first_seen = days[0] if days else today - timedelta(days=rng.randrange(30, 700))
+    conditions: dict[str, Resource] = {}
+    for problem in chronic:
+        onset = first_seen - timedelta(days=rng.randrange(30, 3650))
+        conditions[problem.code] = builder.condition(problem, max(onset, patient.birth), None)
+
+    allergic_to: set[str] = set()
+    draw = rng.random()
+    recorded = first_seen.isoformat()
+    if draw < RECORDED_ALLERGY_SHARE:
+        allergens = [allergen for allergen, _ in clinical.ALLERGENS]
+        weights = [weight for _, weight in clinical.ALLERGENS]
+        for allergen in {
+            *rng.choices(allergens, weights=weights, k=1 if rng.random() < 0.85 else 2)
+        }:
+            builder.allergy(allergen, recorded)
+            allergic_to.add(allergen.en)
+    elif draw < RECORDED_ALLERGY_SHARE + NO_KNOWN_ALLERGY_SHARE:
+        builder.no_known_allergy(recorded)
+
+    if conditions:
+        authored = (
+            encounters[-1]["period"]["start"] if encounters else context.at(first_seen, 32400)
+        )
+        group = {"system": PRESCRIPTION_SYSTEM, "value": new_id(rng)}
+        for code, condition in conditions.items():
+            drugs = clinical.DRUGS_FOR.get(code, ())
+            if not drugs:
+                continue
+            drug = drugs[0] if rng.random() < 0.6 else rng.choice(drugs)
+            if drug.en == "Acetylsalicylic acid" and "Aspirin" in allergic_to:
+                drug = clinical.CLOPIDOGREL
+            builder.medication(drug, condition, authored, group, doctor)
+        referable = [code for code in conditions if code in clinical.REFERRAL_REASONS]
+        if referable and rng.random() < REFERRAL_SHARE:
+            code = rng.choice(referable)
+            builder.referral(code, conditions[code], today - timedelta(days=rng.randrange(0, 60)))
+    return PatientHistory(builder.resources, tuple(problem.code for problem in chronic))
