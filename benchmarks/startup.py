@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _demo_cache import demo_cache_dir  # noqa: E402
+from _demo_cache import demo_cache_dir
 
 PROBE = Path(__file__).with_name("_startup_probe.py")
 
