@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from multiprocessing.pool import AsyncResult
 
 from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -51,6 +52,15 @@ class DemoSummary:
         )
 
 
+def _with_meta(resource: Resource, meta: dict[str, str]) -> Resource:
+    return {
+        "resourceType": resource["resourceType"],
+        "id": resource["id"],
+        "meta": meta,
+        **resource,
+    }
+
+
 class DemoClinic:
     """The demo township clinic for one (patients, seed, now); resources() streams its records."""
 
@@ -66,8 +76,11 @@ class DemoClinic:
         self.staff, self.specialists = build_practitioners(master)
         # As if the county's server had sent every record: version 1, not pending upload.
         meta = {"versionId": "1", "lastUpdated": now.isoformat(timespec="seconds")}
-        for resource in (self.township, self.county, self.city, *self.staff, *self.specialists):
-            resource["meta"] = meta
+        self.township, self.county, self.city = (
+            _with_meta(org, meta) for org in (self.township, self.county, self.city)
+        )
+        self.staff = [_with_meta(person, meta) for person in self.staff]
+        self.specialists = [_with_meta(person, meta) for person in self.specialists]
         self.context = DemoContext(
             now=now,
             township=reference(self.township, self.township["name"]),
@@ -124,20 +137,26 @@ class DemoClinic:
         chunks = [
             (start, min(start + _CHUNK, self.patients)) for start in range(0, self.patients, _CHUNK)
         ]
-        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-        with multiprocessing.get_context(method).Pool(
-            workers, initializer=_start_worker, initargs=(self,)
+        # fork starts workers in milliseconds with the clinic already in memory; elsewhere
+        # (macOS, Windows) fork is unsafe or absent and spawn re-imports then unpickles it.
+        method = "fork" if sys.platform.startswith("linux") else "spawn"
+        with ProcessPoolExecutor(
+            workers,
+            mp_context=multiprocessing.get_context(method),
+            initializer=_start_worker,
+            initargs=(self,),
         ) as pool:
-            # A bounded window of chunks in flight keeps memory flat when inserting lags.
-            pending: deque[AsyncResult[tuple[BulkRows, dict[int, QueueCandidate]]]] = deque()
-            for chunk in chunks:
-                pending.append(pool.apply_async(_chunk_rows, chunk))
+            # A bounded window of chunks in flight keeps memory flat when inserting lags;
+            # a worker that dies raises BrokenProcessPool here instead of hanging.
+            pending: deque[Future[tuple[BulkRows, dict[int, QueueCandidate]]]] = deque()
+            for start, stop in chunks:
+                pending.append(pool.submit(_chunk_rows, start, stop))
                 if len(pending) > 2 * workers:
-                    rows, found = pending.popleft().get()
+                    rows, found = pending.popleft().result()
                     candidates.update(found)
                     yield rows
             while pending:
-                rows, found = pending.popleft().get()
+                rows, found = pending.popleft().result()
                 candidates.update(found)
                 yield rows
         yield bulk_rows(self.queue_resources(candidates))
