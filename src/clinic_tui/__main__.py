@@ -51,7 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
         help="fill a cache with a realistic demo township clinic",
         description="Fill the cache with a demo township clinic: patients, their records, "
-        "referrals and today's queue. Deterministic for a given seed.",
+        "referrals and today's queue. Deterministic for a given seed and day. Writes only "
+        "into an empty cache: a cache that already holds records is refused, unchanged.",
     )
     demo.add_argument("--patients", type=_positive_int, default=2000, metavar="N")
     demo.add_argument("--seed", type=int, default=1, metavar="S")
