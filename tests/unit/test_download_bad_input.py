@@ -88,3 +88,29 @@ def test_bad_resources_are_skipped_with_reasons_and_the_rest_is_cached(engine: E
         assert read_watermarks(connection, "Patient").watermark == "2026-03-01T08:00:06.000Z"
     assert result.types["Task"].error is None
     assert result.types["Task"].pages == 1
+
+
+def test_a_server_whose_next_link_repeats_the_page_stops_the_type_not_the_sync(
+    engine: Engine,
+) -> None:
+    same_instant = [
+        {"resource": _patient(f"p-{i}", 1)} for i in range(3)
+    ]  # all at the checkpoint instant, so only the next link can move on
+
+    def ignores_offsets(request: httpx.Request) -> httpx.Response:
+        entries = same_instant if request.url.path.endswith("/Patient") else []
+        bundle = {
+            "resourceType": "Bundle",
+            "entry": entries,
+            "link": [{"relation": "next", "url": f"{BASE}/Patient?_offset=3"}] if entries else [],
+        }
+        return httpx.Response(200, content=json.dumps(bundle).encode())
+
+    client = FhirClient(BASE, transport=httpx.MockTransport(ignores_offsets))
+    result = download(engine, client, ["Patient", "Task"])
+
+    assert "same page" in (result.types["Patient"].error or "")
+    assert result.types["Patient"].pages < 10
+    assert result.types["Task"].error is None
+    with engine.connect() as connection:
+        assert read_resource(connection, "Patient", "p-2") is not None

@@ -13,8 +13,9 @@ import importlib.util
 import ipaddress
 import json
 import random
+import ssl
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -37,6 +38,8 @@ from clinic_tui.sync.errors import (
 
 Resource = dict[str, Any]
 TokenSupplier = Callable[[], str | None]
+Params = Mapping[str, str] | Sequence[tuple[str, str]]
+"""Query parameters: a mapping, or (name, value) pairs when a name repeats."""
 
 FHIR_JSON = "application/fhir+json"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -172,7 +175,7 @@ class FhirClient:
         timeout = httpx.Timeout(read_timeout, connect=connect_timeout)
         self._http = httpx.Client(
             # TLS is always verified; a private CA may be named, never switched off.
-            verify=ca_bundle or True,
+            verify=ssl.create_default_context(cafile=ca_bundle) if ca_bundle else True,
             timeout=timeout,
             http2=transport is None and _h2_available(),
             transport=transport,
@@ -208,7 +211,7 @@ class FhirClient:
         method: str,
         path_or_url: str,
         *,
-        params: Mapping[str, str] | None = None,
+        params: Params | None = None,
         body: Resource | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> tuple[httpx.Response, bytes]:
@@ -252,12 +255,16 @@ class FhirClient:
         self,
         method: str,
         url: str,
-        params: Mapping[str, str] | None,
+        params: Params | None,
         content: bytes | None,
         headers: dict[str, str],
     ) -> tuple[httpx.Response, bytes]:
+        # No params at all for a next link: an empty QueryParams would wipe the link's query.
+        query = None
+        if params is not None:
+            query = httpx.QueryParams(params if isinstance(params, Mapping) else list(params))
         with self._http.stream(
-            method, url, params=params, content=content, headers=headers
+            method, url, params=query, content=content, headers=headers
         ) as response:
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > self.max_body_bytes:
@@ -330,7 +337,7 @@ class FhirClient:
             )
         return body
 
-    def get_json(self, path_or_url: str, params: Mapping[str, str] | None = None) -> Resource:
+    def get_json(self, path_or_url: str, params: Params | None = None) -> Resource:
         """GET a FHIR resource (any JSON object with a resourceType)."""
         return self._json_object(*self.request("GET", path_or_url, params=params))
 
@@ -353,7 +360,7 @@ class FhirClient:
         """Delete one resource."""
         self.request("DELETE", f"{resource_type}/{resource_id}")
 
-    def bundle_page(self, path_or_url: str, params: Mapping[str, str] | None = None) -> BundlePage:
+    def bundle_page(self, path_or_url: str, params: Params | None = None) -> BundlePage:
         """GET a Bundle page and check its shape (search, history or a next link)."""
         response, data = self.request("GET", path_or_url, params=params)
         body = self._json_object(response, data)

@@ -213,6 +213,7 @@ class _TypeRun:
         url: str = self.resource_type
         params: dict[str, str] | None = self._query(watermark)
         started_at: str | None = None
+        stuck = _SamePageGuard(self.resource_type)
         for _ in range(MAX_PAGES_PER_TYPE):
             page = self.client.bundle_page(url, params)
             started_at = started_at or page.server_time
@@ -231,6 +232,7 @@ class _TypeRun:
                 url, params = self.resource_type, self._query(watermark)
             elif page.next_url:
                 # A whole page already seen at the checkpoint instant: step over it.
+                stuck.check(page)
                 url, params = page.next_url, None
             else:
                 return started_at
@@ -328,8 +330,10 @@ class _TypeRun:
         latest: dict[str, tuple[int, bool, str | None, str | None]] = {}
         params: dict[str, str] | None = {"_since": since, "_count": str(self.page_size)}
         url = f"{self.resource_type}/_history"
+        stuck = _SamePageGuard(self.resource_type)
         for _ in range(MAX_PAGES_PER_TYPE):
             page = self.client.bundle_page(url, params)
+            stuck.check(page)
             for entry in page.entries:
                 found = _history_entry(self.resource_type, entry)
                 if found is None:
@@ -342,6 +346,29 @@ class _TypeRun:
                 break
             url, params = _keep_param(page.next_url, "_since", since), None
         return {i: (v, w) for i, (_, is_delete, v, w) in latest.items() if is_delete}
+
+
+class _SamePageGuard:
+    """Stops a walk whose next link brings the same page again (a server ignoring offsets)."""
+
+    REPEATS = 3
+    """Identical pages in a row that mean a loop (one repeat can be writes shifting a page)."""
+
+    def __init__(self, resource_type: str) -> None:
+        self.resource_type = resource_type
+        self._previous: str | None = None
+        self._repeats = 0
+
+    def check(self, page: BundlePage) -> None:
+        """Raise FhirResponseError when `page` repeats the pages before it too often."""
+        signature = json.dumps(page.entries, sort_keys=True) if page.entries else None
+        same = signature is not None and signature == self._previous
+        self._repeats = self._repeats + 1 if same else 0
+        self._previous = signature
+        if self._repeats >= self.REPEATS:
+            raise FhirResponseError(
+                f"{self.resource_type}: the server's next link keeps returning the same page"
+            )
 
 
 def _check_order(resource_type: str, page: BundlePage) -> None:
@@ -451,7 +478,7 @@ def download(
 ) -> DownloadResult:
     """Download every cached resource type (or those named) from the server into the cache."""
     result = DownloadResult()
-    for resource_type in resource_types or RESOURCE_TABLES:
+    for resource_type in RESOURCE_TABLES if resource_types is None else resource_types:
         result.types[resource_type] = download_type(
             engine, client, resource_type, page_size=page_size, on_page=on_page
         )
