@@ -173,6 +173,13 @@ def test_queue_arrivals_stay_between_midnight_and_now_at_any_hour(now: datetime)
     assert 20 <= len(queue) <= 40
     for encounter in queue:
         start = datetime.fromisoformat(encounter["period"]["start"])
+        moments = [
+            datetime.fromisoformat(moment)
+            for item in encounter.get("statusHistory", [])
+            for moment in item["period"].values()
+        ]
+        assert all(start <= moment <= now for moment in moments)
+        assert bool(moments) == (encounter["status"] != "arrived")
         assert start <= now
         assert start.date() == now.date()
         if "end" in encounter["period"]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from clinic_tui.demo import clinical
 from clinic_tui.demo.context import ACT_PRIORITY, AMBULATORY, DemoContext, DemoRandom, new_id
@@ -58,6 +59,36 @@ def _complaint(rng: DemoRandom, candidate: QueueCandidate, priority: str) -> str
     return rng.choice(clinical.ACUTE_COMPLAINTS_CHILD if child else clinical.ACUTE_COMPLAINTS_ADULT)
 
 
+def _timeline(
+    rng: DemoRandom, status: str, arrived: datetime, now: datetime
+) -> tuple[dict[str, str], list[dict[str, Any]]]:
+    """(period, statusHistory): when a patient stopped waiting (called in, or left) and, once
+    seen, when the consultation ended; every moment lies between arrival and now."""
+
+    def after(moment: datetime, low: int, high: int) -> datetime:
+        return min(moment + timedelta(seconds=rng.randrange(low, high)), now).replace(microsecond=0)
+
+    period = {"start": arrived.isoformat()}
+    if status == "arrived":
+        return period, []
+    stopped_waiting = after(arrived, 180, 1800)
+    history: list[dict[str, Any]] = [
+        {
+            "status": "arrived",
+            "period": {"start": period["start"], "end": stopped_waiting.isoformat()},
+        }
+    ]
+    if status == "cancelled":
+        period["end"] = stopped_waiting.isoformat()
+    elif status == "finished":
+        end = after(stopped_waiting, 240, 1200).isoformat()
+        history.append(
+            {"status": "in-progress", "period": {"start": stopped_waiting.isoformat(), "end": end}}
+        )
+        period["end"] = end
+    return period, history
+
+
 def build_queue(
     rng: DemoRandom, context: DemoContext, candidates: list[QueueCandidate]
 ) -> list[Resource]:
@@ -89,10 +120,7 @@ def build_queue(
             status = "in-progress"
         else:
             status = "cancelled" if index in cancelled else "arrived"
-        period = {"start": arrived.isoformat()}
-        if status in ("finished", "cancelled"):
-            end = min(arrived + timedelta(seconds=rng.randrange(300, 1500)), context.now)
-            period["end"] = end.replace(microsecond=0).isoformat()
+        period, history = _timeline(rng, status, arrived, context.now)
         encounter: Resource = {
             "resourceType": "Encounter",
             "id": new_id(rng),
@@ -106,6 +134,8 @@ def build_queue(
             "reasonCode": [{"text": _complaint(rng, candidate, priority)}],
             "serviceProvider": context.township,
         }
+        if history:
+            encounter["statusHistory"] = history
         if status in ("finished", "in-progress"):
             encounter["participant"] = [{"individual": rng.choice(context.doctors)}]
         encounters.append(encounter)

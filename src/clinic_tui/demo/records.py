@@ -193,7 +193,9 @@ class _Builder:
     ) -> None:
         sig, per_day = clinical.FREQUENCY_TEXT[drug.frequency]
         route_code, route_en, route_zh = clinical.ROUTES[drug.route]
-        dose = f"{drug.dose:g} {drug.unit}"
+        # UCUM codes micrograms 'ug'; people read µg.
+        unit = "µg" if drug.unit == "ug" else drug.unit
+        dose = f"{drug.dose:g} {unit}"
         dosage: dict[str, Any] = {
             "text": f"{dose} {route_zh} {sig}",
             "route": _concept(SNOMED, route_code, route_en, route_zh),
@@ -201,7 +203,7 @@ class _Builder:
                 {
                     "doseQuantity": {
                         "value": drug.dose,
-                        "unit": drug.unit,
+                        "unit": unit,
                         "system": UCUM,
                         "code": drug.unit,
                     }
