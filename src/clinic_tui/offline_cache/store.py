@@ -35,9 +35,13 @@ def _table_for(resource_type: str) -> Any:
         raise UnknownResourceTypeError(message) from None
 
 
+# One encoder for every write: json.dumps would build a new one per call with these options.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def to_json(resource: Resource) -> str:
     """Compact JSON as stored in the cache (UTF-8 text kept as is, not escaped)."""
-    return json.dumps(resource, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(resource)
 
 
 def row_values(resource: Resource, *, pending: bool = False) -> dict[str, Any]:
