@@ -1,9 +1,11 @@
 """Fill an empty cache with a demo township clinic, deterministically for (patients, seed, now).
 
 Each patient draws from a Random seeded by the master Random(seed), so a patient's
-records never depend on how many patients come before or after them in the stream.
+records never depend on which process builds them: a large clinic is built by worker
+processes in chunks, a small one in process, and both write identical rows.
 Demo data goes only into an empty cache: a second run on the same cache is refused
-rather than mixing two clinics (or duplicating one) in a clinician's queue.
+(CacheError, nothing changed) rather than mixing two clinics, or duplicating one, in
+a clinician's queue. `make demo` only runs it when the cache file does not exist.
 """
 
 from __future__ import annotations
