@@ -76,7 +76,9 @@ def human_name(resource: Resource) -> tuple[str, str, str]:
     """
     name = _first(resource.get("name")) or {}
     family = str(name.get("family") or "")
-    given = "".join(name.get("given") or []) if _is_han(family) else " ".join(name.get("given") or [])
+    given = (
+        "".join(name.get("given") or []) if _is_han(family) else " ".join(name.get("given") or [])
+    )
     if isinstance(name.get("text"), str):
         return name["text"], family, given
     if _is_han(family + given):
