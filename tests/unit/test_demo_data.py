@@ -15,6 +15,7 @@ from clinic_tui.demo.generator import DemoClinic, DemoSummary, generate_demo_cli
 from clinic_tui.domain import national_id
 from clinic_tui.domain.fhir import QUEUE_NUMBER_SYSTEM
 from clinic_tui.errors import CacheError
+from clinic_tui.offline_cache.clinic_cache import ClinicCache
 from clinic_tui.offline_cache.engine import open_cache
 
 CHINA = timezone(timedelta(hours=8))
@@ -290,3 +291,17 @@ def test_cli_writes_a_demo_clinic_once_then_refuses_in_one_line(
     assert "already holds" in error
     assert "Traceback" not in error
     assert len(error.strip().splitlines()) == 1
+
+
+def test_the_app_facade_opens_on_the_township_and_its_queue(
+    demo: tuple[Engine, DemoSummary],
+) -> None:
+    engine, summary = demo
+    cache = ClinicCache(engine)
+    assert cache.clinic.id == summary.clinic_id
+    assert cache.clinic.name == summary.clinic_name == "青山镇卫生院"
+    queue = cache.queue.today(NOW.date())
+    assert [entry.number for entry in queue] == list(range(1, summary.queue + 1))
+    assert all(entry.patient_name and entry.chief_complaint for entry in queue)
+    names = [row[0] for row in _rows(engine, "SELECT name FROM practitioner")]
+    assert all(names)
