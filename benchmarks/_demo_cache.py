@@ -12,14 +12,15 @@ BENCH_DIR = REPO / ".bench"
 
 def demo_cache_dir(patients: int = 100_000, seed: int = 1) -> Path:
     """Folder of a cache holding a demo clinic of `patients` patients; generated when missing."""
-    from clinic_tui.demo.generator import generate_demo_clinic
-    from clinic_tui.locations import cache_path
-    from clinic_tui.offline_cache.engine import open_cache
-
     folder = BENCH_DIR / f"demo-{patients}-seed{seed}"
     marker = folder / "complete"
     if marker.exists():
         return folder
+    # Imported only when generating, so a benchmark's parent process stays small.
+    from clinic_tui.demo.generator import generate_demo_clinic
+    from clinic_tui.locations import cache_path
+    from clinic_tui.offline_cache.engine import open_cache
+
     path = cache_path(folder)
     for leftover in folder.glob("clinic.sqlite3*"):
         leftover.unlink()

@@ -54,8 +54,19 @@ def run_bare() -> None:
     Bare().run(headless=True, size=(120, 40), auto_pilot=_wait_for_rows)
 
 
+def peak_rss_kib() -> int:
+    """This process's own peak RSS (VmHWM), which, unlike ru_maxrss, excludes the parent's
+    pages the child held between fork and exec."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "bare":
         run_bare()
     else:
         run_clinic(Path(sys.argv[2]))
+    # startup.py reads this last line.
+    print(f"peak_rss_kib={peak_rss_kib()}", flush=True)

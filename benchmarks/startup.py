@@ -28,15 +28,19 @@ def measure(kind: str, data_dir: Path) -> tuple[float, float]:
     """(wall seconds, peak RSS MiB) of one cold start of `kind` ('clinic' or 'bare')."""
     env = {**os.environ, "NO_COLOR": "1"}
     started = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, str(PROBE), kind, str(data_dir)], env=env, stdin=subprocess.DEVNULL
+    result = subprocess.run(
+        [sys.executable, str(PROBE), kind, str(data_dir)],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        check=False,
     )
-    _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        raise SystemExit(f"{kind} probe failed with exit code {process.returncode}")
-    return elapsed, usage.ru_maxrss / 1024  # ru_maxrss is in KiB on Linux
+    if result.returncode != 0:
+        raise SystemExit(f"{kind} probe failed ({result.returncode}): {result.stderr[-500:]}")
+    peak_kib = int(result.stdout.strip().rsplit("peak_rss_kib=", 1)[1])
+    return elapsed, peak_kib / 1024
 
 
 def main() -> None:

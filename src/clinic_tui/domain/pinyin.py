@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pypinyin import Style, lazy_pinyin
-
 
 def _is_han(char: str) -> bool:
     return "\u3400" <= char <= "\u9fff" or "\uf900" <= char <= "\ufaff"
@@ -16,6 +14,10 @@ def search_keys(name: str) -> tuple[str, str]:
     name without spaces, the initials are the first letter of each word.
     """
     if any(_is_han(char) for char in name):
+        # Imported here, not at the top: pypinyin's phrase tables cost about a quarter of a
+        # second and tens of MiB, and reading the queue or a chart never needs them.
+        from pypinyin import Style, lazy_pinyin
+
         syllables = [s for s in lazy_pinyin(name, style=Style.NORMAL, errors="ignore") if s]
         full = "".join(syllables).lower().replace("ü", "v")
         initials = "".join(s[0] for s in syllables).lower()
