@@ -1,9 +1,18 @@
-"""One cold start, run in its own process by startup.py: exits once a DataTable shows rows."""
+"""One cold start, run in its own process by startup.py.
+
+Prints the seconds from the parent's spawn (argv[3], epoch) until a DataTable on the
+first screen shows rows. For clinic-tui it then loads everything the first keypress
+would need (ORM, repositories) before exiting, so the peak RSS it prints is that of
+a fully loaded workstation, not of the first paint alone.
+"""
 
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
+
+SPAWNED_AT = float(sys.argv[3])
 
 
 async def _wait_for_rows(pilot: object) -> None:
@@ -15,9 +24,13 @@ async def _wait_for_rows(pilot: object) -> None:
     for _ in range(6000):  # bounded: at most about 60 s
         tables = app.screen.query(DataTable)
         if any(table.row_count > 0 for table in tables):
+            print(f"rows_s={time.time() - SPAWNED_AT:.4f}", flush=True)
+            warm_up = getattr(getattr(app, "cache", None), "warm_up", None)
+            if warm_up is not None:
+                warm_up()
             app.exit()
             return
-        await pilot.pause(0.01)
+        await pilot.pause(0.005)
     raise SystemExit("no rows appeared within the time limit")
 
 
@@ -25,11 +38,13 @@ def run_clinic(data_dir: Path) -> None:
     """Start clinic-tui as its console script does, up to the filled queue."""
     from clinic_tui.config import load_settings
     from clinic_tui.locations import cache_path
+    from clinic_tui.offline_cache.cache_file import prepare_cache
     from clinic_tui.offline_cache.clinic_cache import ClinicCache
-    from clinic_tui.offline_cache.engine import open_cache
 
     settings = load_settings(data_dir_flag=str(data_dir))
-    cache = ClinicCache(open_cache(cache_path(settings.data_dir)), clinic_id=settings.clinic_id)
+    path = cache_path(settings.data_dir)
+    prepare_cache(path)
+    cache = ClinicCache(path, clinic_id=settings.clinic_id)
     from clinic_tui.app import ClinicApp
 
     ClinicApp(settings=settings, cache=cache).run(
@@ -68,5 +83,4 @@ if __name__ == "__main__":
         run_bare()
     else:
         run_clinic(Path(sys.argv[2]))
-    # startup.py reads this last line.
     print(f"peak_rss_kib={peak_rss_kib()}", flush=True)

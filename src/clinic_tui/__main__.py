@@ -76,14 +76,16 @@ def _run_app(args: argparse.Namespace) -> int:
     from clinic_tui.config import load_settings
     from clinic_tui.i18n import set_language
     from clinic_tui.locations import cache_path
+    from clinic_tui.offline_cache.cache_file import prepare_cache
     from clinic_tui.offline_cache.clinic_cache import ClinicCache
-    from clinic_tui.offline_cache.engine import open_cache
 
     settings = load_settings(
         data_dir_flag=args.data_dir, config_flag=args.config, language_flag=args.lang
     )
     # The cache is checked before the terminal so its problems are reported even headless.
-    cache = ClinicCache(open_cache(cache_path(settings.data_dir)), clinic_id=settings.clinic_id)
+    path = cache_path(settings.data_dir)
+    prepare_cache(path)
+    cache = ClinicCache(path, clinic_id=settings.clinic_id)
     _check_terminal()
     set_language(settings.language)
     from clinic_tui.app import ClinicApp

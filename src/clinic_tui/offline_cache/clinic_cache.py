@@ -1,48 +1,110 @@
-"""The services the app owns and hands to its screens, all over one cache engine."""
+"""The services the app owns and hands to its screens, all over one cache file.
+
+Opening it costs only the standard library: the clinic, today's queue and the
+unsynced count are read with sqlite3, so the first screen fills before the ORM
+loads. The SQLAlchemy engine and the repositories are built on first use (or by
+`warm_up`, which the app runs in the background once the queue is on screen).
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, func, select
+import threading
+from datetime import date
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from clinic_tui.domain.models import Clinic
-from clinic_tui.offline_cache.chart_repository import ChartRepository
-from clinic_tui.offline_cache.patient_search import PatientSearch
-from clinic_tui.offline_cache.queue_repository import QueueRepository
-from clinic_tui.offline_cache.tables import CacheMeta, OrganizationRow, OutboxEntry
+from clinic_tui.domain.models import Clinic, QueueEntry
+from clinic_tui.offline_cache.cache_file import connect
+from clinic_tui.offline_cache.queue_read import read_queue
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from clinic_tui.offline_cache.chart_repository import ChartRepository
+    from clinic_tui.offline_cache.patient_search import PatientSearch
+    from clinic_tui.offline_cache.queue_repository import QueueRepository
+
+_CLINIC_SQL = """
+SELECT id, name FROM organization
+WHERE (:clinic IS NULL OR id = :clinic)
+ORDER BY kind IS NOT 'township', id
+LIMIT 1
+"""
 
 
 class ClinicCache:
-    """One object per open cache: queue, patient search and charts for one clinic."""
+    """One object per open cache: queue, patient search and charts for one clinic.
 
-    def __init__(self, engine: Engine, clinic_id: str | None = None) -> None:
-        self.engine = engine
+    `source` is the path of a prepared cache (see cache_file.prepare_cache), or an
+    engine already open on one (tests and tools that made their own).
+    """
+
+    def __init__(self, source: Path | Engine, clinic_id: str | None = None) -> None:
+        if isinstance(source, Path):
+            self.path = source
+            self._engine: Engine | None = None
+        else:
+            self.path = Path(str(source.url.database))
+            self._engine = source
+        self._lock = threading.Lock()
         self.clinic = self._resolve_clinic(clinic_id)
-        self.patients = PatientSearch(engine)
-        self.queue = QueueRepository(engine, self.clinic)
-        self.charts = ChartRepository(engine)
 
     def _resolve_clinic(self, clinic_id: str | None) -> Clinic:
         """The configured clinic, else the one the cache was made for, else its first township."""
-        organization = OrganizationRow.__table__  # type: ignore[attr-defined]
-        meta = CacheMeta.__table__  # type: ignore[attr-defined]
-        with self.engine.connect() as connection:
+        with connect(self.path) as connection:
             if clinic_id is None:
-                clinic_id = connection.execute(
-                    select(meta.c.value).where(meta.c.key == "clinic_id")
-                ).scalar_one_or_none()
-            query = select(organization.c.id, organization.c.name)
-            if clinic_id is not None:
-                query = query.where(organization.c.id == clinic_id)
-            else:
-                query = query.order_by(organization.c.kind != "township", organization.c.id)
-            row = connection.execute(query.limit(1)).first()
+                found = connection.execute(
+                    "SELECT value FROM cache_meta WHERE key = 'clinic_id'"
+                ).fetchone()
+                clinic_id = found["value"] if found is not None else None
+            row = connection.execute(_CLINIC_SQL, {"clinic": clinic_id}).fetchone()
         if row is not None:
-            return Clinic(id=row.id, name=row.name)
+            return Clinic(id=row["id"], name=row["name"])
         # An empty cache (nothing synced yet) still opens: the queue is simply empty.
         return Clinic(id=clinic_id or "", name=clinic_id or "—")
 
+    def queue_today(self, day: date) -> list[QueueEntry]:
+        """Today's registrations, read without the ORM (the first screen's read)."""
+        with connect(self.path) as connection:
+            return read_queue(connection, self.clinic.id, day)
+
     def pending_changes(self) -> int:
         """Local changes not yet accepted by the server (pending or quarantined)."""
-        outbox = OutboxEntry.__table__  # type: ignore[attr-defined]
-        with self.engine.connect() as connection:
-            return int(connection.execute(select(func.count()).select_from(outbox)).scalar_one())
+        with connect(self.path) as connection:
+            return int(connection.execute("SELECT count(*) FROM outbox").fetchone()[0])
+
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine, created on first use."""
+        with self._lock:
+            if self._engine is None:
+                from clinic_tui.offline_cache.engine import create_cache_engine
+
+                self._engine = create_cache_engine(self.path)
+            return self._engine
+
+    @cached_property
+    def queue(self) -> QueueRepository:
+        """Today's queue and its changes (call next, statuses, walk-ins, undo)."""
+        from clinic_tui.offline_cache.queue_repository import QueueRepository
+
+        return QueueRepository(self.engine, self.clinic)
+
+    @cached_property
+    def patients(self) -> PatientSearch:
+        """Patient search by name, pinyin, identity number or phone."""
+        from clinic_tui.offline_cache.patient_search import PatientSearch
+
+        return PatientSearch(self.engine)
+
+    @cached_property
+    def charts(self) -> ChartRepository:
+        """Read-only charts."""
+        from clinic_tui.offline_cache.chart_repository import ChartRepository
+
+        return ChartRepository(self.engine)
+
+    def warm_up(self) -> None:
+        """Load the ORM and build every repository now, so the first keypress does not wait."""
+        _ = (self.queue, self.patients, self.charts)

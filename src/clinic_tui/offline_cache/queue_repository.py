@@ -23,16 +23,16 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Engine, delete, func, select
 
 from clinic_tui.domain.fhir import QUEUE_NUMBER_SYSTEM, Resource, human_name
-from clinic_tui.domain.models import Clinic, Gender, Priority, QueueEntry, QueueStatus
+from clinic_tui.domain.models import Clinic, Priority, QueueEntry, QueueStatus
 from clinic_tui.domain.national_id import IDENTIFIER_SYSTEM
 from clinic_tui.domain.queue_rules import next_patient
 from clinic_tui.domain.registration import NewPatient, split_name
+from clinic_tui.offline_cache.queue_read import read_queue
 from clinic_tui.offline_cache.store import read_resource, write_local_change
 from clinic_tui.offline_cache.tables import (
     RESOURCE_TABLES,
     EncounterRow,
     OutboxEntry,
-    PatientRow,
 )
 
 LEFT_REASON_URL = "urn:clinic-tui:fhir:extension:left-without-being-seen-reason"
@@ -41,7 +41,6 @@ LEFT_REASON_URL = "urn:clinic-tui:fhir:extension:left-without-being-seen-reason"
 PRIORITY_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-ActPriority"
 ACT_CODE_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 _PRIORITY_DISPLAY = {"EM": "emergency", "UR": "urgent", "R": "routine"}
-_WAITING_STATUSES = ("planned", "arrived", "triaged")
 
 
 def _table(model: Any) -> Any:
@@ -62,38 +61,8 @@ class UndoToken:
     """The Patient a walk-in registration created (None for an existing patient)."""
 
 
-def _parse_datetime(text: Any) -> datetime | None:
-    if not isinstance(text, str) or not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else moment.astimezone()
-
-
-def _parse_date(text: Any) -> date | None:
-    if not isinstance(text, str) or len(text) < 10:
-        return None
-    try:
-        return date.fromisoformat(text[:10])
-    except ValueError:
-        return None
-
-
 def _stamp(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")
-
-
-def _waited_until(resource: Resource) -> datetime | None:
-    """When the encounter last stopped waiting, from statusHistory (None if never recorded)."""
-    ends = [
-        _parse_datetime((item.get("period") or {}).get("end"))
-        for item in resource.get("statusHistory") or []
-        if isinstance(item, dict) and item.get("status") in _WAITING_STATUSES
-    ]
-    known = [moment for moment in ends if moment is not None]
-    return max(known) if known else None
 
 
 _Method = TypeVar("_Method", bound=Callable[..., Any])
@@ -131,64 +100,10 @@ class QueueRepository:
     def _entries(
         self, connection: Connection, day: date, encounter_id: str | None = None
     ) -> list[QueueEntry]:
-        encounter = _table(EncounterRow)
-        patient = _table(PatientRow)
-        query = (
-            select(
-                encounter.c.id,
-                encounter.c.patient_id,
-                encounter.c.queue_number,
-                encounter.c.chief_complaint,
-                encounter.c.priority,
-                encounter.c.status,
-                encounter.c.period_start,
-                encounter.c.pending,
-                encounter.c.resource_json,
-                patient.c.name,
-                patient.c.gender,
-                patient.c.birth_date,
-                patient.c.pending.label("patient_pending"),
-            )
-            .outerjoin(patient, patient.c.id == encounter.c.patient_id)
-            .where(
-                encounter.c.organization_id == self.clinic.id,
-                encounter.c.queue_date == day.isoformat(),
-                encounter.c.status != "entered-in-error",
-            )
-            .order_by(encounter.c.queue_number, encounter.c.period_start, encounter.c.id)
-        )
-        if encounter_id is not None:
-            query = query.where(encounter.c.id == encounter_id)
-        entries = []
-        for row in connection.execute(query):
-            arrived = _parse_datetime(row.period_start)
-            if arrived is None:
-                continue
-            status = QueueStatus.from_encounter_status(row.status)
-            waited_until = None
-            if status is not QueueStatus.WAITING:
-                waited_until = _waited_until(json.loads(row.resource_json))
-            try:
-                gender = Gender(row.gender or "unknown")
-            except ValueError:
-                gender = Gender.UNKNOWN
-            entries.append(
-                QueueEntry(
-                    encounter_id=row.id,
-                    patient_id=row.patient_id or "",
-                    number=row.queue_number or 0,
-                    patient_name=row.name or "?",
-                    gender=gender,
-                    birth_date=_parse_date(row.birth_date),
-                    chief_complaint=row.chief_complaint,
-                    priority=Priority.from_code(row.priority),
-                    status=status,
-                    arrived_at=arrived,
-                    pending=bool(row.pending) or bool(row.patient_pending),
-                    waited_until=waited_until,
-                )
-            )
-        return entries
+        # The same stdlib read the first screen uses, on this transaction's own connection.
+        driver_connection = connection.connection.driver_connection
+        assert driver_connection is not None  # a checked-out connection always has one
+        return read_queue(driver_connection, self.clinic.id, day, encounter_id)
 
     def entry(self, encounter_id: str, day: date) -> QueueEntry | None:
         """One registration of `day`, or None when it is not (or no longer) in the queue."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -26,8 +26,11 @@ from textual.worker import Worker, WorkerState
 
 from clinic_tui.domain.models import Gender, PatientSummary
 from clinic_tui.i18n import add_translations, tr
-from clinic_tui.offline_cache.patient_search import PatientSearch
 from clinic_tui.widgets.patient_header import localized_age
+
+if TYPE_CHECKING:
+    # Type only: importing the search module loads the ORM, which the first screen avoids.
+    from clinic_tui.offline_cache.patient_search import PatientSearch
 
 add_translations(
     {

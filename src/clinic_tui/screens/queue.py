@@ -49,6 +49,8 @@ add_translations(
 
 _STATUS = {QueueStatus.WAITING: "Waiting", QueueStatus.IN_CONSULTATION: "In consultation"}
 
+WARM_UP_DELAY_SECONDS = 0.5
+"""How long after the first paint the ORM starts loading in the background."""
 POLL_SECONDS = 30.0
 """How often the waiting times move on."""
 
@@ -89,6 +91,7 @@ class QueueScreen(Screen[None]):
         self.pending_count = 0
         """Local changes not yet uploaded, as last read."""
         self._changes: deque[Change] = deque()
+        self._warmed_up = False
 
     def compose(self) -> ComposeResult:
         """Header lines, the table, the footer."""
@@ -137,7 +140,7 @@ class QueueScreen(Screen[None]):
                 notices.append(outcome.notice)
             keep = outcome.keep or keep
             open_patient = outcome.open_patient
-        entries = self.cache.queue.today(self.clock().date())
+        entries = self.cache.queue_today(self.clock().date())
         pending = self.cache.pending_changes()
         if get_current_worker().is_cancelled and not notices and open_patient is None:
             return  # a newer refresh is under way; showing this one could go back in time
@@ -148,6 +151,7 @@ class QueueScreen(Screen[None]):
     def _show(
         self, entries: list[QueueEntry], pending: int, keep: str | None, notices: list[str]
     ) -> None:
+        first_read = not self._warmed_up
         self.entries = entries
         self.pending_count = pending
         table = self.query_one(QueueTable)
@@ -162,6 +166,15 @@ class QueueScreen(Screen[None]):
                 self.notify(notice, severity="error", timeout=8)
             else:
                 self.notify(notice, timeout=4)
+        if first_read:
+            # The queue came from a plain sqlite3 read. Load the ORM and repositories in the
+            # background a moment later, so the first call, search or chart does not wait for
+            # them, yet the import (which holds the GIL) does not slow the first paint.
+            self._warmed_up = True
+            self.set_timer(WARM_UP_DELAY_SECONDS, self._warm_up)
+
+    def _warm_up(self) -> None:
+        self.run_worker(self.cache.warm_up, thread=True, exit_on_error=False, group="warm-up")
 
     def _show_title(self) -> None:
         now = self.clock()
