@@ -62,6 +62,10 @@ _FIXED_COLUMNS = (
     ("wait", "Wait", 5),
 )
 _MIN_COMPLAINT = 8
+_ROOMY_COMPLAINT = 24
+"""Complaint width reached before names and statuses are widened."""
+_GROWTH = {"name": 10, "status": 6}
+"""Extra cells a name or status column may take on a wide terminal."""
 _SCROLLBAR = 2
 
 
@@ -117,16 +121,33 @@ class QueueTable(DataTable[Text]):
         """The rows on display, in order."""
         self._now: datetime | None = None
         self._complaint_width = 0
+        self._sizes: dict[str, int] = {}
 
     @staticmethod
     def _width(header: str, width: int) -> int:
         """A fixed column's width: wide enough for its header in the current language."""
         return max(width, cell_len(tr(header))) if width else 0
 
-    def _complaint_width_for(self, width: int) -> int:
-        fixed = sum(self._width(header, size) for _, header, size in _FIXED_COLUMNS)
+    def _layout(self, width: int) -> dict[str, int]:
+        """Column widths for a table `width` cells wide.
+
+        At 80 columns every fixed column has its minimum and the complaint the rest. Wider
+        terminals first let long names and statuses show whole (up to _GROWTH more cells
+        each), then give everything else to the chief complaint.
+        """
+        sizes = {key: self._width(header, size) for key, header, size in _FIXED_COLUMNS}
         padding = 2 * self.cell_padding * len(_FIXED_COLUMNS)
-        return max(_MIN_COMPLAINT, width - fixed - padding - _SCROLLBAR)
+        spare = width - sum(sizes.values()) - padding - _SCROLLBAR - _ROOMY_COMPLAINT
+        for key in ("name", "status"):
+            growth = max(0, min(_GROWTH[key], spare // 2))
+            sizes[key] += growth
+            spare -= growth
+        fixed = sum(size for key, size in sizes.items() if key != "complaint")
+        sizes["complaint"] = max(_MIN_COMPLAINT, width - fixed - padding - _SCROLLBAR)
+        return sizes
+
+    def _complaint_width_for(self, width: int) -> int:
+        return self._layout(width)["complaint"]
 
     def on_resize(self) -> None:
         """Give the chief complaint whatever width the other columns leave."""
@@ -146,10 +167,11 @@ class QueueTable(DataTable[Text]):
         previous_row = self.cursor_row
         self.entries = list(entries)
         self._now = now
-        self._complaint_width = self._complaint_width_for(self.size.width or 80)
+        self._sizes = self._layout(self.size.width or 80)
+        self._complaint_width = self._sizes["complaint"]
         self.clear(columns=True)
-        for key, header, width in _FIXED_COLUMNS:
-            size = self._width(header, width) or self._complaint_width
+        for key, header, _ in _FIXED_COLUMNS:
+            size = self._sizes[key]
             self.add_column(Text(fit(tr(header), size)), width=size, key=key)
         for entry in self.entries:
             self.add_row(*self._cells(entry, now), key=entry.encounter_id)
@@ -173,7 +195,7 @@ class QueueTable(DataTable[Text]):
         return [
             Text(UNSYNCED_MARK if entry.pending else " ", style="bold"),
             Text(f"{entry.number:>3}", style=dim),
-            Text(fit(entry.patient_name, 10), style=dim),
+            Text(fit(entry.patient_name, self._sizes["name"]), style=dim),
             Text(sex_age(entry, now.date()), style=dim),
             Text(fit(entry.chief_complaint, self._complaint_width), style=dim),
             priority_cell(entry.priority)
@@ -181,6 +203,6 @@ class QueueTable(DataTable[Text]):
             else Text(
                 fit(f"{entry.priority.marker} {tr(_PRIORITY_WORD[entry.priority])}", 9), style=dim
             ),
-            Text(fit(tr(_STATUS_LABEL[entry.status]), 10), style=status_style),
+            Text(fit(tr(_STATUS_LABEL[entry.status]), self._sizes["status"]), style=status_style),
             Text(wait_text(entry, now), style=dim),
         ]
