@@ -106,12 +106,14 @@ def build_queue(
         if waiting_from < count - 1 and rng.random() < 0.5
         else set()
     )
-    emergency_left = 1
+    # A demo should show what the queue does with priorities: one emergency among the
+    # patients still waiting (so "call next" visibly jumps the line), the rest mostly routine.
+    emergency_at = rng.randrange(waiting_from, count) if waiting_from < count else None
     encounters: list[Resource] = []
     for index, (candidate, arrived) in enumerate(zip(candidates, arrivals, strict=True)):
         draw = rng.random()
-        if draw < 0.03 and emergency_left:
-            priority, emergency_left = "EM", 0
+        if index == emergency_at and index not in cancelled:
+            priority = "EM"
         else:
             priority = "UR" if draw < 0.11 else "R"
         if index < finished:
