@@ -42,10 +42,14 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format src tests benchmarks
 	$(BIN)/ruff check --fix src tests benchmarks
 
-## Benchmarks print figures beside a baseline measured in the same run.
+## Benchmarks print figures beside a baseline measured in the same run. The first run
+## generates a 100,000-patient demo cache under .bench/ (about a minute, 1.5 GB).
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/startup.py
 	$(BIN)/python benchmarks/search.py
+	$(BIN)/python benchmarks/queue_ops.py
+	$(BIN)/python benchmarks/chart_load.py
+	$(BIN)/python benchmarks/demo_data.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache build dist
