@@ -106,6 +106,18 @@ ALTER TABLE sync_state ADD COLUMN history_since TEXT;
 """
 
 
+# v5: conflicts waiting for a person (same element changed here and on the server). One per
+# record: a newer conflict for the same record replaces the older one.
+_V5 = """
+CREATE TABLE conflict (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    resource_type TEXT NOT NULL, resource_id TEXT NOT NULL,
+    base_json TEXT, local_json TEXT NOT NULL, remote_json TEXT NOT NULL,
+    fields_json TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE UNIQUE INDEX ix_conflict_resource ON conflict (resource_type, resource_id);
+"""
+
+
 def _run_script(connection: sqlite3.Connection, script: str) -> None:
     # executescript() would COMMIT first; run statement by statement to stay in one transaction.
     for statement in script.split(";"):
@@ -134,7 +146,17 @@ def _to_v4(connection: sqlite3.Connection) -> None:
     _run_script(connection, _V4)
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_to_v1, _to_v2, _to_v3, _to_v4]
+def _to_v5(connection: sqlite3.Connection) -> None:
+    _run_script(connection, _V5)
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
+    _to_v1,
+    _to_v2,
+    _to_v3,
+    _to_v4,
+    _to_v5,
+]
 """MIGRATIONS[n] takes a cache from schema version n to n + 1."""
 
 LATEST_VERSION = len(MIGRATIONS)

@@ -9,7 +9,7 @@ block the rest of a download.
 
 from __future__ import annotations
 
-from sqlalchemy import Text
+from sqlalchemy import Index, Text
 from sqlmodel import Field, SQLModel
 
 
@@ -192,6 +192,23 @@ class ServerVersion(SQLModel, table=True):
     """The complete server JSON; None when the server deleted the record."""
     deleted: bool = False
     received_at: str
+
+
+class ConflictRow(SQLModel, table=True):
+    """A conflict waiting for a person: the three versions and the fields in dispute (JSON)."""
+
+    __tablename__ = "conflict"
+    __table_args__ = (Index("ix_conflict_resource", "resource_type", "resource_id", unique=True),)
+    id: int | None = Field(default=None, primary_key=True)
+    resource_type: str
+    resource_id: str
+    base_json: str | None = Field(default=None, sa_type=Text)
+    """The version the local change started from; None for a create or a lost base."""
+    local_json: str = Field(sa_type=Text)
+    remote_json: str = Field(sa_type=Text)
+    fields_json: str = Field(sa_type=Text)
+    """[{path, base, local, remote}, ...]: one entry per element in dispute."""
+    created_at: str
 
 
 class CacheMeta(SQLModel, table=True):
