@@ -1,0 +1,333 @@
+"""One sync round: download, merge what the download kept aside, upload; one at a time per cache.
+
+The download comes first so that the upload's If-Match meets the newest server
+versions the merge has seen; versions the upload confirms are written back, so
+no second download is needed. Progress goes to a callback (pages, bundles) and a
+`cancel` event is honoured between pages and bundles. Nothing here imports Textual.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from clinic_tui.offline_cache.tables import RESOURCE_TABLES, CacheMeta, OutboxEntry
+from clinic_tui.sync.cache_io import now_utc
+from clinic_tui.sync.client import FhirClient
+from clinic_tui.sync.download import DownloadResult, TypeDownload, download_type
+from clinic_tui.sync.errors import FhirAuthError, FhirUnreachable
+from clinic_tui.sync.sync_lock import SyncBusyError, SyncLock
+from clinic_tui.sync.upload import MergeWithRemote, Uploader, UploadProgress, UploadResult
+from clinic_tui.sync.upload_plan import BatchSizer, ResourceKey
+
+__all__ = [
+    "SyncBusyError",
+    "SyncEngine",
+    "SyncProgress",
+    "SyncReport",
+    "SyncStatus",
+    "sync_status",
+]
+
+LAST_SYNC_KEY = "last_successful_sync"
+"""cache_meta key: when a sync last reached the end of download and upload without errors."""
+
+_META: Any = CacheMeta.__table__  # type: ignore[attr-defined]
+_OUTBOX: Any = OutboxEntry.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class SyncProgress:
+    """A step of a running sync, for a progress bar or the sync badge."""
+
+    phase: str
+    """'download', 'merge', 'upload' or 'done'."""
+    resource_type: str | None
+    done: int
+    total: int | None
+    message: str
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    """What a sync round did, and what still waits for a person."""
+
+    uploaded: int
+    """Local creates and updates the server confirmed."""
+    downloaded: int
+    """Server records written into the cache."""
+    deleted: int
+    """Records deleted: server deletes applied here plus local deletes the server confirmed."""
+    conflicts: int
+    """Open conflicts after the round (waiting for a person)."""
+    rejected: int
+    """Quarantined changes after the round (the server refused them)."""
+    errors: list[str]
+    finished_at: str
+    complete: bool
+    """True when everything is in sync: no errors, conflicts or rejected changes left."""
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    """The cache's sync state, for `clinic-tui status` and the badge."""
+
+    last_sync: str | None
+    pending: int
+    """Outbox entries waiting to be uploaded."""
+    quarantined: int
+    """Outbox entries the server refused."""
+    conflicts: int
+    records: dict[str, int] = field(default_factory=dict)
+    """Cached records per FHIR resource type."""
+
+
+class _Cancelled(Exception):  # noqa: N818  (control flow)
+    """The cancel event was set; stop between pages."""
+
+
+@dataclass(frozen=True)
+class ConflictHooks:
+    """The merge helper's functions, found at run time (see conflict_hooks)."""
+
+    merge_with_remote: MergeWithRemote | None = None
+    merge_kept_aside: Callable[[Engine], object] | None = None
+    open_conflicts: Callable[[Engine], Iterable[ResourceKey]] | None = None
+    count: Callable[[Engine], int] | None = None
+
+
+def conflict_hooks() -> ConflictHooks:
+    """The merge and conflict functions of offline_cache.conflicts, when that module exists."""
+    try:
+        conflicts = importlib.import_module("clinic_tui.offline_cache.conflicts")
+    except ImportError:
+        return ConflictHooks()
+    store = getattr(conflicts, "ConflictStore", None)
+
+    def open_conflicts(engine: Engine) -> list[ResourceKey]:
+        assert store is not None
+        return [(c.resource_type, c.resource_id) for c in store(engine).list()]
+
+    def count(engine: Engine) -> int:
+        assert store is not None
+        return int(store(engine).count())
+
+    return ConflictHooks(
+        merge_with_remote=getattr(conflicts, "merge_with_remote", None),
+        merge_kept_aside=getattr(conflicts, "merge_kept_aside", None),
+        open_conflicts=open_conflicts if store is not None else None,
+        count=count if store is not None else None,
+    )
+
+
+def _quarantined(engine: Engine) -> int:
+    with engine.connect() as connection:
+        found = connection.execute(
+            select(func.count()).select_from(_OUTBOX).where(_OUTBOX.c.state == "quarantined")
+        ).scalar_one()
+    return int(found)
+
+
+class SyncEngine:
+    """Runs sync rounds between one cache and one FHIR server."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        client: FhirClient,
+        *,
+        clinic_id: str | None = None,
+        resource_types: Iterable[str] | None = None,
+        page_size: int = 100,
+        sizer: BatchSizer | None = None,
+        hooks: ConflictHooks | None = None,
+    ) -> None:
+        self.engine = engine
+        self.client = client
+        self.clinic_id = clinic_id
+        """The clinic whose data is in scope (the download takes everything readable for now)."""
+        self.resource_types = list(resource_types or RESOURCE_TABLES)
+        self.page_size = page_size
+        self.sizer = sizer or BatchSizer()
+        """Kept across rounds, so a continuous sync remembers what the link can carry."""
+        self.hooks = hooks if hooks is not None else conflict_hooks()
+
+    def run(
+        self,
+        progress: Callable[[SyncProgress], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> SyncReport:
+        """One round; FhirAuthError, FhirUnreachable (nothing done) or SyncBusyError if it can't."""
+        with SyncLock(self.engine) as lock:
+            return _Round(self, lock, progress, cancel).run()
+
+
+class _Round:
+    """The state of one sync round."""
+
+    def __init__(
+        self,
+        owner: SyncEngine,
+        lock: SyncLock,
+        progress: Callable[[SyncProgress], None] | None,
+        cancel: threading.Event | None,
+    ) -> None:
+        self.owner = owner
+        self.engine = owner.engine
+        self.lock = lock
+        self.progress = progress
+        self.cancel = cancel
+        self.errors: list[str] = []
+        self.cancelled = False
+        self.download_stopped = False
+        """The link failed during the download: no upload in this round."""
+
+    def _tell(self, phase: str, kind: str | None, done: int, total: int | None, text: str) -> None:
+        self.lock.refresh()
+        if self.progress is not None:
+            self.progress(SyncProgress(phase, kind, done, total, text))
+
+    def _check_cancel(self) -> None:
+        if self.cancel is not None and self.cancel.is_set():
+            raise _Cancelled
+
+    def run(self) -> SyncReport:
+        fetched = self._download()
+        upload = UploadResult()
+        if not self.cancelled and not self.download_stopped:
+            self._merge_kept_aside()
+            upload = self._upload()
+        self.errors.extend(fetched.errors)
+        self.errors.extend(
+            f"{s.resource_type}/{s.resource_id}: {s.reason}" for s in fetched.skipped
+        )
+        self.errors.extend(upload.errors)
+        hooks = self.owner.hooks
+        conflicts = hooks.count(self.engine) if hooks.count else upload.conflicts
+        rejected = _quarantined(self.engine)
+        finished_at = now_utc()
+        reached_end = not self.cancelled and not self.download_stopped and upload.finished
+        if reached_end and not fetched.errors:
+            # Every type came down and every change went up (some may wait for a person).
+            with self.engine.begin() as connection:
+                statement = sqlite_insert(_META).values(key=LAST_SYNC_KEY, value=finished_at)
+                connection.execute(
+                    statement.on_conflict_do_update(
+                        index_elements=["key"], set_={"value": finished_at}
+                    )
+                )
+        report = SyncReport(
+            uploaded=upload.uploaded,
+            downloaded=fetched.written,
+            deleted=fetched.removed + upload.deleted,
+            conflicts=conflicts,
+            rejected=rejected,
+            errors=list(self.errors),
+            finished_at=finished_at,
+            complete=reached_end and not self.errors and conflicts == 0 and rejected == 0,
+        )
+        self._tell("done", None, 1, 1, "cancelled" if self.cancelled else "finished")
+        return report
+
+    def _download(self) -> DownloadResult:
+        result = DownloadResult()
+        types = self.owner.resource_types
+
+        pages = 0
+
+        def on_page(resource_type: str, so_far: TypeDownload) -> None:
+            nonlocal pages
+            pages += 1
+            text = f"{resource_type}: page {so_far.pages}, {so_far.written} new"
+            self._tell("download", resource_type, so_far.pages, None, text)
+            self._check_cancel()
+
+        for resource_type in types:
+            try:
+                self._check_cancel()
+                result.types[resource_type] = download_type(
+                    self.engine,
+                    self.owner.client,
+                    resource_type,
+                    page_size=self.owner.page_size,
+                    on_page=on_page,
+                )
+            except _Cancelled:
+                self.cancelled = True
+                break
+            except FhirAuthError:
+                raise
+            except FhirUnreachable as error:
+                if pages == 0:
+                    raise  # nothing came through at all: the caller says "could not sync"
+                self.errors.append(f"download stopped: {error}")
+                self.download_stopped = True
+                break
+        return result
+
+    def _merge_kept_aside(self) -> None:
+        merge = self.owner.hooks.merge_kept_aside
+        if merge is None:
+            return
+        self._tell("merge", None, 0, None, "merging server versions kept aside")
+        merge(self.engine)
+
+    def _upload(self) -> UploadResult:
+        hooks = self.owner.hooks
+
+        def on_bundle(step: UploadProgress) -> None:
+            text = f"{step.done} of {step.total} changes, {step.bundles} bundles"
+            self._tell("upload", None, step.done, step.total, text)
+
+        open_conflicts = None
+        if hooks.open_conflicts is not None:
+            finder = hooks.open_conflicts
+
+            def open_conflicts() -> Iterable[ResourceKey]:
+                return finder(self.engine)
+
+        uploader = Uploader(
+            self.engine,
+            self.owner.client,
+            merge=hooks.merge_with_remote,
+            open_conflicts=open_conflicts,
+            sizer=self.owner.sizer,
+            progress=on_bundle,
+            cancel=self.cancel,
+        )
+        result = uploader.run()
+        self.cancelled = self.cancelled or result.cancelled
+        return result
+
+
+def sync_status(engine: Engine, hooks: ConflictHooks | None = None) -> SyncStatus:
+    """Last successful sync, outbox counts, conflicts and cached records per type."""
+    hooks = hooks if hooks is not None else conflict_hooks()
+    with engine.connect() as connection:
+        last = connection.execute(
+            select(_META.c.value).where(_META.c.key == LAST_SYNC_KEY)
+        ).scalar_one_or_none()
+        states: dict[str, int] = dict(
+            connection.execute(
+                select(_OUTBOX.c.state, func.count()).group_by(_OUTBOX.c.state)
+            ).all()
+        )
+        records = {}
+        for resource_type, row in RESOURCE_TABLES.items():
+            table = row.__table__  # type: ignore[attr-defined]
+            records[resource_type] = int(
+                connection.execute(select(func.count()).select_from(table)).scalar_one()
+            )
+    return SyncStatus(
+        last_sync=last,
+        pending=int(states.get("pending", 0)),
+        quarantined=int(states.get("quarantined", 0)),
+        conflicts=hooks.count(engine) if hooks.count else 0,
+        records=records,
+    )

@@ -1,0 +1,476 @@
+"""Upload the outbox to the FHIR server in transaction bundles, in outbox order.
+
+Every change is a PUT of the whole cached record to its client-assigned id (a
+retried create lands on the same id, never a duplicate) or a DELETE, with
+`ifMatch` W/"<base version>" for anything the server has seen. A bundle is
+atomic: a 400/422 means one bad entry somewhere, so the bundle is split until
+it is alone, quarantined with the server's words, and the rest go on. A 412 on a
+single change fetches the server's version and hands it to the three-way merge:
+merged changes are sent again in this run, conflicts wait for a person. A
+confirmed bundle writes the server's versionId and lastUpdated back into the
+cached JSON and clears its outbox entries in one transaction. A dead link or a
+5xx stops the phase with the outbox intact (attempts counted).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import httpx
+from sqlalchemy import Connection, Engine, delete, select, update
+
+from clinic_tui.domain.merge import same
+from clinic_tui.offline_cache.store import read_resource, row_values, to_json
+from clinic_tui.offline_cache.tables import RESOURCE_TABLES, OutboxEntry, ServerVersion
+from clinic_tui.sync.client import FhirClient
+from clinic_tui.sync.errors import (
+    FhirAuthError,
+    FhirConflictError,
+    FhirError,
+    FhirGoneError,
+    FhirNotFoundError,
+    FhirRequestError,
+    FhirResponseError,
+    FhirUnreachable,
+)
+from clinic_tui.sync.upload_plan import (
+    BatchSizer,
+    Change,
+    Rejected,
+    ResourceKey,
+    Stopwatch,
+    collapse,
+    send_isolating,
+)
+
+Resource = dict[str, Any]
+
+_OUTBOX: Any = OutboxEntry.__table__  # type: ignore[attr-defined]
+_SERVER_VERSION: Any = ServerVersion.__table__  # type: ignore[attr-defined]
+
+
+class MergeWithRemote(Protocol):
+    """The merge helper's entry point: merge a stale local change with the server's version.
+
+    Returns something truthy-merged: True / "merged" / an object whose `conflicts` is empty
+    when the change was merged and can be sent again; anything else means a person decides.
+    """
+
+    def __call__(
+        self, connection: Connection, resource_type: str, resource_id: str, remote: Resource
+    ) -> object: ...
+
+
+OpenConflicts = Callable[[], Iterable[ResourceKey]]
+"""The (type, id) of every resource with an unresolved conflict."""
+
+
+@dataclass
+class UploadProgress:
+    """Where the upload is: changes settled out of the total, and bundles sent."""
+
+    done: int
+    total: int
+    bundles: int
+
+
+@dataclass
+class UploadResult:
+    """What one upload phase did."""
+
+    uploaded: int = 0
+    """Records created or updated on the server."""
+    deleted: int = 0
+    """Records deleted on the server."""
+    merged: int = 0
+    """Stale changes merged with the server's version (and sent again)."""
+    rejected: int = 0
+    """Changes quarantined in this run."""
+    conflicts: int = 0
+    """Changes left for a person (conflicting fields)."""
+    held: int = 0
+    """Changes not sent because their resource has an open conflict."""
+    round_trips: int = 0
+    bytes_sent: int = 0
+    bytes_received: int = 0
+    errors: list[str] = field(default_factory=list)
+    stopped: bool = False
+    """The link or the server failed: the rest of the outbox waits for the next sync."""
+    cancelled: bool = False
+
+    @property
+    def finished(self) -> bool:
+        """True when every change was sent (whatever the server answered)."""
+        return not self.stopped and not self.cancelled
+
+
+class _Stop(Exception):  # noqa: N818  (control flow, not an error class)
+    """The upload phase ends here: the link or the server failed."""
+
+
+def _etag_version(etag: Any) -> str | None:
+    if not isinstance(etag, str):
+        return None
+    return etag.removeprefix("W/").strip('"') or None
+
+
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _without_meta(resource: Resource) -> Resource:
+    return {key: value for key, value in resource.items() if key != "meta"}
+
+
+def _is_timeout(error: BaseException) -> bool:
+    return isinstance(error.__cause__, httpx.ReadTimeout | httpx.WriteTimeout)
+
+
+def _outcome(error: FhirError) -> str:
+    return error.outcome or str(error)
+
+
+def _version_not_newer(kept: str | None, confirmed: str) -> bool:
+    if kept is None:
+        return True
+    if kept.isdigit() and confirmed.isdigit():
+        return int(kept) <= int(confirmed)
+    return kept == confirmed
+
+
+class Uploader:
+    """One upload phase over one cache and one server."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        client: FhirClient,
+        *,
+        merge: MergeWithRemote | None = None,
+        open_conflicts: OpenConflicts | None = None,
+        sizer: BatchSizer | None = None,
+        progress: Callable[[UploadProgress], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> None:
+        self.engine = engine
+        self.client = client
+        self.merge = merge
+        self.open_conflicts = open_conflicts
+        self.sizer = sizer or BatchSizer()
+        self.progress = progress
+        self.cancel = cancel
+        self.result = UploadResult()
+        self._retried: set[ResourceKey] = set()
+        self._again: list[Change] = []
+        self._settled = 0
+
+    # ---- the phase -------------------------------------------------------
+
+    def run(self) -> UploadResult:
+        """Upload every pending change once (merged ones twice); returns what happened."""
+        hold = set(self.open_conflicts()) if self.open_conflicts else set()
+        with self.engine.connect() as connection:
+            rows = self._outbox_rows(connection)
+        changes = collapse(rows, hold)
+        self.result.held = len({(r.resource_type, r.resource_id) for r in rows} & hold)
+        queue = deque(changes)
+        total = len(changes)
+        while queue:
+            if self.cancel is not None and self.cancel.is_set():
+                self.result.cancelled = True
+                break
+            batch = [queue.popleft() for _ in range(min(self.sizer.size, len(queue)))]
+            try:
+                self.result.round_trips += send_isolating(batch, self._send, self._rejected)
+            except _Stop as stop:
+                self.result.stopped = True
+                self.result.errors.append(str(stop))
+                break
+            queue.extend(self._again)
+            total += len(self._again)
+            self._again.clear()
+            if self.progress is not None:
+                self.progress(UploadProgress(self._settled, total, self.result.round_trips))
+        return self.result
+
+    @staticmethod
+    def _outbox_rows(connection: Connection, key: ResourceKey | None = None) -> list[OutboxEntry]:
+        query = select(_OUTBOX).order_by(_OUTBOX.c.seq)
+        if key is not None:
+            query = query.where(_OUTBOX.c.resource_type == key[0], _OUTBOX.c.resource_id == key[1])
+        return [OutboxEntry(**dict(row)) for row in connection.execute(query).mappings()]
+
+    # ---- one bundle --------------------------------------------------------
+
+    def _snapshot(self, batch: list[Change]) -> list[tuple[Change, Resource | None]]:
+        """Each change refreshed from the outbox with the record it sends, read together."""
+        sendable: list[tuple[Change, Resource | None]] = []
+        with self.engine.connect() as connection:
+            for change in batch:
+                fresh = collapse(self._outbox_rows(connection, change.key))
+                if not fresh:
+                    continue  # settled meanwhile (undone, resolved)
+                current = fresh[0]
+                body = None
+                if current.method == "PUT":
+                    body = read_resource(connection, *current.key)
+                    if body is None:
+                        continue  # the record left the cache with its entries
+                sendable.append((current, body))
+        return sendable
+
+    def _bundle(self, sendable: list[tuple[Change, Resource | None]]) -> Resource:
+        entries = []
+        for change, body in sendable:
+            url = f"{change.resource_type}/{change.resource_id}"
+            request: dict[str, str] = {"method": change.method, "url": url}
+            if change.if_match is not None:
+                request["ifMatch"] = f'W/"{change.if_match}"'
+            entry: Resource = {"fullUrl": f"{self.client.base_url}/{url}", "request": request}
+            if body is not None:
+                entry["resource"] = body
+            entries.append(entry)
+        return {"resourceType": "Bundle", "type": "transaction", "entry": entries}
+
+    def _send(self, batch: list[Change]) -> None:
+        """POST one transaction bundle and write its answer back; Rejected or _Stop otherwise."""
+        sendable = self._snapshot(batch)
+        if not sendable:
+            return
+        bundle = self._bundle(sendable)
+        sent_bytes = len(json.dumps(bundle, ensure_ascii=False).encode())
+        watch = Stopwatch()
+        try:
+            _response, data = self.client.request("POST", self.client.base_url, body=bundle)
+        except FhirAuthError:
+            raise
+        except FhirConflictError as error:
+            raise Rejected("conflict", _outcome(error)) from error
+        except FhirRequestError as error:
+            raise Rejected("invalid", _outcome(error)) from error
+        except FhirUnreachable as error:
+            if _is_timeout(error) and len(sendable) > 1:
+                # Perhaps too big for this link: halves are tried (a PUT is safe to repeat).
+                self.sizer.timed_out()
+                raise Rejected("timeout", str(error)) from error
+            self._count_attempt(sendable)
+            raise _Stop(f"upload stopped: {error}") from error
+        except FhirError as error:
+            self._count_attempt(sendable)
+            raise _Stop(f"upload stopped: {error}") from error
+        self.sizer.record(len(sendable), sent_bytes + len(data), watch.seconds())
+        self.result.bytes_sent += sent_bytes
+        self.result.bytes_received += len(data)
+        try:
+            answers = self._answers(data, len(sendable))
+        except FhirResponseError as error:
+            self._count_attempt(sendable)
+            raise _Stop(f"upload stopped: {error}") from error
+        with self.engine.begin() as connection:
+            for (change, body), answer in zip(sendable, answers, strict=True):
+                self._confirm(connection, change, body, answer)
+
+    def _answers(self, data: bytes, count: int) -> list[Resource]:
+        try:
+            body = json.loads(data)
+        except ValueError:
+            body = None
+        if (
+            not isinstance(body, dict)
+            or body.get("resourceType") != "Bundle"
+            or not isinstance(body.get("entry"), list)
+            or len(body["entry"]) != count
+            or not all(isinstance(entry, dict) for entry in body["entry"])
+        ):
+            raise FhirResponseError("the answer to a transaction is not its transaction-response")
+        return list(body["entry"])
+
+    # ---- write-back ----------------------------------------------------------
+
+    def _confirm(
+        self, connection: Connection, change: Change, sent: Resource | None, answer: Resource
+    ) -> None:
+        response = _object(answer.get("response"))
+        if change.method == "DELETE":
+            self._confirm_delete(connection, change)
+            self.result.deleted += 1
+        else:
+            meta = _object(_object(answer.get("resource")).get("meta"))
+            version = _etag_version(response.get("etag")) or meta.get("versionId")
+            updated = response.get("lastModified") or meta.get("lastUpdated")
+            self.confirm_put(connection, change, sent, version, updated)
+            self.result.uploaded += 1
+        self._settled += 1
+
+    @staticmethod
+    def _remaining(connection: Connection, change: Change) -> list[int]:
+        connection.execute(delete(_OUTBOX).where(_OUTBOX.c.seq.in_(change.seqs)))
+        return [
+            int(seq)
+            for seq in connection.execute(
+                select(_OUTBOX.c.seq).where(
+                    _OUTBOX.c.resource_type == change.resource_type,
+                    _OUTBOX.c.resource_id == change.resource_id,
+                )
+            ).scalars()
+        ]
+
+    @classmethod
+    def confirm_put(
+        cls,
+        connection: Connection,
+        change: Change,
+        sent: Resource | None,
+        version: str | None,
+        updated: str | None,
+    ) -> None:
+        """The server holds `sent` as `version`: write it back and settle the change's entries."""
+        remaining = cls._remaining(connection, change)
+        cached = read_resource(connection, *change.key)
+        if cached is None:
+            return
+        meta = dict(cached.get("meta") or {})
+        if version is not None:
+            meta["versionId"] = str(version)
+        if updated is not None:
+            meta["lastUpdated"] = updated
+        cached["meta"] = meta
+        table = RESOURCE_TABLES[change.resource_type].__table__  # type: ignore[attr-defined]
+        connection.execute(
+            update(table)
+            .where(table.c.id == change.resource_id)
+            .values(**row_values(cached, pending=bool(remaining)))
+        )
+        if remaining and version is not None:
+            # Edits made while this one was in flight now build on the version just confirmed.
+            base = dict(sent or cached, meta=meta)
+            connection.execute(
+                update(_OUTBOX)
+                .where(_OUTBOX.c.seq.in_(remaining))
+                .values(base_version=str(version), base_json=to_json(base))
+            )
+        if version is not None:
+            kept = connection.execute(
+                select(_SERVER_VERSION.c.version_id).where(
+                    _SERVER_VERSION.c.resource_type == change.resource_type,
+                    _SERVER_VERSION.c.resource_id == change.resource_id,
+                )
+            ).one_or_none()
+            if kept is not None and _version_not_newer(kept[0], str(version)):
+                cls._drop_kept(connection, change.key)
+
+    @classmethod
+    def _confirm_delete(cls, connection: Connection, change: Change) -> None:
+        if cls._remaining(connection, change):
+            return
+        table = RESOURCE_TABLES[change.resource_type].__table__  # type: ignore[attr-defined]
+        connection.execute(delete(table).where(table.c.id == change.resource_id))
+        cls._drop_kept(connection, change.key)
+
+    @staticmethod
+    def _drop_kept(connection: Connection, key: ResourceKey) -> None:
+        connection.execute(
+            delete(_SERVER_VERSION).where(
+                _SERVER_VERSION.c.resource_type == key[0],
+                _SERVER_VERSION.c.resource_id == key[1],
+            )
+        )
+
+    def _count_attempt(self, sendable: list[tuple[Change, Resource | None]]) -> None:
+        seqs = [seq for change, _ in sendable for seq in change.seqs]
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(_OUTBOX)
+                .where(_OUTBOX.c.seq.in_(seqs))
+                .values(attempts=_OUTBOX.c.attempts + 1)
+            )
+
+    # ---- one change the server refused ------------------------------------
+
+    def _rejected(self, change: Change, rejection: Rejected) -> None:
+        if rejection.kind == "conflict":
+            self._stale(change)
+        elif rejection.kind == "timeout":
+            self._count_attempt([(change, None)])
+            raise _Stop(f"upload stopped: {rejection.message}")
+        else:
+            self._quarantine(change, rejection.message)
+
+    def _quarantine(self, change: Change, message: str) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(_OUTBOX)
+                .where(_OUTBOX.c.seq.in_(change.seqs))
+                .values(state="quarantined", error=message, attempts=_OUTBOX.c.attempts + 1)
+            )
+        self.result.rejected += 1
+        self._settled += 1
+        self.result.errors.append(f"{change.resource_type}/{change.resource_id}: {message}")
+
+    def _stale(self, change: Change) -> None:
+        """412: the server moved on since the change's base; merge with its version."""
+        try:
+            remote: Resource | None = self.client.read(*change.key)
+        except (FhirGoneError, FhirNotFoundError):
+            remote = None
+        except FhirAuthError:
+            raise
+        except FhirError as error:
+            raise _Stop(f"upload stopped: {error}") from error
+        with self.engine.begin() as connection:
+            local = read_resource(connection, *change.key)
+            if (
+                remote is not None
+                and local is not None
+                and change.method == "PUT"
+                and same(_without_meta(local), _without_meta(remote))
+            ):
+                # Our own earlier upload whose answer was lost: adopt the server's version.
+                meta = remote.get("meta") or {}
+                self.confirm_put(
+                    connection, change, local, meta.get("versionId"), meta.get("lastUpdated")
+                )
+                self.result.uploaded += 1
+                self._settled += 1
+                return
+            if remote is None or self.merge is None:
+                self.result.conflicts += 1
+                self._settled += 1
+                where = f"{change.resource_type}/{change.resource_id}"
+                why = "deleted on the server" if remote is None else "changed on the server"
+                self.result.errors.append(f"{where}: {why} while changed here; left for a person")
+                return
+            outcome = self.merge(connection, change.resource_type, change.resource_id, remote)
+        if _merged(outcome) and change.key not in self._retried:
+            self._retried.add(change.key)
+            self.result.merged += 1
+            self._again.append(change)
+        else:
+            self.result.conflicts += 1
+            self._settled += 1
+
+
+def _merged(outcome: object) -> bool:
+    """Whether a merge outcome means 'merged, send it again' (see MergeWithRemote)."""
+    if isinstance(outcome, bool):
+        return outcome
+    if isinstance(outcome, str):
+        return outcome == "merged"
+    conflicts = getattr(outcome, "conflicts", None)
+    if conflicts is not None:
+        return not conflicts
+    return bool(getattr(outcome, "merged", False))
+
+
+def upload(
+    engine: Engine,
+    client: FhirClient,
+    **options: Any,
+) -> UploadResult:
+    """Run one upload phase (see Uploader for the options)."""
+    return Uploader(engine, client, **options).run()

@@ -1,0 +1,181 @@
+"""Pure logic of the upload: collapse the outbox into changes, size bundles, isolate bad entries.
+
+No I/O here, so the rules can be tested on their own: several outbox entries for
+one resource become one change (the cached record is the latest state, so one PUT
+carries them all), bundles grow while round trips are quick and shrink when they
+are slow or time out, and a rejected bundle is split in halves until the one bad
+change is found, the good ones going through on the way.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol, TypeVar
+
+ResourceKey = tuple[str, str]
+"""(resource type, id)."""
+
+Method = Literal["PUT", "DELETE", "FORGET"]
+"""What a change sends: PUT the cached record, DELETE it, or nothing (created and deleted here)."""
+
+
+class OutboxRow(Protocol):
+    """The outbox columns the plan reads (OutboxEntry satisfies it)."""
+
+    seq: int | None
+    resource_type: str
+    resource_id: str
+    operation: str
+    base_version: str | None
+    state: str
+
+
+@dataclass(frozen=True)
+class Change:
+    """One resource's outbox entries folded into a single request."""
+
+    resource_type: str
+    resource_id: str
+    method: Method
+    seqs: tuple[int, ...]
+    """Outbox entries this change settles (deleted together on success)."""
+    if_match: str | None
+    """Server version the local state was built on; None for a create."""
+
+    @property
+    def key(self) -> ResourceKey:
+        """(resource type, id) of the change."""
+        return (self.resource_type, self.resource_id)
+
+
+def _version_order(version: str | None) -> tuple[int, int, str]:
+    if version is None:
+        return (0, 0, "")
+    return (1, int(version), "") if version.isdigit() else (1, -1, version)
+
+
+def _fold(rows: Sequence[OutboxRow]) -> Change:
+    """One change for every entry of one resource (rows in outbox order)."""
+    first, last = rows[0], rows[-1]
+    seqs = tuple(row.seq for row in rows if row.seq is not None)
+    # Entries chain on one base version; a merge or a write-back moves later entries onto the
+    # server's newer version, so the newest base wins (ties: the earliest entry's).
+    base = max((row.base_version for row in rows), key=_version_order)
+    created_here = first.operation == "create" and base is None
+    if last.operation == "delete":
+        method: Method = "FORGET" if created_here else "DELETE"
+    else:
+        method = "PUT"
+    return Change(first.resource_type, first.resource_id, method, seqs, base)
+
+
+def collapse(rows: Iterable[OutboxRow], hold: set[ResourceKey] | None = None) -> list[Change]:
+    """Outbox rows (in seq order) as changes, each placed where its resource first appears.
+
+    Resources in `hold` (an open conflict) are left out. A resource whose entries are all
+    quarantined is left out too; a newer pending entry retries them with the latest state.
+    """
+    held = hold or set()
+    grouped: dict[ResourceKey, list[OutboxRow]] = {}
+    for row in sorted(rows, key=lambda row: row.seq or 0):
+        key = (row.resource_type, row.resource_id)
+        if key not in held:
+            grouped.setdefault(key, []).append(row)
+    return [
+        _fold(group)
+        for group in grouped.values()
+        if any(row.state != "quarantined" for row in group)
+    ]
+
+
+class BatchSizer:
+    """Bundle size adapted to the link: doubles on quick full bundles, halves on slow ones."""
+
+    def __init__(
+        self,
+        initial: int = 10,
+        *,
+        minimum: int = 1,
+        maximum: int = 500,
+        target_seconds: float = 4.0,
+    ) -> None:
+        self.size = max(minimum, min(maximum, initial))
+        self.minimum = minimum
+        self.maximum = maximum
+        self.target_seconds = target_seconds
+        self.bytes_per_second: float | None = None
+        """Throughput of the last bundle, sent and received bytes over its round trip."""
+
+    def record(self, entries: int, size_bytes: int, seconds: float) -> None:
+        """Adjust after a bundle of `entries` took `seconds` for `size_bytes` both ways."""
+        seconds = max(seconds, 1e-6)
+        self.bytes_per_second = size_bytes / seconds
+        if seconds > self.target_seconds:
+            # Aim at the target from the measured throughput, but at least halve.
+            per_entry = max(1.0, size_bytes / max(1, entries))
+            fitting = int(self.bytes_per_second * self.target_seconds / per_entry)
+            self.size = max(self.minimum, min(self.size // 2, fitting))
+        elif seconds <= self.target_seconds / 2 and entries >= self.size:
+            # Only a full bundle says anything about whether a bigger one would be quick.
+            self.size = min(self.maximum, self.size * 2)
+
+    def timed_out(self) -> None:
+        """A bundle got no answer in time: try much smaller ones."""
+        self.size = max(self.minimum, self.size // 4)
+
+
+class Rejected(Exception):  # noqa: N818  (a result, not a failure of the code)
+    """The server refused a whole bundle because of (at least) one of its entries.
+
+    kind: 'invalid' (400/422, a bad resource), 'conflict' (412, a stale version) or
+    'timeout' (no answer in time: smaller bundles may get through).
+    """
+
+    def __init__(self, kind: Literal["invalid", "conflict", "timeout"], message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+
+T = TypeVar("T")
+
+
+def send_isolating(
+    items: list[T],
+    send: Callable[[list[T]], None],
+    on_rejected: Callable[[T, Rejected], None],
+) -> int:
+    """Send `items` as one atomic bundle; if rejected, split in halves until each bad one is alone.
+
+    Good items still go through, in order; each bad one goes to `on_rejected`. Any other
+    exception from `send` stops everything (what was sent stays sent). Returns round trips.
+    """
+    if not items:
+        return 0
+    try:
+        send(items)
+        return 1
+    except Rejected as rejection:
+        if len(items) == 1:
+            on_rejected(items[0], rejection)
+            return 1
+    middle = len(items) // 2
+    return (
+        1
+        + send_isolating(items[:middle], send, on_rejected)
+        + send_isolating(items[middle:], send, on_rejected)
+    )
+
+
+class Stopwatch:
+    """Seconds since it was made, on a monotonic clock (injectable for tests)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._start = clock()
+
+    def seconds(self) -> float:
+        """Seconds elapsed."""
+        return self._clock() - self._start

@@ -1,0 +1,367 @@
+"""Sync rounds against a real FHIR server: first sync, offline edits, lost answers, outages."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, text
+
+from clinic_tui.domain.models import Clinic, Gender, Priority, QueueStatus
+from clinic_tui.domain.registration import NewPatient
+from clinic_tui.offline_cache.queue_repository import QueueRepository
+from clinic_tui.offline_cache.store import read_resource, record_local_change
+from clinic_tui.sync.client import FhirClient, RetryPolicy
+from clinic_tui.sync.engine import ConflictHooks, SyncEngine, SyncProgress, sync_status
+from clinic_tui.sync.errors import FhirAuthError, FhirNotFoundError
+from clinic_tui.sync.sync_lock import SyncBusyError, SyncLock
+from clinic_tui.sync.upload import Uploader
+from clinic_tui.sync.upload_plan import BatchSizer
+from tests.integration.conftest import FhirServer
+
+Resource = dict[str, Any]
+TYPES = ["Organization", "Patient", "Encounter"]
+NOW = datetime(2026, 11, 24, 9, 30, tzinfo=timezone(timedelta(hours=8)))
+
+
+def _id(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+def _patient(ident: str, **fields: Any) -> Resource:
+    return {
+        "resourceType": "Patient",
+        "id": ident,
+        "name": [{"family": "李", "given": ["娜"]}],
+        "gender": "female",
+        "birthDate": "1975-03-02",
+        **fields,
+    }
+
+
+def _sync(engine: Engine, client: FhirClient, **options: Any) -> SyncEngine:
+    options.setdefault("hooks", ConflictHooks())
+    return SyncEngine(engine, client, resource_types=TYPES, **options)
+
+
+def _outbox(engine: Engine) -> list[tuple[str, str, str, int]]:
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT resource_id, state, COALESCE(error, ''), attempts FROM outbox")
+        )
+        return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
+def _row(engine: Engine, table: str, ident: str) -> tuple[str | None, bool] | None:
+    with engine.connect() as connection:
+        found = connection.execute(
+            text(f"SELECT version_id, pending FROM {table} WHERE id = :id"), {"id": ident}
+        ).one_or_none()
+    return None if found is None else (found[0], bool(found[1]))
+
+
+def _versions_on_server(client: FhirClient, resource_type: str, ident: str) -> int:
+    """How many versions the server holds of one resource (its _history total)."""
+    page = client.bundle_page(f"{resource_type}/{ident}/_history")
+    return page.total if page.total is not None else len(page.entries)
+
+
+@pytest.fixture
+def clinic(fhir_client: FhirClient) -> Clinic:
+    """A township clinic on the server."""
+    org = fhir_client.put(
+        {"resourceType": "Organization", "id": _id("org"), "name": "青山镇卫生院"}
+    )
+    return Clinic(org["id"], org["name"])
+
+
+def test_first_sync_fills_an_empty_cache_and_records_the_time(
+    engine: Engine, fhir_client: FhirClient, clinic: Clinic
+) -> None:
+    patient = fhir_client.put(_patient(_id("first")))
+    steps: list[SyncProgress] = []
+
+    report = _sync(engine, fhir_client).run(progress=steps.append)
+
+    assert report.complete, report.errors
+    assert report.downloaded >= 2
+    assert report.uploaded == 0
+    with engine.connect() as connection:
+        assert read_resource(connection, "Patient", patient["id"]) == patient
+        assert read_resource(connection, "Organization", clinic.id) is not None
+    assert {s.phase for s in steps} >= {"download", "done"}
+    status = sync_status(engine, ConflictHooks())
+    assert status.last_sync == report.finished_at
+    assert status.pending == 0
+    assert status.records["Patient"] >= 1
+
+
+def test_offline_queue_edits_reach_the_server_once_with_the_right_versions(
+    engine: Engine, fhir_client: FhirClient, clinic: Clinic
+) -> None:
+    known = fhir_client.put(_patient(_id("known")))
+    visit = fhir_client.put(
+        {
+            "resourceType": "Encounter",
+            "id": _id("enc"),
+            "status": "arrived",
+            "class": {"code": "AMB"},
+            "subject": {"reference": f"Patient/{known['id']}"},
+            "serviceProvider": {"reference": f"Organization/{clinic.id}"},
+            "period": {"start": NOW.isoformat()},
+        }
+    )
+    assert _sync(engine, fhir_client).run().complete
+    queue = QueueRepository(engine, clinic)
+    # Offline: a new patient walks in, a known one too, and the first visit moves twice.
+    walk_in = queue.register_walk_in(
+        NewPatient("张三", Gender.MALE, date(1990, 1, 2)), "咳嗽", Priority.ROUTINE, NOW
+    )
+    again = queue.register_walk_in(known["id"], "复诊", Priority.URGENT, NOW)
+    queue.set_status(visit["id"], QueueStatus.IN_CONSULTATION, NOW)
+    queue.set_status(visit["id"], QueueStatus.DONE, NOW + timedelta(minutes=10))
+    assert len(_outbox(engine)) == 5
+
+    report = _sync(engine, fhir_client).run()
+
+    assert report.complete, report.errors
+    assert report.uploaded == 4  # two updates of one visit travel as one PUT
+    assert _outbox(engine) == []
+    new_patient = read_resource(engine.connect(), "Encounter", walk_in.encounter_id)
+    assert new_patient is not None
+    patient_id = new_patient["subject"]["reference"].split("/")[1]
+    for resource_type, table, ident, version in [
+        ("Patient", "patient", patient_id, "1"),
+        ("Encounter", "encounter", walk_in.encounter_id, "1"),
+        ("Encounter", "encounter", again.encounter_id, "1"),
+        ("Encounter", "encounter", visit["id"], "2"),
+    ]:
+        on_server = fhir_client.read(resource_type, ident)
+        assert on_server["meta"]["versionId"] == version
+        assert _row(engine, table, ident) == (version, False)
+        with engine.connect() as connection:
+            cached = read_resource(connection, resource_type, ident)
+        assert cached is not None
+        assert cached["meta"]["versionId"] == version
+        assert cached["meta"]["lastUpdated"] == on_server["meta"]["lastUpdated"]
+        assert _versions_on_server(fhir_client, resource_type, ident) == int(version)
+    assert fhir_client.read("Encounter", visit["id"])["status"] == "finished"
+    # The next round finds nothing to do: versions were written back.
+    assert _sync(engine, fhir_client).run().uploaded == 0
+
+
+def test_a_create_whose_answer_was_lost_is_not_duplicated(
+    engine: Engine, fhir_client: FhirClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ident = _id("lost")
+    tag = [{"system": "urn:test", "value": ident}]
+    record_local_change(engine, _patient(ident, identifier=tag), "create")
+
+    def crash(*_args: object) -> None:
+        raise RuntimeError("the client died before writing the answer back")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(Uploader, "_confirm", crash)
+        with pytest.raises(RuntimeError):
+            _sync(engine, fhir_client).run()
+    assert fhir_client.read("Patient", ident)["meta"]["versionId"] == "1"
+    assert [row[0] for row in _outbox(engine)] == [ident]
+
+    report = _sync(engine, fhir_client).run()
+
+    assert report.complete, report.errors
+    found = fhir_client.bundle_page("Patient", {"identifier": f"urn:test|{ident}"})
+    assert [entry["resource"]["id"] for entry in found.entries] == [ident]
+    assert _outbox(engine) == []
+    assert _row(engine, "patient", ident) == (
+        fhir_client.read("Patient", ident)["meta"]["versionId"],
+        False,
+    )
+
+
+def test_an_update_whose_answer_was_lost_is_adopted_not_a_conflict(
+    engine: Engine, fhir_client: FhirClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ident = _id("lostupd")
+    fhir_client.put(_patient(ident))
+    assert _sync(engine, fhir_client).run().complete
+    with engine.connect() as connection:
+        cached = read_resource(connection, "Patient", ident)
+    assert cached is not None
+    record_local_change(engine, {**cached, "gender": "other"}, "update")
+    with monkeypatch.context() as patched:
+        patched.setattr(Uploader, "_confirm", lambda *_: (_ for _ in ()).throw(OSError("crash")))
+        with pytest.raises(OSError, match="crash"):
+            _sync(engine, fhir_client).run()
+
+    # The retry meets 412 (the server is at version 2 already) and sees its own change there.
+    result = Uploader(engine, fhir_client).run()
+
+    assert (result.uploaded, result.conflicts, result.errors) == (1, 0, [])
+    assert _row(engine, "patient", ident) == ("2", False)
+    assert _versions_on_server(fhir_client, "Patient", ident) == 2
+
+
+def test_a_rejected_resource_is_quarantined_and_the_rest_upload(
+    engine: Engine, fhir_client: FhirClient
+) -> None:
+    good = [_id("good") for _ in range(5)]
+    bad = _id("bad")
+    for ident in good[:2]:
+        record_local_change(engine, _patient(ident), "create")
+    record_local_change(engine, _patient(bad, birthDate="not-a-date"), "create")
+    for ident in good[2:]:
+        record_local_change(engine, _patient(ident), "create")
+
+    report = _sync(engine, fhir_client).run()
+
+    assert not report.complete
+    assert report.rejected == 1
+    assert [(row[0], row[1]) for row in _outbox(engine)] == [(bad, "quarantined")]
+    error = _outbox(engine)[0][2]
+    assert "birthDate" in error
+    assert any("birthDate" in message for message in report.errors)
+    for ident in good:
+        assert fhir_client.read("Patient", ident)["meta"]["versionId"] == "1"
+        assert _row(engine, "patient", ident) == ("1", False)
+    with pytest.raises(FhirNotFoundError):
+        fhir_client.read("Patient", bad)
+    assert _row(engine, "patient", bad) == (None, True)
+    # Quarantined entries are not resent on the next round.
+    again = _sync(engine, fhir_client).run()
+    assert again.uploaded == 0
+    assert again.rejected == 1
+
+
+def test_a_wrong_token_changes_nothing_locally(engine: Engine, fhir_server: FhirServer) -> None:
+    ident = _id("auth")
+    record_local_change(engine, _patient(ident), "create")
+    with engine.connect() as connection:
+        before = connection.execute(text("SELECT * FROM outbox")).all()
+    client = FhirClient(fhir_server.base_url, lambda: "wrong-token")
+
+    with client, pytest.raises(FhirAuthError):
+        _sync(engine, client).run()
+
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT * FROM outbox")).all() == before
+        assert connection.execute(text("SELECT count(*) FROM organization")).scalar() == 0
+    status = sync_status(engine, ConflictHooks())
+    assert status.last_sync is None
+    assert status.pending == 1
+
+
+def test_the_server_going_away_mid_upload_loses_and_duplicates_nothing(
+    engine: Engine, fhir_server: FhirServer
+) -> None:
+    client = FhirClient(
+        fhir_server.base_url,
+        lambda: fhir_server.token,
+        retry=RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.02),
+    )
+    ids = [_id("outage") for _ in range(6)]
+    for ident in ids:
+        record_local_change(engine, _patient(ident), "create")
+    closed = "http://127.0.0.1:9/fhir"  # discard port: nothing listens on loopback
+
+    def cut_after_first_bundle(step: SyncProgress) -> None:
+        if step.phase == "upload" and step.done >= 2:
+            client.base_url = closed
+
+    sizer = BatchSizer(2, maximum=2)
+    with client:
+        first = _sync(engine, client, sizer=sizer).run(progress=cut_after_first_bundle)
+        assert not first.complete
+        assert first.uploaded == 2
+        assert any("upload stopped" in error for error in first.errors)
+        left = _outbox(engine)
+        assert [row[0] for row in left] == ids[2:]
+        assert [row[3] for row in left] == [1, 1, 0, 0]  # only the bundle that failed
+        assert sync_status(engine, ConflictHooks()).last_sync is None
+
+        client.base_url = fhir_server.base_url
+        second = _sync(engine, client, sizer=sizer).run()
+
+        assert second.complete, second.errors
+        assert second.uploaded == 4
+        assert _outbox(engine) == []
+        for ident in ids:
+            assert _versions_on_server(client, "Patient", ident) == 1
+            assert _row(engine, "patient", ident) == ("1", False)
+
+
+def test_the_server_going_away_mid_download_keeps_the_outbox_for_the_next_round(
+    engine: Engine, fhir_server: FhirServer, fhir_client: FhirClient, clinic: Clinic
+) -> None:
+    client = FhirClient(
+        fhir_server.base_url,
+        lambda: fhir_server.token,
+        retry=RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.02),
+    )
+    ident = _id("dl")
+    record_local_change(engine, _patient(ident), "create")
+
+    def cut_after_first_page(step: SyncProgress) -> None:
+        if step.phase == "download":
+            client.base_url = "http://127.0.0.1:9/fhir"
+
+    with client:
+        first = _sync(engine, client).run(progress=cut_after_first_page)
+        assert not first.complete
+        assert first.uploaded == 0
+        assert [row[0] for row in _outbox(engine)] == [ident]
+        client.base_url = fhir_server.base_url
+        second = _sync(engine, client).run()
+    assert second.complete, second.errors
+    assert fhir_client.read("Patient", ident)["meta"]["versionId"] == "1"
+    with engine.connect() as connection:
+        assert read_resource(connection, "Organization", clinic.id) is not None
+
+
+def test_one_sync_at_a_time_per_cache(engine: Engine, fhir_client: FhirClient) -> None:
+    with SyncLock(engine), pytest.raises(SyncBusyError):
+        _sync(engine, fhir_client).run()
+    assert _sync(engine, fhir_client).run().complete  # released afterwards
+
+
+def test_a_cancelled_sync_stops_between_pages(engine: Engine, fhir_client: FhirClient) -> None:
+    record_local_change(engine, _patient(_id("cancel")), "create")
+    cancel = threading.Event()
+    cancel.set()
+
+    report = _sync(engine, fhir_client).run(cancel=cancel)
+
+    assert not report.complete
+    assert report.uploaded == 0
+    assert len(_outbox(engine)) == 1
+
+
+@pytest.fixture
+def uploader_bundle_sizes(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
+    """Sizes of the bundles the uploader sends, in order."""
+    sizes: list[int] = []
+    original = Uploader._bundle
+
+    def spy(self: Uploader, sendable: list[Any]) -> Resource:
+        sizes.append(len(sendable))
+        return original(self, sendable)
+
+    monkeypatch.setattr(Uploader, "_bundle", spy)
+    return sizes
+
+
+def test_bundles_grow_on_a_quick_link(
+    engine: Engine, fhir_client: FhirClient, uploader_bundle_sizes: list[int]
+) -> None:
+    for _ in range(30):
+        record_local_change(engine, _patient(_id("grow")), "create")
+
+    result = Uploader(engine, fhir_client, sizer=BatchSizer(2, target_seconds=60)).run()
+
+    assert result.uploaded == 30
+    assert result.round_trips == 4
+    assert uploader_bundle_sizes == [2, 4, 8, 16]
