@@ -13,10 +13,11 @@ from sqlalchemy import Engine, text
 
 from clinic_tui.domain.models import Clinic, Gender, Priority, QueueStatus
 from clinic_tui.domain.registration import NewPatient
+from clinic_tui.offline_cache.conflicts import ConflictStore, merge_with_remote
 from clinic_tui.offline_cache.queue_repository import QueueRepository
 from clinic_tui.offline_cache.store import read_resource, record_local_change
 from clinic_tui.sync.client import FhirClient, RetryPolicy
-from clinic_tui.sync.engine import ConflictHooks, SyncEngine, SyncProgress, sync_status
+from clinic_tui.sync.engine import SyncEngine, SyncProgress, sync_status
 from clinic_tui.sync.errors import FhirAuthError, FhirNotFoundError
 from clinic_tui.sync.sync_lock import SyncBusyError, SyncLock
 from clinic_tui.sync.upload import Uploader
@@ -44,7 +45,6 @@ def _patient(ident: str, **fields: Any) -> Resource:
 
 
 def _sync(engine: Engine, client: FhirClient, **options: Any) -> SyncEngine:
-    options.setdefault("hooks", ConflictHooks())
     return SyncEngine(engine, client, resource_types=TYPES, **options)
 
 
@@ -94,7 +94,7 @@ def test_first_sync_fills_an_empty_cache_and_records_the_time(
         assert read_resource(connection, "Patient", patient["id"]) == patient
         assert read_resource(connection, "Organization", clinic.id) is not None
     assert {s.phase for s in steps} >= {"download", "done"}
-    status = sync_status(engine, ConflictHooks())
+    status = sync_status(engine)
     assert status.last_sync == report.finished_at
     assert status.pending == 0
     assert status.records["Patient"] >= 1
@@ -250,7 +250,7 @@ def test_a_wrong_token_changes_nothing_locally(engine: Engine, fhir_server: Fhir
     with engine.connect() as connection:
         assert connection.execute(text("SELECT * FROM outbox")).all() == before
         assert connection.execute(text("SELECT count(*) FROM organization")).scalar() == 0
-    status = sync_status(engine, ConflictHooks())
+    status = sync_status(engine)
     assert status.last_sync is None
     assert status.pending == 1
 
@@ -281,7 +281,7 @@ def test_the_server_going_away_mid_upload_loses_and_duplicates_nothing(
         left = _outbox(engine)
         assert [row[0] for row in left] == ids[2:]
         assert [row[3] for row in left] == [1, 1, 0, 0]  # only the bundle that failed
-        assert sync_status(engine, ConflictHooks()).last_sync is None
+        assert sync_status(engine).last_sync is None
 
         client.base_url = fhir_server.base_url
         second = _sync(engine, client, sizer=sizer).run()
@@ -365,3 +365,92 @@ def test_bundles_grow_on_a_quick_link(
     assert result.uploaded == 30
     assert result.round_trips == 4
     assert uploader_bundle_sizes == [2, 4, 8, 16]
+
+
+def _edited_on_both_sides(
+    engine: Engine, client: FhirClient, local: dict[str, Any], remote: dict[str, Any]
+) -> str:
+    """A patient synced at version 1, then changed here (offline) and by another client."""
+    ident = _id("both")
+    client.put(_patient(ident))
+    assert _sync(engine, client).run().complete
+    with engine.connect() as connection:
+        cached = read_resource(connection, "Patient", ident)
+    assert cached is not None
+    record_local_change(engine, {**cached, **local}, "update")
+    client.put({**client.read("Patient", ident), **remote})
+    return ident
+
+
+PHONE = {"telecom": [{"system": "phone", "value": "13800000000", "use": "mobile"}]}
+
+
+def test_disjoint_edits_kept_aside_by_the_download_merge_and_upload(
+    engine: Engine, fhir_client: FhirClient
+) -> None:
+    ident = _edited_on_both_sides(engine, fhir_client, PHONE, {"gender": "male"})
+
+    report = _sync(engine, fhir_client).run()
+
+    assert report.complete, report.errors
+    assert report.conflicts == 0
+    on_server = fhir_client.read("Patient", ident)
+    assert on_server["gender"] == "male"
+    assert on_server["telecom"] == PHONE["telecom"]
+    assert on_server["meta"]["versionId"] == "3"
+    assert _row(engine, "patient", ident) == ("3", False)
+    assert _outbox(engine) == []
+
+
+def test_a_stale_upload_gets_412_merges_and_goes_up_in_the_same_run(
+    engine: Engine, fhir_client: FhirClient
+) -> None:
+    ident = _edited_on_both_sides(engine, fhir_client, PHONE, {"gender": "male"})
+
+    # Upload alone (no download first): the If-Match is stale and the server says 412.
+    result = Uploader(engine, fhir_client, merge=merge_with_remote).run()
+
+    assert (result.merged, result.uploaded, result.conflicts) == (1, 1, 0)
+    on_server = fhir_client.read("Patient", ident)
+    assert (on_server["gender"], on_server["telecom"]) == ("male", PHONE["telecom"])
+    assert _row(engine, "patient", ident) == ("3", False)
+    assert _outbox(engine) == []
+
+
+def test_the_same_field_changed_on_both_sides_waits_for_a_person(
+    engine: Engine, fhir_client: FhirClient
+) -> None:
+    ident = _edited_on_both_sides(engine, fhir_client, {"gender": "other"}, {"gender": "male"})
+
+    report = _sync(engine, fhir_client).run()
+
+    assert not report.complete
+    assert report.conflicts == 1
+    assert fhir_client.read("Patient", ident)["gender"] == "male"  # nothing overwritten
+    with engine.connect() as connection:
+        assert (read_resource(connection, "Patient", ident) or {})["gender"] == "other"
+    assert [row[0] for row in _outbox(engine)] == [ident]
+    # Held while the conflict is open; once resolved as 'mine' it goes up on the next round.
+    assert _sync(engine, fhir_client).run().uploaded == 0
+    store = ConflictStore(engine)
+    store.resolve(store.list()[0].id, "mine")
+
+    after = _sync(engine, fhir_client).run()
+
+    assert after.complete, after.errors
+    assert fhir_client.read("Patient", ident)["gender"] == "other"
+    assert _row(engine, "patient", ident) == ("3", False)
+
+
+def test_a_stale_upload_with_the_same_field_changed_records_a_conflict(
+    engine: Engine, fhir_client: FhirClient
+) -> None:
+    ident = _edited_on_both_sides(engine, fhir_client, {"gender": "other"}, {"gender": "male"})
+
+    result = Uploader(engine, fhir_client, merge=merge_with_remote).run()
+
+    assert (result.merged, result.uploaded, result.conflicts) == (0, 0, 1)
+    assert [(c.resource_id, [f.path for f in c.fields]) for c in ConflictStore(engine).list()] == [
+        (ident, ["gender"])
+    ]
+    assert fhir_client.read("Patient", ident)["meta"]["versionId"] == "2"

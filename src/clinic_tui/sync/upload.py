@@ -55,10 +55,11 @@ _SERVER_VERSION: Any = ServerVersion.__table__  # type: ignore[attr-defined]
 
 
 class MergeWithRemote(Protocol):
-    """The merge helper's entry point: merge a stale local change with the server's version.
+    """The merge helper's entry point (offline_cache.conflicts.merge_with_remote).
 
-    Returns something truthy-merged: True / "merged" / an object whose `conflicts` is empty
-    when the change was merged and can be sent again; anything else means a person decides.
+    Returns "merged" when the cache now holds the merge rebased on `remote` (sent again
+    in this run), "conflict" when it recorded a conflict for a person, "unchanged" when
+    there was nothing it could merge.
     """
 
     def __call__(
@@ -450,9 +451,16 @@ class Uploader:
             self._retried.add(change.key)
             self.result.merged += 1
             self._again.append(change)
-        else:
+            return
+        self._settled += 1
+        where = f"{change.resource_type}/{change.resource_id}"
+        if _merged(outcome):
+            # Merged twice in one run: the server keeps moving; the next sync sends it.
+            self.result.errors.append(f"{where}: changed on the server again during this sync")
+        elif outcome == "conflict" or getattr(outcome, "conflicts", None):
             self.result.conflicts += 1
-            self._settled += 1
+        else:
+            self.result.errors.append(f"{where}: changed on the server and not merged ({outcome})")
 
 
 def _merged(outcome: object) -> bool:
