@@ -208,7 +208,7 @@ class MergeSummary:
     conflicts: int = 0
     unchanged: int = 0
     left: int = 0
-    """Server deletions of records with a pending local change: kept aside, still waiting."""
+    """Kept aside, still waiting: deleted on one side and pending a change on the other."""
     errors: list[str] = field(default_factory=list)
 
 
@@ -238,12 +238,15 @@ def merge_kept_aside(engine: Engine) -> MergeSummary:
 
 
 def _merge_kept(connection: Connection, row: Any) -> str:
+    pending = _pending_entries(connection, row.resource_type, row.resource_id)
     if row.deleted or row.resource_json is None:
-        if _pending_entries(connection, row.resource_type, row.resource_id):
+        if pending:
             return "left"
         table: Any = RESOURCE_TABLES[row.resource_type].__table__  # type: ignore[attr-defined]
         connection.execute(delete(table).where(table.c.id == row.resource_id))
         outcome = "unchanged"
+    elif any(entry.operation == "delete" for entry in pending):
+        return "left"  # deleted here, changed there: the upload reports it, nothing is merged
     else:
         outcome = merge_with_remote(
             connection, row.resource_type, row.resource_id, json.loads(row.resource_json)
