@@ -35,6 +35,12 @@ class Settings:
     server_url: str | None = None
     """Base URL of the hospital's FHIR R4 API (`--server`, CLINIC_TUI_SERVER, [sync] server)."""
 
+    ca_bundle: Path | None = None
+    """PEM file of a private CA that signed the server's certificate ([sync] ca_bundle)."""
+
+    allow_insecure_http: bool = False
+    """Allow plain http:// to a server that is not this machine ([sync] allow_insecure_http)."""
+
     config_file: Path = field(default_factory=default_config_file)
     """The TOML file these settings were read from (`--config`, CLINIC_TUI_CONFIG)."""
 
@@ -94,4 +100,8 @@ def load_settings(
         practitioner_id=clinic_section.get("practitioner_id"),
         language=language,
         server_url=server_flag or os.environ.get("CLINIC_TUI_SERVER") or sync_section.get("server"),
+        ca_bundle=Path(sync_section["ca_bundle"]).expanduser()
+        if isinstance(sync_section.get("ca_bundle"), str)
+        else None,
+        allow_insecure_http=sync_section.get("allow_insecure_http") is True,
     )

@@ -66,13 +66,16 @@ def _with_meta(resource: Resource, meta: dict[str, str]) -> Resource:
 class DemoClinic:
     """The demo township clinic for one (patients, seed, now); resources() streams its records."""
 
-    def __init__(self, *, patients: int, seed: int, now: datetime) -> None:
+    def __init__(
+        self, *, patients: int, seed: int, now: datetime, id_stamp: int | None = None
+    ) -> None:
         if patients < 1:
             raise ValueError("a demo clinic needs at least one patient")
         if now.tzinfo is None or now.utcoffset() is None:
             raise ValueError("now must be an aware datetime (local time with its offset)")
         # Ids carry a rising stamp: the clinic's first, then one per patient, then the queue.
-        self._stamp = int(now.timestamp() * 1000) - patients - 2
+        # A fixed id_stamp makes ids independent of `now` (seeding a server twice updates).
+        self._stamp = int(now.timestamp() * 1000) - patients - 2 if id_stamp is None else id_stamp
         master = DemoRandom(seed, self._stamp)
         self.township, self.county, self.city = build_organizations(master)
         self.staff, self.specialists = build_practitioners(master)
@@ -162,6 +165,18 @@ class DemoClinic:
                 candidates.update(found)
                 yield rows
         yield bulk_rows(self.queue_resources(candidates))
+
+
+SERVER_ID_STAMP = 1_704_067_200_000
+"""Id stamp of a seeded server's clinic (2024-01-01 in ms): the same seed gives the same ids
+on any day, so seeding again updates records instead of adding a second clinic."""
+
+
+def iter_demo_resources(patients: int, seed: int, now: datetime) -> Iterator[Resource]:
+    """The demo clinic's resources one by one (for a server), with ids that depend only on
+    (patients, seed): organizations, staff, each patient with their records, today's queue."""
+    clinic = DemoClinic(patients=patients, seed=seed, now=now, id_stamp=SERVER_ID_STAMP)
+    yield from clinic.resources()
 
 
 _CHUNK = 1000
