@@ -11,6 +11,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from clinic_tui import __version__
 from clinic_tui.errors import ClinicError
@@ -56,7 +57,62 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--patients", type=_positive_int, default=2000, metavar="N")
     demo.add_argument("--seed", type=int, default=1, metavar="S")
+    _add_server_commands(commands, common)
     return parser
+
+
+def _add_server_commands(commands: Any, common: argparse.ArgumentParser) -> None:
+    """login, sync, status and seed-server: the headless commands that talk to the server."""
+    server = argparse.ArgumentParser(add_help=False)
+    server.add_argument(
+        "--server",
+        metavar="URL",
+        help="FHIR base URL (default: CLINIC_TUI_SERVER, then [sync] server in the settings)",
+    )
+    server.add_argument(
+        "--allow-insecure-http",
+        action="store_true",
+        help="allow plain http:// to a server that is not this machine (tokens travel unencrypted)",
+    )
+    server.add_argument(
+        "--ca-bundle", metavar="PATH", help="PEM file of a private CA that signed the server"
+    )
+    login = commands.add_parser(
+        "login",
+        parents=[common, server],
+        help="check a token against the server and keep it in the OS keyring",
+        description="Read the secret from a no-echo prompt (or one line of standard input), "
+        "check it against the server, keep it in the OS keyring and write the server to the "
+        "settings file. The secret is never taken from the command line.",
+    )
+    login.add_argument(
+        "--client-id",
+        metavar="ID",
+        help="log in with OAuth2 client credentials (the prompt then asks for the client secret)",
+    )
+    commands.add_parser(
+        "sync",
+        parents=[common, server],
+        help="one sync round with the server, headless",
+        description="Upload local changes, then download the server's. Exit 0: everything "
+        "synced; 1: finished with conflicts or rejected changes to look at; 2: could not sync.",
+    )
+    status = commands.add_parser(
+        "status",
+        parents=[common, server],
+        help="what waits to sync, conflicts and record counts (offline)",
+    )
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+    seed = commands.add_parser(
+        "seed-server",
+        parents=[common, server],
+        help="fill a FHIR server with a demo township clinic and its hospitals",
+        description="PUT a demo clinic (organizations, staff, patients and their records, "
+        "today's queue, referrals) on the server in transactions. Running it again with the "
+        "same --patients and --seed updates the same records; nothing is duplicated.",
+    )
+    seed.add_argument("--patients", type=_positive_int, default=200, metavar="N")
+    seed.add_argument("--seed", type=int, default=1, metavar="S")
 
 
 def _check_terminal() -> None:
@@ -112,11 +168,80 @@ def _demo_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def _server_settings(args: argparse.Namespace) -> Any:
+    from dataclasses import replace
+
+    from clinic_tui.config import load_settings
+
+    settings = load_settings(
+        data_dir_flag=args.data_dir, config_flag=args.config, server_flag=args.server
+    )
+    return replace(
+        settings,
+        allow_insecure_http=settings.allow_insecure_http or args.allow_insecure_http,
+        ca_bundle=args.ca_bundle or settings.ca_bundle,
+    )
+
+
+def _login(args: argparse.Namespace) -> int:
+    from clinic_tui.commands.connection import checked_ca_bundle, require_server
+    from clinic_tui.commands.login import login
+
+    settings = _server_settings(args)
+    result = login(
+        settings,
+        require_server(settings),
+        client_id=args.client_id,
+        ca_bundle=checked_ca_bundle(settings.ca_bundle),
+    )
+    kind = "client credentials" if result.kind == "client_credentials" else "token"
+    print(f"Logged in to {result.server}: {kind} kept in the keyring ({result.backend}).")
+    note = "" if result.comments_kept else " (the file was rewritten; its comments are gone)"
+    print(f"Server written to {result.config_file}{note}.")
+    return 0
+
+
+def _sync(args: argparse.Namespace) -> int:
+    from clinic_tui.commands.sync_round import run_sync
+
+    return run_sync(_server_settings(args))
+
+
+def _status(args: argparse.Namespace) -> int:
+    from clinic_tui.commands.status import show_status
+
+    return show_status(_server_settings(args), as_json=args.json)
+
+
+def _seed_server(args: argparse.Namespace) -> int:
+    from clinic_tui.commands.connection import open_client
+    from clinic_tui.commands.progress import ProgressDisplay
+    from clinic_tui.commands.seed_server import seed_server
+
+    with open_client(_server_settings(args)) as client, ProgressDisplay() as display:
+        result = seed_server(
+            client,
+            patients=args.patients,
+            seed=args.seed,
+            progress=lambda done, total: display.update("patients sent", done, total),
+        )
+    print(f"Seeded {client.base_url}: {result}.")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `clinic-tui` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    handlers = {None: _run_app, "run": _run_app, "demo-data": _demo_data}
+    handlers = {
+        None: _run_app,
+        "run": _run_app,
+        "demo-data": _demo_data,
+        "login": _login,
+        "sync": _sync,
+        "status": _status,
+        "seed-server": _seed_server,
+    }
     try:
         return handlers[args.command](args)
     except ClinicError as error:

@@ -1,0 +1,1 @@
+"""Headless subcommands (login, sync, status, seed-server): no Textual, one-line errors."""

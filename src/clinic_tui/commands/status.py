@@ -1,0 +1,82 @@
+"""`clinic-tui status`: the cache's sync state, offline (no network, no credentials).
+
+`--json` prints one object with stable keys: server, cache, last_sync, pending,
+conflicts, rejected, records (resource type -> count).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from clinic_tui.config import Settings
+
+
+def collect_status(settings: Settings) -> dict[str, Any]:
+    """The status as plain values; an absent cache is reported empty and not created."""
+    from clinic_tui.locations import cache_path
+
+    path = cache_path(settings.data_dir)
+    found: dict[str, Any] = {
+        "server": settings.server_url,
+        "cache": str(path),
+        "cache_exists": path.exists(),
+        "last_sync": None,
+        "pending": 0,
+        "conflicts": 0,
+        "rejected": 0,
+        "records": {},
+    }
+    if not path.exists():
+        return found
+    from clinic_tui.offline_cache.engine import open_cache
+    from clinic_tui.sync.engine import sync_status
+
+    engine = open_cache(path)
+    try:
+        status = sync_status(engine)
+    finally:
+        engine.dispose()
+    found.update(
+        last_sync=status.last_sync,
+        pending=status.pending,
+        conflicts=status.conflicts,
+        rejected=status.quarantined,
+        records=dict(sorted(status.records.items())),
+    )
+    return found
+
+
+def _human(found: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    summary = Table.grid(padding=(0, 2))
+    summary.add_column(style="bold")
+    summary.add_column()
+    summary.add_row("Server", found["server"] or "(none: run clinic-tui login)")
+    cache = found["cache"] + ("" if found["cache_exists"] else " (not created yet)")
+    summary.add_row("Cache", cache)
+    summary.add_row("Last successful sync", found["last_sync"] or "never")
+    summary.add_row("Changes waiting to upload", f"{found['pending']:,}")
+    summary.add_row("Conflicts to resolve", f"{found['conflicts']:,}")
+    summary.add_row("Changes the server rejected", f"{found['rejected']:,}")
+    console.print(summary)
+    if found["records"]:
+        counts = Table(title="Cached records")
+        counts.add_column("Resource type")
+        counts.add_column("Records", justify="right")
+        for resource_type, count in found["records"].items():
+            counts.add_row(resource_type, f"{count:,}")
+        console.print(counts)
+
+
+def show_status(settings: Settings, *, as_json: bool = False) -> int:
+    """Print the status; exit 0 (status is informational, whatever it shows)."""
+    found = collect_status(settings)
+    if as_json:
+        print(json.dumps(found, indent=2, sort_keys=True))
+    else:
+        _human(found)
+    return 0

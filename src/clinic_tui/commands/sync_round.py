@@ -1,0 +1,69 @@
+"""`clinic-tui sync`: one headless round, with progress on stderr and a meaningful exit code.
+
+Exit 0: everything synced. 1: the round finished but conflicts or rejected changes
+wait for a person (or part of it failed and will be retried). 2: it could not sync at
+all (server unreachable, credentials refused), raised as a FhirError.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from clinic_tui.commands.connection import open_client
+from clinic_tui.commands.progress import ProgressDisplay
+from clinic_tui.config import Settings
+
+SYNCED = 0
+NEEDS_ATTENTION = 1
+
+
+def describe(report: Any) -> str:
+    """One line saying what the round did."""
+    parts = [
+        f"{report.uploaded:,} uploaded",
+        f"{report.downloaded:,} downloaded",
+        f"{report.deleted:,} deleted",
+    ]
+    if report.conflicts:
+        parts.append(f"{report.conflicts:,} conflicts to resolve")
+    if report.rejected:
+        parts.append(f"{report.rejected:,} changes rejected by the server")
+    return ", ".join(parts)
+
+
+def exit_code(report: Any) -> int:
+    """0 when everything is synced, 1 when something waits for a person or a retry."""
+    if report.conflicts or report.rejected or report.errors or not report.complete:
+        return NEEDS_ATTENTION
+    return SYNCED
+
+
+def run_sync(settings: Settings) -> int:
+    """One sync round of the cache in settings.data_dir with the configured server."""
+    from clinic_tui.locations import cache_path
+    from clinic_tui.offline_cache.engine import open_cache
+    from clinic_tui.sync.engine import SyncEngine, SyncProgress
+
+    client = open_client(settings)  # first: a missing server or credential creates nothing
+    engine = open_cache(cache_path(settings.data_dir))
+    try:
+        with client, ProgressDisplay() as display:
+
+            def show(progress: SyncProgress) -> None:
+                step = progress.phase
+                if progress.resource_type:
+                    step = f"{step} {progress.resource_type}"
+                display.update(step, progress.done, progress.total)
+
+            report = SyncEngine(engine, client, clinic_id=settings.clinic_id).run(progress=show)
+    finally:
+        engine.dispose()
+    code = exit_code(report)
+    print(("Synced: " if code == SYNCED else "Synced with problems: ") + describe(report))
+    for error in report.errors[:10]:
+        print(f"  {error}")
+    if len(report.errors) > 10:
+        print(f"  ... and {len(report.errors) - 10} more")
+    if report.conflicts or report.rejected:
+        print("Open clinic-tui to resolve conflicts and review rejected changes.")
+    return code

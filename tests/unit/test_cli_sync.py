@@ -1,0 +1,189 @@
+"""login, sync, status and seed-server: argument errors, refusals and offline status."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from clinic_tui.__main__ import build_parser, main
+from clinic_tui.commands.progress import ProgressDisplay
+from clinic_tui.offline_cache.store import record_local_change
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_no_command_takes_a_secret_on_the_command_line() -> None:
+    parser = build_parser()
+    subcommands = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    for name in ("login", "sync", "status", "seed-server"):
+        options = {o for a in subcommands[name]._actions for o in a.option_strings}
+        assert not {o for o in options if "token" in o or "secret" in o or "password" in o}
+
+
+def test_login_has_no_token_flag(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["login", "--server", "https://h.example/fhir", "--token", "abc"])
+    assert caught.value.code == 2
+    assert "unrecognized arguments: --token" in capsys.readouterr().err
+
+
+def test_login_without_a_server_says_how_to_give_one(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _run(capsys, "login")
+    assert code == 2
+    assert "no FHIR server given: use --server URL" in err
+
+
+def test_plain_http_to_another_machine_is_refused(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stdin = io.StringIO("secret-token\n")
+    monkeypatch.setattr("sys.stdin", stdin)
+    code, _, err = _run(capsys, "login", "--server", "http://hospital.example/fhir")
+    assert code == 2
+    assert "refusing plain http:// to hospital.example" in err
+    assert "--allow-insecure-http" in err
+    assert stdin.tell() == 0, "the secret was read although the server was refused"
+    assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize("command", ["sync", "seed-server"])
+def test_other_commands_refuse_plain_http_too(
+    command: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, _, err = _run(
+        capsys, command, "--server", "http://10.0.0.5/fhir", "--data-dir", str(tmp_path)
+    )
+    assert code == 2
+    assert "refusing plain http://" in err
+
+
+def test_login_without_a_keyring_fails_before_asking_for_the_secret(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # The autouse fixture selects keyring's null backend: nothing could be stored.
+    stdin = io.StringIO("secret-token\n")
+    monkeypatch.setattr("sys.stdin", stdin)
+    config = tmp_path / "config.toml"
+    code, _, err = _run(
+        capsys, "login", "--server", "https://h.example/fhir", "--config", str(config)
+    )
+    assert code == 2
+    assert "no usable keyring backend" in err
+    assert "keyrings.alt" in err
+    assert "CLINIC_TUI_TOKEN" in err
+    assert stdin.tell() == 0
+    assert not config.exists()
+
+
+def test_a_missing_ca_bundle_is_reported(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, _, err = _run(
+        capsys, "login", "--server", "https://h.example/fhir", "--ca-bundle", str(tmp_path / "no")
+    )
+    assert code == 2
+    assert "is not a readable file" in err
+
+
+def test_sync_without_a_server(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = _run(capsys, "sync", "--data-dir", str(tmp_path))
+    assert code == 2
+    assert "clinic-tui login --server URL" in err
+
+
+def test_sync_without_credentials_says_how_to_log_in(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, _, err = _run(
+        capsys, "sync", "--server", "https://h.example/fhir", "--data-dir", str(tmp_path / "d")
+    )
+    assert code == 2
+    # The null keyring of the test isolation: no usable backend, with the alternatives.
+    assert "CLINIC_TUI_TOKEN" in err
+    assert err.count("\n") == 1
+    assert not (tmp_path / "d").exists()
+
+
+def test_seed_server_needs_at_least_one_patient(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["seed-server", "--server", "https://h.example/fhir", "--patients", "0"])
+    assert caught.value.code == 2
+    assert "expected a number of at least 1" in capsys.readouterr().err
+
+
+def test_status_of_a_missing_cache_does_not_create_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, out, _ = _run(capsys, "status", "--json", "--data-dir", str(tmp_path / "none"))
+    assert code == 0
+    found = json.loads(out)
+    assert found["cache_exists"] is False
+    assert found["pending"] == 0
+    assert not (tmp_path / "none").exists()
+
+
+def test_status_json_counts_pending_changes_offline(
+    capsys: pytest.CaptureFixture[str], engine: Engine, cache_file: Path
+) -> None:
+    patient = {"resourceType": "Patient", "id": "p-1", "name": [{"text": "王芳"}]}
+    record_local_change(engine, patient, "create")
+    engine.dispose()
+    code, out, _ = _run(
+        capsys,
+        "status",
+        "--json",
+        "--data-dir",
+        str(cache_file.parent),
+        "--server",
+        "https://h.example/fhir",
+    )
+    assert code == 0
+    found = json.loads(out)
+    assert set(found) == {
+        "server",
+        "cache",
+        "cache_exists",
+        "last_sync",
+        "pending",
+        "conflicts",
+        "rejected",
+        "records",
+    }
+    assert found["server"] == "https://h.example/fhir"
+    assert found["pending"] == 1
+    assert found["last_sync"] is None
+    assert found["records"]["Patient"] == 1
+    assert found["records"]["Encounter"] == 0
+
+
+def test_status_for_people_is_a_table(
+    capsys: pytest.CaptureFixture[str], engine: Engine, cache_file: Path
+) -> None:
+    code, out, _ = _run(capsys, "status", "--data-dir", str(cache_file.parent))
+    assert code == 0
+    assert "Changes waiting to upload" in out
+    assert "none: run clinic-tui login" in out
+    assert "never" in out
+
+
+def test_plain_progress_prints_a_line_per_step() -> None:
+    stream = io.StringIO()
+    with ProgressDisplay(plain=True, stream=stream) as display:
+        for done in range(5):
+            display.update("download Patient", done, None)
+        display.update("upload", 0, 3)
+        display.update("upload", 3, 3)
+    assert stream.getvalue().splitlines() == [
+        "download Patient: 0",
+        "download Patient: 4",
+        "upload: 0/3",
+        "upload: 3/3",
+    ]
