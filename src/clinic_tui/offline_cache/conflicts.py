@@ -212,22 +212,40 @@ class MergeSummary:
     errors: list[str] = field(default_factory=list)
 
 
+_BATCH = 200
+"""Kept-aside records merged per transaction: one commit each would cost a disk sync each."""
+
+_BAD_DATA = (ValueError, KeyError, TypeError)
+
+
 def merge_kept_aside(engine: Engine) -> MergeSummary:
-    """Merge every kept-aside server version with its pending local change, one txn each."""
+    """Merge every kept-aside server version with its pending local change.
+
+    Records are merged in batches, each batch one transaction. A record that cannot
+    be merged (bad JSON, the wrong id) rolls its batch back, which is then redone one
+    record per transaction so the others still merge; its error is listed.
+    """
     with engine.connect() as connection:
         kept = connection.execute(
             select(_SERVER_VERSION).order_by(_SERVER_VERSION.c.received_at)
         ).all()
     counts = {"merged": 0, "conflict": 0, "unchanged": 0, "left": 0}
     errors: builtins.list[str] = []
-    for row in kept:
+    for start in range(0, len(kept), _BATCH):
+        batch = kept[start : start + _BATCH]
         try:
             with engine.begin() as connection:
-                outcome = _merge_kept(connection, row)
-        except (ValueError, KeyError, TypeError) as error:
-            errors.append(f"{row.resource_type}/{row.resource_id}: {error}")
-            continue
-        counts[outcome] += 1
+                outcomes = [_merge_kept(connection, row) for row in batch]
+        except _BAD_DATA:
+            outcomes = []
+            for row in batch:
+                try:
+                    with engine.begin() as connection:
+                        outcomes.append(_merge_kept(connection, row))
+                except _BAD_DATA as error:
+                    errors.append(f"{row.resource_type}/{row.resource_id}: {error}")
+        for outcome in outcomes:
+            counts[outcome] += 1
     return MergeSummary(
         merged=counts["merged"],
         conflicts=counts["conflict"],
