@@ -253,11 +253,11 @@ class Uploader:
         except FhirConflictError as error:
             raise Rejected("conflict", _outcome(error)) from error
         except FhirRequestError as error:
-            raise Rejected("invalid", _outcome(error)) from error
+            raise Rejected("invalid", _outcome(error), error.status) from error
         except FhirUnreachable as error:
             if _is_timeout(error) and len(sendable) > 1:
                 # Perhaps too big for this link: halves are tried (a PUT is safe to repeat).
-                self.sizer.timed_out()
+                self.sizer.timed_out(len(sendable))
                 raise Rejected("timeout", str(error)) from error
             self._count_attempt(sendable)
             raise _Stop(f"upload stopped: {error}") from error
@@ -399,6 +399,12 @@ class Uploader:
         elif rejection.kind == "timeout":
             self._count_attempt([(change, None)])
             raise _Stop(f"upload stopped: {rejection.message}")
+        elif change.method == "DELETE" and rejection.status in (404, 410):
+            # Already gone there (or never arrived): the delete is done.
+            with self.engine.begin() as connection:
+                self._confirm_delete(connection, change)
+            self.result.deleted += 1
+            self._settled += 1
         else:
             self._quarantine(change, rejection.message)
 

@@ -17,8 +17,8 @@ from typing import Literal, Protocol, TypeVar
 ResourceKey = tuple[str, str]
 """(resource type, id)."""
 
-Method = Literal["PUT", "DELETE", "FORGET"]
-"""What a change sends: PUT the cached record, DELETE it, or nothing (created and deleted here)."""
+Method = Literal["PUT", "DELETE"]
+"""What a change sends: PUT the cached record, or DELETE it."""
 
 
 class OutboxRow(Protocol):
@@ -63,11 +63,9 @@ def _fold(rows: Sequence[OutboxRow]) -> Change:
     # Entries chain on one base version; a merge or a write-back moves later entries onto the
     # server's newer version, so the newest base wins (ties: the earliest entry's).
     base = max((row.base_version for row in rows), key=_version_order)
-    created_here = first.operation == "create" and base is None
-    if last.operation == "delete":
-        method: Method = "FORGET" if created_here else "DELETE"
-    else:
-        method = "PUT"
+    # Created and deleted here is still sent as a DELETE (no If-Match): the create may
+    # have reached the server on an earlier run whose answer was lost.
+    method: Method = "DELETE" if last.operation == "delete" else "PUT"
     return Change(first.resource_type, first.resource_id, method, seqs, base)
 
 
@@ -107,6 +105,8 @@ class BatchSizer:
         self.target_seconds = target_seconds
         self.bytes_per_second: float | None = None
         """Throughput of the last bundle, sent and received bytes over its round trip."""
+        self.ceiling: int | None = None
+        """Below the size that last timed out; it rises slowly so the link is probed gently."""
 
     def record(self, entries: int, size_bytes: int, seconds: float) -> None:
         """Adjust after a bundle of `entries` took `seconds` for `size_bytes` both ways."""
@@ -119,10 +119,15 @@ class BatchSizer:
             self.size = max(self.minimum, min(self.size // 2, fitting))
         elif seconds <= self.target_seconds / 2 and entries >= self.size:
             # Only a full bundle says anything about whether a bigger one would be quick.
-            self.size = min(self.maximum, self.size * 2)
+            grown = self.size * 2
+            if self.ceiling is not None:
+                grown = min(grown, self.ceiling)
+                self.ceiling += max(1, self.ceiling // 10)
+            self.size = max(self.minimum, min(self.maximum, grown))
 
-    def timed_out(self) -> None:
-        """A bundle got no answer in time: try much smaller ones."""
+    def timed_out(self, entries: int | None = None) -> None:
+        """A bundle of `entries` got no answer in time: much smaller ones, growing slowly."""
+        self.ceiling = max(self.minimum, (entries or self.size) // 2)
         self.size = max(self.minimum, self.size // 4)
 
 
@@ -133,10 +138,17 @@ class Rejected(Exception):  # noqa: N818  (a result, not a failure of the code)
     'timeout' (no answer in time: smaller bundles may get through).
     """
 
-    def __init__(self, kind: Literal["invalid", "conflict", "timeout"], message: str) -> None:
+    def __init__(
+        self,
+        kind: Literal["invalid", "conflict", "timeout"],
+        message: str,
+        status: int | None = None,
+    ) -> None:
         super().__init__(message)
         self.kind = kind
         self.message = message
+        self.status = status
+        """HTTP status of the refusal, when there was one."""
 
 
 T = TypeVar("T")
