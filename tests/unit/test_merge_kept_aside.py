@@ -257,3 +257,28 @@ def test_merge_with_remote_without_a_local_change_stores_the_server_version(
         remote["gender"] = "male"
         assert merge_with_remote(connection, "Patient", "p-1", remote) == "unchanged"
         assert read_resource(connection, "Patient", "p-1") == remote
+
+
+def test_a_stale_server_version_never_replaces_a_newer_cached_one(engine: Engine) -> None:
+    with engine.begin() as connection:
+        upsert_resources(connection, [_patient("5")])
+        stale = _patient("4")
+        stale["gender"] = "male"
+        assert merge_with_remote(connection, "Patient", "p-1", stale) == "unchanged"
+        assert read_resource(connection, "Patient", "p-1") == _patient("5")
+
+
+def test_a_server_deletion_met_after_the_local_change_was_uploaded(engine: Engine) -> None:
+    _cached_then_edited(engine, {"gender": "other"}, ident="p-1")
+    _cached_then_edited(engine, {"gender": "other"}, ident="p-2")
+    _kept_aside(engine, None, ident="p-1")
+    _kept_aside(engine, None, ident="p-2")
+    with engine.begin() as connection:
+        # The upload settled both changes; p-2's PUT recreated it on the server as v10.
+        connection.execute(text("DELETE FROM outbox"))
+        connection.execute(text("UPDATE server_version SET version_id = '2'"))
+        upsert_resources(connection, [_patient("10", ident="p-2")])
+    assert merge_kept_aside(engine) == MergeSummary(unchanged=2)
+    assert _row(engine, "p-1") == (None, None)
+    assert _row(engine, "p-2") == (_patient("10", ident="p-2"), False)
+    assert _kept_count(engine) == 0

@@ -166,6 +166,18 @@ def _row_pending(connection: Connection, resource_type: str, resource_id: str) -
     return bool(found)
 
 
+def _version(resource: Resource) -> str | None:
+    version = (resource.get("meta") or {}).get("versionId")
+    return version if isinstance(version, str) else None
+
+
+def _older(version: str | None, than: str | None) -> bool:
+    """True when both are integer versions (as the server gives) and `version` is the lower."""
+    if version is None or than is None or not (version.isdigit() and than.isdigit()):
+        return False
+    return int(version) < int(than)
+
+
 def merge_with_remote(
     connection: Connection, resource_type: str, resource_id: str, remote: Resource
 ) -> MergeResult:
@@ -178,12 +190,16 @@ def merge_with_remote(
     pending = _pending_entries(connection, resource_type, resource_id)
     local = read_resource(connection, resource_type, resource_id)
     if local is None or not pending:
-        # Nothing local waits for upload (a quarantined change keeps its row as it is).
-        if local is None or not _row_pending(connection, resource_type, resource_id):
+        # Nothing local waits for upload (a quarantined change keeps its row as it is),
+        # and a version older than the cached one (kept aside before an upload) is stale.
+        if local is None or not (
+            _row_pending(connection, resource_type, resource_id)
+            or _older(_version(remote), _version(local))
+        ):
             upsert_resources(connection, [remote])
         return "unchanged"
     earliest = pending[0]
-    version = (remote.get("meta") or {}).get("versionId")
+    version = _version(remote)
     if version is not None and version == earliest.base_version:
         return "unchanged"
     if any(entry.operation == "delete" for entry in pending):
@@ -260,8 +276,11 @@ def _merge_kept(connection: Connection, row: Any) -> str:
     if row.deleted or row.resource_json is None:
         if pending:
             return "left"
-        table: Any = RESOURCE_TABLES[row.resource_type].__table__  # type: ignore[attr-defined]
-        connection.execute(delete(table).where(table.c.id == row.resource_id))
+        cached = read_resource(connection, row.resource_type, row.resource_id)
+        # Uploaded since (a PUT recreates the record with a later version): keep it.
+        if cached is not None and not _older(row.version_id, _version(cached)):
+            table: Any = RESOURCE_TABLES[row.resource_type].__table__  # type: ignore[attr-defined]
+            connection.execute(delete(table).where(table.c.id == row.resource_id))
         outcome = "unchanged"
     elif any(entry.operation == "delete" for entry in pending):
         return "left"  # deleted here, changed there: the upload reports it, nothing is merged
