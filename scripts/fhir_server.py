@@ -125,13 +125,19 @@ def _yaml_string(value: str) -> str:
     return json.dumps(value)
 
 
-def write_config(path: Path, *, port: int, token: str, data_dir: Path) -> str:
-    """Write the server's YAML settings; returns the FHIR base URL."""
+def write_config(
+    path: Path, *, port: int, token: str, data_dir: Path, public_url: str | None = None
+) -> str:
+    """Write the server's YAML settings; returns the FHIR base URL it answers on directly.
+
+    `public_url` is the base URL clients use when a proxy stands in front (nginx, the
+    fault proxy): the server writes it into Bundle links, as a hospital configures it.
+    """
     base_url = f"http://{HOST}:{port}/fhir"
     lines = [
         f"host: {_yaml_string(HOST)}",
         f"port: {port}",
-        f"base_url: {_yaml_string(base_url)}",
+        f"base_url: {_yaml_string(public_url or base_url)}",
         f"data_dir: {_yaml_string(str(data_dir))}",
         "simulator:",
         "  enabled: false",
@@ -192,9 +198,18 @@ def _log_tail(instance: Path, lines: int = 15) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
-def _launch(instance: Path, port: int, token: str, data_dir: Path, timeout: float) -> str:
+def _launch(
+    instance: Path,
+    port: int,
+    token: str,
+    data_dir: Path,
+    timeout: float,
+    public_url: str | None = None,
+) -> str:
     config = instance / "settings.yaml"
-    base_url = write_config(config, port=port, token=token, data_dir=data_dir)
+    base_url = write_config(
+        config, port=port, token=token, data_dir=data_dir, public_url=public_url
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith("SEKMET_")}
     env["SEKMET_CONFIG"] = str(config)
     command = [str(_venv_bin("sekmet")), "serve", "--host", HOST, "--port", str(port)]
@@ -231,6 +246,7 @@ def start(
     token: str | None,
     data_dir: Path | None,
     timeout: float = START_TIMEOUT,
+    public_url: str | None = None,
 ) -> str:
     """Start a server in the background, wait until it answers; returns the FHIR base URL."""
     if not _venv_bin("sekmet").exists():
@@ -247,7 +263,7 @@ def start(
     attempts = 1 if port else 3
     for attempt in range(attempts):
         try:
-            return _launch(instance, port or free_port(), token, data, timeout)
+            return _launch(instance, port or free_port(), token, data, timeout, public_url)
         except ScriptError:
             if attempt + 1 == attempts:
                 raise
@@ -309,6 +325,11 @@ def _parser() -> argparse.ArgumentParser:
     start_cmd.add_argument("--token", default=None, help="bearer token (or FHIR_SERVER_TOKEN)")
     start_cmd.add_argument("--data-dir", type=Path, default=None, help="the server's database")
     start_cmd.add_argument("--timeout", type=float, default=START_TIMEOUT, help="seconds to wait")
+    start_cmd.add_argument(
+        "--public-url",
+        default=None,
+        help="base URL for the server's links when a proxy is in front (default: its own)",
+    )
     stop_cmd = commands.add_parser("stop", help="stop a server started by `start`")
     stop_cmd.add_argument("--clean", action="store_true", help="also remove its folder and data")
     for command in (start_cmd, stop_cmd, commands.add_parser("status")):
@@ -330,6 +351,7 @@ def main(argv: list[str] | None = None) -> int:
                     token=args.token,
                     data_dir=args.data_dir,
                     timeout=args.timeout,
+                    public_url=args.public_url,
                 ),
                 flush=True,
             )

@@ -36,7 +36,7 @@ import socket
 import struct
 import threading
 from collections import Counter
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Collection, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -258,7 +258,8 @@ class _Connection:
                 return
             for line in counter.feed(data):
                 proxy.count_request(line)
-                if proxy.fault_unit != "request":
+                method = line.split(" ", 1)[0]
+                if proxy.fault_unit != "request" or not proxy.faults_apply_to(method):
                     continue
                 kind = proxy.draw()
                 if kind == "reset" and proxy.coin():
@@ -391,6 +392,7 @@ class FaultProxy:
         spike_seconds: float = 0.3,
         one_way_delay: float = 0.0,
         bandwidth: float | None = None,
+        fault_methods: Collection[str] | None = None,
     ) -> None:
         self.target_port = target_port
         self.listen_port = listen_port
@@ -398,6 +400,8 @@ class FaultProxy:
         """Chance of a fault per unit; may be changed between runs (0 for clean set-up)."""
         self.fault_kinds = fault_kinds
         self.fault_unit: FaultUnit = fault_unit
+        self.fault_methods = frozenset(fault_methods) if fault_methods is not None else None
+        """With the request unit: only requests with these methods draw faults (None: all)."""
         self.stall_seconds = stall_seconds
         """How long a stalled connection stays silent before it is dropped."""
         self.spike_seconds = spike_seconds
@@ -459,6 +463,10 @@ class FaultProxy:
         if self._rng.random() >= self.fault_rate:
             return None
         return self._rng.choice(self.fault_kinds)
+
+    def faults_apply_to(self, method: str) -> bool:
+        """True when a request with this method may draw a fault."""
+        return self.fault_methods is None or method in self.fault_methods
 
     def coin(self) -> bool:
         """A fair coin from the seeded RNG."""
