@@ -27,17 +27,26 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser for every command."""
+def _common_options(default: Any) -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--data-dir",
         metavar="PATH",
+        default=default,
         help="folder holding the local cache (default: CLINIC_TUI_DATA_DIR or the platform's "
         "user data folder)",
     )
-    common.add_argument("--config", metavar="FILE", help="settings file (TOML)")
-    common.add_argument("--lang", choices=("en", "zh"), help="label language")
+    common.add_argument("--config", metavar="FILE", default=default, help="settings file (TOML)")
+    common.add_argument("--lang", choices=("en", "zh"), default=default, help="label language")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every command."""
+    common = _common_options(None)
+    # Given after the command or before it: a subcommand's unset option must not erase the
+    # value given before the command name (argparse would write its default over it).
+    sub_common = _common_options(argparse.SUPPRESS)
 
     parser = argparse.ArgumentParser(
         prog="clinic-tui",
@@ -46,10 +55,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"clinic-tui {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands.add_parser("run", parents=[common], help="open the workstation (the default)")
+    commands.add_parser("run", parents=[sub_common], help="open the workstation (the default)")
     demo = commands.add_parser(
         "demo-data",
-        parents=[common],
+        parents=[sub_common],
         help="fill a cache with a realistic demo township clinic",
         description="Fill the cache with a demo township clinic: patients, their records, "
         "referrals and today's queue. Deterministic for a given seed and day. Writes only "
@@ -57,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--patients", type=_positive_int, default=2000, metavar="N")
     demo.add_argument("--seed", type=int, default=1, metavar="S")
-    _add_server_commands(commands, common)
+    _add_server_commands(commands, sub_common)
     return parser
 
 

@@ -23,7 +23,7 @@ TOKEN_ENV = "CLINIC_TUI_TOKEN"
 NO_BACKEND_HELP = (
     "no usable keyring backend on this machine (common on headless Linux and cloud "
     "desktops), so the secret cannot be stored safely. Either install the encrypted-file "
-    "backend (pip install keyrings.alt, then set "
+    "backend (pip install keyrings.alt pycryptodome, then set "
     "PYTHON_KEYRING_BACKEND=keyrings.alt.file.EncryptedKeyring), or give the token in the "
     f"{TOKEN_ENV} environment variable"
 )

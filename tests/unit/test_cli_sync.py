@@ -174,16 +174,51 @@ def test_status_for_people_is_a_table(
     assert "never" in out
 
 
-def test_plain_progress_prints_a_line_per_step() -> None:
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_plain_progress_prints_each_step_once_and_long_steps_every_few_seconds() -> None:
     stream = io.StringIO()
-    with ProgressDisplay(plain=True, stream=stream) as display:
-        for done in range(5):
-            display.update("download Patient", done, None)
+    clock = Clock()
+    with ProgressDisplay(plain=True, stream=stream, clock=clock) as display:
+        for page in range(1, 5):
+            display.update("download Patient", page, None, f"page {page}")
+        clock.now += 6
+        display.update("download Patient", 5, None, "page 5")
+        display.update("download Patient", 6, None, "page 6")
         display.update("upload", 0, 3)
+        display.update("upload", 2, 3)
         display.update("upload", 3, 3)
+        display.update("merge", 0, None)
     assert stream.getvalue().splitlines() == [
-        "download Patient: 0",
-        "download Patient: 4",
-        "upload: 0/3",
+        "download Patient: page 1",
+        "download Patient: page 5",
+        "download Patient: page 6",
         "upload: 3/3",
+        "merge: 0",
     ]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--config", "{c}", "status", "--json"],
+        ["status", "--config", "{c}", "--json"],
+    ],
+    ids=["before-the-command", "after-the-command"],
+)
+def test_options_count_before_or_after_the_command(
+    argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[sync]\nserver = "https://from-file.example/fhir"\n')
+    code, out, _ = _run(capsys, *(part.format(c=config) for part in argv))
+    assert code == 0
+    assert json.loads(out)["server"] == "https://from-file.example/fhir"

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import sys
+import time
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any, TextIO
 
@@ -19,13 +21,25 @@ def wants_plain(stream: TextIO | None = None) -> bool:
 
 
 class ProgressDisplay:
-    """Shows one step at a time (`update(step, done, total)`), rich or plain."""
+    """Shows one step at a time (`update(step, done, total, detail)`), rich or plain."""
 
-    def __init__(self, *, plain: bool | None = None, stream: TextIO | None = None) -> None:
+    PLAIN_EVERY = 5.0
+    """Seconds between plain lines of one long step (its last state is always printed)."""
+
+    def __init__(
+        self,
+        *,
+        plain: bool | None = None,
+        stream: TextIO | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._stream = stream if stream is not None else sys.stderr
         self.plain = wants_plain(self._stream) if plain is None else plain
-        self._step: str | None = None
-        self._last: tuple[str, int, int | None] | None = None
+        self._clock = clock
+        self._last: tuple[str, str] | None = None
+        """(step, line) of the latest update, printed or not."""
+        self._printed: tuple[str, str] | None = None
+        self._printed_at = 0.0
         self._progress: Any = None
         self._task: Any = None
 
@@ -62,25 +76,27 @@ class ProgressDisplay:
     ) -> None:
         if self._progress is not None:
             self._progress.stop()
-        elif self._last is not None and self._last != self._printed:
-            self._print(*self._last)
+        else:
+            self._flush()
 
-    _printed: tuple[str, int, int | None] | None = None
+    def _flush(self) -> None:
+        if self._last is not None and self._last != self._printed:
+            print(self._last[1], file=self._stream, flush=True)
+            self._printed = self._last
+            self._printed_at = self._clock()
 
-    def _print(self, step: str, done: int, total: int | None) -> None:
-        count = f"{done:,}/{total:,}" if total is not None else f"{done:,}"
-        print(f"{step}: {count}", file=self._stream, flush=True)
-        self._printed = (step, done, total)
-
-    def update(self, step: str, done: int, total: int | None) -> None:
+    def update(self, step: str, done: int, total: int | None, detail: str | None = None) -> None:
         """Report that `step` has done `done` of `total` (None: not known) units."""
         if self._progress is not None:
-            self._progress.update(self._task, description=step, completed=done, total=total)
+            description = f"{step}: {detail}" if detail else step
+            self._progress.update(self._task, description=description, completed=done, total=total)
             return
-        # Plain: a line when a step starts and when it finishes, nothing in between.
-        if self._last is not None and self._last[0] != step and self._last != self._printed:
-            self._print(*self._last)
-        if step != self._step or (total is not None and done >= total):
-            self._print(step, done, total)
-        self._step = step
-        self._last = (step, done, total)
+        # Plain: the last state of each step, and of a long step one line every few seconds.
+        count = f"{done:,}/{total:,}" if total is not None else f"{done:,}"
+        line = f"{step}: {detail or count}"
+        if self._last is not None and self._last[0] != step:
+            self._flush()
+        self._last = (step, line)
+        finished = total is not None and done >= total
+        if finished or self._clock() - self._printed_at >= self.PLAIN_EVERY:
+            self._flush()

@@ -50,10 +50,13 @@ def run_sync(settings: Settings) -> int:
         with client, ProgressDisplay() as display:
 
             def show(progress: SyncProgress) -> None:
-                step = progress.phase
+                if progress.phase == "done":
+                    return  # the summary line says it
+                step, detail = progress.phase, progress.message
                 if progress.resource_type:
                     step = f"{step} {progress.resource_type}"
-                display.update(step, progress.done, progress.total)
+                    detail = detail.removeprefix(f"{progress.resource_type}: ")
+                display.update(step, progress.done, progress.total, detail)
 
             report = SyncEngine(engine, client, clinic_id=settings.clinic_id).run(progress=show)
     finally:
