@@ -350,8 +350,9 @@ class _Connection:
             if wait > 0:
                 await asyncio.sleep(wait)
             if action == "data":
-                writer.write(data)
+                # Counted before the write, so a client that has the bytes sees them counted.
                 proxy.count_bytes(len(data), upstream=upstream)
+                writer.write(data)
                 await writer.drain()
             elif action == "eof":
                 if writer.can_write_eof() and not writer.is_closing():
