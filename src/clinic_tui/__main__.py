@@ -207,6 +207,8 @@ def _login(args: argparse.Namespace) -> int:
     print(f"Logged in to {result.server}: {kind} kept in the keyring ({result.backend}).")
     note = "" if result.comments_kept else " (the file was rewritten; its comments are gone)"
     print(f"Server written to {result.config_file}{note}.")
+    if os.environ.get("CLINIC_TUI_TOKEN"):
+        print("Note: CLINIC_TUI_TOKEN is set in this environment and overrides the stored secret.")
     return 0
 
 

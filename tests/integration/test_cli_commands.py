@@ -89,6 +89,7 @@ def test_login_keeps_the_token_in_the_keyring_and_the_server_in_the_settings(
     assert f'server = "{fhir_server.base_url}"' in text
     assert fhir_server.token not in text
     assert fhir_server.token not in out
+    assert "CLINIC_TUI_TOKEN" not in out
 
     # The next commands find server and token by themselves.
     data = tmp_path / "data"
@@ -96,6 +97,22 @@ def test_login_keeps_the_token_in_the_keyring_and_the_server_in_the_settings(
     assert code == 0, err + out
     for path in _files_under(data) + _files_under(config.parent):
         assert fhir_server.token.encode() not in path.read_bytes(), path
+
+
+def test_login_warns_when_the_environment_token_would_override_it(
+    fhir_server: FhirServer,
+    memory_keyring: MemoryKeyring,
+    config: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CLINIC_TUI_TOKEN", "old-token")
+    code, out, _ = _run(
+        capsys, monkeypatch, "login", "--server", fhir_server.base_url, stdin=fhir_server.token
+    )
+    assert code == 0
+    assert "CLINIC_TUI_TOKEN is set in this environment and overrides the stored secret" in out
+    assert memory_keyring.entries == {("clinic-tui", fhir_server.base_url): fhir_server.token}
 
 
 def test_a_wrong_token_is_refused_and_nothing_is_stored(
