@@ -2,20 +2,41 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import datetime
 from functools import partial
 from pathlib import Path
+from typing import Any
 
+from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.reactive import reactive
 from textual.screen import Screen
+from textual.worker import Worker, WorkerState
 
 from clinic_tui.config import Settings
 from clinic_tui.i18n import add_translations, tr
+from clinic_tui.messages import CacheChanged, SyncCounts, SyncFinished, SyncProgress, SyncStarted
 from clinic_tui.offline_cache.clinic_cache import ClinicCache
+from clinic_tui.widgets.sync_badge import SyncState
 
-add_translations({"Key": "按键", "Keys of this screen": "本屏快捷键"})
+add_translations(
+    {
+        "Key": "按键",
+        "Keys of this screen": "本屏快捷键",
+        "Sync now": "立即同步",
+        "No server configured: run clinic-tui login --server URL": (
+            "未配置服务器：请运行 clinic-tui login --server URL"
+        ),
+    }
+)
+
+FIRST_SYNC_DELAY_SECONDS = 3.0
+"""The first background sync waits this long, so start-up and the first screen never share the CPU
+with it."""
 
 
 def local_now() -> datetime:
@@ -31,7 +52,13 @@ class ClinicApp(App[None]):
     BINDINGS = [
         Binding("ctrl+q", "quit", tr("Quit"), show=True, priority=True),
         Binding("question_mark", "help", tr("Help"), show=True),
+        # ctrl+s: the terminal's XOFF is off in Textual's raw mode, so it reaches the app;
+        # forms that save with ctrl+s take it first.
+        Binding("ctrl+s", "sync_now", tr("Sync now"), show=True),
     ]
+
+    sync_state: reactive[SyncState] = reactive(SyncState, init=False)
+    """What the sync badges on every screen show."""
 
     def __init__(
         self,
@@ -39,12 +66,19 @@ class ClinicApp(App[None]):
         settings: Settings,
         cache: ClinicCache,
         clock: Callable[[], datetime] = local_now,
+        auto_sync: bool = True,
     ) -> None:
         super().__init__()
         self.settings = settings
         self.cache = cache
         self.clock = clock
         """Source of 'now' for waiting times; tests pass a fixed clock."""
+        self.auto_sync = auto_sync
+        """Sync on an interval when a server is configured (tests sync on demand only)."""
+        self.set_reactive(ClinicApp.sync_state, SyncState(server=bool(settings.server_url)))
+        self._sync_cancel = threading.Event()
+        self._sync_worker: Worker[None] | None = None
+        self._sync_again = False
 
     def on_mount(self) -> None:
         """Open on today's queue."""
@@ -52,6 +86,127 @@ class ClinicApp(App[None]):
 
         self.sub_title = self.cache.clinic.name
         self.push_screen(QueueScreen(self.cache, clock=self.clock))
+        if self.settings.server_url and self.auto_sync:
+            self.set_timer(FIRST_SYNC_DELAY_SECONDS, self.action_sync_now)
+            self.set_interval(self.settings.sync_interval_seconds, self.action_sync_now)
+
+    # ----- background sync -------------------------------------------------------------------
+
+    def action_sync_now(self) -> None:
+        """Sync with the server in the background; a request during a round runs one more after."""
+        if not self.settings.server_url:
+            self.notify(tr("No server configured: run clinic-tui login --server URL"), timeout=6)
+            return
+        if self._sync_worker is not None and not self._sync_worker.is_finished:
+            self._sync_again = True
+            return
+        self._sync_worker = self._sync_round()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="sync")
+    def _sync_round(self) -> None:
+        """One round: upload, download; results come back as messages, never as exceptions."""
+        from clinic_tui.commands.connection import open_client
+        from clinic_tui.sync.session import sync_round
+
+        self.post_message(SyncStarted())
+
+        def progress(report: Any) -> None:
+            self.post_message(
+                SyncProgress(
+                    report.phase,
+                    report.done,
+                    report.total,
+                    resource_type=report.resource_type,
+                    text=report.message,
+                )
+            )
+
+        clinic_id = self.settings.clinic_id or self.cache.clinic.id or None
+        result = sync_round(
+            self.cache.engine,
+            self.settings,
+            clinic_id=clinic_id,
+            client_factory=open_client,
+            progress=progress,
+            cancel=self._sync_cancel,
+        )
+        # A round that ran but failed on some pages or records is not 'synced': say the first.
+        error = result.error or (result.problems[0] if result.problems else None)
+        self.post_message(
+            SyncFinished(
+                finished_at=self.clock() if error is None else None,
+                error=error,
+                changed=result.changed,
+                complete=result.complete,
+                pending=self.cache.pending_changes(),
+                conflicts=self.cache.open_conflicts(),
+                rejected=result.rejected,
+            )
+        )
+
+    def on_sync_started(self, _message: SyncStarted) -> None:
+        """The badge says a round is under way."""
+        self.sync_state = replace(
+            self.sync_state, syncing=True, phase=None, percent=None, resource_type=None
+        )
+
+    def on_sync_progress(self, message: SyncProgress) -> None:
+        """The badge follows the round's phase and percentage."""
+        self.sync_state = replace(
+            self.sync_state,
+            syncing=True,
+            phase=message.phase,
+            percent=message.percent,
+            resource_type=message.resource_type,
+        )
+
+    def on_sync_finished(self, message: SyncFinished) -> None:
+        """Show how the round ended; the visible screen re-reads when records changed."""
+        state = self.sync_state
+        self.sync_state = replace(
+            state,
+            syncing=False,
+            phase=None,
+            percent=None,
+            resource_type=None,
+            error=message.error,
+            last_synced=message.finished_at or state.last_synced,
+            today=self.clock().date(),
+            pending=state.pending if message.pending is None else message.pending,
+            conflicts=state.conflicts if message.conflicts is None else message.conflicts,
+            rejected=message.rejected,
+        )
+        if message.error and message.error != state.error:
+            # The badge has room for the start of a reason; say it whole once.
+            self.notify(f"{tr('Sync failed')}: {message.error}", severity="error", timeout=10)
+        if message.changed:
+            self.screen.post_message(CacheChanged())
+        if self._sync_again:
+            self._sync_again = False
+            self.call_later(self.action_sync_now)
+
+    def on_sync_counts(self, message: SyncCounts) -> None:
+        """Fresh counts from a screen's read of the cache."""
+        state = self.sync_state
+        self.sync_state = replace(
+            state,
+            pending=state.pending if message.pending is None else message.pending,
+            conflicts=state.conflicts if message.conflicts is None else message.conflicts,
+        )
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A round or a count that failed unexpectedly shows on the badge; it never crashes."""
+        if event.state is not WorkerState.ERROR or event.worker.group != "sync":
+            return
+        if event.worker.error is not None:
+            from clinic_tui.sync.session import short_reason
+
+            self.post_message(SyncFinished(error=short_reason(event.worker.error)))
+
+    def exit(self, *args: Any, **kwargs: Any) -> None:
+        """Tell a running sync to stop at its next checkpoint, then leave."""
+        self._sync_cancel.set()
+        super().exit(*args, **kwargs)
 
     def screen_keys(self, screen: Screen[object]) -> list[tuple[str, str, str, Binding]]:
         """(key shown, description, namespace node id, binding) of every key active on `screen`."""

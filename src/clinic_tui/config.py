@@ -41,6 +41,9 @@ class Settings:
     allow_insecure_http: bool = False
     """Allow plain http:// to a server that is not this machine ([sync] allow_insecure_http)."""
 
+    sync_interval_seconds: float = 120.0
+    """Seconds between background syncs in the TUI ([sync] interval_seconds; at least 10)."""
+
     config_file: Path = field(default_factory=default_config_file)
     """The TOML file these settings were read from (`--config`, CLINIC_TUI_CONFIG)."""
 
@@ -65,6 +68,18 @@ def _language_from_env() -> str | None:
     if explicit:
         return explicit
     return None
+
+
+MIN_SYNC_INTERVAL = 10.0
+
+
+def _sync_interval(value: Any) -> float:
+    """[sync] interval_seconds checked: a number of seconds, never below MIN_SYNC_INTERVAL."""
+    if value is None:
+        return Settings.sync_interval_seconds
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(f"[sync] interval_seconds must be a number of seconds, not {value!r}")
+    return max(MIN_SYNC_INTERVAL, float(value))
 
 
 def load_settings(
@@ -104,4 +119,5 @@ def load_settings(
         if isinstance(sync_section.get("ca_bundle"), str)
         else None,
         allow_insecure_http=sync_section.get("allow_insecure_http") is True,
+        sync_interval_seconds=_sync_interval(sync_section.get("interval_seconds")),
     )

@@ -74,6 +74,11 @@ class ClinicCache:
         with connect(self.path) as connection:
             return int(connection.execute("SELECT count(*) FROM outbox").fetchone()[0])
 
+    def open_conflicts(self) -> int:
+        """Conflicts waiting for a person (ConflictStore.count, read without the ORM)."""
+        with connect(self.path) as connection:
+            return int(connection.execute("SELECT count(*) FROM conflict").fetchone()[0])
+
     @property
     def engine(self) -> Engine:
         """The SQLAlchemy engine, created on first use."""

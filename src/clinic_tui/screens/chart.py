@@ -16,13 +16,14 @@ from typing import TYPE_CHECKING, ClassVar
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Container, VerticalScroll
+from textual.containers import Container, Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
 
 from clinic_tui.domain.models import Chart
 from clinic_tui.i18n import add_translations, tr
+from clinic_tui.messages import CacheChanged
 from clinic_tui.widgets.allergy_banner import AllergyBanner
 from clinic_tui.widgets.chart_sections import (
     ChartSection,
@@ -32,6 +33,7 @@ from clinic_tui.widgets.chart_sections import (
     VitalsSection,
 )
 from clinic_tui.widgets.patient_header import PatientHeader
+from clinic_tui.widgets.sync_badge import SyncBadge
 
 if TYPE_CHECKING:
     from clinic_tui.offline_cache.clinic_cache import ClinicCache
@@ -80,7 +82,10 @@ class ChartScreen(Screen[None]):
             with Container(id="vitals-and-visits"):
                 yield VitalsSection(id="vitals")
                 yield VisitsSection(id="visits")
-        yield Footer()
+        # The sync badge shares the footer's line: the chart needs every other row.
+        with Horizontal(id="chart-bar"):
+            yield Footer()
+            yield SyncBadge(compact=True, id="chart-sync-badge")
 
     def on_mount(self) -> None:
         """Start reading the chart as soon as the screen is up."""
@@ -89,6 +94,11 @@ class ChartScreen(Screen[None]):
 
     def on_screen_resume(self) -> None:
         """Re-read on return from a screen pushed over the chart: it may have changed records."""
+        if self.chart is not None:
+            self.load_chart()
+
+    def on_cache_changed(self, _message: CacheChanged) -> None:
+        """A sync wrote records: re-read the chart (the place in it is kept)."""
         if self.chart is not None:
             self.load_chart()
 

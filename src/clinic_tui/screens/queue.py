@@ -23,17 +23,20 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from clinic_tui.domain.models import PatientSummary, QueueEntry, QueueStatus
 from clinic_tui.i18n import add_translations, language, tr
+from clinic_tui.messages import CacheChanged, SyncCounts
 from clinic_tui.offline_cache.clinic_cache import ClinicCache
 from clinic_tui.screens.chart import ChartScreen
 from clinic_tui.screens.patient_search import PatientSearchScreen
 from clinic_tui.screens.queue_status import StatusScreen
 from clinic_tui.screens.walk_in import WalkInRequest, WalkInScreen
-from clinic_tui.widgets.queue_table import UNSYNCED_MARK, QueueTable
+from clinic_tui.widgets.queue_table import QueueTable
+from clinic_tui.widgets.sync_badge import SyncBadge
 
 add_translations(
     {
         "unsynced": "条未同步",
         "All synced": "已全部同步",
+        "Conflicts": "冲突",
         "Nobody is waiting": "没有候诊患者",
         "Nothing to undo": "没有可撤销的操作",
         "Undone": "已撤销",
@@ -80,6 +83,7 @@ class QueueScreen(Screen[None]):
         Binding("s", "change_status", tr("Status")),
         Binding("u", "undo", tr("Undo")),
         Binding("slash", "search", tr("Search")),
+        Binding("c", "conflicts", tr("Conflicts")),
     ]
 
     def __init__(self, cache: ClinicCache, clock: Callable[[], datetime]) -> None:
@@ -95,10 +99,10 @@ class QueueScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         """Header lines, the table, the footer."""
-        yield Static(id="queue-title")
-        with Horizontal(id="queue-summary"):
-            yield Static(id="queue-counts")
-            yield Static(id="queue-badge")
+        with Horizontal(id="queue-heading"):
+            yield Static(id="queue-title")
+            yield SyncBadge(id="queue-badge")
+        yield Static(id="queue-counts")
         yield QueueTable(id="queue-table")
         yield Static(tr("Loading the queue…"), id="queue-empty")
         yield Footer(compact=True, show_command_palette=False)
@@ -111,6 +115,10 @@ class QueueScreen(Screen[None]):
 
     def on_screen_resume(self) -> None:
         """Re-read on return from a chart or a dialog: something may have changed there."""
+        self.refresh_queue()
+
+    def on_cache_changed(self, _message: CacheChanged) -> None:
+        """A sync wrote records: show them."""
         self.refresh_queue()
 
     # ----- reading and showing ---------------------------------------------------------------
@@ -142,6 +150,8 @@ class QueueScreen(Screen[None]):
             open_patient = outcome.open_patient
         entries = self.cache.queue_today(self.clock().date())
         pending = self.cache.pending_changes()
+        # Counted with every read, so the badge is right from the first paint.
+        self.app.post_message(SyncCounts(pending=pending, conflicts=self.cache.open_conflicts()))
         if get_current_worker().is_cancelled and not notices and open_patient is None:
             return  # a newer refresh is under way; showing this one could go back in time
         self.app.call_from_thread(self._show, entries, pending, keep, notices)
@@ -199,13 +209,6 @@ class QueueScreen(Screen[None]):
             )
         )
         self.query_one("#queue-counts", Static).update(text)
-        badge = self.query_one("#queue-badge", Static)
-        if self.pending_count:
-            badge.update(f"{UNSYNCED_MARK} {self.pending_count} {tr('unsynced')}")
-            badge.add_class("-unsynced")
-        else:
-            badge.update(f"✓ {tr('All synced')}")
-            badge.remove_class("-unsynced")
 
     def _tick(self) -> None:
         self.query_one(QueueTable).tick(self.clock())
@@ -335,6 +338,12 @@ class QueueScreen(Screen[None]):
             )
 
         self.apply(change)
+
+    def action_conflicts(self) -> None:
+        """Open the conflicts waiting for a decision."""
+        from clinic_tui.screens.conflicts import ConflictsScreen
+
+        self.app.push_screen(ConflictsScreen(self.cache, self.clock))
 
     def action_search(self) -> None:
         """Find any patient and open their chart."""

@@ -1,0 +1,192 @@
+"""The conflicts screen: reached with `c` from the queue; keep mine, keep theirs, edit by hand.
+
+Conflicts are recorded through ConflictStore.record, as a sync records them; after each
+decision the test reads the cache and the outbox, not only the screen.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Static, TextArea
+
+from clinic_tui.app import ClinicApp
+from clinic_tui.offline_cache.conflicts import ConflictStore
+from clinic_tui.offline_cache.store import read_resource
+from clinic_tui.screens.conflict_editor import ConflictEditor, check_edited
+from clinic_tui.screens.conflicts import ConflictsScreen
+from clinic_tui.screens.queue import QueueScreen
+from tests.ui.conflict_fixtures import make_conflicts
+from tests.ui.queue_app import queue_app
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """Textual runs on asyncio."""
+    return "asyncio"
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    """Let workers finish and their results reach the screen."""
+    for _ in range(2):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def press(pilot: Pilot[Any], *keys: str) -> None:
+    """Press keys one at a time, settling after each."""
+    for key in keys:
+        await pilot.press(key)
+        await settle(pilot)
+
+
+def rendered(app: ClinicApp, selector: str) -> str:
+    """The text a Static shows."""
+    return str(app.screen.query_one(selector, Static).render())
+
+
+def fields_text(app: ClinicApp) -> str:
+    """The selected conflict's field table as plain text."""
+    static = app.screen.query_one("#conflict-fields", Static)
+    table: Any = static.content  # a rich Table
+    return "".join(segment.text for segment in app.console.render(table))
+
+
+def outbox(app: ClinicApp, resource_id: str) -> list[tuple[str, str | None, str]]:
+    """(operation, base_version, state) of a patient's outbox entries, oldest first."""
+    with app.cache.engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT operation, base_version, state FROM outbox "
+                "WHERE resource_id = :id ORDER BY seq"
+            ),
+            {"id": resource_id},
+        ).all()
+    return [tuple(row) for row in rows]
+
+
+def patient(app: ClinicApp, resource_id: str) -> tuple[dict[str, Any], bool]:
+    """The cached patient and its unsynced flag."""
+    with app.cache.engine.connect() as connection:
+        resource = read_resource(connection, "Patient", resource_id)
+        pending = connection.execute(
+            text("SELECT pending FROM patient WHERE id = :id"), {"id": resource_id}
+        ).scalar_one()
+    assert resource is not None
+    return resource, bool(pending)
+
+
+def conflicts_app(tmp_path: Path) -> ClinicApp:
+    """The queue app with the two fixture conflicts recorded."""
+    app = queue_app(tmp_path)
+    make_conflicts(app.cache.engine)
+    return app
+
+
+async def test_c_opens_the_list_with_both_versions_of_each_field(tmp_path: Path) -> None:
+    app = conflicts_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert "2 conflicts" in rendered(app, "#queue-badge")
+        await press(pilot, "c")
+        assert isinstance(app.screen, ConflictsScreen)
+        table = app.screen.query_one(DataTable)
+        assert table.row_count == 2
+        assert "王小明" in str(table.get_row_at(0)[0])
+        shown = fields_text(app)
+        assert "telecom" in shown
+        assert "13911112222" in shown  # mine
+        assert "13733334444" in shown  # theirs
+        assert "(absent)" in shown  # base had no phone
+        await press(pilot, "down")
+        shown = fields_text(app)
+        assert "birthDate" in shown
+        for version in ("1979-12-21", "1979-02-12", "1979-12-12"):  # mine, theirs, base
+            assert version in shown
+        await press(pilot, "escape")
+        assert isinstance(app.screen, QueueScreen)
+
+
+async def test_keep_mine_then_keep_theirs(tmp_path: Path) -> None:
+    app = conflicts_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "c", "m")
+        # Mine: one update based on the server's version 2, carrying my phone.
+        assert outbox(app, "p-wang") == [("update", "2", "pending")]
+        wang, pending = patient(app, "p-wang")
+        assert wang["telecom"] == [{"system": "phone", "value": "13911112222"}]
+        assert pending
+        assert "Kept mine" in rendered(app, "#conflicts-message")
+        table = app.screen.query_one(DataTable)
+        assert table.row_count == 1
+        assert "陈建国" in str(table.get_row_at(0)[0])
+
+        await press(pilot, "t")
+        # Theirs: the server's record as is, nothing left to upload for it.
+        assert outbox(app, "p-chen") == []
+        chen, pending = patient(app, "p-chen")
+        assert (chen["birthDate"], chen["gender"]) == ("1979-02-12", "other")
+        assert not pending
+        assert table.row_count == 0
+        assert ConflictStore(app.cache.engine).count() == 0
+        assert "No conflicts" in rendered(app, "#conflicts-message")
+        await press(pilot, "escape")
+        badge = rendered(app, "#queue-badge")
+        assert "conflict" not in badge
+        assert "1 unsynced" in badge
+
+
+async def test_edit_refuses_invalid_json_then_saves_valid(tmp_path: Path) -> None:
+    app = conflicts_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "c", "e")
+        editor = app.screen
+        assert isinstance(editor, ConflictEditor)
+        area = editor.query_one(TextArea)
+        merged = json.loads(area.text)
+        assert merged["telecom"] == [{"system": "phone", "value": "13911112222"}]
+
+        area.text = '{"resourceType": "Patient", "id": "p-wang",'
+        await press(pilot, "ctrl+s")
+        assert app.screen is editor
+        assert "Not valid JSON" in rendered(app, "#conflict-editor-error")
+
+        area.text = json.dumps(merged | {"id": "p-other"})
+        await press(pilot, "ctrl+s")
+        assert app.screen is editor
+        assert "id must stay p-wang" in rendered(app, "#conflict-editor-error")
+        assert ConflictStore(app.cache.engine).count() == 2  # nothing saved
+        assert outbox(app, "p-wang") == [("update", "1", "pending")]
+
+        both = [
+            {"system": "phone", "value": "13911112222"},
+            {"system": "phone", "use": "work", "value": "13733334444"},
+        ]
+        area.text = json.dumps(merged | {"telecom": both}, ensure_ascii=False)
+        await press(pilot, "ctrl+s")
+        assert isinstance(app.screen, ConflictsScreen)
+        assert "Saved the edited record" in rendered(app, "#conflicts-message")
+        wang, pending = patient(app, "p-wang")
+        assert wang["telecom"] == both
+        assert pending
+        assert outbox(app, "p-wang") == [("update", "2", "pending")]
+        assert ConflictStore(app.cache.engine).count() == 1
+
+
+def test_check_edited_names_each_problem() -> None:
+    assert isinstance(check_edited('{"resourceType": "Patient", "id": "p"}', "Patient", "p"), dict)
+    assert "Not valid JSON (line 1" in str(check_edited("{", "Patient", "p"))
+    assert "one JSON object" in str(check_edited("[]", "Patient", "p"))
+    assert "resourceType must stay Patient" in str(
+        check_edited('{"resourceType": "Encounter", "id": "p"}', "Patient", "p")
+    )

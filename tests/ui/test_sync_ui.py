@@ -1,0 +1,176 @@
+"""The sync badge and the background sync in the app.
+
+The badge is fed the app's own messages (SyncStarted, SyncProgress, SyncFinished)
+to show each state. The end-to-end sync of a walk-in with the real FHIR test server
+is tests/integration/test_sync_tui.py (where the server fixture lives).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from clinic_tui import i18n
+from clinic_tui.app import ClinicApp
+from clinic_tui.config import Settings
+from clinic_tui.messages import SyncFinished, SyncProgress, SyncStarted
+from clinic_tui.offline_cache.store import upsert_resources
+from clinic_tui.screens.chart import ChartScreen
+from clinic_tui.widgets.queue_table import QueueTable
+from clinic_tui.widgets.sync_badge import SyncBadge, SyncState, badge_parts
+from tests.factories import CST, QUEUE_NOW, encounter
+from tests.ui.queue_app import queue_app
+
+pytestmark = pytest.mark.anyio
+
+AT_1042 = datetime(2026, 11, 24, 10, 42, tzinfo=CST)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """Textual runs on asyncio."""
+    return "asyncio"
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    """Let workers finish and their messages reach the screens."""
+    for _ in range(3):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def badge(app: ClinicApp) -> SyncBadge:
+    """The badge of the screen on display."""
+    return app.screen.query_one(SyncBadge)
+
+
+def server_app(tmp_path: Path, server_url: str = "https://fhir.example.org/fhir") -> ClinicApp:
+    """The queue app with a server configured and no automatic sync (tests sync on demand)."""
+    base = queue_app(tmp_path)
+    settings = Settings(data_dir=tmp_path, server_url=server_url)
+    return ClinicApp(settings=settings, cache=base.cache, clock=base.clock, auto_sync=False)
+
+
+# ----- the words of each state (what NO_COLOR shows) ------------------------------------------
+
+
+def test_each_state_in_words() -> None:
+    def words(**fields: Any) -> str:
+        return " · ".join(part for part, _ in badge_parts(SyncState(**fields)))
+
+    assert words() == "Offline · no server configured"
+    assert words(pending=3) == "* 3 unsynced · Offline"
+    assert words(server=True) == "Not synced yet"
+    assert words(server=True, syncing=True, phase="upload", percent=45) == "~ Syncing 45% upload"
+    assert words(server=True, syncing=True, phase="download", resource_type="Patient") == (
+        "~ Syncing download Patient"
+    )
+    assert words(server=True, pending=1) == "* 1 unsynced"
+    assert words(server=True, last_synced=AT_1042, today=AT_1042.date()) == "✓ Synced 10:42"
+    assert words(server=True, last_synced=AT_1042, today=AT_1042.date().replace(day=25)) == (
+        "✓ Synced 11-24 10:42"
+    )
+    assert words(server=True, conflicts=2, pending=2, last_synced=AT_1042) == (
+        "!! 2 conflicts · * 2 unsynced"
+    )
+    unreachable = "cannot reach https://fhir.example.org/fhir (ConnectError)"
+    assert words(server=True, error=unreachable) == "x Sync failed: cannot reach https://…"
+    assert words(server=True, syncing=True, pending=2, conflicts=1, percent=5, phase="upload") == (
+        "!! 1 conflict · ~ Syncing 5% upload"
+    )
+    assert words(server=True, rejected=1, pending=1) == "x 1 rejected · * 1 unsynced"
+
+
+def test_each_state_in_chinese() -> None:
+    i18n.set_language("zh")
+    state = SyncState(server=True, conflicts=1, pending=2)
+    assert [part for part, _ in badge_parts(state)] == ["!! 1 处冲突", "* 2 条未同步"]
+    assert badge_parts(SyncState())[0][0] == "离线 · 未配置服务器"
+    assert badge_parts(SyncState(server=True, syncing=True, phase="upload", percent=9))[0][0] == (
+        "~ 正在同步 9% 上传"
+    )
+    # A Chinese reason is cut by terminal cells (two per character), not by characters.
+    failed = badge_parts(SyncState(server=True, error="无法连接服务器" * 4))[0][0]
+    assert failed == "x 同步失败: " + "无法连接服务器无法连" + "…"  # 20 of 22 cells
+
+
+# ----- the badge follows the app's messages ---------------------------------------------------
+
+
+async def test_badge_follows_sync_messages_on_queue_and_chart(tmp_path: Path) -> None:
+    app = server_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert badge(app).words == "Not synced yet"
+        app.post_message(SyncStarted())
+        app.post_message(SyncProgress("upload", 9, 20))
+        await settle(pilot)
+        assert badge(app).words.startswith("~ Syncing 45% upload")
+        assert badge(app).has_class("-syncing")
+
+        app.post_message(SyncFinished(finished_at=AT_1042, pending=0, conflicts=0))
+        await settle(pilot)
+        assert badge(app).words == "✓ Synced 10:42"
+
+        refused = "the server refused the credentials (401)"
+        app.post_message(SyncFinished(error=refused, pending=0))
+        await settle(pilot)
+        assert badge(app).words == "x Sync failed: the server refused th…"
+        # The whole reason is told once, when it first appears.
+        assert [n.message for n in app._notifications].count(f"Sync failed: {refused}") == 1
+        app.post_message(SyncFinished(error=refused, pending=0))
+        await settle(pilot)
+        assert [n.message for n in app._notifications].count(f"Sync failed: {refused}") == 1
+        assert badge(app).has_class("-failed")
+
+        app.post_message(SyncFinished(finished_at=AT_1042, conflicts=2, pending=2))
+        await settle(pilot)
+        assert badge(app).words == "!! 2 conflicts · * 2 unsynced"
+        assert badge(app).has_class("-conflicts")
+
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ChartScreen)
+        assert badge(app).words == "!! 2 conflicts"  # compact beside the footer
+
+
+async def test_a_sync_that_changed_the_cache_makes_the_queue_re_read(tmp_path: Path) -> None:
+    app = server_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        rows = app.screen.query_one(QueueTable).row_count
+        # What a download does: records arrive in the cache behind the screen's back.
+        arrival = QUEUE_NOW.replace(hour=9, minute=58)
+        with app.cache.engine.begin() as connection:
+            upsert_resources(connection, [encounter("e-9", "p-li", 9, arrival, "复查")])
+        app.post_message(SyncFinished(finished_at=AT_1042, changed=False))
+        await settle(pilot)
+        assert app.screen.query_one(QueueTable).row_count == rows
+        app.post_message(SyncFinished(finished_at=AT_1042, changed=True))
+        await settle(pilot)
+        assert app.screen.query_one(QueueTable).row_count == rows + 1
+
+
+async def test_ctrl_s_without_a_server_says_how_to_configure_one(tmp_path: Path) -> None:
+    app = queue_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert badge(app).words == "Offline · no server configured"
+        assert any("clinic-tui login" in str(n.message) for n in app._notifications)
+
+
+async def test_missing_credentials_show_on_the_badge_and_nothing_crashes(tmp_path: Path) -> None:
+    app = server_app(tmp_path)  # no CLINIC_TUI_TOKEN, and the tests' keyring is the null one
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert badge(app).words.startswith("x Sync failed: no usable keyring")
+        assert app.is_running
