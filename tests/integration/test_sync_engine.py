@@ -177,10 +177,9 @@ def test_a_create_whose_answer_was_lost_is_not_duplicated(
     found = fhir_client.bundle_page("Patient", {"identifier": f"urn:test|{ident}"})
     assert [entry["resource"]["id"] for entry in found.entries] == [ident]
     assert _outbox(engine) == []
-    assert _row(engine, "patient", ident) == (
-        fhir_client.read("Patient", ident)["meta"]["versionId"],
-        False,
-    )
+    # Looked up before a second send: the server holds one version, adopted here.
+    assert _versions_on_server(fhir_client, "Patient", ident) == 1
+    assert _row(engine, "patient", ident) == ("1", False)
 
 
 def test_an_update_whose_answer_was_lost_is_adopted_not_a_conflict(
@@ -454,3 +453,47 @@ def test_a_stale_upload_with_the_same_field_changed_records_a_conflict(
         (ident, ["gender"])
     ]
     assert fhir_client.read("Patient", ident)["meta"]["versionId"] == "2"
+
+
+def _lost_create(engine: Engine, client: FhirClient, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A create that reached the server (version 1) while its answer never came back."""
+    ident = _id("doubt")
+    record_local_change(engine, _patient(ident), "create")
+    with monkeypatch.context() as patched:
+        patched.setattr(Uploader, "_confirm", lambda *_: (_ for _ in ()).throw(OSError("lost")))
+        with pytest.raises(OSError, match="lost"):
+            Uploader(engine, client).run()
+    return ident
+
+
+def test_an_edit_after_a_lost_create_goes_up_on_top_of_it(
+    engine: Engine, fhir_client: FhirClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ident = _lost_create(engine, fhir_client, monkeypatch)
+    with engine.connect() as connection:
+        cached = read_resource(connection, "Patient", ident)
+    record_local_change(engine, {**(cached or {}), "gender": "other"}, "update")
+
+    result = Uploader(engine, fhir_client, merge=merge_with_remote).run()
+
+    assert (result.uploaded, result.conflicts) == (1, 0)
+    assert fhir_client.read("Patient", ident)["gender"] == "other"
+    assert _versions_on_server(fhir_client, "Patient", ident) == 2
+    assert _row(engine, "patient", ident) == ("2", False)
+
+
+def test_a_lost_create_changed_on_the_server_meanwhile_is_never_overwritten(
+    engine: Engine, fhir_client: FhirClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ident = _lost_create(engine, fhir_client, monkeypatch)
+    fhir_client.put({**fhir_client.read("Patient", ident), "gender": "male"})
+    with engine.connect() as connection:
+        cached = read_resource(connection, "Patient", ident)
+    record_local_change(engine, {**(cached or {}), "birthDate": "1975-03-03"}, "update")
+
+    result = Uploader(engine, fhir_client, merge=merge_with_remote).run()
+
+    assert result.uploaded == 0
+    assert result.conflicts == 1
+    assert fhir_client.read("Patient", ident)["gender"] == "male"
+    assert ConflictStore(engine).count() == 1

@@ -154,15 +154,7 @@ def clean_client(proxied_server: ProxiedServer) -> Iterator[FhirClient]:
         (0.05, None),
         (0.20, None),
         # Half the upload bundles fail, often after the server applied them (lost answers).
-        pytest.param(
-            0.50,
-            {"POST"},
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="a create whose answer was lost is PUT again without a precondition: "
-                "the server gets a second version (and could lose an edit made in between)",
-            ),
-        ),
+        pytest.param(0.50, {"POST"}),
     ],
     ids=["5%", "20%", "50%-of-uploads"],
 )

@@ -19,6 +19,7 @@ class Row:
     operation: str
     base_version: str | None = None
     state: str = "pending"
+    attempts: int = 0
 
 
 def test_a_create_and_its_later_edits_travel_as_one_put_without_if_match() -> None:

@@ -9,7 +9,9 @@ single change fetches the server's version and hands it to the three-way merge:
 merged changes are sent again in this run, conflicts wait for a person. A
 confirmed bundle writes the server's versionId and lastUpdated back into the
 cached JSON and clears its outbox entries in one transaction. A dead link or a
-5xx stops the phase with the outbox intact (attempts counted).
+5xx stops the phase with the outbox intact. `attempts` counts sends; a create sent
+before without a definite answer is looked up first, so a lost answer never makes
+a second version (nor, thanks to the client-assigned id, a second record).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import json
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 import httpx
@@ -169,6 +171,8 @@ class Uploader:
         self._retried: set[ResourceKey] = set()
         self._again: list[Change] = []
         self._settled = 0
+        self._in_doubt: set[ResourceKey] = set()
+        """Sent before without a definite answer: the server may hold them already."""
 
     # ---- the phase -------------------------------------------------------
 
@@ -178,6 +182,7 @@ class Uploader:
         with self.engine.connect() as connection:
             rows = self._outbox_rows(connection)
         changes = collapse(rows, hold)
+        self._in_doubt = {(r.resource_type, r.resource_id) for r in rows if r.attempts > 0}
         self.result.held = len({(r.resource_type, r.resource_id) for r in rows} & hold)
         queue = deque(changes)
         total = len(changes)
@@ -223,7 +228,46 @@ class Uploader:
                     if body is None:
                         continue  # the record left the cache with its entries
                 sendable.append((current, body))
-        return sendable
+        checked = []
+        for change, body in sendable:
+            resolved = self._resolve_doubt(change, body)
+            if resolved is not None:
+                checked.append((resolved, body))
+        return checked
+
+    def _resolve_doubt(self, change: Change, body: Resource | None) -> Change | None:
+        """A create sent before without a definite answer, checked against the server.
+
+        None when it is settled here: the server holds exactly this record (written back,
+        no second version) or it went to the merge. Otherwise the change to send: as
+        is when the server has nothing, with If-Match "1" when it holds only our first
+        send (so an edit made there meanwhile is never overwritten).
+        """
+        if change.method != "PUT" or change.if_match is not None or body is None:
+            return change
+        if change.key not in self._in_doubt:
+            return change
+        try:
+            remote = self.client.read(*change.key)
+        except (FhirGoneError, FhirNotFoundError):
+            return change
+        except FhirAuthError:
+            raise
+        except FhirError as error:
+            raise _Stop(f"upload stopped: {error}") from error
+        meta = _object(remote.get("meta"))
+        if same(_without_meta(remote), _without_meta(body)):
+            with self.engine.begin() as connection:
+                self.confirm_put(
+                    connection, change, body, meta.get("versionId"), meta.get("lastUpdated")
+                )
+            self.result.uploaded += 1
+            self._settled += 1
+            return None
+        if meta.get("versionId") == "1":
+            return replace(change, if_match="1")
+        self._stale(change)  # changed there since our create: a three-way merge decides
+        return None
 
     def _bundle(self, sendable: list[tuple[Change, Resource | None]]) -> Resource:
         entries = []
@@ -244,6 +288,8 @@ class Uploader:
         if not sendable:
             return
         bundle = self._bundle(sendable)
+        # Counted before sending: a crash or a lost answer leaves the change marked in doubt.
+        self._count_attempt(sendable)
         sent_bytes = len(json.dumps(bundle, ensure_ascii=False).encode())
         watch = Stopwatch()
         try:
@@ -258,11 +304,10 @@ class Uploader:
             if _is_timeout(error) and len(sendable) > 1:
                 # Perhaps too big for this link: halves are tried (a PUT is safe to repeat).
                 self.sizer.timed_out(len(sendable))
+                self._in_doubt.update(change.key for change, _ in sendable)
                 raise Rejected("timeout", str(error)) from error
-            self._count_attempt(sendable)
             raise _Stop(f"upload stopped: {error}") from error
         except FhirError as error:
-            self._count_attempt(sendable)
             raise _Stop(f"upload stopped: {error}") from error
         self.sizer.record(len(sendable), sent_bytes + len(data), watch.seconds())
         self.result.bytes_sent += sent_bytes
@@ -270,7 +315,6 @@ class Uploader:
         try:
             answers = self._answers(data, len(sendable))
         except FhirResponseError as error:
-            self._count_attempt(sendable)
             raise _Stop(f"upload stopped: {error}") from error
         with self.engine.begin() as connection:
             for (change, body), answer in zip(sendable, answers, strict=True):
@@ -397,7 +441,6 @@ class Uploader:
         if rejection.kind == "conflict":
             self._stale(change)
         elif rejection.kind == "timeout":
-            self._count_attempt([(change, None)])
             raise _Stop(f"upload stopped: {rejection.message}")
         elif change.method == "DELETE" and rejection.status in (404, 410):
             # Already gone there (or never arrived): the delete is done.
@@ -413,7 +456,7 @@ class Uploader:
             connection.execute(
                 update(_OUTBOX)
                 .where(_OUTBOX.c.seq.in_(change.seqs))
-                .values(state="quarantined", error=message, attempts=_OUTBOX.c.attempts + 1)
+                .values(state="quarantined", error=message)
             )
         self.result.rejected += 1
         self._settled += 1

@@ -30,6 +30,7 @@ class OutboxRow(Protocol):
     operation: str
     base_version: str | None
     state: str
+    attempts: int
 
 
 @dataclass(frozen=True)
