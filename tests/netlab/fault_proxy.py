@@ -3,7 +3,8 @@
 `tc netem` is missing on these machines, so the project owns its link emulator:
 
 - a steady one-way delay on each direction (RTT/2 each way), applied per chunk in a FIFO,
-  so bytes are pipelined like on a real link instead of waiting one by one;
+  so bytes are pipelined like on a real link instead of waiting one by one; a new
+  connection first waits one RTT, the cost of a real TCP handshake;
 - a bandwidth limit per direction, shared by every connection (a token bucket one chunk
   deep: a chunk of n bytes occupies the link for n / bandwidth seconds);
 - faults drawn from a seeded RNG at a configurable rate: connection resets, stalls longer
@@ -208,6 +209,9 @@ class _Connection:
             self.abort(rst=True)
             return
         self.server_writer = server_writer
+        if proxy.one_way_delay:
+            # The TCP handshake a real link would cost (SYN, SYN-ACK) before the first byte.
+            await asyncio.sleep(2 * proxy.one_way_delay)
         if proxy.fault_unit == "connection":
             self.armed = proxy.draw()
         up: asyncio.Queue[_Item] = asyncio.Queue(_QUEUE_ITEMS)
