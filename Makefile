@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 DEMO_DIR     ?= .demo-clinic
 DEMO_PATIENTS ?= 2000
 
-.PHONY: demo test lint typecheck unit bench bench-data clean install install-dev
+.PHONY: demo test lint typecheck unit bench bench-sync bench-data clean install install-dev
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 2; }
@@ -50,6 +50,12 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/queue_ops.py
 	$(BIN)/python benchmarks/chart_load.py
 	$(BIN)/python benchmarks/demo_data.py
+
+## Sync over an emulated 1 Mbit/s, 100 ms RTT link through nginx gzip (installs nginx from
+## Debian's packages if missing, fhirpy into .bench/fhirpy-venv); several minutes.
+SYNC_PATIENTS ?= 5000
+bench-sync: $(VENV)/.installed-dev
+	$(BIN)/python benchmarks/lowband.py --patients $(SYNC_PATIENTS)
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache build dist
