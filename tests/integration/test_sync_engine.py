@@ -18,7 +18,7 @@ from clinic_tui.offline_cache.queue_repository import QueueRepository
 from clinic_tui.offline_cache.store import read_resource, record_local_change
 from clinic_tui.sync.client import FhirClient, RetryPolicy
 from clinic_tui.sync.engine import SyncEngine, SyncProgress, sync_status
-from clinic_tui.sync.errors import FhirAuthError, FhirNotFoundError
+from clinic_tui.sync.errors import FhirAuthError, FhirGoneError, FhirNotFoundError
 from clinic_tui.sync.sync_lock import SyncBusyError, SyncLock
 from clinic_tui.sync.upload import Uploader
 from clinic_tui.sync.upload_plan import BatchSizer
@@ -497,3 +497,45 @@ def test_a_lost_create_changed_on_the_server_meanwhile_is_never_overwritten(
     assert result.conflicts == 1
     assert fhir_client.read("Patient", ident)["gender"] == "male"
     assert ConflictStore(engine).count() == 1
+
+
+def _synced_patient(engine: Engine, client: FhirClient) -> Resource:
+    ident = _id("del")
+    client.put(_patient(ident))
+    assert _sync(engine, client).run().complete
+    with engine.connect() as connection:
+        cached = read_resource(connection, "Patient", ident)
+    assert cached is not None
+    return cached
+
+
+def test_a_local_delete_removes_the_record_on_the_server_and_here(
+    engine: Engine, fhir_client: FhirClient
+) -> None:
+    cached = _synced_patient(engine, fhir_client)
+    record_local_change(engine, cached, "delete")
+
+    report = _sync(engine, fhir_client).run()
+
+    assert report.complete, report.errors
+    assert report.deleted >= 1
+    with pytest.raises(FhirGoneError):
+        fhir_client.read("Patient", cached["id"])
+    assert _row(engine, "patient", cached["id"]) is None
+    assert _outbox(engine) == []
+
+
+def test_a_local_delete_of_a_record_changed_on_the_server_is_not_carried_out(
+    engine: Engine, fhir_client: FhirClient
+) -> None:
+    cached = _synced_patient(engine, fhir_client)
+    record_local_change(engine, cached, "delete")
+    fhir_client.put({**fhir_client.read("Patient", cached["id"]), "gender": "male"})
+
+    report = _sync(engine, fhir_client).run()
+
+    assert not report.complete
+    assert any("changed on the server" in error for error in report.errors)
+    assert fhir_client.read("Patient", cached["id"])["gender"] == "male"
+    assert [(row[0], row[1]) for row in _outbox(engine)] == [(cached["id"], "pending")]
+    assert "changed on the server" in _outbox(engine)[0][2]

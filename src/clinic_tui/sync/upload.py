@@ -230,10 +230,54 @@ class Uploader:
                 sendable.append((current, body))
         checked = []
         for change, body in sendable:
-            resolved = self._resolve_doubt(change, body)
+            if change.method == "DELETE":
+                resolved = self._check_delete(change)
+            else:
+                resolved = self._resolve_doubt(change, body)
             if resolved is not None:
                 checked.append((resolved, body))
         return checked
+
+    def _read_remote(self, change: Change) -> Resource | None:
+        """The server's current version, None when it has none; _Stop if it cannot say."""
+        try:
+            return self.client.read(*change.key)
+        except (FhirGoneError, FhirNotFoundError):
+            return None
+        except FhirAuthError:
+            raise
+        except FhirError as error:
+            raise _Stop(f"upload stopped: {error}") from error
+
+    def _check_delete(self, change: Change) -> Change | None:
+        """A delete of a server record goes only if the server still holds its base version.
+
+        The server ignores ifMatch on DELETE, so the version is compared here first: a
+        record changed there since is never deleted silently.
+        """
+        if change.if_match is None:
+            return change
+        remote = self._read_remote(change)
+        if remote is None:
+            with self.engine.begin() as connection:
+                self._confirm_delete(connection, change)
+            self.result.deleted += 1
+            self._settled += 1
+            return None
+        version = _object(remote.get("meta")).get("versionId")
+        if version in (None, change.if_match):
+            return change
+        message = (
+            f"deleted here but changed on the server (version {version}) since; "
+            "not deleted, left for a person"
+        )
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(_OUTBOX).where(_OUTBOX.c.seq.in_(change.seqs)).values(error=message)
+            )
+        self._settled += 1
+        self.result.errors.append(f"{change.resource_type}/{change.resource_id}: {message}")
+        return None
 
     def _resolve_doubt(self, change: Change, body: Resource | None) -> Change | None:
         """A create sent before without a definite answer, checked against the server.
@@ -247,14 +291,9 @@ class Uploader:
             return change
         if change.key not in self._in_doubt:
             return change
-        try:
-            remote = self.client.read(*change.key)
-        except (FhirGoneError, FhirNotFoundError):
+        remote = self._read_remote(change)
+        if remote is None:
             return change
-        except FhirAuthError:
-            raise
-        except FhirError as error:
-            raise _Stop(f"upload stopped: {error}") from error
         meta = _object(remote.get("meta"))
         if same(_without_meta(remote), _without_meta(body)):
             with self.engine.begin() as connection:
