@@ -181,9 +181,6 @@ class ClinicApp(App[None]):
             self.notify(f"{tr('Sync failed')}: {message.error}", severity="error", timeout=10)
         if message.changed:
             self.screen.post_message(CacheChanged())
-        if self._sync_again:
-            self._sync_again = False
-            self.call_later(self.action_sync_now)
 
     def on_sync_counts(self, message: SyncCounts) -> None:
         """Fresh counts from a screen's read of the cache."""
@@ -195,13 +192,17 @@ class ClinicApp(App[None]):
         )
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """A round or a count that failed unexpectedly shows on the badge; it never crashes."""
-        if event.state is not WorkerState.ERROR or event.worker.group != "sync":
+        """A round that failed unexpectedly shows on the badge (never a crash); then any
+        request made during the round runs."""
+        if event.worker.group != "sync" or not event.worker.is_finished:
             return
-        if event.worker.error is not None:
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
             from clinic_tui.sync.session import short_reason
 
             self.post_message(SyncFinished(error=short_reason(event.worker.error)))
+        if self._sync_again and not self._sync_cancel.is_set():
+            self._sync_again = False
+            self.action_sync_now()
 
     def exit(self, *args: Any, **kwargs: Any) -> None:
         """Tell a running sync to stop at its next checkpoint, then leave."""

@@ -190,3 +190,16 @@ def test_check_edited_names_each_problem() -> None:
     assert "resourceType must stay Patient" in str(
         check_edited('{"resourceType": "Encounter", "id": "p"}', "Patient", "p")
     )
+
+
+async def test_escape_leaves_the_editor_without_saving(tmp_path: Path) -> None:
+    app = conflicts_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "c", "e")
+        assert isinstance(app.screen, ConflictEditor)
+        app.screen.query_one(TextArea).text = "{}"
+        await press(pilot, "escape")
+        assert isinstance(app.screen, ConflictsScreen)
+        assert ConflictStore(app.cache.engine).count() == 2
+        assert outbox(app, "p-wang") == [("update", "1", "pending")]

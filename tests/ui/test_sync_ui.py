@@ -7,6 +7,7 @@ is tests/integration/test_sync_tui.py (where the server fixture lives).
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,8 @@ from clinic_tui.config import Settings
 from clinic_tui.messages import SyncFinished, SyncProgress, SyncStarted
 from clinic_tui.offline_cache.store import upsert_resources
 from clinic_tui.screens.chart import ChartScreen
+from clinic_tui.sync import session
+from clinic_tui.sync.session import RoundResult
 from clinic_tui.widgets.queue_table import QueueTable
 from clinic_tui.widgets.sync_badge import SyncBadge, SyncState, badge_parts
 from tests.factories import CST, QUEUE_NOW, encounter
@@ -174,3 +177,66 @@ async def test_missing_credentials_show_on_the_badge_and_nothing_crashes(tmp_pat
         await settle(pilot)
         assert badge(app).words.startswith("x Sync failed: no usable keyring")
         assert app.is_running
+
+
+# ----- one sync at a time; failures never crash ------------------------------------------------
+
+
+class BlockingRound:
+    """Stands in for sync_round: each round waits until the test lets it finish."""
+
+    def __init__(self) -> None:
+        self.rounds = 0
+        self.release = threading.Event()
+
+    def __call__(self, *_args: Any, **_kwargs: Any) -> RoundResult:
+        self.rounds += 1
+        assert self.release.wait(timeout=30)
+        return RoundResult()
+
+
+async def test_a_second_request_during_a_round_runs_one_more_round_after_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = BlockingRound()
+    monkeypatch.setattr(session, "sync_round", fake)
+    app = server_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await pilot.press("ctrl+s", "ctrl+s")
+        await pilot.pause()
+        running = [w for w in app.workers if w.group == "sync" and not w.is_finished]
+        assert len(running) == 1
+        assert badge(app).words.startswith("~ Syncing")
+        fake.release.set()
+        await settle(pilot)
+        await settle(pilot)
+        assert fake.rounds == 2  # the one under way, then one for the requests made during it
+        assert badge(app).words == "✓ Synced 10:00"
+
+
+async def test_an_unexpected_error_in_the_round_shows_on_the_badge(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_args: Any, **_kwargs: Any) -> RoundResult:
+        raise RuntimeError("disk I/O error")
+
+    monkeypatch.setattr(session, "sync_round", broken)
+    app = server_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert badge(app).words == "x Sync failed: disk I/O error"
+        assert app.is_running
+
+
+async def test_sync_and_conflicts_are_in_the_palette(tmp_path: Path) -> None:
+    app = queue_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        commands = {command.title: command.help for command in app.get_system_commands(app.screen)}
+        assert commands["Sync now"] == "Key: ^s"
+        assert commands["Conflicts"] == "Key: c"
