@@ -16,6 +16,7 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Static, TextArea
 
 from clinic_tui.app import ClinicApp
+from clinic_tui.messages import CacheChanged
 from clinic_tui.offline_cache.conflicts import ConflictStore
 from clinic_tui.offline_cache.store import read_resource
 from clinic_tui.screens.conflict_editor import ConflictEditor, check_edited
@@ -203,3 +204,17 @@ async def test_escape_leaves_the_editor_without_saving(tmp_path: Path) -> None:
         assert isinstance(app.screen, ConflictsScreen)
         assert ConflictStore(app.cache.engine).count() == 2
         assert outbox(app, "p-wang") == [("update", "1", "pending")]
+
+
+async def test_conflicts_found_by_a_sync_appear_on_the_open_screen(tmp_path: Path) -> None:
+    app = queue_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "c")
+        table = app.screen.query_one(DataTable)
+        assert table.row_count == 0
+        make_conflicts(app.cache.engine)  # what a sync round does
+        app.screen.post_message(CacheChanged())
+        await settle(pilot)
+        assert table.row_count == 2
+        assert "2 waiting" in rendered(app, "#conflicts-title")

@@ -27,7 +27,7 @@ from textual.worker import Worker, WorkerState
 
 from clinic_tui.domain.merge import Conflict, merge_keeping_mine
 from clinic_tui.i18n import add_translations, tr
-from clinic_tui.messages import SyncCounts
+from clinic_tui.messages import CacheChanged, SyncCounts
 from clinic_tui.screens.conflict_editor import ConflictEditor, Resource
 from clinic_tui.widgets.sync_badge import CONFLICT_MARKER
 
@@ -156,6 +156,10 @@ class ConflictsScreen(Screen[None]):
         """Read the conflicts."""
         self._show_title()
         self.query_one(DataTable).focus()
+        self.reload()
+
+    def on_cache_changed(self, _message: CacheChanged) -> None:
+        """A sync may have found new conflicts or settled some: read the list again."""
         self.reload()
 
     @property

@@ -36,6 +36,7 @@ add_translations(
         "prepare": "准备",
         "merge": "合并",
         "connect": "连接",
+        "done": "完成",
     }
 )
 
