@@ -27,7 +27,7 @@ add_translations(
     {
         "Key": "按键",
         "Keys of this screen": "本屏快捷键",
-        "Sync now": "立即同步",
+        "Sync": "同步",
         "No server configured: run clinic-tui login --server URL": (
             "未配置服务器：请运行 clinic-tui login --server URL"
         ),
@@ -51,10 +51,10 @@ class ClinicApp(App[None]):
     TITLE = "clinic-tui"
     BINDINGS = [
         Binding("ctrl+q", "quit", tr("Quit"), show=True, priority=True),
-        Binding("question_mark", "help", tr("Help"), show=True),
         # ctrl+s: the terminal's XOFF is off in Textual's raw mode, so it reaches the app;
-        # forms that save with ctrl+s take it first.
-        Binding("ctrl+s", "sync_now", tr("Sync now"), show=True),
+        # forms that save with ctrl+s take it first. Before Help, so 80 columns show it.
+        Binding("ctrl+s", "sync_now", tr("Sync"), show=True),
+        Binding("question_mark", "help", tr("Help"), show=True),
     ]
 
     sync_state: reactive[SyncState] = reactive(SyncState, init=False)

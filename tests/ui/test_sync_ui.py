@@ -133,7 +133,7 @@ async def test_badge_follows_sync_messages_on_queue_and_chart(tmp_path: Path) ->
 
         app.post_message(SyncFinished(finished_at=AT_1042, conflicts=2, pending=2))
         await settle(pilot)
-        assert badge(app).words == "!! 2 conflicts · * 2 unsynced"
+        assert badge(app).words == "!! 2 conflicts [c] · * 2 unsynced"  # c opens them
         assert badge(app).has_class("-conflicts")
 
         await pilot.press("enter")
@@ -238,5 +238,5 @@ async def test_sync_and_conflicts_are_in_the_palette(tmp_path: Path) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         commands = {command.title: command.help for command in app.get_system_commands(app.screen)}
-        assert commands["Sync now"] == "Key: ^s"
+        assert commands["Sync"] == "Key: ^s"
         assert commands["Conflicts"] == "Key: c"

@@ -83,7 +83,8 @@ class QueueScreen(Screen[None]):
         Binding("s", "change_status", tr("Status")),
         Binding("u", "undo", tr("Undo")),
         Binding("slash", "search", tr("Search")),
-        Binding("c", "conflicts", tr("Conflicts")),
+        # Off the full footer: the badge names the key when there are conflicts.
+        Binding("c", "conflicts", tr("Conflicts"), show=False),
     ]
 
     def __init__(self, cache: ClinicCache, clock: Callable[[], datetime]) -> None:
@@ -101,7 +102,7 @@ class QueueScreen(Screen[None]):
         """Header lines, the table, the footer."""
         with Horizontal(id="queue-heading"):
             yield Static(id="queue-title")
-            yield SyncBadge(id="queue-badge")
+            yield SyncBadge(conflicts_key="c", id="queue-badge")
         yield Static(id="queue-counts")
         yield QueueTable(id="queue-table")
         yield Static(tr("Loading the queue…"), id="queue-empty")

@@ -82,12 +82,20 @@ def _short(reason: str) -> str:
     return set_cell_size(line, REASON_WIDTH - 1).rstrip() + "…"
 
 
-def badge_parts(state: SyncState, *, compact: bool = False) -> list[tuple[str, str]]:
-    """(text, css class) for each part of the badge, most urgent first (only that if compact)."""
+def badge_parts(
+    state: SyncState, *, compact: bool = False, conflicts_key: str | None = None
+) -> list[tuple[str, str]]:
+    """(text, css class) for each part of the badge, most urgent first (only that if compact).
+
+    `conflicts_key` is the key that opens the conflicts screen where the badge is shown.
+    """
     parts: list[tuple[str, str]] = []
     if state.conflicts:
         noun = tr("conflict") if state.conflicts == 1 else tr("conflicts")
-        parts.append((f"{CONFLICT_MARKER} {state.conflicts} {noun}", "-conflicts"))
+        words = f"{CONFLICT_MARKER} {state.conflicts} {noun}"
+        if conflicts_key:
+            words += f" [{conflicts_key}]"
+        parts.append((words, "-conflicts"))
     if state.syncing:
         words = f"{SYNCING_MARKER} {tr('Syncing')}"
         if state.percent is not None:
@@ -154,6 +162,7 @@ class SyncBadge(Static):
         self,
         *,
         compact: bool = False,
+        conflicts_key: str | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
@@ -162,6 +171,8 @@ class SyncBadge(Static):
         """The state on display."""
         self.compact = compact
         """Show only the most urgent part (where the badge shares a line with the footer)."""
+        self.conflicts_key = conflicts_key
+        """The key that opens the conflicts screen from here, named beside the count."""
 
     def on_mount(self) -> None:
         """Follow the app's sync state when it keeps one (test hosts may not)."""
@@ -173,7 +184,7 @@ class SyncBadge(Static):
     def show(self, state: SyncState) -> None:
         """Render `state`; the most urgent part sets the colour class."""
         self.state = state
-        parts = badge_parts(state, compact=self.compact)
+        parts = badge_parts(state, compact=self.compact, conflicts_key=self.conflicts_key)
         text = Text()
         for index, (words, part_class) in enumerate(parts):
             if index:
@@ -187,4 +198,5 @@ class SyncBadge(Static):
     @property
     def words(self) -> str:
         """The badge as plain text (what a screen reader or a test sees)."""
-        return " · ".join(words for words, _ in badge_parts(self.state, compact=self.compact))
+        parts = badge_parts(self.state, compact=self.compact, conflicts_key=self.conflicts_key)
+        return " · ".join(words for words, _ in parts)
