@@ -539,3 +539,31 @@ def test_a_local_delete_of_a_record_changed_on_the_server_is_not_carried_out(
     assert fhir_client.read("Patient", cached["id"])["gender"] == "male"
     assert [(row[0], row[1]) for row in _outbox(engine)] == [(cached["id"], "pending")]
     assert "changed on the server" in _outbox(engine)[0][2]
+
+
+def test_an_edit_made_while_its_record_is_in_flight_is_kept_and_sent_next(
+    engine: Engine, fhir_client: FhirClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cached = _synced_patient(engine, fhir_client)
+    record_local_change(engine, {**cached, "gender": "other"}, "update")
+    answers = Uploader._answers
+
+    def edit_during_flight(self: Uploader, data: bytes, count: int) -> list[Resource]:
+        with engine.connect() as connection:
+            now = read_resource(connection, "Patient", cached["id"]) or {}
+        record_local_change(engine, {**now, "birthDate": "1975-03-03"}, "update")
+        return answers(self, data, count)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(Uploader, "_answers", edit_during_flight)
+        first = _sync(engine, fhir_client).run()
+    assert first.uploaded == 1
+    assert _row(engine, "patient", cached["id"]) == ("2", True)  # the later edit still waits
+
+    second = _sync(engine, fhir_client).run()
+
+    assert second.complete, second.errors
+    on_server = fhir_client.read("Patient", cached["id"])
+    assert (on_server["gender"], on_server["birthDate"]) == ("other", "1975-03-03")
+    assert on_server["meta"]["versionId"] == "3"
+    assert _row(engine, "patient", cached["id"]) == ("3", False)

@@ -276,7 +276,8 @@ class _Round:
         if merge is None:
             return
         self._tell("merge", None, 0, None, "merging server versions kept aside")
-        merge(self.engine)
+        summary = merge(self.engine)
+        self.errors.extend(str(error) for error in getattr(summary, "errors", None) or [])
 
     def _upload(self) -> UploadResult:
         hooks = self.owner.hooks

@@ -218,6 +218,9 @@ class Uploader:
         sendable: list[tuple[Change, Resource | None]] = []
         with self.engine.connect() as connection:
             for change in batch:
+                # Entries first, record second: an edit landing between the two reads is
+                # then sent without its entry being settled (sent again later, harmless),
+                # never settled without being sent.
                 fresh = collapse(self._outbox_rows(connection, change.key))
                 if not fresh:
                     continue  # settled meanwhile (undone, resolved)
@@ -512,6 +515,13 @@ class Uploader:
         except FhirError as error:
             raise _Stop(f"upload stopped: {error}") from error
         with self.engine.begin() as connection:
+            # The driver opens the transaction at the first write: writing first keeps a
+            # local edit from slipping in between the reads below and the merge's writes.
+            connection.execute(
+                update(_OUTBOX)
+                .where(_OUTBOX.c.seq.in_(change.seqs))
+                .values(attempts=_OUTBOX.c.attempts)
+            )
             local = read_resource(connection, *change.key)
             if (
                 remote is not None
