@@ -87,8 +87,8 @@ class ClinicApp(App[None]):
         self.sub_title = self.cache.clinic.name
         self.push_screen(QueueScreen(self.cache, clock=self.clock))
         if self.settings.server_url and self.auto_sync:
-            self.set_timer(FIRST_SYNC_DELAY_SECONDS, self.action_sync_now)
-            self.set_interval(self.settings.sync_interval_seconds, self.action_sync_now)
+            self.set_timer(FIRST_SYNC_DELAY_SECONDS, self._sync_on_interval)
+            self.set_interval(self.settings.sync_interval_seconds, self._sync_on_interval)
 
     # ----- background sync -------------------------------------------------------------------
 
@@ -101,6 +101,11 @@ class ClinicApp(App[None]):
             self._sync_again = True
             return
         self._sync_worker = self._sync_round()
+
+    def _sync_on_interval(self) -> None:
+        # A round still running when the interval comes round is enough: no queued repeat.
+        if self._sync_worker is None or self._sync_worker.is_finished:
+            self.action_sync_now()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="sync")
     def _sync_round(self) -> None:

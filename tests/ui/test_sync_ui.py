@@ -240,3 +240,20 @@ async def test_sync_and_conflicts_are_in_the_palette(tmp_path: Path) -> None:
         commands = {command.title: command.help for command in app.get_system_commands(app.screen)}
         assert commands["Sync"] == "Key: ^s"
         assert commands["Conflicts"] == "Key: c"
+
+
+async def test_the_interval_never_queues_a_round_behind_a_running_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = BlockingRound()
+    monkeypatch.setattr(session, "sync_round", fake)
+    app = server_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app._sync_on_interval()
+        await pilot.pause()
+        app._sync_on_interval()  # the interval comes round while the first round still runs
+        fake.release.set()
+        await settle(pilot)
+        await settle(pilot)
+        assert fake.rounds == 1
