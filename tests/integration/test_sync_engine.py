@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
@@ -339,9 +338,18 @@ def test_a_cancelled_sync_stops_between_pages(engine: Engine, fhir_client: FhirC
     assert len(_outbox(engine)) == 1
 
 
+class QuickWatch:
+    """A stopwatch that always reads 10 ms: growth rules tested without depending on speed."""
+
+    def seconds(self) -> float:
+        """Ten milliseconds."""
+        return 0.01
+
+
 @pytest.fixture
-def uploader_bundle_sizes(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
-    """Sizes of the bundles the uploader sends, in order."""
+def uploader_bundle_sizes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Sizes of the bundles the uploader sends, in order (every round trip counted as quick)."""
+    monkeypatch.setattr("clinic_tui.sync.upload.Stopwatch", QuickWatch)
     sizes: list[int] = []
     original = Uploader._bundle
 
@@ -359,7 +367,7 @@ def test_bundles_grow_on_a_quick_link(
     for _ in range(30):
         record_local_change(engine, _patient(_id("grow")), "create")
 
-    result = Uploader(engine, fhir_client, sizer=BatchSizer(2, target_seconds=60)).run()
+    result = Uploader(engine, fhir_client, sizer=BatchSizer(2)).run()
 
     assert result.uploaded == 30
     assert result.round_trips == 4
@@ -567,3 +575,17 @@ def test_an_edit_made_while_its_record_is_in_flight_is_kept_and_sent_next(
     assert (on_server["gender"], on_server["birthDate"]) == ("other", "1975-03-03")
     assert on_server["meta"]["versionId"] == "3"
     assert _row(engine, "patient", cached["id"]) == ("3", False)
+
+
+def test_the_next_round_starts_with_the_bundle_size_the_link_carried(
+    engine: Engine, fhir_client: FhirClient, uploader_bundle_sizes: list[int]
+) -> None:
+    for _ in range(30):
+        record_local_change(engine, _patient(_id("learn")), "create")
+    assert _sync(engine, fhir_client).run().uploaded == 30
+    for _ in range(30):
+        record_local_change(engine, _patient(_id("learn")), "create")
+
+    assert _sync(engine, fhir_client).run().uploaded == 30  # a new engine, as each TUI round
+
+    assert uploader_bundle_sizes == [10, 20, 30]

@@ -38,6 +38,9 @@ __all__ = [
 LAST_SYNC_KEY = "last_successful_sync"
 """cache_meta key: when a sync last reached the end of download and upload without errors."""
 
+BUNDLE_SIZE_KEY = "upload_bundle_size"
+"""cache_meta key: the bundle size the last upload reached, where the next one starts."""
+
 _META: Any = CacheMeta.__table__  # type: ignore[attr-defined]
 _OUTBOX: Any = OutboxEntry.__table__  # type: ignore[attr-defined]
 
@@ -126,6 +129,23 @@ def conflict_hooks() -> ConflictHooks:
     )
 
 
+def _save_meta(engine: Engine, key: str, value: str) -> None:
+    with engine.begin() as connection:
+        statement = sqlite_insert(_META).values(key=key, value=value)
+        connection.execute(
+            statement.on_conflict_do_update(index_elements=["key"], set_={"value": value})
+        )
+
+
+def _stored_size(engine: Engine, default: int) -> int:
+    """The bundle size the link carried last time (a new SyncEngine per round keeps it)."""
+    with engine.connect() as connection:
+        found = connection.execute(
+            select(_META.c.value).where(_META.c.key == BUNDLE_SIZE_KEY)
+        ).scalar_one_or_none()
+    return int(found) if found is not None and str(found).isdigit() and int(found) > 0 else default
+
+
 def _quarantined(engine: Engine) -> int:
     with engine.connect() as connection:
         found = connection.execute(
@@ -154,6 +174,7 @@ class SyncEngine:
         """The clinic whose data is in scope (the download takes everything readable for now)."""
         self.resource_types = list(resource_types or RESOURCE_TABLES)
         self.page_size = page_size
+        self._learn_size = sizer is None
         self.sizer = sizer or BatchSizer()
         """Kept across rounds, so a continuous sync remembers what the link can carry."""
         self.hooks = hooks if hooks is not None else conflict_hooks()
@@ -215,13 +236,7 @@ class _Round:
         reached_end = not self.cancelled and not self.download_stopped and upload.finished
         if reached_end and not fetched.errors:
             # Every type came down and every change went up (some may wait for a person).
-            with self.engine.begin() as connection:
-                statement = sqlite_insert(_META).values(key=LAST_SYNC_KEY, value=finished_at)
-                connection.execute(
-                    statement.on_conflict_do_update(
-                        index_elements=["key"], set_={"value": finished_at}
-                    )
-                )
+            _save_meta(self.engine, LAST_SYNC_KEY, finished_at)
         report = SyncReport(
             uploaded=upload.uploaded,
             downloaded=fetched.written,
@@ -293,6 +308,8 @@ class _Round:
             def open_conflicts() -> Iterable[ResourceKey]:
                 return finder(self.engine)
 
+        if self.owner._learn_size:
+            self.owner.sizer.size = _stored_size(self.engine, self.owner.sizer.size)
         uploader = Uploader(
             self.engine,
             self.owner.client,
@@ -303,6 +320,8 @@ class _Round:
             cancel=self.cancel,
         )
         result = uploader.run()
+        if self.owner._learn_size and result.round_trips:
+            _save_meta(self.engine, BUNDLE_SIZE_KEY, str(self.owner.sizer.size))
         self.cancelled = self.cancelled or result.cancelled
         return result
 

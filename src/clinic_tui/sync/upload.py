@@ -186,6 +186,8 @@ class Uploader:
         self.result.held = len({(r.resource_type, r.resource_id) for r in rows} & hold)
         queue = deque(changes)
         total = len(changes)
+        if self.progress is not None and total:
+            self.progress(UploadProgress(0, total, 0))
         while queue:
             if self.cancel is not None and self.cancel.is_set():
                 self.result.cancelled = True
