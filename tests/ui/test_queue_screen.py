@@ -338,7 +338,7 @@ async def test_help_and_palette_list_every_queue_key(tmp_path: Path) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         titles = {command.title for command in app.get_system_commands(app.screen)}
-        assert {"Call next", "Open chart", "Walk-in", "Status", "Undo", "Search"} <= titles
+        assert {"Call next", "Chart", "Walk-in", "Status", "Undo", "Search"} <= titles
         await press(pilot, "question_mark")
         assert isinstance(app.screen, HelpScreen)
         listed = dict(app.screen.keys)

@@ -110,7 +110,7 @@ class QueueTable(DataTable[Text]):
 
     BINDINGS = [
         # The screen opens the chart on RowSelected; this only names Enter in the footer.
-        Binding("enter", "select_cursor", tr("Open chart")),
+        Binding("enter", "select_cursor", tr("Chart")),
         Binding("j", "cursor_down", tr("Down"), show=False),
         Binding("k", "cursor_up", tr("Up"), show=False),
     ]
