@@ -4,7 +4,8 @@ One run measures, through the project's link emulator (tests/netlab/fault_proxy.
 faults) in front of Debian's nginx with gzip (tests/netlab/nginx_front.py) in front of a
 fresh sekmet-fhir server seeded with `clinic-tui seed-server`:
 
-- the initial sync with SyncEngine into an empty cache (in a subprocess: peak RSS, VmHWM);
+- the initial sync with SyncEngine into an empty cache (in a subprocess: peak RSS, VmHWM),
+  first on the same path with the link unshaped (what the server and client cost alone);
 - an incremental sync with nothing to do;
 - an incremental sync with 50 changes each way (50 edits made directly on the server,
   50 local edits through the cache store's outbox);
@@ -75,6 +76,7 @@ class Phase:
     wall: float
     stats: ProxyStats
     min_round_trips: int
+    """Round trips no client can avoid; 0 marks the unshaped baseline (no wire limit)."""
     note: str = ""
 
     def wire_limit(self, bandwidth: float, rtt: float) -> float:
@@ -262,12 +264,28 @@ def fhirpy_python() -> Path | None:
 
 
 def measure(
-    proxy: FaultProxy, name: str, min_round_trips: int, command: list[str], env: dict[str, str]
+    proxy: FaultProxy,
+    name: str,
+    min_round_trips: int,
+    command: list[str],
+    env: dict[str, str],
+    *,
+    unshaped: bool = False,
 ) -> tuple[Phase, dict[str, Any]]:
-    """Run `command` through the link and collect the link's counters around it."""
+    """Run `command` through the link and collect the link's counters around it.
+
+    `unshaped`: the same path with the link's bandwidth and delay switched off, which shows
+    what the server and the client themselves cost.
+    """
+    shape = proxy.bandwidth, proxy.one_way_delay
+    if unshaped:
+        proxy.bandwidth, proxy.one_way_delay = None, 0.0
     proxy.reset_stats()
     started = time.perf_counter()
-    summary = _run_child(command, env, timeout=7200)
+    try:
+        summary = _run_child(command, env, timeout=7200)
+    finally:
+        proxy.bandwidth, proxy.one_way_delay = shape
     wall = time.perf_counter() - started
     return Phase(name, summary.get("wall", wall), proxy.stats(), min_round_trips), summary
 
@@ -280,13 +298,15 @@ def print_table(phases: list[Phase], bandwidth: float, rtt: float) -> None:
     )
     print(header)
     for phase in phases:
-        limit = phase.wire_limit(bandwidth, rtt)
         s = phase.stats
-        print(
+        line = (
             f"{phase.name:<34}{phase.wall:>8.1f}{s.bytes_up / 1024:>9.0f}"
             f"{s.bytes_down / 1024:>10.0f}{s.requests:>7}{s.connections:>6}"
-            f"{limit:>9.1f}{phase.wall / limit:>8.2f}"
         )
+        if phase.min_round_trips:
+            limit = phase.wire_limit(bandwidth, rtt)
+            line += f"{limit:>9.1f}{phase.wall / limit:>8.2f}"
+        print(line)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -318,6 +338,11 @@ def run(args: argparse.Namespace) -> int:
                 front.port, mbit=args.mbit, rtt=rtt, listen_port=public_port
             )
             with link, front_stopped(front):
+                # First, the same sync on an unshaped path: server and client time alone.
+                direct_cache = scratch / "cache-unshaped" / "clinic.sqlite3"
+                command = [sys.executable, __file__, "--child-sync", str(direct_cache), public_url]
+                name = "initial sync, link unshaped"
+                phases.append(measure(link, name, 0, command, env, unshaped=True)[0])
                 phase, first = measure(link, "initial sync (SyncEngine)", 1, sync_command, env)
                 phases.append(phase)
                 records = cache_records(cache)
@@ -361,8 +386,8 @@ def run(args: argparse.Namespace) -> int:
     print_table(phases, bandwidth, rtt)
     for note in notes:
         print(note)
-    if len(phases) == 4:
-        print(f"initial sync vs fhirpy: {phases[3].wall / phases[0].wall:.2f}x faster")
+    if len(phases) == 5:
+        print(f"initial sync vs fhirpy: {phases[4].wall / phases[1].wall:.2f}x faster")
     print(
         "targets (issue 4): initial <= 1.3x limit and >= 1.5x faster than fhirpy; nothing to "
         "do <= 2 round trips; 50+50 <= 1.5x limit; peak RSS < 200 MiB"
