@@ -24,6 +24,7 @@ from sqlalchemy import Engine, text
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _demo_cache import demo_cache_dir
+from _timing import summary
 
 from clinic_tui.locations import cache_path
 from clinic_tui.offline_cache.chart_repository import ChartRepository
@@ -51,13 +52,6 @@ def timed(run: Callable[[str], object], ids: list[str]) -> list[float]:
         run(patient_id)
         times.append((time.perf_counter() - started) * 1000)
     return times
-
-
-def summary(times: list[float]) -> str:
-    """p50 / p95 / max in milliseconds."""
-    ordered = sorted(times)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return f"{statistics.median(ordered):8.2f} {p95:8.2f} {ordered[-1]:8.2f}"
 
 
 def floor_read(engine: Engine, patient_id: str) -> object:

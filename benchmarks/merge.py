@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import argparse
 import copy
-import statistics
+import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _timing import summary, timed
 
 from clinic_tui.domain.merge import three_way_merge
 from clinic_tui.offline_cache.conflicts import merge_kept_aside
@@ -53,23 +56,6 @@ def patient(ident: str, version: str) -> dict[str, Any]:
     }
 
 
-def timed(run: Callable[[], object], runs: int) -> list[float]:
-    """Milliseconds per call."""
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        run()
-        times.append((time.perf_counter() - started) * 1000)
-    return times
-
-
-def summary(times: list[float]) -> str:
-    """p50 / p95 / max in milliseconds."""
-    ordered = sorted(times)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return f"{statistics.median(ordered):8.3f} {p95:8.3f} {ordered[-1]:8.3f}"
-
-
 def main() -> None:
     """Print the figures."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -88,14 +74,17 @@ def main() -> None:
     clash = copy.deepcopy(remote)
     clash["birthDate"] = "1991-01-01"
     print(f"{'per resource (ms)':34} {'p50':>8} {'p95':>8} {'max':>8}")
-    print(f"{'copy.deepcopy (floor)':34} {summary(timed(lambda: copy.deepcopy(base), args.runs))}")
+    print(
+        f"{'copy.deepcopy (floor)':34} "
+        f"{summary(timed(lambda: copy.deepcopy(base), args.runs), decimals=3)}"
+    )
     print(
         f"{'three_way_merge, disjoint edits':34} "
-        f"{summary(timed(lambda: three_way_merge(base, local, remote), args.runs))}"
+        f"{summary(timed(lambda: three_way_merge(base, local, remote), args.runs), decimals=3)}"
     )
     print(
         f"{'three_way_merge, one clash':34} "
-        f"{summary(timed(lambda: three_way_merge(base, local, clash), args.runs))}"
+        f"{summary(timed(lambda: three_way_merge(base, local, clash), args.runs), decimals=3)}"
     )
 
     with tempfile.TemporaryDirectory() as folder:

@@ -13,11 +13,8 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import statistics
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from datetime import date, datetime
 from datetime import time as clock_time
 from pathlib import Path
@@ -27,29 +24,13 @@ from sqlalchemy import text
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _demo_cache import demo_cache_dir
+from _timing import summary, timed
 
 from clinic_tui.domain.models import Gender, Priority, QueueStatus
 from clinic_tui.domain.registration import NewPatient
 from clinic_tui.locations import cache_path
 from clinic_tui.offline_cache.clinic_cache import ClinicCache
 from clinic_tui.offline_cache.engine import open_cache
-
-
-def timed(run: Callable[[], object], runs: int) -> list[float]:
-    """Milliseconds per call."""
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        run()
-        times.append((time.perf_counter() - started) * 1000)
-    return times
-
-
-def summary(times: list[float]) -> str:
-    """p50 / p95 / max in milliseconds."""
-    ordered = sorted(times)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return f"{statistics.median(ordered):8.2f} {p95:8.2f} {ordered[-1]:8.2f}"
 
 
 def main() -> None:

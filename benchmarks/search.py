@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -25,6 +24,7 @@ from sqlalchemy import Engine, text
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _demo_cache import demo_cache_dir
+from _timing import summary
 
 from clinic_tui.locations import cache_path
 from clinic_tui.offline_cache.engine import open_cache
@@ -109,13 +109,6 @@ def timed(run: Callable[[str], int], queries: list[str]) -> tuple[list[float], f
     return times, found / max(len(queries), 1)
 
 
-def summary(times: list[float]) -> str:
-    """p50 / p95 / max in milliseconds."""
-    ordered = sorted(times)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return f"{statistics.median(ordered):7.2f} {p95:7.2f} {ordered[-1]:7.2f}"
-
-
 def main() -> None:
     """Print p50/p95/max per query kind for the indexed search and the naive scan."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -147,7 +140,8 @@ def main() -> None:
         slow, _ = timed(lambda q, c=columns: naive_search(engine, c, q), batch)
         worst = max(worst, sorted(fast)[round(0.95 * (len(fast) - 1))])
         print(
-            f"{kind + f' ({len(batch)})':<30}{summary(fast):>27}   {summary(slow):>25}{rows:7.1f}"
+            f"{kind + f' ({len(batch)})':<30}{summary(fast, width=7):>27}   "
+            f"{summary(slow, width=7):>25}{rows:7.1f}"
         )
     print(f"worst indexed p95: {worst:.2f} ms (target <= 20 ms)")
     print(

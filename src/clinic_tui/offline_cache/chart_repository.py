@@ -17,14 +17,13 @@ from clinic_tui.domain.models import (
     Allergy,
     AllergyState,
     Chart,
-    Gender,
     Medication,
-    PatientSummary,
     Problem,
     VisitSummary,
     VitalSign,
 )
 from clinic_tui.domain.national_id import IDENTIFIER_SYSTEM
+from clinic_tui.offline_cache.patient_search import patient_summary
 from clinic_tui.offline_cache.tables import (
     AllergyIntoleranceRow,
     ConditionRow,
@@ -109,7 +108,7 @@ class ChartRepository:
             allergy_state, allergies = self._allergies(connection, patient_id)
             latest, history = self._vitals(connection, patient_id)
             return Chart(
-                patient=self._summary(patient),
+                patient=patient_summary(patient),
                 allergy_state=allergy_state,
                 allergies=allergies,
                 problems=self._problems(connection, patient_id),
@@ -119,22 +118,6 @@ class ChartRepository:
                 identifiers=self._identifiers(json.loads(patient.resource_json)),
                 vital_history=history,
             )
-
-    @staticmethod
-    def _summary(row: Row[Any]) -> PatientSummary:
-        try:
-            gender = Gender(row.gender)
-        except ValueError:
-            gender = Gender.UNKNOWN
-        return PatientSummary(
-            id=row.id,
-            name=row.name,
-            gender=gender,
-            birth_date=_date(row.birth_date),
-            identifier=row.identifier,
-            phone=row.phone,
-            pending=bool(row.pending),
-        )
 
     @staticmethod
     def _identifiers(resource: dict[str, Any]) -> list[tuple[str, str]]:

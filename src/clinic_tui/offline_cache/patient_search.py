@@ -115,7 +115,8 @@ def _date(value: str | None) -> date | None:
         return None
 
 
-def _summary(row: Row[Any]) -> PatientSummary:
+def patient_summary(row: Row[Any]) -> PatientSummary:
+    """A PatientSummary from a patient row (search results and the chart header alike)."""
     try:
         gender = Gender(row.gender)
     except ValueError:
@@ -152,7 +153,7 @@ class PatientSearch:
                     if row.id not in best or rank < best[row.id][0]:
                         best[row.id] = (rank, row)
         ranked = sorted(best.values(), key=lambda item: item[0])
-        return [_summary(row) for _, row in ranked[:limit]]
+        return [patient_summary(row) for _, row in ranked[:limit]]
 
     def get(self, patient_id: str) -> PatientSummary | None:
         """The patient with this id (active or not), or None when it is not cached."""
@@ -160,7 +161,7 @@ class PatientSearch:
             row = connection.execute(
                 text(f"{_SELECT} FROM patient WHERE id = :id"), {"id": patient_id}
             ).first()
-        return _summary(row) if row is not None else None
+        return patient_summary(row) if row is not None else None
 
     def explain(self, query: str) -> list[str]:
         """SQLite's query plan of every lookup `query` runs (to check each uses an index)."""
