@@ -146,7 +146,7 @@ def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> fl
 
 
 def _h2_available() -> bool:
-    # HTTP/2 only when the optional h2 package is there; it is not a dependency.
+    # HTTP/2 when h2 is installed (httpx[http2] is a dependency; a trimmed install may lack it).
     return importlib.util.find_spec("h2") is not None
 
 
