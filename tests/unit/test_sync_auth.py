@@ -110,6 +110,71 @@ def test_the_fhir_client_sends_the_fetched_token() -> None:
     assert seen == ["Bearer access-1", "Bearer access-1"]
 
 
+def _revoking_server(seen: list[str], refused: set[str]) -> httpx.MockTransport:
+    """A FHIR server that answers 401 to the tokens in `refused` (revoked) and 200 otherwise."""
+
+    def fhir(request: httpx.Request) -> httpx.Response:
+        header = request.headers.get("authorization", "")
+        seen.append(header)
+        if header.removeprefix("Bearer ") in refused:
+            return httpx.Response(
+                401,
+                json={
+                    "resourceType": "OperationOutcome",
+                    "issue": [{"severity": "error", "code": "login", "diagnostics": "revoked"}],
+                },
+            )
+        return httpx.Response(200, json={"resourceType": "Patient", "id": "p1"})
+
+    return httpx.MockTransport(fhir)
+
+
+def test_a_revoked_oauth_token_is_dropped_renewed_and_the_request_retried_once() -> None:
+    seen: list[str] = []
+    calls: list[httpx.Request] = []
+    supplier = ClientCredentials(TOKEN_URL, "clinic-7", "right", transport=_token_endpoint(calls))
+    client = FhirClient(BASE, supplier, transport=_revoking_server(seen, {"access-1"}))
+    assert client.read("Patient", "p1")["id"] == "p1"
+    assert seen == ["Bearer access-1", "Bearer access-2"]
+    assert len(calls) == 2
+    client.read("Patient", "p1")  # the renewed token is cached and reused
+    assert seen[-1] == "Bearer access-2"
+    assert len(calls) == 2
+
+
+def test_a_second_401_after_renewal_is_an_auth_error() -> None:
+    seen: list[str] = []
+    calls: list[httpx.Request] = []
+    supplier = ClientCredentials(TOKEN_URL, "clinic-7", "right", transport=_token_endpoint(calls))
+    client = FhirClient(BASE, supplier, transport=_revoking_server(seen, {"access-1", "access-2"}))
+    with pytest.raises(FhirAuthError) as raised:
+        client.read("Patient", "p1")
+    assert raised.value.status == 401
+    assert seen == ["Bearer access-1", "Bearer access-2"]  # one retry, not a loop
+    assert len(calls) == 2
+
+
+def test_a_fixed_bearer_token_is_not_retried_on_401() -> None:
+    seen: list[str] = []
+    client = FhirClient(BASE, lambda: "static", transport=_revoking_server(seen, {"static"}))
+    with pytest.raises(FhirAuthError):
+        client.read("Patient", "p1")
+    assert seen == ["Bearer static"]
+
+
+def test_a_403_does_not_renew_the_token() -> None:
+    calls: list[httpx.Request] = []
+    supplier = ClientCredentials(TOKEN_URL, "clinic-7", "right", transport=_token_endpoint(calls))
+
+    def forbidden(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(403, json={"resourceType": "OperationOutcome", "issue": []})
+
+    client = FhirClient(BASE, supplier, transport=httpx.MockTransport(forbidden))
+    with pytest.raises(FhirAuthError):
+        client.read("Patient", "p1")
+    assert len(calls) == 1
+
+
 def _server(routes: dict[str, httpx.Response]) -> FhirClient:
     def answer(request: httpx.Request) -> httpx.Response:
         for suffix, response in routes.items():

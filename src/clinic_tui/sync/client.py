@@ -222,6 +222,25 @@ class FhirClient:
         if body is not None:
             content = json.dumps(body, ensure_ascii=False).encode()
             sent_headers["Content-Type"] = f"{FHIR_JSON}; charset=utf-8"
+        try:
+            return self._with_retries(method, url, params, content, sent_headers)
+        except FhirAuthError as error:
+            # A revoked or expired OAuth token: forget it, fetch a new one, try once more.
+            # A 401 means the server did not act on the request, so resending is safe.
+            invalidate = getattr(self._token, "invalidate", None)
+            if error.status != 401 or not callable(invalidate):
+                raise
+            invalidate()
+        return self._with_retries(method, url, params, content, sent_headers)
+
+    def _with_retries(
+        self,
+        method: str,
+        url: str,
+        params: Params | None,
+        content: bytes | None,
+        sent_headers: dict[str, str],
+    ) -> tuple[httpx.Response, bytes]:
         for attempt in range(1, self.retry.attempts + 1):
             last = attempt == self.retry.attempts
             token = self._token() if self._token else None
