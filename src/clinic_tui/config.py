@@ -44,6 +44,12 @@ class Settings:
     sync_interval_seconds: float = 120.0
     """Seconds between background syncs in the TUI ([sync] interval_seconds; at least 10)."""
 
+    sync_encounter_days: int = 365
+    """Days back a clinic's sync downloads encounters ([sync] encounter_days; at least 1).
+
+    Only with a clinic (clinic_id or the cache's own): its patients, their records and
+    referrals come whole, encounters only this recent; without a clinic, everything."""
+
     config_file: Path = field(default_factory=default_config_file)
     """The TOML file these settings were read from (`--config`, CLINIC_TUI_CONFIG)."""
 
@@ -80,6 +86,17 @@ def _sync_interval(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ConfigError(f"[sync] interval_seconds must be a number of seconds, not {value!r}")
     return max(MIN_SYNC_INTERVAL, float(value))
+
+
+def _encounter_days(value: Any) -> int:
+    """[sync] encounter_days checked: a whole number of days, at least 1."""
+    if value is None:
+        return Settings.sync_encounter_days
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(
+            f"[sync] encounter_days must be a whole number of days >= 1, not {value!r}"
+        )
+    return value
 
 
 def load_settings(
@@ -120,4 +137,5 @@ def load_settings(
         else None,
         allow_insecure_http=sync_section.get("allow_insecure_http") is True,
         sync_interval_seconds=_sync_interval(sync_section.get("interval_seconds")),
+        sync_encounter_days=_encounter_days(sync_section.get("encounter_days")),
     )

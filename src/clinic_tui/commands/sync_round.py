@@ -58,7 +58,13 @@ def run_sync(settings: Settings) -> int:
                     detail = detail.removeprefix(f"{progress.resource_type}: ")
                 display.update(step, progress.done, progress.total, detail)
 
-            report = SyncEngine(engine, client, clinic_id=settings.clinic_id).run(progress=show)
+            sync = SyncEngine(
+                engine,
+                client,
+                clinic_id=settings.clinic_id,
+                encounter_days=settings.sync_encounter_days,
+            )
+            report = sync.run(progress=show)
     finally:
         engine.dispose()
     code = exit_code(report)

@@ -16,12 +16,16 @@ A record with a pending local change is never overwritten: the server version is
 kept aside (server_version table) for the merge. Server deletes come from the
 type's `_history?_since=`. A resource the cache cannot store is skipped with an
 error in the result; the rest goes on.
+
+A type may be fetched by several searches (sync/scope.py: a clinic's scope); each
+keeps its own watermark under its query's key, records met twice are written once,
+and the deletes scan stays one per type (under the type's own sync_state row).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -42,6 +46,7 @@ from clinic_tui.sync.cache_io import (
 )
 from clinic_tui.sync.client import BundlePage, FhirClient
 from clinic_tui.sync.errors import FhirAuthError, FhirError, FhirResponseError, FhirUnreachable
+from clinic_tui.sync.scope import ScopedQuery, SyncScope
 
 Resource = dict[str, Any]
 
@@ -200,18 +205,20 @@ class _TypeRun:
             self._skip_keys.add(key)
             self.result.skipped.append(skipped)
 
-    def _query(self, watermark: str | None) -> dict[str, str]:
-        params = {"_sort": "_lastUpdated", "_count": str(self.page_size)}
+    def _query(self, query: ScopedQuery, watermark: str | None) -> dict[str, str]:
+        params = dict(query.params)
+        params.update({"_sort": "_lastUpdated", "_count": str(self.page_size)})
         if watermark:
             params["_lastUpdated"] = f"ge{watermark}"
         return params
 
-    def search(self, on_page: ProgressCallback | None) -> str | None:
-        """Download every change since the stored watermark; returns the server time at start."""
+    def search(self, on_page: ProgressCallback | None, query: ScopedQuery) -> str | None:
+        """Download every change since the query's watermark; returns the server time at start."""
+        key = query.watermark_key
         with self.engine.connect() as connection:
-            watermark = read_watermarks(connection, self.resource_type).watermark
+            watermark = read_watermarks(connection, key).watermark
         url: str = self.resource_type
-        params: dict[str, str] | None = self._query(watermark)
+        params: dict[str, str] | None = self._query(query, watermark)
         started_at: str | None = None
         stuck = _SamePageGuard(self.resource_type)
         for _ in range(MAX_PAGES_PER_TYPE):
@@ -223,13 +230,13 @@ class _TypeRun:
             with self.engine.begin() as connection:
                 changed = self._write(connection, fresh)
                 if new_watermark != watermark:
-                    save_watermarks(connection, self.resource_type, watermark=new_watermark)
+                    save_watermarks(connection, key, watermark=new_watermark)
             if on_page is not None:
                 on_page(self.resource_type, self.result)
             if changed or new_watermark != watermark:
                 # Progress: ask again from the new checkpoint instead of trusting the offset.
                 watermark = new_watermark
-                url, params = self.resource_type, self._query(watermark)
+                url, params = self.resource_type, self._query(query, watermark)
             elif page.next_url:
                 # A whole page already seen at the checkpoint instant: step over it.
                 stuck.check(page)
@@ -444,19 +451,26 @@ def download_type(
     *,
     page_size: int = DEFAULT_PAGE_SIZE,
     on_page: ProgressCallback | None = None,
+    queries: Sequence[ScopedQuery] | None = None,
 ) -> TypeDownload:
-    """Download one resource type's changes and deletes since its stored watermark.
+    """Download one resource type's changes and deletes since its stored watermarks.
 
-    FhirAuthError and FhirUnreachable propagate (nothing else can work either); any other
-    FhirError stops this type only and is reported in the result. Pages already written stay.
+    `queries` are the searches in scope (default: the whole type). FhirAuthError and
+    FhirUnreachable propagate (nothing else can work either); any other FhirError stops
+    this type only and is reported in the result. Pages already written stay.
     """
     if resource_type not in RESOURCE_TABLES:
         raise ValueError(f"the cache does not keep {resource_type} resources")
     run = _TypeRun(engine, client, resource_type, page_size)
     with engine.connect() as connection:
         before = read_watermarks(connection, resource_type)
+    searches = list(queries) if queries else [ScopedQuery(resource_type)]
     try:
-        started_at = run.search(on_page)
+        started_at: str | None = None
+        for query in searches:
+            began = run.search(on_page, query)
+            # The earliest start: the deletes scan must not miss anything after it.
+            started_at = started_at or began
         run.deletes(before.history_since or before.watermark, started_at)
     except (FhirAuthError, FhirUnreachable):
         raise
@@ -475,11 +489,17 @@ def download(
     *,
     page_size: int = DEFAULT_PAGE_SIZE,
     on_page: ProgressCallback | None = None,
+    scope: SyncScope | None = None,
 ) -> DownloadResult:
-    """Download every cached resource type (or those named) from the server into the cache."""
+    """Download every cached resource type (or those named) in scope into the cache."""
     result = DownloadResult()
     for resource_type in RESOURCE_TABLES if resource_types is None else resource_types:
         result.types[resource_type] = download_type(
-            engine, client, resource_type, page_size=page_size, on_page=on_page
+            engine,
+            client,
+            resource_type,
+            page_size=page_size,
+            on_page=on_page,
+            queries=scope.queries(resource_type) if scope is not None else None,
         )
     return result

@@ -22,6 +22,7 @@ from clinic_tui.sync.cache_io import now_utc
 from clinic_tui.sync.client import FhirClient
 from clinic_tui.sync.download import DownloadResult, TypeDownload, download_type
 from clinic_tui.sync.errors import FhirAuthError, FhirUnreachable
+from clinic_tui.sync.scope import SyncScope, resolve_scope
 from clinic_tui.sync.sync_lock import SyncBusyError, SyncLock
 from clinic_tui.sync.upload import MergeWithRemote, Uploader, UploadProgress, UploadResult
 from clinic_tui.sync.upload_plan import BatchSizer, ResourceKey
@@ -163,6 +164,8 @@ class SyncEngine:
         client: FhirClient,
         *,
         clinic_id: str | None = None,
+        encounter_days: int | None = None,
+        scope: SyncScope | None = None,
         resource_types: Iterable[str] | None = None,
         page_size: int = 100,
         sizer: BatchSizer | None = None,
@@ -171,7 +174,11 @@ class SyncEngine:
         self.engine = engine
         self.client = client
         self.clinic_id = clinic_id
-        """The clinic whose data is in scope (the download takes everything readable for now)."""
+        """The clinic whose data is in scope; None = the cache's own clinic, else everything."""
+        self.encounter_days = encounter_days
+        """Days of encounters a clinic downloads (None: scope.DEFAULT_ENCOUNTER_DAYS)."""
+        self.scope = scope
+        """An explicit scope (overrides clinic_id); None = resolved at each run."""
         self.resource_types = list(resource_types or RESOURCE_TABLES)
         self.page_size = page_size
         self._learn_size = sizer is None
@@ -186,7 +193,8 @@ class SyncEngine:
     ) -> SyncReport:
         """One round; FhirAuthError, FhirUnreachable (nothing done) or SyncBusyError if it can't."""
         with SyncLock(self.engine) as lock:
-            return _Round(self, lock, progress, cancel).run()
+            scope = self.scope or resolve_scope(self.engine, self.clinic_id, self.encounter_days)
+            return _Round(self, lock, progress, cancel, scope).run()
 
 
 class _Round:
@@ -198,8 +206,10 @@ class _Round:
         lock: SyncLock,
         progress: Callable[[SyncProgress], None] | None,
         cancel: threading.Event | None,
+        scope: SyncScope,
     ) -> None:
         self.owner = owner
+        self.scope = scope
         self.engine = owner.engine
         self.lock = lock
         self.progress = progress
@@ -272,6 +282,7 @@ class _Round:
                     resource_type,
                     page_size=self.owner.page_size,
                     on_page=on_page,
+                    queries=self.scope.queries(resource_type),
                 )
             except _Cancelled:
                 self.cancelled = True

@@ -1,0 +1,133 @@
+"""What a clinic downloads: the server-side searches that restrict each resource type.
+
+With a clinic (an Organization id) the download takes its organization's patients
+and their records, referrals to or from it, and recent encounters; without one,
+every record the server lets the user read, as before.
+
+What sekmet-fhir 0.1.1 honours, probed by results (it answers 200 and ignores a
+parameter it does not know, e.g. `Patient?bogus=x` returns every patient):
+- `Patient?organization=X` (id or `Organization/X`): honoured.
+- chained `Condition?patient.organization=X` (also `subject:Patient.organization`,
+  `patient:Patient.organization`): honoured, with `_lastUpdated`, `_sort` and the
+  offset `next` links kept; so the patient-compartment types need no id batches.
+- `patient=a,b` and `subject=Patient/a,Patient/b` (comma = or): honoured; `_has`: ignored
+  (returns nothing useful); POST `_search` with a form body: 400.
+- `Encounter?service-provider=X`: honoured. `Encounter?date=geD` does NOT cut old
+  encounters (an open period overlaps every later date; `gt`, `eq` likewise), but
+  `date=saD` (starts after D) does: recent encounters use `sa`.
+- `ServiceRequest?requester=X` / `performer=X` and `Task?requester=X` / `owner=X`:
+  honoured (one query each; the two are merged by id in the download).
+
+Each scoped query keeps its own watermark in sync_state under `key` (the type plus
+the scope's parameters), so a changed scope downloads what is newly in scope from
+the beginning; the unscoped query keeps the plain type name, as before. The moving
+encounter cut-off date is left out of the key: a record that moves into the window
+is updated, so its lastUpdated passes the watermark anyway. Records already cached
+that fall out of scope are kept (nothing is pruned).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+DEFAULT_ENCOUNTER_DAYS = 365
+"""How far back encounters are downloaded for a clinic ([sync] encounter_days)."""
+
+PATIENT_COMPARTMENT = ("Condition", "AllergyIntolerance", "Observation", "MedicationRequest")
+"""Types scoped to the clinic's patients by the chained `patient.organization`."""
+
+WHOLE = ("Organization", "Practitioner")
+"""Master data, small and shared: always downloaded whole."""
+
+
+@dataclass(frozen=True)
+class ScopedQuery:
+    """One search of one resource type; `key` names its watermark in sync_state."""
+
+    resource_type: str
+    params: tuple[tuple[str, str], ...] = ()
+    key: str = ""
+
+    @property
+    def watermark_key(self) -> str:
+        """The sync_state row of this query (the bare type when unscoped)."""
+        return self.key or self.resource_type
+
+
+@dataclass(frozen=True)
+class SyncScope:
+    """The part of the server a cache downloads; clinic_id None means everything."""
+
+    clinic_id: str | None = None
+    encounter_days: int = DEFAULT_ENCOUNTER_DAYS
+
+    def queries(self, resource_type: str, today: date | None = None) -> list[ScopedQuery]:
+        """The searches that bring this type's in-scope records (deduplicated by id)."""
+        clinic = self.clinic_id
+        if clinic is None or resource_type in WHOLE:
+            return [ScopedQuery(resource_type)]
+        if resource_type == "Patient":
+            return [self._query(resource_type, ("organization", clinic))]
+        if resource_type in PATIENT_COMPARTMENT:
+            return [self._query(resource_type, ("patient.organization", clinic))]
+        if resource_type == "Encounter":
+            # `sa` the day before the cut-off = starting on or after it (see the docstring).
+            since = (today or date.today()) - timedelta(days=self.encounter_days + 1)
+            recent = ("date", f"sa{since.isoformat()}")
+            window = f"&recent-days={self.encounter_days}"
+            return [
+                self._query(resource_type, ("service-provider", clinic), recent, window),
+                self._query(resource_type, ("patient.organization", clinic), recent, window),
+            ]
+        if resource_type == "ServiceRequest":
+            return [
+                self._query(resource_type, ("requester", clinic)),
+                self._query(resource_type, ("performer", clinic)),
+            ]
+        if resource_type == "Task":
+            return [
+                self._query(resource_type, ("requester", clinic)),
+                self._query(resource_type, ("owner", clinic)),
+            ]
+        # A type this module does not know: everything, as without a clinic.
+        return [ScopedQuery(resource_type)]
+
+    @staticmethod
+    def _query(
+        resource_type: str,
+        scope: tuple[str, str],
+        moving: tuple[str, str] | None = None,
+        key_suffix: str = "",
+    ) -> ScopedQuery:
+        params = (scope,) if moving is None else (scope, moving)
+        key = f"{resource_type}?{scope[0]}={scope[1]}{key_suffix}"
+        return ScopedQuery(resource_type, params, key)
+
+
+def stored_clinic_id(engine: Engine) -> str | None:
+    """The clinic the cache was made for (cache_meta clinic_id), as ClinicCache reads it."""
+    from sqlalchemy import select
+
+    from clinic_tui.offline_cache.tables import CacheMeta
+
+    meta: Any = CacheMeta.__table__  # type: ignore[attr-defined]
+    with engine.connect() as connection:
+        found = connection.execute(
+            select(meta.c.value).where(meta.c.key == "clinic_id")
+        ).scalar_one_or_none()
+    return str(found) if found else None
+
+
+def resolve_scope(
+    engine: Engine, clinic_id: str | None, encounter_days: int | None = None
+) -> SyncScope:
+    """The scope of a sync: the configured clinic, else the cache's own, else everything."""
+    return SyncScope(
+        clinic_id=clinic_id or stored_clinic_id(engine),
+        encounter_days=DEFAULT_ENCOUNTER_DAYS if encounter_days is None else encounter_days,
+    )
