@@ -52,7 +52,7 @@ def sync_round(
     progress: Callable[[Any], None] | None = None,
     cancel: threading.Event | None = None,
 ) -> RoundResult:
-    """Upload, then download, once; failures to sync at all become `RoundResult.error`."""
+    """Download, merge, then upload, once; failures to sync at all become `RoundResult.error`."""
     from clinic_tui.sync.engine import SyncEngine
 
     try:
@@ -60,9 +60,9 @@ def sync_round(
     except ClinicError as error:
         return RoundResult(error=short_reason(error))
     try:
-        report = SyncEngine(engine, client, clinic_id=clinic_id).run(
-            progress=progress, cancel=cancel
-        )
+        report = SyncEngine(
+            engine, client, clinic_id=clinic_id, encounter_days=settings.sync_encounter_days
+        ).run(progress=progress, cancel=cancel)
     except ClinicError as error:  # unreachable, refused credentials, another sync running
         return RoundResult(error=short_reason(error))
     finally:
