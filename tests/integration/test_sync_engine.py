@@ -533,22 +533,6 @@ def test_a_local_delete_removes_the_record_on_the_server_and_here(
     assert _outbox(engine) == []
 
 
-def test_a_local_delete_of_a_record_changed_on_the_server_is_not_carried_out(
-    engine: Engine, fhir_client: FhirClient
-) -> None:
-    cached = _synced_patient(engine, fhir_client)
-    record_local_change(engine, cached, "delete")
-    fhir_client.put({**fhir_client.read("Patient", cached["id"]), "gender": "male"})
-
-    report = _sync(engine, fhir_client).run()
-
-    assert not report.complete
-    assert any("changed on the server" in error for error in report.errors)
-    assert fhir_client.read("Patient", cached["id"])["gender"] == "male"
-    assert [(row[0], row[1]) for row in _outbox(engine)] == [(cached["id"], "pending")]
-    assert "changed on the server" in _outbox(engine)[0][2]
-
-
 def test_an_edit_made_while_its_record_is_in_flight_is_kept_and_sent_next(
     engine: Engine, fhir_client: FhirClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -54,3 +54,25 @@ def make_conflicts(engine: Engine) -> tuple[int, int]:
         # A fixed discovery time (09:30 in the clinic), so snapshots do not depend on the day.
         connection.execute(text("UPDATE conflict SET created_at = '2026-11-24T01:30:00+00:00'"))
     return wang, chen
+
+
+def make_delete_conflicts(engine: Engine) -> tuple[int, int]:
+    """王小明 changed here and deleted on the server; 陈建国 deleted here, changed there (v2)."""
+    from clinic_tui.offline_cache.conflicts import record_deletion_conflict
+
+    with engine.connect() as connection:
+        wang = read_resource(connection, "Patient", "p-wang")
+        chen = read_resource(connection, "Patient", "p-chen")
+    assert wang is not None
+    assert chen is not None
+    record_local_change(engine, wang | {"gender": "other"}, "update")
+    record_local_change(engine, chen, "delete")
+    remote = copy.deepcopy(chen) | {"birthDate": "1979-02-12"}
+    remote["meta"] = {"versionId": "2", "lastUpdated": "2026-11-24T09:30:00+08:00"}
+    with engine.begin() as connection:
+        ids = (
+            record_deletion_conflict(connection, "Patient", "p-wang", "deleted-on-server", None),
+            record_deletion_conflict(connection, "Patient", "p-chen", "deleted-here", remote),
+        )
+        connection.execute(text("UPDATE conflict SET created_at = '2026-11-24T01:30:00+00:00'"))
+    return ids

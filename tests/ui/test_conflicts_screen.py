@@ -22,7 +22,7 @@ from clinic_tui.offline_cache.store import read_resource
 from clinic_tui.screens.conflict_editor import ConflictEditor, check_edited
 from clinic_tui.screens.conflicts import ConflictsScreen
 from clinic_tui.screens.queue import QueueScreen
-from tests.ui.conflict_fixtures import make_conflicts
+from tests.ui.conflict_fixtures import make_conflicts, make_delete_conflicts
 from tests.ui.queue_app import queue_app
 
 pytestmark = pytest.mark.anyio
@@ -218,3 +218,79 @@ async def test_conflicts_found_by_a_sync_appear_on_the_open_screen(tmp_path: Pat
         await settle(pilot)
         assert table.row_count == 2
         assert "2 waiting" in rendered(app, "#conflicts-title")
+
+
+def delete_conflicts_app(tmp_path: Path) -> ClinicApp:
+    """The queue app with a deleted-on-server (王小明) and a deleted-here (陈建国) conflict."""
+    app = queue_app(tmp_path)
+    make_delete_conflicts(app.cache.engine)
+    return app
+
+
+def cached_or_none(app: ClinicApp, resource_id: str) -> dict[str, Any] | None:
+    """The cached patient, or None when it left the cache."""
+    with app.cache.engine.connect() as connection:
+        return read_resource(connection, "Patient", resource_id)
+
+
+async def test_delete_conflicts_say_what_happened_and_cannot_be_edited(tmp_path: Path) -> None:
+    app = delete_conflicts_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "c")
+        table = app.screen.query_one(DataTable)
+        assert table.row_count == 2
+        assert "deleted" in str(table.get_row_at(0)[1])
+        shown = rendered(app, "#conflict-fields")
+        assert "Deleted on the server" in shown
+        assert "create it again on the server" in shown
+        assert "accept the deletion" in shown
+        await press(pilot, "e")
+        assert isinstance(app.screen, ConflictsScreen)  # no editor for a deleted record
+        await press(pilot, "down")
+        shown = rendered(app, "#conflict-fields")
+        assert "You deleted it here; the server changed it (version 2)" in shown
+        assert "delete it on the server too" in shown
+        assert "restore the server's version" in shown
+        await press(pilot, "e")
+        assert isinstance(app.screen, ConflictsScreen)
+        assert ConflictStore(app.cache.engine).count() == 2
+
+
+async def test_keep_mine_recreates_and_keep_theirs_restores(tmp_path: Path) -> None:
+    app = delete_conflicts_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "c", "m")
+        # 王小明, deleted on the server: my version goes up again as a create (no If-Match).
+        assert outbox(app, "p-wang") == [("create", None, "pending")]
+        wang, pending = patient(app, "p-wang")
+        assert wang["gender"] == "other"
+        assert pending
+        assert "created again on the server" in rendered(app, "#conflicts-message")
+
+        await press(pilot, "t")
+        # 陈建国, deleted here: the server's version 2 comes back, the delete is dropped.
+        assert outbox(app, "p-chen") == []
+        chen, pending = patient(app, "p-chen")
+        assert (chen["birthDate"], chen["meta"]["versionId"]) == ("1979-02-12", "2")
+        assert not pending
+        assert "Restored the server's version" in rendered(app, "#conflicts-message")
+        assert ConflictStore(app.cache.engine).count() == 0
+
+
+async def test_accept_the_deletion_and_keep_my_deletion(tmp_path: Path) -> None:
+    app = delete_conflicts_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "c", "t")
+        # 王小明: the deletion is accepted; the record and its changes leave the cache.
+        assert cached_or_none(app, "p-wang") is None
+        assert outbox(app, "p-wang") == []
+        assert "Accepted the deletion" in rendered(app, "#conflicts-message")
+
+        await press(pilot, "m")
+        # 陈建国: still deleted, now against the server's version 2 (If-Match "2").
+        assert outbox(app, "p-chen") == [("delete", "2", "pending")]
+        assert "deleted on the server" in rendered(app, "#conflicts-message")
+        assert ConflictStore(app.cache.engine).count() == 0

@@ -18,7 +18,7 @@ from clinic_tui.app import ClinicApp
 from clinic_tui.config import Settings
 from clinic_tui.messages import SyncFinished, SyncProgress, SyncStarted
 from tests.factories import QUEUE_NOW
-from tests.ui.conflict_fixtures import make_conflicts
+from tests.ui.conflict_fixtures import make_conflicts, make_delete_conflicts
 from tests.ui.queue_app import queue_app
 
 SnapCompare = Callable[..., bool]
@@ -51,6 +51,23 @@ async def open_conflicts(pilot: Pilot[Any]) -> None:
 def test_conflicts_screen(snap_compare: SnapCompare, tmp_path: Path, language: str) -> None:
     i18n.set_language(language)
     app = app_with_conflicts(tmp_path)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=open_conflicts)
+
+
+def app_with_delete_conflicts(tmp_path: Path) -> ClinicApp:
+    """The queue app, a server configured, a deleted-on-server and a deleted-here conflict."""
+    base = queue_app(tmp_path)
+    make_delete_conflicts(base.cache.engine)
+    settings = Settings(data_dir=tmp_path, server_url="https://fhir.example.org/fhir")
+    return ClinicApp(settings=settings, cache=base.cache, clock=base.clock, auto_sync=False)
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_conflicts_screen_with_a_deleted_record(
+    snap_compare: SnapCompare, tmp_path: Path, language: str
+) -> None:
+    i18n.set_language(language)
+    app = app_with_delete_conflicts(tmp_path)
     assert snap_compare(app, terminal_size=(80, 24), run_before=open_conflicts)
 
 

@@ -192,21 +192,36 @@ def test_local_create_identical_to_the_server_record_is_merged(engine: Engine) -
     assert _pending(engine) == []
 
 
-def test_server_deletion_of_a_record_changed_here_waits(engine: Engine) -> None:
+def test_server_deletion_of_a_record_changed_here_is_a_conflict(engine: Engine) -> None:
     local = _cached_then_edited(engine, {"gender": "other"})
     _kept_aside(engine, None)
-    assert merge_kept_aside(engine) == MergeSummary(left=1)
+    assert merge_kept_aside(engine) == MergeSummary(conflicts=1)
     assert _row(engine) == (local, True)
-    assert _kept_count(engine) == 1
+    assert _kept_count(engine) == 0
+    [conflict] = ConflictStore(engine).list()
+    assert (conflict.kind, conflict.local, conflict.remote) == ("deleted-on-server", local, None)
+    assert conflict.base == _patient("1")
 
 
-def test_local_deletion_of_a_record_changed_there_waits(engine: Engine) -> None:
+def test_local_deletion_of_a_record_changed_there_is_a_conflict(engine: Engine) -> None:
     local = _cached_then_edited(engine)
     record_local_change(engine, local, "delete")
     _kept_aside(engine, _patient("2"))
-    assert merge_kept_aside(engine) == MergeSummary(left=1)
-    assert _kept_count(engine) == 1
+    assert merge_kept_aside(engine) == MergeSummary(conflicts=1)
+    assert _kept_count(engine) == 0
     assert [op for op, _v, _b in _pending(engine)] == ["delete"]
+    [conflict] = ConflictStore(engine).list()
+    assert (conflict.kind, conflict.remote) == ("deleted-here", _patient("2"))
+
+
+def test_deleted_on_both_sides_leaves_the_cache(engine: Engine) -> None:
+    local = _cached_then_edited(engine)
+    record_local_change(engine, local, "delete")
+    _kept_aside(engine, None)
+    assert merge_kept_aside(engine) == MergeSummary(unchanged=1)
+    assert _row(engine) == (None, None)
+    assert _pending(engine) == []
+    assert ConflictStore(engine).count() == 0
 
 
 def test_one_bad_server_version_does_not_block_the_others(engine: Engine) -> None:

@@ -35,9 +35,11 @@ Pure: no I/O.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 Resource = dict[str, Any]
+ConflictKind = Literal["edit-edit", "deleted-on-server", "deleted-here"]
+CONFLICT_KINDS: Final = ("edit-edit", "deleted-on-server", "deleted-here")
 
 KEYED_LISTS: Final[dict[str, tuple[str, ...]]] = {
     "identifier": ("system",),
@@ -93,9 +95,12 @@ class Conflict:
     resource_id: str
     base: Resource | None
     local: Resource
-    remote: Resource
+    remote: Resource | None
+    """The server's version; None when the record was deleted on the server."""
     fields: list[FieldConflict]
     created_at: str
+    kind: ConflictKind = "edit-edit"
+    """'edit-edit', 'deleted-on-server' or 'deleted-here' (deleted here, changed there)."""
 
 
 def same(a: Any, b: Any) -> bool:

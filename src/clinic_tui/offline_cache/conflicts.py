@@ -19,8 +19,13 @@ merge_with_remote() is the merge step itself, used for server versions the
 download kept aside (merge_kept_aside) and by the upload on a 412. Its results:
 'merged' (no conflict: the cache holds the merge, rebased on the server version),
 'conflict' (recorded), 'unchanged' (nothing to merge: no pending change, the
-server still holds the version the change is based on, or the change is a
-delete, which is left for the upload to report).
+server still holds the version the change is based on).
+
+A delete against an edit is a conflict too, of its own kind: 'deleted-on-server'
+(changed here, deleted there: keep mine re-creates the record with a PUT create,
+theirs accepts the deletion) and 'deleted-here' (deleted here, changed there: keep
+mine deletes again with If-Match = the server's current version, theirs restores
+the server's version). A delete on both sides just removes the record.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select
 
 from clinic_tui.domain.merge import (
     Conflict,
+    ConflictKind,
     FieldConflict,
     Resource,
     merge_keeping_mine,
@@ -83,9 +89,10 @@ def _conflict(row: Any) -> Conflict:
         resource_id=row.resource_id,
         base=json.loads(row.base_json) if row.base_json is not None else None,
         local=json.loads(row.local_json),
-        remote=json.loads(row.remote_json),
+        remote=json.loads(row.remote_json) if row.remote_json is not None else None,
         fields=[FieldConflict(**item) for item in json.loads(row.fields_json)],
         created_at=row.created_at,
+        kind=row.kind,
     )
 
 
@@ -95,24 +102,57 @@ def record_conflict(
     resource_id: str,
     base: Resource | None,
     local: Resource,
-    remote: Resource,
+    remote: Resource | None,
     fields: builtins.list[FieldConflict],
+    *,
+    kind: ConflictKind = "edit-edit",
 ) -> int:
     """Record a conflict in the caller's transaction, replacing an older one for the record."""
+    if (remote is None) != (kind == "deleted-on-server"):
+        raise ValueError(f"a {kind!r} conflict {'needs' if remote is None else 'has no'} remote")
     _drop_conflict(connection, resource_type, resource_id)
     result = connection.execute(
         insert(_CONFLICT).values(
             resource_type=resource_type,
             resource_id=resource_id,
+            kind=kind,
             base_json=to_json(base) if base is not None else None,
             local_json=to_json(local),
-            remote_json=to_json(remote),
+            remote_json=to_json(remote) if remote is not None else None,
             fields_json=_fields_json(fields),
             created_at=_now(),
         )
     )
     key = result.inserted_primary_key
     return int(key[0]) if key else 0
+
+
+def record_deletion_conflict(
+    connection: Connection,
+    resource_type: str,
+    resource_id: str,
+    kind: ConflictKind,
+    remote: Resource | None,
+) -> int:
+    """Record a delete-versus-edit conflict (caller's txn) from the record's pending change.
+
+    'deleted-on-server' (remote None): changed here, deleted there. 'deleted-here':
+    deleted here, changed there (remote is the server's current version). The base is
+    the earliest pending outbox entry's, the local version the cached record.
+    """
+    pending = _pending_entries(connection, resource_type, resource_id)
+    local = read_resource(connection, resource_type, resource_id)
+    if local is None:
+        raise ValueError(f"{resource_type}/{resource_id} is not in the cache")
+    earliest = pending[0] if pending else None
+    base = (
+        json.loads(earliest.base_json)
+        if earliest is not None and earliest.base_json is not None
+        else None
+    )
+    return record_conflict(
+        connection, resource_type, resource_id, base, local, remote, [], kind=kind
+    )
 
 
 def _drop_conflict(connection: Connection, resource_type: str, resource_id: str) -> None:
@@ -203,7 +243,9 @@ def merge_with_remote(
     if version is not None and version == earliest.base_version:
         return "unchanged"
     if any(entry.operation == "delete" for entry in pending):
-        return "unchanged"
+        # Deleted here, changed there: never deleted (nor kept) silently; a person decides.
+        record_deletion_conflict(connection, resource_type, resource_id, "deleted-here", remote)
+        return "conflict"
     base = json.loads(earliest.base_json) if earliest.base_json is not None else None
     outcome = three_way_merge(base, local, remote)
     if outcome.conflicts:
@@ -224,7 +266,7 @@ class MergeSummary:
     conflicts: int = 0
     unchanged: int = 0
     left: int = 0
-    """Kept aside, still waiting: deleted on one side and pending a change on the other."""
+    """Kept aside, still waiting (kept for callers; delete-versus-edit is now a conflict)."""
     errors: list[str] = field(default_factory=list)
 
 
@@ -274,16 +316,17 @@ def merge_kept_aside(engine: Engine) -> MergeSummary:
 def _merge_kept(connection: Connection, row: Any) -> str:
     pending = _pending_entries(connection, row.resource_type, row.resource_id)
     if row.deleted or row.resource_json is None:
-        if pending:
-            return "left"
-        cached = read_resource(connection, row.resource_type, row.resource_id)
-        # Uploaded since (a PUT recreates the record with a later version): keep it.
-        if cached is not None and not _older(row.version_id, _version(cached)):
-            table: Any = RESOURCE_TABLES[row.resource_type].__table__  # type: ignore[attr-defined]
-            connection.execute(delete(table).where(table.c.id == row.resource_id))
-        outcome = "unchanged"
-    elif any(entry.operation == "delete" for entry in pending):
-        return "left"  # deleted here, changed there: the upload reports it, nothing is merged
+        if pending and pending[-1].operation == "delete":
+            # Deleted on both sides: nothing to decide, the record goes.
+            _forget_record(connection, row.resource_type, row.resource_id)
+            outcome = "unchanged"
+        elif pending:
+            record_deletion_conflict(
+                connection, row.resource_type, row.resource_id, "deleted-on-server", None
+            )
+            outcome = "conflict"
+        else:
+            outcome = _drop_deleted(connection, row)
     else:
         outcome = merge_with_remote(
             connection, row.resource_type, row.resource_id, json.loads(row.resource_json)
@@ -295,6 +338,27 @@ def _merge_kept(connection: Connection, row: Any) -> str:
         )
     )
     return outcome
+
+
+def _drop_deleted(connection: Connection, row: Any) -> str:
+    cached = read_resource(connection, row.resource_type, row.resource_id)
+    # Uploaded since (a PUT recreates the record with a later version): keep it.
+    if cached is not None and not _older(row.version_id, _version(cached)):
+        table: Any = RESOURCE_TABLES[row.resource_type].__table__  # type: ignore[attr-defined]
+        connection.execute(delete(table).where(table.c.id == row.resource_id))
+    return "unchanged"
+
+
+def _forget_record(connection: Connection, resource_type: str, resource_id: str) -> None:
+    """The record leaves the cache with every outbox entry (pending or quarantined) and conflict."""
+    table: Any = RESOURCE_TABLES[resource_type].__table__  # type: ignore[attr-defined]
+    connection.execute(delete(table).where(table.c.id == resource_id))
+    connection.execute(
+        delete(_OUTBOX).where(
+            _OUTBOX.c.resource_type == resource_type, _OUTBOX.c.resource_id == resource_id
+        )
+    )
+    _drop_conflict(connection, resource_type, resource_id)
 
 
 class ConflictStore:
@@ -310,11 +374,15 @@ class ConflictStore:
         resource_id: str,
         base: Resource | None,
         local: Resource,
-        remote: Resource,
+        remote: Resource | None,
         fields: builtins.list[FieldConflict],
+        *,
+        kind: ConflictKind = "edit-edit",
     ) -> int:
         """Record a conflict in the caller's transaction; returns its id."""
-        return record_conflict(connection, resource_type, resource_id, base, local, remote, fields)
+        return record_conflict(
+            connection, resource_type, resource_id, base, local, remote, fields, kind=kind
+        )
 
     def list(self) -> builtins.list[Conflict]:
         """Every conflict, oldest first."""
@@ -340,18 +408,44 @@ class ConflictStore:
             raise ValueError("an 'edited' resolution needs the edited resource")
         with self.engine.begin() as connection:
             conflict = self._get(connection, conflict_id)
+            if conflict.kind != "edit-edit" and choice == "edited":
+                raise ValueError("a deleted record is kept or let go, not edited")
             remote = conflict.remote
-            if choice == "theirs":
+            if conflict.kind == "deleted-on-server":
+                self._settle_deleted_on_server(connection, conflict, choice)
+            elif remote is None:
+                raise ValueError(f"conflict {conflict_id} has no server version")
+            elif choice == "theirs":
                 upsert_resources(connection, [remote])
                 _drop_pending(connection, conflict.resource_type, conflict.resource_id)
+            elif conflict.kind == "deleted-here":
+                # Keep the deletion: delete again, based on the server's current version, so
+                # the upload's If-Match (and its version check) names that version.
+                upsert_resources(connection, [remote])
+                _drop_pending(connection, conflict.resource_type, conflict.resource_id)
+                write_local_change(connection, remote, "delete")
             else:
                 chosen = self._chosen(connection, conflict, edited if choice == "edited" else None)
                 rebase_on_remote(connection, remote, chosen)
             _drop_conflict(connection, conflict.resource_type, conflict.resource_id)
 
     @staticmethod
+    def _settle_deleted_on_server(connection: Connection, conflict: Conflict, choice: str) -> None:
+        """'theirs' accepts the deletion; 'mine' re-creates the local version on the server."""
+        key = (conflict.resource_type, conflict.resource_id)
+        local = read_resource(connection, *key) or conflict.local
+        _forget_record(connection, *key)
+        if choice == "mine":
+            # The server has no version left to match: a create (PUT, no If-Match).
+            write_local_change(
+                connection, {k: v for k, v in local.items() if k != "meta"}, "create"
+            )
+
+    @staticmethod
     def _chosen(connection: Connection, conflict: Conflict, edited: Resource | None) -> Resource:
         remote = conflict.remote
+        if remote is None:
+            raise ValueError("a record deleted on the server has nothing to merge with")
         if edited is None:
             # The record may have been edited again since the conflict was found: use it.
             local = read_resource(connection, conflict.resource_type, conflict.resource_id)

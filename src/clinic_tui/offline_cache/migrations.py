@@ -117,6 +117,24 @@ CREATE TABLE conflict (
 CREATE UNIQUE INDEX ix_conflict_resource ON conflict (resource_type, resource_id);
 """
 
+# A conflict now has a kind: 'edit-edit' (both sides changed fields), 'deleted-on-server'
+# (no server version: remote_json becomes nullable, so the table is rebuilt), 'deleted-here'.
+_V6 = """
+CREATE TABLE conflict_v6 (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    resource_type TEXT NOT NULL, resource_id TEXT NOT NULL,
+    kind TEXT NOT NULL DEFAULT 'edit-edit',
+    base_json TEXT, local_json TEXT NOT NULL, remote_json TEXT,
+    fields_json TEXT NOT NULL, created_at TEXT NOT NULL);
+INSERT INTO conflict_v6 (id, resource_type, resource_id, kind, base_json, local_json,
+    remote_json, fields_json, created_at)
+    SELECT id, resource_type, resource_id, 'edit-edit', base_json, local_json, remote_json,
+    fields_json, created_at FROM conflict;
+DROP TABLE conflict;
+ALTER TABLE conflict_v6 RENAME TO conflict;
+CREATE UNIQUE INDEX ix_conflict_resource ON conflict (resource_type, resource_id);
+"""
+
 
 def _run_script(connection: sqlite3.Connection, script: str) -> None:
     # executescript() would COMMIT first; run statement by statement to stay in one transaction.
@@ -150,12 +168,17 @@ def _to_v5(connection: sqlite3.Connection) -> None:
     _run_script(connection, _V5)
 
 
+def _to_v6(connection: sqlite3.Connection) -> None:
+    _run_script(connection, _V6)
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _to_v1,
     _to_v2,
     _to_v3,
     _to_v4,
     _to_v5,
+    _to_v6,
 ]
 """MIGRATIONS[n] takes a cache from schema version n to n + 1."""
 

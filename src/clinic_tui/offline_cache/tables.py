@@ -202,10 +202,12 @@ class ConflictRow(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     resource_type: str
     resource_id: str
+    kind: str = Field(default="edit-edit")
+    """'edit-edit', 'deleted-on-server' (remote_json is None) or 'deleted-here'."""
     base_json: str | None = Field(default=None, sa_type=Text)
     """The version the local change started from; None for a create or a lost base."""
     local_json: str = Field(sa_type=Text)
-    remote_json: str = Field(sa_type=Text)
+    remote_json: str | None = Field(default=None, sa_type=Text)
     fields_json: str = Field(sa_type=Text)
     """[{path, base, local, remote}, ...]: one entry per element in dispute."""
     created_at: str

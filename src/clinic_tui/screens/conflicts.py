@@ -3,8 +3,9 @@
 The list is on top; beneath it, each disputed field of the selected record with
 the three versions side by side (mine, the server's, and the version both
 started from). One key decides: keep mine (m), keep theirs (t), or edit (e) the
-merged record by hand. The store is read and written in a worker thread; after
-each decision the list is read again.
+merged record by hand. A record deleted on one side and changed on the other has
+no fields to compare: a line says what happened and what m and t do (edit is off).
+The store is read and written in a worker thread; after each decision the list is read again.
 """
 
 from __future__ import annotations
@@ -63,11 +64,55 @@ add_translations(
         "Condition": "诊断",
         "Observation": "观察",
         "MedicationRequest": "医嘱",
+        "deleted": "已删除",
+        "Deleted on the server; you changed it here.": "服务器上已删除；本机做过修改。",
+        "You deleted it here; the server changed it": "本机已删除；服务器上做过修改",
+        "version": "版本",
+        "m: keep mine (create it again on the server)": "m：保留本机（在服务器上重新创建）",
+        "t: accept the deletion (remove it here)": "t：接受删除（从本机移除）",
+        "m: keep mine (delete it on the server too)": "m：保留本机（在服务器上也删除）",
+        "t: keep theirs (restore the server's version here)": (
+            "t：采用服务器（在本机恢复服务器版本）"
+        ),
+        "Accepted the deletion": "已接受删除",
+        "Kept mine: it will be created again on the server": "已保留本机：将在服务器上重新创建",
+        "Kept the deletion: it will be deleted on the server": "已保留删除：将在服务器上删除",
+        "Restored the server's version": "已恢复服务器版本",
     }
 )
 
 Choice = Literal["mine", "theirs", "edited"]
 _DONE = {"mine": "Kept mine", "theirs": "Kept theirs", "edited": "Saved the edited record"}
+_DONE_DELETED = {
+    ("deleted-on-server", "mine"): "Kept mine: it will be created again on the server",
+    ("deleted-on-server", "theirs"): "Accepted the deletion",
+    ("deleted-here", "mine"): "Kept the deletion: it will be deleted on the server",
+    ("deleted-here", "theirs"): "Restored the server's version",
+}
+
+
+def done_notice(kind: str, choice: str) -> str:
+    """What a decision did, in the words of its conflict's kind."""
+    return tr(_DONE_DELETED.get((kind, choice), _DONE[choice]))
+
+
+def deletion_text(conflict: Conflict) -> Text:
+    """What happened to a deleted record, and what m and t do with it."""
+    if conflict.kind == "deleted-on-server":
+        lines = [
+            tr("Deleted on the server; you changed it here."),
+            tr("m: keep mine (create it again on the server)"),
+            tr("t: accept the deletion (remove it here)"),
+        ]
+    else:
+        version = ((conflict.remote or {}).get("meta") or {}).get("versionId")
+        said = tr("You deleted it here; the server changed it")
+        lines = [
+            f"{said} ({tr('version')} {version})." if version else f"{said}.",
+            tr("m: keep mine (delete it on the server too)"),
+            tr("t: keep theirs (restore the server's version here)"),
+        ]
+    return Text.assemble((lines[0], "bold"), "\n", "\n".join(lines[1:]))
 
 
 def shown(value: Any) -> str:
@@ -184,8 +229,9 @@ class ConflictsScreen(Screen[None]):
         if decision is not None:
             conflict_id, choice, edited = decision
             try:
+                kind = store.get(conflict_id).kind
                 store.resolve(conflict_id, choice, edited)
-                notice = tr(_DONE[choice])
+                notice = done_notice(kind, choice)
             except Exception as error:  # shown on the screen; the list is read again regardless
                 notice, failed = f"! {tr('Could not')}: {error}", True
         conflicts = store.list()
@@ -216,7 +262,7 @@ class ConflictsScreen(Screen[None]):
         for conflict in conflicts:
             table.add_row(
                 record_label(conflict),
-                str(len(conflict.fields)),
+                str(len(conflict.fields)) if conflict.kind == "edit-edit" else tr("deleted"),
                 found_at(conflict.created_at, zone),
                 key=str(conflict.id),
             )
@@ -240,7 +286,20 @@ class ConflictsScreen(Screen[None]):
     def _show_selected(self) -> None:
         conflict = self.selected
         fields = self.query_one("#conflict-fields", Static)
-        fields.update(fields_table(conflict) if conflict is not None else "")
+        if conflict is None:
+            fields.update("")
+        elif conflict.kind == "edit-edit":
+            fields.update(fields_table(conflict))
+        else:
+            fields.update(deletion_text(conflict))
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Edit only where there are fields to edit: not for a record deleted on one side."""
+        if action == "edit":
+            conflict = self.selected
+            return conflict is None or conflict.kind == "edit-edit"
+        return True
 
     def _message(self, text: str, *, error: bool = False) -> None:
         message = self.query_one("#conflicts-message", Static)
@@ -269,7 +328,7 @@ class ConflictsScreen(Screen[None]):
     def action_edit(self) -> None:
         """Edit the merged record by hand (mine at disputed fields to start from)."""
         conflict = self.selected
-        if conflict is None:
+        if conflict is None or conflict.remote is None or conflict.kind != "edit-edit":
             return
         merged = merge_keeping_mine(conflict.base, conflict.local, conflict.remote)
         conflict_id = conflict.id

@@ -27,6 +27,7 @@ import httpx
 from sqlalchemy import Connection, Engine, delete, select, update
 
 from clinic_tui.domain.merge import same
+from clinic_tui.offline_cache.conflicts import record_deletion_conflict
 from clinic_tui.offline_cache.store import read_resource, row_values, to_json
 from clinic_tui.offline_cache.tables import RESOURCE_TABLES, OutboxEntry, ServerVersion
 from clinic_tui.sync.client import FhirClient
@@ -95,7 +96,7 @@ class UploadResult:
     rejected: int = 0
     """Changes quarantined in this run."""
     conflicts: int = 0
-    """Changes left for a person (conflicting fields)."""
+    """Changes left for a person (same field changed, or a delete against an edit)."""
     held: int = 0
     """Changes not sent because their resource has an open conflict."""
     round_trips: int = 0
@@ -258,7 +259,8 @@ class Uploader:
         """A delete of a server record goes only if the server still holds its base version.
 
         The server ignores ifMatch on DELETE, so the version is compared here first: a
-        record changed there since is never deleted silently.
+        record changed there since is never deleted silently; it becomes a 'deleted-here'
+        conflict for a person.
         """
         if change.if_match is None:
             return change
@@ -272,16 +274,11 @@ class Uploader:
         version = _object(remote.get("meta")).get("versionId")
         if version in (None, change.if_match):
             return change
-        message = (
-            f"deleted here but changed on the server (version {version}) since; "
-            "not deleted, left for a person"
-        )
+        # Deleted here, changed there: not deleted; a person decides on the conflicts screen.
         with self.engine.begin() as connection:
-            connection.execute(
-                update(_OUTBOX).where(_OUTBOX.c.seq.in_(change.seqs)).values(error=message)
-            )
+            record_deletion_conflict(connection, *change.key, "deleted-here", remote)
         self._settled += 1
-        self.result.errors.append(f"{change.resource_type}/{change.resource_id}: {message}")
+        self.result.conflicts += 1
         return None
 
     def _resolve_doubt(self, change: Change, body: Resource | None) -> Change | None:
@@ -537,6 +534,12 @@ class Uploader:
                     connection, change, local, meta.get("versionId"), meta.get("lastUpdated")
                 )
                 self.result.uploaded += 1
+                self._settled += 1
+                return
+            if remote is None and local is not None and change.method == "PUT":
+                # Changed here, deleted there: a person keeps it (re-create) or lets it go.
+                record_deletion_conflict(connection, *change.key, "deleted-on-server", None)
+                self.result.conflicts += 1
                 self._settled += 1
                 return
             if remote is None or self.merge is None:
