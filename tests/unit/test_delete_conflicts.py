@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import sqlite3
+from pathlib import Path
+
 import pytest
 from sqlalchemy import Engine, text
 
 from clinic_tui.offline_cache.conflicts import ConflictStore, merge_kept_aside
+from clinic_tui.offline_cache.engine import open_cache
+from clinic_tui.offline_cache.migrations import migrate
 from clinic_tui.offline_cache.store import record_local_change
 from tests.unit.test_merge_kept_aside import (
     _cached_then_edited,
@@ -89,3 +95,28 @@ def test_a_delete_conflict_cannot_be_edited_and_nothing_changes(
         ConflictStore(engine).resolve(conflict_id, "edited", _patient("3"))
     assert (_row(engine), _outbox_states(engine)) == before
     assert ConflictStore(engine).count() == 1
+
+
+def test_conflicts_recorded_before_v6_become_edit_edit_and_keep_their_data(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "cache.sqlite"
+    connection = sqlite3.connect(path, isolation_level=None)
+    migrate(connection, target=5)
+    connection.execute(
+        "INSERT INTO conflict (id, resource_type, resource_id, base_json, local_json,"
+        " remote_json, fields_json, created_at) VALUES (7, 'Patient', 'p-1', NULL, ?, ?, ?, ?)",
+        (
+            json.dumps(_patient("1")),
+            json.dumps(_patient("2")),
+            json.dumps([{"path": "gender", "base": None, "local": "a", "remote": "b"}]),
+            "2026-11-24T01:30:00+00:00",
+        ),
+    )
+    connection.close()
+
+    [conflict] = ConflictStore(open_cache(path)).list()
+
+    assert (conflict.id, conflict.kind) == (7, "edit-edit")
+    assert (conflict.local, conflict.remote) == (_patient("1"), _patient("2"))
+    assert [field.path for field in conflict.fields] == ["gender"]
