@@ -26,6 +26,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker, WorkerState
 
+from clinic_tui.domain.fhir import concept_text, encounter_columns, human_name
 from clinic_tui.domain.merge import Conflict, merge_keeping_mine
 from clinic_tui.i18n import add_translations, tr
 from clinic_tui.messages import CacheChanged, SyncCounts
@@ -133,18 +134,21 @@ def found_at(stamp: str, zone: tzinfo | None = None) -> str:
 
 
 def record_label(conflict: Conflict) -> str:
-    """'Patient 王小明' or 'Encounter e-12': what the record is, in words where possible."""
-    local = conflict.local
-    label = conflict.resource_id
+    """'Patient 王小明', 'Encounter 2026-11-24 发热咳嗽3天': what the record is, in words.
+
+    Falls back to the id when the resource carries nothing a clinician would recognise.
+    """
+    resource = conflict.local
+    words: list[str] = []
     if conflict.resource_type == "Patient":
-        for name in local.get("name") or []:
-            if isinstance(name, dict):
-                text = name.get("text") or (
-                    str(name.get("family", "")) + "".join(map(str, name.get("given") or []))
-                )
-                if text:
-                    label = str(text)
-                    break
+        words.append(human_name(resource)[0])
+    elif conflict.resource_type == "Encounter":
+        columns = encounter_columns(resource)
+        words += [columns["queue_date"] or "", columns["chief_complaint"]]
+    else:
+        for element in ("code", "medicationCodeableConcept"):
+            words.append(concept_text(resource.get(element)) or "")
+    label = " ".join(word for word in words if word) or conflict.resource_id
     return f"{tr(conflict.resource_type)} {label}"
 
 
