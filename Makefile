@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 DEMO_DIR     ?= .demo-clinic
 DEMO_PATIENTS ?= 2000
 
-.PHONY: demo test lint typecheck unit bench bench-sync bench-data clean install install-dev
+.PHONY: demo test lint typecheck unit bench bench-sync bench-data crash clean install install-dev
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 2; }
@@ -58,6 +58,15 @@ bench: $(VENV)/.installed-dev
 SYNC_PATIENTS ?= 5000
 bench-sync: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/lowband.py --patients $(SYNC_PATIENTS)
+
+## Crash harness: SIGKILL the sync (and the workstation) at seeded random moments, restart,
+## check nothing is lost, duplicated or half-written; a few minutes.
+CRASH_TRIALS ?= 50
+CRASH_TUI_TRIALS ?= 5
+CRASH_SEED ?= 1
+crash: $(VENV)/.installed-dev
+	$(BIN)/python scripts/fhir_server.py install
+	$(BIN)/python -m tests.crash.harness --trials $(CRASH_TRIALS) --tui-trials $(CRASH_TUI_TRIALS) --seed $(CRASH_SEED)
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache build dist
