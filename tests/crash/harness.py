@@ -251,12 +251,15 @@ class TrialResult:
     rounds: int
     seconds: float
     violations: list[str]
+    left_after_kills: int = 0
+    """Outbox entries still there after the killed runs: how much the kills interrupted."""
 
     def line(self) -> str:
         """The summary line printed per trial."""
         verdict = "ok" if not self.violations else f"FAIL ({len(self.violations)})"
         return (
             f"sync trial {self.index:3d}: {self.kills} kill(s), {self.rounds} round(s), "
+            f"{self.left_after_kills:2d} outbox entries left by the kills, "
             f"{self.seconds:5.1f} s: {verdict}"
         )
 
@@ -389,6 +392,12 @@ def check(path: Path, http: httpx.Client, expected: Expected) -> list[str]:
     return problems
 
 
+def _outbox_rows(path: Path) -> list[tuple[str, str]]:
+    with sqlite3.connect(path) as connection:
+        rows = connection.execute("SELECT resource_type, resource_id FROM outbox").fetchall()
+    return [(str(t), str(i)) for t, i in rows]
+
+
 def _check_outbox(path: Path) -> list[str]:
     with sqlite3.connect(path) as connection:
         rows = connection.execute(
@@ -461,6 +470,7 @@ def sync_trial(server: Server, workdir: Path, seed: int, index: int, window: flo
                 after = rng.uniform(0.2, window)
                 code = run_and_kill(["sync", "--data-dir", str(data)], slow, after)
                 kills += code is None
+            left = len(_outbox_rows(path))
             for _ in range(MAX_ROUNDS):
                 rounds += 1
                 code = run_cli(["sync", "--data-dir", str(data)], slow).returncode
@@ -472,7 +482,7 @@ def sync_trial(server: Server, workdir: Path, seed: int, index: int, window: flo
         if integrity != "ok":
             violations.append(f"integrity_check: {integrity}")
         violations.extend(check(path, http, expected))
-    return TrialResult(index, kills, rounds, time.monotonic() - started, violations)
+    return TrialResult(index, kills, rounds, time.monotonic() - started, violations, left)
 
 
 # ----- the run -------------------------------------------------------------------------------
@@ -507,8 +517,10 @@ def summary(results: list[TrialResult], label: str) -> str:
     failed = sum(1 for r in results if r.violations)
     kills = sum(r.kills for r in results)
     seconds = sum(r.seconds for r in results)
+    interrupted = sum(1 for r in results if r.left_after_kills)
+    cut = f" ({interrupted} left changes queued)" if label == "sync" else ""
     return (
-        f"{label}: {len(results)} trials, {kills} kills, {failed} failed, "
+        f"{label}: {len(results)} trials, {kills} kills{cut}, {failed} failed, "
         f"{sum(len(r.violations) for r in results)} violations, {seconds:.1f} s"
     )
 
