@@ -237,6 +237,9 @@ class Expected:
     """Local creates: (type, id) -> the JSON we made."""
     edits: list[tuple[str, str, str, Any]] = field(default_factory=list)
     """Local edits: (type, id, top-level field, value we set)."""
+    bases: dict[tuple[str, str], int] = field(default_factory=dict)
+    """Server version each locally edited record started from: earlier trials may have set
+    the same value before, so only the history from there on counts."""
     remote: list[tuple[str, str, str, Any]] = field(default_factory=list)
     """Server edits: (type, id, field, value)."""
     identifiers: list[str] = field(default_factory=list)
@@ -274,6 +277,10 @@ def _table_name(resource_type: str) -> str:
     return str(RESOURCE_TABLES[resource_type].__tablename__)
 
 
+def _version(resource: Resource) -> int:
+    return int(resource.get("meta", {}).get("versionId", "0"))
+
+
 def make_local_changes(path: Path, rng: random.Random, trial: int, expected: Expected) -> list[str]:
     """Edits through the real repositories; returns the Patient ids left for server-only edits."""
     cache = ClinicCache(path)
@@ -294,6 +301,7 @@ def make_local_changes(path: Path, rng: random.Random, trial: int, expected: Exp
                 after = read_resource(connection, "Encounter", encounter_id)
             assert after is not None
             expected.edits.append(("Encounter", encounter_id, "status", after["status"]))
+            expected.bases[("Encounter", encounter_id)] = _version(before)
         for number in range(rng.randint(1, 2)):
             birth = date(1950, 1, 1) + timedelta(days=trial * 11 + number)
             identifier = make("110101", birth, 900 + number)
@@ -326,6 +334,7 @@ def make_local_changes(path: Path, rng: random.Random, trial: int, expected: Exp
                 resource["telecom"] = [{"system": "phone", "value": phone, "use": "mobile"}]
                 write_local_change(connection, resource, "update")
                 expected.edits.append(("Patient", patient_id, "telecom", resource["telecom"]))
+                expected.bases[("Patient", patient_id)] = _version(resource)
         cache.engine.dispose()
         return patients[len(edited) :] + edited[: max(1, len(edited) // 2)]
     finally:
@@ -369,9 +378,10 @@ def check(path: Path, http: httpx.Client, expected: Expected) -> list[str]:
         for edit_kind, edit_id, key, value in expected.edits:
             if (edit_kind, edit_id) != (kind, ident):
                 continue
+            since = [v for v in versions if _version(v) >= expected.bases.get((kind, ident), 0)]
             arrivals = sum(
                 1
-                for older, newer in itertools.pairwise(versions)
+                for older, newer in itertools.pairwise(since)
                 if newer.get(key) == value and older.get(key) != value
             )
             if arrivals != 1:
