@@ -282,7 +282,8 @@ class ConflictsScreen(Screen[None]):
     def _show_title(self) -> None:
         title = Text.assemble(
             (tr("Conflicts"), "bold"),
-            f" · {CONFLICT_MARKER} {len(self.conflicts)} ",
+            # The alarm marker only when something waits: "!! 0" would cry wolf.
+            f" · {CONFLICT_MARKER + ' ' if self.conflicts else ''}{len(self.conflicts)} ",
             tr("waiting"),
         )
         self.query_one("#conflicts-title", Static).update(title)
