@@ -17,6 +17,9 @@ and the wire limit = (bytes up + bytes down) / bandwidth + minimal round trips x
 Figures only, no asserts.
 
     .venv/bin/python benchmarks/lowband.py [--patients 5000] [--mbit 1] [--rtt-ms 100]
+
+Seeding 5,000 patients takes a minute or two; `--server-dir DIR` keeps the seeded server's
+database in DIR and reuses it on the next run, and `--phases` picks what to measure.
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ FHIRPY_PIN = "fhirpy==2.3.1"
 PAGE_SIZE = 100
 CHANGES = 50
 TOKEN_VARIABLE = "LOWBAND_TOKEN"
+ALL_PHASES = ("unshaped", "idle", "changes", "fhirpy")
 
 FHIRPY_PAGER = """
 import json, os, sys, time
@@ -146,8 +150,13 @@ def _server_script(*args: str, env: dict[str, str] | None = None) -> str:
 
 
 @contextmanager
-def fhir_server(data_dir: Path, public_url: str, token: str) -> Iterator[str]:
-    """A fresh sekmet-fhir server whose links name `public_url`; yields its direct URL."""
+def fhir_server(
+    data_dir: Path, public_url: str, token: str, *, keep: bool = False
+) -> Iterator[str]:
+    """A sekmet-fhir server whose links name `public_url`; yields its direct URL.
+
+    `keep`: leave its database in `data_dir` for the next run (else it is removed).
+    """
     _server_script("install")
     name = f"lowband-{os.getpid()}"
     env = {**os.environ, "FHIR_SERVER_TOKEN": token}
@@ -156,7 +165,7 @@ def fhir_server(data_dir: Path, public_url: str, token: str) -> Iterator[str]:
     try:
         yield direct
     finally:
-        _server_script("stop", "--name", name, "--clean")
+        _server_script("stop", "--name", name, *([] if keep else ["--clean"]))
 
 
 def seed(direct_url: str, token: str, patients: int, scratch: Path) -> str:
@@ -323,11 +332,18 @@ def run(args: argparse.Namespace) -> int:
     sync_command = [sys.executable, __file__, "--child-sync", str(cache), public_url]
     phases: list[Phase] = []
     notes: list[str] = []
+    server_dir = args.server_dir.resolve() if args.server_dir else scratch / "server"
+    seeded_mark = server_dir / f"seeded-{args.patients}-patients"
+    wanted = set(args.phases.split(","))
     try:
-        with fhir_server(scratch / "server", public_url, token) as direct:
+        with fhir_server(server_dir, public_url, token, keep=bool(args.server_dir)) as direct:
             started = time.perf_counter()
-            seeded = seed(direct, token, args.patients, scratch)
-            print(f"seeded in {time.perf_counter() - started:.0f} s: {seeded}", flush=True)
+            if seeded_mark.exists():
+                print(f"reusing the server seeded in {server_dir}", flush=True)
+            else:
+                seeded = seed(direct, token, args.patients, scratch)
+                seeded_mark.write_text(seeded + "\n")
+                print(f"seeded in {time.perf_counter() - started:.0f} s: {seeded}", flush=True)
             server_port = int(direct.rsplit(":", 1)[1].split("/", 1)[0])
             try:
                 front = NginxFront(server_port, gzip_level=args.gzip_level).start()
@@ -338,13 +354,21 @@ def run(args: argparse.Namespace) -> int:
                 front.port, mbit=args.mbit, rtt=rtt, listen_port=public_port
             )
             with link, front_stopped(front):
-                # First, the same sync on an unshaped path: server and client time alone.
-                direct_cache = scratch / "cache-unshaped" / "clinic.sqlite3"
-                command = [sys.executable, __file__, "--child-sync", str(direct_cache), public_url]
-                name = "initial sync, link unshaped"
-                phases.append(measure(link, name, 0, command, env, unshaped=True)[0])
+                if "unshaped" in wanted:
+                    # The same sync on an unshaped path: server and client time alone.
+                    direct_cache = scratch / "cache-unshaped" / "clinic.sqlite3"
+                    command = [
+                        sys.executable,
+                        __file__,
+                        "--child-sync",
+                        str(direct_cache),
+                        public_url,
+                    ]
+                    name = "initial sync, link unshaped"
+                    phases.append(measure(link, name, 0, command, env, unshaped=True)[0])
                 phase, first = measure(link, "initial sync (SyncEngine)", 1, sync_command, env)
                 phases.append(phase)
+                initial = phase
                 records = cache_records(cache)
                 notes.append(
                     f"initial sync: {records:,} records cached, complete={first['complete']}, "
@@ -352,18 +376,21 @@ def run(args: argparse.Namespace) -> int:
                 )
                 if first["errors"]:
                     notes.append(f"initial sync errors: {first['errors']}")
-                phase, _idle = measure(link, "incremental, nothing to do", 1, sync_command, env)
-                phases.append(phase)
-                edited = server_edits(direct, token, CHANGES)
-                local = local_edits(cache, CHANGES, set(edited))
-                name = f"incremental, {CHANGES} + {local} changes"
-                phase, changed = measure(link, name, 2, sync_command, env)
-                phases.append(phase)
-                notes.append(
-                    f"{name}: downloaded {changed['downloaded']}, uploaded "
-                    f"{changed['uploaded']}, complete={changed['complete']} {changed['errors']}"
-                )
-                if not args.skip_fhirpy:
+                if "idle" in wanted:
+                    name = "incremental, nothing to do"
+                    phases.append(measure(link, name, 1, sync_command, env)[0])
+                if "changes" in wanted:
+                    edited = server_edits(direct, token, CHANGES)
+                    local = local_edits(cache, CHANGES, set(edited))
+                    name = f"incremental, {CHANGES} + {local} changes"
+                    phase, changed = measure(link, name, 2, sync_command, env)
+                    phases.append(phase)
+                    notes.append(
+                        f"{name}: downloaded {changed['downloaded']}, uploaded "
+                        f"{changed['uploaded']}, complete={changed['complete']} "
+                        f"{changed['errors']}"
+                    )
+                if "fhirpy" in wanted:
                     python = fhirpy_python()
                     if python is None:
                         notes.append("fhirpy: could not create its venv; skipped")
@@ -376,6 +403,8 @@ def run(args: argparse.Namespace) -> int:
                         phases.append(phase)
                         total = sum(paged["counts"].values())
                         notes.append(f"fhirpy: {total:,} resources paged")
+                        ratio = phase.wall / initial.wall
+                        notes.append(f"initial sync vs fhirpy: {ratio:.2f}x faster")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -386,8 +415,6 @@ def run(args: argparse.Namespace) -> int:
     print_table(phases, bandwidth, rtt)
     for note in notes:
         print(note)
-    if len(phases) == 5:
-        print(f"initial sync vs fhirpy: {phases[4].wall / phases[1].wall:.2f}x faster")
     print(
         "targets (issue 4): initial <= 1.3x limit and >= 1.5x faster than fhirpy; nothing to "
         "do <= 2 round trips; 50+50 <= 1.5x limit; peak RSS < 200 MiB"
@@ -411,7 +438,16 @@ def main() -> int:
     parser.add_argument("--mbit", type=float, default=1.0, help="bandwidth each way")
     parser.add_argument("--rtt-ms", type=float, default=100.0)
     parser.add_argument("--gzip-level", type=int, default=6, help="nginx gzip_comp_level")
-    parser.add_argument("--skip-fhirpy", action="store_true")
+    parser.add_argument(
+        "--phases",
+        default=",".join(ALL_PHASES),
+        help=f"comma-separated, of {','.join(ALL_PHASES)} (the initial sync always runs)",
+    )
+    parser.add_argument(
+        "--server-dir",
+        type=Path,
+        help="keep the seeded server's database here and reuse it on the next run",
+    )
     parser.add_argument("--child-sync", nargs=2, metavar=("CACHE", "URL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_sync:
