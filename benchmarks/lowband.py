@@ -47,10 +47,10 @@ from clinic_tui.offline_cache.store import read_resource, record_local_change  #
 from clinic_tui.offline_cache.tables import RESOURCE_TABLES  # noqa: E402
 from clinic_tui.sync.client import FhirClient  # noqa: E402
 from tests.netlab.fault_proxy import FaultProxy, ProxyStats  # noqa: E402
+from tests.netlab.fhir_server import running_fhir_server  # noqa: E402
 from tests.netlab.nginx_front import NginxFront, NginxUnavailable, free_port  # noqa: E402
 
 BENCH = ROOT / ".bench"
-SERVER_SCRIPT = ROOT / "scripts" / "fhir_server.py"
 FHIRPY_VENV = BENCH / "fhirpy-venv"
 FHIRPY_PIN = "fhirpy==2.3.1"
 PAGE_SIZE = 100
@@ -133,39 +133,6 @@ def _run_child(args: list[str], env: dict[str, str], timeout: float) -> dict[str
 
 
 # ---- set-up: server, seed, nginx, link --------------------------------------------------
-
-
-def _server_script(*args: str, env: dict[str, str] | None = None) -> str:
-    result = subprocess.run(
-        [sys.executable, str(SERVER_SCRIPT), *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"fhir_server.py {args[0]}: {result.stderr.strip()}")
-    return result.stdout.strip()
-
-
-@contextmanager
-def fhir_server(
-    data_dir: Path, public_url: str, token: str, *, keep: bool = False
-) -> Iterator[str]:
-    """A sekmet-fhir server whose links name `public_url`; yields its direct URL.
-
-    `keep`: leave its database in `data_dir` for the next run (else it is removed).
-    """
-    _server_script("install")
-    name = f"lowband-{os.getpid()}"
-    env = {**os.environ, "FHIR_SERVER_TOKEN": token}
-    args = ["start", "--name", name, "--data-dir", str(data_dir), "--public-url", public_url]
-    direct = _server_script(*args, env=env).splitlines()[-1]
-    try:
-        yield direct
-    finally:
-        _server_script("stop", "--name", name, *([] if keep else ["--clean"]))
 
 
 def seed(direct_url: str, token: str, patients: int, scratch: Path) -> str:
@@ -336,7 +303,14 @@ def run(args: argparse.Namespace) -> int:
     seeded_mark = server_dir / f"seeded-{args.patients}-patients"
     wanted = set(args.phases.split(","))
     try:
-        with fhir_server(server_dir, public_url, token, keep=bool(args.server_dir)) as direct:
+        # keep: with --server-dir the server's folder stays for the next run's reuse.
+        with running_fhir_server(
+            f"lowband-{os.getpid()}",
+            server_dir,
+            token,
+            public_url=public_url,
+            keep=bool(args.server_dir),
+        ) as direct:
             started = time.perf_counter()
             if seeded_mark.exists():
                 print(f"reusing the server seeded in {server_dir}", flush=True)

@@ -50,10 +50,9 @@ from clinic_tui.offline_cache.clinic_cache import ClinicCache
 from clinic_tui.offline_cache.store import read_resource, write_local_change
 from clinic_tui.offline_cache.tables import RESOURCE_TABLES
 from tests.netlab.fault_proxy import FaultProxy
+from tests.netlab.fhir_server import running_fhir_server
 
 Resource = dict[str, Any]
-ROOT = Path(__file__).resolve().parents[2]
-SERVER_SCRIPT = ROOT / "scripts" / "fhir_server.py"
 CHINA = timezone(timedelta(hours=8))
 SEED_PATIENTS = 8
 MAX_ROUNDS = 8
@@ -77,38 +76,13 @@ class Server:
         )
 
 
-def _script(*args: str, env: dict[str, str] | None = None) -> str:
-    result = subprocess.run(
-        [sys.executable, str(SERVER_SCRIPT), *args],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"fhir_server.py {args[0]} failed:\n{result.stdout}\n{result.stderr}")
-    return result.stdout.strip()
-
-
 @contextmanager
 def fhir_server(workdir: Path) -> Iterator[Server]:
     """Start a server of our own (its own data folder and token); always stop it."""
-    _script("install")
     name = f"crash-{os.getpid()}-{secrets.token_hex(3)}"
     token = secrets.token_urlsafe(24)
-    data = workdir / "server-data"
-    data.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "FHIR_SERVER_TOKEN": token}
-    started = False
-    try:
-        base_url = _script("start", "--name", name, "--data-dir", str(data), env=env)
-        started = True
-        yield Server(base_url.splitlines()[-1], token)
-    finally:
-        if started or (ROOT / ".fhir-server" / "run" / name).exists():
-            _script("stop", "--name", name, "--clean")
+    with running_fhir_server(name, workdir / "server-data", token) as base_url:
+        yield Server(base_url, token)
 
 
 def cli_command() -> list[str]:

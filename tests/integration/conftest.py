@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
@@ -18,8 +16,8 @@ from typing import NamedTuple
 import pytest
 
 from clinic_tui.sync.client import FhirClient, RetryPolicy
+from tests.netlab.fhir_server import run_script, running_fhir_server, server_home
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "fhir_server.py"
 INTEGRATION_DIR = Path(__file__).resolve().parent
 
 
@@ -37,28 +35,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.integration)
 
 
-def _script(*args: str, env: dict[str, str] | None = None) -> str:
-    result = subprocess.run(
-        [sys.executable, str(SCRIPT), *args],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-        check=False,
-    )
-    if result.returncode != 0:
-        pytest.fail(f"fhir_server.py {args[0]} failed:\n{result.stdout}\n{result.stderr}")
-    return result.stdout.strip()
-
-
 def _stop_orphans() -> None:
     """Stop servers left by test processes that died before their teardown ran."""
-    home = Path(os.environ.get("FHIR_SERVER_HOME", SCRIPT.parents[1] / ".fhir-server"))
-    for instance in (home / "run").glob("pytest-*-*"):
+    for instance in (server_home() / "run").glob("pytest-*-*"):
         owner = instance.name.rsplit("-", 1)[-1]
         if owner.isdigit() and not _alive(int(owner)):
-            _script("stop", "--name", instance.name, "--clean")
+            run_script("stop", "--name", instance.name, "--clean")
+
+
+def instance_name(prefix: str) -> str:
+    """A server instance name for this test process; the owner pid last, for _stop_orphans."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    return f"{prefix}-{worker}-{os.getpid()}"
 
 
 def _alive(pid: int) -> bool:
@@ -74,18 +62,11 @@ def _alive(pid: int) -> bool:
 @pytest.fixture(scope="session")
 def fhir_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FhirServer]:
     """Install (if needed) and start a FHIR server for this test process; stop it afterwards."""
-    _script("install")
     _stop_orphans()
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    name = f"pytest-{worker}-{os.getpid()}"
     token = secrets.token_urlsafe(24)
     data_dir = tmp_path_factory.mktemp("fhir-server-data")
-    env = {**os.environ, "FHIR_SERVER_TOKEN": token}
-    base_url = _script("start", "--name", name, "--data-dir", str(data_dir), env=env)
-    try:
-        yield FhirServer(base_url.splitlines()[-1], token)
-    finally:
-        _script("stop", "--name", name, "--clean")
+    with running_fhir_server(instance_name("pytest"), data_dir, token) as base_url:
+        yield FhirServer(base_url, token)
 
 
 @pytest.fixture

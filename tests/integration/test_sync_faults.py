@@ -9,11 +9,11 @@ once, and no server edit was missed.
 
 from __future__ import annotations
 
-import os
 import secrets
 import uuid
 from collections.abc import Iterator
 from typing import Any, NamedTuple
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import Engine, text
@@ -22,8 +22,9 @@ from clinic_tui.offline_cache.store import read_resource, record_local_change
 from clinic_tui.sync.client import FhirClient, RetryPolicy
 from clinic_tui.sync.engine import SyncEngine, SyncReport
 from clinic_tui.sync.upload_plan import BatchSizer
-from tests.integration.conftest import _script
+from tests.integration.conftest import instance_name
 from tests.netlab.fault_proxy import FaultProxy
+from tests.netlab.fhir_server import running_fhir_server
 from tests.netlab.nginx_front import free_port
 
 Resource = dict[str, Any]
@@ -124,21 +125,15 @@ class ProxiedServer(NamedTuple):
 @pytest.fixture(scope="module")
 def proxied_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProxiedServer]:
     """A server of its own: its Bundle links point at the port the fault proxy will take."""
-    _script("install")
     public_port = free_port()
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    name = f"pytest-faults{worker}-{os.getpid()}"  # the pid last: conftest cleans up orphans
     token = secrets.token_urlsafe(24)
     data_dir = tmp_path_factory.mktemp("fault-server-data")
     public_url = f"http://127.0.0.1:{public_port}/fhir"
-    env = {**os.environ, "FHIR_SERVER_TOKEN": token}
-    args = ("start", "--name", name, "--data-dir", str(data_dir), "--public-url", public_url)
-    direct = _script(*args, env=env).splitlines()[-1]
-    try:
-        server_port = int(direct.rsplit(":", 1)[1].split("/", 1)[0])
+    name = instance_name("pytest-faults")
+    with running_fhir_server(name, data_dir, token, public_url=public_url) as direct:
+        server_port = urlsplit(direct).port
+        assert server_port is not None
         yield ProxiedServer(direct, server_port, public_port, token)
-    finally:
-        _script("stop", "--name", name, "--clean")
 
 
 @pytest.fixture

@@ -28,6 +28,8 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from tests.netlab.fhir_server import running_fhir_server
+
 NGINX_CANDIDATES = ("/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/local/nginx/sbin/nginx")
 START_TIMEOUT = 10.0
 STOP_TIMEOUT = 5.0
@@ -268,29 +270,14 @@ def gzip_check(url: str, token: str | None = None) -> tuple[str | None, int, int
 
 def _check() -> int:
     """Start a FHIR server and nginx in front of it; show that FHIR JSON comes back gzipped."""
-    script = Path(__file__).resolve().parents[2] / "scripts" / "fhir_server.py"
-    name = f"nginx-check-{os.getpid()}"
     token = "nginx-check-token"
-    env = {**os.environ, "FHIR_SERVER_TOKEN": token}
     with tempfile.TemporaryDirectory(prefix="nginx-check-") as data:
-        run = [sys.executable, str(script)]
-        subprocess.run([*run, "install"], check=True, timeout=900)
-        started = subprocess.run(
-            [*run, "start", "--name", name, "--data-dir", data],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=120,
-        )
-        base = started.stdout.strip().splitlines()[-1]
-        try:
+        name = f"nginx-check-{os.getpid()}"
+        with running_fhir_server(name, Path(data), token) as base:
             port = urlsplit(base).port or 80
             front = NginxFront(port, upstream_base=base, public_base=None)
             with front:
                 encoding, wire, size = gzip_check(f"{front.url}/fhir/metadata", token)
-        finally:
-            subprocess.run([*run, "stop", "--name", name, "--clean"], check=False, timeout=60)
     print(f"GET /fhir/metadata via nginx: Content-Encoding {encoding}, {wire} of {size} bytes")
     return 0 if encoding == "gzip" else 1
 
