@@ -43,6 +43,12 @@ def english_labels() -> Iterator[None]:
 
 
 @pytest.fixture
+def anyio_backend() -> str:
+    """Pilot tests (marked anyio) run on asyncio, the loop Textual needs."""
+    return "asyncio"
+
+
+@pytest.fixture
 def cache_file(tmp_path: Path) -> Path:
     """Path of a fresh cache file in the test's own folder."""
     return tmp_path / "data" / "clinic.sqlite3"

@@ -18,15 +18,10 @@ from clinic_tui.sync.client import FhirClient
 from clinic_tui.widgets.queue_table import QueueTable
 from tests.factories import QUEUE_NOW
 from tests.integration.conftest import FhirServer
-from tests.ui.test_sync_ui import badge, server_app, settle
+from tests.ui.pilot import settle
+from tests.ui.test_sync_ui import badge, server_app
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    """Textual runs on asyncio."""
-    return "asyncio"
 
 
 def _pending(app: ClinicApp, encounter_id: str) -> bool:

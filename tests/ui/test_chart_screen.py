@@ -29,12 +29,6 @@ pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    """Textual runs on asyncio."""
-    return "asyncio"
-
-
-@pytest.fixture
 def cache(engine: Engine) -> ClinicCache:
     """A clinic cache holding the three fixture patients."""
     fill_cache(engine)

@@ -6,12 +6,12 @@ from collections.abc import Callable
 
 import pytest
 from sqlalchemy import Engine
-from textual.pilot import Pilot
 
 from clinic_tui import i18n
 from clinic_tui.offline_cache.clinic_cache import ClinicCache
 from tests.ui.chart_fixtures import fill_cache, fixed_clock
 from tests.ui.chart_host import ChartHostApp
+from tests.ui.pilot import settle
 
 SnapCompare = Callable[..., bool]
 
@@ -23,21 +23,16 @@ def cache(engine: Engine) -> ClinicCache:
     return ClinicCache(engine)
 
 
-async def _wait_for_chart(pilot: Pilot[None]) -> None:
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-
-
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
 @pytest.mark.parametrize("patient_id", ["p-allergic", "p-unrecorded"])
 def test_chart(
     snap_compare: SnapCompare, cache: ClinicCache, patient_id: str, size: tuple[int, int]
 ) -> None:
     app = ChartHostApp(cache, patient_id, fixed_clock)
-    assert snap_compare(app, terminal_size=size, run_before=_wait_for_chart)
+    assert snap_compare(app, terminal_size=size, run_before=settle)
 
 
 def test_chart_in_chinese_at_80x24(snap_compare: SnapCompare, cache: ClinicCache) -> None:
     i18n.set_language("zh")
     app = ChartHostApp(cache, "p-allergic", fixed_clock)
-    assert snap_compare(app, terminal_size=(80, 24), run_before=_wait_for_chart)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=settle)

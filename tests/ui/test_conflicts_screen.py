@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
-from textual.pilot import Pilot
 from textual.widgets import DataTable, Static, TextArea
 
 from clinic_tui.app import ClinicApp
@@ -23,30 +22,10 @@ from clinic_tui.screens.conflict_editor import ConflictEditor, check_edited
 from clinic_tui.screens.conflicts import ConflictsScreen
 from clinic_tui.screens.queue import QueueScreen
 from tests.ui.conflict_fixtures import make_conflicts, make_delete_conflicts
+from tests.ui.pilot import press, settle
 from tests.ui.queue_app import queue_app
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    """Textual runs on asyncio."""
-    return "asyncio"
-
-
-async def settle(pilot: Pilot[Any]) -> None:
-    """Let workers finish and their results reach the screen."""
-    for _ in range(2):
-        await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-
-
-async def press(pilot: Pilot[Any], *keys: str) -> None:
-    """Press keys one at a time, settling after each."""
-    for key in keys:
-        await pilot.press(key)
-        await settle(pilot)
 
 
 def rendered(app: ClinicApp, selector: str) -> str:

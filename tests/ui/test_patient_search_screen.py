@@ -15,17 +15,12 @@ from clinic_tui import i18n
 from clinic_tui.offline_cache.patient_search import PatientSearch
 from clinic_tui.screens.patient_search import PatientSearchScreen, ResultsTable
 from tests.ui.patient_search_fixtures import SMITH_ID_NUMBER, fill_cache
+from tests.ui.pilot import settle
 
 # Pilot tests are coroutines; anyio's pytest plugin (installed with httpx) runs them.
 pytestmark = pytest.mark.anyio
 
 TODAY = date(2026, 11, 24)
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    """Textual runs on asyncio."""
-    return "asyncio"
 
 
 class SearchHostApp(App[None]):
@@ -58,13 +53,6 @@ def search(engine: Engine) -> PatientSearch:
 def no_debounce(monkeypatch: pytest.MonkeyPatch) -> None:
     """Search on the next tick after a keystroke, so tests wait on workers, not on a timer."""
     monkeypatch.setattr(PatientSearchScreen, "DEBOUNCE_SECONDS", 0.0)
-
-
-async def settle(pilot: Pilot[None]) -> None:
-    """Let the debounce timer fire, then wait for the search worker and the repaint."""
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 def _screen(pilot: Pilot[None]) -> PatientSearchScreen:

@@ -8,13 +8,13 @@ from datetime import date
 import pytest
 from sqlalchemy import Engine
 from textual.app import App, ComposeResult
-from textual.pilot import Pilot
 from textual.widgets import Static
 
 from clinic_tui import i18n
 from clinic_tui.offline_cache.patient_search import PatientSearch
 from clinic_tui.screens.patient_search import PatientSearchScreen
 from tests.ui.patient_search_fixtures import fill_cache
+from tests.ui.pilot import settle
 
 SnapCompare = Callable[..., bool]
 
@@ -46,11 +46,6 @@ def search(engine: Engine) -> PatientSearch:
     return PatientSearch(engine)
 
 
-async def _wait_for_results(pilot: Pilot[None]) -> None:
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-
-
 @pytest.mark.parametrize("language", ["en", "zh"])
 @pytest.mark.parametrize("query", ["1", "qqq"], ids=["mixed-names", "no-match"])
 def test_search_at_80x24(
@@ -58,4 +53,4 @@ def test_search_at_80x24(
 ) -> None:
     i18n.set_language(language)
     app = SearchSnapshotApp(search, query)
-    assert snap_compare(app, terminal_size=(80, 24), run_before=_wait_for_results)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=settle)

@@ -26,6 +26,7 @@ from clinic_tui.screens.queue import QueueScreen
 from clinic_tui.screens.queue_status import StatusScreen
 from clinic_tui.screens.walk_in import WalkInScreen
 from clinic_tui.widgets.queue_table import QueueTable
+from tests.ui.pilot import press, settle, type_text
 from tests.ui.queue_app import Clock, queue_app
 
 SIZES = [(80, 24), (120, 40)]
@@ -34,38 +35,10 @@ SIZES = [(80, 24), (120, 40)]
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    """Textual runs on asyncio."""
-    return "asyncio"
-
-
 @pytest.fixture(autouse=True)
 def no_search_debounce(monkeypatch: pytest.MonkeyPatch) -> None:
     """Search as soon as a key is typed: tests wait for workers, never for timers."""
     monkeypatch.setattr(PatientSearchScreen, "DEBOUNCE_SECONDS", 0)
-
-
-async def settle(pilot: Pilot[Any]) -> None:
-    """Let workers finish and their results reach the screen."""
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-
-
-async def press(pilot: Pilot[Any], *keys: str) -> None:
-    """Press keys one at a time, settling after each."""
-    for key in keys:
-        await pilot.press(key)
-        await settle(pilot)
-
-
-async def type_text(pilot: Pilot[Any], text: str) -> None:
-    """Type `text` into the focused widget (Chinese characters included)."""
-    await pilot.press(*text)
-    await settle(pilot)
 
 
 def table(app: ClinicApp) -> QueueTable:

@@ -19,17 +19,10 @@ from clinic_tui.config import Settings
 from clinic_tui.messages import SyncFinished, SyncProgress, SyncStarted
 from tests.factories import QUEUE_NOW
 from tests.ui.conflict_fixtures import make_conflicts, make_delete_conflicts
+from tests.ui.pilot import settle
 from tests.ui.queue_app import queue_app
 
 SnapCompare = Callable[..., bool]
-
-
-async def settled(pilot: Pilot[Any]) -> None:
-    """Wait for every read before the picture is taken."""
-    for _ in range(3):
-        await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 def app_with_conflicts(tmp_path: Path) -> ClinicApp:
@@ -42,9 +35,9 @@ def app_with_conflicts(tmp_path: Path) -> ClinicApp:
 
 async def open_conflicts(pilot: Pilot[Any]) -> None:
     """Open the conflicts screen from the queue."""
-    await settled(pilot)
+    await settle(pilot)
     await pilot.press("c")
-    await settled(pilot)
+    await settle(pilot)
 
 
 @pytest.mark.parametrize("language", ["en", "zh"])
@@ -73,18 +66,18 @@ def test_conflicts_screen_with_a_deleted_record(
 
 async def after_a_sync_with_conflicts(pilot: Pilot[Any]) -> None:
     """A round that ended at 09:58 leaving the two conflicts."""
-    await settled(pilot)
+    await settle(pilot)
     finished = QUEUE_NOW.replace(hour=9, minute=58)
     pilot.app.post_message(SyncFinished(finished_at=finished, pending=2, conflicts=2))
-    await settled(pilot)
+    await settle(pilot)
 
 
 async def while_uploading(pilot: Pilot[Any]) -> None:
     """A round in its upload phase, 45% done."""
-    await settled(pilot)
+    await settle(pilot)
     pilot.app.post_message(SyncStarted())
     pilot.app.post_message(SyncProgress("upload", 9, 20))
-    await settled(pilot)
+    await settle(pilot)
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.pilot import Pilot
 
 from clinic_tui import i18n
 from clinic_tui.app import ClinicApp
@@ -26,25 +25,12 @@ from clinic_tui.sync.session import RoundResult
 from clinic_tui.widgets.queue_table import QueueTable
 from clinic_tui.widgets.sync_badge import SyncBadge, SyncState, badge_parts
 from tests.factories import CST, QUEUE_NOW, encounter
+from tests.ui.pilot import settle
 from tests.ui.queue_app import queue_app
 
 pytestmark = pytest.mark.anyio
 
 AT_1042 = datetime(2026, 11, 24, 10, 42, tzinfo=CST)
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    """Textual runs on asyncio."""
-    return "asyncio"
-
-
-async def settle(pilot: Pilot[Any]) -> None:
-    """Let workers finish and their messages reach the screens."""
-    for _ in range(3):
-        await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 def badge(app: ClinicApp) -> SyncBadge:
