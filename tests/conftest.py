@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 from sqlalchemy import Engine
 
 from clinic_tui import i18n
+from clinic_tui.__main__ import main
 from clinic_tui.offline_cache.engine import open_cache
 
 
@@ -46,6 +49,28 @@ def english_labels() -> Iterator[None]:
 def anyio_backend() -> str:
     """Pilot tests (marked anyio) run on asyncio, the loop Textual needs."""
     return "asyncio"
+
+
+class Cli(Protocol):
+    """The `cli` fixture: runs clinic-tui's main() in this process."""
+
+    def __call__(self, *argv: str, stdin: str | None = None) -> tuple[int, str, str]:
+        """(exit code, standard output, standard error); `stdin` replaces standard input."""
+        ...
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
+    """Run `clinic-tui ARGV...` in process and collect its exit code and output."""
+
+    def run(*argv: str, stdin: str | None = None) -> tuple[int, str, str]:
+        if stdin is not None:
+            monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+        code = main(list(argv))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
 
 
 @pytest.fixture

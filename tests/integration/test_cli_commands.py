@@ -6,7 +6,6 @@ the secret on standard input, as an unattended script would give it.
 
 from __future__ import annotations
 
-import io
 import json
 import socket
 from collections.abc import Iterator
@@ -15,10 +14,10 @@ from pathlib import Path
 import keyring
 import pytest
 
-from clinic_tui.__main__ import main
 from clinic_tui.offline_cache.engine import open_cache
 from clinic_tui.offline_cache.store import record_local_change
 from clinic_tui.sync.client import RetryPolicy
+from tests.conftest import Cli
 from tests.integration.conftest import FhirServer
 from tests.unit.test_credentials import MemoryKeyring
 
@@ -47,35 +46,16 @@ def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(RetryPolicy, "backoff", lambda self, retry: 0.0)
 
 
-def _run(
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-    *argv: str,
-    stdin: str = "",
-) -> tuple[int, str, str]:
-    monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def _files_under(folder: Path) -> list[Path]:
     return [path for path in folder.rglob("*") if path.is_file()]
 
 
 def test_login_keeps_the_token_in_the_keyring_and_the_server_in_the_settings(
-    fhir_server: FhirServer,
-    memory_keyring: MemoryKeyring,
-    config: Path,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
+    fhir_server: FhirServer, memory_keyring: MemoryKeyring, config: Path, tmp_path: Path, cli: Cli
 ) -> None:
     config.parent.mkdir()
     config.write_text('# workstation 3\n[ui]\nlanguage = "zh"\n')
-    code, out, err = _run(
-        capsys,
-        monkeypatch,
+    code, out, err = cli(
         "login",
         "--server",
         fhir_server.base_url + "/",
@@ -93,7 +73,7 @@ def test_login_keeps_the_token_in_the_keyring_and_the_server_in_the_settings(
 
     # The next commands find server and token by themselves.
     data = tmp_path / "data"
-    code, out, err = _run(capsys, monkeypatch, "sync", "--data-dir", str(data))
+    code, out, err = cli("sync", "--data-dir", str(data))
     assert code == 0, err + out
     for path in _files_under(data) + _files_under(config.parent):
         assert fhir_server.token.encode() not in path.read_bytes(), path
@@ -103,28 +83,20 @@ def test_login_warns_when_the_environment_token_would_override_it(
     fhir_server: FhirServer,
     memory_keyring: MemoryKeyring,
     config: Path,
-    capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
+    cli: Cli,
 ) -> None:
     monkeypatch.setenv("CLINIC_TUI_TOKEN", "old-token")
-    code, out, _ = _run(
-        capsys, monkeypatch, "login", "--server", fhir_server.base_url, stdin=fhir_server.token
-    )
+    code, out, _ = cli("login", "--server", fhir_server.base_url, stdin=fhir_server.token)
     assert code == 0
     assert "CLINIC_TUI_TOKEN is set in this environment and overrides the stored secret" in out
     assert memory_keyring.entries == {("clinic-tui", fhir_server.base_url): fhir_server.token}
 
 
 def test_a_wrong_token_is_refused_and_nothing_is_stored(
-    fhir_server: FhirServer,
-    memory_keyring: MemoryKeyring,
-    config: Path,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
+    fhir_server: FhirServer, memory_keyring: MemoryKeyring, config: Path, cli: Cli
 ) -> None:
-    code, out, err = _run(
-        capsys, monkeypatch, "login", "--server", fhir_server.base_url, stdin="wrong-token\n"
-    )
+    code, out, err = cli("login", "--server", fhir_server.base_url, stdin="wrong-token\n")
     assert code == 2
     assert out == ""
     assert "the server refused these credentials (401 not authorised); nothing was stored" in err
@@ -134,30 +106,20 @@ def test_a_wrong_token_is_refused_and_nothing_is_stored(
 
 
 def test_an_empty_secret_is_refused(
-    fhir_server: FhirServer,
-    memory_keyring: MemoryKeyring,
-    config: Path,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
+    fhir_server: FhirServer, memory_keyring: MemoryKeyring, config: Path, cli: Cli
 ) -> None:
-    code, _, err = _run(capsys, monkeypatch, "login", "--server", fhir_server.base_url, stdin="")
+    code, _, err = cli("login", "--server", fhir_server.base_url, stdin="")
     assert code == 2
     assert "no secret given" in err
     assert memory_keyring.entries == {}
 
 
 def test_oauth_login_with_a_wrong_client_secret_stores_nothing(
-    fhir_server: FhirServer,
-    memory_keyring: MemoryKeyring,
-    config: Path,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
+    fhir_server: FhirServer, memory_keyring: MemoryKeyring, config: Path, cli: Cli
 ) -> None:
     # The server advertises its token endpoint in .well-known/smart-configuration but the
     # test configuration registers no OAuth client, so every client secret is refused.
-    code, _, err = _run(
-        capsys,
-        monkeypatch,
+    code, _, err = cli(
         "login",
         "--server",
         fhir_server.base_url,
@@ -172,28 +134,25 @@ def test_oauth_login_with_a_wrong_client_secret_stores_nothing(
 
 
 def test_seed_then_sync_into_an_empty_cache_then_status(
-    fhir_server: FhirServer,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
+    fhir_server: FhirServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Cli
 ) -> None:
     monkeypatch.setenv("CLINIC_TUI_TOKEN", fhir_server.token)
     monkeypatch.setenv("CLINIC_TUI_SERVER", fhir_server.base_url)
     seed = ("seed-server", "--patients", "6", "--seed", "41")
-    code, out, err = _run(capsys, monkeypatch, *seed)
+    code, out, err = cli(*seed)
     assert code == 0, err
     assert "6 patients" in out
     assert "0 updated" in out
-    code, out, err = _run(capsys, monkeypatch, *seed)
+    code, out, err = cli(*seed)
     assert code == 0, err
     assert "0 created" in out, "seeding again duplicated records"
 
     data = tmp_path / "data"
-    code, out, err = _run(capsys, monkeypatch, "sync", "--data-dir", str(data))
+    code, out, err = cli("sync", "--data-dir", str(data))
     assert code == 0, err + out
     assert out.startswith("Synced: ")
 
-    code, out, _ = _run(capsys, monkeypatch, "status", "--json", "--data-dir", str(data))
+    code, out, _ = cli("status", "--json", "--data-dir", str(data))
     assert code == 0
     status = json.loads(out)
     assert status["server"] == fhir_server.base_url
@@ -205,10 +164,7 @@ def test_seed_then_sync_into_an_empty_cache_then_status(
 
 
 def test_sync_exits_1_when_the_server_rejects_a_change(
-    fhir_server: FhirServer,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
+    fhir_server: FhirServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Cli
 ) -> None:
     monkeypatch.setenv("CLINIC_TUI_TOKEN", fhir_server.token)
     data = tmp_path / "data"
@@ -217,30 +173,23 @@ def test_sync_exits_1_when_the_server_rejects_a_change(
     record_local_change(engine, bad, "create")
     engine.dispose()
 
-    code, out, _ = _run(
-        capsys, monkeypatch, "sync", "--server", fhir_server.base_url, "--data-dir", str(data)
-    )
+    code, out, _ = cli("sync", "--server", fhir_server.base_url, "--data-dir", str(data))
     assert code == 1
     assert "1 changes rejected by the server" in out
 
-    code, out, _ = _run(capsys, monkeypatch, "status", "--json", "--data-dir", str(data))
+    code, out, _ = cli("status", "--json", "--data-dir", str(data))
     assert json.loads(out)["rejected"] == 1
 
 
 def test_sync_exits_2_when_the_server_cannot_be_reached(
-    tmp_path: Path,
-    quick_retries: None,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path, quick_retries: None, monkeypatch: pytest.MonkeyPatch, cli: Cli
 ) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     # The port is closed once the probe socket is: nothing listens there.
     monkeypatch.setenv("CLINIC_TUI_TOKEN", "any-token")
-    code, out, err = _run(
-        capsys,
-        monkeypatch,
+    code, out, err = cli(
         "sync",
         "--server",
         f"http://127.0.0.1:{port}/fhir",
@@ -254,14 +203,9 @@ def test_sync_exits_2_when_the_server_cannot_be_reached(
 
 
 def test_sync_exits_2_with_a_refused_token(
-    fhir_server: FhirServer,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
+    fhir_server: FhirServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Cli
 ) -> None:
     monkeypatch.setenv("CLINIC_TUI_TOKEN", "expired-token")
-    code, _, err = _run(
-        capsys, monkeypatch, "sync", "--server", fhir_server.base_url, "--data-dir", str(tmp_path)
-    )
+    code, _, err = cli("sync", "--server", fhir_server.base_url, "--data-dir", str(tmp_path))
     assert code == 2
     assert "401 not authorised" in err

@@ -12,12 +12,7 @@ from sqlalchemy import Engine
 from clinic_tui.__main__ import build_parser, main
 from clinic_tui.commands.progress import ProgressDisplay
 from clinic_tui.offline_cache.store import record_local_change
-
-
-def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests.conftest import Cli
 
 
 def test_no_command_takes_a_secret_on_the_command_line() -> None:
@@ -35,18 +30,18 @@ def test_login_has_no_token_flag(capsys: pytest.CaptureFixture[str]) -> None:
     assert "unrecognized arguments: --token" in capsys.readouterr().err
 
 
-def test_login_without_a_server_says_how_to_give_one(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = _run(capsys, "login")
+def test_login_without_a_server_says_how_to_give_one(cli: Cli) -> None:
+    code, _, err = cli("login")
     assert code == 2
     assert "no FHIR server given: use --server URL" in err
 
 
 def test_plain_http_to_another_machine_is_refused(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    monkeypatch: pytest.MonkeyPatch, cli: Cli
 ) -> None:
     stdin = io.StringIO("secret-token\n")
     monkeypatch.setattr("sys.stdin", stdin)
-    code, _, err = _run(capsys, "login", "--server", "http://hospital.example/fhir")
+    code, _, err = cli("login", "--server", "http://hospital.example/fhir")
     assert code == 2
     assert "refusing plain http:// to hospital.example" in err
     assert "--allow-insecure-http" in err
@@ -55,26 +50,20 @@ def test_plain_http_to_another_machine_is_refused(
 
 
 @pytest.mark.parametrize("command", ["sync", "seed-server"])
-def test_other_commands_refuse_plain_http_too(
-    command: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
-    code, _, err = _run(
-        capsys, command, "--server", "http://10.0.0.5/fhir", "--data-dir", str(tmp_path)
-    )
+def test_other_commands_refuse_plain_http_too(command: str, tmp_path: Path, cli: Cli) -> None:
+    code, _, err = cli(command, "--server", "http://10.0.0.5/fhir", "--data-dir", str(tmp_path))
     assert code == 2
     assert "refusing plain http://" in err
 
 
 def test_login_without_a_keyring_fails_before_asking_for_the_secret(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, cli: Cli
 ) -> None:
     # The autouse fixture selects keyring's null backend: nothing could be stored.
     stdin = io.StringIO("secret-token\n")
     monkeypatch.setattr("sys.stdin", stdin)
     config = tmp_path / "config.toml"
-    code, _, err = _run(
-        capsys, "login", "--server", "https://h.example/fhir", "--config", str(config)
-    )
+    code, _, err = cli("login", "--server", "https://h.example/fhir", "--config", str(config))
     assert code == 2
     assert "no usable keyring backend" in err
     assert "keyrings.alt" in err
@@ -83,27 +72,23 @@ def test_login_without_a_keyring_fails_before_asking_for_the_secret(
     assert not config.exists()
 
 
-def test_a_missing_ca_bundle_is_reported(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
-    code, _, err = _run(
-        capsys, "login", "--server", "https://h.example/fhir", "--ca-bundle", str(tmp_path / "no")
+def test_a_missing_ca_bundle_is_reported(tmp_path: Path, cli: Cli) -> None:
+    code, _, err = cli(
+        "login", "--server", "https://h.example/fhir", "--ca-bundle", str(tmp_path / "no")
     )
     assert code == 2
     assert "is not a readable file" in err
 
 
-def test_sync_without_a_server(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    code, _, err = _run(capsys, "sync", "--data-dir", str(tmp_path))
+def test_sync_without_a_server(tmp_path: Path, cli: Cli) -> None:
+    code, _, err = cli("sync", "--data-dir", str(tmp_path))
     assert code == 2
     assert "clinic-tui login --server URL" in err
 
 
-def test_sync_without_credentials_says_how_to_log_in(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
-    code, _, err = _run(
-        capsys, "sync", "--server", "https://h.example/fhir", "--data-dir", str(tmp_path / "d")
+def test_sync_without_credentials_says_how_to_log_in(tmp_path: Path, cli: Cli) -> None:
+    code, _, err = cli(
+        "sync", "--server", "https://h.example/fhir", "--data-dir", str(tmp_path / "d")
     )
     assert code == 2
     # The null keyring of the test isolation: no usable backend, with the alternatives.
@@ -119,10 +104,8 @@ def test_seed_server_needs_at_least_one_patient(capsys: pytest.CaptureFixture[st
     assert "expected a number of at least 1" in capsys.readouterr().err
 
 
-def test_status_of_a_missing_cache_does_not_create_it(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
-    code, out, _ = _run(capsys, "status", "--json", "--data-dir", str(tmp_path / "none"))
+def test_status_of_a_missing_cache_does_not_create_it(tmp_path: Path, cli: Cli) -> None:
+    code, out, _ = cli("status", "--json", "--data-dir", str(tmp_path / "none"))
     assert code == 0
     found = json.loads(out)
     assert found["cache_exists"] is False
@@ -131,13 +114,12 @@ def test_status_of_a_missing_cache_does_not_create_it(
 
 
 def test_status_json_counts_pending_changes_offline(
-    capsys: pytest.CaptureFixture[str], engine: Engine, cache_file: Path
+    engine: Engine, cache_file: Path, cli: Cli
 ) -> None:
     patient = {"resourceType": "Patient", "id": "p-1", "name": [{"text": "王芳"}]}
     record_local_change(engine, patient, "create")
     engine.dispose()
-    code, out, _ = _run(
-        capsys,
+    code, out, _ = cli(
         "status",
         "--json",
         "--data-dir",
@@ -164,10 +146,8 @@ def test_status_json_counts_pending_changes_offline(
     assert found["records"]["Encounter"] == 0
 
 
-def test_status_for_people_is_a_table(
-    capsys: pytest.CaptureFixture[str], engine: Engine, cache_file: Path
-) -> None:
-    code, out, _ = _run(capsys, "status", "--data-dir", str(cache_file.parent))
+def test_status_for_people_is_a_table(engine: Engine, cache_file: Path, cli: Cli) -> None:
+    code, out, _ = cli("status", "--data-dir", str(cache_file.parent))
     assert code == 0
     assert "Changes waiting to upload" in out
     assert "none: run clinic-tui login" in out
@@ -215,10 +195,10 @@ def test_plain_progress_prints_each_step_once_and_long_steps_every_few_seconds()
     ids=["before-the-command", "after-the-command"],
 )
 def test_options_count_before_or_after_the_command(
-    argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    argv: list[str], tmp_path: Path, cli: Cli
 ) -> None:
     config = tmp_path / "config.toml"
     config.write_text('[sync]\nserver = "https://from-file.example/fhir"\n')
-    code, out, _ = _run(capsys, *(part.format(c=config) for part in argv))
+    code, out, _ = cli(*(part.format(c=config) for part in argv))
     assert code == 0
     assert json.loads(out)["server"] == "https://from-file.example/fhir"
