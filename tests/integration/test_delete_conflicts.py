@@ -5,17 +5,30 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine
 
-from clinic_tui.offline_cache.conflicts import ConflictStore, merge_with_remote
-from clinic_tui.offline_cache.store import read_resource, record_local_change
+from clinic_tui.offline_cache.conflicts import Choice, ConflictStore, merge_with_remote
+from clinic_tui.offline_cache.store import record_local_change
 from clinic_tui.sync.client import FhirClient
+from clinic_tui.sync.engine import SyncReport
 from clinic_tui.sync.errors import FhirGoneError
 from clinic_tui.sync.upload import Uploader
-from tests.integration.test_sync_engine import Resource, _outbox, _row, _sync, _synced_patient
+from tests.integration.test_sync_engine import (
+    Resource,
+    _cached,
+    _outbox,
+    _row,
+    _sync,
+    _synced_patient,
+)
 
 
-def _cached(engine: Engine, ident: str) -> Resource | None:
-    with engine.connect() as connection:
-        return read_resource(connection, "Patient", ident)
+def _resolve_and_sync(engine: Engine, client: FhirClient, choice: Choice) -> SyncReport:
+    """Settle the one open conflict with `choice`; the next sync round then completes."""
+    store = ConflictStore(engine)
+    [conflict] = store.list()
+    store.resolve(conflict.id, choice)
+    report = _sync(engine, client).run()
+    assert report.complete, report.errors
+    return report
 
 
 def _edited_here_deleted_there(engine: Engine, client: FhirClient) -> str:
@@ -43,12 +56,8 @@ def test_keep_mine_after_a_server_deletion_recreates_the_record_there(
     engine: Engine, fhir_client: FhirClient
 ) -> None:
     ident = _edited_here_deleted_there(engine, fhir_client)
-    store = ConflictStore(engine)
-    store.resolve(store.list()[0].id, "mine")
+    report = _resolve_and_sync(engine, fhir_client, "mine")
 
-    report = _sync(engine, fhir_client).run()
-
-    assert report.complete, report.errors
     assert report.conflicts == 0
     remote = fhir_client.read("Patient", ident)
     assert remote["gender"] == "other"
@@ -60,12 +69,8 @@ def test_accepting_a_server_deletion_removes_the_record_here(
     engine: Engine, fhir_client: FhirClient
 ) -> None:
     ident = _edited_here_deleted_there(engine, fhir_client)
-    store = ConflictStore(engine)
-    store.resolve(store.list()[0].id, "theirs")
+    _resolve_and_sync(engine, fhir_client, "theirs")
 
-    report = _sync(engine, fhir_client).run()
-
-    assert report.complete, report.errors
     assert _row(engine, "patient", ident) is None
     assert _outbox(engine) == []
     with pytest.raises(FhirGoneError):
@@ -100,12 +105,8 @@ def test_keep_mine_after_a_server_change_deletes_it_on_the_server(
     engine: Engine, fhir_client: FhirClient
 ) -> None:
     ident, _changed = _deleted_here_changed_there(engine, fhir_client)
-    store = ConflictStore(engine)
-    store.resolve(store.list()[0].id, "mine")
+    report = _resolve_and_sync(engine, fhir_client, "mine")
 
-    report = _sync(engine, fhir_client).run()
-
-    assert report.complete, report.errors
     assert report.deleted >= 1
     with pytest.raises(FhirGoneError):
         fhir_client.read("Patient", ident)
@@ -117,12 +118,8 @@ def test_keep_theirs_after_a_local_deletion_restores_the_server_version(
     engine: Engine, fhir_client: FhirClient
 ) -> None:
     ident, changed = _deleted_here_changed_there(engine, fhir_client)
-    store = ConflictStore(engine)
-    store.resolve(store.list()[0].id, "theirs")
+    _resolve_and_sync(engine, fhir_client, "theirs")
 
-    report = _sync(engine, fhir_client).run()
-
-    assert report.complete, report.errors
     assert fhir_client_holds(fhir_client, ident, "male")
     assert _cached(engine, ident) == changed
     assert _row(engine, "patient", ident) == (changed["meta"]["versionId"], False)

@@ -69,6 +69,22 @@ def _versions_on_server(client: FhirClient, resource_type: str, ident: str) -> i
     return page.total if page.total is not None else len(page.entries)
 
 
+def _cached(engine: Engine, ident: str) -> Resource | None:
+    """The cached Patient `ident` (None when the cache has no such record)."""
+    with engine.connect() as connection:
+        return read_resource(connection, "Patient", ident)
+
+
+def _synced_patient(engine: Engine, client: FhirClient, prefix: str = "del") -> Resource:
+    """A new Patient put on the server and synced into the cache: its cached JSON."""
+    ident = _id(prefix)
+    client.put(_patient(ident))
+    assert _sync(engine, client).run().complete
+    cached = _cached(engine, ident)
+    assert cached is not None
+    return cached
+
+
 @pytest.fixture
 def clinic(fhir_client: FhirClient) -> Clinic:
     """A township clinic on the server."""
@@ -184,12 +200,8 @@ def test_a_create_whose_answer_was_lost_is_not_duplicated(
 def test_an_update_whose_answer_was_lost_is_adopted_not_a_conflict(
     engine: Engine, fhir_client: FhirClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ident = _id("lostupd")
-    fhir_client.put(_patient(ident))
-    assert _sync(engine, fhir_client).run().complete
-    with engine.connect() as connection:
-        cached = read_resource(connection, "Patient", ident)
-    assert cached is not None
+    cached = _synced_patient(engine, fhir_client, "lostupd")
+    ident = cached["id"]
     record_local_change(engine, {**cached, "gender": "other"}, "update")
     with monkeypatch.context() as patched:
         patched.setattr(Uploader, "_confirm", lambda *_: (_ for _ in ()).throw(OSError("crash")))
@@ -378,12 +390,8 @@ def _edited_on_both_sides(
     engine: Engine, client: FhirClient, local: dict[str, Any], remote: dict[str, Any]
 ) -> str:
     """A patient synced at version 1, then changed here (offline) and by another client."""
-    ident = _id("both")
-    client.put(_patient(ident))
-    assert _sync(engine, client).run().complete
-    with engine.connect() as connection:
-        cached = read_resource(connection, "Patient", ident)
-    assert cached is not None
+    cached = _synced_patient(engine, client, "both")
+    ident = cached["id"]
     record_local_change(engine, {**cached, **local}, "update")
     client.put({**client.read("Patient", ident), **remote})
     return ident
@@ -434,8 +442,7 @@ def test_the_same_field_changed_on_both_sides_waits_for_a_person(
     assert not report.complete
     assert report.conflicts == 1
     assert fhir_client.read("Patient", ident)["gender"] == "male"  # nothing overwritten
-    with engine.connect() as connection:
-        assert (read_resource(connection, "Patient", ident) or {})["gender"] == "other"
+    assert (_cached(engine, ident) or {})["gender"] == "other"
     assert [row[0] for row in _outbox(engine)] == [ident]
     # Held while the conflict is open; once resolved as 'mine' it goes up on the next round.
     assert _sync(engine, fhir_client).run().uploaded == 0
@@ -478,8 +485,7 @@ def test_an_edit_after_a_lost_create_goes_up_on_top_of_it(
     engine: Engine, fhir_client: FhirClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ident = _lost_create(engine, fhir_client, monkeypatch)
-    with engine.connect() as connection:
-        cached = read_resource(connection, "Patient", ident)
+    cached = _cached(engine, ident)
     record_local_change(engine, {**(cached or {}), "gender": "other"}, "update")
 
     result = Uploader(engine, fhir_client, merge=merge_with_remote).run()
@@ -495,8 +501,7 @@ def test_a_lost_create_changed_on_the_server_meanwhile_is_never_overwritten(
 ) -> None:
     ident = _lost_create(engine, fhir_client, monkeypatch)
     fhir_client.put({**fhir_client.read("Patient", ident), "gender": "male"})
-    with engine.connect() as connection:
-        cached = read_resource(connection, "Patient", ident)
+    cached = _cached(engine, ident)
     record_local_change(engine, {**(cached or {}), "birthDate": "1975-03-03"}, "update")
 
     result = Uploader(engine, fhir_client, merge=merge_with_remote).run()
@@ -505,16 +510,6 @@ def test_a_lost_create_changed_on_the_server_meanwhile_is_never_overwritten(
     assert result.conflicts == 1
     assert fhir_client.read("Patient", ident)["gender"] == "male"
     assert ConflictStore(engine).count() == 1
-
-
-def _synced_patient(engine: Engine, client: FhirClient) -> Resource:
-    ident = _id("del")
-    client.put(_patient(ident))
-    assert _sync(engine, client).run().complete
-    with engine.connect() as connection:
-        cached = read_resource(connection, "Patient", ident)
-    assert cached is not None
-    return cached
 
 
 def test_a_local_delete_removes_the_record_on_the_server_and_here(
@@ -541,8 +536,7 @@ def test_an_edit_made_while_its_record_is_in_flight_is_kept_and_sent_next(
     answers = Uploader._answers
 
     def edit_during_flight(self: Uploader, data: bytes, count: int) -> list[Resource]:
-        with engine.connect() as connection:
-            now = read_resource(connection, "Patient", cached["id"]) or {}
+        now = _cached(engine, cached["id"]) or {}
         record_local_change(engine, {**now, "birthDate": "1975-03-03"}, "update")
         return answers(self, data, count)
 
