@@ -15,7 +15,7 @@ from clinic_tui import i18n
 from clinic_tui.offline_cache.patient_search import PatientSearch
 from clinic_tui.screens.patient_search import PatientSearchScreen, ResultsTable
 from tests.ui.patient_search_fixtures import SMITH_ID_NUMBER, fill_cache
-from tests.ui.pilot import settle
+from tests.ui.pilot import settle, type_text
 
 # Pilot tests are coroutines; anyio's pytest plugin (installed with httpx) runs them.
 pytestmark = pytest.mark.anyio
@@ -77,8 +77,7 @@ async def test_typing_shows_ranked_results_and_enter_returns_the_top_one(
     app = SearchHostApp(search)
     async with app.run_test(size=(80, 24)) as pilot:
         assert isinstance(app.focused, Input)
-        await pilot.press(*"zs")
-        await settle(pilot)
+        await type_text(pilot, "zs")
         assert _names(pilot) == ["张三", "张珊", "章三丰"]
         assert _status(pilot) == "3 patients"
         await pilot.press("enter")
@@ -90,8 +89,7 @@ async def test_typing_shows_ranked_results_and_enter_returns_the_top_one(
 async def test_down_moves_into_results_and_enter_picks_that_row(search: PatientSearch) -> None:
     app = SearchHostApp(search)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press(*"zs")
-        await settle(pilot)
+        await type_text(pilot, "zs")
         await pilot.press("down")
         assert isinstance(app.focused, ResultsTable)
         await pilot.press("down", "enter")
@@ -103,8 +101,7 @@ async def test_down_moves_into_results_and_enter_picks_that_row(search: PatientS
 async def test_up_from_first_row_returns_to_the_query(search: PatientSearch) -> None:
     app = SearchHostApp(search)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press(*"zs")
-        await settle(pilot)
+        await type_text(pilot, "zs")
         await pilot.press("down", "down", "up")
         assert isinstance(app.focused, ResultsTable)
         await pilot.press("up")
@@ -127,8 +124,7 @@ async def test_escape_returns_none(search: PatientSearch) -> None:
 async def test_no_match_says_so_and_enter_does_nothing(search: PatientSearch) -> None:
     app = SearchHostApp(search)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press(*"qqq")
-        await settle(pilot)
+        await type_text(pilot, "qqq")
         assert _names(pilot) == []
         assert _status(pilot) == "No patient matches 'qqq'"
         await pilot.press("enter")
@@ -153,8 +149,7 @@ async def test_enter_typed_before_results_arrive_picks_the_fresh_top_result(
 async def test_stale_results_are_never_shown(search: PatientSearch) -> None:
     app = SearchHostApp(search)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press(*"ls")
-        await settle(pilot)
+        await type_text(pilot, "ls")
         assert _names(pilot) == ["李四"]
         _screen(pilot).run_search("zs")  # a search for a query no longer in the box
         await settle(pilot)
@@ -165,8 +160,7 @@ async def test_stale_results_are_never_shown(search: PatientSearch) -> None:
 async def test_clearing_the_query_clears_the_results(search: PatientSearch) -> None:
     app = SearchHostApp(search)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press(*"zs")
-        await settle(pilot)
+        await type_text(pilot, "zs")
         await pilot.press("backspace", "backspace")
         await settle(pilot)
         assert _names(pilot) == []
@@ -177,8 +171,7 @@ async def test_clearing_the_query_clears_the_results(search: PatientSearch) -> N
 async def test_chinese_and_latin_names_line_up_at_80_columns(search: PatientSearch) -> None:
     app = SearchHostApp(search)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press(*"110105")
-        await settle(pilot)
+        await type_text(pilot, "110105")
         table = pilot.app.screen.query_one(ResultsTable)
         assert table.row_count == 3
         offsets = set()
@@ -197,8 +190,7 @@ async def test_labels_in_chinese(search: PatientSearch) -> None:
     app = SearchHostApp(search)
     async with app.run_test(size=(80, 24)) as pilot:
         assert "查找患者" in str(pilot.app.screen.query_one("#patient-search-title").render())
-        await pilot.press(*"qqq")
-        await settle(pilot)
+        await type_text(pilot, "qqq")
         assert _status(pilot) == "没有与“qqq”匹配的患者"
         await pilot.press("backspace", "backspace", "backspace", *"ls")
         await settle(pilot)
