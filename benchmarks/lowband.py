@@ -135,7 +135,13 @@ def _run_child(args: list[str], env: dict[str, str], timeout: float) -> dict[str
 # ---- set-up: server, seed, nginx, link --------------------------------------------------
 
 
-def seed(direct_url: str, token: str, patients: int, scratch: Path) -> str:
+HISTORY_YEARS = 4
+"""Years of past visits per patient: 5,000 patients then make about 105,000 resources (issue 4)."""
+
+
+def seed(
+    direct_url: str, token: str, patients: int, scratch: Path, history_years: int = HISTORY_YEARS
+) -> str:
     """Fill the server with `clinic-tui seed-server`; returns its summary line."""
     cli = Path(sys.executable).with_name("clinic-tui")
     env = {
@@ -146,7 +152,8 @@ def seed(direct_url: str, token: str, patients: int, scratch: Path) -> str:
         "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
     }
     command = [str(cli), "seed-server", "--server", direct_url, "--patients", str(patients)]
-    command += ["--seed", "1", "--data-dir", str(scratch / "cli")]
+    command += ["--seed", "1", "--history-years", str(history_years)]
+    command += ["--data-dir", str(scratch / "cli")]
     result = subprocess.run(
         command, env=env, capture_output=True, text=True, timeout=3600, check=False
     )
@@ -300,7 +307,7 @@ def run(args: argparse.Namespace) -> int:
     phases: list[Phase] = []
     notes: list[str] = []
     server_dir = args.server_dir.resolve() if args.server_dir else scratch / "server"
-    seeded_mark = server_dir / f"seeded-{args.patients}-patients"
+    seeded_mark = server_dir / f"seeded-{args.patients}-patients-{args.history_years}-years"
     wanted = set(args.phases.split(","))
     try:
         # keep: with --server-dir the server's folder stays for the next run's reuse.
@@ -315,7 +322,7 @@ def run(args: argparse.Namespace) -> int:
             if seeded_mark.exists():
                 print(f"reusing the server seeded in {server_dir}", flush=True)
             else:
-                seeded = seed(direct, token, args.patients, scratch)
+                seeded = seed(direct, token, args.patients, scratch, args.history_years)
                 seeded_mark.write_text(seeded + "\n")
                 print(f"seeded in {time.perf_counter() - started:.0f} s: {seeded}", flush=True)
             server_port = int(direct.rsplit(":", 1)[1].split("/", 1)[0])
@@ -409,6 +416,12 @@ def main() -> int:
     """Command line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patients", type=int, default=5000)
+    parser.add_argument(
+        "--history-years",
+        type=int,
+        default=HISTORY_YEARS,
+        help="years of past visits per patient in the seeded clinic (clinic-tui seed-server)",
+    )
     parser.add_argument("--mbit", type=float, default=1.0, help="bandwidth each way")
     parser.add_argument("--rtt-ms", type=float, default=100.0)
     parser.add_argument("--gzip-level", type=int, default=6, help="nginx gzip_comp_level")

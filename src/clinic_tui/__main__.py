@@ -27,6 +27,33 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _history_years(text: str) -> int:
+    from clinic_tui.demo.history_years import history_years_problem
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    problem = history_years_problem(value)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(problem)
+    return value
+
+
+def _add_history_years(command: argparse.ArgumentParser) -> None:
+    from clinic_tui.demo.history_years import DEFAULT_HISTORY_YEARS, MAX_HISTORY_YEARS
+
+    command.add_argument(
+        "--history-years",
+        type=_history_years,
+        default=DEFAULT_HISTORY_YEARS,
+        metavar="N",
+        help=f"years of past visits per patient, 1 to {MAX_HISTORY_YEARS} (default: "
+        f"{DEFAULT_HISTORY_YEARS}); more years add older chronic follow-ups with their vital "
+        "signs, repeat prescriptions and acute visits (4 years: about 21 records per patient)",
+    )
+
+
 def _common_options(default: Any) -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -66,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--patients", type=_positive_int, default=2000, metavar="N")
     demo.add_argument("--seed", type=int, default=1, metavar="S")
+    _add_history_years(demo)
     _add_server_commands(commands, sub_common)
     return parser
 
@@ -122,6 +150,7 @@ def _add_server_commands(commands: Any, common: argparse.ArgumentParser) -> None
     )
     seed.add_argument("--patients", type=_positive_int, default=200, metavar="N")
     seed.add_argument("--seed", type=int, default=1, metavar="S")
+    _add_history_years(seed)
 
 
 def _check_terminal() -> None:
@@ -172,7 +201,9 @@ def _demo_data(args: argparse.Namespace) -> int:
     engine = open_cache(path)
     console = Console(stderr=True)
     with console.status(f"Writing a demo clinic of {args.patients:,} patients to {path} ..."):
-        summary = generate_demo_clinic(engine, patients=args.patients, seed=args.seed)
+        summary = generate_demo_clinic(
+            engine, patients=args.patients, seed=args.seed, history_years=args.history_years
+        )
     console.print(f"[green]Demo clinic ready:[/] {summary} in {path}")
     return 0
 
@@ -234,6 +265,7 @@ def _seed_server(args: argparse.Namespace) -> int:
             client,
             patients=args.patients,
             seed=args.seed,
+            history_years=args.history_years,
             progress=lambda done, total: display.update("patients sent", done, total),
         )
     print(f"Seeded {client.base_url}: {result}.")

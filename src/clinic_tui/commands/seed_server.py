@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from clinic_tui.demo.history_years import DEFAULT_HISTORY_YEARS
 from clinic_tui.domain.fhir import Resource
 from clinic_tui.errors import ClinicError
 from clinic_tui.sync.client import FhirClient
@@ -98,13 +99,16 @@ def seed_server(
     now: datetime | None = None,
     batch_size: int = BATCH,
     progress: Callable[[int, int], None] | None = None,
+    history_years: int = DEFAULT_HISTORY_YEARS,
 ) -> SeedResult:
-    """Upload the demo clinic; `progress(patients_sent, patients)` after each transaction."""
+    """Upload the demo clinic; `progress(patients_sent, patients)` after each transaction;
+    `history_years` of past visits per patient."""
     from clinic_tui.demo.generator import iter_demo_resources
 
     moment = now if now is not None else datetime.now().astimezone()
     sent = created = updated = transactions = patients_sent = 0
-    for batch in _batches(iter_demo_resources(patients, seed, moment), batch_size):
+    resources = iter_demo_resources(patients, seed, moment, history_years)
+    for batch in _batches(resources, batch_size):
         try:
             _response, answer = client.request(
                 "POST", client.base_url, body=transaction(client.base_url, batch)

@@ -179,6 +179,18 @@ CHRONIC_VISIT_REASONS: dict[str, tuple[str, ...]] = {
     "J45.9": ("喘息2天", "哮喘随访 取药"),
     "K29.7": ("上腹部不适 反酸1周", "胃痛3天"),
 }
+ACUTE_PROBLEM_COMPLAINTS: dict[str, tuple[str, ...]] = {
+    "J06.9": ("发热咳嗽3天", "咽痛流涕2天", "发热1天"),
+    "J20.9": ("咳嗽咳痰1周", "发热咳嗽5天"),
+    "A09": ("腹泻3天", "腹痛腹泻1天"),
+    "L30.9": ("皮疹瘙痒3天",),
+    "M54.5": ("腰痛1周", "弯腰后腰痛2天"),
+}
+"""Chief complaints of a visit for an acute problem, by ICD-10 code."""
+FEBRILE_PROBLEMS = {"J06.9", "J20.9"}
+"""Problems that often bring a fever to the visit."""
+RESPIRATORY_PROBLEMS = {"J06.9", "J20.9", "J44.9", "J45.9"}
+"""Problems whose visits record oxygen saturation and respiratory rate."""
 ACUTE_COMPLAINTS_ADULT = (
     "发热咳嗽3天", "咽痛1天", "咳嗽2周", "流涕鼻塞2天", "腹痛腹泻1天", "腰痛1周", "头痛2天",
     "皮疹瘙痒3天", "失眠1月", "乏力 食欲差1周", "尿频尿急2天", "牙痛2天", "左手割伤1小时",

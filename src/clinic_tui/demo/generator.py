@@ -23,6 +23,7 @@ from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from clinic_tui.demo.context import DemoContext, DemoRandom, reference
+from clinic_tui.demo.history_years import DEFAULT_HISTORY_YEARS, history_years_problem
 from clinic_tui.demo.people import build_organizations, build_patient, build_practitioners
 from clinic_tui.demo.queue import QueueCandidate, build_queue, queue_size
 from clinic_tui.demo.records import build_history
@@ -64,13 +65,27 @@ def _with_meta(resource: Resource, meta: dict[str, str]) -> Resource:
 
 
 class DemoClinic:
-    """The demo township clinic for one (patients, seed, now); resources() streams its records."""
+    """The demo township clinic for one (patients, seed, now); resources() streams its records.
+
+    `history_years`: how many years of past visits each patient has (default 2); from 2 up the
+    last two years are the same records, so more years only add older ones.
+    """
 
     def __init__(
-        self, *, patients: int, seed: int, now: datetime, id_stamp: int | None = None
+        self,
+        *,
+        patients: int,
+        seed: int,
+        now: datetime,
+        id_stamp: int | None = None,
+        history_years: int = DEFAULT_HISTORY_YEARS,
     ) -> None:
         if patients < 1:
             raise ValueError("a demo clinic needs at least one patient")
+        problem = history_years_problem(history_years)
+        if problem is not None:
+            raise ValueError(f"history_years: {problem}")
+        self.history_years = history_years
         if now.tzinfo is None or now.utcoffset() is None:
             raise ValueError("now must be an aware datetime (local time with its offset)")
         # Ids carry a rising stamp: the clinic's first, then one per patient, then the queue.
@@ -116,7 +131,7 @@ class DemoClinic:
         for index in range(start, stop):
             rng = DemoRandom(self._patient_seeds[index], self._stamp + 1 + index)
             patient, facts = build_patient(rng, context)
-            history = build_history(rng, context, facts)
+            history = build_history(rng, context, facts, self.history_years)
             yield patient
             yield from history.resources
             if index in self._in_queue:
@@ -172,10 +187,18 @@ SERVER_ID_STAMP = 1_704_067_200_000
 on any day, so seeding again updates records instead of adding a second clinic."""
 
 
-def iter_demo_resources(patients: int, seed: int, now: datetime) -> Iterator[Resource]:
+def iter_demo_resources(
+    patients: int, seed: int, now: datetime, history_years: int = DEFAULT_HISTORY_YEARS
+) -> Iterator[Resource]:
     """The demo clinic's resources one by one (for a server), with ids that depend only on
     (patients, seed): organizations, staff, each patient with their records, today's queue."""
-    clinic = DemoClinic(patients=patients, seed=seed, now=now, id_stamp=SERVER_ID_STAMP)
+    clinic = DemoClinic(
+        patients=patients,
+        seed=seed,
+        now=now,
+        id_stamp=SERVER_ID_STAMP,
+        history_years=history_years,
+    )
     yield from clinic.resources()
 
 
@@ -250,12 +273,17 @@ def generate_demo_clinic(
     seed: int,
     now: datetime | None = None,
     workers: int | None = None,
+    history_years: int = DEFAULT_HISTORY_YEARS,
 ) -> DemoSummary:
     """Write a demo township clinic into an empty cache in one transaction (CacheError if the
     cache holds anything). `now` (default: the local time) dates today's queue and every record;
-    `workers` processes build the rows (default: default_workers(patients); 0 = in process)."""
+    `workers` processes build the rows (default: default_workers(patients); 0 = in process);
+    `history_years` of past visits per patient (see DemoClinic)."""
     clinic = DemoClinic(
-        patients=patients, seed=seed, now=now if now is not None else datetime.now().astimezone()
+        patients=patients,
+        seed=seed,
+        now=now if now is not None else datetime.now().astimezone(),
+        history_years=history_years,
     )
     workers = default_workers(patients) if workers is None else workers
     with bulk_load(engine) as connection:
@@ -273,6 +301,7 @@ def generate_demo_clinic(
                 "demo_seed": str(seed),
                 "demo_patients": str(patients),
                 "demo_created": clinic.context.now.isoformat(timespec="seconds"),
+                "demo_history_years": str(history_years),
             },
         )
     return DemoSummary(

@@ -20,6 +20,8 @@ from clinic_tui.demo.context import (
     new_id,
     reference,
 )
+from clinic_tui.demo.earlier_years import EarlierYears
+from clinic_tui.demo.history_years import DEFAULT_HISTORY_YEARS
 from clinic_tui.demo.people import PatientFacts
 from clinic_tui.demo.vitals import VitalsProfile
 from clinic_tui.domain.fhir import NO_KNOWN_ALLERGY_CODE, Resource
@@ -65,15 +67,6 @@ _REFERRAL_CATEGORY = [
         "text": "转诊",
     }
 ]
-_ACUTE_COMPLAINT = {
-    "J06.9": ("发热咳嗽3天", "咽痛流涕2天", "发热1天"),
-    "J20.9": ("咳嗽咳痰1周", "发热咳嗽5天"),
-    "A09": ("腹泻3天", "腹痛腹泻1天"),
-    "L30.9": ("皮疹瘙痒3天",),
-    "M54.5": ("腰痛1周", "弯腰后腰痛2天"),
-}
-_FEBRILE = {"J06.9", "J20.9"}
-_RESPIRATORY = {"J06.9", "J20.9", "J44.9", "J45.9"}
 _TASK_STATUSES = (
     ("requested", 25), ("received", 10), ("accepted", 20), ("in-progress", 10),
     ("completed", 30), ("rejected", 5),
@@ -92,7 +85,7 @@ def _concept(system: str, code: str, display: str, text: str) -> dict[str, Any]:
     return {"coding": [{"system": system, "code": code, "display": display}], "text": text}
 
 
-class _Builder:
+class HistoryBuilder:
     """Builds one patient's history; holds the shared pieces to keep the builders short."""
 
     def __init__(self, rng: DemoRandom, context: DemoContext, patient: PatientFacts) -> None:
@@ -190,6 +183,7 @@ class _Builder:
         authored: str,
         group: dict[str, str],
         doctor: dict[str, str],
+        status: str = "active",
     ) -> None:
         sig, per_day = clinical.FREQUENCY_TEXT[drug.frequency]
         route_code, route_en, route_zh = clinical.ROUTES[drug.route]
@@ -219,7 +213,7 @@ class _Builder:
         self.add(
             {
                 "resourceType": "MedicationRequest",
-                "status": "active",
+                "status": status,
                 "intent": "order",
                 "groupIdentifier": group,
                 "medicationCodeableConcept": _concept(ATC, drug.atc, drug.en, drug.zh),
@@ -290,9 +284,17 @@ class _Builder:
         self.add(task)
 
 
-def build_history(rng: DemoRandom, context: DemoContext, patient: PatientFacts) -> PatientHistory:
-    """All records of one patient, dated in the two years before `context.now`."""
-    builder = _Builder(rng, context, patient)
+def build_history(
+    rng: DemoRandom,
+    context: DemoContext,
+    patient: PatientFacts,
+    years: int = DEFAULT_HISTORY_YEARS,
+) -> PatientHistory:
+    """All records of one patient, dated in the `years` years before `context.now`."""
+    # The last two years (one, if `years` is 1) are built exactly as the default clinic's, so
+    # the default draws nothing more; earlier years are added after them from the same stream.
+    recent = min(years, DEFAULT_HISTORY_YEARS) * 365
+    builder = HistoryBuilder(rng, context, patient)
     today = context.today
     problems = [
         problem
@@ -303,7 +305,7 @@ def build_history(rng: DemoRandom, context: DemoContext, patient: PatientFacts) 
     acute = [problem for problem in problems if not problem.chronic]
     visits = rng.randint(2, 4) if chronic else rng.choice((0, 1, 1, 2))
     visits = max(visits, len(acute))
-    days = sorted(today - timedelta(days=ago) for ago in rng.sample(range(3, 730), visits))
+    days = sorted(today - timedelta(days=ago) for ago in rng.sample(range(3, recent), visits))
     doctor = rng.choice(context.doctors)
     vitals = VitalsProfile(rng, patient, {problem.code for problem in problems})
 
@@ -311,8 +313,8 @@ def build_history(rng: DemoRandom, context: DemoContext, patient: PatientFacts) 
     reasons: list[tuple[str, clinical.ProblemDef | None]] = []
     for index in range(visits):
         if index < len(acute):
-            reasons.append((rng.choice(_ACUTE_COMPLAINT.get(acute[index].code, ("不适",))),
-                            acute[index]))  # fmt: skip
+            complaints = clinical.ACUTE_PROBLEM_COMPLAINTS.get(acute[index].code, ("不适",))
+            reasons.append((rng.choice(complaints), acute[index]))
         elif chronic:
             follow_up = rng.choice(chronic)
             options = clinical.CHRONIC_VISIT_REASONS.get(follow_up.code, ("慢病随访",))
@@ -332,16 +334,17 @@ def build_history(rng: DemoRandom, context: DemoContext, patient: PatientFacts) 
                 patient,
                 reference(encounter),
                 encounter["period"]["start"],
-                febrile=code in _FEBRILE and rng.random() < 0.7,
-                respiratory=code in _RESPIRATORY,
+                febrile=code in clinical.FEBRILE_PROBLEMS and rng.random() < 0.7,
+                respiratory=code in clinical.RESPIRATORY_PROBLEMS,
                 weigh=index == 0 or rng.random() < 0.2,
             )
         )
         if problem is not None:
             builder.condition(problem, day, encounter)
 
-    first_seen = days[0] if days else today - timedelta(days=rng.randrange(30, 700))
+    first_seen = days[0] if days else today - timedelta(days=rng.randrange(30, recent - 30))
     conditions: dict[str, Resource] = {}
+    drugs_now: dict[str, clinical.DrugDef] = {}
     for problem in chronic:
         onset = first_seen - timedelta(days=rng.randrange(30, 3650))
         conditions[problem.code] = builder.condition(problem, max(onset, patient.birth), None)
@@ -352,9 +355,11 @@ def build_history(rng: DemoRandom, context: DemoContext, patient: PatientFacts) 
     if draw < RECORDED_ALLERGY_SHARE:
         allergens = [allergen for allergen, _ in clinical.ALLERGENS]
         weights = [weight for _, weight in clinical.ALLERGENS]
-        for allergen in {
-            *rng.choices(allergens, weights=weights, k=1 if rng.random() < 0.85 else 2)
-        }:
+        # dict.fromkeys drops a repeat in draw order; a set's order changed with the process's
+        # string hash seed, so the same seed gave other files from one run to the next.
+        for allergen in dict.fromkeys(
+            rng.choices(allergens, weights=weights, k=1 if rng.random() < 0.85 else 2)
+        ):
             builder.allergy(allergen, recorded)
             allergic_to.add(allergen.en)
     elif draw < RECORDED_ALLERGY_SHARE + NO_KNOWN_ALLERGY_SHARE:
@@ -372,9 +377,14 @@ def build_history(rng: DemoRandom, context: DemoContext, patient: PatientFacts) 
             drug = drugs[0] if rng.random() < 0.6 else rng.choice(drugs)
             if drug.en == "Acetylsalicylic acid" and "Aspirin" in allergic_to:
                 drug = clinical.CLOPIDOGREL
+            drugs_now[code] = drug
             builder.medication(drug, condition, authored, group, doctor)
         referable = [code for code in conditions if code in clinical.REFERRAL_REASONS]
         if referable and rng.random() < REFERRAL_SHARE:
             code = rng.choice(referable)
             builder.referral(code, conditions[code], today - timedelta(days=rng.randrange(0, 60)))
+    if years > DEFAULT_HISTORY_YEARS:
+        earlier = EarlierYears(builder, vitals, doctor, conditions, drugs_now, allergic_to)
+        for year in range(DEFAULT_HISTORY_YEARS, years):
+            earlier.add_year(year)
     return PatientHistory(builder.resources, tuple(problem.code for problem in chronic))

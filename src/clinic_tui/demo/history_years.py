@@ -1,0 +1,18 @@
+"""How many years of past visits the demo gives each patient (`--history-years`).
+
+Kept apart from the builders so the command line can check the option without importing them.
+"""
+
+from __future__ import annotations
+
+DEFAULT_HISTORY_YEARS = 2
+"""Years of past visits a patient's history covers unless asked for more (or fewer)."""
+MAX_HISTORY_YEARS = 20
+"""Longest history offered: about as old as township health centres' electronic records."""
+
+
+def history_years_problem(years: int) -> str | None:
+    """Why `years` cannot be a history length, or None when it can."""
+    if not 1 <= years <= MAX_HISTORY_YEARS:
+        return f"expected a number of years from 1 to {MAX_HISTORY_YEARS}, got {years}"
+    return None
