@@ -46,6 +46,7 @@ from clinic_tui.offline_cache.engine import open_cache  # noqa: E402
 from clinic_tui.offline_cache.store import read_resource, record_local_change  # noqa: E402
 from clinic_tui.offline_cache.tables import RESOURCE_TABLES  # noqa: E402
 from clinic_tui.sync.client import FhirClient  # noqa: E402
+from clinic_tui.sync.download import DEFAULT_PAGE_SIZE, DOWNLOAD_STREAMS  # noqa: E402
 from tests.netlab.fault_proxy import FaultProxy, ProxyStats  # noqa: E402
 from tests.netlab.fhir_server import running_fhir_server  # noqa: E402
 from tests.netlab.nginx_front import NginxFront, NginxUnavailable, free_port  # noqa: E402
@@ -53,7 +54,8 @@ from tests.netlab.nginx_front import NginxFront, NginxUnavailable, free_port  # 
 BENCH = ROOT / ".bench"
 FHIRPY_VENV = BENCH / "fhirpy-venv"
 FHIRPY_PIN = "fhirpy==2.3.1"
-PAGE_SIZE = 100
+FHIRPY_PAGE_SIZE = 100
+"""fhirpy's page (`.limit(100)`): twice the server's default of 50, as a plain client would ask."""
 CHANGES = 50
 TOKEN_VARIABLE = "LOWBAND_TOKEN"
 ALL_PHASES = ("unshaped", "idle", "changes", "fhirpy")
@@ -107,7 +109,7 @@ def child_sync(cache: Path, url: str) -> None:
     engine = open_cache(cache)
     with FhirClient(url, lambda: token) as client:
         started = time.perf_counter()
-        report = SyncEngine(engine, client, page_size=PAGE_SIZE).run()
+        report = SyncEngine(engine, client).run()
         wall = time.perf_counter() - started
     engine.dispose()
     summary = {
@@ -377,7 +379,13 @@ def run(args: argparse.Namespace) -> int:
                         notes.append("fhirpy: could not create its venv; skipped")
                     else:
                         kinds = list(RESOURCE_TABLES)
-                        command = [str(python), "-c", FHIRPY_PAGER, public_url, str(PAGE_SIZE)]
+                        command = [
+                            str(python),
+                            "-c",
+                            FHIRPY_PAGER,
+                            public_url,
+                            str(FHIRPY_PAGE_SIZE),
+                        ]
                         phase, paged = measure(
                             link, "fhirpy paging (straightforward)", 1, [*command, *kinds], env
                         )
@@ -391,7 +399,8 @@ def run(args: argparse.Namespace) -> int:
 
     print(
         f"\nlink: {args.mbit:g} Mbit/s each way, RTT {args.rtt_ms:g} ms (tests/netlab proxy); "
-        f"nginx gzip level {args.gzip_level}; page size {PAGE_SIZE}"
+        f"nginx gzip level {args.gzip_level}; page size {DEFAULT_PAGE_SIZE} "
+        f"(fhirpy {FHIRPY_PAGE_SIZE}), {DOWNLOAD_STREAMS} download streams"
     )
     print_table(phases, bandwidth, rtt)
     for note in notes:

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, text
 
 from clinic_tui.offline_cache.store import read_resource, record_local_change
 from clinic_tui.sync.cache_io import read_watermarks, server_versions
-from clinic_tui.sync.client import FhirClient
+from clinic_tui.sync.client import BundlePage, FhirClient
 from clinic_tui.sync.download import TypeDownload, download, download_type
 from clinic_tui.sync.errors import (
     FhirAuthError,
@@ -138,8 +138,21 @@ def test_paged_download_while_another_client_writes_skips_nothing(
     missed_by_naive = set(_server_patients(fhir_client)) - naive_seen
     assert len(missed_by_naive) >= 3, "the writes did not shift the pages; the test proves nothing"
 
+    # The download fetches ahead of its writes, so the writes go where they shift the pages:
+    # just before each page request.
     created_during.clear()
-    result = download_type(engine, fhir_client, "Patient", page_size=5, on_page=write_between_pages)
+    fetches = 0
+
+    class WritingClient(FhirClient):
+        def bundle_page(self, path_or_url: str, params: Any = None) -> BundlePage:
+            nonlocal fetches
+            if fetches:
+                write_between_pages("Patient", TypeDownload("Patient", pages=fetches))
+            fetches += 1
+            return super().bundle_page(path_or_url, params)
+
+    with WritingClient(fhir_server.base_url, lambda: fhir_server.token) as shifting:
+        result = download_type(engine, shifting, "Patient", page_size=5)
     writer.close()
 
     assert result.error is None
@@ -261,9 +274,10 @@ def test_more_records_in_one_millisecond_than_a_page_are_all_downloaded(
         "POST", "", body={"resourceType": "Bundle", "type": "transaction", "entry": entries}
     )
     stamps = Counter(fhir_client.read("Patient", ident)["meta"]["lastUpdated"] for ident in ids)
-    assert max(stamps.values()) > 5, "no cluster larger than a page; the test proves nothing"
+    # Pages of 2: a loaded machine still stamps 3 or more records in one millisecond.
+    assert max(stamps.values()) > 2, "no cluster larger than a page; the test proves nothing"
 
-    result = download_type(engine, fhir_client, "Patient", page_size=5)
+    result = download_type(engine, fhir_client, "Patient", page_size=2)
 
     assert result.error is None
     assert set(ids) <= set(_cached_patients(engine))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 
 def _is_han(char: str) -> bool:
     return "\u3400" <= char <= "\u9fff" or "\uf900" <= char <= "\ufaff"
@@ -16,6 +18,9 @@ def search_keys(name: str) -> tuple[str, str]:
     if any(_is_han(char) for char in name):
         # Imported here, not at the top: pypinyin's phrase tables cost about a quarter of a
         # second and tens of MiB, and reading the queue or a chart never needs them.
+        # Nobody here customises pypinyin's tables, so its defensive copy of them is only
+        # memory (about 20 MiB): tell it to skip the copy.
+        os.environ.setdefault("PYPINYIN_NO_DICT_COPY", "1")
         from pypinyin import Style, lazy_pinyin
 
         syllables = [s for s in lazy_pinyin(name, style=Style.NORMAL, errors="ignore") if s]

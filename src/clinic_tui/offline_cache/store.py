@@ -76,6 +76,16 @@ def upsert_resources(connection: Connection, resources: Iterable[Resource]) -> i
     return count
 
 
+def upsert_rows(connection: Connection, resource_type: str, rows: list[dict[str, Any]]) -> int:
+    """upsert_resources for rows already made by row_values (a caller that checked each one).
+
+    Caller owns the transaction; `rows` are all of `resource_type`.
+    """
+    count = len(rows)
+    _flush(connection, {resource_type: list(rows)})
+    return count
+
+
 def _flush(connection: Connection, batches: dict[str, list[dict[str, Any]]]) -> None:
     for resource_type, rows in batches.items():
         if not rows:

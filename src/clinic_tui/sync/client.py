@@ -77,6 +77,8 @@ class BundlePage:
     """Bundle.meta.lastUpdated, else the Date header: the server's clock at the answer."""
     problems: list[str] = field(default_factory=list)
     """Entries that were not JSON objects, described for the sync report."""
+    body_bytes: int = 0
+    """Size of the (decoded) response body: no entry can be larger."""
 
 
 def is_loopback(host: str) -> bool:
@@ -414,6 +416,7 @@ class FhirClient:
             total=total if isinstance(total, int) and not isinstance(total, bool) else None,
             server_time=server_time,
             problems=problems,
+            body_bytes=len(data),
         )
 
 
@@ -424,4 +427,6 @@ def _http_date_as_instant(value: str | None) -> str | None:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    return when.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    # Milliseconds always, as FHIR servers write instants: a server that compares `_since`
+    # as text would put "...:17Z" after "...:17.500Z" and skip that second's changes.
+    return when.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -1,16 +1,22 @@
-"""Incremental download from the FHIR server into the cache, one resource type at a time.
+"""Incremental download from the FHIR server into the cache, a few resource types at a time.
 
 Each page is a fresh search from the last checkpoint
 (`_lastUpdated=ge<watermark>&_sort=_lastUpdated&_count=N`), written through
-store.upsert_resources together with the new watermark in one transaction, so a
-cut link resumes where it stopped. Offset paging shifts while the server
-changes, so a `next` link is never trusted to carry on: it is followed only to
-step over a page of records already seen at the checkpoint instant (more records
-than a page share one millisecond). The loop ends when a query from the final
-checkpoint brings nothing new. `ge` rather than `gt` because the server's clock
-has millisecond precision: a record written in the same millisecond as the
-watermark but committed after the read would be skipped by `gt`. Records seen
-again are recognised by (id, versionId) and not written twice.
+store.py together with the new watermark in one transaction, so a cut link
+resumes where it stopped. Offset paging shifts while the server changes, so a
+`next` link is never trusted to carry on: it is followed only to step over a
+page of records already seen at the checkpoint instant (more records than a page
+share one millisecond). A query ends with the first answer that has no next link:
+it held everything from its checkpoint on. `ge` rather than `gt` because the
+server's clock has millisecond precision: a record written in the same
+millisecond as the watermark but committed after the read would be skipped by
+`gt`. Records seen again are recognised by their cached versionId and not
+written twice.
+
+On a thin link the wire must never wait: types are fetched on a few threads
+(sync/fetch_pipeline.py), each next request is decided from the page alone and
+leaves while the calling thread writes that page, and pages are large (a round
+trip and the server's query time per page are the cost of small ones).
 
 A record with a pending local change is never overwritten: the server version is
 kept aside (server_version table) for the merge. Server deletes come from the
@@ -28,12 +34,13 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from sqlalchemy import Connection, Engine
 
-from clinic_tui.offline_cache.store import row_values, upsert_resources
+from clinic_tui.offline_cache.store import row_values, upsert_rows
 from clinic_tui.offline_cache.tables import RESOURCE_TABLES
 from clinic_tui.sync.cache_io import (
     CachedState,
@@ -46,11 +53,16 @@ from clinic_tui.sync.cache_io import (
 )
 from clinic_tui.sync.client import BundlePage, FhirClient
 from clinic_tui.sync.errors import FhirAuthError, FhirError, FhirResponseError, FhirUnreachable
+from clinic_tui.sync.fetch_pipeline import Channel, FetchPipeline, JobEnded
 from clinic_tui.sync.scope import ScopedQuery, SyncScope
 
 Resource = dict[str, Any]
 
-DEFAULT_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 1000
+"""Records per page: on a thin link every page costs a round trip and the server's query
+time (sekmet caps _count at 1,000; a server may send fewer and a next link)."""
+DOWNLOAD_STREAMS = 3
+"""Types fetched at once: one stream's round trip and server time hide behind another's bytes."""
 MAX_RESOURCE_BYTES = 4 * 1024 * 1024
 """A single resource larger than this is skipped (a 10 MB Observation would stall thin links)."""
 MAX_PAGES_PER_TYPE = 100_000
@@ -157,8 +169,17 @@ def _meta(resource: Resource) -> tuple[str | None, str | None]:
     )
 
 
-def _check_resource(resource_type: str, entry: dict[str, Any]) -> Resource | Skipped | None:
-    """The entry's resource if the cache can store it, a Skipped if not, None if not a match."""
+Checked = tuple[Resource, dict[str, Any]]
+"""A resource the cache can store, with its cache row (store.row_values) already made."""
+
+
+def _check_resource(
+    resource_type: str, entry: dict[str, Any], *, check_size: bool = True
+) -> Checked | Skipped | None:
+    """The resource and its row if the cache can store it, a Skipped if not, None if no match.
+
+    `check_size`: measure the resource (False when the whole page is smaller than the limit).
+    """
     search = entry.get("search")
     if isinstance(search, dict) and search.get("mode") not in (None, "match"):
         return None  # an OperationOutcome or an _include, not a record of this type
@@ -173,30 +194,171 @@ def _check_resource(resource_type: str, entry: dict[str, Any]) -> Resource | Ski
         return Skipped(resource_type, ident or full_url, f"expected {resource_type}, got {kind!r}")
     if ident is None:
         return Skipped(resource_type, full_url, "resource without an id")
-    size = len(json.dumps(resource, ensure_ascii=False).encode())
-    if size > MAX_RESOURCE_BYTES:
-        mib = MAX_RESOURCE_BYTES // (1024 * 1024)
-        return Skipped(resource_type, ident, f"resource of {size:,} bytes exceeds {mib} MiB")
+    if check_size:
+        size = len(json.dumps(resource, ensure_ascii=False).encode())
+        if size > MAX_RESOURCE_BYTES:
+            mib = MAX_RESOURCE_BYTES // (1024 * 1024)
+            return Skipped(resource_type, ident, f"resource of {size:,} bytes exceeds {mib} MiB")
     try:
-        row_values(resource)
+        values = row_values(resource)
     except (ValueError, TypeError, AttributeError, KeyError) as error:
         return Skipped(resource_type, ident, f"cannot be cached: {error}")
-    return resource
+    return resource, values
 
 
-class _TypeRun:
-    """The download of one resource type: state shared by its pages."""
+# ---- the fetch side: runs on a pipeline thread, touches only the network --------------
 
-    def __init__(
-        self, engine: Engine, client: FhirClient, resource_type: str, page_size: int
-    ) -> None:
+
+@dataclass(frozen=True)
+class _Plan:
+    """What one type's fetch needs, read from the cache before the threads start."""
+
+    resource_type: str
+    queries: list[ScopedQuery]
+    watermarks: dict[str, str | None]
+    """Watermark of each query (by its key) at the start."""
+    deletes_since: str | None
+    """_since of the deletes scan; None on the type's first sync (nothing cached to delete)."""
+
+
+@dataclass(frozen=True)
+class _Page:
+    """A page fetched for one query, and the query's watermark once it is written."""
+
+    resource_type: str
+    key: str
+    page: BundlePage
+    watermark: str | None
+
+
+@dataclass(frozen=True)
+class _Deletes:
+    """The end of a type's fetch: deletions found, and where the next scan starts."""
+
+    resource_type: str
+    deleted: dict[str, tuple[str | None, str | None]] | None
+    """id -> (version, time) of deleted records; None when no scan was needed."""
+    started_at: str | None
+
+
+def _search_params(query: ScopedQuery, watermark: str | None, page_size: int) -> dict[str, str]:
+    params = dict(query.params)
+    params.update({"_sort": "_lastUpdated", "_count": str(page_size)})
+    if watermark:
+        params["_lastUpdated"] = f"ge{watermark}"
+    return params
+
+
+def _newest(resource_type: str, page: BundlePage) -> str | None:
+    """The page's latest meta.lastUpdated among its matches (bad records included)."""
+    newest: str | None = None
+    for entry in page.entries:
+        search = entry.get("search")
+        if isinstance(search, dict) and search.get("mode") not in (None, "match"):
+            continue
+        resource = entry.get("resource")
+        if isinstance(resource, dict):
+            newest = _later(newest, _meta(resource)[1])
+    return newest
+
+
+def _fetch_query(
+    client: FhirClient,
+    resource_type: str,
+    query: ScopedQuery,
+    watermark: str | None,
+    page_size: int,
+    channel: Channel,
+) -> str | None:
+    """Fetch every change since `watermark` for one query; returns the server time at start.
+
+    The next request is decided from the page alone (its newest lastUpdated and its next
+    link), so it leaves while the writer is still storing this page.
+    """
+    key = query.watermark_key
+    url: str = resource_type
+    params: dict[str, str] | None = _search_params(query, watermark, page_size)
+    started_at: str | None = None
+    stuck = _SamePageGuard(resource_type)
+    for _ in range(MAX_PAGES_PER_TYPE):
+        channel.check()
+        page = client.bundle_page(url, params)
+        started_at = started_at or page.server_time
+        _check_order(resource_type, page)
+        new_watermark = _later(watermark, _newest(resource_type, page))
+        channel.put_page(_Page(resource_type, key, page, new_watermark))
+        if page.next_url is None:
+            # The answer held everything from the checkpoint on: nothing left to ask.
+            return started_at
+        if new_watermark != watermark:
+            # Progress: ask again from the new checkpoint instead of trusting the offset.
+            watermark = new_watermark
+            url, params = resource_type, _search_params(query, watermark, page_size)
+        else:
+            # A whole page at the checkpoint instant: step over it.
+            stuck.check(page)
+            url, params = page.next_url, None
+    raise FhirError(f"{resource_type}: more than {MAX_PAGES_PER_TYPE} pages; stopped")
+
+
+def _deleted_since(
+    client: FhirClient, resource_type: str, since: str, page_size: int, channel: Channel
+) -> dict[str, tuple[str | None, str | None]]:
+    """id -> (version, time) of records whose latest history entry is a deletion."""
+    latest: dict[str, tuple[int, bool, str | None, str | None]] = {}
+    params: dict[str, str] | None = {"_since": since, "_count": str(page_size)}
+    url = f"{resource_type}/_history"
+    stuck = _SamePageGuard(resource_type)
+    for _ in range(MAX_PAGES_PER_TYPE):
+        channel.check()
+        page = client.bundle_page(url, params)
+        stuck.check(page)
+        for entry in page.entries:
+            found = _history_entry(resource_type, entry)
+            if found is None:
+                continue
+            ident, version, is_delete, when = found
+            rank = _version_number(version) or 0
+            if ident not in latest or rank > latest[ident][0]:
+                latest[ident] = (rank, is_delete, version, when)
+        if page.next_url is None:
+            break
+        url, params = _keep_param(page.next_url, "_since", since), None
+    return {i: (v, w) for i, (_, is_delete, v, w) in latest.items() if is_delete}
+
+
+def _fetch_type(client: FhirClient, plan: _Plan, page_size: int, channel: Channel) -> None:
+    """A type's searches, then its deletes scan; everything goes to the writer."""
+    started_at: str | None = None
+    for query in plan.queries:
+        began = _fetch_query(
+            client,
+            plan.resource_type,
+            query,
+            plan.watermarks[query.watermark_key],
+            page_size,
+            channel,
+        )
+        # The earliest start: the deletes scan must not miss anything after it.
+        started_at = started_at or began
+    deleted = None
+    if plan.deletes_since is not None:
+        deleted = _deleted_since(client, plan.resource_type, plan.deletes_since, page_size, channel)
+    channel.put(_Deletes(plan.resource_type, deleted, started_at))
+
+
+# ---- the write side: runs on the calling thread, the cache's single writer ------------
+
+
+class _TypeWriter:
+    """Stores one type's pages and deletions; keeps what the type's download did."""
+
+    def __init__(self, engine: Engine, resource_type: str, plan: _Plan) -> None:
         self.engine = engine
-        self.client = client
         self.resource_type = resource_type
-        self.page_size = page_size
         self.result = TypeDownload(resource_type)
-        self.seen: dict[str, str | None] = {}
-        """id -> versionId written (or kept aside) in this run."""
+        self.watermarks = dict(plan.watermarks)
+        """The watermark saved for each query (by key)."""
         self._skip_keys: set[tuple[str | None, str]] = set()
 
     def _skip(self, skipped: Skipped) -> None:
@@ -205,79 +367,41 @@ class _TypeRun:
             self._skip_keys.add(key)
             self.result.skipped.append(skipped)
 
-    def _query(self, query: ScopedQuery, watermark: str | None) -> dict[str, str]:
-        params = dict(query.params)
-        params.update({"_sort": "_lastUpdated", "_count": str(self.page_size)})
-        if watermark:
-            params["_lastUpdated"] = f"ge{watermark}"
-        return params
+    def write_page(self, fetched: _Page) -> None:
+        """Store what is new in the page and its query's checkpoint, in one transaction."""
+        self.result.pages += 1
+        fresh = self._fresh(fetched.page)
+        with self.engine.begin() as connection:
+            self._write(connection, fresh)
+            if fetched.watermark != self.watermarks.get(fetched.key):
+                save_watermarks(connection, fetched.key, watermark=fetched.watermark)
+                self.watermarks[fetched.key] = fetched.watermark
 
-    def search(self, on_page: ProgressCallback | None, query: ScopedQuery) -> str | None:
-        """Download every change since the query's watermark; returns the server time at start."""
-        key = query.watermark_key
-        with self.engine.connect() as connection:
-            watermark = read_watermarks(connection, key).watermark
-        url: str = self.resource_type
-        params: dict[str, str] | None = self._query(query, watermark)
-        started_at: str | None = None
-        stuck = _SamePageGuard(self.resource_type)
-        for _ in range(MAX_PAGES_PER_TYPE):
-            page = self.client.bundle_page(url, params)
-            started_at = started_at or page.server_time
-            self.result.pages += 1
-            fresh, newest = self._fresh(page)
-            new_watermark = _later(watermark, newest)
-            with self.engine.begin() as connection:
-                changed = self._write(connection, fresh)
-                if new_watermark != watermark:
-                    save_watermarks(connection, key, watermark=new_watermark)
-            if on_page is not None:
-                on_page(self.resource_type, self.result)
-            if changed or new_watermark != watermark:
-                # Progress: ask again from the new checkpoint instead of trusting the offset.
-                watermark = new_watermark
-                url, params = self.resource_type, self._query(query, watermark)
-            elif page.next_url:
-                # A whole page already seen at the checkpoint instant: step over it.
-                stuck.check(page)
-                url, params = page.next_url, None
-            else:
-                return started_at
-        raise FhirError(f"{self.resource_type}: more than {MAX_PAGES_PER_TYPE} pages; stopped")
-
-    def _fresh(self, page: BundlePage) -> tuple[list[Resource], str | None]:
+    def _fresh(self, page: BundlePage) -> list[Checked]:
         for problem in page.problems:
             self._skip(Skipped(self.resource_type, None, problem))
-        _check_order(self.resource_type, page)
-        fresh: list[Resource] = []
-        newest: str | None = None
+        # A body smaller than the limit cannot hold a resource above it: no need to measure.
+        check_size = page.body_bytes == 0 or page.body_bytes > MAX_RESOURCE_BYTES
+        fresh: list[Checked] = []
         for entry in page.entries:
-            checked = _check_resource(self.resource_type, entry)
+            checked = _check_resource(self.resource_type, entry, check_size=check_size)
             if checked is None:
                 continue
             if isinstance(checked, Skipped):
                 # Skipped, and the watermark moves past it: one bad record never blocks the rest.
                 self._skip(checked)
-                bad = entry.get("resource")
-                newest = _later(newest, _meta(bad)[1] if isinstance(bad, dict) else None)
                 continue
-            version, updated_at = _meta(checked)
-            newest = _later(newest, updated_at)
-            ident = checked["id"]
-            if ident in self.seen and self.seen[ident] == version:
-                continue
-            self.seen[ident] = version
             fresh.append(checked)
-        return fresh, newest
+        return fresh
 
-    def _write(self, connection: Connection, fresh: list[Resource]) -> int:
+    def _write(self, connection: Connection, fresh: list[Checked]) -> int:
         """Store what is new to the cache; returns how many records were new."""
         if not fresh:
             return 0
-        states = cached_states(connection, self.resource_type, (r["id"] for r in fresh))
-        to_store: list[Resource] = []
+        states = cached_states(connection, self.resource_type, (r["id"] for r, _ in fresh))
+        to_store: list[dict[str, Any]] = []
         kept: list[str] = []
-        for resource in fresh:
+        for resource, values in fresh:
             state = states.get(resource["id"])
             version, updated_at = _meta(resource)
             if state is not None and state.pending:
@@ -295,64 +419,46 @@ class _TypeRun:
                 if resource["id"] not in self.result.kept_aside:
                     self.result.kept_aside.append(resource["id"])
             elif state is None or (version != state.version_id and not _is_older(version, state)):
-                to_store.append(resource)
-        self.result.written += upsert_resources(connection, to_store)
+                to_store.append(values)
+        self.result.written += upsert_rows(connection, self.resource_type, to_store)
         return len(to_store) + len(kept)
 
-    def deletes(self, since: str | None, started_at: str | None) -> None:
+    def apply_deletes(self, found: _Deletes) -> None:
         """Apply the server's deletes since the last scan; then move the scan position on."""
-        if since is None:
-            # First sync of this type: everything cached came from this run, nothing to delete.
-            if started_at is not None:
-                with self.engine.begin() as connection:
-                    save_watermarks(connection, self.resource_type, history_since=started_at)
-            return
-        deleted = self._deleted_since(since)
         with self.engine.begin() as connection:
-            states = cached_states(connection, self.resource_type, deleted)
-            gone: list[str] = []
-            for ident, (version, when) in deleted.items():
-                state = states.get(ident)
-                if state is None:
-                    continue
-                if state.pending:
-                    keep_server_version(
-                        connection,
-                        self.resource_type,
-                        ident,
-                        None,
-                        version_id=version,
-                        last_updated=when,
-                    )
-                    if ident not in self.result.kept_aside:
-                        self.result.kept_aside.append(ident)
-                elif not _is_older(version, state):
-                    gone.append(ident)
-            self.result.removed += remove_resources(connection, self.resource_type, gone)
-            if started_at is not None:
-                save_watermarks(connection, self.resource_type, history_since=started_at)
+            if found.deleted:
+                self._remove(connection, found.deleted)
+            if found.started_at is not None:
+                save_watermarks(connection, self.resource_type, history_since=found.started_at)
 
-    def _deleted_since(self, since: str) -> dict[str, tuple[str | None, str | None]]:
-        """id -> (version, time) of records whose latest history entry is a deletion."""
-        latest: dict[str, tuple[int, bool, str | None, str | None]] = {}
-        params: dict[str, str] | None = {"_since": since, "_count": str(self.page_size)}
-        url = f"{self.resource_type}/_history"
-        stuck = _SamePageGuard(self.resource_type)
-        for _ in range(MAX_PAGES_PER_TYPE):
-            page = self.client.bundle_page(url, params)
-            stuck.check(page)
-            for entry in page.entries:
-                found = _history_entry(self.resource_type, entry)
-                if found is None:
-                    continue
-                ident, version, is_delete, when = found
-                rank = _version_number(version) or 0
-                if ident not in latest or rank > latest[ident][0]:
-                    latest[ident] = (rank, is_delete, version, when)
-            if page.next_url is None:
-                break
-            url, params = _keep_param(page.next_url, "_since", since), None
-        return {i: (v, w) for i, (_, is_delete, v, w) in latest.items() if is_delete}
+    def _remove(
+        self, connection: Connection, deleted: dict[str, tuple[str | None, str | None]]
+    ) -> None:
+        states = cached_states(connection, self.resource_type, deleted)
+        gone: list[str] = []
+        for ident, (version, when) in deleted.items():
+            state = states.get(ident)
+            if state is None:
+                continue
+            if state.pending:
+                keep_server_version(
+                    connection,
+                    self.resource_type,
+                    ident,
+                    None,
+                    version_id=version,
+                    last_updated=when,
+                )
+                if ident not in self.result.kept_aside:
+                    self.result.kept_aside.append(ident)
+            elif not _is_older(version, state):
+                gone.append(ident)
+        self.result.removed += remove_resources(connection, self.resource_type, gone)
+
+    def finished(self) -> None:
+        """The type came down completely: remember when."""
+        with self.engine.begin() as connection:
+            save_watermarks(connection, self.resource_type, last_success=now_utc())
 
 
 class _SamePageGuard:
@@ -444,6 +550,99 @@ def _keep_param(url: str, name: str, value: str) -> str:
     return urlunsplit(parts._replace(query=urlencode([*query, (name, value)])))
 
 
+FETCH_FIRST = ("Observation", "Encounter", "Patient", "MedicationRequest", "Condition")
+"""Types that are usually the largest start first, so the longest stream is not the last."""
+
+
+QueriesFor = Callable[[str], Sequence[ScopedQuery]]
+"""The searches that bring one type's records in scope (empty: the whole type)."""
+
+
+def _plans(engine: Engine, resource_types: Sequence[str], queries_for: QueriesFor) -> list[_Plan]:
+    plans = []
+    with engine.connect() as connection:
+        for resource_type in resource_types:
+            if resource_type not in RESOURCE_TABLES:
+                raise ValueError(f"the cache does not keep {resource_type} resources")
+            queries = list(queries_for(resource_type)) or [ScopedQuery(resource_type)]
+            before = read_watermarks(connection, resource_type)
+            marks = {
+                q.watermark_key: read_watermarks(connection, q.watermark_key).watermark
+                for q in queries
+            }
+            since = before.history_since or before.watermark
+            plans.append(_Plan(resource_type, queries, marks, since))
+    return plans
+
+
+def download(
+    engine: Engine,
+    client: FhirClient,
+    resource_types: Iterable[str] | None = None,
+    *,
+    page_size: int = DEFAULT_PAGE_SIZE,
+    on_page: ProgressCallback | None = None,
+    scope: SyncScope | None = None,
+    streams: int = DOWNLOAD_STREAMS,
+    result: DownloadResult | None = None,
+) -> DownloadResult:
+    """Download every cached resource type (or those named) in scope into the cache.
+
+    Types come down `streams` at a time, each page written as it arrives. FhirAuthError and
+    FhirUnreachable propagate once the pages already fetched are written (nothing else can
+    work either), as does whatever `on_page` raises (a cancel); any other FhirError stops
+    that type only and is reported in the result. Pages already written stay. Pass `result`
+    to keep what was done when an error propagates.
+    """
+    types = list(RESOURCE_TABLES if resource_types is None else resource_types)
+    queries_for: QueriesFor = scope.queries if scope is not None else (lambda _type: ())
+    return _download(engine, client, types, queries_for, page_size, on_page, streams, result)
+
+
+def _download(
+    engine: Engine,
+    client: FhirClient,
+    types: list[str],
+    queries_for: QueriesFor,
+    page_size: int,
+    on_page: ProgressCallback | None,
+    streams: int,
+    result: DownloadResult | None,
+) -> DownloadResult:
+    result = result if result is not None else DownloadResult()
+    plans = _plans(engine, types, queries_for)
+    writers = {plan.resource_type: _TypeWriter(engine, plan.resource_type, plan) for plan in plans}
+    for resource_type, writer in writers.items():
+        result.types[resource_type] = writer.result
+    order = {kind: rank for rank, kind in enumerate(FETCH_FIRST)}
+    fatal: FhirError | None = None
+    with FetchPipeline(streams) as pipeline:
+        for plan in sorted(plans, key=lambda p: order.get(p.resource_type, len(order))):
+            pipeline.submit(plan.resource_type, partial(_fetch_type, client, plan, page_size))
+        for event in pipeline.events():
+            if isinstance(event, _Page):
+                writer = writers[event.resource_type]
+                writer.write_page(event)
+                if on_page is not None:
+                    on_page(event.resource_type, writer.result)
+            elif isinstance(event, _Deletes):
+                writers[event.resource_type].apply_deletes(event)
+            elif isinstance(event, JobEnded):
+                writer = writers[event.name]
+                if isinstance(event.error, FhirAuthError | FhirUnreachable):
+                    fatal = fatal or event.error
+                    pipeline.stop()  # the pages already fetched are still written
+                elif isinstance(event.error, FhirError):
+                    writer.result.error = str(event.error)
+                elif event.error is not None:
+                    raise event.error  # a bug: never hidden as a sync error
+                elif not event.stopped:
+                    writer.finished()
+    if fatal is not None:
+        raise fatal
+    return result
+
+
 def download_type(
     engine: Engine,
     client: FhirClient,
@@ -455,51 +654,17 @@ def download_type(
 ) -> TypeDownload:
     """Download one resource type's changes and deletes since its stored watermarks.
 
-    `queries` are the searches in scope (default: the whole type). FhirAuthError and
-    FhirUnreachable propagate (nothing else can work either); any other FhirError stops
-    this type only and is reported in the result. Pages already written stay.
+    `queries` are the searches in scope (default: the whole type). Errors as download().
     """
-    if resource_type not in RESOURCE_TABLES:
-        raise ValueError(f"the cache does not keep {resource_type} resources")
-    run = _TypeRun(engine, client, resource_type, page_size)
-    with engine.connect() as connection:
-        before = read_watermarks(connection, resource_type)
-    searches = list(queries) if queries else [ScopedQuery(resource_type)]
-    try:
-        started_at: str | None = None
-        for query in searches:
-            began = run.search(on_page, query)
-            # The earliest start: the deletes scan must not miss anything after it.
-            started_at = started_at or began
-        run.deletes(before.history_since or before.watermark, started_at)
-    except (FhirAuthError, FhirUnreachable):
-        raise
-    except FhirError as error:
-        run.result.error = str(error)
-        return run.result
-    with engine.begin() as connection:
-        save_watermarks(connection, resource_type, last_success=now_utc())
-    return run.result
-
-
-def download(
-    engine: Engine,
-    client: FhirClient,
-    resource_types: Iterable[str] | None = None,
-    *,
-    page_size: int = DEFAULT_PAGE_SIZE,
-    on_page: ProgressCallback | None = None,
-    scope: SyncScope | None = None,
-) -> DownloadResult:
-    """Download every cached resource type (or those named) in scope into the cache."""
-    result = DownloadResult()
-    for resource_type in RESOURCE_TABLES if resource_types is None else resource_types:
-        result.types[resource_type] = download_type(
-            engine,
-            client,
-            resource_type,
-            page_size=page_size,
-            on_page=on_page,
-            queries=scope.queries(resource_type) if scope is not None else None,
-        )
-    return result
+    fixed = list(queries or ())
+    found = _download(
+        engine,
+        client,
+        [resource_type],
+        lambda _type: fixed,
+        page_size,
+        on_page,
+        1,
+        None,
+    )
+    return found.types[resource_type]

@@ -20,7 +20,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from clinic_tui.offline_cache.tables import RESOURCE_TABLES, CacheMeta, OutboxEntry
 from clinic_tui.sync.cache_io import now_utc
 from clinic_tui.sync.client import FhirClient
-from clinic_tui.sync.download import DownloadResult, TypeDownload, download_type
+from clinic_tui.sync.download import (
+    DEFAULT_PAGE_SIZE,
+    DownloadResult,
+    TypeDownload,
+    download,
+)
 from clinic_tui.sync.errors import FhirAuthError, FhirUnreachable
 from clinic_tui.sync.scope import SyncScope, resolve_scope
 from clinic_tui.sync.sync_lock import SyncBusyError, SyncLock
@@ -167,7 +172,7 @@ class SyncEngine:
         encounter_days: int | None = None,
         scope: SyncScope | None = None,
         resource_types: Iterable[str] | None = None,
-        page_size: int = 100,
+        page_size: int = DEFAULT_PAGE_SIZE,
         sizer: BatchSizer | None = None,
         hooks: ConflictHooks | None = None,
     ) -> None:
@@ -262,39 +267,35 @@ class _Round:
 
     def _download(self) -> DownloadResult:
         result = DownloadResult()
-        types = self.owner.resource_types
-
         pages = 0
 
         def on_page(resource_type: str, so_far: TypeDownload) -> None:
             nonlocal pages
             pages += 1
             text = f"{resource_type}: page {so_far.pages}, {so_far.written} new"
-            self._tell("download", resource_type, so_far.pages, None, text)
+            self._tell("download", resource_type, pages, None, text)
             self._check_cancel()
 
-        for resource_type in types:
-            try:
-                self._check_cancel()
-                result.types[resource_type] = download_type(
-                    self.engine,
-                    self.owner.client,
-                    resource_type,
-                    page_size=self.owner.page_size,
-                    on_page=on_page,
-                    queries=self.scope.queries(resource_type),
-                )
-            except _Cancelled:
-                self.cancelled = True
-                break
-            except FhirAuthError:
-                raise
-            except FhirUnreachable as error:
-                if pages == 0:
-                    raise  # nothing came through at all: the caller says "could not sync"
-                self.errors.append(f"download stopped: {error}")
-                self.download_stopped = True
-                break
+        try:
+            self._check_cancel()
+            download(
+                self.engine,
+                self.owner.client,
+                self.owner.resource_types,
+                page_size=self.owner.page_size,
+                on_page=on_page,
+                scope=self.scope,
+                result=result,
+            )
+        except _Cancelled:
+            self.cancelled = True
+        except FhirAuthError:
+            raise
+        except FhirUnreachable as error:
+            if pages == 0:
+                raise  # nothing came through at all: the caller says "could not sync"
+            self.errors.append(f"download stopped: {error}")
+            self.download_stopped = True
         return result
 
     def _merge_kept_aside(self) -> None:
