@@ -100,6 +100,8 @@ class DownloadResult:
     """What one download round did, per resource type."""
 
     types: dict[str, TypeDownload] = field(default_factory=dict)
+    started_at: str | None = None
+    """The server's clock at the first answer: every change after it reached this round."""
 
     @property
     def written(self) -> int:
@@ -145,7 +147,16 @@ def _instant(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo is not None else None
 
 
-def _later(current: str | None, candidate: str | None) -> str | None:
+def earlier_instant(current: str | None, candidate: str | None) -> str | None:
+    """The earlier of two FHIR instants (kept as the server wrote it)."""
+    new = _instant(candidate)
+    if new is None:
+        return current
+    old = _instant(current)
+    return candidate if old is None or new < old else current
+
+
+def later_instant(current: str | None, candidate: str | None) -> str | None:
     """The later of two FHIR instants (kept as the server wrote it)."""
     new = _instant(candidate)
     if new is None:
@@ -232,7 +243,7 @@ class _Page:
 
 
 @dataclass(frozen=True)
-class _Deletes:
+class Deletes:
     """The end of a type's fetch: deletions found, and where the next scan starts."""
 
     resource_type: str
@@ -258,7 +269,7 @@ def _newest(resource_type: str, page: BundlePage) -> str | None:
             continue
         resource = entry.get("resource")
         if isinstance(resource, dict):
-            newest = _later(newest, _meta(resource)[1])
+            newest = later_instant(newest, _meta(resource)[1])
     return newest
 
 
@@ -285,7 +296,7 @@ def _fetch_query(
         page = client.bundle_page(url, params)
         started_at = started_at or page.server_time
         _check_order(resource_type, page)
-        new_watermark = _later(watermark, _newest(resource_type, page))
+        new_watermark = later_instant(watermark, _newest(resource_type, page))
         channel.put_page(_Page(resource_type, key, page, new_watermark))
         if page.next_url is None:
             # The answer held everything from the checkpoint on: nothing left to ask.
@@ -314,7 +325,7 @@ def _deleted_since(
         page = client.bundle_page(url, params)
         stuck.check(page)
         for entry in page.entries:
-            found = _history_entry(resource_type, entry)
+            found = history_entry(resource_type, entry)
             if found is None:
                 continue
             ident, version, is_delete, when = found
@@ -323,7 +334,7 @@ def _deleted_since(
                 latest[ident] = (rank, is_delete, version, when)
         if page.next_url is None:
             break
-        url, params = _keep_param(page.next_url, "_since", since), None
+        url, params = keep_param(page.next_url, "_since", since), None
     return {i: (v, w) for i, (_, is_delete, v, w) in latest.items() if is_delete}
 
 
@@ -344,20 +355,22 @@ def _fetch_type(client: FhirClient, plan: _Plan, page_size: int, channel: Channe
     deleted = None
     if plan.deletes_since is not None:
         deleted = _deleted_since(client, plan.resource_type, plan.deletes_since, page_size, channel)
-    channel.put(_Deletes(plan.resource_type, deleted, started_at))
+    channel.put(Deletes(plan.resource_type, deleted, started_at))
 
 
 # ---- the write side: runs on the calling thread, the cache's single writer ------------
 
 
-class _TypeWriter:
+class TypeWriter:
     """Stores one type's pages and deletions; keeps what the type's download did."""
 
-    def __init__(self, engine: Engine, resource_type: str, plan: _Plan) -> None:
+    def __init__(
+        self, engine: Engine, resource_type: str, watermarks: dict[str, str | None] | None = None
+    ) -> None:
         self.engine = engine
         self.resource_type = resource_type
         self.result = TypeDownload(resource_type)
-        self.watermarks = dict(plan.watermarks)
+        self.watermarks = dict(watermarks or {})
         """The watermark saved for each query (by key)."""
         self._skip_keys: set[tuple[str | None, str]] = set()
 
@@ -376,6 +389,13 @@ class _TypeWriter:
             if fetched.watermark != self.watermarks.get(fetched.key):
                 save_watermarks(connection, fetched.key, watermark=fetched.watermark)
                 self.watermarks[fetched.key] = fetched.watermark
+
+    def write_entries(self, entries: list[dict[str, Any]], body_bytes: int = 0) -> None:
+        """Store what is new among entries from elsewhere (the changes feed), no checkpoint."""
+        page = BundlePage(entries, None, None, None, body_bytes=body_bytes)
+        fresh = self._fresh(page)
+        with self.engine.begin() as connection:
+            self._write(connection, fresh)
 
     def _fresh(self, page: BundlePage) -> list[Checked]:
         for problem in page.problems:
@@ -423,7 +443,7 @@ class _TypeWriter:
         self.result.written += upsert_rows(connection, self.resource_type, to_store)
         return len(to_store) + len(kept)
 
-    def apply_deletes(self, found: _Deletes) -> None:
+    def apply_deletes(self, found: Deletes) -> None:
         """Apply the server's deletes since the last scan; then move the scan position on."""
         with self.engine.begin() as connection:
             if found.deleted:
@@ -439,6 +459,10 @@ class _TypeWriter:
         for ident, (version, when) in deleted.items():
             state = states.get(ident)
             if state is None:
+                continue
+            if state.pending and state.version_id is None:
+                # A local create, or a record the user chose to keep after this very deletion
+                # (a feed may bring a change twice): no server version of it to conflict with.
                 continue
             if state.pending:
                 keep_server_version(
@@ -512,7 +536,7 @@ def _object(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _history_entry(
+def history_entry(
     resource_type: str, entry: dict[str, Any]
 ) -> tuple[str, str | None, bool, str | None] | None:
     """(id, version, is_delete, time) of a history entry of this type, None if unusable."""
@@ -541,7 +565,7 @@ def _history_entry(
     return ident, version, is_delete, when if isinstance(when, str) else None
 
 
-def _keep_param(url: str, name: str, value: str) -> str:
+def keep_param(url: str, name: str, value: str) -> str:
     """`url` with `name=value` added when the server dropped it from a next link."""
     parts = urlsplit(url)
     query = parse_qsl(parts.query, keep_blank_values=True)
@@ -611,7 +635,7 @@ def _download(
 ) -> DownloadResult:
     result = result if result is not None else DownloadResult()
     plans = _plans(engine, types, queries_for)
-    writers = {plan.resource_type: _TypeWriter(engine, plan.resource_type, plan) for plan in plans}
+    writers = {p.resource_type: TypeWriter(engine, p.resource_type, p.watermarks) for p in plans}
     for resource_type, writer in writers.items():
         result.types[resource_type] = writer.result
     order = {kind: rank for rank, kind in enumerate(FETCH_FIRST)}
@@ -621,11 +645,12 @@ def _download(
             pipeline.submit(plan.resource_type, partial(_fetch_type, client, plan, page_size))
         for event in pipeline.events():
             if isinstance(event, _Page):
+                result.started_at = earlier_instant(result.started_at, event.page.server_time)
                 writer = writers[event.resource_type]
                 writer.write_page(event)
                 if on_page is not None:
                     on_page(event.resource_type, writer.result)
-            elif isinstance(event, _Deletes):
+            elif isinstance(event, Deletes):
                 writers[event.resource_type].apply_deletes(event)
             elif isinstance(event, JobEnded):
                 writer = writers[event.name]

@@ -18,15 +18,17 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from clinic_tui.offline_cache.tables import RESOURCE_TABLES, CacheMeta, OutboxEntry
+from clinic_tui.sync import feed
 from clinic_tui.sync.cache_io import now_utc
 from clinic_tui.sync.client import FhirClient
 from clinic_tui.sync.download import (
     DEFAULT_PAGE_SIZE,
     DownloadResult,
+    ProgressCallback,
     TypeDownload,
     download,
 )
-from clinic_tui.sync.errors import FhirAuthError, FhirUnreachable
+from clinic_tui.sync.errors import FhirAuthError, FhirError, FhirUnreachable
 from clinic_tui.sync.scope import SyncScope, resolve_scope
 from clinic_tui.sync.sync_lock import SyncBusyError, SyncLock
 from clinic_tui.sync.upload import MergeWithRemote, Uploader, UploadProgress, UploadResult
@@ -278,15 +280,7 @@ class _Round:
 
         try:
             self._check_cancel()
-            download(
-                self.engine,
-                self.owner.client,
-                self.owner.resource_types,
-                page_size=self.owner.page_size,
-                on_page=on_page,
-                scope=self.scope,
-                result=result,
-            )
+            self._download_changes(result, on_page)
         except _Cancelled:
             self.cancelled = True
         except FhirAuthError:
@@ -297,6 +291,45 @@ class _Round:
             self.errors.append(f"download stopped: {error}")
             self.download_stopped = True
         return result
+
+    def _download_changes(self, result: DownloadResult, on_page: ProgressCallback) -> None:
+        """The changes feed when it can tell everything, else (or also) per-type searches."""
+        types = list(self.owner.resource_types)
+        fingerprint = feed.scope_fingerprint(self.scope, types)
+        since = feed.read_checkpoint(self.engine, fingerprint)
+        outcome = None
+        if since is not None:
+            try:
+                outcome = feed.read_feed(
+                    self.engine, self.owner.client, since, types, self.scope, result, on_page
+                )
+            except (FhirAuthError, FhirUnreachable):
+                raise
+            except FhirError:
+                # A server without system history, or a broken answer: nothing was written,
+                # and the per-type searches below bring everything; not an error of the round.
+                outcome = None
+        to_search = types if outcome is None or not outcome.complete else outcome.search_types
+        if to_search:
+            download(
+                self.engine,
+                self.owner.client,
+                to_search,
+                page_size=self.owner.page_size,
+                on_page=on_page,
+                scope=self.scope,
+                result=result,
+            )
+        if result.errors:
+            return  # the old checkpoint stays true; the next round searches again
+        if outcome is not None and outcome.complete:
+            checkpoint = outcome.next_checkpoint
+            if checkpoint is not None:
+                feed.advance_watermarks(self.engine, self.scope, types, checkpoint)
+        else:
+            checkpoint = feed.checkpoint_before(result.started_at)
+        if checkpoint is not None:
+            feed.save_checkpoint(self.engine, checkpoint, fingerprint)
 
     def _merge_kept_aside(self) -> None:
         merge = self.owner.hooks.merge_kept_aside

@@ -1,0 +1,254 @@
+"""The changes feed: one system-level `_history?_since=` request per round, instead of two per type.
+
+After a complete download the round keeps a checkpoint in cache_meta: a server instant
+before which the cache holds every change in scope (the round's first answer, less a
+margin for the server's commit lag). The next round asks `_history?_since=<checkpoint>`
+once, newest first. Usually that one answer is the whole story:
+
+- nothing changed: the download is over after one round trip;
+- a few changes: they are in the answer itself (every version, with its resource, and
+  deletions), and are written like downloaded pages (a record with a pending local
+  change keeps the server's version aside, an older version never replaces a newer);
+- a clinic's cache (scoped) meets a record it does not hold yet: only a scoped search
+  can tell whether it belongs to the clinic, so that type's searches run as usual;
+- more changes than FEED_MAX_PAGES pages: the per-type download runs, from the
+  per-type watermarks, which is cheaper than every intermediate version.
+
+Newest-first offset paging is safe while the server changes: a new version pushes the
+older ones to later offsets (seen twice, written once), never past us. After the feed,
+every type's watermarks move up to the next checkpoint, so a later per-type download
+does not fetch again what the feed brought.
+
+The checkpoint is tied to the scope (clinic, encounter window, types): another scope
+means another set of records, so the per-type download runs first. It is saved only
+when the whole download of a round completed; a cut or failed round keeps the old one,
+which stays true (the cache still holds everything before it).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from clinic_tui.offline_cache.tables import RESOURCE_TABLES, CacheMeta
+from clinic_tui.sync.cache_io import cached_states, read_watermarks, save_watermarks
+from clinic_tui.sync.client import FhirClient
+from clinic_tui.sync.download import (
+    Deletes,
+    DownloadResult,
+    ProgressCallback,
+    TypeWriter,
+    history_entry,
+    keep_param,
+    later_instant,
+)
+from clinic_tui.sync.scope import WHOLE, SyncScope
+
+CHECKPOINT_KEY = "changes_feed_since"
+"""cache_meta: the `_since` of the next round's feed request."""
+SCOPE_KEY = "changes_feed_scope"
+"""cache_meta: the scope the checkpoint belongs to."""
+FEED_PAGE_SIZE = 1000
+FEED_MAX_PAGES = 2
+"""Beyond this many pages of versions the per-type searches bring less (no old versions)."""
+COMMIT_MARGIN = timedelta(seconds=5)
+"""How far before the server's answer the checkpoint sits: a write stamped before the
+answer but committed after it must still be ahead of the checkpoint."""
+
+_META: Any = CacheMeta.__table__  # type: ignore[attr-defined]
+
+Latest = dict[tuple[str, str], tuple[int, dict[str, Any], bool]]
+"""(type, id) -> (version rank, history entry, is a deletion): the newest version seen."""
+
+
+@dataclass
+class FeedOutcome:
+    """What one read of the changes feed found and wrote."""
+
+    complete: bool
+    """The feed held every change since the checkpoint (else nothing was written)."""
+    next_checkpoint: str | None = None
+    search_types: list[str] = field(default_factory=list)
+    """Types with records this (scoped) cache does not hold: their searches must run."""
+    requests: int = 0
+
+
+def scope_fingerprint(scope: SyncScope, resource_types: Sequence[str]) -> str:
+    """What a checkpoint is valid for: the clinic, the encounter window and the types."""
+    return json.dumps(
+        {"clinic": scope.clinic_id, "days": scope.encounter_days, "types": sorted(resource_types)},
+        sort_keys=True,
+    )
+
+
+def _meta_value(engine: Engine, key: str) -> str | None:
+    with engine.connect() as connection:
+        found = connection.execute(
+            select(_META.c.value).where(_META.c.key == key)
+        ).scalar_one_or_none()
+    return str(found) if found is not None else None
+
+
+def read_checkpoint(engine: Engine, fingerprint: str) -> str | None:
+    """The feed's `_since` for this scope; None before a complete download of it."""
+    if _meta_value(engine, SCOPE_KEY) != fingerprint:
+        return None
+    return _meta_value(engine, CHECKPOINT_KEY)
+
+
+def checkpoint_before(server_time: str | None) -> str | None:
+    """The checkpoint for a round whose first answer came at `server_time` (minus the margin).
+
+    Written as FHIR servers write instants (UTC, milliseconds, Z): servers may compare
+    `_since` as text.
+    """
+    if server_time is None:
+        return None
+    try:
+        when = datetime.fromisoformat(server_time.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        return None
+    moved = (when - COMMIT_MARGIN).astimezone(UTC)
+    return moved.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def save_checkpoint(engine: Engine, checkpoint: str, fingerprint: str) -> None:
+    """Remember where the next round's feed starts, for this scope."""
+    with engine.begin() as connection:
+        for key, value in ((CHECKPOINT_KEY, checkpoint), (SCOPE_KEY, fingerprint)):
+            statement = sqlite_insert(_META).values(key=key, value=value)
+            connection.execute(
+                statement.on_conflict_do_update(index_elements=["key"], set_={"value": value})
+            )
+
+
+def _entry_type(entry: dict[str, Any]) -> str | None:
+    """The resource type of a system history entry (deletions carry only a URL)."""
+    resource = entry.get("resource")
+    if isinstance(resource, dict) and isinstance(resource.get("resourceType"), str):
+        return str(resource["resourceType"])
+    request = entry.get("request")
+    url = request.get("url") if isinstance(request, dict) else None
+    url = url or entry.get("fullUrl")
+    if not isinstance(url, str):
+        return None
+    parts = url.split("?", 1)[0].rstrip("/").split("/")
+    return parts[-2] if len(parts) >= 2 else None
+
+
+def _collect(entries: list[dict[str, Any]], kinds: set[str], latest: Latest) -> None:
+    for entry in entries:
+        kind = _entry_type(entry)
+        if kind not in kinds:
+            continue
+        found = history_entry(kind, entry)
+        if found is None:
+            continue
+        ident, version, is_delete, _when = found
+        rank = int(version) if version is not None and version.isdigit() else 0
+        key = (kind, ident)
+        if key not in latest or rank > latest[key][0]:
+            latest[key] = (rank, entry, is_delete)
+
+
+def read_feed(
+    engine: Engine,
+    client: FhirClient,
+    since: str,
+    resource_types: Sequence[str],
+    scope: SyncScope,
+    result: DownloadResult,
+    on_page: ProgressCallback | None = None,
+) -> FeedOutcome:
+    """Ask the server what changed since `since`; write it when the answer is complete."""
+    kinds = set(resource_types) & set(RESOURCE_TABLES)
+    latest: Latest = {}
+    url = "_history"
+    params: dict[str, str] | None = {"_since": since, "_count": str(FEED_PAGE_SIZE)}
+    outcome = FeedOutcome(complete=False)
+    first_answer: str | None = None
+    body_bytes = 0
+    for _ in range(FEED_MAX_PAGES):
+        page = client.bundle_page(url, params)
+        outcome.requests += 1
+        first_answer = first_answer or page.server_time
+        body_bytes = max(body_bytes, page.body_bytes)
+        _collect(page.entries, kinds, latest)
+        if page.next_url is None:
+            outcome.complete = True
+            break
+        url, params = keep_param(page.next_url, "_since", since), None
+    if not outcome.complete:
+        return outcome
+    outcome.next_checkpoint = checkpoint_before(first_answer)
+    by_type: dict[str, list[tuple[str, dict[str, Any], bool]]] = {}
+    for (kind, ident), (_rank, entry, is_delete) in latest.items():
+        by_type.setdefault(kind, []).append((ident, entry, is_delete))
+    for kind in resource_types:
+        if kind in by_type:
+            _write_type(engine, kind, by_type[kind], scope, result, outcome, body_bytes, on_page)
+    return outcome
+
+
+def _write_type(
+    engine: Engine,
+    kind: str,
+    changes: list[tuple[str, dict[str, Any], bool]],
+    scope: SyncScope,
+    result: DownloadResult,
+    outcome: FeedOutcome,
+    body_bytes: int,
+    on_page: ProgressCallback | None,
+) -> None:
+    """Write one type's changes from the feed, or leave new records to its scoped search."""
+    writer = TypeWriter(engine, kind)
+    if kind in result.types:
+        writer.result = result.types[kind]
+    result.types[kind] = writer.result
+    scoped = scope.clinic_id is not None and kind not in WHOLE
+    if scoped:
+        with engine.connect() as connection:
+            held = cached_states(connection, kind, (ident for ident, _, _ in changes))
+        if any(ident not in held for ident, _, is_delete in changes if not is_delete):
+            outcome.search_types.append(kind)
+        changes = [change for change in changes if change[0] in held]
+    entries = [entry for _, entry, is_delete in changes if not is_delete]
+    deleted: dict[str, tuple[str | None, str | None]] = {}
+    for ident, entry, is_delete in changes:
+        found = history_entry(kind, entry)
+        if is_delete and found is not None:
+            deleted[ident] = (found[1], found[3])
+    writer.result.pages += 1
+    if entries:
+        writer.write_entries(entries, body_bytes)
+    if deleted:
+        writer.apply_deletes(Deletes(kind, deleted, None))
+    if on_page is not None:
+        on_page(kind, writer.result)
+
+
+def advance_watermarks(
+    engine: Engine, scope: SyncScope, resource_types: Sequence[str], checkpoint: str
+) -> None:
+    """After a complete feed: every type's searches and deletes scan start at the checkpoint."""
+    with engine.begin() as connection:
+        for kind in resource_types:
+            # The queries' own keys only: a clinic's type row must not get a watermark, or a
+            # later unscoped download would start after records it never fetched.
+            for key in dict.fromkeys(query.watermark_key for query in scope.queries(kind)):
+                current = read_watermarks(connection, key)
+                moved = later_instant(current.watermark, checkpoint)
+                if moved != current.watermark:
+                    save_watermarks(connection, key, watermark=moved)
+            since = read_watermarks(connection, kind).history_since
+            moved = later_instant(since, checkpoint)
+            if moved != since:
+                save_watermarks(connection, kind, history_since=moved)

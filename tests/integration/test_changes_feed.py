@@ -1,0 +1,206 @@
+"""The changes feed against the real server: one `_history` request when it can tell all."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import Engine, text
+
+from clinic_tui.sync import feed
+from clinic_tui.sync.client import FhirClient
+from clinic_tui.sync.engine import SyncEngine
+from tests.integration.conftest import FhirServer
+
+Resource = dict[str, Any]
+TYPES = ["Organization", "Patient", "Encounter"]
+
+
+class CountingTransport(httpx.HTTPTransport):
+    """The real transport, recording each request's path (and refusing system history if asked)."""
+
+    def __init__(self, *, no_system_history: bool = False) -> None:
+        super().__init__()
+        self.paths: list[str] = []
+        self.no_system_history = no_system_history
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path.rsplit("/fhir", 1)[-1]
+        self.paths.append(path)
+        if self.no_system_history and path == "/_history":
+            # A server that does not offer system-level history answers like this.
+            outcome = b'{"resourceType":"OperationOutcome","issue":[{"severity":"error",'
+            outcome += b'"code":"not-supported","diagnostics":"system history not supported"}]}'
+            return httpx.Response(404, content=outcome, request=request)
+        return super().handle_request(request)
+
+
+@pytest.fixture
+def counted(fhir_server: FhirServer) -> Iterator[tuple[FhirClient, CountingTransport]]:
+    transport = CountingTransport()
+    with FhirClient(fhir_server.base_url, lambda: fhir_server.token, transport=transport) as client:
+        yield client, transport
+
+
+def _patient(prefix: str, **fields: Any) -> Resource:
+    ident = f"{prefix}-{uuid.uuid4().hex[:12]}"
+    return {"resourceType": "Patient", "id": ident, "name": [{"family": "赵"}], **fields}
+
+
+def _cached_version(engine: Engine, ident: str) -> str | None:
+    with engine.connect() as connection:
+        found = connection.execute(
+            text("SELECT version_id FROM patient WHERE id = :id"), {"id": ident}
+        ).scalar_one_or_none()
+    return None if found is None else str(found)
+
+
+def test_a_round_with_nothing_to_do_is_one_request(
+    engine: Engine, fhir_client: FhirClient, counted: tuple[FhirClient, CountingTransport]
+) -> None:
+    client, transport = counted
+    fhir_client.put(_patient("quiet"))
+    first = SyncEngine(engine, client, resource_types=TYPES).run()
+    assert first.complete
+    assert "/_history" not in transport.paths, "a first sync has no checkpoint to ask from"
+    transport.paths.clear()
+
+    second = SyncEngine(engine, client, resource_types=TYPES).run()
+
+    assert second.complete
+    assert second.downloaded == 0
+    assert transport.paths == ["/_history"]
+
+
+def test_server_changes_arrive_through_the_feed_alone(
+    engine: Engine, fhir_client: FhirClient, counted: tuple[FhirClient, CountingTransport]
+) -> None:
+    client, transport = counted
+    changed, gone = _patient("changed"), _patient("gone")
+    for patient in (changed, gone):
+        fhir_client.put(patient)
+    SyncEngine(engine, client, resource_types=TYPES).run()
+    transport.paths.clear()
+
+    updated = fhir_client.put({**changed, "gender": "female"})
+    added = fhir_client.put(_patient("added"))
+    fhir_client.delete("Patient", gone["id"])
+    report = SyncEngine(engine, client, resource_types=TYPES).run()
+
+    assert report.complete
+    assert transport.paths == ["/_history"]
+    assert _cached_version(engine, changed["id"]) == updated["meta"]["versionId"]
+    assert _cached_version(engine, added["id"]) == added["meta"]["versionId"]
+    assert _cached_version(engine, gone["id"]) is None
+    # A later per-type download starts from the feed's checkpoint, not from the first sync.
+    with engine.connect() as connection:
+        watermark = connection.execute(
+            text("SELECT watermark FROM sync_state WHERE resource_type = 'Patient'")
+        ).scalar_one()
+        checkpoint = connection.execute(
+            text("SELECT value FROM cache_meta WHERE key = :key"), {"key": feed.CHECKPOINT_KEY}
+        ).scalar_one()
+    assert watermark >= checkpoint
+
+
+def test_more_changes_than_the_feed_carries_fall_back_to_the_searches(
+    engine: Engine,
+    fhir_client: FhirClient,
+    counted: tuple[FhirClient, CountingTransport],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    client, transport = counted
+    SyncEngine(engine, client, resource_types=TYPES).run()
+    monkeypatch.setattr(feed, "FEED_PAGE_SIZE", 2)
+    monkeypatch.setattr(feed, "FEED_MAX_PAGES", 1)
+    added = [fhir_client.put(_patient("many")) for _ in range(3)]
+    transport.paths.clear()
+
+    report = SyncEngine(engine, client, resource_types=TYPES).run()
+
+    assert report.complete
+    assert transport.paths[0] == "/_history"
+    assert "/Patient" in transport.paths
+    assert all(_cached_version(engine, p["id"]) == p["meta"]["versionId"] for p in added)
+
+
+def test_a_server_without_system_history_is_searched_per_type(
+    engine: Engine, fhir_client: FhirClient, fhir_server: FhirServer
+) -> None:
+    transport = CountingTransport(no_system_history=True)
+    with FhirClient(fhir_server.base_url, lambda: fhir_server.token, transport=transport) as client:
+        SyncEngine(engine, client, resource_types=TYPES).run()
+        added = fhir_client.put(_patient("nohist"))
+        transport.paths.clear()
+        report = SyncEngine(engine, client, resource_types=TYPES).run()
+
+    assert report.complete, report.errors
+    assert transport.paths[0] == "/_history"
+    assert "/Patient" in transport.paths
+    assert _cached_version(engine, added["id"]) == added["meta"]["versionId"]
+
+
+def test_a_clinic_searches_only_for_records_it_does_not_hold(
+    engine: Engine,
+    fhir_client: FhirClient,
+    counted: tuple[FhirClient, CountingTransport],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    client, transport = counted
+    ours, theirs = (
+        fhir_client.put({"resourceType": "Organization", "id": f"org-{uuid.uuid4().hex[:10]}"})
+        for _ in range(2)
+    )
+    member = {"managingOrganization": {"reference": f"Organization/{ours['id']}"}}
+    other = {"managingOrganization": {"reference": f"Organization/{theirs['id']}"}}
+    known = fhir_client.put(_patient("known", **member))
+    sync = SyncEngine(engine, client, resource_types=TYPES, clinic_id=ours["id"])
+    sync.run()
+    # Earlier tests' patients on this server are new to the clinic: a feed that still
+    # overlaps them searches. Without the margin and a second later, only ours follow.
+    monkeypatch.setattr(feed, "COMMIT_MARGIN", timedelta(0))
+    time.sleep(1.1)
+    sync.run()
+    transport.paths.clear()
+
+    # An edit of a record the clinic holds: the feed alone is enough.
+    edited = fhir_client.put({**known, "gender": "male"})
+    assert sync.run().complete
+    assert transport.paths == ["/_history"]
+    assert _cached_version(engine, known["id"]) == edited["meta"]["versionId"]
+
+    # New patients: only the clinic's search can tell which one is its own.
+    joined = fhir_client.put(_patient("joined", **member))
+    elsewhere = fhir_client.put(_patient("elsewhere", **other))
+    transport.paths.clear()
+    assert sync.run().complete
+    assert transport.paths[0] == "/_history"
+    assert "/Patient" in transport.paths
+    assert "/Encounter" not in transport.paths
+    assert _cached_version(engine, joined["id"]) == joined["meta"]["versionId"]
+    assert _cached_version(engine, elsewhere["id"]) is None
+
+
+def test_another_scope_downloads_per_type_before_it_trusts_the_feed(
+    engine: Engine, fhir_client: FhirClient, counted: tuple[FhirClient, CountingTransport]
+) -> None:
+    client, transport = counted
+    SyncEngine(engine, client, resource_types=TYPES).run()
+    transport.paths.clear()
+
+    SyncEngine(engine, client, resource_types=["Patient"]).run()
+
+    assert "/_history" not in transport.paths
+    assert "/Patient" in transport.paths
+
+
+def test_the_checkpoint_is_written_as_servers_write_instants() -> None:
+    assert feed.checkpoint_before("2026-11-24T10:00:03Z") == "2026-11-24T09:59:58.000Z"
+    assert feed.checkpoint_before("2026-11-24T18:00:03.250+08:00") == "2026-11-24T09:59:58.250Z"
+    assert feed.checkpoint_before("yesterday") is None
+    assert feed.checkpoint_before(None) is None
