@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-import time
+import secrets
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import Engine, text
 
+from clinic_tui.offline_cache.store import read_resource, record_local_change
 from clinic_tui.sync import feed
 from clinic_tui.sync.client import FhirClient
 from clinic_tui.sync.engine import SyncEngine
-from tests.integration.conftest import FhirServer
+from tests.integration.conftest import FhirServer, instance_name
+from tests.netlab.fhir_server import running_fhir_server
 
 Resource = dict[str, Any]
 TYPES = ["Organization", "Patient", "Encounter"]
@@ -145,45 +147,51 @@ def test_a_server_without_system_history_is_searched_per_type(
     assert _cached_version(engine, added["id"]) == added["meta"]["versionId"]
 
 
+@pytest.fixture
+def own_server(tmp_path: Path) -> Iterator[FhirServer]:
+    """A server of this test's own: its feed holds no other test's records."""
+    token = secrets.token_urlsafe(16)
+    name = instance_name("pytest-feed")
+    with running_fhir_server(name, tmp_path / "server", token) as base_url:
+        yield FhirServer(base_url, token)
+
+
 def test_a_clinic_searches_only_for_records_it_does_not_hold(
-    engine: Engine,
-    fhir_client: FhirClient,
-    counted: tuple[FhirClient, CountingTransport],
-    monkeypatch: pytest.MonkeyPatch,
+    engine: Engine, own_server: FhirServer
 ) -> None:
-    client, transport = counted
-    ours, theirs = (
-        fhir_client.put({"resourceType": "Organization", "id": f"org-{uuid.uuid4().hex[:10]}"})
-        for _ in range(2)
-    )
-    member = {"managingOrganization": {"reference": f"Organization/{ours['id']}"}}
-    other = {"managingOrganization": {"reference": f"Organization/{theirs['id']}"}}
-    known = fhir_client.put(_patient("known", **member))
-    sync = SyncEngine(engine, client, resource_types=TYPES, clinic_id=ours["id"])
-    sync.run()
-    # Earlier tests' patients on this server are new to the clinic: a feed that still
-    # overlaps them searches. Without the margin and a second later, only ours follow.
-    monkeypatch.setattr(feed, "COMMIT_MARGIN", timedelta(0))
-    time.sleep(1.1)
-    sync.run()
-    transport.paths.clear()
+    transport = CountingTransport()
+    token = own_server.token
+    with (
+        FhirClient(own_server.base_url, lambda: token, transport=transport) as client,
+        FhirClient(own_server.base_url, lambda: token) as other,
+    ):
+        ours, theirs = (
+            other.put({"resourceType": "Organization", "id": f"org-{uuid.uuid4().hex[:10]}"})
+            for _ in range(2)
+        )
+        member = {"managingOrganization": {"reference": f"Organization/{ours['id']}"}}
+        elsewhere = {"managingOrganization": {"reference": f"Organization/{theirs['id']}"}}
+        known = other.put(_patient("known", **member))
+        sync = SyncEngine(engine, client, resource_types=TYPES, clinic_id=ours["id"])
+        sync.run()
+        transport.paths.clear()
 
-    # An edit of a record the clinic holds: the feed alone is enough.
-    edited = fhir_client.put({**known, "gender": "male"})
-    assert sync.run().complete
-    assert transport.paths == ["/_history"]
-    assert _cached_version(engine, known["id"]) == edited["meta"]["versionId"]
+        # An edit of a record the clinic holds: the feed alone is enough.
+        edited = other.put({**known, "gender": "male"})
+        assert sync.run().complete
+        assert transport.paths == ["/_history"]
+        assert _cached_version(engine, known["id"]) == edited["meta"]["versionId"]
 
-    # New patients: only the clinic's search can tell which one is its own.
-    joined = fhir_client.put(_patient("joined", **member))
-    elsewhere = fhir_client.put(_patient("elsewhere", **other))
-    transport.paths.clear()
-    assert sync.run().complete
-    assert transport.paths[0] == "/_history"
-    assert "/Patient" in transport.paths
-    assert "/Encounter" not in transport.paths
-    assert _cached_version(engine, joined["id"]) == joined["meta"]["versionId"]
-    assert _cached_version(engine, elsewhere["id"]) is None
+        # New patients: only the clinic's search can tell which one is its own.
+        joined = other.put(_patient("joined", **member))
+        stranger = other.put(_patient("elsewhere", **elsewhere))
+        transport.paths.clear()
+        assert sync.run().complete
+        assert transport.paths[0] == "/_history"
+        assert "/Patient" in transport.paths
+        assert "/Encounter" not in transport.paths
+        assert _cached_version(engine, joined["id"]) == joined["meta"]["versionId"]
+        assert _cached_version(engine, stranger["id"]) is None
 
 
 def test_another_scope_downloads_per_type_before_it_trusts_the_feed(
@@ -204,3 +212,32 @@ def test_the_checkpoint_is_written_as_servers_write_instants() -> None:
     assert feed.checkpoint_before("2026-11-24T18:00:03.250+08:00") == "2026-11-24T09:59:58.250Z"
     assert feed.checkpoint_before("yesterday") is None
     assert feed.checkpoint_before(None) is None
+
+
+def test_changes_both_ways_cost_the_feed_and_one_bundle(
+    engine: Engine, fhir_client: FhirClient, counted: tuple[FhirClient, CountingTransport]
+) -> None:
+    client, transport = counted
+    theirs, ours = _patient("theirs"), _patient("ours")
+    for patient in (theirs, ours):
+        fhir_client.put(patient)
+    SyncEngine(engine, client, resource_types=TYPES).run()
+    transport.paths.clear()
+
+    changed_there = fhir_client.put({**theirs, "gender": "female"})
+    with engine.connect() as connection:
+        cached = read_resource(connection, "Patient", ours["id"])
+    assert cached is not None
+    record_local_change(engine, {**cached, "gender": "male"}, "update")
+    report = SyncEngine(engine, client, resource_types=TYPES).run()
+
+    assert report.complete, report.errors
+    assert (report.uploaded, report.downloaded) == (1, 1)
+    # The feed's request and the upload's transaction went at the same time: two in all.
+    assert sorted(transport.paths) == ["", "/_history"]
+    assert _cached_version(engine, theirs["id"]) == changed_there["meta"]["versionId"]
+    assert fhir_client.read("Patient", ours["id"])["gender"] == "male"
+    assert (
+        _cached_version(engine, ours["id"])
+        == fhir_client.read("Patient", ours["id"])["meta"]["versionId"]
+    )

@@ -28,7 +28,7 @@ which stays true (the cache still holds everything before it).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -159,6 +159,77 @@ def _collect(entries: list[dict[str, Any]], kinds: set[str], latest: Latest) -> 
             latest[key] = (rank, entry, is_delete)
 
 
+@dataclass
+class FetchedFeed:
+    """The changes feed as read, before anything is written."""
+
+    complete: bool
+    """The answers held every change since the checkpoint."""
+    latest: Latest = field(default_factory=dict)
+    first_answer: str | None = None
+    body_bytes: int = 0
+    requests: int = 0
+
+
+def fetch_feed(client: FhirClient, since: str, resource_types: Sequence[str]) -> FetchedFeed:
+    """Ask the server what changed since `since` (network only: nothing is written)."""
+    kinds = set(resource_types) & set(RESOURCE_TABLES)
+    url = "_history"
+    params: dict[str, str] | None = {"_since": since, "_count": str(FEED_PAGE_SIZE)}
+    fetched = FetchedFeed(complete=False)
+    for _ in range(FEED_MAX_PAGES):
+        page = client.bundle_page(url, params)
+        fetched.requests += 1
+        fetched.first_answer = fetched.first_answer or page.server_time
+        fetched.body_bytes = max(fetched.body_bytes, page.body_bytes)
+        _collect(page.entries, kinds, fetched.latest)
+        if page.next_url is None:
+            fetched.complete = True
+            break
+        url, params = keep_param(page.next_url, "_since", since), None
+    return fetched
+
+
+def _older_than_delete(rank: int, base: str | None) -> bool:
+    """True when a version is the one a delete was based on, the deletion itself, or older."""
+    if base is None or not base.isdigit() or rank == 0:
+        return True  # cannot tell: the delete just confirmed is the newest thing known
+    return rank <= int(base) + 1
+
+
+def apply_feed(
+    engine: Engine,
+    fetched: FetchedFeed,
+    resource_types: Sequence[str],
+    scope: SyncScope,
+    result: DownloadResult,
+    on_page: ProgressCallback | None = None,
+    deleted_here: Mapping[tuple[str, str], str | None] | None = None,
+) -> FeedOutcome:
+    """Write a complete feed's changes; name the types a clinic must still search.
+
+    `deleted_here`: records an upload deleted while the feed was read (key -> the version
+    the delete was based on). The cache holds nothing of them to compare with, so their
+    versions up to the deletion are stale news and must not bring the record back.
+    """
+    outcome = FeedOutcome(complete=fetched.complete, requests=fetched.requests)
+    if not fetched.complete:
+        return outcome
+    outcome.next_checkpoint = checkpoint_before(fetched.first_answer)
+    gone = deleted_here or {}
+    by_type: dict[str, list[tuple[str, dict[str, Any], bool]]] = {}
+    for (kind, ident), (rank, entry, is_delete) in fetched.latest.items():
+        if (kind, ident) in gone and _older_than_delete(rank, gone[(kind, ident)]):
+            continue
+        by_type.setdefault(kind, []).append((ident, entry, is_delete))
+    for kind in resource_types:
+        if kind in by_type:
+            _write_type(
+                engine, kind, by_type[kind], scope, result, outcome, fetched.body_bytes, on_page
+            )
+    return outcome
+
+
 def read_feed(
     engine: Engine,
     client: FhirClient,
@@ -168,34 +239,9 @@ def read_feed(
     result: DownloadResult,
     on_page: ProgressCallback | None = None,
 ) -> FeedOutcome:
-    """Ask the server what changed since `since`; write it when the answer is complete."""
-    kinds = set(resource_types) & set(RESOURCE_TABLES)
-    latest: Latest = {}
-    url = "_history"
-    params: dict[str, str] | None = {"_since": since, "_count": str(FEED_PAGE_SIZE)}
-    outcome = FeedOutcome(complete=False)
-    first_answer: str | None = None
-    body_bytes = 0
-    for _ in range(FEED_MAX_PAGES):
-        page = client.bundle_page(url, params)
-        outcome.requests += 1
-        first_answer = first_answer or page.server_time
-        body_bytes = max(body_bytes, page.body_bytes)
-        _collect(page.entries, kinds, latest)
-        if page.next_url is None:
-            outcome.complete = True
-            break
-        url, params = keep_param(page.next_url, "_since", since), None
-    if not outcome.complete:
-        return outcome
-    outcome.next_checkpoint = checkpoint_before(first_answer)
-    by_type: dict[str, list[tuple[str, dict[str, Any], bool]]] = {}
-    for (kind, ident), (_rank, entry, is_delete) in latest.items():
-        by_type.setdefault(kind, []).append((ident, entry, is_delete))
-    for kind in resource_types:
-        if kind in by_type:
-            _write_type(engine, kind, by_type[kind], scope, result, outcome, body_bytes, on_page)
-    return outcome
+    """fetch_feed, then apply_feed."""
+    fetched = fetch_feed(client, since, resource_types)
+    return apply_feed(engine, fetched, resource_types, scope, result, on_page)
 
 
 def _write_type(

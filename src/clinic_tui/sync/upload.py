@@ -103,6 +103,8 @@ class UploadResult:
     bytes_sent: int = 0
     bytes_received: int = 0
     errors: list[str] = field(default_factory=list)
+    gone: dict[ResourceKey, str | None] = field(default_factory=dict)
+    """Records this upload deleted on the server, with the version each delete was based on."""
     stopped: bool = False
     """The link or the server failed: the rest of the outbox waits for the next sync."""
     cancelled: bool = False
@@ -268,7 +270,7 @@ class Uploader:
         if remote is None:
             with self.engine.begin() as connection:
                 self._confirm_delete(connection, change)
-            self.result.deleted += 1
+            self._count_deleted(change)
             self._settled += 1
             return None
         version = _object(remote.get("meta")).get("versionId")
@@ -384,7 +386,7 @@ class Uploader:
         response = _object(answer.get("response"))
         if change.method == "DELETE":
             self._confirm_delete(connection, change)
-            self.result.deleted += 1
+            self._count_deleted(change)
         else:
             meta = _object(_object(answer.get("resource")).get("meta"))
             version = _etag_version(response.get("etag")) or meta.get("versionId")
@@ -450,6 +452,10 @@ class Uploader:
             if kept is not None and _version_not_newer(kept[0], str(version)):
                 cls._drop_kept(connection, change.key)
 
+    def _count_deleted(self, change: Change) -> None:
+        self.result.deleted += 1
+        self.result.gone[change.key] = change.if_match
+
     @classmethod
     def _confirm_delete(cls, connection: Connection, change: Change) -> None:
         if cls._remaining(connection, change):
@@ -487,7 +493,7 @@ class Uploader:
             # Already gone there (or never arrived): the delete is done.
             with self.engine.begin() as connection:
                 self._confirm_delete(connection, change)
-            self.result.deleted += 1
+            self._count_deleted(change)
             self._settled += 1
         else:
             self._quarantine(change, rejection.message)

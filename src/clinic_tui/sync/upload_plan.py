@@ -94,7 +94,7 @@ class BatchSizer:
 
     def __init__(
         self,
-        initial: int = 10,
+        initial: int = 50,
         *,
         minimum: int = 1,
         maximum: int = 500,
