@@ -275,6 +275,12 @@ def measure(
     return Phase(name, summary.get("wall", wall), proxy.stats(), min_round_trips), summary
 
 
+def _kib(count: int) -> str:
+    """KiB, with a decimal when small (a quiet round moves well under one KiB)."""
+    kib = count / 1024
+    return f"{kib:.1f}" if kib < 10 else f"{kib:.0f}"
+
+
 def print_table(phases: list[Phase], bandwidth: float, rtt: float) -> None:
     """The figures, one line per phase."""
     header = (
@@ -285,8 +291,8 @@ def print_table(phases: list[Phase], bandwidth: float, rtt: float) -> None:
     for phase in phases:
         s = phase.stats
         line = (
-            f"{phase.name:<34}{phase.wall:>8.1f}{s.bytes_up / 1024:>9.0f}"
-            f"{s.bytes_down / 1024:>10.0f}{s.requests:>7}{s.connections:>6}"
+            f"{phase.name:<34}{phase.wall:>8.1f}{_kib(s.bytes_up):>9}"
+            f"{_kib(s.bytes_down):>10}{s.requests:>7}{s.connections:>6}"
         )
         if phase.min_round_trips:
             limit = phase.wire_limit(bandwidth, rtt)
