@@ -3,8 +3,9 @@
 Each trial: a fresh cache synced with the shared test server; local edits through the
 real repositories (status changes, walk-ins with new patients, Patient edits through
 store.write_local_change) and server edits made with httpx (other records, and the same
-Patients in disjoint fields); then `clinic-tui sync` through a delaying proxy, killed at
-a random moment one or more times, and run again until it completes (bounded). The checks:
+Patients in disjoint fields); then `clinic-tui sync` through a delaying proxy, killed
+one or more times, at a random moment or after a random number of bytes crossed the proxy
+(mid-exchange however quick the round), and run again until it completes (bounded). The checks:
 
 - every local change reached the server exactly once (per resource _history: a create
   is version 1 and never sent again, an edit's value appears in exactly one transition,
@@ -57,6 +58,8 @@ CHINA = timezone(timedelta(hours=8))
 SEED_PATIENTS = 8
 MAX_ROUNDS = 8
 """Uninterrupted runs allowed after the kills: a trial that needs more has failed."""
+TRAFFIC_KILL_BYTES = 30_000
+"""Upper bound of a traffic-drawn kill: about what one killed round moves through the proxy."""
 CLI_TIMEOUT = 120.0
 
 
@@ -116,8 +119,19 @@ def run_cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess
     )
 
 
-def run_and_kill(args: list[str], env: dict[str, str], after: float) -> int | None:
-    """Start clinic-tui, SIGKILL it `after` seconds later; its exit code if it ended first."""
+def run_and_kill(
+    args: list[str],
+    env: dict[str, str],
+    after: float,
+    *,
+    traffic: tuple[FaultProxy, int] | None = None,
+) -> int | None:
+    """Start clinic-tui, SIGKILL it `after` seconds later; its exit code if it ended first.
+
+    `traffic` (proxy, n): kill as soon as n bytes have crossed the proxy instead, which lands
+    in the middle of the exchange however quick the round is (a feed and a bundle can be
+    over in half a second, so a moment drawn in seconds mostly meets a finished sync).
+    """
     process = subprocess.Popen(
         [*cli_command(), *args],
         env=env,
@@ -125,13 +139,19 @@ def run_and_kill(args: list[str], env: dict[str, str], after: float) -> int | No
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    base = traffic[0].stats().bytes_total if traffic is not None else 0
+    deadline = time.monotonic() + after
     try:
-        try:
-            return process.wait(timeout=after)
-        except subprocess.TimeoutExpired:
-            process.send_signal(signal.SIGKILL)
-            process.wait(timeout=30)
-            return None
+        while time.monotonic() < deadline:
+            code = process.poll()
+            if code is not None:
+                return code
+            if traffic is not None and traffic[0].stats().bytes_total - base >= traffic[1]:
+                break
+            time.sleep(0.005)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+        return None
     finally:
         if process.poll() is None:
             process.kill()
@@ -451,8 +471,15 @@ def sync_trial(server: Server, workdir: Path, seed: int, index: int, window: flo
             code: int | None = None
             for _ in range(rng.randint(1, 3)):
                 rounds += 1
-                after = rng.uniform(0.2, window)
-                code = run_and_kill(["sync", "--data-dir", str(data)], slow, after)
+                if rng.random() < 0.5:
+                    after = rng.uniform(0.2, window)
+                    code = run_and_kill(["sync", "--data-dir", str(data)], slow, after)
+                else:
+                    # Mid-exchange: after a seeded number of bytes (a round moves tens of KB).
+                    traffic = (proxy, rng.randint(1, TRAFFIC_KILL_BYTES))
+                    code = run_and_kill(
+                        ["sync", "--data-dir", str(data)], slow, CLI_TIMEOUT, traffic=traffic
+                    )
                 kills += code is None
             left = len(_outbox_rows(path))
             for _ in range(MAX_ROUNDS):
