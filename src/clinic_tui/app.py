@@ -190,10 +190,15 @@ class ClinicApp(App[None]):
     def on_sync_counts(self, message: SyncCounts) -> None:
         """Fresh counts from a screen's read of the cache."""
         state = self.sync_state
+        last = state.last_synced
+        if message.last_synced is not None:
+            recorded = message.last_synced.astimezone(self.clock().tzinfo)
+            last = recorded if last is None or recorded > last else last
         self.sync_state = replace(
             state,
             pending=state.pending if message.pending is None else message.pending,
             conflicts=state.conflicts if message.conflicts is None else message.conflicts,
+            last_synced=last,
         )
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

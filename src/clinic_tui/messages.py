@@ -81,10 +81,18 @@ class SyncFinished(Message):
 class SyncCounts(Message):
     """Fresh counts of unsynced changes and open conflicts (after any read of the cache)."""
 
-    def __init__(self, *, pending: int | None = None, conflicts: int | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        pending: int | None = None,
+        conflicts: int | None = None,
+        last_synced: datetime | None = None,
+    ) -> None:
         super().__init__()
         self.pending = pending
         self.conflicts = conflicts
+        self.last_synced = last_synced
+        """The last completed sync the cache records (a scheduled CLI sync counts too)."""
 
 
 class CacheChanged(Message):

@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from clinic_tui import i18n
 from clinic_tui.app import ClinicApp
 from clinic_tui.config import Settings
-from clinic_tui.messages import SyncFinished, SyncProgress, SyncStarted
+from clinic_tui.messages import CacheChanged, SyncFinished, SyncProgress, SyncStarted
 from clinic_tui.offline_cache.store import upsert_resources
 from clinic_tui.screens.chart import ChartScreen
 from clinic_tui.sync import session
@@ -89,6 +90,25 @@ def test_each_state_in_chinese() -> None:
 
 
 # ----- the badge follows the app's messages ---------------------------------------------------
+
+
+async def test_a_sync_recorded_in_the_cache_shows_from_the_start(tmp_path: Path) -> None:
+    # A scheduled `clinic-tui sync` ran at 02:42 UTC (10:42 in the clinic) before the app opened.
+    app = server_app(tmp_path)
+    with app.cache.engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO cache_meta (key, value) VALUES (:key, :value)"),
+            {"key": "last_successful_sync", "value": "2026-11-24T02:42:05+00:00"},
+        )
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert badge(app).words == "✓ Synced 10:42"
+        # A later round in the app is newer than the recorded one; the older never comes back.
+        app.post_message(SyncFinished(finished_at=AT_1042.replace(hour=11), pending=0))
+        await settle(pilot)
+        app.screen.post_message(CacheChanged())
+        await settle(pilot)
+        assert badge(app).words == "✓ Synced 11:42"
 
 
 async def test_badge_follows_sync_messages_on_queue_and_chart(tmp_path: Path) -> None:

@@ -17,6 +17,9 @@ from clinic_tui.offline_cache.migrations import APPLICATION_ID, LATEST_VERSION, 
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 
+LAST_SYNC_KEY = "last_successful_sync"
+"""cache_meta key: when a sync last reached the end of download and upload without errors."""
+
 CONNECTION_PRAGMAS = (
     "PRAGMA foreign_keys = ON",
     "PRAGMA journal_mode = WAL",

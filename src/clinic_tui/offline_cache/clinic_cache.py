@@ -9,13 +9,13 @@ loads. The SQLAlchemy engine and the repositories are built on first use (or by
 from __future__ import annotations
 
 import threading
-from datetime import date
+from datetime import date, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from clinic_tui.domain.models import Clinic, QueueEntry
-from clinic_tui.offline_cache.cache_file import connect
+from clinic_tui.offline_cache.cache_file import LAST_SYNC_KEY, connect
 from clinic_tui.offline_cache.queue_read import read_queue
 
 if TYPE_CHECKING:
@@ -73,6 +73,20 @@ class ClinicCache:
         """Local changes not yet accepted by the server (pending or quarantined)."""
         with connect(self.path) as connection:
             return int(connection.execute("SELECT count(*) FROM outbox").fetchone()[0])
+
+    def last_sync(self) -> datetime | None:
+        """When a sync (here, or a scheduled `clinic-tui sync`) last completed; no ORM needed."""
+        with connect(self.path) as connection:
+            row = connection.execute(
+                "SELECT value FROM cache_meta WHERE key = ?", (LAST_SYNC_KEY,)
+            ).fetchone()
+        if row is None:
+            return None
+        try:
+            when = datetime.fromisoformat(str(row[0]).replace("Z", "+00:00"))
+        except ValueError:
+            return None  # not ours to judge here: the badge then says "not synced yet"
+        return when if when.tzinfo is not None else None
 
     def open_conflicts(self) -> int:
         """Conflicts waiting for a person (ConflictStore.count, read without the ORM)."""

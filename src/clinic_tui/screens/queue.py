@@ -152,7 +152,13 @@ class QueueScreen(Screen[None]):
         entries = self.cache.queue_today(self.clock().date())
         pending = self.cache.pending_changes()
         # Counted with every read, so the badge is right from the first paint.
-        self.app.post_message(SyncCounts(pending=pending, conflicts=self.cache.open_conflicts()))
+        self.app.post_message(
+            SyncCounts(
+                pending=pending,
+                conflicts=self.cache.open_conflicts(),
+                last_synced=self.cache.last_sync(),
+            )
+        )
         if get_current_worker().is_cancelled and not notices and open_patient is None:
             return  # a newer refresh is under way; showing this one could go back in time
         self.app.call_from_thread(self._show, entries, pending, keep, notices)

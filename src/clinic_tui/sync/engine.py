@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from clinic_tui.offline_cache.cache_file import LAST_SYNC_KEY
 from clinic_tui.offline_cache.tables import RESOURCE_TABLES, CacheMeta, OutboxEntry
 from clinic_tui.sync import feed
 from clinic_tui.sync.cache_io import now_utc
@@ -47,8 +48,6 @@ __all__ = [
     "sync_status",
 ]
 
-LAST_SYNC_KEY = "last_successful_sync"
-"""cache_meta key: when a sync last reached the end of download and upload without errors."""
 
 BUNDLE_SIZE_KEY = "upload_bundle_size"
 """cache_meta key: the bundle size the last upload reached, where the next one starts."""
