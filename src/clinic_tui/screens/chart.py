@@ -60,7 +60,8 @@ class ChartScreen(Screen[None]):
     BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
         Binding("escape", "back", tr("Back")),
         Binding("tab", "app.focus_next", tr("Next section"), show=True),
-        Binding("shift+tab", "app.focus_previous", tr("Previous section"), show=True),
+        # Listed in help (?); on the footer it would push the sync badge off an 80-column line.
+        Binding("shift+tab", "app.focus_previous", tr("Previous section"), show=False),
     ]
 
     def __init__(self, cache: ClinicCache, patient_id: str, clock: Callable[[], datetime]) -> None:
@@ -84,7 +85,7 @@ class ChartScreen(Screen[None]):
                 yield VisitsSection(id="visits")
         # The sync badge shares the footer's line: the chart needs every other row.
         with Horizontal(id="chart-bar"):
-            yield Footer()
+            yield Footer(compact=True, show_command_palette=False)
             yield SyncBadge(compact=True, id="chart-sync-badge")
 
     def on_mount(self) -> None:
