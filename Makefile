@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 DEMO_DIR     ?= .demo-clinic
 DEMO_PATIENTS ?= 2000
 
-.PHONY: demo test lint typecheck unit bench bench-sync bench-data crash clean install install-dev
+.PHONY: demo test lint typecheck unit bench bench-sync bench-data crash faults clean install install-dev
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 2; }
@@ -67,6 +67,13 @@ CRASH_SEED ?= 1
 crash: $(VENV)/.installed-dev
 	$(BIN)/python scripts/fhir_server.py install
 	$(BIN)/python -m tests.crash.harness --trials $(CRASH_TRIALS) --tui-trials $(CRASH_TUI_TRIALS) --seed $(CRASH_SEED)
+
+## Network-fault harness, long version: the faulty-link sync test (resets, stalls, truncated
+## bodies, latency spikes at 5 % and 20 %, half the uploads failing) over FAULT_RUNS seeds.
+FAULT_RUNS ?= 10
+faults: $(VENV)/.installed-dev
+	$(BIN)/python scripts/fhir_server.py install
+	FAULT_SEEDS=$$(seq -s, 1 $(FAULT_RUNS)) $(BIN)/pytest -q -n auto tests/integration/test_sync_faults.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache build dist

@@ -191,9 +191,10 @@ class ClinicApp(App[None]):
         """Fresh counts from a screen's read of the cache."""
         state = self.sync_state
         last = state.last_synced
-        if message.last_synced is not None:
-            recorded = message.last_synced.astimezone(self.clock().tzinfo)
-            last = recorded if last is None or recorded > last else last
+        if last is None and message.last_synced is not None:
+            # What the cache recorded before this session (a scheduled `clinic-tui sync`);
+            # once the app has synced, its own rounds tell the time.
+            last = message.last_synced.astimezone(self.clock().tzinfo)
         self.sync_state = replace(
             state,
             pending=state.pending if message.pending is None else message.pending,

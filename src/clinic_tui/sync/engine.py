@@ -18,7 +18,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, case, func, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from clinic_tui.offline_cache.cache_file import LAST_SYNC_KEY
@@ -342,7 +342,7 @@ class _Round:
         upload wrote back never replaces it. One round trip less than download-then-upload,
         which on a thin link is most of a small round. None when the feed cannot be read.
         """
-        upload = self._start_upload() if _has_pending(self.engine) else None
+        upload = self._start_upload() if _fresh_changes_only(self.engine) else None
         fetched: feed.FetchedFeed | None = None
         try:
             fetched = feed.fetch_feed(self.owner.client, since, types)
@@ -415,12 +415,21 @@ class _Round:
         return result
 
 
-def _has_pending(engine: Engine) -> bool:
+def _fresh_changes_only(engine: Engine) -> bool:
+    """True when changes wait and none was sent before without a definite answer.
+
+    A change whose answer was lost may already be on the server: the feed, written and
+    merged first, settles it without a request, where an early upload would spend a
+    bundle on a 412 (and on a flaky link every bundle is another chance to fail).
+    """
     with engine.connect() as connection:
-        found = connection.execute(
-            select(_OUTBOX.c.seq).where(_OUTBOX.c.state == "pending").limit(1)
-        ).first()
-    return found is not None
+        pending, in_doubt = connection.execute(
+            select(
+                func.count(),
+                func.coalesce(func.sum(case((_OUTBOX.c.attempts > 0, 1), else_=0)), 0),
+            ).where(_OUTBOX.c.state == "pending")
+        ).one()
+    return bool(pending) and not in_doubt
 
 
 def _combined(first: UploadResult, second: UploadResult) -> UploadResult:
