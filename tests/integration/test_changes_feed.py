@@ -54,6 +54,22 @@ def _patient(prefix: str, **fields: Any) -> Resource:
     return {"resourceType": "Patient", "id": ident, "name": [{"family": "赵"}], **fields}
 
 
+def _synced_patients(
+    engine: Engine,
+    fhir_client: FhirClient,
+    counted: tuple[FhirClient, CountingTransport],
+    *prefixes: str,
+) -> list[Resource]:
+    """New patients put on the server and synced into the cache; the request log cleared."""
+    client, transport = counted
+    patients = [_patient(prefix) for prefix in prefixes]
+    for patient in patients:
+        fhir_client.put(patient)
+    SyncEngine(engine, client, resource_types=TYPES).run()
+    transport.paths.clear()
+    return patients
+
+
 def _cached_version(engine: Engine, ident: str) -> str | None:
     with engine.connect() as connection:
         found = connection.execute(
@@ -83,11 +99,7 @@ def test_server_changes_arrive_through_the_feed_alone(
     engine: Engine, fhir_client: FhirClient, counted: tuple[FhirClient, CountingTransport]
 ) -> None:
     client, transport = counted
-    changed, gone = _patient("changed"), _patient("gone")
-    for patient in (changed, gone):
-        fhir_client.put(patient)
-    SyncEngine(engine, client, resource_types=TYPES).run()
-    transport.paths.clear()
+    changed, gone = _synced_patients(engine, fhir_client, counted, "changed", "gone")
 
     updated = fhir_client.put({**changed, "gender": "female"})
     added = fhir_client.put(_patient("added"))
@@ -218,11 +230,7 @@ def test_changes_both_ways_cost_the_feed_and_one_bundle(
     engine: Engine, fhir_client: FhirClient, counted: tuple[FhirClient, CountingTransport]
 ) -> None:
     client, transport = counted
-    theirs, ours = _patient("theirs"), _patient("ours")
-    for patient in (theirs, ours):
-        fhir_client.put(patient)
-    SyncEngine(engine, client, resource_types=TYPES).run()
-    transport.paths.clear()
+    theirs, ours = _synced_patients(engine, fhir_client, counted, "theirs", "ours")
 
     changed_there = fhir_client.put({**theirs, "gender": "female"})
     with engine.connect() as connection:
