@@ -70,7 +70,7 @@ crash: $(VENV)/.installed-dev
 
 ## Network-fault harness, long version: the faulty-link sync test (resets, stalls, truncated
 ## bodies, latency spikes at 5 % and 20 %, half the uploads failing) over FAULT_RUNS seeds.
-FAULT_RUNS ?= 10
+FAULT_RUNS ?= 20
 faults: $(VENV)/.installed-dev
 	$(BIN)/python scripts/fhir_server.py install
 	FAULT_SEEDS=$$(seq -s, 1 $(FAULT_RUNS)) $(BIN)/pytest -q -n auto tests/integration/test_sync_faults.py

@@ -123,9 +123,13 @@ class ProxiedServer(NamedTuple):
     token: str
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def proxied_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProxiedServer]:
-    """A server of its own: its Bundle links point at the port the fault proxy will take."""
+    """A server of its own: its Bundle links point at the port the fault proxy will take.
+
+    One per test: every trial then syncs the same amount (a server shared by many seeds
+    would grow, and later trials would meet ever more faults in ever longer downloads).
+    """
     public_port = free_port()
     token = secrets.token_urlsafe(24)
     data_dir = tmp_path_factory.mktemp("fault-server-data")
