@@ -31,6 +31,11 @@ def search_keys(name: str) -> tuple[str, str]:
     return "".join(words), "".join(word[0] for word in words)
 
 
+def warm_up() -> None:
+    """Load pypinyin's tables now (a tenth of a second or more), e.g. while a link is busy."""
+    search_keys("张")
+
+
 def normalise_query(text: str) -> str:
     """Lower-case a query and drop spaces and apostrophes so 'Zhang San' matches 'zhangsan'."""
     return "".join(char for char in text.lower() if char not in " '’").replace("ü", "v")

@@ -222,7 +222,8 @@ class FhirClient:
         sent_headers = dict(headers or {})
         content = None
         if body is not None:
-            content = json.dumps(body, ensure_ascii=False).encode()
+            # Compact: on a thin link every byte of an upload bundle is paid for.
+            content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
             sent_headers["Content-Type"] = f"{FHIR_JSON}; charset=utf-8"
         try:
             return self._with_retries(method, url, params, content, sent_headers)

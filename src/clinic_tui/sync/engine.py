@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Engine, case, func, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from clinic_tui.domain import pinyin
 from clinic_tui.offline_cache.cache_file import LAST_SYNC_KEY
 from clinic_tui.offline_cache.tables import RESOURCE_TABLES, CacheMeta, OutboxEntry
 from clinic_tui.sync import feed
@@ -346,6 +347,10 @@ class _Round:
         fetched: feed.FetchedFeed | None = None
         try:
             fetched = feed.fetch_feed(self.owner.client, since, types)
+            if upload is not None and not upload.done() and fetched.writes_patients:
+                # Writing a Patient first loads the pinyin tables; do it while the bundle
+                # is still on the wire rather than after.
+                threading.Thread(target=pinyin.warm_up, name="pinyin-warm-up", daemon=True).start()
         except (FhirAuthError, FhirUnreachable):
             raise
         except FhirError:

@@ -170,6 +170,11 @@ class FetchedFeed:
     body_bytes: int = 0
     requests: int = 0
 
+    @property
+    def writes_patients(self) -> bool:
+        """True when the feed holds a Patient version to write."""
+        return any(kind == "Patient" for kind, _ in self.latest)
+
 
 def fetch_feed(client: FhirClient, since: str, resource_types: Sequence[str]) -> FetchedFeed:
     """Ask the server what changed since `since` (network only: nothing is written)."""
