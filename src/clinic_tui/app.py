@@ -226,7 +226,8 @@ class ClinicApp(App[None]):
         seen: set[tuple[str, str]] = set()
         for active in screen.active_bindings.values():
             binding = active.binding
-            description = binding.description or binding.action.replace("_", " ")
+            # Our own descriptions are translated where they are written; Textual's are here.
+            description = tr(binding.description) or binding.action.replace("_", " ")
             display = self.get_key_display(binding)
             if (display, description) in seen or binding.system:
                 continue
@@ -256,5 +257,5 @@ class ClinicApp(App[None]):
                 continue
             run = partial(self.run_action, binding.action, active.node)
             key = self.get_key_display(binding)
-            yield SystemCommand(binding.description, f"{tr('Key')}: {key}", run)
+            yield SystemCommand(tr(binding.description), f"{tr('Key')}: {key}", run)
         yield from super().get_system_commands(screen)

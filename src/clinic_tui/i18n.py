@@ -82,6 +82,54 @@ def language() -> str:
     return _language
 
 
+# Textual's own key descriptions (DataTable, scrolling, Input), shown in `?` help and the palette.
+_ZH.update(
+    {
+        "Select": "选择",
+        "Cursor up": "上移",
+        "Cursor down": "下移",
+        "Cursor right": "右移",
+        "Cursor left": "左移",
+        "Page up": "上一页",
+        "Page down": "下一页",
+        "Top": "到顶部",
+        "Bottom": "到底部",
+        "Home": "首行",
+        "End": "末行",
+        "Scroll Up": "向上滚动",
+        "Scroll Down": "向下滚动",
+        "Scroll Left": "向左滚动",
+        "Scroll Right": "向右滚动",
+        "Scroll Home": "滚动到开头",
+        "Scroll End": "滚动到末尾",
+        "Page Up": "上一页",
+        "Page Down": "下一页",
+        "Page Left": "向左翻页",
+        "Page Right": "向右翻页",
+        "Focus Next": "下一项",
+        "Focus Previous": "上一项",
+        "Copy selected text": "复制所选文字",
+        "Move cursor left": "光标左移",
+        "Move cursor right or accept the completion suggestion": "光标右移或接受补全",
+        "Move cursor left a word": "光标左移一个词",
+        "Move cursor right a word": "光标右移一个词",
+        "Delete character left": "删除左侧字符",
+        "Delete character right": "删除右侧字符",
+        "Select all": "全选",
+        "Go to start": "到开头",
+        "Go to end": "到末尾",
+        "Submit": "提交",
+        "Cut selected text": "剪切所选文字",
+        "Paste text from the clipboard": "粘贴",
+        "palette": "命令面板",
+        # The queue table's j/k and the help screen's last line.
+        "Down": "下移",
+        "Up": "上移",
+        "Commands": "命令",
+    }
+)
+
+
 def add_translations(entries: dict[str, str]) -> None:
     """Register Chinese for English phrases (a screen calls this beside its own strings)."""
     _ZH.update(entries)

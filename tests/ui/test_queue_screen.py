@@ -341,6 +341,19 @@ async def test_chinese_labels(tmp_path: Path) -> None:
         assert "候诊 4" in str(app.screen.query_one("#queue-counts", Static).render())
 
 
+async def test_help_in_chinese_has_no_english_left(tmp_path: Path) -> None:
+    # Textual's own keys (the table's cursor, scrolling, copy) are translated too.
+    i18n.set_language("zh")
+    app = queue_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        english = [d for _, d in app.screen.keys if any("a" <= c.lower() <= "z" for c in d)]
+        assert english == [], english
+        assert "复制所选文字" in dict(app.screen.keys).values()
+
+
 async def test_undo_with_nothing_to_undo_changes_nothing(tmp_path: Path) -> None:
     app = queue_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
