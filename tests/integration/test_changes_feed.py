@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +13,13 @@ import httpx
 import pytest
 from sqlalchemy import Engine, text
 
+from clinic_tui.offline_cache.engine import open_cache
 from clinic_tui.offline_cache.store import read_resource, record_local_change
+from clinic_tui.offline_cache.tables import RESOURCE_TABLES
 from clinic_tui.sync import feed
 from clinic_tui.sync.client import FhirClient
 from clinic_tui.sync.engine import SyncEngine
+from tests.integration import test_sync_scope as scope_world
 from tests.integration.conftest import FhirServer, instance_name
 from tests.netlab.fhir_server import running_fhir_server
 
@@ -68,6 +72,19 @@ def _synced_patients(
     SyncEngine(engine, client, resource_types=TYPES).run()
     transport.paths.clear()
     return patients
+
+
+def _member(clinic: str) -> Resource:
+    return {"managingOrganization": {"reference": f"Organization/{clinic}"}}
+
+
+def _every_record(engine: Engine) -> set[tuple[str, str]]:
+    found: set[tuple[str, str]] = set()
+    with engine.connect() as connection:
+        for kind, row in RESOURCE_TABLES.items():
+            table = row.__tablename__
+            found.update((kind, i) for (i,) in connection.execute(text(f"SELECT id FROM {table}")))
+    return found
 
 
 def _cached_version(engine: Engine, ident: str) -> str | None:
@@ -168,7 +185,7 @@ def own_server(tmp_path: Path) -> Iterator[FhirServer]:
         yield FhirServer(base_url, token)
 
 
-def test_a_clinic_searches_only_for_records_it_does_not_hold(
+def test_a_clinic_takes_its_new_records_from_the_feed_alone(
     engine: Engine, own_server: FhirServer
 ) -> None:
     transport = CountingTransport()
@@ -188,22 +205,58 @@ def test_a_clinic_searches_only_for_records_it_does_not_hold(
         sync.run()
         transport.paths.clear()
 
-        # An edit of a record the clinic holds: the feed alone is enough.
+        # An edit of a record the clinic holds, a new patient of its own, another's patient.
         edited = other.put({**known, "gender": "male"})
-        assert sync.run().complete
-        assert transport.paths == ["/_history"]
-        assert _cached_version(engine, known["id"]) == edited["meta"]["versionId"]
-
-        # New patients: only the clinic's search can tell which one is its own.
         joined = other.put(_patient("joined", **member))
         stranger = other.put(_patient("elsewhere", **elsewhere))
-        transport.paths.clear()
         assert sync.run().complete
-        assert transport.paths[0] == "/_history"
-        assert "/Patient" in transport.paths
-        assert "/Encounter" not in transport.paths
+
+        # The scope's rules place every new record: no search was needed.
+        assert transport.paths == ["/_history"]
+        assert _cached_version(engine, known["id"]) == edited["meta"]["versionId"]
         assert _cached_version(engine, joined["id"]) == joined["meta"]["versionId"]
         assert _cached_version(engine, stranger["id"]) is None
+
+
+def test_a_clinic_fed_by_the_feed_holds_what_its_searches_would_bring(
+    tmp_path: Path, own_server: FhirServer
+) -> None:
+    """Records written after the first sync: the feed's rules against a fresh scoped download."""
+    token = own_server.token
+    run = uuid.uuid4().hex[:6]
+    a, b, hosp = f"clinic-a-{run}", f"clinic-b-{run}", f"county-{run}"
+    fed, searched = (open_cache(tmp_path / name / "clinic.sqlite3") for name in ("fed", "new"))
+    transport = CountingTransport()
+    with (
+        FhirClient(own_server.base_url, lambda: token, transport=transport) as client,
+        FhirClient(own_server.base_url, lambda: token) as other,
+    ):
+        for org in (a, b, hosp):
+            other.put({"resourceType": "Organization", "id": org})
+        SyncEngine(fed, client, clinic_id=a).run()
+        today = date.today()
+        for patient, clinic in ((f"a1-{run}", a), (f"a2-{run}", a), (f"b1-{run}", b)):
+            other.put({**_patient("x"), "id": patient, **_member(clinic)})
+            for record in scope_world.records(patient, patient):
+                other.put(record)
+        for resource in [
+            scope_world.encounter(f"enc-new-{run}", f"a1-{run}", a, today - timedelta(days=3)),
+            scope_world.encounter(f"enc-hosp-{run}", f"a2-{run}", hosp, today - timedelta(days=1)),
+            scope_world.encounter(f"enc-old-{run}", f"a1-{run}", a, today - timedelta(days=900)),
+            scope_world.encounter(f"enc-b-{run}", f"b1-{run}", b, today - timedelta(days=2)),
+            *scope_world.referral(f"up-{run}", f"a1-{run}", a, hosp),
+            *scope_world.referral(f"down-{run}", f"b1-{run}", hosp, a),
+            *scope_world.referral(f"other-{run}", f"b1-{run}", b, hosp),
+        ]:
+            other.put(resource)
+        transport.paths.clear()
+        assert SyncEngine(fed, client, clinic_id=a).run().complete
+        assert transport.paths == ["/_history"]
+        assert SyncEngine(searched, other, clinic_id=a).run().complete
+
+    assert _every_record(fed) == _every_record(searched)
+    assert ("Patient", f"b1-{run}") not in _every_record(fed)
+    assert ("ServiceRequest", f"sr-down-{run}") in _every_record(fed)
 
 
 def test_another_scope_downloads_per_type_before_it_trusts_the_feed(

@@ -38,7 +38,7 @@ def _ref(kind: str, ident: str) -> dict[str, str]:
     return {"reference": f"{kind}/{ident}"}
 
 
-def _records(patient: str, tag: str) -> list[Resource]:
+def records(patient: str, tag: str) -> list[Resource]:
     """One record of each patient-compartment type for `patient`."""
     concept = {"text": f"{tag} test"}
     return [
@@ -73,7 +73,7 @@ def _records(patient: str, tag: str) -> list[Resource]:
     ]
 
 
-def _encounter(ident: str, patient: str, provider: str, day: date) -> Resource:
+def encounter(ident: str, patient: str, provider: str, day: date) -> Resource:
     return {
         "resourceType": "Encounter",
         "id": ident,
@@ -85,7 +85,7 @@ def _encounter(ident: str, patient: str, provider: str, day: date) -> Resource:
     }
 
 
-def _referral(ident: str, patient: str, source: str, target: str) -> list[Resource]:
+def referral(ident: str, patient: str, source: str, target: str) -> list[Resource]:
     return [
         {
             "resourceType": "ServiceRequest",
@@ -129,15 +129,15 @@ def world(fhir_client: FhirClient) -> World:
                 "managingOrganization": _ref("Organization", clinic),
             }
         )
-        roles[role].extend(_records(patient, patient))
-    roles["a"].append(_encounter(f"enc-recent-{run}", a1, a, today - timedelta(days=10)))
+        roles[role].extend(records(patient, patient))
+    roles["a"].append(encounter(f"enc-recent-{run}", a1, a, today - timedelta(days=10)))
     # A's patient seen at the hospital recently: part of A's patient's record.
-    roles["a"].append(_encounter(f"enc-hosp-{run}", a2, hosp, today - timedelta(days=3)))
-    roles["neither"].append(_encounter(f"enc-old-{run}", a1, a, today - timedelta(days=900)))
-    roles["b"].append(_encounter(f"enc-b-{run}", b1, b, today - timedelta(days=2)))
-    roles["a"].extend(_referral(f"up-{run}", a1, a, hosp))  # clinic A -> county hospital
-    roles["a"].extend(_referral(f"down-{run}", b2, hosp, a))  # hospital -> clinic A
-    roles["b"].extend(_referral(f"other-{run}", b1, b, hosp))  # unrelated to A
+    roles["a"].append(encounter(f"enc-hosp-{run}", a2, hosp, today - timedelta(days=3)))
+    roles["neither"].append(encounter(f"enc-old-{run}", a1, a, today - timedelta(days=900)))
+    roles["b"].append(encounter(f"enc-b-{run}", b1, b, today - timedelta(days=2)))
+    roles["a"].extend(referral(f"up-{run}", a1, a, hosp))  # clinic A -> county hospital
+    roles["a"].extend(referral(f"down-{run}", b2, hosp, a))  # hospital -> clinic A
+    roles["b"].extend(referral(f"other-{run}", b1, b, hosp))  # unrelated to A
     ids: dict[str, set[tuple[str, str]]] = {}
     for role, resources in roles.items():
         for resource in resources:

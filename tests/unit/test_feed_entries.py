@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from clinic_tui.sync.feed import Latest, _collect, _older_than_delete
+from clinic_tui.sync.scope import SyncScope, in_scope, referenced_id
 
 
 def _version(kind: str, ident: str, version: int, **resource: Any) -> dict[str, Any]:
@@ -64,3 +66,40 @@ def test_versions_up_to_a_delete_made_here_are_stale_news() -> None:
     assert _older_than_delete(5, "4")
     assert not _older_than_delete(6, "4")  # someone created it again afterwards
     assert _older_than_delete(9, None)  # nothing to compare with: the delete is the news
+
+
+def test_references_are_read_in_every_form_a_server_writes() -> None:
+    assert referenced_id({"reference": "Patient/p1"}, "Patient") == "p1"
+    assert referenced_id({"reference": "https://h.example/fhir/Patient/p1"}, "Patient") == "p1"
+    assert referenced_id({"reference": "Patient/p1/_history/3"}, "Patient") == "p1"
+    assert referenced_id({"reference": "Group/g1"}, "Patient") is None
+    assert referenced_id({"identifier": {"value": "430124"}}, "Patient") is None
+    assert referenced_id(None, "Patient") is None
+
+
+def test_a_clinic_judges_a_new_record_as_its_searches_would() -> None:
+    scope = SyncScope(clinic_id="org-a", encounter_days=30)
+    held = {"p-a"}.__contains__
+    today = date(2026, 11, 24)
+
+    def encounter(provider: str, patient: str, start: str | None) -> dict[str, Any]:
+        found: dict[str, Any] = {
+            "resourceType": "Encounter",
+            "serviceProvider": {"reference": f"Organization/{provider}"},
+            "subject": {"reference": f"Patient/{patient}"},
+        }
+        if start is not None:
+            found["period"] = {"start": start}
+        return found
+
+    assert in_scope(scope, encounter("org-a", "p-x", "2026-11-20T09:00:00+08:00"), held, today)
+    assert in_scope(scope, encounter("hosp", "p-a", "2026-11-20T09:00:00+08:00"), held, today)
+    assert not in_scope(scope, encounter("hosp", "p-x", "2026-11-20"), held, today)
+    assert not in_scope(scope, encounter("org-a", "p-a", "2024-01-02"), held, today)
+    assert in_scope(scope, encounter("org-a", "p-a", "soon"), held, today) is None
+    assert not in_scope(scope, encounter("org-a", "p-a", None), held, today)
+    task = {"resourceType": "Task", "owner": {"reference": "Organization/org-a"}}
+    assert in_scope(scope, task, held, today)
+    referral = {"resourceType": "ServiceRequest", "performer": [{"reference": "Organization/b"}]}
+    assert not in_scope(scope, referral, held, today)
+    assert in_scope(scope, {"resourceType": "Basic"}, held, today) is None

@@ -9,8 +9,9 @@ once, newest first. Usually that one answer is the whole story:
 - a few changes: they are in the answer itself (every version, with its resource, and
   deletions), and are written like downloaded pages (a record with a pending local
   change keeps the server's version aside, an older version never replaces a newer);
-- a clinic's cache (scoped) meets a record it does not hold yet: only a scoped search
-  can tell whether it belongs to the clinic, so that type's searches run as usual;
+- a clinic's cache (scoped) meets a record it does not hold yet: the scope's own rules
+  (scope.in_scope: the clinic's patients, their records, recent encounters, referrals
+  from or to it) take or leave it; where they cannot tell, that type's searches run;
 - more changes than FEED_MAX_PAGES pages: the per-type download runs, from the
   per-type watermarks, which is cheaper than every intermediate version.
 
@@ -48,7 +49,13 @@ from clinic_tui.sync.download import (
     keep_param,
     later_instant,
 )
-from clinic_tui.sync.scope import WHOLE, SyncScope
+from clinic_tui.sync.scope import (
+    PATIENT_COMPARTMENT,
+    WHOLE,
+    SyncScope,
+    in_scope,
+    referenced_id,
+)
 
 CHECKPOINT_KEY = "changes_feed_since"
 """cache_meta: the `_since` of the next round's feed request."""
@@ -75,7 +82,9 @@ class FeedOutcome:
     """The feed held every change since the checkpoint (else nothing was written)."""
     next_checkpoint: str | None = None
     search_types: list[str] = field(default_factory=list)
-    """Types with records this (scoped) cache does not hold: their searches must run."""
+    """Types with records new to this (scoped) cache that only their searches can place."""
+    patients_in_scope: set[str] = field(default_factory=set)
+    """Patients new to the cache in this feed that belong to the clinic (their records too)."""
     requests: int = 0
 
 
@@ -266,11 +275,7 @@ def _write_type(
     result.types[kind] = writer.result
     scoped = scope.clinic_id is not None and kind not in WHOLE
     if scoped:
-        with engine.connect() as connection:
-            held = cached_states(connection, kind, (ident for ident, _, _ in changes))
-        if any(ident not in held for ident, _, is_delete in changes if not is_delete):
-            outcome.search_types.append(kind)
-        changes = [change for change in changes if change[0] in held]
+        changes = _in_scope(engine, kind, changes, scope, outcome)
     entries = [entry for _, entry, is_delete in changes if not is_delete]
     deleted: dict[str, tuple[str | None, str | None]] = {}
     for ident, entry, is_delete in changes:
@@ -284,6 +289,50 @@ def _write_type(
         writer.apply_deletes(Deletes(kind, deleted, None))
     if on_page is not None:
         on_page(kind, writer.result)
+
+
+def _in_scope(
+    engine: Engine,
+    kind: str,
+    changes: list[tuple[str, dict[str, Any], bool]],
+    scope: SyncScope,
+    outcome: FeedOutcome,
+) -> list[tuple[str, dict[str, Any], bool]]:
+    """The changes a clinic's cache takes: its own records, and new ones its scope holds.
+
+    A record new to the cache is judged by the scope's rules (scope.in_scope); when they
+    cannot tell, the type's searches run instead.
+    """
+    with engine.connect() as connection:
+        held = cached_states(connection, kind, (ident for ident, _, _ in changes))
+        patients: set[str] = set()
+        if kind in PATIENT_COMPARTMENT or kind == "Encounter":
+            wanted = {
+                found
+                for _, entry, is_delete in changes
+                if not is_delete
+                for field in ("subject", "patient")
+                if (found := referenced_id(entry["resource"].get(field), "Patient"))
+            }
+            patients = set(cached_states(connection, "Patient", wanted))
+    patients |= outcome.patients_in_scope
+    taken: list[tuple[str, dict[str, Any], bool]] = []
+    for change in changes:
+        ident, entry, is_delete = change
+        if ident in held:
+            taken.append(change)
+            continue
+        if is_delete:
+            continue
+        verdict = in_scope(scope, entry["resource"], patients.__contains__)
+        if verdict is None:
+            if kind not in outcome.search_types:
+                outcome.search_types.append(kind)
+        elif verdict:
+            taken.append(change)
+            if kind == "Patient":
+                outcome.patients_in_scope.add(ident)
+    return taken
 
 
 def advance_watermarks(

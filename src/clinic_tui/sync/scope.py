@@ -28,6 +28,7 @@ that fall out of scope are kept (nothing is pruned).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
@@ -107,6 +108,66 @@ class SyncScope:
         params = (scope,) if moving is None else (scope, moving)
         key = f"{resource_type}?{scope[0]}={scope[1]}{key_suffix}"
         return ScopedQuery(resource_type, params, key)
+
+
+def referenced_id(reference: Any, kind: str) -> str | None:
+    """The id a FHIR Reference names when it points at a `kind` (relative or absolute URL)."""
+    target = reference.get("reference") if isinstance(reference, dict) else None
+    if not isinstance(target, str):
+        return None  # a logical reference (identifier only) matches no reference search
+    parts = target.split("?", 1)[0].rstrip("/").split("/")
+    if len(parts) >= 4 and parts[-2] == "_history":
+        parts = parts[:-2]  # Type/id/_history/n
+    if len(parts) >= 2 and parts[-2] == kind and parts[-1]:
+        return parts[-1]
+    return None
+
+
+def _references(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def in_scope(
+    scope: SyncScope,
+    resource: dict[str, Any],
+    patient_in_scope: Callable[[str], bool],
+    today: date | None = None,
+) -> bool | None:
+    """Whether a record new to a clinic's cache is one its scoped searches would bring.
+
+    The same rules as SyncScope.queries, read from the record: the clinic's patients
+    (managingOrganization), their records (subject or patient), encounters of the clinic
+    or its patients since the window began (a day more, never less), referrals and tasks
+    from or to the clinic. None when only the server can tell (a type this module does not
+    know, an encounter start it cannot read): then the type's searches run.
+    """
+    clinic, kind = scope.clinic_id, resource.get("resourceType")
+    if clinic is None or kind in WHOLE:
+        return True
+    if kind == "Patient":
+        return referenced_id(resource.get("managingOrganization"), "Organization") == clinic
+    if kind in PATIENT_COMPARTMENT:
+        patient = referenced_id(resource.get("subject") or resource.get("patient"), "Patient")
+        return patient is not None and patient_in_scope(patient)
+    if kind == "Encounter":
+        provider = referenced_id(resource.get("serviceProvider"), "Organization")
+        patient = referenced_id(resource.get("subject"), "Patient")
+        if provider != clinic and (patient is None or not patient_in_scope(patient)):
+            return False
+        start = (resource.get("period") or {}).get("start")
+        try:
+            started = date.fromisoformat(str(start)[:10])
+        except ValueError:
+            return False if start is None else None  # no start: `date=sa` matches nothing
+        cutoff = (today or date.today()) - timedelta(days=scope.encounter_days + 1)
+        return started >= cutoff
+    if kind == "ServiceRequest":
+        sides = [resource.get("requester"), *_references(resource.get("performer"))]
+        return any(referenced_id(side, "Organization") == clinic for side in sides)
+    if kind == "Task":
+        parties = (resource.get("requester"), resource.get("owner"))
+        return any(referenced_id(party, "Organization") == clinic for party in parties)
+    return None
 
 
 def stored_clinic_id(engine: Engine) -> str | None:
