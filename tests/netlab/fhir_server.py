@@ -60,8 +60,8 @@ def running_fhir_server(
     """Install if needed, start instance `name`; yields its direct FHIR base URL; stops it.
 
     `public_url`: the base URL the server writes into its links when a proxy stands in
-    front. `keep`: stop without --clean, so the instance folder stays for the next run
-    (a benchmark reusing a seeded `data_dir`); otherwise the instance folder is removed.
+    front. `keep`: the data in `data_dir` stays for the next run (a benchmark reusing a
+    seeded server); the instance folder itself is removed unless the data lives in it.
     """
     run_script("install")
     env = {**os.environ, "FHIR_SERVER_TOKEN": token}
@@ -73,7 +73,10 @@ def running_fhir_server(
         yield base_url
     finally:
         # Also after a failed start: it may have left the instance folder or a process.
-        if keep:
+        # --clean removes the instance folder only; a kept data_dir outside it stays.
+        instance = (server_home() / "run" / name).resolve()
+        inside = instance in data_dir.resolve().parents
+        if keep and inside:
             run_script("stop", "--name", name)
         else:
             run_script("stop", "--name", name, "--clean")
