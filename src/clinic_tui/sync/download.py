@@ -383,7 +383,9 @@ class TypeWriter:
     def write_page(self, fetched: _Page) -> None:
         """Store what is new in the page and its query's checkpoint, in one transaction."""
         self.result.pages += 1
-        fresh = self._fresh(fetched.page)
+        for problem in fetched.page.problems:
+            self._skip(Skipped(self.resource_type, None, problem))
+        fresh = self._fresh(fetched.page.entries, fetched.page.body_bytes)
         with self.engine.begin() as connection:
             self._write(connection, fresh)
             if fetched.watermark != self.watermarks.get(fetched.key):
@@ -392,18 +394,19 @@ class TypeWriter:
 
     def write_entries(self, entries: list[dict[str, Any]], body_bytes: int = 0) -> None:
         """Store what is new among entries from elsewhere (the changes feed), no checkpoint."""
-        page = BundlePage(entries, None, None, None, body_bytes=body_bytes)
-        fresh = self._fresh(page)
+        fresh = self._fresh(entries, body_bytes)
         with self.engine.begin() as connection:
             self._write(connection, fresh)
 
-    def _fresh(self, page: BundlePage) -> list[Checked]:
-        for problem in page.problems:
-            self._skip(Skipped(self.resource_type, None, problem))
-        # A body smaller than the limit cannot hold a resource above it: no need to measure.
-        check_size = page.body_bytes == 0 or page.body_bytes > MAX_RESOURCE_BYTES
+    def _fresh(self, entries: list[dict[str, Any]], body_bytes: int) -> list[Checked]:
+        """The entries the cache can store; the others are recorded as skipped.
+
+        `body_bytes`: the size of the answer they came in (0: unknown). A body smaller than
+        the limit cannot hold a resource above it, so nothing is measured then.
+        """
+        check_size = body_bytes == 0 or body_bytes > MAX_RESOURCE_BYTES
         fresh: list[Checked] = []
-        for entry in page.entries:
+        for entry in entries:
             checked = _check_resource(self.resource_type, entry, check_size=check_size)
             if checked is None:
                 continue

@@ -246,7 +246,7 @@ class _Round:
         upload = self.early_upload or UploadResult()
         if not self.cancelled and not self.download_stopped and upload.finished:
             self._merge_kept_aside()
-            upload = _combined(upload, self._upload())
+            upload = upload.followed_by(self._upload())
         self.errors.extend(fetched.errors)
         self.errors.extend(
             f"{s.resource_type}/{s.resource_id}: {s.reason}" for s in fetched.skipped
@@ -307,12 +307,12 @@ class _Round:
         outcome = None
         if since is not None:
             fetched = self._fetch_feed_beside_upload(since, types)
-            if fetched is not None:
+            if fetched is not None and fetched.complete:
                 gone = self.early_upload.gone if self.early_upload is not None else None
                 outcome = feed.apply_feed(
                     self.engine, fetched, types, self.scope, result, on_page, gone
                 )
-        to_search = types if outcome is None or not outcome.complete else outcome.search_types
+        to_search = types if outcome is None else outcome.search_types
         if to_search:
             download(
                 self.engine,
@@ -325,7 +325,7 @@ class _Round:
             )
         if result.errors:
             return  # the old checkpoint stays true; the next round searches again
-        if outcome is not None and outcome.complete:
+        if outcome is not None:
             checkpoint = outcome.next_checkpoint
             if checkpoint is not None:
                 feed.advance_watermarks(self.engine, self.scope, types, checkpoint)
@@ -435,25 +435,6 @@ def _fresh_changes_only(engine: Engine) -> bool:
             ).where(_OUTBOX.c.state == "pending")
         ).one()
     return bool(pending) and not in_doubt
-
-
-def _combined(first: UploadResult, second: UploadResult) -> UploadResult:
-    """Two upload passes of one round reported as one."""
-    return UploadResult(
-        uploaded=first.uploaded + second.uploaded,
-        deleted=first.deleted + second.deleted,
-        merged=first.merged + second.merged,
-        rejected=first.rejected + second.rejected,
-        conflicts=first.conflicts + second.conflicts,
-        held=second.held,
-        round_trips=first.round_trips + second.round_trips,
-        bytes_sent=first.bytes_sent + second.bytes_sent,
-        bytes_received=first.bytes_received + second.bytes_received,
-        errors=[*first.errors, *second.errors],
-        gone={**first.gone, **second.gone},
-        stopped=first.stopped or second.stopped,
-        cancelled=first.cancelled or second.cancelled,
-    )
 
 
 def sync_status(engine: Engine, hooks: ConflictHooks | None = None) -> SyncStatus:

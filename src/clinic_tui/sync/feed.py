@@ -76,11 +76,9 @@ Latest = dict[tuple[str, str], tuple[int, dict[str, Any], bool]]
 
 @dataclass
 class FeedOutcome:
-    """What one read of the changes feed found and wrote."""
+    """What writing a complete changes feed did, and what it leaves to the searches."""
 
-    complete: bool
-    """The feed held every change since the checkpoint (else nothing was written)."""
-    next_checkpoint: str | None = None
+    next_checkpoint: str | None
     search_types: list[str] = field(default_factory=list)
     """Types with records new to this (scoped) cache that only their searches can place."""
     patients_in_scope: set[str] = field(default_factory=set)
@@ -177,7 +175,6 @@ class FetchedFeed:
     latest: Latest = field(default_factory=dict)
     first_answer: str | None = None
     body_bytes: int = 0
-    requests: int = 0
 
     @property
     def writes_patients(self) -> bool:
@@ -193,7 +190,6 @@ def fetch_feed(client: FhirClient, since: str, resource_types: Sequence[str]) ->
     fetched = FetchedFeed(complete=False)
     for _ in range(FEED_MAX_PAGES):
         page = client.bundle_page(url, params)
-        fetched.requests += 1
         fetched.first_answer = fetched.first_answer or page.server_time
         fetched.body_bytes = max(fetched.body_bytes, page.body_bytes)
         _collect(page.entries, kinds, fetched.latest)
@@ -226,10 +222,9 @@ def apply_feed(
     the delete was based on). The cache holds nothing of them to compare with, so their
     versions up to the deletion are stale news and must not bring the record back.
     """
-    outcome = FeedOutcome(complete=fetched.complete, requests=fetched.requests)
     if not fetched.complete:
-        return outcome
-    outcome.next_checkpoint = checkpoint_before(fetched.first_answer)
+        raise ValueError("an incomplete feed cannot be written: the per-type searches must run")
+    outcome = FeedOutcome(next_checkpoint=checkpoint_before(fetched.first_answer))
     gone = deleted_here or {}
     by_type: dict[str, list[tuple[str, dict[str, Any], bool]]] = {}
     for (kind, ident), (rank, entry, is_delete) in fetched.latest.items():
@@ -242,20 +237,6 @@ def apply_feed(
                 engine, kind, by_type[kind], scope, result, outcome, fetched.body_bytes, on_page
             )
     return outcome
-
-
-def read_feed(
-    engine: Engine,
-    client: FhirClient,
-    since: str,
-    resource_types: Sequence[str],
-    scope: SyncScope,
-    result: DownloadResult,
-    on_page: ProgressCallback | None = None,
-) -> FeedOutcome:
-    """fetch_feed, then apply_feed."""
-    fetched = fetch_feed(client, since, resource_types)
-    return apply_feed(engine, fetched, resource_types, scope, result, on_page)
 
 
 def _write_type(

@@ -114,6 +114,24 @@ class UploadResult:
         """True when every change was sent (whatever the server answered)."""
         return not self.stopped and not self.cancelled
 
+    def followed_by(self, later: UploadResult) -> UploadResult:
+        """This pass and a later one of the same round, reported as one."""
+        return UploadResult(
+            uploaded=self.uploaded + later.uploaded,
+            deleted=self.deleted + later.deleted,
+            merged=self.merged + later.merged,
+            rejected=self.rejected + later.rejected,
+            conflicts=self.conflicts + later.conflicts,
+            held=later.held,
+            round_trips=self.round_trips + later.round_trips,
+            bytes_sent=self.bytes_sent + later.bytes_sent,
+            bytes_received=self.bytes_received + later.bytes_received,
+            errors=[*self.errors, *later.errors],
+            gone={**self.gone, **later.gone},
+            stopped=self.stopped or later.stopped,
+            cancelled=self.cancelled or later.cancelled,
+        )
+
 
 class _Stop(Exception):  # noqa: N818  (control flow, not an error class)
     """The upload phase ends here: the link or the server failed."""
