@@ -15,10 +15,12 @@ from clinic_tui.domain.registration import NewPatient
 from clinic_tui.offline_cache.conflicts import ConflictStore, merge_with_remote
 from clinic_tui.offline_cache.queue_repository import QueueRepository
 from clinic_tui.offline_cache.store import read_resource, record_local_change
+from clinic_tui.sync import upload as upload_module
 from clinic_tui.sync.client import FhirClient, RetryPolicy
 from clinic_tui.sync.engine import SyncEngine, SyncProgress, sync_status
 from clinic_tui.sync.errors import FhirAuthError, FhirGoneError, FhirNotFoundError
 from clinic_tui.sync.sync_lock import SyncBusyError, SyncLock
+from clinic_tui.sync.transaction_answer import EntryAnswer, entry_answers
 from clinic_tui.sync.upload import Uploader
 from clinic_tui.sync.upload_plan import BatchSizer
 from tests.integration.conftest import FhirServer
@@ -496,7 +498,7 @@ def test_an_edit_after_a_lost_create_goes_up_on_top_of_it(
     assert _row(engine, "patient", ident) == ("2", False)
 
 
-def test_a_lost_create_changed_on_the_server_meanwhile_is_never_overwritten(
+def test_a_lost_create_changed_on_the_server_meanwhile_merges_with_the_edit_made_here(
     engine: Engine, fhir_client: FhirClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ident = _lost_create(engine, fhir_client, monkeypatch)
@@ -506,8 +508,25 @@ def test_a_lost_create_changed_on_the_server_meanwhile_is_never_overwritten(
 
     result = Uploader(engine, fhir_client, merge=merge_with_remote).run()
 
-    assert result.uploaded == 0
-    assert result.conflicts == 1
+    # What we sent is the base: the server changed gender, we changed birthDate. Disjoint
+    # changes merge; the server's change is never overwritten.
+    assert (result.uploaded, result.merged, result.conflicts) == (1, 1, 0)
+    on_server = fhir_client.read("Patient", ident)
+    assert (on_server["gender"], on_server["birthDate"]) == ("male", "1975-03-03")
+    assert ConflictStore(engine).count() == 0
+
+
+def test_a_lost_create_changed_there_in_the_same_field_waits_for_a_person(
+    engine: Engine, fhir_client: FhirClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ident = _lost_create(engine, fhir_client, monkeypatch)
+    fhir_client.put({**fhir_client.read("Patient", ident), "gender": "male"})
+    cached = _cached(engine, ident)
+    record_local_change(engine, {**(cached or {}), "gender": "other"}, "update")
+
+    result = Uploader(engine, fhir_client, merge=merge_with_remote).run()
+
+    assert (result.uploaded, result.conflicts) == (0, 1)
     assert fhir_client.read("Patient", ident)["gender"] == "male"
     assert ConflictStore(engine).count() == 1
 
@@ -533,20 +552,18 @@ def test_an_edit_made_while_its_record_is_in_flight_is_kept_and_sent_next(
 ) -> None:
     cached = _synced_patient(engine, fhir_client)
     record_local_change(engine, {**cached, "gender": "other"}, "update")
-    answers = Uploader._answers
-
     flights = 0
 
-    def edit_during_flight(self: Uploader, data: bytes, count: int) -> list[Resource]:
+    def edit_during_flight(data: bytes, count: int) -> list[EntryAnswer]:
         nonlocal flights
         flights += 1
         if flights == 1:
             now = _cached(engine, cached["id"]) or {}
             record_local_change(engine, {**now, "birthDate": "1975-03-03"}, "update")
-        return answers(self, data, count)
+        return entry_answers(data, count)
 
     with monkeypatch.context() as patched:
-        patched.setattr(Uploader, "_answers", edit_during_flight)
+        patched.setattr(upload_module, "entry_answers", edit_during_flight)
         first = _sync(engine, fhir_client).run()
     # The later edit was not confirmed by the first answer: it went up after it, in the
     # round's second upload pass (after the changes feed) or in the next round.

@@ -138,6 +138,7 @@ def test_status_json_counts_pending_changes_offline(
         "conflicts",
         "rejected",
         "records",
+        "server_notes",
     }
     assert found["server"] == "https://h.example/fhir"
     assert found["pending"] == 1

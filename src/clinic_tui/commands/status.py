@@ -1,7 +1,8 @@
 """`clinic-tui status`: the cache's sync state, offline (no network, no credentials).
 
 `--json` prints one object with stable keys: server, cache, last_sync, pending,
-conflicts, rejected, records (resource type -> count).
+conflicts, rejected, records (resource type -> count), server_notes (what the server
+cannot do that limits the sync, e.g. no _history).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ def collect_status(settings: Settings) -> dict[str, Any]:
         "conflicts": 0,
         "rejected": 0,
         "records": {},
+        "server_notes": [],
     }
     if not path.exists():
         return found
@@ -43,6 +45,7 @@ def collect_status(settings: Settings) -> dict[str, Any]:
         conflicts=status.conflicts,
         rejected=status.quarantined,
         records=dict(sorted(status.records.items())),
+        server_notes=status.notes,
     )
     return found
 
@@ -62,6 +65,8 @@ def _human(found: dict[str, Any]) -> None:
     summary.add_row("Changes waiting to upload", f"{found['pending']:,}")
     summary.add_row("Conflicts to resolve", f"{found['conflicts']:,}")
     summary.add_row("Changes the server rejected", f"{found['rejected']:,}")
+    for note in found["server_notes"]:
+        summary.add_row("Note", note)
     console.print(summary)
     if found["records"]:
         counts = Table(title="Cached records")

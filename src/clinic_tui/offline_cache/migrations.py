@@ -135,6 +135,11 @@ ALTER TABLE conflict_v6 RENAME TO conflict;
 CREATE UNIQUE INDEX ix_conflict_resource ON conflict (resource_type, resource_id);
 """
 
+_V7_OUTBOX_SENT = """
+ALTER TABLE outbox ADD COLUMN sent_json TEXT;
+"""
+"""v7: the body each change was last sent with, so a lost answer's record is known as ours."""
+
 
 def _run_script(connection: sqlite3.Connection, script: str) -> None:
     # executescript() would COMMIT first; run statement by statement to stay in one transaction.
@@ -172,6 +177,10 @@ def _to_v6(connection: sqlite3.Connection) -> None:
     _run_script(connection, _V6)
 
 
+def _to_v7_outbox_sent(connection: sqlite3.Connection) -> None:
+    _run_script(connection, _V7_OUTBOX_SENT)
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _to_v1,
     _to_v2,
@@ -179,6 +188,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _to_v4,
     _to_v5,
     _to_v6,
+    _to_v7_outbox_sent,
 ]
 """MIGRATIONS[n] takes a cache from schema version n to n + 1."""
 

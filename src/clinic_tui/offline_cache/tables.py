@@ -167,6 +167,8 @@ class OutboxEntry(SQLModel, table=True):
     """'pending' or 'quarantined' (rejected by the server; see `error`)."""
     error: str | None = Field(default=None, sa_type=Text)
     attempts: int = 0
+    sent_json: str | None = Field(default=None, sa_type=Text)
+    """The resource as first sent for this entry (a lost answer may have left it on the server)."""
 
 
 class SyncState(SQLModel, table=True):

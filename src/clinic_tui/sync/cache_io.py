@@ -37,6 +37,8 @@ class CachedState:
 
     version_id: str | None
     pending: bool
+    last_updated: str | None = None
+    """meta.lastUpdated of the cached version: the server's stamp, which orders versions."""
 
 
 def _table(resource_type: str) -> Any:
@@ -79,12 +81,12 @@ def cached_states(
     found: dict[str, CachedState] = {}
     for start in range(0, len(wanted), 500):
         rows = connection.execute(
-            select(table.c.id, table.c.version_id, table.c.pending).where(
+            select(table.c.id, table.c.version_id, table.c.pending, table.c.last_updated).where(
                 table.c.id.in_(wanted[start : start + 500])
             )
         )
-        for ident, version, pending in rows:
-            found[ident] = CachedState(version, bool(pending))
+        for ident, version, pending, updated in rows:
+            found[ident] = CachedState(version, bool(pending), updated)
     return found
 
 

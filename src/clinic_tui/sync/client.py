@@ -79,6 +79,8 @@ class BundlePage:
     """Entries that were not JSON objects, described for the sync report."""
     body_bytes: int = 0
     """Size of the (decoded) response body: no entry can be larger."""
+    bundle_type: str | None = None
+    """Bundle.type as the server wrote it ('searchset', 'history', ...); None when absent."""
 
 
 def is_loopback(host: str) -> bool:
@@ -407,6 +409,7 @@ class FhirClient:
                     raise FhirResponseError(f"{where}: Bundle next link without a URL")
                 next_url = self.url(urljoin(self.base_url + "/", link["url"]))
         total = body.get("total")
+        bundle_type = body.get("type")
         meta = body.get("meta")
         server_time = meta.get("lastUpdated") if isinstance(meta, dict) else None
         if not isinstance(server_time, str):
@@ -418,6 +421,7 @@ class FhirClient:
             server_time=server_time,
             problems=problems,
             body_bytes=len(data),
+            bundle_type=bundle_type if isinstance(bundle_type, str) else None,
         )
 
 

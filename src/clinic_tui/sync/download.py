@@ -43,7 +43,6 @@ from sqlalchemy import Connection, Engine
 from clinic_tui.offline_cache.store import row_values, upsert_rows
 from clinic_tui.offline_cache.tables import RESOURCE_TABLES
 from clinic_tui.sync.cache_io import (
-    CachedState,
     cached_states,
     keep_server_version,
     now_utc,
@@ -52,9 +51,17 @@ from clinic_tui.sync.cache_io import (
     save_watermarks,
 )
 from clinic_tui.sync.client import BundlePage, FhirClient
-from clinic_tui.sync.errors import FhirAuthError, FhirError, FhirResponseError, FhirUnreachable
+from clinic_tui.sync.errors import (
+    FhirAuthError,
+    FhirError,
+    FhirNotFoundError,
+    FhirResponseError,
+    FhirUnreachable,
+    HistoryNotSupported,
+)
 from clinic_tui.sync.fetch_pipeline import Channel, FetchPipeline, JobEnded
 from clinic_tui.sync.scope import ScopedQuery, SyncScope
+from clinic_tui.sync.versions import etag_version, instant, newest_first, stamped_before
 
 Resource = dict[str, Any]
 
@@ -93,6 +100,8 @@ class TypeDownload:
     pages: int = 0
     error: str | None = None
     """Why this type stopped early (the pages before it are kept); None when it finished."""
+    deletes_unseen: str | None = None
+    """Why the server's deletions of this type cannot be seen, when they cannot."""
 
 
 @dataclass
@@ -137,36 +146,22 @@ class DownloadResult:
 ProgressCallback = Callable[[str, TypeDownload], None]
 
 
-def _instant(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else None
-
-
 def earlier_instant(current: str | None, candidate: str | None) -> str | None:
     """The earlier of two FHIR instants (kept as the server wrote it)."""
-    new = _instant(candidate)
+    new = instant(candidate)
     if new is None:
         return current
-    old = _instant(current)
+    old = instant(current)
     return candidate if old is None or new < old else current
 
 
 def later_instant(current: str | None, candidate: str | None) -> str | None:
     """The later of two FHIR instants (kept as the server wrote it)."""
-    new = _instant(candidate)
+    new = instant(candidate)
     if new is None:
         return current
-    old = _instant(current)
+    old = instant(current)
     return candidate if old is None or new > old else current
-
-
-def _version_number(version: str | None) -> int | None:
-    return int(version) if version is not None and version.isdigit() else None
 
 
 def _meta(resource: Resource) -> tuple[str | None, str | None]:
@@ -248,8 +243,10 @@ class Deletes:
 
     resource_type: str
     deleted: dict[str, tuple[str | None, str | None]] | None
-    """id -> (version, time) of deleted records; None when no scan was needed."""
+    """id -> (version, time) of deleted records; None when no scan was needed (or possible)."""
     started_at: str | None
+    history_unsupported: str | None = None
+    """Why the server's deletions of this type cannot be seen (no type-level _history)."""
 
 
 def _search_params(query: ScopedQuery, watermark: str | None, page_size: int) -> dict[str, str]:
@@ -315,27 +312,40 @@ def _fetch_query(
 def _deleted_since(
     client: FhirClient, resource_type: str, since: str, page_size: int, channel: Channel
 ) -> dict[str, tuple[str | None, str | None]]:
-    """id -> (version, time) of records whose latest history entry is a deletion."""
-    latest: dict[str, tuple[int, bool, str | None, str | None]] = {}
+    """id -> (version, time) of records whose latest history entry is a deletion.
+
+    HistoryNotSupported when the server answers with something other than a history Bundle.
+    """
+    seen: dict[str, list[tuple[str, str | None, bool, str | None]]] = {}
     params: dict[str, str] | None = {"_since": since, "_count": str(page_size)}
     url = f"{resource_type}/_history"
     stuck = _SamePageGuard(resource_type)
     for _ in range(MAX_PAGES_PER_TYPE):
         channel.check()
-        page = client.bundle_page(url, params)
+        try:
+            page = client.bundle_page(url, params)
+        except FhirNotFoundError as error:
+            raise HistoryNotSupported(f"{resource_type}/_history: {error}") from error
+        if page.bundle_type != "history":
+            raise HistoryNotSupported(
+                f"{resource_type}/_history answered a {page.bundle_type or 'typeless'} Bundle, "
+                "not a history"
+            )
         stuck.check(page)
         for entry in page.entries:
             found = history_entry(resource_type, entry)
-            if found is None:
-                continue
-            ident, version, is_delete, when = found
-            rank = _version_number(version) or 0
-            if ident not in latest or rank > latest[ident][0]:
-                latest[ident] = (rank, is_delete, version, when)
+            if found is not None:
+                # Listed newest first; versions are opaque, so only stamps and order rank them.
+                seen.setdefault(found[0], []).append(found)
         if page.next_url is None:
             break
         url, params = keep_param(page.next_url, "_since", since), None
-    return {i: (v, w) for i, (_, is_delete, v, w) in latest.items() if is_delete}
+    deleted: dict[str, tuple[str | None, str | None]] = {}
+    for ident, versions in seen.items():
+        _, version, is_delete, when = newest_first(versions, lambda found: found[3])[0]
+        if is_delete:
+            deleted[ident] = (version, when)
+    return deleted
 
 
 def _fetch_type(client: FhirClient, plan: _Plan, page_size: int, channel: Channel) -> None:
@@ -353,9 +363,16 @@ def _fetch_type(client: FhirClient, plan: _Plan, page_size: int, channel: Channe
         # The earliest start: the deletes scan must not miss anything after it.
         started_at = started_at or began
     deleted = None
+    unsupported = None
     if plan.deletes_since is not None:
-        deleted = _deleted_since(client, plan.resource_type, plan.deletes_since, page_size, channel)
-    channel.put(Deletes(plan.resource_type, deleted, started_at))
+        try:
+            deleted = _deleted_since(
+                client, plan.resource_type, plan.deletes_since, page_size, channel
+            )
+        except HistoryNotSupported as error:
+            # The searches still came down; deletions there cannot be seen from here.
+            unsupported = str(error)
+    channel.put(Deletes(plan.resource_type, deleted, started_at, unsupported))
 
 
 # ---- the write side: runs on the calling thread, the cache's single writer ------------
@@ -441,13 +458,17 @@ class TypeWriter:
                 )
                 if resource["id"] not in self.result.kept_aside:
                     self.result.kept_aside.append(resource["id"])
-            elif state is None or (version != state.version_id and not _is_older(version, state)):
+            elif state is None or (
+                version != state.version_id and not stamped_before(updated_at, state.last_updated)
+            ):
                 to_store.append(values)
         self.result.written += upsert_rows(connection, self.resource_type, to_store)
         return len(to_store) + len(kept)
 
     def apply_deletes(self, found: Deletes) -> None:
         """Apply the server's deletes since the last scan; then move the scan position on."""
+        if found.history_unsupported is not None:
+            self.result.deletes_unseen = found.history_unsupported
         with self.engine.begin() as connection:
             if found.deleted:
                 self._remove(connection, found.deleted)
@@ -478,7 +499,7 @@ class TypeWriter:
                 )
                 if ident not in self.result.kept_aside:
                     self.result.kept_aside.append(ident)
-            elif not _is_older(version, state):
+            elif not stamped_before(when, state.last_updated):
                 gone.append(ident)
         self.result.removed += remove_resources(connection, self.resource_type, gone)
 
@@ -516,7 +537,7 @@ def _check_order(resource_type: str, page: BundlePage) -> None:
     previous: datetime | None = None
     for entry in page.entries:
         resource = entry.get("resource")
-        when = _instant(_meta(resource)[1]) if isinstance(resource, dict) else None
+        when = instant(_meta(resource)[1]) if isinstance(resource, dict) else None
         if when is None:
             continue
         if previous is not None and when < previous:
@@ -525,14 +546,6 @@ def _check_order(resource_type: str, page: BundlePage) -> None:
                 "an incremental download would skip records"
             )
         previous = when
-
-
-def _is_older(version: str | None, state: CachedState | None) -> bool:
-    """True when the cache already holds a newer version than `version`."""
-    if state is None:
-        return False
-    incoming, cached = _version_number(version), _version_number(state.version_id)
-    return incoming is not None and cached is not None and incoming < cached
 
 
 def _object(value: Any) -> dict[str, Any]:
@@ -558,10 +571,7 @@ def history_entry(
                 ident = tail or None
     if ident is None:
         return None
-    etag = response.get("etag")
-    version = None
-    if isinstance(etag, str):
-        version = etag.removeprefix("W/").strip('"') or None
+    version = etag_version(response.get("etag"))
     if version is None and resource is not None:
         version = _meta(resource)[0]
     when = response.get("lastModified")

@@ -24,7 +24,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from clinic_tui.domain import pinyin
 from clinic_tui.offline_cache.cache_file import LAST_SYNC_KEY
 from clinic_tui.offline_cache.tables import RESOURCE_TABLES, CacheMeta, OutboxEntry
-from clinic_tui.sync import feed
+from clinic_tui.sync import feed, history
 from clinic_tui.sync.cache_io import now_utc
 from clinic_tui.sync.client import FhirClient
 from clinic_tui.sync.download import (
@@ -34,7 +34,7 @@ from clinic_tui.sync.download import (
     TypeDownload,
     download,
 )
-from clinic_tui.sync.errors import FhirAuthError, FhirError, FhirUnreachable
+from clinic_tui.sync.errors import FhirAuthError, FhirError, FhirUnreachable, HistoryNotSupported
 from clinic_tui.sync.scope import SyncScope, resolve_scope
 from clinic_tui.sync.sync_lock import SyncBusyError, SyncLock
 from clinic_tui.sync.upload import MergeWithRemote, Uploader, UploadProgress, UploadResult
@@ -52,6 +52,8 @@ __all__ = [
 
 BUNDLE_SIZE_KEY = "upload_bundle_size"
 """cache_meta key: the bundle size the last upload reached, where the next one starts."""
+BUNDLE_CAP_KEY = "upload_bundle_cap"
+"""cache_meta key prefix (+ " " + server URL): the most entries that server takes in a bundle."""
 
 _META: Any = CacheMeta.__table__  # type: ignore[attr-defined]
 _OUTBOX: Any = OutboxEntry.__table__  # type: ignore[attr-defined]
@@ -101,6 +103,8 @@ class SyncStatus:
     conflicts: int
     records: dict[str, int] = field(default_factory=dict)
     """Cached records per FHIR resource type."""
+    notes: list[str] = field(default_factory=list)
+    """What the server cannot do that the user should know (no _history, ...)."""
 
 
 class _Cancelled(Exception):  # noqa: N818  (control flow)
@@ -149,11 +153,11 @@ def _save_meta(engine: Engine, key: str, value: str) -> None:
         )
 
 
-def _stored_size(engine: Engine, default: int) -> int:
+def _stored_size(engine: Engine, default: int, key: str = BUNDLE_SIZE_KEY) -> int:
     """The bundle size the link carried last time (a new SyncEngine per round keeps it)."""
     with engine.connect() as connection:
         found = connection.execute(
-            select(_META.c.value).where(_META.c.key == BUNDLE_SIZE_KEY)
+            select(_META.c.value).where(_META.c.key == key)
         ).scalar_one_or_none()
     return int(found) if found is not None and str(found).isdigit() and int(found) > 0 else default
 
@@ -305,12 +309,19 @@ class _Round:
         fingerprint = feed.scope_fingerprint(self.scope, types)
         since = feed.read_checkpoint(self.engine, fingerprint)
         outcome = None
-        if since is not None:
+        if since is not None and history.system_history_worth_asking(self.engine):
             fetched = self._fetch_feed_beside_upload(since, types)
+            if fetched is not None:
+                history.forget_no_system_history(self.engine)
             if fetched is not None and fetched.complete:
-                gone = self.early_upload.gone if self.early_upload is not None else None
                 outcome = feed.apply_feed(
-                    self.engine, fetched, types, self.scope, result, on_page, gone
+                    self.engine,
+                    fetched,
+                    types,
+                    self.scope,
+                    result,
+                    on_page,
+                    _written_by(self.early_upload),
                 )
         to_search = types if outcome is None else outcome.search_types
         if to_search:
@@ -323,6 +334,7 @@ class _Round:
                 scope=self.scope,
                 result=result,
             )
+        history.remember_unseen_deletes(self.engine, result)
         if result.errors:
             return  # the old checkpoint stays true; the next round searches again
         if outcome is not None:
@@ -353,6 +365,10 @@ class _Round:
                 threading.Thread(target=pinyin.warm_up, name="pinyin-warm-up", daemon=True).start()
         except (FhirAuthError, FhirUnreachable):
             raise
+        except HistoryNotSupported as error:
+            # Said once in `status`, and not asked again for a while: per-type searches.
+            history.remember_no_system_history(self.engine, str(error))
+            fetched = None
         except FhirError:
             # A server without system history, or a broken answer: nothing was written, and
             # the per-type searches bring everything; not an error of the round.
@@ -402,8 +418,13 @@ class _Round:
             def open_conflicts() -> Iterable[ResourceKey]:
                 return finder(self.engine)
 
+        sizer = self.owner.sizer
+        cap_key = f"{BUNDLE_CAP_KEY} {self.owner.client.base_url}"
+        cap = _stored_size(self.engine, sizer.maximum, cap_key)
+        if cap < sizer.maximum:
+            sizer.capped(cap * 2)  # what this server refused before is never sent again
         if self.owner._learn_size:
-            self.owner.sizer.size = _stored_size(self.engine, self.owner.sizer.size)
+            sizer.size = min(_stored_size(self.engine, sizer.size), sizer.maximum)
         uploader = Uploader(
             self.engine,
             self.owner.client,
@@ -416,8 +437,19 @@ class _Round:
         result = uploader.run()
         if self.owner._learn_size and result.round_trips:
             _save_meta(self.engine, BUNDLE_SIZE_KEY, str(self.owner.sizer.size))
+        if sizer.maximum < cap:
+            _save_meta(self.engine, cap_key, str(sizer.maximum))
         self.cancelled = self.cancelled or result.cancelled
         return result
+
+
+def _written_by(upload: UploadResult | None) -> dict[ResourceKey, feed.WrittenHere]:
+    """What an upload that ran beside the feed wrote: the feed must not undo it."""
+    if upload is None:
+        return {}
+    written = {key: feed.WrittenHere(version) for key, version in upload.confirmed.items()}
+    written.update({key: feed.WrittenHere(None, deleted=True) for key in upload.gone})
+    return written
 
 
 def _fresh_changes_only(engine: Engine) -> bool:
@@ -461,4 +493,5 @@ def sync_status(engine: Engine, hooks: ConflictHooks | None = None) -> SyncStatu
         quarantined=int(states.get("quarantined", 0)),
         conflicts=hooks.count(engine) if hooks.count else 0,
         records=records,
+        notes=history.history_notes(engine),
     )

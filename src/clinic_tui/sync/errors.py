@@ -53,3 +53,7 @@ class FhirConflictError(FhirRequestError):
 
 class FhirResponseError(FhirError):
     """The answer is not what FHIR promises: not JSON, an HTML page, a wrong shape, too large."""
+
+
+class HistoryNotSupported(FhirResponseError):  # noqa: N818  (a capability, not a failure)
+    """The server does not offer this `_history` (an answer that is not a history Bundle)."""

@@ -49,6 +49,7 @@ from clinic_tui.sync.download import (
     keep_param,
     later_instant,
 )
+from clinic_tui.sync.errors import FhirNotFoundError, HistoryNotSupported
 from clinic_tui.sync.scope import (
     PATIENT_COMPARTMENT,
     WHOLE,
@@ -56,6 +57,7 @@ from clinic_tui.sync.scope import (
     in_scope,
     referenced_id,
 )
+from clinic_tui.sync.versions import last_updated, newest_first
 
 CHECKPOINT_KEY = "changes_feed_since"
 """cache_meta: the `_since` of the next round's feed request."""
@@ -70,8 +72,21 @@ answer but committed after it must still be ahead of the checkpoint."""
 
 _META: Any = CacheMeta.__table__  # type: ignore[attr-defined]
 
-Latest = dict[tuple[str, str], tuple[int, dict[str, Any], bool]]
-"""(type, id) -> (version rank, history entry, is a deletion): the newest version seen."""
+
+@dataclass(frozen=True)
+class FeedVersion:
+    """One version of a record as the feed listed it."""
+
+    entry: dict[str, Any]
+    version: str | None
+    """The server's versionId: opaque, compared for equality only."""
+    is_delete: bool
+    when: str | None
+    """response.lastModified (else meta.lastUpdated): the server's stamp."""
+
+
+Versions = dict[tuple[str, str], list[FeedVersion]]
+"""(type, id) -> every version the feed listed, in the server's order (newest first)."""
 
 
 @dataclass
@@ -151,7 +166,7 @@ def _entry_type(entry: dict[str, Any]) -> str | None:
     return parts[-2] if len(parts) >= 2 else None
 
 
-def _collect(entries: list[dict[str, Any]], kinds: set[str], latest: Latest) -> None:
+def _collect(entries: list[dict[str, Any]], kinds: set[str], versions: Versions) -> None:
     for entry in entries:
         kind = _entry_type(entry)
         if kind not in kinds:
@@ -159,11 +174,15 @@ def _collect(entries: list[dict[str, Any]], kinds: set[str], latest: Latest) -> 
         found = history_entry(kind, entry)
         if found is None:
             continue
-        ident, version, is_delete, _when = found
-        rank = int(version) if version is not None and version.isdigit() else 0
-        key = (kind, ident)
-        if key not in latest or rank > latest[key][0]:
-            latest[key] = (rank, entry, is_delete)
+        ident, version, is_delete, when = found
+        resource = entry.get("resource")
+        when = when or last_updated(resource)
+        versions.setdefault((kind, ident), []).append(FeedVersion(entry, version, is_delete, when))
+
+
+def newest(listed: list[FeedVersion]) -> FeedVersion:
+    """The newest of a record's versions: by the server's stamps, else by its order."""
+    return newest_first(listed, lambda found: found.when)[0]
 
 
 @dataclass
@@ -172,27 +191,38 @@ class FetchedFeed:
 
     complete: bool
     """The answers held every change since the checkpoint."""
-    latest: Latest = field(default_factory=dict)
+    versions: Versions = field(default_factory=dict)
     first_answer: str | None = None
     body_bytes: int = 0
 
     @property
     def writes_patients(self) -> bool:
         """True when the feed holds a Patient version to write."""
-        return any(kind == "Patient" for kind, _ in self.latest)
+        return any(kind == "Patient" for kind, _ in self.versions)
 
 
 def fetch_feed(client: FhirClient, since: str, resource_types: Sequence[str]) -> FetchedFeed:
-    """Ask the server what changed since `since` (network only: nothing is written)."""
+    """Ask the server what changed since `since` (network only: nothing is written).
+
+    HistoryNotSupported when the answer is not a history Bundle (an empty searchset from a
+    server without system history must never read as "nothing changed").
+    """
     kinds = set(resource_types) & set(RESOURCE_TABLES)
     url = "_history"
     params: dict[str, str] | None = {"_since": since, "_count": str(FEED_PAGE_SIZE)}
     fetched = FetchedFeed(complete=False)
     for _ in range(FEED_MAX_PAGES):
-        page = client.bundle_page(url, params)
+        try:
+            page = client.bundle_page(url, params)
+        except FhirNotFoundError as error:
+            raise HistoryNotSupported(f"_history: {error}") from error
+        if page.bundle_type != "history":
+            raise HistoryNotSupported(
+                f"_history answered a {page.bundle_type or 'typeless'} Bundle, not a history"
+            )
         fetched.first_answer = fetched.first_answer or page.server_time
         fetched.body_bytes = max(fetched.body_bytes, page.body_bytes)
-        _collect(page.entries, kinds, fetched.latest)
+        _collect(page.entries, kinds, fetched.versions)
         if page.next_url is None:
             fetched.complete = True
             break
@@ -200,11 +230,33 @@ def fetch_feed(client: FhirClient, since: str, resource_types: Sequence[str]) ->
     return fetched
 
 
-def _older_than_delete(rank: int, base: str | None) -> bool:
-    """True when a version is the one a delete was based on, the deletion itself, or older."""
-    if base is None or not base.isdigit() or rank == 0:
-        return True  # cannot tell: the delete just confirmed is the newest thing known
-    return rank <= int(base) + 1
+@dataclass(frozen=True)
+class WrittenHere:
+    """A write this round's upload made while the feed was being read."""
+
+    version: str | None
+    """The version the server answered for our PUT; None for a delete or when it named none."""
+    deleted: bool = False
+
+
+def _news_after_our_write(listed: list[FeedVersion], ours: WrittenHere) -> FeedVersion | None:
+    """The version of a record to write when this round's upload also wrote it, if any.
+
+    The feed and the upload crossed on the wire. Versions ids are opaque, so the feed's own
+    order tells which side is newer: what it lists before our write (our PUT's version, or
+    the deletion) came after it; a feed that does not list our write at all was answered
+    before it landed, and all it holds is older than what the cache has now.
+    """
+    ordered = newest_first(listed, lambda found: found.when)
+    for position, found in enumerate(ordered):
+        ours_here = (
+            found.is_delete
+            if ours.deleted
+            else (ours.version is not None and found.version == ours.version)
+        )
+        if ours_here:
+            return ordered[0] if position > 0 else None
+    return None
 
 
 def apply_feed(
@@ -214,23 +266,26 @@ def apply_feed(
     scope: SyncScope,
     result: DownloadResult,
     on_page: ProgressCallback | None = None,
-    deleted_here: Mapping[tuple[str, str], str | None] | None = None,
+    written_here: Mapping[tuple[str, str], WrittenHere] | None = None,
 ) -> FeedOutcome:
     """Write a complete feed's changes; name the types a clinic must still search.
 
-    `deleted_here`: records an upload deleted while the feed was read (key -> the version
-    the delete was based on). The cache holds nothing of them to compare with, so their
-    versions up to the deletion are stale news and must not bring the record back.
+    `written_here`: records this round's upload wrote while the feed was read. Only what
+    the feed shows to be newer than those writes is applied (see _news_after_our_write).
     """
     if not fetched.complete:
         raise ValueError("an incomplete feed cannot be written: the per-type searches must run")
     outcome = FeedOutcome(next_checkpoint=checkpoint_before(fetched.first_answer))
-    gone = deleted_here or {}
+    ours = written_here or {}
     by_type: dict[str, list[tuple[str, dict[str, Any], bool]]] = {}
-    for (kind, ident), (rank, entry, is_delete) in fetched.latest.items():
-        if (kind, ident) in gone and _older_than_delete(rank, gone[(kind, ident)]):
-            continue
-        by_type.setdefault(kind, []).append((ident, entry, is_delete))
+    for (kind, ident), listed in fetched.versions.items():
+        chosen = (
+            _news_after_our_write(listed, ours[(kind, ident)])
+            if (kind, ident) in ours
+            else newest(listed)
+        )
+        if chosen is not None:
+            by_type.setdefault(kind, []).append((ident, chosen.entry, chosen.is_delete))
     for kind in resource_types:
         if kind in by_type:
             _write_type(

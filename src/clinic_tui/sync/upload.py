@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 import httpx
-from sqlalchemy import Connection, Engine, delete, select, update
+from sqlalchemy import Connection, Engine, delete, func, select, update
 
 from clinic_tui.domain.merge import same
 from clinic_tui.offline_cache.conflicts import record_deletion_conflict
@@ -41,6 +41,7 @@ from clinic_tui.sync.errors import (
     FhirResponseError,
     FhirUnreachable,
 )
+from clinic_tui.sync.transaction_answer import EntryAnswer, entry_answers, names_size_limit
 from clinic_tui.sync.upload_plan import (
     BatchSizer,
     Change,
@@ -50,6 +51,7 @@ from clinic_tui.sync.upload_plan import (
     collapse,
     send_isolating,
 )
+from clinic_tui.sync.versions import etag_version, version_id
 
 Resource = dict[str, Any]
 
@@ -105,6 +107,8 @@ class UploadResult:
     errors: list[str] = field(default_factory=list)
     gone: dict[ResourceKey, str | None] = field(default_factory=dict)
     """Records this upload deleted on the server, with the version each delete was based on."""
+    confirmed: dict[ResourceKey, str | None] = field(default_factory=dict)
+    """Records this upload wrote on the server, with the version the server answered."""
     stopped: bool = False
     """The link or the server failed: the rest of the outbox waits for the next sync."""
     cancelled: bool = False
@@ -128,6 +132,7 @@ class UploadResult:
             bytes_received=self.bytes_received + later.bytes_received,
             errors=[*self.errors, *later.errors],
             gone={**self.gone, **later.gone},
+            confirmed={**self.confirmed, **later.confirmed},
             stopped=self.stopped or later.stopped,
             cancelled=self.cancelled or later.cancelled,
         )
@@ -135,12 +140,6 @@ class UploadResult:
 
 class _Stop(Exception):  # noqa: N818  (control flow, not an error class)
     """The upload phase ends here: the link or the server failed."""
-
-
-def _etag_version(etag: Any) -> str | None:
-    if not isinstance(etag, str):
-        return None
-    return etag.removeprefix("W/").strip('"') or None
 
 
 def _object(value: Any) -> dict[str, Any]:
@@ -157,14 +156,6 @@ def _is_timeout(error: BaseException) -> bool:
 
 def _outcome(error: FhirError) -> str:
     return error.outcome or str(error)
-
-
-def _version_not_newer(kept: str | None, confirmed: str) -> bool:
-    if kept is None:
-        return True
-    if kept.isdigit() and confirmed.isdigit():
-        return int(kept) <= int(confirmed)
-    return kept == confirmed
 
 
 class Uploader:
@@ -305,9 +296,10 @@ class Uploader:
         """A create sent before without a definite answer, checked against the server.
 
         None when it is settled here: the server holds exactly this record (written back,
-        no second version) or it went to the merge. Otherwise the change to send: as
-        is when the server has nothing, with If-Match "1" when it holds only our first
-        send (so an edit made there meanwhile is never overwritten).
+        no second version) or it went to the merge. Otherwise the change to send: as is
+        when the server has nothing; with If-Match on the server's version when that
+        version is what we sent before (our own create, edited here since: no conflict).
+        Versions are opaque, so "ours" is decided by content, never by the id being "1".
         """
         if change.method != "PUT" or change.if_match is not None or body is None:
             return change
@@ -322,11 +314,15 @@ class Uploader:
                 self.confirm_put(
                     connection, change, body, meta.get("versionId"), meta.get("lastUpdated")
                 )
-            self.result.uploaded += 1
+            self._count_uploaded(change, meta.get("versionId"))
             self._settled += 1
             return None
-        if meta.get("versionId") == "1":
-            return replace(change, if_match="1")
+        with self.engine.begin() as connection:
+            ours = _sent_before(connection, change, remote)
+            if ours:
+                _rebase_entries(connection, change, remote)
+        if ours and version_id(remote) is not None:
+            return replace(change, if_match=version_id(remote))
         self._stale(change)  # changed there since our create: a three-way merge decides
         return None
 
@@ -360,6 +356,10 @@ class Uploader:
         except FhirConflictError as error:
             raise Rejected("conflict", _outcome(error)) from error
         except FhirRequestError as error:
+            if names_size_limit(error) and len(sendable) > 1:
+                # The server caps transactions: halves are tried, and the cap is remembered.
+                self.sizer.capped(len(sendable))
+                raise Rejected("too-large", _outcome(error), error.status) from error
             raise Rejected("invalid", _outcome(error), error.status) from error
         except FhirUnreachable as error:
             if _is_timeout(error) and len(sendable) > 1:
@@ -374,27 +374,36 @@ class Uploader:
         self.result.bytes_sent += sent_bytes
         self.result.bytes_received += len(data)
         try:
-            answers = self._answers(data, len(sendable))
+            answers = entry_answers(data, len(sendable))
         except FhirResponseError as error:
             raise _Stop(f"upload stopped: {error}") from error
+        refused: list[tuple[Change, EntryAnswer]] = []
         with self.engine.begin() as connection:
             for (change, body), answer in zip(sendable, answers, strict=True):
-                self._confirm(connection, change, body, answer)
+                if answer.confirms(change.method):
+                    self._confirm(connection, change, body, answer.entry)
+                else:
+                    refused.append((change, answer))
+        # A server may run a transaction entry by entry and answer each on its own (HTTP
+        # 200 over a 412 inside): every entry's status is read, never the bundle's alone.
+        for change, answer in refused:
+            self._entry_refused(change, answer)
 
-    def _answers(self, data: bytes, count: int) -> list[Resource]:
-        try:
-            body = json.loads(data)
-        except ValueError:
-            body = None
-        if (
-            not isinstance(body, dict)
-            or body.get("resourceType") != "Bundle"
-            or not isinstance(body.get("entry"), list)
-            or len(body["entry"]) != count
-            or not all(isinstance(entry, dict) for entry in body["entry"])
-        ):
-            raise FhirResponseError("the answer to a transaction is not its transaction-response")
-        return list(body["entry"])
+    def _entry_refused(self, change: Change, answer: EntryAnswer) -> None:
+        """One entry of an answered bundle that the server did not carry out."""
+        status = answer.status
+        if status in (409, 412) or (change.method == "PUT" and status in (404, 410)):
+            self._stale(change)  # changed or deleted there: merge, or a person decides
+        elif 400 <= status < 500:
+            self._quarantine(change, answer.outcome or f"refused with {status}")
+        else:
+            # The server failed on this entry: it stays in the outbox for the next round.
+            self._settled += 1
+            where = f"{change.resource_type}/{change.resource_id}"
+            self.result.errors.append(
+                f"{where}: the server answered {status} ({answer.outcome or 'no reason given'}); "
+                "sent again next sync"
+            )
 
     # ---- write-back ----------------------------------------------------------
 
@@ -407,11 +416,15 @@ class Uploader:
             self._count_deleted(change)
         else:
             meta = _object(_object(answer.get("resource")).get("meta"))
-            version = _etag_version(response.get("etag")) or meta.get("versionId")
+            version = etag_version(response.get("etag")) or meta.get("versionId")
             updated = response.get("lastModified") or meta.get("lastUpdated")
             self.confirm_put(connection, change, sent, version, updated)
-            self.result.uploaded += 1
+            self._count_uploaded(change, version)
         self._settled += 1
+
+    def _count_uploaded(self, change: Change, version: Any) -> None:
+        self.result.uploaded += 1
+        self.result.confirmed[change.key] = version if isinstance(version, str) else None
 
     @staticmethod
     def _remaining(connection: Connection, change: Change) -> list[int]:
@@ -441,6 +454,10 @@ class Uploader:
         if cached is None:
             return
         meta = dict(cached.get("meta") or {})
+        # The previous version's stamp must not stand beside the new version: it would order
+        # versions wrongly (sync/versions.py). An unnamed new version keeps the old id, so the
+        # next If-Match meets a 412 and the record is adopted, never sent unchecked.
+        meta.pop("lastUpdated", None)
         if version is not None:
             meta["versionId"] = str(version)
         if updated is not None:
@@ -460,15 +477,9 @@ class Uploader:
                 .where(_OUTBOX.c.seq.in_(remaining))
                 .values(base_version=str(version), base_json=to_json(base))
             )
-        if version is not None:
-            kept = connection.execute(
-                select(_SERVER_VERSION.c.version_id).where(
-                    _SERVER_VERSION.c.resource_type == change.resource_type,
-                    _SERVER_VERSION.c.resource_id == change.resource_id,
-                )
-            ).one_or_none()
-            if kept is not None and _version_not_newer(kept[0], str(version)):
-                cls._drop_kept(connection, change.key)
+        # A server version kept aside was read before this write landed: it is older (the
+        # write either matched it by If-Match or came after it), whatever its opaque id says.
+        cls._drop_kept(connection, change.key)
 
     def _count_deleted(self, change: Change) -> None:
         self.result.deleted += 1
@@ -492,13 +503,19 @@ class Uploader:
         )
 
     def _count_attempt(self, sendable: list[tuple[Change, Resource | None]]) -> None:
-        seqs = [seq for change, _ in sendable for seq in change.seqs]
         with self.engine.begin() as connection:
-            connection.execute(
-                update(_OUTBOX)
-                .where(_OUTBOX.c.seq.in_(seqs))
-                .values(attempts=_OUTBOX.c.attempts + 1)
-            )
+            for change, body in sendable:
+                # The body is kept with each entry the first time it goes out: if the answer
+                # is lost, the server's record is recognised as ours by its content.
+                sent = to_json(_without_meta(body)) if body is not None else None
+                connection.execute(
+                    update(_OUTBOX)
+                    .where(_OUTBOX.c.seq.in_(change.seqs))
+                    .values(
+                        attempts=_OUTBOX.c.attempts + 1,
+                        sent_json=func.coalesce(_OUTBOX.c.sent_json, sent),
+                    )
+                )
 
     # ---- one change the server refused ------------------------------------
 
@@ -507,6 +524,12 @@ class Uploader:
             self._stale(change)
         elif rejection.kind == "timeout":
             raise _Stop(f"upload stopped: {rejection.message}")
+        elif rejection.kind == "too-large":
+            self._quarantine(
+                change, f"the server refuses even this change alone: {rejection.message}"
+            )
+        elif change.method == "PUT" and change.if_match and rejection.status in (404, 410):
+            self._stale(change)  # updated here, deleted there: a person decides
         elif change.method == "DELETE" and rejection.status in (404, 410):
             # Already gone there (or never arrived): the delete is done.
             with self.engine.begin() as connection:
@@ -557,9 +580,24 @@ class Uploader:
                 self.confirm_put(
                     connection, change, local, meta.get("versionId"), meta.get("lastUpdated")
                 )
-                self.result.uploaded += 1
+                self._count_uploaded(change, meta.get("versionId"))
                 self._settled += 1
                 return
+            if (
+                remote is not None
+                and local is not None
+                and change.method == "PUT"
+                and change.key not in self._retried
+                and _sent_before(connection, change, remote)
+            ):
+                # Our own earlier send, whose answer was lost, edited here since: not a
+                # conflict with ourselves; the edit goes up on top of that version.
+                _rebase_entries(connection, change, remote)
+                self._retried.add(change.key)
+                self._again.append(change)
+                return
+            if remote is not None and change.method == "PUT":
+                _sent_create_as_base(connection, change)
             if remote is None and local is not None and change.method == "PUT":
                 # Changed here, deleted there: a person keeps it (re-create) or lets it go.
                 record_deletion_conflict(connection, *change.key, "deleted-on-server", None)
@@ -588,6 +626,59 @@ class Uploader:
             self.result.conflicts += 1
         else:
             self.result.errors.append(f"{where}: changed on the server and not merged ({outcome})")
+
+
+def _sent_entries(connection: Connection, change: Change) -> list[Resource]:
+    """The bodies this record's pending entries went out with (lost answers included)."""
+    bodies = connection.execute(
+        select(_OUTBOX.c.sent_json)
+        .where(
+            _OUTBOX.c.resource_type == change.resource_type,
+            _OUTBOX.c.resource_id == change.resource_id,
+            _OUTBOX.c.sent_json.is_not(None),
+        )
+        .order_by(_OUTBOX.c.seq)
+    ).scalars()
+    return [json.loads(body) for body in bodies]
+
+
+def _sent_before(connection: Connection, change: Change, remote: Resource) -> bool:
+    """True when the server's record is exactly what we sent before (an answer lost)."""
+    theirs = _without_meta(remote)
+    return any(same(theirs, sent) for sent in _sent_entries(connection, change))
+
+
+def _rebase_entries(connection: Connection, change: Change, remote: Resource) -> None:
+    """The record's entries now build on `remote` (our own earlier send), for If-Match."""
+    connection.execute(
+        update(_OUTBOX)
+        .where(
+            _OUTBOX.c.resource_type == change.resource_type,
+            _OUTBOX.c.resource_id == change.resource_id,
+        )
+        .values(base_version=version_id(remote), base_json=to_json(remote))
+    )
+
+
+def _sent_create_as_base(connection: Connection, change: Change) -> None:
+    """A create the server took and then changed: what we sent is the merge's base.
+
+    Without it the three-way merge has no base and every field reads as a conflict
+    with the server, though the server's first version was our own record.
+    """
+    sent = _sent_entries(connection, change)
+    if not sent:
+        return
+    connection.execute(
+        update(_OUTBOX)
+        .where(
+            _OUTBOX.c.resource_type == change.resource_type,
+            _OUTBOX.c.resource_id == change.resource_id,
+            _OUTBOX.c.operation == "create",
+            _OUTBOX.c.base_json.is_(None),
+        )
+        .values(base_json=to_json(sent[0]))
+    )
 
 
 def _merged(outcome: object) -> bool:

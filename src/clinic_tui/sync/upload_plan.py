@@ -51,19 +51,14 @@ class Change:
         return (self.resource_type, self.resource_id)
 
 
-def _version_order(version: str | None) -> tuple[int, int, str]:
-    if version is None:
-        return (0, 0, "")
-    return (1, int(version), "") if version.isdigit() else (1, -1, version)
-
-
 def _fold(rows: Sequence[OutboxRow]) -> Change:
     """One change for every entry of one resource (rows in outbox order)."""
     first, last = rows[0], rows[-1]
     seqs = tuple(row.seq for row in rows if row.seq is not None)
-    # Entries chain on one base version; a merge or a write-back moves later entries onto the
-    # server's newer version, so the newest base wins (ties: the earliest entry's).
-    base = max((row.base_version for row in rows), key=_version_order)
+    # Entries chain on one base version, and a write-back or a merge moves every remaining
+    # entry onto the server's newer one, so the latest entry knows the newest base. (Versions
+    # are opaque: they are never compared. A re-create after a deletion is a None base.)
+    base = last.base_version
     # Created and deleted here is still sent as a DELETE (no If-Match): the create may
     # have reached the server on an earlier run whose answer was lost.
     method: Method = "DELETE" if last.operation == "delete" else "PUT"
@@ -126,6 +121,13 @@ class BatchSizer:
                 self.ceiling += max(1, self.ceiling // 10)
             self.size = max(self.minimum, min(self.maximum, grown))
 
+    def capped(self, entries: int) -> None:
+        """The server refused a bundle of `entries` for its size: never that many again."""
+        self.maximum = max(self.minimum, min(self.maximum, entries // 2))
+        self.size = min(self.size, self.maximum)
+        if self.ceiling is not None:
+            self.ceiling = min(self.ceiling, self.maximum)
+
     def timed_out(self, entries: int | None = None) -> None:
         """A bundle of `entries` got no answer in time: much smaller ones, growing slowly."""
         self.ceiling = max(self.minimum, (entries or self.size) // 2)
@@ -135,13 +137,14 @@ class BatchSizer:
 class Rejected(Exception):  # noqa: N818  (a result, not a failure of the code)
     """The server refused a whole bundle because of (at least) one of its entries.
 
-    kind: 'invalid' (400/422, a bad resource), 'conflict' (412, a stale version) or
-    'timeout' (no answer in time: smaller bundles may get through).
+    kind: 'invalid' (400/422, a bad resource), 'conflict' (412, a stale version),
+    'timeout' (no answer in time: smaller bundles may get through) or 'too-large' (the
+    server caps bundles: halves will go).
     """
 
     def __init__(
         self,
-        kind: Literal["invalid", "conflict", "timeout"],
+        kind: Literal["invalid", "conflict", "timeout", "too-large"],
         message: str,
         status: int | None = None,
     ) -> None:
