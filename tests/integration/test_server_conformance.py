@@ -19,6 +19,8 @@ import httpx
 import pytest
 from sqlalchemy import Engine, text
 
+from clinic_tui.commands.seed_server import seed_server
+from clinic_tui.errors import ClinicError
 from clinic_tui.offline_cache.conflicts import ConflictStore, merge_with_remote
 from clinic_tui.offline_cache.store import read_resource, record_local_change
 from clinic_tui.sync import feed
@@ -353,3 +355,37 @@ def test_an_edit_after_a_lost_create_goes_up_with_opaque_versions(
     assert on_server["gender"] == "other"
     assert ConflictStore(engine).count() == 0
     assert _cached(engine, ident) == on_server
+
+
+def test_seed_server_halves_its_transactions_for_a_capped_server(fhir_server: FhirServer) -> None:
+    transport = QuirksTransport(transaction_cap=50)
+    with _client(fhir_server, transport) as client:
+        result = seed_server(client, patients=5, seed=11, batch_size=250)
+
+    assert transport.refused_transactions == 1  # the first; later ones fit the cap
+    assert transport.transaction_sizes[0] > 50
+    assert max(transport.transaction_sizes[1:]) <= 50
+    assert result.resources == sum(transport.transaction_sizes[1:])
+    assert result.created + result.updated == result.resources
+
+
+def test_seed_server_reads_each_entry_of_an_entry_by_entry_answer(
+    fhir_server: FhirServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from clinic_tui.commands import seed_server as seeding
+
+    spoil = seeding.for_server
+
+    def one_bad(resource: Resource) -> Resource:
+        made = spoil(resource)
+        if made["resourceType"] == "Patient":
+            made["birthDate"] = "not-a-date"
+        return made
+
+    monkeypatch.setattr(seeding, "for_server", one_bad)
+    transport = QuirksTransport(batch_transactions=True)
+    with (
+        _client(fhir_server, transport) as client,
+        pytest.raises(ClinicError, match=r"refused Patient/.*400"),
+    ):
+        seed_server(client, patients=2, seed=12)

@@ -7,7 +7,6 @@ adding a second clinic. meta is left to the server (it assigns versions and time
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,10 +16,12 @@ from clinic_tui.demo.history_years import DEFAULT_HISTORY_YEARS
 from clinic_tui.domain.fhir import Resource
 from clinic_tui.errors import ClinicError
 from clinic_tui.sync.client import FhirClient
-from clinic_tui.sync.errors import FhirRequestError
+from clinic_tui.sync.errors import FhirRequestError, FhirResponseError
+from clinic_tui.sync.transaction_answer import EntryAnswer, entry_answers, names_size_limit
 
 BATCH = 250
-"""Resources per transaction: a few hundred keeps each request well under a second."""
+"""Resources per transaction: a few hundred keeps each request well under a second. A server
+that caps transactions (Medplum: 50 updates) says so, and the batches halve until it takes them."""
 _SERVER_META = ("versionId", "lastUpdated")
 
 
@@ -66,29 +67,49 @@ def transaction(base_url: str, resources: Iterable[Resource]) -> dict[str, Any]:
     return {"resourceType": "Bundle", "type": "transaction", "entry": entries}
 
 
-def _batches(resources: Iterator[Resource], size: int) -> Iterator[list[Resource]]:
+@dataclass
+class _Cap:
+    """The transaction size the server takes, lowered when it says a bundle is too large."""
+
+    limit: int
+
+    def size(self) -> int:
+        """The current limit."""
+        return self.limit
+
+
+def _batches(resources: Iterator[Resource], size: Callable[[], int]) -> Iterator[list[Resource]]:
+    """Resources in batches of `size()` (asked per batch: a capped server shrinks it)."""
     batch: list[Resource] = []
     for resource in resources:
         batch.append(resource)
-        if len(batch) >= size:
+        if len(batch) >= size():
             yield batch
             batch = []
     if batch:
         yield batch
 
 
-def _statuses(answer: bytes) -> list[str]:
+def _post(client: FhirClient, batch: list[Resource], sent: int) -> list[EntryAnswer]:
+    """Send one transaction; every entry's own status is checked (a server may run it
+    entry by entry and answer HTTP 200 over a refused entry)."""
+    _response, answer = client.request(
+        "POST", client.base_url, body=transaction(client.base_url, batch)
+    )
     try:
-        body = json.loads(answer)
-    except ValueError:
-        return []
-    entries = body.get("entry") if isinstance(body, dict) else None
-    statuses = []
-    for entry in entries if isinstance(entries, list) else []:
-        response = entry.get("response") if isinstance(entry, dict) else None
-        if isinstance(response, dict):
-            statuses.append(str(response.get("status", "")))
-    return statuses
+        answers = entry_answers(answer, len(batch))
+    except FhirResponseError as error:
+        raise ClinicError(
+            f"the server's answer to a transaction was not understood: {error}"
+        ) from error
+    for resource, found in zip(batch, answers, strict=True):
+        if not 200 <= found.status < 300:
+            raise ClinicError(
+                f"the server refused {resource['resourceType']}/{resource['id']} "
+                f"({sent:,} resources were stored before its transaction): "
+                f"{found.status} {found.outcome or ''}".rstrip()
+            )
+    return answers
 
 
 def seed_server(
@@ -107,24 +128,30 @@ def seed_server(
 
     moment = now if now is not None else datetime.now().astimezone()
     sent = created = updated = transactions = patients_sent = 0
+    cap = _Cap(batch_size)
     resources = iter_demo_resources(patients, seed, moment, history_years)
-    for batch in _batches(resources, batch_size):
-        try:
-            _response, answer = client.request(
-                "POST", client.base_url, body=transaction(client.base_url, batch)
-            )
-        except FhirRequestError as error:
-            first = f"{batch[0]['resourceType']}/{batch[0]['id']}"
-            raise ClinicError(
-                f"the server rejected the transaction starting at {first} "
-                f"({sent:,} resources were stored before it): {error}"
-            ) from error
-        statuses = _statuses(answer)
-        created += sum(status.startswith("201") for status in statuses)
-        updated += sum(status.startswith("200") for status in statuses)
-        sent += len(batch)
-        transactions += 1
-        patients_sent += sum(resource["resourceType"] == "Patient" for resource in batch)
-        if progress is not None:
-            progress(patients_sent, patients)
+    for batch in _batches(resources, cap.size):
+        waiting = [batch]
+        while waiting:
+            part = waiting.pop(0)
+            try:
+                answers = _post(client, part, sent)
+            except FhirRequestError as error:
+                if names_size_limit(error) and len(part) > 1:
+                    # The server caps transactions (Medplum: 50 updates): halve and go on.
+                    cap.limit = max(1, len(part) // 2)
+                    waiting[:0] = [part[: cap.limit], part[cap.limit :]]
+                    continue
+                first = f"{part[0]['resourceType']}/{part[0]['id']}"
+                raise ClinicError(
+                    f"the server rejected the transaction starting at {first} "
+                    f"({sent:,} resources were stored before it): {error}"
+                ) from error
+            created += sum(found.status == 201 for found in answers)
+            updated += sum(found.status == 200 for found in answers)
+            sent += len(part)
+            transactions += 1
+            patients_sent += sum(resource["resourceType"] == "Patient" for resource in part)
+            if progress is not None:
+                progress(patients_sent, patients)
     return SeedResult(patients, sent, created, updated, transactions)
