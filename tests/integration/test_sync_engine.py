@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
@@ -24,6 +25,7 @@ from clinic_tui.sync.transaction_answer import EntryAnswer, entry_answers
 from clinic_tui.sync.upload import Uploader
 from clinic_tui.sync.upload_plan import BatchSizer
 from tests.integration.conftest import FhirServer
+from tests.netlab.server_quirks import QuirksTransport
 
 Resource = dict[str, Any]
 TYPES = ["Organization", "Patient", "Encounter"]
@@ -71,6 +73,18 @@ def _versions_on_server(client: FhirClient, resource_type: str, ident: str) -> i
     return page.total if page.total is not None else len(page.entries)
 
 
+def _assert_synced_at(
+    engine: Engine, client: FhirClient, resource_type: str, ident: str, versions: int
+) -> None:
+    """The server holds `versions` versions of the record and the cache its current one.
+
+    Versions are opaque (one flavour of these tests makes them so): counted, never read.
+    """
+    assert _versions_on_server(client, resource_type, ident) == versions
+    current = client.read(resource_type, ident)["meta"]["versionId"]
+    assert _row(engine, resource_type.lower(), ident) == (current, False)
+
+
 def _cached(engine: Engine, ident: str) -> Resource | None:
     """The cached Patient `ident` (None when the cache has no such record)."""
     with engine.connect() as connection:
@@ -85,6 +99,29 @@ def _synced_patient(engine: Engine, client: FhirClient, prefix: str = "del") -> 
     cached = _cached(engine, ident)
     assert cached is not None
     return cached
+
+
+@pytest.fixture(
+    params=["as-is", "opaque-versions-entry-by-entry"],
+    ids=["sekmet", "other-server"],
+)
+def fhir_client(request: pytest.FixtureRequest, fhir_server: FhirServer) -> Iterator[FhirClient]:
+    """The real server as it answers, and as another conformant server would.
+
+    'other-server': opaque versionIds (as Medplum's UUIDs) and transactions run entry
+    by entry with a status per entry (tests/netlab/server_quirks.py).
+    """
+    transport = None
+    if request.param != "as-is":
+        transport = QuirksTransport(opaque_versions=True, batch_transactions=True)
+    client = FhirClient(
+        fhir_server.base_url,
+        lambda: fhir_server.token,
+        retry=RetryPolicy(attempts=3, base_delay=0.05, max_delay=0.2),
+        transport=transport,
+    )
+    yield client
+    client.close()
 
 
 @pytest.fixture
@@ -151,21 +188,19 @@ def test_offline_queue_edits_reach_the_server_once_with_the_right_versions(
     new_patient = read_resource(engine.connect(), "Encounter", walk_in.encounter_id)
     assert new_patient is not None
     patient_id = new_patient["subject"]["reference"].split("/")[1]
-    for resource_type, table, ident, version in [
-        ("Patient", "patient", patient_id, "1"),
-        ("Encounter", "encounter", walk_in.encounter_id, "1"),
-        ("Encounter", "encounter", again.encounter_id, "1"),
-        ("Encounter", "encounter", visit["id"], "2"),
+    for resource_type, ident, versions in [
+        ("Patient", patient_id, 1),
+        ("Encounter", walk_in.encounter_id, 1),
+        ("Encounter", again.encounter_id, 1),
+        ("Encounter", visit["id"], 2),
     ]:
         on_server = fhir_client.read(resource_type, ident)
-        assert on_server["meta"]["versionId"] == version
-        assert _row(engine, table, ident) == (version, False)
+        _assert_synced_at(engine, fhir_client, resource_type, ident, versions)
         with engine.connect() as connection:
             cached = read_resource(connection, resource_type, ident)
         assert cached is not None
-        assert cached["meta"]["versionId"] == version
+        assert cached["meta"]["versionId"] == on_server["meta"]["versionId"]
         assert cached["meta"]["lastUpdated"] == on_server["meta"]["lastUpdated"]
-        assert _versions_on_server(fhir_client, resource_type, ident) == int(version)
     assert fhir_client.read("Encounter", visit["id"])["status"] == "finished"
     # The next round finds nothing to do: versions were written back.
     assert _sync(engine, fhir_client).run().uploaded == 0
@@ -185,7 +220,7 @@ def test_a_create_whose_answer_was_lost_is_not_duplicated(
         patched.setattr(Uploader, "_confirm", crash)
         with pytest.raises(RuntimeError):
             _sync(engine, fhir_client).run()
-    assert fhir_client.read("Patient", ident)["meta"]["versionId"] == "1"
+    assert _versions_on_server(fhir_client, "Patient", ident) == 1
     assert [row[0] for row in _outbox(engine)] == [ident]
 
     report = _sync(engine, fhir_client).run()
@@ -196,7 +231,7 @@ def test_a_create_whose_answer_was_lost_is_not_duplicated(
     assert _outbox(engine) == []
     # Looked up before a second send: the server holds one version, adopted here.
     assert _versions_on_server(fhir_client, "Patient", ident) == 1
-    assert _row(engine, "patient", ident) == ("1", False)
+    _assert_synced_at(engine, fhir_client, "Patient", ident, 1)
 
 
 def test_an_update_whose_answer_was_lost_is_adopted_not_a_conflict(
@@ -214,7 +249,7 @@ def test_an_update_whose_answer_was_lost_is_adopted_not_a_conflict(
     result = Uploader(engine, fhir_client).run()
 
     assert (result.uploaded, result.conflicts, result.errors) == (1, 0, [])
-    assert _row(engine, "patient", ident) == ("2", False)
+    _assert_synced_at(engine, fhir_client, "Patient", ident, 2)
     assert _versions_on_server(fhir_client, "Patient", ident) == 2
 
 
@@ -238,8 +273,8 @@ def test_a_rejected_resource_is_quarantined_and_the_rest_upload(
     assert "birthDate" in error
     assert any("birthDate" in message for message in report.errors)
     for ident in good:
-        assert fhir_client.read("Patient", ident)["meta"]["versionId"] == "1"
-        assert _row(engine, "patient", ident) == ("1", False)
+        assert _versions_on_server(fhir_client, "Patient", ident) == 1
+        _assert_synced_at(engine, fhir_client, "Patient", ident, 1)
     with pytest.raises(FhirNotFoundError):
         fhir_client.read("Patient", bad)
     assert _row(engine, "patient", bad) == (None, True)
@@ -303,7 +338,7 @@ def test_the_server_going_away_mid_upload_loses_and_duplicates_nothing(
         assert _outbox(engine) == []
         for ident in ids:
             assert _versions_on_server(client, "Patient", ident) == 1
-            assert _row(engine, "patient", ident) == ("1", False)
+            _assert_synced_at(engine, client, "Patient", ident, 1)
 
 
 def test_the_server_going_away_mid_download_keeps_the_outbox_for_the_next_round(
@@ -329,7 +364,7 @@ def test_the_server_going_away_mid_download_keeps_the_outbox_for_the_next_round(
         client.base_url = fhir_server.base_url
         second = _sync(engine, client).run()
     assert second.complete, second.errors
-    assert fhir_client.read("Patient", ident)["meta"]["versionId"] == "1"
+    assert _versions_on_server(fhir_client, "Patient", ident) == 1
     with engine.connect() as connection:
         assert read_resource(connection, "Organization", clinic.id) is not None
 
@@ -414,8 +449,7 @@ def test_disjoint_edits_kept_aside_by_the_download_merge_and_upload(
     on_server = fhir_client.read("Patient", ident)
     assert on_server["gender"] == "male"
     assert on_server["telecom"] == PHONE["telecom"]
-    assert on_server["meta"]["versionId"] == "3"
-    assert _row(engine, "patient", ident) == ("3", False)
+    _assert_synced_at(engine, fhir_client, "Patient", ident, 3)
     assert _outbox(engine) == []
 
 
@@ -430,7 +464,7 @@ def test_a_stale_upload_gets_412_merges_and_goes_up_in_the_same_run(
     assert (result.merged, result.uploaded, result.conflicts) == (1, 1, 0)
     on_server = fhir_client.read("Patient", ident)
     assert (on_server["gender"], on_server["telecom"]) == ("male", PHONE["telecom"])
-    assert _row(engine, "patient", ident) == ("3", False)
+    _assert_synced_at(engine, fhir_client, "Patient", ident, 3)
     assert _outbox(engine) == []
 
 
@@ -455,7 +489,7 @@ def test_the_same_field_changed_on_both_sides_waits_for_a_person(
 
     assert after.complete, after.errors
     assert fhir_client.read("Patient", ident)["gender"] == "other"
-    assert _row(engine, "patient", ident) == ("3", False)
+    _assert_synced_at(engine, fhir_client, "Patient", ident, 3)
 
 
 def test_a_stale_upload_with_the_same_field_changed_records_a_conflict(
@@ -469,7 +503,7 @@ def test_a_stale_upload_with_the_same_field_changed_records_a_conflict(
     assert [(c.resource_id, [f.path for f in c.fields]) for c in ConflictStore(engine).list()] == [
         (ident, ["gender"])
     ]
-    assert fhir_client.read("Patient", ident)["meta"]["versionId"] == "2"
+    assert _versions_on_server(fhir_client, "Patient", ident) == 2
 
 
 def _lost_create(engine: Engine, client: FhirClient, monkeypatch: pytest.MonkeyPatch) -> str:
@@ -495,7 +529,7 @@ def test_an_edit_after_a_lost_create_goes_up_on_top_of_it(
     assert (result.uploaded, result.conflicts) == (1, 0)
     assert fhir_client.read("Patient", ident)["gender"] == "other"
     assert _versions_on_server(fhir_client, "Patient", ident) == 2
-    assert _row(engine, "patient", ident) == ("2", False)
+    _assert_synced_at(engine, fhir_client, "Patient", ident, 2)
 
 
 def test_a_lost_create_changed_on_the_server_meanwhile_merges_with_the_edit_made_here(
@@ -573,8 +607,7 @@ def test_an_edit_made_while_its_record_is_in_flight_is_kept_and_sent_next(
     assert second.complete, second.errors
     on_server = fhir_client.read("Patient", cached["id"])
     assert (on_server["gender"], on_server["birthDate"]) == ("other", "1975-03-03")
-    assert on_server["meta"]["versionId"] == "3"
-    assert _row(engine, "patient", cached["id"]) == ("3", False)
+    _assert_synced_at(engine, fhir_client, "Patient", cached["id"], 3)
 
 
 def test_the_next_round_starts_with_the_bundle_size_the_link_carried(
