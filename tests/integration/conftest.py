@@ -17,6 +17,7 @@ import pytest
 
 from clinic_tui.sync.client import FhirClient, RetryPolicy
 from tests.netlab.fhir_server import run_script, running_fhir_server, server_home
+from tests.netlab.server_quirks import QuirksTransport
 
 INTEGRATION_DIR = Path(__file__).resolve().parent
 
@@ -76,6 +77,36 @@ def fhir_client(fhir_server: FhirServer) -> Iterator[FhirClient]:
         fhir_server.base_url,
         lambda: fhir_server.token,
         retry=RetryPolicy(attempts=3, base_delay=0.05, max_delay=0.2),
+    )
+    yield client
+    client.close()
+
+
+@pytest.fixture(params=["as-is", "other-server"], ids=["sekmet", "other-server"])
+def server_flavour(request: pytest.FixtureRequest) -> str:
+    """How the real server answers: as it is, or as another conformant server would.
+
+    'other-server': opaque versionIds (as Medplum's UUIDs) and transactions run entry
+    by entry with a status per entry (tests/netlab/server_quirks.py).
+    """
+    return str(request.param)
+
+
+def flavoured_transport(flavour: str) -> QuirksTransport | None:
+    """The transport that makes the real server answer in `flavour` (None: as it is)."""
+    if flavour == "as-is":
+        return None
+    return QuirksTransport(opaque_versions=True, batch_transactions=True)
+
+
+@pytest.fixture
+def conformant_client(server_flavour: str, fhir_server: FhirServer) -> Iterator[FhirClient]:
+    """A client of the test server in each flavour; a module opts in by using it."""
+    client = FhirClient(
+        fhir_server.base_url,
+        lambda: fhir_server.token,
+        retry=RetryPolicy(attempts=3, base_delay=0.05, max_delay=0.2),
+        transport=flavoured_transport(server_flavour),
     )
     yield client
     client.close()

@@ -22,16 +22,19 @@ from clinic_tui.sync.engine import SyncEngine
 from tests.integration import test_sync_scope as scope_world
 from tests.integration.conftest import FhirServer, instance_name
 from tests.netlab.fhir_server import running_fhir_server
+from tests.netlab.server_quirks import QuirksTransport
 
 Resource = dict[str, Any]
 TYPES = ["Organization", "Patient", "Encounter"]
 
 
-class CountingTransport(httpx.HTTPTransport):
-    """The real transport, recording each request's path (and refusing system history if asked)."""
+class CountingTransport(QuirksTransport):
+    """The real server in a flavour, recording each request's path (and refusing system
+    history with a 404 if asked)."""
 
-    def __init__(self, *, no_system_history: bool = False) -> None:
-        super().__init__()
+    def __init__(self, flavour: str = "as-is", *, no_system_history: bool = False) -> None:
+        other = flavour != "as-is"
+        super().__init__(opaque_versions=other, batch_transactions=other)
         self.paths: list[str] = []
         self.no_system_history = no_system_history
 
@@ -47,8 +50,16 @@ class CountingTransport(httpx.HTTPTransport):
 
 
 @pytest.fixture
-def counted(fhir_server: FhirServer) -> Iterator[tuple[FhirClient, CountingTransport]]:
-    transport = CountingTransport()
+def fhir_client(conformant_client: FhirClient) -> FhirClient:
+    """Every test here runs against sekmet as it is and as another server would answer."""
+    return conformant_client
+
+
+@pytest.fixture
+def counted(
+    fhir_server: FhirServer, server_flavour: str
+) -> Iterator[tuple[FhirClient, CountingTransport]]:
+    transport = CountingTransport(server_flavour)
     with FhirClient(fhir_server.base_url, lambda: fhir_server.token, transport=transport) as client:
         yield client, transport
 
@@ -161,9 +172,9 @@ def test_more_changes_than_the_feed_carries_fall_back_to_the_searches(
 
 
 def test_a_server_without_system_history_is_searched_per_type(
-    engine: Engine, fhir_client: FhirClient, fhir_server: FhirServer
+    engine: Engine, fhir_client: FhirClient, fhir_server: FhirServer, server_flavour: str
 ) -> None:
-    transport = CountingTransport(no_system_history=True)
+    transport = CountingTransport(server_flavour, no_system_history=True)
     with FhirClient(fhir_server.base_url, lambda: fhir_server.token, transport=transport) as client:
         SyncEngine(engine, client, resource_types=TYPES).run()
         added = fhir_client.put(_patient("nohist"))

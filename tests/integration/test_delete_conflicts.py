@@ -21,6 +21,12 @@ from tests.integration.test_sync_engine import (
 )
 
 
+@pytest.fixture
+def fhir_client(conformant_client: FhirClient) -> FhirClient:
+    """Every test here runs against sekmet as it is and as another server would answer."""
+    return conformant_client
+
+
 def _resolve_and_sync(engine: Engine, client: FhirClient, choice: Choice) -> SyncReport:
     """Settle the one open conflict with `choice`; the next sync round then completes."""
     store = ConflictStore(engine)

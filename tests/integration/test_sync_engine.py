@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
@@ -25,7 +24,6 @@ from clinic_tui.sync.transaction_answer import EntryAnswer, entry_answers
 from clinic_tui.sync.upload import Uploader
 from clinic_tui.sync.upload_plan import BatchSizer
 from tests.integration.conftest import FhirServer
-from tests.netlab.server_quirks import QuirksTransport
 
 Resource = dict[str, Any]
 TYPES = ["Organization", "Patient", "Encounter"]
@@ -101,27 +99,10 @@ def _synced_patient(engine: Engine, client: FhirClient, prefix: str = "del") -> 
     return cached
 
 
-@pytest.fixture(
-    params=["as-is", "opaque-versions-entry-by-entry"],
-    ids=["sekmet", "other-server"],
-)
-def fhir_client(request: pytest.FixtureRequest, fhir_server: FhirServer) -> Iterator[FhirClient]:
-    """The real server as it answers, and as another conformant server would.
-
-    'other-server': opaque versionIds (as Medplum's UUIDs) and transactions run entry
-    by entry with a status per entry (tests/netlab/server_quirks.py).
-    """
-    transport = None
-    if request.param != "as-is":
-        transport = QuirksTransport(opaque_versions=True, batch_transactions=True)
-    client = FhirClient(
-        fhir_server.base_url,
-        lambda: fhir_server.token,
-        retry=RetryPolicy(attempts=3, base_delay=0.05, max_delay=0.2),
-        transport=transport,
-    )
-    yield client
-    client.close()
+@pytest.fixture
+def fhir_client(conformant_client: FhirClient) -> FhirClient:
+    """Every test here runs against sekmet as it is and as another server would answer."""
+    return conformant_client
 
 
 @pytest.fixture
