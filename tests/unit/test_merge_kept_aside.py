@@ -288,12 +288,20 @@ def test_a_server_deletion_met_after_the_local_change_was_uploaded(engine: Engin
     _cached_then_edited(engine, {"gender": "other"}, ident="p-2")
     _kept_aside(engine, None, ident="p-1")
     _kept_aside(engine, None, ident="p-2")
+    recreated = {
+        **_patient(None, ident="p-2"),
+        "meta": {"versionId": "f3a9", "lastUpdated": "2026-11-22T08:00:05Z"},
+    }
     with engine.begin() as connection:
-        # The upload settled both changes; p-2's PUT recreated it on the server as v10.
+        # The upload settled both changes; p-2's PUT recreated it on the server after the
+        # deletion (versions are opaque: the server's stamps tell which came first).
         connection.execute(text("DELETE FROM outbox"))
-        connection.execute(text("UPDATE server_version SET version_id = '2'"))
-        upsert_resources(connection, [_patient("10", ident="p-2")])
+        connection.execute(
+            text("UPDATE server_version SET version_id = 'd-1', last_updated = :at"),
+            {"at": "2026-11-22T08:00:00Z"},
+        )
+        upsert_resources(connection, [recreated])
     assert merge_kept_aside(engine) == MergeSummary(unchanged=2)
     assert _row(engine, "p-1") == (None, None)
-    assert _row(engine, "p-2") == (_patient("10", ident="p-2"), False)
+    assert _row(engine, "p-2") == (recreated, False)
     assert _kept_count(engine) == 0

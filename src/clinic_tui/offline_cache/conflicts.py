@@ -211,11 +211,24 @@ def _version(resource: Resource) -> str | None:
     return version if isinstance(version, str) else None
 
 
-def _older(version: str | None, than: str | None) -> bool:
-    """True when both are integer versions (as the server gives) and `version` is the lower."""
-    if version is None or than is None or not (version.isdigit() and than.isdigit()):
-        return False
-    return int(version) < int(than)
+def _stamped_before(candidate: str | None, held: Resource | None) -> bool:
+    """True when the server stamped `candidate` strictly before the version `held` has.
+
+    versionIds are opaque (FHIR R4): only the server's meta.lastUpdated orders versions.
+    """
+    held_stamp = ((held or {}).get("meta") or {}).get("lastUpdated")
+    new, old = _instant(candidate), _instant(held_stamp)
+    return new is not None and old is not None and new < old
+
+
+def _instant(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
 
 
 def merge_with_remote(
@@ -234,7 +247,7 @@ def merge_with_remote(
         # and a version older than the cached one (kept aside before an upload) is stale.
         if local is None or not (
             _row_pending(connection, resource_type, resource_id)
-            or _older(_version(remote), _version(local))
+            or _stamped_before((remote.get("meta") or {}).get("lastUpdated"), local)
         ):
             upsert_resources(connection, [remote])
         return "unchanged"
@@ -343,7 +356,7 @@ def _merge_kept(connection: Connection, row: Any) -> str:
 def _drop_deleted(connection: Connection, row: Any) -> str:
     cached = read_resource(connection, row.resource_type, row.resource_id)
     # Uploaded since (a PUT recreates the record with a later version): keep it.
-    if cached is not None and not _older(row.version_id, _version(cached)):
+    if cached is not None and not _stamped_before(row.last_updated, cached):
         table: Any = RESOURCE_TABLES[row.resource_type].__table__  # type: ignore[attr-defined]
         connection.execute(delete(table).where(table.c.id == row.resource_id))
     return "unchanged"
