@@ -159,7 +159,7 @@ def test_offline_queue_edits_reach_the_server_once_with_the_right_versions(
     again = queue.register_walk_in(known["id"], "复诊", Priority.URGENT, NOW)
     queue.set_status(visit["id"], QueueStatus.IN_CONSULTATION, NOW)
     queue.set_status(visit["id"], QueueStatus.DONE, NOW + timedelta(minutes=10))
-    assert len(_outbox(engine)) == 5
+    assert len(_outbox(engine)) == 4  # two updates of one visit coalesce before upload
 
     report = _sync(engine, fhir_client).run()
 
@@ -604,3 +604,36 @@ def test_the_next_round_starts_with_the_bundle_size_the_link_carried(
 
     # 50 to start (a few dozen changes go in one round trip), 100 learned for the next round.
     assert uploader_bundle_sizes == [50, 10, 60]
+
+
+def test_an_edit_joining_an_entry_already_on_its_way_is_sent_after_it(
+    engine: Engine, fhir_client: FhirClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Unsent changes to one record coalesce into one outbox entry. An edit made after the
+    # upload read that entry, but before it was marked sent, joins it unseen: the upload
+    # confirms what it sent, sees the cache has moved on, and queues the rest.
+    cached = _synced_patient(engine, fhir_client)
+    record_local_change(engine, {**cached, "gender": "other"}, "update")
+    count_attempt = Uploader._count_attempt
+    joined = []
+
+    def edit_then_count(self: Uploader, sendable: list[Any]) -> None:
+        if not joined:
+            now = _cached(engine, cached["id"]) or {}
+            joined.append(record_local_change(engine, {**now, "birthDate": "1975-03-03"}, "update"))
+        count_attempt(self, sendable)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(Uploader, "_count_attempt", edit_then_count)
+        Uploader(engine, fhir_client, merge=merge_with_remote).run()
+    assert len(joined) == 1
+    assert joined[0] > 0  # the edit joined the entry in flight
+    assert fhir_client.read("Patient", cached["id"]).get("birthDate") == "1975-03-02"
+    assert len(_outbox(engine)) == 1  # the edit the server has not got, queued again
+
+    report = _sync(engine, fhir_client).run()
+
+    assert report.complete, report.errors
+    on_server = fhir_client.read("Patient", cached["id"])
+    assert (on_server["gender"], on_server["birthDate"]) == ("other", "1975-03-03")
+    _assert_synced_at(engine, fhir_client, "Patient", cached["id"], 3)

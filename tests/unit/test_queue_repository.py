@@ -12,6 +12,7 @@ from sqlalchemy import Engine, select
 from clinic_tui.domain.models import Clinic, Gender, Priority, QueueStatus
 from clinic_tui.domain.national_id import IDENTIFIER_SYSTEM, make
 from clinic_tui.domain.registration import NewPatient, split_name
+from clinic_tui.offline_cache.clinic_cache import ClinicCache
 from clinic_tui.offline_cache.queue_repository import LEFT_REASON_URL, QueueRepository
 from clinic_tui.offline_cache.store import read_resource, upsert_resources
 from clinic_tui.offline_cache.tables import EncounterRow, OutboxEntry
@@ -123,9 +124,34 @@ def test_undo_a_status_change_writes_the_previous_state_back(
     assert token.action == "status"
     after = encounter_json(engine, "e-2")
     assert after == before
-    assert [row["operation"] for row in outbox(engine)] == ["update", "update"]
+    # Back to what the server has, nothing sent yet: nothing is left to upload.
+    assert outbox(engine) == []
     assert repo.today(NOW.date())[1].status is QueueStatus.WAITING
+    assert not repo.today(NOW.date())[1].pending
     assert repo.undo_last(NOW) is None
+
+
+def test_status_changes_and_undos_on_one_visit_leave_nothing_when_nothing_changed(
+    engine: Engine, repo: QueueRepository
+) -> None:
+    # n, u, s -> Done, u, s -> Done, u: the clinician changed nothing in the end.
+    for status in (QueueStatus.IN_CONSULTATION, QueueStatus.DONE, QueueStatus.DONE):
+        repo.set_status("e-2", status, NOW)
+        assert len(outbox(engine)) == 1  # one record, one entry, however many changes
+        assert repo.undo_last(NOW) is not None
+    assert outbox(engine) == []
+    assert ClinicCache(engine).pending_changes() == 0
+
+
+def test_several_changes_to_one_visit_travel_as_one_entry(
+    engine: Engine, repo: QueueRepository
+) -> None:
+    repo.set_status("e-2", QueueStatus.IN_CONSULTATION, NOW)
+    repo.set_status("e-2", QueueStatus.DONE, NOW)
+    repo.set_status("e-3", QueueStatus.IN_CONSULTATION, NOW)
+
+    assert [row["resource_id"] for row in outbox(engine)] == ["e-2", "e-3"]
+    assert ClinicCache(engine).pending_changes() == 2
 
 
 def test_walk_in_of_an_existing_patient(engine: Engine, repo: QueueRepository) -> None:

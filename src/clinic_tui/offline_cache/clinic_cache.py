@@ -70,9 +70,12 @@ class ClinicCache:
             return read_queue(connection, self.clinic.id, day)
 
     def pending_changes(self) -> int:
-        """Local changes not yet accepted by the server (pending or quarantined)."""
+        """Records with local changes the server has not accepted (pending or quarantined)."""
         with connect(self.path) as connection:
-            return int(connection.execute("SELECT count(*) FROM outbox").fetchone()[0])
+            found = connection.execute(
+                "SELECT count(*) FROM (SELECT DISTINCT resource_type, resource_id FROM outbox)"
+            )
+            return int(found.fetchone()[0])
 
     def last_sync(self) -> datetime | None:
         """When a sync (here, or a scheduled `clinic-tui sync`) last completed; no ORM needed."""

@@ -16,10 +16,11 @@ from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from clinic_tui.domain.fhir import COLUMN_EXTRACTORS, Resource, meta_columns
+from clinic_tui.domain.merge import same
 from clinic_tui.offline_cache.tables import RESOURCE_TABLES, OutboxEntry
 
 
@@ -197,8 +198,13 @@ def _now() -> str:
 def write_local_change(connection: Connection, resource: Resource, operation: str) -> int:
     """Store a locally made change and queue it for upload, in the caller's transaction.
 
-    Returns the outbox sequence number. The outbox keeps the version and the full
-    JSON the change was based on: If-Match on upload, base of a three-way merge.
+    Returns the outbox sequence number of the entry that carries it (0 when the change
+    undid every unsent one). The outbox keeps the version and the full JSON the change
+    was based on: If-Match on upload, base of a three-way merge. Changes to one record
+    are coalesced before upload: an update joins an entry not yet sent (the cached record
+    is what goes up), and an update that brings the record back to what the server has
+    removes the unsent entries, so undo and status changes never pile up (the upload
+    checks that what it confirms is still what the cache holds: sync/upload.py).
     """
     if operation not in ("create", "update", "delete"):
         raise ValueError(f"unknown outbox operation {operation!r}")
@@ -209,14 +215,24 @@ def write_local_change(connection: Connection, resource: Resource, operation: st
         raise ValueError(f"{resource_type}/{resource['id']} already exists")
     if operation != "create" and before is None:
         raise ValueError(f"{resource_type}/{resource['id']} is not in the cache")
+    entries = _entries_of(connection, resource_type, resource["id"])
+    if operation == "update" and _back_to_base(entries, resource):
+        base = json.loads(entries[0].base_json)
+        values = row_values({**_without_meta(resource), **_meta_of(base)}, pending=False)
+        connection.execute(update(table).where(table.c.id == resource["id"]).values(**values))
+        connection.execute(delete(_OUTBOX).where(_OUTBOX.c.seq.in_([e.seq for e in entries])))
+        return 0
     values = row_values(resource, pending=True)
     if before is None:
         connection.execute(insert(table), [values])
     else:
         connection.execute(update(table).where(table.c.id == resource["id"]).values(**values))
+    unsent = [e for e in entries if e.state == "pending" and e.attempts == 0]
+    if operation == "update" and unsent:
+        return int(unsent[-1].seq)  # the cached record is what that entry sends
     base_version = (before or {}).get("meta", {}).get("versionId")
     result = connection.execute(
-        insert(OutboxEntry.__table__),  # type: ignore[attr-defined]
+        insert(_OUTBOX),
         [
             {
                 "resource_type": resource_type,
@@ -232,6 +248,49 @@ def write_local_change(connection: Connection, resource: Resource, operation: st
     )
     seq = result.inserted_primary_key
     return int(seq[0]) if seq else 0
+
+
+_OUTBOX: Any = OutboxEntry.__table__  # type: ignore[attr-defined]
+
+
+def _entries_of(connection: Connection, resource_type: str, resource_id: str) -> list[Any]:
+    """Every outbox entry of one record, oldest first."""
+    return list(
+        connection.execute(
+            select(
+                _OUTBOX.c.seq,
+                _OUTBOX.c.operation,
+                _OUTBOX.c.state,
+                _OUTBOX.c.attempts,
+                _OUTBOX.c.base_json,
+            )
+            .where(_OUTBOX.c.resource_type == resource_type, _OUTBOX.c.resource_id == resource_id)
+            .order_by(_OUTBOX.c.seq)
+        ).all()
+    )
+
+
+def _back_to_base(entries: list[Any], resource: Resource) -> bool:
+    """True when `resource` is again what the server holds and nothing was sent yet.
+
+    Only updates never sent (a sent one may have reached the server: the revert must go
+    up then) and never refused (a quarantined entry stays for a person to see).
+    """
+    if not entries or any(
+        e.operation != "update" or e.state != "pending" or e.attempts or e.base_json is None
+        for e in entries
+    ):
+        return False
+    base = json.loads(entries[0].base_json)
+    return same(_without_meta(base), _without_meta(resource))
+
+
+def _meta_of(resource: Resource) -> Resource:
+    return {"meta": resource["meta"]} if "meta" in resource else {}
+
+
+def _without_meta(resource: Resource) -> Resource:
+    return {key: value for key, value in resource.items() if key != "meta"}
 
 
 def record_local_change(engine: Engine, resource: Resource, operation: str) -> int:

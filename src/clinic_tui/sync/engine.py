@@ -97,9 +97,9 @@ class SyncStatus:
 
     last_sync: str | None
     pending: int
-    """Outbox entries waiting to be uploaded."""
+    """Records with changes waiting to be uploaded."""
     quarantined: int
-    """Outbox entries the server refused."""
+    """Records with changes the server refused."""
     conflicts: int
     records: dict[str, int] = field(default_factory=dict)
     """Cached records per FHIR resource type."""
@@ -476,9 +476,14 @@ def sync_status(engine: Engine, hooks: ConflictHooks | None = None) -> SyncStatu
         last = connection.execute(
             select(_META.c.value).where(_META.c.key == LAST_SYNC_KEY)
         ).scalar_one_or_none()
+        # Records, not entries: one record changed five times is one change to upload.
+        records_by_state = select(
+            _OUTBOX.c.state, _OUTBOX.c.resource_type, _OUTBOX.c.resource_id
+        ).distinct()
+        per_state = records_by_state.subquery()
         states: dict[str, int] = dict(
             connection.execute(
-                select(_OUTBOX.c.state, func.count()).group_by(_OUTBOX.c.state)
+                select(per_state.c.state, func.count()).group_by(per_state.c.state)
             ).all()
         )
         records = {}

@@ -24,12 +24,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 import httpx
-from sqlalchemy import Connection, Engine, delete, func, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from clinic_tui.domain.merge import same
 from clinic_tui.offline_cache.conflicts import record_deletion_conflict
 from clinic_tui.offline_cache.store import read_resource, row_values, to_json
 from clinic_tui.offline_cache.tables import RESOURCE_TABLES, OutboxEntry, ServerVersion
+from clinic_tui.sync.cache_io import now_utc
 from clinic_tui.sync.client import FhirClient
 from clinic_tui.sync.errors import (
     FhirAuthError,
@@ -463,12 +464,29 @@ class Uploader:
         if updated is not None:
             meta["lastUpdated"] = updated
         cached["meta"] = meta
+        # Entries are coalesced while unsent (offline_cache/store.py): an edit made while this
+        # one was in flight may have joined the entry just settled. What the cache holds and
+        # the server does not gets an entry of its own, based on the version just confirmed.
+        moved_on = sent is not None and not same(_without_meta(cached), _without_meta(sent))
         table = RESOURCE_TABLES[change.resource_type].__table__  # type: ignore[attr-defined]
         connection.execute(
             update(table)
             .where(table.c.id == change.resource_id)
-            .values(**row_values(cached, pending=bool(remaining)))
+            .values(**row_values(cached, pending=bool(remaining) or moved_on))
         )
+        if moved_on and not remaining and sent is not None:
+            connection.execute(
+                insert(_OUTBOX).values(
+                    resource_type=change.resource_type,
+                    resource_id=change.resource_id,
+                    operation="update",
+                    base_version=str(version) if version is not None else None,
+                    base_json=to_json(dict(sent, meta=meta)),
+                    created_at=now_utc(),
+                    state="pending",
+                    attempts=0,
+                )
+            )
         if remaining and version is not None:
             # Edits made while this one was in flight now build on the version just confirmed.
             base = dict(sent or cached, meta=meta)
