@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime
@@ -35,6 +36,9 @@ add_translations(
         ),
     }
 )
+
+NOTICES_KEPT = 50
+"""Notices remembered in ClinicApp.notices."""
 
 _NOT_COMMANDS = frozenset({"help", "palette", "app.focus_next", "app.focus_previous"})
 """Keys help lists that are no command to run from the palette."""
@@ -86,6 +90,8 @@ class ClinicApp(App[None]):
         self._sync_cancel = threading.Event()
         self._sync_worker: Worker[None] | None = None
         self._sync_again = False
+        self.notices: deque[str] = deque(maxlen=NOTICES_KEPT)
+        """What the app last said to the user (notice line or toast), newest last."""
 
     def on_mount(self) -> None:
         """Open on today's queue."""
@@ -278,6 +284,7 @@ class ClinicApp(App[None]):
                 self.notify, message, title=title, severity=severity, timeout=timeout
             )
             return
+        self.notices.append(f"{title}: {message}" if title else message)
         line = self._notice_line()
         if line is None:
             super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
