@@ -65,8 +65,10 @@ class RowTable(DataTable[Any]):
         if self.MARK_COLUMN not in self.columns:
             return
         current = self.cursor_row_key()
+        if current is not None and current not in self._data:
+            return  # a row being added moved the cursor before its cells exist; show() marks it
         previous, self._marked = self._marked, current
-        if previous is not None and previous != current and previous in self.rows:
+        if previous is not None and previous != current and previous in self._data:
             self.update_cell(previous, self.MARK_COLUMN, self.mark_text(str(previous.value), False))
         if current is not None:
             self.update_cell(current, self.MARK_COLUMN, self.mark_text(str(current.value), True))
