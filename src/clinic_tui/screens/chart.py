@@ -137,7 +137,16 @@ class ChartScreen(Screen[None]):
         """Hand each widget its part of `chart` and focus the first section."""
         self.chart = chart
         today = self.clock().date()
-        self.query_one(PatientHeader).show(chart.patient, chart.identifiers, today)
+        zone = self.clock().tzinfo
+        visit_today = next(
+            (
+                visit
+                for visit in chart.visits
+                if visit.started is not None and visit.started.astimezone(zone).date() == today
+            ),
+            None,
+        )
+        self.query_one(PatientHeader).show(chart.patient, chart.identifiers, today, visit_today)
         self.query_one(AllergyBanner).show(chart.allergy_state, chart.allergies)
         for section in self.query(ChartSection):
             section.show(chart)

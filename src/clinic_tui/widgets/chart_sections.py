@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import ClassVar
 
-from rich.console import RenderableType
+from rich.console import Group, RenderableType
 from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
@@ -21,8 +21,18 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Static
 
-from clinic_tui.domain.models import Chart, QueueStatus
-from clinic_tui.i18n import add_translations, tr
+from clinic_tui.domain.models import Chart, QueueStatus, VitalSign
+from clinic_tui.domain.vital_ranges import (
+    BMI,
+    HEIGHT,
+    WEIGHT,
+    Age,
+    VitalFlag,
+    bmi,
+    classify_vital,
+)
+from clinic_tui.i18n import add_translations, language, tr
+from clinic_tui.widgets.units import unit_text
 from clinic_tui.widgets.vitals_trend import format_value, trend_text
 
 add_translations(
@@ -38,6 +48,12 @@ add_translations(
         "recurrence": "复发",
         "relapse": "复发",
         "since": "始于",
+        "low": "偏低",
+        "high": "偏高",
+        "very low": "明显偏低",
+        "very high": "明显偏高",
+        "calculated from weight and height": "由体重和身高计算",
+        "height not recorded": "未记录身高",
     }
 )
 
@@ -206,25 +222,96 @@ class VitalsSection(ChartSection):
         body.styles.width = max(width.maximum, len(tr(self.TITLE)) + 8)
 
     def render_chart(self, chart: Chart) -> tuple[RenderableType, int, bool]:
-        """Label, value and unit, date measured, sparkline and arrow."""
+        """Label, value, unit, flag, date, trend; beneath, what each flag means and its source."""
         table = _table()
-        table.add_column(no_wrap=True)
-        table.add_column(no_wrap=True, justify="right")
-        table.add_column(no_wrap=True)
-        table.add_column(no_wrap=True)
-        table.add_column(no_wrap=True)
-        for vital in chart.vitals:
+        for justify in ("left", "right", "left", "left", "left", "left"):
+            table.add_column(no_wrap=True, justify=justify)
+        notes: list[Text] = []
+        for vital in with_bmi(chart):
+            flag = vital_flag(vital, chart.patient.birth_date)
             value = Text(format_value(vital), style="bold")
+            if flag is not None and flag.abnormal:
+                value.stylize(_FLAG_STYLE[flag.critical])
             if vital.pending:
                 value.append(PENDING_MARK)
+            trend = trend_text(chart.vital_history.get(vital.loinc, []))
+            if vital.loinc == BMI and vital.loinc not in chart.vital_history:
+                trend = Text(tr("calculated from weight and height"), style="dim")
             table.add_row(
                 tr(vital.label),
                 value,
-                vital.unit,
+                unit_text(vital.unit),
+                flag_cell(flag),
                 vital.effective.date().isoformat(),
-                trend_text(chart.vital_history.get(vital.loinc, [])),
+                trend,
             )
-        return table, len(chart.vitals), any(v.pending for v in chart.vitals)
+            if flag is not None and flag.abnormal:
+                notes.append(flag_note(vital, flag))
+        if _needs_height(chart):
+            table.add_row(
+                tr("BMI"), Text("—"), "", "", "", Text(tr("height not recorded"), style="dim")
+            )
+        body: RenderableType = Group(table, *notes) if notes else table
+        return body, len(chart.vitals), any(v.pending for v in chart.vitals)
+
+
+_FLAG_STYLE = {False: "bold dark_orange", True: "bold red"}
+_FLAG_WORDS = {
+    "low": "low",
+    "high": "high",
+    "very low": "very low",
+    "very high": "very high",
+}
+
+
+def vital_flag(vital: VitalSign, birth_date: date | None) -> VitalFlag | None:
+    """The flag of a measurement against its cited range at the patient's age then."""
+    age = Age.on(birth_date, vital.effective.date()) if birth_date is not None else None
+    return classify_vital(vital.loinc, vital.value, age, diastolic=vital.second_value)
+
+
+def flag_cell(flag: VitalFlag | None) -> Text:
+    """'! high', '!! very low' (marker, word and colour); empty when normal or not known."""
+    if flag is None or not flag.abnormal:
+        return Text("")
+    marker = "!!" if flag.critical else "!"
+    return Text(f"{marker} {tr(_FLAG_WORDS[flag.flag])}", style=_FLAG_STYLE[flag.critical])
+
+
+def flag_note(vital: VitalSign, flag: VitalFlag) -> Text:
+    """'! Blood pressure 170/91: hypertension grade 2 (systolic 160-179) · China ... 2018'."""
+    zh = language() == "zh"
+    meaning = flag.meaning_zh if zh else flag.meaning
+    source = flag.source.short_zh if zh else flag.source.short
+    colon = "：" if zh else ": "
+    marker = "!!" if flag.critical else "!"
+    note = Text(f"{marker} {tr(vital.label)} {format_value(vital)}{colon}", style="bold")
+    note.append(meaning)
+    note.append(f" · {source}", style="dim")
+    return note
+
+
+def with_bmi(chart: Chart) -> list[VitalSign]:
+    """The latest vital signs, with a BMI worked out from the latest weight and height when
+    none was recorded (placed where BMI sits in the list)."""
+    vitals = list(chart.vitals)
+    if any(vital.loinc == BMI for vital in vitals):
+        return vitals
+    latest = {vital.loinc: vital for vital in vitals}
+    weight, height = latest.get(WEIGHT), latest.get(HEIGHT)
+    if weight is None or height is None:
+        return vitals
+    value = bmi(weight.value, height.value)
+    if value is None:
+        return vitals
+    when = max(weight.effective, height.effective)
+    vitals.append(VitalSign(BMI, "BMI", value, "kg/m²", when))
+    return vitals
+
+
+def _needs_height(chart: Chart) -> bool:
+    codes = {vital.loinc for vital in chart.vitals}
+    return WEIGHT in codes and HEIGHT not in codes and BMI not in codes
 
 
 class VisitsSection(ChartSection):
@@ -233,19 +320,21 @@ class VisitsSection(ChartSection):
     TITLE = "Recent visits"
 
     def render_chart(self, chart: Chart) -> tuple[RenderableType, int, bool]:
-        """Date, place, reason; the visit state unless it is simply done."""
+        """Date, place, reason; the visit state (never split over lines) unless simply done."""
         table = _table()
         table.add_column(no_wrap=True)
         # Clinic names are short and read badly split; the reason takes what is left.
         table.add_column(no_wrap=True)
         table.add_column(overflow="fold")
+        table.add_column(no_wrap=True)
         for visit in chart.visits:
             status = QueueStatus.from_encounter_status(visit.status)
             reason = Text(visit.reason)
-            if status is not QueueStatus.DONE:
-                reason.append(f" [{tr(_QUEUE_LABELS[status])}]", style="bold")
             if visit.pending:
                 reason.append(PENDING_MARK)
+            state = Text("")
+            if status is not QueueStatus.DONE:
+                state = Text(f"[{tr(_QUEUE_LABELS[status])}]", style="bold")
             started = visit.started.date() if visit.started is not None else None
-            table.add_row(_day(started), visit.organization or "—", reason)
+            table.add_row(_day(started), visit.organization or "—", reason, state)
         return table, len(chart.visits), any(v.pending for v in chart.visits)
