@@ -94,11 +94,12 @@ def counts_text(entries: list[QueueEntry]) -> Text:
         if count:
             alarms.append((f"{priority.marker} {tr(label)} {count}", _ALARM_STYLE[priority]))
     if alarms:
-        text.append(" (")
+        zh = language() == "zh"
+        text.append("（" if zh else " (")
         for index, (words, style) in enumerate(alarms):
-            text.append(", " if index else "")
+            text.append(("，" if zh else ", ") if index else "")
             text.append(words, style=style)
-        text.append(")")
+        text.append("）" if zh else ")")
     for status, label in (
         (QueueStatus.IN_CONSULTATION, "In consultation"),
         (QueueStatus.DONE, "Done"),

@@ -212,13 +212,17 @@ class VitalsSection(ChartSection):
     }
     """
 
+    measured: RenderableType = ""
+    """The part of the body its box is sized to (the table of values)."""
+
     def show(self, chart: Chart) -> None:
         """Redraw, then size the body to its table so a layout may fit the box to it."""
         super().show(chart)
         body = self.query_one(".section-body", Static)
         console = self.app.console
         # Textual cannot size an auto-width box around a Rich table; measure it here instead.
-        width = Measurement.get(console, console.options.update_width(200), self.body)
+        # Only the table: the flag notes beneath it wrap to its width.
+        width = Measurement.get(console, console.options.update_width(200), self.measured)
         body.styles.width = max(width.maximum, len(tr(self.TITLE)) + 8)
 
     def render_chart(self, chart: Chart) -> tuple[RenderableType, int, bool]:
@@ -251,6 +255,7 @@ class VitalsSection(ChartSection):
             table.add_row(
                 tr("BMI"), Text("—"), "", "", "", Text(tr("height not recorded"), style="dim")
             )
+        self.measured = table
         body: RenderableType = Group(table, *notes) if notes else table
         return body, len(chart.vitals), any(v.pending for v in chart.vitals)
 

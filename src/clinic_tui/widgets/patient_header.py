@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from clinic_tui.domain.models import Gender, PatientSummary, Priority, QueueStatus, VisitSummary
-from clinic_tui.i18n import add_translations, tr
+from clinic_tui.i18n import add_translations, language, tr
 from clinic_tui.widgets.flow_text import FlowText
 from clinic_tui.widgets.units import age_text
 
@@ -54,7 +54,7 @@ def localized_age(birth_date: date | None, today: date) -> str:
 def today_text(visit: VisitSummary) -> Text:
     """'Today: !!! Emergency · In consultation': today's priority, marked, and where it stands."""
     priority = Priority.from_code(visit.priority)
-    text = Text(f"{tr('Today')}: ", style="dim")
+    text = Text(f"{tr('Today')}{'：' if language() == 'zh' else ': '}", style="dim")
     marker = f"{priority.marker} " if priority is not Priority.ROUTINE else ""
     text.append(f"{marker}{tr(_PRIORITY_WORDS[priority])}", style=_PRIORITY_STYLE[priority])
     status = QueueStatus.from_encounter_status(visit.status)
