@@ -149,3 +149,14 @@ async def test_names_get_their_width_before_the_complaint_at_80_columns(tmp_path
         assert grid.columns["complaint"].width >= 8  # the complaint still has room to start
         widths = sum(column.get_render_width(grid) for column in grid.columns.values())
         assert widths <= 80
+
+
+async def test_on_the_chart_a_notice_shares_the_footer_line(tmp_path: Path) -> None:
+    app = busy_morning(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "enter", "ctrl+s")  # no server configured: says how to set one up
+        line = app.screen.query_one(NoticeLine)
+        assert "clinic-tui login" in line.message
+        assert not list(app._notifications)
+        assert line.region.y == 23  # the bottom line, beside the footer keys

@@ -25,6 +25,7 @@ from clinic_tui.domain.models import Chart
 from clinic_tui.i18n import add_translations, tr
 from clinic_tui.messages import CacheChanged
 from clinic_tui.widgets.allergy_banner import AllergyBanner
+from clinic_tui.widgets.notice_line import NoticeLine
 from clinic_tui.widgets.chart_sections import (
     ChartSection,
     MedicationsSection,
@@ -86,6 +87,8 @@ class ChartScreen(Screen[None]):
         # The sync badge shares the footer's line: the chart needs every other row.
         with Horizontal(id="chart-bar"):
             yield Footer(compact=True, show_command_palette=False)
+            # Notices share this line too (a toast would cover the visits section).
+            yield NoticeLine(collapse=True, id="chart-notice")
             yield SyncBadge(compact=True, id="chart-sync-badge")
 
     def on_mount(self) -> None:
