@@ -107,13 +107,16 @@ async def test_abnormal_vital_signs_are_flagged_in_words_with_their_source(
     app = ChartHostApp(cache, PID, fixed_clock)
     async with app.run_test(size=(120, 40)) as pilot:
         text = words(section(await loaded(pilot), "vitals"))
-        assert "Blood pressure 170/91 mmHg ! high" in text
-        assert "Respiratory rate 22 /min ! high" in text
-        assert "Oxygen saturation 94 % ! low" in text
+        assert "Blood pressure ! 170/91 mmHg" in text
+        assert "Respiratory rate ! 22 /min" in text
+        assert "Oxygen saturation ! 94 %" in text
         assert "Heart rate 72 /min 2026-11-24" in text  # 72 is within 51-90: no flag
-        assert "hypertension grade 2 (systolic 160-179) · China hypertension guideline 2018" in text
-        assert "respiratory rate 21-24 (NEWS2 2 points) · NEWS2 (RCP 2017)" in text
-        assert "SpO2 94-95 (NEWS2 1 point)" in text
+        assert (
+            "! Blood pressure 170/91 high: hypertension grade 2 (systolic 160-179)"
+            " · China hypertension guideline 2018"
+        ) in text
+        assert "! Respiratory rate 22 high: respiratory rate 21-24 (NEWS2 2 points)" in text
+        assert "! Oxygen saturation 94 low: SpO2 94-95 (NEWS2 1 point) · NEWS2" in text
 
 
 async def test_bmi_from_the_latest_weight_and_height_with_the_chinese_cut_offs(
@@ -122,7 +125,7 @@ async def test_bmi_from_the_latest_weight_and_height_with_the_chinese_cut_offs(
     app = ChartHostApp(cache, PID, fixed_clock)
     async with app.run_test(size=(120, 40)) as pilot:
         text = words(section(await loaded(pilot), "vitals"))
-        assert "BMI 27.3 kg/m² ! high" in text  # 70 kg / 1.60 m², overweight from 24
+        assert "BMI ! 27.3 kg/m²" in text  # 70 kg / 1.60 m², overweight from 24
         assert "overweight (BMI 24.0-27.9) · WS/T 428-2013" in text
 
 
@@ -157,16 +160,21 @@ async def test_in_chinese_the_identifier_type_and_units_are_chinese(cache: Clini
         assert "次/分" in text
         assert "/min" not in text
         assert "上次 125/79" in text
-        assert "2级高血压（收缩压 160–179）" in text
+        assert "! 血压 170/91 偏高：2级高血压（收缩压 160–179）" in text
+        # 'high' of a value (偏高) and of an allergy's criticality (高危) are two words.
+        banner = words(screen.query_one(AllergyBanner))
+        assert "!! 青霉素：皮疹 (高危)" in banner
 
 
 async def test_a_visit_state_is_never_split_over_lines(cache: ClinicCache) -> None:
     app = ChartHostApp(cache, PID, fixed_clock)
     async with app.run_test(size=(120, 40)) as pilot:
         visits = section(await loaded(pilot), "visits")
-        # Whatever width the box gets, the long complaint folds and the state stays whole.
+        # Whatever width the box gets, the long complaint folds and the state stays whole,
+        # on its own line under the date.
         for width in range(50, 90):
-            assert "[In consultation]" in plain(visits, width=width), width
+            lines = plain(visits, width=width).splitlines()
+            assert lines[1].startswith("In consult "), (width, lines)
 
 
 async def test_each_allergy_is_marked_and_paired_with_its_reaction(cache: ClinicCache) -> None:

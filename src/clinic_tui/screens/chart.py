@@ -25,7 +25,6 @@ from clinic_tui.domain.models import Chart
 from clinic_tui.i18n import add_translations, tr
 from clinic_tui.messages import CacheChanged
 from clinic_tui.widgets.allergy_banner import AllergyBanner
-from clinic_tui.widgets.notice_line import NoticeLine
 from clinic_tui.widgets.chart_sections import (
     ChartSection,
     MedicationsSection,
@@ -33,6 +32,7 @@ from clinic_tui.widgets.chart_sections import (
     VisitsSection,
     VitalsSection,
 )
+from clinic_tui.widgets.notice_line import NoticeLine
 from clinic_tui.widgets.patient_header import PatientHeader
 from clinic_tui.widgets.sync_badge import SyncBadge
 

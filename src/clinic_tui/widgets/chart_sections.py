@@ -48,21 +48,18 @@ add_translations(
         "recurrence": "复发",
         "relapse": "复发",
         "since": "始于",
-        "low": "偏低",
-        "high": "偏高",
-        "very low": "明显偏低",
-        "very high": "明显偏高",
         "calculated from weight and height": "由体重和身高计算",
+        "In consult": "就诊中",
         "height not recorded": "未记录身高",
     }
 )
 
-_QUEUE_LABELS = {
+_VISIT_STATES = {
     QueueStatus.WAITING: "Waiting",
-    QueueStatus.IN_CONSULTATION: "In consultation",
-    QueueStatus.DONE: "Done",
+    QueueStatus.IN_CONSULTATION: "In consult",
     QueueStatus.LEFT: "Left",
 }
+"""A visit's state as the queue's Status column words it: no longer than a date."""
 
 PENDING_MARK = " *"
 """Appended to every record with a local change not yet uploaded."""
@@ -228,12 +225,14 @@ class VitalsSection(ChartSection):
     def render_chart(self, chart: Chart) -> tuple[RenderableType, int, bool]:
         """Label, value, unit, flag, date, trend; beneath, what each flag means and its source."""
         table = _table()
-        for justify in ("left", "right", "left", "left", "left", "left"):
+        for justify in ("left", "right", "left", "left", "left"):
             table.add_column(no_wrap=True, justify=justify)
         notes: list[Text] = []
         for vital in with_bmi(chart):
             flag = vital_flag(vital, chart.patient.birth_date)
-            value = Text(format_value(vital), style="bold")
+            # The marker leads the value; the note beneath says high or low, why, and the source.
+            value = flag_mark(flag)
+            value.append(format_value(vital), style="bold")
             if flag is not None and flag.abnormal:
                 value.stylize(_FLAG_STYLE[flag.critical])
             if vital.pending:
@@ -245,7 +244,6 @@ class VitalsSection(ChartSection):
                 tr(vital.label),
                 value,
                 unit_text(vital.unit),
-                flag_cell(flag),
                 vital.effective.date().isoformat(),
                 trend,
             )
@@ -253,7 +251,7 @@ class VitalsSection(ChartSection):
                 notes.append(flag_note(vital, flag))
         if _needs_height(chart):
             table.add_row(
-                tr("BMI"), Text("—"), "", "", "", Text(tr("height not recorded"), style="dim")
+                tr("BMI"), Text("—"), "", "", Text(tr("height not recorded"), style="dim")
             )
         self.measured = table
         body: RenderableType = Group(table, *notes) if notes else table
@@ -262,11 +260,13 @@ class VitalsSection(ChartSection):
 
 _FLAG_STYLE = {False: "bold dark_orange", True: "bold red"}
 _FLAG_WORDS = {
-    "low": "low",
-    "high": "high",
-    "very low": "very low",
-    "very high": "very high",
+    "low": ("low", "偏低"),
+    "high": ("high", "偏高"),
+    "very low": ("very low", "明显偏低"),
+    "very high": ("very high", "明显偏高"),
 }
+"""A value's flag in each language. Not through tr(): 'high' is also an allergy's
+criticality (高危), and one catalogue key cannot mean both."""
 
 
 def vital_flag(vital: VitalSign, birth_date: date | None) -> VitalFlag | None:
@@ -275,22 +275,28 @@ def vital_flag(vital: VitalSign, birth_date: date | None) -> VitalFlag | None:
     return classify_vital(vital.loinc, vital.value, age, diastolic=vital.second_value)
 
 
-def flag_cell(flag: VitalFlag | None) -> Text:
-    """'! high', '!! very low' (marker, word and colour); empty when normal or not known."""
+def flag_words(flag: VitalFlag) -> str:
+    """'high', '偏高'."""
+    english, chinese = _FLAG_WORDS[flag.flag]
+    return chinese if language() == "zh" else english
+
+
+def flag_mark(flag: VitalFlag | None) -> Text:
+    """'! ' or '!! ' before an abnormal value (colour is never the only signal); else nothing."""
     if flag is None or not flag.abnormal:
         return Text("")
-    marker = "!!" if flag.critical else "!"
-    return Text(f"{marker} {tr(_FLAG_WORDS[flag.flag])}", style=_FLAG_STYLE[flag.critical])
+    return Text("!! " if flag.critical else "! ", style=_FLAG_STYLE[flag.critical])
 
 
 def flag_note(vital: VitalSign, flag: VitalFlag) -> Text:
-    """'! Blood pressure 170/91: hypertension grade 2 (systolic 160-179) · China ... 2018'."""
+    """'! Blood pressure 170/91 high: hypertension grade 2 (systolic 160-179) · China ... 2018'."""
     zh = language() == "zh"
     meaning = flag.meaning_zh if zh else flag.meaning
     source = flag.source.short_zh if zh else flag.source.short
-    colon = "：" if zh else ": "
     marker = "!!" if flag.critical else "!"
-    note = Text(f"{marker} {tr(vital.label)} {format_value(vital)}{colon}", style="bold")
+    note = Text(f"{marker} {tr(vital.label)} {format_value(vital)} ", style="bold")
+    note.append(flag_words(flag), style=f"bold {_FLAG_STYLE[flag.critical]}")
+    note.append("：" if zh else ": ")
     note.append(meaning)
     note.append(f" · {source}", style="dim")
     return note
@@ -325,21 +331,22 @@ class VisitsSection(ChartSection):
     TITLE = "Recent visits"
 
     def render_chart(self, chart: Chart) -> tuple[RenderableType, int, bool]:
-        """Date, place, reason; the visit state (never split over lines) unless simply done."""
+        """Date (with the visit's state beneath it unless simply done), place, reason."""
         table = _table()
         table.add_column(no_wrap=True)
         # Clinic names are short and read badly split; the reason takes what is left.
         table.add_column(no_wrap=True)
         table.add_column(overflow="fold")
-        table.add_column(no_wrap=True)
         for visit in chart.visits:
             status = QueueStatus.from_encounter_status(visit.status)
             reason = Text(visit.reason)
             if visit.pending:
                 reason.append(PENDING_MARK)
-            state = Text("")
-            if status is not QueueStatus.DONE:
-                state = Text(f"[{tr(_QUEUE_LABELS[status])}]", style="bold")
             started = visit.started.date() if visit.started is not None else None
-            table.add_row(_day(started), visit.organization or "—", reason, state)
+            when = Text(_day(started))
+            if status is not QueueStatus.DONE:
+                # Under the date, in a column that never wraps and no wider than a date:
+                # folded with the reason, "[In consultation]" was split over two lines.
+                when.append(f"\n{tr(_VISIT_STATES[status])}", style="bold")
+            table.add_row(when, visit.organization or "—", reason)
         return table, len(chart.visits), any(v.pending for v in chart.visits)
