@@ -370,6 +370,8 @@ class ConflictsScreen(Screen[None]):
         """The app's clock; its time zone is the one times are shown in."""
         self.rows: list[ConflictRow] = []
         """The conflicts as last read, with their patients' names."""
+        self.loaded = False
+        """True once the list has been read (before that, an empty list means 'not yet')."""
 
     @property
     def conflicts(self) -> list[Conflict]:
@@ -459,6 +461,7 @@ class ConflictsScreen(Screen[None]):
         table = self.query_one(ConflictList)
         row = table.cursor_row
         self.rows = rows
+        self.loaded = True
         table.clear()
         zone = self.clock().tzinfo if self.clock is not None else None
         for item in rows:
@@ -517,7 +520,9 @@ class ConflictsScreen(Screen[None]):
     def _chosen_conflict(self) -> Conflict | None:
         """The selected conflict, or None after saying there is none."""
         conflict = self.selected
-        if conflict is None:
+        if conflict is None and not self.loaded:
+            self._message(tr("Reading conflicts…"))
+        elif conflict is None:
             self._message(tr("No conflict selected: there are none waiting"), error=True)
         return conflict
 
