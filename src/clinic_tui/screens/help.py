@@ -85,6 +85,10 @@ _FOCUS_ACTIONS = frozenset({"app.focus_next", "app.focus_previous"})
 _RENAMED = {"Focus Next": "Next field", "Focus Previous": "Previous field"}
 """Textual's descriptions that read badly to a clinician, and what help says instead."""
 
+_AROUND_THE_LIST = 6
+"""Rows the help takes besides its list: border 2, title, position line, footer, margin."""
+_LEAST_LINES = 5
+
 CHOOSE_ACTIONS = frozenset({"select", "select_cursor"})
 """Enter on a list: the one framework key that is the screen's own action."""
 
@@ -224,6 +228,7 @@ class HelpScreen(ModalScreen[None]):
         """Arrows scroll the list at once; the position line follows the scrolling."""
         scroll = self.query_one("#help-keys", VerticalScroll)
         scroll.focus()
+        self._fit()
         self.watch(scroll, "scroll_y", self._show_position, init=False)
         self.call_after_refresh(self._show_position)
 
@@ -242,7 +247,13 @@ class HelpScreen(ModalScreen[None]):
 
     def on_resize(self) -> None:
         """A new size shows a different part."""
+        self._fit()
         self.call_after_refresh(self._show_position)
+
+    def _fit(self) -> None:
+        """As many lines as the terminal has room for (title, position line, border, footer)."""
+        scroll = self.query_one("#help-keys", VerticalScroll)
+        scroll.styles.max_height = max(_LEAST_LINES, self.app.size.height - _AROUND_THE_LIST)
 
     def action_dismiss_help(self) -> None:
         """Back to the screen underneath."""
