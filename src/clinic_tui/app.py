@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime
@@ -13,14 +14,16 @@ from typing import Any
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.reactive import reactive
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
 from clinic_tui.config import Settings
 from clinic_tui.i18n import add_translations, tr
 from clinic_tui.messages import CacheChanged, SyncCounts, SyncFinished, SyncProgress, SyncStarted
 from clinic_tui.offline_cache.clinic_cache import ClinicCache
+from clinic_tui.widgets.notice_line import NoticeLine
 from clinic_tui.widgets.sync_badge import SyncState
 
 add_translations(
@@ -33,6 +36,12 @@ add_translations(
         ),
     }
 )
+
+NOTICES_KEPT = 50
+"""Notices remembered in ClinicApp.notices."""
+
+_NOT_COMMANDS = frozenset({"help", "palette", "app.focus_next", "app.focus_previous"})
+"""Keys help lists that are no command to run from the palette."""
 
 FIRST_SYNC_DELAY_SECONDS = 3.0
 """The first background sync waits this long, so start-up and the first screen never share the CPU
@@ -55,6 +64,8 @@ class ClinicApp(App[None]):
         # forms that save with ctrl+s take it first. Before Help, so 80 columns show it.
         Binding("ctrl+s", "sync_now", tr("Sync"), show=True),
         Binding("question_mark", "help", tr("Help"), show=True),
+        # F1 works where `?` cannot: in an input field, and in every dialog.
+        Binding("f1", "help", tr("Help"), show=False, priority=True),
     ]
 
     sync_state: reactive[SyncState] = reactive(SyncState, init=False)
@@ -79,6 +90,8 @@ class ClinicApp(App[None]):
         self._sync_cancel = threading.Event()
         self._sync_worker: Worker[None] | None = None
         self._sync_again = False
+        self.notices: deque[str] = deque(maxlen=NOTICES_KEPT)
+        """What the app last said to the user (notice line or toast), newest last."""
 
     def on_mount(self) -> None:
         """Open on today's queue."""
@@ -220,42 +233,72 @@ class ClinicApp(App[None]):
         self._sync_cancel.set()
         super().exit(*args, **kwargs)
 
-    def screen_keys(self, screen: Screen[object]) -> list[tuple[str, str, str, Binding]]:
-        """(key shown, description, namespace node id, binding) of every key active on `screen`."""
-        keys = []
-        seen: set[tuple[str, str]] = set()
-        for active in screen.active_bindings.values():
-            binding = active.binding
-            # Our own descriptions are translated where they are written; Textual's are here.
-            description = tr(binding.description) or binding.action.replace("_", " ")
-            display = self.get_key_display(binding)
-            if (display, description) in seen or binding.system:
-                continue
-            seen.add((display, description))
-            keys.append((display, description, active.node.id or "", binding))
-        # The screen's own actions (those in the footer) first, cursor movement after.
-        keys.sort(key=lambda item: not item[3].show)
-        return keys
-
     def action_help(self) -> None:
-        """Show every key of the current screen, including those the footer has no room for."""
-        from clinic_tui.screens.help import HelpScreen
+        """Show the keys of the screen in front (a dialog's own, when a dialog is open)."""
+        from clinic_tui.screens.help import HelpScreen, key_sections
 
-        if type(self.screen).__name__ == "HelpScreen":
+        if isinstance(self.screen, HelpScreen):
             return
-        keys = [
-            (display, description) for display, description, *_ in self.screen_keys(self.screen)
-        ]
-        keys.append((self.get_key_display(Binding("ctrl+p", "")), tr("Commands")))
-        self.push_screen(HelpScreen(keys, title=tr("Keys of this screen")))
+        self.push_screen(HelpScreen(key_sections(self.screen), title=tr("Keys of this screen")))
+
+    def key_question_mark(self) -> None:
+        """`?` in a dialog: a dialog passes on no app key, so an unhandled `?` lands here.
+
+        A `?` typed into an input field is text and never reaches this.
+        """
+        self.action_help()
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        """The palette lists every key of the screen it was opened from, then Textual's own."""
-        for active in screen.active_bindings.values():
-            binding = active.binding
-            if not binding.description or binding.system:
+        """The palette lists the app's own commands on the screen it was opened from, each with
+        its key; none of Textual's (theme, screenshot, key panel, a second Quit)."""
+        from clinic_tui.screens.help import key_sections
+
+        for section in key_sections(screen):
+            if section.kind == "moving":
                 continue
-            run = partial(self.run_action, binding.action, active.node)
-            key = self.get_key_display(binding)
-            yield SystemCommand(tr(binding.description), f"{tr('Key')}: {key}", run)
-        yield from super().get_system_commands(screen)
+            for line in section.lines:
+                if not line.bindings or line.action in _NOT_COMMANDS:
+                    continue
+                active = screen.active_bindings.get(line.bindings[0].key)
+                node = active.node if active is not None else self
+                run = partial(self.run_action, line.action, node)
+                yield SystemCommand(line.description, f"{tr('Key')}: {line.key_text}", run)
+        yield SystemCommand(tr("Help"), f"{tr('Key')}: ? / F1", self.action_help)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Say `message` on the visible screen's notice line; a toast only where there is none.
+
+        A toast floats over the bottom rows (the queue's priorities and statuses); a notice
+        line has a row of its own. Thread-safe, as Textual's notify is.
+        """
+        if threading.get_ident() != self._thread_id:
+            self.call_from_thread(
+                self.notify, message, title=title, severity=severity, timeout=timeout
+            )
+            return
+        self.notices.append(f"{title}: {message}" if title else message)
+        line = self._notice_line()
+        if line is None:
+            super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+            return
+        text = f"{title}: {message}" if title else message
+        line.show(text, severity, self.NOTIFICATION_TIMEOUT if timeout is None else timeout)
+
+    def _notice_line(self) -> NoticeLine | None:
+        """The notice line of the screen in front, or of the screen a dialog is open over."""
+        for screen in reversed(self.screen_stack):
+            lines = screen.query(NoticeLine)
+            if lines:
+                line: NoticeLine = lines.first()
+                return line
+            if not isinstance(screen, ModalScreen):
+                break
+        return None

@@ -28,7 +28,7 @@ _ZH: dict[str, str] = {
     "No.": "号",
     "Name": "姓名",
     "Sex/Age": "性别/年龄",
-    "Wait": "候诊",
+    "Wait": "候诊时间",
     "Search": "搜索",
     "Undo": "撤销",
     "Help": "帮助",

@@ -58,8 +58,8 @@ async def test_recorded_allergies_fill_the_banner_with_markers(cache: ClinicCach
         banner = screen.query_one(AllergyBanner)
         assert banner.has_class("-recorded")
         assert _plain(banner) == (
-            "!! ALLERGIES: 青霉素 Penicillin (HIGH) 过敏性休克 anaphylaxis "
-            "磺胺类 Sulfonamides (low) 皮疹 rash"
+            "ALLERGIES: !! 青霉素 Penicillin: 过敏性休克 anaphylaxis (HIGH) "
+            "!! 磺胺类 Sulfonamides: 皮疹 rash (low)"
         )
 
 
@@ -88,7 +88,7 @@ async def test_sections_show_the_chart(cache: ClinicCache) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await _loaded(pilot)
         header = _plain(screen.query_one(PatientHeader))
-        assert header.startswith("张伟 Male 68y Born 1958-03-14")
+        assert header.startswith("张伟 Male 68y Today: Routine · Waiting Born 1958-03-14")
         assert f"Identity number {ALLERGIC_ID_NUMBER}" in header
         assert "Phone 13800138000" in header
 
@@ -107,15 +107,15 @@ async def test_sections_show_the_chart(cache: ClinicCache) -> None:
         vitals = _plain(
             screen.query_one("#vitals", ChartSection).query_one(".section-body", Static)
         )
-        assert "Blood pressure 152/96 mmHg 2026-10-15 ▇▅▃▁█ ↑ 138/88" in vitals
-        assert "Oxygen saturation 95 % 2026-10-15 ↓ 97" in vitals
-        assert "Body weight 71 kg 2026-10-15 ↓ 72.5" in vitals
-        assert "Heart rate 88 /min 2026-10-15 ▁▅█ ↑" in vitals
+        assert "Blood pressure ! 152/96 mmHg 2026-10-15 ▇▅▃▁█ was 138/88" in vitals
+        assert "Oxygen saturation ! 95 % 2026-10-15 was 97" in vitals
+        assert "Body weight 71 kg 2026-10-15 was 72.5" in vitals
+        assert "Heart rate 88 /min 2026-10-15 ▁▅█ was 80" in vitals
 
         visits = _plain(
             screen.query_one("#visits", ChartSection).query_one(".section-body", Static)
         )
-        assert visits.startswith("2026-11-24 青山镇卫生院 头晕 dizziness [Waiting]")
+        assert visits.startswith("2026-11-24 青山镇卫生院 头晕 dizziness Waiting")
         assert "青山县人民医院" in visits
 
 
@@ -210,7 +210,7 @@ async def test_unsynced_allergy_and_patient_carry_the_mark_and_its_legend(
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await _loaded(pilot)
         banner = _plain(screen.query_one(AllergyBanner))
-        assert banner == "!! ALLERGIES: 鸡蛋 Egg (low) * * unsynced"
+        assert banner == "ALLERGIES: !! 鸡蛋 Egg: reaction not recorded (low) * * unsynced"
         header = _plain(screen.query_one(PatientHeader))
         assert header.startswith("王小明 * Male")
         assert header.endswith("Phone 13900001111 * unsynced")

@@ -28,14 +28,14 @@ def test_a_visit_is_named_by_its_date_and_chief_complaint() -> None:
         "period": {"start": "2026-11-24T08:05:00+08:00"},
         "reasonCode": [{"text": "发热咳嗽3天"}],
     }
-    assert record_label(_conflict(encounter)) == "Encounter 2026-11-24 发热咳嗽3天"
+    assert record_label(_conflict(encounter)) == "Visit 2026-11-24 发热咳嗽3天"
 
 
 def test_a_patient_is_named_by_name_and_a_problem_by_its_text() -> None:
     patient = {"resourceType": "Patient", "id": "p", "name": [{"family": "王", "given": ["小明"]}]}
     condition = {"resourceType": "Condition", "id": "c", "code": {"text": "高血压"}}
-    assert record_label(_conflict(patient)) == "Patient 王小明"
-    assert record_label(_conflict(condition)) == "Condition 高血压"
+    assert record_label(_conflict(patient)) == "Patient details 王小明"
+    assert record_label(_conflict(condition)) == "Problem 高血压"
 
 
 def test_a_record_with_nothing_recognisable_falls_back_to_its_id() -> None:

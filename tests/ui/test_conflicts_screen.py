@@ -12,14 +12,14 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
-from textual.widgets import DataTable, Static, TextArea
+from textual.widgets import Static, TextArea
 
 from clinic_tui.app import ClinicApp
 from clinic_tui.messages import CacheChanged
 from clinic_tui.offline_cache.conflicts import ConflictStore
 from clinic_tui.offline_cache.store import read_resource
 from clinic_tui.screens.conflict_editor import ConflictEditor, check_edited
-from clinic_tui.screens.conflicts import ConflictsScreen
+from clinic_tui.screens.conflicts import ConflictList, ConflictsScreen, FieldChoices
 from clinic_tui.screens.queue import QueueScreen
 from tests.ui.conflict_fixtures import make_conflicts, make_delete_conflicts
 from tests.ui.pilot import press, settle
@@ -34,10 +34,9 @@ def rendered(app: ClinicApp, selector: str) -> str:
 
 
 def fields_text(app: ClinicApp) -> str:
-    """The selected conflict's field table as plain text."""
-    static = app.screen.query_one("#conflict-fields", Static)
-    table: Any = static.content  # a rich Table
-    return "".join(segment.text for segment in app.console.render(table))
+    """The selected conflict's fields (labels and values) as plain text."""
+    table = app.screen.query_one(FieldChoices)
+    return " | ".join(str(cell) for row in table.ordered_rows for cell in table.get_row(row.key))
 
 
 def outbox(app: ClinicApp, resource_id: str) -> list[tuple[str, str | None, str]]:
@@ -78,17 +77,17 @@ async def test_c_opens_the_list_with_both_versions_of_each_field(tmp_path: Path)
         assert "2 conflicts" in rendered(app, "#queue-badge")
         await press(pilot, "c")
         assert isinstance(app.screen, ConflictsScreen)
-        table = app.screen.query_one(DataTable)
+        table = app.screen.query_one(ConflictList)
         assert table.row_count == 2
-        assert "王小明" in str(table.get_row_at(0)[0])
+        assert "王小明" in str(table.get_row_at(0)[1])
         shown = fields_text(app)
-        assert "telecom" in shown
+        assert "Phone" in shown  # the field's label, not the FHIR path
         assert "13911112222" in shown  # mine
         assert "13733334444" in shown  # theirs
-        assert "(absent)" in shown  # base had no phone
+        assert "(not recorded)" in shown  # base had no phone
         await press(pilot, "down")
         shown = fields_text(app)
-        assert "birthDate" in shown
+        assert "Birth date" in shown
         for version in ("1979-12-21", "1979-02-12", "1979-12-12"):  # mine, theirs, base
             assert version in shown
         await press(pilot, "escape")
@@ -106,9 +105,9 @@ async def test_keep_mine_then_keep_theirs(tmp_path: Path) -> None:
         assert wang["telecom"] == [{"system": "phone", "value": "13911112222"}]
         assert pending
         assert "Kept mine" in rendered(app, "#conflicts-message")
-        table = app.screen.query_one(DataTable)
+        table = app.screen.query_one(ConflictList)
         assert table.row_count == 1
-        assert "陈建国" in str(table.get_row_at(0)[0])
+        assert "陈建国" in str(table.get_row_at(0)[1])
 
         await press(pilot, "t")
         # Theirs: the server's record as is, nothing left to upload for it.
@@ -129,7 +128,7 @@ async def test_edit_refuses_invalid_json_then_saves_valid(tmp_path: Path) -> Non
     app = conflicts_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await press(pilot, "c", "e")
+        await press(pilot, "c", "a")  # advanced: the record's JSON
         editor = app.screen
         assert isinstance(editor, ConflictEditor)
         area = editor.query_one(TextArea)
@@ -155,7 +154,7 @@ async def test_edit_refuses_invalid_json_then_saves_valid(tmp_path: Path) -> Non
         area.text = json.dumps(merged | {"telecom": both}, ensure_ascii=False)
         await press(pilot, "ctrl+s")
         assert isinstance(app.screen, ConflictsScreen)
-        assert "Saved the edited record" in rendered(app, "#conflicts-message")
+        assert "Saved: queued" in rendered(app, "#conflicts-message")
         wang, pending = patient(app, "p-wang")
         assert wang["telecom"] == both
         assert pending
@@ -176,7 +175,7 @@ async def test_escape_leaves_the_editor_without_saving(tmp_path: Path) -> None:
     app = conflicts_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await press(pilot, "c", "e")
+        await press(pilot, "c", "a")  # advanced: the record's JSON
         assert isinstance(app.screen, ConflictEditor)
         app.screen.query_one(TextArea).text = "{}"
         await press(pilot, "escape")
@@ -190,7 +189,7 @@ async def test_conflicts_found_by_a_sync_appear_on_the_open_screen(tmp_path: Pat
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await press(pilot, "c")
-        table = app.screen.query_one(DataTable)
+        table = app.screen.query_one(ConflictList)
         assert table.row_count == 0
         make_conflicts(app.cache.engine)  # what a sync round does
         app.screen.post_message(CacheChanged())
@@ -217,17 +216,17 @@ async def test_delete_conflicts_say_what_happened_and_cannot_be_edited(tmp_path:
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await press(pilot, "c")
-        table = app.screen.query_one(DataTable)
+        table = app.screen.query_one(ConflictList)
         assert table.row_count == 2
-        assert "deleted" in str(table.get_row_at(0)[1])
-        shown = rendered(app, "#conflict-fields")
+        assert "deleted" in str(table.get_row_at(0)[3])
+        shown = rendered(app, "#conflict-deletion")
         assert "Deleted on the server" in shown
         assert "create it again on the server" in shown
         assert "accept the deletion" in shown
         await press(pilot, "e")
         assert isinstance(app.screen, ConflictsScreen)  # no editor for a deleted record
         await press(pilot, "down")
-        shown = rendered(app, "#conflict-fields")
+        shown = rendered(app, "#conflict-deletion")
         assert "You deleted it here; the server changed it (version 2)" in shown
         assert "delete it on the server too" in shown
         assert "restore the server's version" in shown

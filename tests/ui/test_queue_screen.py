@@ -73,14 +73,15 @@ async def test_queue_lists_today_with_markers_and_counts(
     async with app.run_test(size=size) as pilot:
         await settle(pilot)
         assert isinstance(app.screen, QueueScreen)
-        assert numbers(app) == [1, 2, 3, 4, 5, 6]
+        # Waiting emergency and urgent first (in call order), then everyone else by number.
+        assert numbers(app) == [5, 2, 1, 3, 4, 6]
         grid = table(app)
         emergency = grid.get_row("e-5")
         assert str(emergency[5]) == "!!! EMERG"  # a text marker beside the colour
         assert str(grid.get_row("e-4")[6]) == "In consult"
-        assert str(grid.get_row("e-3")[7]) == "1h40"
+        assert str(grid.get_row("e-3")[7]) == "1 h 40"
         counts = str(app.screen.query_one("#queue-counts", Static).render())
-        assert "Waiting 4" in counts
+        assert "Waiting 4 (!!! Emergency 1, !! Urgent 1)" in counts
         assert "In consultation 1" in counts
         # Every column fits in the terminal, the chief complaint shortened with an ellipsis.
         widths = sum(column.get_render_width(grid) for column in grid.columns.values())
@@ -117,7 +118,7 @@ async def test_call_next_takes_emergency_then_longest_wait_and_opens_the_chart(
         assert table(app).selected is not None
         assert table(app).selected.encounter_id == "e-3"
         assert "3 unsynced" in str(app.screen.query_one("#queue-badge", Static).render())
-        assert str(table(app).get_row("e-3")[0]) == "*"
+        assert str(table(app).get_row("e-3")[0]) == "▶*"  # selected, and unsynced
 
 
 async def test_enter_opens_the_selected_chart_and_j_k_move(tmp_path: Path) -> None:
@@ -126,10 +127,10 @@ async def test_enter_opens_the_selected_chart_and_j_k_move(tmp_path: Path) -> No
         await settle(pilot)
         await press(pilot, "j", "j", "k", "down")
         assert table(app).selected is not None
-        assert table(app).selected.encounter_id == "e-3"
+        assert table(app).selected.encounter_id == "e-1"  # rows: 5, 2, 1, ...
         await press(pilot, "enter")
         assert isinstance(app.screen, ChartScreen)
-        assert app.screen.patient_id == "p-chen"
+        assert app.screen.patient_id == "p-li"
 
 
 async def test_walk_in_of_an_existing_patient_then_undo(tmp_path: Path) -> None:
@@ -146,13 +147,13 @@ async def test_walk_in_of_an_existing_patient_then_undo(tmp_path: Path) -> None:
         await type_text(pilot, "血压复查")
         await press(pilot, "enter")
         assert isinstance(app.screen, QueueScreen)
-        assert numbers(app) == [1, 2, 3, 4, 5, 6, 7]
+        assert numbers(app) == [5, 2, 1, 3, 4, 6, 7]
         new = table(app).selected
         assert new is not None
         assert (new.number, new.patient_id, new.chief_complaint) == (7, "p-li", "血压复查")
         assert outbox(app) == [("Encounter", new.encounter_id, "create")]
         await press(pilot, "u")
-        assert numbers(app) == [1, 2, 3, 4, 5, 6]
+        assert numbers(app) == [5, 2, 1, 3, 4, 6]
         assert outbox(app) == []
         assert encounter(app, new.encounter_id) is None
 
@@ -222,7 +223,7 @@ async def test_new_patient_walk_in_validates_inline_then_saves_both(
         assert patient["telecom"][0]["value"] == "13912345678"
         await press(pilot, "u")
         assert outbox(app) == []
-        assert numbers(app) == [1, 2, 3, 4, 5, 6]
+        assert numbers(app) == [5, 2, 1, 3, 4, 6]
 
 
 async def test_escape_cancels_the_walk_in_form_without_saving(tmp_path: Path) -> None:
@@ -270,7 +271,9 @@ async def test_change_status_to_done_with_arrows(tmp_path: Path) -> None:
     app = queue_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await press(pilot, "down", "down", "down")  # #4, in consultation
+        await press(
+            pilot, "down", "down", "down", "down"
+        )  # #4 (rows: 5, 2, 1, 3, 4), in consultation
         await press(pilot, "s", "down", "enter")
         assert status_of(app, "e-4") is QueueStatus.DONE
         stored = encounter(app, "e-4")
@@ -290,8 +293,8 @@ async def test_waiting_times_move_with_the_clock_and_stop_when_called(tmp_path: 
         assert isinstance(screen, QueueScreen)
         screen._tick()
         await settle(pilot)
-        assert str(table(app).get_row("e-3")[7]) == "2h10"
-        assert str(table(app).get_row("e-5")[7]) == "10m"  # frozen once called
+        assert str(table(app).get_row("e-3")[7]) == "2 h 10"
+        assert str(table(app).get_row("e-5")[7]) == "10 min"  # frozen once called
 
 
 async def test_search_opens_the_chart_of_the_chosen_patient(tmp_path: Path) -> None:
@@ -321,8 +324,10 @@ async def test_help_and_palette_list_every_queue_key(tmp_path: Path) -> None:
             ("s", "Status"),
             ("u", "Undo"),
             ("/", "Search"),
-            ("j", "Down"),
-            ("k", "Up"),
+            ("j", "Cursor down"),
+            ("k", "Cursor up"),
+            ("home", "First row"),
+            ("end", "Last row"),
         ]:
             assert listed.get(key) == description
         await press(pilot, "escape")
@@ -351,7 +356,8 @@ async def test_help_in_chinese_has_no_english_left(tmp_path: Path) -> None:
         assert isinstance(app.screen, HelpScreen)
         english = [d for _, d in app.screen.keys if any("a" <= c.lower() <= "z" for c in d)]
         assert english == [], english
-        assert "复制所选文字" in dict(app.screen.keys).values()
+        # Textual's own keys a clinician never needs are not listed at all.
+        assert "复制所选文字" not in dict(app.screen.keys).values()
 
 
 async def test_undo_with_nothing_to_undo_changes_nothing(tmp_path: Path) -> None:
@@ -360,7 +366,7 @@ async def test_undo_with_nothing_to_undo_changes_nothing(tmp_path: Path) -> None
         await settle(pilot)
         await press(pilot, "u")
         assert outbox(app) == []
-        assert numbers(app) == [1, 2, 3, 4, 5, 6]
+        assert numbers(app) == [5, 2, 1, 3, 4, 6]
 
 
 async def test_walk_in_warns_when_the_patient_is_already_waiting(tmp_path: Path) -> None:

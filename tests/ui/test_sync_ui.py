@@ -131,10 +131,10 @@ async def test_badge_follows_sync_messages_on_queue_and_chart(tmp_path: Path) ->
         await settle(pilot)
         assert badge(app).words == "x Sync failed: the server refused th…"
         # The whole reason is told once, when it first appears.
-        assert [n.message for n in app._notifications].count(f"Sync failed: {refused}") == 1
+        assert list(app.notices).count(f"Sync failed: {refused}") == 1
         app.post_message(SyncFinished(error=refused, pending=0))
         await settle(pilot)
-        assert [n.message for n in app._notifications].count(f"Sync failed: {refused}") == 1
+        assert list(app.notices).count(f"Sync failed: {refused}") == 1
         assert badge(app).has_class("-failed")
 
         app.post_message(SyncFinished(finished_at=AT_1042, conflicts=2, pending=2))
@@ -172,7 +172,7 @@ async def test_ctrl_s_without_a_server_says_how_to_configure_one(tmp_path: Path)
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert badge(app).words == "Offline · no server configured"
-        assert any("clinic-tui login" in str(n.message) for n in app._notifications)
+        assert any("clinic-tui login" in notice for notice in app.notices)
 
 
 async def test_missing_credentials_show_on_the_badge_and_nothing_crashes(tmp_path: Path) -> None:

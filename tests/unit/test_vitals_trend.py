@@ -12,7 +12,6 @@ from clinic_tui.widgets.flow_text import FlowText
 from clinic_tui.widgets.vitals_trend import (
     format_value,
     sparkline,
-    trend_arrow,
     trend_text,
 )
 
@@ -34,17 +33,11 @@ def test_sparkline_scales_between_minimum_and_maximum() -> None:
     assert sparkline([5, 9]) == ""
 
 
-def test_arrow_compares_the_last_two_values_beyond_noise() -> None:
-    assert trend_arrow([120, 140]) == "↑"
-    assert trend_arrow([140, 120]) == "↓"
-    assert trend_arrow([140, 143], steady_within=5) == "→"
-    assert trend_arrow([140]) == ""
-
-
-def test_trend_text_uses_the_noise_of_each_vital_sign() -> None:
-    # 0.2 °C is noise; a 1-point fall in oxygen saturation is not.
-    assert trend_text(_series("8310-5", [36.8, 37.0])).plain == "→ 36.8"
-    assert trend_text(_series("59408-5", [98, 97, 96])).plain == "█▅▁ ↓ 97"
+def test_trend_text_says_the_previous_value_as_was() -> None:
+    # An arrow before the previous value ("↑ 125/79") read as "rising to 125/79".
+    assert trend_text(_series("8310-5", [36.8, 37.0])).plain == "was 36.8"
+    assert trend_text(_series("59408-5", [98, 97, 96])).plain == "█▅▁ was 97"
+    assert trend_text(_series("8310-5", [36.8, 37.0, 36.9])).plain == "▄▄▄ was 37"
     assert trend_text(_series("8867-4", [80])).plain == ""
 
 

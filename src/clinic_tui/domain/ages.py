@@ -1,8 +1,15 @@
-"""Age and waiting time, as clinicians read them."""
+"""Age and waiting time, as clinicians read them.
+
+Months of age and minutes of waiting never share a unit letter: an infant is
+'13mo', a wait is '15 min' (the screens write 月 / 分钟 in Chinese).
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Literal
+
+AgeUnit = Literal["y", "mo"]
 
 
 def age_in_years(birth_date: date | None, today: date) -> int | None:
@@ -15,23 +22,42 @@ def age_in_years(birth_date: date | None, today: date) -> int | None:
     return max(years, 0)
 
 
-def format_age(birth_date: date | None, today: date) -> str:
-    """Compact age: '34y', '7m' for infants, '?' when unknown."""
-    if birth_date is None:
-        return "?"
-    years = age_in_years(birth_date, today)
-    if years is not None and years >= 2:
-        return f"{years}y"
+def age_in_months(birth_date: date, today: date) -> int:
+    """Completed months of age on `today` (never negative)."""
     months = (today.year - birth_date.year) * 12 + today.month - birth_date.month
     if today.day < birth_date.day:
         months -= 1
-    return f"{max(months, 0)}m"
+    return max(months, 0)
+
+
+def age_parts(birth_date: date | None, today: date) -> tuple[int, AgeUnit] | None:
+    """(number, unit): years from two years of age, months below; None when unknown."""
+    if birth_date is None:
+        return None
+    years = age_in_years(birth_date, today)
+    if years is not None and years >= 2:
+        return years, "y"
+    return age_in_months(birth_date, today), "mo"
+
+
+def format_age(birth_date: date | None, today: date) -> str:
+    """Compact age: '34y', '13mo' for infants, '?' when unknown."""
+    parts = age_parts(birth_date, today)
+    if parts is None:
+        return "?"
+    number, unit = parts
+    return f"{number}{unit}"
+
+
+def wait_minutes(arrived_at: datetime, now: datetime) -> int:
+    """Whole minutes waited from `arrived_at` to `now`; never negative."""
+    elapsed = max(now - arrived_at, timedelta(0))
+    return int(elapsed.total_seconds() // 60)
 
 
 def format_wait(arrived_at: datetime, now: datetime) -> str:
-    """Waiting time as 'H:MM' (or 'MMm' under an hour); never negative."""
-    elapsed = max(now - arrived_at, timedelta(0))
-    minutes = int(elapsed.total_seconds() // 60)
+    """Waiting time: '15 min' under an hour, '1 h 05' from an hour on."""
+    minutes = wait_minutes(arrived_at, now)
     if minutes < 60:
-        return f"{minutes}m"
-    return f"{minutes // 60}h{minutes % 60:02d}"
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60:02d}"

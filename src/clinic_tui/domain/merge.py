@@ -34,10 +34,13 @@ Pure: no I/O.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
 Resource = dict[str, Any]
+Side = Literal["mine", "theirs"]
+"""A person's choice for one disputed field: this workstation's value or the server's."""
 ConflictKind = Literal["edit-edit", "deleted-on-server", "deleted-here"]
 CONFLICT_KINDS: Final = ("edit-edit", "deleted-on-server", "deleted-here")
 
@@ -124,15 +127,31 @@ def _join(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
 
 
-class _Merger:
-    """One merge run: collects conflicts; `keep_local` picks local at conflicting paths."""
+class UnchosenFieldsError(ValueError):
+    """A field-by-field resolution left disputed fields without a choice (none is guessed)."""
 
-    def __init__(self, *, keep_local: bool) -> None:
+    def __init__(self, paths: list[str]) -> None:
+        super().__init__(f"no choice for {', '.join(paths)}")
+        self.paths = paths
+
+
+class _Merger:
+    """One merge run: collects conflicts; at a conflicting path it takes local when
+    `keep_local`, else the side `choices` names for that path, else remote."""
+
+    def __init__(self, *, keep_local: bool, choices: Mapping[str, Side] | None = None) -> None:
         self.keep_local = keep_local
+        self.choices = choices
         self.conflicts: list[FieldConflict] = []
+        self.unchosen: list[str] = []
 
     def conflict(self, path: str, base: Any, local: Any, remote: Any) -> Any:
         self.conflicts.append(FieldConflict(path, _shown(base), _shown(local), _shown(remote)))
+        if self.choices is not None:
+            choice = self.choices.get(path)
+            if choice not in ("mine", "theirs"):
+                self.unchosen.append(path)
+            return local if choice == "mine" else remote
         return local if self.keep_local else remote
 
     def value(self, path: str, name: str, base: Any, local: Any, remote: Any) -> Any:
@@ -231,10 +250,15 @@ def _check_identity(base: Resource | None, local: Resource, remote: Resource) ->
 
 
 def _merge(
-    base: Resource | None, local: Resource, remote: Resource, *, keep_local: bool
+    base: Resource | None,
+    local: Resource,
+    remote: Resource,
+    *,
+    keep_local: bool,
+    choices: Mapping[str, Side] | None = None,
 ) -> MergeOutcome:
     _check_identity(base, local, remote)
-    merger = _Merger(keep_local=keep_local)
+    merger = _Merger(keep_local=keep_local, choices=choices)
     merged: Resource = {name: remote[name] for name in _IDENTITY if name in remote}
     for name in _SERVER_OWNED:
         if name in remote:
@@ -249,6 +273,8 @@ def _merge(
             value = merger.value(name, name, base.get(name, _MISSING), here, there)
         if value is not _MISSING:
             merged[name] = value
+    if merger.unchosen:
+        raise UnchosenFieldsError(merger.unchosen)
     return MergeOutcome(merged, merger.conflicts)
 
 
@@ -260,3 +286,15 @@ def three_way_merge(base: Resource | None, local: Resource, remote: Resource) ->
 def merge_keeping_mine(base: Resource | None, local: Resource, remote: Resource) -> Resource:
     """Like three_way_merge, but local values win at every conflicting path ('keep mine')."""
     return _merge(base, local, remote, keep_local=True).merged
+
+
+def merge_choosing(
+    base: Resource | None, local: Resource, remote: Resource, choices: Mapping[str, Side]
+) -> Resource:
+    """Like three_way_merge, but each conflicting path takes the side a person chose for it.
+
+    Disjoint changes merge as always. A conflicting path with no choice (the record was
+    changed again since the person looked, say) raises UnchosenFieldsError: nothing is
+    guessed, neither side is taken silently.
+    """
+    return _merge(base, local, remote, keep_local=False, choices=choices).merged

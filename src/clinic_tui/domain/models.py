@@ -160,6 +160,8 @@ class VisitSummary:
     reason: str
     organization: str | None
     pending: bool = False
+    priority: str | None = None
+    """The visit's v3-ActPriority code (EM, UR, R), when recorded."""
 
 
 class AllergyState(StrEnum):

@@ -46,6 +46,14 @@ VITAL_CODES: dict[str, tuple[str, str]] = {
 }
 """LOINC code -> (English label, default unit), in the order the chart lists them."""
 
+IDENTIFIER_TYPES = {
+    "PPN": "Passport",
+    "DL": "Driver's licence",
+    "MR": "Medical record number",
+}
+"""English labels of HL7 v2-0203 identifier types (the screens translate them); a type's own
+text ('护照') would show untranslated in an English chart."""
+
 VITAL_ALIASES = {"2708-6": "59408-5"}
 """Codes shown as one series: arterial SpO2 (2708-6) joins pulse oximetry (59408-5)."""
 
@@ -131,8 +139,11 @@ class ChartRepository:
             if identifier.get("system") == IDENTIFIER_SYSTEM:
                 national.append(("Identity number", value))
             else:
-                label = concept_text(identifier.get("type")) or str(
-                    identifier.get("system") or "Identifier"
+                kind = identifier.get("type")
+                label = (
+                    IDENTIFIER_TYPES.get(concept_code(kind, "v2-0203") or "")
+                    or concept_text(kind)
+                    or str(identifier.get("system") or "Identifier")
                 )
                 others.append((label, value))
         phones = [
@@ -257,6 +268,7 @@ class ChartRepository:
                 reason=row.chief_complaint,
                 organization=row.organization_name,
                 pending=bool(row.pending),
+                priority=row.priority,
             )
             for row in rows
         ]

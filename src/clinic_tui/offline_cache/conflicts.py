@@ -7,7 +7,10 @@ until a person resolves it:
 
 * 'mine': the merge with local values at every conflicting path,
 * 'edited': the resource the person wrote,
-* 'theirs': the server's version as is, and the local change is dropped.
+* 'theirs': the server's version as is, and the local change is dropped,
+* 'fields': field by field, the side a person chose at each conflicting path
+  (domain.merge.merge_choosing; a path left without a choice refuses the whole
+  resolution, so nothing is taken silently).
 
 'mine' and 'edited' become one local 'update' based on the SERVER's version: the
 cache row is first set to the server's JSON, the older pending outbox entries are
@@ -32,6 +35,7 @@ from __future__ import annotations
 
 import builtins
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -43,6 +47,8 @@ from clinic_tui.domain.merge import (
     ConflictKind,
     FieldConflict,
     Resource,
+    Side,
+    merge_choosing,
     merge_keeping_mine,
     same,
     three_way_merge,
@@ -60,7 +66,7 @@ from clinic_tui.offline_cache.tables import (
     ServerVersion,
 )
 
-Choice = Literal["mine", "theirs", "edited"]
+Choice = Literal["mine", "theirs", "edited", "fields"]
 MergeResult = Literal["merged", "conflict", "unchanged"]
 
 _CONFLICT: Any = ConflictRow.__table__  # type: ignore[attr-defined]
@@ -413,15 +419,25 @@ class ConflictStore:
         with self.engine.connect() as connection:
             return int(connection.execute(select(func.count()).select_from(_CONFLICT)).scalar_one())
 
-    def resolve(self, conflict_id: int, choice: Choice, edited: Resource | None = None) -> None:
-        """Settle a conflict with 'mine', 'theirs' or 'edited' (then `edited` is required)."""
-        if choice not in ("mine", "theirs", "edited"):
+    def resolve(
+        self,
+        conflict_id: int,
+        choice: Choice,
+        edited: Resource | None = None,
+        *,
+        choices: Mapping[str, Side] | None = None,
+    ) -> None:
+        """Settle a conflict with 'mine', 'theirs', 'edited' (then `edited` is required) or
+        'fields' (then `choices`, the side for every disputed path, is required)."""
+        if choice not in ("mine", "theirs", "edited", "fields"):
             raise ValueError(f"unknown resolution {choice!r}")
         if choice == "edited" and edited is None:
             raise ValueError("an 'edited' resolution needs the edited resource")
+        if choice == "fields" and choices is None:
+            raise ValueError("a field-by-field resolution needs a choice for each field")
         with self.engine.begin() as connection:
             conflict = self._get(connection, conflict_id)
-            if conflict.kind != "edit-edit" and choice == "edited":
+            if conflict.kind != "edit-edit" and choice in ("edited", "fields"):
                 raise ValueError("a deleted record is kept or let go, not edited")
             remote = conflict.remote
             if conflict.kind == "deleted-on-server":
@@ -437,6 +453,12 @@ class ConflictStore:
                 upsert_resources(connection, [remote])
                 _drop_pending(connection, conflict.resource_type, conflict.resource_id)
                 write_local_change(connection, remote, "delete")
+            elif choice == "fields":
+                local = read_resource(connection, conflict.resource_type, conflict.resource_id)
+                chosen = merge_choosing(
+                    conflict.base, local or conflict.local, remote, choices or {}
+                )
+                rebase_on_remote(connection, remote, chosen)
             else:
                 chosen = self._chosen(connection, conflict, edited if choice == "edited" else None)
                 rebase_on_remote(connection, remote, chosen)

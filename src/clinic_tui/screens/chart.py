@@ -32,6 +32,7 @@ from clinic_tui.widgets.chart_sections import (
     VisitsSection,
     VitalsSection,
 )
+from clinic_tui.widgets.notice_line import NoticeLine
 from clinic_tui.widgets.patient_header import PatientHeader
 from clinic_tui.widgets.sync_badge import SyncBadge
 
@@ -86,6 +87,8 @@ class ChartScreen(Screen[None]):
         # The sync badge shares the footer's line: the chart needs every other row.
         with Horizontal(id="chart-bar"):
             yield Footer(compact=True, show_command_palette=False)
+            # Notices share this line too (a toast would cover the visits section).
+            yield NoticeLine(collapse=True, id="chart-notice")
             yield SyncBadge(compact=True, id="chart-sync-badge")
 
     def on_mount(self) -> None:
@@ -137,7 +140,16 @@ class ChartScreen(Screen[None]):
         """Hand each widget its part of `chart` and focus the first section."""
         self.chart = chart
         today = self.clock().date()
-        self.query_one(PatientHeader).show(chart.patient, chart.identifiers, today)
+        zone = self.clock().tzinfo
+        visit_today = next(
+            (
+                visit
+                for visit in chart.visits
+                if visit.started is not None and visit.started.astimezone(zone).date() == today
+            ),
+            None,
+        )
+        self.query_one(PatientHeader).show(chart.patient, chart.identifiers, today, visit_today)
         self.query_one(AllergyBanner).show(chart.allergy_state, chart.allergies)
         for section in self.query(ChartSection):
             section.show(chart)

@@ -21,7 +21,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from clinic_tui.domain.models import PatientSummary, QueueEntry, QueueStatus
+from clinic_tui.domain.models import PatientSummary, Priority, QueueEntry, QueueStatus
+from clinic_tui.domain.queue_rules import display_order, needs_attention
 from clinic_tui.i18n import add_translations, language, tr
 from clinic_tui.messages import CacheChanged, SyncCounts
 from clinic_tui.offline_cache.clinic_cache import ClinicCache
@@ -29,6 +30,7 @@ from clinic_tui.screens.chart import ChartScreen
 from clinic_tui.screens.patient_search import PatientSearchScreen
 from clinic_tui.screens.queue_status import StatusScreen
 from clinic_tui.screens.walk_in import WalkInRequest, WalkInScreen
+from clinic_tui.widgets.notice_line import NoticeLine
 from clinic_tui.widgets.queue_table import QueueTable
 from clinic_tui.widgets.sync_badge import SyncBadge
 
@@ -49,6 +51,8 @@ add_translations(
         "Loading the queue…": "正在读取候诊队列…",
     }
 )
+
+_ALARM_STYLE = {Priority.EMERGENCY: "bold red", Priority.URGENT: "bold dark_orange"}
 
 _STATUS = {QueueStatus.WAITING: "Waiting", QueueStatus.IN_CONSULTATION: "In consultation"}
 
@@ -71,6 +75,38 @@ class Outcome:
 
 Change = Callable[[], Outcome]
 """A queue change, run in the worker thread."""
+
+
+def counts_text(entries: list[QueueEntry]) -> Text:
+    """'Waiting 17 (!!! Emergency 1, !! Urgent 2) · In consultation 2 · Done 3 · Left 1'.
+
+    Emergencies and urgents still waiting are counted by name (with their markers), and
+    only when there are some: '!!! 0' would cry wolf.
+    """
+    counts = dict.fromkeys(QueueStatus, 0)
+    for entry in entries:
+        counts[entry.status] += 1
+    waiting = [entry for entry in entries if needs_attention(entry)]
+    text = Text(f"{tr('Waiting')} {counts[QueueStatus.WAITING]}")
+    alarms = []
+    for priority, label in ((Priority.EMERGENCY, "Emergency"), (Priority.URGENT, "Urgent")):
+        count = sum(1 for entry in waiting if entry.priority is priority)
+        if count:
+            alarms.append((f"{priority.marker} {tr(label)} {count}", _ALARM_STYLE[priority]))
+    if alarms:
+        zh = language() == "zh"
+        text.append("（" if zh else " (")
+        for index, (words, style) in enumerate(alarms):
+            text.append(("，" if zh else ", ") if index else "")
+            text.append(words, style=style)
+        text.append("）" if zh else ")")
+    for status, label in (
+        (QueueStatus.IN_CONSULTATION, "In consultation"),
+        (QueueStatus.DONE, "Done"),
+        (QueueStatus.LEFT, "Left"),
+    ):
+        text.append(f" · {tr(label)} {counts[status]}")
+    return text
 
 
 class QueueScreen(Screen[None]):
@@ -106,6 +142,8 @@ class QueueScreen(Screen[None]):
         yield Static(id="queue-counts")
         yield QueueTable(id="queue-table")
         yield Static(tr("Loading the queue…"), id="queue-empty")
+        # Notices get a row of their own: a toast would cover the last rows' priority and status.
+        yield NoticeLine(id="queue-notice")
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
@@ -172,7 +210,7 @@ class QueueScreen(Screen[None]):
         self.entries = entries
         self.pending_count = pending
         table = self.query_one(QueueTable)
-        table.show(entries, self.clock(), keep=keep)
+        table.show(display_order(entries), self.clock(), keep=keep)
         empty = self.query_one("#queue-empty", Static)
         empty.update(tr("The queue is empty"))
         empty.display = not entries
@@ -203,19 +241,7 @@ class QueueScreen(Screen[None]):
         self.query_one("#queue-title", Static).update(title)
 
     def _show_counts(self) -> None:
-        counts = dict.fromkeys(QueueStatus, 0)
-        for entry in self.entries:
-            counts[entry.status] += 1
-        text = " · ".join(
-            f"{tr(label)} {counts[status]}"
-            for status, label in (
-                (QueueStatus.WAITING, "Waiting"),
-                (QueueStatus.IN_CONSULTATION, "In consultation"),
-                (QueueStatus.DONE, "Done"),
-                (QueueStatus.LEFT, "Left"),
-            )
-        )
-        self.query_one("#queue-counts", Static).update(text)
+        self.query_one("#queue-counts", Static).update(counts_text(self.entries))
 
     def _tick(self) -> None:
         self.query_one(QueueTable).tick(self.clock())

@@ -11,6 +11,7 @@ from textual.widgets.option_list import Option
 
 from clinic_tui.domain.models import QueueEntry, QueueStatus
 from clinic_tui.i18n import add_translations, tr
+from clinic_tui.widgets.row_table import CURSOR_MARK
 
 add_translations(
     {
@@ -37,10 +38,10 @@ class StatusScreen(ModalScreen[tuple[QueueStatus, str | None] | None]):
 
     BINDINGS = [
         Binding("escape", "cancel", tr("Cancel")),
-        Binding("1", "pick(0)", "1", show=False),
-        Binding("2", "pick(1)", "2", show=False),
-        Binding("3", "pick(2)", "3", show=False),
-        Binding("4", "pick(3)", "4", show=False),
+        Binding("1", "pick(0)", tr("Waiting"), show=False),
+        Binding("2", "pick(1)", tr("In consultation"), show=False),
+        Binding("3", "pick(2)", tr("Done"), show=False),
+        Binding("4", "pick(3)", tr("Left without being seen"), show=False),
     ]
 
     def __init__(self, entry: QueueEntry) -> None:
@@ -54,14 +55,29 @@ class StatusScreen(ModalScreen[tuple[QueueStatus, str | None] | None]):
                 f"{tr('Change status of')} {self.entry.number} {self.entry.patient_name}",
                 classes="dialog-title",
             )
-            options = []
-            for index, (status, label) in enumerate(STATUS_LABELS.items(), start=1):
-                current = f"  ({tr('current')})" if status is self.entry.status else ""
-                options.append(Option(f"{index}  {tr(label)}{current}", id=status.value))
+            options = [
+                Option(self._prompt(status, selected=False), id=status.value)
+                for status in STATUS_LABELS
+            ]
             yield OptionList(*options, id="status-options")
             yield Input(placeholder=tr("Reason for leaving"), id="reason", compact=True)
             yield Static("", id="reason-error", classes="field-error")
         yield Footer()
+
+    def _prompt(self, status: QueueStatus, *, selected: bool) -> str:
+        """'▶ 2  In consultation  (current)': the marker shows the choice without colour."""
+        index = list(STATUS_LABELS).index(status) + 1
+        current = f"  ({tr('current')})" if status is self.entry.status else ""
+        mark = CURSOR_MARK if selected else " "
+        return f"{mark} {index}  {tr(STATUS_LABELS[status])}{current}"
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        """Move the marker to the highlighted state."""
+        options = event.option_list
+        for index, status in enumerate(STATUS_LABELS):
+            prompt = self._prompt(status, selected=index == event.option_index)
+            if str(options.get_option_at_index(index).prompt) != prompt:
+                options.replace_option_prompt_at_index(index, prompt)
 
     def on_mount(self) -> None:
         """Start on the current state; the reason field stays hidden until needed."""

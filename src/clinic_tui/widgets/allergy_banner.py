@@ -13,7 +13,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from clinic_tui.domain.models import Allergy, AllergyState
-from clinic_tui.i18n import add_translations, tr
+from clinic_tui.i18n import add_translations, language, tr
 from clinic_tui.widgets.flow_text import FlowText
 
 add_translations(
@@ -22,7 +22,8 @@ add_translations(
         "high": "高危",
         "low": "低危",
         "unable-to-assess": "未评估",
-        "Allergies not recorded - ask before prescribing": "过敏史未记录 — 开药前请询问",
+        "Allergies not recorded – ask before prescribing": "过敏史未记录 — 开药前请询问",
+        "reaction not recorded": "反应未记录",
         "No known allergies (recorded)": "无已知过敏（已记录）",
         "* unsynced": "* 未同步",
     }
@@ -41,24 +42,29 @@ def allergy_text(state: AllergyState, allergies: Sequence[Allergy]) -> Text | Fl
     if state is AllergyState.NOT_RECORDED:
         return Text.assemble(
             (f"{UNRECORDED_MARKER} ", "bold"),
-            (tr("Allergies not recorded - ask before prescribing"), "bold"),
+            (tr("Allergies not recorded – ask before prescribing"), "bold"),
         )
-    fields = [Text(f"{RECORDED_MARKER} {tr('ALLERGIES')}:", style="bold")]
+    fields = [Text(f"{tr('ALLERGIES')}:", style="bold")]
+    colon = "：" if language() == "zh" else ": "
     for allergy in allergies:
-        field = Text(allergy.substance, style="bold")
+        # Each allergy carries its own marker, and its substance is paired with its reaction.
+        field = Text(f"{RECORDED_MARKER} {allergy.substance}", style="bold")
+        field.append(colon)
+        if allergy.reaction:
+            field.append(allergy.reaction)
+        else:
+            field.append(tr("reaction not recorded"), style="italic")
         if allergy.criticality:
             label = tr(allergy.criticality)
             # Upper case is a second, colour-free cue for the dangerous ones.
             high = allergy.criticality == "high"
             field.append(f" ({label.upper() if high else label})", style="bold" if high else "")
-        if allergy.reaction:
-            field.append(f" {allergy.reaction}")
         if allergy.pending:
             field.append(" *")
         fields.append(field)
     if any(allergy.pending for allergy in allergies):
         fields.append(Text(tr("* unsynced")))
-    # Each allergy wraps as a whole, so no substance is split from its criticality.
+    # Each allergy wraps as a whole, so no substance is split from its reaction.
     return FlowText(fields, gap="  ")
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import ClassVar
 
-from rich.console import RenderableType
+from rich.console import Group, RenderableType
 from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
@@ -21,8 +21,18 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Static
 
-from clinic_tui.domain.models import Chart, QueueStatus
-from clinic_tui.i18n import add_translations, tr
+from clinic_tui.domain.models import Chart, QueueStatus, VitalSign
+from clinic_tui.domain.vital_ranges import (
+    BMI,
+    HEIGHT,
+    WEIGHT,
+    Age,
+    VitalFlag,
+    bmi,
+    classify_vital,
+)
+from clinic_tui.i18n import add_translations, language, tr
+from clinic_tui.widgets.units import unit_text
 from clinic_tui.widgets.vitals_trend import format_value, trend_text
 
 add_translations(
@@ -38,15 +48,18 @@ add_translations(
         "recurrence": "复发",
         "relapse": "复发",
         "since": "始于",
+        "calculated from weight and height": "由体重和身高计算",
+        "In consult": "就诊中",
+        "height not recorded": "未记录身高",
     }
 )
 
-_QUEUE_LABELS = {
+_VISIT_STATES = {
     QueueStatus.WAITING: "Waiting",
-    QueueStatus.IN_CONSULTATION: "In consultation",
-    QueueStatus.DONE: "Done",
+    QueueStatus.IN_CONSULTATION: "In consult",
     QueueStatus.LEFT: "Left",
 }
+"""A visit's state as the queue's Status column words it: no longer than a date."""
 
 PENDING_MARK = " *"
 """Appended to every record with a local change not yet uploaded."""
@@ -196,35 +209,120 @@ class VitalsSection(ChartSection):
     }
     """
 
+    measured: RenderableType = ""
+    """The part of the body its box is sized to (the table of values)."""
+
     def show(self, chart: Chart) -> None:
         """Redraw, then size the body to its table so a layout may fit the box to it."""
         super().show(chart)
         body = self.query_one(".section-body", Static)
         console = self.app.console
         # Textual cannot size an auto-width box around a Rich table; measure it here instead.
-        width = Measurement.get(console, console.options.update_width(200), self.body)
+        # Only the table: the flag notes beneath it wrap to its width.
+        width = Measurement.get(console, console.options.update_width(200), self.measured)
         body.styles.width = max(width.maximum, len(tr(self.TITLE)) + 8)
 
     def render_chart(self, chart: Chart) -> tuple[RenderableType, int, bool]:
-        """Label, value and unit, date measured, sparkline and arrow."""
+        """Label, value, unit, flag, date, trend; beneath, what each flag means and its source."""
         table = _table()
-        table.add_column(no_wrap=True)
-        table.add_column(no_wrap=True, justify="right")
-        table.add_column(no_wrap=True)
-        table.add_column(no_wrap=True)
-        table.add_column(no_wrap=True)
-        for vital in chart.vitals:
-            value = Text(format_value(vital), style="bold")
+        for justify in ("left", "right", "left", "left", "left"):
+            table.add_column(no_wrap=True, justify=justify)
+        notes: list[Text] = []
+        for vital in with_bmi(chart):
+            flag = vital_flag(vital, chart.patient.birth_date)
+            # The marker leads the value; the note beneath says high or low, why, and the source.
+            value = flag_mark(flag)
+            value.append(format_value(vital), style="bold")
+            if flag is not None and flag.abnormal:
+                value.stylize(_FLAG_STYLE[flag.critical])
             if vital.pending:
                 value.append(PENDING_MARK)
+            trend = trend_text(chart.vital_history.get(vital.loinc, []))
+            if vital.loinc == BMI and vital.loinc not in chart.vital_history:
+                trend = Text(tr("calculated from weight and height"), style="dim")
             table.add_row(
                 tr(vital.label),
                 value,
-                vital.unit,
+                unit_text(vital.unit),
                 vital.effective.date().isoformat(),
-                trend_text(chart.vital_history.get(vital.loinc, [])),
+                trend,
             )
-        return table, len(chart.vitals), any(v.pending for v in chart.vitals)
+            if flag is not None and flag.abnormal:
+                notes.append(flag_note(vital, flag))
+        if _needs_height(chart):
+            table.add_row(
+                tr("BMI"), Text("—"), "", "", Text(tr("height not recorded"), style="dim")
+            )
+        self.measured = table
+        body: RenderableType = Group(table, *notes) if notes else table
+        return body, len(chart.vitals), any(v.pending for v in chart.vitals)
+
+
+_FLAG_STYLE = {False: "bold dark_orange", True: "bold red"}
+_FLAG_WORDS = {
+    "low": ("low", "偏低"),
+    "high": ("high", "偏高"),
+    "very low": ("very low", "明显偏低"),
+    "very high": ("very high", "明显偏高"),
+}
+"""A value's flag in each language. Not through tr(): 'high' is also an allergy's
+criticality (高危), and one catalogue key cannot mean both."""
+
+
+def vital_flag(vital: VitalSign, birth_date: date | None) -> VitalFlag | None:
+    """The flag of a measurement against its cited range at the patient's age then."""
+    age = Age.on(birth_date, vital.effective.date()) if birth_date is not None else None
+    return classify_vital(vital.loinc, vital.value, age, diastolic=vital.second_value)
+
+
+def flag_words(flag: VitalFlag) -> str:
+    """'high', '偏高'."""
+    english, chinese = _FLAG_WORDS[flag.flag]
+    return chinese if language() == "zh" else english
+
+
+def flag_mark(flag: VitalFlag | None) -> Text:
+    """'! ' or '!! ' before an abnormal value (colour is never the only signal); else nothing."""
+    if flag is None or not flag.abnormal:
+        return Text("")
+    return Text("!! " if flag.critical else "! ", style=_FLAG_STYLE[flag.critical])
+
+
+def flag_note(vital: VitalSign, flag: VitalFlag) -> Text:
+    """'! Blood pressure 170/91 high: hypertension grade 2 (systolic 160-179) · China ... 2018'."""
+    zh = language() == "zh"
+    meaning = flag.meaning_zh if zh else flag.meaning
+    source = flag.source.short_zh if zh else flag.source.short
+    marker = "!!" if flag.critical else "!"
+    note = Text(f"{marker} {tr(vital.label)} {format_value(vital)} ", style="bold")
+    note.append(flag_words(flag), style=f"bold {_FLAG_STYLE[flag.critical]}")
+    note.append("：" if zh else ": ")
+    note.append(meaning)
+    note.append(f" · {source}", style="dim")
+    return note
+
+
+def with_bmi(chart: Chart) -> list[VitalSign]:
+    """The latest vital signs, with a BMI worked out from the latest weight and height when
+    none was recorded (placed where BMI sits in the list)."""
+    vitals = list(chart.vitals)
+    if any(vital.loinc == BMI for vital in vitals):
+        return vitals
+    latest = {vital.loinc: vital for vital in vitals}
+    weight, height = latest.get(WEIGHT), latest.get(HEIGHT)
+    if weight is None or height is None:
+        return vitals
+    value = bmi(weight.value, height.value)
+    if value is None:
+        return vitals
+    when = max(weight.effective, height.effective)
+    vitals.append(VitalSign(BMI, "BMI", value, "kg/m²", when))
+    return vitals
+
+
+def _needs_height(chart: Chart) -> bool:
+    codes = {vital.loinc for vital in chart.vitals}
+    return WEIGHT in codes and HEIGHT not in codes and BMI not in codes
 
 
 class VisitsSection(ChartSection):
@@ -233,7 +331,7 @@ class VisitsSection(ChartSection):
     TITLE = "Recent visits"
 
     def render_chart(self, chart: Chart) -> tuple[RenderableType, int, bool]:
-        """Date, place, reason; the visit state unless it is simply done."""
+        """Date (with the visit's state beneath it unless simply done), place, reason."""
         table = _table()
         table.add_column(no_wrap=True)
         # Clinic names are short and read badly split; the reason takes what is left.
@@ -242,10 +340,13 @@ class VisitsSection(ChartSection):
         for visit in chart.visits:
             status = QueueStatus.from_encounter_status(visit.status)
             reason = Text(visit.reason)
-            if status is not QueueStatus.DONE:
-                reason.append(f" [{tr(_QUEUE_LABELS[status])}]", style="bold")
             if visit.pending:
                 reason.append(PENDING_MARK)
             started = visit.started.date() if visit.started is not None else None
-            table.add_row(_day(started), visit.organization or "—", reason)
+            when = Text(_day(started))
+            if status is not QueueStatus.DONE:
+                # Under the date, in a column that never wraps and no wider than a date:
+                # folded with the reason, "[In consultation]" was split over two lines.
+                when.append(f"\n{tr(_VISIT_STATES[status])}", style="bold")
+            table.add_row(when, visit.organization or "—", reason)
         return table, len(chart.visits), any(v.pending for v in chart.visits)

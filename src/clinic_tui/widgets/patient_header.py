@@ -8,32 +8,67 @@ from datetime import date
 from rich.text import Text
 from textual.widgets import Static
 
-from clinic_tui.domain.ages import format_age
-from clinic_tui.domain.models import Gender, PatientSummary
+from clinic_tui.domain.models import Gender, PatientSummary, Priority, QueueStatus, VisitSummary
 from clinic_tui.i18n import add_translations, language, tr
 from clinic_tui.widgets.flow_text import FlowText
+from clinic_tui.widgets.units import age_text
 
 add_translations(
-    {"Health card": "健康卡号", "Identifier": "标识号", "Born": "出生", "* unsynced": "* 未同步"}
+    {
+        "Health card": "健康卡号",
+        "Identifier": "标识号",
+        "Born": "出生",
+        "* unsynced": "* 未同步",
+        "Passport": "护照",
+        "Driver's licence": "驾驶证",
+        "Medical record number": "病历号",
+        "Today": "今日",
+    }
 )
+
+_PRIORITY_WORDS = {
+    Priority.EMERGENCY: "Emergency",
+    Priority.URGENT: "Urgent",
+    Priority.ROUTINE: "Routine",
+}
+_PRIORITY_STYLE = {
+    Priority.EMERGENCY: "bold red",
+    Priority.URGENT: "bold dark_orange",
+    Priority.ROUTINE: "",
+}
+_STATUS_WORDS = {
+    QueueStatus.WAITING: "Waiting",
+    QueueStatus.IN_CONSULTATION: "In consultation",
+    QueueStatus.DONE: "Done",
+    QueueStatus.LEFT: "Left",
+}
 
 _SEX = {Gender.MALE: "Male", Gender.FEMALE: "Female", Gender.OTHER: "Other"}
 
 
 def localized_age(birth_date: date | None, today: date) -> str:
-    """Age as clinicians write it: '68y' / '7m' in English, '68岁' / '7月龄' in Chinese."""
-    age = format_age(birth_date, today)
-    if language() != "zh" or age == "?":
-        return age
-    if age.endswith("y"):
-        return f"{age[:-1]}岁"
-    return f"{age[:-1]}月龄"
+    """Age as clinicians write it: '68y' / '7mo' in English, '68岁' / '7月龄' in Chinese."""
+    return age_text(birth_date, today, infant_zh="月龄")
+
+
+def today_text(visit: VisitSummary) -> Text:
+    """'Today: !!! Emergency · In consultation': today's priority, marked, and where it stands."""
+    priority = Priority.from_code(visit.priority)
+    text = Text(f"{tr('Today')}{'：' if language() == 'zh' else ': '}", style="dim")
+    marker = f"{priority.marker} " if priority is not Priority.ROUTINE else ""
+    text.append(f"{marker}{tr(_PRIORITY_WORDS[priority])}", style=_PRIORITY_STYLE[priority])
+    status = QueueStatus.from_encounter_status(visit.status)
+    text.append(f" · {tr(_STATUS_WORDS[status])}")
+    return text
 
 
 def header_text(
-    patient: PatientSummary, identifiers: Sequence[tuple[str, str]], today: date
+    patient: PatientSummary,
+    identifiers: Sequence[tuple[str, str]],
+    today: date,
+    visit_today: VisitSummary | None = None,
 ) -> FlowText:
-    """Name, sex, age, birth date, then each identifier and phone with its label."""
+    """Name, sex, age, today's priority, birth date, then each identifier and phone."""
     who = Text()
     who.append(patient.name, style="bold")
     if patient.pending:
@@ -41,6 +76,8 @@ def header_text(
     who.append(f"  {tr(_SEX.get(patient.gender, 'Unknown'))}")
     who.append(f"  {localized_age(patient.birth_date, today)}", style="bold")
     fields = [who]
+    if visit_today is not None:
+        fields.append(today_text(visit_today))
     if patient.birth_date is not None:
         fields.append(Text.assemble((f"{tr('Born')} ", "dim"), patient.birth_date.isoformat()))
     for label, value in identifiers:
@@ -62,7 +99,11 @@ class PatientHeader(Static):
     """
 
     def show(
-        self, patient: PatientSummary, identifiers: Sequence[tuple[str, str]], today: date
+        self,
+        patient: PatientSummary,
+        identifiers: Sequence[tuple[str, str]],
+        today: date,
+        visit_today: VisitSummary | None = None,
     ) -> None:
-        """Display `patient` as of `today`."""
-        self.update(header_text(patient, identifiers, today))
+        """Display `patient` as of `today` (with today's visit, when there is one)."""
+        self.update(header_text(patient, identifiers, today, visit_today))

@@ -2,21 +2,24 @@
 
 Colour is never the only signal: priority carries a text marker and a word,
 finished rows are dimmed AND say so in the Status column, unsynced rows carry
-a `*`. Widths are measured in terminal cells, so Chinese names line up.
+a `*`, the selected row a `▶`. Widths are measured in terminal cells, so
+Chinese names line up; names get the width they need before the chief
+complaint takes the rest.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from rich.cells import cell_len
 from rich.text import Text
 from textual.binding import Binding
-from textual.widgets import DataTable
 
-from clinic_tui.domain.ages import format_age, format_wait
 from clinic_tui.domain.models import Gender, Priority, QueueEntry, QueueStatus
 from clinic_tui.i18n import add_translations, language, tr
+from clinic_tui.widgets.row_table import RowTable
+from clinic_tui.widgets.units import age_text
+from clinic_tui.widgets.units import wait_text as wait_words
 
 add_translations(
     {
@@ -50,22 +53,24 @@ _STATUS_LABEL = {
 _SEX = {Gender.MALE: "M", Gender.FEMALE: "F", Gender.OTHER: "O", Gender.UNKNOWN: "?"}
 _SEX_ZH = {Gender.MALE: "男", Gender.FEMALE: "女", Gender.OTHER: "其他", Gender.UNKNOWN: "?"}
 
-# (key, English header, width in cells); the chief complaint takes what is left.
+# (key, English header, least width in cells); name, sex/age and wait grow to what their
+# values need, the chief complaint takes what is left.
 _FIXED_COLUMNS = (
-    ("mark", "", 1),
+    ("mark", "", 2),
     ("number", "No.", 3),
-    ("name", "Name", 10),
-    ("sex_age", "Sex/Age", 7),
+    ("name", "Name", 6),
+    ("sex_age", "Sex/Age", 6),
     ("complaint", "Chief complaint", 0),
     ("priority", "Priority", 9),
     ("status", "Status", 10),
-    ("wait", "Wait", 5),
+    ("wait", "Wait", 6),
 )
 _MIN_COMPLAINT = 8
-_ROOMY_COMPLAINT = 24
-"""Complaint width reached before names and statuses are widened."""
-_GROWTH = {"name": 10, "status": 6}
-"""Extra cells a name or status column may take on a wide terminal."""
+_MIN_NAME = 8
+"""A name is cut below this only when nothing else is left to take from."""
+_MAX_NAME = 20
+_LONGEST_WAIT_MINUTES = 599
+"""The wait column is as wide as this wait written out, so it never widens as time passes."""
 _SCROLLBAR = 2
 
 
@@ -82,11 +87,9 @@ def fit(text: str, width: int) -> str:
 
 
 def sex_age(entry: QueueEntry, today: date) -> str:
-    """'F 34y' (or '女 34岁' in Chinese)."""
-    age = format_age(entry.birth_date, today)
-    if language() == "zh":
-        return f"{_SEX_ZH[entry.gender]} {age.replace('y', '岁').replace('m', '月')}"
-    return f"{_SEX[entry.gender]} {age}"
+    """'F 34y', 'F 13mo' (or '女 34岁', '女 13月' in Chinese)."""
+    sex = (_SEX_ZH if language() == "zh" else _SEX)[entry.gender]
+    return f"{sex} {age_text(entry.birth_date, today)}"
 
 
 def priority_cell(priority: Priority) -> Text:
@@ -99,13 +102,13 @@ def priority_cell(priority: Priority) -> Text:
 def wait_text(entry: QueueEntry, now: datetime) -> str:
     """Live wait while waiting; the wait as it ended once called or gone; '—' when unknown."""
     if entry.status is QueueStatus.WAITING:
-        return format_wait(entry.arrived_at, now)
+        return wait_words(entry.arrived_at, now)
     if entry.waited_until is not None:
-        return format_wait(entry.arrived_at, entry.waited_until)
+        return wait_words(entry.arrived_at, entry.waited_until)
     return "—"
 
 
-class QueueTable(DataTable[Text]):
+class QueueTable(RowTable):
     """Today's queue; the screen hands it entries, it never reads the cache itself."""
 
     BINDINGS = [
@@ -116,42 +119,53 @@ class QueueTable(DataTable[Text]):
     ]
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        super().__init__(id=id, zebra_stripes=True)
         self.entries: list[QueueEntry] = []
         """The rows on display, in order."""
+        self._by_id: dict[str, QueueEntry] = {}
         self._now: datetime | None = None
-        self._complaint_width = 0
         self._sizes: dict[str, int] = {}
 
     @staticmethod
     def _width(header: str, width: int) -> int:
-        """A fixed column's width: wide enough for its header in the current language."""
+        """A column's least width: wide enough for its header in the current language."""
         return max(width, cell_len(tr(header))) if width else 0
 
-    def _layout(self, width: int) -> dict[str, int]:
-        """Column widths for a table `width` cells wide.
-
-        At 80 columns every fixed column has its minimum and the complaint the rest. Wider
-        terminals first let long names and statuses show whole (up to _GROWTH more cells
-        each), then give everything else to the chief complaint.
-        """
+    def _needs(self, entries: list[QueueEntry], now: datetime) -> dict[str, int]:
+        """What each column needs to show every value whole (the complaint: nothing)."""
         sizes = {key: self._width(header, size) for key, header, size in _FIXED_COLUMNS}
-        padding = 2 * self.cell_padding * len(_FIXED_COLUMNS)
-        spare = width - sum(sizes.values()) - padding - _SCROLLBAR - _ROOMY_COMPLAINT
-        for key in ("name", "status"):
-            growth = max(0, min(_GROWTH[key], spare // 2))
-            sizes[key] += growth
-            spare -= growth
-        fixed = sum(size for key, size in sizes.items() if key != "complaint")
-        sizes["complaint"] = max(_MIN_COMPLAINT, width - fixed - padding - _SCROLLBAR)
+        names = [cell_len(entry.patient_name) for entry in entries]
+        sizes["name"] = max(sizes["name"], min(max(names, default=0), _MAX_NAME))
+        ages = [cell_len(sex_age(entry, now.date())) for entry in entries]
+        sizes["sex_age"] = max(sizes["sex_age"], *ages) if ages else sizes["sex_age"]
+        longest = now - timedelta(minutes=_LONGEST_WAIT_MINUTES)
+        sizes["wait"] = max(sizes["wait"], cell_len(wait_words(longest, now)))
+        statuses = [cell_len(tr(_STATUS_LABEL[entry.status])) for entry in entries]
+        sizes["status"] = max(cell_len(tr("Status")), *statuses) if statuses else sizes["status"]
         return sizes
 
-    def _complaint_width_for(self, width: int) -> int:
-        return self._layout(width)["complaint"]
+    def _layout(self, width: int, entries: list[QueueEntry], now: datetime) -> dict[str, int]:
+        """Column widths for a table `width` cells wide.
+
+        Names first get what the longest needs (up to _MAX_NAME), keeping at least
+        _MIN_COMPLAINT for the chief complaint; the complaint then takes everything left.
+        """
+        sizes = self._needs(entries, now)
+        padding = 2 * self.cell_padding * len(_FIXED_COLUMNS)
+        room = width - padding - _SCROLLBAR
+        others = sum(size for key, size in sizes.items() if key not in ("name", "complaint"))
+        sizes["name"] = max(
+            min(sizes["name"], _MIN_NAME), min(sizes["name"], room - others - _MIN_COMPLAINT)
+        )
+        sizes["complaint"] = max(_MIN_COMPLAINT, room - others - sizes["name"])
+        return sizes
 
     def on_resize(self) -> None:
-        """Give the chief complaint whatever width the other columns leave."""
-        if self._complaint_width_for(self.size.width) != self._complaint_width and self._now:
+        """Fit the columns to the new width."""
+        if (
+            self._now is not None
+            and self._layout(self.size.width, self.entries, self._now) != self._sizes
+        ):
             self.show(self.entries, self._now)
 
     @property
@@ -161,14 +175,21 @@ class QueueTable(DataTable[Text]):
             return None
         return self.entries[self.cursor_row]
 
+    def mark_text(self, row_key: str, selected: bool) -> Text:
+        """The cursor marker, then the unsynced mark."""
+        text = super().mark_text(row_key, selected)
+        entry = self._by_id.get(row_key)
+        text.append(UNSYNCED_MARK if entry is not None and entry.pending else " ", style="bold")
+        return text
+
     def show(self, entries: list[QueueEntry], now: datetime, keep: str | None = None) -> None:
         """Display `entries`, keeping the cursor on encounter `keep` (else on the same one)."""
         keep = keep or (self.selected.encounter_id if self.selected else None)
         previous_row = self.cursor_row
         self.entries = list(entries)
+        self._by_id = {entry.encounter_id: entry for entry in self.entries}
         self._now = now
-        self._sizes = self._layout(self.size.width or 80)
-        self._complaint_width = self._sizes["complaint"]
+        self._sizes = self._layout(self.size.width or 80, self.entries, now)
         self.clear(columns=True)
         for key, header, _ in _FIXED_COLUMNS:
             size = self._sizes[key]
@@ -180,6 +201,7 @@ class QueueTable(DataTable[Text]):
         rows = [entry.encounter_id for entry in self.entries]
         target = rows.index(keep) if keep in rows else min(previous_row, len(rows) - 1)
         self.move_cursor(row=max(target, 0), animate=False, scroll=True)
+        self.refresh_marker()
 
     def tick(self, now: datetime) -> None:
         """Bring the waiting times up to `now` (only waiting rows change)."""
@@ -192,17 +214,14 @@ class QueueTable(DataTable[Text]):
         finished = entry.status in (QueueStatus.DONE, QueueStatus.LEFT)
         dim = "dim" if finished else ""
         status_style = "bold" if entry.status is QueueStatus.IN_CONSULTATION else dim
+        priority = f"{entry.priority.marker} {tr(_PRIORITY_WORD[entry.priority])}"
         return [
-            Text(UNSYNCED_MARK if entry.pending else " ", style="bold"),
+            self.mark_text(entry.encounter_id, selected=False),
             Text(f"{entry.number:>3}", style=dim),
             Text(fit(entry.patient_name, self._sizes["name"]), style=dim),
             Text(sex_age(entry, now.date()), style=dim),
-            Text(fit(entry.chief_complaint, self._complaint_width), style=dim),
-            priority_cell(entry.priority)
-            if not finished
-            else Text(
-                fit(f"{entry.priority.marker} {tr(_PRIORITY_WORD[entry.priority])}", 9), style=dim
-            ),
+            Text(fit(entry.chief_complaint, self._sizes["complaint"]), style=dim),
+            priority_cell(entry.priority) if not finished else Text(fit(priority, 9), style=dim),
             Text(fit(tr(_STATUS_LABEL[entry.status]), self._sizes["status"]), style=status_style),
             Text(wait_text(entry, now), style=dim),
         ]

@@ -1,7 +1,8 @@
-"""Vital-sign values and their trends as short text: a sparkline, an arrow, the value before.
+"""Vital-sign values and their trends as short text: a sparkline and the value before.
 
-Text, not a chart widget: it fits one table row, copies and pastes, and the
-arrow says the direction even where block characters render poorly.
+Text, not a chart widget: it fits one table row and copies and pastes. The previous
+value is written "was 138/88": an arrow before it read as "rising to 138/88", the
+opposite of what it meant.
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ from collections.abc import Sequence
 from rich.text import Text
 
 from clinic_tui.domain.models import VitalSign
+from clinic_tui.i18n import add_translations, tr
+
+add_translations({"was": "上次"})
 
 SPARK_CHARS = "▁▂▃▄▅▆▇█"
 
@@ -24,7 +28,7 @@ STEADY_WITHIN: dict[str, float] = {
     "8302-2": 1,  # cm
     "39156-5": 0.3,  # kg/m2
 }
-"""Per LOINC code, a change no larger than this reads as steady (→): measurement noise."""
+"""Per LOINC code, a change no larger than this draws flat: measurement noise."""
 
 
 def sparkline(values: Sequence[float], steady_within: float = 0.0) -> str:
@@ -42,16 +46,6 @@ def sparkline(values: Sequence[float], steady_within: float = 0.0) -> str:
     return "".join(SPARK_CHARS[round((value - low) / (high - low) * steps)] for value in values)
 
 
-def trend_arrow(values: Sequence[float], steady_within: float = 0.0) -> str:
-    """↑, ↓ or → comparing the last value with the one before; '' for a single value."""
-    if len(values) < 2:
-        return ""
-    previous, last = values[-2], values[-1]
-    if abs(last - previous) <= steady_within:
-        return "→"
-    return "↑" if last > previous else "↓"
-
-
 def format_number(value: float) -> str:
     """A measurement without a needless '.0' (72.0 -> '72', 36.8 -> '36.8')."""
     return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
@@ -65,16 +59,14 @@ def format_value(vital: VitalSign) -> str:
 
 
 def trend_text(series: Sequence[VitalSign]) -> Text:
-    """Sparkline, arrow and the previous value of a series (oldest first): '▇▅▂▁█ ↑ 138/88'.
+    """Sparkline and the previous value of a series (oldest first): '▇▅▂▁█ was 138/88'.
 
     Empty for a single measurement: there is nothing to compare it with.
     """
     if len(series) < 2:
         return Text()
     values = [vital.value for vital in series]
-    steady = STEADY_WITHIN.get(series[-1].loinc, 0.0)
-    shape = sparkline(values, steady)
+    shape = sparkline(values, STEADY_WITHIN.get(series[-1].loinc, 0.0))
     text = Text(f"{shape} " if shape else "")
-    text.append(trend_arrow(values, steady), style="bold")
-    text.append(f" {format_value(series[-2])}", style="dim")
+    text.append(f"{tr('was')} {format_value(series[-2])}", style="dim")
     return text
