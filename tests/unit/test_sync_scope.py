@@ -22,16 +22,23 @@ def test_without_a_clinic_every_type_is_one_whole_query() -> None:
 def test_a_clinic_scopes_each_type_with_its_own_watermark_keys() -> None:
     scope = SyncScope(clinic_id="org-1", encounter_days=30)
     today = date(2026, 11, 24)
-    assert [q.params for q in scope.queries("Patient", today)] == [(("organization", "org-1"),)]
+    # Typed references: a bare id is ambiguous where a parameter may point at several types.
+    org = "Organization/org-1"
+    assert [q.params for q in scope.queries("Patient", today)] == [(("organization", org),)]
     assert [q.params for q in scope.queries("Condition", today)] == [
-        (("patient.organization", "org-1"),)
+        (("patient.organization", org),)
     ]
     assert [dict(q.params) for q in scope.queries("Task", today)] == [
-        {"requester": "org-1"},
-        {"owner": "org-1"},
+        {"requester": org},
+        {"owner": org},
+    ]
+    # Keys keep the bare id: caches made before keep their watermarks.
+    assert [q.watermark_key for q in scope.queries("Task", today)] == [
+        "Task?requester=org-1",
+        "Task?owner=org-1",
     ]
     encounters = scope.queries("Encounter", today)
-    assert dict(encounters[0].params) == {"service-provider": "org-1", "date": "sa2026-10-24"}
+    assert dict(encounters[0].params) == {"service-provider": org, "date": "sa2026-10-24"}
     # The moving cut-off is not in the key (no daily re-download), the window length is.
     assert encounters[0].watermark_key == scope.queries("Encounter", date(2027, 1, 1))[0].key
     assert "30" in encounters[0].watermark_key

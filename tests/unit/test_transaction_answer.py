@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from clinic_tui.sync.errors import FhirRequestError, FhirResponseError
-from clinic_tui.sync.transaction_answer import entry_answers, names_size_limit
+from clinic_tui.sync.transaction_answer import entry_answers, names_size_limit, outcome_text
 
 
 def _answer(*statuses: Any, kind: str = "transaction-response") -> bytes:
@@ -87,3 +87,19 @@ def test_a_bad_entry_is_not_mistaken_for_a_size_limit(text: str) -> None:
 
 def test_413_is_always_a_size_limit() -> None:
     assert names_size_limit(FhirRequestError("rejected", status=413))
+
+
+def test_an_outcome_that_names_the_element_only_in_its_expression_keeps_it() -> None:
+    # Medplum's validator: "Invalid date format", with the element in issue.expression.
+    outcome = {
+        "resourceType": "OperationOutcome",
+        "issue": [
+            {
+                "severity": "error",
+                "code": "structure",
+                "details": {"text": "Invalid date format"},
+                "expression": ["Patient.birthDate"],
+            }
+        ],
+    }
+    assert outcome_text(outcome) == "Patient.birthDate: Invalid date format"

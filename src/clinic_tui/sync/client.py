@@ -35,6 +35,7 @@ from clinic_tui.sync.errors import (
     FhirUnreachable,
     InsecureServerError,
 )
+from clinic_tui.sync.transaction_answer import outcome_text
 
 Resource = dict[str, Any]
 TokenSupplier = Callable[[], str | None]
@@ -112,15 +113,8 @@ def _origin(url: str) -> tuple[str, str, int | None]:
 
 
 def _outcome_text(body: Any) -> str | None:
-    if not isinstance(body, dict) or body.get("resourceType") != "OperationOutcome":
-        return None
-    texts = []
-    for issue in body.get("issue") or []:
-        if isinstance(issue, dict):
-            text = issue.get("diagnostics") or (issue.get("details") or {}).get("text")
-            if text:
-                texts.append(str(text))
-    return "; ".join(texts) or None
+    # One reading of an OperationOutcome for the whole sync (element names included).
+    return outcome_text(body)
 
 
 def _snippet(content: bytes) -> str:

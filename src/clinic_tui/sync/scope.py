@@ -17,6 +17,8 @@ parameter it does not know, e.g. `Patient?bogus=x` returns every patient):
   `date=saD` (starts after D) does: recent encounters use `sa`.
 - `ServiceRequest?requester=X` / `performer=X` and `Task?requester=X` / `owner=X`:
   honoured (one query each; the two are merged by id in the download).
+Every clinic parameter is sent as `Organization/X`, which every server must accept; a
+bare id is ambiguous for a parameter that may point at several types.
 
 Each scoped query keeps its own watermark in sync_state under `key` (the type plus
 the scope's parameters), so a changed scope downloads what is newly in scope from
@@ -105,8 +107,14 @@ class SyncScope:
         moving: tuple[str, str] | None = None,
         key_suffix: str = "",
     ) -> ScopedQuery:
-        params = (scope,) if moving is None else (scope, moving)
-        key = f"{resource_type}?{scope[0]}={scope[1]}{key_suffix}"
+        # Sent as `Organization/<id>`: requester, performer and owner may point at several
+        # types, and FHIR R4 (search.html#reference) leaves a bare id ambiguous there; a
+        # server may match nothing (Medplum's router does). The key keeps the bare id, so
+        # caches made before this keep their watermarks.
+        name, clinic = scope
+        sent = (name, f"Organization/{clinic}")
+        params = (sent,) if moving is None else (sent, moving)
+        key = f"{resource_type}?{name}={clinic}{key_suffix}"
         return ScopedQuery(resource_type, params, key)
 
 

@@ -56,6 +56,10 @@ def outcome_text(outcome: Any) -> str | None:
             text = issue.get("diagnostics") or (
                 details.get("text") if isinstance(details, dict) else None
             )
+            where = issue.get("expression") or issue.get("location")
+            if text and isinstance(where, list) and where:
+                # Some servers name the element only here ("Patient.birthDate").
+                text = f"{', '.join(str(w) for w in where)}: {text}"
             if text:
                 texts.append(str(text))
     return "; ".join(texts) or None
