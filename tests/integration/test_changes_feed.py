@@ -21,7 +21,7 @@ from clinic_tui.sync.client import FhirClient
 from clinic_tui.sync.engine import SyncEngine
 from tests.integration import test_sync_scope as scope_world
 from tests.integration.conftest import FhirServer, instance_name
-from tests.netlab.fhir_server import running_fhir_server
+from tests.netlab.fhir_server import running_fhir_server, selected_server
 
 Resource = dict[str, Any]
 TYPES = ["Organization", "Patient", "Encounter"]
@@ -36,7 +36,7 @@ class CountingTransport(httpx.HTTPTransport):
         self.no_system_history = no_system_history
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        path = request.url.path.rsplit("/fhir", 1)[-1]
+        path = request.url.path.rsplit(selected_server().base_path, 1)[-1]
         self.paths.append(path)
         if self.no_system_history and path == "/_history":
             # A server that does not offer system-level history answers like this.
