@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import fhir_server as common  # noqa: E402  (the sekmet script: shared process helpers)
+import fhir_server as common  # the sekmet script: shared process helpers
 
 SOURCE = Path(__file__).resolve().parent / "medplum"
 HOME = common.HOME / "medplum"

@@ -114,7 +114,9 @@ def selected_server() -> FhirServerImpl:
         return SERVERS[name]
     except KeyError:
         known = ", ".join(sorted(SERVERS))
-        raise FhirServerError(f"{SERVER_VARIABLE}={name!r}: unknown server; one of {known}")
+        raise FhirServerError(
+            f"{SERVER_VARIABLE}={name!r}: unknown server; one of {known}"
+        ) from None
 
 
 def server_home() -> Path:
