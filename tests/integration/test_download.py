@@ -192,6 +192,7 @@ def test_a_wrong_token_is_an_auth_error_and_changes_nothing(
     assert _cached_patients(engine) == {}
 
 
+@pytest.mark.server_feature("integer-version-ids", reason="asserts version 2")
 def test_a_locally_pending_record_is_not_overwritten(
     engine: Engine, fhir_client: FhirClient
 ) -> None:
