@@ -44,9 +44,11 @@ test: $(VENV)/.installed-dev
 MEDPLUM_TESTS ?= tests/integration/test_sync_engine.py tests/integration/test_changes_feed.py \
 	tests/integration/test_download.py tests/integration/test_delete_conflicts.py \
 	tests/integration/test_cli_commands.py tests/integration/test_sync_scope.py
+## MEDPLUM=medplum-transactions: as a Medplum project with transaction-bundles on.
+MEDPLUM ?= medplum
 test-medplum: $(VENV)/.installed-dev
 	$(BIN)/python scripts/medplum_server.py install
-	CLINIC_TUI_FHIR_SERVER=medplum $(BIN)/pytest -n auto -q -rs $(MEDPLUM_TESTS)
+	CLINIC_TUI_FHIR_SERVER=$(MEDPLUM) $(BIN)/pytest -n auto -q -rs $(MEDPLUM_TESTS)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format src tests benchmarks

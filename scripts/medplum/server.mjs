@@ -10,6 +10,8 @@
 // Everything FHIR itself (routing, what a batch or transaction answers, the 50-update cap,
 // If-Match, search matching, validation, what is unsupported, e.g. system and type `_history`)
 // is Medplum's code; TestRepository below lists where the memory repository is corrected.
+// --transactions is a Medplum project with its `transaction-bundles` feature on: a transaction
+// Bundle then succeeds or fails whole (and may carry at most 50 updates).
 //
 //   node server.mjs --port P --data-dir D [--public-url URL] [--transactions]
 //   (the Bearer token comes from the MEDPLUM_TEST_TOKEN environment variable)
@@ -108,6 +110,28 @@ class TestRepository extends MemoryRepository {
       total: versions.length,
       ...(versions.length ? { entry: versions.map((resource) => ({ resource: structuredClone(resource) })) } : {}),
     };
+  }
+
+  // The server's repository runs a transaction Bundle in one database transaction; the memory
+  // one has none, so a failed entry would leave the entries before it applied. Roll back here.
+  async withTransaction(callback) {
+    const saved = {
+      resources: structuredClone(this.resources),
+      history: structuredClone(this.history),
+      deleted: new Set(this.deleted),
+    };
+    try {
+      return await callback(this);
+    } catch (err) {
+      for (const name of ['resources', 'history']) {
+        this[name].clear();
+        for (const [type, byId] of saved[name]) {
+          this[name].set(type, byId);
+        }
+      }
+      this.deleted = saved.deleted;
+      throw err;
+    }
   }
 
   // The data dir keeps the repository between runs of one instance (a kept benchmark server).

@@ -104,6 +104,17 @@ SERVERS = {
         features=frozenset(),
         description="@medplum/fhir-router 5.2.13 with MemoryRepository (npm)",
     ),
+    "medplum-transactions": FhirServerImpl(
+        name="medplum-transactions",
+        script=ROOT / "scripts" / "medplum_server.py",
+        home_parts=("medplum",),
+        base_path="/fhir/R4",
+        # A Medplum project with its transaction-bundles feature on: all-or-nothing
+        # transactions of at most 50 updates.
+        features=frozenset(),
+        start_args=("--transactions",),
+        description="the same, as a Medplum project with transaction-bundles on",
+    ),
 }
 
 

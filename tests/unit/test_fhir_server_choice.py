@@ -37,7 +37,7 @@ def test_an_unknown_server_is_refused_with_the_known_ones(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv(SERVER_VARIABLE, "hapi")
-    with pytest.raises(FhirServerError, match="one of medplum, sekmet"):
+    with pytest.raises(FhirServerError, match="one of medplum, medplum-transactions, sekmet"):
         selected_server()
 
 
