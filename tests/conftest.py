@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
@@ -13,6 +14,24 @@ from sqlalchemy import Engine
 from clinic_tui import i18n
 from clinic_tui.__main__ import main
 from clinic_tui.offline_cache.engine import open_cache
+from tests.netlab.fhir_server import SERVER_VARIABLE, SERVERS
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """--fhir-server picks the FHIR server implementation the integration tests run against."""
+    parser.addoption(
+        "--fhir-server",
+        choices=sorted(SERVERS),
+        default=None,
+        help=f"FHIR server for integration tests (default: ${SERVER_VARIABLE} or sekmet)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Hand --fhir-server on through the environment: xdist workers and scripts read it there."""
+    chosen = config.getoption("--fhir-server")
+    if chosen:
+        os.environ[SERVER_VARIABLE] = chosen
 
 
 @pytest.fixture(autouse=True)

@@ -1,8 +1,11 @@
-"""A real FHIR R4 server (sekmet-fhir) for the integration tests, started by the project's script.
+"""A real FHIR R4 server for the integration tests, started by the project's script.
 
 One server per pytest process: under pytest-xdist every worker starts its own on a
 free port of 127.0.0.1, with its own data folder and a random bearer token, and
 stops it when the worker ends. The token travels in the environment, not argv.
+The implementation is sekmet-fhir unless CLINIC_TUI_FHIR_SERVER or --fhir-server names
+another (tests/netlab/fhir_server.py); a test marked `server_feature(name)` skips, with
+the reason, on a server without that behaviour.
 """
 
 from __future__ import annotations
@@ -16,7 +19,13 @@ from typing import NamedTuple
 import pytest
 
 from clinic_tui.sync.client import FhirClient, RetryPolicy
-from tests.netlab.fhir_server import run_script, running_fhir_server, server_home
+from tests.netlab.fhir_server import (
+    FEATURES,
+    run_script,
+    running_fhir_server,
+    selected_server,
+    server_home,
+)
 from tests.netlab.server_quirks import QuirksTransport
 
 INTEGRATION_DIR = Path(__file__).resolve().parent
@@ -30,10 +39,18 @@ class FhirServer(NamedTuple):
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test in this folder `integration` (select or skip them with -m)."""
+    """Mark every test in this folder `integration`; skip those the server cannot serve."""
+    server = selected_server()
     for item in items:
         if INTEGRATION_DIR in Path(str(item.path)).parents:
             item.add_marker(pytest.mark.integration)
+        for marker in item.iter_markers("server_feature"):
+            feature = str(marker.args[0])
+            if feature not in FEATURES:
+                raise pytest.UsageError(f"{item.nodeid}: unknown server_feature {feature!r}")
+            if feature not in server.features:
+                reason = marker.kwargs.get("reason", FEATURES[feature])
+                item.add_marker(pytest.mark.skip(reason=f"{server.name} lacks {feature}: {reason}"))
 
 
 def _stop_orphans() -> None:

@@ -21,8 +21,12 @@ from clinic_tui.sync.client import FhirClient
 from clinic_tui.sync.engine import SyncEngine
 from tests.integration import test_sync_scope as scope_world
 from tests.integration.conftest import FhirServer, instance_name
-from tests.netlab.fhir_server import running_fhir_server
+from tests.netlab.fhir_server import running_fhir_server, selected_server
 from tests.netlab.server_quirks import QuirksTransport
+
+SYSTEM_HISTORY = pytest.mark.server_feature(
+    "system-history", reason="counts the feed's own GET [base]/_history requests"
+)
 
 Resource = dict[str, Any]
 TYPES = ["Organization", "Patient", "Encounter"]
@@ -39,7 +43,7 @@ class CountingTransport(QuirksTransport):
         self.no_system_history = no_system_history
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        path = request.url.path.rsplit("/fhir", 1)[-1]
+        path = request.url.path.rsplit(selected_server().base_path, 1)[-1]
         self.paths.append(path)
         if self.no_system_history and path == "/_history":
             # A server that does not offer system-level history answers like this.
@@ -106,6 +110,7 @@ def _cached_version(engine: Engine, ident: str) -> str | None:
     return None if found is None else str(found)
 
 
+@SYSTEM_HISTORY
 def test_a_round_with_nothing_to_do_is_one_request(
     engine: Engine, fhir_client: FhirClient, counted: tuple[FhirClient, CountingTransport]
 ) -> None:
@@ -123,6 +128,7 @@ def test_a_round_with_nothing_to_do_is_one_request(
     assert transport.paths == ["/_history"]
 
 
+@SYSTEM_HISTORY
 def test_server_changes_arrive_through_the_feed_alone(
     engine: Engine, fhir_client: FhirClient, counted: tuple[FhirClient, CountingTransport]
 ) -> None:
@@ -150,6 +156,7 @@ def test_server_changes_arrive_through_the_feed_alone(
     assert watermark >= checkpoint
 
 
+@SYSTEM_HISTORY
 def test_more_changes_than_the_feed_carries_fall_back_to_the_searches(
     engine: Engine,
     fhir_client: FhirClient,
@@ -196,6 +203,7 @@ def own_server(tmp_path: Path) -> Iterator[FhirServer]:
         yield FhirServer(base_url, token)
 
 
+@SYSTEM_HISTORY
 def test_a_clinic_takes_its_new_records_from_the_feed_alone(
     engine: Engine, own_server: FhirServer
 ) -> None:
@@ -229,6 +237,7 @@ def test_a_clinic_takes_its_new_records_from_the_feed_alone(
         assert _cached_version(engine, stranger["id"]) is None
 
 
+@SYSTEM_HISTORY
 def test_a_clinic_fed_by_the_feed_holds_what_its_searches_would_bring(
     tmp_path: Path, own_server: FhirServer
 ) -> None:
@@ -290,6 +299,7 @@ def test_the_checkpoint_is_written_as_servers_write_instants() -> None:
     assert feed.checkpoint_before(None) is None
 
 
+@SYSTEM_HISTORY
 def test_changes_both_ways_cost_the_feed_and_one_bundle(
     engine: Engine, fhir_client: FhirClient, counted: tuple[FhirClient, CountingTransport]
 ) -> None:

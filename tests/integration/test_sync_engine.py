@@ -591,6 +591,9 @@ def test_an_edit_made_while_its_record_is_in_flight_is_kept_and_sent_next(
     _assert_synced_at(engine, fhir_client, "Patient", cached["id"], 3)
 
 
+@pytest.mark.server_feature(
+    "uncapped-transactions", reason="a capped server halves the 60 (test_server_conformance)"
+)
 def test_the_next_round_starts_with_the_bundle_size_the_link_carried(
     engine: Engine, fhir_client: FhirClient, uploader_bundle_sizes: list[int]
 ) -> None:

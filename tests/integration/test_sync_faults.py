@@ -25,7 +25,7 @@ from clinic_tui.sync.engine import SyncEngine, SyncReport
 from clinic_tui.sync.upload_plan import BatchSizer
 from tests.integration.conftest import instance_name
 from tests.netlab.fault_proxy import FaultProxy
-from tests.netlab.fhir_server import running_fhir_server
+from tests.netlab.fhir_server import running_fhir_server, selected_server
 from tests.netlab.nginx_front import free_port
 
 Resource = dict[str, Any]
@@ -133,7 +133,7 @@ def proxied_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxied
     public_port = free_port()
     token = secrets.token_urlsafe(24)
     data_dir = tmp_path_factory.mktemp("fault-server-data")
-    public_url = f"http://127.0.0.1:{public_port}/fhir"
+    public_url = selected_server().public_url(f"http://127.0.0.1:{public_port}")
     name = instance_name("pytest-faults")
     with running_fhir_server(name, data_dir, token, public_url=public_url) as direct:
         server_port = urlsplit(direct).port
@@ -189,7 +189,7 @@ def test_sync_through_a_faulty_link_loses_and_duplicates_nothing(
     )
     with proxy:
         faulty = FhirClient(
-            proxy.url + "/fhir",
+            selected_server().public_url(proxy.url),
             lambda: proxied_server.token,
             read_timeout=0.5,
             connect_timeout=1.0,

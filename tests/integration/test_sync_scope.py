@@ -51,6 +51,15 @@ def records(patient: str, tag: str) -> list[Resource]:
         {
             "resourceType": "AllergyIntolerance",
             "id": f"alg-{tag}",
+            # FHIR R4 invariant ait-1: clinicalStatus unless entered-in-error (Medplum checks it).
+            "clinicalStatus": {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical",
+                        "code": "active",
+                    }
+                ]
+            },
             "patient": _ref("Patient", patient),
             "code": concept,
         },
