@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import sqlite3
-import tarfile
-import zipfile
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -67,6 +65,9 @@ def add_terminology_parser(commands: Any, common: argparse.ArgumentParser) -> No
 
 def detect_edition(path: Path) -> str:
     """'who' or 'national' from the file's contents; TerminologyFileError when it is neither."""
+    import tarfile
+    import zipfile
+
     from clinic_tui.terminology.errors import TerminologyFileError
     from clinic_tui.terminology.gnuhealth import DISEASES
 

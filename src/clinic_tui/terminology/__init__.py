@@ -7,8 +7,25 @@ The small API the rest of the app uses:
 Imports of the full sources live in gnuhealth.py and national.py (see `clinic-tui terminology`).
 """
 
-from clinic_tui.terminology.search import Icd10Hit, search_icd10
-from clinic_tui.terminology.starter import ensure_starter_set
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from clinic_tui.terminology.systems import NATIONAL_ICD10, WHO_ICD10
 
+if TYPE_CHECKING:
+    from clinic_tui.terminology.search import Icd10Hit, search_icd10
+    from clinic_tui.terminology.starter import ensure_starter_set
+
 __all__ = ["NATIONAL_ICD10", "WHO_ICD10", "Icd10Hit", "ensure_starter_set", "search_icd10"]
+
+# The workstation checks the starter set on every start: importing this package must not
+# import the search (and what it needs) until someone searches.
+_LAZY = {"Icd10Hit": "search", "search_icd10": "search", "ensure_starter_set": "starter"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

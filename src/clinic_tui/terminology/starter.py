@@ -8,15 +8,16 @@ digest is the version), and never overwrites a code a full import supplied.
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
 import sqlite3
+import zlib
 from functools import cache
-from importlib.resources import files
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from clinic_tui.terminology.store import Concept, ImportResult, upsert_concepts
 from clinic_tui.terminology.systems import WHO_ICD10
+
+if TYPE_CHECKING:
+    from clinic_tui.terminology.store import Concept, ImportResult
 
 STARTER_SOURCE = "starter"
 _FILE = "icd10_starter.csv"
@@ -24,16 +25,24 @@ _FILE = "icd10_starter.csv"
 
 @cache
 def _starter_bytes() -> bytes:
-    return files("clinic_tui.terminology").joinpath(_FILE).read_bytes()
+    # Read beside this module (not through importlib.resources, which costs ~20 ms to import):
+    # the check runs on every start of the workstation.
+    return Path(__file__).with_name(_FILE).read_bytes()
 
 
 def starter_version() -> str:
-    """A digest of the shipped starter file: what a cache records as the loaded version."""
-    return hashlib.sha256(_starter_bytes()).hexdigest()[:16]
+    """A checksum of the shipped starter file: what a cache records as the loaded version."""
+    data = _starter_bytes()
+    return f"{len(data)}-{zlib.crc32(data):08x}"
 
 
 def starter_concepts() -> list[Concept]:
     """The starter set's rows (WHO code, English title, Chinese title)."""
+    import csv
+    import io
+
+    from clinic_tui.terminology.store import Concept
+
     text = _starter_bytes().decode("utf-8")
     rows = csv.reader(line for line in io.StringIO(text) if not line.startswith("#"))
     header = next(rows)
@@ -51,6 +60,8 @@ def ensure_starter_set(connection: sqlite3.Connection) -> ImportResult | None:
     version = starter_version()
     if row is not None and row[0] == version:
         return None
+    from clinic_tui.terminology.store import upsert_concepts
+
     return upsert_concepts(
         connection,
         WHO_ICD10,
