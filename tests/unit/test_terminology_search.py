@@ -82,17 +82,24 @@ def test_an_exact_code_comes_first_then_longer_codes(connection: sqlite3.Connect
     assert (exact[0].code, exact[0].match) == ("I10", "code")
 
 
-def test_a_title_prefix_ranks_before_a_match_inside_the_title(
+def test_a_title_or_part_prefix_ranks_before_a_match_inside_the_title(
     connection: sqlite3.Connection,
 ) -> None:
     hits = search_icd10(connection, "高血压")
+    tiers = {hit.code: hit.match for hit in hits}
+    # 特发性（原发性）高血压: its last part starts with the query; 高血压性心脏病 the whole title.
+    assert [hit.code for hit in hits[:3]] == ["I10", "O13", "I11.9"]
+    assert tiers["I10"] == tiers["I11.9"] == "title-prefix"
+    # 继发性高血压，未特指 only holds it inside a part.
+    assert tiers["I15.9"] == "title"
     matches = [hit.match for hit in hits]
-    # 高血压性心脏病 starts with the query; 特发性（原发性）高血压 holds it further in.
-    assert hits[0].code == "I11.9"
-    assert matches[0] == "title-prefix"
     assert matches == sorted(matches, key=["title-prefix", "title"].index)
-    title_tier = [hit.code for hit in hits if hit.match == "title"]
-    assert title_tier.index("I10") < title_tier.index("I15.9")  # shorter codes first
+
+
+def test_pinyin_ranks_parts_the_same_way(connection: sqlite3.Connection) -> None:
+    for query in ("gxy", "gaoxueya", "GaoXueYa"):
+        hits = search_icd10(connection, query)
+        assert (hits[0].code, hits[0].match) == ("I10", "title-prefix"), query
 
 
 def test_one_and_two_han_characters_find_titles_containing_them(

@@ -180,7 +180,7 @@ def _search(path: Path, args: argparse.Namespace, language: str) -> int:
         return 1
     table = Table(box=None, pad_edge=False)
     table.add_column("code")
-    table.add_column("title")
+    table.add_column("title", overflow="fold")
     table.add_column("edition")
     table.add_column("match")
     for hit in hits:

@@ -5,6 +5,9 @@ Every key starts with a letter saying what it indexes, so one index serves all:
   i + 2 or 3 letters of the title's pinyin initials (gx, gxy): `gxy` anywhere
   p + the full pinyin from each syllable on, cut at 16 letters: `gaoxueya` anywhere
   e + each word of the English title (hypertension): English word prefixes
+  S, I, P + each part of the Chinese title (特发性（原发性）高血压 has three parts), in
+    characters, pinyin initials and full pinyin, cut at 16: a part that starts with the
+    query ranks as a title prefix, so `高血压` and `gxy` put I10 before titles merely holding it
 Longer Chinese or initials queries intersect through their rarest n-gram and are
 checked against the whole title; see search.py.
 """
@@ -22,6 +25,8 @@ INITIALS_GRAM = 3
 """Pinyin-initial n-grams indexed: 2 and 3 letters (one letter is a code prefix anyway)."""
 PINYIN_SUFFIX = 16
 """Letters kept of each full-pinyin suffix key; longer queries are checked on the title."""
+PART_KEY = 16
+"""Characters kept of each title part's keys; longer queries are checked on the title."""
 
 _WORD = re.compile(r"[a-z0-9]+")
 _CODE_DROP = re.compile(r"[\s.\-_]")
@@ -66,6 +71,13 @@ def english_words(title: str) -> list[str]:
     return _WORD.findall(folded)
 
 
+def title_parts(title: str) -> list[str]:
+    """The parts of a Chinese title between its punctuation, each as title_key holds it."""
+    folded = unicodedata.normalize("NFKC", title).lower()
+    parts = re.split(r"[^\w]+|_", folded)
+    return [part for part in (title_key(part) for part in parts) if part]
+
+
 def pinyin_syllables(title: str) -> list[str]:
     """Pinyin of each Han character of a title, toneless; digits and Latin runs stay as they are."""
     key = title_key(title)
@@ -103,11 +115,14 @@ class ConceptForms:
     rank: int
     syllables: tuple[str, ...] = ()
     """The pinyin syllables of the Chinese title (where each full-pinyin suffix starts)."""
+    parts: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """Each part of the Chinese title with its pinyin syllables."""
 
 
 def concept_forms(code: str, display_zh: str, display_en: str) -> ConceptForms:
     """Normalised code, titles and pinyin of a concept."""
-    syllables = pinyin_syllables(display_zh)
+    parts = tuple((part, tuple(pinyin_syllables(part))) for part in title_parts(display_zh))
+    syllables = [syllable for _, part_syllables in parts for syllable in part_syllables]
     return ConceptForms(
         code_key=code_key(code),
         title_key=title_key(display_zh),
@@ -116,6 +131,7 @@ def concept_forms(code: str, display_zh: str, display_en: str) -> ConceptForms:
         pinyin_initials="".join(s[0] for s in syllables),
         rank=code_rank(code),
         syllables=tuple(syllables),
+        parts=parts,
     )
 
 
@@ -129,6 +145,10 @@ def search_keys(forms: ConceptForms) -> set[str]:
     keys |= {"i" + gram for gram in _grams(forms.pinyin_initials, range(2, INITIALS_GRAM + 1))}
     keys |= {"e" + word for word in forms.english_key.split()}
     keys |= _pinyin_suffixes(forms)
+    for part, syllables in forms.parts:
+        keys.add("S" + part[:PART_KEY])
+        keys.add("I" + "".join(s[0] for s in syllables)[:PART_KEY])
+        keys.add("P" + "".join(syllables)[:PART_KEY])
     return keys
 
 

@@ -3,7 +3,8 @@
 `search_icd10(db, "gxy")` answers through index seeks only, tier by tier:
   1. exact code (`I10`),
   2. code prefix (`j06`, `I10.x`),
-  3. title prefix (`高血压`, `gaoxueya`, `hypertensive`),
+  3. title prefix: the title or one of its parts between punctuation starts with the query
+     (`高血压` and `gxy` for 特发性（原发性）高血压, `hypertensive`),
   4. anywhere in a title (`上呼吸道`, `gxy`, `hypertension`, `高血`),
 each tier shorter codes first. A tier that fills `limit` ends the search, so a
 one-letter query costs one index range. Only active codes are offered.
@@ -18,6 +19,7 @@ from typing import Any, Literal
 
 from clinic_tui.terminology.keys import (
     INITIALS_GRAM,
+    PART_KEY,
     PINYIN_SUFFIX,
     code_key,
     english_words,
@@ -236,10 +238,21 @@ def search_icd10(
     return [_hit(row, match, lang) for row, match in zip(found.rows, found.matches, strict=True)]
 
 
+def _part_prefix(found: _Query, kind: str, key: str, column: str) -> list[Any]:
+    """Concepts with a title part starting with `key` (checked on `column` past the key's cut)."""
+    if len(key) <= PART_KEY:
+        return found.by_key_prefix(kind + key)
+    return found.by_key_prefix(kind + key[:PART_KEY], f" AND instr(c.{column}, ?) > 0", [key])
+
+
 def _han_tiers(found: _Query, key: str) -> None:
     if not key:
         return
-    found.tier("title-prefix", found.concepts(_range("title_key"), [key, key + _TOP]))
+    found.tier(
+        "title-prefix",
+        found.concepts(_range("title_key"), [key, key + _TOP]),
+        _part_prefix(found, "S", key, "title_key"),
+    )
     if not found.full:
         found.tier("title", _han_anywhere(found, key))
 
@@ -252,8 +265,9 @@ def _latin_tiers(found: _Query, text: str) -> None:
     phrase = " ".join(words)
     prefixes = [found.concepts(_range("english_key"), [phrase, phrase + _TOP])] if words else []
     if letters.isascii():
-        for column in ("pinyin_initials", "pinyin_full"):
+        for column, kind in (("pinyin_initials", "I"), ("pinyin_full", "P")):
             prefixes.append(found.concepts(_range(column), [letters, letters + _TOP]))
+            prefixes.append(_part_prefix(found, kind, letters, column))
     found.tier("title-prefix", *prefixes)
     if found.full:
         return
