@@ -10,6 +10,9 @@ Every key starts with a letter saying what it indexes, so one index serves all:
     query ranks as a title prefix, so `高血压` and `gxy` put I10 before titles merely holding it
 Longer Chinese or initials queries intersect through their rarest n-gram and are
 checked against the whole title; see search.py.
+
+Caches keep the keys made when a code was imported: a change to what keys are made must
+come with a step that rebuilds them in existing caches (none has been needed yet).
 """
 
 from __future__ import annotations
