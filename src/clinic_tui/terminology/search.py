@@ -202,8 +202,9 @@ def _pinyin_anywhere(query: _Query, letters: str) -> list[Any]:
 def _english_anywhere(query: _Query, words: list[str]) -> list[Any]:
     if not words or (len(words) == 1 and len(words[0]) < 2):
         return []
-    longest = max(words, key=len)
-    others = [word for word in words if word is not longest]
+    # Seek on the longest word (the fewest titles), check the others on the title.
+    position = max(range(len(words)), key=lambda i: len(words[i]))
+    longest, others = words[position], words[:position] + words[position + 1 :]
     check = "".join(" AND instr(' ' || c.english_key, ?) > 0" for _ in others)
     return query.by_key_prefix("e" + longest, check, [" " + word for word in others])
 
