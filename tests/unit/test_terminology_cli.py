@@ -103,3 +103,22 @@ def test_opening_the_workstation_loads_the_starter_set(cli: Cli, tmp_path: Path)
     assert code == 1
     assert "interactive terminal" in err
     assert imported(tmp_path)["starter"] > 300
+
+
+def test_a_running_import_does_not_keep_the_workstation_from_starting(
+    cli: Cli, tmp_path: Path
+) -> None:
+    from clinic_tui.commands.terminology import load_starter_set
+    from clinic_tui.offline_cache.cache_file import prepare_cache
+
+    path = tmp_path / "clinic.sqlite3"
+    prepare_cache(path)
+    with closing(sqlite3.connect(path, isolation_level=None)) as importer:
+        importer.execute("BEGIN IMMEDIATE")  # what an import holds while it writes
+        assert load_starter_set(path) is False
+        code, _, err = cli("--data-dir", str(tmp_path))
+        assert code == 1
+        assert "interactive terminal" in err
+        importer.execute("ROLLBACK")
+    assert load_starter_set(path) is True
+    assert imported(tmp_path)["starter"] > 300

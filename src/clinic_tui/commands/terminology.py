@@ -94,16 +94,27 @@ def detect_edition(path: Path) -> str:
     )
 
 
-def load_starter_set(path: Path) -> None:
-    """Load or refresh the built-in starter set in the prepared cache at `path`."""
+def load_starter_set(path: Path) -> bool:
+    """Load or refresh the built-in starter set in the prepared cache at `path`.
+
+    False when another process holds the cache for writing (an import running): the
+    workstation starts anyway and the next start loads it.
+    """
     from clinic_tui.offline_cache.cache_file import connect
     from clinic_tui.terminology.starter import ensure_starter_set
 
     try:
         with closing(connect(path)) as connection:
+            # Never keep a workstation from starting behind a long import.
+            connection.execute("PRAGMA busy_timeout = 200")
             ensure_starter_set(connection)
+    except sqlite3.OperationalError as error:
+        if "locked" in str(error) or "busy" in str(error):
+            return False
+        raise CacheError(f"cannot write the diagnosis starter set into {path}: {error}") from error
     except sqlite3.Error as error:
         raise CacheError(f"cannot write the diagnosis starter set into {path}: {error}") from error
+    return True
 
 
 def run_terminology(args: argparse.Namespace) -> int:
