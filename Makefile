@@ -64,6 +64,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/demo_data.py
 	$(BIN)/python benchmarks/merge.py
 	$(BIN)/python benchmarks/upload.py
+	$(BIN)/python benchmarks/terminology_search.py
 
 ## Sync over an emulated 1 Mbit/s, 100 ms RTT link through nginx gzip (installs nginx from
 ## Debian's packages if missing, fhirpy into .bench/fhirpy-venv); several minutes.

@@ -44,6 +44,9 @@ def run_clinic(data_dir: Path) -> None:
     settings = load_settings(data_dir_flag=str(data_dir))
     path = cache_path(settings.data_dir)
     prepare_cache(path)
+    from clinic_tui.commands.terminology import load_starter_set
+
+    load_starter_set(path)
     cache = ClinicCache(path, clinic_id=settings.clinic_id)
     from clinic_tui.app import ClinicApp
 

@@ -95,6 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=1, metavar="S")
     _add_history_years(demo)
     _add_server_commands(commands, sub_common)
+    from clinic_tui.commands.terminology import add_terminology_parser
+
+    add_terminology_parser(commands, sub_common)
     return parser
 
 
@@ -179,6 +182,9 @@ def _run_app(args: argparse.Namespace) -> int:
     # The cache is checked before the terminal so its problems are reported even headless.
     path = cache_path(settings.data_dir)
     prepare_cache(path)
+    from clinic_tui.commands.terminology import load_starter_set
+
+    load_starter_set(path)  # diagnosis search works out of the box (a no-op once loaded)
     cache = ClinicCache(path, clinic_id=settings.clinic_id)
     _check_terminal()
     set_language(settings.language)
@@ -272,6 +278,12 @@ def _seed_server(args: argparse.Namespace) -> int:
     return 0
 
 
+def _terminology(args: argparse.Namespace) -> int:
+    from clinic_tui.commands.terminology import run_terminology
+
+    return run_terminology(args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `clinic-tui` console script."""
     parser = build_parser()
@@ -284,6 +296,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "sync": _sync,
         "status": _status,
         "seed-server": _seed_server,
+        "terminology": _terminology,
     }
     try:
         return handlers[args.command](args)

