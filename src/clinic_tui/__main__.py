@@ -179,7 +179,9 @@ def _run_app(args: argparse.Namespace) -> int:
     # The cache is checked before the terminal so its problems are reported even headless.
     path = cache_path(settings.data_dir)
     prepare_cache(path)
-    cache = ClinicCache(path, clinic_id=settings.clinic_id)
+    cache = ClinicCache(
+        path, clinic_id=settings.clinic_id, practitioner_id=settings.practitioner_id
+    )
     _check_terminal()
     set_language(settings.language)
     from clinic_tui.app import ClinicApp

@@ -141,6 +141,16 @@ ALTER TABLE outbox ADD COLUMN sent_json TEXT;
 """v7: the body each change was last sent with, so a lost answer's record is known as ours."""
 
 
+_V8_CHART_NOTES = f"""
+CREATE TABLE document_reference ({_RESOURCE_COLUMNS},
+    patient_id TEXT, encounter_id TEXT, status TEXT NOT NULL DEFAULT 'unknown', doc_status TEXT,
+    date TEXT, description TEXT NOT NULL DEFAULT '');
+CREATE INDEX ix_document_reference_patient_id ON document_reference (patient_id);
+CREATE INDEX ix_document_reference_encounter_id ON document_reference (encounter_id);
+"""
+"""v8: consultation notes (DocumentReference), one per visit, written from the chart."""
+
+
 def _run_script(connection: sqlite3.Connection, script: str) -> None:
     # executescript() would COMMIT first; run statement by statement to stay in one transaction.
     for statement in script.split(";"):
@@ -181,6 +191,10 @@ def _to_v7_outbox_sent(connection: sqlite3.Connection) -> None:
     _run_script(connection, _V7_OUTBOX_SENT)
 
 
+def _to_v8_chart_notes(connection: sqlite3.Connection) -> None:
+    _run_script(connection, _V8_CHART_NOTES)
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _to_v1,
     _to_v2,
@@ -189,6 +203,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _to_v5,
     _to_v6,
     _to_v7_outbox_sent,
+    _to_v8_chart_notes,
 ]
 """MIGRATIONS[n] takes a cache from schema version n to n + 1."""
 
