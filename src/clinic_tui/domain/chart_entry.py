@@ -192,6 +192,12 @@ class CurrentVisit:
     note_id: str | None = None
     """The visit's consultation note, once written."""
     note: NoteEntry | None = None
+    pending: bool = False
+    """The visit itself (complaint, status) has an unsynced change."""
+    note_pending: bool = False
+    """The note has an unsynced change."""
+    diagnoses: tuple[str, ...] = ()
+    """'I10 高血压' of each diagnosis linked to this visit."""
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 
 from clinic_tui.domain.pinyin import normalise_query, search_keys
 
@@ -53,6 +54,12 @@ FALLBACK_LIMIT = 8
 """Most hits the fallback returns: the form's list shows them without scrolling at 80x24."""
 
 
+@cache
+def _keys(chinese: str) -> tuple[str, str]:
+    """Pinyin keys of a title, worked out once (pypinyin is slow to load and to run)."""
+    return search_keys(chinese)
+
+
 def fallback_search(text: str) -> list[CodeHit]:
     """Match a code prefix, Chinese or English words, or pinyin (full or initials)."""
     query = normalise_query(text)
@@ -60,7 +67,7 @@ def fallback_search(text: str) -> list[CodeHit]:
         return []
     hits: list[tuple[int, int, CodeHit]] = []
     for order, hit in enumerate(FALLBACK_CODES):
-        full, initials = search_keys(hit.display_zh)
+        full, initials = _keys(hit.display_zh)
         code = hit.code.lower()
         if code.startswith(query) or code.replace(".", "").startswith(query):
             rank = 0

@@ -89,7 +89,12 @@ class ChartEditor:
         encounter = _table(EncounterRow)
         with self.engine.connect() as connection:
             rows = connection.execute(
-                select(encounter.c.id, encounter.c.status, encounter.c.chief_complaint).where(
+                select(
+                    encounter.c.id,
+                    encounter.c.status,
+                    encounter.c.chief_complaint,
+                    encounter.c.pending,
+                ).where(
                     encounter.c.patient_id == patient_id,
                     encounter.c.organization_id == self.clinic.id,
                     encounter.c.queue_date == today.isoformat(),
@@ -100,7 +105,25 @@ class ChartEditor:
                 return None
             row = min(rows, key=lambda r: OPEN_VISIT_STATUSES.index(r.status))
             note_id, note = self._note_of_visit(connection, row.id)
-        return CurrentVisit(row.id, row.status, row.chief_complaint, note_id, note)
+            note_pending = False
+            if note_id is not None:
+                table = _table(DocumentReferenceRow)
+                note_pending = bool(
+                    connection.execute(
+                        select(table.c.pending).where(table.c.id == note_id)
+                    ).scalar_one()
+                )
+            diagnoses = self._visit_diagnoses(connection, patient_id, row.id)
+        return CurrentVisit(
+            encounter_id=row.id,
+            status=row.status,
+            chief_complaint=row.chief_complaint,
+            note_id=note_id,
+            note=note,
+            pending=bool(row.pending),
+            note_pending=note_pending,
+            diagnoses=tuple(diagnoses),
+        )
 
     @staticmethod
     def _note_of_visit(
