@@ -28,7 +28,7 @@ from clinic_tui.domain.chart_entry import (
     VisitRecord,
 )
 from clinic_tui.domain.fhir import Resource, concept_code, reference_id
-from clinic_tui.domain.models import Clinic
+from clinic_tui.domain.models import Clinic, VisitSummary
 from clinic_tui.domain.vital_entry import VitalsEntry
 from clinic_tui.offline_cache.chart_repository import VITAL_ALIASES, VITAL_CODES
 from clinic_tui.offline_cache.store import read_resource, write_local_change
@@ -41,6 +41,9 @@ from clinic_tui.offline_cache.tables import (
     ObservationRow,
     OrganizationRow,
 )
+
+HISTORY_LIMIT = 500
+"""Most visits the history lists (twenty years of monthly follow-ups fit)."""
 
 OPEN_VISIT_STATUSES = ("in-progress", "arrived", "triaged", "planned", "onleave")
 """Encounter states of a visit still under way (the first one found is 'this visit')."""
@@ -57,6 +60,14 @@ def _table(model: Any) -> Any:
 def _new_id() -> str:
     # Client-assigned UUIDs: the upload PUTs them, so a retried create never duplicates.
     return str(uuid.uuid4())
+
+
+def _moment(text: str | None) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+    return moment if moment is None or moment.tzinfo else moment.astimezone()
 
 
 def _date(text: str | None) -> date | None:
@@ -355,6 +366,34 @@ class ChartEditor:
         return True
 
     # ----- history -----------------------------------------------------------------------------
+
+    def visits(self, patient_id: str, today: date) -> list[VisitSummary]:
+        """Every visit of the patient up to today, newest first (the history's list)."""
+        encounter = _table(EncounterRow)
+        organization = _table(OrganizationRow)
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(encounter, organization.c.name.label("organization_name"))
+                .outerjoin(organization, organization.c.id == encounter.c.organization_id)
+                .where(
+                    encounter.c.patient_id == patient_id,
+                    (encounter.c.queue_date <= today.isoformat())
+                    | encounter.c.queue_date.is_(None),
+                )
+                .order_by(encounter.c.period_start.desc())
+                .limit(HISTORY_LIMIT)
+            ).all()
+        return [
+            VisitSummary(
+                encounter_id=row.id,
+                started=_moment(row.period_start),
+                status=row.status,
+                reason=row.chief_complaint,
+                organization=row.organization_name,
+                pending=bool(row.pending),
+            )
+            for row in rows
+        ]
 
     def visit_record(self, encounter_id: str) -> VisitRecord | None:
         """What was recorded in one visit: diagnoses, vital signs, medicines, the note."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 from textual.binding import Binding
@@ -48,7 +48,7 @@ add_translations(
     }
 )
 
-FormFactory = Callable[[], Screen[str | None]]
+FormFactory = Callable[[], Screen[Any]]
 """Builds a form on the UI thread from data a worker read."""
 
 
@@ -225,8 +225,13 @@ class ChartEditing(Screen[None]):
         """h: past visits and what was recorded in each."""
         from clinic_tui.screens.visit_history import VisitHistoryScreen
 
-        visits = list(self.chart.visits) if self.chart else []
-        self.app.push_screen(VisitHistoryScreen(self.cache.chart_edits, visits))
+        editor, patient_id, today = self.cache.chart_edits, self.patient_id, self.clock().date()
+
+        def read() -> FormFactory:
+            visits = editor.visits(patient_id, today)
+            return lambda: VisitHistoryScreen(editor, visits)
+
+        self._open(read)
 
     def action_finish(self) -> None:
         """f: finish the consultation and go back to the queue (n calls the next patient)."""

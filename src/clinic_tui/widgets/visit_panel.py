@@ -6,6 +6,7 @@ marks what is not synced yet, as everywhere else on the chart.
 
 from __future__ import annotations
 
+from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 from textual.widgets import Static
 
@@ -30,14 +31,16 @@ _STATUS = {
     QueueStatus.LEFT: "Left",
 }
 NOTE_PREVIEW = 60
-"""Characters of the note shown on the chart (the form shows all of it)."""
+"""Terminal cells of the note shown on the chart (a Chinese character takes two)."""
 
 
 def note_preview(note: NoteEntry) -> str:
     """The note's first words on one line."""
     parts = [note.subjective, note.objective, note.assessment, note.plan, note.free_text]
     flat = " ".join(" ".join(part.split()) for part in parts if part.strip())
-    return flat if len(flat) <= NOTE_PREVIEW else flat[: NOTE_PREVIEW - 1] + "…"
+    if cell_len(flat) <= NOTE_PREVIEW:
+        return flat
+    return set_cell_size(flat, NOTE_PREVIEW - 1).rstrip() + "…"
 
 
 def visit_text(visit: CurrentVisit) -> Text:
