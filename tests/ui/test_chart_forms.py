@@ -302,3 +302,15 @@ async def test_the_forms_speak_chinese(cache: ClinicCache) -> None:
         assert _plain(form.query_one("#systolic-error", Static)) == (
             "↳ 收缩压应在 40 至 300 mmHg 之间"
         )
+
+
+async def test_an_infants_impossible_weight_is_refused_in_chinese(cache: ClinicCache) -> None:
+    i18n.set_language("zh")
+    app = ChartHostApp(cache, "p-unrecorded", fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _chart(pilot)
+        await press(pilot, "v")
+        form = await _form(pilot, ChartForm)
+        form.query_one("#weight", Input).value = "85"
+        await press(pilot, "ctrl+s")
+        assert _plain(form.query_one("#weight-error", Static)) == ("↳ 0岁儿童体重不可能超过 20 kg")

@@ -139,3 +139,13 @@ def test_a_correction_keeps_other_telecoms_and_a_structured_address_it_did_not_c
         {"system": "email", "value": "a@b.cn"},
     ]
     assert after["address"] == [address]
+
+
+def test_a_childs_weight_and_height_stay_within_the_age_band() -> None:
+    _, errors = parse_vitals({"weight": "120", "height": "96"}, age_years=2)
+    assert errors == {"weight": "Weight above 50 kg is not possible at age 2"}
+    _, errors = parse_vitals({"height": "120"}, age_years=0)
+    assert errors == {"height": "Height above 100 cm is not possible at age 0"}
+    assert parse_vitals({"weight": "120"}, age_years=40)[1] == {}
+    assert parse_vitals({"weight": "120"})[1] == {}, "age unknown: adult limits only"
+    assert parse_vitals({"weight": "12.4", "height": "88"}, age_years=2)[1] == {}

@@ -88,6 +88,26 @@ BMI = ("39156-5", "Body mass index (BMI) [Ratio]", "kg/m2", "kg/m2")
 SPO2_ARTERIAL = ("2708-6", "Oxygen saturation in Arterial blood")
 """The profile's oxygen-saturation code; pulse oximetry (59408-5) is sent beside it."""
 
+
+@dataclass(frozen=True)
+class ChildLimit:
+    """Upper limits of weight and height for children younger than `under_years`."""
+
+    under_years: int
+    weight_kg: float
+    height_cm: float
+
+
+# Set generously, about twice the heaviest and well above the tallest children of each age
+# on growth charts, so a real child never meets them; an extra digit (120 for 12.0 kg in a
+# toddler) does. The adult limits above still apply at every age.
+CHILD_LIMITS: tuple[ChildLimit, ...] = (
+    ChildLimit(1, 20, 100),
+    ChildLimit(5, 50, 150),
+    ChildLimit(12, 120, 200),
+)
+"""Age bands (completed years) from the youngest; the first that fits the child applies."""
+
 BMI_ADULT_AGE = 18
 """A recorded height is reused for BMI only for adults: a child's height changes between visits."""
 
@@ -118,10 +138,19 @@ def _range_message(field: VitalField) -> str:
     return f"{field.label} must be between {field.low:g} and {field.high:g} {field.unit}"
 
 
-def parse_vitals(texts: dict[str, str]) -> tuple[VitalsEntry, dict[str, str]]:
+def _child_limit(age_years: int | None) -> ChildLimit | None:
+    if age_years is None:
+        return None
+    return next((band for band in CHILD_LIMITS if age_years < band.under_years), None)
+
+
+def parse_vitals(
+    texts: dict[str, str], age_years: int | None = None
+) -> tuple[VitalsEntry, dict[str, str]]:
     """(entry, field -> message): every wrong field gets a message, and then nothing is saved.
 
     A blood pressure needs both numbers, systolic above diastolic. At least one field.
+    A child's weight and height also stay under the limits of the child's age band.
     """
     values: dict[str, float] = {}
     errors: dict[str, str] = {}
@@ -134,6 +163,10 @@ def parse_vitals(texts: dict[str, str]) -> tuple[VitalsEntry, dict[str, str]]:
             errors[field.key] = f"{field.label}: not a number"
         elif not field.low <= value <= field.high:
             errors[field.key] = _range_message(field)
+        elif (limit := _child_limit_of(field.key, age_years)) is not None and value > limit:
+            errors[field.key] = (
+                f"{field.label} above {limit:g} {field.unit} is not possible at age {age_years}"
+            )
         else:
             values[field.key] = round(value, field.decimals) if field.decimals else round(value)
     systolic, diastolic = values.get("systolic"), values.get("diastolic")
@@ -147,6 +180,13 @@ def parse_vitals(texts: dict[str, str]) -> tuple[VitalsEntry, dict[str, str]]:
     if not values and not errors:
         errors["systolic"] = "Enter at least one vital sign"
     return VitalsEntry(values), errors
+
+
+def _child_limit_of(key: str, age_years: int | None) -> float | None:
+    band = _child_limit(age_years)
+    if band is None or key not in ("weight", "height"):
+        return None
+    return band.weight_kg if key == "weight" else band.height_cm
 
 
 def body_mass_index(weight_kg: float, height_cm: float) -> float:

@@ -169,11 +169,12 @@ class ChartEditing(Screen[None]):
         editor, patient_id, now = self.cache.chart_edits, self.patient_id, self.clock()
         encounter_id = self.visit.encounter_id if self.visit else None
         birth = self.chart.patient.birth_date if self.chart else None
-        adult = (age_in_years(birth, now.date()) or 0) >= BMI_ADULT_AGE
+        age = age_in_years(birth, now.date())
+        adult = (age or 0) >= BMI_ADULT_AGE
 
         def read() -> FormFactory:
             height = editor.last_height(patient_id) if adult else None
-            return lambda: VitalsForm(editor, patient_id, encounter_id, now, height)
+            return lambda: VitalsForm(editor, patient_id, encounter_id, now, height, age)
 
         self._open(read)
 

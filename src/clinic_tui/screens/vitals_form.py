@@ -6,6 +6,7 @@ and nothing is saved; BMI is derived from weight and height, never typed.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from textual.app import ComposeResult
@@ -32,6 +33,9 @@ add_translations(
         "A blood pressure needs both systolic and diastolic": "血压需同时填写收缩压和舒张压",
         "Diastolic must be lower than systolic": "舒张压应低于收缩压",
         "{label}: not a number": "{label}：不是数字",
+        "{label} above {limit} {unit} is not possible at age {age}": (
+            "{age}岁儿童{label}不可能超过 {limit} {unit}"
+        ),
         "{label} must be between {low} and {high} {unit}": (
             "{label}应在 {low} 至 {high} {unit} 之间"
         ),
@@ -45,6 +49,11 @@ def translated(message: str) -> str:
         label = field.label
         if message == f"{label}: not a number":
             return tr("{label}: not a number").format(label=tr(label))
+        if message.startswith(f"{label} above "):
+            limit, age = re.findall(r"[\d.]+", message)[:2]
+            return tr("{label} above {limit} {unit} is not possible at age {age}").format(
+                label=tr(label), limit=limit, unit=field.unit, age=age
+            )
         if message.startswith(f"{label} must be between"):
             return tr("{label} must be between {low} and {high} {unit}").format(
                 label=tr(label), low=f"{field.low:g}", high=f"{field.high:g}", unit=field.unit
@@ -64,6 +73,7 @@ class VitalsForm(ChartForm):
         encounter_id: str | None,
         now: datetime,
         height_for_bmi: float | None,
+        age_years: int | None = None,
     ) -> None:
         super().__init__(tr("Record vital signs"))
         self.editor = editor
@@ -71,6 +81,7 @@ class VitalsForm(ChartForm):
         self.encounter_id = encounter_id
         self.now = now
         self.height_for_bmi = height_for_bmi
+        self.age_years = age_years
 
     def fields(self) -> ComposeResult:
         """One short input per measurement, its unit as the placeholder."""
@@ -88,7 +99,7 @@ class VitalsForm(ChartForm):
     def prepare(self) -> tuple[dict[str, str], Write | None]:
         """Parse and check every field; the write records all the measurements or none."""
         texts = {field.key: self.query_one(f"#{field.key}", Input).value for field in VITAL_FIELDS}
-        entry, errors = parse_vitals(texts)
+        entry, errors = parse_vitals(texts, self.age_years)
         if errors:
             return errors, None
         editor, patient_id, now = self.editor, self.patient_id, self.now
