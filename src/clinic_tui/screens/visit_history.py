@@ -68,6 +68,21 @@ def record_text(record: VisitRecord) -> Text:
 class VisitHistoryScreen(ModalScreen[None]):
     """The visit list above, the highlighted visit's record below; Escape closes."""
 
+    DEFAULT_CSS = """
+    VisitHistoryScreen #history-dialog {
+        width: 100;
+    }
+    VisitHistoryScreen #history-visits {
+        height: auto;
+        max-height: 8;
+        margin-bottom: 1;
+    }
+    VisitHistoryScreen #history-detail {
+        height: auto;
+        max-height: 24;
+    }
+    """
+
     BINDINGS = [Binding("escape", "close", tr("Back"))]
 
     def __init__(self, editor: ChartEditor, visits: list[VisitSummary]) -> None:
