@@ -34,7 +34,7 @@ add_translations(
         "Allergy": "过敏",
         "Withdraw an allergy": "撤销过敏记录",
         "Vitals": "体征",
-        "Note": "病程",
+        "Note": "病程记录",
         "Complaint": "主诉",
         "Contact details": "联系信息",
         "Finish": "结束就诊",
