@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from rich.console import Console
 from sqlalchemy import Engine, text
@@ -9,6 +11,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Select, Static, TextArea
 
 from clinic_tui import i18n
+from clinic_tui.domain.models import QueueStatus
 from clinic_tui.offline_cache.clinic_cache import ClinicCache
 from clinic_tui.offline_cache.store import read_resource
 from clinic_tui.screens.allergy_form import AllergyForm
@@ -16,6 +19,7 @@ from clinic_tui.screens.chart import ChartScreen
 from clinic_tui.screens.chart_form import ChartForm
 from clinic_tui.screens.discard_dialog import ConfirmScreen
 from clinic_tui.screens.problem_form import ProblemForm
+from clinic_tui.screens.queue import QueueScreen
 from clinic_tui.screens.visit_history import VisitHistoryScreen
 from clinic_tui.widgets.allergy_banner import AllergyBanner
 from clinic_tui.widgets.chart_sections import ProblemsSection, VitalsSection
@@ -24,6 +28,8 @@ from clinic_tui.widgets.visit_panel import VisitPanel
 from tests.ui.chart_fixtures import fill_cache, fixed_clock
 from tests.ui.chart_host import ChartHostApp
 from tests.ui.pilot import press, settle, type_text
+from tests.ui.queue_app import queue_app
+from tests.ui.test_queue_screen import status_of
 
 pytestmark = pytest.mark.anyio
 
@@ -314,3 +320,25 @@ async def test_an_infants_impossible_weight_is_refused_in_chinese(cache: ClinicC
         form.query_one("#weight", Input).value = "85"
         await press(pilot, "ctrl+s")
         assert _plain(form.query_one("#weight-error", Static)) == ("↳ 0岁儿童体重不可能超过 20 kg")
+
+
+async def test_finishing_on_the_queue_leaves_the_next_patient_one_key_away(
+    tmp_path: Path,
+) -> None:
+    app = queue_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "n")
+        first = app.screen
+        assert isinstance(first, ChartScreen)
+        assert first.visit is not None
+        assert first.visit.status == "in-progress"
+        await press(pilot, "n")  # on the chart, n is the note of this visit
+        await type_text(pilot, "咳嗽")
+        await press(pilot, "ctrl+s", "f", "y")
+        assert isinstance(app.screen, QueueScreen)
+        assert status_of(app, first.visit.encounter_id) is QueueStatus.DONE
+        await press(pilot, "n")
+        second = app.screen
+        assert isinstance(second, ChartScreen)
+        assert second.patient_id != first.patient_id

@@ -45,6 +45,8 @@ add_translations(
         "Finish the consultation of {name}?": "结束 {name} 的本次就诊？",
         "Finished: {name}. Press n to call the next patient": "已结束：{name}。按 n 叫下一位",
         "Could not": "操作失败",
+        # The record type as the conflicts screen names it.
+        "DocumentReference": "病程记录",
     }
 )
 
