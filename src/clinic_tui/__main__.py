@@ -185,7 +185,9 @@ def _run_app(args: argparse.Namespace) -> int:
     from clinic_tui.commands.terminology import load_starter_set
 
     load_starter_set(path)  # diagnosis search works out of the box (a no-op once loaded)
-    cache = ClinicCache(path, clinic_id=settings.clinic_id)
+    cache = ClinicCache(
+        path, clinic_id=settings.clinic_id, practitioner_id=settings.practitioner_id
+    )
     _check_terminal()
     set_language(settings.language)
     from clinic_tui.app import ClinicApp

@@ -43,9 +43,12 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from clinic_tui.domain.chart_entry import AllergyEntry, ConditionEntry, NoteEntry
+from clinic_tui.domain.diagnosis_search import fallback_search
 from clinic_tui.domain.models import Gender, Priority, QueueStatus
 from clinic_tui.domain.national_id import IDENTIFIER_SYSTEM, make
 from clinic_tui.domain.registration import NewPatient
+from clinic_tui.domain.vital_entry import parse_vitals
 from clinic_tui.locations import cache_path
 from clinic_tui.offline_cache.clinic_cache import ClinicCache
 from clinic_tui.offline_cache.store import read_resource, write_local_change
@@ -319,6 +322,8 @@ def make_local_changes(path: Path, rng: random.Random, trial: int, expected: Exp
                 assert patient is not None
             expected.created[("Encounter", entry.encounter_id)] = encounter
             expected.created[("Patient", patient_id)] = patient
+        chart_patient = patients.pop()
+        make_chart_edits(cache, chart_patient, now, expected)
         edited = patients[: rng.randint(2, 4)]
         with cache.engine.begin() as connection:
             for patient_id in edited:
@@ -334,6 +339,83 @@ def make_local_changes(path: Path, rng: random.Random, trial: int, expected: Exp
     finally:
         if cache._engine is not None:
             cache._engine.dispose()
+
+
+def make_chart_edits(
+    cache: ClinicCache, patient_id: str, now: datetime, expected: Expected
+) -> None:
+    """Chart edits of one patient through the chart's ChartEditor: a diagnosis, an allergy
+    (which retires a 'no known allergy' statement), vital signs and a visit's note."""
+    editor = cache.chart_edits
+    with cache.engine.connect() as connection:
+        visit = connection.exec_driver_sql(
+            "SELECT id FROM encounter WHERE patient_id = ? ORDER BY period_start DESC LIMIT 1",
+            (patient_id,),
+        ).scalar_one_or_none()
+    statements = [a for a in editor.allergies(patient_id) if a.no_known]
+    bases = {}
+    for statement in statements:
+        with cache.engine.connect() as connection:
+            before = read_resource(connection, "AllergyIntolerance", statement.id)
+        assert before is not None
+        bases[statement.id] = _version(before)
+    created = [
+        (
+            "Condition",
+            editor.add_condition(
+                patient_id, ConditionEntry(fallback_search("J06")[0], None), now, visit
+            ),
+        ),
+        ("AllergyIntolerance", editor.add_allergy(patient_id, CRASH_ALLERGY, now)),
+    ]
+    vitals, _ = parse_vitals(
+        {"systolic": "150", "diastolic": "95", "weight": "60", "height": "160"}
+    )
+    created += [("Observation", i) for i in editor.record_vitals(patient_id, vitals, now, visit)]
+    if visit is not None:
+        note = NoteEntry(subjective="崩溃测试", plan="复诊")
+        with cache.engine.connect() as connection:
+            had_note = connection.exec_driver_sql(
+                "SELECT count(*) FROM document_reference WHERE encounter_id = ?", (visit,)
+            ).scalar_one()
+        note_id = editor.save_note(patient_id, visit, note, now)
+        if had_note:
+            expected.edits.append(
+                ("DocumentReference", note_id, "content", _content(cache, note_id))
+            )
+            expected.bases[("DocumentReference", note_id)] = 1
+        else:
+            created.append(("DocumentReference", note_id))
+    with cache.engine.connect() as connection:
+        for kind, ident in created:
+            resource = read_resource(connection, kind, ident)
+            assert resource is not None
+            expected.created[(kind, ident)] = resource
+        for ident, base in bases.items():
+            after = read_resource(connection, "AllergyIntolerance", ident)
+            assert after is not None
+            expected.edits.append(
+                ("AllergyIntolerance", ident, "clinicalStatus", after["clinicalStatus"])
+            )
+            expected.bases[("AllergyIntolerance", ident)] = base
+
+
+def _content(cache: ClinicCache, ident: str) -> Any:
+    with cache.engine.connect() as connection:
+        resource = read_resource(connection, "DocumentReference", ident)
+    assert resource is not None
+    return resource["content"]
+
+
+CRASH_ALLERGY = AllergyEntry(
+    substance="花生 Peanut",
+    substance_code=None,
+    category="food",
+    criticality="high",
+    reaction="喉头水肿",
+    reaction_code=None,
+    severity="severe",
+)
 
 
 def make_server_changes(

@@ -1,12 +1,14 @@
-"""Kill the workstation itself (SIGKILL) while it saves queue status changes typed in a terminal.
+"""Kill the workstation itself (SIGKILL) while it saves queue and chart changes typed in a terminal.
 
 Each trial copies a demo clinic, starts `clinic-tui --data-dir D` in a pseudo-terminal
 (80x24), waits for the first screen, then types "n" (call the next patient: a status
-change and its outbox entry, written by the real queue screen) and Escape (back to the
-queue) a few times with seeded pauses, and kills the process at a seeded moment during
-or just after that typing. Afterwards the cache must open cleanly (prepare_cache and
-PRAGMA integrity_check) and every edit must be whole: a changed record is marked
-unsynced and has an outbox entry; an outbox entry belongs to a changed record.
+change and its outbox entry, written by the real queue screen), usually a chart edit on
+the chart that opens (vital signs, the note, an allergy, a diagnosis, the complaint, each
+saved with ctrl+s or Enter) and Escape (back to the queue) a few times with seeded
+pauses, and kills the process at a seeded moment during or just after that typing.
+Afterwards the cache must open cleanly (prepare_cache and PRAGMA integrity_check) and
+every edit must be whole: a changed record is marked unsynced and has an outbox entry;
+an outbox entry belongs to a changed record.
 """
 
 from __future__ import annotations
@@ -106,12 +108,25 @@ def _wait_drawn(master: int) -> bool:
     return False
 
 
+CHART_EDITS: tuple[tuple[bytes, ...], ...] = (
+    (b"v", b"1", b"5", b"0", b"\t", b"9", b"5", b"\x13"),  # vitals, ctrl+s
+    (b"n", "头晕三天".encode(), b"\t", "血压高".encode(), b"\x13"),  # the visit's note
+    (b"a", b"\t", b"\t", "花生".encode(), b"\x13"),  # an allergy typed by hand
+    (b"d", b"g", b"x", b"y", b"\r", b"\x13"),  # a diagnosis from the search
+    (b"c", "发热".encode(), b"\r"),  # the chief complaint
+)
+"""Keystrokes of chart edits, typed on the chart the call opened (each ends by saving)."""
+
+
 def _kill_during_typing(master: int, process: subprocess.Popen[bytes], rng: random.Random) -> float:
-    """Type call-next/escape pairs and SIGKILL at a seeded moment; returns that moment."""
+    """Call patients, make chart edits, go back, and SIGKILL at a seeded moment; returns it."""
     keys: list[tuple[bytes, float]] = []
     for _ in range(rng.randint(1, 4)):
         keys.append((b"n", rng.uniform(0.05, 0.5)))
-        keys.append((b"\x1b", rng.uniform(0.1, 0.5)))
+        for key in rng.choice(CHART_EDITS) if rng.random() < 0.75 else ():
+            keys.append((key, rng.uniform(0.02, 0.3)))
+        # Back to the queue; a form still open (a refused save) asks first: y discards.
+        keys += [(b"\x1b", rng.uniform(0.1, 0.4)), (b"y", 0.05), (b"\x1b", rng.uniform(0.1, 0.5))]
     typing = sum(pause for _, pause in keys)
     kill_at = rng.uniform(0.0, typing + 0.3)
     started = time.monotonic()

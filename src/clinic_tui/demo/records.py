@@ -22,6 +22,7 @@ from clinic_tui.demo.context import (
 )
 from clinic_tui.demo.earlier_years import EarlierYears
 from clinic_tui.demo.history_years import DEFAULT_HISTORY_YEARS
+from clinic_tui.demo.notes import visit_note
 from clinic_tui.demo.people import PatientFacts
 from clinic_tui.demo.vitals import VitalsProfile
 from clinic_tui.domain.fhir import NO_KNOWN_ALLERGY_CODE, Resource
@@ -327,20 +328,21 @@ def build_history(
         encounter = builder.visit(day, reason, doctor)
         encounters.append(encounter)
         code = problem.code if problem else ""
-        builder.resources.extend(
-            vitals.observations(
-                rng,
-                context,
-                patient,
-                reference(encounter),
-                encounter["period"]["start"],
-                febrile=code in clinical.FEBRILE_PROBLEMS and rng.random() < 0.7,
-                respiratory=code in clinical.RESPIRATORY_PROBLEMS,
-                weigh=index == 0 or rng.random() < 0.2,
-            )
+        measured = vitals.observations(
+            rng,
+            context,
+            patient,
+            reference(encounter),
+            encounter["period"]["start"],
+            febrile=code in clinical.FEBRILE_PROBLEMS and rng.random() < 0.7,
+            respiratory=code in clinical.RESPIRATORY_PROBLEMS,
+            weigh=index == 0 or rng.random() < 0.2,
         )
+        builder.resources.extend(measured)
         if problem is not None:
             builder.condition(problem, day, encounter)
+        diagnosis = (problem.code, problem.zh) if problem is not None else None
+        builder.resources.append(visit_note(encounter, measured, diagnosis, context.meta))
 
     first_seen = days[0] if days else today - timedelta(days=rng.randrange(30, recent - 30))
     conditions: dict[str, Resource] = {}

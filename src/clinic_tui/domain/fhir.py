@@ -258,6 +258,19 @@ def task_columns(resource: Resource) -> dict[str, Any]:
     }
 
 
+def document_reference_columns(resource: Resource) -> dict[str, Any]:
+    """Indexed columns of a DocumentReference (a consultation note of one visit)."""
+    context = resource.get("context") or {}
+    return {
+        "patient_id": reference_id(resource.get("subject"), "Patient"),
+        "encounter_id": reference_id(_first(context.get("encounter")), "Encounter"),
+        "status": str(resource.get("status") or "unknown"),
+        "doc_status": resource.get("docStatus"),
+        "date": resource.get("date"),
+        "description": str(resource.get("description") or ""),
+    }
+
+
 COLUMN_EXTRACTORS: dict[str, Callable[[Resource], dict[str, Any]]] = {
     "Patient": patient_columns,
     "Practitioner": practitioner_columns,
@@ -269,5 +282,6 @@ COLUMN_EXTRACTORS: dict[str, Callable[[Resource], dict[str, Any]]] = {
     "MedicationRequest": medication_request_columns,
     "ServiceRequest": service_request_columns,
     "Task": task_columns,
+    "DocumentReference": document_reference_columns,
 }
 """Resource types the cache keeps, each with the function that reads its indexed columns."""

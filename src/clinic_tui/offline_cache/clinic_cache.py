@@ -21,6 +21,7 @@ from clinic_tui.offline_cache.queue_read import read_queue
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from clinic_tui.offline_cache.chart_edits import ChartEditor
     from clinic_tui.offline_cache.chart_repository import ChartRepository
     from clinic_tui.offline_cache.patient_search import PatientSearch
     from clinic_tui.offline_cache.queue_repository import QueueRepository
@@ -40,7 +41,12 @@ class ClinicCache:
     engine already open on one (tests and tools that made their own).
     """
 
-    def __init__(self, source: Path | Engine, clinic_id: str | None = None) -> None:
+    def __init__(
+        self,
+        source: Path | Engine,
+        clinic_id: str | None = None,
+        practitioner_id: str | None = None,
+    ) -> None:
         if isinstance(source, Path):
             self.path = source
             self._engine: Engine | None = None
@@ -49,6 +55,8 @@ class ClinicCache:
             self._engine = source
         self._lock = threading.Lock()
         self.clinic = self._resolve_clinic(clinic_id)
+        self.practitioner_id = practitioner_id
+        """The clinician at this workstation ([clinic] practitioner_id), author of notes."""
 
     def _resolve_clinic(self, clinic_id: str | None) -> Clinic:
         """The configured clinic, else the one the cache was made for, else its first township."""
@@ -127,6 +135,13 @@ class ClinicCache:
 
         return ChartRepository(self.engine)
 
+    @cached_property
+    def chart_edits(self) -> ChartEditor:
+        """Chart changes: diagnoses, allergies, vitals, notes, contact details."""
+        from clinic_tui.offline_cache.chart_edits import ChartEditor
+
+        return ChartEditor(self.engine, self.clinic, self.practitioner_id)
+
     def warm_up(self) -> None:
         """Load the ORM and build every repository now, so the first keypress does not wait."""
-        _ = (self.queue, self.patients, self.charts)
+        _ = (self.queue, self.patients, self.charts, self.chart_edits)

@@ -168,6 +168,14 @@ CREATE TABLE terminology_source (
     concepts INTEGER NOT NULL DEFAULT 0, imported_at TEXT NOT NULL,
     PRIMARY KEY (system, source));
 """
+_V9_CHART_NOTES = f"""
+CREATE TABLE document_reference ({_RESOURCE_COLUMNS},
+    patient_id TEXT, encounter_id TEXT, status TEXT NOT NULL DEFAULT 'unknown', doc_status TEXT,
+    date TEXT, description TEXT NOT NULL DEFAULT '');
+CREATE INDEX ix_document_reference_patient_id ON document_reference (patient_id);
+CREATE INDEX ix_document_reference_encounter_id ON document_reference (encounter_id);
+"""
+"""v9: consultation notes (DocumentReference), one per visit, written from the chart."""
 
 
 def _run_script(connection: sqlite3.Connection, script: str) -> None:
@@ -214,6 +222,10 @@ def _to_v8_terminology(connection: sqlite3.Connection) -> None:
     _run_script(connection, _V8_TERMINOLOGY)
 
 
+def _to_v9_chart_notes(connection: sqlite3.Connection) -> None:
+    _run_script(connection, _V9_CHART_NOTES)
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _to_v1,
     _to_v2,
@@ -223,6 +235,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _to_v6,
     _to_v7_outbox_sent,
     _to_v8_terminology,
+    _to_v9_chart_notes,
 ]
 """MIGRATIONS[n] takes a cache from schema version n to n + 1."""
 

@@ -149,6 +149,19 @@ class TaskRow(CachedResource, table=True):
     last_modified: str | None = None
 
 
+class DocumentReferenceRow(CachedResource, table=True):
+    """A DocumentReference: the consultation note of one visit (SOAP or free text)."""
+
+    __tablename__ = "document_reference"
+    patient_id: str | None = Field(default=None, index=True)
+    encounter_id: str | None = Field(default=None, index=True)
+    status: str = "unknown"
+    """current, superseded or entered-in-error."""
+    doc_status: str | None = None
+    date: str | None = None
+    description: str = ""
+
+
 class OutboxEntry(SQLModel, table=True):
     """A local change waiting to be uploaded, written in the same transaction as the change."""
 
@@ -281,5 +294,6 @@ RESOURCE_TABLES: dict[str, type[CachedResource]] = {
     "MedicationRequest": MedicationRequestRow,
     "ServiceRequest": ServiceRequestRow,
     "Task": TaskRow,
+    "DocumentReference": DocumentReferenceRow,
 }
 """FHIR resource type -> the table that caches it."""

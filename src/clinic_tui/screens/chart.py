@@ -17,13 +17,13 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
 
 from clinic_tui.domain.models import Chart
 from clinic_tui.i18n import add_translations, tr
 from clinic_tui.messages import CacheChanged
+from clinic_tui.screens.chart_editing import ChartEditing
 from clinic_tui.widgets.allergy_banner import AllergyBanner
 from clinic_tui.widgets.chart_sections import (
     ChartSection,
@@ -35,6 +35,7 @@ from clinic_tui.widgets.chart_sections import (
 from clinic_tui.widgets.notice_line import NoticeLine
 from clinic_tui.widgets.patient_header import PatientHeader
 from clinic_tui.widgets.sync_badge import SyncBadge
+from clinic_tui.widgets.visit_panel import VisitPanel
 
 if TYPE_CHECKING:
     from clinic_tui.offline_cache.clinic_cache import ClinicCache
@@ -50,17 +51,21 @@ add_translations(
 )
 
 
-class ChartScreen(Screen[None]):
-    """One patient's chart: header, allergy banner, then problems, medications, vitals, visits."""
+class ChartScreen(ChartEditing):
+    """One patient's chart: header, allergy banner, then problems, medications, vitals, visits.
+
+    The edit keys and their forms come from ChartEditing.
+    """
 
     CSS_PATH = Path(__file__).with_name("chart.tcss")
     HORIZONTAL_BREAKPOINTS = [
         (0, "-narrow"),
         (110, "-wide"),
     ]
-    BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
+    BINDINGS: ClassVar[list[Binding]] = [
         Binding("escape", "back", tr("Back")),
-        Binding("tab", "app.focus_next", tr("Next section"), show=True),
+        # Listed in help (?): the footer's room goes to the edit keys (ChartEditing).
+        Binding("tab", "app.focus_next", tr("Next section"), show=False),
         # Listed in help (?); on the footer it would push the sync badge off an 80-column line.
         Binding("shift+tab", "app.focus_previous", tr("Previous section"), show=False),
     ]
@@ -79,6 +84,7 @@ class ChartScreen(Screen[None]):
         yield AllergyBanner(id="allergy-banner")
         yield Static(tr("Loading chart…"), id="chart-status")
         with VerticalScroll(id="chart-sections", can_focus=False):
+            yield VisitPanel(id="visit-panel")
             yield ProblemsSection(id="problems")
             yield MedicationsSection(id="medications")
             with Container(id="vitals-and-visits"):
@@ -94,17 +100,21 @@ class ChartScreen(Screen[None]):
     def on_mount(self) -> None:
         """Start reading the chart as soon as the screen is up."""
         self.add_class("-loading")
+        self.query_one(VisitPanel).display = False
         self.load_chart()
+        self.load_visit()
 
     def on_screen_resume(self) -> None:
         """Re-read on return from a screen pushed over the chart: it may have changed records."""
         if self.chart is not None:
             self.load_chart()
+            self.load_visit()
 
     def on_cache_changed(self, _message: CacheChanged) -> None:
         """A sync wrote records: re-read the chart (the place in it is kept)."""
         if self.chart is not None:
             self.load_chart()
+            self.load_visit()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="chart")
     def load_chart(self) -> Chart | None:
@@ -114,7 +124,7 @@ class ChartScreen(Screen[None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Show the chart, or say plainly why there is none."""
         if event.worker.group != "chart":
-            return
+            return  # ChartEditing's handler (Textual calls each class's) takes the rest
         if event.state is WorkerState.SUCCESS:
             chart = event.worker.result
             if isinstance(chart, Chart):

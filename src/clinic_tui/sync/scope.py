@@ -12,6 +12,8 @@ parameter it does not know, e.g. `Patient?bogus=x` returns every patient):
   offset `next` links kept; so the patient-compartment types need no id batches.
 - `patient=a,b` and `subject=Patient/a,Patient/b` (comma = or): honoured; `_has`: ignored
   (returns nothing useful); POST `_search` with a form body: 400.
+- `DocumentReference?patient.organization=X`: honoured (consultation notes). The same on
+  Composition is ignored (every Composition comes back), hence notes are DocumentReferences.
 - `Encounter?service-provider=X`: honoured. `Encounter?date=geD` does NOT cut old
   encounters (an open period overlaps every later date; `gt`, `eq` likewise), but
   `date=saD` (starts after D) does: recent encounters use `sa`.
@@ -41,7 +43,13 @@ if TYPE_CHECKING:
 DEFAULT_ENCOUNTER_DAYS = 365
 """How far back encounters are downloaded for a clinic ([sync] encounter_days)."""
 
-PATIENT_COMPARTMENT = ("Condition", "AllergyIntolerance", "Observation", "MedicationRequest")
+PATIENT_COMPARTMENT = (
+    "Condition",
+    "AllergyIntolerance",
+    "Observation",
+    "MedicationRequest",
+    "DocumentReference",
+)
 """Types scoped to the clinic's patients by the chained `patient.organization`."""
 
 WHOLE = ("Organization", "Practitioner")

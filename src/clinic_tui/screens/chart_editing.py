@@ -1,0 +1,262 @@
+"""The chart's edit keys: each opens its form over the chart; saving re-reads the chart.
+
+ChartScreen inherits this, so its display code and its editing stay apart. The
+data a form starts from (today's visit, the problem list, the last height) is
+read in a worker; the form itself is built on the UI thread once it arrives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual import work
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from clinic_tui.domain.ages import age_in_years
+from clinic_tui.domain.chart_entry import CurrentVisit
+from clinic_tui.domain.models import Chart, QueueStatus
+from clinic_tui.domain.vital_entry import BMI_ADULT_AGE
+from clinic_tui.i18n import add_translations, tr
+from clinic_tui.messages import SyncCounts
+from clinic_tui.widgets.visit_panel import VisitPanel
+
+if TYPE_CHECKING:
+    from clinic_tui.offline_cache.clinic_cache import ClinicCache
+
+add_translations(
+    {
+        "Diagnosis": "诊断",
+        "Change a problem": "修改诊断",
+        "Allergy": "过敏",
+        "Withdraw an allergy": "撤销过敏记录",
+        "Vitals": "体征",
+        "Note": "病程记录",
+        "Complaint": "主诉",
+        "Contact details": "联系信息",
+        "Finish": "结束就诊",
+        "History": "既往",
+        "No open visit today: register the patient in the queue first": (
+            "今日无进行中的就诊：请先在候诊队列中登记"
+        ),
+        "Finish the consultation of {name}?": "结束 {name} 的本次就诊？",
+        "Finished: {name}. Press n to call the next patient": "已结束：{name}。按 n 叫下一位",
+        "Could not": "操作失败",
+        # The record type as the conflicts screen names it.
+        "DocumentReference": "病程记录",
+    }
+)
+
+FormFactory = Callable[[], Screen[Any]]
+"""Builds a form on the UI thread from data a worker read."""
+
+
+class ChartEditing(Screen[None]):
+    """Edit keys and their forms; the chart screen supplies `cache`, `patient_id`, `clock`."""
+
+    BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
+        Binding("d", "add_diagnosis", tr("Diagnosis")),
+        Binding("a", "add_allergy", tr("Allergy")),
+        Binding("v", "record_vitals", tr("Vitals")),
+        Binding("n", "write_note", tr("Note")),
+        Binding("f", "finish", tr("Finish")),
+        Binding("h", "history", tr("History")),
+        # In help (?) and the palette; the footer has no room for them at 80 columns.
+        Binding("c", "chief_complaint", tr("Complaint"), show=False),
+        Binding("p", "demographics", tr("Contact details"), show=False),
+        Binding("D", "change_problem", tr("Change a problem"), show=False),
+        Binding("A", "withdraw_allergy", tr("Withdraw an allergy"), show=False),
+    ]
+
+    cache: ClinicCache
+    patient_id: str
+    clock: Callable[[], datetime]
+    chart: Chart | None
+    visit: CurrentVisit | None = None
+    """Today's open visit of this patient, once read (None: there is none)."""
+
+    # ----- today's visit ------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="chart-visit")
+    def load_visit(self) -> CurrentVisit | None:
+        """Read today's open visit, and refresh the unsynced count for the badge."""
+        visit = self.cache.chart_edits.current_visit(self.patient_id, self.clock().date())
+        self.app.post_message(SyncCounts(pending=self.cache.pending_changes()))
+        return visit
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Visit read, form data ready, visit finished, or a failure to report."""
+        group = event.worker.group
+        if group == "chart-visit" and event.state is WorkerState.SUCCESS:
+            result = event.worker.result
+            self.visit = result if isinstance(result, CurrentVisit) else None
+            self.query_one(VisitPanel).show(self.visit)
+        elif group == "chart-form" and event.state is WorkerState.SUCCESS:
+            factory = event.worker.result
+            if callable(factory):
+                self.app.push_screen(factory(), self._form_closed)
+        elif group == "chart-finish" and event.state is WorkerState.SUCCESS:
+            self.notify(str(event.worker.result), timeout=8)
+            self.dismiss(None)
+        elif group in ("chart-visit", "chart-form", "chart-finish") and (
+            event.state is WorkerState.ERROR
+        ):
+            self.notify(f"{tr('Could not')}: {event.worker.error}", severity="error", timeout=8)
+
+    def _form_closed(self, notice: str | None) -> None:
+        if notice:
+            self.notify(notice, timeout=4)
+
+    def _needs_visit(self) -> CurrentVisit | None:
+        if self.visit is None:
+            self.notify(tr("No open visit today: register the patient in the queue first"))
+        return self.visit
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="chart-form")
+    def _open(self, read: Callable[[], FormFactory]) -> FormFactory:
+        """Run `read` (database work) in a thread; its factory builds the form afterwards."""
+        return read()
+
+    # ----- the keys -------------------------------------------------------------------------------
+
+    def action_add_diagnosis(self) -> None:
+        """d: search ICD-10 and record a diagnosis (of this visit when there is one)."""
+        from clinic_tui.screens.problem_form import ProblemForm
+        from clinic_tui.terminology.diagnosis import diagnosis_search_for
+
+        cache, patient_id, visit, now = self.cache, self.patient_id, self.visit, self.clock()
+        self.app.push_screen(
+            ProblemForm(
+                cache.chart_edits, diagnosis_search_for(cache.path), patient_id, visit, now
+            ),
+            self._form_closed,
+        )
+
+    def action_change_problem(self) -> None:
+        """D: resolve, reactivate or withdraw a recorded problem."""
+        from clinic_tui.screens.problem_change_form import ProblemChangeForm
+
+        editor, patient_id, today = self.cache.chart_edits, self.patient_id, self.clock().date()
+
+        def read() -> FormFactory:
+            problems = editor.problems(patient_id)
+            return lambda: ProblemChangeForm(editor, problems, today)
+
+        self._open(read)
+
+    def action_add_allergy(self) -> None:
+        """a: record an allergy, or that the patient has no known allergies."""
+        from clinic_tui.screens.allergy_form import AllergyForm
+
+        self.app.push_screen(
+            AllergyForm(self.cache.chart_edits, self.patient_id, self.clock()), self._form_closed
+        )
+
+    def action_withdraw_allergy(self) -> None:
+        """A: mark an allergy record entered in error."""
+        from clinic_tui.screens.allergy_change_form import AllergyChangeForm
+
+        editor, patient_id = self.cache.chart_edits, self.patient_id
+
+        def read() -> FormFactory:
+            allergies = editor.allergies(patient_id)
+            return lambda: AllergyChangeForm(editor, allergies)
+
+        self._open(read)
+
+    def action_record_vitals(self) -> None:
+        """v: record vital signs (BMI derived)."""
+        from clinic_tui.screens.vitals_form import VitalsForm
+
+        editor, patient_id, now = self.cache.chart_edits, self.patient_id, self.clock()
+        encounter_id = self.visit.encounter_id if self.visit else None
+        birth = self.chart.patient.birth_date if self.chart else None
+        age = age_in_years(birth, now.date())
+        adult = (age or 0) >= BMI_ADULT_AGE
+
+        def read() -> FormFactory:
+            height = editor.last_height(patient_id) if adult else None
+            return lambda: VitalsForm(editor, patient_id, encounter_id, now, height, age)
+
+        self._open(read)
+
+    def action_write_note(self) -> None:
+        """n: the consultation note of this visit."""
+        from clinic_tui.screens.note_form import NoteForm
+
+        visit = self._needs_visit()
+        if visit is None:
+            return
+        self.app.push_screen(
+            NoteForm(
+                self.cache.chart_edits,
+                self.patient_id,
+                visit.encounter_id,
+                self.clock(),
+                visit.note,
+            ),
+            self._form_closed,
+        )
+
+    def action_chief_complaint(self) -> None:
+        """c: correct the chief complaint of this visit."""
+        from clinic_tui.screens.complaint_form import ComplaintForm
+
+        visit = self._needs_visit()
+        if visit is None:
+            return
+        self.app.push_screen(
+            ComplaintForm(self.cache.chart_edits, visit.encounter_id, visit.chief_complaint),
+            self._form_closed,
+        )
+
+    def action_demographics(self) -> None:
+        """p: correct phone, address and contact person."""
+        from clinic_tui.screens.demographics_form import DemographicsForm
+
+        editor, patient_id = self.cache.chart_edits, self.patient_id
+
+        def read() -> FormFactory:
+            current = editor.demographics(patient_id)
+            if current is None:
+                raise LookupError(f"Patient/{patient_id} is not in the cache")
+            return lambda: DemographicsForm(editor, patient_id, current)
+
+        self._open(read)
+
+    def action_history(self) -> None:
+        """h: past visits and what was recorded in each."""
+        from clinic_tui.screens.visit_history import VisitHistoryScreen
+
+        editor, patient_id, today = self.cache.chart_edits, self.patient_id, self.clock().date()
+
+        def read() -> FormFactory:
+            visits = editor.visits(patient_id, today)
+            return lambda: VisitHistoryScreen(editor, visits)
+
+        self._open(read)
+
+    def action_finish(self) -> None:
+        """f: finish the consultation and go back to the queue (n calls the next patient)."""
+        from clinic_tui.screens.discard_dialog import ConfirmScreen
+
+        visit = self._needs_visit()
+        if visit is None:
+            return
+        name = self.chart.patient.name if self.chart else ""
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._finish(visit.encounter_id, name)
+
+        question = tr("Finish the consultation of {name}?").format(name=name)
+        self.app.push_screen(ConfirmScreen(question), answered)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="chart-finish")
+    def _finish(self, encounter_id: str, name: str) -> str:
+        """Set the visit finished (through the queue, so `u` there can undo it)."""
+        self.cache.queue.set_status(encounter_id, QueueStatus.DONE, self.clock())
+        return tr("Finished: {name}. Press n to call the next patient").format(name=name)

@@ -1,0 +1,68 @@
+"""Correct a patient's phone, address and contact person (the registration's phone rules)."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.widgets import Input
+
+from clinic_tui.domain.chart_entry import DemographicsEntry, validate_demographics
+from clinic_tui.i18n import add_translations, tr
+from clinic_tui.offline_cache.chart_edits import ChartEditor
+from clinic_tui.screens.chart_form import ChartForm, Write, field_row
+
+add_translations(
+    {
+        "Correct contact details": "修改联系信息",
+        "Address": "住址",
+        "Contact person": "联系人",
+        "Contact's phone": "联系人电话",
+        "empty removes it": "留空即删除",
+        "Enter the contact's name": "请输入联系人姓名",
+        "Keep the address under 200 characters": "住址不超过200个字符",
+        "A name has at most 50 characters": "姓名最多50个字符",
+        "A phone number has digits only": "电话号码只能包含数字",
+        "A mobile number has 11 digits": "手机号码应为11位",
+        "A phone number has 7 to 12 digits": "电话号码应为7至12位",
+        "Contact details corrected": "联系信息已修改",
+        "Nothing changed": "没有修改",
+    }
+)
+
+FIELDS = ("phone", "address", "contact_name", "contact_phone")
+
+
+class DemographicsForm(ChartForm):
+    """Phone, address, contact person and their phone; an emptied field removes the value."""
+
+    FIELD_ORDER = FIELDS
+
+    def __init__(self, editor: ChartEditor, patient_id: str, current: DemographicsEntry) -> None:
+        super().__init__(tr("Correct contact details"))
+        self.editor = editor
+        self.patient_id = patient_id
+        self.current = current
+
+    def fields(self) -> ComposeResult:
+        """The four fields, filled with what is on record."""
+        labels = (tr("Phone"), tr("Address"), tr("Contact person"), tr("Contact's phone"))
+        for field_id, label in zip(FIELDS, labels, strict=True):
+            value = getattr(self.current, field_id)
+            widget = Input(value, id=field_id, placeholder=tr("empty removes it"), compact=True)
+            yield from field_row(label, widget, field_id)
+
+    def prepare(self) -> tuple[dict[str, str], Write | None]:
+        """Same phone checks as registration; the write updates the Patient."""
+        entry = DemographicsEntry(
+            **{field_id: self.query_one(f"#{field_id}", Input).value for field_id in FIELDS}
+        )
+        errors = validate_demographics(entry)
+        if errors:
+            return errors, None
+        editor, patient_id = self.editor, self.patient_id
+
+        def write() -> str:
+            if editor.correct_demographics(patient_id, entry):
+                return tr("Contact details corrected")
+            return tr("Nothing changed")
+
+        return {}, write

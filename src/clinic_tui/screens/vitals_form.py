@@ -1,0 +1,112 @@
+"""Vital-signs form: blood pressure, heart and breathing rates, temperature, SpO2, weight, height.
+
+Impossible values (a slip such as 1700 mmHg) are refused with the accepted range
+and nothing is saved; BMI is derived from weight and height, never typed.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from textual.app import ComposeResult
+from textual.widgets import Input, Static
+
+from clinic_tui.domain.vital_entry import VITAL_FIELDS, parse_vitals
+from clinic_tui.i18n import add_translations, tr
+from clinic_tui.offline_cache.chart_edits import ChartEditor
+from clinic_tui.screens.chart_form import ChartForm, Write, field_row
+
+add_translations(
+    {
+        "Record vital signs": "记录生命体征",
+        "Systolic": "收缩压",
+        "Diastolic": "舒张压",
+        "SpO2": "血氧饱和度",
+        "Weight": "体重",
+        "Height": "身高",
+        "Fill in what was measured; BMI is worked out from weight and height": (
+            "填写已测量的项目；体重指数由体重和身高计算"
+        ),
+        "Vital signs recorded": "已记录生命体征",
+        "Enter at least one vital sign": "请至少填写一项生命体征",
+        "A blood pressure needs both systolic and diastolic": "血压需同时填写收缩压和舒张压",
+        "Diastolic must be lower than systolic": "舒张压应低于收缩压",
+        "{label}: not a number": "{label}：不是数字",
+        "{label} above {limit} {unit} is not possible at age {age}": (
+            "{age}岁儿童{label}不可能超过 {limit} {unit}"
+        ),
+        "{label} must be between {low} and {high} {unit}": (
+            "{label}应在 {low} 至 {high} {unit} 之间"
+        ),
+    }
+)
+
+
+def translated(message: str) -> str:
+    """The Chinese of a parse_vitals message (its label and numbers kept)."""
+    for field in VITAL_FIELDS:
+        label = field.label
+        if message == f"{label}: not a number":
+            return tr("{label}: not a number").format(label=tr(label))
+        if message.startswith(f"{label} above "):
+            limit, age = re.findall(r"[\d.]+", message)[:2]
+            return tr("{label} above {limit} {unit} is not possible at age {age}").format(
+                label=tr(label), limit=limit, unit=field.unit, age=age
+            )
+        if message.startswith(f"{label} must be between"):
+            return tr("{label} must be between {low} and {high} {unit}").format(
+                label=tr(label), low=f"{field.low:g}", high=f"{field.high:g}", unit=field.unit
+            )
+    return tr(message)
+
+
+class VitalsForm(ChartForm):
+    """Record the vital signs taken now, linked to this visit when there is one."""
+
+    FIELD_ORDER = tuple(field.key for field in VITAL_FIELDS)
+
+    def __init__(
+        self,
+        editor: ChartEditor,
+        patient_id: str,
+        encounter_id: str | None,
+        now: datetime,
+        height_for_bmi: float | None,
+        age_years: int | None = None,
+    ) -> None:
+        super().__init__(tr("Record vital signs"))
+        self.editor = editor
+        self.patient_id = patient_id
+        self.encounter_id = encounter_id
+        self.now = now
+        self.height_for_bmi = height_for_bmi
+        self.age_years = age_years
+
+    def fields(self) -> ComposeResult:
+        """One short input per measurement, its unit as the placeholder."""
+        yield Static(tr("Fill in what was measured; BMI is worked out from weight and height"))
+        for field in VITAL_FIELDS:
+            yield from field_row(
+                tr(field.label), Input(id=field.key, placeholder=field.unit, compact=True),
+                field.key,
+            )  # fmt: skip
+
+    def show_errors(self, errors: dict[str, str]) -> None:
+        """Range messages name the field in the user's language."""
+        super().show_errors({key: translated(message) for key, message in errors.items()})
+
+    def prepare(self) -> tuple[dict[str, str], Write | None]:
+        """Parse and check every field; the write records all the measurements or none."""
+        texts = {field.key: self.query_one(f"#{field.key}", Input).value for field in VITAL_FIELDS}
+        entry, errors = parse_vitals(texts, self.age_years)
+        if errors:
+            return errors, None
+        editor, patient_id, now = self.editor, self.patient_id, self.now
+        encounter_id, height = self.encounter_id, self.height_for_bmi
+
+        def write() -> str:
+            editor.record_vitals(patient_id, entry, now, encounter_id, height)
+            return tr("Vital signs recorded")
+
+        return {}, write

@@ -1,0 +1,87 @@
+"""'This visit': the chief complaint, this visit's diagnoses and the start of its note.
+
+Shown on the chart only while the patient has an open visit today; a `*`
+marks what is not synced yet, as everywhere else on the chart.
+"""
+
+from __future__ import annotations
+
+from rich.cells import cell_len, set_cell_size
+from rich.text import Text
+from textual.widgets import Static
+
+from clinic_tui.domain.chart_entry import CurrentVisit, NoteEntry
+from clinic_tui.domain.models import QueueStatus
+from clinic_tui.i18n import add_translations, tr
+
+add_translations(
+    {
+        "This visit": "本次就诊",
+        "No note yet (n)": "尚无病程记录（n）",
+        "Diagnoses": "诊断",
+        "none yet (d)": "暂无（d）",
+        "Note": "病程记录",
+    }
+)
+
+_STATUS = {
+    QueueStatus.WAITING: "Waiting",
+    QueueStatus.IN_CONSULTATION: "In consultation",
+    QueueStatus.DONE: "Done",
+    QueueStatus.LEFT: "Left",
+}
+NOTE_PREVIEW = 60
+"""Terminal cells of the note shown on the chart (a Chinese character takes two)."""
+
+
+def note_preview(note: NoteEntry) -> str:
+    """The note's first words on one line."""
+    parts = [note.subjective, note.objective, note.assessment, note.plan, note.free_text]
+    flat = " ".join(" ".join(part.split()) for part in parts if part.strip())
+    if cell_len(flat) <= NOTE_PREVIEW:
+        return flat
+    return set_cell_size(flat, NOTE_PREVIEW - 1).rstrip() + "…"
+
+
+def visit_text(visit: CurrentVisit) -> Text:
+    """Three short lines: complaint and state, diagnoses, note."""
+    text = Text()
+    text.append(f"{tr('Chief complaint')}: ", style="dim")
+    text.append(visit.chief_complaint or "—", style="bold")
+    status = QueueStatus.from_encounter_status(visit.status)
+    text.append(f" [{tr(_STATUS[status])}]")
+    if visit.pending:
+        text.append(" *")
+    text.append(f"\n{tr('Diagnoses')}: ", style="dim")
+    text.append("; ".join(visit.diagnoses) if visit.diagnoses else tr("none yet (d)"))
+    text.append(f"\n{tr('Note')}: ", style="dim")
+    if visit.note is None:
+        text.append(tr("No note yet (n)"))
+    else:
+        text.append(note_preview(visit.note))
+        if visit.note_pending:
+            text.append(" *")
+    return text
+
+
+class VisitPanel(Static):
+    """The current visit at a glance; hidden when the patient has no open visit today."""
+
+    DEFAULT_CSS = """
+    VisitPanel {
+        height: auto;
+        border: round $primary 50%;
+        border-title-color: $text;
+        padding: 0 1;
+    }
+    """
+
+    def show(self, visit: CurrentVisit | None) -> None:
+        """Display `visit`, or hide the panel when there is none."""
+        self.display = visit is not None
+        if visit is None:
+            return
+        self.border_title = tr("This visit")
+        pending = visit.pending or visit.note_pending
+        self.border_subtitle = tr("* unsynced") if pending else ""
+        self.update(visit_text(visit))
