@@ -120,7 +120,7 @@ async def test_a_records_a_typed_allergy_with_its_reaction(cache: ClinicCache) -
         assert pilot.app.screen is chart
         banner = chart.query_one(AllergyBanner)
         assert banner.has_class("-recorded")
-        assert _plain(banner) == "!! ALLERGIES: 花生 peanut (HIGH) 喉头水肿 * * unsynced"
+        assert _plain(banner) == "ALLERGIES: !! 花生 peanut: 喉头水肿 (HIGH) * * unsynced"
 
 
 async def test_no_known_allergies_is_refused_in_the_form_while_allergies_are_recorded(
@@ -178,7 +178,8 @@ async def test_v_refuses_a_typo_and_saves_nothing_then_records_the_fix(
         systolic.value = "170"
         await press(pilot, "ctrl+s")
         assert pilot.app.screen is chart
-        assert "Blood pressure 170/95 * mmHg 2026-11-24" in _section(chart, VitalsSection)
+        # Saved, marked unsynced, and flagged high (the chart's ranges: >= 140/90).
+        assert "Blood pressure ! 170/95 * mmHg 2026-11-24" in _section(chart, VitalsSection)
         assert _outbox_count(cache) == before + 1
 
 
@@ -333,11 +334,12 @@ async def test_finishing_on_the_queue_leaves_the_next_patient_one_key_away(
         assert isinstance(first, ChartScreen)
         assert first.visit is not None
         assert first.visit.status == "in-progress"
+        visit_id = first.visit.encounter_id  # the chart lets go of a finished visit
         await press(pilot, "n")  # on the chart, n is the note of this visit
         await type_text(pilot, "咳嗽")
         await press(pilot, "ctrl+s", "f", "y")
         assert isinstance(app.screen, QueueScreen)
-        assert status_of(app, first.visit.encounter_id) is QueueStatus.DONE
+        assert status_of(app, visit_id) is QueueStatus.DONE
         await press(pilot, "n")
         second = app.screen
         assert isinstance(second, ChartScreen)

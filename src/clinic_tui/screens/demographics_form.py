@@ -13,7 +13,7 @@ from clinic_tui.screens.chart_form import ChartForm, Write, field_row
 add_translations(
     {
         "Correct contact details": "修改联系信息",
-        "Address": "住址",
+        "Address": "地址",
         "Contact person": "联系人",
         "Contact's phone": "联系人电话",
         "empty removes it": "留空即删除",
