@@ -91,7 +91,13 @@ def test_sync_without_credentials_says_how_to_log_in(tmp_path: Path, cli: Cli) -
         "sync", "--server", "https://h.example/fhir", "--data-dir", str(tmp_path / "d")
     )
     assert code == 2
-    # The null keyring of the test isolation: no usable backend, with the alternatives.
+    # The null keyring of the test isolation: nothing can be stored, so nothing was; the
+    # person is told how to log in, not how secrets would be stored.
+    assert err.startswith(
+        "clinic-tui: not logged in to https://h.example/fhir: run "
+        "`clinic-tui login --server https://h.example/fhir`"
+    )
+    assert "cannot be stored safely" not in err
     assert "CLINIC_TUI_TOKEN" in err
     assert err.count("\n") == 1
     assert not (tmp_path / "d").exists()
