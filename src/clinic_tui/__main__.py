@@ -214,7 +214,11 @@ def _server_settings(args: argparse.Namespace) -> Any:
     from clinic_tui.config import load_settings
 
     settings = load_settings(
-        data_dir_flag=args.data_dir, config_flag=args.config, server_flag=args.server
+        data_dir_flag=args.data_dir,
+        config_flag=args.config,
+        server_flag=args.server,
+        # login writes the server into the file it is given, so that file may be new.
+        config_may_be_new=args.command == "login",
     )
     return replace(
         settings,

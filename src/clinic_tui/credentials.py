@@ -30,8 +30,9 @@ NO_BACKEND_HELP = (
 )
 add_translations(
     {
-        "not logged in to {server}: run `clinic-tui login --server {server}`{note}, or set "
-        "{env}": "尚未登录 {server}：请运行 `clinic-tui login --server {server}`{note}，或设置 {env}",
+        "not logged in to {server}: run `clinic-tui login --server {server}`{note}, or set {env}": (
+            "尚未登录 {server}：请运行 `clinic-tui login --server {server}`{note}，或设置 {env}"
+        ),
         " (this machine has no usable keyring yet: see 'No keyring on this machine?' in the "
         "README)": "（本机还没有可用的密钥环：见 README 中的“No keyring on this machine?”）",
     }
@@ -212,7 +213,8 @@ def credential_for(server_url: str) -> Credential:
     if found is None:
         raise CredentialError(
             tr(
-                "not logged in to {server}: run `clinic-tui login --server {server}`{note}, or set {env}"
+                "not logged in to {server}: run `clinic-tui login --server {server}`{note}, or set "
+                "{env}"
             ).format(server=server, note=note, env=TOKEN_ENV)
         )
     return found

@@ -7,13 +7,14 @@ conflicts, rejected, records (resource type -> count).
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 from clinic_tui.config import Settings
 
 
 def collect_status(settings: Settings) -> dict[str, Any]:
-    """The status as plain values; an absent cache is reported empty and not created."""
+    """The status as plain values, read without writing; an absent cache is not created."""
     from clinic_tui.locations import cache_path
 
     path = cache_path(settings.data_dir)
@@ -29,10 +30,25 @@ def collect_status(settings: Settings) -> dict[str, Any]:
     }
     if not path.exists():
         return found
-    from clinic_tui.offline_cache.engine import open_cache
+    from clinic_tui.offline_cache.cache_file import (
+        CacheUpgradeError,
+        is_empty_cache,
+        prepare_cache,
+    )
+    from clinic_tui.offline_cache.engine import open_cache_read_only
     from clinic_tui.sync.engine import sync_status
 
-    engine = open_cache(path)
+    # Read-only, so a look at the cache works where the folder or file cannot be written.
+    try:
+        engine = open_cache_read_only(path)
+    except CacheUpgradeError:
+        if not os.access(path.parent, os.W_OK | os.X_OK):
+            raise
+        prepare_cache(path)  # upgraded in place, as any clinic-tui command opening it would
+        engine = open_cache_read_only(path)
+    if is_empty_cache(path):
+        engine.dispose()
+        return found  # made but never filled (nor migrated): nothing to count
     try:
         status = sync_status(engine)
     finally:
