@@ -84,6 +84,18 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"cannot read settings file {path}: {error.strerror}") from error
 
 
+def configured_language(config_flag: str | None) -> str | None:
+    """[ui] language of the settings file (--config, CLINIC_TUI_CONFIG or the default), read
+    leniently: the output language is chosen before the settings are loaded (and checked)."""
+    path = Path(config_flag or os.environ.get("CLINIC_TUI_CONFIG") or default_config_file())
+    try:
+        with path.expanduser().open("rb") as handle:
+            language = tomllib.load(handle).get("ui", {}).get("language")
+    except (OSError, tomllib.TOMLDecodeError, AttributeError):
+        return None
+    return language if isinstance(language, str) else None
+
+
 def _language_from_env() -> str | None:
     explicit = os.environ.get("CLINIC_TUI_LANG")
     if explicit:

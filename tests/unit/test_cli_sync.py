@@ -107,7 +107,7 @@ def test_seed_server_needs_at_least_one_patient(capsys: pytest.CaptureFixture[st
     with pytest.raises(SystemExit) as caught:
         main(["seed-server", "--server", "https://h.example/fhir", "--patients", "0"])
     assert caught.value.code == 2
-    assert "expected a number of at least 1" in capsys.readouterr().err
+    assert "expected 1 to 200,000 patients, got 0" in capsys.readouterr().err
 
 
 def test_status_of_a_missing_cache_does_not_create_it(tmp_path: Path, cli: Cli) -> None:

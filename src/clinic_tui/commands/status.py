@@ -11,6 +11,7 @@ import os
 from typing import Any
 
 from clinic_tui.config import Settings
+from clinic_tui.i18n import add_translations, tr
 
 
 def collect_status(settings: Settings) -> dict[str, Any]:
@@ -63,6 +64,24 @@ def collect_status(settings: Settings) -> dict[str, Any]:
     return found
 
 
+add_translations(
+    {
+        "Server": "服务器",
+        "(none: run clinic-tui login)": "（无：请运行 clinic-tui login）",
+        "Cache": "缓存",
+        " (not created yet)": "（尚未创建）",
+        "Last successful sync": "上次成功同步",
+        "never": "从未",
+        "Changes waiting to upload": "待上传的更改",
+        "Conflicts to resolve": "待解决的冲突",
+        "Changes the server rejected": "被服务器拒绝的更改",
+        "Cached records": "已缓存的记录",
+        "Resource type": "资源类型",
+        "Records": "记录数",
+    }
+)
+
+
 def _human(found: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -71,18 +90,18 @@ def _human(found: dict[str, Any]) -> None:
     summary = Table.grid(padding=(0, 2))
     summary.add_column(style="bold")
     summary.add_column()
-    summary.add_row("Server", found["server"] or "(none: run clinic-tui login)")
-    cache = found["cache"] + ("" if found["cache_exists"] else " (not created yet)")
-    summary.add_row("Cache", cache)
-    summary.add_row("Last successful sync", found["last_sync"] or "never")
-    summary.add_row("Changes waiting to upload", f"{found['pending']:,}")
-    summary.add_row("Conflicts to resolve", f"{found['conflicts']:,}")
-    summary.add_row("Changes the server rejected", f"{found['rejected']:,}")
+    summary.add_row(tr("Server"), found["server"] or tr("(none: run clinic-tui login)"))
+    cache = found["cache"] + ("" if found["cache_exists"] else tr(" (not created yet)"))
+    summary.add_row(tr("Cache"), cache)
+    summary.add_row(tr("Last successful sync"), found["last_sync"] or tr("never"))
+    summary.add_row(tr("Changes waiting to upload"), f"{found['pending']:,}")
+    summary.add_row(tr("Conflicts to resolve"), f"{found['conflicts']:,}")
+    summary.add_row(tr("Changes the server rejected"), f"{found['rejected']:,}")
     console.print(summary)
     if found["records"]:
-        counts = Table(title="Cached records")
-        counts.add_column("Resource type")
-        counts.add_column("Records", justify="right")
+        counts = Table(title=tr("Cached records"))
+        counts.add_column(tr("Resource type"))
+        counts.add_column(tr("Records"), justify="right")
         for resource_type, count in found["records"].items():
             counts.add_row(resource_type, f"{count:,}")
         console.print(counts)
