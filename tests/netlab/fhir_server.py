@@ -19,6 +19,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "fhir_server.py"
+_VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
+PYTHON = str(_VENV_PYTHON) if _VENV_PYTHON.exists() else sys.executable
+"""The project's venv python, as the Makefile and README call the script (the script itself
+needs only the standard library, so another interpreter running the tests works too)."""
 SCRIPT_TIMEOUT = 900.0
 """Seconds one script call may take; the first install downloads the server."""
 
@@ -35,7 +39,7 @@ def server_home() -> Path:
 def run_script(*args: str, env: dict[str, str] | None = None) -> str:
     """Run scripts/fhir_server.py with `args`; its standard output, stripped."""
     result = subprocess.run(
-        [sys.executable, str(SCRIPT), *args],
+        [PYTHON, str(SCRIPT), *args],
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
