@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -96,3 +100,28 @@ def test_a_failed_run_into_an_existing_empty_cache_leaves_it_as_it_was(
     connection = sqlite3.connect(cache_file)
     assert connection.execute("SELECT count(*) FROM patient").fetchone()[0] == 0
     connection.close()
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_a_terminated_run_leaves_no_cache_file_behind(stop: int, tmp_path: Path) -> None:
+    # A real process and a real signal: a closed terminal (SIGHUP) or a service stop (SIGTERM)
+    # would otherwise end it on the spot, half-made cache and all.
+    data = tmp_path / "clinic"
+    command = ["demo-data", "--patients", "6000", "--data-dir", str(data)]
+    run = subprocess.Popen(
+        [sys.executable, "-m", "clinic_tui", *command],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    assert run.stderr is not None
+    first = run.stderr.readline()  # the cache file exists before this line is written
+    assert first == "writing patients: 0/6,000\n"
+    assert (data / "clinic.sqlite3").exists()
+    run.send_signal(stop)
+    rest = run.stderr.read()
+    assert run.wait(timeout=120) == 130, rest
+    assert rest.splitlines()[-1] == "clinic-tui: interrupted"
+    assert not data.exists()
