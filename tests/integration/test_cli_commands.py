@@ -62,7 +62,8 @@ def test_login_keeps_the_token_in_the_keyring_and_the_server_in_the_settings(
         stdin=fhir_server.token + "\n",
     )
     assert (code, err) == (0, "")
-    assert "Logged in to " + fhir_server.base_url in out
+    # In Chinese: the settings file's [ui] language applies to the command line too.
+    assert out.startswith(f"已登录 {fhir_server.base_url}：令牌已保存到密钥环")
     assert memory_keyring.entries == {("clinic-tui", fhir_server.base_url): fhir_server.token}
     text = config.read_text()
     assert text.startswith('# workstation 3\n[ui]\nlanguage = "zh"\n')
