@@ -5,10 +5,10 @@ The server is the third-party package sekmet-fhir (pinned below), installed into
 virtual environment under .fhir-server/venv so its dependencies never mix with the app's.
 Standard library only: runs with any Python 3.11, inside or outside the app's venv.
 
-    python scripts/fhir_server.py install
-    python scripts/fhir_server.py start [--port P] [--token T] [--data-dir D] [--name N]
-    python scripts/fhir_server.py status [--name N]
-    python scripts/fhir_server.py stop [--name N]
+    .venv/bin/python scripts/fhir_server.py install
+    .venv/bin/python scripts/fhir_server.py start [--port P] [--token T] [--data-dir D] [--name N]
+    .venv/bin/python scripts/fhir_server.py status [--name N]
+    .venv/bin/python scripts/fhir_server.py stop [--name N]
 
 `start` prints the FHIR base URL on standard output. The bearer token comes from --token,
 else from the FHIR_SERVER_TOKEN environment variable (keeps it out of argv), else a random
@@ -250,7 +250,9 @@ def start(
 ) -> str:
     """Start a server in the background, wait until it answers; returns the FHIR base URL."""
     if not _venv_bin("sekmet").exists():
-        raise ScriptError("FHIR server not installed; run: python scripts/fhir_server.py install")
+        raise ScriptError(
+            "FHIR server not installed; run: .venv/bin/python scripts/fhir_server.py install"
+        )
     instance = _instance_dir(name)
     instance.mkdir(parents=True, exist_ok=True)
     running = _read_pid(instance)

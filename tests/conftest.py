@@ -85,7 +85,10 @@ def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> 
     def run(*argv: str, stdin: str | None = None) -> tuple[int, str, str]:
         if stdin is not None:
             monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
-        code = main(list(argv))
+        try:
+            code = main(list(argv))
+        except SystemExit as exited:  # argparse refuses a flag by exiting (with code 2)
+            code = exited.code if isinstance(exited.code, int) else 1
         out, err = capsys.readouterr()
         return code, out, err
 

@@ -10,30 +10,42 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
 from clinic_tui import __version__
+from clinic_tui.config import SUPPORTED_LANGUAGES, configured_language
 from clinic_tui.errors import ClinicError
+from clinic_tui.i18n import set_language, tr
 
 
-def _positive_int(text: str) -> int:
+def _whole_number(text: str) -> int:
     try:
-        value = int(text)
+        return int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
+        raise argparse.ArgumentTypeError(
+            tr("expected a whole number, got {text!r}").format(text=text)
+        ) from None
+
+
+def _patients(text: str) -> int:
+    from clinic_tui.demo.history_years import MAX_PATIENTS
+
+    value = _whole_number(text)
+    if not 1 <= value <= MAX_PATIENTS:
+        raise argparse.ArgumentTypeError(
+            tr("expected 1 to {most:,} patients, got {value:,}").format(
+                most=MAX_PATIENTS, value=value
+            )
+        )
     return value
 
 
 def _history_years(text: str) -> int:
     from clinic_tui.demo.history_years import history_years_problem
 
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    value = _whole_number(text)
     problem = history_years_problem(value)
     if problem is not None:
         raise argparse.ArgumentTypeError(problem)
@@ -48,9 +60,103 @@ def _add_history_years(command: argparse.ArgumentParser) -> None:
         type=_history_years,
         default=DEFAULT_HISTORY_YEARS,
         metavar="N",
-        help=f"years of past visits per patient, 1 to {MAX_HISTORY_YEARS} (default: "
-        f"{DEFAULT_HISTORY_YEARS}); more years add older chronic follow-ups with their vital "
-        "signs, repeat prescriptions and acute visits (4 years: about 21 records per patient)",
+        help=tr(
+            "years of past visits per patient, 1 to {most} (default: {default}); more years "
+            "add older chronic follow-ups with their vital signs, repeat prescriptions and "
+            "acute visits (4 years: about 21 records per patient)"
+        ).format(most=MAX_HISTORY_YEARS, default=DEFAULT_HISTORY_YEARS),
+    )
+
+
+def _add_demo_clinic_options(command: argparse.ArgumentParser, *, default: int) -> None:
+    """--patients, --seed and --history-years of demo-data and seed-server."""
+    from clinic_tui.demo.history_years import MAX_PATIENTS
+
+    command.add_argument(
+        "--patients",
+        type=_patients,
+        default=default,
+        metavar="N",
+        help=tr("number of patients, 1 to {most:,} (default: {default:,})").format(
+            most=MAX_PATIENTS, default=default
+        ),
+    )
+    command.add_argument(
+        "--seed",
+        type=_whole_number,
+        default=1,
+        metavar="S",
+        help=tr("random seed: the same seed and --patients give the same clinic (default: 1)"),
+    )
+    _add_history_years(command)
+
+
+_NO_BREAK_BEFORE = frozenset("，。、；：！？）」』》")
+
+
+def _cells(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+def wrap_cells(text: str, width: int) -> list[str]:
+    """`text` wrapped to `width` terminal cells: Chinese characters take two cells and may
+    break anywhere (not before closing punctuation); other words break at spaces."""
+    tokens: list[str] = []
+    for word in text.split():
+        if tokens:
+            tokens.append(" ")
+        for char in word:
+            # Latin letters stay together as a word; each Chinese character stands alone,
+            # except that closing punctuation stays with the character before it.
+            joins = (
+                bool(tokens)
+                and tokens[-1] != " "
+                and (
+                    char in _NO_BREAK_BEFORE or (_cells(char) == 1 and _cells(tokens[-1][-1]) == 1)
+                )
+            )
+            if joins:
+                tokens[-1] += char
+            else:
+                tokens.append(char)
+    lines: list[str] = []
+    line = ""
+    for token in tokens:
+        if line and _cells(line) + _cells(token) > width:
+            lines.append(line.rstrip())
+            line = "" if token == " " else token
+        else:
+            line += token
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's layout, with its own words ("usage:") in the output language, wrapped by
+    terminal cells so that Chinese help fits the terminal."""
+
+    def add_usage(self, usage: Any, actions: Any, groups: Any, prefix: str | None = None) -> None:
+        super().add_usage(usage, actions, groups, tr("usage: ") if prefix is None else prefix)
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        return wrap_cells(text, width)
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        return "\n".join(indent + line for line in wrap_cells(text, width - len(indent)))
+
+
+def _with_translated_help(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The parser with argparse's own headings and -h text in the output language."""
+    parser._positionals.title = tr("positional arguments")
+    parser._optionals.title = tr("options")
+    parser.add_argument("-h", "--help", action="help", help=tr("show this help and exit"))
+    return parser
+
+
+def _subcommand(commands: Any, name: str, **options: Any) -> argparse.ArgumentParser:
+    return _with_translated_help(
+        commands.add_parser(name, formatter_class=_HelpFormatter, add_help=False, **options)
     )
 
 
@@ -60,40 +166,78 @@ def _common_options(default: Any) -> argparse.ArgumentParser:
         "--data-dir",
         metavar="PATH",
         default=default,
-        help="folder holding the local cache (default: CLINIC_TUI_DATA_DIR or the platform's "
-        "user data folder)",
+        help=tr(
+            "folder holding the local cache (default: CLINIC_TUI_DATA_DIR, [cache] data_dir in "
+            "the settings, else the platform's user data folder)"
+        ),
     )
-    common.add_argument("--config", metavar="FILE", default=default, help="settings file (TOML)")
-    common.add_argument("--lang", choices=("en", "zh"), default=default, help="label language")
+    common.add_argument(
+        "--config",
+        metavar="FILE",
+        default=default,
+        help=tr(
+            "settings file (TOML), which must exist (default: CLINIC_TUI_CONFIG, else "
+            "config.toml in the platform's user config folder)"
+        ),
+    )
+    common.add_argument(
+        "--lang",
+        choices=SUPPORTED_LANGUAGES,
+        default=default,
+        help=tr(
+            "language of labels, messages and help: en or zh (default: CLINIC_TUI_LANG, "
+            "else [ui] language in the settings, else en)"
+        ),
+    )
     return common
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser for every command."""
+    """The argument parser for every command (help in the language set for this process)."""
+    import clinic_tui.commands.help_zh  # noqa: F401  (registers the Chinese of the help)
+
     common = _common_options(None)
     # Given after the command or before it: a subcommand's unset option must not erase the
     # value given before the command name (argparse would write its default over it).
     sub_common = _common_options(argparse.SUPPRESS)
 
-    parser = argparse.ArgumentParser(
-        prog="clinic-tui",
-        description="Terminal clinician workstation on an offline FHIR cache.",
-        parents=[common],
+    parser = _with_translated_help(
+        argparse.ArgumentParser(
+            prog="clinic-tui",
+            description=tr("Terminal clinician workstation on an offline FHIR cache."),
+            parents=[common],
+            formatter_class=_HelpFormatter,
+            add_help=False,
+        )
     )
-    parser.add_argument("--version", action="version", version=f"clinic-tui {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands.add_parser("run", parents=[sub_common], help="open the workstation (the default)")
-    demo = commands.add_parser(
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"clinic-tui {__version__}",
+        help=tr("print the version and exit"),
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", title=tr("commands"))
+    _subcommand(
+        commands,
+        "run",
+        parents=[sub_common],
+        help=tr("open the workstation (the default)"),
+        description=tr("Open the workstation on the local cache (needs an interactive terminal)."),
+    )
+    demo = _subcommand(
+        commands,
         "demo-data",
         parents=[sub_common],
-        help="fill a cache with a realistic demo township clinic",
-        description="Fill the cache with a demo township clinic: patients, their records, "
-        "referrals and today's queue. Deterministic for a given seed and day. Writes only "
-        "into an empty cache: a cache that already holds records is refused, unchanged.",
+        help=tr("fill a cache with a realistic demo township clinic"),
+        description=tr(
+            "Fill the cache with a demo township clinic: patients, their records, referrals "
+            "and today's queue. Deterministic for a given seed and day. Writes only into an "
+            "empty cache: a cache that already holds records is refused, unchanged; a run that "
+            "fails leaves no cache file behind. Shows its progress (a bar on a terminal, "
+            "plain lines otherwise)."
+        ),
     )
-    demo.add_argument("--patients", type=_positive_int, default=2000, metavar="N")
-    demo.add_argument("--seed", type=int, default=1, metavar="S")
-    _add_history_years(demo)
+    _add_demo_clinic_options(demo, default=2000)
     _add_server_commands(commands, sub_common)
     from clinic_tui.commands.terminology import add_terminology_parser
 
@@ -102,58 +246,96 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_server_commands(commands: Any, common: argparse.ArgumentParser) -> None:
-    """login, sync, status and seed-server: the headless commands that talk to the server."""
-    server = argparse.ArgumentParser(add_help=False)
-    server.add_argument(
+    """login, logout, sync, status and seed-server: the headless commands about the server."""
+    server_url = argparse.ArgumentParser(add_help=False)
+    server_url.add_argument(
         "--server",
         metavar="URL",
-        help="FHIR base URL (default: CLINIC_TUI_SERVER, then [sync] server in the settings)",
+        help=tr("FHIR base URL (default: CLINIC_TUI_SERVER, then [sync] server in the settings)"),
     )
+    server = argparse.ArgumentParser(add_help=False, parents=[server_url])
     server.add_argument(
         "--allow-insecure-http",
         action="store_true",
-        help="allow plain http:// to a server that is not this machine (tokens travel unencrypted)",
+        help=tr(
+            "allow plain http:// to a server that is not this machine (tokens travel unencrypted)"
+        ),
     )
     server.add_argument(
-        "--ca-bundle", metavar="PATH", help="PEM file of a private CA that signed the server"
+        "--ca-bundle",
+        metavar="PATH",
+        help=tr("PEM file of a private certificate authority that signed the server's certificate"),
     )
-    login = commands.add_parser(
+    login = _subcommand(
+        commands,
         "login",
         parents=[common, server],
-        help="check a token against the server and keep it in the OS keyring",
-        description="Read the secret from a no-echo prompt (or one line of standard input), "
-        "check it against the server, keep it in the OS keyring and write the server to the "
-        "settings file. The secret is never taken from the command line.",
+        help=tr("check a token against the server and keep it in the OS keyring"),
+        description=tr(
+            "Read the secret from a no-echo prompt (or one line of standard input), check it "
+            "against the server, keep it in the OS keyring and write the server to the "
+            "settings file. The secret is never taken from the command line."
+        ),
     )
     login.add_argument(
         "--client-id",
         metavar="ID",
-        help="log in with OAuth2 client credentials (the prompt then asks for the client secret)",
+        help=tr(
+            "log in with OAuth2 client credentials (the prompt then asks for the client secret)"
+        ),
     )
-    commands.add_parser(
+    logout = _subcommand(
+        commands,
+        "logout",
+        parents=[common, server_url],
+        help=tr("remove the stored token or client secret for the server from the OS keyring"),
+        description=tr(
+            "Remove the secret stored by `clinic-tui login` for the server from the OS keyring "
+            "and say what was removed. No network is needed. The settings file keeps its "
+            "[sync] server line unless --forget-server is given."
+        ),
+    )
+    logout.add_argument(
+        "--forget-server",
+        action="store_true",
+        help=tr(
+            "also remove [sync] server (with ca_bundle, allow_insecure_http) from the settings"
+        ),
+    )
+    _subcommand(
+        commands,
         "sync",
         parents=[common, server],
-        help="one sync round with the server, headless",
-        description="Upload local changes, then download the server's. Exit 0: everything "
-        "synced; 1: finished with conflicts or rejected changes to look at; 2: could not sync.",
+        help=tr("one sync round with the server, headless"),
+        description=tr(
+            "Upload local changes, then download the server's. Exit 0: everything synced; 1: "
+            "finished with conflicts or rejected changes to look at; 2: could not sync."
+        ),
     )
-    status = commands.add_parser(
+    status = _subcommand(
+        commands,
         "status",
         parents=[common, server],
-        help="what waits to sync, conflicts and record counts (offline)",
+        help=tr("what waits to sync, conflicts and record counts (offline)"),
+        description=tr(
+            "Show the cache's sync state without the network: last successful sync, changes "
+            "waiting to upload, conflicts, rejected changes and records per type. Only reads "
+            "the cache, so it works on a cache in a read-only folder."
+        ),
     )
-    status.add_argument("--json", action="store_true", help="machine-readable output")
-    seed = commands.add_parser(
+    status.add_argument("--json", action="store_true", help=tr("machine-readable output"))
+    seed = _subcommand(
+        commands,
         "seed-server",
         parents=[common, server],
-        help="fill a FHIR server with a demo township clinic and its hospitals",
-        description="PUT a demo clinic (organizations, staff, patients and their records, "
-        "today's queue, referrals) on the server in transactions. Running it again with the "
-        "same --patients and --seed updates the same records; nothing is duplicated.",
+        help=tr("fill a FHIR server with a demo township clinic and its hospitals"),
+        description=tr(
+            "PUT a demo clinic (organizations, staff, patients and their records, today's "
+            "queue, referrals) on the server in transactions. Running it again with the same "
+            "--patients and --seed updates the same records; nothing is duplicated."
+        ),
     )
-    seed.add_argument("--patients", type=_positive_int, default=200, metavar="N")
-    seed.add_argument("--seed", type=int, default=1, metavar="S")
-    _add_history_years(seed)
+    _add_demo_clinic_options(seed, default=200)
 
 
 def _check_terminal() -> None:
@@ -171,7 +353,6 @@ def _check_terminal() -> None:
 
 def _run_app(args: argparse.Namespace) -> int:
     from clinic_tui.config import load_settings
-    from clinic_tui.i18n import set_language
     from clinic_tui.locations import cache_path
     from clinic_tui.offline_cache.cache_file import prepare_cache
     from clinic_tui.offline_cache.clinic_cache import ClinicCache
@@ -197,23 +378,13 @@ def _run_app(args: argparse.Namespace) -> int:
 
 
 def _demo_data(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
+    from clinic_tui.commands.demo_data import write_demo_clinic
     from clinic_tui.config import load_settings
-    from clinic_tui.demo.generator import generate_demo_clinic
-    from clinic_tui.locations import cache_path
-    from clinic_tui.offline_cache.engine import open_cache
 
     settings = load_settings(data_dir_flag=args.data_dir, config_flag=args.config)
-    path = cache_path(settings.data_dir)
-    engine = open_cache(path)
-    console = Console(stderr=True)
-    with console.status(f"Writing a demo clinic of {args.patients:,} patients to {path} ..."):
-        summary = generate_demo_clinic(
-            engine, patients=args.patients, seed=args.seed, history_years=args.history_years
-        )
-    console.print(f"[green]Demo clinic ready:[/] {summary} in {path}")
-    return 0
+    return write_demo_clinic(
+        settings, patients=args.patients, seed=args.seed, history_years=args.history_years
+    )
 
 
 def _server_settings(args: argparse.Namespace) -> Any:
@@ -222,12 +393,17 @@ def _server_settings(args: argparse.Namespace) -> Any:
     from clinic_tui.config import load_settings
 
     settings = load_settings(
-        data_dir_flag=args.data_dir, config_flag=args.config, server_flag=args.server
+        data_dir_flag=args.data_dir,
+        config_flag=args.config,
+        server_flag=args.server,
+        # login writes the server into the file it is given, so that file may be new.
+        config_may_be_new=args.command == "login",
     )
     return replace(
         settings,
-        allow_insecure_http=settings.allow_insecure_http or args.allow_insecure_http,
-        ca_bundle=args.ca_bundle or settings.ca_bundle,
+        allow_insecure_http=settings.allow_insecure_http
+        or getattr(args, "allow_insecure_http", False),
+        ca_bundle=getattr(args, "ca_bundle", None) or settings.ca_bundle,
     )
 
 
@@ -242,12 +418,26 @@ def _login(args: argparse.Namespace) -> int:
         client_id=args.client_id,
         ca_bundle=checked_ca_bundle(settings.ca_bundle),
     )
-    kind = "client credentials" if result.kind == "client_credentials" else "token"
-    print(f"Logged in to {result.server}: {kind} kept in the keyring ({result.backend}).")
-    note = "" if result.comments_kept else " (the file was rewritten; its comments are gone)"
-    print(f"Server written to {result.config_file}{note}.")
+    kind = tr("client credentials") if result.kind == "client_credentials" else tr("token")
+    print(
+        tr("Logged in to {server}: {kind} kept in the keyring ({backend}).").format(
+            server=result.server, kind=kind, backend=result.backend
+        )
+    )
+    note = "" if result.comments_kept else tr(" (the file was rewritten; its comments are gone)")
+    print(tr("Server written to {path}{note}.").format(path=result.config_file, note=note))
     if os.environ.get("CLINIC_TUI_TOKEN"):
-        print("Note: CLINIC_TUI_TOKEN is set in this environment and overrides the stored secret.")
+        print(
+            tr("Note: CLINIC_TUI_TOKEN is set in this environment and overrides the stored secret.")
+        )
+    return 0
+
+
+def _logout(args: argparse.Namespace) -> int:
+    from clinic_tui.commands.logout import logout
+
+    result = logout(_server_settings(args), forget_server=args.forget_server)
+    print("\n".join(result.lines()))
     return 0
 
 
@@ -274,9 +464,9 @@ def _seed_server(args: argparse.Namespace) -> int:
             patients=args.patients,
             seed=args.seed,
             history_years=args.history_years,
-            progress=lambda done, total: display.update("patients sent", done, total),
+            progress=lambda done, total: display.update(tr("patients sent"), done, total),
         )
-    print(f"Seeded {client.base_url}: {result}.")
+    print(tr("Seeded {server}: {result}.").format(server=client.base_url, result=result))
     return 0
 
 
@@ -286,15 +476,29 @@ def _terminology(args: argparse.Namespace) -> int:
     return run_terminology(args)
 
 
+def _output_language(argv: Sequence[str]) -> str:
+    """--lang, else CLINIC_TUI_LANG, else [ui] language: read before the full parse so that
+    help and argument errors are in that language too. Problems are load_settings' to report."""
+    early = argparse.ArgumentParser(add_help=False)
+    early.add_argument("--lang")
+    early.add_argument("--config")
+    known, _rest = early.parse_known_args(argv)
+    language = known.lang or os.environ.get("CLINIC_TUI_LANG") or configured_language(known.config)
+    return language if language in SUPPORTED_LANGUAGES else "en"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `clinic-tui` console script."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    set_language(_output_language(arguments))
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(arguments)
     handlers = {
         None: _run_app,
         "run": _run_app,
         "demo-data": _demo_data,
         "login": _login,
+        "logout": _logout,
         "sync": _sync,
         "status": _status,
         "seed-server": _seed_server,
@@ -306,13 +510,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"clinic-tui: {error}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
-        print("clinic-tui: interrupted", file=sys.stderr)
+        print(tr("clinic-tui: interrupted"), file=sys.stderr)
         return 130
     except Exception as error:  # a bug: keep the details for IT, show the user one line
         log = _write_crash_report(error)
         print(
-            f"clinic-tui: unexpected error ({type(error).__name__}: {error}); "
-            f"details written to {log}",
+            tr("clinic-tui: unexpected error ({kind}: {error}); details written to {log}").format(
+                kind=type(error).__name__, error=error, log=log
+            ),
             file=sys.stderr,
         )
         return 70

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from clinic_tui.errors import ConfigError
+from clinic_tui.i18n import add_translations, tr
 from clinic_tui.locations import default_config_file, resolve_data_dir
 
 
@@ -56,6 +57,20 @@ class Settings:
 
 SUPPORTED_LANGUAGES = ("en", "zh")
 
+add_translations(
+    {
+        "settings file {path} (given with --config) does not exist; check the name, or leave "
+        "--config out to use {default}": (
+            "设置文件 {path}（由 --config 指定）不存在；"
+            "请检查文件名，或去掉 --config 以使用 {default}"
+        ),
+        "{path} is a file, not a folder: the cache needs a folder ({source})": (
+            "{path} 是一个文件，不是文件夹：缓存需要放在文件夹里（{source}）"
+        ),
+        "[cache] data_dir in {path}": "{path} 中的 [cache] data_dir",
+    }
+)
+
 
 def _read_toml(path: Path) -> dict[str, Any]:
     if not path.exists():
@@ -69,11 +84,31 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"cannot read settings file {path}: {error.strerror}") from error
 
 
+def configured_language(config_flag: str | None) -> str | None:
+    """[ui] language of the settings file (--config, CLINIC_TUI_CONFIG or the default), read
+    leniently: the output language is chosen before the settings are loaded (and checked)."""
+    path = Path(config_flag or os.environ.get("CLINIC_TUI_CONFIG") or default_config_file())
+    try:
+        with path.expanduser().open("rb") as handle:
+            language = tomllib.load(handle).get("ui", {}).get("language")
+    except (OSError, tomllib.TOMLDecodeError, AttributeError):
+        return None
+    return language if isinstance(language, str) else None
+
+
 def _language_from_env() -> str | None:
     explicit = os.environ.get("CLINIC_TUI_LANG")
     if explicit:
         return explicit
     return None
+
+
+def _data_dir_source(flag: str | None, config_file: Path) -> str:
+    if flag:
+        return "--data-dir"
+    if os.environ.get("CLINIC_TUI_DATA_DIR"):
+        return "CLINIC_TUI_DATA_DIR"
+    return tr("[cache] data_dir in {path}").format(path=config_file)
 
 
 MIN_SYNC_INTERVAL = 10.0
@@ -105,11 +140,23 @@ def load_settings(
     config_flag: str | None = None,
     language_flag: str | None = None,
     server_flag: str | None = None,
+    config_may_be_new: bool = False,
 ) -> Settings:
-    """Build settings from defaults, the TOML file, the environment and flags, in that order."""
+    """Build settings from defaults, the TOML file, the environment and flags, in that order.
+
+    A settings file named by `--config` must exist (a typo would otherwise silently mean
+    "no settings"), unless `config_may_be_new`: `login` creates the file it is given.
+    """
     config_file = Path(
         config_flag or os.environ.get("CLINIC_TUI_CONFIG") or default_config_file()
     ).expanduser()
+    if config_flag and not config_may_be_new and not config_file.exists():
+        raise ConfigError(
+            tr(
+                "settings file {path} (given with --config) does not exist; check the name, "
+                "or leave --config out to use {default}"
+            ).format(path=config_file, default=default_config_file())
+        )
     document = _read_toml(config_file)
     cache_section = document.get("cache", {})
     clinic_section = document.get("clinic", {})
@@ -120,6 +167,12 @@ def load_settings(
     if not data_dir_setting and isinstance(cache_section.get("data_dir"), str):
         data_dir_setting = cache_section["data_dir"]
     settings = Settings(data_dir=resolve_data_dir(data_dir_setting), config_file=config_file)
+    if settings.data_dir.exists() and not settings.data_dir.is_dir():
+        raise ConfigError(
+            tr("{path} is a file, not a folder: the cache needs a folder ({source})").format(
+                path=settings.data_dir, source=_data_dir_source(data_dir_flag, config_file)
+            )
+        )
 
     language = language_flag or _language_from_env() or ui_section.get("language") or "en"
     if language not in SUPPORTED_LANGUAGES:

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from clinic_tui.errors import ClinicError
+from clinic_tui.i18n import add_translations, tr
 
 SERVICE = "clinic-tui"
 TOKEN_ENV = "CLINIC_TUI_TOKEN"
@@ -26,6 +27,15 @@ NO_BACKEND_HELP = (
     "backend (pip install keyrings.alt pycryptodome, then set "
     "PYTHON_KEYRING_BACKEND=keyrings.alt.file.EncryptedKeyring), or give the token in the "
     f"{TOKEN_ENV} environment variable"
+)
+add_translations(
+    {
+        "not logged in to {server}: run `clinic-tui login --server {server}`{note}, or set {env}": (
+            "尚未登录 {server}：请运行 `clinic-tui login --server {server}`{note}，或设置 {env}"
+        ),
+        " (this machine has no usable keyring yet: see 'No keyring on this machine?' in the "
+        "README)": "（本机还没有可用的密钥环：见 README 中的“No keyring on this machine?”）",
+    }
 )
 PLAINTEXT_REFUSED = (
     "the keyring backend keyrings.alt.file.PlaintextKeyring writes secrets unencrypted to "
@@ -38,6 +48,10 @@ class CredentialError(ClinicError):
     """The secret cannot be stored, read or used (no keyring, refused backend, none stored)."""
 
     exit_code = 2
+
+
+class NoKeyringError(CredentialError):
+    """No keyring backend is usable on this machine, so nothing can be stored or read there."""
 
 
 @dataclass(frozen=True)
@@ -118,27 +132,30 @@ def keyring_backend() -> Any:
     try:
         backend = keyring.get_keyring()
     except Exception as error:  # a broken PYTHON_KEYRING_BACKEND setting, for one
-        raise CredentialError(f"{NO_BACKEND_HELP} ({error})") from error
+        raise NoKeyringError(f"{NO_BACKEND_HELP} ({error})") from error
     if isinstance(backend, chainer.ChainerBackend):
         members = [member for member in backend.backends if _usable(member)]
         safe = [member for member in members if not _is_plaintext(member)]
         if not safe:
-            raise CredentialError(PLAINTEXT_REFUSED if members else NO_BACKEND_HELP)
+            if not members:
+                raise NoKeyringError(NO_BACKEND_HELP)
+            raise CredentialError(PLAINTEXT_REFUSED)
         return safe[0]
     if _is_plaintext(backend):
         raise CredentialError(PLAINTEXT_REFUSED)
     if not _usable(backend):
-        raise CredentialError(NO_BACKEND_HELP)
+        raise NoKeyringError(NO_BACKEND_HELP)
     return backend
 
 
 def _keyring_call(action: str, call: Any, *args: str) -> Any:
-    from keyring.errors import KeyringError, NoKeyringError
+    from keyring import errors as keyring_errors
+    from keyring.errors import KeyringError
 
     try:
         return call(*args)
-    except NoKeyringError as error:
-        raise CredentialError(NO_BACKEND_HELP) from error
+    except keyring_errors.NoKeyringError as error:
+        raise NoKeyringError(NO_BACKEND_HELP) from error
     except KeyringError as error:
         raise CredentialError(f"the keyring could not {action} the secret: {error}") from error
 
@@ -181,10 +198,23 @@ def credential_for(server_url: str) -> Credential:
     token = os.environ.get(TOKEN_ENV, "").strip()
     if token:
         return Credential(kind="bearer", secret=token)
-    found = stored_credential(server_url)
+    server = normalise_server_url(server_url)
+    note = ""
+    try:
+        found = stored_credential(server_url)
+    except NoKeyringError:
+        # Nothing can have been stored without a keyring: the person needs to log in (or
+        # give a token), not a lecture on storing secrets they have not typed yet.
+        found = None
+        note = tr(
+            " (this machine has no usable keyring yet: see 'No keyring on this machine?' "
+            "in the README)"
+        )
     if found is None:
         raise CredentialError(
-            f"no credentials stored for {normalise_server_url(server_url)}; run "
-            f"`clinic-tui login --server {normalise_server_url(server_url)}` or set {TOKEN_ENV}"
+            tr(
+                "not logged in to {server}: run `clinic-tui login --server {server}`{note}, or set "
+                "{env}"
+            ).format(server=server, note=note, env=TOKEN_ENV)
         )
     return found

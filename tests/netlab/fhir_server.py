@@ -26,6 +26,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "fhir_server.py"
+_VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
+PYTHON = str(_VENV_PYTHON) if _VENV_PYTHON.exists() else sys.executable
+"""The project's venv python, as the Makefile and README call the script (the script itself
+needs only the standard library, so another interpreter running the tests works too)."""
 SCRIPT_TIMEOUT = 900.0
 """Seconds one script call may take; the first install downloads the server."""
 SERVER_VARIABLE = "CLINIC_TUI_FHIR_SERVER"
@@ -59,7 +63,7 @@ class FhirServerImpl:
     def run(self, *args: str, env: dict[str, str] | None = None) -> str:
         """Run its script with `args`; the script's standard output, stripped."""
         result = subprocess.run(
-            [sys.executable, str(self.script), *args],
+            [PYTHON, str(self.script), *args],
             stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,

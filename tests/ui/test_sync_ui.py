@@ -181,7 +181,7 @@ async def test_missing_credentials_show_on_the_badge_and_nothing_crashes(tmp_pat
         await settle(pilot)
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert badge(app).words.startswith("x Sync failed: no usable keyring")
+        assert badge(app).words.startswith("x Sync failed: not logged in to")
         assert app.is_running
 
 

@@ -91,7 +91,13 @@ def test_sync_without_credentials_says_how_to_log_in(tmp_path: Path, cli: Cli) -
         "sync", "--server", "https://h.example/fhir", "--data-dir", str(tmp_path / "d")
     )
     assert code == 2
-    # The null keyring of the test isolation: no usable backend, with the alternatives.
+    # The null keyring of the test isolation: nothing can be stored, so nothing was; the
+    # person is told how to log in, not how secrets would be stored.
+    assert err.startswith(
+        "clinic-tui: not logged in to https://h.example/fhir: run "
+        "`clinic-tui login --server https://h.example/fhir`"
+    )
+    assert "cannot be stored safely" not in err
     assert "CLINIC_TUI_TOKEN" in err
     assert err.count("\n") == 1
     assert not (tmp_path / "d").exists()
@@ -101,7 +107,7 @@ def test_seed_server_needs_at_least_one_patient(capsys: pytest.CaptureFixture[st
     with pytest.raises(SystemExit) as caught:
         main(["seed-server", "--server", "https://h.example/fhir", "--patients", "0"])
     assert caught.value.code == 2
-    assert "expected a number of at least 1" in capsys.readouterr().err
+    assert "expected 1 to 200,000 patients, got 0" in capsys.readouterr().err
 
 
 def test_status_of_a_missing_cache_does_not_create_it(tmp_path: Path, cli: Cli) -> None:

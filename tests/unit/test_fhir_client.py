@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
+from clinic_tui import i18n
 from clinic_tui.sync.client import (
     FhirClient,
     RetryPolicy,
@@ -152,6 +153,68 @@ def test_a_link_that_stays_down_is_unreachable() -> None:
     handler, _ = _scripted(*[httpx.ConnectError("Connection refused")] * 3)
     with pytest.raises(FhirUnreachable, match="cannot reach"):
         _client(handler, Sleeps()).bundle_page("Patient")
+
+
+def test_a_refused_first_connection_is_reported_at_once_in_words() -> None:
+    handler, seen = _scripted(*[httpx.ConnectError("[Errno 111] Connection refused")] * 3)
+    sleeps = Sleeps()
+    with pytest.raises(FhirUnreachable) as raised:
+        _client(handler, sleeps).bundle_page("Patient")
+    assert str(raised.value) == f"cannot reach the server at {BASE}: connection refused"
+    assert len(seen) == 1
+    assert sleeps == []
+
+
+def test_a_refused_connection_after_the_server_answered_is_retried() -> None:
+    # Mid-sync the server may restart: by then it has answered, so backing off is worth it.
+    handler, seen = _scripted(
+        _json(BUNDLE), httpx.ConnectError("[Errno 111] Connection refused"), _json(BUNDLE)
+    )
+    sleeps = Sleeps()
+    client = _client(handler, sleeps)
+    client.bundle_page("Patient")
+    client.bundle_page("Patient")
+    assert len(seen) == 3
+    assert len(sleeps) == 1
+
+
+def test_a_link_cut_mid_transfer_says_how_often_it_was_tried() -> None:
+    handler, _ = _scripted(*[httpx.ReadError("[Errno 104] Connection reset by peer")] * 3)
+    with pytest.raises(FhirUnreachable) as raised:
+        _client(handler, Sleeps()).bundle_page("Patient")
+    assert str(raised.value) == (
+        f"cannot reach the server at {BASE}: the connection was reset (tried 3 times)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("error", "words"),
+    [
+        (httpx.ConnectError("[Errno -2] Name or service not known"), "the name"),
+        (
+            httpx.ConnectError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed"),
+            "--ca-bundle",
+        ),
+        (httpx.ConnectTimeout("timed out"), "no answer within 10 s"),
+        (httpx.ConnectError("[Errno 101] Network is unreachable"), "network is unreachable"),
+    ],
+)
+def test_a_failed_connection_is_told_in_words(error: httpx.TransportError, words: str) -> None:
+    handler, _ = _scripted(error)
+    with pytest.raises(FhirUnreachable) as raised:
+        FhirClient(BASE, transport=httpx.MockTransport(handler)).bundle_page("Patient")
+    message = str(raised.value)
+    assert words in message
+    assert "Errno" not in message
+    assert "Error" not in message
+
+
+def test_a_refused_connection_is_told_in_chinese() -> None:
+    i18n.set_language("zh")
+    handler, _ = _scripted(httpx.ConnectError("[Errno 111] Connection refused"))
+    with pytest.raises(FhirUnreachable) as raised:
+        _client(handler, Sleeps()).bundle_page("Patient")
+    assert str(raised.value) == f"无法连接服务器 {BASE}：连接被拒绝"
 
 
 def test_a_post_that_may_have_arrived_is_not_sent_twice() -> None:

@@ -8,13 +8,15 @@ cannot do that limits the sync, e.g. no _history).
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 from clinic_tui.config import Settings
+from clinic_tui.i18n import add_translations, tr
 
 
 def collect_status(settings: Settings) -> dict[str, Any]:
-    """The status as plain values; an absent cache is reported empty and not created."""
+    """The status as plain values, read without writing; an absent cache is not created."""
     from clinic_tui.locations import cache_path
 
     path = cache_path(settings.data_dir)
@@ -31,10 +33,25 @@ def collect_status(settings: Settings) -> dict[str, Any]:
     }
     if not path.exists():
         return found
-    from clinic_tui.offline_cache.engine import open_cache
+    from clinic_tui.offline_cache.cache_file import (
+        CacheUpgradeError,
+        is_empty_cache,
+        prepare_cache,
+    )
+    from clinic_tui.offline_cache.engine import open_cache_read_only
     from clinic_tui.sync.engine import sync_status
 
-    engine = open_cache(path)
+    # Read-only, so a look at the cache works where the folder or file cannot be written.
+    try:
+        engine = open_cache_read_only(path)
+    except CacheUpgradeError:
+        if not os.access(path.parent, os.W_OK | os.X_OK):
+            raise
+        prepare_cache(path)  # upgraded in place, as any clinic-tui command opening it would
+        engine = open_cache_read_only(path)
+    if is_empty_cache(path):
+        engine.dispose()
+        return found  # made but never filled (nor migrated): nothing to count
     try:
         status = sync_status(engine)
     finally:
@@ -50,6 +67,24 @@ def collect_status(settings: Settings) -> dict[str, Any]:
     return found
 
 
+add_translations(
+    {
+        "Server": "服务器",
+        "(none: run clinic-tui login)": "（无：请运行 clinic-tui login）",
+        "Cache": "缓存",
+        " (not created yet)": "（尚未创建）",
+        "Last successful sync": "上次成功同步",
+        "never": "从未",
+        "Changes waiting to upload": "待上传的更改",
+        "Conflicts to resolve": "待解决的冲突",
+        "Changes the server rejected": "被服务器拒绝的更改",
+        "Cached records": "已缓存的记录",
+        "Resource type": "资源类型",
+        "Records": "记录数",
+    }
+)
+
+
 def _human(found: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -58,20 +93,20 @@ def _human(found: dict[str, Any]) -> None:
     summary = Table.grid(padding=(0, 2))
     summary.add_column(style="bold")
     summary.add_column()
-    summary.add_row("Server", found["server"] or "(none: run clinic-tui login)")
-    cache = found["cache"] + ("" if found["cache_exists"] else " (not created yet)")
-    summary.add_row("Cache", cache)
-    summary.add_row("Last successful sync", found["last_sync"] or "never")
-    summary.add_row("Changes waiting to upload", f"{found['pending']:,}")
-    summary.add_row("Conflicts to resolve", f"{found['conflicts']:,}")
-    summary.add_row("Changes the server rejected", f"{found['rejected']:,}")
+    summary.add_row(tr("Server"), found["server"] or tr("(none: run clinic-tui login)"))
+    cache = found["cache"] + ("" if found["cache_exists"] else tr(" (not created yet)"))
+    summary.add_row(tr("Cache"), cache)
+    summary.add_row(tr("Last successful sync"), found["last_sync"] or tr("never"))
+    summary.add_row(tr("Changes waiting to upload"), f"{found['pending']:,}")
+    summary.add_row(tr("Conflicts to resolve"), f"{found['conflicts']:,}")
+    summary.add_row(tr("Changes the server rejected"), f"{found['rejected']:,}")
     for note in found["server_notes"]:
-        summary.add_row("Note", note)
+        summary.add_row(tr("Note"), note)
     console.print(summary)
     if found["records"]:
-        counts = Table(title="Cached records")
-        counts.add_column("Resource type")
-        counts.add_column("Records", justify="right")
+        counts = Table(title=tr("Cached records"))
+        counts.add_column(tr("Resource type"))
+        counts.add_column(tr("Records"), justify="right")
         for resource_type, count in found["records"].items():
             counts.add_row(resource_type, f"{count:,}")
         console.print(counts)

@@ -12,23 +12,42 @@ from typing import Any
 from clinic_tui.commands.connection import open_client
 from clinic_tui.commands.progress import ProgressDisplay
 from clinic_tui.config import Settings
+from clinic_tui.i18n import add_translations, tr
 
 SYNCED = 0
 NEEDS_ATTENTION = 1
 
 
+add_translations(
+    {
+        "{count:,} uploaded": "已上传 {count:,}",
+        "{count:,} downloaded": "已下载 {count:,}",
+        "{count:,} deleted": "已删除 {count:,}",
+        "{count:,} conflicts to resolve": "{count:,} 个冲突待解决",
+        "{count:,} changes rejected by the server": "{count:,} 项更改被服务器拒绝",
+        ", ": "，",
+        "Synced: ": "已同步：",
+        "Synced with problems: ": "同步完成，但有问题：",
+        "  ... and {count} more": "  ……还有 {count} 条",
+        "Open clinic-tui to resolve conflicts and review rejected changes.": (
+            "请打开 clinic-tui 解决冲突并查看被拒绝的更改。"
+        ),
+    }
+)
+
+
 def describe(report: Any) -> str:
     """One line saying what the round did."""
     parts = [
-        f"{report.uploaded:,} uploaded",
-        f"{report.downloaded:,} downloaded",
-        f"{report.deleted:,} deleted",
+        tr("{count:,} uploaded").format(count=report.uploaded),
+        tr("{count:,} downloaded").format(count=report.downloaded),
+        tr("{count:,} deleted").format(count=report.deleted),
     ]
     if report.conflicts:
-        parts.append(f"{report.conflicts:,} conflicts to resolve")
+        parts.append(tr("{count:,} conflicts to resolve").format(count=report.conflicts))
     if report.rejected:
-        parts.append(f"{report.rejected:,} changes rejected by the server")
-    return ", ".join(parts)
+        parts.append(tr("{count:,} changes rejected by the server").format(count=report.rejected))
+    return tr(", ").join(parts)
 
 
 def exit_code(report: Any) -> int:
@@ -68,11 +87,11 @@ def run_sync(settings: Settings) -> int:
     finally:
         engine.dispose()
     code = exit_code(report)
-    print(("Synced: " if code == SYNCED else "Synced with problems: ") + describe(report))
+    print(tr("Synced: " if code == SYNCED else "Synced with problems: ") + describe(report))
     for error in report.errors[:10]:
         print(f"  {error}")
     if len(report.errors) > 10:
-        print(f"  ... and {len(report.errors) - 10} more")
+        print(tr("  ... and {count} more").format(count=len(report.errors) - 10))
     if report.conflicts or report.rejected:
-        print("Open clinic-tui to resolve conflicts and review rejected changes.")
+        print(tr("Open clinic-tui to resolve conflicts and review rejected changes."))
     return code

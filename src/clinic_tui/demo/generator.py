@@ -14,7 +14,7 @@ import multiprocessing
 import os
 import sys
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,7 +23,11 @@ from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from clinic_tui.demo.context import DemoContext, DemoRandom, reference
-from clinic_tui.demo.history_years import DEFAULT_HISTORY_YEARS, history_years_problem
+from clinic_tui.demo.history_years import (
+    DEFAULT_HISTORY_YEARS,
+    MAX_PATIENTS,
+    history_years_problem,
+)
 from clinic_tui.demo.people import build_organizations, build_patient, build_practitioners
 from clinic_tui.demo.queue import QueueCandidate, build_queue, queue_size
 from clinic_tui.demo.records import build_history
@@ -152,7 +156,12 @@ class DemoClinic:
 
     def row_batches(self, workers: int) -> Iterator[BulkRows]:
         """The same records as resources(), as cache rows built by `workers` processes."""
-        yield bulk_rows(self.fixed_resources())
+        for rows, _done in self.row_batches_with_progress(workers):
+            yield rows
+
+    def row_batches_with_progress(self, workers: int) -> Iterator[tuple[BulkRows, int]]:
+        """row_batches, each with the number of patients whose rows have come so far."""
+        yield bulk_rows(self.fixed_resources()), 0
         candidates: dict[int, QueueCandidate] = {}
         chunks = [
             (start, min(start + _CHUNK, self.patients)) for start in range(0, self.patients, _CHUNK)
@@ -168,18 +177,21 @@ class DemoClinic:
         ) as pool:
             # A bounded window of chunks in flight keeps memory flat when inserting lags;
             # a worker that dies raises BrokenProcessPool here instead of hanging.
-            pending: deque[Future[tuple[BulkRows, dict[int, QueueCandidate]]]] = deque()
+            pending: deque[tuple[int, Future[tuple[BulkRows, dict[int, QueueCandidate]]]]]
+            pending = deque()
             for start, stop in chunks:
-                pending.append(pool.submit(_chunk_rows, start, stop))
+                pending.append((stop, pool.submit(_chunk_rows, start, stop)))
                 if len(pending) > 2 * workers:
-                    rows, found = pending.popleft().result()
+                    done, future = pending.popleft()
+                    rows, found = future.result()
                     candidates.update(found)
-                    yield rows
+                    yield rows, done
             while pending:
-                rows, found = pending.popleft().result()
+                done, future = pending.popleft()
+                rows, found = future.result()
                 candidates.update(found)
-                yield rows
-        yield bulk_rows(self.queue_resources(candidates))
+                yield rows, done
+        yield bulk_rows(self.queue_resources(candidates)), self.patients
 
 
 SERVER_ID_STAMP = 1_704_067_200_000
@@ -274,11 +286,16 @@ def generate_demo_clinic(
     now: datetime | None = None,
     workers: int | None = None,
     history_years: int = DEFAULT_HISTORY_YEARS,
+    progress: Callable[[int, int], None] | None = None,
 ) -> DemoSummary:
     """Write a demo township clinic into an empty cache in one transaction (CacheError if the
     cache holds anything). `now` (default: the local time) dates today's queue and every record;
     `workers` processes build the rows (default: default_workers(patients); 0 = in process);
-    `history_years` of past visits per patient (see DemoClinic)."""
+    `history_years` of past visits per patient (see DemoClinic); `progress(patients_written,
+    patients)` after each chunk of patients."""
+    if patients > MAX_PATIENTS:
+        raise ValueError(f"a demo clinic has at most {MAX_PATIENTS:,} patients")
+    tell = progress if progress is not None else (lambda _done, _total: None)
     clinic = DemoClinic(
         patients=patients,
         seed=seed,
@@ -288,12 +305,21 @@ def generate_demo_clinic(
     workers = default_workers(patients) if workers is None else workers
     with bulk_load(engine) as connection:
         _refuse_unless_empty(connection)
+        tell(0, patients)
         if workers > 0:
-            records = sum(
-                insert_bulk_rows(connection, rows) for rows in clinic.row_batches(workers)
-            )
+            records = 0
+            for rows, done in clinic.row_batches_with_progress(workers):
+                records += insert_bulk_rows(connection, rows)
+                tell(done, patients)
         else:
-            records = bulk_insert_resources(connection, clinic.resources())
+            candidates: dict[int, QueueCandidate] = {}
+            records = bulk_insert_resources(connection, clinic.fixed_resources())
+            for start in range(0, patients, _CHUNK):
+                stop = min(start + _CHUNK, patients)
+                chunk = clinic.patient_resources(start, stop, candidates)
+                records += bulk_insert_resources(connection, chunk)
+                tell(stop, patients)
+            records += bulk_insert_resources(connection, clinic.queue_resources(candidates))
         _set_meta(
             connection,
             {

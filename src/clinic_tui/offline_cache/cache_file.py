@@ -31,6 +31,10 @@ CONNECTION_PRAGMAS = (
 """Run on every connection to the cache, whichever library opened it."""
 
 
+class CacheUpgradeError(CacheError):
+    """A cache of an older schema met where it may only be read (it is migrated on opening)."""
+
+
 def _check_directory(directory: Path) -> None:
     try:
         directory.mkdir(parents=True, exist_ok=True)
@@ -98,6 +102,68 @@ def prepare_cache(path: Path, *, create: bool = True) -> None:
             raise CacheError(f"cannot write cache {path}: {error}") from error
         except sqlite3.DatabaseError as error:
             raise CacheError(f"{path} is damaged ({error}); left as is") from error
+    finally:
+        connection.close()
+
+
+def _read_only_connection(path: Path) -> sqlite3.Connection:
+    """A read-only connection; immutable only where nothing else can work."""
+    uri = path.resolve().as_uri()
+    try:
+        connection = sqlite3.connect(f"{uri}?mode=ro", uri=True, check_same_thread=False)
+        connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return connection
+    except sqlite3.OperationalError:
+        # A WAL cache needs its -shm index beside it, which SQLite cannot create in a folder
+        # this user cannot write. Opened immutable it reads the file as it lies; nobody can
+        # be adding a write-ahead log in such a folder, which is what makes that safe.
+        if os.access(path.parent, os.W_OK | os.X_OK):
+            raise
+    return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+
+
+def open_read_only(path: Path) -> sqlite3.Connection:
+    """A read-only connection to the existing cache at `path`, for a look that changes nothing.
+
+    Checked like prepare_cache (ours, not damaged, not newer), but never created, migrated
+    or written, so it works in a folder or on a file this user may only read. A cache of an
+    older schema is CacheUpgradeError (its tables may lack what is read).
+    """
+    if not path.exists():
+        raise CacheError(f"no cache at {path}; run `clinic-tui demo-data` or sync first")
+    _check_existing_file(path)
+    try:
+        connection = _read_only_connection(path)
+    except sqlite3.Error as error:
+        raise CacheError(f"cannot open cache {path}: {error}") from error
+    try:
+        application_id, version, tables = _inspect(connection, path)
+        if tables and application_id != APPLICATION_ID:
+            raise CacheError(f"{path} is an SQLite database of another program; left as is")
+        if version > LATEST_VERSION:
+            raise CacheError(
+                f"{path} was written by a newer clinic-tui (schema {version}, this one reads "
+                f"up to {LATEST_VERSION}); upgrade clinic-tui"
+            )
+        if tables and version < LATEST_VERSION:
+            raise CacheUpgradeError(
+                f"{path} was written by an older clinic-tui (schema {version}, this one reads "
+                f"{LATEST_VERSION}) and cannot be upgraded read-only; open it once with "
+                "clinic-tui where its folder can be written"
+            )
+        connection.execute("PRAGMA query_only = ON")
+        connection.execute("PRAGMA busy_timeout = 5000")
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+def is_empty_cache(path: Path) -> bool:
+    """True for a cache file with no tables at all (0 bytes, or made and never migrated)."""
+    connection = open_read_only(path)
+    try:
+        return _inspect(connection, path)[2] == 0
     finally:
         connection.close()
 

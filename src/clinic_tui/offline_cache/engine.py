@@ -12,7 +12,7 @@ from sqlalchemy import Engine, event
 from sqlalchemy.pool import NullPool
 from sqlmodel import create_engine
 
-from clinic_tui.offline_cache.cache_file import CONNECTION_PRAGMAS, prepare_cache
+from clinic_tui.offline_cache.cache_file import CONNECTION_PRAGMAS, open_read_only, prepare_cache
 
 
 def _set_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -38,3 +38,12 @@ def open_cache(path: Path, *, create: bool = True) -> Engine:
     """Check, migrate and open the cache at `path`; raises CacheError with a one-line reason."""
     prepare_cache(path, create=create)
     return create_cache_engine(path)
+
+
+def open_cache_read_only(path: Path) -> Engine:
+    """An engine that only reads the existing cache at `path` (see cache_file.open_read_only).
+
+    Nothing is created, migrated or written, so it works on a cache in a read-only folder.
+    """
+    open_read_only(path).close()  # its problems are reported now, not at the first query
+    return create_engine("sqlite://", creator=lambda: open_read_only(path), poolclass=NullPool)

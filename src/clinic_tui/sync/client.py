@@ -23,6 +23,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from clinic_tui.i18n import add_translations, tr
 from clinic_tui.sync.errors import (
     FhirAuthError,
     FhirConflictError,
@@ -45,6 +46,32 @@ Params = Mapping[str, str] | Sequence[tuple[str, str]]
 FHIR_JSON = "application/fhir+json"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _SNIPPET = 200
+
+add_translations(
+    {
+        "cannot reach the server at {server}: {reason}": "无法连接服务器 {server}：{reason}",
+        " (tried {attempts} times)": "（已尝试 {attempts} 次）",
+        "no answer within {seconds:g} s (server down or link too slow?)": (
+            "{seconds:g} 秒内无应答（服务器未运行，或网络太慢？）"
+        ),
+        "the server stopped answering (nothing for {seconds:g} s)": (
+            "服务器停止应答（{seconds:g} 秒没有数据）"
+        ),
+        "the connection timed out": "连接超时",
+        "connection refused": "连接被拒绝",
+        "the name {host} could not be looked up (DNS)": "无法解析域名 {host}（DNS）",
+        "its TLS certificate is not trusted (a hospital's own certificate authority: "
+        "--ca-bundle FILE)": "服务器的 TLS 证书不受信任（医院自建的证书机构：--ca-bundle 文件）",
+        "the secure (TLS) connection could not be set up": "无法建立安全（TLS）连接",
+        "the network is unreachable (is this computer connected?)": (
+            "网络不可达（这台电脑联网了吗？）"
+        ),
+        "no route to the server (the network path is down)": "没有通往服务器的路由（网络线路中断）",
+        "the server closed the connection without answering": "服务器未作应答就关闭了连接",
+        "the connection was reset": "连接被重置",
+        "the connection broke": "连接中断",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -143,6 +170,59 @@ def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> fl
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
+_DNS_FAILURES = (
+    "name or service not known",
+    "nodename nor servname",
+    "temporary failure in name resolution",
+    "no address associated",
+    "getaddrinfo failed",
+)
+
+
+def transport_problem(error: httpx.TransportError, timeout: httpx.Timeout) -> str:
+    """What went wrong on the wire, in a person's words (no exception names, no errno)."""
+    text = str(error).lower()
+    host = error.request.url.host if _has_request(error) else ""
+    if isinstance(error, httpx.ConnectTimeout):
+        return tr("no answer within {seconds:g} s (server down or link too slow?)").format(
+            seconds=timeout.connect or 0
+        )
+    if isinstance(error, httpx.ReadTimeout):
+        return tr("the server stopped answering (nothing for {seconds:g} s)").format(
+            seconds=timeout.read or 0
+        )
+    if isinstance(error, httpx.TimeoutException):
+        return tr("the connection timed out")
+    if "refused" in text:
+        return tr("connection refused")
+    if any(failure in text for failure in _DNS_FAILURES):
+        return tr("the name {host} could not be looked up (DNS)").format(host=host)
+    if "certificate" in text:
+        return tr(
+            "its TLS certificate is not trusted (a hospital's own certificate authority: "
+            "--ca-bundle FILE)"
+        )
+    if "ssl" in text or "tls" in text:
+        return tr("the secure (TLS) connection could not be set up")
+    if "network is unreachable" in text:
+        return tr("the network is unreachable (is this computer connected?)")
+    if "no route to host" in text:
+        return tr("no route to the server (the network path is down)")
+    if "without sending" in text:
+        return tr("the server closed the connection without answering")
+    if "reset" in text:
+        return tr("the connection was reset")
+    return tr("the connection broke")
+
+
+def _has_request(error: httpx.TransportError) -> bool:
+    try:
+        error.request  # noqa: B018  (httpx raises when the error was made without a request)
+    except RuntimeError:
+        return False
+    return True
+
+
 def _h2_available() -> bool:
     # HTTP/2 when h2 is installed (httpx[http2] is a dependency; a trimmed install may lack it).
     return importlib.util.find_spec("h2") is not None
@@ -170,6 +250,8 @@ class FhirClient:
         self.retry = retry or RetryPolicy()
         self.max_body_bytes = max_body_bytes
         self._sleep = sleep
+        self._answered = False
+        """True once the server has sent the head of any answer over this client."""
         timeout = httpx.Timeout(read_timeout, connect=connect_timeout)
         self._http = httpx.Client(
             # TLS is always verified; a private CA may be named, never switched off.
@@ -248,14 +330,16 @@ class FhirClient:
             try:
                 response, data = self._send(method, url, params, content, sent_headers)
             except httpx.TransportError as error:
+                connecting = isinstance(error, httpx.ConnectError | httpx.ConnectTimeout)
                 # A POST that may have reached the server is not resent (it could apply twice).
-                safe = method != "POST" or isinstance(
-                    error, httpx.ConnectError | httpx.ConnectTimeout
-                )
-                if last or not safe:
-                    raise FhirUnreachable(
-                        f"cannot reach {self.base_url} ({type(error).__name__}: {error})"
-                    ) from error
+                safe = method != "POST" or connecting
+                # A server that has never answered this client and now refuses the connection
+                # (or has no such name, or an untrusted certificate) will not change its mind
+                # during a backoff: say so at once. Once it has answered, a failed connection is
+                # more likely a restart or a blip of the link, and is retried like a reset.
+                first_contact = connecting and not self._answered
+                if last or not safe or first_contact:
+                    raise self._unreachable(error, attempt) from error
                 self._sleep(self.retry.backoff(attempt))
                 continue
             if response.status_code in RETRY_STATUSES and not last:
@@ -284,6 +368,7 @@ class FhirClient:
         with self._http.stream(
             method, url, params=query, content=content, headers=headers
         ) as response:
+            self._answered = True
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > self.max_body_bytes:
                 raise self._too_large(url)
@@ -295,6 +380,16 @@ class FhirClient:
                     raise self._too_large(url)
                 chunks.append(chunk)
         return response, b"".join(chunks)
+
+    def _unreachable(self, error: httpx.TransportError, attempts: int) -> FhirUnreachable:
+        reason = transport_problem(error, self._http.timeout)
+        tried = tr(" (tried {attempts} times)").format(attempts=attempts) if attempts > 1 else ""
+        return FhirUnreachable(
+            tr("cannot reach the server at {server}: {reason}").format(
+                server=self.base_url, reason=reason
+            )
+            + tried
+        )
 
     def _too_large(self, url: str) -> FhirResponseError:
         limit = self.max_body_bytes // (1024 * 1024)
