@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-from clinic_tui.domain.pinyin import search_keys
+from clinic_tui.domain.pinyin import given_pinyin, search_keys
 
 APPLICATION_ID = 0x434C4E43
 """'CLNC': written into the SQLite header of every cache."""
@@ -136,6 +136,15 @@ CREATE UNIQUE INDEX ix_conflict_resource ON conflict (resource_type, resource_id
 """
 
 
+# v7 (front desk): the pinyin of the given name alone, so `shuzhen` finds 王淑珍 through an index;
+# and family then given name, so "Okafor Ah" (family name first) is one index range.
+_V7_GIVEN_PINYIN = """
+ALTER TABLE patient ADD COLUMN pinyin_given TEXT NOT NULL DEFAULT '';
+CREATE INDEX ix_patient_pinyin_given ON patient (pinyin_given);
+CREATE INDEX ix_patient_family_given_lower ON patient (lower(family), lower(given));
+"""
+
+
 def _run_script(connection: sqlite3.Connection, script: str) -> None:
     # executescript() would COMMIT first; run statement by statement to stay in one transaction.
     for statement in script.split(";"):
@@ -172,6 +181,17 @@ def _to_v6(connection: sqlite3.Connection) -> None:
     _run_script(connection, _V6)
 
 
+def _to_v7_given_pinyin(connection: sqlite3.Connection) -> None:
+    _run_script(connection, _V7_GIVEN_PINYIN)
+    # Only Han given names have a pinyin key; the rest keep ''. The same reading as
+    # domain.fhir.patient_columns, so a migrated cache equals a freshly synced one.
+    rows = connection.execute("SELECT id, given FROM patient WHERE given != ''").fetchall()
+    connection.executemany(
+        "UPDATE patient SET pinyin_given = ? WHERE id = ?",
+        [(given_pinyin(given), ident) for ident, given in rows if given_pinyin(given)],
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _to_v1,
     _to_v2,
@@ -179,6 +199,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _to_v4,
     _to_v5,
     _to_v6,
+    _to_v7_given_pinyin,
 ]
 """MIGRATIONS[n] takes a cache from schema version n to n + 1."""
 
