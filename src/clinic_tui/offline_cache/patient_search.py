@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Engine, Row, text
 
 from clinic_tui.domain.models import Gender, PatientSummary
 from clinic_tui.domain.pinyin import normalise_query
+from clinic_tui.domain.registration import MatchedOn
 
 _TOP = chr(0x10FFFF)
 """Sorts after every character a name or number can hold: the open end of a prefix range."""
@@ -173,6 +174,55 @@ def patient_summary(row: Row[Any]) -> PatientSummary:
     )
 
 
+@dataclass(frozen=True)
+class PossibleDuplicate:
+    """A patient on file that a new registration matches, and on what."""
+
+    patient: PatientSummary
+    on: MatchedOn
+
+
+_DUPLICATE_SQL = {
+    # Each answered by one index: identifier, phone, name.
+    MatchedOn.IDENTIFIER: "identifier IN (:identifier, lower(:identifier))",
+    MatchedOn.NAME_AND_PHONE: "phone = :phone AND name = :name",
+    MatchedOn.NAME_AND_BIRTH_DATE: "name = :name AND birth_date = :birth_date",
+}
+
+
+def find_possible_duplicates(
+    connection: Connection,
+    name: str,
+    birth_date: date | None,
+    identifier: str | None,
+    phone: str | None,
+) -> list[PossibleDuplicate]:
+    """Active patients sharing the identity number, or the name with the phone or birth date.
+
+    Strongest reason first (an identity number outweighs a name); each patient once.
+    """
+    values = {
+        "identifier": (identifier or "").strip().upper(),
+        "phone": phone or "",
+        "name": name.strip(),
+        "birth_date": birth_date.isoformat() if birth_date else "",
+    }
+    needed = {
+        MatchedOn.IDENTIFIER: values["identifier"],
+        MatchedOn.NAME_AND_PHONE: values["phone"] and values["name"],
+        MatchedOn.NAME_AND_BIRTH_DATE: values["birth_date"] and values["name"],
+    }
+    found: dict[str, PossibleDuplicate] = {}
+    for on, where in _DUPLICATE_SQL.items():
+        if not needed[on]:
+            continue
+        sql = f"{_SELECT} FROM patient WHERE {where} AND active ORDER BY name, id LIMIT 20"
+        for row in connection.execute(text(sql), values):
+            if row.id not in found:
+                found[row.id] = PossibleDuplicate(patient_summary(row), on)
+    return list(found.values())
+
+
 class PatientSearch:
     """Patient look-up over the cache: exact matches first, then prefix matches, by pinyin."""
 
@@ -196,6 +246,13 @@ class PatientSearch:
                         best[row.id] = (rank, row)
         ranked = sorted(best.values(), key=lambda item: item[0])
         return [patient_summary(row) for _, row in ranked[:limit]]
+
+    def possible_duplicates(
+        self, name: str, birth_date: date | None, identifier: str | None, phone: str | None
+    ) -> list[PossibleDuplicate]:
+        """Patients on file a new registration may be (see find_possible_duplicates)."""
+        with self.engine.connect() as connection:
+            return find_possible_duplicates(connection, name, birth_date, identifier, phone)
 
     def get(self, patient_id: str) -> PatientSummary | None:
         """The patient with this id (active or not), or None when it is not cached."""
