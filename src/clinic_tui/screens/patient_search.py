@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar, Protocol
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -30,9 +30,14 @@ from clinic_tui.domain.models import Gender, PatientSummary
 from clinic_tui.i18n import add_translations, tr
 from clinic_tui.widgets.patient_header import localized_age
 
-if TYPE_CHECKING:
-    # Type only: importing the search module loads the ORM, which the first screen avoids.
-    from clinic_tui.offline_cache.patient_search import PatientSearch
+
+class Finder(Protocol):
+    """What the dialog searches with: PatientSearch, or the cache's lazy PatientFinder."""
+
+    def search(self, query: str, limit: int = ...) -> list[PatientSummary]:
+        """Up to `limit` patients matching `query`, best first."""
+        ...
+
 
 add_translations(
     {
@@ -97,7 +102,7 @@ class PatientSearchScreen(ModalScreen[str | None]):
 
     def __init__(
         self,
-        search: PatientSearch,
+        search: Finder,
         *,
         title: str | None = None,
         initial_query: str = "",
