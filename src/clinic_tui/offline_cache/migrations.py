@@ -185,10 +185,12 @@ def _to_v7_given_pinyin(connection: sqlite3.Connection) -> None:
     _run_script(connection, _V7_GIVEN_PINYIN)
     # Only Han given names have a pinyin key; the rest keep ''. The same reading as
     # domain.fhir.patient_columns, so a migrated cache equals a freshly synced one.
-    rows = connection.execute("SELECT id, given FROM patient WHERE given != ''").fetchall()
+    # One pypinyin reading per distinct given name: many people share one (建国, 秀英).
+    givens = [row[0] for row in connection.execute("SELECT DISTINCT given FROM patient")]
+    keys = [(key, given) for given in givens if (key := given_pinyin(given))]
+    # lower(given) = lower(?2): through the v3 index on lower(given), not a scan per name.
     connection.executemany(
-        "UPDATE patient SET pinyin_given = ? WHERE id = ?",
-        [(given_pinyin(given), ident) for ident, given in rows if given_pinyin(given)],
+        "UPDATE patient SET pinyin_given = ?1 WHERE lower(given) = lower(?2) AND given = ?2", keys
     )
 
 
