@@ -34,6 +34,9 @@ add_translations(
         "Same identity number": "身份证号相同",
         "Same name and phone": "姓名和电话相同",
         "Same name and birth date": "姓名和出生日期相同",
+        "ID number": "身份证号",
+        "name, phone": "姓名+电话",
+        "name, birth": "姓名+生日",
         "Matches": "相同之处",
         "One person with two records has two split histories. "
         "Choose the patient above (↑↓ Enter), or press n to say why this is someone else.": (
@@ -52,6 +55,12 @@ _MATCHED = {
     MatchedOn.NAME_AND_PHONE: "Same name and phone",
     MatchedOn.NAME_AND_BIRTH_DATE: "Same name and birth date",
 }
+_SAME = {
+    MatchedOn.IDENTIFIER: "ID number",
+    MatchedOn.NAME_AND_PHONE: "name, phone",
+    MatchedOn.NAME_AND_BIRTH_DATE: "name, birth",
+}
+"""The same, short enough for a table column at 80 columns."""
 _SEX = {Gender.MALE: "Male", Gender.FEMALE: "Female", Gender.OTHER: "Other"}
 
 
@@ -109,22 +118,23 @@ class DuplicateScreen(ModalScreen[DuplicateChoice | None]):
             reason = tr(_MATCHED[self.matches[0].on])
             yield Static(f"! {tr('Already on file')}: {reason}", classes="dialog-title")
             table: DataTable[str] = DataTable(id="duplicate-matches", cursor_type="row")
+            table.add_column(tr("Matches"))
             table.add_column(tr("Name"))
             table.add_column(tr("Sex/Age"))
             table.add_column(tr("Birth date"))
             table.add_column(tr("Identity number"))
             table.add_column(tr("Phone"))
-            table.add_column(tr("Matches"))
+            table.styles.height = len(self.matches) + 1  # the header and one line per match
             for match in self.matches:
                 patient = match.patient
                 table.add_row(
+                    tr(_SAME[match.on]),
                     patient.name,
                     f"{tr(_SEX.get(patient.gender, 'Unknown'))} "
                     f"{localized_age(patient.birth_date, self.today)}",
                     patient.birth_date.isoformat() if patient.birth_date else "",
                     patient.identifier or "",
                     patient.phone or "",
-                    tr(_MATCHED[match.on]),
                     key=patient.id,
                 )
             yield table
