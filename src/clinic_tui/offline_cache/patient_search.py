@@ -236,7 +236,9 @@ class PatientSearch:
             return []
         best: dict[str, tuple[tuple[bool, int, str, str, str], Row[Any]]] = {}
         with self.engine.connect() as connection:
-            for lookup in lookups:
+            for lookup in sorted(lookups, key=lambda each: each.secondary):
+                if lookup.secondary and len(best) >= limit:
+                    break  # the main readings fill the page; weaker ones would rank below it
                 for row in connection.execute(text(lookup.sql), lookup.params(limit)):
                     # The query's main readings first, the given name alone after them; within
                     # each, exact first: the whole key typed (zs for 张三, a full phone number).
