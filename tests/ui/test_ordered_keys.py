@@ -166,3 +166,15 @@ async def test_keys_held_behind_a_lost_key_go_on_when_the_watchdog_fires() -> No
             app.call_later(app.release_held_keys)
             await settle(pilot)
         assert app.query_one("#outside", Input).value == "2"
+
+
+async def test_a_backspace_in_a_burst_deletes_what_was_typed_before_it() -> None:
+    # Input's own bindings (backspace, arrows) run when the key is back at the app, after
+    # the printable keys behind it were inserted (Textual issue 6605 has the same cause).
+    bare, ordered = FourInputs(), OrderedFourInputs()
+    for app, expected in ((bare, "ab"), (ordered, "ac")):
+        async with app.run_test() as pilot:
+            for key in ("a", "b", "backspace", "c"):
+                app.post_message(events.Key(key, None if key == "backspace" else key))
+            await settle(pilot)
+            assert app.values()[0] == expected, type(app).__name__
