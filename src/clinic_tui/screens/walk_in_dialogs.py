@@ -23,6 +23,8 @@ from clinic_tui.widgets.patient_header import localized_age
 
 add_translations(
     {
+        "Yes": "是",
+        "No": "否",
         "Discard": "放弃",
         "Keep editing": "继续填写",
         "Discard this registration? What was typed is lost.": "放弃本次登记？已填写的内容将丢失。",
@@ -68,9 +70,9 @@ class ConfirmScreen(ModalScreen[bool]):
     """A yes/no question: `y` does it, `n` or Esc does not (the keys are on screen)."""
 
     BINDINGS = [
-        Binding("y", "answer(True)", "y"),
-        Binding("n", "answer(False)", "n"),
-        Binding("escape", "answer(False)", tr("Cancel")),
+        Binding("y", "answer(True)", tr("Yes")),
+        Binding("n", "answer(False)", tr("No")),
+        Binding("escape", "answer(False)", tr("No"), show=False),
     ]
 
     def __init__(self, question: str, yes: str, no: str) -> None:
