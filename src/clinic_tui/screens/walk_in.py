@@ -146,6 +146,39 @@ def _row(label: str, field: Input | Select[str], field_id: str) -> ComposeResult
         yield Static("", id=f"{field_id}-error", classes="field-error")
 
 
+class MoreDetails(Vertical):
+    """The optional details of a new patient, mounted just after the form's first paint."""
+
+    DEFAULT_CSS = "MoreDetails { height: auto; }"
+
+    def compose(self) -> ComposeResult:
+        """A heading, then address, insurance, guardian and emergency contact rows."""
+        yield Static(tr("More (optional)"), classes="form-section")
+        for field_id, label in (
+            ("address", "Address"),
+            ("insurance_number", "Insurance number"),
+            ("guardian_name", "Guardian"),
+        ):
+            yield from _row(tr(label), Input(id=field_id, compact=True), field_id)
+        relations = [(tr(r.label), r.value) for r in Relationship]
+        yield from _row(
+            tr("Guardian is the"),
+            Select(relations, id="guardian_relation", compact=True, prompt="—"),
+            "guardian_relation",
+        )
+        for field_id, label in (
+            ("guardian_phone", "Guardian's phone"),
+            ("contact_name", "Emergency contact"),
+            ("contact_phone", "Contact's phone"),
+        ):
+            yield from _row(tr(label), Input(id=field_id, compact=True), field_id)
+
+    def on_mount(self) -> None:
+        """Errors show only once there is one."""
+        for error in self.query(".field-error"):
+            error.display = False
+
+
 class WalkInScreen(ModalScreen[WalkInRequest | None]):
     """The walk-in form; `patient` None means a new patient is registered too."""
 
@@ -229,30 +262,7 @@ class WalkInScreen(ModalScreen[WalkInRequest | None]):
                     ),
                     "priority",
                 )
-                if self.patient is None:
-                    yield from self._details()
         yield Footer()
-
-    def _details(self) -> ComposeResult:
-        yield Static(tr("More (optional)"), classes="form-section")
-        for field_id, label in (
-            ("address", "Address"),
-            ("insurance_number", "Insurance number"),
-            ("guardian_name", "Guardian"),
-        ):
-            yield from _row(tr(label), Input(id=field_id, compact=True), field_id)
-        relations = [(tr(r.label), r.value) for r in Relationship]
-        yield from _row(
-            tr("Guardian is the"),
-            Select(relations, id="guardian_relation", compact=True, prompt="—"),
-            "guardian_relation",
-        )
-        for field_id, label in (
-            ("guardian_phone", "Guardian's phone"),
-            ("contact_name", "Emergency contact"),
-            ("contact_phone", "Contact's phone"),
-        ):
-            yield from _row(tr(label), Input(id=field_id, compact=True), field_id)
 
     def on_mount(self) -> None:
         """Errors show only once there is one; the first empty field takes the cursor."""
@@ -262,12 +272,25 @@ class WalkInScreen(ModalScreen[WalkInRequest | None]):
             found = self.query(f"#{field_id}")
             if found and isinstance(found.first(), Input):
                 found.first(Input).value = value
-        self._show_guardian()
         self._opened_with = self._snapshot()
+        if self.patient is None:
+            # The optional details (seven more widgets) come after the first paint, so the
+            # essentials show at once; keys typed meanwhile wait their turn (OrderedKeysApp).
+            self.call_after_refresh(self._mount_details)
         first = "#complaint"
         if self.patient is None:
             first = "#name" if not self.prefill.get("name") else "#sex"
         self.query_one(first).focus()
+
+    async def _mount_details(self) -> None:
+        await self.query_one("#walk-in-fields").mount(MoreDetails(id="details"))
+        self._show_guardian()
+        self._opened_with.update(
+            {key: value for key, value in self._snapshot().items() if key in DETAILS}
+        )
+
+    def _details_shown(self) -> bool:
+        return bool(self.query("#details"))
 
     def _snapshot(self) -> dict[str, object]:
         """Every field's value, to tell whether anything was typed since the form opened."""
@@ -292,7 +315,7 @@ class WalkInScreen(ModalScreen[WalkInRequest | None]):
 
     def _show_guardian(self) -> None:
         """The guardian's rows, for a child only (by the birth date typed so far)."""
-        if self.patient is not None:
+        if self.patient is not None or not self._details_shown():
             return
         birth = parse_birth_date(self._value("birth_date"))
         child = birth is not None and _years(birth, self.today) < ADULT_AGE
@@ -390,6 +413,8 @@ class WalkInScreen(ModalScreen[WalkInRequest | None]):
         self._check_on_file(request)
 
     def _detail(self, field_id: str) -> str:
+        if not self._details_shown():
+            return ""
         if field_id in GUARDIAN_FIELDS and not self._row_of(field_id).display:
             return ""  # typed while the patient looked a child, then the birth date changed
         if field_id == "guardian_relation":
