@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ from clinic_tui.app import ClinicApp
 from clinic_tui.domain.models import QueueStatus
 from clinic_tui.domain.national_id import make
 from clinic_tui.domain.registration import DUPLICATE_DECISION_URL
+from clinic_tui.offline_cache.clinic_cache import ClinicCache
+from clinic_tui.offline_cache.patient_search import PatientSearch
 from clinic_tui.offline_cache.queue_repository import LEFT_REASON_URL
 from clinic_tui.offline_cache.store import read_resource
 from clinic_tui.offline_cache.tables import OutboxEntry
@@ -520,3 +523,30 @@ async def test_a_child_with_a_landline_guardian_and_details(tmp_path: Path) -> N
         assert guardian["name"]["text"] == "刘芳"
         assert guardian["telecom"][0]["value"] == "13912345678"
         assert contact["telecom"][0] == {"system": "phone", "value": "01012345678", "use": "home"}
+
+
+async def test_the_search_dialogs_load_patient_search_off_the_ui_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Building PatientSearch loads the ORM (a second or more on an old PC before the warm-up
+    # is done); on the UI thread it froze the dialog and the keys typed meanwhile.
+    app = queue_app(tmp_path)
+    search = PatientSearch(app.cache.engine)
+    threads: list[str] = []
+
+    def recorded(_cache: object) -> PatientSearch:
+        threads.append(threading.current_thread().name)
+        return search
+
+    monkeypatch.setattr(ClinicCache, "patients", property(recorded))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        threads.clear()  # the background warm-up may have built it already
+        for key in ("r", "slash"):
+            await press(pilot, key)
+            await type_text(pilot, "zw")
+            await press(pilot, "escape")
+            if isinstance(app.screen, WalkInScreen):
+                await press(pilot, "escape")
+        assert threads
+        assert threading.main_thread().name not in threads
