@@ -550,3 +550,22 @@ async def test_the_search_dialogs_load_patient_search_off_the_ui_thread(
                 await press(pilot, "escape")
         assert threads
         assert threading.main_thread().name not in threads
+
+
+async def test_ctrl_s_says_on_each_screen_what_it_does_there(tmp_path: Path) -> None:
+    app = queue_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        said = {}
+        for keys in ((), ("r",), ("escape",)):
+            await press(pilot, *keys)
+            active = app.screen.active_bindings.get("ctrl+s")
+            said[type(app.screen).__name__] = active.binding.description if active else None
+        # Sync on the queue, register on the form (shown in its footer), nothing in the search.
+        assert said == {
+            "QueueScreen": "Sync",
+            "PatientSearchScreen": None,
+            "WalkInScreen": "Register patient",
+        }
+        footer = " ".join(str(key.render()) for key in app.screen.query("FooterKey"))
+        assert "Register patient" in footer
