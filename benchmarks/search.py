@@ -49,6 +49,20 @@ KINDS: dict[str, tuple[str, Callable[[Sample, random.Random], str | None]]] = {
         "family",
         lambda p, r: p["family"][:3].lower() if not p["is_han"] and p["family"] else None,
     ),
+    # The front desk's spellings: a given name alone, in Han or pinyin; family name first.
+    "Han given name": ("given", lambda p, r: p["given"] if p["is_han"] and p["given"] else None),
+    "given-name pinyin": (
+        "pinyin_given",
+        lambda p, r: p["pinyin_given"] if p["is_han"] and p["pinyin_given"] else None,
+    ),
+    "Latin family first": (
+        "name",
+        lambda p, r: (
+            f"{p['family']} {p['given'].split()[0]}"
+            if not p["is_han"] and p["family"] and p["given"]
+            else None
+        ),
+    ),
 }
 
 _NAIVE = (
@@ -64,7 +78,7 @@ def load_samples(engine: Engine, rng: random.Random, count: int) -> list[Sample]
         rowids = rng.sample(range(1, top + 1), min(count, top))
         rows = connection.execute(
             text(
-                "SELECT name, family, pinyin_full, pinyin_initials,"
+                "SELECT name, family, given, pinyin_full, pinyin_initials, pinyin_given,"
                 " coalesce(identifier, '') AS identifier, coalesce(phone, '') AS phone"
                 f" FROM patient WHERE active AND rowid IN ({','.join(map(str, rowids))})"
             )

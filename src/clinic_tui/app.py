@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from textual import work
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.reactive import reactive
@@ -23,6 +23,7 @@ from clinic_tui.config import Settings
 from clinic_tui.i18n import add_translations, tr
 from clinic_tui.messages import CacheChanged, SyncCounts, SyncFinished, SyncProgress, SyncStarted
 from clinic_tui.offline_cache.clinic_cache import ClinicCache
+from clinic_tui.ordered_keys import OrderedKeysApp
 from clinic_tui.widgets.notice_line import NoticeLine
 from clinic_tui.widgets.sync_badge import SyncState
 
@@ -53,8 +54,8 @@ def local_now() -> datetime:
     return datetime.now().astimezone()
 
 
-class ClinicApp(App[None]):
-    """The clinician workstation."""
+class ClinicApp(OrderedKeysApp[None]):
+    """The clinician workstation (keys of a burst land in order: see ordered_keys)."""
 
     CSS_PATH = Path(__file__).with_name("app.tcss")
     TITLE = "clinic-tui"

@@ -156,7 +156,8 @@ def test_offline_queue_edits_reach_the_server_once_with_the_right_versions(
     walk_in = queue.register_walk_in(
         NewPatient("张三", Gender.MALE, date(1990, 1, 2)), "咳嗽", Priority.ROUTINE, NOW
     )
-    again = queue.register_walk_in(known["id"], "复诊", Priority.URGENT, NOW)
+    # Already waiting (the visit above): a second registration, confirmed at the desk.
+    again = queue.register_walk_in(known["id"], "复诊", Priority.URGENT, NOW, again=True)
     queue.set_status(visit["id"], QueueStatus.IN_CONSULTATION, NOW)
     queue.set_status(visit["id"], QueueStatus.DONE, NOW + timedelta(minutes=10))
     assert len(_outbox(engine)) == 4  # two updates of one visit coalesce before upload

@@ -44,7 +44,9 @@ async def test_ctrl_s_uploads_a_walk_in_and_clears_its_mark(
     app = server_app(tmp_path, fhir_server.base_url)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        walk_in = app.cache.queue.register_walk_in("p-wang", "复诊", Priority.ROUTINE, QUEUE_NOW)
+        walk_in = app.cache.queue.register_walk_in(
+            "p-wang", "复诊", Priority.ROUTINE, QUEUE_NOW, again=True
+        )
         app.screen.refresh_queue()  # type: ignore[attr-defined]
         await settle(pilot)
         assert badge(app).words == "* 1 unsynced"

@@ -12,9 +12,11 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
 from clinic_tui import i18n
+from clinic_tui.domain.national_id import make
 from clinic_tui.offline_cache.patient_search import PatientSearch
+from clinic_tui.offline_cache.store import upsert_resources
 from clinic_tui.screens.patient_search import PatientSearchScreen, ResultsTable
-from tests.ui.patient_search_fixtures import SMITH_ID_NUMBER, fill_cache
+from tests.ui.patient_search_fixtures import SMITH_ID_NUMBER, fill_cache, patient
 from tests.ui.pilot import settle, type_text
 
 # Pilot tests are coroutines; anyio's pytest plugin (installed with httpx) runs them.
@@ -71,7 +73,7 @@ def _status(pilot: Pilot[None]) -> str:
 
 
 @pytest.mark.usefixtures("no_debounce")
-async def test_typing_shows_ranked_results_and_enter_returns_the_top_one(
+async def test_enter_with_several_matches_chooses_nobody_until_a_row_is_chosen(
     search: PatientSearch,
 ) -> None:
     app = SearchHostApp(search)
@@ -81,8 +83,55 @@ async def test_typing_shows_ranked_results_and_enter_returns_the_top_one(
         assert _names(pilot) == ["张三", "张珊", "章三丰"]
         assert _status(pilot) == "3 patients"
         await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, PatientSearchScreen)  # nobody taken by rank alone
+        assert _status(pilot) == "3 patients match: choose one with ↓ and Enter"
+        assert app.chosen == []
+        await type_text(pilot, "f")  # zsf: one match left
+        await pilot.press("enter")
         await pilot.pause()
-    assert app.chosen == ["p-zhangsan"]
+    assert app.chosen == ["p-zhangsanfeng"]
+
+
+@pytest.mark.usefixtures("no_debounce")
+async def test_three_patients_of_one_name_are_all_shown_and_enter_waits_for_a_row(
+    engine: Engine,
+) -> None:
+    fill_cache(engine)
+    namesakes = [
+        patient(f"p-lsf-{n}", "李", "素芬", gender="female", birth=birth, id_number=number,
+                phone=f"1390000000{n}")
+        for n, (birth, number) in enumerate(
+            [("1960-01-01", make("430124", date(1960, 1, 1), 2)),
+             ("1971-05-05", make("430124", date(1971, 5, 5), 4)),
+             ("1983-09-09", make("430124", date(1983, 9, 9), 6))]
+        )
+    ]  # fmt: skip
+    with engine.begin() as connection:
+        upsert_resources(connection, namesakes)
+    app = SearchHostApp(PatientSearch(engine))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await type_text(pilot, "李素芬")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert _names(pilot) == ["李素芬"] * 3
+        assert "3 patients match" in _status(pilot)
+        assert app.chosen == []
+        await pilot.press("down", "down", "enter")
+        await pilot.pause()
+    assert app.chosen == ["p-lsf-1"]
+
+
+async def test_enter_typed_before_several_results_arrive_waits_for_a_row(
+    search: PatientSearch,
+) -> None:
+    app = SearchHostApp(search)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press(*"zs", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, PatientSearchScreen)
+        assert "3 patients match" in _status(pilot)
+        assert app.chosen == []
 
 
 @pytest.mark.usefixtures("no_debounce")

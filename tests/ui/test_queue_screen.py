@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -10,12 +11,15 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 from textual.pilot import Pilot
-from textual.widgets import Input, Select, Static
+from textual.widgets import DataTable, Input, Select, Static
 
 from clinic_tui import i18n
 from clinic_tui.app import ClinicApp
 from clinic_tui.domain.models import QueueStatus
 from clinic_tui.domain.national_id import make
+from clinic_tui.domain.registration import DUPLICATE_DECISION_URL
+from clinic_tui.offline_cache.clinic_cache import ClinicCache
+from clinic_tui.offline_cache.patient_search import PatientSearch
 from clinic_tui.offline_cache.queue_repository import LEFT_REASON_URL
 from clinic_tui.offline_cache.store import read_resource
 from clinic_tui.offline_cache.tables import OutboxEntry
@@ -25,6 +29,7 @@ from clinic_tui.screens.patient_search import PatientSearchScreen
 from clinic_tui.screens.queue import QueueScreen
 from clinic_tui.screens.queue_status import StatusScreen
 from clinic_tui.screens.walk_in import WalkInScreen
+from clinic_tui.screens.walk_in_dialogs import ConfirmScreen, DuplicateScreen
 from clinic_tui.widgets.queue_table import QueueTable
 from tests.ui.pilot import press, settle, type_text
 from tests.ui.queue_app import Clock, queue_app
@@ -161,7 +166,7 @@ async def test_walk_in_of_an_existing_patient_then_undo(tmp_path: Path) -> None:
 async def fill_new_patient(pilot: Pilot[Any], **fields: str) -> None:
     screen = pilot.app.screen
     for field_id, value in fields.items():
-        if field_id in ("sex", "priority"):
+        if field_id in ("sex", "priority", "guardian_relation"):
             screen.query_one(f"#{field_id}", Select).value = value
         else:
             screen.query_one(f"#{field_id}", Input).value = value
@@ -226,15 +231,29 @@ async def test_new_patient_walk_in_validates_inline_then_saves_both(
         assert numbers(app) == [5, 2, 1, 3, 4, 6]
 
 
-async def test_escape_cancels_the_walk_in_form_without_saving(tmp_path: Path) -> None:
+async def test_escape_on_a_filled_form_asks_before_discarding(tmp_path: Path) -> None:
     app = queue_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await press(pilot, "r", "escape")
         await fill_new_patient(pilot, name="赵六", complaint="咳嗽")
         await press(pilot, "escape")
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "Discard this registration?" in str(app.screen.query_one(".dialog-title").render())
+        await press(pilot, "n")  # keep editing: everything typed is still there
+        assert isinstance(app.screen, WalkInScreen)
+        assert app.screen.query_one("#name", Input).value == "赵六"
+        await press(pilot, "escape", "y")
         assert isinstance(app.screen, QueueScreen)
         assert outbox(app) == []
+
+
+async def test_escape_on_an_untouched_form_closes_at_once(tmp_path: Path) -> None:
+    app = queue_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "r", "escape", "escape")
+        assert isinstance(app.screen, QueueScreen)
 
 
 async def test_change_status_to_left_requires_a_reason_and_undo_restores(
@@ -379,3 +398,180 @@ async def test_walk_in_warns_when_the_patient_is_already_waiting(tmp_path: Path)
         assert isinstance(app.screen, WalkInScreen)
         note = str(app.screen.query_one("#walk-in-note", Static).render())
         assert "Already in today's queue as 3 (Waiting)" in note
+
+
+ZHANG_ID = make("110105", date(1965, 4, 12), 11)
+"""p-zhang's identity number (张伟, in consultation as #4)."""
+
+
+def patient_json(app: ClinicApp, ident: str) -> dict[str, Any] | None:
+    with app.cache.engine.connect() as connection:
+        return read_resource(connection, "Patient", ident)
+
+
+async def test_a_walk_in_with_an_identity_number_on_file_offers_that_patient(
+    tmp_path: Path,
+) -> None:
+    app = queue_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "r", "escape")
+        await fill_new_patient(
+            pilot, name="张卫", identifier=ZHANG_ID, complaint="头痛", birth_date="1965-04-12"
+        )
+        await press(pilot, "ctrl+s")
+        assert isinstance(app.screen, DuplicateScreen)  # nothing saved silently
+        assert outbox(app) == []
+        matches = app.screen.query_one(DataTable)
+        assert [str(cell) for cell in matches.get_row_at(0)[:2]] == ["ID number", "张伟"]
+        # Enter on the match: that patient, who is in consultation, so that is asked too.
+        await press(pilot, "enter")
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "already in today's queue as 4" in str(
+            app.screen.query_one(".dialog-title").render()
+        )
+        await press(pilot, "y")
+        assert isinstance(app.screen, QueueScreen)
+        new = table(app).selected
+        assert new is not None
+        assert (new.number, new.patient_id) == (7, "p-zhang")
+        assert [kind for kind, _, _ in outbox(app)] == ["Encounter"]
+
+
+async def test_a_new_patient_despite_a_match_needs_a_reason_and_records_it(
+    tmp_path: Path,
+) -> None:
+    app = queue_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "r", "escape")
+        await fill_new_patient(
+            pilot, name="张卫", identifier=ZHANG_ID, complaint="头痛", birth_date="1965-04-12"
+        )
+        await press(pilot, "ctrl+s", "n", "enter")  # no reason given: refused
+        assert isinstance(app.screen, DuplicateScreen)
+        assert "why" in str(app.screen.query_one("#duplicate-reason-error").render())
+        await type_text(pilot, "户口本核对号码登记有误")
+        await press(pilot, "enter")
+        assert isinstance(app.screen, QueueScreen)
+        new = table(app).selected
+        assert new is not None
+        assert new.patient_id != "p-zhang"
+        patient = patient_json(app, new.patient_id)
+        assert patient is not None
+        decision = {part["url"]: part for part in patient["extension"][0]["extension"]}
+        assert patient["extension"][0]["url"] == DUPLICATE_DECISION_URL
+        assert decision["matched"]["valueReference"]["reference"] == "Patient/p-zhang"
+        assert decision["reason"]["valueString"] == "户口本核对号码登记有误"
+        assert decision["on"]["valueCode"] == "identifier"
+
+
+async def test_registering_someone_already_waiting_asks_first(tmp_path: Path) -> None:
+    app = queue_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "r")
+        await type_text(pilot, "陈建国")
+        await press(pilot, "enter")
+        await type_text(pilot, "复查")
+        await press(pilot, "enter")
+        assert isinstance(app.screen, ConfirmScreen)
+        await press(pilot, "n")
+        assert isinstance(app.screen, QueueScreen)
+        assert numbers(app) == [1, 2, 3, 4, 5, 6]
+        assert outbox(app) == []
+
+
+async def test_the_name_typed_in_the_search_fills_the_new_patient_form(tmp_path: Path) -> None:
+    app = queue_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "r")
+        await type_text(pilot, "赵六")
+        await press(pilot, "escape")
+        assert isinstance(app.screen, WalkInScreen)
+        assert app.screen.query_one("#name", Input).value == "赵六"
+        assert app.screen.focused is not None
+        assert app.screen.focused.id == "sex"
+        await press(pilot, "escape")  # only the search's text: nothing typed here to lose
+        assert isinstance(app.screen, QueueScreen)
+
+
+async def test_a_child_with_a_landline_guardian_and_details(tmp_path: Path) -> None:
+    app = queue_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "r", "escape")
+        assert not app.screen.query_one("#guardian_name").parent.parent.display  # an adult?
+        await fill_new_patient(pilot, name="刘小雨", sex="female", birth_date="2021-03-01")
+        assert app.screen.query_one("#guardian_name").parent.parent.display  # a child
+        await fill_new_patient(
+            pilot,
+            phone="0731-8888888",
+            complaint="发热",
+            address="青山镇团结村3组",
+            insurance_number="h43012400012345",
+            guardian_name="刘芳",
+            guardian_relation="MTH",
+            guardian_phone="+86 139 1234 5678",
+            contact_name="刘强",
+            contact_phone="010-12345678",
+        )
+        await press(pilot, "ctrl+s")
+        assert isinstance(app.screen, QueueScreen)
+        new = table(app).selected
+        assert new is not None
+        patient = patient_json(app, new.patient_id)
+        assert patient is not None
+        assert patient["telecom"] == [{"system": "phone", "value": "07318888888", "use": "home"}]
+        assert patient["identifier"][0]["value"] == "H43012400012345"
+        guardian, contact = patient["contact"]
+        assert guardian["name"]["text"] == "刘芳"
+        assert guardian["telecom"][0]["value"] == "13912345678"
+        assert contact["telecom"][0] == {"system": "phone", "value": "01012345678", "use": "home"}
+
+
+async def test_the_search_dialogs_load_patient_search_off_the_ui_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Building PatientSearch loads the ORM (a second or more on an old PC before the warm-up
+    # is done); on the UI thread it froze the dialog and the keys typed meanwhile.
+    app = queue_app(tmp_path)
+    search = PatientSearch(app.cache.engine)
+    threads: list[str] = []
+
+    def recorded(_cache: object) -> PatientSearch:
+        threads.append(threading.current_thread().name)
+        return search
+
+    monkeypatch.setattr(ClinicCache, "patients", property(recorded))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        threads.clear()  # the background warm-up may have built it already
+        for key in ("r", "slash"):
+            await press(pilot, key)
+            await type_text(pilot, "zw")
+            await press(pilot, "escape")
+            if isinstance(app.screen, WalkInScreen):
+                await press(pilot, "escape")
+        assert threads
+        assert threading.main_thread().name not in threads
+
+
+async def test_ctrl_s_says_on_each_screen_what_it_does_there(tmp_path: Path) -> None:
+    app = queue_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        said = {}
+        for keys in ((), ("r",), ("escape",)):
+            await press(pilot, *keys)
+            active = app.screen.active_bindings.get("ctrl+s")
+            said[type(app.screen).__name__] = active.binding.description if active else None
+        # Sync on the queue, register on the form (shown in its footer), nothing in the search.
+        assert said == {
+            "QueueScreen": "Sync",
+            "PatientSearchScreen": None,
+            "WalkInScreen": "Register patient",
+        }
+        footer = " ".join(str(key.render()) for key in app.screen.query("FooterKey"))
+        assert "Register patient" in footer

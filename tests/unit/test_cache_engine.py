@@ -66,6 +66,14 @@ def test_previous_schema_migrates_and_keeps_every_record(cache_file: Path) -> No
     assert version == LATEST_VERSION
 
 
+def test_the_given_name_pinyin_is_filled_in_on_upgrade(cache_file: Path) -> None:
+    _v1_cache_with_a_patient(cache_file)  # 王小明, written before the column existed
+    engine = open_cache(cache_file)
+    with engine.connect() as connection:
+        given = connection.execute(text("SELECT pinyin_given FROM patient")).scalar_one()
+    assert given == "xiaoming"
+
+
 def test_reopening_a_current_cache_changes_nothing(cache_file: Path) -> None:
     open_cache(cache_file).dispose()
     engine = open_cache(cache_file)

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from sqlalchemy import Engine
 
 from clinic_tui.domain.models import Gender
+from clinic_tui.domain.national_id import make
 from clinic_tui.offline_cache.patient_search import PatientSearch, QueryKind, classify
+from clinic_tui.offline_cache.store import upsert_resources
 from tests.ui.patient_search_fixtures import (
     BROWN_PASSPORT,
     LI_SI_ID_NUMBER,
     SMITH_ID_NUMBER,
     ZHANG_SAN_ID_NUMBER,
     fill_cache,
+    patient,
 )
 
 
@@ -144,5 +149,66 @@ def test_every_lookup_is_an_index_range_without_sorting(search: PatientSearch, q
     plan = search.explain(query)
     assert plan
     for step in plan:
+        assert "USING INDEX" in step or "USING COVERING INDEX" in step, step
+        assert "TEMP B-TREE" not in step, step
+
+
+@pytest.fixture
+def front_desk(search: PatientSearch) -> PatientSearch:
+    """The fixture patients plus 王淑珍, 吕敏, 女娲 (nü) and Ahmed Okafor."""
+    extra = [
+        patient("p-shuzhen", "王", "淑珍", gender="female", birth="1950-06-01",
+                id_number=make("430124", date(1950, 6, 1), 2), phone="13700000001"),
+        patient("p-lumin", "吕", "敏", gender="female", birth="1980-02-02",
+                id_number=make("430124", date(1980, 2, 2), 4), phone="13700000002"),
+        patient("p-luming", "路", "明", gender="male", birth="1985-03-03",
+                id_number=make("430124", date(1985, 3, 3), 5), phone="13700000003"),
+        patient("p-okafor", "Okafor", "Ahmed", gender="male", birth="1993-04-04",
+                id_number="A1234567", phone="13700000004",
+                id_system="http://hl7.org/fhir/sid/passport-NGA"),
+    ]  # fmt: skip
+    with search.engine.begin() as connection:
+        upsert_resources(connection, extra)
+    return search
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        # The given name alone, in Han characters or pinyin.
+        ("淑珍", ["p-shuzhen"]),
+        ("淑", ["p-shuzhen"]),
+        ("shuzhen", ["p-shuzhen"]),
+        ("shuzh", ["p-shuzhen"]),
+        # lu is lü too (吕 is stored as lv); 路 (lu) is found as well.
+        ("lumin", ["p-lumin", "p-luming"]),
+        ("lvmin", ["p-lumin"]),
+        ("lü min", ["p-lumin"]),
+        # Family name first, whole or with the given name begun.
+        ("Okafor Ahmed", ["p-okafor"]),
+        ("okafor ah", ["p-okafor"]),
+        ("Ahmed Okafor", ["p-okafor"]),
+        # A Chinese name in Western order.
+        ("san zhang", ["p-zhangsan", "p-zhangsanfeng"]),
+    ],
+)
+def test_front_desk_spellings(front_desk: PatientSearch, query: str, expected: list[str]) -> None:
+    assert _ids(front_desk, query) == expected
+
+
+def test_the_family_name_ranks_before_the_given_name(front_desk: PatientSearch) -> None:
+    # 王 as a family name (王淑珍) comes before anyone whose given name starts with 王.
+    with front_desk.engine.begin() as connection:
+        upsert_resources(
+            connection,
+            [patient("p-liwang", "李", "王", gender="male", birth="1970-01-01",
+                     id_number=make("430124", date(1970, 1, 1), 7), phone="13700000005")],
+        )  # fmt: skip
+    assert _ids(front_desk, "王") == ["p-shuzhen", "p-liwang"]
+
+
+@pytest.mark.parametrize("query", ["淑珍", "shuzhen", "lumin", "okafor ahmed"])
+def test_front_desk_lookups_use_indexes(front_desk: PatientSearch, query: str) -> None:
+    for step in front_desk.explain(query):
         assert "USING INDEX" in step or "USING COVERING INDEX" in step, step
         assert "TEMP B-TREE" not in step, step

@@ -11,9 +11,25 @@ from sqlalchemy import Engine, select
 
 from clinic_tui.domain.models import Clinic, Gender, Priority, QueueStatus
 from clinic_tui.domain.national_id import IDENTIFIER_SYSTEM, make
-from clinic_tui.domain.registration import NewPatient, split_name
+from clinic_tui.domain.registration import (
+    CONTACT_ROLE_SYSTEM,
+    DUPLICATE_DECISION_URL,
+    INSURANCE_SYSTEM,
+    Contact,
+    DuplicateDecision,
+    MatchedOn,
+    NewPatient,
+    Relationship,
+    split_name,
+)
 from clinic_tui.offline_cache.clinic_cache import ClinicCache
-from clinic_tui.offline_cache.queue_repository import LEFT_REASON_URL, QueueRepository
+from clinic_tui.offline_cache.queue_repository import (
+    LEFT_REASON_URL,
+    REGISTERED_AGAIN_URL,
+    AlreadyInQueueError,
+    PossibleDuplicateError,
+    QueueRepository,
+)
 from clinic_tui.offline_cache.store import read_resource, upsert_resources
 from clinic_tui.offline_cache.tables import EncounterRow, OutboxEntry
 from tests.factories import CLINIC_ID, QUEUE_NOW, queue_day
@@ -264,3 +280,115 @@ def test_rows_written_are_indexed_from_the_json(engine: Engine, repo: QueueRepos
 )
 def test_split_name(name: str, family: str, given: list[str]) -> None:
     assert split_name(name) == (family, given)
+
+
+ZHANG_ID = make("110105", date(1965, 4, 12), 11)
+"""p-zhang's identity number in queue_day()."""
+
+
+def test_a_new_patient_with_an_identity_number_on_file_is_refused(
+    engine: Engine, repo: QueueRepository
+) -> None:
+    twin = NewPatient("张卫", Gender.MALE, date(1965, 4, 12), ZHANG_ID.lower())
+    with pytest.raises(PossibleDuplicateError) as refused:
+        repo.register_walk_in(twin, "咳嗽", Priority.ROUTINE, NOW)
+    assert [(m.patient.id, m.on) for m in refused.value.matches] == [
+        ("p-zhang", MatchedOn.IDENTIFIER)
+    ]
+    assert outbox(engine) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "birth", "phone", "on"),
+    [
+        ("欧阳秀英", date(1991, 1, 1), "13800138000", MatchedOn.NAME_AND_PHONE),
+        ("陈建国", date(1979, 12, 12), None, MatchedOn.NAME_AND_BIRTH_DATE),
+    ],
+)
+def test_a_new_patient_matching_name_and_phone_or_birth_date_is_refused(
+    repo: QueueRepository, name: str, birth: date, phone: str | None, on: MatchedOn
+) -> None:
+    with pytest.raises(PossibleDuplicateError) as refused:
+        repo.register_walk_in(
+            NewPatient(name, Gender.FEMALE, birth, phone=phone), "咳嗽", Priority.ROUTINE, NOW
+        )
+    assert refused.value.matches[0].on is on
+
+
+def test_a_recorded_decision_lets_the_second_record_through_and_is_kept(
+    engine: Engine, repo: QueueRepository
+) -> None:
+    decision = DuplicateDecision(
+        matched=(("p-zhang", "张伟"),),
+        on=MatchedOn.IDENTIFIER,
+        reason="身份证号登记错误，已核对户口本",
+        decided=NOW,
+    )
+    twin = NewPatient("张卫", Gender.MALE, date(1965, 4, 12), ZHANG_ID, duplicate_decision=decision)
+    entry = repo.register_walk_in(twin, "咳嗽", Priority.ROUTINE, NOW)
+    with engine.connect() as connection:
+        patient = read_resource(connection, "Patient", entry.patient_id)
+    assert patient is not None
+    assert patient["extension"] == [
+        {
+            "url": DUPLICATE_DECISION_URL,
+            "extension": [
+                {"url": "matched", "valueReference": {"reference": "Patient/p-zhang",
+                                                      "display": "张伟"}},
+                {"url": "on", "valueCode": "identifier"},
+                {"url": "reason", "valueString": "身份证号登记错误，已核对户口本"},
+                {"url": "decided", "valueDateTime": NOW.isoformat()},
+            ],
+        }
+    ]  # fmt: skip
+
+
+def test_someone_already_waiting_is_registered_again_only_when_confirmed(
+    engine: Engine, repo: QueueRepository
+) -> None:
+    with pytest.raises(AlreadyInQueueError) as refused:
+        repo.register_walk_in("p-chen", "复查", Priority.ROUTINE, NOW)
+    assert refused.value.entry.number == 3
+    assert "already in today's queue as 3" in str(refused.value)
+    assert outbox(engine) == []
+    again = repo.register_walk_in("p-chen", "复查", Priority.ROUTINE, NOW, again=True)
+    resource = encounter_json(engine, again.encounter_id)
+    assert resource is not None
+    assert resource["extension"] == [
+        {"url": REGISTERED_AGAIN_URL, "valueReference": {"reference": "Encounter/e-3",
+                                                         "display": "3"}}
+    ]  # fmt: skip
+    # In consultation counts too (#4 p-zhang); done (#1 p-li) does not.
+    with pytest.raises(AlreadyInQueueError):
+        repo.register_walk_in("p-zhang", "复查", Priority.ROUTINE, NOW)
+    assert repo.register_walk_in("p-li", "复查", Priority.ROUTINE, NOW).number == 8
+
+
+def test_more_details_of_a_new_patient_map_onto_fhir(engine: Engine, repo: QueueRepository) -> None:
+    child = NewPatient(
+        "王小雨",
+        Gender.FEMALE,
+        date(2020, 5, 1),
+        phone="07318888888",
+        phone_is_mobile=False,
+        address="湖南省长沙县青山镇团结村3组",
+        insurance_number="H43012400012345",
+        guardian=Contact("王芳", Relationship.MOTHER, "13912345678"),
+        emergency_contact=Contact("王强", Relationship.OTHER, "01012345678", phone_is_mobile=False),
+    )
+    entry = repo.register_walk_in(child, "发热", Priority.URGENT, NOW)
+    with engine.connect() as connection:
+        patient = read_resource(connection, "Patient", entry.patient_id)
+    assert patient is not None
+    assert patient["telecom"] == [{"system": "phone", "value": "07318888888", "use": "home"}]
+    assert patient["address"] == [{"use": "home", "text": "湖南省长沙县青山镇团结村3组"}]
+    insurance = patient["identifier"][0]
+    assert (insurance["system"], insurance["value"]) == (INSURANCE_SYSTEM, "H43012400012345")
+    assert insurance["type"]["coding"][0]["code"] == "SN"
+    guardian, emergency = patient["contact"]
+    assert guardian["name"] == {"text": "王芳"}
+    assert guardian["relationship"][0]["coding"][0] == {"system": CONTACT_ROLE_SYSTEM, "code": "N"}
+    assert guardian["relationship"][1]["coding"][0]["code"] == "MTH"
+    assert guardian["telecom"] == [{"system": "phone", "value": "13912345678", "use": "mobile"}]
+    assert emergency["relationship"] == [{"coding": [{"system": CONTACT_ROLE_SYSTEM, "code": "C"}]}]
+    assert emergency["telecom"][0]["use"] == "home"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from clinic_tui.domain.pinyin import search_keys
+from clinic_tui.domain.pinyin import given_pinyin, search_keys
 
 Resource = dict[str, Any]
 
@@ -125,6 +125,7 @@ def patient_columns(resource: Resource) -> dict[str, Any]:
         "given": given,
         "pinyin_full": full,
         "pinyin_initials": initials,
+        "pinyin_given": given_pinyin(given),
         "gender": resource.get("gender") or "unknown",
         "birth_date": resource.get("birthDate"),
         "identifier": _identifier(resource, IDENTIFIER_SYSTEM) or _identifier(resource),

@@ -31,6 +31,13 @@ def search_keys(name: str) -> tuple[str, str]:
     return "".join(words), "".join(word[0] for word in words)
 
 
+def given_pinyin(given: str) -> str:
+    """The full pinyin key of a Han given name ('' for any other): `shuzhen` for 淑珍."""
+    if not given or not any(_is_han(char) for char in given):
+        return ""
+    return search_keys(given)[0]
+
+
 def warm_up() -> None:
     """Load pypinyin's tables now (a tenth of a second or more), e.g. while a link is busy."""
     search_keys("张")

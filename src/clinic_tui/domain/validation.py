@@ -14,7 +14,9 @@ from clinic_tui.domain.models import Gender
 MAX_AGE_YEARS = 130
 """Older birth dates are typing mistakes."""
 
-_PHONE_SEPARATORS = re.compile(r"[\s\-()]")
+_PHONE_SEPARATORS = re.compile(r"[\s\-().]")
+MAX_TEXT = {"address": 200, "insurance_number": 30, "guardian_name": 50, "contact_name": 50}
+"""Longest text accepted per free-text field (longer is a paste gone wrong)."""
 
 
 def parse_birth_date(text: str) -> date | None:
@@ -32,11 +34,47 @@ def parse_birth_date(text: str) -> date | None:
 
 
 def normalise_phone(text: str) -> str:
-    """The phone number without spaces, dashes, brackets or a +86 prefix."""
+    """The phone number as dialled inside China: no separators, no +86 / 0086.
+
+    A landline given with +86 loses its trunk 0 (+86 10 1234 5678); it is put back
+    (01012345678), so one number is stored one way however it was typed.
+    """
     digits = _PHONE_SEPARATORS.sub("", text.strip())
-    if digits.startswith("+86"):
-        digits = digits[3:]
+    for country in ("+86", "0086"):
+        if digits.startswith(country):
+            digits = digits[len(country) :]
+            # Mobiles are 1[3-9] and 11 digits; anything else is an area code (Beijing's is 10).
+            mobile = len(digits) == 11 and digits[:1] == "1" and digits[1:2] in "3456789"
+            if digits and not mobile and not digits.startswith("0"):
+                digits = "0" + digits
+            break
     return digits
+
+
+def is_mobile(digits: str) -> bool:
+    """True for a mobile number (11 digits from 1), False for a landline."""
+    return digits.startswith("1")
+
+
+def phone_problem(text: str) -> str | None:
+    """None when `text` is a usable phone number, else what is wrong with it.
+
+    Mobiles have 11 digits from 1 (+86 allowed); landlines are 0, the area code
+    (2 or 3 digits) and 7 or 8 digits (010-12345678, 0731-8888888), or 7 or 8
+    digits without an area code for a local number.
+    """
+    digits = normalise_phone(text)
+    if not digits.isdigit():
+        return "A phone number has digits only"
+    if digits.startswith("1"):
+        return None if len(digits) == 11 else "A mobile number has 11 digits"
+    if digits.startswith("0"):
+        if 10 <= len(digits) <= 12:
+            return None
+        return "A landline number is 0 and the area code, then 7 or 8 digits"
+    if 7 <= len(digits) <= 8:
+        return None
+    return "A phone number has 7 to 12 digits"
 
 
 def gender_from_identity(number: str) -> Gender:
@@ -92,13 +130,34 @@ def validate_new_patient(
         elif gender in (Gender.MALE, Gender.FEMALE) and gender_from_identity(number) != gender:
             errors["identifier"] = "The sex in the identity number differs from the form"
     if phone.strip():
-        digits = normalise_phone(phone)
-        if not digits.isdigit():
-            errors["phone"] = "A phone number has digits only"
-        elif digits.startswith("1") and len(digits) != 11:
-            errors["phone"] = "A mobile number has 11 digits"
-        elif not 7 <= len(digits) <= 12:
-            errors["phone"] = "A phone number has 7 to 12 digits"
+        problem = phone_problem(phone)
+        if problem is not None:
+            errors["phone"] = problem
+    return errors
+
+
+def validate_more_details(fields: dict[str, str]) -> dict[str, str]:
+    """Field -> message for the optional details (address, insurance, guardian, contact).
+
+    Keys: address, insurance_number, guardian_name, guardian_phone, contact_name,
+    contact_phone. A phone given without the name it belongs to is an error, so a
+    number is never stored for nobody.
+    """
+    errors: dict[str, str] = {}
+    for key, longest in MAX_TEXT.items():
+        if len(fields.get(key, "").strip()) > longest:
+            errors[key] = f"At most {longest} characters"
+    insurance = fields.get("insurance_number", "").strip()
+    if insurance and "insurance_number" not in errors and not insurance.isalnum():
+        errors["insurance_number"] = "An insurance number has letters and digits only"
+    for who in ("guardian", "contact"):
+        phone = fields.get(f"{who}_phone", "").strip()
+        if phone:
+            problem = phone_problem(phone)
+            if problem is not None:
+                errors[f"{who}_phone"] = problem
+            elif not fields.get(f"{who}_name", "").strip():
+                errors[f"{who}_name"] = "Enter the name this phone belongs to"
     return errors
 
 

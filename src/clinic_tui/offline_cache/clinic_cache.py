@@ -21,9 +21,10 @@ from clinic_tui.offline_cache.queue_read import read_queue
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from clinic_tui.domain.models import PatientSummary
     from clinic_tui.offline_cache.chart_edits import ChartEditor
     from clinic_tui.offline_cache.chart_repository import ChartRepository
-    from clinic_tui.offline_cache.patient_search import PatientSearch
+    from clinic_tui.offline_cache.patient_search import PatientSearch, PossibleDuplicate
     from clinic_tui.offline_cache.queue_repository import QueueRepository
 
 _CLINIC_SQL = """
@@ -32,6 +33,28 @@ WHERE (:clinic IS NULL OR id = :clinic)
 ORDER BY kind IS NOT 'township', id
 LIMIT 1
 """
+
+
+class PatientFinder:
+    """ClinicCache.patients, reached only when a search runs: in the worker's thread.
+
+    A screen may be handed this at once; building PatientSearch loads the ORM (a
+    second or more on an old PC before the background warm-up is done), and doing
+    that on the UI thread froze the walk-in dialog and lost the keys typed meanwhile.
+    """
+
+    def __init__(self, cache: ClinicCache) -> None:
+        self._cache = cache
+
+    def search(self, query: str, limit: int = 50) -> list[PatientSummary]:
+        """PatientSearch.search."""
+        return self._cache.patients.search(query, limit)
+
+    def possible_duplicates(
+        self, name: str, birth_date: date | None, identifier: str | None, phone: str | None
+    ) -> list[PossibleDuplicate]:
+        """PatientSearch.possible_duplicates."""
+        return self._cache.patients.possible_duplicates(name, birth_date, identifier, phone)
 
 
 class ClinicCache:
@@ -57,6 +80,8 @@ class ClinicCache:
         self.clinic = self._resolve_clinic(clinic_id)
         self.practitioner_id = practitioner_id
         """The clinician at this workstation ([clinic] practitioner_id), author of notes."""
+        self.finder = PatientFinder(self)
+        """Patient search for screens: free to hold, loads the ORM on first search."""
 
     def _resolve_clinic(self, clinic_id: str | None) -> Clinic:
         """The configured clinic, else the one the cache was made for, else its first township."""

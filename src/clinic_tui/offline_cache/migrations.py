@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-from clinic_tui.domain.pinyin import search_keys
+from clinic_tui.domain.pinyin import given_pinyin, search_keys
 
 APPLICATION_ID = 0x434C4E43
 """'CLNC': written into the SQLite header of every cache."""
@@ -178,6 +178,15 @@ CREATE INDEX ix_document_reference_encounter_id ON document_reference (encounter
 """v9: consultation notes (DocumentReference), one per visit, written from the chart."""
 
 
+# v10 (front desk): the pinyin of the given name alone, so `shuzhen` finds 王淑珍 through an index;
+# and family then given name, so "Okafor Ah" (family name first) is one index range.
+_V10_GIVEN_PINYIN = """
+ALTER TABLE patient ADD COLUMN pinyin_given TEXT NOT NULL DEFAULT '';
+CREATE INDEX ix_patient_pinyin_given ON patient (pinyin_given);
+CREATE INDEX ix_patient_family_given_lower ON patient (lower(family), lower(given));
+"""
+
+
 def _run_script(connection: sqlite3.Connection, script: str) -> None:
     # executescript() would COMMIT first; run statement by statement to stay in one transaction.
     for statement in script.split(";"):
@@ -226,6 +235,19 @@ def _to_v9_chart_notes(connection: sqlite3.Connection) -> None:
     _run_script(connection, _V9_CHART_NOTES)
 
 
+def _to_v10_given_pinyin(connection: sqlite3.Connection) -> None:
+    _run_script(connection, _V10_GIVEN_PINYIN)
+    # Only Han given names have a pinyin key; the rest keep ''. The same reading as
+    # domain.fhir.patient_columns, so a migrated cache equals a freshly synced one.
+    # One pypinyin reading per distinct given name: many people share one (建国, 秀英).
+    givens = [row[0] for row in connection.execute("SELECT DISTINCT given FROM patient")]
+    keys = [(key, given) for given in givens if (key := given_pinyin(given))]
+    # lower(given) = lower(?2): through the v3 index on lower(given), not a scan per name.
+    connection.executemany(
+        "UPDATE patient SET pinyin_given = ?1 WHERE lower(given) = lower(?2) AND given = ?2", keys
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _to_v1,
     _to_v2,
@@ -236,6 +258,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _to_v7_outbox_sent,
     _to_v8_terminology,
     _to_v9_chart_notes,
+    _to_v10_given_pinyin,
 ]
 """MIGRATIONS[n] takes a cache from schema version n to n + 1."""
 

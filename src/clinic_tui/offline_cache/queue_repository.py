@@ -24,9 +24,9 @@ from sqlalchemy import Connection, Engine, delete, func, select
 
 from clinic_tui.domain.fhir import QUEUE_NUMBER_SYSTEM, Resource, human_name
 from clinic_tui.domain.models import Clinic, Priority, QueueEntry, QueueStatus
-from clinic_tui.domain.national_id import IDENTIFIER_SYSTEM
 from clinic_tui.domain.queue_rules import next_patient
-from clinic_tui.domain.registration import NewPatient, split_name
+from clinic_tui.domain.registration import NewPatient, patient_resource
+from clinic_tui.offline_cache.patient_search import PossibleDuplicate, find_possible_duplicates
 from clinic_tui.offline_cache.queue_read import read_queue
 from clinic_tui.offline_cache.store import read_resource, write_local_change
 from clinic_tui.offline_cache.tables import (
@@ -38,9 +38,33 @@ from clinic_tui.offline_cache.tables import (
 LEFT_REASON_URL = "urn:clinic-tui:fhir:extension:left-without-being-seen-reason"
 """Extension on a cancelled Encounter holding why the patient left without being seen."""
 
+REGISTERED_AGAIN_URL = "urn:clinic-tui:fhir:extension:registered-while-queued"
+"""Extension on an Encounter registered while the patient was already in today's queue: a
+Reference to the registration still open then (the desk confirmed the second one)."""
+
 PRIORITY_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-ActPriority"
 ACT_CODE_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 _PRIORITY_DISPLAY = {"EM": "emergency", "UR": "urgent", "R": "routine"}
+
+
+class AlreadyInQueueError(ValueError):
+    """The patient is waiting or in consultation today; registering again needs `again=True`."""
+
+    def __init__(self, entry: QueueEntry) -> None:
+        super().__init__(
+            f"{entry.patient_name} is already in today's queue as {entry.number} "
+            f"({entry.status.value}); confirm to register again"
+        )
+        self.entry = entry
+
+
+class PossibleDuplicateError(ValueError):
+    """A new patient matches patients on file that no recorded decision covers."""
+
+    def __init__(self, matches: list[PossibleDuplicate]) -> None:
+        names = ", ".join(match.patient.name for match in matches)
+        super().__init__(f"already on file: {names}; choose that patient or record why not")
+        self.matches = matches
 
 
 def _table(model: Any) -> Any:
@@ -163,11 +187,17 @@ class QueueRepository:
         chief_complaint: str,
         priority: Priority,
         now: datetime,
+        *,
+        again: bool = False,
     ) -> QueueEntry:
         """Register a walk-in (an existing patient id, or a new patient) at the end of the queue.
 
         The Encounter and, for a new patient, the Patient are written with their
-        outbox entries in one transaction: both or neither.
+        outbox entries in one transaction: both or neither. Checked in that same
+        transaction, so a sync in between cannot slip one past: a new patient who
+        matches one on file needs a DuplicateDecision covering every match
+        (PossibleDuplicateError), and a patient already waiting or in consultation
+        today needs `again=True` (AlreadyInQueueError), which the Encounter records.
         """
         complaint = chief_complaint.strip()
         if not complaint:
@@ -175,10 +205,12 @@ class QueueRepository:
         encounter_id = str(uuid.uuid4())
         created_patient_id: str | None = None
         with self.engine.begin() as connection:
+            open_before: QueueEntry | None = None
             if isinstance(patient, NewPatient):
+                _check_duplicates(connection, patient)
                 created_patient_id = str(uuid.uuid4())
-                patient_resource = self._patient_resource(created_patient_id, patient)
-                write_local_change(connection, patient_resource, "create")
+                created = patient_resource(created_patient_id, patient, self.clinic)
+                write_local_change(connection, created, "create")
                 patient_id, display = created_patient_id, patient.name.strip()
             else:
                 existing = read_resource(connection, "Patient", patient)
@@ -186,10 +218,19 @@ class QueueRepository:
                     raise LookupError(f"Patient/{patient} is not in the cache")
                 patient_id = patient
                 display = _display_name(existing)
+                open_before = self._open_registration(connection, patient_id, now.date())
+                if open_before is not None and not again:
+                    raise AlreadyInQueueError(open_before)
             number = self._next_number(connection, now.date())
             encounter = self._encounter_resource(
                 encounter_id, patient_id, display, number, complaint, priority, now
             )
+            if open_before is not None:
+                earlier = {
+                    "reference": f"Encounter/{open_before.encounter_id}",
+                    "display": str(open_before.number),
+                }
+                encounter["extension"] = [{"url": REGISTERED_AGAIN_URL, "valueReference": earlier}]
             write_local_change(connection, encounter, "create")
         self._push(
             UndoToken(
@@ -214,30 +255,17 @@ class QueueRepository:
         ).scalar_one_or_none()
         return int(highest or 0) + 1
 
-    def _patient_resource(self, patient_id: str, patient: NewPatient) -> Resource:
-        name = patient.name.strip()
-        family, given = split_name(name)
-        resource: Resource = {
-            "resourceType": "Patient",
-            "id": patient_id,
-            "active": True,
-            "name": [{"use": "official", "text": name, "family": family, "given": given}],
-            "gender": patient.gender.value,
-            "birthDate": patient.birth_date.isoformat(),
-            "managingOrganization": {
-                "reference": f"Organization/{self.clinic.id}",
-                "display": self.clinic.name,
-            },
-        }
-        if not given:
-            del resource["name"][0]["given"]
-        if patient.identifier:
-            resource["identifier"] = [
-                {"system": IDENTIFIER_SYSTEM, "value": patient.identifier.strip().upper()}
-            ]
-        if patient.phone:
-            resource["telecom"] = [{"system": "phone", "value": patient.phone, "use": "mobile"}]
-        return resource
+    def _open_registration(
+        self, connection: Connection, patient_id: str, day: date
+    ) -> QueueEntry | None:
+        """The patient's registration of `day` still waiting or in consultation, if any."""
+        for entry in self._entries(connection, day):
+            if entry.patient_id == patient_id and entry.status in (
+                QueueStatus.WAITING,
+                QueueStatus.IN_CONSULTATION,
+            ):
+                return entry
+        return None
 
     def _encounter_resource(
         self,
@@ -332,6 +360,21 @@ class QueueRepository:
                         current["status"] = "entered-in-error"
                         write_local_change(connection, current, "update")
                 # A patient the server already holds stays: other records may point to it.
+
+
+def _check_duplicates(connection: Connection, patient: NewPatient) -> None:
+    """Raise PossibleDuplicateError unless every patient on file it matches was decided on."""
+    matches = find_possible_duplicates(
+        connection, patient.name, patient.birth_date, patient.identifier, patient.phone
+    )
+    decided = (
+        {ident for ident, _ in patient.duplicate_decision.matched}
+        if patient.duplicate_decision is not None
+        else set()
+    )
+    undecided = [match for match in matches if match.patient.id not in decided]
+    if undecided:
+        raise PossibleDuplicateError(undecided)
 
 
 def _display_name(resource: Resource) -> str:

@@ -34,6 +34,8 @@ class PatientRow(CachedResource, table=True):
     given: str = ""
     pinyin_full: str = Field(default="", index=True)
     pinyin_initials: str = Field(default="", index=True)
+    pinyin_given: str = Field(default="", index=True)
+    """Full pinyin of a Han given name alone ('' otherwise), for `shuzhen` -> 王淑珍."""
     gender: str = "unknown"
     birth_date: str | None = None
     identifier: str | None = Field(default=None, index=True)

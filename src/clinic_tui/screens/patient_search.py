@@ -2,8 +2,10 @@
 
 Pushed by the queue's `/` key and by walk-in registration. Each keystroke
 restarts a short debounce; the search then runs in an exclusive thread worker,
-so a stale query is dropped rather than shown. Enter pressed before the results
-arrive is remembered and answered with the top result of the query as typed
+so a stale query is dropped rather than shown. Enter in the query box takes the
+patient only when exactly one matches: with several (three 李素芬) it says so and
+waits for a row to be chosen, so nobody is opened or registered by rank alone.
+Enter pressed before the results arrive is remembered and answered the same way
 (an identity-card reader types the number and Enter in one burst).
 """
 
@@ -12,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar, Protocol
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -28,9 +30,14 @@ from clinic_tui.domain.models import Gender, PatientSummary
 from clinic_tui.i18n import add_translations, tr
 from clinic_tui.widgets.patient_header import localized_age
 
-if TYPE_CHECKING:
-    # Type only: importing the search module loads the ORM, which the first screen avoids.
-    from clinic_tui.offline_cache.patient_search import PatientSearch
+
+class Finder(Protocol):
+    """What the dialog searches with: PatientSearch, or the cache's lazy PatientFinder."""
+
+    def search(self, query: str, limit: int = ...) -> list[PatientSummary]:
+        """Up to `limit` patients matching `query`, best first."""
+        ...
+
 
 add_translations(
     {
@@ -52,6 +59,9 @@ add_translations(
         "Results": "结果",
         "* = not yet synced": "* = 尚未同步",
         "Enter choose · ↓ results · Esc cancel": "回车 选择 · ↓ 结果 · Esc 取消",
+        "{count} patients match: choose one with ↓ and Enter": (
+            "有 {count} 位患者符合：请用 ↓ 选定一位后按回车"
+        ),
     }
 )
 
@@ -92,7 +102,7 @@ class PatientSearchScreen(ModalScreen[str | None]):
 
     def __init__(
         self,
-        search: PatientSearch,
+        search: Finder,
         *,
         title: str | None = None,
         initial_query: str = "",
@@ -108,6 +118,8 @@ class PatientSearchScreen(ModalScreen[str | None]):
         self.shown_query: str | None = None
         """The query whose results are on display (None before the first search returns)."""
         self.results: list[PatientSummary] = []
+        self.last_query = initial_query
+        """What the query box held when the dialog closed (walk-in fills the new form with it)."""
 
     def compose(self) -> ComposeResult:
         """A title, the query, a status line and the results, in one dialog."""
@@ -221,8 +233,15 @@ class PatientSearchScreen(ModalScreen[str | None]):
         self._set_status(self._status_text(query, results))
         if self._submit_when_ready:
             self._submit_when_ready = False
-            if results:
-                self.dismiss(results[0].id)
+            self._take_the_only_match()
+
+    def _take_the_only_match(self) -> None:
+        """Enter from the query box: the patient when only one matches; with several, say so."""
+        if len(self.results) == 1:
+            self.dismiss(self.results[0].id)
+        elif self.results:
+            hint = tr("{count} patients match: choose one with ↓ and Enter")
+            self._set_status(hint.format(count=len(self.results)))
 
     def _status_text(self, query: str, results: list[PatientSummary]) -> str:
         if not query.strip():
@@ -250,7 +269,7 @@ class PatientSearchScreen(ModalScreen[str | None]):
             table.move_cursor(row=0)
 
     def action_choose(self) -> None:
-        """Return the highlighted patient; if results are still coming, the top one when ready."""
+        """Enter: the highlighted row in the results; from the query box, the only match."""
         query = self.query_one(Input).value
         if not query.strip():
             return
@@ -261,11 +280,13 @@ class PatientSearchScreen(ModalScreen[str | None]):
             self.run_search(query)
             return
         table = self.query_one(ResultsTable)
-        if not self.results:
+        if table.has_focus and self.results:
+            row = min(max(table.cursor_row, 0), len(self.results) - 1)
+            self.dismiss(self.results[row].id)
             return
-        row = min(max(table.cursor_row, 0), len(self.results) - 1)
-        self.dismiss(self.results[row].id)
+        self._take_the_only_match()
 
     def action_cancel(self) -> None:
         """Close without choosing anyone."""
+        self.last_query = self.query_one(Input).value
         self.dismiss(None)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import work
@@ -23,6 +24,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from clinic_tui.domain.models import PatientSummary, Priority, QueueEntry, QueueStatus
 from clinic_tui.domain.queue_rules import display_order, needs_attention
+from clinic_tui.domain.registration import NewPatient, prefill_from_query
 from clinic_tui.i18n import add_translations, language, tr
 from clinic_tui.messages import CacheChanged, SyncCounts
 from clinic_tui.offline_cache.clinic_cache import ClinicCache
@@ -30,9 +32,13 @@ from clinic_tui.screens.chart import ChartScreen
 from clinic_tui.screens.patient_search import PatientSearchScreen
 from clinic_tui.screens.queue_status import StatusScreen
 from clinic_tui.screens.walk_in import WalkInRequest, WalkInScreen
+from clinic_tui.screens.walk_in_dialogs import ConfirmScreen
 from clinic_tui.widgets.notice_line import NoticeLine
 from clinic_tui.widgets.queue_table import QueueTable
 from clinic_tui.widgets.sync_badge import SyncBadge
+
+if TYPE_CHECKING:
+    from clinic_tui.offline_cache.patient_search import PossibleDuplicate
 
 add_translations(
     {
@@ -49,6 +55,10 @@ add_translations(
         "Could not": "操作失败",
         "Status": "状态",
         "Loading the queue…": "正在读取候诊队列…",
+        "{name} is already in today's queue as {number} ({status}). Register again?": (
+            "{name} 已在今日队列中：{number} 号（{status}）。是否再次登记？"
+        ),
+        "Keep the one registration": "保留原登记",
     }
 )
 
@@ -325,15 +335,17 @@ class QueueScreen(Screen[None]):
         self.apply(change)
 
     def action_walk_in(self) -> None:
-        """Find the patient first; nobody chosen means a new patient is registered."""
-        search = PatientSearchScreen(self.cache.patients, title=tr("Walk-in · Esc: new patient"))
-        self.app.push_screen(search, self._walk_in_for)
+        """Find the patient first; nobody chosen means a new patient, with what was typed."""
+        # The finder, not cache.patients: that would load the ORM here, on the UI thread.
+        search = PatientSearchScreen(self.cache.finder, title=tr("Walk-in · Esc: new patient"))
 
-    def _walk_in_for(self, patient_id: str | None) -> None:
-        if patient_id is None:
-            self._open_walk_in_form(None)
-        else:
-            self._load_patient_for_walk_in(patient_id)
+        def chosen(patient_id: str | None) -> None:
+            if patient_id is None:
+                self._open_walk_in_form(None, prefill_from_query(search.last_query))
+            else:
+                self._load_patient_for_walk_in(patient_id)
+
+        self.app.push_screen(search, chosen)
 
     # A group of its own: the refresh that follows the search dialog closing must not cancel it.
     @work(thread=True, exclusive=True, exit_on_error=False, group="queue-walk-in")
@@ -342,35 +354,73 @@ class QueueScreen(Screen[None]):
         if patient is not None:
             self.app.call_from_thread(self._open_walk_in_form, patient)
 
-    def _open_walk_in_form(self, patient: PatientSummary | None) -> None:
+    def _open_registration(self, patient_id: str) -> QueueEntry | None:
+        for entry in self.entries:
+            if entry.patient_id == patient_id and entry.status in _STATUS:
+                return entry
+        return None
+
+    def _open_walk_in_form(
+        self, patient: PatientSummary | None, prefill: dict[str, str] | None = None
+    ) -> None:
         note = None
         if patient is not None:
-            active = [
-                entry
-                for entry in self.entries
-                if entry.patient_id == patient.id
-                and entry.status in (QueueStatus.WAITING, QueueStatus.IN_CONSULTATION)
-            ]
-            if active:
+            active = self._open_registration(patient.id)
+            if active is not None:
                 # A second registration is allowed (a new complaint), but never by accident.
                 label = tr("Already in today's queue as")
-                note = f"! {label} {active[0].number} ({tr(_STATUS[active[0].status])})"
-        self.app.push_screen(WalkInScreen(patient, self.clock().date(), note), self._register)
+                note = f"! {label} {active.number} ({tr(_STATUS[active.status])})"
+        finder = self.cache.finder
+
+        def find_duplicates(new: NewPatient) -> list[PossibleDuplicate]:
+            return finder.possible_duplicates(new.name, new.birth_date, new.identifier, new.phone)
+
+        form = WalkInScreen(
+            patient,
+            self.clock().date(),
+            note,
+            prefill=prefill,
+            find_duplicates=find_duplicates,
+            clock=self.clock,
+        )
+        self.app.push_screen(form, self._register)
 
     def _register(self, request: WalkInRequest | None) -> None:
         if request is None:
             return
+        if isinstance(request.patient, str) and not request.again:
+            active = self._open_registration(request.patient)
+            if active is not None:
+                self._ask_register_again(request, active)
+                return
         queue, now = self.cache.queue, self.clock()
 
         def change() -> Outcome:
             entry = queue.register_walk_in(
-                request.patient, request.chief_complaint, request.priority, now
+                request.patient,
+                request.chief_complaint,
+                request.priority,
+                now,
+                again=request.again,
             )
             return Outcome(
                 f"{tr('Registered')}: {entry.number} {entry.patient_name}", keep=entry.encounter_id
             )
 
         self.apply(change)
+
+    def _ask_register_again(self, request: WalkInRequest, active: QueueEntry) -> None:
+        """Someone already waiting (or being seen): a second number only on a clear yes."""
+        question = tr(
+            "{name} is already in today's queue as {number} ({status}). Register again?"
+        ).format(name=active.patient_name, number=active.number, status=tr(_STATUS[active.status]))
+
+        def answered(again: bool | None) -> None:
+            if again:
+                self._register(replace(request, again=True))
+
+        confirm = ConfirmScreen(question, tr("Register again"), tr("Keep the one registration"))
+        self.app.push_screen(confirm, answered)
 
     def action_conflicts(self) -> None:
         """Open the conflicts waiting for a decision."""
@@ -385,4 +435,4 @@ class QueueScreen(Screen[None]):
             if patient_id is not None:
                 self._open_chart_of(patient_id)
 
-        self.app.push_screen(PatientSearchScreen(self.cache.patients), chosen)
+        self.app.push_screen(PatientSearchScreen(self.cache.finder), chosen)

@@ -2,33 +2,48 @@
 
 For an existing patient (found first with the patient search) only the visit
 fields show. Nothing is saved until every field is right; each wrong field says
-what is wrong beneath it.
+what is wrong beneath it. A new patient who matches one on file (identity number,
+or name with phone or birth date) is never created silently: the desk chooses the
+patient on file or records why this is someone else. Esc on a form with anything
+typed asks before throwing it away.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import Footer, Input, Label, Select, Static
 
 from clinic_tui.domain import national_id
 from clinic_tui.domain.ages import format_age
 from clinic_tui.domain.models import Gender, PatientSummary, Priority
-from clinic_tui.domain.registration import NewPatient
+from clinic_tui.domain.registration import (
+    Contact,
+    DuplicateDecision,
+    NewPatient,
+    Relationship,
+)
 from clinic_tui.domain.validation import (
     birth_date_from_identity,
     gender_from_identity,
+    is_mobile,
     normalise_phone,
     parse_birth_date,
     validate_chief_complaint,
+    validate_more_details,
     validate_new_patient,
 )
 from clinic_tui.i18n import add_translations, tr
+from clinic_tui.offline_cache.patient_search import PossibleDuplicate
+from clinic_tui.screens.walk_in_dialogs import ConfirmScreen, DuplicateChoice, DuplicateScreen
 
 add_translations(
     {
@@ -54,6 +69,33 @@ add_translations(
         "A phone number has digits only": "电话号码只能包含数字",
         "A mobile number has 11 digits": "手机号码应为11位",
         "A phone number has 7 to 12 digits": "电话号码应为7至12位",
+        "A landline number is 0 and the area code, then 7 or 8 digits": (
+            "固定电话为0加区号，再加7或8位号码"
+        ),
+        "At most 200 characters": "最多200个字符",
+        "At most 50 characters": "最多50个字符",
+        "At most 30 characters": "最多30个字符",
+        "An insurance number has letters and digits only": "医保号只能包含字母和数字",
+        "Enter the name this phone belongs to": "请填写此电话对应的姓名",
+        "Register patient": "登记患者",
+        "More (optional)": "更多（选填）",
+        "Address": "住址",
+        "Insurance number": "医保号",
+        "Guardian": "监护人",
+        "Guardian is the": "监护人是",
+        "Guardian's phone": "监护人电话",
+        "Emergency contact": "紧急联系人",
+        "Contact's phone": "联系人电话",
+        "mobile or landline with area code": "手机或带区号的固定电话",
+        "Checking for this patient on file…": "正在核对是否已有档案…",
+        "Could not check for this patient on file: {error}": "无法核对是否已有档案：{error}",
+        "Mother": "母亲",
+        "Father": "父亲",
+        "Grandparent": "祖父母/外祖父母",
+        "Spouse": "配偶",
+        "Son or daughter": "子女",
+        "Brother or sister": "兄弟姐妹",
+        "Legal guardian": "法定监护人",
         "Enter the chief complaint": "请输入主诉",
         "Keep the chief complaint under 200 characters": "主诉不超过200个字符",
         "optional": "选填",
@@ -62,8 +104,22 @@ add_translations(
     }
 )
 
-FIELDS = ("name", "sex", "birth_date", "identifier", "phone", "complaint", "priority")
-"""Form fields, in the order Enter moves through them."""
+DETAILS = (
+    "address",
+    "insurance_number",
+    "guardian_name",
+    "guardian_relation",
+    "guardian_phone",
+    "contact_name",
+    "contact_phone",
+)
+"""The optional details, after the visit fields: the essentials are typed first."""
+FIELDS = ("name", "sex", "birth_date", "identifier", "phone", "complaint", "priority", *DETAILS)
+"""Form fields, in the order Tab moves through them (Enter on the complaint registers)."""
+PHONE_HINT = "mobile or landline with area code"
+GUARDIAN_FIELDS = ("guardian_name", "guardian_relation", "guardian_phone")
+ADULT_AGE = 18
+"""The guardian's rows show for a patient younger than this."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +130,12 @@ class WalkInRequest:
     """An existing patient's id, or the new patient to create."""
     chief_complaint: str
     priority: Priority
+    again: bool = False
+    """The desk confirmed a second registration for someone already in today's queue."""
+
+
+DuplicateFinder = Callable[[NewPatient], list[PossibleDuplicate]]
+"""Looks up the patients on file a new one matches (run in a worker thread)."""
 
 
 def _row(label: str, field: Input | Select[str], field_id: str) -> ComposeResult:
@@ -84,22 +146,68 @@ def _row(label: str, field: Input | Select[str], field_id: str) -> ComposeResult
         yield Static("", id=f"{field_id}-error", classes="field-error")
 
 
+class MoreDetails(Vertical):
+    """The optional details of a new patient, mounted just after the form's first paint."""
+
+    DEFAULT_CSS = "MoreDetails { height: auto; }"
+
+    def compose(self) -> ComposeResult:
+        """A heading, then address, insurance, guardian and emergency contact rows."""
+        yield Static(tr("More (optional)"), classes="form-section")
+        for field_id, label in (
+            ("address", "Address"),
+            ("insurance_number", "Insurance number"),
+            ("guardian_name", "Guardian"),
+        ):
+            yield from _row(tr(label), Input(id=field_id, compact=True), field_id)
+        relations = [(tr(r.label), r.value) for r in Relationship]
+        yield from _row(
+            tr("Guardian is the"),
+            Select(relations, id="guardian_relation", compact=True, prompt="—"),
+            "guardian_relation",
+        )
+        for field_id, label in (
+            ("guardian_phone", "Guardian's phone"),
+            ("contact_name", "Emergency contact"),
+            ("contact_phone", "Contact's phone"),
+        ):
+            yield from _row(tr(label), Input(id=field_id, compact=True), field_id)
+
+    def on_mount(self) -> None:
+        """Errors show only once there is one."""
+        for error in self.query(".field-error"):
+            error.display = False
+
+
 class WalkInScreen(ModalScreen[WalkInRequest | None]):
     """The walk-in form; `patient` None means a new patient is registered too."""
 
     BINDINGS = [
-        Binding("ctrl+s", "save", tr("Register")),
+        # Named in full: elsewhere ctrl+s syncs, here it registers (the footer says which).
+        Binding("ctrl+s", "save", tr("Register patient")),
         Binding("escape", "cancel", tr("Cancel")),
     ]
 
     def __init__(
-        self, patient: PatientSummary | None, today: date, note: str | None = None
+        self,
+        patient: PatientSummary | None,
+        today: date,
+        note: str | None = None,
+        *,
+        prefill: dict[str, str] | None = None,
+        find_duplicates: DuplicateFinder | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         super().__init__()
         self.patient = patient
         self.today = today
         self.note = note
         """A warning shown under the title, e.g. that the patient is already in the queue."""
+        self.prefill = dict(prefill or {})
+        """Field -> text the form opens with (what was typed in the search)."""
+        self.find_duplicates = find_duplicates
+        self.clock = clock or (lambda: datetime.now().astimezone())
+        self._opened_with: dict[str, object] = {}
 
     def compose(self) -> ComposeResult:
         """Patient fields (new patients only), then the visit fields."""
@@ -132,7 +240,11 @@ class WalkInScreen(ModalScreen[WalkInRequest | None]):
                     )
                     yield from _row(
                         tr("Phone"),
-                        Input(id="phone", placeholder=tr("optional"), compact=True),
+                        Input(
+                            id="phone",
+                            placeholder=f"{tr('optional')}: {tr(PHONE_HINT)}",
+                            compact=True,
+                        ),
                         "phone",
                     )
                 yield from _row(
@@ -153,14 +265,69 @@ class WalkInScreen(ModalScreen[WalkInRequest | None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        """Errors show only once there is one; the first field takes the cursor."""
+        """Errors show only once there is one; the first empty field takes the cursor."""
         for error in self.query(".field-error"):
             error.display = False
-        self.query_one("#name" if self.patient is None else "#complaint", Input).focus()
+        for field_id, value in self.prefill.items():
+            found = self.query(f"#{field_id}")
+            if found and isinstance(found.first(), Input):
+                found.first(Input).value = value
+        self._opened_with = self._snapshot()
+        if self.patient is None:
+            # The optional details (seven more widgets) come after the first paint, so the
+            # essentials show at once; keys typed meanwhile wait their turn (OrderedKeysApp).
+            self.call_after_refresh(self._mount_details)
+        first = "#complaint"
+        if self.patient is None:
+            first = "#name" if not self.prefill.get("name") else "#sex"
+        self.query_one(first).focus()
+
+    async def _mount_details(self) -> None:
+        await self.query_one("#walk-in-fields").mount(MoreDetails(id="details"))
+        self._show_guardian()
+        self._opened_with.update(
+            {key: value for key, value in self._snapshot().items() if key in DETAILS}
+        )
+
+    def _details_shown(self) -> bool:
+        return bool(self.query("#details"))
+
+    def _snapshot(self) -> dict[str, object]:
+        """Every field's value, to tell whether anything was typed since the form opened."""
+        values: dict[str, object] = {}
+        for widget in self.query("Input, Select"):
+            if widget.id is not None:
+                values[widget.id] = getattr(widget, "value", None)
+        return values
 
     def action_cancel(self) -> None:
-        """Close without registering anyone."""
-        self.dismiss(None)
+        """Close without registering anyone; ask first when something was typed."""
+        if self._snapshot() == self._opened_with:
+            self.dismiss(None)
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.dismiss(None)
+
+        question = tr("Discard this registration? What was typed is lost.")
+        self.app.push_screen(ConfirmScreen(question, tr("Discard"), tr("Keep editing")), answered)
+
+    def _show_guardian(self) -> None:
+        """The guardian's rows, for a child only (by the birth date typed so far)."""
+        if self.patient is not None or not self._details_shown():
+            return
+        birth = parse_birth_date(self._value("birth_date"))
+        child = birth is not None and _years(birth, self.today) < ADULT_AGE
+        for field_id in GUARDIAN_FIELDS:
+            self._row_of(field_id).display = child
+
+    def _row_of(self, field_id: str) -> Widget:
+        """The field's whole row: label, field and error line (see _row)."""
+        row = self.query_one(f"#{field_id}").parent
+        assert row is not None
+        assert isinstance(row.parent, Widget)
+        return row.parent
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         """Enter moves to the next field; on the chief complaint it registers."""
@@ -175,6 +342,8 @@ class WalkInScreen(ModalScreen[WalkInRequest | None]):
         errors = self.query(f"#{event.input.id}-error")
         if errors:
             errors.first().display = False
+        if event.input.id == "birth_date":
+            self._show_guardian()
         if event.input.id != "identifier":
             return
         number = event.value.strip().upper()
@@ -189,6 +358,10 @@ class WalkInScreen(ModalScreen[WalkInRequest | None]):
 
     def _value(self, field_id: str) -> str:
         return self.query_one(f"#{field_id}", Input).value
+
+    def _select(self, field_id: str) -> str:
+        value = self.query_one(f"#{field_id}", Select).value
+        return str(value) if value is not Select.NULL else ""
 
     def _show_errors(self, errors: dict[str, str]) -> None:
         for field_id in FIELDS:
@@ -207,37 +380,121 @@ class WalkInScreen(ModalScreen[WalkInRequest | None]):
             self.query_one(f"#{first}").focus()
 
     def action_save(self) -> None:
-        """Validate everything; register only when every field is right."""
+        """Validate everything; register only when every field is right and nobody matches."""
         errors: dict[str, str] = {}
-        patient: str | NewPatient
         if self.patient is None:
-            sex = self.query_one("#sex", Select).value
-            sex_text = str(sex) if sex is not Select.NULL else ""
             errors = validate_new_patient(
                 self._value("name"),
-                sex_text,
+                self._select("sex"),
                 self._value("birth_date"),
                 self._value("identifier"),
                 self._value("phone"),
                 self.today,
             )
+            errors.update(validate_more_details({key: self._detail(key) for key in DETAILS}))
         complaint_error = validate_chief_complaint(self._value("complaint"))
         if complaint_error is not None:
             errors["complaint"] = complaint_error
         self._show_errors(errors)
         if errors:
             return
-        if self.patient is None:
-            birth = parse_birth_date(self._value("birth_date"))
-            assert birth is not None  # validated above
-            patient = NewPatient(
-                name=self._value("name").strip(),
-                gender=Gender(sex_text),
-                birth_date=birth,
-                identifier=self._value("identifier").strip().upper() or None,
-                phone=normalise_phone(self._value("phone")) or None,
-            )
-        else:
-            patient = self.patient.id
         priority = Priority(str(self.query_one("#priority", Select).value))
-        self.dismiss(WalkInRequest(patient, self._value("complaint").strip(), priority))
+        complaint = self._value("complaint").strip()
+        if self.patient is not None:
+            self.dismiss(WalkInRequest(self.patient.id, complaint, priority))
+            return
+        request = WalkInRequest(self._new_patient(), complaint, priority)
+        if self.find_duplicates is None:
+            self.dismiss(request)
+            return
+        banner = self.query_one("#form-error", Static)
+        banner.update(tr("Checking for this patient on file…"))
+        banner.display = True
+        self._check_on_file(request)
+
+    def _detail(self, field_id: str) -> str:
+        if not self._details_shown():
+            return ""
+        if field_id in GUARDIAN_FIELDS and not self._row_of(field_id).display:
+            return ""  # typed while the patient looked a child, then the birth date changed
+        if field_id == "guardian_relation":
+            return self._select(field_id)
+        return self._value(field_id)
+
+    def _new_patient(self) -> NewPatient:
+        birth = parse_birth_date(self._value("birth_date"))
+        assert birth is not None  # validated before
+        phone = normalise_phone(self._value("phone")) or None
+        return NewPatient(
+            name=self._value("name").strip(),
+            gender=Gender(self._select("sex")),
+            birth_date=birth,
+            identifier=self._value("identifier").strip().upper() or None,
+            phone=phone,
+            phone_is_mobile=phone is None or is_mobile(phone),
+            address=self._detail("address").strip() or None,
+            insurance_number=self._detail("insurance_number").strip().upper() or None,
+            guardian=self._contact("guardian", self._detail("guardian_relation")),
+            emergency_contact=self._contact("contact", ""),
+        )
+
+    def _contact(self, who: str, relation: str) -> Contact | None:
+        name = self._detail(f"{who}_name").strip()
+        if not name:
+            return None
+        phone = normalise_phone(self._detail(f"{who}_phone")) or None
+        return Contact(
+            name=name,
+            relationship=Relationship(relation) if relation else Relationship.OTHER,
+            phone=phone,
+            phone_is_mobile=phone is None or is_mobile(phone),
+        )
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="walk-in-on-file")
+    def _check_on_file(self, request: WalkInRequest) -> None:
+        """Look for the patient on file in a thread; the answer comes back to the form."""
+        assert isinstance(request.patient, NewPatient)
+        assert self.find_duplicates is not None
+        try:
+            matches = self.find_duplicates(request.patient)
+        except Exception as error:  # said on the form; nothing is registered
+            message = tr("Could not check for this patient on file: {error}").format(error=error)
+            self.app.call_from_thread(self._say, message)
+            return
+        self.app.call_from_thread(self._checked, request, matches)
+
+    def _say(self, message: str) -> None:
+        banner = self.query_one("#form-error", Static)
+        banner.update(message)
+        banner.display = True
+
+    def _checked(self, request: WalkInRequest, matches: list[PossibleDuplicate]) -> None:
+        self.query_one("#form-error", Static).display = False
+        if not matches:
+            self.dismiss(request)
+            return
+
+        def decided(choice: DuplicateChoice | None) -> None:
+            if choice is None:
+                self.query_one("#name").focus()
+                return
+            if choice.patient_id is not None:
+                self.dismiss(replace(request, patient=choice.patient_id))
+                return
+            assert isinstance(request.patient, NewPatient)
+            assert choice.reason is not None  # the dialog never closes without one
+            decision = DuplicateDecision(
+                matched=tuple((m.patient.id, m.patient.name) for m in matches),
+                on=matches[0].on,
+                reason=choice.reason,
+                decided=self.clock(),
+            )
+            self.dismiss(
+                replace(request, patient=replace(request.patient, duplicate_decision=decision))
+            )
+
+        self.app.push_screen(DuplicateScreen(matches, self.today), decided)
+
+
+def _years(birth: date, today: date) -> int:
+    return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))

@@ -1,0 +1,195 @@
+"""The decisions a walk-in can need: discard a filled form, register someone already waiting,
+and use the patient on file or record why a new one is someone else.
+
+Each asks with keys shown on screen, and nothing happens on a key that was not asked for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Footer, Input, Static
+
+from clinic_tui.domain.models import Gender
+from clinic_tui.domain.registration import MatchedOn
+from clinic_tui.i18n import add_translations, tr
+from clinic_tui.offline_cache.patient_search import PossibleDuplicate
+from clinic_tui.widgets.patient_header import localized_age
+
+add_translations(
+    {
+        "Yes": "是",
+        "No": "否",
+        "Discard": "放弃",
+        "Keep editing": "继续填写",
+        "Discard this registration? What was typed is lost.": "放弃本次登记？已填写的内容将丢失。",
+        "Register again": "再次登记",
+        "Already on file": "已有档案",
+        "Use this patient": "使用此患者",
+        "New patient anyway": "仍新建患者",
+        "Back to the form": "返回表单",
+        "Same identity number": "身份证号相同",
+        "Same name and phone": "姓名和电话相同",
+        "Same name and birth date": "姓名和出生日期相同",
+        "ID number": "身份证号",
+        "name, phone": "姓名+电话",
+        "name, birth": "姓名+生日",
+        "Matches": "相同之处",
+        "One person with two records has two split histories. "
+        "Choose the patient above (↑↓ Enter), or press n to say why this is someone else.": (
+            "同一人有两份档案会使病史分散。请在上方选择患者（↑↓ 回车），或按 n 说明为何是另一人。"
+        ),
+        "Why is this a different person? (recorded with the new patient)": (
+            "为何是另一人？（随新患者一并记录）"
+        ),
+        "Say why this is a different person": "请说明为何是另一人",
+        "Record and register": "记录并登记",
+    }
+)
+
+_MATCHED = {
+    MatchedOn.IDENTIFIER: "Same identity number",
+    MatchedOn.NAME_AND_PHONE: "Same name and phone",
+    MatchedOn.NAME_AND_BIRTH_DATE: "Same name and birth date",
+}
+_SAME = {
+    MatchedOn.IDENTIFIER: "ID number",
+    MatchedOn.NAME_AND_PHONE: "name, phone",
+    MatchedOn.NAME_AND_BIRTH_DATE: "name, birth",
+}
+"""The same, short enough for a table column at 80 columns."""
+_SEX = {Gender.MALE: "Male", Gender.FEMALE: "Female", Gender.OTHER: "Other"}
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """A yes/no question: `y` does it, `n` or Esc does not (the keys are on screen)."""
+
+    BINDINGS = [
+        Binding("y", "answer(True)", tr("Yes")),
+        Binding("n", "answer(False)", tr("No")),
+        Binding("escape", "answer(False)", tr("No"), show=False),
+    ]
+
+    def __init__(self, question: str, yes: str, no: str) -> None:
+        super().__init__()
+        self.question = question
+        self.yes = yes
+        self.no = no
+
+    def compose(self) -> ComposeResult:
+        """The question, then the two keys in words."""
+        with Vertical(id="confirm-dialog", classes="dialog"):
+            yield Static(self.question, classes="dialog-title")
+            yield Static(f"[y] {self.yes}    [n / Esc] {self.no}", id="confirm-keys", markup=False)
+        yield Footer()
+
+    def action_answer(self, yes: bool) -> None:
+        """Close with the answer."""
+        self.dismiss(yes)
+
+
+@dataclass(frozen=True)
+class DuplicateChoice:
+    """What the desk decided: an existing patient's id, or a new one and why."""
+
+    patient_id: str | None = None
+    reason: str | None = None
+
+
+class DuplicateScreen(ModalScreen[DuplicateChoice | None]):
+    """Patients on file that the new registration matches; the desk must choose."""
+
+    BINDINGS = [
+        Binding("escape", "back", tr("Back to the form")),
+        Binding("n", "new_anyway", tr("New patient anyway")),
+    ]
+
+    def __init__(self, matches: list[PossibleDuplicate], today: date) -> None:
+        super().__init__()
+        self.matches = matches
+        self.today = today
+
+    def compose(self) -> ComposeResult:
+        """Who matched and on what, the choice in words, and a reason field for 'new anyway'."""
+        with Vertical(id="duplicate-dialog", classes="dialog"):
+            reason = tr(_MATCHED[self.matches[0].on])
+            yield Static(f"! {tr('Already on file')}: {reason}", classes="dialog-title")
+            table: DataTable[str] = DataTable(id="duplicate-matches", cursor_type="row")
+            table.add_column(tr("Matches"))
+            table.add_column(tr("Name"))
+            table.add_column(tr("Sex/Age"))
+            table.add_column(tr("Birth date"))
+            table.add_column(tr("Identity number"))
+            table.add_column(tr("Phone"))
+            table.styles.height = len(self.matches) + 1  # the header and one line per match
+            for match in self.matches:
+                patient = match.patient
+                table.add_row(
+                    tr(_SAME[match.on]),
+                    patient.name,
+                    f"{tr(_SEX.get(patient.gender, 'Unknown'))} "
+                    f"{localized_age(patient.birth_date, self.today)}",
+                    patient.birth_date.isoformat() if patient.birth_date else "",
+                    patient.identifier or "",
+                    patient.phone or "",
+                    key=patient.id,
+                )
+            yield table
+            yield Static(
+                tr(
+                    "One person with two records has two split histories. "
+                    "Choose the patient above (↑↓ Enter), or press n to say why this is "
+                    "someone else."
+                ),
+                id="duplicate-help",
+            )
+            yield Input(
+                placeholder=tr("Why is this a different person? (recorded with the new patient)"),
+                id="duplicate-reason",
+                compact=True,
+            )
+            yield Static("", id="duplicate-reason-error", classes="field-error")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """The matches take the cursor; the reason field waits for `n`."""
+        self.query_one("#duplicate-reason").display = False
+        self.query_one("#duplicate-reason-error").display = False
+        self.query_one(DataTable).focus()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a match: register that patient."""
+        event.stop()
+        if event.row_key.value is not None:
+            self.dismiss(DuplicateChoice(patient_id=event.row_key.value))
+
+    def action_new_anyway(self) -> None:
+        """Ask why this is someone else."""
+        reason = self.query_one("#duplicate-reason", Input)
+        if self.focused is reason:
+            return
+        reason.display = True
+        reason.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter in the reason: a new patient, with the reason recorded; never without one."""
+        event.stop()
+        if not event.value.strip():
+            error = self.query_one("#duplicate-reason-error", Static)
+            error.update(f"  ↳ {tr('Say why this is a different person')}")
+            error.display = True
+            return
+        self.dismiss(DuplicateChoice(reason=event.value.strip()))
+
+    def action_back(self) -> None:
+        """Back to the form, nothing registered."""
+        self.dismiss(None)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """`n` types into the reason field once it is open."""
+        return not (action == "new_anyway" and self.focused is self.query_one("#duplicate-reason"))
