@@ -34,6 +34,12 @@ def _id(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
 
+def _new_name() -> str:
+    """A Chinese name no other test on this server has (the walk-in refuses a duplicate)."""
+    tail = uuid.uuid4().int
+    return "张" + chr(0x4E00 + tail % 0x5000) + chr(0x4E00 + (tail >> 16) % 0x5000)
+
+
 def _patient(ident: str, **fields: Any) -> Resource:
     return {
         "resourceType": "Patient",
@@ -154,7 +160,7 @@ def test_offline_queue_edits_reach_the_server_once_with_the_right_versions(
     queue = QueueRepository(engine, clinic)
     # Offline: a new patient walks in, a known one too, and the first visit moves twice.
     walk_in = queue.register_walk_in(
-        NewPatient("张三", Gender.MALE, date(1990, 1, 2)), "咳嗽", Priority.ROUTINE, NOW
+        NewPatient(_new_name(), Gender.MALE, date(1990, 1, 2)), "咳嗽", Priority.ROUTINE, NOW
     )
     # Already waiting (the visit above): a second registration, confirmed at the desk.
     again = queue.register_walk_in(known["id"], "复诊", Priority.URGENT, NOW, again=True)

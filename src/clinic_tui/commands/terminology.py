@@ -57,9 +57,14 @@ def add_terminology_parser(commands: Any, common: argparse.ArgumentParser) -> No
         "search",
         parents=[common],
         help="search diagnoses as the chart will (code, Chinese, pinyin, English)",
+        description="Search the cache's ICD-10 codes as the chart's diagnosis form does: a "
+        "code prefix (I10, j06), Chinese words, pinyin initials or full pinyin (gxy, gaoxueya), "
+        "English words.",
     )
-    search.add_argument("query", metavar="QUERY")
-    search.add_argument("--limit", type=int, default=20, metavar="N")
+    search.add_argument("query", metavar="QUERY", help="what a doctor would type")
+    search.add_argument(
+        "--limit", type=int, default=20, metavar="N", help="most codes shown (default: 20)"
+    )
     search.add_argument("--edition", choices=EDITIONS, help="only this edition's codes")
 
 

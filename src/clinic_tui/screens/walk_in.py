@@ -79,7 +79,7 @@ add_translations(
         "Enter the name this phone belongs to": "请填写此电话对应的姓名",
         "Register patient": "登记患者",
         "More (optional)": "更多（选填）",
-        "Address": "住址",
+        "Address": "地址",
         "Insurance number": "医保号",
         "Guardian": "监护人",
         "Guardian is the": "监护人是",
