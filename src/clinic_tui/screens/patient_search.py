@@ -119,6 +119,7 @@ class PatientSearchScreen(ModalScreen[str | None]):
         """The query whose results are on display (None before the first search returns)."""
         self.results: list[PatientSummary] = []
         self.last_query = initial_query
+        self._searched_at_mount: str | None = None
         """What the query box held when the dialog closed (walk-in fills the new form with it)."""
 
     def compose(self) -> ComposeResult:
@@ -149,7 +150,9 @@ class PatientSearchScreen(ModalScreen[str | None]):
         """Focus the query; search at once when the caller passed one."""
         self.query_one(Input).focus()
         if self.initial_query.strip():
-            self.run_search(self.initial_query)
+            self._searched_at_mount = self.initial_query
+            # After the first layout: the result columns are fitted to the table's width.
+            self.call_after_refresh(self.run_search, self.initial_query)
 
     def today(self) -> date:
         """Today for ages: the caller's clock, else the app's clock, else the system date."""
@@ -172,6 +175,12 @@ class PatientSearchScreen(ModalScreen[str | None]):
         if self._debounce is not None:
             self._debounce.stop()
         query = event.value
+        if query == self._searched_at_mount:
+            # The Input announcing the value it was made with: already searched at mount (a
+            # second, timer-driven search would redraw the list a moment later).
+            self._searched_at_mount = None
+            return
+        self._searched_at_mount = None
         if not query.strip():
             self.workers.cancel_group(self, "patient-search")
             self._show(query, [])
