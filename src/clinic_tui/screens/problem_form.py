@@ -181,7 +181,12 @@ class ProblemForm(ChartForm):
     def on_key(self, event: events.Key) -> None:
         """↓ in the search box moves into the hits."""
         if event.key == "down" and self.focused is self.query_one("#query", Input) and self.hits:
-            self.query_one("#hits", OptionList).focus()
+            # The key only moves focus: the first hit is the one highlighted, not the second.
+            event.stop()
+            event.prevent_default()
+            hits = self.query_one("#hits", OptionList)
+            hits.highlighted = 0
+            hits.focus()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         """Enter on a hit chooses it."""
