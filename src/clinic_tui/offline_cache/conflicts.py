@@ -42,6 +42,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select
 
+from clinic_tui.domain.instants import stamped_before
 from clinic_tui.domain.merge import (
     Conflict,
     ConflictKind,
@@ -222,19 +223,7 @@ def _stamped_before(candidate: str | None, held: Resource | None) -> bool:
 
     versionIds are opaque (FHIR R4): only the server's meta.lastUpdated orders versions.
     """
-    held_stamp = ((held or {}).get("meta") or {}).get("lastUpdated")
-    new, old = _instant(candidate), _instant(held_stamp)
-    return new is not None and old is not None and new < old
-
-
-def _instant(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else None
+    return stamped_before(candidate, ((held or {}).get("meta") or {}).get("lastUpdated"))
 
 
 def merge_with_remote(

@@ -19,27 +19,20 @@ number is newer, or that versions of different records compare at all.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from typing import Any, TypeVar
 
+from clinic_tui.domain.instants import instant, stamped_before
+
+__all__ = [
+    "etag_version",
+    "instant",
+    "last_updated",
+    "newest_first",
+    "stamped_before",
+    "version_id",
+]
+
 T = TypeVar("T")
-
-
-def instant(value: Any) -> datetime | None:
-    """A FHIR instant as an aware datetime; None when missing or unreadable."""
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else None
-
-
-def stamped_before(candidate: Any, held: Any) -> bool:
-    """True when instant `candidate` is strictly earlier than `held` (both readable)."""
-    new, old = instant(candidate), instant(held)
-    return new is not None and old is not None and new < old
 
 
 def last_updated(resource: Any) -> str | None:
