@@ -15,7 +15,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from clinic_tui.domain.models import Clinic, Gender
+from clinic_tui.domain.models import Clinic, Gender, PatientSummary
 from clinic_tui.domain.national_id import IDENTIFIER_SYSTEM
 
 Resource = dict[str, Any]
@@ -262,3 +262,11 @@ def prefill_from_query(query: str) -> dict[str, str]:
     ):
         return {"name": text}
     return {}
+
+
+@dataclass(frozen=True)
+class PossibleDuplicate:
+    """A patient on file that a new registration matches, and on what."""
+
+    patient: PatientSummary
+    on: MatchedOn

@@ -22,9 +22,10 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from clinic_tui.domain.models import PatientSummary
+    from clinic_tui.domain.registration import PossibleDuplicate
     from clinic_tui.offline_cache.chart_edits import ChartEditor
     from clinic_tui.offline_cache.chart_repository import ChartRepository
-    from clinic_tui.offline_cache.patient_search import PatientSearch, PossibleDuplicate
+    from clinic_tui.offline_cache.patient_search import PatientSearch
     from clinic_tui.offline_cache.queue_repository import QueueRepository
 
 _CLINIC_SQL = """

@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Engine, Row, text
 
 from clinic_tui.domain.models import Gender, PatientSummary
 from clinic_tui.domain.pinyin import normalise_query
-from clinic_tui.domain.registration import MatchedOn
+from clinic_tui.domain.registration import MatchedOn, PossibleDuplicate
 
 _TOP = chr(0x10FFFF)
 """Sorts after every character a name or number can hold: the open end of a prefix range."""
@@ -172,14 +172,6 @@ def patient_summary(row: Row[Any]) -> PatientSummary:
         phone=row.phone,
         pending=bool(row.pending),
     )
-
-
-@dataclass(frozen=True)
-class PossibleDuplicate:
-    """A patient on file that a new registration matches, and on what."""
-
-    patient: PatientSummary
-    on: MatchedOn
 
 
 _DUPLICATE_SQL = {

@@ -25,8 +25,8 @@ from sqlalchemy import Connection, Engine, delete, func, select
 from clinic_tui.domain.fhir import QUEUE_NUMBER_SYSTEM, Resource, human_name
 from clinic_tui.domain.models import Clinic, Priority, QueueEntry, QueueStatus
 from clinic_tui.domain.queue_rules import next_patient
-from clinic_tui.domain.registration import NewPatient, patient_resource
-from clinic_tui.offline_cache.patient_search import PossibleDuplicate, find_possible_duplicates
+from clinic_tui.domain.registration import NewPatient, PossibleDuplicate, patient_resource
+from clinic_tui.offline_cache.patient_search import find_possible_duplicates
 from clinic_tui.offline_cache.queue_read import read_queue
 from clinic_tui.offline_cache.store import read_resource, write_local_change
 from clinic_tui.offline_cache.tables import (

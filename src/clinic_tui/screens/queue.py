@@ -38,7 +38,7 @@ from clinic_tui.widgets.queue_table import QueueTable
 from clinic_tui.widgets.sync_badge import SyncBadge
 
 if TYPE_CHECKING:
-    from clinic_tui.offline_cache.patient_search import PossibleDuplicate
+    from clinic_tui.domain.registration import PossibleDuplicate
 
 add_translations(
     {

@@ -29,6 +29,7 @@ from clinic_tui.domain.registration import (
     Contact,
     DuplicateDecision,
     NewPatient,
+    PossibleDuplicate,
     Relationship,
 )
 from clinic_tui.domain.validation import (
@@ -42,7 +43,6 @@ from clinic_tui.domain.validation import (
     validate_new_patient,
 )
 from clinic_tui.i18n import add_translations, tr
-from clinic_tui.offline_cache.patient_search import PossibleDuplicate
 from clinic_tui.screens.walk_in_dialogs import ConfirmScreen, DuplicateChoice, DuplicateScreen
 
 add_translations(

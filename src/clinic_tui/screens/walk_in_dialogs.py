@@ -16,9 +16,8 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Input, Static
 
 from clinic_tui.domain.models import Gender
-from clinic_tui.domain.registration import MatchedOn
+from clinic_tui.domain.registration import MatchedOn, PossibleDuplicate
 from clinic_tui.i18n import add_translations, tr
-from clinic_tui.offline_cache.patient_search import PossibleDuplicate
 from clinic_tui.widgets.patient_header import localized_age
 
 add_translations(
