@@ -1,1 +1,1 @@
-"""Prescribing: the formulary, the order-line parser, offline safety checks and the slip (no Textual)."""
+"""Prescribing: formulary, order-line parser, offline safety checks and the slip (no Textual)."""

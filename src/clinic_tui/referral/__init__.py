@@ -1,1 +1,1 @@
-"""Two-way referral: the ServiceRequest/Task state machine and the clinical summary it carries (no Textual)."""
+"""Two-way referral: the ServiceRequest/Task state machine and the summary it carries."""

@@ -1,0 +1,216 @@
+"""Types prescribing shares: a formulary drug, a parsed order line, a warning, an override.
+
+Plain frozen dataclasses (no SQL, no UI) so the parser, the checks, the order screen, the
+MedicationRequest builder and the slip all speak of the same things. Doses are kept in the
+unit the formulary states them in (mg for most oral drugs); a product's strength says how much
+of that unit one dispensable unit holds, so quantities and daily totals are plain arithmetic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    """How much a warning asks of the prescriber."""
+
+    HIGH = "high"
+    """Blocks signing until overridden with a coded reason (and may be changed instead)."""
+    MODERATE = "moderate"
+    """Shown beside the line; signing goes on."""
+    INFO = "info"
+    """Information only."""
+
+
+class Pregnancy(StrEnum):
+    """What the formulary's cited source says about use in pregnancy (or breastfeeding)."""
+
+    CONTRAINDICATED = "contraindicated"
+    AVOID = "avoid"
+    CAUTION = "caution"
+    COMPATIBLE = "compatible"
+    UNKNOWN = "unknown"
+
+
+class Controlled(StrEnum):
+    """China's special-management classes (处方管理办法; 麻醉药品和精神药品管理条例)."""
+
+    NONE = ""
+    NARCOTIC = "narcotic"  # 麻醉药品
+    PSYCHOTROPIC_1 = "psychotropic-1"  # 第一类精神药品
+    PSYCHOTROPIC_2 = "psychotropic-2"  # 第二类精神药品
+    TOXIC = "toxic"  # 医疗用毒性药品
+
+
+@dataclass(frozen=True)
+class Product:
+    """One stocked form and strength of a drug: what the pharmacy hands over, one unit at a time."""
+
+    form: str
+    """Plain dosage form: tablet, capsule, granules, oral-solution, injection, inhaler, cream."""
+    strength: float
+    """Amount of the drug in one unit, in `strength_unit` (500 for a 500 mg capsule)."""
+    strength_unit: str
+    """mg, g, µg, IU, mL; the unit doses of this drug are written in."""
+    unit_en: str
+    """What one dispensable unit is called: tablet, capsule, vial, bottle, puff."""
+    unit_zh: str
+    """The same in Chinese as on the slip: 片, 粒, 支, 瓶, 揿."""
+    volume_ml: float | None = None
+    """For liquids: mL that hold `strength` (5 for 125 mg/5 mL); None for solid units."""
+    pack_size: int | None = None
+    """Units per box when dispensed by the box (a 28-tablet pack), None when dispensed loose."""
+
+
+@dataclass(frozen=True)
+class DoseRange:
+    """A usual dose per administration, low to high, in the drug's dose unit."""
+
+    low: float
+    high: float
+    unit: str = "mg"
+
+
+@dataclass(frozen=True)
+class FormularyDrug:
+    """A medicine the clinic can prescribe, with what the safety checks need to know of it."""
+
+    code: str
+    """Stable key within the formulary, lower-case English (amoxicillin)."""
+    name_en: str
+    """Generic (INN) name."""
+    name_zh: str
+    """通用名 as printed on Chinese labels (阿莫西林), never a transliteration nobody uses."""
+    atc: str
+    """WHO ATC code (J01CA04); its first letters give the class."""
+    classes: tuple[str, ...] = ()
+    """Class tags the checks match on: penicillin, cephalosporin-r1-amino, nsaid, statin, ..."""
+    routes: tuple[str, ...] = ("po",)
+    """Routes it may be given by: po, iv, im, sc, inh, top, sl, pr."""
+    products: tuple[Product, ...] = ()
+    adult_dose: DoseRange | None = None
+    adult_max_daily: float | None = None
+    """Maximum per day for an adult, in the dose unit."""
+    child_per_kg_day: tuple[float, float] | None = None
+    """Usual paediatric range, dose unit per kg per day (low, high)."""
+    child_max_daily: float | None = None
+    pregnancy: Pregnancy = Pregnancy.UNKNOWN
+    breastfeeding: Pregnancy = Pregnancy.UNKNOWN
+    antimicrobial: bool = False
+    """抗菌药物: no long-term prescription (处方管理办法; 抗菌药物临床应用管理办法)."""
+    controlled: Controlled = Controlled.NONE
+    no_long_term: bool = False
+    """Excluded from long-term (长期处方) prescriptions beyond `antimicrobial` and `controlled`."""
+    renal_caution: str = ""
+    """Plain words on dosing in renal impairment, when the source gives any."""
+    elderly_caution: str = ""
+    synonyms: tuple[str, ...] = ()
+    """Abbreviations and other names typed at the order line: amox, 阿莫, pinyin initials amxl."""
+    sources: tuple[str, ...] = ()
+    """Citations for the doses and rules above (title, edition, section)."""
+
+
+@dataclass(frozen=True)
+class Frequency:
+    """How often a dose is taken: a code the clinician typed, read into times per day."""
+
+    code: str
+    """As understood: qd, bid, tid, qid, q8h, qn, once, prn..."""
+    per_day: float
+    """Administrations per day (3 for tid, 3 for q8h); the maximum per day when `as_needed`."""
+    as_needed: bool = False
+    """PRN: taken when needed, up to `per_day` times."""
+    text_en: str = ""
+    text_zh: str = ""
+    """As printed on the slip: three times a day / 每日三次."""
+
+
+@dataclass(frozen=True)
+class DraftOrder:
+    """One line of the basket, read from what the clinician typed."""
+
+    text: str
+    """The line exactly as typed, kept so nothing the clinician wrote is lost."""
+    drug: FormularyDrug
+    product: Product
+    dose: float
+    """Per administration, in `dose_unit`."""
+    dose_unit: str
+    route: str
+    frequency: Frequency
+    duration_days: int | None
+    quantity: int
+    """Dispensable units to hand over (tablets, bottles), rounded up to whole units or packs."""
+    quantity_unit: str
+    instructions: str = ""
+    """Anything else typed that is for the patient (饭后, with food)."""
+    replaces: str | None = None
+    """Id of the MedicationRequest this line renews or changes, if any."""
+
+    @property
+    def daily_dose(self) -> float:
+        """Most the patient takes in a day, in `dose_unit`."""
+        return self.dose * self.frequency.per_day
+
+
+@dataclass(frozen=True)
+class ParsedLine:
+    """What the parser made of one typed line: an order, or the words it could not read."""
+
+    text: str
+    order: DraftOrder | None
+    problems: tuple[str, ...] = ()
+    """Each part it could not read, in words a clinician understands ('no dose: 500mg?')."""
+
+
+@dataclass(frozen=True)
+class SafetyWarning:
+    """One finding of the offline checks on one line of the basket."""
+
+    check: str
+    """allergy, interaction, duplicate, dose, pregnancy, breastfeeding, renal, elderly, rule."""
+    severity: Severity
+    line: int
+    """Index of the basket line it is about."""
+    message_en: str
+    message_zh: str
+    source: str
+    """The cited source of the rule or data that raised it."""
+    other: str = ""
+    """What it is against: the allergy, the other drug, the rule."""
+    key: str = ""
+    """Stable identity (check + drugs), so an override survives the basket being re-checked."""
+
+
+@dataclass(frozen=True)
+class OverrideReason:
+    """A coded reason for going on despite a high-severity warning."""
+
+    code: str
+    text_en: str
+    text_zh: str
+
+
+@dataclass(frozen=True)
+class Override:
+    """The prescriber's answer to one high-severity warning: a coded reason and free text."""
+
+    warning_key: str
+    reason: OverrideReason
+    comment: str
+    by: str = ""
+    """Practitioner reference of who overrode."""
+
+
+@dataclass
+class Basket:
+    """The lines being prescribed in one sitting, with the overrides given so far."""
+
+    lines: list[DraftOrder] = field(default_factory=list)
+    overrides: dict[str, Override] = field(default_factory=dict)
+    kind: str = "ordinary"
+    """Slip type: ordinary (普通), emergency (急诊), paediatric (儿科),
+    narcotic-psychotropic-1 (麻精一), psychotropic-2 (精二)."""
+    long_term_reason: str = ""
+    """Recorded reason for a supply beyond the slip type's day limit (chronic disease, elderly)."""
