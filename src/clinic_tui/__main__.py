@@ -336,6 +336,19 @@ def _add_server_commands(commands: Any, common: argparse.ArgumentParser) -> None
         ),
     )
     _add_demo_clinic_options(seed, default=200)
+    audit = _subcommand(
+        commands,
+        "audit",
+        parents=[common],
+        help=tr("who opened or changed a patient's records on this workstation (offline)"),
+        description=tr(
+            "List the audit trail of one patient kept in the cache, newest first: every chart "
+            "opening and every change made here, who did it, and whether the server holds the "
+            "record yet. The sync sends these records to the server as AuditEvents."
+        ),
+    )
+    audit.add_argument("--patient", metavar="ID", required=True, help=tr("the patient's id"))
+    audit.add_argument("--json", action="store_true", help=tr("machine-readable output"))
 
 
 def _check_terminal() -> None:
@@ -453,6 +466,14 @@ def _status(args: argparse.Namespace) -> int:
     return show_status(_server_settings(args), as_json=args.json)
 
 
+def _audit(args: argparse.Namespace) -> int:
+    from clinic_tui.commands.audit import show_audit
+    from clinic_tui.config import load_settings
+
+    settings = load_settings(data_dir_flag=args.data_dir, config_flag=args.config)
+    return show_audit(settings, args.patient, as_json=args.json)
+
+
 def _seed_server(args: argparse.Namespace) -> int:
     from clinic_tui.commands.connection import open_client
     from clinic_tui.commands.progress import ProgressDisplay
@@ -502,6 +523,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "sync": _sync,
         "status": _status,
         "seed-server": _seed_server,
+        "audit": _audit,
         "terminology": _terminology,
     }
     try:

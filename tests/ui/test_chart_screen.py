@@ -259,3 +259,23 @@ async def test_chart_is_read_again_when_a_screen_above_it_closes(cache: ClinicCa
         await _loaded(pilot)
         assert screen.query_one(AllergyBanner).has_class("-recorded")
         assert app.focused is screen.query_one("#medications")
+
+
+async def test_opening_a_chart_is_audited_once_not_at_every_re_read(cache: ClinicCache) -> None:
+    from clinic_tui.messages import CacheChanged
+
+    app = ChartHostApp(cache, "p-allergic", fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _loaded(pilot)
+        screen.post_message(CacheChanged())  # a sync wrote records: the chart is read again
+        await _loaded(pilot)
+    reads = [record for record in cache.audit.for_patient("p-allergic") if record.action == "read"]
+    assert len(reads) == 1
+    assert reads[0].entity == "Patient/p-allergic"
+
+
+async def test_a_chart_that_does_not_exist_is_not_audited_as_opened(cache: ClinicCache) -> None:
+    app = ChartHostApp(cache, "nobody", fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _loaded(pilot)
+    assert cache.audit.for_patient("nobody") == []

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     from clinic_tui.domain.models import PatientSummary
     from clinic_tui.domain.registration import PossibleDuplicate
+    from clinic_tui.offline_cache.audit import AuditTrail
     from clinic_tui.offline_cache.chart_edits import ChartEditor
     from clinic_tui.offline_cache.chart_repository import ChartRepository
     from clinic_tui.offline_cache.patient_search import PatientSearch
@@ -81,6 +82,8 @@ class ClinicCache:
         self.clinic = self._resolve_clinic(clinic_id)
         self.practitioner_id = practitioner_id
         """The clinician at this workstation ([clinic] practitioner_id), author of notes."""
+        if self._engine is not None:
+            self._register_agent(self._engine)
         self.finder = PatientFinder(self)
         """Patient search for screens: free to hold, loads the ORM on first search."""
 
@@ -138,7 +141,28 @@ class ClinicCache:
                 from clinic_tui.offline_cache.engine import create_cache_engine
 
                 self._engine = create_cache_engine(self.path)
+            self._register_agent(self._engine)
             return self._engine
+
+    def _register_agent(self, engine: Engine) -> None:
+        from clinic_tui.domain.audit import AuditAgent
+        from clinic_tui.offline_cache.audit import acting_agent, set_acting_agent
+
+        clinician = self.practitioner_id
+        name = "" if clinician else acting_agent(engine).name
+        agent = AuditAgent(clinician, name, self.clinic.id or None, self.clinic.name)
+        set_acting_agent(engine, agent)
+
+    def set_clinician(self, practitioner_id: str | None, name: str = "") -> None:
+        """Who works at the workstation from now on: the author and the audited agent."""
+        from clinic_tui.domain.audit import AuditAgent
+        from clinic_tui.offline_cache.audit import set_acting_agent
+
+        self.practitioner_id = practitioner_id
+        if "chart_edits" in self.__dict__:
+            self.chart_edits.practitioner_id = practitioner_id
+        agent = AuditAgent(practitioner_id, name, self.clinic.id or None, self.clinic.name)
+        set_acting_agent(self.engine, agent)
 
     @cached_property
     def queue(self) -> QueueRepository:
@@ -160,6 +184,13 @@ class ClinicCache:
         from clinic_tui.offline_cache.chart_repository import ChartRepository
 
         return ChartRepository(self.engine)
+
+    @cached_property
+    def audit(self) -> AuditTrail:
+        """Charts opened and records written here, with who (offline_cache/audit.py)."""
+        from clinic_tui.offline_cache.audit import AuditTrail
+
+        return AuditTrail(self.engine)
 
     @cached_property
     def chart_edits(self) -> ChartEditor:

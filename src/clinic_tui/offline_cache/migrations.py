@@ -187,6 +187,20 @@ CREATE INDEX ix_patient_family_given_lower ON patient (lower(family), lower(give
 """
 
 
+# Audit records of charts opened and records written here (issue #13). Apart from the outbox:
+# never merged or downloaded, only sent up once; the partial index finds what still waits.
+_AUDIT_EVENTS = """
+CREATE TABLE audit_event (
+    id TEXT PRIMARY KEY NOT NULL, recorded TEXT NOT NULL, patient_id TEXT, agent TEXT,
+    agent_name TEXT NOT NULL DEFAULT '', action TEXT NOT NULL, entity TEXT NOT NULL,
+    resource_json TEXT NOT NULL, sent_at TEXT, refused TEXT);
+CREATE INDEX ix_audit_event_patient ON audit_event (patient_id, recorded);
+CREATE INDEX ix_audit_event_unsent ON audit_event (recorded)
+    WHERE sent_at IS NULL AND refused IS NULL;
+"""
+"""Audit events (AuditEvent) of chart reads and local writes."""
+
+
 def _run_script(connection: sqlite3.Connection, script: str) -> None:
     # executescript() would COMMIT first; run statement by statement to stay in one transaction.
     for statement in script.split(";"):
@@ -248,6 +262,10 @@ def _to_v10_given_pinyin(connection: sqlite3.Connection) -> None:
     )
 
 
+def _to_v11_audit_events(connection: sqlite3.Connection) -> None:
+    _run_script(connection, _AUDIT_EVENTS)
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _to_v1,
     _to_v2,
@@ -259,6 +277,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _to_v8_terminology,
     _to_v9_chart_notes,
     _to_v10_given_pinyin,
+    _to_v11_audit_events,
 ]
 """MIGRATIONS[n] takes a cache from schema version n to n + 1."""
 

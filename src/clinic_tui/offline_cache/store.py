@@ -21,6 +21,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from clinic_tui.domain.fhir import COLUMN_EXTRACTORS, Resource, meta_columns
 from clinic_tui.domain.merge import same
+from clinic_tui.offline_cache.audit import audit_write
 from clinic_tui.offline_cache.tables import RESOURCE_TABLES, OutboxEntry
 
 
@@ -215,6 +216,8 @@ def write_local_change(connection: Connection, resource: Resource, operation: st
         raise ValueError(f"{resource_type}/{resource['id']} already exists")
     if operation != "create" and before is None:
         raise ValueError(f"{resource_type}/{resource['id']} is not in the cache")
+    # Every local change is audited in its own transaction: both exist, or neither.
+    audit_write(connection, resource, operation)
     entries = _entries_of(connection, resource_type, resource["id"])
     if operation == "update" and _back_to_base(entries, resource):
         base = json.loads(entries[0].base_json)

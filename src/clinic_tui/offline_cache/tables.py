@@ -299,3 +299,28 @@ RESOURCE_TABLES: dict[str, type[CachedResource]] = {
     "DocumentReference": DocumentReferenceRow,
 }
 """FHIR resource type -> the table that caches it."""
+
+
+class AuditEventRow(SQLModel, table=True):
+    """One audit record (a FHIR AuditEvent) of a chart opened or a record written here.
+
+    Kept apart from the resource tables and the outbox: an audit record is never edited,
+    merged or downloaded, only sent up once (sync/audit_upload.py) and kept for `audit`.
+    """
+
+    __tablename__ = "audit_event"
+    id: str = Field(primary_key=True)
+    recorded: str
+    patient_id: str | None = None
+    agent: str | None = None
+    """Practitioner reference of who acted, when a clinician was signed in."""
+    agent_name: str = ""
+    action: str
+    """R, C, U or D."""
+    entity: str
+    """`Type/id` of the record read or written."""
+    resource_json: str
+    sent_at: str | None = None
+    """When the server confirmed it; None while it waits."""
+    refused: str | None = None
+    """Why the server refused it, when it did (it is not offered again)."""

@@ -8,6 +8,7 @@ side by side.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -36,6 +37,8 @@ from clinic_tui.widgets.notice_line import NoticeLine
 from clinic_tui.widgets.patient_header import PatientHeader
 from clinic_tui.widgets.sync_badge import SyncBadge
 from clinic_tui.widgets.visit_panel import VisitPanel
+
+_log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from clinic_tui.offline_cache.clinic_cache import ClinicCache
@@ -77,6 +80,8 @@ class ChartScreen(ChartEditing):
         self.clock = clock
         self.chart: Chart | None = None
         """The chart on display; None until loaded (or when the patient does not exist)."""
+        self._opening_audited = False
+        """Opening the chart is audited once, not at every re-read."""
 
     def compose(self) -> ComposeResult:
         """Header and banner stay put; the sections scroll beneath them."""
@@ -119,7 +124,14 @@ class ChartScreen(ChartEditing):
     @work(thread=True, exclusive=True, exit_on_error=False, group="chart")
     def load_chart(self) -> Chart | None:
         """Read the chart in a thread; the result arrives through on_worker_state_changed."""
-        return self.cache.charts.load(self.patient_id, self.clock().date())
+        chart = self.cache.charts.load(self.patient_id, self.clock().date())
+        if chart is not None and not self._opening_audited:
+            self._opening_audited = True
+            try:
+                self.cache.audit.chart_opened(self.patient_id)
+            except Exception:  # the chart still opens; the log says why
+                _log.exception("could not record the chart opening in the audit trail")
+        return chart
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Show the chart, or say plainly why there is none."""

@@ -25,6 +25,7 @@ from clinic_tui.domain import pinyin
 from clinic_tui.offline_cache.cache_file import LAST_SYNC_KEY
 from clinic_tui.offline_cache.tables import RESOURCE_TABLES, CacheMeta, OutboxEntry
 from clinic_tui.sync import feed, history
+from clinic_tui.sync.audit_upload import upload_audit_events
 from clinic_tui.sync.cache_io import now_utc
 from clinic_tui.sync.client import FhirClient
 from clinic_tui.sync.download import (
@@ -251,6 +252,8 @@ class _Round:
         if not self.cancelled and not self.download_stopped and upload.finished:
             self._merge_kept_aside()
             upload = upload.followed_by(self._upload())
+            if upload.finished and not self.cancelled:
+                self._send_audit_trail()
         self.errors.extend(fetched.errors)
         self.errors.extend(
             f"{s.resource_type}/{s.resource_id}: {s.reason}" for s in fetched.skipped
@@ -276,6 +279,15 @@ class _Round:
         )
         self._tell("done", None, 1, 1, "cancelled" if self.cancelled else "finished")
         return report
+
+    def _send_audit_trail(self) -> None:
+        """The audit records kept here go up once the changes they record have."""
+        try:
+            sent = upload_audit_events(self.engine, self.owner.client)
+        except FhirUnreachable as error:
+            self.errors.append(f"audit trail not sent: {error}")
+            return
+        self.errors.extend(sent.errors)
 
     def _download(self) -> DownloadResult:
         result = DownloadResult()

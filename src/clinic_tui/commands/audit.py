@@ -1,0 +1,107 @@
+"""`clinic-tui audit --patient ID`: who opened or changed a patient's records here, and when.
+
+Reads the cache only (no network): every chart opening and every write made on this
+workstation, newest first, with whether the server holds the record yet. `--json` prints
+a list of objects with stable keys: recorded, action, entity, agent, agent_name, sent,
+refused.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Any
+
+from clinic_tui.config import Settings
+from clinic_tui.i18n import add_translations, tr
+
+add_translations(
+    {
+        "No cache at {path}: nothing has been recorded on this workstation.": (
+            "{path} 没有缓存：本工作站尚无任何记录。"
+        ),
+        "No audit records for patient {patient} in this cache.": (
+            "此缓存中没有患者 {patient} 的审计记录。"
+        ),
+        "Audit trail of patient {patient}": "患者 {patient} 的审计记录",
+        "When": "时间",
+        "Action": "操作",
+        "Record": "记录",
+        "Who": "操作者",
+        "On the server": "已上传",
+        "yes": "是",
+        "waiting": "待上传",
+        "refused: {reason}": "被拒绝：{reason}",
+        "read": "查看",
+        "create": "新建",
+        "update": "修改",
+        "delete": "删除",
+        "(workstation user {name})": "（工作站用户 {name}）",
+        "unknown": "未知",
+    }
+)
+
+
+def _who(record: dict[str, Any]) -> str:
+    if record["agent"]:
+        name = f" {record['agent_name']}" if record["agent_name"] else ""
+        return f"{record['agent']}{name}"
+    if record["agent_name"]:
+        return tr("(workstation user {name})").format(name=record["agent_name"])
+    return tr("unknown")
+
+
+def _on_server(record: dict[str, Any]) -> str:
+    if record["sent"]:
+        return tr("yes")
+    if record["refused"]:
+        return tr("refused: {reason}").format(reason=record["refused"])
+    return tr("waiting")
+
+
+def show_audit(settings: Settings, patient_id: str, *, as_json: bool = False) -> int:
+    """Print the patient's audit trail; exit 0, or 2 when there is no cache to read."""
+    from clinic_tui.locations import cache_path
+
+    path = cache_path(settings.data_dir)
+    if not path.exists():
+        print(
+            tr("No cache at {path}: nothing has been recorded on this workstation.").format(
+                path=path
+            )
+        )
+        return 2
+    from clinic_tui.offline_cache.audit import AuditTrail
+    from clinic_tui.offline_cache.cache_file import prepare_cache
+    from clinic_tui.offline_cache.engine import create_cache_engine
+
+    prepare_cache(path)  # an older cache gains its audit table, as any command opening it would
+    engine = create_cache_engine(path)
+    try:
+        records = [asdict(record) for record in AuditTrail(engine).for_patient(patient_id)]
+    finally:
+        engine.dispose()
+    if as_json:
+        print(json.dumps(records, indent=2, ensure_ascii=False))
+        return 0
+    if not records:
+        print(
+            tr("No audit records for patient {patient} in this cache.").format(patient=patient_id)
+        )
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=tr("Audit trail of patient {patient}").format(patient=patient_id))
+    for heading in ("When", "Action", "Record", "Who", "On the server"):
+        table.add_column(tr(heading))
+    for record in records:
+        table.add_row(
+            record["recorded"],
+            tr(record["action"]),
+            record["entity"],
+            _who(record),
+            _on_server(record),
+        )
+    Console().print(table)
+    return 0

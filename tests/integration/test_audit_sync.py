@@ -1,0 +1,112 @@
+"""The audit trail reaches the real server as AuditEvents, once, and a refused one is kept here."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from clinic_tui.domain.audit import AuditAgent
+from clinic_tui.domain.models import Clinic
+from clinic_tui.offline_cache.audit import AuditTrail, set_acting_agent
+from clinic_tui.offline_cache.engine import open_cache
+from clinic_tui.offline_cache.store import record_local_change
+from clinic_tui.sync.audit_upload import upload_audit_events
+from clinic_tui.sync.client import FhirClient
+from clinic_tui.sync.engine import SyncEngine
+
+
+def _id(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+def _clinic_with_patient(client: FhirClient) -> tuple[Clinic, str]:
+    clinic = Clinic(_id("org"), "青山镇卫生院")
+    patient = _id("pat")
+    client.put({"resourceType": "Organization", "id": clinic.id, "name": clinic.name})
+    client.put(
+        {
+            "resourceType": "Patient",
+            "id": patient,
+            "name": [{"family": "赵", "given": ["燚"]}],
+            "gender": "male",
+            "managingOrganization": {"reference": f"Organization/{clinic.id}"},
+        }
+    )
+    return clinic, patient
+
+
+def _unsent(engine: Engine) -> list[str]:
+    with engine.connect() as connection:
+        return list(
+            connection.exec_driver_sql(
+                "SELECT id FROM audit_event WHERE sent_at IS NULL AND refused IS NULL"
+            ).scalars()
+        )
+
+
+def test_chart_reads_and_writes_reach_the_server_as_audit_events_once(
+    fhir_client: FhirClient, tmp_path: Path
+) -> None:
+    clinic, patient = _clinic_with_patient(fhir_client)
+    engine = open_cache(tmp_path / "here" / "clinic.sqlite3")
+    assert SyncEngine(engine, fhir_client, clinic_id=clinic.id).run().complete
+    set_acting_agent(engine, AuditAgent("dr-zhao", "赵医生", clinic.id, clinic.name))
+
+    # Offline: the chart is opened and a diagnosis is written.
+    trail = AuditTrail(engine)
+    read_id = trail.chart_opened(patient)
+    condition = {
+        "resourceType": "Condition",
+        "id": _id("cond"),
+        "subject": {"reference": f"Patient/{patient}"},
+        "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10", "code": "I10"}]},
+    }
+    record_local_change(engine, condition, "create")
+    assert len(_unsent(engine)) == 2
+
+    report = SyncEngine(engine, fhir_client, clinic_id=clinic.id).run()
+    assert report.complete, report.errors
+    assert _unsent(engine) == []
+
+    on_server = fhir_client.read("AuditEvent", read_id)
+    assert on_server["action"] == "R"
+    assert on_server["agent"][0]["who"]["reference"] == "Practitioner/dr-zhao"
+    assert on_server["entity"][0]["what"]["reference"] == f"Patient/{patient}"
+    version = on_server["meta"]["versionId"]
+
+    # A second round sends nothing again: the server's record is untouched.
+    assert upload_audit_events(engine, fhir_client).sent == 0
+    assert fhir_client.read("AuditEvent", read_id)["meta"]["versionId"] == version
+    listed = trail.for_patient(patient)
+    assert {record.action for record in listed} == {"read", "create"}
+    assert all(record.sent for record in listed)
+    engine.dispose()
+
+
+def test_an_audit_event_the_server_refuses_is_kept_and_the_others_still_go(
+    fhir_client: FhirClient, tmp_path: Path
+) -> None:
+    clinic, patient = _clinic_with_patient(fhir_client)
+    engine = open_cache(tmp_path / "here" / "clinic.sqlite3")
+    trail = AuditTrail(engine)
+    good = [trail.chart_opened(patient) for _ in range(3)]
+    bad = trail.chart_opened(patient)
+    with engine.begin() as connection:
+        # A record the server must refuse: not an AuditEvent at all under that id.
+        broken = {"resourceType": "AuditEvent", "id": bad, "recorded": "not a date"}
+        connection.exec_driver_sql(
+            "UPDATE audit_event SET resource_json = ? WHERE id = ?", (json.dumps(broken), bad)
+        )
+
+    result = upload_audit_events(engine, fhir_client)
+
+    assert result.sent == 3 and result.refused == 1, result
+    assert _unsent(engine) == []
+    for ident in good:
+        assert fhir_client.read("AuditEvent", ident)["id"] == ident
+    refused = [r for r in trail.for_patient(patient) if r.refused]
+    assert len(refused) == 1
+    engine.dispose()
