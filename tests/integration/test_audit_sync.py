@@ -89,7 +89,7 @@ def test_chart_reads_and_writes_reach_the_server_as_audit_events_once(
 def test_an_audit_event_the_server_refuses_is_kept_and_the_others_still_go(
     fhir_client: FhirClient, tmp_path: Path
 ) -> None:
-    clinic, patient = _clinic_with_patient(fhir_client)
+    _clinic, patient = _clinic_with_patient(fhir_client)
     engine = open_cache(tmp_path / "here" / "clinic.sqlite3")
     trail = AuditTrail(engine)
     good = [trail.chart_opened(patient) for _ in range(3)]
@@ -103,7 +103,8 @@ def test_an_audit_event_the_server_refuses_is_kept_and_the_others_still_go(
 
     result = upload_audit_events(engine, fhir_client)
 
-    assert result.sent == 3 and result.refused == 1, result
+    assert result.sent == 3, result
+    assert result.refused == 1, result
     assert _unsent(engine) == []
     for ident in good:
         assert fhir_client.read("AuditEvent", ident)["id"] == ident

@@ -70,7 +70,8 @@ def test_without_a_signed_in_clinician_the_workstation_user_is_named(engine: Eng
     assert agent.practitioner_id is None
     record_local_change(engine, _condition(), "create")
     (row,) = _rows(engine)
-    assert row[3] is None and row[4] == agent.name
+    assert row[3] is None
+    assert row[4] == agent.name
 
 
 def test_a_chart_opening_is_a_read_of_the_patient_listed_newest_first(engine: Engine) -> None:
@@ -81,7 +82,8 @@ def test_a_chart_opening_is_a_read_of_the_patient_listed_newest_first(engine: En
 
     listed = trail.for_patient("p1")
     assert [record.action for record in listed] == ["create", "read"]
-    assert listed[1].entity == "Patient/p1" and not listed[1].sent
+    assert listed[1].entity == "Patient/p1"
+    assert not listed[1].sent
     assert trail.waiting() == 3
 
 

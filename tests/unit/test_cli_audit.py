@@ -43,7 +43,9 @@ def test_audit_table_in_chinese(cli: Cli, tmp_path: Path) -> None:
     code, out, _err = cli("audit", "--patient", "p1", "--data-dir", str(tmp_path), "--lang", "zh")
     assert code == 0
     assert "患者 p1 的审计记录" in out
-    assert "查看" in out and "新建" in out and "待上传" in out
+    assert "查看" in out
+    assert "新建" in out
+    assert "待上传" in out
 
 
 def test_audit_of_a_patient_with_no_records_says_so(cli: Cli, tmp_path: Path) -> None:
