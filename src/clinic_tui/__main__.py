@@ -546,22 +546,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _write_crash_report(error: BaseException) -> str:
-    import traceback
-    from datetime import datetime
+    from clinic_tui.crash_report import write_crash_report
 
-    from clinic_tui.locations import crash_log_path
-
-    path = crash_log_path()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a", encoding="utf-8") as handle:
-            handle.write(
-                f"--- {datetime.now().astimezone().isoformat()} clinic-tui {__version__}\n"
-            )
-            handle.write("".join(traceback.format_exception(error)))
-    except OSError:
-        return "(nowhere: the log folder is not writable)"
-    return str(path)
+    return write_crash_report(error)
 
 
 if __name__ == "__main__":

@@ -30,6 +30,9 @@ from clinic_tui.widgets.sync_badge import SyncState
 add_translations(
     {
         "Key": "按键",
+        "clinic-tui stopped on an unexpected error ({error}); details written to {log}": (
+            "clinic-tui 因意外错误而停止（{error}）；详细信息已写入 {log}"
+        ),
         "Keys of this screen": "本屏快捷键",
         "Sync": "同步",
         "No server configured: run clinic-tui login --server URL": (
@@ -233,6 +236,29 @@ class ClinicApp(OrderedKeysApp[None]):
         """Tell a running sync to stop at its next checkpoint, then leave."""
         self._sync_cancel.set()
         super().exit(*args, **kwargs)
+
+    def _fatal_error(self) -> None:
+        """An unexpected error: IT gets a redacted report, the terminal a short one.
+
+        Textual's own report prints every frame's local variables, where a server token or
+        a patient's record may sit (and, served to a browser, travels over the wire).
+        """
+        from rich.text import Text
+
+        from clinic_tui.crash_report import crash_text, write_crash_report
+
+        error = self._exception
+        if error is None:
+            super()._fatal_error()
+            return
+        self.bell()
+        log = write_crash_report(error)
+        report = crash_text(error).rstrip().splitlines()[-1]
+        message = tr(
+            "clinic-tui stopped on an unexpected error ({error}); details written to {log}"
+        ).format(error=report, log=log)
+        self._exit_renderables.append(Text(message))
+        self._close_messages_no_wait()
 
     def action_help(self) -> None:
         """Show the keys of the screen in front (a dialog's own, when a dialog is open)."""

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from clinic_tui.errors import ClinicError
 from clinic_tui.i18n import add_translations, tr
+from clinic_tui.redaction import remember_secret
 
 SERVICE = "clinic-tui"
 TOKEN_ENV = "CLINIC_TUI_TOKEN"
@@ -65,6 +66,10 @@ class Credential:
     """OAuth2 client id (client_credentials only)."""
     token_url: str | None = None
     """OAuth2 token endpoint found when logging in (client_credentials only)."""
+
+    def __post_init__(self) -> None:
+        # Whatever text leaves the process from now on has this secret blanked.
+        remember_secret(self.secret)
 
     def __repr__(self) -> str:
         # Never let a secret reach a log or a traceback through repr().

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -15,12 +18,32 @@ from clinic_tui.offline_cache.store import record_local_change
 from tests.conftest import Cli
 
 
+def _every_command(parser: argparse.ArgumentParser, path: str = "") -> Iterator[tuple[str, Any]]:
+    """Every (sub)command's parser, however deep (terminology import, users add, ...)."""
+    yield path or "clinic-tui", parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _every_command(sub, f"{path} {name}".strip())
+
+
+SECRET_WORDS = ("token", "secret", "password", "passphrase", "pin", "key")
+
+
 def test_no_command_takes_a_secret_on_the_command_line() -> None:
-    parser = build_parser()
-    subcommands = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
-    for name in ("login", "sync", "status", "seed-server"):
-        options = {o for a in subcommands[name]._actions for o in a.option_strings}
-        assert not {o for o in options if "token" in o or "secret" in o or "password" in o}
+    commands = dict(_every_command(build_parser()))
+    assert {"login", "sync", "status", "seed-server", "audit"} <= set(commands)
+    for name, parser in commands.items():
+        options = {o for a in parser._actions for o in a.option_strings}
+        # A flag that says where a secret comes from (--keyring, --passphrase-prompt) is fine;
+        # one that takes the secret's value (--passphrase X) is not.
+        takes_value = {
+            o
+            for a in parser._actions
+            for o in a.option_strings
+            if a.nargs != 0 and any(word in o for word in SECRET_WORDS)
+        }
+        assert not takes_value, f"{name} takes a secret in argv: {takes_value} of {options}"
 
 
 def test_login_has_no_token_flag(capsys: pytest.CaptureFixture[str]) -> None:

@@ -25,12 +25,12 @@ add_translations(
         ),
         "Audit trail of patient {patient}": "患者 {patient} 的审计记录",
         "When": "时间",
-        "Action": "操作",
+        "What was done": "操作",
         "Record": "记录",
         "Who": "操作者",
         "On the server": "已上传",
         "yes": "是",
-        "waiting": "待上传",
+        "waiting to upload": "待上传",
         "refused: {reason}": "被拒绝：{reason}",
         "read": "查看",
         "create": "新建",
@@ -56,7 +56,7 @@ def _on_server(record: dict[str, Any]) -> str:
         return tr("yes")
     if record["refused"]:
         return tr("refused: {reason}").format(reason=record["refused"])
-    return tr("waiting")
+    return tr("waiting to upload")
 
 
 def show_audit(settings: Settings, patient_id: str, *, as_json: bool = False) -> int:
@@ -93,7 +93,7 @@ def show_audit(settings: Settings, patient_id: str, *, as_json: bool = False) ->
     from rich.table import Table
 
     table = Table(title=tr("Audit trail of patient {patient}").format(patient=patient_id))
-    for heading in ("When", "Action", "Record", "Who", "On the server"):
+    for heading in ("When", "What was done", "Record", "Who", "On the server"):
         table.add_column(tr(heading))
     for record in records:
         table.add_row(

@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 
+from clinic_tui.redaction import remember_secret
 from clinic_tui.sync.client import FhirClient, check_server_url
 from clinic_tui.sync.errors import FhirAuthError, FhirError, FhirResponseError, FhirUnreachable
 
@@ -146,6 +147,7 @@ class ClientCredentials:
         token = body.get("access_token") if isinstance(body, dict) else None
         if not isinstance(token, str) or not token:
             raise FhirResponseError("the token endpoint's answer has no access_token")
+        remember_secret(token)  # blanked from every log and crash report from now on
         expires = body.get("expires_in") if isinstance(body, dict) else None
         lifetime = float(expires) if isinstance(expires, int | float) else DEFAULT_LIFETIME
         return token, max(lifetime, 0.0)
