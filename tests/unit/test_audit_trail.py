@@ -129,3 +129,21 @@ def test_the_audit_event_is_valid_fhir_r4() -> None:
     assert write["source"]["observer"] == {"display": "clinic-tui workstation"}
     with pytest.raises(ValueError, match="not an audited interaction"):
         audit_event("e3", "search", "Patient/p1", "p1", AuditAgent(), datetime.now(UTC))
+
+
+def test_the_trail_is_due_once_its_oldest_record_waited_or_a_batch_is_full(
+    engine: Engine,
+) -> None:
+    from datetime import timedelta
+
+    from clinic_tui.sync.audit_upload import BUNDLE_SIZE, SEND_AFTER, audit_due
+
+    trail = AuditTrail(engine)
+    opened = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+    assert not audit_due(engine, opened)  # nothing waits
+    trail.chart_opened("p1", opened)
+    assert not audit_due(engine, opened + SEND_AFTER - timedelta(seconds=1))
+    assert audit_due(engine, opened + SEND_AFTER)
+    for _ in range(BUNDLE_SIZE - 1):
+        trail.chart_opened("p1", opened + SEND_AFTER)
+    assert audit_due(engine, opened)  # a full batch goes at once

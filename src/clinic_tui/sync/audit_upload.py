@@ -10,7 +10,7 @@ record the server refuses for good (4xx) is marked and kept here, still listed b
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
 
@@ -21,6 +21,22 @@ from clinic_tui.sync.transaction_answer import entry_answers
 
 BUNDLE_SIZE = 50
 """AuditEvents per batch: small records, and below the caps servers are known to set."""
+
+SEND_AFTER = timedelta(minutes=10)
+"""A round sends the trail once its oldest record waited this long (or a batch is full):
+on a thin link the trail costs one request per ten minutes, not one per round."""
+
+
+def audit_due(engine: Engine, now: datetime, send_after: timedelta = SEND_AFTER) -> bool:
+    """True when the waiting audit records should go up in this round."""
+    with engine.connect() as connection:
+        oldest = unsent_events(connection, BUNDLE_SIZE)
+    if not oldest:
+        return False
+    if len(oldest) >= BUNDLE_SIZE:
+        return True
+    recorded = datetime.fromisoformat(str(oldest[0]["recorded"]))
+    return now - recorded >= send_after
 
 
 @dataclass

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, case, func, select
@@ -25,7 +26,7 @@ from clinic_tui.domain import pinyin
 from clinic_tui.offline_cache.cache_file import LAST_SYNC_KEY
 from clinic_tui.offline_cache.tables import RESOURCE_TABLES, CacheMeta, OutboxEntry
 from clinic_tui.sync import feed, history
-from clinic_tui.sync.audit_upload import upload_audit_events
+from clinic_tui.sync.audit_upload import SEND_AFTER, audit_due, upload_audit_events
 from clinic_tui.sync.cache_io import now_utc
 from clinic_tui.sync.client import FhirClient
 from clinic_tui.sync.download import (
@@ -186,6 +187,7 @@ class SyncEngine:
         page_size: int = DEFAULT_PAGE_SIZE,
         sizer: BatchSizer | None = None,
         hooks: ConflictHooks | None = None,
+        audit_send_after: timedelta = SEND_AFTER,
     ) -> None:
         self.engine = engine
         self.client = client
@@ -201,6 +203,8 @@ class SyncEngine:
         self.sizer = sizer or BatchSizer()
         """Kept across rounds, so a continuous sync remembers what the link can carry."""
         self.hooks = hooks if hooks is not None else conflict_hooks()
+        self.audit_send_after = audit_send_after
+        """How long an audit record may wait before a round sends the trail (0: every round)."""
 
     def run(
         self,
@@ -282,6 +286,8 @@ class _Round:
 
     def _send_audit_trail(self) -> None:
         """The audit records kept here go up once the changes they record have."""
+        if not audit_due(self.engine, datetime.now(UTC), self.owner.audit_send_after):
+            return
         try:
             sent = upload_audit_events(self.engine, self.owner.client)
         except FhirUnreachable as error:
