@@ -11,7 +11,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from textual import work
+from textual import events, work
 from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
@@ -93,6 +93,9 @@ class ClinicApp(OrderedKeysApp[None]):
         self._sync_again = False
         self.notices: deque[str] = deque(maxlen=NOTICES_KEPT)
         """What the app last said to the user (notice line or toast), newest last."""
+        if settings.low_bandwidth:
+            # Every animation frame and cursor blink is a repaint sent down the link.
+            self.animation_level = "none"
 
     def on_mount(self) -> None:
         """Open on today's queue."""
@@ -103,6 +106,13 @@ class ClinicApp(OrderedKeysApp[None]):
         if self.settings.server_url and self.auto_sync:
             self.set_timer(FIRST_SYNC_DELAY_SECONDS, self._sync_on_interval)
             self.set_interval(self.settings.sync_interval_seconds, self._sync_on_interval)
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """On a thin link a focused field's cursor stays lit: each blink is a repaint."""
+        # Input, TextArea and any other widget with a blinking cursor (duck-typed, so the
+        # start-up does not import TextArea for this).
+        if self.settings.low_bandwidth and hasattr(event.widget, "cursor_blink"):
+            event.widget.cursor_blink = False
 
     # ----- background sync -------------------------------------------------------------------
 
