@@ -166,7 +166,7 @@ def _server_class() -> Any:
             )
         ) from None
 
-    class ClinicServer(Server):  # type: ignore[misc]
+    class ClinicServer(Server):
         """textual-serve's server on a socket we bound (so a busy port is a clear error)."""
 
         def __init__(self, listener: socket.socket, **options: Any) -> None:
