@@ -204,11 +204,13 @@ class QueueTable(RowTable):
         self.refresh_marker()
 
     def tick(self, now: datetime) -> None:
-        """Bring the waiting times up to `now` (only waiting rows change)."""
+        """Bring the waiting times up to `now`: only rows whose wait reads differently are
+        redrawn (the tick comes every 30 s; a wait in minutes changes at most once a minute,
+        and a redraw of the whole table is bytes down a thin link for nothing)."""
         self._now = now
         for entry in self.entries:
             if entry.status is QueueStatus.WAITING:
-                self.update_cell(entry.encounter_id, "wait", Text(wait_text(entry, now)))
+                self.set_cell(entry.encounter_id, "wait", Text(wait_text(entry, now)))
 
     def _cells(self, entry: QueueEntry, now: datetime) -> list[Text]:
         finished = entry.status in (QueueStatus.DONE, QueueStatus.LEFT)
