@@ -49,7 +49,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 DOWN, ENTER, ESCAPE = "\x1b[B", "\r", "\x1b"
 _CONTROL = re.compile(
-    rb"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][0-9A-Za-z]|\x1b[=>78]"
+    rb"\x1b\[[0-9;?<>=]*[ -/]*[@-~]"
+    rb"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][0-9A-Za-z]|\x1b[=>78]"
 )
 START_TIMEOUT = 60.0
 KEY_TIMEOUT = 15.0
@@ -331,8 +332,11 @@ def demo_cache(args: argparse.Namespace, folder: Path) -> Path:
     if args.data_dir:
         return Path(args.data_dir)
     subprocess.run(
-        [sys.executable, "-m", "clinic_tui", "demo-data", "--patients", str(args.patients)]
-        + ["--seed", str(args.seed), "--data-dir", str(folder)],
+        [
+            *(sys.executable, "-m", "clinic_tui", "demo-data"),
+            *("--patients", str(args.patients), "--seed", str(args.seed)),
+            *("--data-dir", str(folder)),
+        ],
         check=True,
         stdout=subprocess.DEVNULL,
     )
