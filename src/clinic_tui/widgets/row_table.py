@@ -91,7 +91,7 @@ class RowTable(DataTable[Any]):
             return
         cells[column] = value
         self._update_count += 1
-        self.refresh_row(self._row_locations.get(row))
+        self.refresh_row(self._row_locations.get(row) or 0)  # present: checked above
 
 
 def _same(shown: object, value: Text) -> bool:
