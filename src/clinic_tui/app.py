@@ -49,6 +49,21 @@ FIRST_SYNC_DELAY_SECONDS = 3.0
 with it."""
 
 
+LOW_BANDWIDTH_PERCENT_STEP = 10
+"""With --low-bandwidth the badge's percentage moves in steps of this many points: each
+move is a repaint sent down the link, and a round reports progress page by page."""
+
+
+def _badge_moves(state: SyncState, message: SyncProgress) -> bool:
+    """Whether `message` changes the badge enough to be worth a repaint on a thin link."""
+    if (state.phase, state.resource_type) != (message.phase, message.resource_type):
+        return True
+    new, old = message.percent, state.percent
+    if new is None or old is None:
+        return new != old
+    return new == 100 or abs(new - old) >= LOW_BANDWIDTH_PERCENT_STEP
+
+
 def local_now() -> datetime:
     """The wall clock in the machine's time zone (clinics read local time)."""
     return datetime.now().astimezone()
@@ -180,7 +195,9 @@ class ClinicApp(OrderedKeysApp[None]):
         )
 
     def on_sync_progress(self, message: SyncProgress) -> None:
-        """The badge follows the round's phase and percentage."""
+        """The badge follows the round's phase and percentage (on a thin link, in steps)."""
+        if self.settings.low_bandwidth and not _badge_moves(self.sync_state, message):
+            return
         self.sync_state = replace(
             self.sync_state,
             syncing=True,
