@@ -36,6 +36,7 @@ test: $(VENV)/.installed-dev
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/python scripts/fhir_server.py install
+	$(BIN)/python scripts/browser.py install
 	$(BIN)/pytest -n auto -q
 
 ## The sync integration tests against a second FHIR server: Medplum's FHIR router (npm

@@ -216,14 +216,16 @@ def build_parser() -> argparse.ArgumentParser:
         version=f"clinic-tui {__version__}",
         help=tr("print the version and exit"),
     )
+    _add_low_bandwidth(parser, default=None)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", title=tr("commands"))
-    _subcommand(
+    run = _subcommand(
         commands,
         "run",
         parents=[sub_common],
         help=tr("open the workstation (the default)"),
         description=tr("Open the workstation on the local cache (needs an interactive terminal)."),
     )
+    _add_low_bandwidth(run, default=argparse.SUPPRESS)
     demo = _subcommand(
         commands,
         "demo-data",
@@ -242,7 +244,74 @@ def build_parser() -> argparse.ArgumentParser:
     from clinic_tui.commands.terminology import add_terminology_parser
 
     add_terminology_parser(commands, sub_common)
+    _add_serve_command(commands, sub_common)
     return parser
+
+
+def _add_low_bandwidth(command: argparse.ArgumentParser, *, default: Any) -> None:
+    command.add_argument(
+        "--low-bandwidth",
+        action="store_true",
+        default=default,
+        help=tr(
+            "for a thin link (a cloud desktop, a slow remote session): no animations, no "
+            "blinking cursor, nothing redrawn that has not changed (default: [ui] "
+            "low_bandwidth in the settings)"
+        ),
+    )
+
+
+def _port(text: str) -> int:
+    value = _whole_number(text)
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(
+            tr("expected a port from 1 to 65535, got {value}").format(value=value)
+        )
+    return value
+
+
+def _add_serve_command(commands: Any, common: argparse.ArgumentParser) -> None:
+    from clinic_tui.commands.serve import DEFAULT_PORT
+
+    serve = _subcommand(
+        commands,
+        "serve",
+        parents=[common],
+        help=tr("open the workstation in a web browser (for cloud desktops and thin clients)"),
+        description=tr(
+            "Publish the workstation as a web page through textual-serve: each browser tab "
+            "runs its own workstation on this cache. Listens on this machine only unless "
+            "--allow-remote is given; it has no TLS and no sign-in of its own, so put it "
+            "behind the cloud desktop's access control or an HTTPS reverse proxy."
+        ),
+    )
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help=tr("address to listen on (default: 127.0.0.1, this machine only)"),
+    )
+    serve.add_argument(
+        "--port",
+        type=_port,
+        default=DEFAULT_PORT,
+        help=tr("port to listen on (default: {port})").format(port=DEFAULT_PORT),
+    )
+    serve.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help=tr(
+            "allow a --host other than this machine (no TLS, no sign-in: see the README first)"
+        ),
+    )
+    serve.add_argument(
+        "--public-url",
+        metavar="URL",
+        help=tr(
+            "the address browsers use to reach serve, when it differs from --host and --port "
+            "(behind a reverse proxy: https://...)"
+        ),
+    )
+    _add_low_bandwidth(serve, default=False)
 
 
 def _add_server_commands(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -371,7 +440,10 @@ def _run_app(args: argparse.Namespace) -> int:
     from clinic_tui.offline_cache.clinic_cache import ClinicCache
 
     settings = load_settings(
-        data_dir_flag=args.data_dir, config_flag=args.config, language_flag=args.lang
+        data_dir_flag=args.data_dir,
+        config_flag=args.config,
+        language_flag=args.lang,
+        low_bandwidth_flag=getattr(args, "low_bandwidth", None) or None,
     )
     # The cache is checked before the terminal so its problems are reported even headless.
     path = cache_path(settings.data_dir)
@@ -382,7 +454,8 @@ def _run_app(args: argparse.Namespace) -> int:
     cache = ClinicCache(
         path, clinic_id=settings.clinic_id, practitioner_id=settings.practitioner_id
     )
-    _check_terminal()
+    if not os.environ.get("TEXTUAL_DRIVER"):  # serve's sessions draw to a browser, not here
+        _check_terminal()
     set_language(settings.language)
     from clinic_tui.app import ClinicApp
 
@@ -491,6 +564,33 @@ def _seed_server(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from clinic_tui.commands.serve import ServeOptions, serve
+    from clinic_tui.config import load_settings
+    from clinic_tui.locations import cache_path
+    from clinic_tui.offline_cache.cache_file import prepare_cache
+
+    settings = load_settings(
+        data_dir_flag=args.data_dir,
+        config_flag=args.config,
+        language_flag=args.lang,
+        low_bandwidth_flag=args.low_bandwidth or None,
+    )
+    # Migrated once here, so the sessions that start together never race to migrate it.
+    prepare_cache(cache_path(settings.data_dir))
+    from clinic_tui.commands.terminology import load_starter_set
+
+    load_starter_set(cache_path(settings.data_dir))
+    options = ServeOptions(
+        host=args.host,
+        port=args.port,
+        allow_remote=args.allow_remote,
+        public_url=args.public_url,
+        low_bandwidth=settings.low_bandwidth,
+    )
+    return serve(settings, options)
+
+
 def _terminology(args: argparse.Namespace) -> int:
     from clinic_tui.commands.terminology import run_terminology
 
@@ -525,6 +625,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "seed-server": _seed_server,
         "audit": _audit,
         "terminology": _terminology,
+        "serve": _serve,
     }
     try:
         return handlers[args.command](args)

@@ -11,7 +11,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from textual import work
+from textual import events, work
 from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
@@ -50,6 +50,21 @@ _NOT_COMMANDS = frozenset({"help", "palette", "app.focus_next", "app.focus_previ
 FIRST_SYNC_DELAY_SECONDS = 3.0
 """The first background sync waits this long, so start-up and the first screen never share the CPU
 with it."""
+
+
+LOW_BANDWIDTH_PERCENT_STEP = 10
+"""With --low-bandwidth the badge's percentage moves in steps of this many points: each
+move is a repaint sent down the link, and a round reports progress page by page."""
+
+
+def _badge_moves(state: SyncState, message: SyncProgress) -> bool:
+    """Whether `message` changes the badge enough to be worth a repaint on a thin link."""
+    if (state.phase, state.resource_type) != (message.phase, message.resource_type):
+        return True
+    new, old = message.percent, state.percent
+    if new is None or old is None:
+        return new != old
+    return new == 100 or abs(new - old) >= LOW_BANDWIDTH_PERCENT_STEP
 
 
 def local_now() -> datetime:
@@ -96,6 +111,9 @@ class ClinicApp(OrderedKeysApp[None]):
         self._sync_again = False
         self.notices: deque[str] = deque(maxlen=NOTICES_KEPT)
         """What the app last said to the user (notice line or toast), newest last."""
+        if settings.low_bandwidth:
+            # Every animation frame and cursor blink is a repaint sent down the link.
+            self.animation_level = "none"
 
     def on_mount(self) -> None:
         """Open on today's queue."""
@@ -106,6 +124,13 @@ class ClinicApp(OrderedKeysApp[None]):
         if self.settings.server_url and self.auto_sync:
             self.set_timer(FIRST_SYNC_DELAY_SECONDS, self._sync_on_interval)
             self.set_interval(self.settings.sync_interval_seconds, self._sync_on_interval)
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """On a thin link a focused field's cursor stays lit: each blink is a repaint."""
+        # Input, TextArea and any other widget with a blinking cursor (duck-typed, so the
+        # start-up does not import TextArea for this).
+        if self.settings.low_bandwidth and hasattr(event.widget, "cursor_blink"):
+            event.widget.cursor_blink = False
 
     # ----- background sync -------------------------------------------------------------------
 
@@ -173,7 +198,9 @@ class ClinicApp(OrderedKeysApp[None]):
         )
 
     def on_sync_progress(self, message: SyncProgress) -> None:
-        """The badge follows the round's phase and percentage."""
+        """The badge follows the round's phase and percentage (on a thin link, in steps)."""
+        if self.settings.low_bandwidth and not _badge_moves(self.sync_state, message):
+            return
         self.sync_state = replace(
             self.sync_state,
             syncing=True,

@@ -51,6 +51,10 @@ class Settings:
     Only with a clinic (clinic_id or the cache's own): its patients, their records and
     referrals come whole, encounters only this recent; without a clinic, everything."""
 
+    low_bandwidth: bool = False
+    """For a thin link ([ui] low_bandwidth, `--low-bandwidth`): no animations, no blinking
+    cursor, no periodic redraw of what has not changed; fewer bytes per keystroke."""
+
     config_file: Path = field(default_factory=default_config_file)
     """The TOML file these settings were read from (`--config`, CLINIC_TUI_CONFIG)."""
 
@@ -134,6 +138,15 @@ def _encounter_days(value: Any) -> int:
     return value
 
 
+def _low_bandwidth(value: Any) -> bool:
+    """[ui] low_bandwidth checked: true or false."""
+    if value is None:
+        return Settings.low_bandwidth
+    if not isinstance(value, bool):
+        raise ConfigError(f"[ui] low_bandwidth must be true or false, not {value!r}")
+    return value
+
+
 def load_settings(
     *,
     data_dir_flag: str | None = None,
@@ -141,6 +154,7 @@ def load_settings(
     language_flag: str | None = None,
     server_flag: str | None = None,
     config_may_be_new: bool = False,
+    low_bandwidth_flag: bool | None = None,
 ) -> Settings:
     """Build settings from defaults, the TOML file, the environment and flags, in that order.
 
@@ -191,4 +205,5 @@ def load_settings(
         allow_insecure_http=sync_section.get("allow_insecure_http") is True,
         sync_interval_seconds=_sync_interval(sync_section.get("interval_seconds")),
         sync_encounter_days=_encounter_days(sync_section.get("encounter_days")),
+        low_bandwidth=low_bandwidth_flag or _low_bandwidth(ui_section.get("low_bandwidth")),
     )

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, delete, func, select
+from sqlalchemy import Connection, Engine, delete, func, select, text
 
 from clinic_tui.domain.fhir import QUEUE_NUMBER_SYSTEM, Resource, human_name
 from clinic_tui.domain.models import Clinic, Priority, QueueEntry, QueueStatus
@@ -92,6 +92,16 @@ def _stamp(moment: datetime) -> str:
 _Method = TypeVar("_Method", bound=Callable[..., Any])
 
 
+def hold_writes(connection: Connection) -> None:
+    """Take the cache's write lock now, at the start of the transaction.
+
+    The driver begins a transaction only at its first write, so what is read before it
+    may be stale by then if another process writes in between. A write that changes no
+    row takes the lock (waiting up to busy_timeout for another writer to finish).
+    """
+    connection.execute(text("UPDATE cache_meta SET key = key WHERE 0"))
+
+
 def _serialised(method: _Method) -> _Method:
     """Run a write under the repository's lock, one change at a time."""
 
@@ -139,11 +149,29 @@ class QueueRepository:
 
     @_serialised
     def call_next(self, now: datetime) -> QueueEntry | None:
-        """Call the next patient (priority first, then longest wait) into consultation."""
-        chosen = next_patient(self.today(now.date()))
-        if chosen is None:
-            return None
-        self.set_status(chosen.encounter_id, QueueStatus.IN_CONSULTATION, now)
+        """Call the next patient (priority first, then longest wait) into consultation.
+
+        The choice and the status change are one write transaction: another workstation
+        process on this cache (a second `serve` session) calling next at the same moment
+        gets the patient after, never the same one.
+        """
+        with self.engine.begin() as connection:
+            hold_writes(connection)
+            chosen = next_patient(self._entries(connection, now.date()))
+            if chosen is None:
+                return None
+            before = read_resource(connection, "Encounter", chosen.encounter_id)
+            assert before is not None  # just read from the queue in this transaction
+            after = _with_status(before, QueueStatus.IN_CONSULTATION, now, None)
+            write_local_change(connection, after, "update")
+        self._push(
+            UndoToken(
+                action="status",
+                encounter_id=chosen.encounter_id,
+                description=f"status {QueueStatus.IN_CONSULTATION.value}",
+                previous=before,
+            )
+        )
         return self.entry(chosen.encounter_id, now.date())
 
     @_serialised
@@ -205,6 +233,9 @@ class QueueRepository:
         encounter_id = str(uuid.uuid4())
         created_patient_id: str | None = None
         with self.engine.begin() as connection:
+            # The next number is read and used in one write transaction, so two processes
+            # on this cache (two `serve` sessions) never hand out the same number.
+            hold_writes(connection)
             open_before: QueueEntry | None = None
             if isinstance(patient, NewPatient):
                 _check_duplicates(connection, patient)

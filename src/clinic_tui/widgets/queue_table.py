@@ -186,29 +186,53 @@ class QueueTable(RowTable):
         """Display `entries`, keeping the cursor on encounter `keep` (else on the same one)."""
         keep = keep or (self.selected.encounter_id if self.selected else None)
         previous_row = self.cursor_row
+        same_rows = [e.encounter_id for e in entries] == [e.encounter_id for e in self.entries]
         self.entries = list(entries)
         self._by_id = {entry.encounter_id: entry for entry in self.entries}
         self._now = now
-        self._sizes = self._layout(self.size.width or 80, self.entries, now)
+        sizes = self._layout(self.size.width or 80, self.entries, now)
+        in_place = same_rows and sizes == self._sizes and self.row_count == len(self.entries)
+        if in_place:
+            # The same rows in the same layout (back from a chart, a sync that changed
+            # nothing here): change only the cells that differ, so an unchanged queue is
+            # not sent down a thin link again.
+            self._update_in_place(now)
+        else:
+            self._sizes = sizes
+            self._rebuild(now)
+        if not self.entries:
+            return
+        rows = [entry.encounter_id for entry in self.entries]
+        target = rows.index(keep) if keep in rows else min(previous_row, len(rows) - 1)
+        if not in_place or target != self.cursor_row:
+            self.move_cursor(row=max(target, 0), animate=False, scroll=True)
+        self.refresh_marker()
+
+    def _update_in_place(self, now: datetime) -> None:
+        marked = self.cursor_row_key()
+        for entry in self.entries:
+            cells = self._cells(entry, now)
+            key = entry.encounter_id
+            cells[0] = self.mark_text(key, selected=marked is not None and marked.value == key)
+            for (column, _header, _least), value in zip(_FIXED_COLUMNS, cells, strict=True):
+                self.set_cell(key, column, value)
+
+    def _rebuild(self, now: datetime) -> None:
         self.clear(columns=True)
         for key, header, _ in _FIXED_COLUMNS:
             size = self._sizes[key]
             self.add_column(Text(fit(tr(header), size)), width=size, key=key)
         for entry in self.entries:
             self.add_row(*self._cells(entry, now), key=entry.encounter_id)
-        if not self.entries:
-            return
-        rows = [entry.encounter_id for entry in self.entries]
-        target = rows.index(keep) if keep in rows else min(previous_row, len(rows) - 1)
-        self.move_cursor(row=max(target, 0), animate=False, scroll=True)
-        self.refresh_marker()
 
     def tick(self, now: datetime) -> None:
-        """Bring the waiting times up to `now` (only waiting rows change)."""
+        """Bring the waiting times up to `now`: only rows whose wait reads differently are
+        redrawn (the tick comes every 30 s; a wait in minutes changes at most once a minute,
+        and a redraw of the whole table is bytes down a thin link for nothing)."""
         self._now = now
         for entry in self.entries:
             if entry.status is QueueStatus.WAITING:
-                self.update_cell(entry.encounter_id, "wait", Text(wait_text(entry, now)))
+                self.set_cell(entry.encounter_id, "wait", Text(wait_text(entry, now)))
 
     def _cells(self, entry: QueueEntry, now: datetime) -> list[Text]:
         finished = entry.status in (QueueStatus.DONE, QueueStatus.LEFT)

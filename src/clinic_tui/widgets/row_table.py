@@ -14,7 +14,7 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
-from textual.widgets.data_table import RowKey
+from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowKey
 
 from clinic_tui.i18n import add_translations, tr
 
@@ -69,6 +69,36 @@ class RowTable(DataTable[Any]):
             return  # a row being added moved the cursor before its cells exist; show() marks it
         previous, self._marked = self._marked, current
         if previous is not None and previous != current and previous in self._data:
-            self.update_cell(previous, self.MARK_COLUMN, self.mark_text(str(previous.value), False))
+            self.set_cell(previous, self.MARK_COLUMN, self.mark_text(str(previous.value), False))
         if current is not None:
-            self.update_cell(current, self.MARK_COLUMN, self.mark_text(str(current.value), True))
+            self.set_cell(current, self.MARK_COLUMN, self.mark_text(str(current.value), True))
+
+    def set_cell(self, row_key: RowKey | str, column_key: str, value: Text) -> None:
+        """Put `value` in a cell of unchanged width, redrawing that row only, and nothing
+        at all when the cell already shows it.
+
+        DataTable.update_cell redraws the whole table: over a thin link each ↓ then cost
+        the bytes of every row (8.8 kB at 80x24 against 0.8 kB for DataTable's own cursor
+        move; benchmarks/bytes_per_keystroke.py). Textual is pinned to 8.2, whose
+        DataTable keys its render caches on `_update_count`.
+        """
+        row = row_key if isinstance(row_key, RowKey) else RowKey(row_key)
+        column = ColumnKey(column_key)
+        if row not in self._row_locations or column not in self._column_locations:
+            raise CellDoesNotExist(f"no cell at row {row.value!r}, column {column_key!r}")
+        cells = self._data[row]
+        if _same(cells.get(column), value):
+            return
+        cells[column] = value
+        self._update_count += 1
+        self.refresh_row(self._row_locations.get(row) or 0)  # present: checked above
+
+
+def _same(shown: object, value: Text) -> bool:
+    """The cell already shows `value`: the same words in the same styles."""
+    return (
+        isinstance(shown, Text)
+        and shown.plain == value.plain
+        and shown.style == value.style
+        and shown.spans == value.spans
+    )

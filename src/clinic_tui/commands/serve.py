@@ -1,0 +1,238 @@
+"""`clinic-tui serve`: the workstation in a browser, through textual-serve.
+
+Every browser tab that opens the page gets its own clinic-tui process (textual-serve
+runs one command per websocket), all on the one cache this command was started with:
+SQLite in WAL mode lets them read and write side by side, and the sync lock (a row in
+the cache) keeps background syncs to one at a time across all of them.
+
+textual-serve adds no TLS and no sign-in of its own, so by default it listens on this
+machine only; anything else needs --allow-remote and gets a warning.
+textual-serve (and aiohttp under it) is imported only when this command runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import ipaddress
+import os
+import shlex
+import socket
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from clinic_tui.commands import help_zh  # noqa: F401  (the Chinese of this help)
+from clinic_tui.config import Settings
+from clinic_tui.errors import ClinicError, ConfigError
+from clinic_tui.i18n import tr
+
+DEFAULT_PORT = 8765
+TEMPLATES = Path(__file__).resolve().parent.parent / "serve_templates"
+"""Our copy of textual-serve's page: no web font fetched from the Internet (a cloud
+desktop behind a firewall would wait for it), and the workstation's own title."""
+
+
+class ServeError(ClinicError):
+    """serve cannot start: a busy port, a host that is not this machine's, no textual-serve."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    """What `serve` was asked for on its command line."""
+
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    allow_remote: bool = False
+    public_url: str | None = None
+    low_bandwidth: bool = False
+
+
+def is_loopback(host: str) -> bool:
+    """True when every address `host` names is this machine's loopback (127.0.0.0/8, ::1)."""
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        pass
+    try:
+        found = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError):
+        return False
+    return bool(found) and all(ipaddress.ip_address(info[4][0]).is_loopback for info in found)
+
+
+def check_host(options: ServeOptions) -> None:
+    """Refuse a non-loopback host unless --allow-remote was given."""
+    if not options.allow_remote and not is_loopback(options.host):
+        raise ServeError(
+            tr(
+                "refusing to listen on {host}: serve adds no encryption and no sign-in of its "
+                "own, so it listens on this machine only (127.0.0.1). To listen elsewhere, add "
+                "--allow-remote and put it behind the cloud desktop's own access control or an "
+                "HTTPS reverse proxy"
+            ).format(host=options.host)
+        )
+
+
+def remote_warning(options: ServeOptions) -> str | None:
+    """The warning printed when serve listens beyond this machine (None on loopback)."""
+    if is_loopback(options.host):
+        return None
+    return tr(
+        "WARNING: listening on {host}:{port}, reachable from other machines. serve has no TLS "
+        "and no sign-in of its own: anyone who reaches this port opens the workstation and its "
+        "patient records. Allow only the cloud desktop's own access, or put an HTTPS reverse "
+        "proxy with sign-in in front (see the README, 'Cloud desktops and thin links')."
+    ).format(host=options.host, port=options.port)
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening socket on (host, port), or ServeError saying in one line why not."""
+    try:
+        infos = socket.getaddrinfo(
+            host.strip("[]"), port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
+    except (socket.gaierror, UnicodeError):
+        raise ServeError(
+            tr("cannot listen on {host}: no such host or address").format(host=host)
+        ) from None
+    family, kind, proto, _name, address = infos[0]
+    listener = socket.socket(family, kind, proto)
+    try:
+        if os.name == "posix":
+            # A restarted serve may take its port back while old connections time out.
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(address)
+        listener.listen(128)
+    except OSError as error:
+        listener.close()
+        raise ServeError(_bind_problem(host, port, error)) from None
+    listener.setblocking(False)
+    return listener
+
+
+def _bind_problem(host: str, port: int, error: OSError) -> str:
+    if error.errno == errno.EADDRINUSE:
+        return tr(
+            "port {port} on {host} is already in use (another serve, or another program); "
+            "choose another with --port"
+        ).format(port=port, host=host)
+    if error.errno == errno.EADDRNOTAVAIL:
+        return tr("cannot listen on {host}: it is not an address of this machine").format(host=host)
+    if error.errno == errno.EACCES:
+        return tr(
+            "port {port} needs administrator rights on this system; choose one above 1023"
+        ).format(port=port)
+    return tr("cannot listen on {host}:{port}: {reason}").format(
+        host=host, port=port, reason=error.strerror or error
+    )
+
+
+def session_command(settings: Settings, *, low_bandwidth: bool) -> str:
+    """The shell command textual-serve runs for each browser session: this clinic-tui, on
+    the cache, settings file and language serve was started with."""
+    words = [sys.executable, "-m", "clinic_tui", "--data-dir", str(settings.data_dir)]
+    if settings.config_file.exists():
+        words += ["--config", str(settings.config_file)]
+    words += ["--lang", settings.language, "run"]
+    if low_bandwidth:
+        words.append("--low-bandwidth")
+    return shlex.join(words)
+
+
+def public_url(options: ServeOptions) -> str:
+    """The address the page tells the browser to open its websocket on."""
+    if options.public_url:
+        return options.public_url.rstrip("/")
+    host = options.host.strip("[]")
+    if host in ("0.0.0.0", "::"):
+        host = socket.gethostname()  # a browser cannot connect to the wildcard address
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{options.port}"
+
+
+def _server_class() -> Any:
+    try:
+        from textual_serve.server import Server
+    except ImportError:
+        raise ServeError(
+            tr(
+                "clinic-tui serve needs the textual-serve package, which is not installed: "
+                "pip install textual-serve (it comes with clinic-tui; reinstall clinic-tui)"
+            )
+        ) from None
+
+    class ClinicServer(Server):
+        """textual-serve's server on a socket we bound (so a busy port is a clear error)."""
+
+        def __init__(self, listener: socket.socket, **options: Any) -> None:
+            super().__init__(**options)
+            self.listener = listener
+
+        def serve(self, debug: bool = False) -> None:
+            """Serve until ctrl+c or SIGTERM; each session's process is told to quit."""
+            import asyncio
+            import signal
+
+            from aiohttp import web
+            from aiohttp.web_runner import GracefulExit
+
+            self.debug = debug
+            self.initialize_logging()
+            loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(loop)
+
+            def leave() -> None:
+                raise GracefulExit()
+
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows
+                    loop.add_signal_handler(signum, leave)
+            web.run_app(
+                self._make_app(),
+                sock=self.listener,
+                handle_signals=False,
+                loop=loop,
+                print=lambda *_args: None,
+            )
+
+        async def on_startup(self, _app: Any) -> None:
+            """Say where to point the browser (textual-serve's banner is not ours)."""
+            print(
+                tr("clinic-tui serve: open {url} in a browser; ctrl+c stops.").format(
+                    url=self.public_url
+                ),
+                flush=True,
+            )
+
+    return ClinicServer
+
+
+def serve(settings: Settings, options: ServeOptions) -> int:
+    """Check the host, bind the port, then serve the workstation until stopped."""
+    check_host(options)
+    if not 0 < options.port < 65536:
+        raise ConfigError(tr("--port must be 1 to 65535, got {port}").format(port=options.port))
+    server_class = _server_class()
+    listener = bind_socket(options.host, options.port)
+    warning = remote_warning(options)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
+    server = server_class(
+        listener,
+        command=session_command(settings, low_bandwidth=options.low_bandwidth),
+        host=options.host,
+        port=options.port,
+        title=tr("clinic-tui workstation"),
+        public_url=public_url(options),
+        templates_path=TEMPLATES,
+    )
+    try:
+        server.serve()
+    finally:
+        listener.close()
+    return 0

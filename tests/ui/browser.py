@@ -1,0 +1,220 @@
+"""`clinic-tui serve` driven by a real browser: Debian's chromium, headless, through chromedriver.
+
+The page draws the terminal with xterm.js on a canvas, so its text is not in the DOM.
+`screen_lines` reads xterm's own buffer over the DevTools protocol: the page's terminal
+object is an instance of the class textual.js keeps in the closure of its resize handler;
+`Runtime.queryObjects` finds the instances of that class. Waits poll the screen for
+words, with a generous limit, never a fixed sleep.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+WAIT_SECONDS = 45.0
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+
+_FIND_TERMINAL_CLASS = """function () {
+    return typeof this === "function" && this.prototype
+        && typeof this.prototype.connect === "function"
+        && typeof this.prototype.sendSize === "function";
+}"""
+_READ_SCREEN = """function () {
+    const terminal = this[0].terminal;
+    const buffer = terminal.buffer.active;
+    const lines = [];
+    for (let row = 0; row < terminal.rows; row++) {
+        const line = buffer.getLine(buffer.viewportY + row);
+        lines.push(line ? line.translateToString(true) : "");
+    }
+    return {cols: terminal.cols, rows: terminal.rows, lines: lines};
+}"""
+
+
+def browser_missing() -> str | None:
+    """Why the browser test cannot run here, or None when it can."""
+    if not (os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)):
+        return (
+            "Debian's chromium and chromium-driver are not installed "
+            "(make test installs them as root: python scripts/browser.py install)"
+        )
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        return "selenium is not installed (pip install -e '.[dev]')"
+    return None
+
+
+def free_port() -> int:
+    """A port nothing listens on now, on loopback."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class Served:
+    """`clinic-tui serve` on a free loopback port, stopped on exit."""
+
+    def __init__(self, data_dir: Path, *args: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        command = [sys.executable, "-m", "clinic_tui", "serve", "--data-dir", str(data_dir)]
+        self.process = subprocess.Popen(
+            [*command, "--port", str(self.port), *args],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        self.lines: list[str] = []
+        """What serve printed (read all along, so a full pipe never stalls it)."""
+        threading.Thread(target=self._drain, daemon=True).start()
+        deadline = time.monotonic() + WAIT_SECONDS
+        # serve prints "open http://... in a browser" once it listens.
+        while not any(self.url.rstrip("/") in line for line in self.lines):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.process.kill()
+                raise AssertionError("serve did not start: " + "".join(self.lines))
+            time.sleep(0.05)
+
+    def _drain(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line)
+
+    def __enter__(self) -> Served:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+class Browser:
+    """Headless chromium with a fresh profile under `profile`, a window of `size` pixels."""
+
+    def __init__(self, profile: Path, size: tuple[int, int] = (1000, 700)) -> None:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+
+        options = webdriver.ChromeOptions()
+        options.binary_location = CHROMIUM
+        for flag in CHROMIUM_FLAGS:
+            options.add_argument(flag)
+        options.add_argument(f"--user-data-dir={profile}")
+        options.add_argument(f"--window-size={size[0]},{size[1]}")
+        self.profile = profile
+        self.driver: Any = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+
+    def __enter__(self) -> Browser:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.driver.quit()
+        shutil.rmtree(self.profile, ignore_errors=True)
+
+    def _cdp(self, command: str, **params: Any) -> Any:
+        return self.driver.execute_cdp_cmd(command, params)
+
+    def _terminals(self) -> str | None:
+        """The DevTools id of the array of the page's terminal objects (None before load)."""
+        handler = self._cdp("Runtime.evaluate", expression="window.onresize")["result"]
+        if "objectId" not in handler:
+            return None
+        inner = self._cdp("Runtime.getProperties", objectId=handler["objectId"], ownProperties=True)
+        scopes = next(p for p in inner["internalProperties"] if p["name"] == "[[Scopes]]")
+        listed = self._cdp(
+            "Runtime.getProperties", objectId=scopes["value"]["objectId"], ownProperties=True
+        )
+        for scope in listed["result"][:-1]:  # the last is the global scope
+            names = self._cdp(
+                "Runtime.getProperties", objectId=scope["value"]["objectId"], ownProperties=True
+            )
+            for variable in names["result"]:
+                value = variable.get("value", {})
+                if value.get("type") != "function":
+                    continue
+                found = self._cdp(
+                    "Runtime.callFunctionOn",
+                    objectId=value["objectId"],
+                    functionDeclaration=_FIND_TERMINAL_CLASS,
+                    returnByValue=True,
+                )
+                if found["result"].get("value"):
+                    prototype = self._cdp(
+                        "Runtime.callFunctionOn",
+                        objectId=value["objectId"],
+                        functionDeclaration="function () { return this.prototype; }",
+                    )["result"]["objectId"]
+                    instances = self._cdp("Runtime.queryObjects", prototypeObjectId=prototype)
+                    return str(instances["objects"]["objectId"])
+        return None
+
+    def screen_lines(self) -> list[str]:
+        """The rows of the terminal on the page, as xterm holds them."""
+        terminals = self._terminals()
+        if terminals is None:
+            return []
+        screen = self._cdp(
+            "Runtime.callFunctionOn",
+            objectId=terminals,
+            functionDeclaration=_READ_SCREEN,
+            returnByValue=True,
+        )["result"]
+        if screen.get("subtype") == "error" or "value" not in screen:
+            return []  # the terminal object is not made yet
+        return list(screen["value"]["lines"])
+
+    def wait_for(self, *words: str) -> list[str]:
+        """Poll the terminal until one of `words` is on it; returns the screen's lines."""
+        deadline = time.monotonic() + WAIT_SECONDS
+        lines: list[str] = []
+        while time.monotonic() < deadline:
+            lines = self.screen_lines()
+            if any(word in line for word in words for line in lines):
+                return lines
+            time.sleep(0.2)  # polling interval, not a wait for anything to happen
+        shown = "\n".join(lines)
+        raise AssertionError(f"the page never showed any of {words!r}; it shows:\n{shown}")
+
+    def press(self, key: str) -> None:
+        """Type `key` into the terminal as a person would (xterm's hidden textarea)."""
+        from selenium.webdriver.common.by import By
+
+        self.driver.find_element(By.CSS_SELECTOR, ".xterm-helper-textarea").send_keys(key)

@@ -1,0 +1,107 @@
+"""`clinic-tui serve` in a real browser: open the page, press n, the chart of the called patient.
+
+Debian's chromium, headless, driven through chromium-driver; the screen is read from
+xterm.js's own buffer on the page (tests/ui/browser.py), and a screenshot is checked.
+Skips with the reason where the browser is not installed (`make test` installs it as root).
+"""
+
+from __future__ import annotations
+
+import struct
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import pytest
+
+from tests.ui.browser import Browser, Served, browser_missing
+
+pytestmark = pytest.mark.skipif(browser_missing() is not None, reason=str(browser_missing()))
+
+WINDOW = (1000, 700)
+
+
+def _png_size_and_colours(png: bytes) -> tuple[int, int, int]:
+    """Width, height and the number of distinct pixel rows' hashes of an 8-bit RGB(A) PNG."""
+    assert png[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    position, chunks, header = 8, b"", b""
+    while position < len(png):
+        (length,) = struct.unpack(">I", png[position : position + 4])
+        kind = png[position + 4 : position + 8]
+        body = png[position + 8 : position + 8 + length]
+        if kind == b"IHDR":
+            header = body
+        elif kind == b"IDAT":
+            chunks += body
+        position += 12 + length
+    width, height, depth, colour = struct.unpack(">IIBB", header[:10])
+    assert depth == 8, "expected an 8-bit screenshot"
+    assert colour in (2, 6), "expected an RGB or RGBA screenshot"
+    channels = 3 if colour == 2 else 4
+    raw = zlib.decompress(chunks)
+    stride = 1 + width * channels
+    # Filtered rows: identical filtered rows are identical pixel rows for this count's purpose.
+    distinct = len({raw[row * stride : (row + 1) * stride] for row in range(height)})
+    return width, height, distinct
+
+
+@pytest.fixture(scope="module")
+def demo_clinic(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small demo township clinic with people waiting."""
+    folder = tmp_path_factory.mktemp("served-clinic")
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "clinic_tui",
+            "demo-data",
+            "--patients",
+            "60",
+            "--seed",
+            "7",
+            "--data-dir",
+            str(folder),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    return folder
+
+
+def test_the_browser_shows_the_queue_and_n_opens_the_called_patients_chart(
+    demo_clinic: Path, tmp_path: Path
+) -> None:
+    with Served(demo_clinic) as served, Browser(tmp_path / "profile", WINDOW) as browser:
+        browser.driver.get(served.url)
+        queue = browser.wait_for("Call next")
+        assert any("Queue" in line for line in queue), queue
+        # The first row waiting is the patient `n` calls (emergencies first).
+        called = next(line for line in queue if "▶" in line).split()
+
+        browser.press("n")
+        chart = browser.wait_for("Allergies")  # the banner's title, on every chart
+        screen = "\n".join(chart)
+        assert "Call next" not in screen  # the queue gave way to the chart
+        assert called[2] in screen  # the called patient's name heads the chart
+
+        shot = tmp_path / "chart.png"
+        browser.driver.save_screenshot(str(shot))
+        viewport = browser.driver.execute_script("return [innerWidth, innerHeight]")
+    width, height, distinct_rows = _png_size_and_colours(shot.read_bytes())
+    assert [width, height] == viewport  # the whole page, as the window shows it
+    assert width == WINDOW[0]
+    # A blank or single-colour page has a handful of distinct rows; drawn text has hundreds.
+    assert distinct_rows > 100, f"the screenshot looks blank ({distinct_rows} distinct rows)"
+
+
+def test_the_page_loads_nothing_from_the_internet(demo_clinic: Path, tmp_path: Path) -> None:
+    # A cloud desktop behind a firewall would wait on a web font from elsewhere.
+    with Served(demo_clinic) as served:
+        import urllib.request
+
+        with urllib.request.urlopen(served.url, timeout=30) as answer:
+            page = answer.read().decode()
+    assert "googleapis" not in page
+    assert f"127.0.0.1:{served.port}/static/js/textual.js" in page
