@@ -239,6 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_demo_clinic_options(demo, default=2000)
     _add_server_commands(commands, sub_common)
+    _add_security_commands(commands, sub_common)
     from clinic_tui.commands.terminology import add_terminology_parser
 
     add_terminology_parser(commands, sub_common)
@@ -338,6 +339,58 @@ def _add_server_commands(commands: Any, common: argparse.ArgumentParser) -> None
     _add_demo_clinic_options(seed, default=200)
 
 
+def _add_security_commands(commands: Any, common: argparse.ArgumentParser) -> None:
+    """encrypt and users: the cache's key and the clinicians who may unlock the workstation."""
+    encrypt = _subcommand(
+        commands,
+        "encrypt",
+        parents=[common],
+        help=tr("encrypt the cache in place (SQLCipher), key in the keyring or from a passphrase"),
+        description=tr(
+            "Write an encrypted copy of the cache beside it, check it (integrity and every "
+            "table's row count), then rename it over the original. A stop at any moment "
+            "leaves a cache that opens. Close the workstation and any sync first."
+        ),
+    )
+    key_source = encrypt.add_mutually_exclusive_group()
+    key_source.add_argument(
+        "--keyring",
+        action="store_true",
+        help=tr("a random key kept in this user's OS keyring (the default)"),
+    )
+    key_source.add_argument(
+        "--passphrase-prompt",
+        action="store_true",
+        help=tr(
+            "a key derived from a passphrase asked for now and at every start (no-echo prompt, "
+            "or one line of standard input); never stored"
+        ),
+    )
+    users = _subcommand(
+        commands,
+        "users",
+        parents=[common],
+        help=tr("clinicians who may unlock this workstation with a PIN"),
+        description=tr(
+            "Register the clinicians of this workstation. Once one is registered, the "
+            "workstation opens on a sign-in screen and locks itself when left idle; what a "
+            "clinician writes carries their practitioner id. PINs are asked with a no-echo "
+            "prompt (or one line of standard input), never taken from the command line."
+        ),
+    )
+    actions = users.add_subparsers(dest="users_action", metavar="ACTION", required=True)
+    add = _subcommand(actions, "add", parents=[common], help=tr("register a clinician"))
+    add.add_argument(
+        "--practitioner-id", required=True, metavar="ID", help=tr("FHIR Practitioner id")
+    )
+    add.add_argument("--name", required=True, metavar="NAME", help=tr("name shown at sign-in"))
+    _subcommand(actions, "list", parents=[common], help=tr("list the registered clinicians"))
+    remove = _subcommand(actions, "remove", parents=[common], help=tr("unregister a clinician"))
+    remove.add_argument(
+        "--practitioner-id", required=True, metavar="ID", help=tr("FHIR Practitioner id")
+    )
+
+
 def _check_terminal() -> None:
     if not sys.stdout.isatty() or not sys.stdin.isatty():
         raise ClinicError(
@@ -362,6 +415,7 @@ def _run_app(args: argparse.Namespace) -> int:
     )
     # The cache is checked before the terminal so its problems are reported even headless.
     path = cache_path(settings.data_dir)
+    _unlock(path)
     prepare_cache(path)
     from clinic_tui.commands.terminology import load_starter_set
 
@@ -375,6 +429,39 @@ def _run_app(args: argparse.Namespace) -> int:
 
     ClinicApp(settings=settings, cache=cache).run()
     return 0
+
+
+def _unlock(path: Any) -> None:
+    """Give this process the key of an encrypted cache (nothing for a plain one)."""
+    from clinic_tui.commands.encrypt import unlock_cache
+
+    unlock_cache(path)
+
+
+def _unlock_for(args: argparse.Namespace) -> None:
+    """Before sync, status and terminology: unlock the cache they will read."""
+    from clinic_tui.config import load_settings
+    from clinic_tui.locations import cache_path
+
+    settings = load_settings(data_dir_flag=args.data_dir, config_flag=args.config)
+    _unlock(cache_path(settings.data_dir))
+
+
+def _encrypt(args: argparse.Namespace) -> int:
+    from clinic_tui.commands.encrypt import run_encrypt
+    from clinic_tui.config import load_settings
+    from clinic_tui.locations import cache_path
+
+    settings = load_settings(data_dir_flag=args.data_dir, config_flag=args.config)
+    return run_encrypt(cache_path(settings.data_dir), use_passphrase=args.passphrase_prompt)
+
+
+def _users(args: argparse.Namespace) -> int:
+    from clinic_tui.commands.users import run_users
+    from clinic_tui.config import load_settings
+
+    settings = load_settings(data_dir_flag=args.data_dir, config_flag=args.config)
+    return run_users(args, settings.data_dir)
 
 
 def _demo_data(args: argparse.Namespace) -> int:
@@ -444,12 +531,14 @@ def _logout(args: argparse.Namespace) -> int:
 def _sync(args: argparse.Namespace) -> int:
     from clinic_tui.commands.sync_round import run_sync
 
+    _unlock_for(args)
     return run_sync(_server_settings(args))
 
 
 def _status(args: argparse.Namespace) -> int:
     from clinic_tui.commands.status import show_status
 
+    _unlock_for(args)
     return show_status(_server_settings(args), as_json=args.json)
 
 
@@ -473,6 +562,7 @@ def _seed_server(args: argparse.Namespace) -> int:
 def _terminology(args: argparse.Namespace) -> int:
     from clinic_tui.commands.terminology import run_terminology
 
+    _unlock_for(args)
     return run_terminology(args)
 
 
@@ -503,6 +593,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "status": _status,
         "seed-server": _seed_server,
         "terminology": _terminology,
+        "encrypt": _encrypt,
+        "users": _users,
     }
     try:
         return handlers[args.command](args)
