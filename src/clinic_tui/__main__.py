@@ -195,6 +195,7 @@ def _common_options(default: Any) -> argparse.ArgumentParser:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every command (help in the language set for this process)."""
     import clinic_tui.commands.help_zh  # noqa: F401  (registers the Chinese of the help)
+    from clinic_tui.commands import security_zh  # noqa: F401  (and of encrypt and users)
 
     common = _common_options(None)
     # Given after the command or before it: a subcommand's unset option must not erase the
@@ -416,6 +417,7 @@ def _run_app(args: argparse.Namespace) -> int:
     # The cache is checked before the terminal so its problems are reported even headless.
     path = cache_path(settings.data_dir)
     _unlock(path)
+    _check_encryption_policy(settings, path)
     prepare_cache(path)
     from clinic_tui.commands.terminology import load_starter_set
 
@@ -426,9 +428,23 @@ def _run_app(args: argparse.Namespace) -> int:
     _check_terminal()
     set_language(settings.language)
     from clinic_tui.app import ClinicApp
+    from clinic_tui.offline_cache.local_users import load_users
 
-    ClinicApp(settings=settings, cache=cache).run()
+    ClinicApp(settings=settings, cache=cache, users=load_users(settings.data_dir)).run()
     return 0
+
+
+def _check_encryption_policy(settings: Any, path: Any) -> None:
+    """[security] require_encrypted_cache: a plain cache is refused, with the way out."""
+    from clinic_tui.offline_cache.cache_file import encryption_of
+
+    if settings.require_encrypted_cache and path.exists() and encryption_of(path) is None:
+        raise ClinicError(
+            tr(
+                "this workstation requires an encrypted cache ([security] "
+                "require_encrypted_cache) and {path} is not encrypted; run clinic-tui encrypt"
+            ).format(path=path)
+        )
 
 
 def _unlock(path: Any) -> None:

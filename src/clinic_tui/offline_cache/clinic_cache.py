@@ -84,6 +84,13 @@ class ClinicCache:
         self.finder = PatientFinder(self)
         """Patient search for screens: free to hold, loads the ORM on first search."""
 
+    def sign_in(self, practitioner_id: str) -> None:
+        """From now on, what is written here is by `practitioner_id` (a clinician unlocked)."""
+        self.practitioner_id = practitioner_id
+        editor = self.__dict__.get("chart_edits")  # only if built: building loads the ORM
+        if editor is not None:
+            editor.practitioner_id = practitioner_id
+
     def _resolve_clinic(self, clinic_id: str | None) -> Clinic:
         """The configured clinic, else the one the cache was made for, else its first township."""
         with connect(self.path) as connection:
