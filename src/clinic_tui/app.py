@@ -34,6 +34,7 @@ add_translations(
         "Key": "按键",
         "Keys of this screen": "本屏快捷键",
         "Sync": "同步",
+        "Lock the workstation": "锁定工作站",
         "No server configured: run clinic-tui login --server URL": (
             "未配置服务器：请运行 clinic-tui login --server URL"
         ),
@@ -84,6 +85,8 @@ class ClinicApp(OrderedKeysApp[None]):
         Binding("question_mark", "help", tr("Help"), show=True),
         # F1 works where `?` cannot: in an input field, and in every dialog.
         Binding("f1", "help", tr("Help"), show=False, priority=True),
+        # Leaving the desk: lock now rather than after the idle minutes (with sign-in only).
+        Binding("ctrl+l", "lock", tr("Lock the workstation"), show=False),
     ]
 
     sync_state: reactive[SyncState] = reactive(SyncState, init=False)
@@ -131,8 +134,11 @@ class ClinicApp(OrderedKeysApp[None]):
         self.push_screen(QueueScreen(self.cache, clock=self.clock))
         if self.users:
             self.lock(idle=False)
-            if self.settings.idle_lock_minutes > 0:
-                self.set_interval(IDLE_CHECK_SECONDS, self.check_idle_lock)
+            limit = self.settings.idle_lock_minutes * 60
+            if limit > 0:
+                self.set_interval(
+                    min(IDLE_CHECK_SECONDS, max(1.0, limit / 4)), self.check_idle_lock
+                )
         if self.settings.server_url and self.auto_sync:
             self.set_timer(FIRST_SYNC_DELAY_SECONDS, self._sync_on_interval)
             self.set_interval(self.settings.sync_interval_seconds, self._sync_on_interval)
@@ -164,8 +170,14 @@ class ClinicApp(OrderedKeysApp[None]):
             self.idle_clock,
             idle_minutes=self.settings.idle_lock_minutes if idle else None,
             current=current,
+            locked=current is not None,
         )
         self.push_screen(screen, self._unlocked)
+
+    def action_lock(self) -> None:
+        """Ctrl+L: lock now (where clinicians are registered; else there is no one to unlock)."""
+        if self.users and not self.locked:
+            self.lock(idle=False)
 
     def _unlocked(self, user: LocalUser | None) -> None:
         if user is None:
@@ -180,6 +192,8 @@ class ClinicApp(OrderedKeysApp[None]):
         """While locked, only quitting: help, the palette or a sync would show through."""
         if self.locked and action not in _WHILE_LOCKED:
             return False
+        if action == "lock" and not self.users:
+            return False  # no one could unlock it: no key in help or the palette
         return super().check_action(action, parameters)
 
     # ----- background sync -------------------------------------------------------------------

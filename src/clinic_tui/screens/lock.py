@@ -80,6 +80,7 @@ class LockScreen(Screen[LocalUser]):
         *,
         idle_minutes: float | None = None,
         current: str | None = None,
+        locked: bool = False,
     ) -> None:
         super().__init__()
         self.users = users
@@ -88,13 +89,15 @@ class LockScreen(Screen[LocalUser]):
         """Monotonic seconds: the wait after wrong PINs runs on the app's clock."""
         self.idle_minutes = idle_minutes
         self.current = current
+        self.locked = locked or idle_minutes is not None
+        """Someone was signed in (a lock), rather than the first sign-in of the day."""
 
     def compose(self) -> ComposeResult:
         """A title, the clinicians, the PIN field and one line for what went wrong."""
-        locked = self.idle_minutes is not None
         with Vertical(id="lock-box"):
-            yield Label(tr("Workstation locked") if locked else tr("Sign in"), id="lock-title")
-            if locked:
+            title = tr("Workstation locked") if self.locked else tr("Sign in")
+            yield Label(title, id="lock-title")
+            if self.idle_minutes is not None:
                 minutes = f"{self.idle_minutes:g}"
                 yield Static(
                     tr("Locked after {minutes} idle minutes. Patient data is hidden.").format(
