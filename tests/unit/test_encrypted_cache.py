@@ -245,3 +245,32 @@ def test_secrets_stay_out_of_files_output_and_repr(tmp_path: Path, cli: Cli) -> 
         assert key.raw.hex() not in text
     for leftover in data.iterdir():
         assert PASSPHRASE.encode() not in leftover.read_bytes()
+
+
+def test_a_crash_during_encrypt_writes_no_passphrase_or_key_to_the_crash_report(
+    tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from clinic_tui.commands import encrypt
+    from clinic_tui.locations import crash_log_path
+    from clinic_tui.offline_cache.cache_key import Encryption
+
+    salt = bytes(range(16))
+    fixed = Encryption(source="passphrase", salt=salt)
+    monkeypatch.setattr(encrypt, "new_passphrase_encryption", lambda: fixed)
+
+    def broken(*_args: object) -> None:
+        raise RuntimeError("a bug while checking the copy")
+
+    monkeypatch.setattr(encrypt, "_verify", broken)
+    path = demo_cache(cli, tmp_path / "data")
+    code, out, err = cli(
+        "encrypt", "--passphrase-prompt", "--data-dir", str(path.parent), stdin=PASSPHRASE + "\n"
+    )
+    assert code == 70
+    assert path.read_bytes()[:16] == SQLITE_HEADER  # the cache is as it was
+    report = crash_log_path().read_text(encoding="utf-8")
+    assert "a bug while checking the copy" in report
+    key_hex = fixed.derive(PASSPHRASE).raw.hex()
+    for text in (report, out, err):
+        assert PASSPHRASE not in text
+        assert key_hex not in text
