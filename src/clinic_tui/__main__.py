@@ -367,6 +367,17 @@ def _add_security_commands(commands: Any, common: argparse.ArgumentParser) -> No
             "or one line of standard input); never stored"
         ),
     )
+    _subcommand(
+        commands,
+        "decrypt",
+        parents=[common],
+        help=tr("turn an encrypted cache back into a plain one, as safely as encrypt"),
+        description=tr(
+            "Unlock the cache (keyring or passphrase), write a plain copy beside it, check it, "
+            "rename it over the encrypted one, then forget the key. Close the workstation and "
+            "any sync first."
+        ),
+    )
     users = _subcommand(
         commands,
         "users",
@@ -470,6 +481,15 @@ def _encrypt(args: argparse.Namespace) -> int:
 
     settings = load_settings(data_dir_flag=args.data_dir, config_flag=args.config)
     return run_encrypt(cache_path(settings.data_dir), use_passphrase=args.passphrase_prompt)
+
+
+def _decrypt(args: argparse.Namespace) -> int:
+    from clinic_tui.commands.encrypt import run_decrypt
+    from clinic_tui.config import load_settings
+    from clinic_tui.locations import cache_path
+
+    settings = load_settings(data_dir_flag=args.data_dir, config_flag=args.config)
+    return run_decrypt(cache_path(settings.data_dir))
 
 
 def _users(args: argparse.Namespace) -> int:
@@ -610,6 +630,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "seed-server": _seed_server,
         "terminology": _terminology,
         "encrypt": _encrypt,
+        "decrypt": _decrypt,
         "users": _users,
     }
     try:

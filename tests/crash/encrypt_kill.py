@@ -1,6 +1,8 @@
 """Run `encrypt_cache` on a cache and SIGKILL this process at a chosen step or moment.
 
-    python -m tests.crash.encrypt_kill CACHE SALT_HEX PASSPHRASE (step:NAME | delay:SECONDS)
+    python -m tests.crash.encrypt_kill CACHE SALT_HEX PASSPHRASE WHERE [decrypt]
+
+WHERE is step:NAME (a step of encrypt_cache or decrypt_cache) or delay:SECONDS.
 
 The test that starts it knows the salt and passphrase, so it can open whatever is left.
 """
@@ -13,8 +15,8 @@ import sys
 import threading
 from pathlib import Path
 
-from clinic_tui.commands.encrypt import encrypt_cache
-from clinic_tui.offline_cache.cache_key import Encryption
+from clinic_tui.commands.encrypt import decrypt_cache, encrypt_cache
+from clinic_tui.offline_cache.cache_key import Encryption, remember_key
 
 
 def _die() -> None:
@@ -33,7 +35,11 @@ def main() -> None:
         if kind == "step" and step == value:
             _die()
 
-    encrypt_cache(path, encryption, encryption.derive(passphrase), progress=progress)
+    if sys.argv[5:] == ["decrypt"]:
+        remember_key(path, encryption.derive(passphrase))
+        decrypt_cache(path, progress=progress)
+    else:
+        encrypt_cache(path, encryption, encryption.derive(passphrase), progress=progress)
     _die()  # a kill after the end must leave the encrypted cache, too
 
 

@@ -27,9 +27,18 @@ SALT = "00112233445566778899aabbccddeeff"
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _kill_encrypt(path: Path, where: str) -> int:
+def _kill_encrypt(path: Path, where: str, *extra: str) -> int:
     done = subprocess.run(
-        [sys.executable, "-m", "tests.crash.encrypt_kill", str(path), SALT, PASSPHRASE, where],
+        [
+            sys.executable,
+            "-m",
+            "tests.crash.encrypt_kill",
+            str(path),
+            SALT,
+            PASSPHRASE,
+            where,
+            *extra,
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -100,3 +109,20 @@ def test_kills_at_seeded_random_moments_lose_nothing(tmp_path: Path, cli: Cli) -
         _kill_encrypt(path, f"delay:{rng.uniform(0.0, whole):.3f}")
         states.append(_check(path, before))
     assert len(states) == 6
+
+
+DECRYPT_STEPS = ("fold-log", "export", "verify", "fsync", "replace", "marker", "done")
+
+
+@pytest.mark.parametrize("step", [*DECRYPT_STEPS, "after-the-end"])
+def test_a_kill_at_each_step_of_decrypt_loses_nothing(step: str, tmp_path: Path, cli: Cli) -> None:
+    path = demo_cache(cli, tmp_path / "data", patients=60)
+    before = plain_counts(path)
+    encryption = Encryption(source="passphrase", salt=bytes.fromhex(SALT))
+    encrypt_cache(path, encryption, encryption.derive(PASSPHRASE))
+    _kill_encrypt(path, f"step:{step}", "decrypt")
+    state, counts = _counts_of_whatever_is_left(path)
+    assert counts == before
+    # Until the rename the encrypted cache stays; from it on, the plain copy is the cache.
+    assert state == ("encrypted" if step in DECRYPT_STEPS[:5] else "plain")
+    assert not Path(f"{path}.decrypting").exists() or state == "encrypted"

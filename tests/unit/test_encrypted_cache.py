@@ -274,3 +274,21 @@ def test_a_crash_during_encrypt_writes_no_passphrase_or_key_to_the_crash_report(
     for text in (report, out, err):
         assert PASSPHRASE not in text
         assert key_hex not in text
+
+
+def test_decrypt_gives_back_a_plain_cache_with_every_record(
+    tmp_path: Path, cli: Cli, memory_keyring: MemoryKeyring
+) -> None:
+    data = tmp_path / "data"
+    path = demo_cache(cli, data)
+    before = plain_counts(path)
+    code, _out, err = cli("encrypt", "--keyring", "--data-dir", str(data))
+    assert code == 0, err
+    forget_key(path)
+    code, out, err = cli("decrypt", "--data-dir", str(data))
+    assert code == 0, err
+    assert "records checked" in out
+    assert path.read_bytes()[:16] == SQLITE_HEADER
+    assert not marker_path(path).exists()
+    assert memory_keyring.entries == {}  # the key of a cache that is gone is forgotten
+    assert plain_counts(path) == before

@@ -38,6 +38,7 @@ from clinic_tui.offline_cache.cache_key import (
     forget_key,
     fsync_folder,
     key_for,
+    marker_path,
     new_keyring_encryption,
     new_passphrase_encryption,
     new_random_key,
@@ -64,13 +65,20 @@ add_translations(
         "a cache passphrase needs at least {n} characters": "缓存口令至少需要 {n} 个字符",
         "{path} is already encrypted": "{path} 已经加密",
         "the cache is open in another clinic-tui (the workstation or a sync); close it and run "
-        "encrypt again": "缓存正被另一个 clinic-tui（工作站或同步）使用；请先关闭它再运行 encrypt",
+        "this again": "缓存正被另一个 clinic-tui（工作站或同步）使用；请先关闭它再运行一次",
         "the encrypted copy does not match the cache ({problem}); the cache was left as it "
         "was": "加密副本与缓存不一致（{problem}）；缓存保持原样",
         "Encrypted {path}: {tables} tables, {rows:,} records checked; key: {where}.": (
             "已加密 {path}：检查了 {tables} 张表、{rows:,} 条记录；密钥：{where}。"
         ),
         "in this user's OS keyring": "保存在本用户的操作系统密钥环中",
+        "{path} is not encrypted": "{path} 未加密",
+        "the plain copy does not match the cache ({problem}); the cache was left as it was": (
+            "未加密副本与缓存不一致（{problem}）；缓存保持原样"
+        ),
+        "Decrypted {path}: {tables} tables, {rows:,} records checked.": (
+            "已解密 {path}：检查了 {tables} 张表、{rows:,} 条记录。"
+        ),
         "derived from the passphrase (not stored anywhere)": "由口令推导（不保存在任何地方）",
         "the cache is encrypted, but its key is not in this user's keyring; run as the user "
         "who encrypted it, or unlock the desktop keyring. If the key is lost, the cache must be "
@@ -242,7 +250,7 @@ def encrypt_cache(
             raise CacheError(
                 tr(
                     "the cache is open in another clinic-tui (the workstation or a sync); close "
-                    "it and run encrypt again"
+                    "it and run this again"
                 )
             )
         # Exclusive locking mode keeps the lock taken here until the connection closes,
@@ -281,6 +289,113 @@ def encrypt_cache(
     remember_key(path, key)
     progress("done")
     return EncryptResult(rows=expected)
+
+
+def _verify_plain(temporary: Path, expected: dict[str, int], version: int) -> None:
+    connection = sqlite3.connect(temporary)
+    try:
+        problems = []
+        integrity = connection.execute("PRAGMA integrity_check").fetchone()[0]
+        if integrity != "ok":
+            problems.append(str(integrity))
+        if _counts(connection, "main") != expected:
+            problems.append("row counts differ")
+        if int(connection.execute("PRAGMA user_version").fetchone()[0]) != version:
+            problems.append("schema version differs")
+    finally:
+        connection.close()
+    if problems:
+        raise CacheError(
+            tr(
+                "the plain copy does not match the cache ({problem}); the cache was left as it was"
+            ).format(problem="; ".join(problems))
+        )
+
+
+def decrypt_cache(
+    path: Path, *, progress: Callable[[str], None] = lambda _step: None
+) -> EncryptResult:
+    """Turn the encrypted cache at `path` (its key held) back into a plain one, as safely.
+
+    The same steps as encrypt_cache the other way; the marker goes last, after the rename
+    (a plain header beside a stale marker reads as plain).
+    """
+    encryption = encryption_of(path)
+    key = key_for(path)
+    if encryption is None:
+        raise CacheError(tr("{path} is not encrypted").format(path=path))
+    if key is None:
+        unlock_cache(path)
+        key = key_for(path)
+        assert key is not None
+    temporary = path.with_name(path.name + ".decrypting")
+    _remove_leftovers(temporary)
+    dbapi2 = _cipher()
+    source = dbapi2.connect(str(path), isolation_level=None)
+    try:
+        source.execute("PRAGMA cipher_log_level = NONE")
+        source.execute(key.pragma())
+        source.execute("PRAGMA busy_timeout = 2000")
+        progress("fold-log")
+        try:
+            mode = source.execute("PRAGMA journal_mode = DELETE").fetchone()[0]
+        except dbapi2.OperationalError:
+            mode = "busy"
+        if str(mode).lower() != "delete":
+            raise CacheError(
+                tr(
+                    "the cache is open in another clinic-tui (the workstation or a sync); close "
+                    "it and run this again"
+                )
+            )
+        source.execute("PRAGMA locking_mode = EXCLUSIVE")
+        version = int(source.execute("PRAGMA user_version").fetchone()[0])
+        source.execute("BEGIN EXCLUSIVE")
+        source.execute(f"PRAGMA user_version = {version}")
+        source.execute("COMMIT")
+        application_id = int(source.execute("PRAGMA application_id").fetchone()[0])
+        expected = _counts(source, "main")
+        progress("export")
+        source.execute("ATTACH DATABASE ? AS plain KEY ''", (str(temporary),))
+        source.execute("SELECT sqlcipher_export('plain')")
+        source.execute(f"PRAGMA plain.user_version = {version}")
+        source.execute(f"PRAGMA plain.application_id = {application_id}")
+        source.execute("DETACH DATABASE plain")
+        progress("verify")
+        _verify_plain(temporary, expected, version)
+        progress("fsync")
+        _fsync_file(temporary)
+        progress("replace")
+        os.replace(temporary, path)
+        fsync_folder(path.parent)
+    except BaseException:
+        _remove_leftovers(temporary)
+        raise
+    finally:
+        source.close()
+        forget_encryption_state(path)
+    progress("marker")
+    marker_path(path).unlink(missing_ok=True)
+    fsync_folder(path.parent)
+    forget_key(path)
+    if encryption.source == "keyring":
+        from clinic_tui.credentials import delete_cache_key
+
+        delete_cache_key(encryption.keyring_entry)
+    progress("done")
+    return EncryptResult(rows=expected)
+
+
+def run_decrypt(path: Path) -> int:
+    """The `decrypt` command: unlock, convert back, say what was checked."""
+    unlock_cache(path)
+    result = decrypt_cache(path)
+    print(
+        tr("Decrypted {path}: {tables} tables, {rows:,} records checked.").format(
+            path=path, tables=len(result.rows), rows=sum(result.rows.values())
+        )
+    )
+    return 0
 
 
 def run_encrypt(path: Path, *, use_passphrase: bool) -> int:

@@ -14,6 +14,8 @@ add_translations(
         "clinicians who may unlock this workstation with a PIN": "可用 PIN 解锁本工作站的医师",
         "Register the clinicians of this workstation. Once one is registered, the workstation opens on a sign-in screen and locks itself when left idle; what a clinician writes carries their practitioner id. PINs are asked with a no-echo prompt (or one line of standard input), never taken from the command line.": "登记本工作站的医师。登记后，工作站启动时先显示登录屏幕，空闲时自动锁定；医师写入的内容带有其医师编号。PIN 通过不回显的提示（或标准输入的一行）询问，从不从命令行读取。",
         "register a clinician": "登记一位医师",
+        "turn an encrypted cache back into a plain one, as safely as encrypt": "把加密缓存还原为未加密缓存，与 encrypt 同样安全",
+        "Unlock the cache (keyring or passphrase), write a plain copy beside it, check it, rename it over the encrypted one, then forget the key. Close the workstation and any sync first.": "解锁缓存（密钥环或口令），在旁边写一份未加密副本并检查，再改名替换加密文件，然后删除密钥。请先关闭工作站和同步。",
         "FHIR Practitioner id": "FHIR 医师（Practitioner）编号",
         "name shown at sign-in": "登录时显示的姓名",
         "list the registered clinicians": "列出已登记的医师",
