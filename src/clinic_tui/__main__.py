@@ -391,13 +391,38 @@ def _add_security_commands(commands: Any, common: argparse.ArgumentParser) -> No
         ),
     )
     actions = users.add_subparsers(dest="users_action", metavar="ACTION", required=True)
-    add = _subcommand(actions, "add", parents=[common], help=tr("register a clinician"))
+    add = _subcommand(
+        actions,
+        "add",
+        parents=[common],
+        help=tr("register a clinician"),
+        description=tr(
+            "Register a clinician on this workstation. The PIN (4 characters or more) is asked "
+            "twice with a no-echo prompt, or read as one line of standard input, and kept only "
+            "as a salted scrypt hash."
+        ),
+    )
     add.add_argument(
         "--practitioner-id", required=True, metavar="ID", help=tr("FHIR Practitioner id")
     )
     add.add_argument("--name", required=True, metavar="NAME", help=tr("name shown at sign-in"))
-    _subcommand(actions, "list", parents=[common], help=tr("list the registered clinicians"))
-    remove = _subcommand(actions, "remove", parents=[common], help=tr("unregister a clinician"))
+    _subcommand(
+        actions,
+        "list",
+        parents=[common],
+        help=tr("list the registered clinicians"),
+        description=tr("List the clinicians registered on this workstation (never their PINs)."),
+    )
+    remove = _subcommand(
+        actions,
+        "remove",
+        parents=[common],
+        help=tr("unregister a clinician"),
+        description=tr(
+            "Unregister a clinician: they can no longer unlock this workstation. What they "
+            "wrote keeps their practitioner id."
+        ),
+    )
     remove.add_argument(
         "--practitioner-id", required=True, metavar="ID", help=tr("FHIR Practitioner id")
     )
