@@ -163,6 +163,7 @@ class ClinicApp(OrderedKeysApp[None]):
         from clinic_tui.screens.lock import LockScreen
 
         self.locked = True
+        self.clear_notifications()  # a toast may name a patient: none shows over the lock
         current = self.signed_in.practitioner_id if self.signed_in else None
         screen = LockScreen(
             self.users,
@@ -378,6 +379,8 @@ class ClinicApp(OrderedKeysApp[None]):
             )
             return
         self.notices.append(f"{title}: {message}" if title else message)
+        if self.locked:
+            return  # kept in self.notices; nothing about patients over the lock screen
         line = self._notice_line()
         if line is None:
             super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)

@@ -219,3 +219,20 @@ async def test_without_registered_clinicians_nothing_locks(tmp_path: Path) -> No
         app.check_idle_lock()
         await press(pilot, "ctrl+l")
         assert isinstance(app.screen, QueueScreen)
+
+
+async def test_no_toast_shows_over_the_lock_screen(tmp_path: Path) -> None:
+    idle = IdleClock()
+    app = _app(tmp_path, idle)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await _unlock(pilot, "1234")
+        app.notify("王小明: note saved")
+        await press(pilot, "ctrl+l")
+        app.notify("陈建国: sync conflict")
+        await settle(pilot)
+        assert isinstance(app.screen, LockScreen)
+        shown = screen_text(app)
+        assert "王小明" not in shown
+        assert "陈建国" not in shown
+        assert "陈建国: sync conflict" in app.notices  # kept, for after the unlock
