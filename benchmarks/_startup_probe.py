@@ -8,6 +8,7 @@ a fully loaded workstation, not of the first paint alone.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -43,6 +44,13 @@ def run_clinic(data_dir: Path) -> None:
 
     settings = load_settings(data_dir_flag=str(data_dir))
     path = cache_path(settings.data_dir)
+    passphrase = os.environ.get("CLINIC_TUI_BENCH_PASSPHRASE")
+    if passphrase:
+        # An encrypted cache (benchmarks/encryption.py): unlocked as `clinic-tui` does,
+        # the passphrase's scrypt included, read here instead of from a prompt.
+        from clinic_tui.commands.encrypt import unlock_cache
+
+        unlock_cache(path, passphrase=lambda: passphrase)
     prepare_cache(path)
     from clinic_tui.commands.terminology import load_starter_set
 

@@ -195,6 +195,7 @@ def _common_options(default: Any) -> argparse.ArgumentParser:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every command (help in the language set for this process)."""
     import clinic_tui.commands.help_zh  # noqa: F401  (registers the Chinese of the help)
+    from clinic_tui.commands import security_zh  # noqa: F401  (and of encrypt and users)
 
     common = _common_options(None)
     # Given after the command or before it: a subcommand's unset option must not erase the
@@ -241,6 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_demo_clinic_options(demo, default=2000)
     _add_server_commands(commands, sub_common)
+    _add_security_commands(commands, sub_common)
     from clinic_tui.commands.terminology import add_terminology_parser
 
     add_terminology_parser(commands, sub_common)
@@ -420,6 +422,94 @@ def _add_server_commands(commands: Any, common: argparse.ArgumentParser) -> None
     audit.add_argument("--json", action="store_true", help=tr("machine-readable output"))
 
 
+def _add_security_commands(commands: Any, common: argparse.ArgumentParser) -> None:
+    """encrypt and users: the cache's key and the clinicians who may unlock the workstation."""
+    encrypt = _subcommand(
+        commands,
+        "encrypt",
+        parents=[common],
+        help=tr("encrypt the cache in place (SQLCipher), key in the keyring or from a passphrase"),
+        description=tr(
+            "Write an encrypted copy of the cache beside it, check it (integrity and every "
+            "table's row count), then rename it over the original. A stop at any moment "
+            "leaves a cache that opens. Close the workstation and any sync first."
+        ),
+    )
+    key_source = encrypt.add_mutually_exclusive_group()
+    key_source.add_argument(
+        "--keyring",
+        action="store_true",
+        help=tr("a random key kept in this user's OS keyring (the default)"),
+    )
+    key_source.add_argument(
+        "--passphrase-prompt",
+        action="store_true",
+        help=tr(
+            "a key derived from a passphrase asked for now and at every start (no-echo prompt, "
+            "or one line of standard input); never stored"
+        ),
+    )
+    _subcommand(
+        commands,
+        "decrypt",
+        parents=[common],
+        help=tr("turn an encrypted cache back into a plain one, as safely as encrypt"),
+        description=tr(
+            "Unlock the cache (keyring or passphrase), write a plain copy beside it, check it, "
+            "rename it over the encrypted one, then forget the key. Close the workstation and "
+            "any sync first."
+        ),
+    )
+    users = _subcommand(
+        commands,
+        "users",
+        parents=[common],
+        help=tr("clinicians who may unlock this workstation with a PIN"),
+        description=tr(
+            "Register the clinicians of this workstation. Once one is registered, the "
+            "workstation opens on a sign-in screen and locks itself when left idle; what a "
+            "clinician writes carries their practitioner id. PINs are asked with a no-echo "
+            "prompt (or one line of standard input), never taken from the command line."
+        ),
+    )
+    actions = users.add_subparsers(dest="users_action", metavar="ACTION", required=True)
+    add = _subcommand(
+        actions,
+        "add",
+        parents=[common],
+        help=tr("register a clinician"),
+        description=tr(
+            "Register a clinician on this workstation. The PIN (4 characters or more) is asked "
+            "twice with a no-echo prompt, or read as one line of standard input, and kept only "
+            "as a salted scrypt hash."
+        ),
+    )
+    add.add_argument(
+        "--practitioner-id", required=True, metavar="ID", help=tr("FHIR Practitioner id")
+    )
+    add.add_argument("--name", required=True, metavar="NAME", help=tr("name shown at sign-in"))
+    _subcommand(
+        actions,
+        "list",
+        parents=[common],
+        help=tr("list the registered clinicians"),
+        description=tr("List the clinicians registered on this workstation (never their PINs)."),
+    )
+    remove = _subcommand(
+        actions,
+        "remove",
+        parents=[common],
+        help=tr("unregister a clinician"),
+        description=tr(
+            "Unregister a clinician: they can no longer unlock this workstation. What they "
+            "wrote keeps their practitioner id."
+        ),
+    )
+    remove.add_argument(
+        "--practitioner-id", required=True, metavar="ID", help=tr("FHIR Practitioner id")
+    )
+
+
 def _check_terminal() -> None:
     if not sys.stdout.isatty() or not sys.stdin.isatty():
         raise ClinicError(
@@ -447,6 +537,8 @@ def _run_app(args: argparse.Namespace) -> int:
     )
     # The cache is checked before the terminal so its problems are reported even headless.
     path = cache_path(settings.data_dir)
+    _unlock(path)
+    _check_encryption_policy(settings, path)
     prepare_cache(path)
     from clinic_tui.commands.terminology import load_starter_set
 
@@ -458,9 +550,65 @@ def _run_app(args: argparse.Namespace) -> int:
         _check_terminal()
     set_language(settings.language)
     from clinic_tui.app import ClinicApp
+    from clinic_tui.offline_cache.local_users import load_users
 
-    ClinicApp(settings=settings, cache=cache).run()
+    ClinicApp(settings=settings, cache=cache, users=load_users(settings.data_dir)).run()
     return 0
+
+
+def _check_encryption_policy(settings: Any, path: Any) -> None:
+    """[security] require_encrypted_cache: a plain cache is refused, with the way out."""
+    from clinic_tui.offline_cache.cache_file import encryption_of
+
+    if settings.require_encrypted_cache and path.exists() and encryption_of(path) is None:
+        raise ClinicError(
+            tr(
+                "this workstation requires an encrypted cache ([security] "
+                "require_encrypted_cache) and {path} is not encrypted; run clinic-tui encrypt"
+            ).format(path=path)
+        )
+
+
+def _unlock(path: Any) -> None:
+    """Give this process the key of an encrypted cache (nothing for a plain one)."""
+    from clinic_tui.commands.encrypt import unlock_cache
+
+    unlock_cache(path)
+
+
+def _unlock_for(args: argparse.Namespace) -> None:
+    """Before sync, status and terminology: unlock the cache they will read."""
+    from clinic_tui.config import load_settings
+    from clinic_tui.locations import cache_path
+
+    settings = load_settings(data_dir_flag=args.data_dir, config_flag=args.config)
+    _unlock(cache_path(settings.data_dir))
+
+
+def _encrypt(args: argparse.Namespace) -> int:
+    from clinic_tui.commands.encrypt import run_encrypt
+    from clinic_tui.config import load_settings
+    from clinic_tui.locations import cache_path
+
+    settings = load_settings(data_dir_flag=args.data_dir, config_flag=args.config)
+    return run_encrypt(cache_path(settings.data_dir), use_passphrase=args.passphrase_prompt)
+
+
+def _decrypt(args: argparse.Namespace) -> int:
+    from clinic_tui.commands.encrypt import run_decrypt
+    from clinic_tui.config import load_settings
+    from clinic_tui.locations import cache_path
+
+    settings = load_settings(data_dir_flag=args.data_dir, config_flag=args.config)
+    return run_decrypt(cache_path(settings.data_dir))
+
+
+def _users(args: argparse.Namespace) -> int:
+    from clinic_tui.commands.users import run_users
+    from clinic_tui.config import load_settings
+
+    settings = load_settings(data_dir_flag=args.data_dir, config_flag=args.config)
+    return run_users(args, settings.data_dir)
 
 
 def _demo_data(args: argparse.Namespace) -> int:
@@ -530,12 +678,14 @@ def _logout(args: argparse.Namespace) -> int:
 def _sync(args: argparse.Namespace) -> int:
     from clinic_tui.commands.sync_round import run_sync
 
+    _unlock_for(args)
     return run_sync(_server_settings(args))
 
 
 def _status(args: argparse.Namespace) -> int:
     from clinic_tui.commands.status import show_status
 
+    _unlock_for(args)
     return show_status(_server_settings(args), as_json=args.json)
 
 
@@ -594,6 +744,7 @@ def _serve(args: argparse.Namespace) -> int:
 def _terminology(args: argparse.Namespace) -> int:
     from clinic_tui.commands.terminology import run_terminology
 
+    _unlock_for(args)
     return run_terminology(args)
 
 
@@ -626,6 +777,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "audit": _audit,
         "terminology": _terminology,
         "serve": _serve,
+        "encrypt": _encrypt,
+        "decrypt": _decrypt,
+        "users": _users,
     }
     try:
         return handlers[args.command](args)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import replace
@@ -23,6 +24,7 @@ from clinic_tui.config import Settings
 from clinic_tui.i18n import add_translations, tr
 from clinic_tui.messages import CacheChanged, SyncCounts, SyncFinished, SyncProgress, SyncStarted
 from clinic_tui.offline_cache.clinic_cache import ClinicCache
+from clinic_tui.offline_cache.local_users import LocalUser, UnlockGuard
 from clinic_tui.ordered_keys import OrderedKeysApp
 from clinic_tui.widgets.notice_line import NoticeLine
 from clinic_tui.widgets.sync_badge import SyncState
@@ -35,6 +37,7 @@ add_translations(
         ),
         "Keys of this screen": "本屏快捷键",
         "Sync": "同步",
+        "Lock the workstation": "锁定工作站",
         "No server configured: run clinic-tui login --server URL": (
             "未配置服务器：请运行 clinic-tui login --server URL"
         ),
@@ -46,6 +49,21 @@ NOTICES_KEPT = 50
 
 _NOT_COMMANDS = frozenset({"help", "palette", "app.focus_next", "app.focus_previous"})
 """Keys help lists that are no command to run from the palette."""
+
+IDLE_CHECK_SECONDS = 15.0
+"""How often the app looks whether it has been idle long enough to lock."""
+
+_ACTIVITY = (
+    events.Key,
+    events.MouseDown,
+    events.MouseScrollDown,
+    events.MouseScrollUp,
+    events.Paste,
+)
+"""What counts as someone at the workstation (a mouse merely passing over does not)."""
+
+_WHILE_LOCKED = frozenset({"quit"})
+"""The only app action the lock screen lets through: no help, palette or sync over it."""
 
 FIRST_SYNC_DELAY_SECONDS = 3.0
 """The first background sync waits this long, so start-up and the first screen never share the CPU
@@ -85,6 +103,8 @@ class ClinicApp(OrderedKeysApp[None]):
         Binding("question_mark", "help", tr("Help"), show=True),
         # F1 works where `?` cannot: in an input field, and in every dialog.
         Binding("f1", "help", tr("Help"), show=False, priority=True),
+        # Leaving the desk: lock now rather than after the idle minutes (with sign-in only).
+        Binding("ctrl+l", "lock", tr("Lock the workstation"), show=False),
     ]
 
     sync_state: reactive[SyncState] = reactive(SyncState, init=False)
@@ -97,6 +117,8 @@ class ClinicApp(OrderedKeysApp[None]):
         cache: ClinicCache,
         clock: Callable[[], datetime] = local_now,
         auto_sync: bool = True,
+        users: list[LocalUser] | None = None,
+        idle_clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -114,6 +136,16 @@ class ClinicApp(OrderedKeysApp[None]):
         if settings.low_bandwidth:
             # Every animation frame and cursor blink is a repaint sent down the link.
             self.animation_level = "none"
+        self.users = list(users or [])
+        """Clinicians registered on this workstation; none = no sign-in and no idle lock."""
+        self.idle_clock = idle_clock
+        """Monotonic seconds for the idle lock and the wait after wrong PINs (tests move it)."""
+        self.signed_in: LocalUser | None = None
+        """The clinician at the keyboard (their id goes on what they write)."""
+        self.locked = False
+        """True while the lock screen covers everything."""
+        self._last_activity = idle_clock()
+        self._unlock_guard = UnlockGuard()
 
     def on_mount(self) -> None:
         """Open on today's queue."""
@@ -121,6 +153,13 @@ class ClinicApp(OrderedKeysApp[None]):
 
         self.sub_title = self.cache.clinic.name
         self.push_screen(QueueScreen(self.cache, clock=self.clock))
+        if self.users:
+            self.lock(idle=False)
+            limit = self.settings.idle_lock_minutes * 60
+            if limit > 0:
+                self.set_interval(
+                    min(IDLE_CHECK_SECONDS, max(1.0, limit / 4)), self.check_idle_lock
+                )
         if self.settings.server_url and self.auto_sync:
             self.set_timer(FIRST_SYNC_DELAY_SECONDS, self._sync_on_interval)
             self.set_interval(self.settings.sync_interval_seconds, self._sync_on_interval)
@@ -131,6 +170,60 @@ class ClinicApp(OrderedKeysApp[None]):
         # start-up does not import TextArea for this).
         if self.settings.low_bandwidth and hasattr(event.widget, "cursor_blink"):
             event.widget.cursor_blink = False
+
+    # ----- sign-in and idle lock --------------------------------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        """Every key or click while unlocked restarts the idle count."""
+        if isinstance(event, _ACTIVITY) and not self.locked:
+            self._last_activity = self.idle_clock()
+        await super().on_event(event)
+
+    def check_idle_lock(self) -> None:
+        """Lock when nobody has touched the workstation for [security] idle_lock_minutes."""
+        limit = self.settings.idle_lock_minutes * 60
+        idle = self.idle_clock() - self._last_activity
+        if self.users and not self.locked and 0 < limit <= idle:
+            self.lock(idle=True)
+
+    def lock(self, *, idle: bool = True) -> None:
+        """Cover everything with the lock screen until a registered clinician's PIN is typed."""
+        from clinic_tui.screens.lock import LockScreen
+
+        self.locked = True
+        self.clear_notifications()  # a toast may name a patient: none shows over the lock
+        current = self.signed_in.practitioner_id if self.signed_in else None
+        screen = LockScreen(
+            self.users,
+            self._unlock_guard,
+            self.idle_clock,
+            idle_minutes=self.settings.idle_lock_minutes if idle else None,
+            current=current,
+            locked=current is not None,
+        )
+        self.push_screen(screen, self._unlocked)
+
+    def action_lock(self) -> None:
+        """Ctrl+L: lock now (where clinicians are registered; else there is no one to unlock)."""
+        if self.users and not self.locked:
+            self.lock(idle=False)
+
+    def _unlocked(self, user: LocalUser | None) -> None:
+        if user is None:
+            return
+        self.signed_in = user
+        self.cache.sign_in(user.practitioner_id, user.name)
+        self.locked = False
+        self._last_activity = self.idle_clock()
+        self.sub_title = f"{self.cache.clinic.name} · {user.name}"
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """While locked, only quitting: help, the palette or a sync would show through."""
+        if self.locked and action not in _WHILE_LOCKED:
+            return False
+        if action == "lock" and not self.users:
+            return False  # no one could unlock it: no key in help or the palette
+        return super().check_action(action, parameters)
 
     # ----- background sync -------------------------------------------------------------------
 
@@ -339,6 +432,8 @@ class ClinicApp(OrderedKeysApp[None]):
             )
             return
         self.notices.append(f"{title}: {message}" if title else message)
+        if self.locked:
+            return  # kept in self.notices; nothing about patients over the lock screen
         line = self._notice_line()
         if line is None:
             super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)

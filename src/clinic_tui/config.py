@@ -54,6 +54,18 @@ class Settings:
     low_bandwidth: bool = False
     """For a thin link ([ui] low_bandwidth, `--low-bandwidth`): no animations, no blinking
     cursor, no periodic redraw of what has not changed; fewer bytes per keystroke."""
+    idle_lock_minutes: float = 10.0
+    """Minutes without a key or click before the workstation locks ([security]
+    idle_lock_minutes; 0 = never). Only where clinicians are registered with `clinic-tui
+    users add`: the lock screen then hides all patient data until one of them types their PIN.
+    """
+
+    require_encrypted_cache: bool = False
+    """Refuse to open the workstation on a plain cache ([security] require_encrypted_cache).
+
+    Encryption is opt-in: `clinic-tui encrypt` converts a cache (key in the OS keyring, or
+    from a passphrase asked at every start). An IT person who has encrypted a clinic's
+    workstations sets this so a cache rebuilt plain by mistake is noticed at once."""
 
     config_file: Path = field(default_factory=default_config_file)
     """The TOML file these settings were read from (`--config`, CLINIC_TUI_CONFIG)."""
@@ -147,6 +159,17 @@ def _low_bandwidth(value: Any) -> bool:
     return value
 
 
+def _idle_lock_minutes(value: Any) -> float:
+    """[security] idle_lock_minutes checked: a number of minutes, 0 or more (0 = never)."""
+    if value is None:
+        return Settings.idle_lock_minutes
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise ConfigError(
+            f"[security] idle_lock_minutes must be a number of minutes >= 0, not {value!r}"
+        )
+    return float(value)
+
+
 def load_settings(
     *,
     data_dir_flag: str | None = None,
@@ -176,6 +199,7 @@ def load_settings(
     clinic_section = document.get("clinic", {})
     ui_section = document.get("ui", {})
     sync_section = document.get("sync", {})
+    security_section = document.get("security", {})
 
     data_dir_setting = data_dir_flag or os.environ.get("CLINIC_TUI_DATA_DIR")
     if not data_dir_setting and isinstance(cache_section.get("data_dir"), str):
@@ -206,4 +230,6 @@ def load_settings(
         sync_interval_seconds=_sync_interval(sync_section.get("interval_seconds")),
         sync_encounter_days=_encounter_days(sync_section.get("encounter_days")),
         low_bandwidth=low_bandwidth_flag or _low_bandwidth(ui_section.get("low_bandwidth")),
+        idle_lock_minutes=_idle_lock_minutes(security_section.get("idle_lock_minutes")),
+        require_encrypted_cache=security_section.get("require_encrypted_cache") is True,
     )

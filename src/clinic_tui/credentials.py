@@ -223,3 +223,34 @@ def credential_for(server_url: str) -> Credential:
             ).format(server=server, note=note, env=TOKEN_ENV)
         )
     return found
+
+
+CACHE_KEY_SERVICE = "clinic-tui cache key"
+"""Keyring service of encrypted caches' keys (apart from the servers' tokens)."""
+
+
+def store_cache_key(entry: str, key_hex: str) -> None:
+    """Keep an encrypted cache's key (hex) in the keyring under `entry`."""
+    backend = keyring_backend()
+    _keyring_call("store", backend.set_password, CACHE_KEY_SERVICE, entry, key_hex)
+
+
+def stored_cache_key(entry: str) -> str | None:
+    """The cache key (hex) kept under `entry`, or None."""
+    backend = keyring_backend()
+    found = _keyring_call("read", backend.get_password, CACHE_KEY_SERVICE, entry)
+    return str(found) if found else None
+
+
+def delete_cache_key(entry: str) -> bool:
+    """Forget a cache key (after the cache was re-encrypted or decrypted); False if none."""
+    from keyring.errors import PasswordDeleteError
+
+    backend = keyring_backend()
+    try:
+        backend.delete_password(CACHE_KEY_SERVICE, entry)
+    except PasswordDeleteError:
+        return False
+    except Exception as error:
+        raise CredentialError(f"the keyring could not delete the secret: {error}") from error
+    return True

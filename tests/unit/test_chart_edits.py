@@ -310,3 +310,27 @@ def test_the_note_json_is_valid_utf8_text(editor: ChartEditor, engine: Engine) -
         ).scalar_one()
     attachment = json.loads(stored)["content"][0]["attachment"]
     assert attachment["contentType"] == "text/plain; charset=utf-8"
+
+
+def test_what_a_signed_in_clinician_records_names_them_and_follows_a_switch(
+    engine: Engine,
+) -> None:
+    from clinic_tui.offline_cache.clinic_cache import ClinicCache
+
+    fill_cache(engine)
+    cache = ClinicCache(engine)
+    cache.sign_in("dr-li")
+    editor = cache.chart_edits
+    hit = fallback_search("I10")[0]
+    condition = editor.add_condition("p-nka", ConditionEntry(hit, date(2026, 11, 1)), NOW, None)
+    assert _read(engine, "Condition", condition)["recorder"] == {"reference": "Practitioner/dr-li"}
+    cache.sign_in("dr-wang")  # another clinician unlocks: the same editor, their id
+    allergy = editor.add_allergy("p-nka", _allergy(), NOW)
+    assert _read(engine, "AllergyIntolerance", allergy)["recorder"] == {
+        "reference": "Practitioner/dr-wang"
+    }
+    entry, _ = parse_vitals({"weight": "71"})
+    [observation] = editor.record_vitals("p-nka", entry, NOW, None)
+    assert _read(engine, "Observation", observation)["performer"] == [
+        {"reference": "Practitioner/dr-wang"}
+    ]

@@ -12,7 +12,6 @@ Only argparse is imported at module level: the parser is built on every start.
 from __future__ import annotations
 
 import argparse
-import sqlite3
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from typing import Any
 from clinic_tui.commands import help_zh  # noqa: F401  (the Chinese of this help)
 from clinic_tui.errors import CacheError
 from clinic_tui.i18n import tr
+from clinic_tui.offline_cache.cache_file import database_errors
 
 EDITIONS = ("who", "national")
 
@@ -121,11 +121,11 @@ def load_starter_set(path: Path) -> bool:
             # Never keep a workstation from starting behind a long import.
             connection.execute("PRAGMA busy_timeout = 200")
             ensure_starter_set(connection)
-    except sqlite3.OperationalError as error:
+    except database_errors("OperationalError") as error:
         if "locked" in str(error) or "busy" in str(error):
             return False
         raise CacheError(f"cannot write the diagnosis starter set into {path}: {error}") from error
-    except sqlite3.Error as error:
+    except database_errors() as error:
         raise CacheError(f"cannot write the diagnosis starter set into {path}: {error}") from error
     return True
 
@@ -179,7 +179,7 @@ def _import(path: Path, source: Path, edition: str) -> int:
                 total=len(concepts),
                 progress=lambda done, total: display.update(f"importing {name}", done, total),
             )
-        except sqlite3.Error as error:
+        except database_errors() as error:
             raise CacheError(f"cannot write {name} into {path}: {error}") from error
     print(f"{name}: {result} (into {path}).")
     return 0

@@ -10,9 +10,21 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import sys
+import threading
 from pathlib import Path
+from typing import Any, cast
 
 from clinic_tui.errors import CacheError
+from clinic_tui.i18n import add_translations, tr
+from clinic_tui.offline_cache.cache_key import (
+    CacheLockedError,
+    Encryption,
+    key_for,
+    marker_path,
+    read_marker,
+    unlock_hint,
+)
 from clinic_tui.offline_cache.migrations import APPLICATION_ID, LATEST_VERSION, migrate
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -33,6 +45,136 @@ CONNECTION_PRAGMAS = (
 
 class CacheUpgradeError(CacheError):
     """A cache of an older schema met where it may only be read (it is migrated on opening)."""
+
+
+add_translations(
+    {
+        "the cache {path} is encrypted; unlock it: {hint}": "缓存 {path} 已加密；请解锁：{hint}",
+        "the key does not open this cache ({path}): wrong passphrase, or the key of another "
+        "cache; nothing was changed": (
+            "此密钥打不开这个缓存（{path}）：口令错误，或是另一个缓存的密钥；未做任何更改"
+        ),
+        "{path} is not a clinic-tui cache (not an SQLite database, and no {marker} beside it "
+        "to say it is encrypted); left as is": (
+            "{path} 不是 clinic-tui 缓存（不是 SQLite 数据库，旁边也没有表明已加密的 {marker}）；"
+            "未做改动"
+        ),
+    }
+)
+
+
+def database_errors(name: str = "Error") -> tuple[type[Exception], ...]:
+    """sqlite3's exception class `name`, with SQLCipher's twin once an encrypted cache is open.
+
+    sqlcipher3 is a separate build of the sqlite3 module: its exceptions are not the
+    standard library's, so code that catches database errors on the cache catches these.
+    """
+    found: list[type[Exception]] = [getattr(sqlite3, name)]
+    cipher = sys.modules.get("sqlcipher3.dbapi2")
+    if cipher is not None:
+        found.append(getattr(cipher, name))
+    return tuple(found)
+
+
+def encryption_of(path: Path) -> Encryption | None:
+    """How the cache at `path` is encrypted, or None for a plain (or missing, or empty) one.
+
+    The file's own first bytes decide: an SQLite header means plain, whatever marker lies
+    beside it (one left by an `encrypt` killed before its rename), so a plain cache is
+    never refused for a stale marker.
+    """
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(len(SQLITE_HEADER))
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise CacheError(f"cannot read cache {path}: {error.strerror or error}") from error
+    if not header or header == SQLITE_HEADER:
+        return None
+    encryption = read_marker(path)
+    if encryption is None:
+        raise CacheError(
+            tr(
+                "{path} is not a clinic-tui cache (not an SQLite database, and no {marker} "
+                "beside it to say it is encrypted); left as is"
+            ).format(path=path, marker=marker_path(path).name)
+        )
+    return encryption
+
+
+_known: dict[Path, Encryption | None] = {}
+_known_lock = threading.Lock()
+
+
+def cache_encryption(path: Path) -> Encryption | None:
+    """encryption_of, read once per path and process.
+
+    Opening and closing the cache file (to read its header) would drop every POSIX lock
+    this process holds on it, including SQLite's (the reason SQLite defers closing its own
+    descriptors); so connections after the first never touch the file outside SQLite.
+    """
+    resolved = path.resolve()
+    with _known_lock:
+        if resolved in _known:
+            return _known[resolved]
+    found = encryption_of(path)
+    if found is not None or path.exists():
+        with _known_lock:
+            _known[resolved] = found
+    return found
+
+
+def forget_encryption_state(path: Path) -> None:
+    """Read the header again at the next connection (the file was encrypted or replaced)."""
+    with _known_lock:
+        _known.pop(path.resolve(), None)
+
+
+def _cipher_connect(path: Path, target: str, encryption: Encryption, **options: Any) -> Any:
+    """An SQLCipher connection with this process's key for `path`; CacheLockedError without."""
+    key = key_for(path)
+    if key is None:
+        raise CacheLockedError(
+            tr("the cache {path} is encrypted; unlock it: {hint}").format(
+                path=path, hint=unlock_hint(encryption)
+            )
+        )
+    from sqlcipher3 import dbapi2
+
+    connection = dbapi2.connect(target, **options)
+    try:
+        # SQLCipher writes a wrong key's page errors to stderr, over the screen; our message
+        # says it once.
+        connection.execute("PRAGMA cipher_log_level = NONE")
+        connection.execute(key.pragma())
+        # The key is only tried at the first read: a wrong one fails here, as one message.
+        connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except dbapi2.DatabaseError as error:
+        connection.close()
+        raise CacheLockedError(
+            tr(
+                "the key does not open this cache ({path}): wrong passphrase, or the key of "
+                "another cache; nothing was changed"
+            ).format(path=path)
+        ) from error
+    return connection
+
+
+def open_connection(
+    path: Path, target: str | Path | None = None, **options: Any
+) -> sqlite3.Connection:
+    """A connection to the cache at `path` (sqlite3, or SQLCipher with its key when encrypted).
+
+    `target` is what to open when it is not `path` itself (a read-only URI); `options`
+    go to connect() as they would for sqlite3.
+    """
+    encryption = cache_encryption(path)
+    where = str(path if target is None else target)
+    if encryption is None:
+        plain: sqlite3.Connection = sqlite3.connect(where, **options)
+        return plain
+    return cast(sqlite3.Connection, _cipher_connect(path, where, encryption, **options))
 
 
 def _check_directory(directory: Path) -> None:
@@ -57,7 +199,7 @@ def _check_existing_file(path: Path) -> None:
     except OSError as error:
         raise CacheError(f"cannot read cache {path}: {error.strerror or error}") from error
     if header and header != SQLITE_HEADER:
-        raise CacheError(f"{path} is not a clinic-tui cache (not an SQLite database); left as is")
+        encryption_of(path)  # an encrypted cache passes; anything else is refused there
 
 
 def _inspect(connection: sqlite3.Connection, path: Path) -> tuple[int, int, int]:
@@ -69,7 +211,7 @@ def _inspect(connection: sqlite3.Connection, path: Path) -> tuple[int, int, int]
                 "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
             ).fetchone()[0]
         )
-    except sqlite3.DatabaseError as error:
+    except database_errors("DatabaseError") as error:
         raise CacheError(f"{path} is damaged or not a database ({error}); left as is") from error
     return application_id, version, tables
 
@@ -83,8 +225,8 @@ def prepare_cache(path: Path, *, create: bool = True) -> None:
         raise CacheError(f"no cache at {path}; run `clinic-tui demo-data` or sync first")
     _check_directory(path.parent)
     try:
-        connection = sqlite3.connect(path, isolation_level=None)
-    except sqlite3.Error as error:
+        connection = open_connection(path, isolation_level=None)
+    except database_errors() as error:
         raise CacheError(f"cannot open cache {path}: {error}") from error
     try:
         application_id, version, tables = _inspect(connection, path)
@@ -98,9 +240,9 @@ def prepare_cache(path: Path, *, create: bool = True) -> None:
         try:
             connection.execute("PRAGMA journal_mode = WAL")
             migrate(connection)
-        except sqlite3.OperationalError as error:
+        except database_errors("OperationalError") as error:
             raise CacheError(f"cannot write cache {path}: {error}") from error
-        except sqlite3.DatabaseError as error:
+        except database_errors("DatabaseError") as error:
             raise CacheError(f"{path} is damaged ({error}); left as is") from error
     finally:
         connection.close()
@@ -110,16 +252,16 @@ def _read_only_connection(path: Path) -> sqlite3.Connection:
     """A read-only connection; immutable only where nothing else can work."""
     uri = path.resolve().as_uri()
     try:
-        connection = sqlite3.connect(f"{uri}?mode=ro", uri=True, check_same_thread=False)
+        connection = open_connection(path, f"{uri}?mode=ro", uri=True, check_same_thread=False)
         connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
         return connection
-    except sqlite3.OperationalError:
+    except database_errors("OperationalError"):
         # A WAL cache needs its -shm index beside it, which SQLite cannot create in a folder
         # this user cannot write. Opened immutable it reads the file as it lies; nobody can
         # be adding a write-ahead log in such a folder, which is what makes that safe.
         if os.access(path.parent, os.W_OK | os.X_OK):
             raise
-    return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+    return open_connection(path, f"{uri}?mode=ro&immutable=1", uri=True, check_same_thread=False)
 
 
 def open_read_only(path: Path) -> sqlite3.Connection:
@@ -134,7 +276,7 @@ def open_read_only(path: Path) -> sqlite3.Connection:
     _check_existing_file(path)
     try:
         connection = _read_only_connection(path)
-    except sqlite3.Error as error:
+    except database_errors() as error:
         raise CacheError(f"cannot open cache {path}: {error}") from error
     try:
         application_id, version, tables = _inspect(connection, path)
@@ -170,8 +312,9 @@ def is_empty_cache(path: Path) -> bool:
 
 def connect(path: Path) -> sqlite3.Connection:
     """A plain sqlite3 connection to a prepared cache, rows readable by column name."""
-    connection = sqlite3.connect(path, check_same_thread=False)
-    connection.row_factory = sqlite3.Row
+    connection = open_connection(path, check_same_thread=False)
+    # The Row class of the module that made the connection (sqlite3's refuses SQLCipher's).
+    connection.row_factory = sys.modules[type(connection).__module__].Row
     for pragma in CONNECTION_PRAGMAS:
         connection.execute(pragma)
     return connection

@@ -228,7 +228,9 @@ class ChartEditor:
     ) -> str:
         """Record a diagnosis (linked to the visit when `entry.this_visit`); returns its id."""
         ident = self.new_id()
-        resource = fhir_out.new_condition(ident, patient_id, entry, now, encounter_id)
+        resource = self._signed(
+            fhir_out.new_condition(ident, patient_id, entry, now, encounter_id), "recorder"
+        )
         with self.engine.begin() as connection:
             self._require(connection, "Patient", patient_id)
             write_local_change(connection, resource, "create")
@@ -254,7 +256,7 @@ class ChartEditor:
             for statement in self._active_allergy_rows(connection, patient_id, no_known=True):
                 before = json.loads(statement.resource_json)
                 write_local_change(connection, fhir_out.allergy_inactive(before), "update")
-            resource = fhir_out.new_allergy(ident, patient_id, entry, now)
+            resource = self._signed(fhir_out.new_allergy(ident, patient_id, entry, now), "recorder")
             write_local_change(connection, resource, "create")
         return ident
 
@@ -270,7 +272,9 @@ class ChartEditor:
                 return None
             ident = self.new_id()
             write_local_change(
-                connection, fhir_out.no_known_allergies(ident, patient_id, now), "create"
+                connection,
+                self._signed(fhir_out.no_known_allergies(ident, patient_id, now), "recorder"),
+                "create",
             )
         return ident
 
@@ -313,9 +317,12 @@ class ChartEditor:
         if entry.empty:
             raise ChartEditError("Enter at least one vital sign")
         ids = [self.new_id() for _ in range(len(entry.values) + 1)]
-        observations = fhir_out.vital_observations(
-            ids, patient_id, entry, now, encounter_id, height_for_bmi
-        )
+        observations = [
+            self._signed(observation, "performer")
+            for observation in fhir_out.vital_observations(
+                ids, patient_id, entry, now, encounter_id, height_for_bmi
+            )
+        ]
         with self.engine.begin() as connection:
             self._require(connection, "Patient", patient_id)
             for observation in observations:
@@ -339,6 +346,13 @@ class ChartEditor:
             elif fhir_out.note_of(before) != note:
                 write_local_change(connection, resource, "update")
         return ident
+
+    def _signed(self, resource: dict[str, Any], field: str) -> dict[str, Any]:
+        """`resource` naming the signed-in clinician as its recorder (or performer, a list)."""
+        if self.practitioner_id:
+            reference = {"reference": f"Practitioner/{self.practitioner_id}"}
+            resource[field] = [reference] if field == "performer" else reference
+        return resource
 
     def _author(self) -> dict[str, str]:
         if self.practitioner_id:

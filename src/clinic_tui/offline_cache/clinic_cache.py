@@ -82,10 +82,15 @@ class ClinicCache:
         self.clinic = self._resolve_clinic(clinic_id)
         self.practitioner_id = practitioner_id
         """The clinician at this workstation ([clinic] practitioner_id), author of notes."""
+        self._clinician_name = ""
         if self._engine is not None:
             self._register_agent(self._engine)
         self.finder = PatientFinder(self)
         """Patient search for screens: free to hold, loads the ORM on first search."""
+
+    def sign_in(self, practitioner_id: str, name: str = "") -> None:
+        """From now on, what is written here is by `practitioner_id` (a clinician unlocked)."""
+        self.set_clinician(practitioner_id, name)
 
     def _resolve_clinic(self, clinic_id: str | None) -> Clinic:
         """The configured clinic, else the one the cache was made for, else its first township."""
@@ -149,20 +154,19 @@ class ClinicCache:
         from clinic_tui.offline_cache.audit import acting_agent, set_acting_agent
 
         clinician = self.practitioner_id
-        name = "" if clinician else acting_agent(engine).name
+        name = self._clinician_name or ("" if clinician else acting_agent(engine).name)
         agent = AuditAgent(clinician, name, self.clinic.id or None, self.clinic.name)
         set_acting_agent(engine, agent)
 
     def set_clinician(self, practitioner_id: str | None, name: str = "") -> None:
         """Who works at the workstation from now on: the author and the audited agent."""
-        from clinic_tui.domain.audit import AuditAgent
-        from clinic_tui.offline_cache.audit import set_acting_agent
-
         self.practitioner_id = practitioner_id
-        if "chart_edits" in self.__dict__:
-            self.chart_edits.practitioner_id = practitioner_id
-        agent = AuditAgent(practitioner_id, name, self.clinic.id or None, self.clinic.name)
-        set_acting_agent(self.engine, agent)
+        self._clinician_name = name
+        editor = self.__dict__.get("chart_edits")  # only if built: building loads the ORM
+        if editor is not None:
+            editor.practitioner_id = practitioner_id
+        if self._engine is not None:  # else the engine registers them when it is made
+            self._register_agent(self._engine)
 
     @cached_property
     def queue(self) -> QueueRepository:

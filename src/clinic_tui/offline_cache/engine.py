@@ -12,7 +12,13 @@ from sqlalchemy import Engine, event
 from sqlalchemy.pool import NullPool
 from sqlmodel import create_engine
 
-from clinic_tui.offline_cache.cache_file import CONNECTION_PRAGMAS, open_read_only, prepare_cache
+from clinic_tui.offline_cache.cache_file import (
+    CONNECTION_PRAGMAS,
+    cache_encryption,
+    open_connection,
+    open_read_only,
+    prepare_cache,
+)
 
 
 def _set_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -24,6 +30,19 @@ def _set_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def create_cache_engine(path: Path) -> Engine:
     """An SQLAlchemy engine on an existing cache file, with WAL and foreign keys on."""
+    if cache_encryption(path) is not None:
+        from sqlcipher3 import dbapi2
+
+        # SQLCipher's own DB-API module, so SQLAlchemy wraps its errors as it does sqlite3's;
+        # each connection is keyed by cache_file before any pragma or query runs.
+        engine = create_engine(
+            f"sqlite:///{path}",
+            module=dbapi2,
+            creator=lambda: open_connection(path, check_same_thread=False),
+            poolclass=NullPool,
+        )
+        event.listen(engine, "connect", _set_pragmas)
+        return engine
     engine = create_engine(
         f"sqlite:///{path}",
         connect_args={"check_same_thread": False},
@@ -46,4 +65,11 @@ def open_cache_read_only(path: Path) -> Engine:
     Nothing is created, migrated or written, so it works on a cache in a read-only folder.
     """
     open_read_only(path).close()  # its problems are reported now, not at the first query
-    return create_engine("sqlite://", creator=lambda: open_read_only(path), poolclass=NullPool)
+    options: dict[str, Any] = {}
+    if cache_encryption(path) is not None:
+        from sqlcipher3 import dbapi2
+
+        options["module"] = dbapi2
+    return create_engine(
+        "sqlite://", creator=lambda: open_read_only(path), poolclass=NullPool, **options
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import sys
 from datetime import date, datetime
 from typing import Any
 
@@ -94,7 +95,8 @@ def read_queue(
     """The clinic's registrations of `day` by queue number (just `encounter_id` when given)."""
     cursor = connection.cursor()
     # A cursor-level factory leaves the connection's own row type alone for its other users.
-    cursor.row_factory = sqlite3.Row
+    # The Row of the module that made the connection: SQLCipher's for an encrypted cache.
+    cursor.row_factory = sys.modules[type(connection).__module__].Row
     rows = cursor.execute(
         QUEUE_SQL, {"clinic": clinic_id, "day": day.isoformat(), "encounter": encounter_id}
     ).fetchall()

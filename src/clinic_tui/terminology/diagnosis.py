@@ -9,11 +9,11 @@ workstation) falls back to the small built-in list rather than finding nothing.
 
 from __future__ import annotations
 
-import sqlite3
 from contextlib import closing
 from pathlib import Path
 
 from clinic_tui.domain.diagnosis_search import CodeHit, DiagnosisSearch, fallback_search
+from clinic_tui.offline_cache.cache_file import open_connection
 from clinic_tui.terminology.search import search_icd10
 
 SEARCH_LIMIT = 20
@@ -24,7 +24,7 @@ def diagnosis_search_for(cache_path: Path) -> DiagnosisSearch:
     """A DiagnosisSearch over the terminology of the cache at `cache_path`."""
 
     def search(text: str) -> list[CodeHit]:
-        with closing(sqlite3.connect(cache_path)) as connection:
+        with closing(open_connection(cache_path)) as connection:
             loaded = connection.execute("SELECT 1 FROM terminology_concept LIMIT 1").fetchone()
             if loaded is None:
                 return fallback_search(text)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from clinic_tui.terminology.keys import (
     INITIALS_GRAM,
@@ -65,10 +65,15 @@ def _is_code_prefix(key: str) -> bool:
     )
 
 
+def _is_dbapi(db: Any) -> bool:
+    """A sqlite3 connection, or SQLCipher's (an encrypted cache), which is not a subclass."""
+    return isinstance(db, sqlite3.Connection) or type(db).__module__ == "sqlcipher3.dbapi2"
+
+
 def dbapi_connection(db: Any) -> sqlite3.Connection:
     """The sqlite3 connection under a sqlite3 connection, an SQLAlchemy Connection or Session."""
-    if isinstance(db, sqlite3.Connection):
-        return db
+    if _is_dbapi(db):
+        return cast(sqlite3.Connection, db)
     from sqlalchemy import Connection
     from sqlalchemy.orm import Session
 
@@ -76,8 +81,8 @@ def dbapi_connection(db: Any) -> sqlite3.Connection:
         db = db.connection()
     if isinstance(db, Connection):
         raw = db.connection.driver_connection
-        if isinstance(raw, sqlite3.Connection):
-            return raw
+        if _is_dbapi(raw):
+            return cast(sqlite3.Connection, raw)
     raise TypeError(f"expected a sqlite3 or SQLAlchemy connection or session, got {type(db)}")
 
 

@@ -1,0 +1,197 @@
+"""The sign-in and lock screen: a whole screen over everything, with no patient data on it.
+
+Shown at start when clinicians are registered on this workstation (`clinic-tui users
+add`), and again after [security] idle_lock_minutes without a key. A clinician picks
+themself from the list, types their PIN and gets back to where the workstation was;
+another clinician may unlock it too, and what is written from then on carries their id.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from clinic_tui.i18n import add_translations, tr
+from clinic_tui.offline_cache.local_users import FREE_FAILURES, LocalUser, UnlockGuard, pin_matches
+
+add_translations(
+    {
+        "Sign in": "登录",
+        "Workstation locked": "工作站已锁定",
+        "Locked after {minutes} idle minutes. Patient data is hidden.": (
+            "空闲 {minutes} 分钟后已锁定。患者资料已隐藏。"
+        ),
+        "Choose yourself, then type your PIN.": "请选择您本人，然后输入 PIN。",
+        "Clinician": "医师",
+        "PIN": "PIN",
+        "Unlock": "解锁",
+        "Wrong PIN for {name}. {left} more tries before a wait.": (
+            "{name} 的 PIN 错误。再错 {left} 次后需要等待。"
+        ),
+        "Wrong PIN for {name}. Too many wrong PINs: wait {seconds} s before the next try.": (
+            "{name} 的 PIN 错误。错误次数过多：请等待 {seconds} 秒后再试。"
+        ),
+        "Too many wrong PINs: wait {seconds} s before the next try.": (
+            "错误次数过多：请等待 {seconds} 秒后再试。"
+        ),
+        "Type the PIN first.": "请先输入 PIN。",
+        "Signed in: {name}": "已登录：{name}",
+        "Enter unlock · ↑↓ choose · Tab move · Ctrl+Q quit": (
+            "Enter 解锁 · ↑↓ 选择 · Tab 切换 · Ctrl+Q 退出"
+        ),
+    }
+)
+
+
+class LockScreen(Screen[LocalUser]):
+    """Who is at the keyboard: dismissed with the clinician whose PIN was right."""
+
+    DEFAULT_CSS = """
+    LockScreen { align: center middle; }
+    LockScreen #lock-box {
+        width: 60; max-width: 100%; height: auto; border: heavy $primary; padding: 0 1;
+    }
+    LockScreen #lock-title { text-style: bold; width: 100%; content-align: center middle; }
+    LockScreen OptionList { height: auto; max-height: 8; }
+    LockScreen #lock-message { height: auto; min-height: 1; }
+    LockScreen #lock-keys { color: $text-muted; }
+    """
+
+    BINDINGS = [
+        Binding("escape", "clear", show=False),
+        # Arrows choose the clinician from the PIN field too (an Input leaves them unused).
+        Binding("up", "choose(-1)", show=False),
+        Binding("down", "choose(1)", show=False),
+    ]
+
+    def __init__(
+        self,
+        users: list[LocalUser],
+        guard: UnlockGuard,
+        now: Callable[[], float],
+        *,
+        idle_minutes: float | None = None,
+        current: str | None = None,
+        locked: bool = False,
+    ) -> None:
+        super().__init__()
+        self.users = users
+        self.guard = guard
+        self.now = now
+        """Monotonic seconds: the wait after wrong PINs runs on the app's clock."""
+        self.idle_minutes = idle_minutes
+        self.current = current
+        self.locked = locked or idle_minutes is not None
+        """Someone was signed in (a lock), rather than the first sign-in of the day."""
+
+    def compose(self) -> ComposeResult:
+        """A title, the clinicians, the PIN field and one line for what went wrong."""
+        with Vertical(id="lock-box"):
+            title = tr("Workstation locked") if self.locked else tr("Sign in")
+            yield Label(title, id="lock-title")
+            if self.idle_minutes is not None:
+                minutes = f"{self.idle_minutes:g}"
+                yield Static(
+                    tr("Locked after {minutes} idle minutes. Patient data is hidden.").format(
+                        minutes=minutes
+                    )
+                )
+            yield Static(tr("Choose yourself, then type your PIN."))
+            yield Label(tr("Clinician"))
+            yield OptionList(
+                *[
+                    Option(f"{user.name}  ({user.practitioner_id})", id=user.practitioner_id)
+                    for user in self.users
+                ],
+                id="lock-users",
+            )
+            yield Static("", id="lock-who")
+            yield Label(tr("PIN"))
+            yield Input(password=True, id="lock-pin")
+            yield Static("", id="lock-message")
+            yield Static(tr("Enter unlock · ↑↓ choose · Tab move · Ctrl+Q quit"), id="lock-keys")
+
+    def on_mount(self) -> None:
+        """The last clinician is chosen already; the cursor waits in the PIN field."""
+        chooser = self.query_one(OptionList)
+        ids = [user.practitioner_id for user in self.users]
+        chooser.highlighted = ids.index(self.current) if self.current in ids else 0
+        self.query_one(Input).focus()
+
+    @on(OptionList.OptionSelected)
+    def _chosen(self) -> None:
+        self.query_one(Input).focus()
+
+    @on(OptionList.OptionHighlighted)
+    def _highlighted(self) -> None:
+        # Said in words: under NO_COLOR the list's highlight may not show.
+        user = self.chosen()
+        self.query_one("#lock-who", Static).update(
+            f"▶ {user.name} ({user.practitioner_id})" if user else ""
+        )
+
+    def chosen(self) -> LocalUser | None:
+        """The clinician whose PIN will be checked."""
+        index = self.query_one(OptionList).highlighted
+        return self.users[index] if index is not None and self.users else None
+
+    def action_choose(self, step: int) -> None:
+        """Move the choice of clinician up or down."""
+        chooser = self.query_one(OptionList)
+        current = chooser.highlighted or 0
+        chooser.highlighted = max(0, min(len(self.users) - 1, current + step))
+
+    def action_clear(self) -> None:
+        """Esc empties the PIN field."""
+        self.query_one(Input).value = ""
+
+    def _say(self, text: str) -> None:
+        self.query_one("#lock-message", Static).update(text)
+
+    @on(Input.Submitted)
+    def unlock(self) -> None:
+        """Check the PIN of the chosen clinician; dismiss with them when it is right."""
+        field = self.query_one(Input)
+        pin = field.value
+        field.value = ""  # never left in a widget a second longer than needed
+        wait = self.guard.wait_left(self.now())
+        if wait > 0:
+            self._say(
+                tr("Too many wrong PINs: wait {seconds} s before the next try.").format(
+                    seconds=math.ceil(wait)
+                )
+            )
+            return
+        if not pin:
+            self._say(tr("Type the PIN first."))
+            return
+        user = self.chosen()
+        if user is None:
+            return
+        if pin_matches(user, pin):
+            self.guard.succeeded()
+            self.dismiss(user)
+            return
+        self.guard.failed(self.now())
+        wait = self.guard.wait_left(self.now())
+        if wait > 0:
+            self._say(
+                tr(
+                    "Wrong PIN for {name}. Too many wrong PINs: wait {seconds} s before the next "
+                    "try."
+                ).format(name=user.name, seconds=math.ceil(wait))
+            )
+        else:
+            self._say(
+                tr("Wrong PIN for {name}. {left} more tries before a wait.").format(
+                    name=user.name, left=FREE_FAILURES - self.guard.failures
+                )
+            )

@@ -1,0 +1,238 @@
+"""Sign-in, idle lock and per-clinician identity under Pilot, with a fake idle clock."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from textual.widgets import Input
+
+from clinic_tui import i18n
+from clinic_tui.app import ClinicApp
+from clinic_tui.config import Settings
+from clinic_tui.offline_cache.clinic_cache import ClinicCache
+from clinic_tui.offline_cache.engine import open_cache
+from clinic_tui.offline_cache.local_users import LocalUser, add_user, load_users
+from clinic_tui.offline_cache.store import upsert_resources
+from clinic_tui.screens.chart import ChartScreen
+from clinic_tui.screens.lock import LockScreen
+from clinic_tui.screens.queue import QueueScreen
+from tests.factories import CLINIC_ID, queue_day
+from tests.ui.pilot import press, settle, type_text
+from tests.ui.queue_app import Clock
+
+pytestmark = pytest.mark.anyio
+
+NAMES = ("欧阳秀英", "李娜", "王小明", "陈建国", "John Smith")
+"""Patients of the fixture queue: none may show while the workstation is locked."""
+
+
+class IdleClock:
+    """Monotonic seconds a test moves by hand (no sleeping)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, minutes: float) -> None:
+        """Let `minutes` pass."""
+        self.now += minutes * 60
+
+
+def _users(folder: Path) -> list[LocalUser]:
+    add_user(folder, "dr-li", "李医生", "1234")
+    add_user(folder, "dr-wang", "Dr Wang", "5678")
+    return load_users(folder)
+
+
+def _app(folder: Path, idle: IdleClock, minutes: float = 10) -> ClinicApp:
+    engine = open_cache(folder / "clinic.sqlite3")
+    with engine.begin() as connection:
+        upsert_resources(connection, queue_day())
+    return ClinicApp(
+        settings=Settings(data_dir=folder, idle_lock_minutes=minutes),
+        cache=ClinicCache(engine, CLINIC_ID),
+        clock=Clock(),
+        users=_users(folder),
+        idle_clock=idle,
+    )
+
+
+def screen_text(app: ClinicApp) -> str:
+    """What the terminal shows now, as plain text."""
+    svg = app.export_screenshot()
+    return html.unescape(re.sub(r"<[^>]+>", "", svg)).replace("\xa0", " ")
+
+
+async def _unlock(pilot: object, pin: str, *, down: int = 0) -> None:
+    for _ in range(down):
+        await press(pilot, "down")  # type: ignore[arg-type]
+    await type_text(pilot, pin)  # type: ignore[arg-type]
+    await press(pilot, "enter")  # type: ignore[arg-type]
+
+
+async def test_the_workstation_opens_on_sign_in_and_shows_no_patient(tmp_path: Path) -> None:
+    idle = IdleClock()
+    app = _app(tmp_path, idle)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, LockScreen)
+        shown = screen_text(app)
+        assert "Sign in" in shown
+        assert "李医生" in shown
+        assert not [name for name in NAMES if name in shown]
+        await _unlock(pilot, "1234")
+        assert isinstance(app.screen, QueueScreen)
+        assert app.signed_in is not None
+        assert app.signed_in.practitioner_id == "dr-li"
+        assert any(name in screen_text(app) for name in NAMES)
+
+
+async def test_idle_minutes_lock_over_an_open_chart_and_hide_it(tmp_path: Path) -> None:
+    idle = IdleClock()
+    app = _app(tmp_path, idle, minutes=5)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await _unlock(pilot, "1234")
+        await press(pilot, "n")  # call the next patient: their chart opens
+        chart = app.screen
+        assert isinstance(chart, ChartScreen)
+        assert any(name in screen_text(app) for name in NAMES)
+
+        idle.advance(4.9)
+        app.check_idle_lock()
+        await settle(pilot)
+        assert app.screen is chart  # not yet
+
+        await press(pilot, "escape")  # a key restarts the count
+        await press(pilot, "n")
+        chart = app.screen
+        idle.advance(4.9)
+        app.check_idle_lock()
+        await settle(pilot)
+        assert app.screen is chart
+
+        idle.advance(0.2)
+        app.check_idle_lock()
+        await settle(pilot)
+        assert isinstance(app.screen, LockScreen)
+        shown = screen_text(app)
+        assert "Workstation locked" in shown
+        assert "5 idle minutes" in shown
+        assert not [name for name in NAMES if name in shown]
+        # Keys of the screens underneath do nothing while locked: help, palette, sync.
+        await press(pilot, "f1")
+        await press(pilot, "ctrl+p")
+        assert isinstance(app.screen, LockScreen)
+
+        await _unlock(pilot, "1234")
+        assert app.screen is chart  # back where the clinician was
+
+
+async def test_wrong_pins_say_so_then_make_the_next_try_wait(tmp_path: Path) -> None:
+    idle = IdleClock()
+    app = _app(tmp_path, idle)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await _unlock(pilot, "0000")
+        assert "Wrong PIN for 李医生. 2 more tries before a wait." in screen_text(app)
+        await _unlock(pilot, "0000")
+        await _unlock(pilot, "0000")
+        assert "Too many wrong PINs: wait 5 s" in screen_text(app)
+        # The right PIN during the wait is not even tried.
+        await _unlock(pilot, "1234")
+        assert isinstance(app.screen, LockScreen)
+        assert "wait 5 s before the next try" in screen_text(app)
+        assert app.screen.query_one(Input).value == ""  # the PIN is not left in the field
+        idle.advance(5 / 60)
+        await _unlock(pilot, "1234")
+        assert isinstance(app.screen, QueueScreen)
+
+
+async def test_a_second_clinician_unlocks_and_their_writes_carry_their_id(tmp_path: Path) -> None:
+    idle = IdleClock()
+    app = _app(tmp_path, idle)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await _unlock(pilot, "1234")
+        await press(pilot, "n")
+        assert isinstance(app.screen, ChartScreen)
+        await press(pilot, "n")  # the note of this visit
+        await type_text(pilot, "咳嗽")
+        await press(pilot, "ctrl+s")
+
+        await press(pilot, "ctrl+l")  # Dr Li leaves the desk
+        assert isinstance(app.screen, LockScreen)
+        assert "Workstation locked" in screen_text(app)
+        await _unlock(pilot, "5678", down=1)  # Dr Wang sits down
+        assert app.signed_in is not None
+        assert app.signed_in.practitioner_id == "dr-wang"
+        await press(pilot, "escape")
+        await press(pilot, "n")  # the next patient
+        await press(pilot, "n")
+        await type_text(pilot, "发热")
+        await press(pilot, "ctrl+s")
+
+    with app.cache.engine.connect() as connection:
+        rows = connection.execute(text("SELECT resource_json FROM document_reference")).all()
+    authors = {}
+    for (document,) in rows:
+        resource = json.loads(document)
+        authors[resource["author"][0]["reference"]] = resource
+    assert set(authors) == {"Practitioner/dr-li", "Practitioner/dr-wang"}
+
+
+async def test_the_lock_screen_speaks_chinese(tmp_path: Path) -> None:
+    i18n.set_language("zh")
+    idle = IdleClock()
+    app = _app(tmp_path, idle)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        shown = screen_text(app)
+        assert "登录" in shown
+        assert "请选择您本人" in shown
+        await _unlock(pilot, "0000")
+        assert "李医生 的 PIN 错误" in screen_text(app)
+
+
+async def test_without_registered_clinicians_nothing_locks(tmp_path: Path) -> None:
+    idle = IdleClock()
+    engine = open_cache(tmp_path / "clinic.sqlite3")
+    with engine.begin() as connection:
+        upsert_resources(connection, queue_day())
+    app = ClinicApp(
+        settings=Settings(data_dir=tmp_path),
+        cache=ClinicCache(engine, CLINIC_ID),
+        clock=Clock(),
+        idle_clock=idle,
+    )
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, QueueScreen)
+        idle.advance(600)
+        app.check_idle_lock()
+        await press(pilot, "ctrl+l")
+        assert isinstance(app.screen, QueueScreen)
+
+
+async def test_no_toast_shows_over_the_lock_screen(tmp_path: Path) -> None:
+    idle = IdleClock()
+    app = _app(tmp_path, idle)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await _unlock(pilot, "1234")
+        app.notify("王小明: note saved")
+        await press(pilot, "ctrl+l")
+        app.notify("陈建国: sync conflict")
+        await settle(pilot)
+        assert isinstance(app.screen, LockScreen)
+        shown = screen_text(app)
+        assert "王小明" not in shown
+        assert "陈建国" not in shown
+        assert "陈建国: sync conflict" in app.notices  # kept, for after the unlock
