@@ -570,10 +570,12 @@ class ReferralStore:
                 )
             ]
             supporting = _supporting(connection, patient_id, visit.note_id if visit else None)
+        # One entry per code: a problem recorded at several visits is one reason.
+        unique = list({problem.code: problem for problem in reversed(problems)}.values())[::-1]
         return ReferFormData(
             hospitals=hospitals,
             departments={ident: self.departments(ident) for ident, _ in hospitals},
-            problems=problems,
+            problems=unique,
             summary=summary,
             supporting=supporting,
             encounter_id=visit.encounter_id if visit else None,
@@ -582,17 +584,24 @@ class ReferralStore:
     # ----- the organizations a referral can go to -----------------------------------------
 
     def hospitals(self) -> list[tuple[str, str]]:
-        """(id, name) of the organizations this clinic can refer to: every one but itself and
-        the departments, county and city hospitals first."""
+        """(id, name) of the organizations this clinic can refer to, best first.
+
+        Every organization but this clinic and the departments: the hospital this clinic
+        belongs to (partOf: its county medical alliance) first, then county, then city.
+        """
         sql = """
         SELECT id, name, kind FROM organization
         WHERE id != :clinic AND (kind IS NULL OR kind != 'dept')
         """
         with self.engine.connect() as connection:
             rows = connection.execute(text(sql), {"clinic": self.clinic.id}).all()
-        order = {"city": 0, "county": 1}
-        ranked = sorted(rows, key=lambda r: (order.get(r.kind or "", 2), r.name))
-        return [(row.id, row.name) for row in ranked]
+            parent = connection.execute(
+                text("SELECT part_of FROM organization WHERE id = :clinic"),
+                {"clinic": self.clinic.id},
+            ).scalar_one_or_none()
+        order = {"county": 1, "city": 2}
+        ranked = sorted(rows, key=lambda r: (r.id != parent, order.get(r.kind or "", 3), r.name))
+        return [(row.id, row.name) for row in ranked if row.kind != "township"]
 
     def departments(self, hospital_id: str) -> list[tuple[str, str, Coded | None]]:
         """(id, name, specialty) of the hospital's departments (Organizations partOf it)."""

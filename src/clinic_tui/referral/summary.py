@@ -63,7 +63,9 @@ def assemble_summary(chart: Chart, note: NoteEntry | None, today: date) -> str:
     problems = [
         p for p in chart.problems if p.clinical_status in ("active", "recurrence", "relapse")
     ]
-    listed = "; ".join(f"{p.code or ''} {p.display}".strip() for p in problems)
+    # A problem recorded at several visits is named once.
+    named = dict.fromkeys(f"{p.code or ''} {p.display}".strip() for p in problems)
+    listed = "; ".join(named)
     lines.append(f"{tr('Problems')}: {listed or tr('none recorded')}")
     if chart.allergy_state is AllergyState.NO_KNOWN_ALLERGIES:
         allergies = tr("No known allergies")

@@ -53,13 +53,13 @@ _OTHER = "__search__"
 class ReferForm(ChartForm):
     """Write a referral (or teleconsultation request) for one patient."""
 
-    FIELD_ORDER = ("hospital", "department", "category", "priority", "reason", "summary")
+    FIELD_ORDER = ("hospital", "department", "category", "priority", "refer-reason", "summary")
 
     DEFAULT_CSS = """
     ReferForm .summary-text {
         height: 7;
     }
-    ReferForm #reason-hits {
+    ReferForm #refer-reason-hits {
         max-height: 5;
     }
     """
@@ -118,11 +118,13 @@ class ReferForm(ChartForm):
         reasons.append((tr("other: search ICD-10"), _OTHER))
         yield from field_row(
             tr("Reason"),
-            Select(reasons, id="reason", value=reasons[0][1], allow_blank=False, compact=True),
-            "reason",
+            Select(
+                reasons, id="refer-reason", value=reasons[0][1], allow_blank=False, compact=True
+            ),
+            "refer-reason",
         )
-        yield Input(id="reason-query", placeholder=tr("code, name or pinyin"), compact=True)
-        yield OptionList(id="reason-hits", compact=True)
+        yield Input(id="refer-reason-query", placeholder=tr("code, name or pinyin"), compact=True)
+        yield OptionList(id="refer-reason-hits", compact=True)
         yield Label(tr("Clinical summary (edit before sending)"), classes="note-label")
         yield TextArea(self.data.summary, id="summary", classes="summary-text", soft_wrap=True)
         yield Static("", id="summary-error", classes="field-error")
@@ -133,13 +135,13 @@ class ReferForm(ChartForm):
 
     def on_mount(self) -> None:
         """The search shows only when 'other' is the reason; no hospital means sync first."""
-        self._show_search(self.query_one("#reason", Select).value == _OTHER)
+        self._show_search(self.query_one("#refer-reason", Select).value == _OTHER)
         if not self.data.hospitals:
             self.show_form_message(tr("No hospital in the cache yet: sync first"))
 
     def _show_search(self, visible: bool) -> None:
-        self.query_one("#reason-query", Input).display = visible
-        self.query_one("#reason-hits", OptionList).display = visible and bool(self.hits)
+        self.query_one("#refer-reason-query", Input).display = visible
+        self.query_one("#refer-reason-hits", OptionList).display = visible and bool(self.hits)
 
     def on_select_changed(self, event: Select.Changed) -> None:
         """A new hospital offers its departments; 'other' reason opens the search."""
@@ -147,13 +149,13 @@ class ReferForm(ChartForm):
         if event.select.id == "hospital":
             value = event.value if isinstance(event.value, str) else None
             self.query_one("#department", Select).set_options(self._departments(value))
-        elif event.select.id == "reason":
+        elif event.select.id == "refer-reason":
             self._show_search(event.value == _OTHER)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         """Typing in the reason search searches ICD-10 (in a worker)."""
         super().on_input_changed(event)
-        if event.input.id == "reason-query":
+        if event.input.id == "refer-reason-query":
             self.run_search(event.value)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="refer-search")
@@ -168,7 +170,7 @@ class ReferForm(ChartForm):
         hits = event.worker.result
         if event.state is WorkerState.SUCCESS and isinstance(hits, list):
             self.hits = hits
-            options = self.query_one("#reason-hits", OptionList)
+            options = self.query_one("#refer-reason-hits", OptionList)
             options.clear_options()
             options.add_options([Option(hit_label(hit)) for hit in hits])
             if hits:
@@ -177,14 +179,18 @@ class ReferForm(ChartForm):
 
     def on_key(self, event: events.Key) -> None:
         """↓ from the reason search moves into its hits."""
-        if event.key == "down" and self.focused is self.query_one("#reason-query") and self.hits:
+        if (
+            event.key == "down"
+            and self.focused is self.query_one("#refer-reason-query")
+            and self.hits
+        ):
             event.stop()
             event.prevent_default()
-            self.query_one("#reason-hits", OptionList).focus()
+            self.query_one("#refer-reason-hits", OptionList).focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         """Enter in the search takes the first hit."""
-        if event.input.id == "reason-query":
+        if event.input.id == "refer-reason-query":
             event.prevent_default()
             event.stop()
             if self.hits:
@@ -201,15 +207,15 @@ class ReferForm(ChartForm):
         self.searched = Coded(hit.system, hit.code, hit.display_en)
         label = hit.display_zh or hit.display_en
         self.searched_text = label
-        query = self.query_one("#reason-query", Input)
+        query = self.query_one("#refer-reason-query", Input)
         with query.prevent(Input.Changed):
             query.value = f"{hit.code} {label}"
-        self.query_one("#reason-hits", OptionList).display = False
-        self.clear_error("reason")
+        self.query_one("#refer-reason-hits", OptionList).display = False
+        self.clear_error("refer-reason")
         self.query_one("#summary", TextArea).focus()
 
     def _reason(self) -> tuple[Coded | None, str]:
-        value = self.query_one("#reason", Select).value
+        value = self.query_one("#refer-reason", Select).value
         if value == _OTHER:
             return self.searched, getattr(self, "searched_text", "")
         for problem in self.data.problems:
@@ -225,7 +231,7 @@ class ReferForm(ChartForm):
             errors["hospital"] = "Choose a hospital"
         reason, reason_text = self._reason()
         if reason is None:
-            errors["reason"] = "Choose the reason: a diagnosis from the list or the search"
+            errors["refer-reason"] = "Choose the reason: a diagnosis from the list or the search"
         summary = self.query_one("#summary", TextArea).text
         if not summary.strip():
             errors["summary"] = "Write the clinical summary"

@@ -106,6 +106,32 @@ class MessageForm(ChartForm):
         return {}, lambda: write(text)
 
 
+_COLUMNS = (
+    ("status", "Status"),
+    ("priority", "Urg."),
+    ("patient", "Patient"),
+    ("where", "To / from"),
+    ("reason", "Reason"),
+    ("sent", "Sent"),
+)
+_WIDTHS = {"status": 11, "priority": 4, "patient": 8, "where": 14, "sent": 5}
+"""Display cells of every column but the reason (wide characters count two)."""
+
+
+def _fit(text: str, cells: int) -> str:
+    """`text` cut to `cells` display cells, with … when cut (Chinese counts two a character)."""
+    from rich.cells import cell_len
+
+    if cell_len(text) <= cells:
+        return text
+    out = ""
+    for char in text:
+        if cell_len(out + char) > cells - 1:
+            break
+        out += char
+    return out + "…"
+
+
 class ReferralsScreen(Screen[None]):
     """A list of referrals: the clinic's (sent and received) or one patient's."""
 
@@ -127,6 +153,7 @@ class ReferralsScreen(Screen[None]):
         self.patient_id = patient_id
         self.patient_name = patient_name
         self.items: list[ReferralItem] = []
+        self._reason_cells = 20
 
     def compose(self) -> ComposeResult:
         """Title and badge, the table, notices, keys."""
@@ -146,12 +173,11 @@ class ReferralsScreen(Screen[None]):
     def on_mount(self) -> None:
         """Columns, then the first read."""
         table = self.query_one(DataTable)
-        table.add_column(tr("Status"), key="status")
-        table.add_column(tr("Urg."), key="priority")
-        table.add_column(tr("Patient"), key="patient")
-        table.add_column(tr("To / from"), key="where")
-        table.add_column(tr("Reason"), key="reason")
-        table.add_column(tr("Sent"), key="sent")
+        # Fixed widths so the date stays in sight at 80 columns; the reason takes the rest.
+        reason = max(12, self.app.size.width - sum(_WIDTHS.values()) - 2 * (len(_WIDTHS) + 1) - 2)
+        self._reason_cells = reason
+        for key, label in _COLUMNS:
+            table.add_column(tr(label), key=key, width=_WIDTHS.get(key, reason))
         table.focus()
         self.load()
 
@@ -196,13 +222,16 @@ class ReferralsScreen(Screen[None]):
                 where = "→ " + " ".join(p for p in (item.owner_name, item.department_name) if p)
             else:
                 where = "← " + item.requester_name
+            reason = item.reason
+            if item.category == "consultation":
+                reason = f"{category_words(item.category)} · {reason}"
             table.add_row(
                 status,
                 Text(marker, style="bold red"),
-                item.patient_name,
-                where[:24],
-                f"{category_words(item.category)} · {item.reason}"[:30],
-                (item.authored_on or "")[:10],
+                _fit(item.patient_name, _WIDTHS["patient"]),
+                _fit(where, _WIDTHS["where"]),
+                _fit(reason, self._reason_cells),
+                (item.authored_on or "")[5:10],
                 key=item.task_id,
             )
         if keep is not None and keep in {i.task_id for i in items}:
@@ -342,6 +371,7 @@ class ReferralScreen(Screen[None]):
             lines.append(" *" if message.pending else "")
             lines.append(f"\n  {message.text}\n")
         thread.update(lines if detail.thread else Text(tr("No messages yet"), style="italic"))
+        self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Offer only what the referral's state and this clinic's side allow."""
