@@ -137,3 +137,4 @@ class ReferFormData:
     summary: str
     supporting: tuple[str, ...]
     encounter_id: str | None = None
+    patient_name: str = ""

@@ -579,6 +579,7 @@ class ReferralStore:
             summary=summary,
             supporting=supporting,
             encounter_id=visit.encounter_id if visit else None,
+            patient_name=chart.patient.name,
         )
 
     # ----- the organizations a referral can go to -----------------------------------------

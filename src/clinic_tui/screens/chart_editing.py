@@ -250,13 +250,12 @@ class ChartEditing(Screen[None]):
         from clinic_tui.terminology.diagnosis import diagnosis_search_for
 
         cache, patient_id, now = self.cache, self.patient_id, self.clock()
-        name = self.chart.patient.name if self.chart else ""
 
         def read() -> FormFactory:
             store = referral_store(cache)
             data = store.form_data(patient_id, now.date())
             search = diagnosis_search_for(cache.path)
-            return lambda: ReferForm(store.refer, search, patient_id, name, data, now)
+            return lambda: ReferForm(store.refer, search, patient_id, data.patient_name, data, now)
 
         self._open(read)
 

@@ -43,7 +43,6 @@ add_translations(
         "Write the clinical summary": "请填写病情摘要",
         "No hospital in the cache yet: sync first": "缓存中还没有医院：请先同步",
         "Referral sent to {place}": "已发出转诊：{place}",
-        "(queued until the next sync)": "（下次同步时上传）",
     }
 )
 

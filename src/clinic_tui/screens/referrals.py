@@ -118,6 +118,11 @@ _WIDTHS = {"status": 11, "priority": 4, "patient": 8, "where": 14, "sent": 5}
 """Display cells of every column but the reason (wide characters count two)."""
 
 
+def _moment(stamp: str | None) -> str:
+    """'2026-11-24 09:30' from an ISO instant ('' when absent)."""
+    return (stamp or "")[:16].replace("T", " ")
+
+
 def _fit(text: str, cells: int) -> str:
     """`text` cut to `cells` display cells, with … when cut (Chinese counts two a character)."""
     from rich.cells import cell_len
@@ -339,9 +344,7 @@ class ReferralScreen(Screen[None]):
         facts.append(f"{sender} → {target}")
         if detail.specialty:
             facts.append(f" · {tr('Specialty')}: {detail.specialty}")
-        facts.append(
-            f"\n{tr('Reason')}: {item.reason}  · {tr('Sent')}: {(item.authored_on or '')[:16]}"
-        )
+        facts.append(f"\n{tr('Reason')}: {item.reason} · {tr('Sent')}: {_moment(item.authored_on)}")
         if item.appointment:
             facts.append(f"\n{tr('appointment')}: {item.appointment[:10]}")
         if item.business_status:
@@ -367,7 +370,7 @@ class ReferralScreen(Screen[None]):
         for message in detail.thread:
             kind = tr(MESSAGE_KINDS.get(message.kind, ("Note", ""))[0])
             who = tr("this clinic") if message.from_here else message.sender_name
-            lines.append(f"{message.sent[:16].replace('T', ' ')}  {who} · {kind}", style="bold")
+            lines.append(f"{_moment(message.sent)}  {who} · {kind}", style="bold")
             lines.append(" *" if message.pending else "")
             lines.append(f"\n  {message.text}\n")
         thread.update(lines if detail.thread else Text(tr("No messages yet"), style="italic"))
