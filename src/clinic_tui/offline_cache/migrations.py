@@ -9,9 +9,11 @@ change the schema by appending a step, never by editing one.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable
 
+from clinic_tui.domain.fhir import service_request_columns, task_columns
 from clinic_tui.domain.pinyin import given_pinyin, search_keys
 
 APPLICATION_ID = 0x434C4E43
@@ -199,6 +201,29 @@ CREATE INDEX ix_audit_event_unsent ON audit_event (recorded)
     WHERE sent_at IS NULL AND refused IS NULL;
 """
 """Audit events (AuditEvent) of chart reads and local writes."""
+# v12 (referrals): what the referral lists, the triage inbox and the follow-ups on the queue
+# query, and the conversation between the two doctors (Communication).
+_V11_REFERRALS = f"""
+ALTER TABLE service_request ADD COLUMN department_org TEXT;
+ALTER TABLE service_request ADD COLUMN specialty TEXT;
+ALTER TABLE service_request ADD COLUMN reason_code TEXT;
+ALTER TABLE task ADD COLUMN kind TEXT;
+ALTER TABLE task ADD COLUMN priority TEXT;
+ALTER TABLE task ADD COLUMN business_status TEXT;
+ALTER TABLE task ADD COLUMN department_org TEXT;
+ALTER TABLE task ADD COLUMN specialty TEXT;
+ALTER TABLE task ADD COLUMN appointment TEXT;
+ALTER TABLE task ADD COLUMN due_date TEXT;
+ALTER TABLE task ADD COLUMN part_of TEXT;
+CREATE INDEX ix_task_owner_status ON task (owner_org, kind, status);
+CREATE INDEX ix_task_requester ON task (requester_org, kind);
+CREATE INDEX ix_task_patient_id ON task (patient_id);
+CREATE INDEX ix_task_due ON task (kind, due_date);
+CREATE TABLE communication ({_RESOURCE_COLUMNS},
+    patient_id TEXT, task_id TEXT, request_id TEXT, sender_org TEXT, recipient_org TEXT,
+    kind TEXT, sent TEXT, in_response_to TEXT);
+CREATE INDEX ix_communication_task_id ON communication (task_id);
+"""
 
 
 def _run_script(connection: sqlite3.Connection, script: str) -> None:
@@ -264,6 +289,31 @@ def _to_v10_given_pinyin(connection: sqlite3.Connection) -> None:
 
 def _to_v11_audit_events(connection: sqlite3.Connection) -> None:
     _run_script(connection, _AUDIT_EVENTS)
+def _to_v12_referrals(connection: sqlite3.Connection) -> None:
+    _run_script(connection, _V11_REFERRALS)
+    # Tasks and ServiceRequests already cached get the new columns from their JSON, the same
+    # reading as domain.fhir, so a migrated cache equals a freshly synced one.
+    for table, columns in (("task", task_columns), ("service_request", service_request_columns)):
+        rows = connection.execute(f"SELECT id, resource_json FROM {table}").fetchall()
+        names = _V11_NEW_COLUMNS[table]
+        sets = ", ".join(f"{name} = ?" for name in names)
+        connection.executemany(
+            f"UPDATE {table} SET {sets} WHERE id = ?",
+            [
+                (*(values[name] for name in names), ident)
+                for ident, text in rows
+                for values in (columns(json.loads(text)),)
+            ],
+        )
+
+
+_V11_NEW_COLUMNS = {
+    "task": (
+        "kind", "priority", "business_status", "department_org", "specialty", "appointment",
+        "due_date", "part_of",
+    ),
+    "service_request": ("department_org", "specialty", "reason_code"),
+}  # fmt: skip
 
 
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
@@ -278,6 +328,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _to_v9_chart_notes,
     _to_v10_given_pinyin,
     _to_v11_audit_events,
+    _to_v12_referrals,
 ]
 """MIGRATIONS[n] takes a cache from schema version n to n + 1."""
 
