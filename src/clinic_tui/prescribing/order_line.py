@@ -544,7 +544,7 @@ def _order(text: str, reading: _Reading) -> ParsedLine:
     if problems or chosen is None or frequency is None:
         return ParsedLine(text, None, tuple(dict.fromkeys(problems)))
     dose, product, units_per_dose = chosen
-    quantity, unit_en, unit_zh = _quantity(product, units_per_dose, frequency.per_day, duration)
+    quantity, unit_en, unit_zh = quantity_for(product, units_per_dose, frequency.per_day, duration)
     order = DraftOrder(
         text=text,
         drug=drug,
@@ -678,10 +678,10 @@ def _frequency(
     return Frequency(code=freq.code, per_day=freq.per_day, text_en=freq.en, text_zh=freq.zh)
 
 
-def _quantity(
+def quantity_for(
     product: Product, units_per_dose: float, per_day: float, days: int | None
 ) -> tuple[int, str, str]:
-    """(how many to hand over, its unit in English, in Chinese)."""
+    """(how many to hand over, its unit in English, in Chinese): whole units, or whole packs."""
     if product.pack_size:
         pack_en = product.pack_unit_en or "pack"
         pack_zh = product.pack_unit_zh or "盒"
