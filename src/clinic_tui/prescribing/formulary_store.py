@@ -15,17 +15,12 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from importlib import resources
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from clinic_tui.prescribing.formulary import Formulary, starter_drugs
-from clinic_tui.prescribing.model import (
-    Controlled,
-    DoseRange,
-    FormularyDrug,
-    Pregnancy,
-    Product,
-)
+if TYPE_CHECKING:
+    from clinic_tui.prescribing.formulary import Formulary
+    from clinic_tui.prescribing.model import FormularyDrug
 
 STARTER_SOURCE = "starter"
 
@@ -52,6 +47,15 @@ def drug_json(drug: FormularyDrug) -> str:
 
 def drug_from_json(text: str) -> FormularyDrug:
     """The FormularyDrug a cache row's JSON holds."""
+    # Imported here: the start-up check of the starter's version needs none of the model.
+    from clinic_tui.prescribing.model import (
+        Controlled,
+        DoseRange,
+        FormularyDrug,
+        Pregnancy,
+        Product,
+    )
+
     data: dict[str, Any] = json.loads(text)
     dose = data.get("adult_dose")
     child = data.get("child_per_kg_day")
@@ -82,7 +86,9 @@ def drug_from_json(text: str) -> FormularyDrug:
 
 def starter_version() -> str:
     """A checksum of the shipped starter file: the version a cache records as loaded."""
-    data = resources.files("clinic_tui.prescribing").joinpath("starter_formulary.toml").read_bytes()
+    # Read beside this module, not through importlib.resources (~20 ms to import): the check
+    # runs on every start of the workstation.
+    data = Path(__file__).with_name("starter_formulary.toml").read_bytes()
     return f"{len(data)}-{zlib.crc32(data):08x}"
 
 
@@ -94,6 +100,8 @@ def ensure_starter_formulary(connection: sqlite3.Connection) -> FormularyImport 
     version = starter_version()
     if row is not None and row[0] == version:
         return None
+    from clinic_tui.prescribing.formulary import starter_drugs
+
     return write_drugs(connection, starter_drugs(), STARTER_SOURCE, version=version)
 
 
@@ -162,6 +170,8 @@ def write_drugs(
 
 def read_formulary(connection: sqlite3.Connection) -> Formulary:
     """The cache's formulary (starter and imports), in the order the drugs were written."""
+    from clinic_tui.prescribing.formulary import Formulary
+
     rows = connection.execute("SELECT drug_json FROM formulary_drug ORDER BY rowid").fetchall()
     return Formulary(drug_from_json(row[0]) for row in rows)
 
