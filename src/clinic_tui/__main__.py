@@ -247,6 +247,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_terminology_parser(commands, sub_common)
     _add_serve_command(commands, sub_common)
+    from clinic_tui.commands.formulary import add_formulary_parser
+
+    add_formulary_parser(commands, sub_common)
     return parser
 
 
@@ -543,6 +546,9 @@ def _run_app(args: argparse.Namespace) -> int:
     from clinic_tui.commands.terminology import load_starter_set
 
     load_starter_set(path)  # diagnosis search works out of the box (a no-op once loaded)
+    from clinic_tui.commands.formulary import load_starter_formulary
+
+    load_starter_formulary(path)  # prescribing works out of the box (a no-op once loaded)
     cache = ClinicCache(
         path, clinic_id=settings.clinic_id, practitioner_id=settings.practitioner_id
     )
@@ -741,6 +747,12 @@ def _serve(args: argparse.Namespace) -> int:
     return serve(settings, options)
 
 
+def _formulary(args: argparse.Namespace) -> int:
+    from clinic_tui.commands.formulary import run_formulary
+
+    return run_formulary(args)
+
+
 def _terminology(args: argparse.Namespace) -> int:
     from clinic_tui.commands.terminology import run_terminology
 
@@ -780,6 +792,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "encrypt": _encrypt,
         "decrypt": _decrypt,
         "users": _users,
+        "formulary": _formulary,
     }
     try:
         return handlers[args.command](args)

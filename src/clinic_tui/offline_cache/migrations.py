@@ -188,6 +188,19 @@ CREATE INDEX ix_patient_pinyin_given ON patient (pinyin_given);
 CREATE INDEX ix_patient_family_given_lower ON patient (lower(family), lower(given));
 """
 
+# formulary (prescribing): the drugs a clinic prescribes, the shipped starter and a hospital's own
+# import; each row keeps the whole drug as JSON (prescribing/formulary_store.py reads it).
+_FORMULARY = """
+CREATE TABLE formulary_drug (
+    code TEXT PRIMARY KEY NOT NULL, name_en TEXT NOT NULL, name_zh TEXT NOT NULL,
+    atc TEXT NOT NULL DEFAULT '', drug_json TEXT NOT NULL, source TEXT NOT NULL,
+    reviewed BOOLEAN NOT NULL DEFAULT 1, updated_at TEXT NOT NULL);
+CREATE INDEX ix_formulary_drug_atc ON formulary_drug (atc);
+CREATE TABLE formulary_source (
+    source TEXT PRIMARY KEY NOT NULL, version TEXT NOT NULL DEFAULT '',
+    drugs INTEGER NOT NULL DEFAULT 0, imported_at TEXT NOT NULL);
+"""
+
 
 # Audit records of charts opened and records written here (issue #13). Apart from the outbox:
 # never merged or downloaded, only sent up once; the partial index finds what still waits.
@@ -203,7 +216,7 @@ CREATE INDEX ix_audit_event_unsent ON audit_event (recorded)
 """Audit events (AuditEvent) of chart reads and local writes."""
 # v12 (referrals): what the referral lists, the triage inbox and the follow-ups on the queue
 # query, and the conversation between the two doctors (Communication).
-_V11_REFERRALS = f"""
+_V12_REFERRALS = f"""
 ALTER TABLE service_request ADD COLUMN department_org TEXT;
 ALTER TABLE service_request ADD COLUMN specialty TEXT;
 ALTER TABLE service_request ADD COLUMN reason_code TEXT;
@@ -289,13 +302,15 @@ def _to_v10_given_pinyin(connection: sqlite3.Connection) -> None:
 
 def _to_v11_audit_events(connection: sqlite3.Connection) -> None:
     _run_script(connection, _AUDIT_EVENTS)
+
+
 def _to_v12_referrals(connection: sqlite3.Connection) -> None:
-    _run_script(connection, _V11_REFERRALS)
+    _run_script(connection, _V12_REFERRALS)
     # Tasks and ServiceRequests already cached get the new columns from their JSON, the same
     # reading as domain.fhir, so a migrated cache equals a freshly synced one.
     for table, columns in (("task", task_columns), ("service_request", service_request_columns)):
         rows = connection.execute(f"SELECT id, resource_json FROM {table}").fetchall()
-        names = _V11_NEW_COLUMNS[table]
+        names = _V12_NEW_COLUMNS[table]
         sets = ", ".join(f"{name} = ?" for name in names)
         connection.executemany(
             f"UPDATE {table} SET {sets} WHERE id = ?",
@@ -307,13 +322,17 @@ def _to_v12_referrals(connection: sqlite3.Connection) -> None:
         )
 
 
-_V11_NEW_COLUMNS = {
+_V12_NEW_COLUMNS = {
     "task": (
         "kind", "priority", "business_status", "department_org", "specialty", "appointment",
         "due_date", "part_of",
     ),
     "service_request": ("department_org", "specialty", "reason_code"),
 }  # fmt: skip
+
+
+def _to_v13_formulary(connection: sqlite3.Connection) -> None:
+    _run_script(connection, _FORMULARY)
 
 
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
@@ -329,6 +348,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _to_v10_given_pinyin,
     _to_v11_audit_events,
     _to_v12_referrals,
+    _to_v13_formulary,
 ]
 """MIGRATIONS[n] takes a cache from schema version n to n + 1."""
 
