@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -259,7 +259,7 @@ def test_formulary_index_prefers_the_atc_code_then_the_longest_name() -> None:
 def test_a_demo_clinic_reads_and_checks_without_error(engine: Engine) -> None:
     """Every demo patient: a context, its medications resolved, and a basket checked."""
     generate_demo_clinic(
-        engine, patients=120, seed=5, now=datetime(2026, 12, 1, 9, tzinfo=timezone.utc), workers=0
+        engine, patients=120, seed=5, now=datetime(2026, 12, 1, 9, tzinfo=UTC), workers=0
     )
     demo_drugs = [
         drug(d.en.lower().replace(" ", "-"), d.zh, d.atc)
