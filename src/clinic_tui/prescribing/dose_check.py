@@ -12,6 +12,7 @@ from datetime import date
 
 from clinic_tui.prescribing.facts import PrescribingContext
 from clinic_tui.prescribing.model import DraftOrder, FormularyDrug, SafetyWarning, Severity
+from clinic_tui.prescribing.rule_tables import drug_source
 from clinic_tui.prescribing.units import convert
 
 ADULT_AGE = 18
@@ -25,24 +26,32 @@ DOSED_ROUTES = ("po", "iv", "im", "sc", "sl", "pr", "inh")
 """Routes whose doses are systemic amounts; creams and drops are not checked by amount."""
 
 
-def _source(drug: FormularyDrug) -> str:
-    return "; ".join(drug.sources) or f"Formulary entry for {drug.name_en}"
-
-
 def _fmt(value: float) -> str:
     return f"{value:.3g}" if value < 10 else f"{value:,.0f}"
+
+
+_FIELDS = {
+    "max-dose": ("adult_max_dose",),
+    "usual-dose": ("adult_dose",),
+    "max-daily": ("adult_max_daily",),
+    "per-kg": ("child_per_kg_day",),
+    "child-max-daily": ("child_max_daily", "adult_max_daily"),
+    "combined": ("adult_max_daily",),
+}
+"""Which formulary fields a dose warning rests on (by its key's second part), for the source."""
 
 
 def _warning(
     index: int, drug: FormularyDrug, severity: Severity, en: str, zh: str, key: str
 ) -> SafetyWarning:
+    fields = _FIELDS.get(key.split(":")[1], ("adult_dose", "child_per_kg_day"))
     return SafetyWarning(
         check="dose",
         severity=severity,
         line=index,
         message_en=en,
         message_zh=zh,
-        source=_source(drug),
+        source=drug_source(drug, *fields),
         key=key,
     )
 
