@@ -8,7 +8,7 @@ and cross-reactivity rules are data (allergy_classes.toml) with a source per rul
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from clinic_tui.prescribing.facts import AllergyFact, AllergyState, PrescribingContext
 from clinic_tui.prescribing.model import DraftOrder, FormularyDrug, SafetyWarning, Severity
@@ -83,7 +83,7 @@ def _rules() -> tuple[_Rule, ...]:
     )
 
 
-@cache
+@lru_cache(maxsize=4096)  # bounded: a long session reads many patients
 def drug_allergy_tags(drug: FormularyDrug) -> frozenset[str]:
     """Class tags of a drug for allergy matching: its own, its ATC's, the R1 side chain."""
     table = load_table(TABLE)
@@ -101,7 +101,7 @@ def _coded(allergy: AllergyFact, kind: str) -> list[str]:
     return [code for system, code in allergy.codes if kind in system.lower()]
 
 
-@cache
+@lru_cache(maxsize=4096)  # bounded: a long session reads many patients
 def allergy_tags(allergy: AllergyFact) -> tuple[frozenset[str], tuple[str, ...]]:
     """(class tags, English names of the classes found) that an allergy record stands for."""
     tags: set[str] = set()

@@ -8,7 +8,7 @@ long the table grows.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from clinic_tui.prescribing.facts import ActiveMedication, PrescribingContext
@@ -88,7 +88,7 @@ def class_tags(classes: tuple[str, ...], atc: str) -> frozenset[str]:
     return frozenset(tags)
 
 
-@cache
+@lru_cache(maxsize=4096)  # bounded: a long session reads many patients
 def _drug_tokens(code: str, name_en: str, atc: str, classes: tuple[str, ...]) -> frozenset[str]:
     tokens = {f"drug:{code.lower()}"}
     tokens.update(f"drug:{word}" for word in latin_words(name_en) | latin_words(code))
@@ -107,7 +107,7 @@ def drug_party(drug: FormularyDrug) -> Party:
     )
 
 
-@cache
+@lru_cache(maxsize=4096)  # bounded: a long session reads many patients
 def _text_tokens(text: str) -> frozenset[str]:
     tokens = {f"drug:{word}" for word in latin_words(text)}
     for code, names in load_table(TABLE)["names_zh"].items():
