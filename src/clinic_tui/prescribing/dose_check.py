@@ -114,10 +114,9 @@ def _weight_warnings(
                 index,
                 drug,
                 Severity.MODERATE,
-                f"No weight recorded for this child: weigh the patient to dose {drug.name_en} "
-                "by mg/kg",
-                f"未记录患儿体重：请称体重，按 mg/kg 计算{drug.name_zh}剂量",
-                f"dose:no-weight:{drug.code}",
+                "No weight recorded for this child: weigh the patient to dose by mg/kg",
+                "未记录患儿体重：请称体重，按 mg/kg 计算剂量",
+                "dose:no-weight",
             )
         ]
     stale = STALE_WEIGHT_DAYS_INFANT if (context.age_months or 0) < 12 else STALE_WEIGHT_DAYS
@@ -130,7 +129,7 @@ def _weight_warnings(
                 f"The weight ({_fmt(context.weight_kg)} kg) is from {context.weight_date}: "
                 "weigh the child again",
                 f"体重（{_fmt(context.weight_kg)} kg）记录于{context.weight_date}：请重新称重",
-                f"dose:old-weight:{drug.code}:{context.weight_date}",
+                f"dose:old-weight:{context.weight_date}",
             )
         ]
     return []
