@@ -9,6 +9,7 @@ paracetamol, atorvastatin, metformin). Times, per basket line:
   - baseline 1, parsing: parse_order_line of the same five lines (what typing them costs);
   - baseline 2, naive interactions: the interaction table scanned row by row for every pair,
     members matched by string each time (what the token index replaces).
+  - the same with every per-drug cache emptied before each run (a new patient's first check);
 Prints p50 / p95 / max in milliseconds over --runs runs. Target: at most 5 ms per line.
 
     .venv/bin/python benchmarks/prescribing_checks.py [--runs 2000]
@@ -26,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _timing import summary, timed
 
+from clinic_tui.prescribing import allergy_check, interaction_check
 from clinic_tui.prescribing.checks import (
     ActiveMedication,
     AllergyFact,
@@ -132,6 +134,20 @@ def naive_interactions(lines: list[DraftOrder], patient: PrescribingContext) -> 
     return found
 
 
+def cold_check(basket: Basket, patient: PrescribingContext) -> object:
+    """check_basket with every per-drug cache emptied first (the rule tables stay read)."""
+    for cached in (
+        interaction_check.class_tags,
+        interaction_check._drug_tokens,
+        interaction_check._text_tokens,
+        interaction_check._sides_of,
+        allergy_check.drug_allergy_tags,
+        allergy_check.allergy_tags,
+    ):
+        cached.cache_clear()
+    return check_basket(basket, patient, TODAY)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=2000)
@@ -147,6 +163,7 @@ def main() -> None:
     formulary = starter_formulary()
 
     checks = [t / per_line for t in timed(lambda: check_basket(basket, patient, TODAY), args.runs)]
+    cold_runs = [t / per_line for t in timed(lambda: cold_check(basket, patient), args.runs)]
     parsing = [
         t / per_line
         for t in timed(lambda: [parse_order_line(text, formulary) for text in LINES], args.runs)
@@ -159,9 +176,11 @@ def main() -> None:
     print(f"first call (reads the rule tables): {cold:.1f} ms for the basket")
     print(f"ms per basket line over {args.runs} runs      p50      p95      max")
     print(f"check_basket (all checks)            {summary(checks, decimals=3)}")
+    print(f"check_basket, per-drug caches empty  {summary(cold_runs, decimals=3)}")
     print(f"baseline: parse_order_line           {summary(parsing, decimals=3)}")
     print(f"baseline: naive interaction scan     {summary(naive, decimals=3)}")
-    verdict = "within" if sorted(checks)[int(0.95 * len(checks))] <= 5 else "OVER"
+    worst = max(sorted(times)[int(0.95 * len(times))] for times in (checks, cold_runs))
+    verdict = "within" if worst <= 5 else "OVER"
     print(f"target <= 5 ms per line at p95: {verdict}")
 
 
