@@ -509,3 +509,14 @@ def test_english_message_names_the_coded_english_substance_and_reaction() -> Non
 def test_a_missing_weight_is_asked_for_once_per_basket() -> None:
     found = check(order(AMOXICILLIN, 250), order(IBUPROFEN, 100), context=child(None))
     assert [(w.line, w.key) for w in of(found, "dose")] == [(0, "dose:no-weight")]
+
+
+def test_low_dose_aspirin_tagged_nsaid_is_not_an_analgesic_nsaid_for_interactions() -> None:
+    tagged = replace(ASPIRIN, classes=("antiplatelet", "nsaid", "salicylate"))
+    context = adult(medications=taking(WARFARIN, ENALAPRIL))
+    found = of(check(order(tagged, 100, QD), context=context), "interaction")
+    # Warfarin with an antiplatelet (moderate), never warfarin or enalapril with an NSAID.
+    assert [
+        (w.severity, "antiplatelet" in w.message_en or "bleeding" in w.message_en) for w in found
+    ] == [(Severity.MODERATE, True)]
+    assert of(check(order(tagged, 100, QD), order(IBUPROFEN, 400)), "duplicate") == []
