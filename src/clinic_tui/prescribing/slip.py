@@ -105,6 +105,19 @@ FORM_WORDS: dict[str, tuple[str, str]] = {
 }
 """Dosage forms (Product.form) as printed in a Chinese 通用名's form part (阿莫西林胶囊)."""
 
+INSTRUCTION_WORDS: tuple[tuple[str, str], ...] = (
+    ("饭后", "after meals"),
+    ("饭前", "before meals"),
+    ("餐后", "after meals"),
+    ("餐前", "before meals"),
+    ("随餐", "with food"),
+    ("睡前", "at bedtime"),
+    ("空腹", "on an empty stomach"),
+    ("嚼服", "chew before swallowing"),
+    ("摇匀后服用", "shake well before use"),
+)
+"""Common instructions typed in one language, printed in the other; others print as typed."""
+
 SEX_WORDS: dict[str, tuple[str, str]] = {
     "male": ("男", "Male"),
     "female": ("女", "Female"),
@@ -159,7 +172,7 @@ class Age:
     days: int = 0
 
     def text(self, lang: Language) -> str:
-        """Years from 3 on; years and months under 3; months and days under 1; days under 1 month."""
+        """Years from 3 on; years and months under 3; months and days under 1; else days."""
         if self.years >= 3:
             return f"{self.years}岁" if lang == "zh" else f"{self.years} y"
         if lang == "zh":
@@ -251,7 +264,7 @@ class SlipData:
     clinic_address: str = ""
     clinic_phone: str = ""
     fee_category: str = ""
-    """费别: 自费, 医保, 公费, 新农合..., as the clinic words it; blank leaves a line to write on."""
+    """费别: 自费, 医保, 公费..., as the clinic words it; blank leaves a line to write on."""
     department: str = ""
     weight_kg: float | None = None
     """处方标准: weight where needed, which a child's dose is."""
@@ -305,10 +318,10 @@ def slip_line_for(order: DraftOrder, lang: Language) -> SlipLine:
     elif frequency.as_needed and not zh and "needed" not in words:
         words = f"{words} when needed"
     unit = order.quantity_unit
-    if zh and unit in (order.product.unit_en, f"{order.product.unit_en}s"):
+    if zh and unit in (order.product.unit_en, _plural(order.product.unit_en)):
         unit = order.product.unit_zh
-    elif not zh and unit == order.product.unit_zh:
-        unit = order.product.unit_en
+    elif not zh and unit in (order.product.unit_zh, order.product.unit_en):
+        unit = order.product.unit_en if order.quantity == 1 else _plural(order.product.unit_en)
     return SlipLine(
         generic_name=order.drug.name_zh if zh else order.drug.name_en,
         strength=_strength(order),
@@ -319,8 +332,20 @@ def slip_line_for(order: DraftOrder, lang: Language) -> SlipLine:
         route=route_zh if zh else route_en,
         frequency=words,
         days=order.duration_days,
-        instructions=order.instructions,
+        instructions=_instructions(order.instructions, lang),
     )
+
+
+def _plural(unit: str) -> str:
+    return f"{unit}es" if unit.endswith(("s", "x", "ch", "sh")) else f"{unit}s"
+
+
+def _instructions(text: str, lang: Language) -> str:
+    """Known instructions in the slip's language; anything else exactly as the clinician typed."""
+    for zh, en in INSTRUCTION_WORDS:
+        if text.strip() == (en if lang == "zh" else zh):
+            return zh if lang == "zh" else en
+    return text
 
 
 def slip_data_for(
@@ -369,7 +394,7 @@ DEBIAN_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 """Debian's fonts-noto-cjk ships the same collection; used when the package is absent."""
 
 
-class SlipFontMissing(RuntimeError):
+class SlipFontMissingError(RuntimeError):
     """The CJK font the slip embeds is not installed."""
 
 
@@ -383,7 +408,7 @@ def slip_font() -> tuple[Path, int]:
         for index, face in enumerate(collection.fonts):
             if face["name"].getDebugName(1) == FONT_FACE:
                 return path, index
-    raise SlipFontMissing(f"{path} has no {FONT_FACE} face")
+    raise SlipFontMissingError(f"{path} has no {FONT_FACE} face")
 
 
 def _font_collection() -> Path:
@@ -395,7 +420,7 @@ def _font_collection() -> Path:
         path = DEBIAN_FONT
     if path.is_file():
         return path
-    raise SlipFontMissing(
+    raise SlipFontMissingError(
         f"the slip's Chinese font ({FONT_FACE}) is not installed: run `make install` "
         f"(it installs the {FONT_PACKAGE} package) or `apt-get install fonts-noto-cjk`"
     )
@@ -467,6 +492,7 @@ def _new_pdf(data: SlipData) -> FPDF:
     pdf = FPDF(orientation="P", unit="mm", format=PAGE_MM)
     pdf.set_auto_page_break(False)
     pdf.set_margins(MARGIN_MM, MARGIN_MM, MARGIN_MM)
+    pdf.c_margin = 0  # text starts exactly where it is placed, so right-aligned text meets the rule
     pdf.add_font(_FONT, "", str(font_path), collection_font_number=face)
     title = _word("title", data.lang)
     pdf.set_title(f"{data.clinic_name} {title} {data.slip_number}")
@@ -483,7 +509,9 @@ def _draw(pdf: FPDF, data: SlipData) -> None:
     _footer(pdf, data)
 
 
-def _text(pdf: FPDF, x: float, y: float, text: str, size: float, colour: tuple[int, ...] = _INK) -> float:
+def _text(
+    pdf: FPDF, x: float, y: float, text: str, size: float, colour: tuple[int, ...] = _INK
+) -> float:
     """Write `text` with its top-left at (x, y); returns its width."""
     pdf.set_font(_FONT, size=size)
     pdf.set_text_color(*colour)
@@ -493,7 +521,9 @@ def _text(pdf: FPDF, x: float, y: float, text: str, size: float, colour: tuple[i
     return width
 
 
-def _labelled(pdf: FPDF, x: float, y: float, label: str, value: str, to_x: float, size: float = 9) -> None:
+def _labelled(
+    pdf: FPDF, x: float, y: float, label: str, value: str, to_x: float, size: float = 9
+) -> None:
     """`label：value` with a rule under the value up to `to_x`, as a printed form has."""
     colon = "" if not label else "：" if any(ord(c) > 0x2E80 for c in label) else ": "
     width = _text(pdf, x, y, f"{label}{colon}", size, _GREY) if label else 0.0
@@ -620,7 +650,9 @@ def _rp_lines(pdf: FPDF, data: SlipData, y: float) -> float:
     x = left + 13
     y += 10
     for number, line in enumerate(data.lines, start=1):
-        quantity = f"×{line.quantity} {line.unit}" if lang == "zh" else f"x {line.quantity} {line.unit}"
+        quantity = (
+            f"×{line.quantity} {line.unit}" if lang == "zh" else f"x {line.quantity} {line.unit}"
+        )
         pdf.set_font(_FONT, size=10.5)
         quantity_w = pdf.get_string_width(quantity)
         joiner = "" if lang == "zh" else " "
@@ -664,8 +696,10 @@ def _footer(pdf: FPDF, data: SlipData) -> None:
     y += 2.5
     mid = left + (right - left) * 0.58
     prescriber = f"{data.prescriber}"
-    label = f"{_word('prescriber', lang)}（{_word('signature', lang)}）" if lang == "zh" else (
-        f"{_word('prescriber', lang)} ({_word('signature', lang)})"
+    label = (
+        f"{_word('prescriber', lang)}（{_word('signature', lang)}）"
+        if lang == "zh"
+        else (f"{_word('prescriber', lang)} ({_word('signature', lang)})")
     )
     _labelled(pdf, left, y, label, prescriber, mid - 4)
     _labelled(pdf, mid, y, _word("amount", lang), data.amount, right)
@@ -689,4 +723,3 @@ def _footer(pdf: FPDF, data: SlipData) -> None:
     pdf.set_font(_FONT, size=6.5)
     note = _word("pharmacist", lang)
     _text(pdf, right - pdf.get_string_width(note), y + box_h + 0.6, note, 6.5, _GREY)
-
