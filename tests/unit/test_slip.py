@@ -40,6 +40,7 @@ SAMPLES: dict[str, Callable[[str], SlipData]] = {
     "emergency": samples.emergency_slip,
     "five-lines": samples.five_line_slip,
     "narcotic": samples.narcotic_slip,
+    "crowded": samples.crowded_slip,
 }
 CASES = [(name, lang) for name in SAMPLES for lang in ("zh", "en")]
 DPI = 100
@@ -252,6 +253,18 @@ def test_the_blank_after_the_last_drug_is_struck_through(
         heights.append(min(rows))
     assert heights == sorted(heights), "the stroke falls to the right"
     assert heights[-1] - heights[0] > 1
+
+
+def test_a_crowded_slip_shrinks_its_lines_above_the_footer(
+    rendered: dict[tuple[str, str], Rendered],
+) -> None:
+    for lang in ("zh", "en"):
+        slip = rendered[("crowded", lang)]
+        _, _, _, words_bottom = slip.box_of(
+            "以下空白" if lang == "zh" else "nothing below this line"
+        )
+        assert words_bottom < RP_BOTTOM_MM, lang
+        assert slip.pages == 1
 
 
 def test_rare_name_characters_are_in_the_embedded_font_and_text(
