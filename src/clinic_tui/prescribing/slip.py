@@ -362,13 +362,17 @@ def slip_data_for(
     issued: date,
     prescriber: str,
     lang: Language = "zh",
-    **optional: str | int | float | None,
+    clinic_address: str = "",
+    clinic_phone: str = "",
+    fee_category: str = "",
+    department: str = "",
+    weight_kg: float | None = None,
+    id_document: str = "",
+    agent: str = "",
+    valid_days: int = 1,
+    amount: str = "",
 ) -> SlipData:
-    """A slip from basket lines and plain patient and clinic values (age counted on `issued`).
-
-    `optional` takes SlipData's optional fields by name: clinic_address, clinic_phone,
-    fee_category, department, weight_kg, id_document, agent, valid_days, amount.
-    """
+    """A slip from basket lines and plain patient and clinic values (age counted on `issued`)."""
     return SlipData(
         clinic_name=clinic_name,
         kind=kind,
@@ -382,7 +386,15 @@ def slip_data_for(
         lines=tuple(slip_line_for(order, lang) for order in orders),
         prescriber=prescriber,
         lang=lang,
-        **optional,  # type: ignore[arg-type]  # SlipData checks names; values are the caller's
+        clinic_address=clinic_address,
+        clinic_phone=clinic_phone,
+        fee_category=fee_category,
+        department=department,
+        weight_kg=weight_kg,
+        id_document=id_document,
+        agent=agent,
+        valid_days=valid_days,
+        amount=amount,
     )
 
 
@@ -480,8 +492,11 @@ def render_slip_pdf(data: SlipData, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     # Written beside and renamed, so a half-written slip never sits where a printer looks.
     partial = path.with_name(f".{path.name}.partial")
-    pdf.output(str(partial))
-    partial.replace(path)
+    try:
+        pdf.output(str(partial))
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
     return path
 
 
