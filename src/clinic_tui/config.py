@@ -51,6 +51,10 @@ class Settings:
     Only with a clinic (clinic_id or the cache's own): its patients, their records and
     referrals come whole, encounters only this recent; without a clinic, everything."""
 
+    printer: str | None = None
+    """Printer that prescription slips go to through `lp -d` ([printing] printer); None: the
+    slip's PDF is written under the data folder (slips/) and not printed."""
+
     config_file: Path = field(default_factory=default_config_file)
     """The TOML file these settings were read from (`--config`, CLINIC_TUI_CONFIG)."""
 
@@ -134,6 +138,17 @@ def _encounter_days(value: Any) -> int:
     return value
 
 
+def _printer(value: Any) -> str | None:
+    """[printing] printer checked: a CUPS destination name, or absent / empty for none."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or value.startswith("-") or any(c.isspace() for c in value):
+        raise ConfigError(
+            f"[printing] printer must be a printer name as lpstat -p lists it, not {value!r}"
+        )
+    return value
+
+
 def load_settings(
     *,
     data_dir_flag: str | None = None,
@@ -162,6 +177,7 @@ def load_settings(
     clinic_section = document.get("clinic", {})
     ui_section = document.get("ui", {})
     sync_section = document.get("sync", {})
+    printing_section = document.get("printing", {})
 
     data_dir_setting = data_dir_flag or os.environ.get("CLINIC_TUI_DATA_DIR")
     if not data_dir_setting and isinstance(cache_section.get("data_dir"), str):
@@ -191,4 +207,5 @@ def load_settings(
         allow_insecure_http=sync_section.get("allow_insecure_http") is True,
         sync_interval_seconds=_sync_interval(sync_section.get("interval_seconds")),
         sync_encounter_days=_encounter_days(sync_section.get("encounter_days")),
+        printer=_printer(printing_section.get("printer")),
     )

@@ -45,6 +45,7 @@ add_translations(
         "Finish the consultation of {name}?": "结束 {name} 的本次就诊？",
         "Finished: {name}. Press n to call the next patient": "已结束：{name}。按 n 叫下一位",
         "Could not": "操作失败",
+        "Prescribe": "开处方",
         # The record type as the conflicts screen names it.
         "DocumentReference": "病程记录",
     }
@@ -64,6 +65,7 @@ class ChartEditing(Screen[None]):
         Binding("n", "write_note", tr("Note")),
         Binding("f", "finish", tr("Finish")),
         Binding("h", "history", tr("History")),
+        Binding("m", "prescribe", tr("Prescribe")),
         # In help (?) and the palette; the footer has no room for them at 80 columns.
         Binding("c", "chief_complaint", tr("Complaint"), show=False),
         Binding("p", "demographics", tr("Contact details"), show=False),
@@ -260,3 +262,13 @@ class ChartEditing(Screen[None]):
         """Set the visit finished (through the queue, so `u` there can undo it)."""
         self.cache.queue.set_status(encounter_id, QueueStatus.DONE, self.clock())
         return tr("Finished: {name}. Press n to call the next patient").format(name=name)
+
+    def action_prescribe(self) -> None:
+        """m: the order screen: active medications, new lines with their checks, sign, print."""
+        from clinic_tui.screens.prescription import PrescriptionScreen
+
+        settings = getattr(self.app, "settings", None)
+        printer = getattr(settings, "printer", None)
+        self.app.push_screen(
+            PrescriptionScreen(self.cache, self.patient_id, self.clock, printer=printer)
+        )
