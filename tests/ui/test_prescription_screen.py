@@ -1,0 +1,201 @@
+"""The order screen under Pilot: type a line, read its problems, see a named warning,
+override it with a reason, sign, and find the MedicationRequests in the cache."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from rich.console import Console
+from sqlalchemy import Engine, text
+from textual.pilot import Pilot
+from textual.widgets import Input, OptionList, Static
+
+from clinic_tui.offline_cache.clinic_cache import ClinicCache
+from clinic_tui.offline_cache.store import read_resource
+from clinic_tui.screens.discard_dialog import ConfirmScreen
+from clinic_tui.screens.prescription import PrescriptionScreen
+from clinic_tui.screens.prescription_dialogs import OverrideDialog, StopDialog
+from tests.ui.chart_fixtures import fill_cache, fixed_clock
+from tests.ui.chart_host import ChartHostApp
+from tests.ui.pilot import press, settle, type_text
+
+# Pending until the formulary, the parser and the checks land (rx-formulary, rx-checks).
+pytest.importorskip("clinic_tui.prescribing.order_line")
+pytest.importorskip("clinic_tui.prescribing.checks")
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def cache(engine: Engine) -> ClinicCache:
+    """The fixture patients; p-allergic (penicillin anaphylaxis) is in today's queue."""
+    fill_cache(engine)
+    return ClinicCache(engine)
+
+
+def plain(renderable: Any) -> str:
+    """What a widget or Rich text reads as, without colour, on one line."""
+    console = Console(width=400, color_system=None, legacy_windows=False)
+    with console.capture() as capture:
+        console.print(renderable)
+    return " ".join(capture.get().split())
+
+
+def basket_text(screen: PrescriptionScreen) -> str:
+    """Every basket row with its warnings."""
+    listing = screen.query_one("#rx-basket", OptionList)
+    return " | ".join(plain(listing.get_option_at_index(i).prompt) for i in
+                      range(listing.option_count))  # fmt: skip
+
+
+async def open_orders(pilot: Pilot[None]) -> PrescriptionScreen:
+    """m on the chart: the order screen, read and ready."""
+    await settle(pilot)
+    await press(pilot, "m")
+    screen = pilot.app.screen
+    assert isinstance(screen, PrescriptionScreen)
+    await settle(pilot)
+    return screen
+
+
+async def enter_line(pilot: Pilot[None], line: str) -> None:
+    """Type a line into the order line and press Enter."""
+    await type_text(pilot, line)
+    await press(pilot, "enter")
+
+
+def medication_requests(cache: ClinicCache, patient_id: str) -> list[dict[str, Any]]:
+    """Every MedicationRequest of the patient that this session signed (unsynced, new)."""
+    with cache.engine.connect() as connection:
+        ids = connection.execute(
+            text(
+                "SELECT resource_id FROM outbox WHERE resource_type = 'MedicationRequest' "
+                "AND operation = 'create' ORDER BY seq"
+            )
+        ).scalars()
+        found = [read_resource(connection, "MedicationRequest", ident) for ident in ids]
+    return [r for r in found if r and r["subject"]["reference"] == f"Patient/{patient_id}"]
+
+
+async def test_a_typed_line_joins_the_basket_as_a_structured_row(cache: ClinicCache) -> None:
+    app = ChartHostApp(cache, "p-nka", fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_orders(pilot)
+        await enter_line(pilot, "amox 500mg po tid 7d")
+        assert len(screen.basket.lines) == 1
+        row = basket_text(screen)
+        assert "Amoxicillin 阿莫西林 500 mg" in row
+        assert "500 mg oral" in row
+        assert "7 d" in row
+        assert screen.query_one("#rx-line", Input).value == ""
+        # Safe everyday order for an adult with no allergies: nothing high.
+        assert "HIGH" not in row
+
+
+async def test_a_bad_line_stays_with_its_problems_in_words(cache: ClinicCache) -> None:
+    app = ChartHostApp(cache, "p-nka", fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_orders(pilot)
+        await enter_line(pilot, "amox po tid")
+        assert screen.basket.lines == []
+        assert screen.query_one("#rx-line", Input).value == "amox po tid"
+        problems = screen.query_one("#rx-problems", Static)
+        assert problems.display
+        assert plain(problems.content).startswith("! Could not read this line:")
+
+
+async def test_the_drug_completes_from_the_formulary(cache: ClinicCache) -> None:
+    app = ChartHostApp(cache, "p-nka", fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_orders(pilot)
+        await type_text(pilot, "amox")
+        suggestions = screen.query_one("#rx-suggestions", OptionList)
+        assert suggestions.display
+        assert "Amoxicillin" in plain(suggestions.get_option_at_index(0).prompt)
+        await press(pilot, "tab")
+        assert screen.query_one("#rx-line", Input).value == "Amoxicillin "
+        assert not suggestions.display
+
+
+async def test_allergy_warning_blocks_signing_until_overridden(cache: ClinicCache) -> None:
+    app = ChartHostApp(cache, "p-allergic", fixed_clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_orders(pilot)
+        await enter_line(pilot, "amox 500mg po tid 5d")
+        row = basket_text(screen)
+        assert "!! HIGH" in row
+        assert "enicillin" in row  # the allergy it is against, named
+        assert "needs an override to sign" in row
+        # s: the override dialog; Esc goes back and nothing is signed.
+        screen.query_one("#rx-basket").focus()
+        await press(pilot, "s")
+        assert isinstance(app.screen, OverrideDialog)
+        await press(pilot, "escape")
+        assert app.screen is screen
+        assert medication_requests(cache, "p-allergic") == []
+        # s again: pick 'other' without a comment is refused, with one it is recorded.
+        await press(pilot, "s")
+        dialog = app.screen
+        assert isinstance(dialog, OverrideDialog)
+        reasons = dialog.query_one("#override-reasons", OptionList)
+        reasons.highlighted = [r.code for r in dialog.reasons].index("other")
+        await press(pilot, "enter", "enter")
+        assert "required for Other" in plain(dialog.query_one("#override-error", Static).content)
+        await type_text(pilot, "skin test negative 2025")
+        await press(pilot, "enter")
+        assert isinstance(app.screen, ConfirmScreen)
+        await press(pilot, "y")
+        await settle(pilot)
+        signed = medication_requests(cache, "p-allergic")
+        assert len(signed) == 1
+        request = signed[0]
+        assert request["status"] == "active"
+        assert request["intent"] == "order"
+        assert request["encounter"]["reference"] == "Encounter/e-1"
+        assert "skin test negative 2025" in str(request)
+        assert screen.basket.lines == []
+        assert screen.last_slip is not None
+        assert request["groupIdentifier"]["value"] == screen.last_slip.group_id
+
+
+async def test_renew_and_stop_from_the_active_list(cache: ClinicCache) -> None:
+    app = ChartHostApp(cache, "p-allergic", fixed_clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_orders(pilot)
+        active = screen.query_one("#rx-active", OptionList)
+        active.focus()
+        ids = [o.id for o in screen.active]
+        # Stop the first (after confirming with a reason).
+        active.highlighted = ids.index("m-1")
+        await press(pilot, "x")
+        assert isinstance(app.screen, StopDialog)
+        await press(pilot, "enter")  # no reason: refused, still open
+        assert isinstance(app.screen, StopDialog)
+        await type_text(pilot, "ankle oedema")
+        await press(pilot, "enter")
+        await settle(pilot)
+        with cache.engine.connect() as connection:
+            stopped = read_resource(connection, "MedicationRequest", "m-1")
+        assert stopped is not None
+        assert stopped["status"] == "stopped"
+        assert stopped["statusReason"]["text"] == "ankle oedema"
+        assert "m-1" not in [o.id for o in screen.active]
+        # Renew metformin: a line that replaces it joins the basket; signing ends the old one.
+        active.focus()
+        active.highlighted = [o.id for o in screen.active].index("m-2")
+        await press(pilot, "r")
+        assert [line.replaces for line in screen.basket.lines] == ["m-2"]
+        screen.query_one("#rx-basket").focus()
+        await press(pilot, "s")
+        while isinstance(app.screen, OverrideDialog):
+            await press(pilot, "enter", "enter")
+        assert isinstance(app.screen, ConfirmScreen)
+        await press(pilot, "y")
+        await settle(pilot)
+        with cache.engine.connect() as connection:
+            old = read_resource(connection, "MedicationRequest", "m-2")
+        assert old is not None
+        assert old["status"] == "completed"
+        new = medication_requests(cache, "p-allergic")
+        assert new[-1]["priorPrescription"] == {"reference": "MedicationRequest/m-2"}
