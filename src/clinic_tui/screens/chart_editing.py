@@ -45,7 +45,7 @@ add_translations(
         "Finish the consultation of {name}?": "结束 {name} 的本次就诊？",
         "Finished: {name}. Press n to call the next patient": "已结束：{name}。按 n 叫下一位",
         "Could not": "操作失败",
-        "Prescribe": "开处方",
+        "Rx": "处方",
         # The record type as the conflicts screen names it.
         "DocumentReference": "病程记录",
     }
@@ -65,7 +65,8 @@ class ChartEditing(Screen[None]):
         Binding("n", "write_note", tr("Note")),
         Binding("f", "finish", tr("Finish")),
         Binding("h", "history", tr("History")),
-        Binding("m", "prescribe", tr("Prescribe")),
+        # "Rx": at 80 columns a longer word pushes Back off the footer.
+        Binding("m", "prescribe", tr("Rx"), tooltip=tr("Prescribe")),
         # In help (?) and the palette; the footer has no room for them at 80 columns.
         Binding("c", "chief_complaint", tr("Complaint"), show=False),
         Binding("p", "demographics", tr("Contact details"), show=False),

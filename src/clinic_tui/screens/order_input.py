@@ -21,6 +21,8 @@ add_translations(
         "Take the drug": "选用该药",
         "Previous drug": "上一个药品",
         "Next drug": "下一个药品",
+        "Add the line": "加入处方",
+        "To the prescription": "到处方",
     }
 )
 
@@ -47,6 +49,9 @@ class OrderInput(Input):
         Binding("tab", "take", tr("Take the drug"), show=False),
         Binding("up", "move(-1)", tr("Previous drug"), show=False),
         Binding("down", "move(1)", tr("Next drug"), show=False),
+        Binding("enter", "submit", tr("Add the line")),
+        # With no drug list shown, ↓ leaves the line for the basket (s signs there).
+        Binding("down", "screen.to_basket", tr("To the prescription"), key_display="↓"),
     ]
 
     suggesting = False
@@ -66,6 +71,8 @@ class OrderInput(Input):
         """Tab and ↑ ↓ are the list's only while it is shown; else Tab moves on as usual."""
         if action in ("take", "move"):
             return self.suggesting
+        if action == "screen.to_basket":
+            return not self.suggesting
         return super().check_action(action, parameters)
 
     def action_take(self) -> None:

@@ -91,8 +91,8 @@ add_translations(
         "Line {n} is not signed: change the order or override its warning": (
             "第 {n} 行未签名：请修改医嘱或说明理由"
         ),
-        "Sign {count} lines for {name}?": "为 {name} 签名开具 {count} 条医嘱？",
-        "Signed {count} lines. p prints the slip": "已签名 {count} 条医嘱。按 p 打印处方笺",
+        "Sign the prescription of {name}? Lines: {count}": "为 {name} 签名开具处方？共 {count} 条",
+        "Signed, lines: {count}. p prints the slip": "已签名，共 {count} 条。按 p 打印处方笺",
         "Could not sign: {error}": "签名失败：{error}",
         "Stopped: {drug}": "已停用：{drug}",
         "Could not stop: {error}": "无法停用：{error}",
@@ -178,7 +178,7 @@ class PrescriptionScreen(Screen[None]):
     """The order screen of one patient."""
 
     CSS_PATH = Path(__file__).with_name("prescription.tcss")
-    BINDINGS: ClassVar[list[Binding]] = [
+    BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
         Binding("escape", "back", tr("Back")),
         Binding("ctrl+enter", "sign", tr("Sign"), show=False, priority=True),
         Binding("s", "sign", tr("Sign")),
@@ -248,7 +248,9 @@ class PrescriptionScreen(Screen[None]):
                 compact=True,
                 id="rx-line",
             )
-            yield OptionList(id="rx-suggestions")
+            suggestions = OptionList(id="rx-suggestions")
+            suggestions.can_focus = False  # driven from the order line: Tab never lands here
+            yield suggestions
             yield Static("", id="rx-problems")
         with Horizontal(id="rx-bar"):
             yield Footer(compact=True, show_command_palette=False)
@@ -645,6 +647,13 @@ class PrescriptionScreen(Screen[None]):
         """a: to the order line."""
         self.query_one("#rx-line").focus()
 
+    def action_to_basket(self) -> None:
+        """↓ from the order line: to the basket's lines."""
+        basket = self.query_one("#rx-basket", OptionList)
+        basket.focus()
+        if basket.highlighted is None and self.basket.lines:
+            basket.highlighted = 0
+
     def action_slip_type(self) -> None:
         """t: to the slip type."""
         self.query_one("#rx-kind").focus()
@@ -810,7 +819,7 @@ class PrescriptionScreen(Screen[None]):
         from clinic_tui.screens.discard_dialog import ConfirmScreen
 
         name = self.chart.patient.name if self.chart else self.patient_id
-        question = tr("Sign {count} lines for {name}?").format(
+        question = tr("Sign the prescription of {name}? Lines: {count}").format(
             count=len(self.basket.lines), name=name
         )
 
@@ -841,7 +850,7 @@ class PrescriptionScreen(Screen[None]):
         self.warnings = []
         self.query_one("#rx-long-term", Input).value = ""
         self.basket_changed()
-        self.notify(tr("Signed {count} lines. p prints the slip").format(count=len(slip.lines)))
+        self.notify(tr("Signed, lines: {count}. p prints the slip").format(count=len(slip.lines)))
         self.refresh_orders()
 
     # ----- printing ------------------------------------------------------------------------------

@@ -137,10 +137,14 @@ def warning_text(warning: SafetyWarning, override: Override | None) -> Text:
     text = Text("   ")
     text.append_text(severity_label(warning.severity))
     text.append(f" {warning_message(warning)}")
+    # Wrapped lines start at the margin, so what it is against and why go on a line of their own.
+    details = []
     if warning.other:
-        text.append(f" ({tr('against')}: {warning.other})", style="dim")
+        details.append(f"{tr('against')}: {warning.other}")
     if warning.source:
-        text.append(f"\n      {tr('source')}: {warning.source}", style="dim")
+        details.append(f"{tr('source')}: {warning.source}")
+    if details:
+        text.append("\n      " + " · ".join(details), style="dim")
     if warning.severity is Severity.HIGH:
         if override is not None:
             reason = override.reason.text_zh if language() == "zh" else override.reason.text_en
