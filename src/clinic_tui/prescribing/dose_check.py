@@ -1,0 +1,270 @@
+"""Dose check: per dose and per day against the formulary's limits; by weight for children.
+
+Adults: a dose above the most per administration, or a day's total above the maximum
+daily dose, is high; above the usual dose is moderate. Children (under 18 years): the day's
+total per kg of the latest weight against the formulary's mg/kg/day range; no weight on
+record asks for one. Limits are the formulary's, each drug with its sources.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from clinic_tui.prescribing.facts import PrescribingContext
+from clinic_tui.prescribing.model import DraftOrder, FormularyDrug, SafetyWarning, Severity
+from clinic_tui.prescribing.units import convert
+
+ADULT_AGE = 18
+"""Below this age a patient is dosed as a child (the formulary's paediatric doses)."""
+WEIGHT_ROUNDING = 1.1
+"""A day's dose up to 10% over the mg/kg/day range is rounding to whole tablets or mL: moderate."""
+STALE_WEIGHT_DAYS = 90
+STALE_WEIGHT_DAYS_INFANT = 30
+"""A child's weight older than this is weighed again before dosing by it (infants grow fast)."""
+DOSED_ROUTES = ("po", "iv", "im", "sc", "sl", "pr", "inh")
+"""Routes whose doses are systemic amounts; creams and drops are not checked by amount."""
+
+
+def _source(drug: FormularyDrug) -> str:
+    return "; ".join(drug.sources) or f"Formulary entry for {drug.name_en}"
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.3g}" if value < 10 else f"{value:,.0f}"
+
+
+def _warning(
+    index: int, drug: FormularyDrug, severity: Severity, en: str, zh: str, key: str
+) -> SafetyWarning:
+    return SafetyWarning(
+        check="dose",
+        severity=severity,
+        line=index,
+        message_en=en,
+        message_zh=zh,
+        source=_source(drug),
+        key=key,
+    )
+
+
+def _unit(drug: FormularyDrug) -> str:
+    return drug.adult_dose.unit if drug.adult_dose is not None else "mg"
+
+
+def _adult(index: int, order: DraftOrder, dose: float, daily: float) -> list[SafetyWarning]:
+    drug, unit = order.drug, _unit(order.drug)
+    found: list[SafetyWarning] = []
+    if drug.adult_max_dose is not None and dose > drug.adult_max_dose:
+        found.append(
+            _warning(
+                index,
+                drug,
+                Severity.HIGH,
+                f"{drug.name_en} {_fmt(dose)} {unit} a dose is above the adult maximum of "
+                f"{_fmt(drug.adult_max_dose)} {unit} a dose",
+                f"{drug.name_zh}单次{_fmt(dose)} {unit}，超过成人单次最大量"
+                f"{_fmt(drug.adult_max_dose)} {unit}",
+                f"dose:max-dose:{drug.code}:{_fmt(dose)}{unit}",
+            )
+        )
+    elif drug.adult_dose is not None and dose > drug.adult_dose.high:
+        found.append(
+            _warning(
+                index,
+                drug,
+                Severity.MODERATE,
+                f"{drug.name_en} {_fmt(dose)} {unit} a dose is above the usual adult dose "
+                f"({_fmt(drug.adult_dose.low)}-{_fmt(drug.adult_dose.high)} {unit})",
+                f"{drug.name_zh}单次{_fmt(dose)} {unit}，高于成人常用量"
+                f"（{_fmt(drug.adult_dose.low)}-{_fmt(drug.adult_dose.high)} {unit}）",
+                f"dose:usual-dose:{drug.code}:{_fmt(dose)}{unit}",
+            )
+        )
+    if drug.adult_max_daily is not None and daily > drug.adult_max_daily:
+        found.append(
+            _warning(
+                index,
+                drug,
+                Severity.HIGH,
+                f"{drug.name_en} {_fmt(daily)} {unit} a day is above the adult maximum of "
+                f"{_fmt(drug.adult_max_daily)} {unit} a day",
+                f"{drug.name_zh}每日{_fmt(daily)} {unit}，超过成人每日最大量"
+                f"{_fmt(drug.adult_max_daily)} {unit}",
+                f"dose:max-daily:{drug.code}:{_fmt(daily)}{unit}",
+            )
+        )
+    return found
+
+
+def _weight_warnings(
+    index: int, drug: FormularyDrug, context: PrescribingContext, today: date
+) -> list[SafetyWarning]:
+    if context.weight_kg is None:
+        return [
+            _warning(
+                index,
+                drug,
+                Severity.MODERATE,
+                f"No weight recorded for this child: weigh the patient to dose {drug.name_en} "
+                "by mg/kg",
+                f"未记录患儿体重：请称体重，按 mg/kg 计算{drug.name_zh}剂量",
+                f"dose:no-weight:{drug.code}",
+            )
+        ]
+    stale = STALE_WEIGHT_DAYS_INFANT if (context.age_months or 0) < 12 else STALE_WEIGHT_DAYS
+    if context.weight_date is not None and (today - context.weight_date).days > stale:
+        return [
+            _warning(
+                index,
+                drug,
+                Severity.INFO,
+                f"The weight ({_fmt(context.weight_kg)} kg) is from {context.weight_date}: "
+                "weigh the child again",
+                f"体重（{_fmt(context.weight_kg)} kg）记录于{context.weight_date}：请重新称重",
+                f"dose:old-weight:{drug.code}:{context.weight_date}",
+            )
+        ]
+    return []
+
+
+def _child(
+    index: int, order: DraftOrder, daily: float, context: PrescribingContext, today: date
+) -> list[SafetyWarning]:
+    drug, unit = order.drug, _unit(order.drug)
+    found = _weight_warnings(index, drug, context, today)
+    weight = context.weight_kg
+    if drug.child_per_kg_day is None:
+        found.append(
+            _warning(
+                index,
+                drug,
+                Severity.INFO,
+                f"The formulary gives no children's dose for {drug.name_en}: check a "
+                "paediatric reference",
+                f"处方集无{drug.name_zh}的儿童剂量：请查阅儿科用药参考",
+                f"dose:no-child-dose:{drug.code}",
+            )
+        )
+    elif weight is not None and weight > 0:
+        low, high = drug.child_per_kg_day
+        per_kg = daily / weight
+        shown = (
+            f"{_fmt(daily)} {unit} a day = {_fmt(per_kg)} {unit}/kg/day for "
+            f"{_fmt(weight)} kg; usual {_fmt(low)}-{_fmt(high)} {unit}/kg/day"
+        )
+        shown_zh = (
+            f"每日{_fmt(daily)} {unit}，即{_fmt(per_kg)} {unit}/kg/日（体重{_fmt(weight)} kg）；"
+            f"常用{_fmt(low)}-{_fmt(high)} {unit}/kg/日"
+        )
+        key = f"dose:per-kg:{drug.code}:{_fmt(daily)}{unit}:{_fmt(weight)}kg"
+        if per_kg > high * WEIGHT_ROUNDING:
+            found.append(
+                _warning(
+                    index,
+                    drug,
+                    Severity.HIGH,
+                    f"{drug.name_en} above the children's range: {shown}",
+                    f"{drug.name_zh}超过儿童剂量范围：{shown_zh}",
+                    key,
+                )
+            )
+        elif per_kg > high:
+            found.append(
+                _warning(
+                    index,
+                    drug,
+                    Severity.MODERATE,
+                    f"{drug.name_en} slightly above the children's range: {shown}",
+                    f"{drug.name_zh}略高于儿童剂量范围：{shown_zh}",
+                    key,
+                )
+            )
+        elif per_kg < low / WEIGHT_ROUNDING:
+            found.append(
+                _warning(
+                    index,
+                    drug,
+                    Severity.INFO,
+                    f"{drug.name_en} below the children's range: {shown}",
+                    f"{drug.name_zh}低于儿童剂量范围：{shown_zh}",
+                    key,
+                )
+            )
+    most = drug.child_max_daily if drug.child_max_daily is not None else drug.adult_max_daily
+    if most is not None and daily > most:
+        found.append(
+            _warning(
+                index,
+                drug,
+                Severity.HIGH,
+                f"{drug.name_en} {_fmt(daily)} {unit} a day is above the most a child may take "
+                f"({_fmt(most)} {unit} a day)",
+                f"{drug.name_zh}每日{_fmt(daily)} {unit}，超过儿童每日最大量{_fmt(most)} {unit}",
+                f"dose:child-max-daily:{drug.code}:{_fmt(daily)}{unit}",
+            )
+        )
+    return found
+
+
+def check_line(
+    index: int, order: DraftOrder, context: PrescribingContext, today: date
+) -> list[SafetyWarning]:
+    """Dose warnings of one basket line."""
+    drug = order.drug
+    if order.route not in DOSED_ROUTES:
+        return []
+    unit = _unit(drug)
+    dose = convert(order.dose, order.dose_unit, unit)
+    if dose is None:
+        return [
+            _warning(
+                index,
+                drug,
+                Severity.INFO,
+                f"{drug.name_en}: a dose in {order.dose_unit} cannot be compared with the "
+                f"formulary's {unit}; check it by hand",
+                f"{drug.name_zh}：剂量单位 {order.dose_unit} 无法与处方集的 {unit} 比较，"
+                "请人工核对",
+                f"dose:unit:{drug.code}:{order.dose_unit}",
+            )
+        ]
+    daily = dose * order.frequency.per_day
+    if context.age_years is not None and context.age_years < ADULT_AGE:
+        return _child(index, order, daily, context, today)
+    return _adult(index, order, dose, daily)
+
+
+def check_combined(lines: list[DraftOrder]) -> list[SafetyWarning]:
+    """The same drug on two lines: their day's total against the adult maximum."""
+    found: list[SafetyWarning] = []
+    by_code: dict[str, list[int]] = {}
+    for index, order in enumerate(lines):
+        by_code.setdefault(order.drug.code, []).append(index)
+    for indexes in by_code.values():
+        if len(indexes) < 2:
+            continue
+        drug = lines[indexes[0]].drug
+        unit = _unit(drug)
+        totals = [
+            convert(lines[i].dose, lines[i].dose_unit, unit) for i in indexes
+        ]  # fmt: skip
+        if drug.adult_max_daily is None or any(total is None for total in totals):
+            continue
+        daily = sum(
+            (total or 0) * lines[i].frequency.per_day
+            for total, i in zip(totals, indexes, strict=True)
+        )
+        if daily > drug.adult_max_daily:
+            found.append(
+                _warning(
+                    indexes[-1],
+                    drug,
+                    Severity.HIGH,
+                    f"{drug.name_en} on {len(indexes)} lines: {_fmt(daily)} {unit} a day together, "
+                    f"above the maximum of {_fmt(drug.adult_max_daily)} {unit}",
+                    f"{drug.name_zh}共{len(indexes)}行，合计每日{_fmt(daily)} {unit}，"
+                    f"超过每日最大量{_fmt(drug.adult_max_daily)} {unit}",
+                    f"dose:combined:{drug.code}:{_fmt(daily)}{unit}",
+                )
+            )
+    return found

@@ -1,0 +1,117 @@
+"""What the safety checks know of the patient: PrescribingContext and the facts it holds.
+
+Plain frozen dataclasses built by context_reader.py from the cache (or by a test by
+hand), so the checks stay pure functions of (patient facts, basket, rule tables).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from clinic_tui.domain.ages import age_in_months, age_in_years
+from clinic_tui.prescribing.model import FormularyDrug
+
+
+class AllergyState(StrEnum):
+    """Whether the chart says anything about allergies (the banner's three states)."""
+
+    RECORDED = "recorded"
+    NONE_KNOWN = "none-known"
+    NOT_RECORDED = "not-recorded"
+
+
+@dataclass(frozen=True)
+class AllergyFact:
+    """One active AllergyIntolerance as the checks read it: codes, names, how bad."""
+
+    substance: str
+    """code.text as recorded (青霉素, Penicillin, 阿莫西林)."""
+    codes: tuple[tuple[str, str], ...] = ()
+    """(system, code) of each coding: SNOMED CT, ATC, RxNorm."""
+    displays: tuple[str, ...] = ()
+    """Display of each coding (the English name when coded from a list)."""
+    category: str | None = None
+    """medication, food, environment, biologic."""
+    criticality: str | None = None
+    """low, high, unable-to-assess (None when not recorded)."""
+    reaction: str = ""
+    """The first manifestation in words (皮疹, anaphylaxis)."""
+    severity: str | None = None
+    """The reaction's severity: mild, moderate, severe."""
+    recorded: date | None = None
+    id: str = ""
+    drug: FormularyDrug | None = None
+    """The formulary drug the substance names, when it names one (阿莫西林 -> amoxicillin)."""
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every name the record gives the substance: its text and each coding's display."""
+        return tuple(name for name in (self.substance, *self.displays) if name)
+
+    def described(self, zh: bool) -> str:
+        """'severe rash, 2023' / '严重 皮疹，2023年': what happened and when, for a message."""
+        parts: list[str] = []
+        words = {"mild": "轻度", "moderate": "中度", "severe": "严重"}
+        how = (words.get(self.severity or "", "") if zh else self.severity) or ""
+        what = " ".join(part for part in (how, self.reaction) if part)
+        if what:
+            parts.append(what)
+        if self.recorded is not None:
+            parts.append(f"{self.recorded.year}年" if zh else str(self.recorded.year))
+        return ("，" if zh else ", ").join(parts)
+
+
+@dataclass(frozen=True)
+class ActiveMedication:
+    """A medicine the patient takes now (active MedicationRequest)."""
+
+    text: str
+    """As the record names it (苯磺酸氨氯地平片, Amlodipine)."""
+    drug: FormularyDrug | None = None
+    """The formulary drug it resolves to; None when it names nothing the formulary holds."""
+    id: str = ""
+    """MedicationRequest id: a basket line that renews or changes it names this."""
+    dosage: str = ""
+
+
+@dataclass(frozen=True)
+class PrescribingContext:
+    """The patient facts every check reads, as of one day."""
+
+    age_years: int | None
+    """Completed years on the day; None when the birth date is unknown."""
+    age_months: int | None
+    sex: str = "unknown"
+    """FHIR administrative gender: male, female, other, unknown."""
+    weight_kg: float | None = None
+    """Latest body weight (LOINC 29463-7)."""
+    weight_date: date | None = None
+    pregnant: bool | None = None
+    """True / False as last recorded (Observation 82810-3, or an active pregnancy Condition);
+    None when the chart says nothing."""
+    pregnancy_date: date | None = None
+    breastfeeding: bool | None = None
+    """As last recorded (Observation 63895-7, or an active Condition Z39.1); None: not recorded."""
+    breastfeeding_date: date | None = None
+    allergy_state: AllergyState = AllergyState.NOT_RECORDED
+    allergies: tuple[AllergyFact, ...] = ()
+    medications: tuple[ActiveMedication, ...] = ()
+    diagnoses: tuple[str, ...] = ()
+    """ICD-10 codes of active conditions (I10, E11.9)."""
+    egfr: float | None = None
+    """Latest eGFR in mL/min/1.73 m2 (LOINC 98979-8, 62238-1, 33914-3...), when recorded."""
+    egfr_date: date | None = None
+
+    @classmethod
+    def for_birth_date(
+        cls, birth_date: date | None, today: date, **facts: object
+    ) -> PrescribingContext:
+        """A context whose ages are worked out from the birth date on `today`."""
+        months = age_in_months(birth_date, today) if birth_date is not None else None
+        return cls(
+            age_years=age_in_years(birth_date, today),
+            age_months=months,
+            **facts,  # type: ignore[arg-type]
+        )

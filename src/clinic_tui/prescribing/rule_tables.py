@@ -1,0 +1,65 @@
+"""Reading the checks' rule tables (TOML files beside this module) and naming drugs in them.
+
+Each table is read once per process; a row's `source` names one or more entries of the
+table's [sources], whose citations the warning carries.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from clinic_tui.prescribing.model import FormularyDrug
+
+_SPACES = re.compile(r"[\s\-_/()（）,，.。·]+")
+_WORDS = re.compile(r"[a-z]+")
+
+
+@cache
+def load_table(name: str) -> dict[str, Any]:
+    """The parsed TOML file `name` of this package (read once)."""
+    text = resources.files("clinic_tui.prescribing").joinpath(name).read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+def citation(table: dict[str, Any], source: str | list[str]) -> str:
+    """The full citation(s) a row names, joined by '; '."""
+    keys = [source] if isinstance(source, str) else list(source)
+    return "; ".join(str(table["sources"][key]["cite"]) for key in keys)
+
+
+def short_source(table: dict[str, Any], source: str | list[str], zh: bool) -> str:
+    """The short name(s) of a row's source, for the end of a message."""
+    keys = [source] if isinstance(source, str) else list(source)
+    field = "short_zh" if zh else "short"
+    return "; ".join(str(table["sources"][key][field]) for key in keys)
+
+
+def normalise(text: str) -> str:
+    """Lower case, with spaces and punctuation removed: what name matching compares."""
+    return _SPACES.sub("", text.lower())
+
+
+def latin_words(text: str) -> set[str]:
+    """The Latin words of a name, lower case ('Sulfamethoxazole and trimethoprim' -> ...)."""
+    return set(_WORDS.findall(text.lower()))
+
+
+def drug_names(drug: FormularyDrug) -> tuple[str, ...]:
+    """Normalised names a record may call the drug by: code, English, Chinese, synonyms.
+
+    Latin names shorter than four letters and Chinese ones shorter than two characters are
+    left out: 'amo' or '阿' inside another word is not the drug.
+    """
+    found: list[str] = []
+    for name in (drug.code, drug.name_en, drug.name_zh, *drug.synonyms):
+        key = normalise(name)
+        if not key:
+            continue
+        minimum = 4 if key.isascii() else 2
+        if len(key) >= minimum and key not in found:
+            found.append(key)
+    return tuple(found)
