@@ -141,7 +141,9 @@ async def test_allergy_warning_blocks_signing_until_overridden(cache: ClinicCach
         reasons = dialog.query_one("#override-reasons", OptionList)
         reasons.highlighted = [r.code for r in dialog.reasons].index("other")
         await press(pilot, "enter", "enter")
-        assert "required for Other" in plain(dialog.query_one("#override-error", Static).content)
+        assert "'Other' needs a reason" in plain(
+            dialog.query_one("#override-error", Static).content
+        )
         await type_text(pilot, "skin test negative 2025")
         await press(pilot, "enter")
         assert isinstance(app.screen, ConfirmScreen)

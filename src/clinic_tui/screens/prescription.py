@@ -15,6 +15,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from rich.console import Group, RenderableType
+from rich.padding import Padding
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -31,7 +33,12 @@ from clinic_tui.i18n import add_translations, language, tr
 from clinic_tui.messages import SyncCounts
 from clinic_tui.prescribing.model import Basket, Severity
 from clinic_tui.prescribing.prescriber import ActiveOrder, SignedSlip
-from clinic_tui.prescribing.slip_kinds import SLIP_KINDS, needs_long_term_reason, slip_kind
+from clinic_tui.prescribing.slip_kinds import (
+    SLIP_KIND_CODES,
+    day_limit,
+    needs_long_term_reason,
+    slip_words,
+)
 from clinic_tui.screens.order_input import OrderInput, drug_query, has_cjk
 from clinic_tui.widgets.allergy_banner import AllergyBanner
 from clinic_tui.widgets.notice_line import NoticeLine
@@ -41,7 +48,7 @@ from clinic_tui.widgets.sync_badge import SyncBadge
 
 if TYPE_CHECKING:
     from clinic_tui.offline_cache.clinic_cache import ClinicCache
-    from clinic_tui.prescribing.checks import PrescribingContext
+    from clinic_tui.prescribing.facts import PrescribingContext
     from clinic_tui.prescribing.formulary import Formulary
     from clinic_tui.prescribing.model import FormularyDrug, SafetyWarning
     from clinic_tui.prescribing.prescriber import Prescriber
@@ -238,9 +245,9 @@ class PrescriptionScreen(Screen[None]):
             yield BasketList(id="rx-basket")
             with Horizontal(id="rx-slip-row"):
                 yield Label(tr("Slip"), classes="rx-label")
-                kinds = [(_kind_words(k.code), k.code) for k in SLIP_KINDS]
+                kinds = [(_kind_words(code), code) for code in SLIP_KIND_CODES]
                 yield Select(
-                    kinds, value=SLIP_KINDS[0].code, allow_blank=False, compact=True, id="rx-kind"
+                    kinds, value=SLIP_KIND_CODES[0], allow_blank=False, compact=True, id="rx-kind"
                 )
                 yield Input(compact=True, id="rx-long-term")
             yield OrderInput(
@@ -408,8 +415,7 @@ class PrescriptionScreen(Screen[None]):
         highlighted = listing.highlighted
         listing.clear_options()
         heading = tr("New prescription")
-        kind = slip_kind(self.basket.kind)
-        heading += f" · {_kind_words(kind.code)}"
+        heading += f" · {_kind_words(self.basket.kind)}"
         if self.basket.lines:
             heading += f" · {self.warning_summary()}"
         self.query_one("#rx-basket-heading", Static).update(heading)
@@ -422,12 +428,14 @@ class PrescriptionScreen(Screen[None]):
             )
         current = self.checked_revision == self.revision
         for index, order in enumerate(self.basket.lines):
-            text = order_text(index, order, changed=order.replaces in self.changed_ids)
+            parts: list[RenderableType] = [
+                order_text(index, order, changed=order.replaces in self.changed_ids)
+            ]
             for warning in self.warnings if current else []:
                 if warning.line == index:
-                    text.append("\n")
-                    text.append_text(warning_text(warning, self.basket.overrides.get(warning.key)))
-            listing.add_option(Option(text, id=f"line-{index}"))
+                    override = self.basket.overrides.get(warning.key)
+                    parts.append(Padding(warning_text(warning, override), (0, 0, 0, 3)))
+            listing.add_option(Option(Group(*parts), id=f"line-{index}"))
         if highlighted is not None and self.basket.lines:
             listing.highlighted = min(highlighted, len(self.basket.lines) - 1)
         self.update_long_term()
@@ -627,15 +635,13 @@ class PrescriptionScreen(Screen[None]):
 
     def long_term_needed(self) -> bool:
         """True when a line's days exceed the slip type's limit."""
-        return needs_long_term_reason(
-            self.basket.kind, [line.duration_days for line in self.basket.lines]
-        )
+        return needs_long_term_reason(self.basket.kind, self.basket.lines)
 
     def update_long_term(self) -> None:
         """Show the reason field only when the supply needs one."""
         field = self.query_one("#rx-long-term", Input)
         needed = self.long_term_needed() or bool(self.basket.long_term_reason)
-        days = slip_kind(self.basket.kind).day_limit
+        days = day_limit(self.basket.kind)
         field.placeholder = f"{tr('Long-term reason')}: " + tr(
             "why more than {days} days (chronic disease, elderly…)"
         ).format(days=days)
@@ -712,7 +718,7 @@ class PrescriptionScreen(Screen[None]):
 
     def ask_override(self, warning: SafetyWarning, *, then_sign: bool) -> None:
         """The override dialog for one warning; on an answer, record it (and sign on)."""
-        from clinic_tui.prescribing.overrides import OVERRIDE_REASONS
+        from clinic_tui.prescribing.overrides import REASONS
         from clinic_tui.screens.prescription_dialogs import OverrideDialog
 
         drug = drug_name(self.basket.lines[warning.line].drug)
@@ -735,7 +741,7 @@ class PrescriptionScreen(Screen[None]):
             if then_sign:
                 self.action_sign()
 
-        self.app.push_screen(OverrideDialog(warning, drug, OVERRIDE_REASONS, by, current), answered)
+        self.app.push_screen(OverrideDialog(warning, drug, REASONS, by, current), answered)
 
     # Active medications: renew, change, stop.
 
@@ -799,7 +805,7 @@ class PrescriptionScreen(Screen[None]):
             self.notify(tr("Nothing to sign: the prescription has no lines"), severity="warning")
             return
         if self.long_term_needed() and not self.basket.long_term_reason.strip():
-            days = slip_kind(self.basket.kind).day_limit
+            days = day_limit(self.basket.kind)
             self.notify(
                 tr("Say why the supply goes beyond {days} days (long-term reason)").format(
                     days=days
@@ -923,5 +929,5 @@ class PrescriptionScreen(Screen[None]):
 
 
 def _kind_words(code: str) -> str:
-    kind = slip_kind(code)
-    return f"{kind.name_zh} {kind.name_en}" if language() != "zh" else kind.name_zh
+    english, chinese = slip_words(code)
+    return chinese if language() == "zh" else f"{english.capitalize()} {chinese}"

@@ -31,7 +31,6 @@ add_translations(
         "Record the override": "记录理由",
         "Change the order": "返回修改医嘱",
         "Choose a reason": "请选择理由",
-        "Say why in the comment: it is required for Other": "选择“其他”时必须填写说明",
         "Keep the comment under 500 characters": "说明不超过500个字符",
         "Enter: record · Esc: go back and change the order": "Enter：记录理由 · Esc：返回修改医嘱",
         "Stop {drug}?": "停用 {drug}？",
@@ -43,9 +42,8 @@ add_translations(
     }
 )
 
-OTHER_REASON = "other"
-"""The coded reason whose free text is required."""
 MAX_COMMENT = 500
+"""A stop reason stays under this, as an override's comment does."""
 
 
 def reason_words(reason: OverrideReason) -> str:
@@ -99,7 +97,7 @@ class OverrideDialog(ModalScreen[Override | None]):
             yield Static(tr("Override a high-severity warning"), classes="dialog-title")
             line = tr("Line {n}: {drug}").format(n=self.warning.line + 1, drug=self.drug)
             yield Static(Text(line, style="bold"))
-            yield Static(warning_text(self.warning, None), id="override-warning")
+            yield Static(warning_text(self.warning, None, whole=True), id="override-warning")
             yield Static(tr("Reason"), classes="form-section")
             options = [Option(reason_words(r), id=r.code) for r in self.reasons]
             yield OptionList(*options, id="override-reasons")
@@ -140,21 +138,22 @@ class OverrideDialog(ModalScreen[Override | None]):
 
     def action_record(self) -> None:
         """Close with the override, or say what is missing."""
+        from clinic_tui.prescribing.overrides import validate
+
         reason = self.chosen()
-        comment = self.query_one("#override-comment", Input).value.strip()
-        error = None
+        error_line = self.query_one("#override-error", Static)
         if reason is None:
-            error = "Choose a reason"
-        elif reason.code == OTHER_REASON and not comment:
-            error = "Say why in the comment: it is required for Other"
-        elif len(comment) > MAX_COMMENT:
-            error = "Keep the comment under 500 characters"
-        if error is not None or reason is None:
-            self.query_one("#override-error", Static).update(f"! {tr(error or '')}")
-            if reason is not None:
-                self.query_one("#override-comment", Input).focus()
+            error_line.update(f"! {tr('Choose a reason')}")
             return
-        self.dismiss(Override(self.warning.key, reason, comment, self.by))
+        comment = self.query_one("#override-comment", Input).value.strip()
+        override = Override(self.warning.key, reason, comment, self.by)
+        problem = validate(override)  # the checks' own rule of a complete override
+        if problem is not None:
+            english, chinese = problem
+            error_line.update(f"! {chinese if language() == 'zh' else english}")
+            self.query_one("#override-comment", Input).focus()
+            return
+        self.dismiss(override)
 
     def action_back(self) -> None:
         """Go back to the order without overriding."""

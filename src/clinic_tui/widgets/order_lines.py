@@ -132,24 +132,37 @@ def warning_message(warning: SafetyWarning) -> str:
     return warning.message_zh if language() == "zh" and warning.message_zh else warning.message_en
 
 
-def warning_text(warning: SafetyWarning, override: Override | None) -> Text:
-    """A warning under its line: severity in words, the finding, what against, the source."""
-    text = Text("   ")
-    text.append_text(severity_label(warning.severity))
+SOURCE_SHOWN = 100
+"""Characters of a source the basket shows (the override dialog shows it whole)."""
+
+
+def short_source(source: str) -> str:
+    """A citation up to its first colon (the title and section), cut to SOURCE_SHOWN."""
+    cut = min((i for i in (source.find(":"), source.find("：")) if i > 0), default=len(source))
+    title = source[:cut].strip()
+    return title if len(title) <= SOURCE_SHOWN else title[: SOURCE_SHOWN - 1] + "…"
+
+
+def warning_text(warning: SafetyWarning, override: Override | None, *, whole: bool = False) -> Text:
+    """A warning: severity in words, the finding, what it is against, the source, the override.
+
+    The caller indents it (rich Padding) so wrapped lines stay under their line.
+    """
+    text = severity_label(warning.severity)
     text.append(f" {warning_message(warning)}")
-    # Wrapped lines start at the margin, so what it is against and why go on a line of their own.
     details = []
     if warning.other:
         details.append(f"{tr('against')}: {warning.other}")
     if warning.source:
-        details.append(f"{tr('source')}: {warning.source}")
+        source = warning.source if whole else short_source(warning.source)
+        details.append(f"{tr('source')}: {source}")
     if details:
-        text.append("\n      " + " · ".join(details), style="dim")
+        text.append("\n" + " · ".join(details), style="dim")
     if warning.severity is Severity.HIGH:
         if override is not None:
             reason = override.reason.text_zh if language() == "zh" else override.reason.text_en
             comment = f" — {override.comment}" if override.comment else ""
-            text.append(f"\n      ✓ {tr('overridden')}: {reason}{comment}", style="bold")
+            text.append(f"\n✓ {tr('overridden')}: {reason}{comment}", style="bold")
         else:
-            text.append(f"\n      ✗ {tr('needs an override to sign')}", style="bold red")
+            text.append(f"\n✗ {tr('needs an override to sign')}", style="bold red")
     return text
