@@ -77,7 +77,7 @@ add_translations(
         "Sign the prescription": "签名开具处方",
         "Print": "打印",
         "Print the slip": "打印处方笺",
-        "Edit": "修改",
+        "Edit": "编辑",
         "Remove": "删除",
         "Override": "说明理由",
         "Renew": "续开",
