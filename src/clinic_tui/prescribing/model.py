@@ -61,6 +61,10 @@ class Product:
     """For liquids: mL that hold `strength` (5 for 125 mg/5 mL); None for solid units."""
     pack_size: int | None = None
     """Units per box when dispensed by the box (a 28-tablet pack), None when dispensed loose."""
+    pack_unit_en: str = ""
+    """What one pack is called when `pack_size` is set: box, inhaler, pen (quantity is in packs)."""
+    pack_unit_zh: str = ""
+    """The same in Chinese: 盒, 支, 瓶."""
 
 
 @dataclass(frozen=True)
@@ -115,6 +119,15 @@ class FormularyDrug:
     """eGFR (mL/min/1.73 m2) below which the source says not to use it (metformin: 30)."""
     generic: bool = True
     """False for a trade or hospital name that is not a 通用名 (处方管理办法 第十七条)."""
+    cited: tuple[tuple[str, str], ...] = ()
+    """(field, citation) pairs: which source gave which field (adult_dose, pregnancy, ...)."""
+
+    def source_of(self, field_name: str) -> str:
+        """The citation for one field ('' when the formulary names none for it)."""
+        for name, citation in self.cited:
+            if name == field_name:
+                return citation
+        return ""
 
 
 @dataclass(frozen=True)
@@ -153,6 +166,8 @@ class DraftOrder:
     """Anything else typed that is for the patient (饭后, with food)."""
     replaces: str | None = None
     """Id of the MedicationRequest this line renews or changes, if any."""
+    quantity_unit_zh: str = ""
+    """`quantity_unit` in Chinese as printed on the slip (片, 盒, 支)."""
 
     @property
     def daily_dose(self) -> float:
