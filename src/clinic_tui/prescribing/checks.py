@@ -149,23 +149,28 @@ _PREGNANCY_WORDS = {
     Pregnancy.CONTRAINDICATED: ("is contraindicated", "禁用"),
     Pregnancy.AVOID: ("should be avoided", "应避免使用"),
     Pregnancy.CAUTION: ("needs caution", "慎用"),
-    Pregnancy.UNKNOWN: ("has no safety data in the formulary", "在处方集中无安全性资料"),
 }
 
 
 def _pregnancy(index: int, drug: FormularyDrug, context: PrescribingContext) -> list[SafetyWarning]:
     found: list[SafetyWarning] = []
     if context.pregnant and drug.pregnancy is not Pregnancy.COMPATIBLE:
-        en, zh = _PREGNANCY_WORDS[drug.pregnancy]
         when = f" (recorded {context.pregnancy_date})" if context.pregnancy_date else ""
         when_zh = f"（记录于{context.pregnancy_date}）" if context.pregnancy_date else ""
+        if drug.pregnancy is Pregnancy.UNKNOWN:
+            en = f"the formulary has no pregnancy data for {drug.name_en}"
+            zh = f"处方集无{drug.name_zh}的妊娠期用药资料"
+        else:
+            words = _PREGNANCY_WORDS[drug.pregnancy]
+            en = f"{drug.name_en} {words[0]} in pregnancy"
+            zh = f"妊娠期{drug.name_zh}{words[1]}"
         found.append(
             SafetyWarning(
                 check="pregnancy",
                 severity=_PREGNANCY_SEVERITY[drug.pregnancy],
                 line=index,
-                message_en=f"The patient is pregnant{when}: {drug.name_en} {en} in pregnancy",
-                message_zh=f"患者妊娠{when_zh}：妊娠期{drug.name_zh}{zh}",
+                message_en=f"The patient is pregnant{when}: {en}",
+                message_zh=f"患者妊娠{when_zh}：{zh}",
                 source=_drug_source(drug),
                 key=f"pregnancy:{drug.code}",
             )

@@ -55,7 +55,7 @@ class AllergyFact:
         parts: list[str] = []
         words = {"mild": "轻度", "moderate": "中度", "severe": "严重"}
         how = (words.get(self.severity or "", "") if zh else self.severity) or ""
-        what = " ".join(part for part in (how, self.reaction) if part)
+        what = ("" if zh else " ").join(part for part in (how, self.reaction) if part)
         if what:
             parts.append(what)
         if self.recorded is not None:

@@ -113,14 +113,14 @@ class FormularyDrug:
     """Abbreviations and other names typed at the order line: amox, 阿莫, pinyin initials amxl."""
     sources: tuple[str, ...] = ()
     """Citations for the doses and rules above (title, edition, section)."""
+    cited: tuple[tuple[str, str], ...] = ()
+    """(field, citation) pairs: which source gave which field (adult_dose, pregnancy, ...)."""
     adult_max_dose: float | None = None
     """Most an adult may take in one administration, in the dose unit, when the source says."""
     egfr_avoid_below: float | None = None
     """eGFR (mL/min/1.73 m2) below which the source says not to use it (metformin: 30)."""
     generic: bool = True
     """False for a trade or hospital name that is not a 通用名 (处方管理办法 第十七条)."""
-    cited: tuple[tuple[str, str], ...] = ()
-    """(field, citation) pairs: which source gave which field (adult_dose, pregnancy, ...)."""
 
     def source_of(self, field_name: str) -> str:
         """The citation for one field ('' when the formulary names none for it)."""

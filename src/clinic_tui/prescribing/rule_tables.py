@@ -35,7 +35,7 @@ def short_source(table: dict[str, Any], source: str | list[str], zh: bool) -> st
     """The short name(s) of a row's source, for the end of a message."""
     keys = [source] if isinstance(source, str) else list(source)
     field = "short_zh" if zh else "short"
-    return "; ".join(str(table["sources"][key][field]) for key in keys)
+    return ("；" if zh else "; ").join(str(table["sources"][key][field]) for key in keys)
 
 
 def normalise(text: str) -> str:
