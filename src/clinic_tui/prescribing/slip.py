@@ -1,0 +1,725 @@
+"""The printed prescription slip (处方笺): its data, and a PDF in the standard Chinese layout.
+
+Layout and wording follow 处方管理办法 (原卫生部令第53号, 2007) and its annex 处方标准:
+- 前记: 医疗机构名称, 费别, 患者姓名, 性别, 年龄, 门诊或住院病历号, 科别, 临床诊断, 开具日期;
+  麻醉药品和第一类精神药品处方 also 患者身份证明编号 and 代办人姓名、身份证明编号.
+- 正文: marked "Rp", then 药品名称, 剂型, 规格, 数量, 用法用量, one drug a line
+  (第六条: 每一种药品应当另起一行, 每张处方不得超过5种药品).
+- 后记: 医师签名, 药品金额, 审核、调配、核对、发药 药师签名.
+- 处方颜色: 普通 white; 急诊 light yellow, "急诊" in the top right corner; 儿科 light green,
+  "儿科"; 麻醉药品和第一类精神药品 light red, "麻、精一"; 第二类精神药品 white, "精二".
+  The slip prints the colour as a band across the top and the kind in words in the top right
+  (printed for 普通 too), so a monochrome printer or a colour-blind reader loses nothing.
+- 第六条(四): 年龄 is the exact age; 新生儿、婴幼儿 in days or months.
+- 第六条(十一): the blank after the last drug is struck through (一斜线) to close the slip.
+- 第十八条: 处方开具当日有效; the prescriber may note up to 3 days.
+
+Paper: A5 portrait (148 x 210 mm). The standard leaves the size to each province; provincial
+formats print it at that size (广东省医疗机构处方格式: 21.0 cm high x 14.8 cm wide), and an A4
+office printer, the kind a township clinic has, prints A5 from its tray or scaled two-up.
+
+The PDF embeds Noto Sans CJK SC (SIL OFL 1.1) from the `noto-cjk-sans-otc` package, which
+covers rare name characters (CJK Ext A and B). fpdf2 is imported only when a slip is drawn.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from clinic_tui.prescribing.model import DraftOrder
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
+
+Language = Literal["zh", "en"]
+
+SLIP_KINDS = (
+    "ordinary",
+    "emergency",
+    "paediatric",
+    "narcotic-psychotropic-1",
+    "psychotropic-2",
+)
+"""Slip kinds, as Basket.kind names them."""
+
+KIND_WORDS: dict[str, tuple[str, str]] = {
+    "ordinary": ("普通", "ORDINARY"),
+    "emergency": ("急诊", "EMERGENCY"),
+    "paediatric": ("儿科", "PAEDIATRIC"),
+    "narcotic-psychotropic-1": ("麻、精一", "NARCOTIC / PSYCHOTROPIC I"),
+    "psychotropic-2": ("精二", "PSYCHOTROPIC II"),
+}
+"""What the top right corner says (处方标准: 右上角标注), zh and en."""
+
+KIND_COLOURS: dict[str, tuple[int, int, int]] = {
+    "ordinary": (255, 255, 255),
+    "emergency": (255, 243, 176),
+    "paediatric": (208, 240, 200),
+    "narcotic-psychotropic-1": (250, 205, 205),
+    "psychotropic-2": (255, 255, 255),
+}
+"""The band's colour: 白色, 淡黄色, 淡绿色, 淡红色, 白色 (处方标准, 处方颜色)."""
+
+MAX_VALID_DAYS = 3
+"""第十八条: a prescriber may extend validity, but to at most 3 days."""
+
+PAGE_MM = (148.0, 210.0)
+"""A5 portrait, width x height."""
+BAND_MM = 24.0
+"""Height of the coloured band across the top."""
+MARGIN_MM = 10.0
+RP_BOTTOM_MM = 164.0
+"""Where the drug area ends and the footer (prescriber, pharmacists) begins."""
+
+ROUTE_WORDS: dict[str, tuple[str, str]] = {
+    "po": ("口服", "by mouth"),
+    "iv": ("静脉注射", "intravenous"),
+    "ivgtt": ("静脉滴注", "intravenous infusion"),
+    "im": ("肌内注射", "intramuscular"),
+    "sc": ("皮下注射", "subcutaneous"),
+    "inh": ("吸入", "inhaled"),
+    "top": ("外用", "on the skin"),
+    "sl": ("舌下含服", "under the tongue"),
+    "pr": ("直肠给药", "rectal"),
+}
+"""Route codes the parser writes, as a patient reads them."""
+
+FORM_WORDS: dict[str, tuple[str, str]] = {
+    "tablet": ("片", "tablets"),
+    "capsule": ("胶囊", "capsules"),
+    "granules": ("颗粒", "granules"),
+    "oral-solution": ("口服溶液", "oral solution"),
+    "suspension": ("混悬液", "suspension"),
+    "syrup": ("糖浆", "syrup"),
+    "injection": ("注射液", "injection"),
+    "inhaler": ("气雾剂", "inhaler"),
+    "cream": ("乳膏", "cream"),
+    "ointment": ("软膏", "ointment"),
+    "eye-drops": ("滴眼液", "eye drops"),
+    "suppository": ("栓", "suppositories"),
+}
+"""Dosage forms (Product.form) as printed in a Chinese 通用名's form part (阿莫西林胶囊)."""
+
+INSTRUCTION_WORDS: tuple[tuple[str, str], ...] = (
+    ("饭后", "after meals"),
+    ("饭前", "before meals"),
+    ("餐后", "after meals"),
+    ("餐前", "before meals"),
+    ("随餐", "with food"),
+    ("睡前", "at bedtime"),
+    ("空腹", "on an empty stomach"),
+    ("嚼服", "chew before swallowing"),
+    ("摇匀后服用", "shake well before use"),
+)
+"""Common instructions typed in one language, printed in the other; others print as typed."""
+
+SEX_WORDS: dict[str, tuple[str, str]] = {
+    "male": ("男", "Male"),
+    "female": ("女", "Female"),
+    "other": ("其他", "Other"),
+    "unknown": ("未知", "Unknown"),
+}
+"""FHIR administrative gender, as printed."""
+
+_LABELS: dict[str, tuple[str, str]] = {
+    "title": ("处方笺", "PRESCRIPTION"),
+    "fee": ("费别", "Fee category"),
+    "number": ("处方编号", "No."),
+    "name": ("姓名", "Name"),
+    "sex": ("性别", "Sex"),
+    "age": ("年龄", "Age"),
+    "weight": ("体重", "Weight"),
+    "patient_id": ("门诊/住院病历号", "Outpatient/inpatient no."),
+    "department": ("科别", "Department"),
+    "diagnosis": ("临床诊断", "Diagnosis"),
+    "date": ("开具日期", "Date"),
+    "id_document": ("身份证明编号", "ID document no."),
+    "agent": ("代办人姓名及身份证明编号", "Agent's name and ID no."),
+    "usage": ("用法", "Sig"),
+    "each": ("每次", ""),
+    "days": ("共{n}天", "for {n} days"),
+    "blank_below": ("以下空白", "nothing below this line"),
+    "prescriber": ("医师", "Prescriber"),
+    "signature": ("签名", "signature"),
+    "amount": ("药品金额", "Drug cost"),
+    "valid_1": ("处方当日有效", "Valid on the day of issue only"),
+    "valid_n": ("医师注明：处方{n}日内有效", "Valid for {n} days, as noted by the prescriber"),
+    "review": ("审核", "Reviewed"),
+    "prepare": ("调配", "Prepared"),
+    "check": ("核对", "Checked"),
+    "dispense": ("发药", "Dispensed"),
+    "pharmacist": ("药师签名", "pharmacist"),
+    "tel": ("电话", "Tel."),
+}
+
+
+def _word(key: str, lang: Language) -> str:
+    zh, en = _LABELS[key]
+    return zh if lang == "zh" else en
+
+
+@dataclass(frozen=True)
+class Age:
+    """Exact age (实足年龄) in whole years, months and days."""
+
+    years: int
+    months: int = 0
+    days: int = 0
+
+    def text(self, lang: Language) -> str:
+        """Years from 3 on; years and months under 3; months and days under 1; else days."""
+        if self.years >= 3:
+            return f"{self.years}岁" if lang == "zh" else f"{self.years} y"
+        if lang == "zh":
+            if self.years:
+                return f"{self.years}岁{self.months}月" if self.months else f"{self.years}岁"
+            if self.months:
+                return f"{self.months}月{self.days}天" if self.days else f"{self.months}月"
+            return f"{self.days}天"
+        if self.years:
+            return f"{self.years} y {self.months} m" if self.months else f"{self.years} y"
+        if self.months:
+            return f"{self.months} m {self.days} d" if self.days else f"{self.months} m"
+        return f"{self.days} d"
+
+
+def age_on(birth: date, on: date) -> Age:
+    """Exact age on a day, counting whole months and then days (a birthday on the 31st is
+    reached on the last day of a shorter month)."""
+    if on < birth:
+        raise ValueError(f"birth date {birth} is after {on}")
+    months = (on.year - birth.year) * 12 + on.month - birth.month
+    if on.day < birth.day and not _is_last_day(on):
+        months -= 1
+    anniversary = _add_months(birth, months)
+    return Age(months // 12, months % 12, (on - anniversary).days)
+
+
+def _is_last_day(day: date) -> bool:
+    return (day.replace(day=28) + timedelta(days=4)).month != day.month
+
+
+def _add_months(day: date, months: int) -> date:
+    year, month = divmod(day.month - 1 + months, 12)
+    year += day.year
+    month += 1
+    last = ((date(year, month, 28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)).day
+    return date(year, month, min(day.day, last))
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """One 临床诊断 line: an ICD-10 code and its name."""
+
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class SlipLine:
+    """One drug on the slip, every part already in the slip's language."""
+
+    generic_name: str
+    """通用名 (阿莫西林) or INN (Amoxicillin)."""
+    strength: str
+    """0.25 g, 125 mg/5 mL."""
+    form: str
+    """胶囊, capsules."""
+    quantity: int
+    unit: str
+    """粒, capsules: what `quantity` counts."""
+    dose: str
+    """Per administration: 0.5 g."""
+    route: str
+    frequency: str
+    days: int | None = None
+    instructions: str = ""
+
+
+@dataclass(frozen=True)
+class SlipData:
+    """Everything one printed slip shows; plain values, no database rows."""
+
+    clinic_name: str
+    kind: str
+    """One of SLIP_KINDS."""
+    slip_number: str
+    """The MedicationRequest groupIdentifier value shared by the slip's lines."""
+    patient_name: str
+    sex: str
+    """FHIR gender code: male, female, other, unknown."""
+    age: Age
+    patient_id: str
+    """门诊号 or 住院号."""
+    diagnoses: tuple[Diagnosis, ...]
+    issued: date
+    lines: tuple[SlipLine, ...]
+    prescriber: str
+    lang: Language = "zh"
+    clinic_address: str = ""
+    clinic_phone: str = ""
+    fee_category: str = ""
+    """费别: 自费, 医保, 公费..., as the clinic words it; blank leaves a line to write on."""
+    department: str = ""
+    weight_kg: float | None = None
+    """处方标准: weight where needed, which a child's dose is."""
+    id_document: str = ""
+    """麻、精一 slips: the patient's identity document number."""
+    agent: str = ""
+    """麻、精一 slips: name and ID number of whoever collects for the patient."""
+    valid_days: int = 1
+    """1 is 当日有效; 2 or 3 only when the prescriber notes it (第十八条)."""
+    amount: str = ""
+    """药品金额 when the clinic prices the slip; blank leaves a line for the cashier."""
+
+    def __post_init__(self) -> None:
+        """Refuse a slip the regulation does not allow, with the reason."""
+        if self.kind not in SLIP_KINDS:
+            raise ValueError(f"unknown slip kind {self.kind!r}; one of {', '.join(SLIP_KINDS)}")
+        if not 1 <= len(self.lines) <= 5:
+            raise ValueError(f"a slip holds 1 to 5 drugs (第六条), not {len(self.lines)}")
+        if not 1 <= self.valid_days <= MAX_VALID_DAYS:
+            raise ValueError(f"a slip is valid 1 to {MAX_VALID_DAYS} days (第十八条)")
+        if self.lang not in ("zh", "en"):
+            raise ValueError(f"slip language is zh or en, not {self.lang!r}")
+
+
+def _number(value: float) -> str:
+    """0.5, 500, 1.25: no trailing zeros, no float noise."""
+    return f"{value:.4f}".rstrip("0").rstrip(".")
+
+
+def _amount(value: float, unit: str) -> str:
+    return f"{_number(value)} {unit}"
+
+
+def _strength(order: DraftOrder) -> str:
+    product = order.product
+    text = _amount(product.strength, product.strength_unit)
+    if product.volume_ml:
+        return f"{text}/{_number(product.volume_ml)} mL"
+    return text
+
+
+def slip_line_for(order: DraftOrder, lang: Language) -> SlipLine:
+    """One basket line as the slip prints it in `lang`."""
+    zh = lang == "zh"
+    form_zh, form_en = FORM_WORDS.get(order.product.form, (order.product.form,) * 2)
+    route_zh, route_en = ROUTE_WORDS.get(order.route, (order.route, order.route))
+    frequency = order.frequency
+    words = (frequency.text_zh if zh else frequency.text_en) or frequency.code
+    if frequency.as_needed and zh and "必要时" not in words:
+        words = f"必要时，{words}"
+    elif frequency.as_needed and not zh and "needed" not in words:
+        words = f"{words} when needed"
+    unit = order.quantity_unit
+    if zh and unit in (order.product.unit_en, _plural(order.product.unit_en)):
+        unit = order.product.unit_zh
+    elif not zh and unit in (order.product.unit_zh, order.product.unit_en):
+        unit = order.product.unit_en if order.quantity == 1 else _plural(order.product.unit_en)
+    return SlipLine(
+        generic_name=order.drug.name_zh if zh else order.drug.name_en,
+        strength=_strength(order),
+        form=form_zh if zh else form_en,
+        quantity=order.quantity,
+        unit=unit,
+        dose=_amount(order.dose, order.dose_unit),
+        route=route_zh if zh else route_en,
+        frequency=words,
+        days=order.duration_days,
+        instructions=_instructions(order.instructions, lang),
+    )
+
+
+def _plural(unit: str) -> str:
+    return f"{unit}es" if unit.endswith(("s", "x", "ch", "sh")) else f"{unit}s"
+
+
+def _instructions(text: str, lang: Language) -> str:
+    """Known instructions in the slip's language; anything else exactly as the clinician typed."""
+    for zh, en in INSTRUCTION_WORDS:
+        if text.strip() == (en if lang == "zh" else zh):
+            return zh if lang == "zh" else en
+    return text
+
+
+def slip_data_for(
+    orders: Sequence[DraftOrder],
+    *,
+    kind: str,
+    slip_number: str,
+    clinic_name: str,
+    patient_name: str,
+    sex: str,
+    birth_date: date,
+    patient_id: str,
+    diagnoses: Sequence[tuple[str, str]],
+    issued: date,
+    prescriber: str,
+    lang: Language = "zh",
+    **optional: str | int | float | None,
+) -> SlipData:
+    """A slip from basket lines and plain patient and clinic values (age counted on `issued`).
+
+    `optional` takes SlipData's optional fields by name: clinic_address, clinic_phone,
+    fee_category, department, weight_kg, id_document, agent, valid_days, amount.
+    """
+    return SlipData(
+        clinic_name=clinic_name,
+        kind=kind,
+        slip_number=slip_number,
+        patient_name=patient_name,
+        sex=sex,
+        age=age_on(birth_date, issued),
+        patient_id=patient_id,
+        diagnoses=tuple(Diagnosis(code, name) for code, name in diagnoses),
+        issued=issued,
+        lines=tuple(slip_line_for(order, lang) for order in orders),
+        prescriber=prescriber,
+        lang=lang,
+        **optional,  # type: ignore[arg-type]  # SlipData checks names; values are the caller's
+    )
+
+
+# ----- the font -------------------------------------------------------------------------------
+
+FONT_PACKAGE = "noto-cjk-sans-otc"
+FONT_FACE = "Noto Sans CJK SC"
+DEBIAN_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+"""Debian's fonts-noto-cjk ships the same collection; used when the package is absent."""
+
+
+class SlipFontMissingError(RuntimeError):
+    """The CJK font the slip embeds is not installed."""
+
+
+@functools.cache
+def slip_font() -> tuple[Path, int]:
+    """The Noto Sans CJK collection and the index of its Simplified Chinese face."""
+    path = _font_collection()
+    from fontTools.ttLib import TTCollection
+
+    with TTCollection(str(path), lazy=True) as collection:
+        for index, face in enumerate(collection.fonts):
+            if face["name"].getDebugName(1) == FONT_FACE:
+                return path, index
+    raise SlipFontMissingError(f"{path} has no {FONT_FACE} face")
+
+
+def _font_collection() -> Path:
+    try:
+        import noto_cjk_sans_otc
+
+        path = Path(str(noto_cjk_sans_otc.FONT_PATH))
+    except ImportError:
+        path = DEBIAN_FONT
+    if path.is_file():
+        return path
+    raise SlipFontMissingError(
+        f"the slip's Chinese font ({FONT_FACE}) is not installed: run `make install` "
+        f"(it installs the {FONT_PACKAGE} package) or `apt-get install fonts-noto-cjk`"
+    )
+
+
+@functools.cache
+def _font_cmap() -> frozenset[int]:
+    path, index = slip_font()
+    from fontTools.ttLib import TTFont
+
+    with TTFont(str(path), fontNumber=index, lazy=True) as face:
+        return frozenset(face.getBestCmap())
+
+
+def missing_glyphs(text: str) -> str:
+    """The characters of `text` the slip font cannot draw (each once, in order); '' if none."""
+    cmap = _font_cmap()
+    seen: dict[str, None] = {}
+    for char in text:
+        if not char.isspace() and ord(char) not in cmap:
+            seen[char] = None
+    return "".join(seen)
+
+
+def slip_text(data: SlipData) -> str:
+    """Every piece of text the slip prints, joined (for a glyph-coverage check before printing)."""
+    parts = [
+        data.clinic_name,
+        data.clinic_address,
+        data.clinic_phone,
+        data.patient_name,
+        data.patient_id,
+        data.department,
+        data.fee_category,
+        data.prescriber,
+        data.id_document,
+        data.agent,
+    ]
+    parts += [f"{d.code} {d.name}" for d in data.diagnoses]
+    for line in data.lines:
+        parts += [line.generic_name, line.form, line.unit, line.route, line.frequency]
+        parts.append(line.instructions)
+    return " ".join(parts)
+
+
+# ----- drawing ----------------------------------------------------------------------------------
+
+_INK = (0, 0, 0)
+_GREY = (90, 90, 90)
+_FONT = "slipcjk"
+
+
+def render_slip_pdf(data: SlipData, path: Path) -> Path:
+    """Draw the slip as a one-page A5 PDF at `path` (folders made as needed); returns `path`."""
+    pdf = _new_pdf(data)
+    _draw(pdf, data)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Written beside and renamed, so a half-written slip never sits where a printer looks.
+    partial = path.with_name(f".{path.name}.partial")
+    pdf.output(str(partial))
+    partial.replace(path)
+    return path
+
+
+def _new_pdf(data: SlipData) -> FPDF:
+    from fpdf import FPDF
+
+    font_path, face = slip_font()
+    pdf = FPDF(orientation="P", unit="mm", format=PAGE_MM)
+    pdf.set_auto_page_break(False)
+    pdf.set_margins(MARGIN_MM, MARGIN_MM, MARGIN_MM)
+    pdf.c_margin = 0  # text starts exactly where it is placed, so right-aligned text meets the rule
+    pdf.add_font(_FONT, "", str(font_path), collection_font_number=face)
+    title = _word("title", data.lang)
+    pdf.set_title(f"{data.clinic_name} {title} {data.slip_number}")
+    pdf.set_creator("clinic-tui")
+    pdf.set_lang("zh-CN" if data.lang == "zh" else "en")
+    pdf.add_page()
+    return pdf
+
+
+def _draw(pdf: FPDF, data: SlipData) -> None:
+    y = _header(pdf, data)
+    y = _patient_block(pdf, data, y)
+    y = _rp_lines(pdf, data, y)
+    _footer(pdf, data)
+
+
+def _text(
+    pdf: FPDF, x: float, y: float, text: str, size: float, colour: tuple[int, ...] = _INK
+) -> float:
+    """Write `text` with its top-left at (x, y); returns its width."""
+    pdf.set_font(_FONT, size=size)
+    pdf.set_text_color(*colour)
+    pdf.set_xy(x, y)
+    width: float = pdf.get_string_width(text)
+    pdf.cell(w=width, h=size * 0.45, text=text)
+    return width
+
+
+def _labelled(
+    pdf: FPDF, x: float, y: float, label: str, value: str, to_x: float, size: float = 9
+) -> None:
+    """`label：value` with a rule under the value up to `to_x`, as a printed form has."""
+    colon = "" if not label else "：" if any(ord(c) > 0x2E80 for c in label) else ": "
+    width = _text(pdf, x, y, f"{label}{colon}", size, _GREY) if label else 0.0
+    _text(pdf, x + width, y, value, size)
+    pdf.set_draw_color(*_GREY)
+    pdf.set_line_width(0.15)
+    pdf.line(x + width, y + size * 0.45, to_x, y + size * 0.45)
+
+
+def _header(pdf: FPDF, data: SlipData) -> float:
+    width = PAGE_MM[0]
+    colour = KIND_COLOURS[data.kind]
+    if colour != (255, 255, 255):
+        pdf.set_fill_color(*colour)
+        pdf.rect(0, 0, width, BAND_MM, style="F")
+    pdf.set_draw_color(*_INK)
+    pdf.set_line_width(0.3)
+    pdf.line(0, BAND_MM, width, BAND_MM)
+
+    # The kind in words in a box in the top right corner (处方标准: 右上角标注, 外加边框).
+    zh_kind, en_kind = KIND_WORDS[data.kind]
+    kind = zh_kind if data.lang == "zh" else en_kind
+    size = 12 if data.lang == "zh" else 8
+    pdf.set_font(_FONT, size=size)
+    box_w = pdf.get_string_width(kind) + 4
+    box_x = width - MARGIN_MM - box_w
+    pdf.set_line_width(0.4)
+    pdf.rect(box_x, 3, box_w, 8)
+    _text(pdf, box_x + 2, 7 - size * 0.225, kind, size)
+
+    name_size = 14.0
+    pdf.set_font(_FONT, size=name_size)
+    while pdf.get_string_width(data.clinic_name) > box_x - 2 * MARGIN_MM and name_size > 9:
+        name_size -= 0.5
+        pdf.set_font(_FONT, size=name_size)
+    name_w = pdf.get_string_width(data.clinic_name)
+    _text(pdf, max(MARGIN_MM, (width - name_w) / 2), 4, data.clinic_name, name_size)
+    title = _word("title", data.lang)
+    pdf.set_font(_FONT, size=12)
+    title_w = pdf.get_string_width(title)
+    _text(pdf, (width - title_w) / 2, 11.5, title, 12)
+    contact = "  ".join(
+        part
+        for part in (
+            data.clinic_address,
+            f"{_word('tel', data.lang)} {data.clinic_phone}" if data.clinic_phone else "",
+        )
+        if part
+    )
+    if contact:
+        pdf.set_font(_FONT, size=7)
+        _text(pdf, (width - pdf.get_string_width(contact)) / 2, 18.5, contact, 7, _GREY)
+    return BAND_MM + 3
+
+
+def _patient_block(pdf: FPDF, data: SlipData, y: float) -> float:
+    lang = data.lang
+    left, right = MARGIN_MM, PAGE_MM[0] - MARGIN_MM
+    mid = left + (right - left) * 0.52
+    step = 6.5
+    _labelled(pdf, left, y, _word("fee", lang), data.fee_category, mid - 4)
+    _labelled(pdf, mid, y, _word("number", lang), data.slip_number, right)
+    y += step
+    third = (right - left) / 3
+    _labelled(pdf, left, y, _word("name", lang), data.patient_name, left + third * 1.3 - 3)
+    sex_zh, sex_en = SEX_WORDS.get(data.sex, (data.sex, data.sex))
+    sex = sex_zh if lang == "zh" else sex_en
+    _labelled(pdf, left + third * 1.3, y, _word("sex", lang), sex, left + third * 2.1 - 3)
+    _labelled(pdf, left + third * 2.1, y, _word("age", lang), data.age.text(lang), right)
+    y += step
+    _labelled(pdf, left, y, _word("patient_id", lang), data.patient_id, mid + 8)
+    if data.weight_kg is not None:
+        _labelled(pdf, mid + 11, y, _word("weight", lang), f"{_number(data.weight_kg)} kg", right)
+    y += step
+    _labelled(pdf, left, y, _word("department", lang), data.department, mid - 4)
+    _labelled(pdf, mid, y, _word("date", lang), _date(data.issued, lang), right)
+    y += step
+    label = _word("diagnosis", lang)
+    pdf.set_font(_FONT, size=9)
+    indent = pdf.get_string_width(f"{label}：" if lang == "zh" else f"{label}: ")
+    diagnoses = [f"{d.code} {d.name}".strip() for d in data.diagnoses] or [""]
+    for index, text in enumerate(diagnoses):
+        if index == 0:
+            _labelled(pdf, left, y, label, text, right)
+        else:
+            _labelled(pdf, left + indent, y, "", text, right)
+        y += 5.5 if index < len(diagnoses) - 1 else step
+    if data.kind == "narcotic-psychotropic-1":
+        _labelled(pdf, left, y, _word("id_document", lang), data.id_document, right)
+        y += step
+        _labelled(pdf, left, y, _word("agent", lang), data.agent, right)
+        y += step
+    pdf.set_draw_color(*_INK)
+    pdf.set_line_width(0.4)
+    pdf.line(left, y, right, y)
+    return y + 2
+
+
+def _date(day: date, lang: Language) -> str:
+    return f"{day.year}年{day.month}月{day.day}日" if lang == "zh" else day.isoformat()
+
+
+def _usage(line: SlipLine, lang: Language) -> str:
+    if lang == "zh":
+        parts = [f"每次{line.dose}", line.route, line.frequency]
+        if line.days:
+            parts.append(_word("days", lang).format(n=line.days))
+        text = "，".join(part for part in parts if part)
+        return f"{text}；{line.instructions}" if line.instructions else text
+    parts = [line.dose, line.route, line.frequency]
+    if line.days:
+        parts.append(_word("days", lang).format(n=line.days))
+    text = ", ".join(part for part in parts if part)
+    return f"{text}; {line.instructions}" if line.instructions else text
+
+
+def _rp_lines(pdf: FPDF, data: SlipData, y: float) -> float:
+    lang = data.lang
+    left, right = MARGIN_MM, PAGE_MM[0] - MARGIN_MM
+    pdf.set_text_color(*_INK)
+    pdf.set_font("Times", style="BI", size=22)
+    pdf.set_xy(left, y)
+    pdf.cell(w=14, h=10, text="Rp")
+    x = left + 13
+    y += 10
+    for number, line in enumerate(data.lines, start=1):
+        quantity = (
+            f"×{line.quantity} {line.unit}" if lang == "zh" else f"x {line.quantity} {line.unit}"
+        )
+        pdf.set_font(_FONT, size=10.5)
+        quantity_w = pdf.get_string_width(quantity)
+        joiner = "" if lang == "zh" else " "
+        name = f"{number}. {line.generic_name}{joiner}{line.form}  {line.strength}"
+        pdf.set_xy(x, y)
+        pdf.multi_cell(w=right - x - quantity_w - 3, h=5, text=name)
+        name_bottom = pdf.get_y()
+        _text(pdf, right - quantity_w, y + 0.3, quantity, 10.5)
+        usage = f"{_word('usage', lang)}{'：' if lang == 'zh' else ': '}{_usage(line, lang)}"
+        pdf.set_font(_FONT, size=9)
+        pdf.set_text_color(*_INK)
+        pdf.set_xy(x + 5, name_bottom + 0.5)
+        pdf.multi_cell(w=right - x - 5, h=4.4, text=usage)
+        y = pdf.get_y() + 3
+    _strike(pdf, lang, x, y, right)
+    return y
+
+
+def _strike(pdf: FPDF, lang: Language, x: float, y: float, right: float) -> None:
+    """Close the slip after the last drug (第六条(十一)): '以下空白' and a stroke to the bottom."""
+    pdf.set_draw_color(*_INK)
+    pdf.set_line_width(0.35)
+    words = _word("blank_below", lang)
+    pdf.set_font(_FONT, size=8)
+    words_w = pdf.get_string_width(words)
+    middle = (x + right) / 2
+    pdf.line(x, y + 1.6, middle - words_w / 2 - 2, y + 1.6)
+    _text(pdf, middle - words_w / 2, y, words, 8, _GREY)
+    pdf.line(middle + words_w / 2 + 2, y + 1.6, right, y + 1.6)
+    if RP_BOTTOM_MM - (y + 4) > 2:
+        pdf.line(x, y + 4, right, RP_BOTTOM_MM - 1)
+
+
+def _footer(pdf: FPDF, data: SlipData) -> None:
+    lang = data.lang
+    left, right = MARGIN_MM, PAGE_MM[0] - MARGIN_MM
+    y = RP_BOTTOM_MM
+    pdf.set_draw_color(*_INK)
+    pdf.set_line_width(0.4)
+    pdf.line(left, y, right, y)
+    y += 2.5
+    mid = left + (right - left) * 0.58
+    prescriber = f"{data.prescriber}"
+    label = (
+        f"{_word('prescriber', lang)}（{_word('signature', lang)}）"
+        if lang == "zh"
+        else (f"{_word('prescriber', lang)} ({_word('signature', lang)})")
+    )
+    _labelled(pdf, left, y, label, prescriber, mid - 4)
+    _labelled(pdf, mid, y, _word("amount", lang), data.amount, right)
+    y += 6.5
+    validity = (
+        _word("valid_1", lang)
+        if data.valid_days == 1
+        else _word("valid_n", lang).format(n=data.valid_days)
+    )
+    _text(pdf, left, y, validity, 8.5)
+    y += 6
+    # 审核 调配 核对 发药: one box each for the pharmacists' signatures.
+    keys = ("review", "prepare", "check", "dispense")
+    box_w = (right - left) / len(keys)
+    box_h = PAGE_MM[1] - MARGIN_MM + 3 - y
+    pdf.set_line_width(0.25)
+    for index, key in enumerate(keys):
+        box_x = left + index * box_w
+        pdf.rect(box_x, y, box_w, box_h)
+        _text(pdf, box_x + 1.5, y + 1.2, _word(key, lang), 8.5)
+    pdf.set_font(_FONT, size=6.5)
+    note = _word("pharmacist", lang)
+    _text(pdf, right - pdf.get_string_width(note), y + box_h + 0.6, note, 6.5, _GREY)
