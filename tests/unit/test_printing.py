@@ -1,4 +1,4 @@
-"""Printing a slip: lp is asked only when a printer is configured; every failure is said."""
+"""Printing a signed slip: the PDF is always written under slips/; lp only when configured."""
 
 from __future__ import annotations
 
@@ -8,57 +8,108 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
+from sqlalchemy import Engine
 
 from clinic_tui.config import load_settings
+from clinic_tui.domain.models import Chart, Clinic
 from clinic_tui.errors import ConfigError
-from clinic_tui.prescribing.printing import send_to_printer, slip_file
+from clinic_tui.offline_cache.chart_repository import ChartRepository
+from clinic_tui.prescribing.formulary import Formulary, starter_formulary
+from clinic_tui.prescribing.model import Basket
+from clinic_tui.prescribing.order_line import parse_order_line
+from clinic_tui.prescribing.prescriber import Prescriber, SignedSlip
+from clinic_tui.prescribing.printing import print_slip, slip_file
+from tests.ui.chart_fixtures import NOW, fill_cache
+
+CLINIC = Clinic("org-town", "青山镇卫生院")
 
 
 def _program(folder: Path, name: str, script: str) -> None:
     """A real executable on PATH: the printer command as this machine would run it."""
+    folder.mkdir(exist_ok=True)
     path = folder / name
     path.write_text(f"#!/bin/sh\n{script}\n", encoding="utf-8")
     path.chmod(path.stat().st_mode | stat.S_IXUSR)
 
 
 @pytest.fixture
-def pdf(tmp_path: Path) -> Path:
-    """A file to print."""
-    path = tmp_path / "slip.pdf"
-    path.write_bytes(b"%PDF-1.4\n")
-    return path
+def formulary() -> Formulary:
+    """The project's starter formulary."""
+    return starter_formulary()
 
 
-def test_no_lp_installed_is_said_in_words(
-    pdf: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.fixture
+def signed(engine: Engine, formulary: Formulary) -> tuple[Prescriber, Chart, SignedSlip]:
+    """p-nka's slip of two lines, signed in today's visit."""
+    fill_cache(engine)
+    prescriber = Prescriber(engine, CLINIC, "dr-li")
+    lines = []
+    for text in ("amox 500mg po tid 5d", "布洛芬 0.2g 口服 每日三次 3天"):
+        parsed = parse_order_line(text, formulary)
+        assert parsed.order is not None, parsed.problems
+        lines.append(parsed.order)
+    slip = prescriber.sign("p-nka", None, Basket(lines=lines), [], NOW)
+    chart = ChartRepository(engine).load("p-nka", NOW.date())
+    assert chart is not None
+    return prescriber, chart, slip
+
+
+def _text(path: Path) -> str:
+    # The embedded CJK font maps through two-byte codes: pypdf keeps their zero bytes.
+    return "".join(page.extract_text() for page in PdfReader(path).pages).replace("\x00", "")
+
+
+def test_a_slip_read_back_from_the_cache_is_written_with_every_line(
+    signed: tuple[Prescriber, Chart, SignedSlip], formulary: Formulary, tmp_path: Path
 ) -> None:
-    empty = tmp_path / "bin"
-    empty.mkdir()
-    monkeypatch.setenv("PATH", str(empty))
-    assert send_to_printer(pdf, "front-desk") == "the lp command is not installed (CUPS client)"
+    prescriber, chart, slip = signed
+    outcome = print_slip(prescriber, chart, slip.group_id, formulary, NOW, tmp_path, None)
+    assert outcome.path == slip_file(tmp_path, slip.group_id, NOW)
+    assert outcome.printer is None
+    assert outcome.problem(zh=False) == ""
+    text = _text(outcome.path)
+    for expected in ("青山镇卫生院", "李秀英", "阿莫西林", "布洛芬"):
+        assert expected in text
 
 
-def test_a_refusing_printer_is_named_with_lps_words(
-    pdf: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_a_failing_printer_is_said_and_the_pdf_is_kept(
+    signed: tuple[Prescriber, Chart, SignedSlip],
+    formulary: Formulary,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    folder = tmp_path / "bin"
-    folder.mkdir()
-    _program(folder, "lp", 'echo "lp: The printer or class does not exist." >&2; exit 1')
-    monkeypatch.setenv("PATH", str(folder))
-    problem = send_to_printer(pdf, "nowhere")
-    assert problem == "printer nowhere: lp: The printer or class does not exist."
+    prescriber, chart, slip = signed
+    _program(tmp_path / "bin", "lp", 'echo "lp: The printer or class does not exist." >&2; exit 1')
+    monkeypatch.setenv("PATH", str(tmp_path / "bin") + os.pathsep + os.environ["PATH"])
+    outcome = print_slip(
+        prescriber, chart, slip.group_id, formulary, NOW, tmp_path / "slips", "nowhere",
+        orders=slip.lines,
+    )  # fmt: skip
+    assert outcome.path.is_file()
+    assert outcome.printer is None
+    assert "nowhere" in outcome.problem(zh=False)
+    assert "does not exist" in outcome.problem(zh=False)
+    assert outcome.problem(zh=True).startswith("未打印")
 
 
-def test_a_queued_job_names_the_printer_and_the_file(
-    pdf: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_a_queued_slip_names_its_printer(
+    signed: tuple[Prescriber, Chart, SignedSlip],
+    formulary: Formulary,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    folder = tmp_path / "bin"
-    folder.mkdir()
+    prescriber, chart, slip = signed
     record = tmp_path / "args.txt"
-    _program(folder, "lp", f'echo "$@" > {record}; echo "request id is front-1 (1 file(s))"')
-    monkeypatch.setenv("PATH", str(folder) + os.pathsep + os.environ.get("PATH", ""))
-    assert send_to_printer(pdf, "front-desk") is None
-    assert record.read_text(encoding="utf-8").split() == ["-d", "front-desk", "--", str(pdf)]
+    _program(tmp_path / "bin", "lp", f'echo "$@" > {record}; echo "request id is desk-1"')
+    monkeypatch.setenv("PATH", str(tmp_path / "bin") + os.pathsep + os.environ["PATH"])
+    outcome = print_slip(
+        prescriber, chart, slip.group_id, formulary, NOW, tmp_path / "slips", "front-desk"
+    )
+    assert outcome.printer == "front-desk"
+    assert record.read_text(encoding="utf-8").split() == [
+        "-d", "front-desk", "--", str(outcome.path),
+    ]  # fmt: skip
 
 
 def test_slip_files_go_by_day_and_time(tmp_path: Path) -> None:

@@ -18,10 +18,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 
-from clinic_tui.domain.fhir import Resource, reference_id
+from clinic_tui.domain.fhir import Resource, concept_code, reference_id
 from clinic_tui.domain.models import Clinic
 from clinic_tui.offline_cache.store import read_resource, write_local_change
-from clinic_tui.offline_cache.tables import MedicationRequestRow
+from clinic_tui.offline_cache.tables import ConditionRow, MedicationRequestRow
 from clinic_tui.prescribing.model import Basket, DraftOrder, Override, SafetyWarning
 
 SLIP_TYPE_EXTENSION = "urn:clinic-tui:fhir:extension:prescription-slip-type"
@@ -36,6 +36,10 @@ REPLACED_REASON = {
     "change": "Changed: replaced by a new order",
 }
 """statusReason.text of an order that a renewal or a change replaced (English, as stored)."""
+
+
+EXCLUDED_VERIFICATION = ("entered-in-error", "refuted")
+"""Conditions never printed as a diagnosis."""
 
 
 class PrescribingError(ValueError):
@@ -150,6 +154,27 @@ class Prescriber:
         found = [json.loads(row.resource_json) for row in rows]
         found.sort(key=lambda r: (str(r.get("authoredOn") or ""), _line_number(r)))
         return found
+
+    def slip_diagnoses(self, patient_id: str, encounter_id: str | None) -> list[tuple[str, str]]:
+        """(ICD-10 code, name) for the slip: the visit's diagnoses, else the active problems."""
+        table = _table(ConditionRow)
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(table).where(table.c.patient_id == patient_id).order_by(table.c.onset)
+            ).all()
+        visit: list[tuple[str, str]] = []
+        active: list[tuple[str, str]] = []
+        for row in rows:
+            resource = json.loads(row.resource_json)
+            if concept_code(resource.get("verificationStatus")) in EXCLUDED_VERIFICATION:
+                continue
+            pair = (row.code or "", row.display or "")
+            linked = reference_id(resource.get("encounter"), "Encounter")
+            if encounter_id is not None and linked == encounter_id:
+                visit.append(pair)
+            elif row.clinical_status in ("active", "recurrence", "relapse"):
+                active.append(pair)
+        return visit or active
 
     # ----- writing -----------------------------------------------------------------------------
 

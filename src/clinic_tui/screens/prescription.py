@@ -117,7 +117,7 @@ add_translations(
         "Slip saved: {path}; sent to printer {printer}": (
             "处方笺已保存：{path}；已发送到打印机 {printer}"
         ),
-        "Slip saved: {path}; not printed: {reason}": "处方笺已保存：{path}；未打印：{reason}",
+        "Slip saved: {path}; {reason}": "处方笺已保存：{path}；{reason}",
         "Could not make the slip: {error}": "无法生成处方笺：{error}",
         "Discard the unsigned prescription?": "放弃未签名的处方？",
         "y: discard   n / Esc: keep it": "y：放弃   n / Esc：保留",
@@ -141,7 +141,8 @@ class Loaded:
     visit: CurrentVisit | None
     active: list[ActiveOrder]
     formulary: Formulary
-    context: PrescribingContext
+    context: PrescribingContext | None
+    """None when the patient is not in the cache."""
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,7 @@ class Refreshed:
     """What the screen re-reads after a signature or a stop."""
 
     active: list[ActiveOrder]
-    context: PrescribingContext
+    context: PrescribingContext | None
 
 
 @dataclass(frozen=True)
@@ -288,31 +289,34 @@ class PrescriptionScreen(Screen[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="rx-load")
     def load(self) -> Loaded:
         """Chart, today's visit, active orders, formulary and the patient's facts."""
-        from clinic_tui.prescribing.context_reader import read_context
-        from clinic_tui.prescribing.formulary_store import load_formulary
+        from clinic_tui.prescribing.formulary import starter_formulary
 
         today = self.clock().date()
         prescriber = self.prescriber()
         chart = self.cache.charts.load(self.patient_id, today)
         visit = self.cache.chart_edits.current_visit(self.patient_id, today)
+        # The project's starter formulary until a hospital's own is read from the cache.
+        formulary = starter_formulary()
         return Loaded(
             chart=chart,
             visit=visit,
             active=prescriber.active_orders(self.patient_id),
-            formulary=load_formulary(self.cache.engine),
-            context=read_context(self.cache.engine, self.patient_id, today),
+            formulary=formulary,
+            context=self._read_context(formulary),
         )
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="rx-refresh")
-    def refresh_orders(self) -> Refreshed:
-        """Active orders and patient facts again, after a signature or a stop."""
+    def _read_context(self, formulary: Formulary) -> PrescribingContext | None:
         from clinic_tui.prescribing.context_reader import read_context
 
-        today = self.clock().date()
+        return read_context(self.cache.engine, self.patient_id, self.clock().date(), formulary)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="rx-refresh")
+    def refresh_orders(self, formulary: Formulary) -> Refreshed:
+        """Active orders and patient facts again, after a signature or a stop."""
         self.app.post_message(SyncCounts(pending=self.cache.pending_changes()))
         return Refreshed(
             active=self.prescriber().active_orders(self.patient_id),
-            context=read_context(self.cache.engine, self.patient_id, today),
+            context=self._read_context(formulary),
         )
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -335,7 +339,7 @@ class PrescriptionScreen(Screen[None]):
             self.signed(result)
         elif group == "rx-stop" and isinstance(result, str):
             self.notify(tr("Stopped: {drug}").format(drug=result), timeout=6)
-            self.refresh_orders()
+            self.reread_orders()
         elif group == "rx-print" and result is not None:
             self.printed(result)
 
@@ -378,6 +382,11 @@ class PrescriptionScreen(Screen[None]):
         self.show_active()
         self.update_suggestions()
         self.run_checks()
+
+    def reread_orders(self) -> None:
+        """Re-read the active orders and the patient's facts (once the formulary is in)."""
+        if self.formulary is not None:
+            self.refresh_orders(self.formulary)
 
     # ----- the active medications ----------------------------------------------------------------
 
@@ -857,7 +866,7 @@ class PrescriptionScreen(Screen[None]):
         self.query_one("#rx-long-term", Input).value = ""
         self.basket_changed()
         self.notify(tr("Signed, lines: {count}. p prints the slip").format(count=len(slip.lines)))
-        self.refresh_orders()
+        self.reread_orders()
 
     # ----- printing ------------------------------------------------------------------------------
 
@@ -880,22 +889,27 @@ class PrescriptionScreen(Screen[None]):
     def _print(self, group_id: str) -> PrintOutcome:
         from clinic_tui.prescribing.printing import print_slip
 
+        chart, formulary = self.chart, self.formulary
+        if chart is None or formulary is None:
+            raise LookupError(tr("Loading…"))
+        slip = self.last_slip
         return print_slip(
             self.prescriber(),
-            self.cache.charts,
-            self.patient_id,
+            chart,
             group_id,
+            formulary,
             self.clock(),
             self.slips_dir,
             self.printer,
+            lang=language(),
+            orders=slip.lines if slip is not None and slip.group_id == group_id else None,
         )
 
     def printed(self, outcome: PrintOutcome) -> None:
         """Say where the PDF is, and whether it went to the printer."""
-        if outcome.problem:
-            message = tr("Slip saved: {path}; not printed: {reason}").format(
-                path=outcome.path, reason=tr(outcome.problem)
-            )
+        problem = outcome.problem(language() == "zh")
+        if problem:
+            message = tr("Slip saved: {path}; {reason}").format(path=outcome.path, reason=problem)
             self.notify(message, severity="warning", timeout=15)
         elif outcome.printer:
             message = tr("Slip saved: {path}; sent to printer {printer}").format(

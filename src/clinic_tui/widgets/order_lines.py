@@ -113,7 +113,8 @@ def order_text(index: int, order: DraftOrder, *, changed: bool = False) -> Text:
     text.append(frequency_words(order))
     if order.duration_days is not None:
         text.append(" · " + tr("{days} d").format(days=order.duration_days))
-    text.append(f" · {tr('total')} {order.quantity:g} {order.quantity_unit or unit}")
+    counted = order.quantity_unit_zh if language() == "zh" else order.quantity_unit
+    text.append(f" · {tr('total')} {order.quantity:g} {counted or order.quantity_unit or unit}")
     if order.instructions:
         text.append(f" · {order.instructions}")
     if order.replaces:
