@@ -66,7 +66,8 @@ async def enter_line(pilot: Pilot[None], line: str) -> None:
 
 
 def medication_requests(cache: ClinicCache, patient_id: str) -> list[dict[str, Any]]:
-    """Every MedicationRequest of the patient that this session signed (unsynced, new)."""
+    """Every MedicationRequest of the patient this test signed (new, unsynced; not the
+    fixture's own unsynced m-new)."""
     with cache.engine.connect() as connection:
         ids = connection.execute(
             text(
@@ -75,7 +76,11 @@ def medication_requests(cache: ClinicCache, patient_id: str) -> list[dict[str, A
             )
         ).scalars()
         found = [read_resource(connection, "MedicationRequest", ident) for ident in ids]
-    return [r for r in found if r and r["subject"]["reference"] == f"Patient/{patient_id}"]
+    return [
+        r
+        for r in found
+        if r and r["id"] != "m-new" and r["subject"]["reference"] == f"Patient/{patient_id}"
+    ]
 
 
 async def test_a_typed_line_joins_the_basket_as_a_structured_row(cache: ClinicCache) -> None:
@@ -146,6 +151,9 @@ async def test_allergy_warning_blocks_signing_until_overridden(cache: ClinicCach
         )
         await type_text(pilot, "skin test negative 2025")
         await press(pilot, "enter")
+        # The fixture's second allergy record is coded as penicillin too: its own override.
+        while isinstance(app.screen, OverrideDialog):
+            await press(pilot, "enter", "enter")
         assert isinstance(app.screen, ConfirmScreen)
         await press(pilot, "y")
         await settle(pilot)
@@ -155,7 +163,7 @@ async def test_allergy_warning_blocks_signing_until_overridden(cache: ClinicCach
         assert request["status"] == "active"
         assert request["intent"] == "order"
         assert request["encounter"]["reference"] == "Encounter/e-1"
-        assert "skin test negative 2025" in str(request)
+        assert "skin test negative 2025" in str(request["extension"])
         assert screen.basket.lines == []
         assert screen.last_slip is not None
         assert request["groupIdentifier"]["value"] == screen.last_slip.group_id
@@ -183,21 +191,50 @@ async def test_renew_and_stop_from_the_active_list(cache: ClinicCache) -> None:
         assert stopped["status"] == "stopped"
         assert stopped["statusReason"]["text"] == "ankle oedema"
         assert "m-1" not in [o.id for o in screen.active]
-        # Renew metformin: a line that replaces it joins the basket; signing ends the old one.
+        # Change metformin: its free-text dosage cannot be read back, so the line is typed
+        # again; on signing the old order is stopped and the new one names it.
         active.focus()
         active.highlighted = [o.id for o in screen.active].index("m-2")
+        await press(pilot, "c")
+        line = screen.query_one("#rx-line", Input)
+        assert line.has_focus
+        assert line.value.startswith("二甲双胍片 Metformin")
+        line.value = ""
+        await enter_line(pilot, "metformin 500mg po tid 7d")
+        assert [order.replaces for order in screen.basket.lines] == ["m-2"]
+        await sign(pilot, screen)
+        old = read(cache, "m-2")
+        assert old["status"] == "stopped"
+        changed = medication_requests(cache, "p-allergic")[-1]
+        assert changed["priorPrescription"] == {"reference": "MedicationRequest/m-2"}
+        # Renew it: the structured order comes back whole as a basket line; signing
+        # completes the old one.
+        active.focus()
+        active.highlighted = [o.id for o in screen.active].index(changed["id"])
         await press(pilot, "r")
-        assert [line.replaces for line in screen.basket.lines] == ["m-2"]
-        screen.query_one("#rx-basket").focus()
-        await press(pilot, "s")
-        while isinstance(app.screen, OverrideDialog):
-            await press(pilot, "enter", "enter")
-        assert isinstance(app.screen, ConfirmScreen)
-        await press(pilot, "y")
-        await settle(pilot)
-        with cache.engine.connect() as connection:
-            old = read_resource(connection, "MedicationRequest", "m-2")
-        assert old is not None
-        assert old["status"] == "completed"
-        new = medication_requests(cache, "p-allergic")
-        assert new[-1]["priorPrescription"] == {"reference": "MedicationRequest/m-2"}
+        assert [order.replaces for order in screen.basket.lines] == [changed["id"]]
+        assert screen.basket.lines[0].drug.code == "metformin"
+        await sign(pilot, screen)
+        assert read(cache, changed["id"])["status"] == "completed"
+        renewed = medication_requests(cache, "p-allergic")[-1]
+        assert renewed["priorPrescription"] == {"reference": f"MedicationRequest/{changed['id']}"}
+
+
+def read(cache: ClinicCache, request_id: str) -> dict[str, Any]:
+    """A MedicationRequest as cached now."""
+    with cache.engine.connect() as connection:
+        found = read_resource(connection, "MedicationRequest", request_id)
+    assert found is not None
+    return found
+
+
+async def sign(pilot: Pilot[None], screen: PrescriptionScreen) -> None:
+    """s on the basket, any overrides with the first reason, then yes."""
+    screen.query_one("#rx-basket").focus()
+    await press(pilot, "s")
+    while isinstance(pilot.app.screen, OverrideDialog):
+        await press(pilot, "enter", "enter")
+    assert isinstance(pilot.app.screen, ConfirmScreen)
+    await press(pilot, "y")
+    await settle(pilot)
+    assert screen.basket.lines == []
