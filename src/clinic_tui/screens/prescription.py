@@ -297,6 +297,9 @@ class PrescriptionScreen(Screen[None]):
         visit = self.cache.chart_edits.current_visit(self.patient_id, today)
         # The project's starter formulary until a hospital's own is read from the cache.
         formulary = starter_formulary()
+        # The first completion builds the pinyin index (a second on a slow PC): here, not on
+        # the first key typed.
+        formulary.complete("a")
         return Loaded(
             chart=chart,
             visit=visit,
