@@ -238,3 +238,21 @@ async def sign(pilot: Pilot[None], screen: PrescriptionScreen) -> None:
     await press(pilot, "y")
     await settle(pilot)
     assert screen.basket.lines == []
+
+
+async def test_tab_typed_before_completion_is_ready_still_takes_the_drug(
+    cache: ClinicCache,
+) -> None:
+    app = ChartHostApp(cache, "p-nka", fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_orders(pilot)
+        # As on a slow PC: the formulary's index is not built yet when the keys come.
+        screen.index_ready = False
+        await type_text(pilot, "amox")
+        await press(pilot, "tab")
+        line = screen.query_one("#rx-line", Input)
+        assert line.has_focus  # Tab was held for the drug, not taken to move on
+        await type_text(pilot, " 250mg po tid 5d")
+        screen.index_built()
+        await settle(pilot)
+        assert line.value == "Amoxicillin 250mg po tid 5d"

@@ -56,6 +56,9 @@ class OrderInput(Input):
 
     suggesting = False
     """True while the screen shows drug candidates for this line."""
+    waiting = False
+    """True while a drug is being typed and completion is not ready yet: Tab is held for it,
+    so keys typed ahead (Tab, then the dose) still land in the line."""
 
     class Take(Message):
         """Take the highlighted drug into the line."""
@@ -69,7 +72,9 @@ class OrderInput(Input):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Tab and ↑ ↓ are the list's only while it is shown; else Tab moves on as usual."""
-        if action in ("take", "move"):
+        if action == "take":
+            return self.suggesting or self.waiting
+        if action == "move":
             return self.suggesting
         if action == "screen.to_basket":
             return not self.suggesting

@@ -231,6 +231,10 @@ class PrescriptionScreen(Screen[None]):
         self.last_slip: SignedSlip | None = None
         self._sign_when_checked = False
         self._prescriber: Prescriber | None = None
+        self.index_ready = False
+        """True once the formulary answers completions without building its index."""
+        self.take_when_ready = False
+        """Tab was pressed before completion was ready: take the first drug when it is."""
 
     # ----- layout ------------------------------------------------------------------------------
 
@@ -297,9 +301,6 @@ class PrescriptionScreen(Screen[None]):
         visit = self.cache.chart_edits.current_visit(self.patient_id, today)
         # The project's starter formulary until a hospital's own is read from the cache.
         formulary = starter_formulary()
-        # The first completion builds the pinyin index (a second on a slow PC): here, not on
-        # the first key typed.
-        formulary.complete("a")
         return Loaded(
             chart=chart,
             visit=visit,
@@ -336,6 +337,8 @@ class PrescriptionScreen(Screen[None]):
             self.active, self.context = result.active, result.context
             self.show_active()
             self.run_checks()
+        elif group == "rx-index":
+            self.index_built()
         elif group == "rx-check" and isinstance(result, Checked):
             self.checked(result)
         elif group == "rx-sign" and isinstance(result, SignedSlip):
@@ -383,8 +386,28 @@ class PrescriptionScreen(Screen[None]):
         self.query_one(PatientHeader).show(chart.patient, chart.identifiers, today, visit_today)
         self.query_one(AllergyBanner).show(chart.allergy_state, chart.allergies)
         self.show_active()
-        self.update_suggestions()
         self.run_checks()
+        self.build_index(loaded.formulary)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="rx-index")
+    def build_index(self, formulary: Formulary) -> bool:
+        """The first completion builds the formulary's pinyin index (a second or more on an
+        old PC): here, after the screen is filled, never on a key typed."""
+        formulary.complete("a")
+        return True
+
+    def index_built(self) -> None:
+        """Completion is ready: offer drugs for what was typed, take one if Tab was pressed."""
+        self.index_ready = True
+        if self.take_when_ready and self.formulary is not None:
+            typed = self.query_one("#rx-line", OrderInput).value
+            digit = next((i for i, ch in enumerate(typed) if ch.isdigit()), len(typed))
+            words = typed[:digit].split()
+            found = self.formulary.complete(words[0]) if words else []
+            if found:
+                self.take_drug(found[0])
+        self.take_when_ready = False
+        self.update_suggestions()
 
     def reread_orders(self) -> None:
         """Re-read the active orders and the patient's facts (once the formulary is in)."""
@@ -516,7 +539,8 @@ class PrescriptionScreen(Screen[None]):
         line = self.query_one("#rx-line", OrderInput)
         query = drug_query(line.value)
         drugs: list[FormularyDrug] = []
-        if query is not None and self.formulary is not None:
+        line.waiting = query is not None and not self.index_ready
+        if query is not None and self.formulary is not None and self.index_ready:
             drugs = list(self.formulary.complete(query))[:SUGGESTIONS]
             if any(query in (d.name_zh, d.name_en, d.name_en.lower()) for d in drugs):
                 drugs = []  # the name is whole: no list in the way of the dose
@@ -550,6 +574,7 @@ class PrescriptionScreen(Screen[None]):
         """Tab or →: the highlighted drug's name replaces what was typed of it."""
         listing = self.query_one("#rx-suggestions", OptionList)
         if not self.candidates:
+            self.take_when_ready = not self.index_ready
             return
         drug = self.candidates[listing.highlighted or 0]
         self.take_drug(drug)
@@ -561,12 +586,20 @@ class PrescriptionScreen(Screen[None]):
             self.take_drug(self.candidates[event.option_index])
 
     def take_drug(self, drug: FormularyDrug) -> None:
-        """Put the drug's name in the line, the cursor after it, ready for the dose."""
+        """Put the drug's name in place of what was typed of it; anything typed after stays."""
         line = self.query_one("#rx-line", OrderInput)
-        chinese = has_cjk(line.value) or language() == "zh"
+        typed = line.value
+        chinese = has_cjk(typed) or language() == "zh"
         name = drug.name_zh if chinese and drug.name_zh else drug.name_en
-        line.value = f"{name} "
-        line.cursor_position = len(line.value)
+        digit = next((i for i, ch in enumerate(typed) if ch.isdigit()), len(typed))
+        rest = typed[digit:]
+        if rest:
+            # Typed ahead of the list (Tab, then the dose): the last word before the dose
+            # may be a route or frequency word already; only the first word is the drug.
+            head = typed[:digit].split(maxsplit=1)
+            rest = (head[1] + rest) if len(head) > 1 else rest
+        line.value = f"{name} {rest.lstrip()}" if rest else f"{name} "
+        line.cursor_position = len(line.value) if rest else len(name) + 1
         line.focus()
 
     @on(Input.Submitted, "#rx-line")
