@@ -16,6 +16,7 @@ from clinic_tui.offline_cache.store import read_resource
 from clinic_tui.screens.discard_dialog import ConfirmScreen
 from clinic_tui.screens.prescription import PrescriptionScreen
 from clinic_tui.screens.prescription_dialogs import OverrideDialog, StopDialog
+from clinic_tui.widgets.marked_list import MarkedOptionList
 from tests.ui.chart_fixtures import fill_cache, fixed_clock
 from tests.ui.chart_host import ChartHostApp
 from tests.ui.pilot import press, settle, type_text
@@ -44,9 +45,8 @@ def plain(renderable: Any) -> str:
 
 def basket_text(screen: PrescriptionScreen) -> str:
     """Every basket row with its warnings."""
-    listing = screen.query_one("#rx-basket", OptionList)
-    return " | ".join(plain(listing.get_option_at_index(i).prompt) for i in
-                      range(listing.option_count))  # fmt: skip
+    listing = screen.query_one("#rx-basket", MarkedOptionList)
+    return " | ".join(plain(listing.prompt_at(i)) for i in range(listing.option_count))
 
 
 async def open_orders(pilot: Pilot[None]) -> PrescriptionScreen:
@@ -117,7 +117,8 @@ async def test_the_drug_completes_from_the_formulary(cache: ClinicCache) -> None
         await type_text(pilot, "amox")
         suggestions = screen.query_one("#rx-suggestions", OptionList)
         assert suggestions.display
-        assert "Amoxicillin" in plain(suggestions.get_option_at_index(0).prompt)
+        assert isinstance(suggestions, MarkedOptionList)
+        assert "Amoxicillin" in plain(suggestions.prompt_at(0))
         await press(pilot, "tab")
         assert screen.query_one("#rx-line", Input).value == "Amoxicillin "
         assert not suggestions.display

@@ -24,7 +24,6 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, OptionList, Select, Static
-from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
 from clinic_tui.domain.chart_entry import CurrentVisit
@@ -41,6 +40,7 @@ from clinic_tui.prescribing.slip_kinds import (
 )
 from clinic_tui.screens.order_input import OrderInput, drug_query, has_cjk
 from clinic_tui.widgets.allergy_banner import AllergyBanner
+from clinic_tui.widgets.marked_list import MarkedOptionList
 from clinic_tui.widgets.notice_line import NoticeLine
 from clinic_tui.widgets.order_lines import drug_name, order_text, warning_text
 from clinic_tui.widgets.patient_header import PatientHeader
@@ -161,7 +161,7 @@ class Checked:
     warnings: list[SafetyWarning]
 
 
-class ActiveList(OptionList):
+class ActiveList(MarkedOptionList):
     """The active medications; r renews, c changes, x stops the one under the cursor."""
 
     BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
@@ -171,7 +171,7 @@ class ActiveList(OptionList):
     ]
 
 
-class BasketList(OptionList):
+class BasketList(MarkedOptionList):
     """The lines being prescribed; e edits, x / Delete removes, o overrides a warning."""
 
     BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
@@ -260,7 +260,7 @@ class PrescriptionScreen(Screen[None]):
                 compact=True,
                 id="rx-line",
             )
-            suggestions = OptionList(id="rx-suggestions")
+            suggestions = MarkedOptionList(id="rx-suggestions")
             suggestions.can_focus = False  # driven from the order line: Tab never lands here
             yield suggestions
             yield Static("", id="rx-problems")
@@ -418,12 +418,11 @@ class PrescriptionScreen(Screen[None]):
 
     def show_active(self) -> None:
         """One row per active order: name, dosage, date, * when unsynced."""
-        listing = self.query_one("#rx-active", OptionList)
-        highlighted = listing.highlighted
-        listing.clear_options()
+        listing = self.query_one("#rx-active", ActiveList)
         if not self.active:
-            listing.add_option(Option(Text(tr("None active"), style="dim"), disabled=True))
+            listing.show_rows([(Text(tr("None active"), style="dim"), None, False)])
             return
+        rows: list[tuple[RenderableType, str | None, bool]] = []
         for order in self.active:
             text = Text(order.name, style="bold")
             if order.pending:
@@ -431,9 +430,8 @@ class PrescriptionScreen(Screen[None]):
             text.append(f"  {order.dosage}")
             if order.authored_on is not None:
                 text.append(f"  {order.authored_on.isoformat()}", style="dim")
-            listing.add_option(Option(text, id=order.id))
-        if highlighted is not None:
-            listing.highlighted = min(highlighted, len(self.active) - 1)
+            rows.append((text, order.id, True))
+        listing.show_rows(rows)
 
     def highlighted_active(self) -> ActiveOrder | None:
         """The active order under the cursor, when the active list has it."""
@@ -446,21 +444,16 @@ class PrescriptionScreen(Screen[None]):
 
     def show_basket(self) -> None:
         """Each line with its warnings beneath it; a count of warnings in the heading."""
-        listing = self.query_one("#rx-basket", OptionList)
-        highlighted = listing.highlighted
-        listing.clear_options()
+        listing = self.query_one("#rx-basket", BasketList)
         heading = tr("New prescription")
         heading += f" · {_kind_words(self.basket.kind)}"
         if self.basket.lines:
             heading += f" · {self.warning_summary()}"
         self.query_one("#rx-basket-heading", Static).update(heading)
+        rows: list[tuple[RenderableType, str | None, bool]] = []
         if not self.basket.lines:
-            listing.add_option(
-                Option(
-                    Text(tr("No lines yet: type one below, e.g. amox 500mg po tid 7d"), "dim"),
-                    disabled=True,
-                )
-            )
+            hint = tr("No lines yet: type one below, e.g. amox 500mg po tid 7d")
+            rows.append((Text(hint, "dim"), None, False))
         current = self.checked_revision == self.revision
         for index, order in enumerate(self.basket.lines):
             parts: list[RenderableType] = [
@@ -470,9 +463,8 @@ class PrescriptionScreen(Screen[None]):
                 if warning.line == index:
                     override = self.basket.overrides.get(warning.key)
                     parts.append(Padding(warning_text(warning, override), (0, 0, 0, 3)))
-            listing.add_option(Option(Group(*parts), id=f"line-{index}"))
-        if highlighted is not None and self.basket.lines:
-            listing.highlighted = min(highlighted, len(self.basket.lines) - 1)
+            rows.append((Group(*parts), f"line-{index}", True))
+        listing.show_rows(rows)
         self.update_long_term()
 
     def warning_summary(self) -> str:
@@ -545,8 +537,8 @@ class PrescriptionScreen(Screen[None]):
             if any(query in (d.name_zh, d.name_en, d.name_en.lower()) for d in drugs):
                 drugs = []  # the name is whole: no list in the way of the dose
         self.candidates = drugs
-        listing = self.query_one("#rx-suggestions", OptionList)
-        listing.clear_options()
+        listing = self.query_one("#rx-suggestions", MarkedOptionList)
+        rows: list[tuple[RenderableType, str | None, bool]] = []
         for drug in drugs:
             text = Text(drug_name(drug), style="bold")
             strengths = ", ".join(
@@ -554,7 +546,8 @@ class PrescriptionScreen(Screen[None]):
             )
             if strengths:
                 text.append(f"  {strengths}", style="dim")
-            listing.add_option(Option(text))
+            rows.append((text, None, True))
+        listing.show_rows(rows)
         if drugs:
             listing.highlighted = 0
         listing.display = bool(drugs)

@@ -16,17 +16,16 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, OptionList, Static
-from textual.widgets.option_list import Option
 
 from clinic_tui.i18n import add_translations, language, tr
 from clinic_tui.prescribing.model import Override, OverrideReason, SafetyWarning
+from clinic_tui.widgets.marked_list import MarkedOptionList
 from clinic_tui.widgets.order_lines import warning_text
 
 add_translations(
     {
         "Override a high-severity warning": "高危警示：说明理由后继续",
         "Line {n}: {drug}": "第 {n} 行：{drug}",
-        "Reason": "理由",
         "Comment (required for Other)": "说明（选“其他”时必填）",
         "Record the override": "记录理由",
         "Change the order": "返回修改医嘱",
@@ -66,9 +65,12 @@ class OverrideDialog(ModalScreen[Override | None]):
     OverrideDialog #override-reasons {
         height: auto;
         max-height: 8;
+        border: none;
+        padding: 0;
+        margin-top: 1;
     }
     OverrideDialog #override-comment {
-        margin-top: 1;
+        background: $boost;
     }
     OverrideDialog #override-error {
         color: $text-error;
@@ -97,10 +99,8 @@ class OverrideDialog(ModalScreen[Override | None]):
             yield Static(tr("Override a high-severity warning"), classes="dialog-title")
             line = tr("Line {n}: {drug}").format(n=self.warning.line + 1, drug=self.drug)
             yield Static(Text(line, style="bold"))
-            yield Static(warning_text(self.warning, None, whole=True), id="override-warning")
-            yield Static(tr("Reason"), classes="form-section")
-            options = [Option(reason_words(r), id=r.code) for r in self.reasons]
-            yield OptionList(*options, id="override-reasons")
+            yield Static(warning_text(self.warning, None, verdict=False), id="override-warning")
+            yield MarkedOptionList(id="override-reasons")
             yield Input(
                 value=self.current.comment if self.current else "",
                 placeholder=tr("Comment (required for Other)"),
@@ -113,7 +113,8 @@ class OverrideDialog(ModalScreen[Override | None]):
 
     def on_mount(self) -> None:
         """The reason list takes the cursor, on the reason given before if any."""
-        reasons = self.query_one("#override-reasons", OptionList)
+        reasons = self.query_one("#override-reasons", MarkedOptionList)
+        reasons.show_rows([(reason_words(r), r.code, True) for r in self.reasons])
         codes = [r.code for r in self.reasons]
         if self.current is not None and self.current.reason.code in codes:
             reasons.highlighted = codes.index(self.current.reason.code)
@@ -125,6 +126,10 @@ class OverrideDialog(ModalScreen[Override | None]):
         """Enter on a reason: on to the comment (Other needs one; others may add one)."""
         event.stop()
         self.query_one("#override-comment", Input).focus()
+
+    def on_input_changed(self, _event: Input.Changed) -> None:
+        """Typing the comment clears the message about it."""
+        self.query_one("#override-error", Static).update("")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         """Enter in the comment records the override."""

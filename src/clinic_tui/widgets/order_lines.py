@@ -144,10 +144,13 @@ def short_source(source: str) -> str:
     return title if len(title) <= SOURCE_SHOWN else title[: SOURCE_SHOWN - 1] + "…"
 
 
-def warning_text(warning: SafetyWarning, override: Override | None, *, whole: bool = False) -> Text:
+def warning_text(
+    warning: SafetyWarning, override: Override | None, *, whole: bool = False, verdict: bool = True
+) -> Text:
     """A warning: severity in words, the finding, what it is against, the source, the override.
 
-    The caller indents it (rich Padding) so wrapped lines stay under their line.
+    The caller indents it (rich Padding) so wrapped lines stay under their line. `whole`
+    gives the source's full citation; `verdict` False leaves out whether it is overridden.
     """
     text = severity_label(warning.severity)
     text.append(f" {warning_message(warning)}")
@@ -159,7 +162,7 @@ def warning_text(warning: SafetyWarning, override: Override | None, *, whole: bo
         details.append(f"{tr('source')}: {source}")
     if details:
         text.append("\n" + " · ".join(details), style="dim")
-    if warning.severity is Severity.HIGH:
+    if verdict and warning.severity is Severity.HIGH:
         if override is not None:
             reason = override.reason.text_zh if language() == "zh" else override.reason.text_en
             comment = f" — {override.comment}" if override.comment else ""
