@@ -19,7 +19,7 @@ from clinic_tui.prescribing.formulary import Formulary, starter_formulary
 from clinic_tui.prescribing.model import Basket
 from clinic_tui.prescribing.order_line import parse_order_line
 from clinic_tui.prescribing.prescriber import Prescriber, SignedSlip
-from clinic_tui.prescribing.printing import print_slip, slip_file
+from clinic_tui.prescribing.printing import print_slip, slip_file, slip_number
 from tests.ui.chart_fixtures import NOW, fill_cache
 
 CLINIC = Clinic("org-town", "青山镇卫生院")
@@ -69,7 +69,7 @@ def test_a_slip_read_back_from_the_cache_is_written_with_every_line(
     assert outcome.printer is None
     assert outcome.problem(zh=False) == ""
     text = _text(outcome.path)
-    for expected in ("青山镇卫生院", "李秀英", "阿莫西林", "布洛芬"):
+    for expected in ("青山镇卫生院", "李秀英", "阿莫西林", "布洛芬", slip_number(slip.group_id)):
         assert expected in text
 
 

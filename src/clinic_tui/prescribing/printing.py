@@ -58,6 +58,16 @@ def slip_file(slips_dir: Path, group_id: str, signed: datetime) -> Path:
     return day / f"{signed:%H%M}-{group_id[:8]}.pdf"
 
 
+SLIP_NUMBER_LENGTH = 8
+"""Characters of the groupIdentifier printed as the slip's number: a whole UUID overruns the
+field, and the first eight find the slip in a clinic's records."""
+
+
+def slip_number(group_id: str) -> str:
+    """The number printed on the slip: the start of its groupIdentifier, in capitals."""
+    return group_id.replace("-", "")[:SLIP_NUMBER_LENGTH].upper()
+
+
 def _kind(requests: Sequence[Resource]) -> str:
     for extension in requests[0].get("extension") or []:
         if extension.get("url") == SLIP_TYPE_EXTENSION and extension.get("valueCode") in SLIP_KINDS:
@@ -131,7 +141,7 @@ def print_slip(
     data = slip_data_for(
         lines,
         kind=kind,
-        slip_number=group_id,
+        slip_number=slip_number(group_id),
         clinic_name=prescriber.clinic.name,
         patient_name=patient.name,
         sex=str(patient.gender),
