@@ -242,6 +242,9 @@ def build_parser() -> argparse.ArgumentParser:
     from clinic_tui.commands.terminology import add_terminology_parser
 
     add_terminology_parser(commands, sub_common)
+    from clinic_tui.commands.formulary import add_formulary_parser
+
+    add_formulary_parser(commands, sub_common)
     return parser
 
 
@@ -366,6 +369,9 @@ def _run_app(args: argparse.Namespace) -> int:
     from clinic_tui.commands.terminology import load_starter_set
 
     load_starter_set(path)  # diagnosis search works out of the box (a no-op once loaded)
+    from clinic_tui.commands.formulary import load_starter_formulary
+
+    load_starter_formulary(path)  # prescribing works out of the box (a no-op once loaded)
     cache = ClinicCache(
         path, clinic_id=settings.clinic_id, practitioner_id=settings.practitioner_id
     )
@@ -470,6 +476,12 @@ def _seed_server(args: argparse.Namespace) -> int:
     return 0
 
 
+def _formulary(args: argparse.Namespace) -> int:
+    from clinic_tui.commands.formulary import run_formulary
+
+    return run_formulary(args)
+
+
 def _terminology(args: argparse.Namespace) -> int:
     from clinic_tui.commands.terminology import run_terminology
 
@@ -503,6 +515,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "status": _status,
         "seed-server": _seed_server,
         "terminology": _terminology,
+        "formulary": _formulary,
     }
     try:
         return handlers[args.command](args)

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import pytest
 
+from clinic_tui.demo.clinical import DRUGS_FOR, DrugDef
 from clinic_tui.prescribing.formulary import (
     CLASS_TAGS,
     Formulary,
     FormularyDataError,
     drugs_from_toml,
+    normalise,
     starter_formulary,
 )
 from clinic_tui.prescribing.model import FormularyDrug, Product
+from clinic_tui.prescribing.order_line import parse_order_line
 
 TABLET = Product("tablet", 5, "mg", "tablet", "片")
 
@@ -131,3 +134,97 @@ def test_starter_formulary_loads_and_every_class_tag_is_known() -> None:
         assert item.products
         assert item.name_zh
         assert item.name_en
+
+
+# ---------------------------------------------------------------- the shipped starter data
+
+STARTER = starter_formulary()
+
+
+def test_starter_has_at_least_80_drugs_with_unique_names() -> None:
+    assert len(STARTER) >= 80
+    owners: dict[str, str] = {}
+    for item in STARTER:
+        for name in (item.code, item.name_en, item.name_zh, *item.synonyms):
+            key = normalise(name)
+            assert owners.setdefault(key, item.code) == item.code, (name, owners[key], item.code)
+
+
+@pytest.mark.parametrize("demo", [d for ds in DRUGS_FOR.values() for d in ds], ids=lambda d: d.en)
+def test_every_demo_drug_resolves_by_both_names_to_its_atc(demo: DrugDef) -> None:
+    by_en, by_zh = STARTER.find(demo.en), STARTER.find(demo.zh)
+    assert by_en is not None
+    assert by_zh is by_en
+    assert by_en.atc == demo.atc
+
+
+@pytest.mark.parametrize("demo", [d for ds in DRUGS_FOR.values() for d in ds], ids=lambda d: d.en)
+def test_every_demo_regimen_parses_as_typed(demo: DrugDef) -> None:
+    unit = "µg" if demo.unit == "ug" else demo.unit
+    line = f"{demo.zh} {demo.dose:g}{unit} {demo.frequency.lower()} 30d"
+    parsed = parse_order_line(line, STARTER)
+    assert parsed.problems == ()
+
+
+def test_every_dose_limit_and_caution_names_its_source() -> None:
+    for item in STARTER:
+        present = {
+            "adult_dose": item.adult_dose is not None,
+            "adult_max_daily": item.adult_max_daily is not None,
+            "child_per_kg_day": item.child_per_kg_day is not None,
+            "renal_caution": bool(item.renal_caution),
+            "elderly_caution": bool(item.elderly_caution),
+            "pregnancy": item.pregnancy != "unknown",
+            "breastfeeding": item.breastfeeding != "unknown",
+        }
+        for name, held in present.items():
+            if held:
+                assert item.source_of(name), (item.code, name)
+        if item.adult_dose is not None:
+            assert item.adult_dose.low <= item.adult_dose.high
+            if item.adult_max_daily is not None:
+                assert item.adult_dose.high <= item.adult_max_daily, item.code
+
+
+def test_class_tags_the_checks_rely_on() -> None:
+    def codes(tag: str) -> set[str]:
+        return {item.code for item in STARTER if tag in item.classes}
+
+    assert codes("r1-amino") == {"cefalexin", "cefradine", "cefaclor", "cefadroxil"}
+    assert codes("r1-amino") < codes("cephalosporin")
+    assert {"amoxicillin", "amoxicillin-clavulanate"} <= codes("penicillin")
+    assert codes("sulfonamide-antibiotic") == {"sulfamethoxazole-trimethoprim"}
+    assert {"ibuprofen", "diclofenac", "aspirin"} <= codes("nsaid")
+    assert {"hydrochlorothiazide"} <= codes("thiazide")
+    for tag in ("statin", "ace-inhibitor", "arb", "loop-diuretic", "k-sparing", "beta-blocker",
+                "ccb", "sulfonylurea", "biguanide", "insulin", "antiplatelet", "anticoagulant-vka",
+                "macrolide", "fluoroquinolone", "ppi", "h1-antihistamine", "beta2-agonist",
+                "corticosteroid", "opioid", "benzodiazepine", "ssri", "nitrate"):  # fmt: skip
+        assert codes(tag), tag
+    for item in STARTER:
+        assert ("antimicrobial" in item.classes) == item.antimicrobial, item.code
+
+
+def test_chinese_names_are_the_label_names() -> None:
+    assert STARTER.find("digoxin") is STARTER.find("地高辛")
+    assert STARTER.find("异羟洋地黄毒苷") is None
+    paracetamol = STARTER.find("paracetamol")
+    assert paracetamol is not None
+    assert paracetamol.name_zh == "对乙酰氨基酚"
+
+
+def test_half_a_plain_tablet_but_never_of_a_modified_release_one() -> None:
+    order = parse_order_line("hctz 12.5mg qd 14d", STARTER).order
+    assert order is not None
+    assert (order.product.strength, order.quantity) == (25, 7)
+    assert parse_order_line("nifedipine 15mg qd 14d", STARTER).order is None
+
+
+@pytest.mark.parametrize(
+    ("prefix", "first"),
+    [("amxl", "amoxicillin"), ("ejsg", "metformin"), ("dgx", "digoxin"), ("阿司", "aspirin"),
+     ("asp", "aspirin"), ("co-trim", "sulfamethoxazole-trimethoprim"), ("扑热", "paracetamol"),
+     ("lipitor", "atorvastatin"), ("aldp", "amlodipine")],
+)  # fmt: skip
+def test_completion_on_the_starter(prefix: str, first: str) -> None:
+    assert STARTER.complete(prefix)[0].code == first

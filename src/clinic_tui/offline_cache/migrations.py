@@ -186,6 +186,19 @@ CREATE INDEX ix_patient_pinyin_given ON patient (pinyin_given);
 CREATE INDEX ix_patient_family_given_lower ON patient (lower(family), lower(given));
 """
 
+# formulary (prescribing): the drugs a clinic prescribes, the shipped starter and a hospital's own
+# import; each row keeps the whole drug as JSON (prescribing/formulary_store.py reads it).
+_FORMULARY = """
+CREATE TABLE formulary_drug (
+    code TEXT PRIMARY KEY NOT NULL, name_en TEXT NOT NULL, name_zh TEXT NOT NULL,
+    atc TEXT NOT NULL DEFAULT '', drug_json TEXT NOT NULL, source TEXT NOT NULL,
+    reviewed BOOLEAN NOT NULL DEFAULT 1, updated_at TEXT NOT NULL);
+CREATE INDEX ix_formulary_drug_atc ON formulary_drug (atc);
+CREATE TABLE formulary_source (
+    source TEXT PRIMARY KEY NOT NULL, version TEXT NOT NULL DEFAULT '',
+    drugs INTEGER NOT NULL DEFAULT 0, imported_at TEXT NOT NULL);
+"""
+
 
 def _run_script(connection: sqlite3.Connection, script: str) -> None:
     # executescript() would COMMIT first; run statement by statement to stay in one transaction.
@@ -248,6 +261,10 @@ def _to_v10_given_pinyin(connection: sqlite3.Connection) -> None:
     )
 
 
+def _to_v11_formulary(connection: sqlite3.Connection) -> None:
+    _run_script(connection, _FORMULARY)
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _to_v1,
     _to_v2,
@@ -259,6 +276,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _to_v8_terminology,
     _to_v9_chart_notes,
     _to_v10_given_pinyin,
+    _to_v11_formulary,
 ]
 """MIGRATIONS[n] takes a cache from schema version n to n + 1."""
 

@@ -299,3 +299,30 @@ RESOURCE_TABLES: dict[str, type[CachedResource]] = {
     "DocumentReference": DocumentReferenceRow,
 }
 """FHIR resource type -> the table that caches it."""
+
+
+class FormularyDrugRow(SQLModel, table=True):
+    """One drug of the clinic's formulary (prescribing.formulary_store reads and writes it)."""
+
+    __tablename__ = "formulary_drug"
+    code: str = Field(primary_key=True)
+    name_en: str
+    name_zh: str
+    atc: str = Field(default="", index=True)
+    drug_json: str = Field(sa_type=Text)
+    """The whole FormularyDrug: products, doses, classes, cited sources."""
+    source: str
+    """'starter', or the file a hospital imported it from."""
+    reviewed: bool = True
+    """False for a row whose Chinese name nobody has checked against a label."""
+    updated_at: str
+
+
+class FormularySource(SQLModel, table=True):
+    """One load of formulary drugs: which file, which version, how many drugs, when."""
+
+    __tablename__ = "formulary_source"
+    source: str = Field(primary_key=True)
+    version: str = ""
+    drugs: int = 0
+    imported_at: str

@@ -9,9 +9,9 @@ Reads English and Chinese, spaced or run together: `amox 500mg po tid 7d`,
 - A bare number is a dose in the drug's unit; `2 puffs`, `1片` are dispensable units.
 - The route defaults to the drug's first route. A month is 30 days.
 - The product is the strength that gives whole units per dose (the fewest units; for a
-  count of units, the only product). Quantity = units per dose x doses per day x days,
-  rounded up, then to whole packs when the product is dispensed by the pack. An inhaler or
-  pen with no duration is one pack.
+  count of units, the only product); half a plain tablet when no strength gives whole ones.
+- Quantity = units per dose x doses per day x days, rounded up, then to whole packs when the
+  product is dispensed by the pack. An inhaler or pen with no duration is one pack.
 
 Anything not read makes `order` None with a problem per part, in the process's language
 (i18n.tr; the Chinese is registered below). Never raises on any text.
@@ -616,11 +616,18 @@ def _dose_and_product(
             )
         )
         return None
-    fits = []
+    fits: list[tuple[float, Product]] = []
     for product in products:
         units = amount / product.strength
         if abs(units - round(units)) < 1e-6 and round(units) >= 1:
             fits.append((round(units), product))
+    if not fits:
+        # Half a plain tablet (12.5 mg of hydrochlorothiazide from a 25 mg tablet) is how such
+        # doses are given; never half of a modified-release, enteric or sublingual one.
+        for product in products:
+            units = amount / product.strength
+            if product.form == "tablet" and abs(units * 2 - round(units * 2)) < 1e-6 and units > 0:
+                fits.append((round(units * 2) / 2, product))
     if not fits:
         problems.append(
             tr("dose {dose} is not a whole number of any stocked strength ({strengths})").format(

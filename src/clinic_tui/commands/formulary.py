@@ -1,0 +1,192 @@
+"""`clinic-tui formulary`: import a hospital's formulary into the cache, search it from the shell.
+
+  clinic-tui formulary import --from PATH.csv
+  clinic-tui formulary search TEXT [--limit N]
+
+The CSV's columns are in the README ("Importing a hospital formulary"). A file with any bad row
+is refused whole, each problem with its row number. Only argparse is imported at module level:
+the parser is built on every start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import sys
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+from clinic_tui.commands import help_zh  # noqa: F401  (the Chinese of this help)
+from clinic_tui.errors import CacheError, ClinicError
+from clinic_tui.i18n import tr
+
+
+class FormularyFileError(ClinicError):
+    """The formulary file cannot be read or holds bad rows (nothing was imported)."""
+
+    exit_code = 4
+
+
+def add_formulary_parser(commands: Any, common: argparse.ArgumentParser) -> None:
+    """The `formulary` command and its `import` and `search` subcommands."""
+    formulary = commands.add_parser(
+        "formulary",
+        parents=[common],
+        help=tr("import a hospital's formulary into the cache (offline) or search it"),
+        description=tr(
+            "The drugs prescriptions are written from live in the cache, offline. A starter "
+            "formulary of essential medicines is built in; add a hospital's own with "
+            "`formulary import`."
+        ),
+    )
+    actions = formulary.add_subparsers(dest="formulary_command", metavar="ACTION")
+    actions.required = True
+    importer = actions.add_parser(
+        "import",
+        parents=[common],
+        help=tr("load a hospital formulary from a CSV file (again: updates, never duplicates)"),
+        description=tr(
+            "Load drugs from a CSV file, one row per form and strength (columns: README, "
+            "'Importing a hospital formulary'). A drug whose code is already in the cache is "
+            "replaced. Any bad row refuses the whole file, each problem with its row number."
+        ),
+    )
+    importer.add_argument(
+        "--from", dest="source", required=True, metavar="PATH", help=tr("the CSV file")
+    )
+    search = actions.add_parser(
+        "search",
+        parents=[common],
+        help=tr("search drugs as the order line completes them (name, Chinese, pinyin)"),
+        description=tr(
+            "Search the cache's formulary as the order line does: English or Chinese names, "
+            "abbreviations, pinyin initials (amxl for 阿莫西林)."
+        ),
+    )
+    search.add_argument("text", metavar="TEXT", help=tr("what a doctor would type"))
+    search.add_argument(
+        "--limit", type=int, default=10, metavar="N", help=tr("most drugs shown (default: 10)")
+    )
+
+
+def load_starter_formulary(path: Path) -> bool:
+    """Load or refresh the starter formulary in the prepared cache at `path`.
+
+    False when another process holds the cache for writing: the next start loads it.
+    """
+    from clinic_tui.offline_cache.cache_file import connect
+    from clinic_tui.prescribing.formulary_store import ensure_starter_formulary
+
+    try:
+        with closing(connect(path)) as connection:
+            connection.execute("PRAGMA busy_timeout = 200")
+            ensure_starter_formulary(connection)
+    except sqlite3.OperationalError as error:
+        if "locked" in str(error) or "busy" in str(error):
+            return False
+        raise CacheError(f"cannot write the starter formulary into {path}: {error}") from error
+    except sqlite3.Error as error:
+        raise CacheError(f"cannot write the starter formulary into {path}: {error}") from error
+    return True
+
+
+def run_formulary(args: argparse.Namespace) -> int:
+    """Run `formulary import` or `formulary search`."""
+    from clinic_tui.config import load_settings
+    from clinic_tui.locations import cache_path
+    from clinic_tui.offline_cache.cache_file import prepare_cache
+
+    settings = load_settings(
+        data_dir_flag=args.data_dir, config_flag=args.config, language_flag=args.lang
+    )
+    path = cache_path(settings.data_dir)
+    if args.formulary_command == "import":
+        drugs = _read(Path(args.source).expanduser())
+        prepare_cache(path)
+        load_starter_formulary(path)
+        return _import(path, Path(args.source).name, drugs)
+    prepare_cache(path)
+    load_starter_formulary(path)
+    return _search(path, args.text, max(args.limit, 1))
+
+
+def _read(source: Path) -> list[Any]:
+    from clinic_tui.prescribing.formulary_csv import (
+        FormularyCsvError,
+        decode,
+        read_formulary_csv,
+    )
+
+    try:
+        data = source.read_bytes()
+    except OSError as error:
+        raise FormularyFileError(
+            tr("cannot read {path}: {reason}").format(path=source, reason=error.strerror or error)
+        ) from error
+    try:
+        return read_formulary_csv(decode(data))
+    except FormularyCsvError as error:
+        for row, reason in error.problems:
+            print(tr("{path}, row {row}: {reason}").format(path=source, row=row, reason=reason),
+                  file=sys.stderr)  # fmt: skip
+        raise FormularyFileError(
+            tr("{path}: {count} problem(s); nothing was imported").format(
+                path=source, count=len(error.problems)
+            )
+        ) from error
+
+
+def _import(path: Path, label: str, drugs: list[Any]) -> int:
+    from clinic_tui.offline_cache.cache_file import connect
+    from clinic_tui.prescribing.formulary_store import write_drugs
+
+    try:
+        with closing(connect(path)) as connection:
+            result = write_drugs(connection, drugs, label)
+    except sqlite3.Error as error:
+        raise CacheError(f"cannot write the formulary into {path}: {error}") from error
+    print(
+        tr(
+            "{total} drugs from {source}: {added} added, {updated} updated, {unchanged} unchanged "
+            "(into {path})."
+        ).format(
+            total=result.total,
+            source=label,
+            added=result.added,
+            updated=result.updated,
+            unchanged=result.unchanged,
+            path=path,
+        )
+    )
+    return 0
+
+
+def _search(path: Path, text: str, limit: int) -> int:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    from clinic_tui.offline_cache.cache_file import connect
+    from clinic_tui.prescribing.formulary_store import drug_sources, read_formulary
+
+    with closing(connect(path)) as connection:
+        formulary = read_formulary(connection)
+        sources = drug_sources(connection)
+    hits = formulary.complete(text, limit)
+    if not hits:
+        print(tr("No drug matches {text!r}.").format(text=text))
+        return 1
+    table = Table(box=None, pad_edge=False)
+    for heading in ("code", "通用名", "name", "ATC", "strengths", "source"):
+        table.add_column(tr(heading), overflow="fold")
+    for drug in hits:
+        strengths = ", ".join(
+            f"{p.strength:g} {p.strength_unit} {p.unit_zh}" for p in drug.products
+        )
+        source, reviewed = sources.get(drug.code, ("", True))
+        name_zh = drug.name_zh if reviewed else tr("(unreviewed) {name}").format(name=drug.name_zh)
+        table.add_row(*(escape(cell) for cell in (drug.code, name_zh, drug.name_en, drug.atc,
+                                                   strengths, source)))  # fmt: skip
+    Console(soft_wrap=False).print(table)
+    return 0

@@ -1,0 +1,186 @@
+"""The formulary in the cache: the starter loaded on first use, a hospital's import, read back.
+
+Table `formulary_drug` (schema step `_to_v11_formulary`) keeps one row per drug code with the
+whole FormularyDrug as JSON, and who supplied it: 'starter' or the imported file's name. The
+starter is (re)loaded when the shipped file changes (its checksum is the version) and never
+overwrites a drug a hospital imported; an import replaces drugs of the same code, all in one
+transaction, so a failed import leaves the formulary as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import zlib
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from clinic_tui.prescribing.formulary import Formulary
+    from clinic_tui.prescribing.model import FormularyDrug
+
+STARTER_SOURCE = "starter"
+
+
+@dataclass(frozen=True)
+class FormularyImport:
+    """What writing a set of drugs changed."""
+
+    source: str
+    added: int
+    updated: int
+    unchanged: int
+
+    @property
+    def total(self) -> int:
+        """Drugs the source held."""
+        return self.added + self.updated + self.unchanged
+
+
+def drug_json(drug: FormularyDrug) -> str:
+    """A FormularyDrug as the JSON its cache row keeps."""
+    return json.dumps(asdict(drug), ensure_ascii=False, sort_keys=True)
+
+
+def drug_from_json(text: str) -> FormularyDrug:
+    """The FormularyDrug a cache row's JSON holds."""
+    # Imported here: the start-up check of the starter's version needs none of the model.
+    from clinic_tui.prescribing.model import (
+        Controlled,
+        DoseRange,
+        FormularyDrug,
+        Pregnancy,
+        Product,
+    )
+
+    data: dict[str, Any] = json.loads(text)
+    dose = data.get("adult_dose")
+    child = data.get("child_per_kg_day")
+    return FormularyDrug(
+        code=data["code"],
+        name_en=data["name_en"],
+        name_zh=data["name_zh"],
+        atc=data.get("atc", ""),
+        classes=tuple(data.get("classes", ())),
+        routes=tuple(data.get("routes", ("po",))),
+        products=tuple(Product(**product) for product in data.get("products", ())),
+        adult_dose=DoseRange(**dose) if dose else None,
+        adult_max_daily=data.get("adult_max_daily"),
+        child_per_kg_day=(child[0], child[1]) if child else None,
+        child_max_daily=data.get("child_max_daily"),
+        pregnancy=Pregnancy(data.get("pregnancy", "unknown")),
+        breastfeeding=Pregnancy(data.get("breastfeeding", "unknown")),
+        antimicrobial=bool(data.get("antimicrobial", False)),
+        controlled=Controlled(data.get("controlled", "")),
+        no_long_term=bool(data.get("no_long_term", False)),
+        renal_caution=data.get("renal_caution", ""),
+        elderly_caution=data.get("elderly_caution", ""),
+        synonyms=tuple(data.get("synonyms", ())),
+        sources=tuple(data.get("sources", ())),
+        cited=tuple((name, source) for name, source in data.get("cited", ())),
+    )
+
+
+def starter_version() -> str:
+    """A checksum of the shipped starter file: the version a cache records as loaded."""
+    # Read beside this module, not through importlib.resources (~20 ms to import): the check
+    # runs on every start of the workstation.
+    data = Path(__file__).with_name("starter_formulary.toml").read_bytes()
+    return f"{len(data)}-{zlib.crc32(data):08x}"
+
+
+def ensure_starter_formulary(connection: sqlite3.Connection) -> FormularyImport | None:
+    """Load or refresh the starter in a prepared cache; None when it is already current."""
+    row = connection.execute(
+        "SELECT version FROM formulary_source WHERE source = ?", (STARTER_SOURCE,)
+    ).fetchone()
+    version = starter_version()
+    if row is not None and row[0] == version:
+        return None
+    from clinic_tui.prescribing.formulary import starter_drugs
+
+    return write_drugs(connection, starter_drugs(), STARTER_SOURCE, version=version)
+
+
+def write_drugs(
+    connection: sqlite3.Connection,
+    drugs: Iterable[FormularyDrug],
+    source: str,
+    *,
+    version: str = "",
+    reviewed: bool = True,
+) -> FormularyImport:
+    """Write `drugs` as supplied by `source`, in one transaction; returns what changed.
+
+    The starter never replaces a drug another source supplied, and drops its own drugs
+    that a newer starter no longer lists; any other source replaces drugs of the same code.
+    """
+    now = datetime.now(UTC).isoformat()
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        existing = {
+            code: (text, owner)
+            for code, text, owner in connection.execute(
+                "SELECT code, drug_json, source FROM formulary_drug"
+            )
+        }
+        added = updated = unchanged = 0
+        codes: set[str] = set()
+        for drug in drugs:
+            codes.add(drug.code)
+            text = drug_json(drug)
+            before = existing.get(drug.code)
+            if before is not None and source == STARTER_SOURCE and before[1] != STARTER_SOURCE:
+                unchanged += 1
+                continue
+            if before == (text, source):
+                unchanged += 1
+                continue
+            connection.execute(
+                "INSERT OR REPLACE INTO formulary_drug "
+                "(code, name_en, name_zh, atc, drug_json, source, reviewed, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (drug.code, drug.name_en, drug.name_zh, drug.atc, text, source, reviewed, now),
+            )
+            if before is None:
+                added += 1
+            else:
+                updated += 1
+        if source == STARTER_SOURCE:
+            gone = [
+                (code,)
+                for code, (_, owner) in existing.items()
+                if owner == STARTER_SOURCE and code not in codes
+            ]
+            connection.executemany("DELETE FROM formulary_drug WHERE code = ?", gone)
+        connection.execute(
+            "INSERT OR REPLACE INTO formulary_source (source, version, drugs, imported_at) "
+            "VALUES (?, ?, ?, ?)",
+            (source, version, len(codes), now),
+        )
+        connection.execute("COMMIT")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    return FormularyImport(source, added, updated, unchanged)
+
+
+def read_formulary(connection: sqlite3.Connection) -> Formulary:
+    """The cache's formulary (starter and imports), in the order the drugs were written."""
+    from clinic_tui.prescribing.formulary import Formulary
+
+    rows = connection.execute("SELECT drug_json FROM formulary_drug ORDER BY rowid").fetchall()
+    return Formulary(drug_from_json(row[0]) for row in rows)
+
+
+def drug_sources(connection: sqlite3.Connection) -> dict[str, tuple[str, bool]]:
+    """Drug code -> (who supplied it, whether its Chinese name was reviewed)."""
+    return {
+        code: (source, bool(reviewed))
+        for code, source, reviewed in connection.execute(
+            "SELECT code, source, reviewed FROM formulary_drug"
+        )
+    }
