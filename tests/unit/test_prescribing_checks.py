@@ -355,7 +355,7 @@ def test_child_without_a_weight_is_asked_for_one() -> None:
 def test_child_weighed_long_ago_is_asked_to_be_weighed_again() -> None:
     old = child(16.0, weight_date=date(2025, 12, 1))
     assert [w.key for w in of(check(order(AMOXICILLIN, 250), context=old), "dose")] == [
-        "dose:old-weight:amoxicillin:2025-12-01"
+        "dose:old-weight:2025-12-01"
     ]
 
 
@@ -492,3 +492,20 @@ def test_keys_survive_rechecking_with_lines_moved(line_order: tuple[int, int]) -
     lines = [order(WARFARIN, 3, QD), order(IBUPROFEN, 400)]
     found = check(*(lines[i] for i in line_order))
     assert {w.key for w in high(found)} == {"interaction:ibuprofen+warfarin:9"}
+
+
+def test_english_message_names_the_coded_english_substance_and_reaction() -> None:
+    coded = replace(
+        allergy("青霉素", "764146007", reaction="荨麻疹"),
+        displays=("Penicillin",),
+        reaction_en="Urticaria",
+    )
+    context = adult(allergies=(coded,), allergy_state=AllergyState.RECORDED)
+    [warning] = of(check(order(AMOXICILLIN), context=context), "allergy")
+    assert "allergic to Penicillin (severe Urticaria, 2023)" in warning.message_en
+    assert "患者对青霉素过敏（严重荨麻疹，2023年）" in warning.message_zh
+
+
+def test_a_missing_weight_is_asked_for_once_per_basket() -> None:
+    found = check(order(AMOXICILLIN, 250), order(IBUPROFEN, 100), context=child(None))
+    assert [(w.line, w.key) for w in of(found, "dose")] == [(0, "dose:no-weight")]

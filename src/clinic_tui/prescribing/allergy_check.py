@@ -8,7 +8,7 @@ and cross-reactivity rules are data (allergy_classes.toml) with a source per rul
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from clinic_tui.prescribing.facts import AllergyFact, AllergyState, PrescribingContext
 from clinic_tui.prescribing.model import DraftOrder, FormularyDrug, SafetyWarning, Severity
@@ -83,7 +83,7 @@ def _rules() -> tuple[_Rule, ...]:
     )
 
 
-@cache
+@lru_cache(maxsize=4096)  # bounded: a long session reads many patients
 def drug_allergy_tags(drug: FormularyDrug) -> frozenset[str]:
     """Class tags of a drug for allergy matching: its own, its ATC's, the R1 side chain."""
     table = load_table(TABLE)
@@ -101,7 +101,7 @@ def _coded(allergy: AllergyFact, kind: str) -> list[str]:
     return [code for system, code in allergy.codes if kind in system.lower()]
 
 
-@cache
+@lru_cache(maxsize=4096)  # bounded: a long session reads many patients
 def allergy_tags(allergy: AllergyFact) -> tuple[frozenset[str], tuple[str, ...]]:
     """(class tags, English names of the classes found) that an allergy record stands for."""
     tags: set[str] = set()
@@ -138,8 +138,8 @@ def _severity(rule_severity: Severity, low: Severity, allergy: AllergyFact) -> S
     return low if allergy.criticality == "low" else rule_severity
 
 
-def _substance(allergy: AllergyFact) -> str:
-    return allergy.substance or (allergy.displays[0] if allergy.displays else "?")
+def _substance(allergy: AllergyFact, zh: bool = True) -> str:
+    return allergy.name(zh)
 
 
 def _message(
@@ -151,7 +151,7 @@ def _message(
     tail_zh = f"（{detail_zh}）" if detail_zh else ""
     en = (
         f"{drug.name_en} is {class_en}; the patient is allergic to "
-        f"{_substance(allergy)}{tail_en}: {why[0]}"
+        f"{_substance(allergy, zh=False)}{tail_en}: {why[0]}"
     )
     zh = f"{drug.name_zh}属于{class_zh}；患者对{_substance(allergy)}过敏{tail_zh}：{why[1]}"
     return en, zh
@@ -202,7 +202,7 @@ def check_line(index: int, order: DraftOrder, context: PrescribingContext) -> li
                     severity=Severity.HIGH,
                     line=index,
                     message_en=(
-                        f"The patient is allergic to {_substance(allergy)}"
+                        f"The patient is allergic to {_substance(allergy, zh=False)}"
                         + (f" ({detail_en})" if detail_en else "")
                         + f": {drug.name_en} is that drug"
                     ),
@@ -212,7 +212,7 @@ def check_line(index: int, order: DraftOrder, context: PrescribingContext) -> li
                         + f"：{drug.name_zh}即为该药"
                     ),
                     source=citation(table, "chart"),
-                    other=_substance(allergy),
+                    other=_substance(allergy, zh=False),
                     key=key,
                 )
             )
@@ -231,7 +231,7 @@ def check_line(index: int, order: DraftOrder, context: PrescribingContext) -> li
                         message_en=f"{en} ({short_source(table, rule.source, zh=False)})",
                         message_zh=f"{zh}（{short_source(table, rule.source, zh=True)}）",
                         source=citation(table, rule.source),
-                        other=_substance(allergy),
+                        other=_substance(allergy, zh=False),
                         key=key,
                     )
                 )

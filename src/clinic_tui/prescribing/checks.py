@@ -28,7 +28,7 @@ from clinic_tui.prescribing.model import (
     SafetyWarning,
     Severity,
 )
-from clinic_tui.prescribing.rule_tables import citation, load_table, short_source
+from clinic_tui.prescribing.rule_tables import citation, drug_source, load_table, short_source
 
 __all__ = [
     "ActiveMedication",
@@ -59,8 +59,8 @@ KDIGO_2012 = (
 _ORDER = {Severity.HIGH: 0, Severity.MODERATE: 1, Severity.INFO: 2}
 
 
-def _drug_source(drug: FormularyDrug, extra: str = "") -> str:
-    own = "; ".join(drug.sources) or f"Formulary entry for {drug.name_en}"
+def _drug_source(drug: FormularyDrug, field_name: str, extra: str = "") -> str:
+    own = drug_source(drug, field_name)
     return f"{own}; {extra}" if extra else own
 
 
@@ -171,7 +171,7 @@ def _pregnancy(index: int, drug: FormularyDrug, context: PrescribingContext) -> 
                 line=index,
                 message_en=f"The patient is pregnant{when}: {en}",
                 message_zh=f"患者妊娠{when_zh}：{zh}",
-                source=_drug_source(drug),
+                source=_drug_source(drug, "pregnancy"),
                 key=f"pregnancy:{drug.code}",
             )
         )
@@ -192,7 +192,7 @@ def _pregnancy(index: int, drug: FormularyDrug, context: PrescribingContext) -> 
                     "whether she is pregnant: ask"
                 ),
                 message_zh=f"{drug.name_zh}妊娠期禁用，病历未记录是否妊娠：请询问",
-                source=_drug_source(drug),
+                source=_drug_source(drug, "pregnancy"),
                 key=f"pregnancy:unknown:{drug.code}",
             )
         )
@@ -208,7 +208,7 @@ def _pregnancy(index: int, drug: FormularyDrug, context: PrescribingContext) -> 
                 line=index,
                 message_en=f"The patient is breastfeeding: {drug.name_en} {en} while breastfeeding",
                 message_zh=f"患者哺乳期：哺乳期{drug.name_zh}{zh}",
-                source=_drug_source(drug),
+                source=_drug_source(drug, "breastfeeding"),
                 key=f"breastfeeding:{drug.code}",
             )
         )
@@ -238,7 +238,7 @@ def _renal_elderly(
                     f"eGFR {egfr:g}（{context.egfr_date or '日期不详'}）：eGFR 低于 "
                     f"{drug.egfr_avoid_below:g} 时禁用{drug.name_zh}"
                 ),
-                source=_drug_source(drug),
+                source=_drug_source(drug, "egfr_avoid_below"),
                 key=f"renal:avoid:{drug.code}",
             )
         )
@@ -252,7 +252,7 @@ def _renal_elderly(
                 line=index,
                 message_en=f"{known}: {drug.name_en}: {drug.renal_caution}",
                 message_zh=f"{known_zh}：{drug.name_zh}：{drug.renal_caution}",
-                source=_drug_source(drug, KDIGO_2012),
+                source=_drug_source(drug, "renal_caution", KDIGO_2012),
                 key=f"renal:{drug.code}",
             )
         )
@@ -264,7 +264,7 @@ def _renal_elderly(
                 line=index,
                 message_en=f"Age {context.age_years}: {drug.name_en}: {drug.elderly_caution}",
                 message_zh=f"{context.age_years}岁：{drug.name_zh}：{drug.elderly_caution}",
-                source=_drug_source(drug, BEERS_2023),
+                source=_drug_source(drug, "elderly_caution", BEERS_2023),
                 key=f"elderly:{drug.code}",
             )
         )

@@ -124,7 +124,9 @@ def _allergy_fact(row: Any, resolve: Resolver) -> AllergyFact:
     code = resource.get("code")
     codings = _codings(code)
     reaction = (resource.get("reaction") or [{}])[0]
-    manifestation = concept_text((reaction.get("manifestation") or [None])[0]) or ""
+    first = (reaction.get("manifestation") or [None])[0]
+    manifestation = concept_text(first) or ""
+    english = next((str(c["display"]) for c in _codings(first) if c.get("display")), "")
     text = concept_text(code) or ""
     categories = resource.get("category") or []
     return AllergyFact(
@@ -134,6 +136,7 @@ def _allergy_fact(row: Any, resolve: Resolver) -> AllergyFact:
         category=str(categories[0]) if categories else None,
         criticality=resource.get("criticality"),
         reaction=manifestation,
+        reaction_en=english,
         severity=reaction.get("severity"),
         recorded=_date(resource.get("recordedDate") or resource.get("onsetDateTime")),
         id=row.id,

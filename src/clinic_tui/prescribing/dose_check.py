@@ -12,6 +12,7 @@ from datetime import date
 
 from clinic_tui.prescribing.facts import PrescribingContext
 from clinic_tui.prescribing.model import DraftOrder, FormularyDrug, SafetyWarning, Severity
+from clinic_tui.prescribing.rule_tables import drug_source
 from clinic_tui.prescribing.units import convert
 
 ADULT_AGE = 18
@@ -25,24 +26,32 @@ DOSED_ROUTES = ("po", "iv", "im", "sc", "sl", "pr", "inh")
 """Routes whose doses are systemic amounts; creams and drops are not checked by amount."""
 
 
-def _source(drug: FormularyDrug) -> str:
-    return "; ".join(drug.sources) or f"Formulary entry for {drug.name_en}"
-
-
 def _fmt(value: float) -> str:
     return f"{value:.3g}" if value < 10 else f"{value:,.0f}"
+
+
+_FIELDS = {
+    "max-dose": ("adult_max_dose",),
+    "usual-dose": ("adult_dose",),
+    "max-daily": ("adult_max_daily",),
+    "per-kg": ("child_per_kg_day",),
+    "child-max-daily": ("child_max_daily", "adult_max_daily"),
+    "combined": ("adult_max_daily",),
+}
+"""Which formulary fields a dose warning rests on (by its key's second part), for the source."""
 
 
 def _warning(
     index: int, drug: FormularyDrug, severity: Severity, en: str, zh: str, key: str
 ) -> SafetyWarning:
+    fields = _FIELDS.get(key.split(":")[1], ("adult_dose", "child_per_kg_day"))
     return SafetyWarning(
         check="dose",
         severity=severity,
         line=index,
         message_en=en,
         message_zh=zh,
-        source=_source(drug),
+        source=drug_source(drug, *fields),
         key=key,
     )
 
@@ -105,10 +114,9 @@ def _weight_warnings(
                 index,
                 drug,
                 Severity.MODERATE,
-                f"No weight recorded for this child: weigh the patient to dose {drug.name_en} "
-                "by mg/kg",
-                f"未记录患儿体重：请称体重，按 mg/kg 计算{drug.name_zh}剂量",
-                f"dose:no-weight:{drug.code}",
+                "No weight recorded for this child: weigh the patient to dose by mg/kg",
+                "未记录患儿体重：请称体重，按 mg/kg 计算剂量",
+                "dose:no-weight",
             )
         ]
     stale = STALE_WEIGHT_DAYS_INFANT if (context.age_months or 0) < 12 else STALE_WEIGHT_DAYS
@@ -121,7 +129,7 @@ def _weight_warnings(
                 f"The weight ({_fmt(context.weight_kg)} kg) is from {context.weight_date}: "
                 "weigh the child again",
                 f"体重（{_fmt(context.weight_kg)} kg）记录于{context.weight_date}：请重新称重",
-                f"dose:old-weight:{drug.code}:{context.weight_date}",
+                f"dose:old-weight:{context.weight_date}",
             )
         ]
     return []

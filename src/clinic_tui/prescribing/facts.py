@@ -37,13 +37,22 @@ class AllergyFact:
     criticality: str | None = None
     """low, high, unable-to-assess (None when not recorded)."""
     reaction: str = ""
-    """The first manifestation in words (皮疹, anaphylaxis)."""
+    """The first manifestation in words as recorded (皮疹, anaphylaxis)."""
+    reaction_en: str = ""
+    """Its coding's display when coded (Eruption of skin), for English messages."""
     severity: str | None = None
     """The reaction's severity: mild, moderate, severe."""
     recorded: date | None = None
     id: str = ""
     drug: FormularyDrug | None = None
     """The formulary drug the substance names, when it names one (阿莫西林 -> amoxicillin)."""
+
+    def name(self, zh: bool) -> str:
+        """The substance for a message: the recorded text in Chinese, a coded English name in
+        English when there is one."""
+        if not zh and self.displays:
+            return self.displays[0]
+        return self.substance or (self.displays[0] if self.displays else "?")
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -55,7 +64,8 @@ class AllergyFact:
         parts: list[str] = []
         words = {"mild": "轻度", "moderate": "中度", "severe": "严重"}
         how = (words.get(self.severity or "", "") if zh else self.severity) or ""
-        what = ("" if zh else " ").join(part for part in (how, self.reaction) if part)
+        reaction = self.reaction if zh else (self.reaction_en or self.reaction)
+        what = ("" if zh else " ").join(part for part in (how, reaction) if part)
         if what:
             parts.append(what)
         if self.recorded is not None:

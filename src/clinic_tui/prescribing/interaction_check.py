@@ -8,7 +8,7 @@ long the table grows.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from clinic_tui.prescribing.facts import ActiveMedication, PrescribingContext
@@ -79,6 +79,7 @@ def _index() -> tuple[dict[str, frozenset[int]], dict[str, frozenset[int]]]:
     )
 
 
+@lru_cache(maxsize=4096)  # bounded: a long session reads many patients
 def class_tags(classes: tuple[str, ...], atc: str) -> frozenset[str]:
     """The drug's class tags plus those its ATC code implies ([class_atc])."""
     tags = set(classes)
@@ -88,7 +89,7 @@ def class_tags(classes: tuple[str, ...], atc: str) -> frozenset[str]:
     return frozenset(tags)
 
 
-@cache
+@lru_cache(maxsize=4096)  # bounded: a long session reads many patients
 def _drug_tokens(code: str, name_en: str, atc: str, classes: tuple[str, ...]) -> frozenset[str]:
     tokens = {f"drug:{code.lower()}"}
     tokens.update(f"drug:{word}" for word in latin_words(name_en) | latin_words(code))
@@ -107,7 +108,7 @@ def drug_party(drug: FormularyDrug) -> Party:
     )
 
 
-@cache
+@lru_cache(maxsize=4096)  # bounded: a long session reads many patients
 def _text_tokens(text: str) -> frozenset[str]:
     tokens = {f"drug:{word}" for word in latin_words(text)}
     for code, names in load_table(TABLE)["names_zh"].items():
@@ -129,10 +130,15 @@ def medication_party(medication: ActiveMedication) -> Party:
 
 
 def _sides(party: Party) -> tuple[frozenset[int], frozenset[int]]:
+    return _sides_of(party.tokens)
+
+
+@lru_cache(maxsize=4096)  # bounded: a long session reads many patients
+def _sides_of(tokens: frozenset[str]) -> tuple[frozenset[int], frozenset[int]]:
     side_a, side_b = _index()
     on_a: set[int] = set()
     on_b: set[int] = set()
-    for token in party.tokens:
+    for token in tokens:
         on_a |= side_a.get(token, frozenset())
         on_b |= side_b.get(token, frozenset())
     return frozenset(on_a), frozenset(on_b)

@@ -38,6 +38,13 @@ def short_source(table: dict[str, Any], source: str | list[str], zh: bool) -> st
     return ("；" if zh else "; ").join(str(table["sources"][key][field]) for key in keys)
 
 
+def drug_source(drug: FormularyDrug, *fields: str) -> str:
+    """The formulary's citation for these fields of the drug, else all its sources."""
+    cited = [drug.source_of(name) for name in fields]
+    found = list(dict.fromkeys(text for text in cited if text))
+    return "; ".join(found or drug.sources) or f"Formulary entry for {drug.name_en}"
+
+
 def normalise(text: str) -> str:
     """Lower case, with spaces and punctuation removed: what name matching compares."""
     return _SPACES.sub("", text.lower())
