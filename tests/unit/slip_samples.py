@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from clinic_tui.prescribing.model import DraftOrder, FormularyDrug, Frequency, Product
@@ -144,4 +145,36 @@ def narcotic_slip(lang: str = "zh") -> SlipData:
         lang=lang,  # type: ignore[arg-type]
         id_document="430000195008080000",
         agent="周堃 430000198001010000",
+    )
+
+
+LONG_NOTE = "饭后温水送服，服药期间忌酒，如出现皮疹、呼吸困难立即停药并就医"
+
+
+def crowded_slip(lang: str = "zh") -> SlipData:
+    """Five lines with long instructions, four diagnoses, a 麻、精一 block: the most text."""
+    lines = [
+        replace(line, instructions=LONG_NOTE)
+        for line in (AMOX_LINE, METF_LINE, AMLO_LINE, ATOR_LINE, IBU_LINE)
+    ]
+    return slip_data_for(
+        lines,
+        kind="narcotic-psychotropic-1",
+        slip_number="MJ-20261130-0002",
+        clinic_name="青山镇中心卫生院（青山镇社区卫生服务中心）第二门诊部",
+        patient_name="欧阳䶮𠮷",
+        sex="female",
+        birth_date=date(1948, 2, 29),
+        patient_id="MZ0000778",
+        diagnoses=[
+            ("E11.9", "2型糖尿病"),
+            ("I10", "原发性高血压"),
+            ("E78.5", "高脂血症"),
+            ("M17.9", "膝关节骨关节炎"),
+        ],
+        issued=ISSUED,
+        prescriber="王堃喆",
+        lang=lang,  # type: ignore[arg-type]
+        id_document="430000194802290000",
+        agent="欧阳燚 430000197001010000",
     )

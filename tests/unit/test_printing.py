@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from pypdf import PdfReader
+import pypdfium2
 from sqlalchemy import Engine
 
 from clinic_tui.config import load_settings
@@ -56,8 +56,11 @@ def signed(engine: Engine, formulary: Formulary) -> tuple[Prescriber, Chart, Sig
 
 
 def _text(path: Path) -> str:
-    # The embedded CJK font maps through two-byte codes: pypdf keeps their zero bytes.
-    return "".join(page.extract_text() for page in PdfReader(path).pages).replace("\x00", "")
+    document = pypdfium2.PdfDocument(path)
+    try:
+        return "".join(page.get_textpage().get_text_range() for page in document)
+    finally:
+        document.close()
 
 
 def test_a_slip_read_back_from_the_cache_is_written_with_every_line(

@@ -362,13 +362,17 @@ def slip_data_for(
     issued: date,
     prescriber: str,
     lang: Language = "zh",
-    **optional: str | int | float | None,
+    clinic_address: str = "",
+    clinic_phone: str = "",
+    fee_category: str = "",
+    department: str = "",
+    weight_kg: float | None = None,
+    id_document: str = "",
+    agent: str = "",
+    valid_days: int = 1,
+    amount: str = "",
 ) -> SlipData:
-    """A slip from basket lines and plain patient and clinic values (age counted on `issued`).
-
-    `optional` takes SlipData's optional fields by name: clinic_address, clinic_phone,
-    fee_category, department, weight_kg, id_document, agent, valid_days, amount.
-    """
+    """A slip from basket lines and plain patient and clinic values (age counted on `issued`)."""
     return SlipData(
         clinic_name=clinic_name,
         kind=kind,
@@ -382,7 +386,15 @@ def slip_data_for(
         lines=tuple(slip_line_for(order, lang) for order in orders),
         prescriber=prescriber,
         lang=lang,
-        **optional,  # type: ignore[arg-type]  # SlipData checks names; values are the caller's
+        clinic_address=clinic_address,
+        clinic_phone=clinic_phone,
+        fee_category=fee_category,
+        department=department,
+        weight_kg=weight_kg,
+        id_document=id_document,
+        agent=agent,
+        valid_days=valid_days,
+        amount=amount,
     )
 
 
@@ -480,8 +492,11 @@ def render_slip_pdf(data: SlipData, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     # Written beside and renamed, so a half-written slip never sits where a printer looks.
     partial = path.with_name(f".{path.name}.partial")
-    pdf.output(str(partial))
-    partial.replace(path)
+    try:
+        pdf.output(str(partial))
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
     return path
 
 
@@ -554,13 +569,22 @@ def _header(pdf: FPDF, data: SlipData) -> float:
     pdf.rect(box_x, 3, box_w, 8)
     _text(pdf, box_x + 2, 7 - size * 0.225, kind, size)
 
+    # Centred on the page when it clears the kind's box; else from the left margin, smaller.
     name_size = 14.0
-    pdf.set_font(_FONT, size=name_size)
-    while pdf.get_string_width(data.clinic_name) > box_x - 2 * MARGIN_MM and name_size > 9:
-        name_size -= 0.5
+    name_x = 0.0
+    while name_size >= 8:
         pdf.set_font(_FONT, size=name_size)
-    name_w = pdf.get_string_width(data.clinic_name)
-    _text(pdf, max(MARGIN_MM, (width - name_w) / 2), 4, data.clinic_name, name_size)
+        name_w = pdf.get_string_width(data.clinic_name)
+        if (width + name_w) / 2 <= box_x - 2:
+            name_x = (width - name_w) / 2
+            break
+        if name_w <= box_x - 2 - MARGIN_MM:
+            name_x = MARGIN_MM
+            break
+        name_size -= 0.5
+    else:
+        name_size, name_x = 8, MARGIN_MM  # the longest names run under the box's left edge
+    _text(pdf, name_x, 4, data.clinic_name, name_size)
     title = _word("title", data.lang)
     pdf.set_font(_FONT, size=12)
     title_w = pdf.get_string_width(title)
@@ -640,6 +664,10 @@ def _usage(line: SlipLine, lang: Language) -> str:
     return f"{text}; {line.instructions}" if line.instructions else text
 
 
+_LINE_SCALES = (1.0, 0.9, 0.8, 0.75, 0.7, 0.65, 0.6)
+"""Type sizes tried, largest first, until every drug line fits above the footer."""
+
+
 def _rp_lines(pdf: FPDF, data: SlipData, y: float) -> float:
     lang = data.lang
     left, right = MARGIN_MM, PAGE_MM[0] - MARGIN_MM
@@ -649,26 +677,75 @@ def _rp_lines(pdf: FPDF, data: SlipData, y: float) -> float:
     pdf.cell(w=14, h=10, text="Rp")
     x = left + 13
     y += 10
+    # Long names or instructions on five lines may not fit at full size: shrink, never overflow.
+    room = RP_BOTTOM_MM - 6 - y
+    scale = next(
+        (s for s in _LINE_SCALES if _lines_height(pdf, data, x, right, s) <= room),
+        _LINE_SCALES[-1],
+    )
     for number, line in enumerate(data.lines, start=1):
-        quantity = (
-            f"×{line.quantity} {line.unit}" if lang == "zh" else f"x {line.quantity} {line.unit}"
-        )
-        pdf.set_font(_FONT, size=10.5)
-        quantity_w = pdf.get_string_width(quantity)
-        joiner = "" if lang == "zh" else " "
-        name = f"{number}. {line.generic_name}{joiner}{line.form}  {line.strength}"
-        pdf.set_xy(x, y)
-        pdf.multi_cell(w=right - x - quantity_w - 3, h=5, text=name)
-        name_bottom = pdf.get_y()
-        _text(pdf, right - quantity_w, y + 0.3, quantity, 10.5)
-        usage = f"{_word('usage', lang)}{'：' if lang == 'zh' else ': '}{_usage(line, lang)}"
-        pdf.set_font(_FONT, size=9)
-        pdf.set_text_color(*_INK)
-        pdf.set_xy(x + 5, name_bottom + 0.5)
-        pdf.multi_cell(w=right - x - 5, h=4.4, text=usage)
-        y = pdf.get_y() + 3
+        y = _drug(pdf, lang, number, line, x, y, right, scale, draw=True)
     _strike(pdf, lang, x, y, right)
     return y
+
+
+def _lines_height(pdf: FPDF, data: SlipData, x: float, right: float, scale: float) -> float:
+    end = 0.0
+    for number, line in enumerate(data.lines, start=1):
+        end = _drug(pdf, data.lang, number, line, x, end, right, scale, draw=False)
+    return end
+
+
+def _drug(
+    pdf: FPDF,
+    lang: Language,
+    number: int,
+    line: SlipLine,
+    x: float,
+    y: float,
+    right: float,
+    scale: float,
+    *,
+    draw: bool,
+) -> float:
+    """One drug: name, form and strength with the quantity on the right, usage below.
+
+    Returns the height below it; with draw=False only measures."""
+    zh = lang == "zh"
+    quantity = f"×{line.quantity} {line.unit}" if zh else f"x {line.quantity} {line.unit}"
+    name_size, usage_size = 10.5 * scale, 9 * scale
+    pdf.set_font(_FONT, size=name_size)
+    quantity_w = pdf.get_string_width(quantity)
+    joiner = "" if zh else " "
+    name = f"{number}. {line.generic_name}{joiner}{line.form}  {line.strength}"
+    usage = f"{_word('usage', lang)}{'：' if zh else ': '}{_usage(line, lang)}"
+    name_w, usage_w = right - x - quantity_w - 3, right - x - 5
+    name_h, usage_h = 5 * scale, 4.4 * scale
+    if not draw:
+        name_lines = _wrapped(pdf, name_w, name_h, name)
+        pdf.set_font(_FONT, size=usage_size)
+        usage_lines = _wrapped(pdf, usage_w, usage_h, usage)
+        return y + name_lines * name_h + 0.5 + usage_lines * usage_h + 3 * scale
+    pdf.set_text_color(*_INK)
+    pdf.set_xy(x, y)
+    pdf.multi_cell(w=name_w, h=name_h, text=name, align="L")
+    name_bottom = pdf.get_y()
+    _text(pdf, right - quantity_w, y + 0.3 * scale, quantity, name_size)
+    pdf.set_font(_FONT, size=usage_size)
+    pdf.set_text_color(*_INK)
+    pdf.set_xy(x + 5, name_bottom + 0.5)
+    pdf.multi_cell(w=usage_w, h=usage_h, text=usage, align="L")
+    return float(pdf.get_y()) + 3 * scale
+
+
+def _wrapped(pdf: FPDF, width: float, height: float, text: str) -> int:
+    """How many lines `text` wraps to at the current font."""
+    from fpdf.enums import MethodReturnValue
+
+    lines = pdf.multi_cell(
+        w=width, h=height, text=text, align="L", dry_run=True, output=MethodReturnValue.LINES
+    )
+    return len(lines) if isinstance(lines, list) else 1
 
 
 def _strike(pdf: FPDF, lang: Language, x: float, y: float, right: float) -> None:

@@ -1,0 +1,410 @@
+"""The printed slip: every field in the PDF's text, the colour band, the kind in words, the
+strike-through after the last drug, rare name characters drawn from the embedded font."""
+
+from __future__ import annotations
+
+import logging
+import re
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pytest
+from PIL import Image
+
+from clinic_tui.prescribing import slip as slip_module
+from clinic_tui.prescribing.slip import (
+    BAND_MM,
+    KIND_COLOURS,
+    KIND_WORDS,
+    PAGE_MM,
+    RP_BOTTOM_MM,
+    Age,
+    SlipData,
+    SlipFontMissingError,
+    age_on,
+    missing_glyphs,
+    render_slip_pdf,
+    slip_font,
+    slip_text,
+)
+from tests.unit import slip_samples as samples
+
+SAMPLES: dict[str, Callable[[str], SlipData]] = {
+    "rare-name": samples.rare_name_slip,
+    "child": samples.child_slip,
+    "emergency": samples.emergency_slip,
+    "five-lines": samples.five_line_slip,
+    "narcotic": samples.narcotic_slip,
+    "crowded": samples.crowded_slip,
+}
+CASES = [(name, lang) for name in SAMPLES for lang in ("zh", "en")]
+DPI = 100
+PT_PER_MM = 72 / 25.4
+
+
+class Rendered:
+    """One slip drawn: its data, the PDF, its text, and the page as pixels."""
+
+    def __init__(self, data: SlipData, path: Path) -> None:
+        self.data = data
+        self.path = path
+        document = pdfium.PdfDocument(str(path))
+        try:
+            self.pages = len(document)
+            page = document[0]
+            self.textpage = page.get_textpage()
+            self.text = self.textpage.get_text_range()
+            self.image: Image.Image = page.render(scale=DPI / 72).to_pil().convert("RGB")
+            self.image.save(path.with_suffix(".png"))  # to look at by hand
+            self._document = document
+        except Exception:
+            document.close()
+            raise
+
+    def close(self) -> None:
+        """Let pdfium go of the page's text and the document."""
+        self.textpage.close()
+        self._document.close()
+
+    def pixel(self, x_mm: float, y_mm: float) -> tuple[int, int, int]:
+        """The colour at a point measured from the page's top-left corner."""
+        x, y = round(x_mm / 25.4 * DPI), round(y_mm / 25.4 * DPI)
+        value = self.image.getpixel((x, y))
+        assert isinstance(value, tuple)
+        return (value[0], value[1], value[2])
+
+    def box_of(self, words: str) -> tuple[float, float, float, float]:
+        """Where `words` are on the page: left, top, right, bottom in mm from the top-left."""
+        searcher = self.textpage.search(words)
+        found = searcher.get_next()
+        assert found is not None, f"{words!r} not on the slip"
+        first, count = found
+        boxes = [self.textpage.get_charbox(first + i) for i in range(count)]
+        height = PAGE_MM[1]
+        return (
+            min(b[0] for b in boxes) / PT_PER_MM,
+            height - max(b[3] for b in boxes) / PT_PER_MM,
+            max(b[2] for b in boxes) / PT_PER_MM,
+            height - min(b[1] for b in boxes) / PT_PER_MM,
+        )
+
+
+@pytest.fixture(scope="module")
+def rendered(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[dict[tuple[str, str], Rendered]]:
+    """Every sample slip in both languages, drawn once for the module."""
+    folder = tmp_path_factory.mktemp("slips")
+    slips = {}
+    for name, lang in CASES:
+        data = SAMPLES[name](lang)
+        slips[(name, lang)] = Rendered(data, render_slip_pdf(data, folder / f"{name}-{lang}.pdf"))
+    yield slips
+    for slip in slips.values():
+        slip.close()
+
+
+def _flat(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def _expected_fields(data: SlipData) -> list[str]:
+    """Every value the slip must show, and the labels of its parts, in the slip's language."""
+    zh = data.lang == "zh"
+    kind_zh, kind_en = KIND_WORDS[data.kind]
+    sex = {"male": ("男", "Male"), "female": ("女", "Female")}[data.sex]
+    fields = [
+        data.clinic_name,
+        kind_zh if zh else kind_en,
+        "处方笺" if zh else "PRESCRIPTION",
+        data.slip_number,
+        data.patient_name,
+        sex[0] if zh else sex[1],
+        data.age.text(data.lang),
+        data.patient_id,
+        f"{data.issued.year}年{data.issued.month}月{data.issued.day}日"
+        if zh
+        else data.issued.isoformat(),
+        data.prescriber,
+        "Rp",
+        "以下空白" if zh else "nothing below this line",
+        *(
+            ["审核", "调配", "核对", "发药"]
+            if zh
+            else ["Reviewed", "Prepared", "Checked", "Dispensed"]
+        ),
+    ]
+    if zh:
+        fields += [
+            "姓名",
+            "性别",
+            "年龄",
+            "门诊/住院病历号",
+            "科别",
+            "临床诊断",
+            "开具日期",
+            "医师",
+            "费别",
+        ]
+    if data.valid_days == 1:
+        fields.append("处方当日有效" if zh else "Valid on the day of issue only")
+    else:
+        fields.append(f"{data.valid_days}日内有效" if zh else f"Valid for {data.valid_days} days")
+    for diagnosis in data.diagnoses:
+        fields += [diagnosis.code, diagnosis.name]
+    for line in data.lines:
+        fields += [line.generic_name, line.strength, line.form, f"{line.quantity} {line.unit}"]
+        fields += [line.dose, line.route, line.frequency]
+        if line.days:
+            fields.append(f"共{line.days}天" if zh else f"for {line.days} days")
+        if line.instructions:
+            fields.append(line.instructions)
+    optional = [data.clinic_address, data.clinic_phone, data.fee_category, data.department]
+    optional += [data.amount, data.id_document, data.agent]
+    fields += [value for value in optional if value]
+    if data.weight_kg is not None:
+        fields.append(f"{data.weight_kg:g} kg")
+    if data.kind == "narcotic-psychotropic-1":
+        fields += ["身份证明编号", "代办人"] if zh else ["ID document no.", "Agent"]
+    return fields
+
+
+@pytest.mark.parametrize(("name", "lang"), CASES)
+def test_every_field_is_in_the_pdf_text(
+    rendered: dict[tuple[str, str], Rendered], name: str, lang: str
+) -> None:
+    slip = rendered[(name, lang)]
+    text = _flat(slip.text)
+    missing = [field for field in _expected_fields(slip.data) if _flat(field) not in text]
+    assert missing == [], f"{name}/{lang} lacks {missing} in:\n{slip.text}"
+    assert slip.pages == 1
+
+
+@pytest.mark.parametrize(("name", "lang"), CASES)
+def test_the_band_has_the_kinds_colour_and_the_kind_is_in_words_top_right(
+    rendered: dict[tuple[str, str], Rendered], name: str, lang: str
+) -> None:
+    slip = rendered[(name, lang)]
+    want = KIND_COLOURS[slip.data.kind]
+    for x_mm, y_mm in ((3, 3), (PAGE_MM[0] / 4, BAND_MM - 3), (PAGE_MM[0] - 3, BAND_MM / 2)):
+        got = slip.pixel(x_mm, y_mm)
+        assert all(abs(a - b) <= 6 for a, b in zip(got, want, strict=True)), (x_mm, y_mm, got)
+    # Below the band the page is white: the colour marks the kind, not the whole sheet.
+    assert slip.pixel(3, BAND_MM + 20) == (255, 255, 255)
+    kind_zh, kind_en = KIND_WORDS[slip.data.kind]
+    left, top, _, bottom = slip.box_of(kind_zh if lang == "zh" else kind_en)
+    assert left > PAGE_MM[0] / 2, "the kind is printed on the right"
+    assert bottom < BAND_MM, "the kind is printed at the top"
+    assert top > 0
+
+
+def test_the_sample_kinds_have_distinct_colours_where_the_regulation_says() -> None:
+    assert KIND_COLOURS["ordinary"] == KIND_COLOURS["psychotropic-2"] == (255, 255, 255)
+    tinted = [KIND_COLOURS[k] for k in ("emergency", "paediatric", "narcotic-psychotropic-1")]
+    assert len(set(tinted)) == 3
+    assert (255, 255, 255) not in tinted
+    red, green, blue = KIND_COLOURS["emergency"]
+    assert min(red, green) > blue, "light yellow"
+    red, green, blue = KIND_COLOURS["paediatric"]
+    assert green > max(red, blue), "light green"
+    red, green, blue = KIND_COLOURS["narcotic-psychotropic-1"]
+    assert red > max(green, blue), "light red"
+
+
+def _dark(pixel: tuple[int, int, int]) -> bool:
+    return sum(pixel) < 3 * 110
+
+
+def _dark_rows(slip: Rendered, x_mm: float, top_mm: float, bottom_mm: float) -> list[float]:
+    """Heights (mm) of dark pixels in one column of the page between two heights."""
+    x = round(x_mm / 25.4 * DPI)
+    top, bottom = round(top_mm / 25.4 * DPI), round(bottom_mm / 25.4 * DPI)
+    rows = []
+    for y in range(top, bottom):
+        value = slip.image.getpixel((x, y))
+        assert isinstance(value, tuple)
+        if _dark((value[0], value[1], value[2])):
+            rows.append(y / DPI * 25.4)
+    return rows
+
+
+@pytest.mark.parametrize(("name", "lang"), CASES)
+def test_the_blank_after_the_last_drug_is_struck_through(
+    rendered: dict[tuple[str, str], Rendered], name: str, lang: str
+) -> None:
+    slip = rendered[(name, lang)]
+    zh = lang == "zh"
+    _, words_top, _, words_bottom = slip.box_of("以下空白" if zh else "nothing below this line")
+    last = slip.data.lines[-1]
+    _, _, _, last_usage_bottom = slip.box_of(last.frequency)
+    assert words_top > last_usage_bottom, "the closing mark comes after the last drug"
+    # The diagonal: in three columns across the blank, one dark line, lower further right,
+    # and nothing printed in the blank other than it.
+    heights = []
+    for x_mm in (35.0, 80.0, 125.0):
+        rows = _dark_rows(slip, x_mm, words_bottom + 1.5, RP_BOTTOM_MM - 0.6)
+        assert rows, f"no stroke at x={x_mm} mm"
+        assert max(rows) - min(rows) < 2.5, f"more than one mark at x={x_mm} mm: {rows}"
+        heights.append(min(rows))
+    assert heights == sorted(heights), "the stroke falls to the right"
+    assert heights[-1] - heights[0] > 1
+
+
+def test_a_crowded_slip_shrinks_its_lines_above_the_footer(
+    rendered: dict[tuple[str, str], Rendered],
+) -> None:
+    for lang in ("zh", "en"):
+        slip = rendered[("crowded", lang)]
+        _, _, _, words_bottom = slip.box_of(
+            "以下空白" if lang == "zh" else "nothing below this line"
+        )
+        assert words_bottom < RP_BOTTOM_MM, lang
+        assert slip.pages == 1
+
+
+def test_rare_name_characters_are_in_the_embedded_font_and_text(
+    rendered: dict[tuple[str, str], Rendered], caplog: pytest.LogCaptureFixture
+) -> None:
+    assert missing_glyphs(samples.RARE_CHARACTERS) == ""
+    for name, lang in CASES:
+        assert missing_glyphs(slip_text(rendered[(name, lang)].data)) == "", (name, lang)
+    assert samples.RARE_NAME in rendered[("rare-name", "zh")].text
+    # fpdf2 logs each character its font lacks (drawn as an empty box): none for these names.
+    data = replace(samples.rare_name_slip(), patient_name=samples.RARE_CHARACTERS)
+    with caplog.at_level(logging.WARNING, logger="fpdf"):
+        path = render_slip_pdf(data, rendered[("rare-name", "zh")].path.with_name("rare.pdf"))
+    assert not [r for r in caplog.records if "missing" in r.getMessage()]
+    drawn = Rendered(data, path)
+    assert samples.RARE_CHARACTERS in drawn.text
+    drawn.close()
+
+
+def test_the_missing_glyph_probes_do_see_a_character_the_font_lacks(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # U+0378 is unassigned: no font draws it. Both probes above must catch such a character.
+    unassigned = "\u0378"
+    assert missing_glyphs(f"李{unassigned} 王") == unassigned
+    data = replace(samples.rare_name_slip(), patient_name=f"李{unassigned}")
+    with caplog.at_level(logging.WARNING, logger="fpdf"):
+        render_slip_pdf(data, tmp_path / "lacks.pdf")
+    assert [r for r in caplog.records if "missing" in r.getMessage()]
+
+
+def test_the_font_is_noto_sans_cjk_sc_from_the_installed_package() -> None:
+    path, face = slip_font()
+    assert path.name == "NotoSansCJK-Regular.ttc"
+    assert "site-packages" in path.parts or path == slip_module.DEBIAN_FONT
+    from fontTools.ttLib import TTFont
+
+    with TTFont(str(path), fontNumber=face, lazy=True) as font:
+        assert font["name"].getDebugName(1) == "Noto Sans CJK SC"
+        assert "SIL Open Font License" in (font["name"].getDebugName(13) or "")
+
+
+def test_no_font_installed_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "noto_cjk_sans_otc", None)  # import fails as if absent
+    monkeypatch.setattr(slip_module, "DEBIAN_FONT", Path("/nonexistent/NotoSansCJK.ttc"))
+    with pytest.raises(SlipFontMissingError, match=r"make install.*noto-cjk-sans-otc"):
+        slip_module._font_collection()
+
+
+def test_the_pdf_is_written_whole_into_new_folders(tmp_path: Path) -> None:
+    target = tmp_path / "slips" / "2026-11-30" / "RX-1.pdf"
+    assert render_slip_pdf(samples.rare_name_slip(), target) == target
+    assert target.read_bytes().startswith(b"%PDF-")
+    assert [p.name for p in target.parent.iterdir()] == ["RX-1.pdf"]
+
+
+def test_a_failed_write_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fpdf import FPDF
+
+    def disk_full(self: FPDF, name: str = "") -> None:
+        Path(name).write_bytes(b"%PDF-1.7 half")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(FPDF, "output", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        render_slip_pdf(samples.rare_name_slip(), tmp_path / "RX-2.pdf")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_importing_the_slip_module_loads_no_pdf_or_font_library() -> None:
+    probe = (
+        "import sys, clinic_tui.prescribing.slip;"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'fpdf', 'fontTools', 'PIL'}))"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert found.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("birth", "on", "age", "zh", "en"),
+    [
+        (date(2026, 11, 20), date(2026, 11, 30), Age(0, 0, 10), "10天", "10 d"),
+        (date(2026, 2, 20), date(2026, 11, 30), Age(0, 9, 10), "9月10天", "9 m 10 d"),
+        (date(2026, 10, 30), date(2026, 11, 30), Age(0, 1, 0), "1月", "1 m"),
+        (date(2024, 8, 30), date(2026, 11, 30), Age(2, 3, 0), "2岁3月", "2 y 3 m"),
+        (date(1979, 6, 2), date(2026, 11, 30), Age(47, 5, 28), "47岁", "47 y"),
+        (date(1979, 12, 1), date(2026, 11, 30), Age(46, 11, 29), "46岁", "46 y"),
+        (date(2026, 1, 31), date(2026, 2, 28), Age(0, 1, 0), "1月", "1 m"),
+    ],
+)
+def test_age_is_exact_with_months_and_days_for_infants(
+    birth: date, on: date, age: Age, zh: str, en: str
+) -> None:
+    assert age_on(birth, on) == age
+    assert age.text("zh") == zh
+    assert age.text("en") == en
+
+
+def test_a_birth_date_after_the_slip_date_is_refused() -> None:
+    with pytest.raises(ValueError, match="after"):
+        age_on(date(2026, 12, 1), date(2026, 11, 30))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"lines": ()}, "1 to 5 drugs"),
+        ({"lines": samples.five_line_slip().lines + samples.child_slip().lines}, "1 to 5 drugs"),
+        ({"valid_days": 4}, "1 to 3 days"),
+        ({"valid_days": 0}, "1 to 3 days"),
+        ({"kind": "urgent"}, "unknown slip kind"),
+        ({"lang": "fr"}, "zh or en"),
+    ],
+)
+def test_a_slip_the_regulation_does_not_allow_is_refused(
+    change: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        replace(samples.rare_name_slip(), **change)  # type: ignore[arg-type]
+
+
+def test_lines_read_in_the_slips_language() -> None:
+    zh = samples.five_line_slip("zh").lines
+    en = samples.five_line_slip("en").lines
+    assert (zh[0].generic_name, zh[0].form, zh[0].unit, zh[0].route) == (
+        "阿莫西林",
+        "胶囊",
+        "粒",
+        "口服",
+    )
+    assert (en[0].generic_name, en[0].form, en[0].unit, en[0].route) == (
+        "Amoxicillin",
+        "capsules",
+        "capsules",
+        "by mouth",
+    )
+    assert (zh[0].instructions, en[0].instructions) == ("饭后", "after meals")
+    assert (zh[0].strength, zh[0].dose, zh[0].quantity, zh[0].days) == ("250 mg", "500 mg", 42, 7)
+    assert samples.child_slip("en").lines[0].strength == "125 mg/5 mL"
+    assert en[4].frequency == "every 8 hours when needed"
+    assert zh[4].frequency == "必要时，每8小时一次"
