@@ -257,3 +257,25 @@ async def test_tab_typed_before_completion_is_ready_still_takes_the_drug(
         screen.index_built()
         await settle(pilot)
         assert line.value == "Amoxicillin 250mg po tid 5d"
+
+
+async def test_a_hospitals_imported_drug_completes_from_the_cache(cache: ClinicCache) -> None:
+    from contextlib import closing
+    from dataclasses import replace
+
+    from clinic_tui.offline_cache.cache_file import connect
+    from clinic_tui.prescribing.formulary import starter_formulary
+    from clinic_tui.prescribing.formulary_store import write_drugs
+
+    amoxicillin = starter_formulary().find("amoxicillin")
+    assert amoxicillin is not None
+    house = replace(amoxicillin, code="house-amox", name_en="Hospitamox", synonyms=())
+    with closing(connect(cache.path)) as connection:
+        write_drugs(connection, [house], "hospital.csv")
+    app = ChartHostApp(cache, "p-nka", fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_orders(pilot)
+        await type_text(pilot, "hospit")
+        suggestions = screen.query_one("#rx-suggestions", MarkedOptionList)
+        assert suggestions.display
+        assert "Hospitamox" in plain(suggestions.prompt_at(0))

@@ -7,8 +7,8 @@ import stat
 from datetime import datetime
 from pathlib import Path
 
-import pytest
 import pypdfium2
+import pytest
 from sqlalchemy import Engine
 
 from clinic_tui.config import load_settings

@@ -151,7 +151,7 @@ def print_slip(
         issued=signed.date() if isinstance(signed, datetime) else date.today(),
         prescriber=_prescriber_name(requests, prescriber),
         lang="en" if lang == "en" else "zh",
-        **({"id_document": identity} if kind == NARCOTIC_SLIP and identity else {}),
+        id_document=identity if kind == NARCOTIC_SLIP else "",
     )
     path = render_slip_pdf(data, slip_file(slips_dir, group_id, signed))
     if not printer:

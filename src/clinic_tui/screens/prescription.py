@@ -293,14 +293,11 @@ class PrescriptionScreen(Screen[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="rx-load")
     def load(self) -> Loaded:
         """Chart, today's visit, active orders, formulary and the patient's facts."""
-        from clinic_tui.prescribing.formulary import starter_formulary
-
         today = self.clock().date()
         prescriber = self.prescriber()
         chart = self.cache.charts.load(self.patient_id, today)
         visit = self.cache.chart_edits.current_visit(self.patient_id, today)
-        # The project's starter formulary until a hospital's own is read from the cache.
-        formulary = starter_formulary()
+        formulary = self._formulary()
         return Loaded(
             chart=chart,
             visit=visit,
@@ -308,6 +305,19 @@ class PrescriptionScreen(Screen[None]):
             formulary=formulary,
             context=self._read_context(formulary),
         )
+
+    def _formulary(self) -> Formulary:
+        """The cache's formulary (starter and a hospital's imports); the starter alone while
+        the cache holds none yet (the app loads it at start, a moment after the first screen)."""
+        from contextlib import closing
+
+        from clinic_tui.offline_cache.cache_file import connect
+        from clinic_tui.prescribing.formulary import starter_formulary
+        from clinic_tui.prescribing.formulary_store import read_formulary
+
+        with closing(connect(self.cache.path)) as connection:
+            formulary = read_formulary(connection)
+        return formulary if len(formulary) else starter_formulary()
 
     def _read_context(self, formulary: Formulary) -> PrescribingContext | None:
         from clinic_tui.prescribing.context_reader import read_context
