@@ -279,3 +279,18 @@ async def test_a_hospitals_imported_drug_completes_from_the_cache(cache: ClinicC
         suggestions = screen.query_one("#rx-suggestions", MarkedOptionList)
         assert suggestions.display
         assert "Hospitamox" in plain(suggestions.prompt_at(0))
+
+
+async def test_help_names_m_prescribe_and_the_footer_m_rx(cache: ClinicCache) -> None:
+    from clinic_tui.screens.chart import ChartScreen
+    from clinic_tui.screens.help import key_sections
+
+    app = ChartHostApp(cache, "p-nka", fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        chart = app.screen
+        assert isinstance(chart, ChartScreen)
+        own = next(section for section in key_sections(chart) if section.kind == "screen")
+        assert [line.description for line in own.lines if line.keys == ["m"]] == ["Prescribe"]
+        binding = chart.active_bindings["m"].binding
+        assert (binding.description, binding.show) == ("Rx", True)
