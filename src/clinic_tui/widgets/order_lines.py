@@ -153,7 +153,9 @@ def warning_text(
     gives the source's full citation; `verdict` False leaves out whether it is overridden.
     """
     text = severity_label(warning.severity)
-    text.append(f" {warning_message(warning)}")
+    # A no-break space: a Chinese message (no spaces of its own) starts beside its severity
+    # instead of jumping whole to the next line.
+    text.append(f"\u00a0{warning_message(warning)}")
     details = []
     if warning.other:
         details.append(f"{tr('against')}: {warning.other}")
