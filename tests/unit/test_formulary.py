@@ -228,3 +228,26 @@ def test_half_a_plain_tablet_but_never_of_a_modified_release_one() -> None:
 )  # fmt: skip
 def test_completion_on_the_starter(prefix: str, first: str) -> None:
     assert STARTER.complete(prefix)[0].code == first
+
+
+@pytest.mark.parametrize(
+    ("line", "code", "dose", "route", "quantity", "unit_zh"),
+    [
+        ("青霉素 80万单位 im bid 3d", "benzylpenicillin", 800000, "im", 6, "支"),
+        ("头孢曲松 2g 静滴 每日一次 5天", "ceftriaxone", 2000, "iv", 10, "支"),
+        ("阿司匹林肠溶片 100mg qd 30d", "aspirin", 100, "po", 30, "片"),
+        ("甘精胰岛素 12单位 睡前 皮下 30天", "insulin-glargine", 12, "sc", 2, "支"),
+        ("nifedipine 30mg qd 30d", "nifedipine", 30, "po", 5, "盒"),
+        ("维生素B1 10mg tid 7d", "thiamine", 10, "po", 21, "片"),
+        ("口服补液盐 1袋 tid 3d", "oral-rehydration-salts", 1, "po", 9, "袋"),
+        ("噻托溴铵 1粒 吸入 每日一次", "tiotropium", 18, "inh", 1, "盒"),
+        ("左氧 0.5g qd 7d", "levofloxacin", 500, "po", 7, "片"),
+    ],
+)
+def test_lines_on_the_starter(
+    line: str, code: str, dose: float, route: str, quantity: int, unit_zh: str
+) -> None:
+    order = parse_order_line(line, STARTER).order
+    assert order is not None
+    assert (order.drug.code, order.dose, order.route) == (code, dose, route)
+    assert (order.quantity, order.quantity_unit_zh) == (quantity, unit_zh)

@@ -1,6 +1,7 @@
 """`clinic-tui formulary`: import a hospital's formulary into the cache, search it from the shell.
 
   clinic-tui formulary import --from PATH.csv
+  clinic-tui formulary import --from gnuhealth_who_essential_medicines-*.whl   (unreviewed)
   clinic-tui formulary search TEXT [--limit N]
 
 The CSV's columns are in the README ("Importing a hospital formulary"). A file with any bad row
@@ -102,10 +103,15 @@ def run_formulary(args: argparse.Namespace) -> int:
     )
     path = cache_path(settings.data_dir)
     if args.formulary_command == "import":
-        drugs = _read(Path(args.source).expanduser())
+        source = Path(args.source).expanduser()
+        if source.is_dir() or source.name.endswith((".whl", ".tar.gz", ".zip")):
+            prepare_cache(path)
+            load_starter_formulary(path)
+            return _import_who(path, source)
+        drugs = _read(source)
         prepare_cache(path)
         load_starter_formulary(path)
-        return _import(path, Path(args.source).name, drugs)
+        return _import(path, source.name, drugs)
     prepare_cache(path)
     load_starter_formulary(path)
     return _search(path, args.text, max(args.limit, 1))
@@ -157,6 +163,44 @@ def _import(path: Path, label: str, drugs: list[Any]) -> int:
             updated=result.updated,
             unchanged=result.unchanged,
             path=path,
+        )
+    )
+    return 0
+
+
+def _import_who(path: Path, source: Path) -> int:
+    from clinic_tui.offline_cache.cache_file import connect
+    from clinic_tui.prescribing.formulary_store import read_formulary, write_drugs
+    from clinic_tui.prescribing.gnuhealth_formulary import (
+        GnuhealthFileError,
+        read_who_essential_medicines,
+    )
+
+    try:
+        with closing(connect(path)) as connection:
+            try:
+                package = read_who_essential_medicines(source, read_formulary(connection))
+            except GnuhealthFileError as error:
+                raise FormularyFileError(str(error)) from error
+            label = f"gnuhealth-who-essential-medicines {package.version}".strip()
+            result = write_drugs(connection, package.drugs, label, reviewed=False)
+    except sqlite3.Error as error:
+        raise CacheError(f"cannot write the formulary into {path}: {error}") from error
+    print(
+        tr(
+            "{total} WHO essential medicines from {source}: {added} added, {updated} updated, "
+            "{unchanged} unchanged; {present} already in the formulary and {other} without a "
+            "tablet or capsule strength left out. Their Chinese names are unreviewed: "
+            "search finds them, the 通用名 shown is the English name until a CSV import gives "
+            "the label name."
+        ).format(
+            total=result.total,
+            source=label,
+            added=result.added,
+            updated=result.updated,
+            unchanged=result.unchanged,
+            present=package.skipped_present,
+            other=package.skipped_no_oral_solid,
         )
     )
     return 0

@@ -215,9 +215,10 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "dose",
         re.compile(
+            # 80万单位: 万 (ten thousand) between the number and the unit, as penicillin is written.
             r"(\d+(?:\.\d+)?|(?:[一二两三四五六七八九十]+|半)(?=\s*(?:"
             + _UNIT_RE
-            + r")))\s*("
+            + r")))\s*(万)?\s*("
             + _UNIT_RE
             + r")?"
             + _LATIN_END
@@ -496,8 +497,8 @@ def _set_duration(reading: _Reading, days: int, typed: str) -> None:
 
 
 def _set_dose(reading: _Reading, match: re.Match[str]) -> None:
-    value = _number(match.group(1))
-    unit = match.group(2) or ""
+    value = _number(match.group(1)) * (10000 if match.group(2) else 1)
+    unit = match.group(3) or ""
     if unit in _MASS:
         kind = "mass"
     elif unit in _IU:
