@@ -509,3 +509,41 @@ def test_english_message_names_the_coded_english_substance_and_reaction() -> Non
 def test_a_missing_weight_is_asked_for_once_per_basket() -> None:
     found = check(order(AMOXICILLIN, 250), order(IBUPROFEN, 100), context=child(None))
     assert [(w.line, w.key) for w in of(found, "dose")] == [(0, "dose:no-weight")]
+
+
+def test_low_dose_aspirin_tagged_nsaid_is_not_an_analgesic_nsaid_for_interactions() -> None:
+    tagged = replace(ASPIRIN, classes=("antiplatelet", "nsaid", "salicylate"))
+    context = adult(medications=taking(WARFARIN, ENALAPRIL))
+    found = of(check(order(tagged, 100, QD), context=context), "interaction")
+    # Warfarin with an antiplatelet (moderate), never warfarin or enalapril with an NSAID.
+    assert [
+        (w.severity, "antiplatelet" in w.message_en or "bleeding" in w.message_en) for w in found
+    ] == [(Severity.MODERATE, True)]
+    assert of(check(order(tagged, 100, QD), order(IBUPROFEN, 400)), "duplicate") == []
+
+
+def test_a_name_inside_another_name_is_not_the_same_drug() -> None:
+    levofloxacin = replace(CLARITHROMYCIN, code="levofloxacin", name_en="Levofloxacin",
+                           name_zh="左氧氟沙星", atc="J01MA12", classes=("fluoroquinolone",),
+                           synonyms=("levo", "左氧"))  # fmt: skip
+    by_text = adult(allergies=(allergy("levothyroxine"),), allergy_state=AllergyState.RECORDED)
+    assert of(check(order(levofloxacin), context=by_text), "allergy") == []
+    esomeprazole = replace(
+        OMEPRAZOLE, code="esomeprazole", name_en="Esomeprazole", name_zh="埃索美拉唑"
+    )
+    resolved = adult(
+        allergies=(allergy("esomeprazole", resolved=esomeprazole),),
+        allergy_state=AllergyState.RECORDED,
+    )
+    assert of(check(order(OMEPRAZOLE, 20, QD), context=resolved), "allergy") == []
+    assert high(of(check(order(esomeprazole, 20, QD), context=resolved), "allergy"))
+
+
+def test_a_synonym_names_the_drug_only_as_the_whole_record() -> None:
+    assert high(
+        of(check(order(AMOXICILLIN), context=adult(allergies=(allergy("amox"),))), "allergy")
+    )
+    assert (
+        of(check(order(AMOXICILLIN), context=adult(allergies=(allergy("amoxapine"),))), "allergy")
+        == []
+    )

@@ -46,6 +46,8 @@ def test_every_class_tag_of_the_tables_is_a_formulary_class_tag() -> None:
     for row in interactions["pair"]:
         named |= {m.split(":", 1)[1] for m in row["a"] + row["b"] if m.startswith("class:")}
     named |= set(interactions["class_atc"])
+    for tag, excepted in interactions["class_except"].items():
+        named |= {tag, *excepted}
     named |= {row["tag"] for row in load_table("duplicates.toml")["class"]}
     allergy = load_table("allergy_classes.toml")
     for row in allergy["rule"]:

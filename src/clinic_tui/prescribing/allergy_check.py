@@ -7,6 +7,7 @@ and cross-reactivity rules are data (allergy_classes.toml) with a source per rul
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
@@ -124,13 +125,35 @@ def allergy_tags(allergy: AllergyFact) -> tuple[frozenset[str], tuple[str, ...]]
 
 
 def names_drug(allergy: AllergyFact, drug: FormularyDrug) -> bool:
-    """True when the allergy record is to this very drug (by formulary code, ATC or name)."""
-    if allergy.drug is not None and allergy.drug.code == drug.code:
-        return True
+    """True when the allergy record is to this very drug (by formulary code, ATC or name).
+
+    A record the formulary resolved is that drug and no other (esomeprazole is not
+    omeprazole). Otherwise a generic name must stand in the record as a whole word (Latin) or
+    as written (Chinese); a synonym (levo, 安定) only when it is the record's whole text.
+    """
+    if allergy.drug is not None:
+        return allergy.drug.code == drug.code
     if drug.atc and len(drug.atc) == 7 and drug.atc in _coded(allergy, ATC):
         return True
-    texts = [normalise(name) for name in allergy.names]
-    return any(name in text for name in drug_names(drug) for text in texts)
+    texts = [name.lower() for name in allergy.names]
+    for name in (drug.name_en, drug.code, drug.name_zh):
+        key = name.strip().lower()
+        if not key:
+            continue
+        if key.isascii():
+            pattern = _whole_word(key)
+            if len(key) >= 4 and any(pattern.search(text) for text in texts):
+                return True
+        elif len(key) >= 2 and any(key in text for text in texts):
+            return True
+    whole = {normalise(text) for text in texts}
+    return any(name in whole for name in drug_names(drug))
+
+
+@lru_cache(maxsize=4096)  # bounded: a long session reads many patients
+def _whole_word(name: str) -> re.Pattern[str]:
+    words = [re.escape(word) for word in re.split(r"[\s\-_/]+", name) if word]
+    return re.compile(r"(?<![a-z])" + r"[\s\-_/]*".join(words) + r"(?![a-z])")
 
 
 def _severity(rule_severity: Severity, low: Severity, allergy: AllergyFact) -> Severity:

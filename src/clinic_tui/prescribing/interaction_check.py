@@ -81,11 +81,15 @@ def _index() -> tuple[dict[str, frozenset[int]], dict[str, frozenset[int]]]:
 
 @lru_cache(maxsize=4096)  # bounded: a long session reads many patients
 def class_tags(classes: tuple[str, ...], atc: str) -> frozenset[str]:
-    """The drug's class tags plus those its ATC code implies ([class_atc])."""
+    """The drug's class tags plus those its ATC code implies, less [class_except]'s."""
+    table = load_table(TABLE)
     tags = set(classes)
-    for tag, prefixes in load_table(TABLE)["class_atc"].items():
+    for tag, prefixes in table["class_atc"].items():
         if any(atc.startswith(prefix) for prefix in prefixes):
             tags.add(tag)
+    for tag, excepted in table["class_except"].items():
+        if tags & set(excepted):
+            tags.discard(tag)
     return frozenset(tags)
 
 
