@@ -10,6 +10,10 @@ import pytest
 from sqlalchemy import Engine
 from textual.pilot import Pilot
 
+# Imported before any test sets Chinese: key labels are made at import, so the snapshot
+# does not depend on which test of this worker imported the screens first.
+import clinic_tui.screens.prescription
+import clinic_tui.screens.prescription_dialogs  # noqa: F401
 from clinic_tui import i18n
 from clinic_tui.offline_cache.clinic_cache import ClinicCache
 from tests.ui.chart_fixtures import fill_cache, fixed_clock
