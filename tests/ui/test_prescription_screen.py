@@ -294,3 +294,20 @@ async def test_help_names_m_prescribe_and_the_footer_m_rx(cache: ClinicCache) ->
         assert [line.description for line in own.lines if line.keys == ["m"]] == ["Prescribe"]
         binding = chart.active_bindings["m"].binding
         assert (binding.description, binding.show) == ("Rx", True)
+
+
+async def test_p_on_the_active_list_prints_that_orders_slip(
+    cache: ClinicCache, tmp_path: Any
+) -> None:
+    app = ChartHostApp(cache, "p-nka", fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_orders(pilot)
+        await enter_line(pilot, "amox 500mg po tid 5d")
+        await sign(pilot, screen)
+        screen.last_slip = None  # as on the screen opened again later
+        screen.slips_dir = tmp_path / "slips"
+        await press(pilot, "shift+tab")  # from the basket up to the active list
+        assert screen.focused is screen.query_one("#rx-active")
+        await press(pilot, "p")
+        await settle(pilot)
+        assert len(list((tmp_path / "slips").rglob("*.pdf"))) == 1

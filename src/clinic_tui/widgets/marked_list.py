@@ -46,6 +46,16 @@ class MarkedOptionList(OptionList):
             self.highlighted = min(highlighted, enabled[-1])
         self._mark(self.highlighted)
 
+    def on_focus(self) -> None:
+        """Arriving with Tab puts the cursor on the first row, so a key acts on a row in sight."""
+        if self.highlighted is None:
+            first = next(
+                (i for i in range(self.option_count) if not self.get_option_at_index(i).disabled),
+                None,
+            )
+            if first is not None:
+                self.highlighted = first
+
     def prompt_at(self, index: int) -> RenderableType:
         """The row's own prompt, without its marker."""
         return self._prompts[index]
