@@ -66,6 +66,9 @@ class Settings:
     Encryption is opt-in: `clinic-tui encrypt` converts a cache (key in the OS keyring, or
     from a passphrase asked at every start). An IT person who has encrypted a clinic's
     workstations sets this so a cache rebuilt plain by mistake is noticed at once."""
+    printer: str | None = None
+    """Printer that prescription slips go to through `lp -d` ([printing] printer); None: the
+    slip's PDF is written under the data folder (slips/) and not printed."""
 
     config_file: Path = field(default_factory=default_config_file)
     """The TOML file these settings were read from (`--config`, CLINIC_TUI_CONFIG)."""
@@ -170,6 +173,17 @@ def _idle_lock_minutes(value: Any) -> float:
     return float(value)
 
 
+def _printer(value: Any) -> str | None:
+    """[printing] printer checked: a CUPS destination name, or absent / empty for none."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or value.startswith("-") or any(c.isspace() for c in value):
+        raise ConfigError(
+            f"[printing] printer must be a printer name as lpstat -p lists it, not {value!r}"
+        )
+    return value
+
+
 def load_settings(
     *,
     data_dir_flag: str | None = None,
@@ -200,6 +214,7 @@ def load_settings(
     ui_section = document.get("ui", {})
     sync_section = document.get("sync", {})
     security_section = document.get("security", {})
+    printing_section = document.get("printing", {})
 
     data_dir_setting = data_dir_flag or os.environ.get("CLINIC_TUI_DATA_DIR")
     if not data_dir_setting and isinstance(cache_section.get("data_dir"), str):
@@ -232,4 +247,5 @@ def load_settings(
         low_bandwidth=low_bandwidth_flag or _low_bandwidth(ui_section.get("low_bandwidth")),
         idle_lock_minutes=_idle_lock_minutes(security_section.get("idle_lock_minutes")),
         require_encrypted_cache=security_section.get("require_encrypted_cache") is True,
+        printer=_printer(printing_section.get("printer")),
     )

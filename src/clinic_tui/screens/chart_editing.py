@@ -47,6 +47,7 @@ add_translations(
         "Could not": "操作失败",
         "Refer": "转诊",
         "Referrals": "转诊记录",
+        "Rx": "处方",
         # The record type as the conflicts screen names it.
         "DocumentReference": "病程记录",
     }
@@ -66,6 +67,8 @@ class ChartEditing(Screen[None]):
         Binding("n", "write_note", tr("Note")),
         Binding("f", "finish", tr("Finish")),
         Binding("h", "history", tr("History")),
+        # "Rx": at 80 columns a longer word pushes Back off the footer.
+        Binding("m", "prescribe", tr("Rx"), tooltip=tr("Prescribe")),
         # In help (?) and the palette; the footer has no room for them at 80 columns.
         Binding("c", "chief_complaint", tr("Complaint"), show=False),
         Binding("p", "demographics", tr("Contact details"), show=False),
@@ -287,3 +290,13 @@ class ChartEditing(Screen[None]):
         """Set the visit finished (through the queue, so `u` there can undo it)."""
         self.cache.queue.set_status(encounter_id, QueueStatus.DONE, self.clock())
         return tr("Finished: {name}. Press n to call the next patient").format(name=name)
+
+    def action_prescribe(self) -> None:
+        """m: the order screen: active medications, new lines with their checks, sign, print."""
+        from clinic_tui.screens.prescription import PrescriptionScreen
+
+        settings = getattr(self.app, "settings", None)
+        printer = getattr(settings, "printer", None)
+        self.app.push_screen(
+            PrescriptionScreen(self.cache, self.patient_id, self.clock, printer=printer)
+        )

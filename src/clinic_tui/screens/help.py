@@ -143,7 +143,8 @@ def key_sections(screen: Screen[object]) -> list[KeySection]:
             continue
         if binding.action in _FOCUS_ACTIONS and len(screen.focus_chain) < 2:
             continue  # nothing else to move to: a key listed must do something
-        raw = binding.description or binding.action.replace("_", " ")
+        # A footer word kept short for 80 columns ("Rx") is said whole in help (its tooltip).
+        raw = binding.tooltip or binding.description or binding.action.replace("_", " ")
         description = tr(_RENAMED.get(raw, raw))
         key = app.get_key_display(binding)
         if binding.action in MOVEMENT_ACTIONS:

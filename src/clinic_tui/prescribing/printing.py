@@ -1,0 +1,162 @@
+"""Print a signed slip: its PDF under the data folder (slips/), then `lp` when configured.
+
+The slip's data come from the cache: the clinic, the patient (name, sex, age, number),
+the visit's diagnoses (else the active problems), the slip's MedicationRequests (read
+back into order lines through the formulary, or the lines just signed), who signed and
+when. rx-slip's renderer draws it; its send_to_printer queues it. The PDF is always
+written first, so a missing `lp` or a failing printer loses nothing: the outcome names
+the file and says in words why it was not printed.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from clinic_tui.domain.fhir import Resource
+from clinic_tui.prescribing.medication_request import draft_from_medication_request
+from clinic_tui.prescribing.model import DraftOrder
+from clinic_tui.prescribing.prescriber import (
+    SLIP_TYPE_EXTENSION,
+    Prescriber,
+    PrescribingError,
+)
+from clinic_tui.prescribing.slip import SLIP_KINDS, render_slip_pdf, slip_data_for
+from clinic_tui.prescribing.slip_printer import Runner, send_to_printer
+
+if TYPE_CHECKING:
+    from clinic_tui.domain.models import Chart
+    from clinic_tui.prescribing.formulary import Formulary
+
+NARCOTIC_SLIP = "narcotic-psychotropic-1"
+"""The slip kind that carries the patient's identity document (处方管理办法 第二十六条)."""
+
+
+@dataclass(frozen=True)
+class PrintOutcome:
+    """Where the slip's PDF is, and what became of the print job."""
+
+    path: Path
+    printer: str | None
+    """The printer it was queued on; None when none is configured or it failed."""
+    problem_en: str = ""
+    problem_zh: str = ""
+    """Why it was not printed, when a printer was configured and it was not."""
+
+    def problem(self, zh: bool) -> str:
+        """Why it was not printed, in the interface language ('' when it was, or none asked)."""
+        return self.problem_zh if zh else self.problem_en
+
+
+def slip_file(slips_dir: Path, group_id: str, signed: datetime) -> Path:
+    """slips/2026-11-24/0930-<group>.pdf: by day, then time, unique per slip."""
+    day = slips_dir / signed.date().isoformat()
+    return day / f"{signed:%H%M}-{group_id[:8]}.pdf"
+
+
+SLIP_NUMBER_LENGTH = 8
+"""Characters of the groupIdentifier printed as the slip's number: a whole UUID overruns the
+field, and the first eight find the slip in a clinic's records."""
+
+
+def slip_number(group_id: str) -> str:
+    """The number printed on the slip: the start of its groupIdentifier, in capitals."""
+    return group_id.replace("-", "")[:SLIP_NUMBER_LENGTH].upper()
+
+
+def _kind(requests: Sequence[Resource]) -> str:
+    for extension in requests[0].get("extension") or []:
+        if extension.get("url") == SLIP_TYPE_EXTENSION and extension.get("valueCode") in SLIP_KINDS:
+            return str(extension["valueCode"])
+    return "ordinary"
+
+
+def _signed_at(requests: Sequence[Resource], fallback: datetime) -> datetime:
+    try:
+        return datetime.fromisoformat(str(requests[0].get("authoredOn")))
+    except ValueError:
+        return fallback
+
+
+def _orders(requests: Sequence[Resource], formulary: Formulary) -> list[DraftOrder]:
+    orders = []
+    for request in requests:
+        order = draft_from_medication_request(request, formulary)
+        if order is None:
+            name = (request.get("medicationCodeableConcept") or {}).get("text") or request["id"]
+            raise PrescribingError(f"{name} cannot be read back into a slip line")
+        orders.append(order)
+    return orders
+
+
+def _prescriber_name(requests: Sequence[Resource], prescriber: Prescriber) -> str:
+    requester = requests[0].get("requester") or {}
+    if requester.get("display"):
+        return str(requester["display"])
+    reference = str(requester.get("reference") or "")
+    return reference.split("/", 1)[-1] if reference else prescriber.clinic.name
+
+
+def _number_of(chart: Chart) -> tuple[str, str]:
+    """(the slip's patient number, the identity number): a record number when there is one."""
+    identity = next((value for label, value in chart.identifiers if label == "Identity number"), "")
+    record = next(
+        (value for label, value in chart.identifiers if label == "Medical record number"), ""
+    )
+    return record or identity or chart.patient.id, identity
+
+
+def print_slip(
+    prescriber: Prescriber,
+    chart: Chart,
+    group_id: str,
+    formulary: Formulary,
+    now: datetime,
+    slips_dir: Path,
+    printer: str | None,
+    *,
+    lang: str = "zh",
+    orders: Sequence[DraftOrder] | None = None,
+    run: Runner = subprocess.run,
+) -> PrintOutcome:
+    """Render slip `group_id` of `chart`'s patient to a PDF; queue it when a printer is set.
+
+    `orders` are the lines just signed (else they are read back from the cache).
+    """
+    requests = prescriber.slip_requests(group_id)
+    if not requests:
+        raise PrescribingError("This slip is not in the cache")
+    patient = chart.patient
+    if patient.birth_date is None:
+        raise PrescribingError("The patient's birth date is not recorded: a slip states the age")
+    lines = list(orders) if orders is not None else _orders(requests, formulary)
+    signed = _signed_at(requests, now)
+    encounter = (requests[0].get("encounter") or {}).get("reference", "").split("/")[-1]
+    number, identity = _number_of(chart)
+    kind = _kind(requests)
+    data = slip_data_for(
+        lines,
+        kind=kind,
+        slip_number=slip_number(group_id),
+        clinic_name=prescriber.clinic.name,
+        patient_name=patient.name,
+        sex=str(patient.gender),
+        birth_date=patient.birth_date,
+        patient_id=number,
+        diagnoses=prescriber.slip_diagnoses(patient.id, encounter or None),
+        issued=signed.date() if isinstance(signed, datetime) else date.today(),
+        prescriber=_prescriber_name(requests, prescriber),
+        lang="en" if lang == "en" else "zh",
+        id_document=identity if kind == NARCOTIC_SLIP else "",
+    )
+    path = render_slip_pdf(data, slip_file(slips_dir, group_id, signed))
+    if not printer:
+        return PrintOutcome(path, None)
+    result = send_to_printer(path, printer, run)
+    if result.ok:
+        return PrintOutcome(path, printer)
+    return PrintOutcome(path, None, result.message_en, result.message_zh)

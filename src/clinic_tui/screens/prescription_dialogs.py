@@ -1,0 +1,216 @@
+"""Dialogs of the order screen: override a high-severity warning, stop a medication.
+
+Each says what it is about in words, takes its answer from the keyboard, refuses an
+incomplete answer with a message in place, and loses nothing on Escape: an override
+dialog closed with Escape means "go back and change the order".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Input, OptionList, Static
+
+from clinic_tui.i18n import add_translations, language, tr
+from clinic_tui.prescribing.model import Override, OverrideReason, SafetyWarning
+from clinic_tui.widgets.marked_list import MarkedOptionList
+from clinic_tui.widgets.order_lines import warning_text
+
+add_translations(
+    {
+        "Override a high-severity warning": "高危警示：说明理由后继续",
+        "Line {n}: {drug}": "第 {n} 行：{drug}",
+        "Comment (required for Other)": "说明（选“其他”时必填）",
+        "Record the override": "记录理由",
+        "Change the order": "返回修改医嘱",
+        "Choose a reason": "请选择理由",
+        "Keep the comment under 500 characters": "说明不超过500个字符",
+        "Enter: record · Esc: go back and change the order": "Enter：记录理由 · Esc：返回修改医嘱",
+        "Stop {drug}?": "停用 {drug}？",
+        "Why is it stopped?": "停药原因",
+        "Stop the medication": "停用",
+        "Keep it": "不停用",
+        "Say why the medication is stopped": "请填写停药原因",
+        "Enter: stop it · Esc: keep it": "Enter：停用 · Esc：不停用",
+    }
+)
+
+MAX_COMMENT = 500
+"""A stop reason stays under this, as an override's comment does."""
+
+
+def reason_words(reason: OverrideReason) -> str:
+    """A coded reason in the interface language."""
+    return reason.text_zh if language() == "zh" and reason.text_zh else reason.text_en
+
+
+class OverrideDialog(ModalScreen[Override | None]):
+    """Pick a coded reason (and say why) to sign despite a HIGH warning; Esc goes back."""
+
+    BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
+        Binding("ctrl+s", "record", tr("Record the override"), priority=True),
+        Binding("escape", "back", tr("Change the order")),
+    ]
+
+    DEFAULT_CSS = """
+    OverrideDialog #override-dialog {
+        width: 78;
+    }
+    OverrideDialog #override-reasons {
+        height: auto;
+        max-height: 8;
+        border: none;
+        padding: 0;
+        margin-top: 1;
+    }
+    OverrideDialog #override-comment {
+        background: $boost;
+    }
+    OverrideDialog #override-error {
+        color: $text-error;
+        text-style: bold;
+    }
+    """
+
+    def __init__(
+        self,
+        warning: SafetyWarning,
+        drug: str,
+        reasons: Sequence[OverrideReason],
+        by: str = "",
+        current: Override | None = None,
+    ) -> None:
+        super().__init__()
+        self.warning = warning
+        self.drug = drug
+        self.reasons = tuple(reasons)
+        self.by = by
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        """The warning, the coded reasons, the comment."""
+        with Vertical(id="override-dialog", classes="dialog"):
+            yield Static(tr("Override a high-severity warning"), classes="dialog-title")
+            line = tr("Line {n}: {drug}").format(n=self.warning.line + 1, drug=self.drug)
+            yield Static(Text(line, style="bold"))
+            yield Static(warning_text(self.warning, None, verdict=False), id="override-warning")
+            yield MarkedOptionList(id="override-reasons")
+            yield Input(
+                value=self.current.comment if self.current else "",
+                placeholder=tr("Comment (required for Other)"),
+                id="override-comment",
+                compact=True,
+            )
+            yield Static("", id="override-error")
+            yield Static(tr("Enter: record · Esc: go back and change the order"))
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """The reason list takes the cursor, on the reason given before if any."""
+        reasons = self.query_one("#override-reasons", MarkedOptionList)
+        reasons.show_rows([(reason_words(r), r.code, True) for r in self.reasons])
+        codes = [r.code for r in self.reasons]
+        if self.current is not None and self.current.reason.code in codes:
+            reasons.highlighted = codes.index(self.current.reason.code)
+        else:
+            reasons.highlighted = 0 if codes else None
+        reasons.focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        """Enter on a reason: on to the comment (Other needs one; others may add one)."""
+        event.stop()
+        self.query_one("#override-comment", Input).focus()
+
+    def on_input_changed(self, _event: Input.Changed) -> None:
+        """Typing the comment clears the message about it."""
+        self.query_one("#override-error", Static).update("")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter in the comment records the override."""
+        event.stop()
+        self.action_record()
+
+    def chosen(self) -> OverrideReason | None:
+        """The highlighted coded reason."""
+        index = self.query_one("#override-reasons", OptionList).highlighted
+        return self.reasons[index] if index is not None and index < len(self.reasons) else None
+
+    def action_record(self) -> None:
+        """Close with the override, or say what is missing."""
+        from clinic_tui.prescribing.overrides import validate
+
+        reason = self.chosen()
+        error_line = self.query_one("#override-error", Static)
+        if reason is None:
+            error_line.update(f"! {tr('Choose a reason')}")
+            return
+        comment = self.query_one("#override-comment", Input).value.strip()
+        override = Override(self.warning.key, reason, comment, self.by)
+        problem = validate(override)  # the checks' own rule of a complete override
+        if problem is not None:
+            english, chinese = problem
+            error_line.update(f"! {chinese if language() == 'zh' else english}")
+            self.query_one("#override-comment", Input).focus()
+            return
+        self.dismiss(override)
+
+    def action_back(self) -> None:
+        """Go back to the order without overriding."""
+        self.dismiss(None)
+
+
+class StopDialog(ModalScreen[str | None]):
+    """Confirm stopping a medication, with the reason recorded on it (statusReason)."""
+
+    BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
+        Binding("escape", "keep", tr("Keep it")),
+    ]
+
+    DEFAULT_CSS = """
+    StopDialog #stop-dialog {
+        width: 70;
+    }
+    StopDialog #stop-error {
+        color: $text-error;
+        text-style: bold;
+    }
+    """
+
+    def __init__(self, drug: str) -> None:
+        super().__init__()
+        self.drug = drug
+
+    def compose(self) -> ComposeResult:
+        """The question, the reason, the keys."""
+        with Vertical(id="stop-dialog", classes="dialog"):
+            yield Static(tr("Stop {drug}?").format(drug=self.drug), classes="dialog-title")
+            yield Input(placeholder=tr("Why is it stopped?"), id="stop-reason", compact=True)
+            yield Static("", id="stop-error")
+            yield Static(tr("Enter: stop it · Esc: keep it"))
+        yield Footer()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter stops it, once a reason is given."""
+        event.stop()
+        reason = event.value.strip()
+        if not reason:
+            self.query_one("#stop-error", Static).update(
+                f"! {tr('Say why the medication is stopped')}"
+            )
+            return
+        if len(reason) > MAX_COMMENT:
+            self.query_one("#stop-error", Static).update(
+                f"! {tr('Keep the comment under 500 characters')}"
+            )
+            return
+        self.dismiss(reason)
+
+    def action_keep(self) -> None:
+        """Leave the medication as it is."""
+        self.dismiss(None)

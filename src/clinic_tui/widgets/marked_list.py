@@ -1,0 +1,71 @@
+"""MarkedOptionList: an OptionList whose highlighted row carries `▶`, so it reads without colour.
+
+NO_COLOR strips the highlight's shade; the marker column keeps the row in sight. Prompts
+may be any Rich renderable (a basket line with its warnings beneath it): each sits in a
+two-column grid beside its marker, so wrapped lines stay indented.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import RenderableType
+from rich.table import Table
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+from clinic_tui.widgets.row_table import CURSOR_MARK
+
+
+def _marked(prompt: RenderableType, marked: bool) -> Table:
+    grid = Table.grid(padding=(0, 1, 0, 0))
+    grid.add_column(width=1, no_wrap=True)
+    grid.add_column(ratio=1)
+    grid.add_row(CURSOR_MARK if marked else " ", prompt)
+    return grid
+
+
+class MarkedOptionList(OptionList):
+    """An OptionList of (prompt, id, enabled) rows with a `▶` before the highlighted one."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._prompts: list[RenderableType] = []
+
+    def show_rows(self, rows: Sequence[tuple[RenderableType, str | None, bool]]) -> None:
+        """Replace every row, keeping the highlight's place (within the new length)."""
+        highlighted = self.highlighted
+        self.clear_options()
+        self._prompts = [prompt for prompt, _, _ in rows]
+        self.add_options(
+            Option(_marked(prompt, False), id=ident, disabled=not enabled)
+            for prompt, ident, enabled in rows
+        )
+        enabled = [i for i, (_, _, on) in enumerate(rows) if on]
+        if highlighted is not None and enabled:
+            self.highlighted = min(highlighted, enabled[-1])
+        self._mark(self.highlighted)
+
+    def on_focus(self) -> None:
+        """Arriving with Tab puts the cursor on the first row, so a key acts on a row in sight."""
+        if self.highlighted is None:
+            first = next(
+                (i for i in range(self.option_count) if not self.get_option_at_index(i).disabled),
+                None,
+            )
+            if first is not None:
+                self.highlighted = first
+
+    def prompt_at(self, index: int) -> RenderableType:
+        """The row's own prompt, without its marker."""
+        return self._prompts[index]
+
+    def watch_highlighted(self, highlighted: int | None) -> None:
+        """Move the marker with the highlight."""
+        super().watch_highlighted(highlighted)
+        self._mark(highlighted)
+
+    def _mark(self, highlighted: int | None) -> None:
+        for index, prompt in enumerate(self._prompts):
+            if index < self.option_count:
+                self.replace_option_prompt_at_index(index, _marked(prompt, index == highlighted))

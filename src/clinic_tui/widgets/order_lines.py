@@ -1,0 +1,174 @@
+"""How the order screen words a basket line and its warnings: text first, colour second.
+
+Pure rendering (Rich Text from the prescribing model), so the basket, the override
+dialog and the tests show the same words. A warning's severity is always a word with a
+mark (`!! HIGH`, `! MODERATE`, `i INFO`), never a colour alone.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+from clinic_tui.i18n import add_translations, language, tr
+from clinic_tui.prescribing.model import (
+    DraftOrder,
+    FormularyDrug,
+    Override,
+    SafetyWarning,
+    Severity,
+)
+
+add_translations(
+    {
+        "HIGH": "高危",
+        "MODERATE": "注意",
+        "INFO": "提示",
+        "source": "来源",
+        "against": "涉及",
+        "overridden": "已说明理由",
+        "needs an override to sign": "签名前须说明理由",
+        "{days} d": "{days}天",
+        "as needed": "必要时",
+        "total": "共",
+        "renews": "续开",
+        "changes": "调整",
+        "oral": "口服",
+        "IV": "静脉注射",
+        "IM": "肌内注射",
+        "SC": "皮下注射",
+        "inhaled": "吸入",
+        "topical": "外用",
+        "sublingual": "舌下含服",
+        "rectal": "直肠给药",
+        # Dosage forms as the formulary names them.
+        "tablet": "片剂",
+        "capsule": "胶囊",
+        "granules": "颗粒剂",
+        "oral-solution": "口服溶液",
+        "injection": "注射剂",
+        "inhaler": "吸入剂",
+        "cream": "乳膏",
+    }
+)
+
+SEVERITY_WORDS: dict[Severity, tuple[str, str, str]] = {
+    Severity.HIGH: ("!!", "HIGH", "bold red"),
+    Severity.MODERATE: ("!", "MODERATE", "bold yellow"),
+    Severity.INFO: ("i", "INFO", "dim"),
+}
+"""Severity -> (text mark, English word for tr, style)."""
+
+ROUTE_WORDS = {
+    "po": "oral",
+    "iv": "IV",
+    "im": "IM",
+    "sc": "SC",
+    "inh": "inhaled",
+    "top": "topical",
+    "sl": "sublingual",
+    "pr": "rectal",
+}
+"""Route codes of the formulary, in the words printed on a slip (tr gives the Chinese)."""
+
+
+def drug_name(drug: FormularyDrug) -> str:
+    """通用名 and English name, the interface language's first."""
+    if language() == "zh":
+        return f"{drug.name_zh} {drug.name_en}".strip()
+    return f"{drug.name_en} {drug.name_zh}".strip()
+
+
+def amount(value: float, unit: str) -> str:
+    """500 mg, 0.5 g, 2.5 mL: no trailing zeros."""
+    return f"{value:g} {unit}".strip()
+
+
+def route_words(route: str) -> str:
+    """'oral' / '口服' for po; an unknown code as typed."""
+    return tr(ROUTE_WORDS[route]) if route in ROUTE_WORDS else route
+
+
+def frequency_words(order: DraftOrder) -> str:
+    """As the slip prints it: 'three times a day' / '每日三次' (the code when no words)."""
+    frequency = order.frequency
+    words = frequency.text_zh if language() == "zh" else frequency.text_en
+    words = words or frequency.code
+    if frequency.as_needed and tr("as needed") not in words and "prn" not in words.lower():
+        words = f"{words} {tr('as needed')}"
+    return words
+
+
+def order_text(index: int, order: DraftOrder, *, changed: bool = False) -> Text:
+    """One basket row: drug and strength, dose route frequency, days, quantity and unit."""
+    product = order.product
+    unit = product.unit_zh if language() == "zh" else product.unit_en
+    text = Text()
+    text.append(f"{index + 1}. ", style="bold")
+    text.append(drug_name(order.drug), style="bold")
+    text.append(f" {amount(product.strength, product.strength_unit)}")
+    if product.form:
+        text.append(f" {tr(product.form)}", style="dim")
+    text.append("\n   ")
+    text.append(f"{amount(order.dose, order.dose_unit)} {route_words(order.route)} ")
+    text.append(frequency_words(order))
+    if order.duration_days is not None:
+        text.append(" · " + tr("{days} d").format(days=order.duration_days))
+    counted = order.quantity_unit_zh if language() == "zh" else order.quantity_unit
+    text.append(f" · {tr('total')} {order.quantity:g} {counted or order.quantity_unit or unit}")
+    if order.instructions:
+        text.append(f" · {order.instructions}")
+    if order.replaces:
+        text.append(f"  [{tr('changes') if changed else tr('renews')}]", style="italic")
+    return text
+
+
+def severity_label(severity: Severity) -> Text:
+    """'!! HIGH' in its colour: the mark and the word carry it without colour."""
+    mark, word, style = SEVERITY_WORDS[severity]
+    return Text(f"{mark} {tr(word)}", style=style)
+
+
+def warning_message(warning: SafetyWarning) -> str:
+    """The finding in the interface language."""
+    return warning.message_zh if language() == "zh" and warning.message_zh else warning.message_en
+
+
+SOURCE_SHOWN = 100
+"""Characters of a source the basket shows (the override dialog shows it whole)."""
+
+
+def short_source(source: str) -> str:
+    """A citation up to its first colon (the title and section), cut to SOURCE_SHOWN."""
+    cut = min((i for i in (source.find(":"), source.find("：")) if i > 0), default=len(source))
+    title = source[:cut].strip()
+    return title if len(title) <= SOURCE_SHOWN else title[: SOURCE_SHOWN - 1] + "…"
+
+
+def warning_text(
+    warning: SafetyWarning, override: Override | None, *, whole: bool = False, verdict: bool = True
+) -> Text:
+    """A warning: severity in words, the finding, what it is against, the source, the override.
+
+    The caller indents it (rich Padding) so wrapped lines stay under their line. `whole`
+    gives the source's full citation; `verdict` False leaves out whether it is overridden.
+    """
+    text = severity_label(warning.severity)
+    # A no-break space: a Chinese message (no spaces of its own) starts beside its severity
+    # instead of jumping whole to the next line.
+    text.append(f"\u00a0{warning_message(warning)}")
+    details = []
+    if warning.other:
+        details.append(f"{tr('against')}: {warning.other}")
+    if warning.source:
+        source = warning.source if whole else short_source(warning.source)
+        details.append(f"{tr('source')}: {source}")
+    if details:
+        text.append("\n" + " · ".join(details), style="dim")
+    if verdict and warning.severity is Severity.HIGH:
+        if override is not None:
+            reason = override.reason.text_zh if language() == "zh" else override.reason.text_en
+            comment = f" — {override.comment}" if override.comment else ""
+            text.append(f"\n✓ {tr('overridden')}: {reason}{comment}", style="bold")
+        else:
+            text.append(f"\n✗ {tr('needs an override to sign')}", style="bold red")
+    return text

@@ -1,0 +1,313 @@
+"""The order screen under Pilot: type a line, read its problems, see a named warning,
+override it with a reason, sign, and find the MedicationRequests in the cache."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from rich.console import Console
+from sqlalchemy import Engine, text
+from textual.pilot import Pilot
+from textual.widgets import Input, OptionList, Static
+
+from clinic_tui.offline_cache.clinic_cache import ClinicCache
+from clinic_tui.offline_cache.store import read_resource
+from clinic_tui.screens.discard_dialog import ConfirmScreen
+from clinic_tui.screens.prescription import PrescriptionScreen
+from clinic_tui.screens.prescription_dialogs import OverrideDialog, StopDialog
+from clinic_tui.widgets.marked_list import MarkedOptionList
+from tests.ui.chart_fixtures import fill_cache, fixed_clock
+from tests.ui.chart_host import ChartHostApp
+from tests.ui.pilot import press, settle, type_text
+
+# Pending until the formulary, the parser and the checks land (rx-formulary, rx-checks).
+pytest.importorskip("clinic_tui.prescribing.order_line")
+pytest.importorskip("clinic_tui.prescribing.checks")
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def cache(engine: Engine) -> ClinicCache:
+    """The fixture patients; p-allergic (penicillin anaphylaxis) is in today's queue."""
+    fill_cache(engine)
+    return ClinicCache(engine)
+
+
+def plain(renderable: Any) -> str:
+    """What a widget or Rich text reads as, without colour, on one line."""
+    console = Console(width=400, color_system=None, legacy_windows=False)
+    with console.capture() as capture:
+        console.print(renderable)
+    return " ".join(capture.get().split())
+
+
+def basket_text(screen: PrescriptionScreen) -> str:
+    """Every basket row with its warnings."""
+    listing = screen.query_one("#rx-basket", MarkedOptionList)
+    return " | ".join(plain(listing.prompt_at(i)) for i in range(listing.option_count))
+
+
+async def open_orders(pilot: Pilot[None]) -> PrescriptionScreen:
+    """m on the chart: the order screen, read and ready."""
+    await settle(pilot)
+    await press(pilot, "m")
+    screen = pilot.app.screen
+    assert isinstance(screen, PrescriptionScreen)
+    await settle(pilot)
+    return screen
+
+
+async def enter_line(pilot: Pilot[None], line: str) -> None:
+    """Type a line into the order line and press Enter."""
+    await type_text(pilot, line)
+    await press(pilot, "enter")
+
+
+def medication_requests(cache: ClinicCache, patient_id: str) -> list[dict[str, Any]]:
+    """Every MedicationRequest of the patient this test signed (new, unsynced; not the
+    fixture's own unsynced m-new)."""
+    with cache.engine.connect() as connection:
+        ids = connection.execute(
+            text(
+                "SELECT resource_id FROM outbox WHERE resource_type = 'MedicationRequest' "
+                "AND operation = 'create' ORDER BY seq"
+            )
+        ).scalars()
+        found = [read_resource(connection, "MedicationRequest", ident) for ident in ids]
+    return [
+        r
+        for r in found
+        if r and r["id"] != "m-new" and r["subject"]["reference"] == f"Patient/{patient_id}"
+    ]
+
+
+async def test_a_typed_line_joins_the_basket_as_a_structured_row(cache: ClinicCache) -> None:
+    app = ChartHostApp(cache, "p-nka", fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_orders(pilot)
+        await enter_line(pilot, "amox 500mg po tid 7d")
+        assert len(screen.basket.lines) == 1
+        row = basket_text(screen)
+        assert "Amoxicillin 阿莫西林 500 mg" in row
+        assert "500 mg oral" in row
+        assert "7 d" in row
+        assert screen.query_one("#rx-line", Input).value == ""
+        # Safe everyday order for an adult with no allergies: nothing high.
+        assert "HIGH" not in row
+
+
+async def test_a_bad_line_stays_with_its_problems_in_words(cache: ClinicCache) -> None:
+    app = ChartHostApp(cache, "p-nka", fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_orders(pilot)
+        await enter_line(pilot, "amox po tid")
+        assert screen.basket.lines == []
+        assert screen.query_one("#rx-line", Input).value == "amox po tid"
+        problems = screen.query_one("#rx-problems", Static)
+        assert problems.display
+        assert plain(problems.content).startswith("! Could not read this line:")
+
+
+async def test_the_drug_completes_from_the_formulary(cache: ClinicCache) -> None:
+    app = ChartHostApp(cache, "p-nka", fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_orders(pilot)
+        await type_text(pilot, "amox")
+        suggestions = screen.query_one("#rx-suggestions", OptionList)
+        assert suggestions.display
+        assert isinstance(suggestions, MarkedOptionList)
+        assert "Amoxicillin" in plain(suggestions.prompt_at(0))
+        await press(pilot, "tab")
+        assert screen.query_one("#rx-line", Input).value == "Amoxicillin "
+        assert not suggestions.display
+
+
+async def test_allergy_warning_blocks_signing_until_overridden(cache: ClinicCache) -> None:
+    app = ChartHostApp(cache, "p-allergic", fixed_clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_orders(pilot)
+        await enter_line(pilot, "amox 500mg po tid 5d")
+        row = basket_text(screen)
+        assert "!! HIGH" in row
+        assert "enicillin" in row  # the allergy it is against, named
+        assert "needs an override to sign" in row
+        # s: the override dialog; Esc goes back and nothing is signed.
+        screen.query_one("#rx-basket").focus()
+        await press(pilot, "s")
+        assert isinstance(app.screen, OverrideDialog)
+        await press(pilot, "escape")
+        assert app.screen is screen
+        assert medication_requests(cache, "p-allergic") == []
+        # s again: pick 'other' without a comment is refused, with one it is recorded.
+        await press(pilot, "s")
+        dialog = app.screen
+        assert isinstance(dialog, OverrideDialog)
+        reasons = dialog.query_one("#override-reasons", OptionList)
+        reasons.highlighted = [r.code for r in dialog.reasons].index("other")
+        await press(pilot, "enter", "enter")
+        assert "'Other' needs a reason" in plain(
+            dialog.query_one("#override-error", Static).content
+        )
+        await type_text(pilot, "skin test negative 2025")
+        await press(pilot, "enter")
+        # The fixture's second allergy record is coded as penicillin too: its own override.
+        while isinstance(app.screen, OverrideDialog):
+            await press(pilot, "enter", "enter")
+        assert isinstance(app.screen, ConfirmScreen)
+        await press(pilot, "y")
+        await settle(pilot)
+        signed = medication_requests(cache, "p-allergic")
+        assert len(signed) == 1
+        request = signed[0]
+        assert request["status"] == "active"
+        assert request["intent"] == "order"
+        assert request["encounter"]["reference"] == "Encounter/e-1"
+        assert "skin test negative 2025" in str(request["extension"])
+        assert screen.basket.lines == []
+        assert screen.last_slip is not None
+        assert request["groupIdentifier"]["value"] == screen.last_slip.group_id
+
+
+async def test_renew_and_stop_from_the_active_list(cache: ClinicCache) -> None:
+    app = ChartHostApp(cache, "p-allergic", fixed_clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_orders(pilot)
+        active = screen.query_one("#rx-active", OptionList)
+        active.focus()
+        ids = [o.id for o in screen.active]
+        # Stop the first (after confirming with a reason).
+        active.highlighted = ids.index("m-1")
+        await press(pilot, "x")
+        assert isinstance(app.screen, StopDialog)
+        await press(pilot, "enter")  # no reason: refused, still open
+        assert isinstance(app.screen, StopDialog)
+        await type_text(pilot, "ankle oedema")
+        await press(pilot, "enter")
+        await settle(pilot)
+        with cache.engine.connect() as connection:
+            stopped = read_resource(connection, "MedicationRequest", "m-1")
+        assert stopped is not None
+        assert stopped["status"] == "stopped"
+        assert stopped["statusReason"]["text"] == "ankle oedema"
+        assert "m-1" not in [o.id for o in screen.active]
+        # Change metformin: its free-text dosage cannot be read back, so the line is typed
+        # again; on signing the old order is stopped and the new one names it.
+        active.focus()
+        active.highlighted = [o.id for o in screen.active].index("m-2")
+        await press(pilot, "c")
+        line = screen.query_one("#rx-line", Input)
+        assert line.has_focus
+        assert line.value.startswith("二甲双胍片 Metformin")
+        line.value = ""
+        await enter_line(pilot, "metformin 500mg po tid 7d")
+        assert [order.replaces for order in screen.basket.lines] == ["m-2"]
+        await sign(pilot, screen)
+        old = read(cache, "m-2")
+        assert old["status"] == "stopped"
+        changed = medication_requests(cache, "p-allergic")[-1]
+        assert changed["priorPrescription"] == {"reference": "MedicationRequest/m-2"}
+        # Renew it: the structured order comes back whole as a basket line; signing
+        # completes the old one.
+        active.focus()
+        active.highlighted = [o.id for o in screen.active].index(changed["id"])
+        await press(pilot, "r")
+        assert [order.replaces for order in screen.basket.lines] == [changed["id"]]
+        assert screen.basket.lines[0].drug.code == "metformin"
+        await sign(pilot, screen)
+        assert read(cache, changed["id"])["status"] == "completed"
+        renewed = medication_requests(cache, "p-allergic")[-1]
+        assert renewed["priorPrescription"] == {"reference": f"MedicationRequest/{changed['id']}"}
+
+
+def read(cache: ClinicCache, request_id: str) -> dict[str, Any]:
+    """A MedicationRequest as cached now."""
+    with cache.engine.connect() as connection:
+        found = read_resource(connection, "MedicationRequest", request_id)
+    assert found is not None
+    return found
+
+
+async def sign(pilot: Pilot[None], screen: PrescriptionScreen) -> None:
+    """s on the basket, any overrides with the first reason, then yes."""
+    screen.query_one("#rx-basket").focus()
+    await press(pilot, "s")
+    while isinstance(pilot.app.screen, OverrideDialog):
+        await press(pilot, "enter", "enter")
+    assert isinstance(pilot.app.screen, ConfirmScreen)
+    await press(pilot, "y")
+    await settle(pilot)
+    assert screen.basket.lines == []
+
+
+async def test_tab_typed_before_completion_is_ready_still_takes_the_drug(
+    cache: ClinicCache,
+) -> None:
+    app = ChartHostApp(cache, "p-nka", fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_orders(pilot)
+        # As on a slow PC: the formulary's index is not built yet when the keys come.
+        screen.index_ready = False
+        await type_text(pilot, "amox")
+        await press(pilot, "tab")
+        line = screen.query_one("#rx-line", Input)
+        assert line.has_focus  # Tab was held for the drug, not taken to move on
+        await type_text(pilot, " 250mg po tid 5d")
+        screen.index_built()
+        await settle(pilot)
+        assert line.value == "Amoxicillin 250mg po tid 5d"
+
+
+async def test_a_hospitals_imported_drug_completes_from_the_cache(cache: ClinicCache) -> None:
+    from contextlib import closing
+    from dataclasses import replace
+
+    from clinic_tui.offline_cache.cache_file import connect
+    from clinic_tui.prescribing.formulary import starter_formulary
+    from clinic_tui.prescribing.formulary_store import write_drugs
+
+    amoxicillin = starter_formulary().find("amoxicillin")
+    assert amoxicillin is not None
+    house = replace(amoxicillin, code="house-amox", name_en="Hospitamox", synonyms=())
+    with closing(connect(cache.path)) as connection:
+        write_drugs(connection, [house], "hospital.csv")
+    app = ChartHostApp(cache, "p-nka", fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_orders(pilot)
+        await type_text(pilot, "hospit")
+        suggestions = screen.query_one("#rx-suggestions", MarkedOptionList)
+        assert suggestions.display
+        assert "Hospitamox" in plain(suggestions.prompt_at(0))
+
+
+async def test_help_names_m_prescribe_and_the_footer_m_rx(cache: ClinicCache) -> None:
+    from clinic_tui.screens.chart import ChartScreen
+    from clinic_tui.screens.help import key_sections
+
+    app = ChartHostApp(cache, "p-nka", fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        chart = app.screen
+        assert isinstance(chart, ChartScreen)
+        own = next(section for section in key_sections(chart) if section.kind == "screen")
+        assert [line.description for line in own.lines if line.keys == ["m"]] == ["Prescribe"]
+        binding = chart.active_bindings["m"].binding
+        assert (binding.description, binding.show) == ("Rx", True)
+
+
+async def test_p_on_the_active_list_prints_that_orders_slip(
+    cache: ClinicCache, tmp_path: Any
+) -> None:
+    app = ChartHostApp(cache, "p-nka", fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_orders(pilot)
+        await enter_line(pilot, "amox 500mg po tid 5d")
+        await sign(pilot, screen)
+        screen.last_slip = None  # as on the screen opened again later
+        screen.slips_dir = tmp_path / "slips"
+        await press(pilot, "shift+tab")  # from the basket up to the active list
+        assert screen.focused is screen.query_one("#rx-active")
+        await press(pilot, "p")
+        await settle(pilot)
+        assert len(list((tmp_path / "slips").rglob("*.pdf"))) == 1
