@@ -192,6 +192,18 @@ def _common_options(default: Any) -> argparse.ArgumentParser:
     return common
 
 
+def _add_role_option(parser: argparse.ArgumentParser, default: Any) -> None:
+    parser.add_argument(
+        "--role",
+        choices=("clinic", "expert"),
+        default=default,
+        help=tr(
+            "clinic: today's queue; expert: the hospital's referral triage inbox (default: "
+            "[clinic] role in the settings, else expert when the clinic is a hospital)"
+        ),
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every command (help in the language set for this process)."""
     import clinic_tui.commands.help_zh  # noqa: F401  (registers the Chinese of the help)
@@ -216,14 +228,16 @@ def build_parser() -> argparse.ArgumentParser:
         version=f"clinic-tui {__version__}",
         help=tr("print the version and exit"),
     )
+    _add_role_option(parser, None)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", title=tr("commands"))
-    _subcommand(
+    run = _subcommand(
         commands,
         "run",
         parents=[sub_common],
         help=tr("open the workstation (the default)"),
         description=tr("Open the workstation on the local cache (needs an interactive terminal)."),
     )
+    _add_role_option(run, argparse.SUPPRESS)
     demo = _subcommand(
         commands,
         "demo-data",
@@ -358,7 +372,10 @@ def _run_app(args: argparse.Namespace) -> int:
     from clinic_tui.offline_cache.clinic_cache import ClinicCache
 
     settings = load_settings(
-        data_dir_flag=args.data_dir, config_flag=args.config, language_flag=args.lang
+        data_dir_flag=args.data_dir,
+        config_flag=args.config,
+        language_flag=args.lang,
+        role_flag=getattr(args, "role", None),
     )
     # The cache is checked before the terminal so its problems are reported even headless.
     path = cache_path(settings.data_dir)

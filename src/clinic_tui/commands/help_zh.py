@@ -68,5 +68,7 @@ add_translations(
         "what a doctor would type": "医生输入的检索词",
         "most codes shown (default: 20)": "最多显示的编码数（默认：20）",
         "only this edition's codes": "只检索此版本的编码",
+        # --role (triage inbox)
+        "clinic: today's queue; expert: the hospital's referral triage inbox (default: [clinic] role in the settings, else expert when the clinic is a hospital)": "clinic：今日候诊队列；expert：医院的转诊分诊收件箱（默认：设置中的 [clinic] role，否则诊所为医院时为 expert）",
     }
 )

@@ -186,6 +186,13 @@ CREATE INDEX ix_patient_pinyin_given ON patient (pinyin_given);
 CREATE INDEX ix_patient_family_given_lower ON patient (lower(family), lower(given));
 """
 
+# Triage inbox: a hospital's referral Tasks by owner (the hospital or a department), and a
+# hospital's departments (Organizations partOf it), each one index range.
+_V11_TRIAGE_INBOX = """
+CREATE INDEX ix_task_owner_org ON task (owner_org, status);
+CREATE INDEX ix_organization_part_of ON organization (part_of);
+"""
+
 
 def _run_script(connection: sqlite3.Connection, script: str) -> None:
     # executescript() would COMMIT first; run statement by statement to stay in one transaction.
@@ -248,6 +255,10 @@ def _to_v10_given_pinyin(connection: sqlite3.Connection) -> None:
     )
 
 
+def _to_v11_triage_inbox(connection: sqlite3.Connection) -> None:
+    _run_script(connection, _V11_TRIAGE_INBOX)
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _to_v1,
     _to_v2,
@@ -259,6 +270,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _to_v8_terminology,
     _to_v9_chart_notes,
     _to_v10_given_pinyin,
+    _to_v11_triage_inbox,
 ]
 """MIGRATIONS[n] takes a cache from schema version n to n + 1."""
 
