@@ -135,7 +135,8 @@ class InboxFilter:
     urgency: str | None = None
     department: str | None = None
     """A department's name (the rows carry names; two departments never share one)."""
-    statuses: frozenset[str] = OPEN
+    statuses: frozenset[str] = AWAITING_TRIAGE
+    """Statuses shown; empty = all. The default: those waiting for the expert's decision."""
     waiting_longer_than: timedelta | None = None
     text: str = ""
 

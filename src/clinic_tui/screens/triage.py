@@ -28,6 +28,7 @@ from clinic_tui.i18n import add_translations, language, tr
 from clinic_tui.messages import CacheChanged, SyncCounts
 from clinic_tui.offline_cache.cache_file import connect
 from clinic_tui.referral.inbox import (
+    AWAITING_TRIAGE,
     OPEN,
     STATUSES,
     URGENCIES,
@@ -61,7 +62,8 @@ add_translations(
         "No referral matches these filters": "没有符合筛选条件的转诊",
         "No referrals to this hospital yet": "暂无转往本院的转诊",
         "all": "全部",
-        "open": "待处理",
+        "open": "未结束",
+        "to triage": "待分诊",
         "any": "不限",
         "Waiting >": "等待 >",
         "Filter": "筛选",
@@ -96,11 +98,12 @@ WAIT_STEPS: tuple[timedelta | None, ...] = (
 )
 """What `w` cycles through: any wait, then longer than each of these."""
 STATUS_STEPS: tuple[frozenset[str], ...] = (
+    AWAITING_TRIAGE,
     OPEN,
     *(frozenset({status}) for status in STATUSES),
     frozenset(),
 )
-"""What `s` cycles through: the open ones, each status alone, then all."""
+"""What `s` cycles through: awaiting triage, all open ones, each status alone, then all."""
 POLL_SECONDS = 30.0
 """How often waits and SLA timers move on."""
 
@@ -115,7 +118,9 @@ def _span_words(delta: timedelta) -> str:
 def filter_text(chosen: InboxFilter, shown: int, total: int, over: int, marked: int) -> Text:
     """'Urgency all · Dept all · Status open · Waiting any │ 40 of 300 shown · ⚠ 5 over SLA'."""
     status = (
-        tr("open")
+        tr("to triage")
+        if chosen.statuses == AWAITING_TRIAGE
+        else tr("open")
         if chosen.statuses == OPEN
         else tr("all")
         if not chosen.statuses
@@ -379,7 +384,7 @@ class TriageScreen(Screen[None]):
         self._set_filter(department=steps[(current + 1) % len(steps)])
 
     def action_cycle_status(self) -> None:
-        """The open ones, each status alone, then all."""
+        """Awaiting triage, all open ones, each status alone, then all."""
         current = (
             STATUS_STEPS.index(self.filter.statuses) if self.filter.statuses in STATUS_STEPS else 0
         )

@@ -20,7 +20,7 @@ from clinic_tui.i18n import add_translations, language, tr
 from clinic_tui.referral.inbox import InboxRow
 from clinic_tui.widgets.queue_table import UNSYNCED_MARK, fit
 from clinic_tui.widgets.row_table import RowTable
-from clinic_tui.widgets.units import age_text, wait_text
+from clinic_tui.widgets.units import age_text
 
 add_translations(
     {
@@ -72,14 +72,14 @@ WINDOW = 60
 _COLUMNS = (
     ("mark", "", 3),
     ("urgency", "Urgency", 8),
-    ("name", "Patient", 8),
+    ("name", "Patient", 6),
     ("sex_age", "Sex/Age", 7),
     ("from", "From", 12),
     ("department", "Department", 8),
     ("reason", "Reason", 0),
-    ("status", "Status", 8),
-    ("wait", "Wait", 8),
-    ("sla", "SLA", 12),
+    ("status", "Status", 11),
+    ("wait", "Wait", 6),
+    ("sla", "SLA", 10),
 )
 WIDE = 110
 """Terminal columns from which the table also shows the referring clinic and the reason."""
@@ -104,27 +104,34 @@ def sex_age_text(row: InboxRow, now: datetime) -> str:
     return f"{sex} {age_text(row.birth_date, now.date())}"
 
 
-def _span(delta: timedelta) -> str:
-    """A long span in words: minutes and hours as the queue writes them, days beyond two."""
-    days = delta.days
-    if days >= 2:
-        return f"{days}天" if language() == "zh" else f"{days} d"
-    start = datetime(2000, 1, 1)
-    return wait_text(start, start + delta)
+def compact_span(delta: timedelta, *, rounded: bool = False) -> str:
+    """'45m', '20h44' (or '20h' when `rounded`), '3d'; in Chinese '45分', '20时44分', '3天'."""
+    zh = language() == "zh"
+    minutes = int(delta.total_seconds() // 60)
+    hours, rest = divmod(minutes, 60)
+    if hours >= 48:
+        return f"{hours // 24}{'天' if zh else 'd'}"
+    if not hours:
+        return f"{rest}{'分' if zh else 'm'}"
+    if rounded:
+        return f"{hours}{'时' if zh else 'h'}"
+    return f"{hours}时{rest:02d}分" if zh else f"{hours}h{rest:02d}"
 
 
 def wait_cell(row: InboxRow, now: datetime) -> str:
     """How long the referral has waited ('—' when its date is unknown)."""
     waited = row.waiting(now)
-    return "—" if waited is None else _span(waited)
+    return "—" if waited is None else compact_span(waited)
 
 
 def sla_cell(row: InboxRow, now: datetime, limit: timedelta) -> Text:
-    """'⚠ 1 h 20 over' in bold red when past the limit, else nothing."""
+    """'⚠ 3h over' ('⚠ 超时3时') in bold red when past the limit, else nothing."""
     over = row.sla_over(now, limit)
     if over is None:
         return Text("")
-    return Text(f"{SLA_MARK} {_span(over)} {tr('over')}", style="bold red")
+    span = compact_span(over, rounded=True)
+    words = f"超时{span}" if language() == "zh" else f"{span} {tr('over')}"
+    return Text(f"{SLA_MARK} {words}", style="bold red")
 
 
 class InboxTable(RowTable):
@@ -142,6 +149,7 @@ class InboxTable(RowTable):
         self.marked: set[str] = set()
         """Task ids marked with space for a bulk action."""
         self._loaded = 0
+        self._loading = False
         self._now = datetime.now().astimezone()
         self._limit = timedelta(hours=4)
         self._keys: tuple[str, ...] = ()
@@ -179,15 +187,21 @@ class InboxTable(RowTable):
         self._by_id = {row.task_id: row for row in rows}
         self._now, self._limit = now, limit
         sizes = self._layout(self.size.width or 80)
-        if sizes != self._sizes:
-            self._sizes = sizes
-            self.clear(columns=True)
-            headers = {key: header for key, header, _ in _COLUMNS}
-            for key in self._keys:
-                self.add_column(Text(fit(tr(headers[key]), sizes[key])), width=sizes[key], key=key)
-        else:
-            self.clear()
-        self._loaded = 0
+        # Clearing moves the cursor, and the cursor's watcher loads rows: not until we do.
+        self._loading = True
+        try:
+            if sizes != self._sizes:
+                self._sizes = sizes
+                self.clear(columns=True)
+                headers = {key: header for key, header, _ in _COLUMNS}
+                for key in self._keys:
+                    header = Text(fit(tr(headers[key]), sizes[key]))
+                    self.add_column(header, width=sizes[key], key=key)
+            else:
+                self.clear()
+            self._loaded = 0
+        finally:
+            self._loading = False
         target = 0
         if keep is not None and keep in self._by_id:
             target = next(i for i, row in enumerate(rows) if row.task_id == keep)
@@ -198,13 +212,15 @@ class InboxTable(RowTable):
 
     def _load_to(self, count: int) -> None:
         """Add rows until `count` are in the table (or all of them are)."""
-        stop = min(count, len(self.rows_shown))
-        if stop <= self._loaded:
-            return
-        batch = self.rows_shown[self._loaded : stop]
-        for row in batch:
-            self.add_row(*self._cells(row), key=row.task_id)
-        self._loaded = stop
+        if self._loading:
+            return  # adding a row moves the cursor, whose watcher would load the same rows
+        self._loading = True
+        try:
+            for row in self.rows_shown[self._loaded : min(count, len(self.rows_shown))]:
+                self.add_row(*self._cells(row), key=row.task_id)
+                self._loaded += 1
+        finally:
+            self._loading = False
 
     def watch_cursor_coordinate(self, old: Coordinate, new: Coordinate) -> None:
         """Near the end of the window, bring in the next one."""
