@@ -233,8 +233,13 @@ def medication_request_columns(resource: Resource) -> dict[str, Any]:
 
 def service_request_columns(resource: Resource) -> dict[str, Any]:
     """Indexed columns of a ServiceRequest (a referral or teleconsultation)."""
-    performer = _first(resource.get("performer"))
+    performers = resource.get("performer") or []
+    performer = _first(performers)
+    department = performers[1] if isinstance(performers, list) and len(performers) > 1 else None
     return {
+        "department_org": reference_id(department, "Organization"),
+        "specialty": concept_code(resource.get("performerType")),
+        "reason_code": concept_code(_first(resource.get("reasonCode")), "icd"),
         "patient_id": reference_id(resource.get("subject"), "Patient"),
         "category": concept_code(_first(resource.get("category"))),
         "status": str(resource.get("status") or "unknown"),
@@ -246,8 +251,32 @@ def service_request_columns(resource: Resource) -> dict[str, Any]:
     }
 
 
+TASK_KIND_SYSTEM = "urn:clinic-tui:task-kind"
+"""Task.code system of a referral's workflow ('referral') or a downward follow-up ('follow-up')."""
+DEPARTMENT_EXTENSION = "urn:clinic-tui:fhir:extension:department"
+"""The department (an Organization partOf the hospital) a referral's Task waits at."""
+
+
+def _extension_reference(resource: Resource, url: str, kind: str) -> str | None:
+    for extension in resource.get("extension") or []:
+        if isinstance(extension, dict) and extension.get("url") == url:
+            return reference_id(extension.get("valueReference"), kind)
+    return None
+
+
+def _task_kind(resource: Resource) -> str | None:
+    code = resource.get("code")
+    for coding in (code.get("coding") or []) if isinstance(code, dict) else []:
+        if isinstance(coding, dict) and coding.get("system") == TASK_KIND_SYSTEM:
+            return str(coding.get("code") or "") or None
+    # Tasks written without the code (older demo data) are referrals when they focus on one.
+    return "referral" if reference_id(resource.get("focus"), "ServiceRequest") else None
+
+
 def task_columns(resource: Resource) -> dict[str, Any]:
-    """Indexed columns of a Task (the workflow state of a referral)."""
+    """Indexed columns of a Task (the workflow state of a referral, or a follow-up)."""
+    restriction = resource.get("restriction") or {}
+    period = restriction.get("period") or {} if isinstance(restriction, dict) else {}
     return {
         "focus_id": reference_id(resource.get("focus")),
         "patient_id": reference_id(resource.get("for"), "Patient"),
@@ -256,6 +285,31 @@ def task_columns(resource: Resource) -> dict[str, Any]:
         "requester_org": reference_id(resource.get("requester"), "Organization"),
         "authored_on": resource.get("authoredOn"),
         "last_modified": resource.get("lastModified"),
+        "kind": _task_kind(resource),
+        "priority": resource.get("priority"),
+        "business_status": concept_code(resource.get("businessStatus")),
+        "department_org": _extension_reference(resource, DEPARTMENT_EXTENSION, "Organization"),
+        "specialty": concept_code(_first(resource.get("performerType"))),
+        "appointment": period.get("start"),
+        "due_date": (period.get("end") or "")[:10] or None,
+        "part_of": reference_id(_first(resource.get("partOf")), "Task"),
+    }
+
+
+def communication_columns(resource: Resource) -> dict[str, Any]:
+    """Indexed columns of a Communication (a message of a referral's thread)."""
+    about = [a for a in resource.get("about") or [] if isinstance(a, dict)]
+    task_id = next((i for a in about if (i := reference_id(a, "Task"))), None)
+    request_id = next((i for a in about if (i := reference_id(a, "ServiceRequest"))), None)
+    return {
+        "patient_id": reference_id(resource.get("subject"), "Patient"),
+        "task_id": task_id,
+        "request_id": request_id,
+        "sender_org": reference_id(resource.get("sender"), "Organization"),
+        "recipient_org": reference_id(_first(resource.get("recipient")), "Organization"),
+        "kind": concept_code(_first(resource.get("category"))),
+        "sent": resource.get("sent"),
+        "in_response_to": reference_id(_first(resource.get("inResponseTo")), "Communication"),
     }
 
 
@@ -284,5 +338,6 @@ COLUMN_EXTRACTORS: dict[str, Callable[[Resource], dict[str, Any]]] = {
     "ServiceRequest": service_request_columns,
     "Task": task_columns,
     "DocumentReference": document_reference_columns,
+    "Communication": communication_columns,
 }
 """Resource types the cache keeps, each with the function that reads its indexed columns."""

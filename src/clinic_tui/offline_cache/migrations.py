@@ -9,9 +9,11 @@ change the schema by appending a step, never by editing one.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable
 
+from clinic_tui.domain.fhir import service_request_columns, task_columns
 from clinic_tui.domain.pinyin import given_pinyin, search_keys
 
 APPLICATION_ID = 0x434C4E43
@@ -186,11 +188,35 @@ CREATE INDEX ix_patient_pinyin_given ON patient (pinyin_given);
 CREATE INDEX ix_patient_family_given_lower ON patient (lower(family), lower(given));
 """
 
-# Triage inbox: a hospital's referral Tasks by owner (the hospital or a department), and a
-# hospital's departments (Organizations partOf it), each one index range.
-_V11_TRIAGE_INBOX = """
-CREATE INDEX ix_task_owner_org ON task (owner_org, status);
+# v12 (triage inbox): a hospital's departments (Organizations partOf it) in one index range;
+# the inbox's Tasks come through v11's ix_task_owner_status.
+_V12_TRIAGE_INBOX = """
 CREATE INDEX ix_organization_part_of ON organization (part_of);
+"""
+
+
+# v11 (referrals): what the referral lists, the triage inbox and the follow-ups on the queue
+# query, and the conversation between the two doctors (Communication).
+_V11_REFERRALS = f"""
+ALTER TABLE service_request ADD COLUMN department_org TEXT;
+ALTER TABLE service_request ADD COLUMN specialty TEXT;
+ALTER TABLE service_request ADD COLUMN reason_code TEXT;
+ALTER TABLE task ADD COLUMN kind TEXT;
+ALTER TABLE task ADD COLUMN priority TEXT;
+ALTER TABLE task ADD COLUMN business_status TEXT;
+ALTER TABLE task ADD COLUMN department_org TEXT;
+ALTER TABLE task ADD COLUMN specialty TEXT;
+ALTER TABLE task ADD COLUMN appointment TEXT;
+ALTER TABLE task ADD COLUMN due_date TEXT;
+ALTER TABLE task ADD COLUMN part_of TEXT;
+CREATE INDEX ix_task_owner_status ON task (owner_org, kind, status);
+CREATE INDEX ix_task_requester ON task (requester_org, kind);
+CREATE INDEX ix_task_patient_id ON task (patient_id);
+CREATE INDEX ix_task_due ON task (kind, due_date);
+CREATE TABLE communication ({_RESOURCE_COLUMNS},
+    patient_id TEXT, task_id TEXT, request_id TEXT, sender_org TEXT, recipient_org TEXT,
+    kind TEXT, sent TEXT, in_response_to TEXT);
+CREATE INDEX ix_communication_task_id ON communication (task_id);
 """
 
 
@@ -255,8 +281,35 @@ def _to_v10_given_pinyin(connection: sqlite3.Connection) -> None:
     )
 
 
-def _to_v11_triage_inbox(connection: sqlite3.Connection) -> None:
-    _run_script(connection, _V11_TRIAGE_INBOX)
+def _to_v11_referrals(connection: sqlite3.Connection) -> None:
+    _run_script(connection, _V11_REFERRALS)
+    # Tasks and ServiceRequests already cached get the new columns from their JSON, the same
+    # reading as domain.fhir, so a migrated cache equals a freshly synced one.
+    for table, columns in (("task", task_columns), ("service_request", service_request_columns)):
+        rows = connection.execute(f"SELECT id, resource_json FROM {table}").fetchall()
+        names = _V11_NEW_COLUMNS[table]
+        sets = ", ".join(f"{name} = ?" for name in names)
+        connection.executemany(
+            f"UPDATE {table} SET {sets} WHERE id = ?",
+            [
+                (*(values[name] for name in names), ident)
+                for ident, text in rows
+                for values in (columns(json.loads(text)),)
+            ],
+        )
+
+
+_V11_NEW_COLUMNS = {
+    "task": (
+        "kind", "priority", "business_status", "department_org", "specialty", "appointment",
+        "due_date", "part_of",
+    ),
+    "service_request": ("department_org", "specialty", "reason_code"),
+}  # fmt: skip
+
+
+def _to_v12_triage_inbox(connection: sqlite3.Connection) -> None:
+    _run_script(connection, _V12_TRIAGE_INBOX)
 
 
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
@@ -270,7 +323,8 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _to_v8_terminology,
     _to_v9_chart_notes,
     _to_v10_given_pinyin,
-    _to_v11_triage_inbox,
+    _to_v11_referrals,
+    _to_v12_triage_inbox,
 ]
 """MIGRATIONS[n] takes a cache from schema version n to n + 1."""
 

@@ -136,6 +136,12 @@ class ServiceRequestRow(CachedResource, table=True):
     requester_org: str | None = None
     performer_org: str | None = None
     authored_on: str | None = None
+    department_org: str | None = None
+    """The department asked for: the second performer (an Organization partOf the hospital)."""
+    specialty: str | None = None
+    """performerType's code (SNOMED CT practice setting)."""
+    reason_code: str | None = None
+    """The ICD-10 code of the reason."""
 
 
 class TaskRow(CachedResource, table=True):
@@ -149,6 +155,32 @@ class TaskRow(CachedResource, table=True):
     requester_org: str | None = None
     authored_on: str | None = None
     last_modified: str | None = None
+    kind: str | None = None
+    """'referral' (a ServiceRequest's workflow) or 'follow-up' (a downward plan)."""
+    priority: str | None = None
+    business_status: str | None = None
+    department_org: str | None = None
+    specialty: str | None = None
+    appointment: str | None = None
+    """restriction.period.start: the appointment an accepted referral was given."""
+    due_date: str | None = None
+    """restriction.period.end (a date): when a follow-up is due."""
+    part_of: str | None = None
+    """The referral Task a follow-up came from."""
+
+
+class CommunicationRow(CachedResource, table=True):
+    """A Communication: a question, answer or note in a referral's thread."""
+
+    __tablename__ = "communication"
+    patient_id: str | None = None
+    task_id: str | None = Field(default=None, index=True)
+    request_id: str | None = None
+    sender_org: str | None = None
+    recipient_org: str | None = None
+    kind: str | None = None
+    sent: str | None = None
+    in_response_to: str | None = None
 
 
 class DocumentReferenceRow(CachedResource, table=True):
@@ -297,5 +329,6 @@ RESOURCE_TABLES: dict[str, type[CachedResource]] = {
     "ServiceRequest": ServiceRequestRow,
     "Task": TaskRow,
     "DocumentReference": DocumentReferenceRow,
+    "Communication": CommunicationRow,
 }
 """FHIR resource type -> the table that caches it."""

@@ -38,42 +38,28 @@ OPEN = frozenset({"requested", "received", "accepted", "in-progress"})
 SLA_URGENCIES = frozenset({"urgent", "asap", "stat"})
 """Urgencies the SLA limit applies to (routine referrals have no timer)."""
 
-DEPARTMENT_EXTENSION = "urn:clinic-tui:fhir:extension:department"
-"""The department (an Organization partOf the hospital) a Task waits at (valueReference)."""
-
-# The department a referral waits at: the Task's department extension (moved by a forward),
-# else the ServiceRequest's second performer (the department the township chose), else the
-# Task's owner when that is a department itself. Read by SQLite's JSON functions inside the
-# one query (no Python parsing per row); a department column would make it an index read.
+# The department a referral waits at: the Task's (moved by a forward), else the one the
+# township chose (the ServiceRequest's), else the Task's owner when that is a department.
 INBOX_SQL = """
 WITH units(id) AS (
     SELECT :hospital UNION SELECT id FROM organization WHERE part_of = :hospital
-),
-rows AS (
-    SELECT t.id AS task_id, t.focus_id, t.status, t.pending AS task_pending,
-           COALESCE(t.authored_on, s.authored_on) AS authored_on, t.last_modified,
-           s.priority, s.reason, s.pending AS request_pending,
-           COALESCE(t.patient_id, s.patient_id) AS patient_id,
-           COALESCE(s.requester_org, t.requester_org) AS from_id,
-           COALESCE(
-               (SELECT json_extract(e.value, '$.valueReference.reference')
-                FROM json_each(t.resource_json, '$.extension') AS e
-                WHERE json_extract(e.value, '$.url') = :department_url),
-               json_extract(s.resource_json, '$.performer[1].reference'),
-               'Organization/' || t.owner_org
-           ) AS department_ref
-    FROM task AS t JOIN service_request AS s ON s.id = t.focus_id
-    WHERE t.owner_org IN units
 )
-SELECT r.*, p.name AS patient_name, p.gender, p.birth_date, src.name AS from_name,
+SELECT t.id AS task_id, t.focus_id, t.status, t.pending AS task_pending,
+       COALESCE(t.authored_on, s.authored_on) AS authored_on, t.last_modified,
+       COALESCE(s.priority, t.priority) AS priority, s.reason, s.pending AS request_pending,
+       COALESCE(t.patient_id, s.patient_id) AS patient_id,
+       p.name AS patient_name, p.gender, p.birth_date, src.name AS from_name,
        dept.id AS department_id, dept.name AS department
-FROM rows AS r
-LEFT JOIN patient AS p ON p.id = r.patient_id
-LEFT JOIN organization AS src ON src.id = r.from_id
+FROM task AS t
+JOIN service_request AS s ON s.id = t.focus_id
+LEFT JOIN patient AS p ON p.id = COALESCE(t.patient_id, s.patient_id)
+LEFT JOIN organization AS src ON src.id = COALESCE(s.requester_org, t.requester_org)
 LEFT JOIN organization AS dept
-    ON dept.id = substr(r.department_ref, 14) AND dept.part_of = :hospital
+    ON dept.id = COALESCE(t.department_org, s.department_org, t.owner_org)
+    AND dept.part_of = :hospital
+WHERE t.owner_org IN units AND t.kind = 'referral'
 """
-"""The inbox of one hospital: Tasks through ix_task_owner_org, the rest by primary key."""
+"""The inbox of one hospital: Tasks through ix_task_owner_status, the rest by primary key."""
 
 HOSPITAL_KINDS = ("county", "city", "hospital", "prov")
 """Organization kinds (Organization.type codes) that make an organization a hospital."""
@@ -194,9 +180,7 @@ def sort_key(row: InboxRow) -> tuple[int, datetime, str]:
 def read_inbox(connection: sqlite3.Connection, hospital_id: str) -> list[InboxRow]:
     """Every referral owned by `hospital_id` or its departments, sorted by urgency then wait."""
     rows = []
-    for found in connection.execute(
-        INBOX_SQL, {"hospital": hospital_id, "department_url": DEPARTMENT_EXTENSION}
-    ):
+    for found in connection.execute(INBOX_SQL, {"hospital": hospital_id}):
         name = found["patient_name"] or ""
         reason = found["reason"] or ""
         source = found["from_name"] or ""

@@ -40,6 +40,7 @@ from clinic_tui.referral.inbox import (
     read_inbox,
     read_preview,
 )
+from clinic_tui.referral.store import ReferralStore
 from clinic_tui.widgets.inbox_table import (
     BULK_MARK,
     SLA_MARK,
@@ -85,6 +86,11 @@ add_translations(
         "Thread": "沟通记录",
         "No messages yet": "暂无沟通",
         "Could not": "操作失败",
+        "Accept": "接受",
+        "Decline": "拒绝",
+        "Ask": "提问",
+        "Forward": "转科",
+        "Complete": "完成",
     }
 )
 
@@ -248,6 +254,7 @@ class TriageScreen(Screen[None]):
         if get_current_worker().is_cancelled and not notices:
             return
         self.app.call_from_thread(self._loaded_rows, rows, departments, keep, notices)
+        _ = self.cache.engine  # the ORM loads here, not on the first action key
 
     def _loaded_rows(
         self,
@@ -315,22 +322,14 @@ class TriageScreen(Screen[None]):
             return
         self.app.call_from_thread(self._preview_read, row, preview, thread)
 
-    def _thread_lines(self, task_id: str) -> list[str] | None:
-        """The conversation of one referral, oldest first (None where the store has none)."""
-        store = self.store()
-        if store is None:
-            return None
-        lines = []
-        for message in store.thread(task_id):
-            when = getattr(message, "sent", None)
-            who = getattr(message, "sender_name", None) or getattr(message, "sender", "")
-            stamp = f"{when:%m-%d %H:%M} " if isinstance(when, datetime) else ""
-            lines.append(f"{stamp}{who}: {getattr(message, 'text', message)}")
-        return lines
+    def _thread_lines(self, task_id: str) -> list[str]:
+        """The conversation of one referral, oldest first."""
+        return [
+            f"{message.sent[5:16].replace('T', ' ')} {message.sender_name}: {message.text}"
+            for message in self.store().thread(task_id)
+        ]
 
-    def _preview_read(
-        self, row: InboxRow, preview: Preview | None, thread: list[str] | None
-    ) -> None:
+    def _preview_read(self, row: InboxRow, preview: Preview | None, thread: list[str]) -> None:
         selected = self.query_one(InboxTable).selected
         if selected is None or selected.task_id != row.task_id:
             return
@@ -430,12 +429,8 @@ class TriageScreen(Screen[None]):
         self.query_one(InboxTable).toggle_mark()
         self._show_filters(self.query_one(InboxTable).rows_shown, self.clock())
 
-    def store(self) -> Any:
-        """The referral store of this hospital (None until the referral workflow is installed)."""
-        try:
-            from clinic_tui.referral.store import ReferralStore
-        except ImportError:
-            return None
+    def store(self) -> ReferralStore:
+        """The referral store of this hospital: every action is a local write with its outbox."""
         return ReferralStore(self.cache.engine, self.hospital, self.cache.practitioner_id)
 
     def action_open_chart(self) -> None:

@@ -18,7 +18,10 @@ parameter it does not know, e.g. `Patient?bogus=x` returns every patient):
   encounters (an open period overlaps every later date; `gt`, `eq` likewise), but
   `date=saD` (starts after D) does: recent encounters use `sa`.
 - `ServiceRequest?requester=X` / `performer=X` and `Task?requester=X` / `owner=X`:
-  honoured (one query each; the two are merged by id in the download).
+  honoured (one query each; the two are merged by id in the download). A follow-up is a
+  Task the township owns, so it comes with them.
+- `Communication?sender=X` / `recipient=X`: a referral's thread, sent or received
+  (checked against sekmet in tests/integration/test_referral_round_trip.py).
 Every clinic parameter is sent as `Organization/X`, which every server must accept; a
 bare id is ambiguous for a parameter that may point at several types.
 
@@ -105,6 +108,11 @@ class SyncScope:
                 self._query(resource_type, ("requester", clinic)),
                 self._query(resource_type, ("owner", clinic)),
             ]
+        if resource_type == "Communication":
+            return [
+                self._query(resource_type, ("sender", clinic)),
+                self._query(resource_type, ("recipient", clinic)),
+            ]
         # A type this module does not know: everything, as without a clinic.
         return [ScopedQuery(resource_type)]
 
@@ -183,6 +191,9 @@ def in_scope(
     if kind == "Task":
         parties = (resource.get("requester"), resource.get("owner"))
         return any(referenced_id(party, "Organization") == clinic for party in parties)
+    if kind == "Communication":
+        people = [resource.get("sender"), *_references(resource.get("recipient"))]
+        return any(referenced_id(party, "Organization") == clinic for party in people)
     return None
 
 

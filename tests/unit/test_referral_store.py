@@ -1,0 +1,249 @@
+"""Referral actions: each one a local write with its outbox entry, checked by the state machine."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, text
+
+from clinic_tui.domain.models import Clinic
+from clinic_tui.offline_cache.store import read_resource, upsert_resources
+from clinic_tui.referral import fhir_shapes as shapes
+from clinic_tui.referral.model import Coded, FollowUpPlan, ReferralDraft
+from clinic_tui.referral.store import ReferralError, ReferralStore
+from clinic_tui.referral.workflow import IllegalTransition
+from tests.ui.chart_fixtures import NOW, TODAY, fill_cache
+
+TOWN = Clinic("org-town", "青山镇卫生院")
+COUNTY = Clinic("org-county", "青山县人民医院")
+CARDIOLOGY = Coded(shapes.SNOMED, "394579002", "Cardiology")
+
+
+def _departments(engine: Engine) -> None:
+    hospital = {"resourceType": "Organization", "id": "org-county", "name": "青山县人民医院"}
+    with engine.begin() as connection:
+        upsert_resources(
+            connection,
+            [
+                shapes.department_organization("dept-cardio", hospital, "心内科", CARDIOLOGY),
+                shapes.department_organization("dept-endo", hospital, "内分泌科"),
+            ],
+        )
+
+
+@pytest.fixture
+def cache(engine: Engine) -> Engine:
+    """The chart fixtures (p-allergic, the township and county) and two county departments."""
+    fill_cache(engine)
+    _departments(engine)
+    return engine
+
+
+def _town(engine: Engine) -> ReferralStore:
+    return ReferralStore(engine, TOWN, "pr-town")
+
+
+def _county(engine: Engine) -> ReferralStore:
+    return ReferralStore(engine, COUNTY, "pr-county")
+
+
+DRAFT = ReferralDraft(
+    hospital_id="org-county",
+    department_id="dept-cardio",
+    category="referral",
+    priority="urgent",
+    specialty=CARDIOLOGY,
+    reason=Coded("http://hl7.org/fhir/sid/icd-10", "I10", "Essential hypertension"),
+    reason_text="原发性高血压 血压控制不佳",
+    summary="Problems: I10\nAllergies: penicillin",
+    supporting=("Condition/c-1", "AllergyIntolerance/a-2"),
+    encounter_id="e-1",
+)
+
+
+def _outbox(engine: Engine) -> list[tuple[str, str]]:
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT resource_type, operation FROM outbox ORDER BY seq"))
+        return [(str(t), str(o)) for t, o in rows]
+
+
+def _read(engine: Engine, kind: str, ident: str) -> dict[str, Any]:
+    with engine.connect() as connection:
+        found = read_resource(connection, kind, ident)
+    assert found is not None
+    return found
+
+
+def test_refer_writes_the_request_and_its_task_with_their_outbox_entries(cache: Engine) -> None:
+    before = len(_outbox(cache))
+    task_id = _town(cache).refer("p-allergic", DRAFT, NOW)
+    assert _outbox(cache)[before:] == [("ServiceRequest", "create"), ("Task", "create")]
+    task = _read(cache, "Task", task_id)
+    request = _read(cache, "ServiceRequest", task["focus"]["reference"].split("/")[1])
+    assert task["status"] == "requested"
+    assert task["intent"] == "order"
+    assert task["owner"]["reference"] == "Organization/org-county"
+    assert task["requester"]["reference"] == "Organization/org-town"
+    assert task["for"] == {"reference": "Patient/p-allergic"}
+    assert request["category"][0]["coding"][1] == {
+        "system": "http://snomed.info/sct", "code": "3457005", "display": "Patient referral"
+    }  # fmt: skip
+    assert request["priority"] == "urgent"
+    assert request["reasonCode"][0]["coding"][0]["code"] == "I10"
+    assert [p["reference"] for p in request["performer"]] == [
+        "Organization/org-county",
+        "Organization/dept-cardio",
+    ]
+    assert request["performerType"]["coding"][0]["code"] == "394579002"
+    assert request["supportingInfo"] == [
+        {"reference": "Condition/c-1"},
+        {"reference": "AllergyIntolerance/a-2"},
+    ]
+    assert request["note"][0]["text"].startswith("Problems: I10")
+    items = _town(cache).referrals_for_patient("p-allergic")
+    assert [(i.status, i.priority, i.department_name, i.pending) for i in items] == [
+        ("requested", "urgent", "心内科", True)
+    ]
+    assert items[0].owner_name == "青山县人民医院"
+
+
+def test_the_hospital_receives_accepts_and_completes_with_a_follow_up(cache: Engine) -> None:
+    task_id = _town(cache).refer("p-allergic", DRAFT, NOW)
+    county = _county(cache)
+    county.receive(task_id, NOW)
+    county.accept(task_id, NOW, appointment=TODAY + timedelta(days=2))
+    accepted = _read(cache, "Task", task_id)
+    assert accepted["status"] == "accepted"
+    assert accepted["restriction"]["period"]["start"] == (TODAY + timedelta(days=2)).isoformat()
+    assert accepted["businessStatus"]["coding"][0]["code"] == "appointment-booked"
+    county.start(task_id, NOW)
+    due = TODAY + timedelta(days=14)
+    follow_up_id = county.complete(
+        task_id, "氨氯地平加量至10mg", NOW, FollowUpPlan(due, "复测血压")
+    )
+    assert follow_up_id is not None
+    done = _read(cache, "Task", task_id)
+    assert done["status"] == "completed"
+    assert shapes.advice_of(done) == "氨氯地平加量至10mg"
+    assert shapes.follow_up_id_of(done) == follow_up_id
+    follow_up = _read(cache, "Task", follow_up_id)
+    assert follow_up["owner"]["reference"] == "Organization/org-town"
+    assert follow_up["restriction"]["period"]["end"] == due.isoformat()
+    town = _town(cache)
+    assert town.follow_ups_due(due - timedelta(days=1)) == []
+    [item] = town.follow_ups_due(due)
+    assert (item.patient_name, item.plan, item.from_name) == ("张伟", "复测血压", "青山县人民医院")
+    assert town.follow_ups_due(due + timedelta(days=3))  # overdue stays on the queue
+    town.follow_up_done(follow_up_id, NOW)
+    assert town.follow_ups_due(due + timedelta(days=3)) == []
+    detail = town.detail(task_id)
+    assert detail is not None
+    assert detail.follow_up is not None
+    assert detail.advice == "氨氯地平加量至10mg"
+
+
+def test_a_declined_referral_cannot_be_accepted_and_nothing_is_written(cache: Engine) -> None:
+    task_id = _town(cache).refer("p-allergic", DRAFT, NOW)
+    county = _county(cache)
+    county.decline(task_id, "manage-locally", "先调整用药两周", NOW)
+    declined = _read(cache, "Task", task_id)
+    assert declined["statusReason"]["coding"][0]["code"] == "manage-locally"
+    assert declined["statusReason"]["text"] == "先调整用药两周"
+    before = _outbox(cache), _read(cache, "Task", task_id)
+    with pytest.raises(IllegalTransition, match="a declined referral cannot be accepted; 已拒绝"):
+        county.accept(task_id, NOW)
+    assert (_outbox(cache), _read(cache, "Task", task_id)) == before
+    [item] = county.referrals_of_clinic("received")
+    assert item.status_reason == "Can be managed at the township: 先调整用药两周"
+
+
+def test_only_the_owner_triages_and_only_the_sender_cancels(cache: Engine) -> None:
+    task_id = _town(cache).refer("p-allergic", DRAFT, NOW)
+    with pytest.raises(ReferralError, match="only the hospital"):
+        _town(cache).accept(task_id, NOW)
+    with pytest.raises(ReferralError, match="only the clinic that sent"):
+        _county(cache).cancel(task_id, "", NOW)
+    _town(cache).cancel(task_id, "patient went elsewhere", NOW)
+    assert _read(cache, "Task", task_id)["status"] == "cancelled"
+
+
+def test_questions_and_answers_make_a_thread_without_moving_the_task(cache: Engine) -> None:
+    task_id = _town(cache).refer("p-allergic", DRAFT, NOW)
+    county = _county(cache)
+    question = county.ask(task_id, "最近一次心电图结果？", NOW)
+    answer = _town(cache).answer(task_id, "窦性心律，无ST改变", NOW + timedelta(minutes=5))
+    assert _read(cache, "Task", task_id)["status"] == "requested"
+    message = _read(cache, "Communication", answer)
+    assert message["inResponseTo"] == [{"reference": f"Communication/{question}"}]
+    assert message["sender"]["reference"] == "Organization/org-town"
+    assert message["recipient"] == [{"reference": "Organization/org-county"}]
+    assert {a["reference"].split("/")[0] for a in message["about"]} == {"ServiceRequest", "Task"}
+    thread = _town(cache).thread(task_id)
+    assert [(m.kind, m.text, m.from_here, m.pending) for m in thread] == [
+        ("question", "最近一次心电图结果？", False, True),
+        ("answer", "窦性心律，无ST改变", True, True),
+    ]
+    assert thread[0].sender_name == "青山县人民医院"
+    with pytest.raises(ReferralError, match="write the message"):
+        county.ask(task_id, "   ", NOW)
+    county.decline(task_id, "other", "", NOW)
+    with pytest.raises(IllegalTransition, match="a declined referral cannot be asked about"):
+        county.ask(task_id, "还在吗", NOW)
+
+
+def test_forward_to_another_department_waits_there_as_requested(cache: Engine) -> None:
+    task_id = _town(cache).refer("p-allergic", DRAFT, NOW)
+    county = _county(cache)
+    county.receive(task_id, NOW)
+    county.forward(task_id, "dept-endo", None, NOW)
+    task = _read(cache, "Task", task_id)
+    assert task["status"] == "requested"
+    assert task["owner"]["reference"] == "Organization/org-county"
+    assert shapes.extension_reference(task, shapes.DEPARTMENT_EXTENSION, "Organization") == (
+        "dept-endo"
+    )
+    assert "performerType" not in task
+    [item] = county.referrals_of_clinic("received")
+    assert (item.department_name, item.business_status) == ("内分泌科", "Forwarded")
+
+
+def test_refusals_name_what_is_wrong(cache: Engine) -> None:
+    town = _town(cache)
+    with pytest.raises(ReferralError, match="choose a hospital"):
+        town.refer("p-allergic", ReferralDraft(hospital_id="org-nowhere"), NOW)
+    with pytest.raises(ReferralError, match="cannot refer to itself"):
+        town.refer("p-allergic", ReferralDraft(hospital_id="org-town"), NOW)
+    with pytest.raises(ReferralError, match="unknown urgency"):
+        town.refer("p-allergic", ReferralDraft(hospital_id="org-county", priority="soon"), NOW)
+    task_id = town.refer("p-allergic", DRAFT, NOW)
+    with pytest.raises(ReferralError, match="appointment date has passed"):
+        _county(cache).accept(task_id, NOW, appointment=TODAY - timedelta(days=1))
+    with pytest.raises(ReferralError, match="choose a reason"):
+        _county(cache).decline(task_id, "bored", "", NOW)
+    with pytest.raises(ReferralError, match="not in the cache"):
+        _county(cache).receive("no-such-task", NOW)
+
+
+def test_hospitals_and_departments_come_from_the_organizations(cache: Engine) -> None:
+    town = _town(cache)
+    assert town.hospitals() == [("org-county", "青山县人民医院")]
+    assert [(i, n, s.code if s else None) for i, n, s in town.departments("org-county")] == [
+        ("dept-endo", "内分泌科", None),
+        ("dept-cardio", "心内科", "394579002"),
+    ]
+
+
+def test_task_columns_index_what_lists_query(cache: Engine) -> None:
+    task_id = _town(cache).refer("p-allergic", DRAFT, NOW)
+    with cache.connect() as connection:
+        row = connection.execute(
+            text("SELECT kind, priority, department_org, specialty FROM task WHERE id = :i"),
+            {"i": task_id},
+        ).one()
+    assert tuple(row) == ("referral", "urgent", "dept-cardio", "394579002")
+    resource = _read(cache, "Task", task_id)
+    assert json.loads(json.dumps(resource)) == resource
+    assert date.fromisoformat(resource["authoredOn"][:10]) == TODAY

@@ -1,0 +1,80 @@
+"""The referral state machine: every allowed move, and a clear refusal of every other."""
+
+from __future__ import annotations
+
+import pytest
+
+from clinic_tui.i18n import set_language
+from clinic_tui.referral.workflow import (
+    IllegalTransition,
+    ReferralAction,
+    ReferralStatus,
+    allowed_actions,
+    next_status,
+    status_words,
+)
+
+S = ReferralStatus
+A = ReferralAction
+
+ALLOWED = {
+    (S.REQUESTED, A.RECEIVE): S.RECEIVED,
+    (S.REQUESTED, A.ACCEPT): S.ACCEPTED,
+    (S.RECEIVED, A.ACCEPT): S.ACCEPTED,
+    (S.REQUESTED, A.DECLINE): S.REJECTED,
+    (S.RECEIVED, A.DECLINE): S.REJECTED,
+    (S.REQUESTED, A.FORWARD): S.REQUESTED,
+    (S.RECEIVED, A.FORWARD): S.REQUESTED,
+    (S.ACCEPTED, A.START): S.IN_PROGRESS,
+    (S.ACCEPTED, A.COMPLETE): S.COMPLETED,
+    (S.IN_PROGRESS, A.COMPLETE): S.COMPLETED,
+    (S.REQUESTED, A.CANCEL): S.CANCELLED,
+    (S.RECEIVED, A.CANCEL): S.CANCELLED,
+    (S.ACCEPTED, A.CANCEL): S.CANCELLED,
+    **{(state, A.ASK): state for state in (S.REQUESTED, S.RECEIVED, S.ACCEPTED, S.IN_PROGRESS)},
+    **{(state, A.ANSWER): state for state in (S.REQUESTED, S.RECEIVED, S.ACCEPTED, S.IN_PROGRESS)},
+}
+
+
+@pytest.mark.parametrize("state", list(S))
+@pytest.mark.parametrize("action", list(A))
+def test_every_pair_is_either_a_listed_move_or_refused(
+    state: ReferralStatus, action: ReferralAction
+) -> None:
+    if (state, action) in ALLOWED:
+        assert next_status(state, action) is ALLOWED[(state, action)]
+        assert action in allowed_actions(state)
+    else:
+        with pytest.raises(IllegalTransition):
+            next_status(state, action)
+        assert action not in allowed_actions(state)
+
+
+def test_a_declined_referral_cannot_be_accepted_says_so_in_both_languages() -> None:
+    with pytest.raises(IllegalTransition) as refused:
+        next_status("rejected", "accept")
+    assert str(refused.value) == "a declined referral cannot be accepted; 已拒绝的转诊不能接受"
+    assert isinstance(refused.value, ValueError)
+    assert refused.value.message() == "a declined referral cannot be accepted"
+    set_language("zh")
+    assert refused.value.message() == "已拒绝的转诊不能接受"
+
+
+def test_closed_states_allow_nothing() -> None:
+    for state in (S.REJECTED, S.COMPLETED, S.CANCELLED):
+        assert allowed_actions(state) == []
+
+
+def test_a_status_this_app_does_not_know_is_refused_with_a_message_not_a_keyerror() -> None:
+    with pytest.raises(ValueError, match="on-hold"):
+        next_status("on-hold", "accept")
+    assert allowed_actions("on-hold") == []
+    assert status_words("on-hold") == "on-hold"
+
+
+def test_status_words_follow_the_glossary() -> None:
+    assert status_words("rejected") == "Declined"
+    set_language("zh")
+    assert [status_words(s) for s in S] == [
+        "已申请", "已接收", "已接受", "已拒绝", "进行中", "已完成", "已撤销"
+    ]  # fmt: skip
