@@ -239,7 +239,7 @@ class TriageScreen(Screen[None]):
     # ----- reading and showing ---------------------------------------------------------------
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="triage")
-    def refresh_inbox(self, keep: str | None = None, notices: tuple[str, ...] = ()) -> None:
+    def refresh_inbox(self, keep: str | None = None) -> None:
         """Read the inbox (one query) and the departments, then show them."""
         with connect(self.cache.path) as connection:
             rows = read_inbox(connection, self.hospital.id)
@@ -251,9 +251,9 @@ class TriageScreen(Screen[None]):
                 last_synced=self.cache.last_sync(),
             )
         )
-        if get_current_worker().is_cancelled and not notices:
+        if get_current_worker().is_cancelled:
             return
-        self.app.call_from_thread(self._loaded_rows, rows, departments, keep, notices)
+        self.app.call_from_thread(self._loaded_rows, rows, departments, keep)
         _ = self.cache.engine  # the ORM loads here, not on the first action key
 
     def _loaded_rows(
@@ -261,7 +261,6 @@ class TriageScreen(Screen[None]):
         rows: list[InboxRow],
         departments: list[Department],
         keep: str | None,
-        notices: tuple[str, ...],
     ) -> None:
         self.rows = rows
         self.departments = departments
@@ -270,9 +269,6 @@ class TriageScreen(Screen[None]):
         table = self.query_one(InboxTable)
         table.marked &= present
         self.show_rows(keep)
-        for notice in notices:
-            error = notice.startswith("!")
-            self.notify(notice.lstrip("! "), severity="error" if error else "information")
 
     def show_rows(self, keep: str | None = None) -> None:
         """Apply the filters to the rows in memory and redraw the table (no disk)."""

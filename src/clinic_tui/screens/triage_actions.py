@@ -153,7 +153,8 @@ def _open_form(screen: TriageScreen, kind: str, rows: list[InboxRow]) -> None:
         from clinic_tui.widgets.inbox_table import InboxTable
 
         screen.query_one(InboxTable).marked.clear()
-        screen.refresh_inbox(rows[0].task_id, (notice,))
+        screen.notify(notice, timeout=4)
+        screen.refresh_inbox(rows[0].task_id)
 
     screen.app.push_screen(form, done)
 
@@ -176,15 +177,18 @@ class TriageForm(ChartForm):
         return value
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """A refusal from the store or the state machine says why, in the form."""
+        """A refusal from the store or the state machine says why, in the form.
+
+        Textual also runs ChartForm's handler (each class's, base last) unless told not to:
+        it closes the form on success and words other errors.
+        """
         if event.worker.group == "form-save" and event.state is WorkerState.ERROR:
             error = event.worker.error
             message = getattr(error, "message", None)
             if callable(message):
+                event.prevent_default()
                 self._saving = False
                 self.show_form_message(str(message()))
-                return
-        super().on_worker_state_changed(event)
 
 
 class AcceptForm(TriageForm):
@@ -196,9 +200,11 @@ class AcceptForm(TriageForm):
     def fields(self) -> ComposeResult:
         """Appointment date and the teleconsultation box."""
         yield from field_row(
-            tr("Appointment date"), Input(placeholder="YYYY-MM-DD", id="appointment"), "appointment"
+            tr("Appointment date"),
+            Input(placeholder="YYYY-MM-DD", id="appointment", compact=True),
+            "appointment",
         )
-        yield Checkbox(tr("Teleconsultation instead"), id="teleconsultation")
+        yield Checkbox(tr("Teleconsultation instead"), id="teleconsultation", compact=True)
 
     def prepare(self) -> tuple[dict[str, str], Write | None]:
         """A date, or the box ticked."""
@@ -232,10 +238,10 @@ class DeclineForm(TriageForm):
         options = [(zh_ if zh else en, code) for code, (en, zh_) in DECLINE_REASONS.items()]
         yield from field_row(
             tr("Decline reason"),
-            Select(options, prompt=tr("Choose a reason"), id="reason"),
+            Select(options, prompt=tr("Choose a reason"), id="reason", compact=True),
             "reason",
         )
-        yield from field_row(tr("Words for the township"), Input(id="text"), "text")
+        yield from field_row(tr("Words for the township"), Input(id="text", compact=True), "text")
 
     def prepare(self) -> tuple[dict[str, str], Write | None]:
         """A reason must be chosen; the text is optional."""
@@ -267,7 +273,7 @@ class AskForm(TriageForm):
                 f"{message.sent[5:16].replace('T', ' ')} {message.sender_name}: {message.text}"
             )
         yield Static("\n".join(lines) or tr("No messages yet"), id="thread")
-        yield from field_row(tr("Question"), Input(id="question"), "question")
+        yield from field_row(tr("Question"), Input(id="question", compact=True), "question")
 
     def prepare(self) -> tuple[dict[str, str], Write | None]:
         """The question must say something."""
@@ -295,7 +301,7 @@ class ForwardForm(TriageForm):
         options = [(name, ident) for ident, name in self.departments]
         yield from field_row(
             tr("To department"),
-            Select(options, prompt=tr("Choose a department"), id="department"),
+            Select(options, prompt=tr("Choose a department"), id="department", compact=True),
             "department",
         )
 
@@ -324,9 +330,11 @@ class CompleteForm(TriageForm):
 
     def fields(self) -> ComposeResult:
         """Advice, plan, due date (no plan: no follow-up)."""
-        yield from field_row(tr("Advice"), Input(id="advice"), "advice")
-        yield from field_row(tr("Follow-up plan"), Input(id="plan"), "plan")
-        yield from field_row(tr("Follow-up due"), Input(placeholder="YYYY-MM-DD", id="due"), "due")
+        yield from field_row(tr("Advice"), Input(id="advice", compact=True), "advice")
+        yield from field_row(tr("Follow-up plan"), Input(id="plan", compact=True), "plan")
+        yield from field_row(
+            tr("Follow-up due"), Input(placeholder="YYYY-MM-DD", id="due", compact=True), "due"
+        )
 
     def prepare(self) -> tuple[dict[str, str], Write | None]:
         """Advice is needed; a plan needs its date."""
