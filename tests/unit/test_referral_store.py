@@ -87,7 +87,7 @@ def test_refer_writes_the_request_and_its_task_with_their_outbox_entries(cache: 
     assert task["intent"] == "order"
     assert task["owner"]["reference"] == "Organization/org-county"
     assert task["requester"]["reference"] == "Organization/org-town"
-    assert task["for"] == {"reference": "Patient/p-allergic"}
+    assert task["for"] == {"reference": "Patient/p-allergic", "display": "张伟"}
     assert request["category"][0]["coding"][1] == {
         "system": "http://snomed.info/sct", "code": "3457005", "display": "Patient referral"
     }  # fmt: skip

@@ -17,7 +17,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
-from clinic_tui.domain.fhir import Resource, concept_code, concept_text, reference_id
+from clinic_tui.domain.fhir import (
+    Resource,
+    concept_code,
+    concept_text,
+    human_name,
+    reference_id,
+)
 from clinic_tui.domain.models import Clinic
 from clinic_tui.offline_cache.store import read_resource, write_local_change
 from clinic_tui.referral import fhir_shapes as shapes
@@ -80,7 +86,7 @@ SELECT t.id AS task_id, t.focus_id AS request_id, t.patient_id, t.status, t.prio
        t.resource_json AS task_json,
        s.category, s.reason, s.department_org AS request_department,
        s.pending AS request_pending,
-       p.name AS patient_name,
+       COALESCE(p.name, json_extract(t.resource_json, '$.for.display')) AS patient_name,
        ro.name AS requester_name, oo.name AS owner_name,
        (SELECT count(*) FROM communication c WHERE c.task_id = t.id) AS messages
 FROM task t
@@ -124,7 +130,8 @@ class ReferralStore:
         if draft.hospital_id == self.clinic.id:
             raise ReferralError("a clinic cannot refer to itself", "不能转诊给本机构")
         with self.engine.begin() as connection:
-            if read_resource(connection, "Patient", patient_id) is None:
+            patient = read_resource(connection, "Patient", patient_id)
+            if patient is None:
                 raise ReferralError("this patient is not in the cache", "缓存中没有该患者")
             hospital = read_resource(connection, "Organization", draft.hospital_id)
             if hospital is None:
@@ -153,6 +160,10 @@ class ReferralStore:
                 hospital_name=str(hospital.get("name") or ""),
                 department_name=str((department or {}).get("name") or ""),
             )
+            # The hospital's cache holds no Patient of another clinic: the name rides along.
+            name = human_name(patient)[0]
+            if name:
+                request["subject"]["display"] = name
             task = shapes.referral_task(self.new_id(), request, self.practitioner_id, now)
             write_local_change(connection, request, "create")
             write_local_change(connection, task, "create")
@@ -517,7 +528,8 @@ class ReferralStore:
         sql = (
             """
         SELECT t.id, t.patient_id, t.due_date, t.status, t.part_of, t.pending, t.resource_json,
-               p.name AS patient_name, o.name AS from_name
+               COALESCE(p.name, json_extract(t.resource_json, '$.for.display')) AS patient_name,
+               o.name AS from_name
         FROM task t
         LEFT JOIN patient p ON p.id = t.patient_id
         LEFT JOIN organization o ON o.id = t.requester_org
