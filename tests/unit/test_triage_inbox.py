@@ -139,3 +139,13 @@ def test_the_preview_carries_the_summary_the_township_wrote(cache: Engine) -> No
 def test_no_sla_mark_within_the_limit(cache: Engine, hours: float) -> None:
     _refer(cache, hours, "stat")
     assert [row.sla_over(NOW, LIMIT) for row in _inbox(cache)] == [None]
+
+
+def test_a_patient_not_in_the_hospitals_cache_keeps_the_name_the_referral_carries(
+    cache: Engine,  # noqa: F811
+) -> None:
+    _refer(cache, 1, "urgent")
+    with cache.begin() as connection:
+        connection.exec_driver_sql("DELETE FROM patient")
+    [row] = _inbox(cache)
+    assert (row.patient_name, row.gender, row.birth_date) == ("张伟", "unknown", None)

@@ -1,7 +1,7 @@
 """The triage inbox as a table: one row per referral, most urgent and longest waiting first.
 
 Colour is never the only signal: urgency carries `!` markers and a word, an SLA
-breach says `⚠ 1 h 20 over`, a row marked for a bulk action shows `+`, an
+breach says `⚠ 3h over`, a row marked for a bulk action shows `+`, an
 unsynced one `*`, the selected one `▶`. The table holds a window of the
 filtered rows (WINDOW at a time, more as the cursor nears the end), so a filter
 keystroke over thousands of referrals redraws a page, not the whole inbox.
@@ -17,6 +17,7 @@ from textual.binding import Binding
 from textual.coordinate import Coordinate
 
 from clinic_tui.i18n import add_translations, language, tr
+from clinic_tui.referral.fhir_shapes import PRIORITY_MARKERS
 from clinic_tui.referral.inbox import InboxRow
 from clinic_tui.widgets.queue_table import UNSYNCED_MARK, fit
 from clinic_tui.widgets.row_table import RowTable
@@ -48,7 +49,8 @@ BULK_MARK = "+"
 """Shown on a row marked (space) for a bulk accept or decline."""
 SLA_MARK = "⚠"
 
-URGENCY_MARKER = {"stat": "!!!", "asap": "!!", "urgent": "!", "routine": ""}
+URGENCY_MARKER = PRIORITY_MARKERS
+"""The referral screens' markers: !!! stat, !! asap and urgent (the words tell those apart)."""
 URGENCY_WORD = {"stat": "STAT", "asap": "ASAP", "urgent": "URGENT", "routine": "routine"}
 _URGENCY_STYLE = {"stat": "bold red", "asap": "bold red", "urgent": "bold dark_orange"}
 STATUS_WORD = {
