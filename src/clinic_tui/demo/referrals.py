@@ -16,7 +16,7 @@ id in them) are the same as without this module.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -451,28 +451,27 @@ def build_hospital_side(
     hospital: Resource,
     township_patients: list[PatientFacts],
     patients: int,
+    count: int | None = None,
 ) -> HospitalSide:
-    """The hospital's units and an inbox of referrals: half from the demo township's
-    `township_patients`, half from patients of the two other townships (made here)."""
+    """The hospital's units and an inbox of `count` referrals (default: inbox_size(patients)):
+    half from the demo township's `township_patients`, the rest from patients of the two other
+    townships (made here)."""
     builder = HospitalBuilder(rng, context, hospital)
     builder.units()
-    total = inbox_size(patients)
+    total = inbox_size(patients) if count is None else count
     own = min(len(township_patients), total // 2)
-    for facts in township_patients[:own]:
-        builder.referral(facts, context.township, context.township["reference"].split("/")[-1])
     others = builder.side.townships
-    for index in range(total - own):
+    for index in range(total):
+        # One id stream per referral: a stream hands out at most 4095 ids.
+        builder.rng = DemoRandom(rng.getrandbits(64), rng.stamp)
+        if index < own:
+            township_id = context.township["reference"].split("/")[-1]
+            builder.referral(township_patients[index], context.township, township_id)
+            continue
         township = others[index % len(others)]
         township_ref = reference(township, township["name"])
-        local = DemoContext(
-            now=context.now,
-            township=township_ref,
-            county=context.county,
-            city=context.city,
-            doctors=context.doctors,
-            meta=context.meta,
-        )
-        patient, facts = build_patient(DemoRandom(rng.getrandbits(64), rng.stamp), local)
+        local = replace(context, township=township_ref)
+        patient, facts = build_patient(builder.rng, local)
         builder.side.records.append(patient)
         builder.referral(facts, township_ref, str(township["id"]))
     return builder.side

@@ -197,6 +197,9 @@ class TriageScreen(Screen[None]):
         self.filter = InboxFilter()
         """The filters in force."""
         self._loaded = False
+        self._shown_by: InboxFilter | None = None
+        self._over_at: tuple[int, datetime] | None = None
+        self._over = 0
 
     def compose(self) -> ComposeResult:
         """Heading, filter line, the table, the text filter, the preview, notices, keys."""
@@ -265,16 +268,24 @@ class TriageScreen(Screen[None]):
         self.rows = rows
         self.departments = departments
         self._loaded = True
+        self._shown_by = None
         present = {row.task_id for row in rows}
         table = self.query_one(InboxTable)
         table.marked &= present
         self.show_rows(keep)
 
     def show_rows(self, keep: str | None = None) -> None:
-        """Apply the filters to the rows in memory and redraw the table (no disk)."""
+        """Apply the filters to the rows in memory and redraw the table (no disk).
+
+        Typing on in the text filter narrows the rows already shown, not the whole inbox.
+        """
         now = self.clock()
-        shown = self.filter.apply(self.rows, now)
+        previous, self._shown_by = self._shown_by, self.filter
         table = self.query_one(InboxTable)
+        if previous is not None and self.filter.narrows(previous):
+            shown = self.filter.apply(table.rows_shown, now)
+        else:
+            shown = self.filter.apply(self.rows, now)
         table.show(shown, now, self.sla_limit, keep=keep)
         empty = self.query_one("#triage-empty", Static)
         empty.update(
@@ -287,7 +298,12 @@ class TriageScreen(Screen[None]):
         self._show_preview()
 
     def _show_filters(self, shown: list[InboxRow], now: datetime) -> None:
-        over = sum(1 for row in self.rows if row.sla_over(now, self.sla_limit) is not None)
+        # Counted once per read and per minute, not per keystroke (thousands of rows).
+        if self._over_at != (id(self.rows), now.replace(second=0, microsecond=0)):
+            self._over_at = (id(self.rows), now.replace(second=0, microsecond=0))
+            limit = self.sla_limit
+            self._over = sum(1 for row in self.rows if row.sla_over(now, limit) is not None)
+        over = self._over
         marked = len(self.query_one(InboxTable).marked)
         text = filter_text(self.filter, len(shown), len(self.rows), over, marked)
         self.query_one("#triage-filters", Static).update(text)
