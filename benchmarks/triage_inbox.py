@@ -1,4 +1,4 @@
-"""The hospital expert's triage inbox with 5,000 referrals, beside a bare DataTable of the same rows.
+"""The triage inbox with 5,000 referrals, beside a bare DataTable of the same rows, same run.
 
 Builds (once, under .bench/) a cache whose county hospital has 5,000 referrals from
 three township health centres, in every state, with the demo's departments. Then,
@@ -24,7 +24,7 @@ import asyncio
 import os
 import sys
 import time
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 

@@ -142,7 +142,7 @@ def test_no_sla_mark_within_the_limit(cache: Engine, hours: float) -> None:
 
 
 def test_a_patient_not_in_the_hospitals_cache_keeps_the_name_the_referral_carries(
-    cache: Engine,  # noqa: F811
+    cache: Engine,
 ) -> None:
     _refer(cache, 1, "urgent")
     with cache.begin() as connection:
