@@ -200,6 +200,7 @@ class TriageScreen(Screen[None]):
         self._shown_by: InboxFilter | None = None
         self._over_at: tuple[int, datetime] | None = None
         self._over = 0
+        self._previewed: InboxRow | None = None
 
     def compose(self) -> ComposeResult:
         """Heading, filter line, the table, the text filter, the preview, notices, keys."""
@@ -269,6 +270,7 @@ class TriageScreen(Screen[None]):
         self.departments = departments
         self._loaded = True
         self._shown_by = None
+        self._previewed = None  # a new read may bring a new message or decision
         present = {row.task_id for row in rows}
         table = self.query_one(InboxTable)
         table.marked &= present
@@ -318,6 +320,9 @@ class TriageScreen(Screen[None]):
 
     def _show_preview(self) -> None:
         row = self.query_one(InboxTable).selected
+        if row is not None and row == self._previewed:
+            return  # typing in the filter kept the same referral on top: nothing to read
+        self._previewed = row
         text = self.query_one("#triage-preview-text", Static)
         if row is None:
             text.update("")
@@ -359,16 +364,18 @@ class TriageScreen(Screen[None]):
             urgency_text(row.urgency),
             f" · {status_text(row.status)} · {wait_cell(row, now)}",
         )
-        text.append(f"\n{tr('From')}: {row.from_name or '—'} → {row.department or '—'}")
-        text.append(f"\n{tr('Reason')}: {(preview.reason if preview else '') or row.reason}")
+        colon = "：" if language() == "zh" else ": "
+        text.append(f"\n{tr('From')}{colon}{row.from_name or '—'} → {row.department or '—'}")
+        reason = (preview.reason if preview else "") or row.reason
+        text.append(f"\n{tr('Reason')}{colon}{reason}")
         if preview is not None and preview.summary:
-            text.append(f"\n{tr('Summary')}: ", style="bold")
+            text.append(f"\n{tr('Summary')}{colon}", style="bold")
             text.append(preview.summary)
         if preview is not None and preview.decision:
-            text.append(f"\n{tr('Decision')}: ", style="bold")
+            text.append(f"\n{tr('Decision')}{colon}", style="bold")
             text.append(preview.decision)
         if thread is not None:
-            text.append(f"\n{tr('Thread')}: ", style="bold")
+            text.append(f"\n{tr('Thread')}{colon}", style="bold")
             text.append("\n".join(thread) if thread else tr("No messages yet"))
         return text
 

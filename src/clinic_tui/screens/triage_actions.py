@@ -273,7 +273,11 @@ class AskForm(TriageForm):
                 f"{message.sent[5:16].replace('T', ' ')} {message.sender_name}: {message.text}"
             )
         yield Static("\n".join(lines) or tr("No messages yet"), id="thread")
-        yield from field_row(tr("Question"), Input(id="question", compact=True), "question")
+        yield from field_row(
+            tr("Question"),
+            Input(id="question", placeholder=tr("Write the question"), compact=True),
+            "question",
+        )
 
     def prepare(self) -> tuple[dict[str, str], Write | None]:
         """The question must say something."""

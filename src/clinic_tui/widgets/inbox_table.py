@@ -168,6 +168,9 @@ class InboxTable(RowTable):
     def _layout(self, width: int) -> dict[str, int]:
         keys = [key for key, _, _ in _COLUMNS if width >= WIDE or key not in ("from", "reason")]
         sizes = {key: max(size, cell_len(tr(header))) for key, header, size in _COLUMNS}
+        # Every urgency whole, marker and word ('!! URGENT'), in the language in force.
+        words = max(cell_len(urgency_text(code).plain) for code in URGENCY_WORD)
+        sizes["urgency"] = max(sizes["urgency"], words)
         sizes["reason"] = 0
         padding = 2 * self.cell_padding * len(keys)
         room = width - padding - _SCROLLBAR
