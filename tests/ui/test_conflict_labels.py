@@ -39,4 +39,4 @@ def test_a_patient_is_named_by_name_and_a_problem_by_its_text() -> None:
 
 
 def test_a_record_with_nothing_recognisable_falls_back_to_its_id() -> None:
-    assert record_label(_conflict({"resourceType": "Task", "id": "t-9"})) == "Task t-9"
+    assert record_label(_conflict({"resourceType": "Device", "id": "t-9"})) == "Device t-9"

@@ -122,3 +122,19 @@ class ReferralDetail:
     advice: str = ""
     follow_up: FollowUpItem | None = None
     thread: list[ThreadMessage] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ReferFormData:
+    """What the refer form starts from: where to, why, and the summary from the chart."""
+
+    hospitals: list[tuple[str, str]]
+    """(Organization id, name), county and city hospitals first."""
+    departments: dict[str, list[tuple[str, str, Coded | None]]]
+    """Hospital id -> its departments (id, name, specialty)."""
+    problems: list[Coded]
+    """The chart's active ICD-10 problems: the reasons offered first."""
+    summary: str
+    supporting: tuple[str, ...]
+    encounter_id: str | None = None
+    patient_name: str = ""

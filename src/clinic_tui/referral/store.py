@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
+from clinic_tui.domain.diagnosis_search import ICD10_SYSTEM
 from clinic_tui.domain.fhir import (
     Resource,
     concept_code,
@@ -27,10 +28,12 @@ from clinic_tui.domain.fhir import (
 from clinic_tui.domain.models import Clinic
 from clinic_tui.offline_cache.store import read_resource, write_local_change
 from clinic_tui.referral import fhir_shapes as shapes
+from clinic_tui.referral.follow_up_read import FOLLOW_UPS_DUE_SQL, follow_up_from_row
 from clinic_tui.referral.model import (
     Coded,
     FollowUpItem,
     FollowUpPlan,
+    ReferFormData,
     ReferralDetail,
     ReferralDraft,
     ReferralItem,
@@ -509,11 +512,10 @@ class ReferralStore:
 
     def follow_ups_due(self, day: date) -> list[FollowUpItem]:
         """This clinic's follow-ups not yet done and due on or before `day`, earliest first."""
-        return self._follow_ups(
-            "AND t.owner_org = :clinic AND t.due_date <= :day AND t.status IN "
-            "('requested', 'received', 'accepted', 'in-progress')",
-            {"clinic": self.clinic.id, "day": day.isoformat()},
-        )
+        params = {"clinic": self.clinic.id, "day": day.isoformat()}
+        with self.engine.connect() as connection:
+            rows = connection.execute(text(FOLLOW_UPS_DUE_SQL), params).mappings().all()
+        return [follow_up_from_row(dict(row)) for row in rows]
 
     def follow_ups_for_patient(self, patient_id: str) -> list[FollowUpItem]:
         """Every follow-up of the patient (done or not), latest due first."""
@@ -539,35 +541,68 @@ class ReferralStore:
         )
         with self.engine.connect() as connection:
             rows = connection.execute(text(sql), params).mappings().all()
-        return [
-            FollowUpItem(
-                task_id=row["id"],
-                patient_id=row["patient_id"],
-                patient_name=str(row["patient_name"] or ""),
-                due=row["due_date"],
-                plan=str(json.loads(row["resource_json"]).get("description") or ""),
-                status=str(row["status"]),
-                referral_task_id=row["part_of"],
-                from_name=str(row["from_name"] or ""),
-                pending=bool(row["pending"]),
-            )
-            for row in rows
-        ]
+        return [follow_up_from_row(dict(row)) for row in rows]
+
+    # ----- what the refer form starts from -------------------------------------------------
+
+    def form_data(self, patient_id: str, today: date) -> ReferFormData:
+        """Hospitals, their departments, the chart's problems and the assembled summary."""
+        from clinic_tui.offline_cache.chart_edits import ChartEditor
+        from clinic_tui.offline_cache.chart_repository import ChartRepository
+        from clinic_tui.referral.summary import assemble_summary
+
+        chart = ChartRepository(self.engine).load(patient_id, today)
+        if chart is None:
+            raise ReferralError("this patient is not in the cache", "缓存中没有该患者")
+        visit = ChartEditor(self.engine, self.clinic).current_visit(patient_id, today)
+        summary = assemble_summary(chart, visit.note if visit else None, today)
+        hospitals = self.hospitals()
+        with self.engine.connect() as connection:
+            problems = [
+                Coded(ICD10_SYSTEM, str(row.code), str(row.display))
+                for row in connection.execute(
+                    text(
+                        "SELECT code, display FROM condition WHERE patient_id = :p AND code IS NOT"
+                        " NULL AND clinical_status IN ('active', 'recurrence', 'relapse')"
+                        " ORDER BY onset DESC"
+                    ),
+                    {"p": patient_id},
+                )
+            ]
+            supporting = _supporting(connection, patient_id, visit.note_id if visit else None)
+        # One entry per code: a problem recorded at several visits is one reason.
+        unique = list({problem.code: problem for problem in reversed(problems)}.values())[::-1]
+        return ReferFormData(
+            hospitals=hospitals,
+            departments={ident: self.departments(ident) for ident, _ in hospitals},
+            problems=unique,
+            summary=summary,
+            supporting=supporting,
+            encounter_id=visit.encounter_id if visit else None,
+            patient_name=chart.patient.name,
+        )
 
     # ----- the organizations a referral can go to -----------------------------------------
 
     def hospitals(self) -> list[tuple[str, str]]:
-        """(id, name) of the organizations this clinic can refer to: every one but itself and
-        the departments, county and city hospitals first."""
+        """(id, name) of the organizations this clinic can refer to, best first.
+
+        Every organization but this clinic and the departments: the hospital this clinic
+        belongs to (partOf: its county medical alliance) first, then county, then city.
+        """
         sql = """
         SELECT id, name, kind FROM organization
         WHERE id != :clinic AND (kind IS NULL OR kind != 'dept')
         """
         with self.engine.connect() as connection:
             rows = connection.execute(text(sql), {"clinic": self.clinic.id}).all()
-        order = {"city": 0, "county": 1}
-        ranked = sorted(rows, key=lambda r: (order.get(r.kind or "", 2), r.name))
-        return [(row.id, row.name) for row in ranked]
+            parent = connection.execute(
+                text("SELECT part_of FROM organization WHERE id = :clinic"),
+                {"clinic": self.clinic.id},
+            ).scalar_one_or_none()
+        order = {"county": 1, "city": 2}
+        ranked = sorted(rows, key=lambda r: (r.id != parent, order.get(r.kind or "", 3), r.name))
+        return [(row.id, row.name) for row in ranked if row.kind != "township"]
 
     def departments(self, hospital_id: str) -> list[tuple[str, str, Coded | None]]:
         """(id, name, specialty) of the hospital's departments (Organizations partOf it)."""
@@ -580,6 +615,30 @@ class ReferralStore:
             if _is_department(resource):
                 found.append((row.id, row.name, _department_specialty(resource)))
         return found
+
+
+_SUPPORTING_SQL = (
+    # The records the summary names: active problems and allergies, active medicines, the
+    # latest reading of each vital sign.
+    "SELECT 'Condition/' || id FROM condition WHERE patient_id = :p"
+    " AND clinical_status IN ('active', 'recurrence', 'relapse')",
+    "SELECT 'AllergyIntolerance/' || id FROM allergy_intolerance WHERE patient_id = :p"
+    " AND clinical_status = 'active'",
+    "SELECT 'MedicationRequest/' || id FROM medication_request WHERE patient_id = :p"
+    " AND status = 'active'",
+    "SELECT 'Observation/' || o.id FROM observation o WHERE o.patient_id = :p"
+    " AND o.category = 'vital-signs' AND o.effective = (SELECT max(effective) FROM observation"
+    " WHERE patient_id = :p AND code = o.code)",
+)
+
+
+def _supporting(connection: Connection, patient_id: str, note_id: str | None) -> tuple[str, ...]:
+    found: list[str] = []
+    for sql in _SUPPORTING_SQL:
+        found.extend(str(ref) for (ref,) in connection.execute(text(sql), {"p": patient_id}))
+    if note_id:
+        found.append(f"DocumentReference/{note_id}")
+    return tuple(found)
 
 
 def _is_department(organization: Resource) -> bool:

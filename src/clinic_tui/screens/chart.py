@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 from textual.app import ComposeResult
@@ -34,6 +34,7 @@ from clinic_tui.widgets.chart_sections import (
 )
 from clinic_tui.widgets.notice_line import NoticeLine
 from clinic_tui.widgets.patient_header import PatientHeader
+from clinic_tui.widgets.referral_section import ReferralsSection
 from clinic_tui.widgets.sync_badge import SyncBadge
 from clinic_tui.widgets.visit_panel import VisitPanel
 
@@ -87,6 +88,7 @@ class ChartScreen(ChartEditing):
             yield VisitPanel(id="visit-panel")
             yield ProblemsSection(id="problems")
             yield MedicationsSection(id="medications")
+            yield ReferralsSection(id="referrals")
             with Container(id="vitals-and-visits"):
                 yield VitalsSection(id="vitals")
                 yield VisitsSection(id="visits")
@@ -121,8 +123,23 @@ class ChartScreen(ChartEditing):
         """Read the chart in a thread; the result arrives through on_worker_state_changed."""
         return self.cache.charts.load(self.patient_id, self.clock().date())
 
+    @work(thread=True, exclusive=True, exit_on_error=False, group="chart-referrals")
+    def load_referrals(self) -> tuple[list[Any], list[Any]]:
+        """Read this patient's referrals and follow-ups (their own section, their own worker)."""
+        from clinic_tui.screens.referrals import referral_store
+
+        store = referral_store(self.cache)
+        return store.referrals_for_patient(self.patient_id), store.follow_ups_for_patient(
+            self.patient_id
+        )
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Show the chart, or say plainly why there is none."""
+        if event.worker.group == "chart-referrals" and event.state is WorkerState.SUCCESS:
+            referrals, follow_ups = event.worker.result or ([], [])
+            self.query_one(ReferralsSection).show_referrals(
+                referrals, follow_ups, self.cache.clinic.id, self.clock().date()
+            )
         if event.worker.group != "chart":
             return  # ChartEditing's handler (Textual calls each class's) takes the rest
         if event.state is WorkerState.SUCCESS:
@@ -163,6 +180,7 @@ class ChartScreen(ChartEditing):
         self.query_one(AllergyBanner).show(chart.allergy_state, chart.allergies)
         for section in self.query(ChartSection):
             section.show(chart)
+        self.load_referrals()
         self.remove_class("-loading")
         self.add_class("-loaded")
         if self.focused is None:

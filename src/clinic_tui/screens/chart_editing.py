@@ -45,6 +45,8 @@ add_translations(
         "Finish the consultation of {name}?": "结束 {name} 的本次就诊？",
         "Finished: {name}. Press n to call the next patient": "已结束：{name}。按 n 叫下一位",
         "Could not": "操作失败",
+        "Refer": "转诊",
+        "Referrals": "转诊记录",
         # The record type as the conflicts screen names it.
         "DocumentReference": "病程记录",
     }
@@ -69,6 +71,8 @@ class ChartEditing(Screen[None]):
         Binding("p", "demographics", tr("Contact details"), show=False),
         Binding("D", "change_problem", tr("Change a problem"), show=False),
         Binding("A", "withdraw_allergy", tr("Withdraw an allergy"), show=False),
+        Binding("r", "refer", tr("Refer"), show=False),
+        Binding("R", "referrals", tr("Referrals"), show=False),
     ]
 
     cache: ClinicCache
@@ -238,6 +242,29 @@ class ChartEditing(Screen[None]):
             return lambda: VisitHistoryScreen(editor, visits)
 
         self._open(read)
+
+    def action_refer(self) -> None:
+        """r: refer the patient (or ask for a teleconsultation), summary from the chart."""
+        from clinic_tui.screens.refer_form import ReferForm
+        from clinic_tui.screens.referrals import referral_store
+        from clinic_tui.terminology.diagnosis import diagnosis_search_for
+
+        cache, patient_id, now = self.cache, self.patient_id, self.clock()
+
+        def read() -> FormFactory:
+            store = referral_store(cache)
+            data = store.form_data(patient_id, now.date())
+            search = diagnosis_search_for(cache.path)
+            return lambda: ReferForm(store.refer, search, patient_id, data.patient_name, data, now)
+
+        self._open(read)
+
+    def action_referrals(self) -> None:
+        """R: this patient's referrals, each with its state and conversation."""
+        from clinic_tui.screens.referrals import ReferralsScreen
+
+        name = self.chart.patient.name if self.chart else ""
+        self.app.push_screen(ReferralsScreen(self.cache, self.clock, self.patient_id, name))
 
     def action_finish(self) -> None:
         """f: finish the consultation and go back to the queue (n calls the next patient)."""

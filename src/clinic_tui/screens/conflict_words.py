@@ -47,6 +47,16 @@ add_translations(
         "Yes": "是",
         "No": "否",
         "Left without being seen": "未就诊离开",
+        "Referral": "转诊",
+        "Referral request": "转诊申请",
+        "Referral message": "转诊留言",
+        "Last changed": "最后修改",
+        "Progress": "进展",
+        "Reason for the state": "状态原因",
+        "Appointment or due date": "预约或到期日期",
+        "Sent to": "转至",
+        "Outcome": "结果",
+        "Doctor": "医生",
     }
 )
 
@@ -57,6 +67,9 @@ RECORD_WORDS = {
     "Condition": "Problem",
     "Observation": "Measurement",
     "MedicationRequest": "Prescription",
+    "Task": "Referral",
+    "ServiceRequest": "Referral request",
+    "Communication": "Referral message",
 }
 """What each resource type is, in English words (translated where shown)."""
 
@@ -84,6 +97,15 @@ _FIELD_LABELS: dict[str, str] = {
     "medicationCodeableConcept": "Medicine",
     "dosageInstruction": "Dosage",
     "dispenseRequest": "Quantity",
+    # A referral's Task (referral/fhir_shapes.py).
+    "lastModified": "Last changed",
+    "businessStatus": "Progress",
+    "statusReason": "Reason for the state",
+    "restriction": "Appointment or due date",
+    "owner": "Sent to",
+    "output": "Outcome",
+    "executionPeriod": "Time",
+    "extension": "Doctor",
 }
 """Top-level elements by name; `code` depends on the record (see field_label)."""
 
@@ -136,6 +158,10 @@ def value_words(resource_type: str, path: str, value: Any) -> str:
     top = path.split(".", 1)[0].split("[", 1)[0]
     if resource_type == "Encounter" and top == "status" and isinstance(value, str):
         return tr(_QUEUE_WORDS[QueueStatus.from_encounter_status(value)])
+    if resource_type == "Task" and top == "status" and isinstance(value, str):
+        from clinic_tui.referral.workflow import status_words
+
+        return status_words(value)
     if top == "priority" and isinstance(value, dict):
         return tr(_PRIORITY_WORDS[Priority.from_code(concept_code(value))])
     if top == "gender" and isinstance(value, str):

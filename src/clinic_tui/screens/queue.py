@@ -27,8 +27,12 @@ from clinic_tui.domain.queue_rules import display_order, needs_attention
 from clinic_tui.domain.registration import NewPatient, prefill_from_query
 from clinic_tui.i18n import add_translations, language, tr
 from clinic_tui.messages import CacheChanged, SyncCounts
+from clinic_tui.offline_cache.cache_file import connect
 from clinic_tui.offline_cache.clinic_cache import ClinicCache
+from clinic_tui.referral.follow_up_read import read_follow_ups_due
+from clinic_tui.referral.model import FollowUpItem
 from clinic_tui.screens.chart import ChartScreen
+from clinic_tui.screens.follow_ups import follow_ups_line
 from clinic_tui.screens.patient_search import PatientSearchScreen
 from clinic_tui.screens.queue_status import StatusScreen
 from clinic_tui.screens.walk_in import WalkInRequest, WalkInScreen
@@ -59,6 +63,7 @@ add_translations(
             "{name} 已在今日队列中：{number} 号（{status}）。是否再次登记？"
         ),
         "Keep the one registration": "保留原登记",
+        "Referrals": "转诊记录",
     }
 )
 
@@ -131,6 +136,9 @@ class QueueScreen(Screen[None]):
         Binding("slash", "search", tr("Search")),
         # Off the full footer: the badge names the key when there are conflicts.
         Binding("c", "conflicts", tr("Conflicts"), show=False),
+        # In help (?) and the palette; the follow-up line names F when any is due.
+        Binding("R", "referrals", tr("Referrals"), show=False),
+        Binding("F", "follow_ups", tr("Follow-ups due"), show=False),
     ]
 
     def __init__(self, cache: ClinicCache, clock: Callable[[], datetime]) -> None:
@@ -150,6 +158,7 @@ class QueueScreen(Screen[None]):
             yield Static(id="queue-title")
             yield SyncBadge(conflicts_key="c", id="queue-badge")
         yield Static(id="queue-counts")
+        yield Static(id="queue-follow-ups")
         yield QueueTable(id="queue-table")
         yield Static(tr("Loading the queue…"), id="queue-empty")
         # Notices get a row of their own: a toast would cover the last rows' priority and status.
@@ -198,6 +207,8 @@ class QueueScreen(Screen[None]):
             keep = outcome.keep or keep
             open_patient = outcome.open_patient
         entries = self.cache.queue_today(self.clock().date())
+        with connect(self.cache.path) as connection:  # plain sqlite3, as the queue's own read
+            follow_ups = read_follow_ups_due(connection, self.cache.clinic.id, self.clock().date())
         pending = self.cache.pending_changes()
         # Counted with every read, so the badge is right from the first paint.
         self.app.post_message(
@@ -210,6 +221,7 @@ class QueueScreen(Screen[None]):
         if get_current_worker().is_cancelled and not notices and open_patient is None:
             return  # a newer refresh is under way; showing this one could go back in time
         self.app.call_from_thread(self._show, entries, pending, keep, notices)
+        self.app.call_from_thread(self._show_follow_ups, follow_ups)
         if open_patient is not None:
             self.app.call_from_thread(self._open_chart_of, open_patient)
 
@@ -240,6 +252,12 @@ class QueueScreen(Screen[None]):
 
     def _warm_up(self) -> None:
         self.run_worker(self.cache.warm_up, thread=True, exit_on_error=False, group="warm-up")
+
+    def _show_follow_ups(self, follow_ups: list[FollowUpItem]) -> None:
+        """The line of follow-ups due, only when there are some."""
+        line = self.query_one("#queue-follow-ups", Static)
+        line.update(follow_ups_line(follow_ups, self.clock().date().isoformat()))
+        line.display = bool(follow_ups)
 
     def _show_title(self) -> None:
         now = self.clock()
@@ -427,6 +445,18 @@ class QueueScreen(Screen[None]):
         from clinic_tui.screens.conflicts import ConflictsScreen
 
         self.app.push_screen(ConflictsScreen(self.cache, self.clock))
+
+    def action_referrals(self) -> None:
+        """R: the clinic's referrals, sent and received, with their states."""
+        from clinic_tui.screens.referrals import ReferralsScreen
+
+        self.app.push_screen(ReferralsScreen(self.cache, self.clock))
+
+    def action_follow_ups(self) -> None:
+        """F: follow-ups the hospital sent down, due today or overdue."""
+        from clinic_tui.screens.follow_ups import FollowUpsScreen
+
+        self.app.push_screen(FollowUpsScreen(self.cache, self.clock))
 
     def action_search(self) -> None:
         """Find any patient and open their chart."""

@@ -1,0 +1,179 @@
+"""Follow-ups due (queue key F): plans the hospital sent down, due today or overdue.
+
+Enter opens the patient's chart (the plan shows there too); `x` records that the
+patient came back for it (the follow-up Task completed, a local write that syncs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+from textual.worker import Worker, WorkerState
+
+from clinic_tui.i18n import add_translations, tr
+from clinic_tui.messages import CacheChanged
+from clinic_tui.referral.model import FollowUpItem
+from clinic_tui.widgets.notice_line import NoticeLine
+
+if TYPE_CHECKING:
+    from clinic_tui.offline_cache.clinic_cache import ClinicCache
+
+add_translations(
+    {
+        "Follow-ups due": "到期随访",
+        "Due": "随访日期",
+        "Plan": "计划",
+        "From": "来自",
+        "Done": "已完成",
+        "Open chart": "打开病历",
+        "No follow-ups due": "暂无到期随访",
+        "Follow-up of {name} done?": "{name} 的随访已完成？",
+        "Follow-up done: {name}": "随访已完成：{name}",
+        "overdue": "已逾期",
+        "Could not": "操作失败",
+    }
+)
+
+
+def follow_ups_line(items: list[FollowUpItem], today: str) -> Text:
+    """The queue's line: 'Follow-ups due 2 (1 overdue): 张伟 复测血压 · … [F]'."""
+    overdue = sum(1 for item in items if item.due and item.due < today)
+    line = Text(f"{tr('Follow-ups due')} {len(items)}", style="bold")
+    if overdue:
+        line.append(f" ({tr('overdue')} {overdue})", style="bold")
+    names = " · ".join(f"{item.patient_name} {item.plan}" for item in items[:3])
+    line.append(f": {names}")
+    line.append(" [F]")
+    return line
+
+
+class FollowUpsScreen(Screen[None]):
+    """The clinic's follow-ups due today or earlier and not yet done."""
+
+    BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
+        Binding("escape", "back", tr("Back")),
+        Binding("enter", "open_chart", tr("Open chart")),
+        Binding("x", "done", tr("Done")),
+    ]
+
+    def __init__(self, cache: ClinicCache, clock: Callable[[], datetime]) -> None:
+        super().__init__()
+        self.cache = cache
+        self.clock = clock
+        self.items: list[FollowUpItem] = []
+
+    def compose(self) -> ComposeResult:
+        """Title, the table, notices and keys."""
+        title = Text.assemble((self.cache.clinic.name, "bold"), " · ", tr("Follow-ups due"))
+        yield Static(title, classes="referral-title")
+        yield DataTable(id="follow-up-table", cursor_type="row")
+        yield Static("", id="follow-up-empty")
+        yield NoticeLine(id="follow-up-notice")
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        """Columns, then the first read."""
+        table = self.query_one(DataTable)
+        for label in ("Due", "Patient", "Plan", "From"):
+            table.add_column(tr(label))
+        table.focus()
+        self.load()
+
+    def on_screen_resume(self) -> None:
+        """Back from a chart."""
+        self.load()
+
+    def on_cache_changed(self, _message: CacheChanged) -> None:
+        """A sync may have brought a new plan."""
+        self.load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="follow-ups")
+    def load(self) -> list[FollowUpItem]:
+        """Read the follow-ups due in a thread."""
+        from clinic_tui.screens.referrals import referral_store
+
+        return referral_store(self.cache).follow_ups_due(self.clock().date())
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="follow-up-done")
+    def _done(self, item: FollowUpItem) -> str:
+        from clinic_tui.screens.referrals import referral_store
+
+        referral_store(self.cache).follow_up_done(item.task_id, self.clock())
+        return tr("Follow-up done: {name}").format(name=item.patient_name)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Show the list; say what a write did or why it failed."""
+        group = event.worker.group
+        if group == "follow-ups" and event.state is WorkerState.SUCCESS:
+            if isinstance(event.worker.result, list):
+                self.show(event.worker.result)
+        elif group == "follow-up-done" and event.state is WorkerState.SUCCESS:
+            self.notify(str(event.worker.result), timeout=4)
+            self.load()
+        elif group in ("follow-ups", "follow-up-done") and event.state is WorkerState.ERROR:
+            error = event.worker.error
+            message = getattr(error, "message", None)
+            text = message() if callable(message) else str(error)
+            self.notify(f"{tr('Could not')}: {text}", severity="error", timeout=8)
+
+    def show(self, items: list[FollowUpItem]) -> None:
+        """Redraw the rows; an overdue date says so in words."""
+        self.items = items
+        table = self.query_one(DataTable)
+        table.clear()
+        today = self.clock().date().isoformat()
+        for item in items:
+            due = item.due or ""
+            if due and due < today:
+                due += f" ({tr('overdue')})"
+            name = item.patient_name + (" *" if item.pending else "")
+            table.add_row(due, name, item.plan, item.from_name, key=item.task_id)
+        empty = self.query_one("#follow-up-empty", Static)
+        empty.update(tr("No follow-ups due"))
+        empty.display = not items
+
+    @property
+    def selected(self) -> FollowUpItem | None:
+        """The follow-up under the cursor."""
+        row = self.query_one(DataTable).cursor_row
+        return self.items[row] if self.items and 0 <= row < len(self.items) else None
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a row opens the chart."""
+        event.stop()
+        self.action_open_chart()
+
+    def action_open_chart(self) -> None:
+        """Open the chart of the follow-up's patient."""
+        from clinic_tui.screens.chart import ChartScreen
+
+        item = self.selected
+        if item is not None and item.patient_id:
+            self.app.push_screen(ChartScreen(self.cache, item.patient_id, self.clock))
+
+    def action_done(self) -> None:
+        """x: the patient came back for this follow-up (after a yes)."""
+        from clinic_tui.screens.discard_dialog import ConfirmScreen
+
+        item = self.selected
+        if item is None:
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._done(item)
+
+        question = tr("Follow-up of {name} done?").format(name=item.patient_name)
+        self.app.push_screen(ConfirmScreen(question), answered)
+
+    def action_back(self) -> None:
+        """Back to the queue."""
+        self.dismiss(None)

@@ -1,0 +1,444 @@
+"""Referrals: the clinic's list (queue key R, or one patient's from the chart) and one referral.
+
+Each state is shown in words ("Accepted", "已拒绝"), urgency with its text marker, a
+`*` on what is not yet on the server. The lists re-read the cache after every sync,
+so a state changed at the hospital shows as soon as it has come down. A referral's
+screen shows what was sent, what came back (advice, follow-up plan, reason for a
+decline) and the conversation; `a` answers, `q` asks, `x` withdraws one this clinic sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+from textual.worker import Worker, WorkerState
+
+from clinic_tui.i18n import add_translations, tr
+from clinic_tui.messages import CacheChanged
+from clinic_tui.referral.fhir_shapes import MESSAGE_KINDS, category_words, priority_words
+from clinic_tui.referral.model import ReferralDetail, ReferralItem
+from clinic_tui.referral.workflow import ReferralAction, allowed_actions, status_words
+from clinic_tui.screens.chart_form import ChartForm, Write
+from clinic_tui.widgets.notice_line import NoticeLine
+from clinic_tui.widgets.referral_section import follow_up_line
+from clinic_tui.widgets.sync_badge import SyncBadge
+
+if TYPE_CHECKING:
+    from clinic_tui.offline_cache.clinic_cache import ClinicCache
+    from clinic_tui.referral.store import ReferralStore
+
+add_translations(
+    {
+        "Referrals": "转诊记录",
+        "Referrals of {name}": "{name} 的转诊",
+        "Open": "打开",
+        "Answer": "回复",
+        "Ask": "提问",
+        "Withdraw": "撤销转诊",
+        "Urg.": "紧急",
+        "Patient": "患者",
+        "To / from": "转至 / 来自",
+        "Reason": "转诊原因",
+        "Sent": "发出日期",
+        "No referrals yet": "暂无转诊",
+        "Loading referrals…": "正在读取转诊…",
+        "Referral": "转诊",
+        "Summary sent": "发送的病情摘要",
+        "Advice": "诊疗意见",
+        "Conversation": "沟通记录",
+        "No messages yet": "暂无留言",
+        "Write your answer": "填写回复",
+        "Write your question": "填写问题",
+        "Answer sent": "回复已保存",
+        "Question sent": "问题已保存",
+        "Withdraw this referral?": "撤销此转诊？",
+        "Referral withdrawn": "转诊已撤销",
+        "The message is empty": "内容为空",
+        "Status": "状态",
+        "this clinic": "本院",
+        "Could not": "操作失败",
+        "Specialty": "专科",
+        "Declined because": "拒绝原因",
+    }
+)
+
+
+def referral_store(cache: ClinicCache) -> ReferralStore:
+    """The referral store of `cache`'s clinic (built on first use: it loads the ORM)."""
+    from clinic_tui.referral.store import ReferralStore
+
+    return ReferralStore(cache.engine, cache.clinic, cache.practitioner_id)
+
+
+class MessageForm(ChartForm):
+    """One message of the thread: a question or an answer (ctrl+s sends)."""
+
+    FIELD_ORDER = ("message",)
+
+    def __init__(self, title: str, write: Callable[[str], str]) -> None:
+        super().__init__(title)
+        self.write_message = write
+
+    def fields(self) -> ComposeResult:
+        """One text box."""
+        from textual.widgets import TextArea
+
+        yield TextArea("", id="message", classes="note-text", soft_wrap=True)
+        yield Static("", id="message-error", classes="field-error")
+
+    def prepare(self) -> tuple[dict[str, str], Write | None]:
+        """Refuse an empty message; the write stores it."""
+        from textual.widgets import TextArea
+
+        text = self.query_one("#message", TextArea).text
+        if not text.strip():
+            return {"message": "The message is empty"}, None
+        write = self.write_message
+        return {}, lambda: write(text)
+
+
+_COLUMNS = (
+    ("status", "Status"),
+    ("priority", "Urg."),
+    ("patient", "Patient"),
+    ("where", "To / from"),
+    ("reason", "Reason"),
+    ("sent", "Sent"),
+)
+_WIDTHS = {"status": 11, "priority": 4, "patient": 8, "where": 14, "sent": 5}
+"""Display cells of every column but the reason (wide characters count two)."""
+
+
+def _moment(stamp: str | None) -> str:
+    """'2026-11-24 09:30' from an ISO instant ('' when absent)."""
+    return (stamp or "")[:16].replace("T", " ")
+
+
+def _fit(text: str, cells: int) -> str:
+    """`text` cut to `cells` display cells, with … when cut (Chinese counts two a character)."""
+    from rich.cells import cell_len
+
+    if cell_len(text) <= cells:
+        return text
+    out = ""
+    for char in text:
+        if cell_len(out + char) > cells - 1:
+            break
+        out += char
+    return out + "…"
+
+
+class ReferralsScreen(Screen[None]):
+    """A list of referrals: the clinic's (sent and received) or one patient's."""
+
+    BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
+        Binding("escape", "back", tr("Back")),
+        Binding("enter", "open", tr("Open")),
+    ]
+
+    def __init__(
+        self,
+        cache: ClinicCache,
+        clock: Callable[[], datetime],
+        patient_id: str | None = None,
+        patient_name: str = "",
+    ) -> None:
+        super().__init__()
+        self.cache = cache
+        self.clock = clock
+        self.patient_id = patient_id
+        self.patient_name = patient_name
+        self.items: list[ReferralItem] = []
+        self._reason_cells = 20
+
+    def compose(self) -> ComposeResult:
+        """Title and badge, the table, notices, keys."""
+        with Horizontal(classes="referral-heading"):
+            yield Static(self._title(), classes="referral-title")
+            yield SyncBadge(compact=True)
+        yield DataTable(id="referral-table", cursor_type="row", zebra_stripes=False)
+        yield Static(tr("Loading referrals…"), id="referral-empty")
+        yield NoticeLine(id="referral-notice")
+        yield Footer(compact=True, show_command_palette=False)
+
+    def _title(self) -> Text:
+        if self.patient_id is None:
+            return Text.assemble((self.cache.clinic.name, "bold"), " · ", tr("Referrals"))
+        return Text(tr("Referrals of {name}").format(name=self.patient_name), style="bold")
+
+    def on_mount(self) -> None:
+        """Columns, then the first read."""
+        table = self.query_one(DataTable)
+        # Fixed widths so the date stays in sight at 80 columns; the reason takes the rest.
+        reason = max(12, self.app.size.width - sum(_WIDTHS.values()) - 2 * (len(_WIDTHS) + 1) - 2)
+        self._reason_cells = reason
+        for key, label in _COLUMNS:
+            table.add_column(tr(label), key=key, width=_WIDTHS.get(key, reason))
+        table.focus()
+        self.load()
+
+    def on_screen_resume(self) -> None:
+        """Back from a referral: its state may have changed."""
+        self.load()
+
+    def on_cache_changed(self, _message: CacheChanged) -> None:
+        """A sync brought changes: live states."""
+        self.load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="referrals")
+    def load(self) -> list[ReferralItem]:
+        """Read the list in a thread."""
+        store = referral_store(self.cache)
+        if self.patient_id is not None:
+            return store.referrals_for_patient(self.patient_id)
+        return store.referrals_of_clinic("all")
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Show the list, or say what went wrong."""
+        if event.worker.group != "referrals":
+            return
+        if event.state is WorkerState.SUCCESS and isinstance(event.worker.result, list):
+            self.show(event.worker.result)
+        elif event.state is WorkerState.ERROR:
+            self.notify(f"{tr('Could not')}: {event.worker.error}", severity="error", timeout=8)
+
+    def show(self, items: list[ReferralItem]) -> None:
+        """Redraw the rows, keeping the cursor on the same referral."""
+        table = self.query_one(DataTable)
+        keep = self.selected.task_id if self.selected else None
+        self.items = items
+        table.clear()
+        clinic = self.cache.clinic.id
+        for item in items:
+            status = Text(status_words(item.status) + ("*" if item.pending else ""))
+            marker = (
+                priority_words(item.priority).split(" ")[0] if item.priority != "routine" else ""
+            )
+            if item.requester_org == clinic:
+                where = "→ " + " ".join(p for p in (item.owner_name, item.department_name) if p)
+            else:
+                where = "← " + item.requester_name
+            reason = item.reason
+            if item.category == "consultation":
+                reason = f"{category_words(item.category)} · {reason}"
+            table.add_row(
+                status,
+                Text(marker, style="bold red"),
+                _fit(item.patient_name, _WIDTHS["patient"]),
+                _fit(where, _WIDTHS["where"]),
+                _fit(reason, self._reason_cells),
+                (item.authored_on or "")[5:10],
+                key=item.task_id,
+            )
+        if keep is not None and keep in {i.task_id for i in items}:
+            table.move_cursor(row=table.get_row_index(keep))
+        empty = self.query_one("#referral-empty", Static)
+        empty.update(tr("No referrals yet"))
+        empty.display = not items
+
+    @property
+    def selected(self) -> ReferralItem | None:
+        """The referral under the cursor."""
+        table = self.query_one(DataTable)
+        if not self.items or table.cursor_row is None or table.cursor_row >= len(self.items):
+            return None
+        return self.items[table.cursor_row]
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a row opens it."""
+        event.stop()
+        self.action_open()
+
+    def action_open(self) -> None:
+        """Open the referral under the cursor."""
+        if self.selected is not None:
+            self.app.push_screen(ReferralScreen(self.cache, self.clock, self.selected.task_id))
+
+    def action_back(self) -> None:
+        """Back to where the list was opened from."""
+        self.dismiss(None)
+
+
+class ReferralScreen(Screen[None]):
+    """One referral: what was sent, what came back, and the conversation."""
+
+    BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
+        Binding("escape", "back", tr("Back")),
+        Binding("a", "answer", tr("Answer")),
+        Binding("q", "ask", tr("Ask")),
+        Binding("x", "withdraw", tr("Withdraw")),
+    ]
+
+    def __init__(self, cache: ClinicCache, clock: Callable[[], datetime], task_id: str) -> None:
+        super().__init__()
+        self.cache = cache
+        self.clock = clock
+        self.task_id = task_id
+        self.detail: ReferralDetail | None = None
+
+    def compose(self) -> ComposeResult:
+        """Heading, the referral in a scrolling column, keys."""
+        with Horizontal(classes="referral-heading"):
+            yield Static(Text(tr("Referral"), style="bold"), classes="referral-title")
+            yield SyncBadge(compact=True)
+        with VerticalScroll(id="referral-body"):
+            yield Static(tr("Loading referrals…"), id="referral-facts")
+            yield Static("", id="referral-summary", classes="referral-box")
+            yield Static("", id="referral-outcome", classes="referral-box")
+            yield Static("", id="referral-thread", classes="referral-box")
+        yield NoticeLine(id="referral-notice")
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        """First read; the body takes the keys for scrolling."""
+        self.query_one("#referral-body").focus()
+        self.load()
+
+    def on_cache_changed(self, _message: CacheChanged) -> None:
+        """A sync brought an answer or a new state."""
+        self.load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="referral")
+    def load(self) -> ReferralDetail | None:
+        """Read the referral, its summary and thread."""
+        return referral_store(self.cache).detail(self.task_id)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Show what was read; report a failed write or read."""
+        group = event.worker.group
+        if group == "referral" and event.state is WorkerState.SUCCESS:
+            result = event.worker.result
+            if isinstance(result, ReferralDetail):
+                self.show(result)
+        elif group == "referral-write" and event.state is WorkerState.SUCCESS:
+            self.notify(str(event.worker.result), timeout=4)
+            self.load()
+        elif group in ("referral", "referral-write") and event.state is WorkerState.ERROR:
+            error = event.worker.error
+            message = getattr(error, "message", None)
+            text = message() if callable(message) else str(error)
+            self.notify(f"{tr('Could not')}: {text}", severity="error", timeout=8)
+
+    def show(self, detail: ReferralDetail) -> None:
+        """Facts, summary, outcome and thread, each in words."""
+        self.detail = detail
+        item = detail.item
+        clinic = self.cache.clinic.id
+        facts = Text()
+        facts.append(f"{item.patient_name}  ", style="bold")
+        facts.append(f"[{status_words(item.status)}]", style="bold reverse")
+        if item.pending:
+            facts.append(" *")
+        facts.append(f"  {priority_words(item.priority)}  {category_words(item.category)}\n")
+        sender = tr("this clinic") if item.requester_org == clinic else item.requester_name
+        target = " ".join(p for p in (item.owner_name, item.department_name) if p)
+        facts.append(f"{sender} → {target}")
+        if detail.specialty:
+            facts.append(f" · {tr('Specialty')}: {detail.specialty}")
+        facts.append(f"\n{tr('Reason')}: {item.reason} · {tr('Sent')}: {_moment(item.authored_on)}")
+        if item.appointment:
+            facts.append(f"\n{tr('appointment')}: {item.appointment[:10]}")
+        if item.business_status:
+            facts.append(f"\n{item.business_status}")
+        if item.status_reason:
+            label = tr("Declined because") if item.status == "rejected" else tr("Reason")
+            facts.append(f"\n{label}: {item.status_reason}")
+        self.query_one("#referral-facts", Static).update(facts)
+        summary = self.query_one("#referral-summary", Static)
+        summary.border_title = tr("Summary sent")
+        summary.update(detail.summary or "—")
+        outcome = self.query_one("#referral-outcome", Static)
+        outcome.display = bool(detail.advice or detail.follow_up)
+        outcome.border_title = tr("Advice")
+        body = Text(detail.advice)
+        if detail.follow_up is not None:
+            body.append("\n")
+            body.append_text(follow_up_line(detail.follow_up, self.clock().date()))
+        outcome.update(body)
+        thread = self.query_one("#referral-thread", Static)
+        thread.border_title = tr("Conversation")
+        lines = Text()
+        for message in detail.thread:
+            kind = tr(MESSAGE_KINDS.get(message.kind, ("Note", ""))[0])
+            who = tr("this clinic") if message.from_here else message.sender_name
+            lines.append(f"{_moment(message.sent)}  {who} · {kind}", style="bold")
+            lines.append(" *" if message.pending else "")
+            lines.append(f"\n  {message.text}\n")
+        thread.update(lines if detail.thread else Text(tr("No messages yet"), style="italic"))
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Offer only what the referral's state and this clinic's side allow."""
+        if self.detail is None or action not in ("answer", "ask", "withdraw"):
+            return True
+        allowed = allowed_actions(self.detail.item.status)
+        if action == "withdraw":
+            mine = self.detail.item.requester_org == self.cache.clinic.id
+            return mine and ReferralAction.CANCEL in allowed
+        return ReferralAction.ASK in allowed
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="referral-write")
+    def _write(self, write: Callable[[], str]) -> str:
+        return write()
+
+    def _message(self, kind: str) -> None:
+        store, task_id, clock = referral_store(self.cache), self.task_id, self.clock
+        title = tr("Write your answer") if kind == "answer" else tr("Write your question")
+
+        def write(text: str) -> str:
+            from clinic_tui.offline_cache.chart_edits import ChartEditError
+            from clinic_tui.referral.store import ReferralError
+            from clinic_tui.referral.workflow import IllegalTransition
+
+            try:
+                if kind == "answer":
+                    store.answer(task_id, text, clock())
+                else:
+                    store.ask(task_id, text, clock())
+            except (ReferralError, IllegalTransition) as refused:
+                raise ChartEditError(refused.message()) from refused
+            return tr("Answer sent") if kind == "answer" else tr("Question sent")
+
+        def closed(notice: str | None) -> None:
+            if notice:
+                self.notify(notice, timeout=4)
+                self.load()
+
+        self.app.push_screen(MessageForm(title, write), closed)
+
+    def action_answer(self) -> None:
+        """a: answer the other side."""
+        self._message("answer")
+
+    def action_ask(self) -> None:
+        """q: ask the other side a question."""
+        self._message("question")
+
+    def action_withdraw(self) -> None:
+        """x: withdraw a referral this clinic sent (after a yes)."""
+        from clinic_tui.screens.discard_dialog import ConfirmScreen
+
+        store, task_id, clock = referral_store(self.cache), self.task_id, self.clock
+
+        def withdraw() -> str:
+            store.cancel(task_id, "", clock())
+            return tr("Referral withdrawn")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._write(withdraw)
+
+        self.app.push_screen(ConfirmScreen(tr("Withdraw this referral?")), answered)
+
+    def action_back(self) -> None:
+        """Back to the list or the chart."""
+        self.dismiss(None)

@@ -1,0 +1,134 @@
+"""The chart's referrals section: each referral's state in words, and the follow-up plan.
+
+Hidden while the patient has neither (so charts without referrals look as before).
+The screen hands it what the referral store read; it reads nothing itself.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual.widgets import Static
+
+from clinic_tui.domain.models import Chart
+from clinic_tui.i18n import add_translations, tr
+from clinic_tui.referral.fhir_shapes import category_words, priority_words
+from clinic_tui.referral.model import FollowUpItem, ReferralItem
+from clinic_tui.referral.workflow import status_words
+from clinic_tui.widgets.chart_sections import PENDING_MARK, ChartSection
+
+add_translations(
+    {
+        "Referrals and follow-up": "转诊与随访",
+        "to": "转至",
+        "from": "来自",
+        "Follow-up due {day}": "随访日期 {day}",
+        "overdue": "已逾期",
+        "r refer · R referrals": "r 转诊 · R 转诊记录",
+        "appointment": "预约",
+        "message(s)": "条留言",
+    }
+)
+
+
+def referral_line(item: ReferralItem, clinic_id: str) -> Text:
+    """'[Accepted] !! Urgent Referral to 县医院 心内科 · I10 高血压 · 2026-11-24 *'."""
+    line = Text()
+    line.append(f"[{status_words(item.status)}]", style="bold")
+    marker = priority_words(item.priority)
+    line.append(f" {marker}", style="bold red" if item.priority != "routine" else "")
+    line.append(f" {category_words(item.category)}")
+    if item.requester_org == clinic_id:
+        place = " ".join(p for p in (item.owner_name, item.department_name) if p)
+        line.append(f" {tr('to')} {place}")
+    else:
+        line.append(f" {tr('from')} {item.requester_name}")
+    if item.reason:
+        line.append(f" · {item.reason}")
+    if item.authored_on:
+        line.append(f" · {item.authored_on[:10]}")
+    if item.appointment:
+        line.append(f" · {tr('appointment')} {item.appointment[:10]}")
+    if item.business_status:
+        line.append(f" · {item.business_status}")
+    if item.status_reason:
+        line.append(f" · {item.status_reason}")
+    if item.messages:
+        line.append(f" · {item.messages} {tr('message(s)')}")
+    if item.pending:
+        line.append(PENDING_MARK)
+    return line
+
+
+def follow_up_line(item: FollowUpItem, today: date) -> Text:
+    """'Follow-up due 2026-12-08 (overdue): 复测血压 · 县人民医院'."""
+    line = Text()
+    due = item.due or "?"
+    line.append(tr("Follow-up due {day}").format(day=due), style="bold")
+    if item.status == "completed":
+        line.append(f" ({tr('done')})")
+    elif item.due and item.due < today.isoformat():
+        line.append(f" ({tr('overdue')})", style="bold")
+    line.append(f": {item.plan}")
+    if item.from_name:
+        line.append(f" · {item.from_name}")
+    if item.pending:
+        line.append(PENDING_MARK)
+    return line
+
+
+class ReferralsSection(ChartSection):
+    """This patient's referrals and follow-ups (drawn from the referral store, not the Chart)."""
+
+    TITLE = "Referrals and follow-up"
+
+    clinic_id = ""
+    referrals: list[ReferralItem]
+    follow_ups: list[FollowUpItem]
+    today: date | None = None
+
+    def on_mount(self) -> None:
+        """Hidden until there is something to show."""
+        super().on_mount()
+        self.display = False
+
+    def show_referrals(
+        self,
+        referrals: list[ReferralItem],
+        follow_ups: list[FollowUpItem],
+        clinic_id: str,
+        today: date,
+    ) -> None:
+        """Redraw from what the store read."""
+        self.referrals, self.follow_ups = referrals, follow_ups
+        self.clinic_id, self.today = clinic_id, today
+        self.display = bool(referrals or follow_ups)
+        self.border_subtitle = tr("r refer · R referrals")
+        body, count, _ = self.render_chart(None)
+        title = tr(self.TITLE)
+        self.border_title = f"{title} ({count})" if count else title
+        self.body = body
+        self.query_one(".section-body", Static).update(body)
+
+    def show(self, chart: Chart) -> None:
+        """The Chart carries no referrals: show_referrals draws this section."""
+
+    def render_chart(self, chart: Chart | None) -> tuple[RenderableType, int, bool]:
+        """Open follow-ups first (they need doing), then referrals newest first."""
+        today = self.today or date.today()
+        lines: list[RenderableType] = []
+        follow_ups = getattr(self, "follow_ups", [])
+        referrals = getattr(self, "referrals", [])
+        for item in follow_ups:
+            lines.append(follow_up_line(item, today))
+        table = Table(box=None, show_header=False, padding=0, pad_edge=False, expand=False)
+        table.add_column(overflow="fold")
+        for referral in referrals:
+            table.add_row(referral_line(referral, self.clinic_id))
+        if referrals:
+            lines.append(table)
+        pending = any(i.pending for i in referrals) or any(f.pending for f in follow_ups)
+        return Group(*lines), len(referrals) + len(follow_ups), pending

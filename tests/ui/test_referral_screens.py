@@ -1,0 +1,206 @@
+"""Referral screens under Pilot: refer from the chart, the thread, follow-ups on the queue."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import Engine, text
+from textual.widgets import DataTable, Select, Static, TextArea
+
+from clinic_tui.app import ClinicApp
+from clinic_tui.config import Settings
+from clinic_tui.domain.models import Clinic
+from clinic_tui.offline_cache.clinic_cache import ClinicCache
+from clinic_tui.offline_cache.store import read_resource, upsert_resources
+from clinic_tui.referral import fhir_shapes as shapes
+from clinic_tui.referral.model import Coded, FollowUpPlan, ReferralDraft
+from clinic_tui.referral.store import ReferralStore
+from clinic_tui.screens.chart import ChartScreen
+from clinic_tui.screens.follow_ups import FollowUpsScreen
+from clinic_tui.screens.refer_form import ReferForm
+from clinic_tui.screens.referrals import MessageForm, ReferralScreen, ReferralsScreen
+from clinic_tui.widgets.referral_section import ReferralsSection
+from tests.ui.chart_fixtures import NOW, TODAY, fill_cache, fixed_clock
+from tests.ui.chart_host import ChartHostApp
+from tests.ui.pilot import press, settle, type_text
+
+pytestmark = pytest.mark.anyio
+
+CARDIOLOGY = Coded(shapes.SNOMED, "394579002", "Cardiology")
+COUNTY = Clinic("org-county", "青山县人民医院")
+
+
+@pytest.fixture
+def cache(engine: Engine) -> ClinicCache:
+    """The chart fixtures (p-allergic in today's queue) and a cardiology department."""
+    fill_cache(engine)
+    hospital = {"resourceType": "Organization", "id": "org-county", "name": "青山县人民医院"}
+    with engine.begin() as connection:
+        upsert_resources(
+            connection,
+            [shapes.department_organization("dept-cardio", hospital, "心内科", CARDIOLOGY)],
+        )
+    return ClinicCache(engine, "org-town")
+
+
+def _text(widget: Static) -> str:
+    from rich.console import Console
+
+    console = Console(width=300, color_system=None)
+    with console.capture() as capture:
+        console.print(widget.content)
+    return " ".join(capture.get().split())
+
+
+def _tasks(engine: Engine) -> list[dict[str, object]]:
+    with engine.connect() as connection:
+        ids = [i for (i,) in connection.execute(text("SELECT id FROM task ORDER BY authored_on"))]
+        return [read_resource(connection, "Task", i) or {} for i in ids]
+
+
+async def test_r_on_the_chart_sends_a_referral_with_the_summary_from_the_chart(
+    cache: ClinicCache,
+) -> None:
+    app = ChartHostApp(cache, "p-allergic", fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, ChartScreen)
+        await press(pilot, "r")
+        form = app.screen
+        assert isinstance(form, ReferForm)
+        summary = form.query_one("#summary", TextArea).text
+        assert "I10" in summary
+        assert "青霉素 Penicillin" in summary  # the allergy the hospital must know
+        assert "氨氯地平片 Amlodipine 5mg" in summary
+        assert "152/96" in summary  # the latest blood pressure
+        assert form.query_one("#hospital", Select).value == "org-county"
+        assert form.query_one("#refer-reason", Select).value in ("I10", "E11.9")
+        form.query_one("#department", Select).value = "dept-cardio"
+        form.query_one("#priority", Select).value = "urgent"
+        await settle(pilot)
+        form.query_one("#summary", TextArea).insert("\n头晕加重三天")
+        await press(pilot, "ctrl+s")
+        assert isinstance(app.screen, ChartScreen)
+        section = app.screen.query_one(ReferralsSection)
+        assert section.display
+        assert "[Requested] !! Urgent Referral to 青山县人民医院 心内科" in _render(section.body)
+        [task] = _tasks(cache.engine)
+        assert task["status"] == "requested"
+        assert task["priority"] == "urgent"
+        with cache.engine.connect() as connection:
+            request_id = str(task["focus"]["reference"]).split("/")[1]  # type: ignore[index]
+            request = read_resource(connection, "ServiceRequest", request_id) or {}
+        assert "头晕加重三天" in request["note"][0]["text"]
+        assert "Condition/c-1" in [s["reference"] for s in request["supportingInfo"]]
+
+
+async def test_a_referral_without_a_reason_is_refused_and_nothing_is_written(
+    cache: ClinicCache,
+) -> None:
+    app = ChartHostApp(cache, "p-unrecorded", fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "r")
+        form = app.screen
+        assert isinstance(form, ReferForm)
+        assert form.query_one("#refer-reason", Select).value == "__search__"  # no problems on file
+        await press(pilot, "ctrl+s")
+        assert app.screen is form
+        assert "Choose the reason" in _text(form.query_one("#refer-reason-error", Static))
+        assert _tasks(cache.engine) == []
+        form.query_one("#refer-reason-query").focus()
+        await type_text(pilot, "I10")
+        await press(pilot, "enter", "ctrl+s")
+        assert isinstance(app.screen, ChartScreen)
+        assert len(_tasks(cache.engine)) == 1
+
+
+async def test_the_thread_shows_the_question_and_a_answers_it(cache: ClinicCache) -> None:
+    town = ReferralStore(cache.engine, cache.clinic)
+    task_id = town.refer(
+        "p-allergic", ReferralDraft(hospital_id="org-county", reason_text="头晕"), NOW
+    )
+    ReferralStore(cache.engine, COUNTY).ask(task_id, "最近一次心电图？", NOW)
+    app = ChartHostApp(cache, "p-allergic", fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "R")
+        listing = app.screen
+        assert isinstance(listing, ReferralsScreen)
+        assert listing.query_one(DataTable).row_count == 1
+        await press(pilot, "enter")
+        screen = app.screen
+        assert isinstance(screen, ReferralScreen)
+        thread = _text(screen.query_one("#referral-thread", Static))
+        assert "青山县人民医院 · Question" in thread
+        assert "最近一次心电图？" in thread
+        await press(pilot, "a")
+        assert isinstance(app.screen, MessageForm)
+        await type_text(pilot, "窦性心律")
+        await press(pilot, "ctrl+s")
+        assert app.screen is screen
+        thread = _text(screen.query_one("#referral-thread", Static))
+        assert "this clinic · Answer *" in thread
+        assert "窦性心律" in thread
+
+
+async def test_a_follow_up_sent_down_is_on_the_queue_on_its_day(cache: ClinicCache) -> None:
+    town = ReferralStore(cache.engine, cache.clinic)
+    task_id = town.refer(
+        "p-allergic", ReferralDraft(hospital_id="org-county", reason_text="头晕"), NOW
+    )
+    county = ReferralStore(cache.engine, COUNTY)
+    earlier = NOW - timedelta(days=20)
+    county.accept(task_id, earlier, teleconsultation=True)
+    county.complete(task_id, "氨氯地平加量", earlier, FollowUpPlan(TODAY, "复测血压"))
+    app = ClinicApp(settings=Settings(data_dir=cache.path.parent), cache=cache, clock=fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        line = app.screen.query_one("#queue-follow-ups", Static)
+        assert line.display
+        assert _text(line) == "Follow-ups due 1: 张伟 复测血压 [F]"
+        await press(pilot, "F")
+        screen = app.screen
+        assert isinstance(screen, FollowUpsScreen)
+        table = screen.query_one(DataTable)
+        assert [str(c) for c in table.get_row_at(0)] == [
+            TODAY.isoformat(), "张伟 *", "复测血压", "青山县人民医院"
+        ]  # fmt: skip
+        await press(pilot, "enter")
+        chart = app.screen
+        assert isinstance(chart, ChartScreen)
+        plan = chart.query_one(ReferralsSection)
+        assert plan.display
+        assert "Follow-up due 2026-11-24: 复测血压" in _render(plan.body)
+        assert "[Completed]" in _render(plan.body)
+        await press(pilot, "escape", "x", "y")
+        assert screen.query_one(DataTable).row_count == 0
+        await press(pilot, "escape")
+        assert not app.screen.query_one("#queue-follow-ups", Static).display
+
+
+def test_the_queue_line_and_the_store_read_the_same_follow_ups(cache: ClinicCache) -> None:
+    from clinic_tui.offline_cache.cache_file import connect
+    from clinic_tui.referral.follow_up_read import read_follow_ups_due
+
+    town = ReferralStore(cache.engine, cache.clinic)
+    county = ReferralStore(cache.engine, COUNTY)
+    for days in (0, 3):
+        task_id = town.refer("p-allergic", ReferralDraft(hospital_id="org-county"), NOW)
+        county.accept(task_id, NOW)
+        county.complete(task_id, "ok", NOW, FollowUpPlan(TODAY + timedelta(days=days), "随访"))
+    for day in (TODAY, TODAY + timedelta(days=5)):
+        with connect(cache.path) as connection:
+            light = read_follow_ups_due(connection, "org-town", day)
+        assert light == town.follow_ups_due(day)
+        assert len(light) == (1 if day == TODAY else 2)
+
+
+def _render(renderable: object) -> str:
+    from rich.console import Console
+
+    console = Console(width=300, color_system=None)
+    with console.capture() as capture:
+        console.print(renderable)
+    return " ".join(capture.get().split())
