@@ -11,11 +11,17 @@ from pathlib import Path
 
 import pytest
 
+import clinic_tui.screens.triage  # imported for its key descriptions (see below)
+import clinic_tui.screens.triage_actions  # noqa: F401
 from clinic_tui import i18n
 from tests.ui.pilot import settle
 from tests.ui.triage_app import triage_app
 
 SnapCompare = Callable[..., bool]
+
+# Key descriptions are translated when their module is imported: imported here, before any
+# test sets Chinese, so every run (alone, in any order, on any xdist worker) draws the same
+# footer, as the queue's snapshots do.
 
 
 def test_triage_inbox_no_color(
