@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -31,9 +32,7 @@ def _inbox(engine: Engine) -> list[InboxRow]:
         return read_inbox(connection, "org-county")
 
 
-def _path(engine: Engine):  # type: ignore[no-untyped-def]
-    from pathlib import Path
-
+def _path(engine: Engine) -> Path:
     return Path(str(engine.url.database))
 
 
