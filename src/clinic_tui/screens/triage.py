@@ -84,7 +84,7 @@ add_translations(
         "Summary": "病情摘要",
         "Decision": "处理意见",
         "Thread": "沟通记录",
-        "No messages yet": "暂无沟通",
+        "No messages yet": "暂无留言",
         "Could not": "操作失败",
         "Accept": "接受",
         "Decline": "拒绝",
@@ -365,7 +365,9 @@ class TriageScreen(Screen[None]):
             f" · {status_text(row.status)} · {wait_cell(row, now)}",
         )
         colon = "：" if language() == "zh" else ": "
-        text.append(f"\n{tr('From')}{colon}{row.from_name or '—'} → {row.department or '—'}")
+        text.append(
+            f"\n{tr('Referred from')}{colon}{row.from_name or '—'} → {row.department or '—'}"
+        )
         reason = (preview.reason if preview else "") or row.reason
         text.append(f"\n{tr('Reason')}{colon}{reason}")
         if preview is not None and preview.summary:

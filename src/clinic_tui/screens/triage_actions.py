@@ -42,7 +42,6 @@ add_translations(
         "Appointment date": "预约日期",
         "Teleconsultation instead": "改为远程会诊",
         "Give an appointment date or choose teleconsultation": "请填写预约日期或选择远程会诊",
-        "Reason": "转诊原因",
         "Decline reason": "拒绝原因",
         "Choose a reason": "请选择原因",
         "Words for the township": "给基层的说明",
@@ -65,7 +64,6 @@ add_translations(
             "{verb}已选中的 {n} 条转诊？（{skipped} 条不能：{reason}）"
         ),
         "Go back": "返回",
-        "Referrals": "转诊",
     }
 )
 
