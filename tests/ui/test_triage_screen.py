@@ -336,3 +336,17 @@ async def test_the_inbox_in_chinese(cache: Engine) -> None:
         assert "已申请" in cells
         assert "⚠ 超时2时" in cells
         assert "分诊收件箱" in _plain(app.screen.query_one("#triage-title", Static))
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_columns_fit_beside_the_scrollbar(tmp_path: Path, size: tuple[int, int]) -> None:
+    from tests.ui.triage_app import triage_app
+
+    app = triage_app(tmp_path, patients=200)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await press(pilot, *"sssssssss")  # every referral: more rows than the screen holds
+        table = _table(pilot)
+        assert table.virtual_size.height > table.size.height  # so a vertical scrollbar shows
+        # ... and no sideways one: every column is in view (was one cell too wide at 80).
+        assert table.virtual_size.width <= table.size.width - 2

@@ -38,6 +38,7 @@ add_translations(
         "Patient": "患者",
         "Referred from": "转出机构",
         "Department": "科室",
+        "Dept.": "科室",
         "Reason": "转诊原因",
         "SLA": "时限",
         "over": "超时",
@@ -77,7 +78,8 @@ _COLUMNS = (
     ("name", "Patient", 6),
     ("sex_age", "Sex/Age", 7),
     ("from", "Referred from", 12),
-    ("department", "Department", 8),
+    # "Dept.": 'Department' would take two more cells than the names (4 Chinese characters).
+    ("department", "Dept.", 8),
     ("reason", "Reason", 0),
     ("status", "Status", 11),
     ("wait", "Wait", 6),
