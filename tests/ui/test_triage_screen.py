@@ -213,8 +213,8 @@ async def test_decline_with_a_coded_reason(cache: Engine) -> None:
         await press(pilot, "j", "x")
         form = app.screen
         assert isinstance(form, DeclineForm)
-        form.query_one("#reason", Select).value = "manage-locally"
-        form.query_one("#text").focus()
+        form.query_one("#decline-reason", Select).value = "manage-locally"
+        form.query_one("#decline-text").focus()
         await type_text(pilot, "先调整用药")
         await press(pilot, "ctrl+s")
         assert _status(cache, tasks["urgent"]) == "rejected"
@@ -253,7 +253,7 @@ async def test_forward_to_another_department(cache: Engine) -> None:
         form = app.screen
         assert isinstance(form, ForwardForm)
         assert form.departments == [("dept-endo", "内分泌科")]  # not the one it is at
-        form.query_one("#department", Select).value = "dept-endo"
+        form.query_one("#forward-department", Select).value = "dept-endo"
         await press(pilot, "ctrl+s")
         assert _table(pilot).rows_shown[0].department == "内分泌科"
         assert _status(cache, tasks["stat"]) == "requested"

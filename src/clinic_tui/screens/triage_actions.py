@@ -44,7 +44,7 @@ add_translations(
         "Give an appointment date or choose teleconsultation": "请填写预约日期或选择远程会诊",
         "Decline reason": "拒绝原因",
         "Choose a reason": "请选择原因",
-        "Words for the township": "给基层的说明",
+        "Note to township": "给基层的说明",
         "Question": "提问",
         "Write the question": "请填写问题",
         "To department": "转至科室",
@@ -228,25 +228,27 @@ class DeclineForm(TriageForm):
     """Decline: a coded reason and the words for the township."""
 
     TITLE = "Decline referral"
-    FIELD_ORDER = ("reason", "text")
+    FIELD_ORDER = ("decline-reason", "decline-text")
 
     def fields(self) -> ComposeResult:
         """Reason list and text."""
         zh = language() == "zh"
-        options = [(zh_ if zh else en, code) for code, (en, zh_) in DECLINE_REASONS.items()]
+        # A first line that is no reason (not a blank Select: that one draws off its row),
+        # so the doctor always chooses one.
+        options = [(tr("Choose a reason"), "")]
+        options += [(zh_ if zh else en, code) for code, (en, zh_) in DECLINE_REASONS.items()]
+        reasons = Select(options, value="", allow_blank=False, id="decline-reason", compact=True)
+        yield from field_row(tr("Decline reason"), reasons, "decline-reason")
         yield from field_row(
-            tr("Decline reason"),
-            Select(options, prompt=tr("Choose a reason"), id="reason", compact=True),
-            "reason",
+            tr("Note to township"), Input(id="decline-text", compact=True), "decline-text"
         )
-        yield from field_row(tr("Words for the township"), Input(id="text", compact=True), "text")
 
     def prepare(self) -> tuple[dict[str, str], Write | None]:
         """A reason must be chosen; the text is optional."""
-        reason = self.query_one("#reason", Select).value
-        if not isinstance(reason, str):
-            return {"reason": "Choose a reason"}, None
-        text = self.query_one("#text", Input).value
+        reason = self.query_one("#decline-reason", Select).value
+        if not isinstance(reason, str) or not reason:
+            return {"decline-reason": "Choose a reason"}, None
+        text = self.query_one("#decline-text", Input).value
         store, rows, now = self.store, self.rows, self.now()
 
         def write() -> str:
@@ -295,23 +297,24 @@ class ForwardForm(TriageForm):
     """Forward to another department of the hospital."""
 
     TITLE = "Forward to another department"
-    FIELD_ORDER = ("department",)
+    FIELD_ORDER = ("forward-department",)
     departments: list[tuple[str, str]] = []
 
     def fields(self) -> ComposeResult:
         """The departments to choose from."""
-        options = [(name, ident) for ident, name in self.departments]
+        options = [(tr("Choose a department"), "")]
+        options += [(name, ident) for ident, name in self.departments]
         yield from field_row(
             tr("To department"),
-            Select(options, prompt=tr("Choose a department"), id="department", compact=True),
-            "department",
+            Select(options, value="", allow_blank=False, id="forward-department", compact=True),
+            "forward-department",
         )
 
     def prepare(self) -> tuple[dict[str, str], Write | None]:
         """A department must be chosen."""
-        chosen = self.query_one("#department", Select).value
-        if not isinstance(chosen, str):
-            return {"department": "Choose a department"}, None
+        chosen = self.query_one("#forward-department", Select).value
+        if not isinstance(chosen, str) or not chosen:
+            return {"forward-department": "Choose a department"}, None
         name = dict(self.departments).get(chosen, chosen)
         store, row, now = self.store, self.rows[0], self.now()
 
