@@ -19,10 +19,12 @@ import pytest
 from sqlalchemy import Engine
 
 from clinic_tui.domain.models import Clinic
+from clinic_tui.offline_cache.cache_file import connect
 from clinic_tui.offline_cache.conflicts import ConflictStore
 from clinic_tui.offline_cache.engine import open_cache
 from clinic_tui.offline_cache.store import read_resource
 from clinic_tui.referral import fhir_shapes as shapes
+from clinic_tui.referral.follow_up_read import read_follow_ups_due
 from clinic_tui.referral.model import Coded, FollowUpPlan, ReferralDraft
 from clinic_tui.referral.store import ReferralStore
 from clinic_tui.sync.client import FhirClient
@@ -168,6 +170,10 @@ def test_a_referral_travels_up_and_its_follow_up_comes_down_to_the_township_queu
     [item] = town.follow_ups_due(due)
     assert (item.task_id, item.plan, item.patient_name) == (follow_up, "两周后复测血压", "张伟")
     assert item.from_name == network.county.name
+    # What the queue screen reads for its follow-up line (plain sqlite3, no ORM).
+    with connect(Path(str(township.url.database))) as connection:
+        assert read_follow_ups_due(connection, network.town.id, due) == [item]
+        assert read_follow_ups_due(connection, network.town.id, due - timedelta(days=1)) == []
 
 
 def test_the_server_searches_communications_by_sender_and_recipient(

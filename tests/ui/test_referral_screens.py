@@ -204,3 +204,24 @@ def _render(renderable: object) -> str:
     with console.capture() as capture:
         console.print(renderable)
     return " ".join(capture.get().split())
+
+
+async def test_in_the_real_app_every_refer_field_sits_on_its_label_s_line(
+    cache: ClinicCache,
+) -> None:
+    # The app's stylesheet once gave #reason (the status dialog's field) a top margin that
+    # pushed the reason below its label, out of sight: hence ids of the form's own.
+    app = ClinicApp(settings=Settings(data_dir=cache.path.parent), cache=cache, clock=fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "enter")
+        assert isinstance(app.screen, ChartScreen)
+        await press(pilot, "r")
+        form = app.screen
+        assert isinstance(form, ReferForm)
+        for field in ("hospital", "department", "category", "priority", "refer-reason"):
+            widget = form.query_one(f"#{field}", Select)
+            row = widget.parent
+            assert row is not None
+            assert widget.region.y == row.region.y, field
+            assert widget.region.height == 1, field

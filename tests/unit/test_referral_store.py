@@ -247,3 +247,36 @@ def test_task_columns_index_what_lists_query(cache: Engine) -> None:
     resource = _read(cache, "Task", task_id)
     assert json.loads(json.dumps(resource)) == resource
     assert date.fromisoformat(resource["authoredOn"][:10]) == TODAY
+
+
+def test_tasks_cached_before_the_referral_schema_get_their_columns_on_upgrade(
+    cache_file: Any,
+) -> None:
+    import sqlite3
+
+    from clinic_tui.offline_cache.engine import open_cache
+    from clinic_tui.offline_cache.migrations import migrate
+
+    follow_up = {
+        "resourceType": "Task",
+        "id": "t-1",
+        "status": "requested",
+        "intent": "plan",
+        "code": {"coding": [{"system": "urn:clinic-tui:task-kind", "code": "follow-up"}]},
+        "owner": {"reference": "Organization/org-town"},
+        "restriction": {"period": {"end": "2026-12-08"}},
+        "partOf": [{"reference": "Task/t-0"}],
+    }
+    cache_file.parent.mkdir(parents=True, exist_ok=True)
+    connection = sqlite3.connect(cache_file, isolation_level=None)
+    migrate(connection, target=10)  # the schema before referrals
+    connection.execute(
+        "INSERT INTO task (id, resource_json, status, owner_org) VALUES (?, ?, ?, ?)",
+        ("t-1", json.dumps(follow_up), "requested", "org-town"),
+    )
+    connection.close()
+    engine = open_cache(cache_file)
+    with engine.connect() as upgraded:
+        row = upgraded.execute(text("SELECT kind, due_date, part_of FROM task")).one()
+    engine.dispose()
+    assert tuple(row) == ("follow-up", "2026-12-08", "t-0")

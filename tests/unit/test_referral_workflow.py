@@ -78,3 +78,28 @@ def test_status_words_follow_the_glossary() -> None:
     assert [status_words(s) for s in S] == [
         "已申请", "已接收", "已接受", "已拒绝", "进行中", "已完成", "已撤销"
     ]  # fmt: skip
+
+
+def test_the_referral_word_tables_agree_with_every_other_translation() -> None:
+    # The tables register their words in bulk (not as literal dicts the catalogue test reads):
+    # a word another screen translates differently would flip with import order ("Note").
+    from clinic_tui.referral import fhir_shapes as shapes
+    from clinic_tui.referral.workflow import STATUS_WORDS
+    from tests.unit.test_translations import _registrations
+
+    pairs = [
+        *STATUS_WORDS.values(),
+        *((english, chinese) for _, _, english, chinese in shapes.CATEGORIES.values()),
+        *shapes.PRIORITIES.values(),
+        *shapes.BUSINESS_STATUSES.values(),
+        *shapes.DECLINE_REASONS.values(),
+        *shapes.MESSAGE_KINDS.values(),
+        *((english, chinese) for _, english, chinese in shapes.SPECIALTIES),
+    ]
+    literal = _registrations()
+    clashes = {
+        english: (chinese, sorted(literal[english]))
+        for english, chinese in pairs
+        if english in literal and {c for c, _ in literal[english]} != {chinese}
+    }
+    assert clashes == {}

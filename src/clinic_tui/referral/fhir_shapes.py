@@ -97,7 +97,7 @@ MESSAGE_SYSTEM = "urn:clinic-tui:referral-message"
 MESSAGE_KINDS: dict[str, tuple[str, str]] = {
     "question": ("Question", "提问"),
     "answer": ("Answer", "回复"),
-    "note": ("Note", "留言"),
+    "note": ("Message", "留言"),
 }
 """Communication.category codes of a referral's thread."""
 

@@ -211,7 +211,10 @@ class ReferForm(ChartForm):
             query.value = f"{hit.code} {label}"
         self.query_one("#refer-reason-hits", OptionList).display = False
         self.clear_error("refer-reason")
-        self.query_one("#summary", TextArea).focus()
+        summary = self.query_one("#summary", TextArea)
+        summary.focus()
+        # What the doctor adds goes after the assembled facts, not before them.
+        summary.move_cursor(summary.document.end)
 
     def _reason(self) -> tuple[Coded | None, str]:
         value = self.query_one("#refer-reason", Select).value

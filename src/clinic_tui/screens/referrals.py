@@ -368,7 +368,7 @@ class ReferralScreen(Screen[None]):
         thread.border_title = tr("Conversation")
         lines = Text()
         for message in detail.thread:
-            kind = tr(MESSAGE_KINDS.get(message.kind, ("Note", ""))[0])
+            kind = tr(MESSAGE_KINDS.get(message.kind, ("Message", ""))[0])
             who = tr("this clinic") if message.from_here else message.sender_name
             lines.append(f"{_moment(message.sent)}  {who} · {kind}", style="bold")
             lines.append(" *" if message.pending else "")
