@@ -148,3 +148,21 @@ def test_a_patient_not_in_the_hospitals_cache_keeps_the_name_the_referral_carrie
         connection.exec_driver_sql("DELETE FROM patient")
     [row] = _inbox(cache)
     assert (row.patient_name, row.gender, row.birth_date) == ("张伟", "unknown", None)
+
+
+def test_an_answer_in_the_same_second_as_its_question_follows_it(cache: Engine) -> None:
+    # Messages are stamped to the second; the thread used to order a tie by id, and ids are
+    # random: here the answer's id sorts first, as it would half the time.
+    from clinic_tui.referral.store import ReferralStore
+    from tests.unit.test_referral_store import COUNTY, TOWN
+
+    task = _refer(cache, 1, "urgent")
+    county = ReferralStore(cache, COUNTY, "pr-county", new_id=lambda: "z-question")
+    town = ReferralStore(cache, TOWN, "pr-town", new_id=lambda: "a-answer")
+    county.receive(task, NOW)
+    county.ask(task, "ECG?", NOW)
+    town.answer(task, "sinus rhythm", NOW)
+    assert [(m.id, m.kind) for m in county.thread(task)] == [
+        ("z-question", "question"),
+        ("a-answer", "answer"),
+    ]
