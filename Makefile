@@ -27,6 +27,7 @@ install-dev: $(VENV)/.installed-dev
 ## Install, create a demo township clinic (once) and open the app on it.
 demo: $(VENV)/.installed
 	@test -f $(DEMO_DIR)/clinic.sqlite3 || $(BIN)/clinic-tui demo-data --patients $(DEMO_PATIENTS) --seed 7 --data-dir $(DEMO_DIR)
+	@echo "The county hospital's triage inbox (expert role), same cache: $(BIN)/clinic-tui --data-dir $(DEMO_DIR) --role expert"
 	$(BIN)/clinic-tui --data-dir $(DEMO_DIR)
 
 ## Install everything and run the whole default suite: format, lint, types, layers, tests.
@@ -66,6 +67,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/merge.py
 	$(BIN)/python benchmarks/upload.py
 	$(BIN)/python benchmarks/terminology_search.py
+	$(BIN)/python benchmarks/triage_inbox.py
 
 ## Sync over an emulated 1 Mbit/s, 100 ms RTT link through nginx gzip (installs nginx from
 ## Debian's packages if missing, fhirpy into .bench/fhirpy-venv); several minutes.

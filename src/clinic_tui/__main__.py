@@ -192,6 +192,18 @@ def _common_options(default: Any) -> argparse.ArgumentParser:
     return common
 
 
+def _add_role_option(parser: argparse.ArgumentParser, default: Any) -> None:
+    parser.add_argument(
+        "--role",
+        choices=("clinic", "expert"),
+        default=default,
+        help=tr(
+            "clinic: today's queue; expert: the hospital's referral triage inbox (default: "
+            "[clinic] role in the settings, else expert when the clinic is a hospital)"
+        ),
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every command (help in the language set for this process)."""
     import clinic_tui.commands.help_zh  # noqa: F401  (registers the Chinese of the help)
@@ -218,6 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=tr("print the version and exit"),
     )
     _add_low_bandwidth(parser, default=None)
+    _add_role_option(parser, None)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", title=tr("commands"))
     run = _subcommand(
         commands,
@@ -227,6 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
         description=tr("Open the workstation on the local cache (needs an interactive terminal)."),
     )
     _add_low_bandwidth(run, default=argparse.SUPPRESS)
+    _add_role_option(run, argparse.SUPPRESS)
     demo = _subcommand(
         commands,
         "demo-data",
@@ -537,6 +551,7 @@ def _run_app(args: argparse.Namespace) -> int:
         config_flag=args.config,
         language_flag=args.lang,
         low_bandwidth_flag=getattr(args, "low_bandwidth", None) or None,
+        role_flag=getattr(args, "role", None),
     )
     # The cache is checked before the terminal so its problems are reported even headless.
     path = cache_path(settings.data_dir)

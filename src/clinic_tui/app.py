@@ -21,6 +21,7 @@ from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
 from clinic_tui.config import Settings
+from clinic_tui.domain.models import Clinic
 from clinic_tui.i18n import add_translations, tr
 from clinic_tui.messages import CacheChanged, SyncCounts, SyncFinished, SyncProgress, SyncStarted
 from clinic_tui.offline_cache.clinic_cache import ClinicCache
@@ -148,11 +149,20 @@ class ClinicApp(OrderedKeysApp[None]):
         self._unlock_guard = UnlockGuard()
 
     def on_mount(self) -> None:
-        """Open on today's queue."""
-        from clinic_tui.screens.queue import QueueScreen
-
+        """Open on today's queue, or on the triage inbox for a hospital expert."""
         self.sub_title = self.cache.clinic.name
-        self.push_screen(QueueScreen(self.cache, clock=self.clock))
+        hospital = self._expert_hospital()
+        if hospital is not None:
+            from datetime import timedelta
+
+            from clinic_tui.screens.triage import TriageScreen
+
+            sla = timedelta(hours=self.settings.urgent_sla_hours)
+            self.push_screen(TriageScreen(self.cache, self.clock, hospital, sla))
+        else:
+            from clinic_tui.screens.queue import QueueScreen
+
+            self.push_screen(QueueScreen(self.cache, clock=self.clock))
         if self.users:
             self.lock(idle=False)
             limit = self.settings.idle_lock_minutes * 60
@@ -224,6 +234,30 @@ class ClinicApp(OrderedKeysApp[None]):
         if action == "lock" and not self.users:
             return False  # no one could unlock it: no key in help or the palette
         return super().check_action(action, parameters)
+
+    def _expert_hospital(self) -> Clinic | None:
+        """The hospital whose inbox this workstation opens on; None opens the queue.
+
+        `--role expert` (or [clinic] role) opens the inbox of the clinic's hospital (the
+        clinic itself, else the hospital it belongs to); with no role set, a clinic that is
+        a hospital opens its inbox.
+        """
+        from clinic_tui.offline_cache.cache_file import connect
+        from clinic_tui.referral.inbox import is_hospital, resolve_hospital
+
+        role = self.settings.role
+        if role == "clinic":
+            return None
+        with connect(self.cache.path) as connection:
+            if role is None and not is_hospital(connection, self.cache.clinic.id):
+                return None
+            hospital_id = resolve_hospital(connection, self.cache.clinic.id)
+            if hospital_id is None:
+                return Clinic(id="", name="—") if role == "expert" else None
+            row = connection.execute(
+                "SELECT name FROM organization WHERE id = ?", (hospital_id,)
+            ).fetchone()
+        return Clinic(id=hospital_id, name=str(row["name"]) if row else hospital_id)
 
     # ----- background sync -------------------------------------------------------------------
 

@@ -69,6 +69,14 @@ class Settings:
     printer: str | None = None
     """Printer that prescription slips go to through `lp -d` ([printing] printer); None: the
     slip's PDF is written under the data folder (slips/) and not printed."""
+    role: str | None = None
+    """"clinic" (today's queue) or "expert" (the hospital's triage inbox): `--role`, [clinic]
+    role. None = decided by the clinic: a hospital's workstation (its Organization's type is
+    county, city or hospital) opens the triage inbox, any other the queue."""
+
+    urgent_sla_hours: float = 4.0
+    """Hours an urgent (or asap, stat) referral may wait undecided before the triage inbox marks
+    it over its SLA ([triage] urgent_sla_hours; more than 0)."""
 
     config_file: Path = field(default_factory=default_config_file)
     """The TOML file these settings were read from (`--config`, CLINIC_TUI_CONFIG)."""
@@ -184,12 +192,34 @@ def _printer(value: Any) -> str | None:
     return value
 
 
+ROLES = ("clinic", "expert")
+
+
+def _role(value: Any) -> str | None:
+    """[clinic] role checked: "clinic", "expert" or absent."""
+    if value is None:
+        return None
+    if value in ROLES:
+        return str(value)
+    raise ConfigError(f"[clinic] role must be one of {', '.join(ROLES)}, not {value!r}")
+
+
+def _sla_hours(value: Any) -> float:
+    """[triage] urgent_sla_hours checked: a number of hours above 0."""
+    if value is None:
+        return Settings.urgent_sla_hours
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise ConfigError(f"[triage] urgent_sla_hours must be a number of hours > 0, not {value!r}")
+    return float(value)
+
+
 def load_settings(
     *,
     data_dir_flag: str | None = None,
     config_flag: str | None = None,
     language_flag: str | None = None,
     server_flag: str | None = None,
+    role_flag: str | None = None,
     config_may_be_new: bool = False,
     low_bandwidth_flag: bool | None = None,
 ) -> Settings:
@@ -215,6 +245,7 @@ def load_settings(
     sync_section = document.get("sync", {})
     security_section = document.get("security", {})
     printing_section = document.get("printing", {})
+    triage_section = document.get("triage", {})
 
     data_dir_setting = data_dir_flag or os.environ.get("CLINIC_TUI_DATA_DIR")
     if not data_dir_setting and isinstance(cache_section.get("data_dir"), str):
@@ -248,4 +279,6 @@ def load_settings(
         idle_lock_minutes=_idle_lock_minutes(security_section.get("idle_lock_minutes")),
         require_encrypted_cache=security_section.get("require_encrypted_cache") is True,
         printer=_printer(printing_section.get("printer")),
+        role=role_flag or _role(clinic_section.get("role")),
+        urgent_sla_hours=_sla_hours(triage_section.get("urgent_sla_hours")),
     )

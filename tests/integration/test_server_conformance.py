@@ -360,7 +360,9 @@ def test_an_edit_after_a_lost_create_goes_up_with_opaque_versions(
 def test_seed_server_halves_its_transactions_for_a_capped_server(fhir_server: FhirServer) -> None:
     transport = QuirksTransport(transaction_cap=50)
     with _client(fhir_server, transport) as client:
-        result = seed_server(client, patients=5, seed=11, batch_size=250)
+        # 100 a batch: the first is refused, its halves (50) fit. The demo's hospital side
+        # (departments, experts, their referrals) makes even 5 patients a few hundred records.
+        result = seed_server(client, patients=5, seed=11, batch_size=100)
 
     assert transport.refused_transactions == 1  # the first; later ones fit the cap
     assert transport.transaction_sizes[0] > 50

@@ -92,13 +92,19 @@ def test_every_national_id_is_valid_and_matches_birth_date_and_gender(
 
 def test_patients_look_like_a_township_population(demo: tuple[Engine, DemoSummary]) -> None:
     engine, summary = demo
-    rows = _rows(engine, "SELECT name, family, phone, birth_date, organization_id FROM patient")
+    rows = _rows(
+        engine,
+        "SELECT name, family, phone, birth_date, organization_id FROM patient "
+        f"WHERE organization_id = '{summary.clinic_id}'",
+    )
     assert len(rows) == summary.patients == 300
+    # The other townships' patients came with their referrals to the county hospital.
+    others = _rows(engine, "SELECT organization_id FROM patient")
+    assert len(others) - len(rows) == 30  # inbox_size(300) = 60 referrals, half of them
     han = [row for row in rows if "\u4e00" <= str(row[1])[:1] <= "\u9fff"]
     assert 0.8 * len(rows) <= len(han) < len(rows), "mostly Chinese names, some English"
     assert all(str(row[2]).isdigit() and len(str(row[2])) == 11 for row in rows)
     assert all(str(row[2])[:2] in ("13", "15", "18") for row in rows)
-    assert {row[4] for row in rows} == {summary.clinic_id}
     elderly = sum(1 for row in rows if str(row[3]) < "1966-11-24")
     children = sum(1 for row in rows if str(row[3]) > "2012-11-24")
     assert elderly > 0.25 * len(rows)
@@ -202,7 +208,12 @@ def test_every_reference_resolves(demo: tuple[Engine, DemoSummary]) -> None:
         assert subjects <= patients, table
     requests = {row[0] for row in _rows(engine, "SELECT id FROM service_request")}
     assert requests, "some patients have been referred"
-    assert {row[0] for row in _rows(engine, "SELECT focus_id FROM task")} == requests
+    referral_tasks = _rows(engine, "SELECT focus_id FROM task WHERE kind = 'referral'")
+    assert {row[0] for row in referral_tasks} == requests
+    # A follow-up (downward referral) is part of the referral's Task, based on its request.
+    follow_ups = _rows(engine, "SELECT part_of FROM task WHERE kind = 'follow-up'")
+    tasks = {row[0] for row in _rows(engine, "SELECT id FROM task")}
+    assert {row[0] for row in follow_ups} <= tasks
     conditions = {row[0] for row in _rows(engine, "SELECT id FROM condition")}
     encounters = {row[0] for row in _rows(engine, "SELECT id FROM encounter")}
     for (raw,) in _rows(engine, "SELECT resource_json FROM medication_request"):
@@ -216,22 +227,28 @@ def test_every_reference_resolves(demo: tuple[Engine, DemoSummary]) -> None:
 
 def test_organizations_referrals_and_clinic_id(demo: tuple[Engine, DemoSummary]) -> None:
     engine, summary = demo
-    kinds = dict(_rows(engine, "SELECT kind, id FROM organization"))
-    assert set(kinds) == {"township", "county", "city"}
-    assert kinds["township"] == summary.clinic_id
+    kinds = _rows(engine, "SELECT kind, id FROM organization")
+    assert {kind for kind, _ in kinds} == {"township", "county", "city", "dept"}
+    townships = {ident for kind, ident in kinds if kind == "township"}
+    [county] = [ident for kind, ident in kinds if kind == "county"]
+    assert summary.clinic_id in townships
+    assert len(townships) == 3  # the demo's own, and two more referring to the county
     meta = dict(_rows(engine, "SELECT key, value FROM cache_meta"))
     assert meta["clinic_id"] == summary.clinic_id
     assert meta["demo_seed"] == "11"
     referrals = _rows(
         engine, "SELECT category, requester_org, performer_org, reason FROM service_request"
     )
-    assert all(row[:3] == ("referral", kinds["township"], kinds["county"]) for row in referrals)
+    assert all(row[0] == "referral" and row[1] in townships for row in referrals)
+    assert {row[2] for row in referrals} == {county}
     assert all(row[3] for row in referrals)
-    tasks = _rows(engine, "SELECT status, owner_org FROM task")
+    tasks = _rows(engine, "SELECT status, owner_org FROM task WHERE kind = 'referral'")
     assert {status for status, _ in tasks} <= {
-        "requested", "received", "accepted", "rejected", "in-progress", "completed",
+        "requested", "received", "accepted", "rejected", "in-progress", "completed", "cancelled",
     }  # fmt: skip
-    assert {owner for _, owner in tasks} == {kinds["county"]}
+    assert {owner for _, owner in tasks} == {county}
+    follow_ups = _rows(engine, "SELECT owner_org FROM task WHERE kind = 'follow-up'")
+    assert {owner for (owner,) in follow_ups} <= townships
     assert _rows(engine, "SELECT count(*) FROM practitioner")[0][0] >= 5
 
 
@@ -277,7 +294,9 @@ def test_a_second_run_on_the_same_cache_is_refused_and_changes_nothing(engine: E
     with pytest.raises(CacheError, match="only written into an empty cache"):
         generate_demo_clinic(engine, patients=40, seed=1, now=NOW)
     assert _rows(engine, "SELECT count(*) FROM observation") == count
-    assert _rows(engine, "SELECT count(*) FROM patient") == [(first.patients,)]
+    assert _rows(
+        engine, f"SELECT count(*) FROM patient WHERE organization_id = '{first.clinic_id}'"
+    ) == [(first.patients,)]
 
 
 def test_cli_writes_a_demo_clinic_once_then_refuses_in_one_line(
@@ -305,3 +324,29 @@ def test_the_app_facade_opens_on_the_township_and_its_queue(
     assert all(entry.patient_name and entry.chief_complaint for entry in queue)
     names = [row[0] for row in _rows(engine, "SELECT name FROM practitioner")]
     assert all(names)
+
+
+def test_the_hospital_side_has_departments_and_referrals_in_every_state(
+    demo: tuple[Engine, DemoSummary],
+) -> None:
+    from clinic_tui.offline_cache.cache_file import connect
+    from clinic_tui.referral.inbox import read_departments, read_inbox, resolve_hospital
+
+    engine, summary = demo
+    with connect(Path(str(engine.url.database))) as connection:
+        hospital = resolve_hospital(connection, summary.clinic_id)
+        assert hospital is not None
+        departments = {d.name for d in read_departments(connection, hospital)}
+        rows = read_inbox(connection, hospital)
+    assert {"心内科", "内分泌科", "呼吸内科", "普外科", "儿科", "神经内科"} <= departments
+    assert len(departments) == 9  # the townships partOf the county are no department
+    assert {row.status for row in rows} == {
+        "requested", "received", "accepted", "in-progress", "completed", "rejected", "cancelled"
+    }  # fmt: skip
+    assert len({row.from_name for row in rows}) == 3
+    threads = _rows(engine, "SELECT count(DISTINCT task_id) FROM communication")
+    assert threads[0][0] > 0
+    due = _rows(engine, "SELECT due_date FROM task WHERE kind = 'follow-up'")
+    assert due
+    experts = _rows(engine, "SELECT count(*) FROM practitioner")
+    assert experts[0][0] >= 9 + 2 * len(departments)

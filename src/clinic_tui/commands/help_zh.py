@@ -111,5 +111,7 @@ add_translations(
         "source": "来源",
         "(unreviewed) {name}": "（未审核）{name}",
         "{total} WHO essential medicines from {source}: {added} added, {updated} updated, {unchanged} unchanged; {present} already in the formulary and {other} without a tablet or capsule strength left out. Their Chinese names are unreviewed: search finds them, the 通用名 shown is the English name until a CSV import gives the label name.": "{source} 中的 {total} 种 WHO 基本药物：新增 {added}，更新 {updated}，未变 {unchanged}；处方集中已有的 {present} 种和没有片剂或胶囊规格的 {other} 种未导入。其中文名称未经审核：检索可以找到，但在用 CSV 导入标签上的通用名之前，通用名处显示英文名。",
+        # --role (triage inbox)
+        "clinic: today's queue; expert: the hospital's referral triage inbox (default: [clinic] role in the settings, else expert when the clinic is a hospital)": "clinic：今日候诊队列；expert：医院的转诊分诊收件箱（默认：设置中的 [clinic] role，否则诊所为医院时为 expert）",
     }
 )

@@ -31,6 +31,7 @@ from clinic_tui.demo.history_years import (
 from clinic_tui.demo.people import build_organizations, build_patient, build_practitioners
 from clinic_tui.demo.queue import QueueCandidate, build_queue, queue_size
 from clinic_tui.demo.records import build_history
+from clinic_tui.demo.referrals import build_hospital_side, inbox_size
 from clinic_tui.domain.fhir import Resource
 from clinic_tui.errors import CacheError
 from clinic_tui.offline_cache.store import (
@@ -121,10 +122,33 @@ class DemoClinic:
         self.queue_size = queue_size(master, patients)
         self._queue_order = master.sample(range(patients), self.queue_size)
         self._in_queue = frozenset(self._queue_order)
+        # The hospital's side has a Random of its own: the township's records stay as they were.
+        hospital_rng = DemoRandom(seed ^ _HOSPITAL_SEED, self._stamp)
+        referred = [
+            build_patient(
+                DemoRandom(self._patient_seeds[index], self._stamp + 1 + index), self.context
+            )[1]
+            for index in range(min(patients, inbox_size(patients) // 2))
+        ]
+        self.hospital_side = build_hospital_side(
+            hospital_rng, self.context, self.county, referred, patients
+        )
 
     def fixed_resources(self) -> list[Resource]:
-        """The organizations and their staff."""
-        return [self.township, self.county, self.city, *self.staff, *self.specialists]
+        """The organizations and their staff, the hospital's departments, experts and inbox."""
+        return [
+            self.township,
+            self.county,
+            self.city,
+            *self.staff,
+            *self.specialists,
+            *self.hospital_side.fixed(),
+            *self.hospital_side.records,
+        ]
+
+    def cached_fixed_resources(self) -> list[Resource]:
+        """fixed_resources of the types the cache keeps (a server takes them all)."""
+        return [r for r in self.fixed_resources() if r["resourceType"] in RESOURCE_TABLES]
 
     def patient_resources(
         self, start: int, stop: int, candidates: dict[int, QueueCandidate]
@@ -161,7 +185,7 @@ class DemoClinic:
 
     def row_batches_with_progress(self, workers: int) -> Iterator[tuple[BulkRows, int]]:
         """row_batches, each with the number of patients whose rows have come so far."""
-        yield bulk_rows(self.fixed_resources()), 0
+        yield bulk_rows(self.cached_fixed_resources()), 0
         candidates: dict[int, QueueCandidate] = {}
         chunks = [
             (start, min(start + _CHUNK, self.patients)) for start in range(0, self.patients, _CHUNK)
@@ -214,6 +238,8 @@ def iter_demo_resources(
     yield from clinic.resources()
 
 
+_HOSPITAL_SEED = 0x484F5350
+"""Mixed into the seed for the hospital side's own Random ('HOSP')."""
 _CHUNK = 1000
 """Patients per unit of work handed to a worker process."""
 _worker_clinic: DemoClinic | None = None
@@ -313,7 +339,7 @@ def generate_demo_clinic(
                 tell(done, patients)
         else:
             candidates: dict[int, QueueCandidate] = {}
-            records = bulk_insert_resources(connection, clinic.fixed_resources())
+            records = bulk_insert_resources(connection, clinic.cached_fixed_resources())
             for start in range(0, patients, _CHUNK):
                 stop = min(start + _CHUNK, patients)
                 chunk = clinic.patient_resources(start, stop, candidates)

@@ -73,6 +73,10 @@ _TASK_STATUSES = (
     ("completed", 30), ("rejected", 5),
 )  # fmt: skip
 
+_STILL_OPEN = frozenset({"requested", "received", "accepted", "in-progress"})
+_OPEN_FOR_DAYS = 30
+"""A history referral older than this is completed, whatever its draw."""
+
 
 @dataclass(frozen=True)
 class PatientHistory:
@@ -242,6 +246,10 @@ class HistoryBuilder:
         status = rng.choices(
             [s for s, _ in _TASK_STATUSES], weights=[w for _, w in _TASK_STATUSES]
         )[0]
+        if status in _STILL_OPEN and (context.today - day).days > _OPEN_FOR_DAYS:
+            # A referral of months ago has long been dealt with; only recent ones wait in the
+            # hospital's triage inbox (demo.referrals fills it).
+            status = "completed"
         request = self.add(
             {
                 "resourceType": "ServiceRequest",

@@ -200,6 +200,11 @@ CREATE TABLE formulary_source (
     source TEXT PRIMARY KEY NOT NULL, version TEXT NOT NULL DEFAULT '',
     drugs INTEGER NOT NULL DEFAULT 0, imported_at TEXT NOT NULL);
 """
+# v14 (triage inbox): a hospital's departments (Organizations partOf it) in one index range;
+# the inbox's Tasks come through v12's ix_task_owner_status.
+_V14_TRIAGE_INBOX = """
+CREATE INDEX ix_organization_part_of ON organization (part_of);
+"""
 
 
 # Audit records of charts opened and records written here (issue #13). Apart from the outbox:
@@ -335,6 +340,10 @@ def _to_v13_formulary(connection: sqlite3.Connection) -> None:
     _run_script(connection, _FORMULARY)
 
 
+def _to_v14_triage_inbox(connection: sqlite3.Connection) -> None:
+    _run_script(connection, _V14_TRIAGE_INBOX)
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _to_v1,
     _to_v2,
@@ -349,6 +358,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _to_v11_audit_events,
     _to_v12_referrals,
     _to_v13_formulary,
+    _to_v14_triage_inbox,
 ]
 """MIGRATIONS[n] takes a cache from schema version n to n + 1."""
 

@@ -474,8 +474,10 @@ class ReferralStore:
         SELECT c.id, c.sent, c.sender_org, c.kind, c.in_response_to, c.pending, c.resource_json,
                o.name AS org_name
         FROM communication c LEFT JOIN organization o ON o.id = c.sender_org
-        WHERE c.task_id = :task ORDER BY c.sent, c.id
+        WHERE c.task_id = :task ORDER BY c.sent, c.in_response_to IS NOT NULL, c.id
         """
+        # `sent` is stamped to the second: an answer written in the question's second must
+        # still follow it (ordering by the random id alone flipped them now and then).
         with self.engine.connect() as connection:
             rows = connection.execute(text(sql), {"task": task_id}).mappings().all()
             authors = {

@@ -1,0 +1,494 @@
+"""The hospital expert's triage inbox: referrals to this hospital, worked from the keyboard.
+
+The inbox is read once from the cache (one query, referral.inbox) in a worker;
+the filters (u, d, s, w, /) narrow the rows in memory, so a keystroke never
+waits for the disk. Every action is a local write through the referral store,
+in a worker, after which the inbox is read again; an action the referral's
+state does not allow says why (the state machine's message) and writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, Static
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from clinic_tui.domain.models import Clinic
+from clinic_tui.i18n import add_translations, language, tr
+from clinic_tui.messages import CacheChanged, SyncCounts
+from clinic_tui.offline_cache.cache_file import connect
+from clinic_tui.referral.inbox import (
+    AWAITING_TRIAGE,
+    OPEN,
+    STATUSES,
+    URGENCIES,
+    Department,
+    InboxFilter,
+    InboxRow,
+    Preview,
+    read_departments,
+    read_inbox,
+    read_preview,
+)
+from clinic_tui.referral.store import ReferralStore
+from clinic_tui.widgets.inbox_table import (
+    BULK_MARK,
+    SLA_MARK,
+    InboxTable,
+    sex_age_text,
+    status_text,
+    urgency_text,
+    wait_cell,
+)
+from clinic_tui.widgets.notice_line import NoticeLine
+from clinic_tui.widgets.sync_badge import SyncBadge
+
+if TYPE_CHECKING:
+    from clinic_tui.offline_cache.clinic_cache import ClinicCache
+
+add_translations(
+    {
+        "Triage inbox": "分诊收件箱",
+        "Loading the inbox…": "正在读取收件箱…",
+        "No referral matches these filters": "没有符合筛选条件的转诊",
+        "No referrals to this hospital yet": "暂无转往本院的转诊",
+        "all": "全部",
+        "open": "未结束",
+        "to triage": "待分诊",
+        "any": "不限",
+        "Waiting >": "等待 >",
+        "Filter": "筛选",
+        "Text": "文字",
+        "Urgency filter": "紧急程度筛选",
+        "Department filter": "科室筛选",
+        "Status filter": "状态筛选",
+        "Waiting filter": "等待时间筛选",
+        "Text filter": "文字筛选",
+        "Mark": "选中",
+        "shown": "条显示",
+        "over SLA": "超时",
+        "marked": "已选中",
+        "Type to filter by name, reason, clinic, department; Enter or Esc returns to the list": (
+            "输入姓名、原因、机构或科室筛选；回车或 Esc 返回列表"
+        ),
+        "Summary": "病情摘要",
+        "Decision": "处理意见",
+        "Thread": "沟通记录",
+        "No messages yet": "暂无留言",
+        "Could not": "操作失败",
+        "Accept": "接受",
+        "Decline": "拒绝",
+        "Ask": "提问",
+        "Forward": "转科",
+        "Complete": "完成",
+    }
+)
+
+WAIT_STEPS: tuple[timedelta | None, ...] = (
+    None,
+    timedelta(hours=1),
+    timedelta(hours=4),
+    timedelta(days=1),
+    timedelta(days=3),
+    timedelta(days=7),
+)
+"""What `w` cycles through: any wait, then longer than each of these."""
+STATUS_STEPS: tuple[frozenset[str], ...] = (
+    AWAITING_TRIAGE,
+    OPEN,
+    *(frozenset({status}) for status in STATUSES),
+    frozenset(),
+)
+"""What `s` cycles through: awaiting triage, all open ones, each status alone, then all."""
+POLL_SECONDS = 30.0
+"""How often waits and SLA timers move on."""
+
+
+def _span_words(delta: timedelta) -> str:
+    if delta.days:
+        return f"{delta.days}天" if language() == "zh" else f"{delta.days} d"
+    hours = delta.seconds // 3600
+    return f"{hours}小时" if language() == "zh" else f"{hours} h"
+
+
+def filter_text(chosen: InboxFilter, shown: int, total: int, over: int, marked: int) -> Text:
+    """'Urgency all · Dept all · Status open · Waiting any │ 40 of 300 shown · ⚠ 5 over SLA'."""
+    status = (
+        tr("to triage")
+        if chosen.statuses == AWAITING_TRIAGE
+        else tr("open")
+        if chosen.statuses == OPEN
+        else tr("all")
+        if not chosen.statuses
+        else status_text(next(iter(chosen.statuses)))
+    )
+    urgency = urgency_text(chosen.urgency) if chosen.urgency else Text(tr("all"))
+    waiting = (
+        f"> {_span_words(chosen.waiting_longer_than)}" if chosen.waiting_longer_than else tr("any")
+    )
+    text = Text.assemble(
+        ("u ", "bold"),
+        urgency,
+        " · ",
+        ("d ", "bold"),
+        chosen.department or tr("all"),
+        " · ",
+        ("s ", "bold"),
+        status,
+        " · ",
+        ("w ", "bold"),
+        waiting,
+    )
+    if chosen.text:
+        text.append(" · ")
+        text.append("/ ", style="bold")
+        text.append(chosen.text)
+    text.append(f"  {shown:,}/{total:,} {tr('shown')}")
+    if over:
+        text.append(f" · {SLA_MARK} {over} {tr('over SLA')}", style="bold red")
+    if marked:
+        text.append(f" · {BULK_MARK} {marked} {tr('marked')}", style="bold")
+    return text
+
+
+class TriageScreen(Screen[None]):
+    """The referral inbox of one hospital, with one key per triage action."""
+
+    BINDINGS = [
+        Binding("a", "accept", tr("Accept")),
+        Binding("x", "decline", tr("Decline")),
+        Binding("q", "ask", tr("Ask")),
+        Binding("f", "forward", tr("Forward")),
+        Binding("c", "complete", tr("Complete")),
+        Binding("o", "open_chart", tr("Chart")),
+        Binding("space", "mark", tr("Mark"), show=False),
+        Binding("u", "cycle_urgency", tr("Urgency filter"), show=False),
+        Binding("d", "cycle_department", tr("Department filter"), show=False),
+        Binding("s", "cycle_status", tr("Status filter"), show=False),
+        Binding("w", "cycle_waiting", tr("Waiting filter"), show=False),
+        Binding("slash", "text_filter", tr("Text filter"), show=False),
+    ]
+
+    def __init__(
+        self,
+        cache: ClinicCache,
+        clock: Callable[[], datetime],
+        hospital: Clinic,
+        sla_limit: timedelta,
+    ) -> None:
+        super().__init__()
+        self.cache = cache
+        self.clock = clock
+        self.hospital = hospital
+        self.sla_limit = sla_limit
+        self.rows: list[InboxRow] = []
+        """Every referral of the inbox as last read (unfiltered)."""
+        self.departments: list[Department] = []
+        self.filter = InboxFilter()
+        """The filters in force."""
+        self._loaded = False
+        self._shown_by: InboxFilter | None = None
+        self._over_at: tuple[int, datetime] | None = None
+        self._over = 0
+        self._previewed: InboxRow | None = None
+
+    def compose(self) -> ComposeResult:
+        """Heading, filter line, the table, the text filter, the preview, notices, keys."""
+        with Horizontal(id="triage-heading"):
+            yield Static(id="triage-title")
+            yield SyncBadge(id="triage-badge")
+        yield Static(id="triage-filters")
+        yield Input(
+            placeholder=tr(
+                "Type to filter by name, reason, clinic, department; "
+                "Enter or Esc returns to the list"
+            ),
+            id="triage-text",
+        )
+        yield InboxTable(id="triage-table")
+        yield Static(tr("Loading the inbox…"), id="triage-empty")
+        with VerticalScroll(id="triage-preview"):
+            yield Static(id="triage-preview-text")
+        yield NoticeLine(id="triage-notice")
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        """Read the inbox; keep waits and SLA timers moving."""
+        title = Text.assemble((self.hospital.name, "bold"), " · ", tr("Triage inbox"))
+        self.query_one("#triage-title", Static).update(title)
+        self.query_one("#triage-text", Input).display = False
+        self.set_interval(POLL_SECONDS, self._tick)
+        self.query_one(InboxTable).focus()
+        self.refresh_inbox()
+
+    def on_screen_resume(self) -> None:
+        """Back from a chart or a dialog: read again (an action may have changed a referral)."""
+        if self._loaded:
+            self.refresh_inbox()
+
+    def on_cache_changed(self, _message: CacheChanged) -> None:
+        """A sync wrote records: show them."""
+        self.refresh_inbox()
+
+    # ----- reading and showing ---------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="triage")
+    def refresh_inbox(self, keep: str | None = None) -> None:
+        """Read the inbox (one query) and the departments, then show them."""
+        with connect(self.cache.path) as connection:
+            rows = read_inbox(connection, self.hospital.id)
+            departments = read_departments(connection, self.hospital.id)
+        self.app.post_message(
+            SyncCounts(
+                pending=self.cache.pending_changes(),
+                conflicts=self.cache.open_conflicts(),
+                last_synced=self.cache.last_sync(),
+            )
+        )
+        if get_current_worker().is_cancelled:
+            return
+        self.app.call_from_thread(self._loaded_rows, rows, departments, keep)
+        _ = self.cache.engine  # the ORM loads here, not on the first action key
+
+    def _loaded_rows(
+        self,
+        rows: list[InboxRow],
+        departments: list[Department],
+        keep: str | None,
+    ) -> None:
+        self.rows = rows
+        self.departments = departments
+        self._loaded = True
+        self._shown_by = None
+        self._previewed = None  # a new read may bring a new message or decision
+        present = {row.task_id for row in rows}
+        table = self.query_one(InboxTable)
+        table.marked &= present
+        self.show_rows(keep)
+
+    def show_rows(self, keep: str | None = None) -> None:
+        """Apply the filters to the rows in memory and redraw the table (no disk).
+
+        Typing on in the text filter narrows the rows already shown, not the whole inbox.
+        """
+        now = self.clock()
+        previous, self._shown_by = self._shown_by, self.filter
+        table = self.query_one(InboxTable)
+        if previous is not None and self.filter.narrows(previous):
+            shown = self.filter.apply(table.rows_shown, now)
+        else:
+            shown = self.filter.apply(self.rows, now)
+        table.show(shown, now, self.sla_limit, keep=keep)
+        empty = self.query_one("#triage-empty", Static)
+        empty.update(
+            tr("No referral matches these filters")
+            if self.rows
+            else tr("No referrals to this hospital yet")
+        )
+        empty.display = not shown
+        self._show_filters(shown, now)
+        self._show_preview()
+
+    def _show_filters(self, shown: list[InboxRow], now: datetime) -> None:
+        # Counted once per read and per minute, not per keystroke (thousands of rows).
+        if self._over_at != (id(self.rows), now.replace(second=0, microsecond=0)):
+            self._over_at = (id(self.rows), now.replace(second=0, microsecond=0))
+            limit = self.sla_limit
+            self._over = sum(1 for row in self.rows if row.sla_over(now, limit) is not None)
+        over = self._over
+        marked = len(self.query_one(InboxTable).marked)
+        text = filter_text(self.filter, len(shown), len(self.rows), over, marked)
+        self.query_one("#triage-filters", Static).update(text)
+
+    def _tick(self) -> None:
+        self.query_one(InboxTable).tick(self.clock())
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """The preview follows the cursor."""
+        event.stop()
+        self._show_preview()
+
+    def _show_preview(self) -> None:
+        row = self.query_one(InboxTable).selected
+        if row is not None and row == self._previewed:
+            return  # typing in the filter kept the same referral on top: nothing to read
+        self._previewed = row
+        text = self.query_one("#triage-preview-text", Static)
+        if row is None:
+            text.update("")
+            return
+        text.update(self._preview_text(row, None, None))
+        self._read_preview(row)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="triage-preview")
+    def _read_preview(self, row: InboxRow) -> None:
+        with connect(self.cache.path) as connection:
+            preview = read_preview(connection, row.task_id)
+        thread = self._thread_lines(row.task_id)
+        if get_current_worker().is_cancelled:
+            return
+        self.app.call_from_thread(self._preview_read, row, preview, thread)
+
+    def _thread_lines(self, task_id: str) -> list[str]:
+        """The conversation of one referral, oldest first."""
+        return [
+            f"{message.sent[5:16].replace('T', ' ')} {message.sender_name}: {message.text}"
+            for message in self.store().thread(task_id)
+        ]
+
+    def _preview_read(self, row: InboxRow, preview: Preview | None, thread: list[str]) -> None:
+        selected = self.query_one(InboxTable).selected
+        if selected is None or selected.task_id != row.task_id:
+            return
+        self.query_one("#triage-preview-text", Static).update(
+            self._preview_text(row, preview, thread)
+        )
+
+    def _preview_text(
+        self, row: InboxRow, preview: Preview | None, thread: list[str] | None
+    ) -> Text:
+        now = self.clock()
+        text = Text.assemble(
+            (row.patient_name or "?", "bold"),
+            f"  {sex_age_text(row, now)} · ",
+            urgency_text(row.urgency),
+            f" · {status_text(row.status)} · {wait_cell(row, now)}",
+        )
+        colon = "：" if language() == "zh" else ": "
+        text.append(
+            f"\n{tr('Referred from')}{colon}{row.from_name or '—'} → {row.department or '—'}"
+        )
+        reason = (preview.reason if preview else "") or row.reason
+        text.append(f"\n{tr('Reason')}{colon}{reason}")
+        if preview is not None and preview.summary:
+            text.append(f"\n{tr('Summary')}{colon}", style="bold")
+            text.append(preview.summary)
+        if preview is not None and preview.decision:
+            text.append(f"\n{tr('Decision')}{colon}", style="bold")
+            text.append(preview.decision)
+        if thread is not None:
+            text.append(f"\n{tr('Thread')}{colon}", style="bold")
+            text.append("\n".join(thread) if thread else tr("No messages yet"))
+        return text
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """One place for worker failures: say what went wrong, keep the screen usable."""
+        if event.state is WorkerState.ERROR and str(event.worker.group).startswith("triage"):
+            self.notify(f"{tr('Could not')}: {event.worker.error}", severity="error", timeout=8)
+
+    # ----- filters ---------------------------------------------------------------------------
+
+    def _set_filter(self, **changes: Any) -> None:
+        self.filter = replace(self.filter, **changes)
+        self.show_rows()
+
+    def action_cycle_urgency(self) -> None:
+        """All urgencies, then stat, asap, urgent, routine alone."""
+        steps: list[str | None] = [None, *URGENCIES]
+        self._set_filter(urgency=steps[(steps.index(self.filter.urgency) + 1) % len(steps)])
+
+    def action_cycle_department(self) -> None:
+        """All departments, then each in turn."""
+        steps: list[str | None] = [None, *(d.name for d in self.departments)]
+        current = steps.index(self.filter.department) if self.filter.department in steps else 0
+        self._set_filter(department=steps[(current + 1) % len(steps)])
+
+    def action_cycle_status(self) -> None:
+        """Awaiting triage, all open ones, each status alone, then all."""
+        current = (
+            STATUS_STEPS.index(self.filter.statuses) if self.filter.statuses in STATUS_STEPS else 0
+        )
+        self._set_filter(statuses=STATUS_STEPS[(current + 1) % len(STATUS_STEPS)])
+
+    def action_cycle_waiting(self) -> None:
+        """Any wait, then longer than 1 h, 4 h, 1 day, 3 days, 7 days."""
+        current = WAIT_STEPS.index(self.filter.waiting_longer_than)
+        self._set_filter(waiting_longer_than=WAIT_STEPS[(current + 1) % len(WAIT_STEPS)])
+
+    def action_text_filter(self) -> None:
+        """Show the text filter and put the cursor in it."""
+        field = self.query_one("#triage-text", Input)
+        field.display = True
+        field.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """Each keystroke narrows the rows in memory."""
+        if event.input.id == "triage-text":
+            event.stop()
+            self._set_filter(text=event.value)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter goes back to the list, keeping the filter."""
+        if event.input.id == "triage-text":
+            event.stop()
+            self._leave_text_filter()
+
+    def key_escape(self) -> None:
+        """Esc in the text filter goes back to the list (the filter stays)."""
+        if self.focused is not None and self.focused.id == "triage-text":
+            self._leave_text_filter()
+
+    def _leave_text_filter(self) -> None:
+        field = self.query_one("#triage-text", Input)
+        field.display = bool(field.value)
+        self.query_one(InboxTable).focus()
+
+    # ----- actions -----------------------------------------------------------------------------
+
+    def action_mark(self) -> None:
+        """Mark the referral under the cursor for a bulk accept or decline (space again unmarks)."""
+        self.query_one(InboxTable).toggle_mark()
+        self._show_filters(self.query_one(InboxTable).rows_shown, self.clock())
+
+    def store(self) -> ReferralStore:
+        """The referral store of this hospital: every action is a local write with its outbox."""
+        return ReferralStore(self.cache.engine, self.hospital, self.cache.practitioner_id)
+
+    def action_open_chart(self) -> None:
+        """Open the chart of the selected referral's patient."""
+        row = self.query_one(InboxTable).selected
+        if row is None or not row.patient_id:
+            return
+        from clinic_tui.screens.chart import ChartScreen
+
+        self.app.push_screen(ChartScreen(self.cache, row.patient_id, self.clock))
+
+    def action_accept(self) -> None:
+        """Accept (with an appointment or as a teleconsultation)."""
+        from clinic_tui.screens.triage_actions import start_action
+
+        start_action(self, "accept")
+
+    def action_decline(self) -> None:
+        """Decline with a coded reason and a text."""
+        from clinic_tui.screens.triage_actions import start_action
+
+        start_action(self, "decline")
+
+    def action_ask(self) -> None:
+        """Ask the referring doctor for information (the thread, with an input)."""
+        from clinic_tui.screens.triage_actions import start_action
+
+        start_action(self, "ask")
+
+    def action_forward(self) -> None:
+        """Forward to another department."""
+        from clinic_tui.screens.triage_actions import start_action
+
+        start_action(self, "forward")
+
+    def action_complete(self) -> None:
+        """Complete with advice and a downward referral (a follow-up plan with its due date)."""
+        from clinic_tui.screens.triage_actions import start_action
+
+        start_action(self, "complete")

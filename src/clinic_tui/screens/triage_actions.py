@@ -1,0 +1,366 @@
+"""The triage inbox's action forms: accept, decline, ask, forward, complete.
+
+Each form checks its fields, then writes through the ReferralStore in a worker
+(one local write with its outbox entry per referral). An action the referral's
+state does not allow is refused before any form opens, with the state
+machine's own message; on marked rows (bulk) the allowed ones are offered after
+a confirmation that says how many are skipped.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from textual.app import ComposeResult
+from textual.widgets import Checkbox, Input, Select, Static
+from textual.worker import Worker, WorkerState
+
+from clinic_tui.i18n import add_translations, language, tr
+from clinic_tui.referral.fhir_shapes import DECLINE_REASONS
+from clinic_tui.referral.model import FollowUpPlan
+from clinic_tui.referral.workflow import (
+    IllegalTransition,
+    ReferralAction,
+    ReferralStatus,
+    next_status,
+)
+from clinic_tui.screens.chart_form import ChartForm, Write, field_row
+from clinic_tui.screens.walk_in_dialogs import ConfirmScreen
+
+if TYPE_CHECKING:
+    from clinic_tui.referral.inbox import InboxRow
+    from clinic_tui.screens.triage import TriageScreen
+
+add_translations(
+    {
+        "Accept referral": "接受转诊",
+        "Decline referral": "拒绝转诊",
+        "Ask the referring doctor": "向转诊医生提问",
+        "Forward to another department": "转给其他科室",
+        "Complete with advice": "完成并给出诊疗意见",
+        "Appointment date": "预约日期",
+        "Teleconsultation instead": "改为远程会诊",
+        "Give an appointment date or choose teleconsultation": "请填写预约日期或选择远程会诊",
+        "Decline reason": "拒绝原因",
+        "Choose a reason": "请选择原因",
+        "Note to township": "给基层的说明",
+        "Question": "提问",
+        "Write the question": "请填写问题",
+        "To department": "转至科室",
+        "Choose a department": "请选择科室",
+        "Advice": "诊疗意见",
+        "Write the advice": "请填写诊疗意见",
+        "Follow-up plan": "随访计划",
+        "Follow-up due": "随访日期",
+        "Give the follow-up's date": "请填写随访日期",
+        "Accepted: {n}": "已接受：{n} 条",
+        "Declined: {n}": "已拒绝：{n} 条",
+        "Asked: {name}": "已提问：{name}",
+        "Forwarded: {name} → {department}": "已转科：{name} → {department}",
+        "Completed: {name}": "已完成：{name}",
+        "{verb} {n} marked referrals?": "{verb}已选中的 {n} 条转诊？",
+        "{verb} {n} marked referrals? ({skipped} cannot be: {reason})": (
+            "{verb}已选中的 {n} 条转诊？（{skipped} 条不能：{reason}）"
+        ),
+        "Go back": "返回",
+    }
+)
+
+_VERBS = {ReferralAction.ACCEPT: "Accept", ReferralAction.DECLINE: "Decline"}
+_ACTIONS = {
+    "accept": ReferralAction.ACCEPT,
+    "decline": ReferralAction.DECLINE,
+    "ask": ReferralAction.ASK,
+    "forward": ReferralAction.FORWARD,
+    "complete": ReferralAction.COMPLETE,
+}
+
+
+def refusal(row: InboxRow, action: ReferralAction) -> str | None:
+    """The state machine's message when `action` is not allowed on `row`, else None."""
+    try:
+        next_status(ReferralStatus(row.status), action)
+    except (IllegalTransition, ValueError) as error:
+        return error.message() if isinstance(error, IllegalTransition) else str(error)
+    return None
+
+
+def _date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        return None
+
+
+def start_action(screen: TriageScreen, kind: str) -> None:
+    """Open the form of `kind` for the selected referral, or for the marked ones (bulk)."""
+    from clinic_tui.widgets.inbox_table import InboxTable
+
+    action = _ACTIONS[kind]
+    table = screen.query_one(InboxTable)
+    bulk = action in _VERBS and bool(table.marked)
+    if bulk:
+        rows = [row for row in screen.rows if row.task_id in table.marked]
+    else:
+        rows = [table.selected] if table.selected is not None else []
+    if not rows:
+        return
+    allowed = [row for row in rows if refusal(row, action) is None]
+    if not allowed:
+        screen.notify(str(refusal(rows[0], action)), severity="error", timeout=6)
+        return
+    if not bulk:
+        _open_form(screen, kind, allowed)
+        return
+    verb = tr(_VERBS[action])
+    skipped = [row for row in rows if row not in allowed]
+    question = (
+        tr("{verb} {n} marked referrals? ({skipped} cannot be: {reason})").format(
+            verb=verb, n=len(allowed), skipped=len(skipped), reason=refusal(skipped[0], action)
+        )
+        if skipped
+        else tr("{verb} {n} marked referrals?").format(verb=verb, n=len(allowed))
+    )
+
+    def answered(yes: bool | None) -> None:
+        if yes:
+            _open_form(screen, kind, allowed)
+
+    screen.app.push_screen(ConfirmScreen(question, verb, tr("Go back")), answered)
+
+
+def _open_form(screen: TriageScreen, kind: str, rows: list[InboxRow]) -> None:
+    store, clock = screen.store(), screen.clock
+    forms: dict[str, Any] = {
+        "accept": AcceptForm,
+        "decline": DeclineForm,
+        "ask": AskForm,
+        "forward": ForwardForm,
+        "complete": CompleteForm,
+    }
+    form = forms[kind](store, rows, clock)
+    if kind == "forward":
+        form.departments = [
+            (d.id, d.name) for d in screen.departments if d.id != rows[0].department_id
+        ]
+
+    def done(notice: str | None) -> None:
+        if notice is None:
+            return
+        from clinic_tui.widgets.inbox_table import InboxTable
+
+        screen.query_one(InboxTable).marked.clear()
+        screen.notify(notice, timeout=4)
+        screen.refresh_inbox(rows[0].task_id)
+
+    screen.app.push_screen(form, done)
+
+
+class TriageForm(ChartForm):
+    """A triage action's form over one referral or several (bulk)."""
+
+    TITLE = ""
+
+    def __init__(self, store: Any, rows: list[InboxRow], clock: Any) -> None:
+        names = ", ".join(row.patient_name for row in rows[:3]) + ("…" if len(rows) > 3 else "")
+        super().__init__(f"{tr(self.TITLE)} · {names}")
+        self.store = store
+        self.rows = rows
+        self.clock = clock
+
+    def now(self) -> datetime:
+        """The clock's now (tests fix it)."""
+        value: datetime = self.clock()
+        return value
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A refusal from the store or the state machine says why, in the form.
+
+        Textual also runs ChartForm's handler (each class's, base last) unless told not to:
+        it closes the form on success and words other errors.
+        """
+        if event.worker.group == "form-save" and event.state is WorkerState.ERROR:
+            error = event.worker.error
+            message = getattr(error, "message", None)
+            if callable(message):
+                event.prevent_default()
+                self._saving = False
+                self.show_form_message(str(message()))
+
+
+class AcceptForm(TriageForm):
+    """Accept: an appointment date, or a teleconsultation."""
+
+    TITLE = "Accept referral"
+    FIELD_ORDER = ("appointment",)
+
+    def fields(self) -> ComposeResult:
+        """Appointment date and the teleconsultation box."""
+        yield from field_row(
+            tr("Appointment date"),
+            Input(placeholder="YYYY-MM-DD", id="appointment", compact=True),
+            "appointment",
+        )
+        yield Checkbox(tr("Teleconsultation instead"), id="teleconsultation", compact=True)
+
+    def prepare(self) -> tuple[dict[str, str], Write | None]:
+        """A date, or the box ticked."""
+        text = self.query_one("#appointment", Input).value
+        tele = self.query_one("#teleconsultation", Checkbox).value
+        day = _date(text) if text.strip() else None
+        if not tele and day is None:
+            message = "Not a date: use YYYY-MM-DD" if text.strip() else (
+                "Give an appointment date or choose teleconsultation"
+            )  # fmt: skip
+            return {"appointment": message}, None
+        store, rows, now = self.store, self.rows, self.now()
+
+        def write() -> str:
+            for row in rows:
+                store.accept(row.task_id, now, None if tele else day, tele)
+            return tr("Accepted: {n}").format(n=len(rows))
+
+        return {}, write
+
+
+class DeclineForm(TriageForm):
+    """Decline: a coded reason and the words for the township."""
+
+    TITLE = "Decline referral"
+    FIELD_ORDER = ("decline-reason", "decline-text")
+
+    def fields(self) -> ComposeResult:
+        """Reason list and text."""
+        zh = language() == "zh"
+        # A first line that is no reason (not a blank Select: that one draws off its row),
+        # so the doctor always chooses one.
+        options = [(tr("Choose a reason"), "")]
+        options += [(zh_ if zh else en, code) for code, (en, zh_) in DECLINE_REASONS.items()]
+        reasons = Select(options, value="", allow_blank=False, id="decline-reason", compact=True)
+        yield from field_row(tr("Decline reason"), reasons, "decline-reason")
+        yield from field_row(
+            tr("Note to township"), Input(id="decline-text", compact=True), "decline-text"
+        )
+
+    def prepare(self) -> tuple[dict[str, str], Write | None]:
+        """A reason must be chosen; the text is optional."""
+        reason = self.query_one("#decline-reason", Select).value
+        if not isinstance(reason, str) or not reason:
+            return {"decline-reason": "Choose a reason"}, None
+        text = self.query_one("#decline-text", Input).value
+        store, rows, now = self.store, self.rows, self.now()
+
+        def write() -> str:
+            for row in rows:
+                store.decline(row.task_id, reason, text, now)
+            return tr("Declined: {n}").format(n=len(rows))
+
+        return {}, write
+
+
+class AskForm(TriageForm):
+    """Ask the referring doctor: the thread so far, and the question."""
+
+    TITLE = "Ask the referring doctor"
+    FIELD_ORDER = ("question",)
+
+    def fields(self) -> ComposeResult:
+        """The thread, then the question."""
+        lines = []
+        for message in self.store.thread(self.rows[0].task_id):
+            lines.append(
+                f"{message.sent[5:16].replace('T', ' ')} {message.sender_name}: {message.text}"
+            )
+        yield Static("\n".join(lines) or tr("No messages yet"), id="thread")
+        yield from field_row(
+            tr("Question"),
+            Input(id="question", placeholder=tr("Write the question"), compact=True),
+            "question",
+        )
+
+    def prepare(self) -> tuple[dict[str, str], Write | None]:
+        """The question must say something."""
+        text = self.query_one("#question", Input).value.strip()
+        if not text:
+            return {"question": "Write the question"}, None
+        store, row, now = self.store, self.rows[0], self.now()
+
+        def write() -> str:
+            store.ask(row.task_id, text, now)
+            return tr("Asked: {name}").format(name=row.patient_name)
+
+        return {}, write
+
+
+class ForwardForm(TriageForm):
+    """Forward to another department of the hospital."""
+
+    TITLE = "Forward to another department"
+    FIELD_ORDER = ("forward-department",)
+    departments: list[tuple[str, str]] = []
+
+    def fields(self) -> ComposeResult:
+        """The departments to choose from."""
+        options = [(tr("Choose a department"), "")]
+        options += [(name, ident) for ident, name in self.departments]
+        yield from field_row(
+            tr("To department"),
+            Select(options, value="", allow_blank=False, id="forward-department", compact=True),
+            "forward-department",
+        )
+
+    def prepare(self) -> tuple[dict[str, str], Write | None]:
+        """A department must be chosen."""
+        chosen = self.query_one("#forward-department", Select).value
+        if not isinstance(chosen, str) or not chosen:
+            return {"forward-department": "Choose a department"}, None
+        name = dict(self.departments).get(chosen, chosen)
+        store, row, now = self.store, self.rows[0], self.now()
+
+        def write() -> str:
+            store.forward(row.task_id, chosen, None, now)
+            return tr("Forwarded: {name} → {department}").format(
+                name=row.patient_name, department=name
+            )
+
+        return {}, write
+
+
+class CompleteForm(TriageForm):
+    """Complete: the advice, and a downward referral's follow-up plan with its date."""
+
+    TITLE = "Complete with advice"
+    FIELD_ORDER = ("advice", "plan", "due")
+
+    def fields(self) -> ComposeResult:
+        """Advice, plan, due date (no plan: no follow-up)."""
+        yield from field_row(tr("Advice"), Input(id="advice", compact=True), "advice")
+        yield from field_row(tr("Follow-up plan"), Input(id="plan", compact=True), "plan")
+        yield from field_row(
+            tr("Follow-up due"), Input(placeholder="YYYY-MM-DD", id="due", compact=True), "due"
+        )
+
+    def prepare(self) -> tuple[dict[str, str], Write | None]:
+        """Advice is needed; a plan needs its date."""
+        advice = self.query_one("#advice", Input).value.strip()
+        plan = self.query_one("#plan", Input).value.strip()
+        due_text = self.query_one("#due", Input).value
+        errors: dict[str, str] = {}
+        if not advice:
+            errors["advice"] = "Write the advice"
+        due = _date(due_text) if due_text.strip() else None
+        if plan and due is None:
+            errors["due"] = "Not a date: use YYYY-MM-DD" if due_text.strip() else (
+                "Give the follow-up's date"
+            )  # fmt: skip
+        if errors:
+            return errors, None
+        follow_up = FollowUpPlan(due=due, plan=plan) if plan and due is not None else None
+        store, row, now = self.store, self.rows[0], self.now()
+
+        def write() -> str:
+            store.complete(row.task_id, advice, now, follow_up)
+            return tr("Completed: {name}").format(name=row.patient_name)
+
+        return {}, write

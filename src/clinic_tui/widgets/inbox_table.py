@@ -1,0 +1,288 @@
+"""The triage inbox as a table: one row per referral, most urgent and longest waiting first.
+
+Colour is never the only signal: urgency carries `!` markers and a word, an SLA
+breach says `⚠ 3h over`, a row marked for a bulk action shows `+`, an
+unsynced one `*`, the selected one `▶`. The table holds a window of the
+filtered rows (WINDOW at a time, more as the cursor nears the end), so a filter
+keystroke over thousands of referrals redraws a page, not the whole inbox.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from rich.cells import cell_len
+from rich.text import Text
+from textual.binding import Binding
+from textual.coordinate import Coordinate
+
+from clinic_tui.i18n import add_translations, language, tr
+from clinic_tui.referral.fhir_shapes import PRIORITY_MARKERS
+from clinic_tui.referral.inbox import InboxRow
+from clinic_tui.widgets.queue_table import UNSYNCED_MARK, fit
+from clinic_tui.widgets.row_table import RowTable
+from clinic_tui.widgets.units import age_text
+
+add_translations(
+    {
+        "STAT": "立即",
+        "ASAP": "尽快",
+        "Requested": "已申请",
+        "Received": "已接收",
+        "Accepted": "已接受",
+        "Declined": "已拒绝",
+        "In progress": "进行中",
+        "Completed": "已完成",
+        "Cancelled": "已撤销",
+        "Urgency": "紧急程度",
+        "Patient": "患者",
+        "Referred from": "转出机构",
+        "Department": "科室",
+        "Dept.": "科室",
+        "Reason": "转诊原因",
+        "SLA": "时限",
+        "over": "超时",
+        "Marked for a bulk action": "已选中（批量操作）",
+    }
+)
+
+BULK_MARK = "+"
+"""Shown on a row marked (space) for a bulk accept or decline."""
+SLA_MARK = "⚠"
+
+URGENCY_MARKER = PRIORITY_MARKERS
+"""The referral screens' markers: !!! stat, !! asap and urgent (the words tell those apart)."""
+URGENCY_WORD = {"stat": "STAT", "asap": "ASAP", "urgent": "URGENT", "routine": "routine"}
+_URGENCY_STYLE = {"stat": "bold red", "asap": "bold red", "urgent": "bold dark_orange"}
+STATUS_WORD = {
+    "requested": "Requested",
+    "received": "Received",
+    "accepted": "Accepted",
+    "rejected": "Declined",
+    "in-progress": "In progress",
+    "completed": "Completed",
+    "cancelled": "Cancelled",
+}
+_CLOSED = frozenset({"completed", "rejected", "cancelled"})
+_SEX = {"male": "M", "female": "F", "other": "O"}
+_SEX_ZH = {"male": "男", "female": "女", "other": "其他"}
+
+WINDOW = 60
+"""Rows put in the table at a time; the next window comes as the cursor nears the end."""
+
+# (key, English header, least width); name and reason take what is left. "from" and "reason"
+# show only from WIDE columns up: at 80 the preview pane says them.
+_COLUMNS = (
+    ("mark", "", 3),
+    ("urgency", "Urgency", 8),
+    ("name", "Patient", 6),
+    ("sex_age", "Sex/Age", 7),
+    ("from", "Referred from", 12),
+    # "Dept.": 'Department' would take two more cells than the names (4 Chinese characters).
+    ("department", "Dept.", 8),
+    ("reason", "Reason", 0),
+    ("status", "Status", 11),
+    ("wait", "Wait", 6),
+    ("sla", "SLA", 10),
+)
+WIDE = 110
+"""Terminal columns from which the table also shows the referring clinic and the reason."""
+_SCROLLBAR = 2
+
+
+def urgency_text(urgency: str) -> Text:
+    """Marker, word and colour: '!!! STAT' in bold red."""
+    marker = URGENCY_MARKER.get(urgency, "")
+    word = tr(URGENCY_WORD.get(urgency, urgency))
+    return Text(f"{marker} {word}".strip(), style=_URGENCY_STYLE.get(urgency, ""))
+
+
+def status_text(status: str) -> str:
+    """The Task status in the clinician's words."""
+    return tr(STATUS_WORD.get(status, status))
+
+
+def sex_age_text(row: InboxRow, now: datetime) -> str:
+    """'F 67y' / '女 67岁'."""
+    sex = (_SEX_ZH if language() == "zh" else _SEX).get(row.gender, "?")
+    return f"{sex} {age_text(row.birth_date, now.date())}"
+
+
+def compact_span(delta: timedelta, *, rounded: bool = False) -> str:
+    """'45m', '20h44' (or '20h' when `rounded`), '3d'; in Chinese '45分', '20时44分', '3天'."""
+    zh = language() == "zh"
+    minutes = int(delta.total_seconds() // 60)
+    hours, rest = divmod(minutes, 60)
+    if hours >= 48:
+        return f"{hours // 24}{'天' if zh else 'd'}"
+    if not hours:
+        return f"{rest}{'分' if zh else 'm'}"
+    if rounded:
+        return f"{hours}{'时' if zh else 'h'}"
+    return f"{hours}时{rest:02d}分" if zh else f"{hours}h{rest:02d}"
+
+
+def wait_cell(row: InboxRow, now: datetime) -> str:
+    """How long the referral has waited ('—' when its date is unknown)."""
+    waited = row.waiting(now)
+    return "—" if waited is None else compact_span(waited)
+
+
+def sla_cell(row: InboxRow, now: datetime, limit: timedelta) -> Text:
+    """'⚠ 3h over' ('⚠ 超时3时') in bold red when past the limit, else nothing."""
+    over = row.sla_over(now, limit)
+    if over is None:
+        return Text("")
+    span = compact_span(over, rounded=True)
+    words = f"超时{span}" if language() == "zh" else f"{span} {tr('over')}"
+    return Text(f"{SLA_MARK} {words}", style="bold red")
+
+
+class InboxTable(RowTable):
+    """The referrals of the inbox; the screen hands it rows, it never reads the cache itself."""
+
+    BINDINGS = [
+        Binding("j", "cursor_down", tr("Down"), show=False),
+        Binding("k", "cursor_up", tr("Up"), show=False),
+    ]
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, zebra_stripes=True)
+        self.rows_shown: list[InboxRow] = []
+        """Every row that passes the filter, in order (the table holds a window of them)."""
+        self.marked: set[str] = set()
+        """Task ids marked with space for a bulk action."""
+        self._loaded = 0
+        self._loading = False
+        self._now = datetime.now().astimezone()
+        self._limit = timedelta(hours=4)
+        self._keys: tuple[str, ...] = ()
+        self._sizes: dict[str, int] = {}
+        self._by_id: dict[str, InboxRow] = {}
+
+    @property
+    def selected(self) -> InboxRow | None:
+        """The referral under the cursor."""
+        if not 0 <= self.cursor_row < min(self._loaded, len(self.rows_shown)):
+            return None
+        return self.rows_shown[self.cursor_row]
+
+    def _layout(self, width: int) -> dict[str, int]:
+        keys = [key for key, _, _ in _COLUMNS if width >= WIDE or key not in ("from", "reason")]
+        sizes = {key: max(size, cell_len(tr(header))) for key, header, size in _COLUMNS}
+        # Every urgency whole, marker and word ('!! URGENT'), in the language in force.
+        words = max(cell_len(urgency_text(code).plain) for code in URGENCY_WORD)
+        sizes["urgency"] = max(sizes["urgency"], words)
+        sizes["reason"] = 0
+        padding = 2 * self.cell_padding * len(keys)
+        room = width - padding - _SCROLLBAR
+        fixed = sum(sizes[key] for key in keys if key not in ("name", "reason"))
+        if "reason" in keys:
+            sizes["name"] = max(sizes["name"], 10)
+            sizes["reason"] = max(8, room - fixed - sizes["name"])
+        else:
+            sizes["name"] = max(sizes["name"], room - fixed)
+        self._keys = tuple(keys)
+        return {key: sizes[key] for key in keys}
+
+    def show(
+        self, rows: list[InboxRow], now: datetime, limit: timedelta, keep: str | None = None
+    ) -> None:
+        """Display `rows` (already filtered and sorted), keeping the cursor on task `keep`."""
+        keep = keep or (self.selected.task_id if self.selected else None)
+        self.rows_shown = rows
+        self._by_id = {row.task_id: row for row in rows}
+        self._now, self._limit = now, limit
+        sizes = self._layout(self.size.width or 80)
+        # Clearing moves the cursor, and the cursor's watcher loads rows: not until we do.
+        self._loading = True
+        try:
+            if sizes != self._sizes:
+                self._sizes = sizes
+                self.clear(columns=True)
+                headers = {key: header for key, header, _ in _COLUMNS}
+                for key in self._keys:
+                    header = Text(fit(tr(headers[key]), sizes[key]))
+                    self.add_column(header, width=sizes[key], key=key)
+            else:
+                self.clear()
+            self._loaded = 0
+        finally:
+            self._loading = False
+        target = 0
+        if keep is not None and keep in self._by_id:
+            target = next(i for i, row in enumerate(rows) if row.task_id == keep)
+        self._load_to(max(target + 1, WINDOW))
+        if self._loaded:
+            self.move_cursor(row=min(target, self._loaded - 1), animate=False, scroll=True)
+            self.refresh_marker()
+
+    def _load_to(self, count: int) -> None:
+        """Add rows until `count` are in the table (or all of them are)."""
+        if self._loading:
+            return  # adding a row moves the cursor, whose watcher would load the same rows
+        self._loading = True
+        try:
+            for row in self.rows_shown[self._loaded : min(count, len(self.rows_shown))]:
+                self.add_row(*self._cells(row), key=row.task_id)
+                self._loaded += 1
+        finally:
+            self._loading = False
+
+    def watch_cursor_coordinate(self, old: Coordinate, new: Coordinate) -> None:
+        """Near the end of the window, bring in the next one."""
+        super().watch_cursor_coordinate(old, new)
+        if new.row >= self._loaded - 5 and self._loaded < len(self.rows_shown):
+            self._load_to(self._loaded + WINDOW)
+
+    def action_scroll_bottom(self) -> None:
+        """End: the last referral (every window loaded first)."""
+        self._load_to(len(self.rows_shown))
+        super().action_scroll_bottom()
+
+    def on_resize(self) -> None:
+        """Fit the columns to the new width."""
+        if self._layout(self.size.width) != self._sizes:
+            self.show(self.rows_shown, self._now, self._limit)
+
+    def mark_text(self, row_key: str, selected: bool) -> Text:
+        """Cursor marker, bulk mark, unsynced mark."""
+        text = super().mark_text(row_key, selected)
+        text.append(BULK_MARK if row_key in self.marked else " ", style="bold reverse")
+        row = self._by_id.get(row_key)
+        text.append(UNSYNCED_MARK if row is not None and row.pending else " ", style="bold")
+        return text
+
+    def toggle_mark(self) -> None:
+        """Mark or unmark the referral under the cursor for a bulk action, then move down."""
+        row = self.selected
+        if row is None:
+            return
+        self.marked.symmetric_difference_update({row.task_id})
+        self.update_cell(row.task_id, "mark", self.mark_text(row.task_id, True))
+        self.action_cursor_down()
+
+    def tick(self, now: datetime) -> None:
+        """Bring waits and SLA timers up to `now` on the loaded rows."""
+        self._now = now
+        for row in self.rows_shown[: self._loaded]:
+            if row.status not in _CLOSED:
+                self.update_cell(row.task_id, "wait", Text(wait_cell(row, now)))
+                self.update_cell(row.task_id, "sla", sla_cell(row, now, self._limit))
+
+    def _cells(self, row: InboxRow) -> list[Text]:
+        now, sizes = self._now, self._sizes
+        dim = "dim" if row.status in _CLOSED else ""
+        cells = {
+            "mark": self.mark_text(row.task_id, False),
+            "urgency": urgency_text(row.urgency),
+            "name": Text(fit(row.patient_name, sizes["name"]), style=dim),
+            "sex_age": Text(sex_age_text(row, now), style=dim),
+            "from": Text(fit(row.from_name, sizes.get("from", 0)), style=dim),
+            "department": Text(fit(row.department or "—", sizes["department"]), style=dim),
+            "reason": Text(fit(row.reason, sizes.get("reason", 0)), style=dim),
+            "status": Text(fit(status_text(row.status), sizes["status"]), style=dim),
+            "wait": Text(wait_cell(row, now), style=dim),
+            "sla": sla_cell(row, now, self._limit),
+        }
+        return [cells[key] for key in self._keys]

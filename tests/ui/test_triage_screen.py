@@ -1,0 +1,352 @@
+"""The hospital expert's triage inbox driven from the keyboard, at 80x24 and 120x40.
+
+Referrals are written by the township's ReferralStore at known times before the
+app's fixed clock; the app opens on the county hospital's cache, so the role is
+the expert's without a flag. No server is configured: every action works offline.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.console import Console
+from sqlalchemy import Engine, text
+from textual.pilot import Pilot
+from textual.widgets import Select, Static
+
+from clinic_tui.app import ClinicApp
+from clinic_tui.config import Settings
+from clinic_tui.offline_cache.clinic_cache import ClinicCache
+from clinic_tui.screens.chart import ChartScreen
+from clinic_tui.screens.queue import QueueScreen
+from clinic_tui.screens.triage import TriageScreen
+from clinic_tui.screens.triage_actions import (
+    AcceptForm,
+    AskForm,
+    CompleteForm,
+    DeclineForm,
+    ForwardForm,
+)
+from clinic_tui.screens.walk_in_dialogs import ConfirmScreen
+from clinic_tui.widgets.inbox_table import InboxTable
+from clinic_tui.widgets.sync_badge import SyncBadge
+from tests.ui.chart_fixtures import NOW, TODAY
+from tests.ui.pilot import press, settle, type_text
+from tests.ui.queue_app import Clock
+from tests.unit.test_referral_store import DRAFT, _county, _town
+from tests.unit.test_referral_store import cache as cache
+
+pytestmark = pytest.mark.anyio
+SIZES = [(80, 24), (120, 40)]
+
+
+def _plain(widget: Any) -> str:
+    console = Console(width=400, color_system=None, legacy_windows=False)
+    with console.capture() as capture:
+        console.print(widget.content if isinstance(widget, Static) else widget)
+    return " ".join(capture.get().split())
+
+
+def _refer(engine: Engine, hours_ago: float, priority: str, reason: str) -> str:
+    draft = replace(DRAFT, priority=priority, reason_text=reason)
+    return _town(engine).refer("p-allergic", draft, NOW - timedelta(hours=hours_ago))
+
+
+def _inbox(engine: Engine) -> dict[str, str]:
+    """Three referrals: stat 6 h ago (over the 4 h SLA), urgent 1 h ago, routine a day ago."""
+    return {
+        "stat": _refer(engine, 6, "stat", "胸痛 chest pain"),
+        "urgent": _refer(engine, 1, "urgent", "气促 breathless"),
+        "routine": _refer(engine, 26, "routine", "膝痛 knee pain"),
+    }
+
+
+def _app(engine: Engine, **settings: Any) -> ClinicApp:
+    folder = Path(str(engine.url.database)).parent
+    chosen = replace(Settings(data_dir=folder), **settings)
+    # The cache's clinic is the county hospital: an expert's workstation.
+    return ClinicApp(
+        settings=chosen,
+        cache=ClinicCache(engine, "org-county", "pr-county"),
+        clock=Clock(NOW),
+        auto_sync=False,
+    )
+
+
+def _status(engine: Engine, task_id: str) -> str:
+    with engine.connect() as connection:
+        found = connection.execute(text("SELECT status FROM task WHERE id = :i"), {"i": task_id})
+        return str(found.scalar_one())
+
+
+def _table(pilot: Pilot[Any]) -> InboxTable:
+    return pilot.app.screen.query_one(InboxTable)
+
+
+def _names(pilot: Pilot[Any]) -> list[str]:
+    return [row.reason for row in _table(pilot).rows_shown]
+
+
+def _filters(pilot: Pilot[Any]) -> str:
+    return _plain(pilot.app.screen.query_one("#triage-filters", Static))
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_a_hospital_opens_on_its_inbox_sorted_with_the_sla_mark(
+    cache: Engine,
+    size: tuple[int, int],
+) -> None:
+    _inbox(cache)
+    app = _app(cache)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, TriageScreen)
+        assert _names(pilot) == ["胸痛 chest pain", "气促 breathless", "膝痛 knee pain"]
+        table = _table(pilot)
+        cells = [_plain(cell) for cell in table.get_row_at(0)]
+        assert "!!! STAT" in cells
+        assert "⚠ 2h over" in cells  # 6 h waited, 4 h allowed: in words, not colour alone
+        assert [_plain(cell) for cell in table.get_row_at(1)][-1] == ""
+        assert "⚠ 1 over SLA" in _filters(pilot)
+        preview = _plain(app.screen.query_one("#triage-preview-text", Static))
+        assert "胸痛 chest pain" in preview
+        assert "Problems: I10" in preview
+
+
+async def test_the_clinic_role_opens_the_queue_even_at_a_hospital(cache: Engine) -> None:
+    app = _app(cache, role="clinic")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, QueueScreen)
+
+
+async def test_filter_keys_and_the_text_filter(cache: Engine) -> None:
+    _inbox(cache)
+    async with _app(cache).run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "u")  # stat only
+        assert _names(pilot) == ["胸痛 chest pain"]
+        await press(pilot, "u", "u", "u", "u")  # asap, urgent, routine, then all again
+        assert len(_names(pilot)) == 3
+        await press(pilot, "w", "w")  # waiting longer than 4 h
+        assert _names(pilot) == ["胸痛 chest pain", "膝痛 knee pain"]
+        assert "w > 4 h" in _filters(pilot)
+        await press(pilot, "w", "w", "w", "w")  # back to any wait
+        await press(pilot, "d")  # the first department by name: 内分泌科 has none
+        assert _names(pilot) == []
+        assert "No referral matches these filters" in _plain(
+            pilot.app.screen.query_one("#triage-empty", Static)
+        )
+        await press(pilot, "d")  # 心内科
+        assert len(_names(pilot)) == 3
+        await press(pilot, "slash")
+        await type_text(pilot, "knee")
+        assert _names(pilot) == ["膝痛 knee pain"]
+        await press(pilot, "enter")
+        assert pilot.app.focused is _table(pilot)
+        assert "/ knee" in _filters(pilot)
+
+
+async def test_j_k_move_and_o_opens_the_chart(cache: Engine) -> None:
+    _inbox(cache)
+    async with _app(cache).run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "j", "j", "k")
+        assert _table(pilot).cursor_row == 1
+        await press(pilot, "o")
+        assert isinstance(pilot.app.screen, ChartScreen)
+        assert pilot.app.screen.patient_id == "p-allergic"
+
+
+async def test_accept_with_an_appointment_writes_it_locally(cache: Engine) -> None:
+    tasks = _inbox(cache)
+    app = _app(cache)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        before = app.cache.pending_changes()
+        assert f"{before} unsynced" in _plain(app.screen.query_one(SyncBadge).render())
+        await press(pilot, "a")
+        assert isinstance(app.screen, AcceptForm)
+        await type_text(pilot, (TODAY + timedelta(days=2)).isoformat())
+        await press(pilot, "ctrl+s")
+        assert isinstance(app.screen, TriageScreen)
+        assert _status(cache, tasks["stat"]) == "accepted"
+        assert "Accepted: 1" in app.notices
+        # Offline: the change waits in the outbox and the badge says so.
+        assert before == app.cache.pending_changes()  # the Task was pending already (refer)
+        assert f"{before} unsynced" in _plain(app.screen.query_one(SyncBadge).render())
+        with cache.connect() as connection:
+            # Still one create for the server (never synced): it now carries the acceptance.
+            outbox = connection.execute(
+                text("SELECT count(*) FROM outbox WHERE resource_id = :i"), {"i": tasks["stat"]}
+            ).scalar_one()
+            pending = connection.execute(
+                text("SELECT pending FROM task WHERE id = :i"), {"i": tasks["stat"]}
+            ).scalar_one()
+        assert (outbox, pending) == (1, 1)
+        assert _names(pilot) == ["气促 breathless", "膝痛 knee pain"]
+
+
+async def test_accept_refuses_a_wrong_date_and_writes_nothing(cache: Engine) -> None:
+    tasks = _inbox(cache)
+    app = _app(cache)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "a")
+        await type_text(pilot, "2026-02-30")
+        await press(pilot, "ctrl+s")
+        assert isinstance(app.screen, AcceptForm)
+        assert "Not a date" in _plain(app.screen.query_one("#appointment-error", Static))
+        assert _status(cache, tasks["stat"]) == "requested"
+
+
+async def test_decline_with_a_coded_reason(cache: Engine) -> None:
+    tasks = _inbox(cache)
+    app = _app(cache)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "j", "x")
+        form = app.screen
+        assert isinstance(form, DeclineForm)
+        form.query_one("#decline-reason", Select).value = "manage-locally"
+        form.query_one("#decline-text").focus()
+        await type_text(pilot, "先调整用药")
+        await press(pilot, "ctrl+s")
+        assert _status(cache, tasks["urgent"]) == "rejected"
+        with cache.connect() as connection:
+            task = json.loads(
+                connection.execute(
+                    text("SELECT resource_json FROM task WHERE id = :i"), {"i": tasks["urgent"]}
+                ).scalar_one()
+            )
+        assert task["statusReason"]["coding"][0]["code"] == "manage-locally"
+        assert task["statusReason"]["text"] == "先调整用药"
+
+
+async def test_ask_writes_a_question_into_the_thread(cache: Engine) -> None:
+    tasks = _inbox(cache)
+    app = _app(cache)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "q")
+        assert isinstance(app.screen, AskForm)
+        await type_text(pilot, "ECG?")
+        await press(pilot, "ctrl+s")
+        assert _status(cache, tasks["stat"]) == "requested"  # a question moves nothing
+        thread = _county(cache).thread(tasks["stat"])
+        assert [(m.kind, m.text) for m in thread] == [("question", "ECG?")]
+        await settle(pilot)
+        assert "ECG?" in _plain(app.screen.query_one("#triage-preview-text", Static))
+
+
+async def test_forward_to_another_department(cache: Engine) -> None:
+    tasks = _inbox(cache)
+    app = _app(cache)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "f")
+        form = app.screen
+        assert isinstance(form, ForwardForm)
+        assert form.departments == [("dept-endo", "内分泌科")]  # not the one it is at
+        form.query_one("#forward-department", Select).value = "dept-endo"
+        await press(pilot, "ctrl+s")
+        assert _table(pilot).rows_shown[0].department == "内分泌科"
+        assert _status(cache, tasks["stat"]) == "requested"
+
+
+async def test_complete_with_advice_and_a_follow_up(cache: Engine) -> None:
+    tasks = _inbox(cache)
+    _county(cache).accept(tasks["urgent"], NOW, teleconsultation=True)
+    app = _app(cache)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "s")  # all open referrals, the accepted one among them
+        assert "气促 breathless" in _names(pilot)
+        while _table(pilot).selected.task_id != tasks["urgent"]:  # type: ignore[union-attr]
+            await press(pilot, "j")
+        await press(pilot, "c")
+        assert isinstance(app.screen, CompleteForm)
+        await type_text(pilot, "继续口服药")
+        await press(pilot, "tab")
+        await type_text(pilot, "测血压")
+        await press(pilot, "tab")
+        await type_text(pilot, (TODAY + timedelta(days=14)).isoformat())
+        await press(pilot, "ctrl+s")
+        assert _status(cache, tasks["urgent"]) == "completed"
+        with cache.connect() as connection:
+            due = connection.execute(
+                text("SELECT due_date FROM task WHERE kind = 'follow-up'")
+            ).scalar_one()
+        assert due == (TODAY + timedelta(days=14)).isoformat()
+
+
+async def test_an_illegal_action_says_why_and_opens_nothing(cache: Engine) -> None:
+    tasks = _inbox(cache)
+    _county(cache).decline(tasks["stat"], "duplicate", "", NOW)
+    app = _app(cache)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, *"sssssss")  # open, then each status alone: declined is the 7th
+        assert _names(pilot) == ["胸痛 chest pain"]
+        await press(pilot, "a")
+        assert isinstance(app.screen, TriageScreen)
+        assert app.notices[-1] == "a declined referral cannot be accepted"
+        await press(pilot, "c")  # complete: also refused, in the state machine's words
+        assert app.notices[-1] == "a declined referral cannot be completed"
+
+
+async def test_bulk_accept_of_marked_rows_after_a_confirmation(cache: Engine) -> None:
+    tasks = _inbox(cache)
+    app = _app(cache)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "space", "space")  # marks the first two, moving down each time
+        assert _table(pilot).marked == {tasks["stat"], tasks["urgent"]}
+        assert "+ 2 marked" in _filters(pilot)
+        await press(pilot, "a")
+        assert isinstance(app.screen, ConfirmScreen)
+        await press(pilot, "y")
+        assert isinstance(app.screen, AcceptForm)
+        app.screen.query_one("#teleconsultation").value = True  # type: ignore[attr-defined]
+        await press(pilot, "ctrl+s")
+        assert [_status(cache, tasks[k]) for k in ("stat", "urgent", "routine")] == [
+            "accepted",
+            "accepted",
+            "requested",
+        ]
+        assert "Accepted: 2" in app.notices
+        assert _table(pilot).marked == set()
+
+
+async def test_the_inbox_in_chinese(cache: Engine) -> None:
+    from clinic_tui import i18n
+
+    _inbox(cache)
+    i18n.set_language("zh")
+    app = _app(cache, language="zh")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        cells = [_plain(cell) for cell in _table(pilot).get_row_at(0)]
+        assert "!!! 立即" in cells
+        assert "已申请" in cells
+        assert "⚠ 超时2时" in cells
+        assert "分诊收件箱" in _plain(app.screen.query_one("#triage-title", Static))
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_columns_fit_beside_the_scrollbar(tmp_path: Path, size: tuple[int, int]) -> None:
+    from tests.ui.triage_app import triage_app
+
+    app = triage_app(tmp_path, patients=200)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await press(pilot, *"sssssssss")  # every referral: more rows than the screen holds
+        table = _table(pilot)
+        assert table.virtual_size.height > table.size.height  # so a vertical scrollbar shows
+        # ... and no sideways one: every column is in view (was one cell too wide at 80).
+        assert table.virtual_size.width <= table.size.width - 2
