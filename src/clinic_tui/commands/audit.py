@@ -51,6 +51,16 @@ def _who(record: dict[str, Any]) -> str:
     return tr("unknown")
 
 
+def _when(recorded: str) -> str:
+    """The record's time on this computer's clock, to the second (the JSON keeps it whole)."""
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(recorded).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return recorded
+
+
 def _on_server(record: dict[str, Any]) -> str:
     if record["sent"]:
         return tr("yes")
@@ -93,11 +103,12 @@ def show_audit(settings: Settings, patient_id: str, *, as_json: bool = False) ->
     from rich.table import Table
 
     table = Table(title=tr("Audit trail of patient {patient}").format(patient=patient_id))
-    for heading in ("When", "What was done", "Record", "Who", "On the server"):
+    table.add_column(tr("When"), no_wrap=True)
+    for heading in ("What was done", "Record", "Who", "On the server"):
         table.add_column(tr(heading))
     for record in records:
         table.add_row(
-            record["recorded"],
+            _when(record["recorded"]),
             tr(record["action"]),
             record["entity"],
             _who(record),
