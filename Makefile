@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 DEMO_DIR     ?= .demo-clinic
 DEMO_PATIENTS ?= 2000
 
-.PHONY: demo test test-medplum lint typecheck unit bench bench-sync bench-data crash faults clean install install-dev
+.PHONY: demo test test-medplum lint typecheck unit bench bench-bytes bench-encryption bench-sync bench-data crash faults clean install install-dev
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 2; }
@@ -68,6 +68,17 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/upload.py
 	$(BIN)/python benchmarks/terminology_search.py
 	$(BIN)/python benchmarks/triage_inbox.py
+	$(BIN)/python benchmarks/prescribing_checks.py
+
+## Bytes written per keystroke through a pty and through `serve`'s websocket, beside a bare
+## DataTable app (a 2,000-patient demo cache under .bench/; a few minutes).
+bench-bytes: $(VENV)/.installed-dev
+	$(BIN)/python benchmarks/bytes_per_keystroke.py
+
+## Start-up and search on a plain and a SQLCipher-encrypted copy of the 100,000-patient cache
+## (the copy takes about 4 minutes and 2 GB more under .bench/).
+bench-encryption: $(VENV)/.installed-dev
+	$(BIN)/python benchmarks/encryption.py
 
 ## Sync over an emulated 1 Mbit/s, 100 ms RTT link through nginx gzip (installs nginx from
 ## Debian's packages if missing, fhirpy into .bench/fhirpy-venv); several minutes.
