@@ -190,32 +190,49 @@ class InboxTable(RowTable):
     ) -> None:
         """Display `rows` (already filtered and sorted), keeping the cursor on task `keep`."""
         keep = keep or (self.selected.task_id if self.selected else None)
+        sizes = self._layout(self.size.width or 80)
+        # The loaded rows would come back the same (a keystroke that changed nothing on
+        # screen): clearing and refilling would only redraw the whole table for nothing.
+        unchanged = self._shows_already(rows, now, limit, sizes)
         self.rows_shown = rows
         self._by_id = {row.task_id: row for row in rows}
         self._now, self._limit = now, limit
-        sizes = self._layout(self.size.width or 80)
-        # Clearing moves the cursor, and the cursor's watcher loads rows: not until we do.
-        self._loading = True
-        try:
-            if sizes != self._sizes:
-                self._sizes = sizes
-                self.clear(columns=True)
-                headers = {key: header for key, header, _ in _COLUMNS}
-                for key in self._keys:
-                    header = Text(fit(tr(headers[key]), sizes[key]))
-                    self.add_column(header, width=sizes[key], key=key)
-            else:
-                self.clear()
-            self._loaded = 0
-        finally:
-            self._loading = False
+        if not unchanged:
+            # Clearing moves the cursor, and the cursor's watcher loads rows: not until we do.
+            self._loading = True
+            try:
+                if sizes != self._sizes:
+                    self._sizes = sizes
+                    self.clear(columns=True)
+                    headers = {key: header for key, header, _ in _COLUMNS}
+                    for key in self._keys:
+                        header = Text(fit(tr(headers[key]), sizes[key]))
+                        self.add_column(header, width=sizes[key], key=key)
+                else:
+                    self.clear()
+                self._loaded = 0
+            finally:
+                self._loading = False
         target = 0
         if keep is not None and keep in self._by_id:
             target = next(i for i, row in enumerate(rows) if row.task_id == keep)
         self._load_to(max(target + 1, WINDOW))
-        if self._loaded:
+        if self._loaded and (not unchanged or target != self.cursor_row):
             self.move_cursor(row=min(target, self._loaded - 1), animate=False, scroll=True)
             self.refresh_marker()
+
+    def _shows_already(
+        self, rows: list[InboxRow], now: datetime, limit: timedelta, sizes: dict[str, int]
+    ) -> bool:
+        """The table's loaded rows are the first of `rows`, drawn at this width, minute, limit."""
+        loaded = self._loaded
+        return (
+            loaded > 0
+            and sizes == self._sizes
+            and limit == self._limit
+            and now.replace(second=0, microsecond=0) == self._now.replace(second=0, microsecond=0)
+            and rows[:loaded] == self.rows_shown[:loaded]
+        )
 
     def _load_to(self, count: int) -> None:
         """Add rows until `count` are in the table (or all of them are)."""
