@@ -170,6 +170,7 @@ class InboxTable(RowTable):
         self._by_id: dict[str, InboxRow] = {}
         self._drawn: LRUCache[Hashable, SegmentLines] = LRUCache(4000)
         """Cells as drawn, by their words and styles, not by position: see _render_cell."""
+        self._placed: LRUCache[tuple[Style | None, int, int], Style] = LRUCache(20000)
 
     @property
     def selected(self) -> InboxRow | None:
@@ -387,13 +388,28 @@ class InboxTable(RowTable):
                 options,
             )
             self._drawn[key] = lines
-        meta = Style.from_meta({"row": row_index, "column": column_index})
-        return [list(Segment.apply_style(line, post_style=meta)) for line in lines]
+        placed = self._placed
+        drawn: SegmentLines = []
+        for line in lines:
+            segments = []
+            for text, style, control in line:
+                if not control:
+                    # Adding a metadata Style marshals its dict: done once per style and place.
+                    at = (style, row_index, column_index)
+                    with_meta = placed.get(at)
+                    if with_meta is None:
+                        meta = Style.from_meta({"row": row_index, "column": column_index})
+                        with_meta = placed[at] = style + meta if style else meta
+                    style = with_meta
+                segments.append(Segment(text, style, control))
+            drawn.append(segments)
+        return drawn
 
     def notify_style_update(self) -> None:
         """A theme or CSS change redraws every cell."""
         super().notify_style_update()
         self._drawn.clear()
+        self._placed.clear()
 
     def _cells(self, row: InboxRow) -> list[Text]:
         now, sizes = self._now, self._sizes
