@@ -22,6 +22,7 @@ from textual.widgets import Select, Static
 from clinic_tui.app import ClinicApp
 from clinic_tui.config import Settings
 from clinic_tui.offline_cache.clinic_cache import ClinicCache
+from clinic_tui.screens import triage
 from clinic_tui.screens.chart import ChartScreen
 from clinic_tui.screens.queue import QueueScreen
 from clinic_tui.screens.triage import TriageScreen
@@ -350,3 +351,72 @@ async def test_columns_fit_beside_the_scrollbar(tmp_path: Path, size: tuple[int,
         assert table.virtual_size.height > table.size.height  # so a vertical scrollbar shows
         # ... and no sideways one: every column is in view (was one cell too wide at 80).
         assert table.virtual_size.width <= table.size.width - 2
+
+
+async def test_typing_in_the_filter_reads_no_preview_until_back_on_the_list(
+    cache: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _inbox(cache)
+    # A pause no test outlasts: the preview may only follow through leaving the filter.
+    monkeypatch.setattr(triage, "PREVIEW_PAUSE", 3600.0)
+    reads: list[str] = []
+
+    def read_preview(connection: Any, task_id: str) -> Any:
+        reads.append(task_id)
+        return real_read_preview(connection, task_id)
+
+    real_read_preview = triage.read_preview
+    monkeypatch.setattr(triage, "read_preview", read_preview)
+    async with _app(cache).run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert len(reads) == 1  # the top referral on opening
+        preview = pilot.app.screen.query_one("#triage-preview-text", Static)
+        await press(pilot, "slash")
+        await type_text(pilot, "knee")  # each keystroke moves the top row
+        assert _names(pilot) == ["膝痛 knee pain"]
+        assert len(reads) == 1
+        assert "胸痛 chest pain" in _plain(preview)  # still the one before typing
+        await press(pilot, "enter")
+        assert len(reads) == 2
+        assert "膝痛 knee pain" in _plain(preview)
+
+
+async def test_a_keystroke_that_changes_no_row_keeps_the_table(
+    cache: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _inbox(cache)
+    async with _app(cache).run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await press(pilot, "j")
+        table = _table(pilot)
+        cleared: list[bool] = []
+        real_clear = table.clear
+
+        def clear(columns: bool = False) -> InboxTable:
+            cleared.append(columns)
+            return real_clear(columns)
+
+        monkeypatch.setattr(table, "clear", clear)
+        await press(pilot, "slash")
+        await type_text(pilot, "  ")  # spaces: no word to look for, every row still passes
+        assert cleared == []
+        assert _names(pilot) == ["胸痛 chest pain", "气促 breathless", "膝痛 knee pain"]
+        assert table.cursor_row == 1
+        await type_text(pilot, "knee")
+        assert cleared == [False]
+        assert _names(pilot) == ["膝痛 knee pain"]
+
+
+async def test_a_click_selects_the_row_clicked_after_filtering(cache: Engine) -> None:
+    _inbox(cache)
+    async with _app(cache).run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await press(pilot, "slash")
+        await type_text(pilot, "knee")
+        await press(pilot, *["backspace"] * 4, "enter")
+        assert _table(pilot).cursor_row == 2  # still on the knee
+        # The cells are drawn from before the filter, each at a new place: a click on the
+        # second row (under the header) must still say the second row.
+        assert await pilot.click(InboxTable, offset=(6, 2))
+        await settle(pilot)
+        assert _table(pilot).cursor_row == 1

@@ -20,6 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
@@ -112,6 +113,9 @@ STATUS_STEPS: tuple[frozenset[str], ...] = (
 """What `s` cycles through: awaiting triage, all open ones, each status alone, then all."""
 POLL_SECONDS = 30.0
 """How often waits and SLA timers move on."""
+PREVIEW_PAUSE = 0.25
+"""Seconds of no typing in the text filter before the preview follows the top row: each
+preview is a read of the cache and a redraw of the pane, which a keystroke should not wait for."""
 
 
 def _span_words(delta: timedelta) -> str:
@@ -201,6 +205,8 @@ class TriageScreen(Screen[None]):
         self._over_at: tuple[int, datetime] | None = None
         self._over = 0
         self._previewed: InboxRow | None = None
+        self._preview_timer: Timer | None = None
+        self._filter_line: Text | None = None
 
     def compose(self) -> ComposeResult:
         """Heading, filter line, the table, the text filter, the preview, notices, keys."""
@@ -276,10 +282,11 @@ class TriageScreen(Screen[None]):
         table.marked &= present
         self.show_rows(keep)
 
-    def show_rows(self, keep: str | None = None) -> None:
+    def show_rows(self, keep: str | None = None, *, typing: bool = False) -> None:
         """Apply the filters to the rows in memory and redraw the table (no disk).
 
-        Typing on in the text filter narrows the rows already shown, not the whole inbox.
+        Typing on in the text filter narrows the rows already shown, not the whole inbox;
+        while `typing`, the preview waits for a pause (PREVIEW_PAUSE).
         """
         now = self.clock()
         previous, self._shown_by = self._shown_by, self.filter
@@ -297,7 +304,16 @@ class TriageScreen(Screen[None]):
         )
         empty.display = not shown
         self._show_filters(shown, now)
-        self._show_preview()
+        if typing:
+            self._preview_later()
+        else:
+            self._show_preview()
+
+    def _preview_later(self) -> None:
+        """Show the preview once typing pauses (each keystroke starts the wait again)."""
+        if self._preview_timer is not None:
+            self._preview_timer.stop()
+        self._preview_timer = self.set_timer(PREVIEW_PAUSE, self._show_preview)
 
     def _show_filters(self, shown: list[InboxRow], now: datetime) -> None:
         # Counted once per read and per minute, not per keystroke (thousands of rows).
@@ -308,17 +324,26 @@ class TriageScreen(Screen[None]):
         over = self._over
         marked = len(self.query_one(InboxTable).marked)
         text = filter_text(self.filter, len(shown), len(self.rows), over, marked)
-        self.query_one("#triage-filters", Static).update(text)
+        line = self.query_one("#triage-filters", Static)
+        if text != self._filter_line:  # an update re-lays the screen out, even for the same words
+            self._filter_line = text
+            line.update(text)
 
     def _tick(self) -> None:
         self.query_one(InboxTable).tick(self.clock())
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        """The preview follows the cursor."""
+        """The preview follows the cursor (after a pause when the filter moved it as one types)."""
         event.stop()
-        self._show_preview()
+        if self.focused is not None and self.focused.id == "triage-text":
+            self._preview_later()
+        else:
+            self._show_preview()
 
     def _show_preview(self) -> None:
+        if self._preview_timer is not None:
+            self._preview_timer.stop()  # shown now: a pending one would only repeat it
+            self._preview_timer = None
         row = self.query_one(InboxTable).selected
         if row is not None and row == self._previewed:
             return  # typing in the filter kept the same referral on top: nothing to read
@@ -388,9 +413,9 @@ class TriageScreen(Screen[None]):
 
     # ----- filters ---------------------------------------------------------------------------
 
-    def _set_filter(self, **changes: Any) -> None:
+    def _set_filter(self, *, typing: bool = False, **changes: Any) -> None:
         self.filter = replace(self.filter, **changes)
-        self.show_rows()
+        self.show_rows(typing=typing)
 
     def action_cycle_urgency(self) -> None:
         """All urgencies, then stat, asap, urgent, routine alone."""
@@ -425,7 +450,7 @@ class TriageScreen(Screen[None]):
         """Each keystroke narrows the rows in memory."""
         if event.input.id == "triage-text":
             event.stop()
-            self._set_filter(text=event.value)
+            self._set_filter(text=event.value, typing=True)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         """Enter goes back to the list, keeping the filter."""
@@ -442,6 +467,7 @@ class TriageScreen(Screen[None]):
         field = self.query_one("#triage-text", Input)
         field.display = bool(field.value)
         self.query_one(InboxTable).focus()
+        self._show_preview()  # back on the list: no need to wait for a pause in typing
 
     # ----- actions -----------------------------------------------------------------------------
 

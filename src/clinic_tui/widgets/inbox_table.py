@@ -9,12 +9,21 @@ keystroke over thousands of referrals redraws a page, not the whole inbox.
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Iterable
 from datetime import datetime, timedelta
 
 from rich.cells import cell_len
+from rich.padding import Padding
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
+from textual._types import SegmentLines
 from textual.binding import Binding
+from textual.cache import LRUCache
 from textual.coordinate import Coordinate
+from textual.geometry import Size
+from textual.renderables.styled import Styled
+from textual.widgets.data_table import RowKey
 
 from clinic_tui.i18n import add_translations, language, tr
 from clinic_tui.referral.fhir_shapes import PRIORITY_MARKERS
@@ -159,6 +168,9 @@ class InboxTable(RowTable):
         self._keys: tuple[str, ...] = ()
         self._sizes: dict[str, int] = {}
         self._by_id: dict[str, InboxRow] = {}
+        self._drawn: LRUCache[Hashable, SegmentLines] = LRUCache(4000)
+        """Cells as drawn, by their words and styles, not by position: see _render_cell."""
+        self._placed: LRUCache[tuple[Style | None, int, int], Style] = LRUCache(20000)
 
     @property
     def selected(self) -> InboxRow | None:
@@ -190,32 +202,49 @@ class InboxTable(RowTable):
     ) -> None:
         """Display `rows` (already filtered and sorted), keeping the cursor on task `keep`."""
         keep = keep or (self.selected.task_id if self.selected else None)
+        sizes = self._layout(self.size.width or 80)
+        # The loaded rows would come back the same (a keystroke that changed nothing on
+        # screen): clearing and refilling would only redraw the whole table for nothing.
+        unchanged = self._shows_already(rows, now, limit, sizes)
         self.rows_shown = rows
         self._by_id = {row.task_id: row for row in rows}
         self._now, self._limit = now, limit
-        sizes = self._layout(self.size.width or 80)
-        # Clearing moves the cursor, and the cursor's watcher loads rows: not until we do.
-        self._loading = True
-        try:
-            if sizes != self._sizes:
-                self._sizes = sizes
-                self.clear(columns=True)
-                headers = {key: header for key, header, _ in _COLUMNS}
-                for key in self._keys:
-                    header = Text(fit(tr(headers[key]), sizes[key]))
-                    self.add_column(header, width=sizes[key], key=key)
-            else:
-                self.clear()
-            self._loaded = 0
-        finally:
-            self._loading = False
+        if not unchanged:
+            # Clearing moves the cursor, and the cursor's watcher loads rows: not until we do.
+            self._loading = True
+            try:
+                if sizes != self._sizes:
+                    self._sizes = sizes
+                    self.clear(columns=True)
+                    headers = {key: header for key, header, _ in _COLUMNS}
+                    for key in self._keys:
+                        header = Text(fit(tr(headers[key]), sizes[key]))
+                        self.add_column(header, width=sizes[key], key=key)
+                else:
+                    self.clear()
+                self._loaded = 0
+            finally:
+                self._loading = False
         target = 0
         if keep is not None and keep in self._by_id:
             target = next(i for i, row in enumerate(rows) if row.task_id == keep)
         self._load_to(max(target + 1, WINDOW))
-        if self._loaded:
+        if self._loaded and (not unchanged or target != self.cursor_row):
             self.move_cursor(row=min(target, self._loaded - 1), animate=False, scroll=True)
             self.refresh_marker()
+
+    def _shows_already(
+        self, rows: list[InboxRow], now: datetime, limit: timedelta, sizes: dict[str, int]
+    ) -> bool:
+        """The table's loaded rows are the first of `rows`, drawn at this width, minute, limit."""
+        loaded = self._loaded
+        return (
+            loaded > 0
+            and sizes == self._sizes
+            and limit == self._limit
+            and now.replace(second=0, microsecond=0) == self._now.replace(second=0, microsecond=0)
+            and rows[:loaded] == self.rows_shown[:loaded]
+        )
 
     def _load_to(self, count: int) -> None:
         """Add rows until `count` are in the table (or all of them are)."""
@@ -231,6 +260,11 @@ class InboxTable(RowTable):
 
     def watch_cursor_coordinate(self, old: Coordinate, new: Coordinate) -> None:
         """Near the end of the window, bring in the next one."""
+        if self._loading and old == new:
+            # Each added row re-sets the cursor where it was. Putting the marker on again
+            # looked the row up in DataTable.ordered_rows, rebuilt after every added row:
+            # a quarter of a filter keystroke. show() marks the cursor's row once all are in.
+            return
         super().watch_cursor_coordinate(old, new)
         if new.row >= self._loaded - 5 and self._loaded < len(self.rows_shown):
             self._load_to(self._loaded + WINDOW)
@@ -269,6 +303,113 @@ class InboxTable(RowTable):
             if row.status not in _CLOSED:
                 self.update_cell(row.task_id, "wait", Text(wait_cell(row, now)))
                 self.update_cell(row.task_id, "sla", sla_cell(row, now, self._limit))
+
+    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
+        """Size the table without measuring each new cell.
+
+        DataTable measures every cell of every added row (for columns that fit their
+        content and rows that grow to it): a third of a filter keystroke over 60 rows.
+        Here every column has a set width and every row one line, so only the size is left.
+        """
+        if any(column.auto_width for column in self.columns.values()):
+            super()._update_dimensions(new_rows)
+            return
+        width = sum(column.get_render_width(self) for column in self.columns.values())
+        header = self.header_height if self.show_header else 0
+        self.virtual_size = Size(
+            width + self._row_label_column_width, self._total_row_height + header
+        )
+
+    def _render_cell(
+        self,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool = False,
+        hover: bool = False,
+    ) -> SegmentLines:
+        """Draw a cell, reusing its drawing from an earlier keystroke when it looks the same.
+
+        DataTable keys its drawings on the table's update count, so every filter keystroke
+        (a clear and new rows) drew each visible cell anew through Rich, two thirds of the
+        keystroke. A referral that stays on screen, or comes back on a backspace, looks the
+        same: it is drawn once, by its words, styles, width and highlight, and only the row
+        and column it sits at (the mouse's metadata) is put on afresh.
+        """
+        if row_index < max(0, self.fixed_rows) or column_index < max(0, self.fixed_columns):
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        row_key = self._row_locations.get_key(row_index)
+        column_key = self._column_locations.get_key(column_index)
+        value = (
+            self._data[row_key][column_key]
+            if row_key is not None and column_key is not None
+            else None
+        )
+        if not isinstance(value, Text) or row_key is None or self.rows[row_key].height != 1:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        key = (
+            value.plain,
+            value.style,
+            tuple(value.spans),
+            value.justify,
+            value.overflow,
+            base_style,
+            width,
+            cursor,
+            hover,
+            self._show_hover_cursor,
+            self.show_cursor,
+            self._pseudo_class_state,
+            self.cursor_foreground_priority,
+            self.cursor_background_priority,
+        )
+        lines = self._drawn.get(key)
+        if lines is None:
+            component_style, post_style = self._get_styles_to_render_cell(
+                False,
+                False,
+                False,
+                hover,
+                cursor,
+                self.show_cursor,
+                self._show_hover_cursor,
+                self.cursor_foreground_priority == "css",
+                self.cursor_background_priority == "css",
+            )
+            cell = self._get_row_renderables(row_index).cells[column_index]
+            options = self.app.console_options.update_dimensions(width, 1).update(no_wrap=True)
+            lines = self.app.console.render_lines(
+                Styled(
+                    Padding(cell, (0, self.cell_padding)),
+                    pre_style=base_style + component_style,
+                    post_style=post_style,
+                ),
+                options,
+            )
+            self._drawn[key] = lines
+        placed = self._placed
+        drawn: SegmentLines = []
+        for line in lines:
+            segments = []
+            for text, style, control in line:
+                if not control:
+                    # Adding a metadata Style marshals its dict: done once per style and place.
+                    at = (style, row_index, column_index)
+                    with_meta = placed.get(at)
+                    if with_meta is None:
+                        meta = Style.from_meta({"row": row_index, "column": column_index})
+                        with_meta = placed[at] = style + meta if style else meta
+                    style = with_meta
+                segments.append(Segment(text, style, control))
+            drawn.append(segments)
+        return drawn
+
+    def notify_style_update(self) -> None:
+        """A theme or CSS change redraws every cell."""
+        super().notify_style_update()
+        self._drawn.clear()
+        self._placed.clear()
 
     def _cells(self, row: InboxRow) -> list[Text]:
         now, sizes = self._now, self._sizes
