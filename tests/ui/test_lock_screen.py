@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from textual.screen import ModalScreen
 from textual.widgets import Input
 
 from clinic_tui import i18n
@@ -236,3 +237,71 @@ async def test_no_toast_shows_over_the_lock_screen(tmp_path: Path) -> None:
         assert "王小明" not in shown
         assert "陈建国" not in shown
         assert "陈建国: sync conflict" in app.notices  # kept, for after the unlock
+
+
+async def _half_written_note(pilot: object, app: ClinicApp) -> ModalScreen[object]:
+    """Dr Li signs in, calls the next patient and types a note without saving it."""
+    await settle(pilot)  # type: ignore[arg-type]
+    await _unlock(pilot, "1234")
+    await press(pilot, "n")  # type: ignore[arg-type]  # the next patient's chart
+    await press(pilot, "n")  # type: ignore[arg-type]  # the note of this visit
+    form = app.screen
+    assert isinstance(form, ModalScreen)
+    await type_text(pilot, "咳嗽")  # type: ignore[arg-type]
+    return form
+
+
+def _notes(app: ClinicApp) -> list[str]:
+    with app.cache.engine.connect() as connection:
+        rows = connection.execute(text("SELECT resource_json FROM document_reference")).all()
+    return [json.loads(document)["author"][0]["reference"] for (document,) in rows]
+
+
+async def test_another_clinician_unlocking_closes_the_form_left_open(tmp_path: Path) -> None:
+    idle = IdleClock()
+    app = _app(tmp_path, idle, minutes=5)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _half_written_note(pilot, app)
+        idle.advance(6)  # Dr Li walks away; the idle lock fires over the open form
+        app.check_idle_lock()
+        await settle(pilot)
+        assert isinstance(app.screen, LockScreen)
+
+        await _unlock(pilot, "5678", down=1)  # Dr Wang sits down
+        assert isinstance(app.screen, QueueScreen)  # back on the first screen, nothing above
+        assert len(app.screen_stack) == 2
+        assert "李医生's unsaved form was closed" in app.notices
+        assert "李医生's unsaved form was closed" in screen_text(app)
+        await press(pilot, "ctrl+s")  # nothing of Dr Li's is left to save under Dr Wang
+    assert _notes(app) == []
+
+
+async def test_the_same_clinician_unlocking_finds_the_form_as_left(tmp_path: Path) -> None:
+    idle = IdleClock()
+    app = _app(tmp_path, idle, minutes=5)
+    async with app.run_test(size=(80, 24)) as pilot:
+        form = await _half_written_note(pilot, app)
+        idle.advance(6)
+        app.check_idle_lock()
+        await settle(pilot)
+        assert isinstance(app.screen, LockScreen)
+
+        await _unlock(pilot, "1234")
+        assert app.screen is form
+        assert "咳嗽" in screen_text(app)
+        assert not [notice for notice in app.notices if "closed" in notice]
+        await press(pilot, "ctrl+s")
+    assert _notes(app) == ["Practitioner/dr-li"]
+
+
+async def test_the_closing_notice_speaks_chinese(tmp_path: Path) -> None:
+    i18n.set_language("zh")
+    idle = IdleClock()
+    app = _app(tmp_path, idle, minutes=5)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _half_written_note(pilot, app)
+        idle.advance(6)
+        app.check_idle_lock()
+        await settle(pilot)
+        await _unlock(pilot, "5678", down=1)
+        assert "李医生 未保存的表单已关闭" in screen_text(app)
