@@ -65,8 +65,9 @@ _ACTIVITY = (
 )
 """What counts as someone at the workstation (a mouse merely passing over does not)."""
 
-_WHILE_LOCKED = frozenset({"quit"})
-"""The only app action the lock screen lets through: no help, palette or sync over it."""
+_WHILE_LOCKED = frozenset({"quit", "focus_next", "focus_previous"})
+"""The app actions the lock screen lets through (quit, Tab between its own fields): no help,
+palette or sync over it."""
 
 FIRST_SYNC_DELAY_SECONDS = 3.0
 """The first background sync waits this long, so start-up and the first screen never share the CPU

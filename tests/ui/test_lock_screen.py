@@ -150,7 +150,9 @@ async def test_wrong_pins_say_so_then_make_the_next_try_wait(tmp_path: Path) -> 
         await _unlock(pilot, "1234")
         assert isinstance(app.screen, LockScreen)
         assert "wait 5 s before the next try" in screen_text(app)
-        assert app.screen.query_one(Input).value == ""  # the PIN is not left in the field
+        assert (
+            app.screen.query_one("#lock-pin", Input).value == ""
+        )  # the PIN is not left in the field
         idle.advance(5 / 60)
         await _unlock(pilot, "1234")
         assert isinstance(app.screen, QueueScreen)
@@ -305,3 +307,64 @@ async def test_the_closing_notice_speaks_chinese(tmp_path: Path) -> None:
         await settle(pilot)
         await _unlock(pilot, "5678", down=1)
         assert "李医生 未保存的表单已关闭" in screen_text(app)
+
+
+def _many(folder: Path) -> list[LocalUser]:
+    for number in range(1, 13):
+        add_user(folder, f"dr-{number:02}", f"Doctor {number:02}", "1111")
+    add_user(folder, "dr-zhang", "张伟", "2468")
+    return load_users(folder)
+
+
+async def test_typing_an_id_or_name_on_the_lock_screen_chooses_that_clinician(
+    tmp_path: Path,
+) -> None:
+    idle = IdleClock()
+    engine = open_cache(tmp_path / "clinic.sqlite3")
+    app = ClinicApp(
+        settings=Settings(data_dir=tmp_path),
+        cache=ClinicCache(engine, CLINIC_ID),
+        clock=Clock(),
+        users=_many(tmp_path),
+        idle_clock=idle,
+    )
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        lock = app.screen
+        assert isinstance(lock, LockScreen)
+        await press(pilot, "tab")  # from the PIN field round to the find field
+        assert lock.focused is lock.query_one("#lock-find", Input)
+        await type_text(pilot, "dr-11")
+        chosen = lock.chosen()
+        assert chosen is not None
+        assert chosen.practitioner_id == "dr-11"
+        assert "▶ Doctor 11 (dr-11)" in screen_text(app)
+
+        for _ in range(5):
+            await press(pilot, "backspace")
+        await type_text(pilot, "zw")  # pinyin initials of 张伟
+        chosen = lock.chosen()
+        assert chosen is not None
+        assert chosen.practitioner_id == "dr-zhang"
+        await press(pilot, "enter")  # on to the PIN
+        assert lock.focused is lock.query_one("#lock-pin", Input)
+        await _unlock(pilot, "2468")
+        assert app.signed_in is not None
+        assert app.signed_in.practitioner_id == "dr-zhang"
+
+
+async def test_a_name_that_fits_nobody_says_so_and_keeps_the_choice(tmp_path: Path) -> None:
+    idle = IdleClock()
+    app = _app(tmp_path, idle)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        lock = app.screen
+        assert isinstance(lock, LockScreen)
+        await press(pilot, "tab")
+        await type_text(pilot, "qq")
+        assert "No clinician matches “qq”." in screen_text(app)
+        chosen = lock.chosen()
+        assert chosen is not None
+        assert chosen.practitioner_id == "dr-li"
+        await press(pilot, "enter")  # nobody found: the cursor stays to fix the name
+        assert lock.focused is lock.query_one("#lock-find", Input)
