@@ -348,6 +348,7 @@ class ClinicApp(OrderedKeysApp[None]):
                 pending=self.cache.pending_changes(),
                 conflicts=self.cache.open_conflicts(),
                 rejected=result.rejected,
+                busy=result.busy,
             )
         )
 
@@ -378,7 +379,9 @@ class ClinicApp(OrderedKeysApp[None]):
             phase=None,
             percent=None,
             resource_type=None,
-            error=message.error,
+            # Skipped for another process's round: what the last round of ours said stands.
+            error=state.error if message.busy else message.error,
+            busy=message.busy,
             last_synced=message.finished_at or state.last_synced,
             today=self.clock().date(),
             pending=state.pending if message.pending is None else message.pending,
