@@ -21,6 +21,7 @@ from clinic_tui.offline_cache.local_users import LocalUser, add_user, load_users
 from clinic_tui.offline_cache.store import upsert_resources
 from clinic_tui.screens.chart import ChartScreen
 from clinic_tui.screens.lock import LockScreen
+from clinic_tui.screens.prescription import PrescriptionScreen
 from clinic_tui.screens.queue import QueueScreen
 from tests.factories import CLINIC_ID, queue_day
 from tests.ui.pilot import press, settle, type_text
@@ -368,3 +369,28 @@ async def test_a_name_that_fits_nobody_says_so_and_keeps_the_choice(tmp_path: Pa
         assert chosen.practitioner_id == "dr-li"
         await press(pilot, "enter")  # nobody found: the cursor stays to fix the name
         assert lock.focused is lock.query_one("#lock-find", Input)
+
+
+async def test_another_clinician_unlocking_closes_a_half_filled_prescription(
+    tmp_path: Path,
+) -> None:
+    idle = IdleClock()
+    app = _app(tmp_path, idle, minutes=5)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await _unlock(pilot, "1234")
+        await press(pilot, "n")  # the next patient's chart
+        await press(pilot, "m")  # prescribe
+        await type_text(pilot, "amox 500mg po tid 7d")
+        await press(pilot, "enter")
+        orders = app.screen
+        assert isinstance(orders, PrescriptionScreen)
+        assert len(orders.basket.lines) == 1  # unsigned, in the basket
+        idle.advance(6)
+        app.check_idle_lock()
+        await settle(pilot)
+
+        await _unlock(pilot, "5678", down=1)
+        assert isinstance(app.screen, QueueScreen)
+        assert len(app.screen_stack) == 2
+        assert "李医生's unsaved form was closed" in app.notices
