@@ -117,7 +117,8 @@ class ClinicApp(OrderedKeysApp[None]):
         # F1 works where `?` cannot: in an input field, and in every dialog.
         Binding("f1", "help", tr("Help"), show=False, priority=True),
         # Leaving the desk: lock now rather than after the idle minutes (with sign-in only).
-        Binding("ctrl+l", "lock", tr("Lock the workstation"), show=False),
+        # Priority: a form or dialog (a modal screen) hides the app's other keys.
+        Binding("ctrl+l", "lock", tr("Lock the workstation"), show=False, priority=True),
     ]
 
     sync_state: reactive[SyncState] = reactive(SyncState, init=False)

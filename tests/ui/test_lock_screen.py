@@ -394,3 +394,14 @@ async def test_another_clinician_unlocking_closes_a_half_filled_prescription(
         assert isinstance(app.screen, QueueScreen)
         assert len(app.screen_stack) == 2
         assert "李医生's unsaved form was closed" in app.notices
+
+
+async def test_ctrl_l_locks_over_an_open_form(tmp_path: Path) -> None:
+    idle = IdleClock()
+    app = _app(tmp_path, idle)
+    async with app.run_test(size=(80, 24)) as pilot:
+        form = await _half_written_note(pilot, app)
+        await press(pilot, "ctrl+l")  # Dr Li is called away mid-note
+        assert isinstance(app.screen, LockScreen)
+        await _unlock(pilot, "1234")
+        assert app.screen is form
