@@ -39,6 +39,8 @@ add_translations(
         "Keys of this screen": "本屏快捷键",
         "Sync": "同步",
         "Lock the workstation": "锁定工作站",
+        "{name}'s unsaved form was closed": "{name} 未保存的表单已关闭",
+        "{name}'s open screens were closed": "{name} 打开的页面已关闭",
         "No server configured: run clinic-tui login --server URL": (
             "未配置服务器：请运行 clinic-tui login --server URL"
         ),
@@ -63,8 +65,9 @@ _ACTIVITY = (
 )
 """What counts as someone at the workstation (a mouse merely passing over does not)."""
 
-_WHILE_LOCKED = frozenset({"quit"})
-"""The only app action the lock screen lets through: no help, palette or sync over it."""
+_WHILE_LOCKED = frozenset({"quit", "focus_next", "focus_previous"})
+"""The app actions the lock screen lets through (quit, Tab between its own fields): no help,
+palette or sync over it."""
 
 FIRST_SYNC_DELAY_SECONDS = 3.0
 """The first background sync waits this long, so start-up and the first screen never share the CPU
@@ -86,6 +89,15 @@ def _badge_moves(state: SyncState, message: SyncProgress) -> bool:
     return new == 100 or abs(new - old) >= LOW_BANDWIDTH_PERCENT_STEP
 
 
+def _holds_unsaved_input(screen: Screen[Any]) -> bool:
+    """A chart form with edits, or a prescription with lines in its basket."""
+    # Duck-typed: the app imports no form screen at start-up (see test_first_screen_imports).
+    if getattr(screen, "changed", False) is True:
+        return True
+    basket = getattr(screen, "basket", None)
+    return bool(getattr(basket, "lines", None))
+
+
 def local_now() -> datetime:
     """The wall clock in the machine's time zone (clinics read local time)."""
     return datetime.now().astimezone()
@@ -105,7 +117,8 @@ class ClinicApp(OrderedKeysApp[None]):
         # F1 works where `?` cannot: in an input field, and in every dialog.
         Binding("f1", "help", tr("Help"), show=False, priority=True),
         # Leaving the desk: lock now rather than after the idle minutes (with sign-in only).
-        Binding("ctrl+l", "lock", tr("Lock the workstation"), show=False),
+        # Priority: a form or dialog (a modal screen) hides the app's other keys.
+        Binding("ctrl+l", "lock", tr("Lock the workstation"), show=False, priority=True),
     ]
 
     sync_state: reactive[SyncState] = reactive(SyncState, init=False)
@@ -221,11 +234,32 @@ class ClinicApp(OrderedKeysApp[None]):
     def _unlocked(self, user: LocalUser | None) -> None:
         if user is None:
             return
+        previous = self.signed_in
         self.signed_in = user
         self.cache.sign_in(user.practitioner_id, user.name)
         self.locked = False
+        if previous is not None and previous.practitioner_id != user.practitioner_id:
+            # What is saved is written under whoever is signed in at the save: a form the
+            # last clinician left open would go out under this one's name.
+            self._close_work_of(previous)
         self._last_activity = self.idle_clock()
         self.sub_title = f"{self.cache.clinic.name} · {user.name}"
+
+    def _close_work_of(self, previous: LocalUser) -> None:
+        """Close every screen above the first one (queue or inbox), unsaved input and all."""
+        # The lock screen is off the stack already (Textual pops before the callback runs).
+        above = self.screen_stack[2:]
+        if not above:
+            return
+        unsaved = any(_holds_unsaved_input(screen) for screen in above)
+        for _screen in above:
+            # pop_screen, not dismiss: no form's callback may act on a result nobody chose.
+            self.pop_screen()
+        if unsaved:
+            words = tr("{name}'s unsaved form was closed")
+        else:
+            words = tr("{name}'s open screens were closed")
+        self.notify(words.format(name=previous.name), severity="warning", timeout=15)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """While locked, only quitting: help, the palette or a sync would show through."""
@@ -315,6 +349,7 @@ class ClinicApp(OrderedKeysApp[None]):
                 pending=self.cache.pending_changes(),
                 conflicts=self.cache.open_conflicts(),
                 rejected=result.rejected,
+                busy=result.busy,
             )
         )
 
@@ -345,7 +380,9 @@ class ClinicApp(OrderedKeysApp[None]):
             phase=None,
             percent=None,
             resource_type=None,
-            error=message.error,
+            # Skipped for another process's round: what the last round of ours said stands.
+            error=state.error if message.busy else message.error,
+            busy=message.busy,
             last_synced=message.finished_at or state.last_synced,
             today=self.clock().date(),
             pending=state.pending if message.pending is None else message.pending,

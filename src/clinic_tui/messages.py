@@ -62,6 +62,7 @@ class SyncFinished(Message):
         pending: int | None = None,
         conflicts: int | None = None,
         rejected: int = 0,
+        busy: bool = False,
     ) -> None:
         super().__init__()
         self.finished_at = finished_at
@@ -76,6 +77,8 @@ class SyncFinished(Message):
         self.conflicts = conflicts
         """Conflicts waiting for a person, when known."""
         self.rejected = rejected
+        self.busy = busy
+        """Skipped because another window or process was syncing this cache (no failure)."""
 
 
 class SyncCounts(Message):

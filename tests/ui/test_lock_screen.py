@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from textual.screen import ModalScreen
 from textual.widgets import Input
 
 from clinic_tui import i18n
@@ -20,6 +21,7 @@ from clinic_tui.offline_cache.local_users import LocalUser, add_user, load_users
 from clinic_tui.offline_cache.store import upsert_resources
 from clinic_tui.screens.chart import ChartScreen
 from clinic_tui.screens.lock import LockScreen
+from clinic_tui.screens.prescription import PrescriptionScreen
 from clinic_tui.screens.queue import QueueScreen
 from tests.factories import CLINIC_ID, queue_day
 from tests.ui.pilot import press, settle, type_text
@@ -149,7 +151,9 @@ async def test_wrong_pins_say_so_then_make_the_next_try_wait(tmp_path: Path) -> 
         await _unlock(pilot, "1234")
         assert isinstance(app.screen, LockScreen)
         assert "wait 5 s before the next try" in screen_text(app)
-        assert app.screen.query_one(Input).value == ""  # the PIN is not left in the field
+        assert (
+            app.screen.query_one("#lock-pin", Input).value == ""
+        )  # the PIN is not left in the field
         idle.advance(5 / 60)
         await _unlock(pilot, "1234")
         assert isinstance(app.screen, QueueScreen)
@@ -236,3 +240,168 @@ async def test_no_toast_shows_over_the_lock_screen(tmp_path: Path) -> None:
         assert "王小明" not in shown
         assert "陈建国" not in shown
         assert "陈建国: sync conflict" in app.notices  # kept, for after the unlock
+
+
+async def _half_written_note(pilot: object, app: ClinicApp) -> ModalScreen[object]:
+    """Dr Li signs in, calls the next patient and types a note without saving it."""
+    await settle(pilot)  # type: ignore[arg-type]
+    await _unlock(pilot, "1234")
+    await press(pilot, "n")  # type: ignore[arg-type]  # the next patient's chart
+    await press(pilot, "n")  # type: ignore[arg-type]  # the note of this visit
+    form = app.screen
+    assert isinstance(form, ModalScreen)
+    await type_text(pilot, "咳嗽")  # type: ignore[arg-type]
+    return form
+
+
+def _notes(app: ClinicApp) -> list[str]:
+    with app.cache.engine.connect() as connection:
+        rows = connection.execute(text("SELECT resource_json FROM document_reference")).all()
+    return [json.loads(document)["author"][0]["reference"] for (document,) in rows]
+
+
+async def test_another_clinician_unlocking_closes_the_form_left_open(tmp_path: Path) -> None:
+    idle = IdleClock()
+    app = _app(tmp_path, idle, minutes=5)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _half_written_note(pilot, app)
+        idle.advance(6)  # Dr Li walks away; the idle lock fires over the open form
+        app.check_idle_lock()
+        await settle(pilot)
+        assert isinstance(app.screen, LockScreen)
+
+        await _unlock(pilot, "5678", down=1)  # Dr Wang sits down
+        assert isinstance(app.screen, QueueScreen)  # back on the first screen, nothing above
+        assert len(app.screen_stack) == 2
+        assert "李医生's unsaved form was closed" in app.notices
+        assert "李医生's unsaved form was closed" in screen_text(app)
+        await press(pilot, "ctrl+s")  # nothing of Dr Li's is left to save under Dr Wang
+    assert _notes(app) == []
+
+
+async def test_the_same_clinician_unlocking_finds_the_form_as_left(tmp_path: Path) -> None:
+    idle = IdleClock()
+    app = _app(tmp_path, idle, minutes=5)
+    async with app.run_test(size=(80, 24)) as pilot:
+        form = await _half_written_note(pilot, app)
+        idle.advance(6)
+        app.check_idle_lock()
+        await settle(pilot)
+        assert isinstance(app.screen, LockScreen)
+
+        await _unlock(pilot, "1234")
+        assert app.screen is form
+        assert "咳嗽" in screen_text(app)
+        assert not [notice for notice in app.notices if "closed" in notice]
+        await press(pilot, "ctrl+s")
+    assert _notes(app) == ["Practitioner/dr-li"]
+
+
+async def test_the_closing_notice_speaks_chinese(tmp_path: Path) -> None:
+    i18n.set_language("zh")
+    idle = IdleClock()
+    app = _app(tmp_path, idle, minutes=5)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _half_written_note(pilot, app)
+        idle.advance(6)
+        app.check_idle_lock()
+        await settle(pilot)
+        await _unlock(pilot, "5678", down=1)
+        assert "李医生 未保存的表单已关闭" in screen_text(app)
+
+
+def _many(folder: Path) -> list[LocalUser]:
+    for number in range(1, 13):
+        add_user(folder, f"dr-{number:02}", f"Doctor {number:02}", "1111")
+    add_user(folder, "dr-zhang", "张伟", "2468")
+    return load_users(folder)
+
+
+async def test_typing_an_id_or_name_on_the_lock_screen_chooses_that_clinician(
+    tmp_path: Path,
+) -> None:
+    idle = IdleClock()
+    engine = open_cache(tmp_path / "clinic.sqlite3")
+    app = ClinicApp(
+        settings=Settings(data_dir=tmp_path),
+        cache=ClinicCache(engine, CLINIC_ID),
+        clock=Clock(),
+        users=_many(tmp_path),
+        idle_clock=idle,
+    )
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        lock = app.screen
+        assert isinstance(lock, LockScreen)
+        await press(pilot, "tab")  # from the PIN field round to the find field
+        assert lock.focused is lock.query_one("#lock-find", Input)
+        await type_text(pilot, "dr-11")
+        chosen = lock.chosen()
+        assert chosen is not None
+        assert chosen.practitioner_id == "dr-11"
+        assert "▶ Doctor 11 (dr-11)" in screen_text(app)
+
+        for _ in range(5):
+            await press(pilot, "backspace")
+        await type_text(pilot, "zw")  # pinyin initials of 张伟
+        chosen = lock.chosen()
+        assert chosen is not None
+        assert chosen.practitioner_id == "dr-zhang"
+        await press(pilot, "enter")  # on to the PIN
+        assert lock.focused is lock.query_one("#lock-pin", Input)
+        await _unlock(pilot, "2468")
+        assert app.signed_in is not None
+        assert app.signed_in.practitioner_id == "dr-zhang"
+
+
+async def test_a_name_that_fits_nobody_says_so_and_keeps_the_choice(tmp_path: Path) -> None:
+    idle = IdleClock()
+    app = _app(tmp_path, idle)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        lock = app.screen
+        assert isinstance(lock, LockScreen)
+        await press(pilot, "tab")
+        await type_text(pilot, "qq")
+        assert "No clinician matches “qq”." in screen_text(app)
+        chosen = lock.chosen()
+        assert chosen is not None
+        assert chosen.practitioner_id == "dr-li"
+        await press(pilot, "enter")  # nobody found: the cursor stays to fix the name
+        assert lock.focused is lock.query_one("#lock-find", Input)
+
+
+async def test_another_clinician_unlocking_closes_a_half_filled_prescription(
+    tmp_path: Path,
+) -> None:
+    idle = IdleClock()
+    app = _app(tmp_path, idle, minutes=5)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await _unlock(pilot, "1234")
+        await press(pilot, "n")  # the next patient's chart
+        await press(pilot, "m")  # prescribe
+        await type_text(pilot, "amox 500mg po tid 7d")
+        await press(pilot, "enter")
+        orders = app.screen
+        assert isinstance(orders, PrescriptionScreen)
+        assert len(orders.basket.lines) == 1  # unsigned, in the basket
+        idle.advance(6)
+        app.check_idle_lock()
+        await settle(pilot)
+
+        await _unlock(pilot, "5678", down=1)
+        assert isinstance(app.screen, QueueScreen)
+        assert len(app.screen_stack) == 2
+        assert "李医生's unsaved form was closed" in app.notices
+
+
+async def test_ctrl_l_locks_over_an_open_form(tmp_path: Path) -> None:
+    idle = IdleClock()
+    app = _app(tmp_path, idle)
+    async with app.run_test(size=(80, 24)) as pilot:
+        form = await _half_written_note(pilot, app)
+        await press(pilot, "ctrl+l")  # Dr Li is called away mid-note
+        assert isinstance(app.screen, LockScreen)
+        await _unlock(pilot, "1234")
+        assert app.screen is form

@@ -23,6 +23,7 @@ from clinic_tui.offline_cache.store import upsert_resources
 from clinic_tui.screens.chart import ChartScreen
 from clinic_tui.sync import session
 from clinic_tui.sync.session import RoundResult
+from clinic_tui.sync.sync_lock import SyncLock
 from clinic_tui.widgets.queue_table import QueueTable
 from clinic_tui.widgets.sync_badge import SyncBadge, SyncState, badge_parts
 from tests.factories import CST, QUEUE_NOW, encounter
@@ -237,6 +238,33 @@ async def test_an_unexpected_error_in_the_round_shows_on_the_badge(
         await settle(pilot)
         assert badge(app).words == "x Sync failed: disk I/O error"
         assert app.is_running
+
+
+async def test_another_window_syncing_the_cache_is_waiting_not_a_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CLINIC_TUI_TOKEN", "test-token")  # credentials: the round gets to the lock
+    app = server_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        # Another browser tab of `clinic-tui serve` (another process) is syncing this cache.
+        with SyncLock(app.cache.engine):
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+            assert badge(app).words == "~ Another window is syncing this cache"
+            assert "Sync failed" not in " ".join(app.notices)
+            assert app.sync_state.error is None
+        assert app.is_running
+
+
+def test_another_window_syncing_in_both_languages() -> None:
+    state = SyncState(server=True, busy=True, pending=2)
+    assert [part for part, _ in badge_parts(state)] == [
+        "~ Another window is syncing this cache",
+        "* 2 unsynced",
+    ]
+    i18n.set_language("zh")
+    assert badge_parts(state, compact=True) == [("~ 另一个窗口正在同步此缓存", "-syncing")]
 
 
 async def test_sync_and_conflicts_are_in_the_palette(tmp_path: Path) -> None:

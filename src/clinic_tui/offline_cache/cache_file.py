@@ -42,6 +42,10 @@ CONNECTION_PRAGMAS = (
 )
 """Run on every connection to the cache, whichever library opened it."""
 
+MIGRATION_WAIT_SECONDS = 300.0
+"""How long opening a cache waits for another process that is migrating it (a big cache's
+steps on an old PC take longer than a write's 5 s busy timeout)."""
+
 
 class CacheUpgradeError(CacheError):
     """A cache of an older schema met where it may only be read (it is migrated on opening)."""
@@ -225,7 +229,7 @@ def prepare_cache(path: Path, *, create: bool = True) -> None:
         raise CacheError(f"no cache at {path}; run `clinic-tui demo-data` or sync first")
     _check_directory(path.parent)
     try:
-        connection = open_connection(path, isolation_level=None)
+        connection = open_connection(path, isolation_level=None, timeout=MIGRATION_WAIT_SECONDS)
     except database_errors() as error:
         raise CacheError(f"cannot open cache {path}: {error}") from error
     try:

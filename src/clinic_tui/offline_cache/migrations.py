@@ -365,13 +365,27 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
 LATEST_VERSION = len(MIGRATIONS)
 
 
+def _version(connection: sqlite3.Connection) -> int:
+    return int(connection.execute("PRAGMA user_version").fetchone()[0])
+
+
 def migrate(connection: sqlite3.Connection, target: int = LATEST_VERSION) -> int:
     """Bring a cache up to `target` in one transaction; returns the version it started from."""
-    start = int(connection.execute("PRAGMA user_version").fetchone()[0])
+    start = _version(connection)
     if start >= target:
+        # Up to date (versions only go up): no write lock, so opening a cache never waits
+        # for another process's write.
         return start
+    # The write lock first, then the version again: two processes opening an unmigrated
+    # cache at once (browser tabs of `clinic-tui serve`) both read the old version above,
+    # and the second to get the lock would run the steps again on a migrated cache. It
+    # waits here (the connection's busy timeout) and finds the work done.
     connection.execute("BEGIN IMMEDIATE")
     try:
+        start = _version(connection)
+        if start >= target:
+            connection.execute("COMMIT")
+            return start
         for step in MIGRATIONS[start:target]:
             step(connection)
         connection.execute(f"PRAGMA application_id = {APPLICATION_ID}")

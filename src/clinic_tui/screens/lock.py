@@ -2,8 +2,9 @@
 
 Shown at start when clinicians are registered on this workstation (`clinic-tui users
 add`), and again after [security] idle_lock_minutes without a key. A clinician picks
-themself from the list, types their PIN and gets back to where the workstation was;
-another clinician may unlock it too, and what is written from then on carries their id.
+themself from the list (or types their id or name to find it), types their PIN and gets
+back to where the workstation was; another clinician may unlock it too, and what is
+written from then on carries their id.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ from collections.abc import Callable
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from clinic_tui.domain.pinyin import normalise_query, search_keys
 from clinic_tui.i18n import add_translations, tr
 from clinic_tui.offline_cache.local_users import FREE_FAILURES, LocalUser, UnlockGuard, pin_matches
 
@@ -47,8 +49,38 @@ add_translations(
         "Enter unlock · ↑↓ choose · Tab move · Ctrl+Q quit": (
             "Enter 解锁 · ↑↓ 选择 · Tab 切换 · Ctrl+Q 退出"
         ),
+        "Clinician (type an id or name):": "医师（可输入工号或姓名）：",
+        "id or name": "工号或姓名",
+        "No clinician matches “{query}”.": "没有与“{query}”相符的医师。",
     }
 )
+
+
+def match_user(users: list[LocalUser], query: str) -> int | None:
+    """Index of the clinician `query` names: exact id, id start, name, id, pinyin; else None."""
+    wanted = query.strip().casefold()
+    if not wanted:
+        return None
+    ids = [user.practitioner_id.casefold() for user in users]
+    names = [user.name.casefold() for user in users]
+    tests: list[Callable[[int], bool]] = [
+        lambda i: ids[i] == wanted,
+        lambda i: ids[i].startswith(wanted),
+        lambda i: wanted in names[i],
+        lambda i: wanted in ids[i],
+    ]
+    for test in tests:
+        for index in range(len(users)):
+            if test(index):
+                return index
+    # Pinyin last: its tables load on first use, and only a Latin query can need it.
+    if wanted.isascii():
+        key = normalise_query(wanted)
+        for index, user in enumerate(users):
+            full, initials = search_keys(user.name)
+            if key and (full.startswith(key) or initials.startswith(key)):
+                return index
+    return None
 
 
 class LockScreen(Screen[LocalUser]):
@@ -61,6 +93,10 @@ class LockScreen(Screen[LocalUser]):
     }
     LockScreen #lock-title { text-style: bold; width: 100%; content-align: center middle; }
     LockScreen OptionList { height: auto; max-height: 8; }
+    LockScreen #lock-find-row { height: 1; }
+    LockScreen #lock-find-row Label { width: auto; }
+    /* One row, no border: the box must fit 24 lines with a long list of clinicians. */
+    LockScreen #lock-find { border: none; height: 1; padding: 0 1; width: 1fr; }
     LockScreen #lock-message { height: auto; min-height: 1; }
     LockScreen #lock-keys { color: $text-muted; }
     """
@@ -105,7 +141,9 @@ class LockScreen(Screen[LocalUser]):
                     )
                 )
             yield Static(tr("Choose yourself, then type your PIN."))
-            yield Label(tr("Clinician"))
+            with Horizontal(id="lock-find-row"):
+                yield Label(tr("Clinician (type an id or name):"))
+                yield Input(placeholder=tr("id or name"), id="lock-find")
             yield OptionList(
                 *[
                     Option(f"{user.name}  ({user.practitioner_id})", id=user.practitioner_id)
@@ -124,11 +162,34 @@ class LockScreen(Screen[LocalUser]):
         chooser = self.query_one(OptionList)
         ids = [user.practitioner_id for user in self.users]
         chooser.highlighted = ids.index(self.current) if self.current in ids else 0
-        self.query_one(Input).focus()
+        self._pin().focus()
+
+    def _pin(self) -> Input:
+        return self.query_one("#lock-pin", Input)
 
     @on(OptionList.OptionSelected)
     def _chosen(self) -> None:
-        self.query_one(Input).focus()
+        self._pin().focus()
+
+    @on(Input.Changed, "#lock-find")
+    def _find(self, event: Input.Changed) -> None:
+        """Each key typed in the find field moves the choice to the first clinician it fits."""
+        query = event.value.strip()
+        if not query:
+            self._say("")
+            return
+        index = match_user(self.users, query)
+        if index is None:
+            self._say(tr("No clinician matches “{query}”.").format(query=query))
+            return
+        self._say("")
+        self.query_one(OptionList).highlighted = index
+
+    @on(Input.Submitted, "#lock-find")
+    def _found(self) -> None:
+        """Enter in the find field: on to the PIN (when it found someone)."""
+        if match_user(self.users, self.query_one("#lock-find", Input).value.strip()) is not None:
+            self._pin().focus()
 
     @on(OptionList.OptionHighlighted)
     def _highlighted(self) -> None:
@@ -151,15 +212,15 @@ class LockScreen(Screen[LocalUser]):
 
     def action_clear(self) -> None:
         """Esc empties the PIN field."""
-        self.query_one(Input).value = ""
+        self._pin().value = ""
 
     def _say(self, text: str) -> None:
         self.query_one("#lock-message", Static).update(text)
 
-    @on(Input.Submitted)
+    @on(Input.Submitted, "#lock-pin")
     def unlock(self) -> None:
         """Check the PIN of the chosen clinician; dismiss with them when it is right."""
-        field = self.query_one(Input)
+        field = self._pin()
         pin = field.value
         field.value = ""  # never left in a widget a second longer than needed
         wait = self.guard.wait_left(self.now())

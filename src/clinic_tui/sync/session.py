@@ -2,8 +2,10 @@
 
 The TUI's background worker calls `sync_round` with a client factory (the CLI's
 commands.connection.open_client: settings + stored credentials). The expected
-failures (no server, no credentials, unreachable, refused token, a sync already
-running) come back as a short reason in `RoundResult.error`, for the badge to show.
+failures (no server, no credentials, unreachable, refused token) come back as a short
+reason in `RoundResult.error`, for the badge to show. A sync already running on the same
+cache (another window of `clinic-tui serve`, a scheduled `clinic-tui sync`) is no
+failure: that round is skipped and says so in `RoundResult.busy`.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ class RoundResult:
 
     error: str | None = None
     """Why the round could not sync at all; None when it ran."""
+    busy: bool = False
+    """Skipped: another process holds this cache's sync lock and is syncing it now."""
     changed: bool = False
     """Records were uploaded, downloaded or deleted."""
     complete: bool = True
@@ -54,6 +58,7 @@ def sync_round(
 ) -> RoundResult:
     """Download, merge, then upload, once; failures to sync at all become `RoundResult.error`."""
     from clinic_tui.sync.engine import SyncEngine
+    from clinic_tui.sync.sync_lock import SyncBusyError
 
     try:
         client = client_factory(settings)
@@ -63,7 +68,10 @@ def sync_round(
         report = SyncEngine(
             engine, client, clinic_id=clinic_id, encounter_days=settings.sync_encounter_days
         ).run(progress=progress, cancel=cancel)
-    except ClinicError as error:  # unreachable, refused credentials, another sync running
+    except SyncBusyError:
+        # That process's round brings this cache up to date: nothing failed here.
+        return RoundResult(busy=True)
+    except ClinicError as error:  # unreachable, refused credentials
         return RoundResult(error=short_reason(error))
     finally:
         client.close()

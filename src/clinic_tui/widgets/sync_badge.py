@@ -22,6 +22,7 @@ add_translations(
     {
         "Syncing": "正在同步",
         "Sync failed": "同步失败",
+        "Another window is syncing this cache": "另一个窗口正在同步此缓存",
         "Synced": "已同步",
         "Offline": "离线",
         "Offline · no server configured": "离线 · 未配置服务器",
@@ -68,6 +69,8 @@ class SyncState:
     """Changes the server refused (quarantined), part of `pending`."""
     error: str | None = None
     """Why the last round failed; None after a good one."""
+    busy: bool = False
+    """The last round was skipped: another window or process was syncing this cache."""
     last_synced: datetime | None = None
     """End of the last successful round."""
     today: date | None = None
@@ -105,6 +108,9 @@ def badge_parts(
         if state.percent is None and state.resource_type:
             words += f" {state.resource_type}"
         parts.append((words, "-syncing"))
+    elif state.busy:
+        # Waiting, not failing: the other round brings the shared cache up to date.
+        parts.append((f"{SYNCING_MARKER} {tr('Another window is syncing this cache')}", "-syncing"))
     elif state.error:
         parts.append((f"{FAILED_MARKER} {tr('Sync failed')}: {_short(state.error)}", "-failed"))
     if state.rejected:
@@ -115,7 +121,7 @@ def badge_parts(
         # Alone, the badge says why; beside counts, one word is enough at 80 columns.
         words = tr("Offline") if parts or compact else tr("Offline · no server configured")
         parts.append((words, "-offline"))
-    elif not (state.syncing or state.error or state.pending or state.conflicts):
+    elif not (state.syncing or state.busy or state.error or state.pending or state.conflicts):
         parts.append(_synced(state))
     return parts[:1] if compact else parts
 
