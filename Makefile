@@ -68,6 +68,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/upload.py
 	$(BIN)/python benchmarks/terminology_search.py
 	$(BIN)/python benchmarks/triage_inbox.py
+	$(BIN)/python benchmarks/formulary_complete.py
 
 ## Sync over an emulated 1 Mbit/s, 100 ms RTT link through nginx gzip (installs nginx from
 ## Debian's packages if missing, fhirpy into .bench/fhirpy-venv); several minutes.

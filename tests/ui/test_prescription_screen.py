@@ -281,6 +281,32 @@ async def test_a_hospitals_imported_drug_completes_from_the_cache(cache: ClinicC
         assert "Hospitamox" in plain(suggestions.prompt_at(0))
 
 
+async def test_completion_is_ready_on_opening_from_the_cached_pinyin_keys(
+    cache: ClinicCache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from contextlib import closing
+
+    from clinic_tui.offline_cache.cache_file import connect
+    from clinic_tui.prescribing.formulary_store import ensure_starter_formulary
+
+    with closing(connect(cache.path)) as connection:
+        ensure_starter_formulary(connection)
+
+    def refuse(name: str) -> tuple[str, str]:
+        raise AssertionError(f"pinyin worked out on the order screen for {name!r}")
+
+    # The order screen must complete by pinyin from the keys the cache keeps, no pypinyin.
+    monkeypatch.setattr("clinic_tui.prescribing.formulary.search_keys", refuse)
+    app = ChartHostApp(cache, "p-nka", fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_orders(pilot)
+        assert screen.index_ready
+        await type_text(pilot, "amxl")
+        suggestions = screen.query_one("#rx-suggestions", MarkedOptionList)
+        assert suggestions.display
+        assert "Amoxicillin" in plain(suggestions.prompt_at(0))
+
+
 async def test_help_names_m_prescribe_and_the_footer_m_rx(cache: ClinicCache) -> None:
     from clinic_tui.screens.chart import ChartScreen
     from clinic_tui.screens.help import key_sections

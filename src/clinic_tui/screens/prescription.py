@@ -397,12 +397,17 @@ class PrescriptionScreen(Screen[None]):
         self.query_one(AllergyBanner).show(chart.allergy_state, chart.allergies)
         self.show_active()
         self.run_checks()
-        self.build_index(loaded.formulary)
+        if loaded.formulary.index_ready:
+            # The cache keeps each drug's pinyin keys: completion is ready as it stands.
+            self.index_built()
+        else:
+            self.build_index(loaded.formulary)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="rx-index")
     def build_index(self, formulary: Formulary) -> bool:
-        """The first completion builds the formulary's pinyin index (a second or more on an
-        old PC): here, after the screen is filled, never on a key typed."""
+        """A formulary without stored pinyin keys (the starter alone, when the cache's could
+        not be read) builds them on its first completion, a second or more on an old PC:
+        here, after the screen is filled, never on a key typed."""
         formulary.complete("a")
         return True
 
