@@ -307,6 +307,31 @@ async def test_completion_is_ready_on_opening_from_the_cached_pinyin_keys(
         assert "Amoxicillin" in plain(suggestions.prompt_at(0))
 
 
+@pytest.mark.parametrize(("patient", "warned"), [("p-nka", True), ("p-allergic", False)])
+async def test_signing_says_first_when_the_slip_will_carry_no_diagnosis(
+    cache: ClinicCache, patient: str, warned: bool
+) -> None:
+    # p-nka has no diagnosis at the visit and no active problem; p-allergic has problems.
+    app = ChartHostApp(cache, patient, fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_orders(pilot)
+        assert screen.has_diagnosis is not warned
+        await enter_line(pilot, "metformin 500mg po bid 7d")
+        screen.query_one("#rx-basket").focus()
+        await press(pilot, "s")
+        while isinstance(pilot.app.screen, OverrideDialog):
+            await press(pilot, "enter", "enter")
+        confirm = pilot.app.screen
+        assert isinstance(confirm, ConfirmScreen)
+        said = [(n.message, n.severity) for n in app._notifications]
+        no_diagnosis = [s for m, s in said if "No diagnosis" in m]
+        assert no_diagnosis == (["information"] if warned else [])
+        assert ("no diagnosis" in confirm.question) is warned
+        await press(pilot, "y")  # not blocking: it signs
+        await settle(pilot)
+        assert screen.basket.lines == []
+
+
 async def test_help_names_m_prescribe_and_the_footer_m_rx(cache: ClinicCache) -> None:
     from clinic_tui.screens.chart import ChartScreen
     from clinic_tui.screens.help import key_sections
