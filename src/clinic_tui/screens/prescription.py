@@ -102,7 +102,7 @@ add_translations(
         'No diagnosis: the slip will read "not recorded"; add one to the visit first': (
             "无诊断：处方笺临床诊断将印为“未填写”；请先在本次就诊中填写诊断"
         ),
-        "The slip will carry no diagnosis.": "处方笺上将没有临床诊断。",
+        "The slip will carry no diagnosis. {question}": "处方笺上将没有临床诊断。{question}",
         "Signed, lines: {count}. p prints the slip": "已签名，共 {count} 条。按 p 打印处方笺",
         "Could not sign: {error}": "签名失败：{error}",
         "Stopped: {drug}": "已停用：{drug}",
@@ -900,7 +900,7 @@ class PrescriptionScreen(Screen[None]):
                 severity="information",
                 timeout=10,
             )
-            question = f"{tr('The slip will carry no diagnosis.')} {question}"
+            question = tr("The slip will carry no diagnosis. {question}").format(question=question)
 
         def answered(yes: bool | None) -> None:
             if yes:
