@@ -29,7 +29,7 @@ add_translations(
         "Comment (required for Other)": "说明（选“其他”时必填）",
         "Record the override": "记录理由",
         "Change the order": "返回修改医嘱",
-        "Choose a reason": "请选择理由",
+        "Choose a reason": "请选择原因",
         "Keep the comment under 500 characters": "说明不超过500个字符",
         "Enter: record · Esc: go back and change the order": "Enter：记录理由 · Esc：返回修改医嘱",
         "Stop {drug}?": "停用 {drug}？",
