@@ -68,6 +68,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/upload.py
 	$(BIN)/python benchmarks/terminology_search.py
 	$(BIN)/python benchmarks/triage_inbox.py
+	$(BIN)/python benchmarks/formulary_complete.py
 	$(BIN)/python benchmarks/prescribing_checks.py
 
 ## Bytes written per keystroke through a pty and through `serve`'s websocket, beside a bare

@@ -281,6 +281,57 @@ async def test_a_hospitals_imported_drug_completes_from_the_cache(cache: ClinicC
         assert "Hospitamox" in plain(suggestions.prompt_at(0))
 
 
+async def test_completion_is_ready_on_opening_from_the_cached_pinyin_keys(
+    cache: ClinicCache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from contextlib import closing
+
+    from clinic_tui.offline_cache.cache_file import connect
+    from clinic_tui.prescribing.formulary_store import ensure_starter_formulary
+
+    with closing(connect(cache.path)) as connection:
+        ensure_starter_formulary(connection)
+
+    def refuse(name: str) -> tuple[str, str]:
+        raise AssertionError(f"pinyin worked out on the order screen for {name!r}")
+
+    # The order screen must complete by pinyin from the keys the cache keeps, no pypinyin.
+    monkeypatch.setattr("clinic_tui.prescribing.formulary.search_keys", refuse)
+    app = ChartHostApp(cache, "p-nka", fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_orders(pilot)
+        assert screen.index_ready
+        await type_text(pilot, "amxl")
+        suggestions = screen.query_one("#rx-suggestions", MarkedOptionList)
+        assert suggestions.display
+        assert "Amoxicillin" in plain(suggestions.prompt_at(0))
+
+
+@pytest.mark.parametrize(("patient", "warned"), [("p-nka", True), ("p-allergic", False)])
+async def test_signing_says_first_when_the_slip_will_carry_no_diagnosis(
+    cache: ClinicCache, patient: str, warned: bool
+) -> None:
+    # p-nka has no diagnosis at the visit and no active problem; p-allergic has problems.
+    app = ChartHostApp(cache, patient, fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_orders(pilot)
+        assert screen.has_diagnosis is not warned
+        await enter_line(pilot, "metformin 500mg po bid 7d")
+        screen.query_one("#rx-basket").focus()
+        await press(pilot, "s")
+        while isinstance(pilot.app.screen, OverrideDialog):
+            await press(pilot, "enter", "enter")
+        confirm = pilot.app.screen
+        assert isinstance(confirm, ConfirmScreen)
+        said = [(n.message, n.severity) for n in app._notifications]
+        no_diagnosis = [s for m, s in said if "No diagnosis" in m]
+        assert no_diagnosis == (["information"] if warned else [])
+        assert ("no diagnosis" in confirm.question) is warned
+        await press(pilot, "y")  # not blocking: it signs
+        await settle(pilot)
+        assert screen.basket.lines == []
+
+
 async def test_help_names_m_prescribe_and_the_footer_m_rx(cache: ClinicCache) -> None:
     from clinic_tui.screens.chart import ChartScreen
     from clinic_tui.screens.help import key_sections

@@ -193,3 +193,55 @@ def test_cli_speaks_chinese_with_lang_zh(cli: Cli, tmp_path: Path) -> None:
     assert "未导入任何内容" in err
     code, out, _ = cli("formulary", "--help", "--lang", "zh")
     assert "用 `formulary import` 导入医院自己的处方集" in out
+
+
+def _no_pypinyin(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make any pinyin work on the spot fail: what passes after this read stored keys."""
+
+    def refuse(name: str) -> tuple[str, str]:
+        raise AssertionError(f"pinyin worked out on the spot for {name!r}")
+
+    monkeypatch.setattr("clinic_tui.prescribing.formulary.search_keys", refuse)
+
+
+def test_the_cached_formulary_completes_by_pinyin_from_stored_keys(
+    connection: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ensure_starter_formulary(connection)
+    write_drugs(connection, read_formulary_csv(GOOD), "hospital.csv")
+    _no_pypinyin(monkeypatch)
+    formulary = read_formulary(connection)
+    assert formulary.index_ready
+    assert [drug.code for drug in formulary.complete("amxl")][:1] == ["amoxicillin"]
+    assert [drug.code for drug in formulary.complete("toubaokewo")] == ["cefixime"]
+    assert [drug.code for drug in formulary.complete("sfs")] == ["cefixime"]  # 世福素
+
+
+def test_rows_written_before_the_keys_were_kept_get_them_on_the_next_start(
+    connection: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ensure_starter_formulary(connection)
+    write_drugs(connection, read_formulary_csv(GOOD), "hospital.csv")
+    # As a cache migrated to the pinyin column: every row without keys.
+    connection.execute("UPDATE formulary_drug SET pinyin_keys = ''")
+    connection.commit()
+    assert not read_formulary(connection).index_ready
+    assert ensure_starter_formulary(connection) is None  # the starter itself is current
+    _no_pypinyin(monkeypatch)
+    formulary = read_formulary(connection)
+    assert formulary.index_ready
+    assert [drug.code for drug in formulary.complete("toubaokewo")] == ["cefixime"]
+
+
+def test_a_garbled_key_column_falls_back_to_working_the_keys_out(
+    connection: sqlite3.Connection,
+) -> None:
+    ensure_starter_formulary(connection)
+    connection.execute(
+        "UPDATE formulary_drug SET pinyin_keys = 'not json' WHERE code = 'amoxicillin'"
+    )
+    connection.commit()
+    formulary = read_formulary(connection)
+    assert not formulary.index_ready
+    assert [drug.code for drug in formulary.complete("amxl")][:1] == ["amoxicillin"]
+    assert formulary.index_ready

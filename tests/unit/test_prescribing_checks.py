@@ -547,3 +547,45 @@ def test_a_synonym_names_the_drug_only_as_the_whole_record() -> None:
         of(check(order(AMOXICILLIN), context=adult(allergies=(allergy("amoxapine"),))), "allergy")
         == []
     )
+
+
+# ----- the NSAID class comes from tags or NSAID ATC subgroups, not all of M01A (issue #11) ----
+
+
+def test_glucosamine_with_valsartan_raises_nothing_ibuprofen_with_valsartan_still_does() -> None:
+    from clinic_tui.prescribing.formulary import starter_formulary
+
+    formulary = starter_formulary()
+    glucosamine, ibuprofen, valsartan = (
+        formulary.find(name) for name in ("glucosamine", "ibuprofen", "valsartan")
+    )
+    assert glucosamine is not None
+    assert ibuprofen is not None
+    assert valsartan is not None
+    assert glucosamine.atc == "M01AX05"  # filed under M01A "other", yet no NSAID
+    context = adult(medications=taking(valsartan))
+    assert check(order(glucosamine, 500, BID), context=context) == []
+    [kidney] = of(check(order(ibuprofen, 400, BID), context=context), "interaction")
+    assert "kidney" in kidney.message_en
+
+
+def test_an_untagged_drug_is_an_nsaid_by_its_nsaid_atc_subgroup_only() -> None:
+    # A hospital's import without class tags: naproxen (M01AE02) is an NSAID by its code;
+    # diacerein (M01AX21, "other" anti-inflammatory) is not.
+    naproxen = replace(IBUPROFEN, code="naproxen", name_en="Naproxen", atc="M01AE02", classes=())
+    diacerein = replace(IBUPROFEN, code="diacerein", name_en="Diacerein", atc="M01AX21", classes=())
+    context = adult(medications=taking(VALSARTAN))
+    assert of(check(order(naproxen, 250, BID), context=context), "interaction")
+    assert of(check(order(diacerein, 50, BID), context=context), "interaction") == []
+
+
+def test_an_nsaid_allergy_does_not_reach_glucosamine() -> None:
+    from clinic_tui.prescribing.formulary import starter_formulary
+
+    glucosamine = starter_formulary().find("glucosamine")
+    assert glucosamine is not None
+    allergic = adult(
+        allergies=(allergy("NSAIDs", "M01A", system=ATC),), allergy_state=AllergyState.RECORDED
+    )
+    assert of(check(order(glucosamine, 500, BID), context=allergic), "allergy") == []
+    assert high(of(check(order(IBUPROFEN, 400), context=allergic), "allergy"))

@@ -314,6 +314,20 @@ def test_no_font_installed_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> 
         slip_module._font_collection()
 
 
+@pytest.mark.parametrize(
+    ("lang", "words"), [("zh", "临床诊断：未填写"), ("en", "Diagnosis: not recorded")]
+)
+def test_a_slip_without_a_diagnosis_says_not_recorded_not_a_blank(
+    tmp_path: Path, lang: str, words: str
+) -> None:
+    data = replace(samples.rare_name_slip(lang), diagnoses=())
+    slip = Rendered(data, render_slip_pdf(data, tmp_path / f"no-diagnosis-{lang}.pdf"))
+    try:
+        assert _flat(words) in _flat(slip.text), slip.text
+    finally:
+        slip.close()
+
+
 def test_the_pdf_is_written_whole_into_new_folders(tmp_path: Path) -> None:
     target = tmp_path / "slips" / "2026-11-30" / "RX-1.pdf"
     assert render_slip_pdf(samples.rare_name_slip(), target) == target

@@ -344,6 +344,18 @@ def _to_v14_triage_inbox(connection: sqlite3.Connection) -> None:
     _run_script(connection, _V14_TRIAGE_INBOX)
 
 
+# formulary pinyin (prescribing/formulary_store.py): each drug's pinyin keys, worked out when
+# it is written, so the order screen's completion never loads pypinyin. '' = not yet worked
+# out (rows from before this step: the next start fills them).
+_FORMULARY_PINYIN = """
+ALTER TABLE formulary_drug ADD COLUMN pinyin_keys TEXT NOT NULL DEFAULT '';
+"""
+
+
+def _to_v15_formulary_pinyin(connection: sqlite3.Connection) -> None:
+    _run_script(connection, _FORMULARY_PINYIN)
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _to_v1,
     _to_v2,
@@ -359,6 +371,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _to_v12_referrals,
     _to_v13_formulary,
     _to_v14_triage_inbox,
+    _to_v15_formulary_pinyin,
 ]
 """MIGRATIONS[n] takes a cache from schema version n to n + 1."""
 

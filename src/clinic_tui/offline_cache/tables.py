@@ -374,6 +374,8 @@ class FormularyDrugRow(SQLModel, table=True):
     reviewed: bool = True
     """False for a row whose Chinese name nobody has checked against a label."""
     updated_at: str
+    pinyin_keys: str = Field(default="", sa_type=Text)
+    """The drug's pinyin keys as JSON, worked out when written ('' = not yet)."""
 
 
 class FormularySource(SQLModel, table=True):

@@ -23,7 +23,7 @@ from __future__ import annotations
 import difflib
 import tomllib
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -98,6 +98,26 @@ def normalise(text: str) -> str:
     return "".join(char for char in folded if char not in " \t-_.·'’/,()（）")
 
 
+PinyinKeys = tuple[tuple[str, ...], tuple[str, ...]]
+"""A drug's pinyin keys: (initials of each Chinese name, full pinyin of each)."""
+
+
+def drug_names(drug: FormularyDrug) -> tuple[str, ...]:
+    """The drug's names, normalised, deduplicated: code, English, 通用名, synonyms."""
+    names = (drug.code, drug.name_en, drug.name_zh, *drug.synonyms)
+    return tuple(dict.fromkeys(n for n in (normalise(x) for x in names) if n))
+
+
+def pinyin_keys(drug: FormularyDrug) -> PinyinKeys:
+    """The pinyin keys of the drug's Chinese names (loads pypinyin: a second on an old PC).
+
+    Worked out once when a drug is written into the cache (formulary_store.py) and read back
+    from there, so completing a drug name never waits for pypinyin.
+    """
+    pairs = [search_keys(name) for name in drug_names(drug) if any(_is_han(c) for c in name)]
+    return tuple(p[1] for p in pairs), tuple(p[0] for p in pairs)
+
+
 @dataclass(frozen=True)
 class _Keys:
     """The names one drug answers to, normalised, and its pinyin keys (filled lazily)."""
@@ -111,8 +131,14 @@ class _Keys:
 class Formulary:
     """The drugs a clinic can prescribe, searchable by every name a clinician types."""
 
-    def __init__(self, drugs: Iterable[FormularyDrug]) -> None:
-        """Index `drugs`; a later row with a code already seen replaces the earlier one."""
+    def __init__(
+        self, drugs: Iterable[FormularyDrug], pinyin: Mapping[str, PinyinKeys] | None = None
+    ) -> None:
+        """Index `drugs`; a later row with a code already seen replaces the earlier one.
+
+        `pinyin`: drug code -> its pinyin keys as stored with it (see `pinyin_keys`); a drug
+        without them has its keys worked out on the first Latin query.
+        """
         by_code: dict[str, FormularyDrug] = {}
         for drug in drugs:
             by_code[drug.code] = drug
@@ -120,8 +146,7 @@ class Formulary:
         self._keys: list[_Keys] = []
         self._exact: dict[str, FormularyDrug] = {}
         for drug in self._drugs:
-            names = [drug.code, drug.name_en, drug.name_zh, *drug.synonyms]
-            normalised = tuple(dict.fromkeys(n for n in (normalise(x) for x in names) if n))
+            normalised = drug_names(drug)
             han = tuple(n for n in normalised if any(_is_han(c) for c in n))
             self._keys.append(_Keys(normalised, han))
         # Exact names: the code and the names first, synonyms after, so a synonym that
@@ -133,7 +158,9 @@ class Formulary:
                 )
                 for name in names:
                     self._exact.setdefault(normalise(name), drug)
-        self._pinyin: list[tuple[tuple[str, ...], tuple[str, ...]]] | None = None
+        given = pinyin or {}
+        self._pinyin: list[PinyinKeys | None] = [given.get(drug.code) for drug in self._drugs]
+        self._pinyin_complete = all(keys is not None for keys in self._pinyin)
 
     def __len__(self) -> int:
         """How many drugs it holds."""
@@ -193,15 +220,24 @@ class Formulary:
         scored.sort(key=lambda item: (item[0], item[1]))
         return [drug for _, _, drug in scored[:limit]]
 
-    def _pinyin_keys(self) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
-        # Built on the first Latin query only: pypinyin's tables cost a quarter of a second.
-        if self._pinyin is None:
-            built = []
-            for keys in self._keys:
-                pairs = [search_keys(name) for name in keys.han]
-                built.append((tuple(p[1] for p in pairs), tuple(p[0] for p in pairs)))
-            self._pinyin = built
-        return self._pinyin
+    @property
+    def index_ready(self) -> bool:
+        """True when completion needs no pypinyin: every drug's pinyin keys are at hand."""
+        return self._pinyin_complete
+
+    def _pinyin_keys(self) -> list[PinyinKeys]:
+        # Keys the cache did not supply are worked out on the first Latin query only:
+        # pypinyin's tables cost a quarter of a second or more to load.
+        if not self._pinyin_complete:
+            for index, keys in enumerate(self._keys):
+                if self._pinyin[index] is None:
+                    pairs = [search_keys(name) for name in keys.han]
+                    self._pinyin[index] = (
+                        tuple(p[1] for p in pairs),
+                        tuple(p[0] for p in pairs),
+                    )
+            self._pinyin_complete = True
+        return [keys for keys in self._pinyin if keys is not None]
 
 
 _NO_MATCH = 9

@@ -5,6 +5,11 @@ whole FormularyDrug as JSON, and who supplied it: 'starter' or the imported file
 starter is (re)loaded when the shipped file changes (its checksum is the version) and never
 overwrites a drug a hospital imported; an import replaces drugs of the same code, all in one
 transaction, so a failed import leaves the formulary as it was.
+
+Each row also keeps its drug's pinyin keys (column `pinyin_keys`, schema step
+`_to_v15_formulary_pinyin`), worked out when the row is written: pypinyin takes a second or
+more to load on an old PC, and the order screen's first completion should not wait for it.
+A row written before the column existed gets its keys on the next start (`backfill_pinyin`).
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from clinic_tui.prescribing.formulary import Formulary
+    from clinic_tui.prescribing.formulary import Formulary, PinyinKeys
     from clinic_tui.prescribing.model import FormularyDrug
 
 STARTER_SOURCE = "starter"
@@ -84,6 +89,22 @@ def drug_from_json(text: str) -> FormularyDrug:
     )
 
 
+def pinyin_json(keys: PinyinKeys) -> str:
+    """A drug's pinyin keys as its cache row keeps them: [[initials...], [full...]]."""
+    return json.dumps([list(keys[0]), list(keys[1])], ensure_ascii=False)
+
+
+def pinyin_from_json(text: str) -> PinyinKeys | None:
+    """The pinyin keys a cache row keeps, or None when it has none (or garbled ones)."""
+    if not text:
+        return None
+    try:
+        initials, full = json.loads(text)
+        return tuple(str(key) for key in initials), tuple(str(key) for key in full)
+    except (ValueError, TypeError):
+        return None
+
+
 def starter_version() -> str:
     """A checksum of the shipped starter file: the version a cache records as loaded."""
     # Read beside this module, not through importlib.resources (~20 ms to import): the check
@@ -99,10 +120,31 @@ def ensure_starter_formulary(connection: sqlite3.Connection) -> FormularyImport 
     ).fetchone()
     version = starter_version()
     if row is not None and row[0] == version:
+        backfill_pinyin(connection)
         return None
     from clinic_tui.prescribing.formulary import starter_drugs
 
-    return write_drugs(connection, starter_drugs(), STARTER_SOURCE, version=version)
+    written = write_drugs(connection, starter_drugs(), STARTER_SOURCE, version=version)
+    backfill_pinyin(connection)  # an import's rows from before the keys were kept
+    return written
+
+
+def backfill_pinyin(connection: sqlite3.Connection) -> int:
+    """Work out the pinyin keys of rows that have none; how many rows it filled."""
+    rows = connection.execute(
+        "SELECT code, drug_json FROM formulary_drug WHERE pinyin_keys = ''"
+    ).fetchall()
+    if not rows:
+        return 0
+    from clinic_tui.prescribing.formulary import pinyin_keys
+
+    filled = [(pinyin_json(pinyin_keys(drug_from_json(text))), code) for code, text in rows]
+    with connection:
+        connection.executemany(
+            "UPDATE formulary_drug SET pinyin_keys = ? WHERE code = ? AND pinyin_keys = ''",
+            filled,
+        )
+    return len(filled)
 
 
 def write_drugs(
@@ -118,6 +160,8 @@ def write_drugs(
     The starter never replaces a drug another source supplied, and drops its own drugs
     that a newer starter no longer lists; any other source replaces drugs of the same code.
     """
+    from clinic_tui.prescribing.formulary import pinyin_keys
+
     now = datetime.now(UTC).isoformat()
     connection.execute("BEGIN IMMEDIATE")
     try:
@@ -140,10 +184,13 @@ def write_drugs(
                 unchanged += 1
                 continue
             connection.execute(
-                "INSERT OR REPLACE INTO formulary_drug "
-                "(code, name_en, name_zh, atc, drug_json, source, reviewed, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (drug.code, drug.name_en, drug.name_zh, drug.atc, text, source, reviewed, now),
+                "INSERT OR REPLACE INTO formulary_drug (code, name_en, name_zh, atc, "
+                "drug_json, source, reviewed, updated_at, pinyin_keys) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    *(drug.code, drug.name_en, drug.name_zh, drug.atc, text, source),
+                    *(reviewed, now, pinyin_json(pinyin_keys(drug))),
+                ),
             )
             if before is None:
                 added += 1
@@ -172,8 +219,11 @@ def read_formulary(connection: sqlite3.Connection) -> Formulary:
     """The cache's formulary (starter and imports), in the order the drugs were written."""
     from clinic_tui.prescribing.formulary import Formulary
 
-    rows = connection.execute("SELECT drug_json FROM formulary_drug ORDER BY rowid").fetchall()
-    return Formulary(drug_from_json(row[0]) for row in rows)
+    rows = connection.execute(
+        "SELECT code, drug_json, pinyin_keys FROM formulary_drug ORDER BY rowid"
+    ).fetchall()
+    pinyin = {code: keys for code, _, text in rows if (keys := pinyin_from_json(text))}
+    return Formulary((drug_from_json(text) for _, text, _ in rows), pinyin)
 
 
 def drug_sources(connection: sqlite3.Connection) -> dict[str, tuple[str, bool]]:

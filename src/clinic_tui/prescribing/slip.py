@@ -137,6 +137,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "patient_id": ("门诊/住院病历号", "Outpatient/inpatient no."),
     "department": ("科别", "Department"),
     "diagnosis": ("临床诊断", "Diagnosis"),
+    "no_diagnosis": ("未填写", "not recorded"),
     "date": ("开具日期", "Date"),
     "id_document": ("身份证明编号", "ID document no."),
     "agent": ("代办人姓名及身份证明编号", "Agent's name and ID no."),
@@ -471,7 +472,7 @@ def slip_text(data: SlipData) -> str:
         data.id_document,
         data.agent,
     ]
-    parts += [f"{d.code} {d.name}" for d in data.diagnoses]
+    parts += [f"{d.code} {d.name}" for d in data.diagnoses] or [_word("no_diagnosis", data.lang)]
     for line in data.lines:
         parts += [line.generic_name, line.form, line.unit, line.route, line.frequency]
         parts.append(line.instructions)
@@ -628,7 +629,10 @@ def _patient_block(pdf: FPDF, data: SlipData, y: float) -> float:
     label = _word("diagnosis", lang)
     pdf.set_font(_FONT, size=9)
     indent = pdf.get_string_width(f"{label}：" if lang == "zh" else f"{label}: ")
-    diagnoses = [f"{d.code} {d.name}".strip() for d in data.diagnoses] or [""]
+    # 处方管理办法 asks for a 临床诊断 on every slip: a blank field reads as forgotten, so a
+    # slip without one says so in words.
+    no_diagnosis = _word("no_diagnosis", lang)
+    diagnoses = [f"{d.code} {d.name}".strip() for d in data.diagnoses] or [no_diagnosis]
     for index, text in enumerate(diagnoses):
         if index == 0:
             _labelled(pdf, left, y, label, text, right)

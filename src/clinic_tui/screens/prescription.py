@@ -99,6 +99,10 @@ add_translations(
             "第 {n} 行未签名：请修改医嘱或说明理由"
         ),
         "Sign the prescription of {name}? Lines: {count}": "为 {name} 签名开具处方？共 {count} 条",
+        'No diagnosis: the slip will read "not recorded"; add one to the visit first': (
+            "无诊断：处方笺临床诊断将印为“未填写”；请先在本次就诊中填写诊断"
+        ),
+        "The slip will carry no diagnosis. {question}": "处方笺上将没有临床诊断。{question}",
         "Signed, lines: {count}. p prints the slip": "已签名，共 {count} 条。按 p 打印处方笺",
         "Could not sign: {error}": "签名失败：{error}",
         "Stopped: {drug}": "已停用：{drug}",
@@ -143,6 +147,8 @@ class Loaded:
     formulary: Formulary
     context: PrescribingContext | None
     """None when the patient is not in the cache."""
+    has_diagnosis: bool = True
+    """Whether the slip will carry a 临床诊断 (the visit's, else an active problem)."""
 
 
 @dataclass(frozen=True)
@@ -233,6 +239,8 @@ class PrescriptionScreen(Screen[None]):
         self._prescriber: Prescriber | None = None
         self.index_ready = False
         """True once the formulary answers completions without building its index."""
+        self.has_diagnosis = True
+        """Whether the slip will carry a 临床诊断; if not, signing says so first (not blocking)."""
         self.take_when_ready = False
         """Tab was pressed before completion was ready: take the first drug when it is."""
 
@@ -298,12 +306,14 @@ class PrescriptionScreen(Screen[None]):
         chart = self.cache.charts.load(self.patient_id, today)
         visit = self.cache.chart_edits.current_visit(self.patient_id, today)
         formulary = self._formulary()
+        encounter = visit.encounter_id if visit else None
         return Loaded(
             chart=chart,
             visit=visit,
             active=prescriber.active_orders(self.patient_id),
             formulary=formulary,
             context=self._read_context(formulary),
+            has_diagnosis=bool(prescriber.slip_diagnoses(self.patient_id, encounter)),
         )
 
     def _formulary(self) -> Formulary:
@@ -374,6 +384,7 @@ class PrescriptionScreen(Screen[None]):
     def loaded(self, loaded: Loaded) -> None:
         """Fill the header, banner and lists; the checks run on what is in the basket."""
         self.formulary, self.context = loaded.formulary, loaded.context
+        self.has_diagnosis = loaded.has_diagnosis
         self.chart, self.visit, self.active = loaded.chart, loaded.visit, loaded.active
         self.remove_class("-loading")
         if loaded.chart is None:
@@ -397,12 +408,17 @@ class PrescriptionScreen(Screen[None]):
         self.query_one(AllergyBanner).show(chart.allergy_state, chart.allergies)
         self.show_active()
         self.run_checks()
-        self.build_index(loaded.formulary)
+        if loaded.formulary.index_ready:
+            # The cache keeps each drug's pinyin keys: completion is ready as it stands.
+            self.index_built()
+        else:
+            self.build_index(loaded.formulary)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="rx-index")
     def build_index(self, formulary: Formulary) -> bool:
-        """The first completion builds the formulary's pinyin index (a second or more on an
-        old PC): here, after the screen is filled, never on a key typed."""
+        """A formulary without stored pinyin keys (the starter alone, when the cache's could
+        not be read) builds them on its first completion, a second or more on an old PC:
+        here, after the screen is filled, never on a key typed."""
         formulary.complete("a")
         return True
 
@@ -876,6 +892,15 @@ class PrescriptionScreen(Screen[None]):
         question = tr("Sign the prescription of {name}? Lines: {count}").format(
             count=len(self.basket.lines), name=name
         )
+        if not self.has_diagnosis:
+            # 处方管理办法 asks for a 临床诊断 on the slip: said before signing, not blocking
+            # (an emergency or a repeat may be signed first and the diagnosis added after).
+            self.notify(
+                tr('No diagnosis: the slip will read "not recorded"; add one to the visit first'),
+                severity="information",
+                timeout=10,
+            )
+            question = tr("The slip will carry no diagnosis. {question}").format(question=question)
 
         def answered(yes: bool | None) -> None:
             if yes:
