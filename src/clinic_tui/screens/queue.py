@@ -31,7 +31,6 @@ from clinic_tui.offline_cache.cache_file import connect
 from clinic_tui.offline_cache.clinic_cache import ClinicCache
 from clinic_tui.referral.follow_up_read import read_follow_ups_due
 from clinic_tui.referral.model import FollowUpItem
-from clinic_tui.screens.chart import ChartScreen
 from clinic_tui.screens.follow_ups import follow_ups_line
 from clinic_tui.screens.patient_search import PatientSearchScreen
 from clinic_tui.screens.queue_status import StatusScreen
@@ -315,6 +314,9 @@ class QueueScreen(Screen[None]):
 
     def _open_chart_of(self, patient_id: str) -> None:
         if patient_id:
+            # Imported on first use: the chart and its editing keys are not on the first paint.
+            from clinic_tui.screens.chart import ChartScreen
+
             self.app.push_screen(ChartScreen(self.cache, patient_id, self.clock))
 
     def action_change_status(self) -> None:
