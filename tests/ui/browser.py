@@ -213,6 +213,23 @@ class Browser:
         shown = "\n".join(lines)
         raise AssertionError(f"the page never showed any of {words!r}; it shows:\n{shown}")
 
+    def wait_for_all(self, *words: str) -> list[str]:
+        """Poll the terminal until every one of `words` is on it; returns the screen's lines.
+
+        A screen reaches xterm in several websocket messages, so one word (the footer's) can
+        be drawn before another (the title's): a test that reads several waits for all.
+        """
+        deadline = time.monotonic() + WAIT_SECONDS
+        lines: list[str] = []
+        while time.monotonic() < deadline:
+            lines = self.screen_lines()
+            screen = "\n".join(lines)
+            if all(word in screen for word in words):
+                return lines
+            time.sleep(0.2)  # polling interval, not a wait for anything to happen
+        shown = "\n".join(lines)
+        raise AssertionError(f"the page never showed all of {words!r}; it shows:\n{shown}")
+
     def press(self, key: str) -> None:
         """Type `key` into the terminal as a person would (xterm's hidden textarea)."""
         from selenium.webdriver.common.by import By

@@ -75,13 +75,13 @@ def test_the_browser_shows_the_queue_and_n_opens_the_called_patients_chart(
 ) -> None:
     with Served(demo_clinic) as served, Browser(tmp_path / "profile", WINDOW) as browser:
         browser.driver.get(served.url)
-        queue = browser.wait_for("Call next")
-        assert any("Queue" in line for line in queue), queue
+        queue = browser.wait_for_all("Queue", "Call next", "▶")
         # The first row waiting is the patient `n` calls (emergencies first).
         called = next(line for line in queue if "▶" in line).split()
 
         browser.press("n")
-        chart = browser.wait_for("Allergies")  # the banner's title, on every chart
+        # The banner's title is on every chart; the name heads it.
+        chart = browser.wait_for_all("Allergies", called[2])
         screen = "\n".join(chart)
         assert "Call next" not in screen  # the queue gave way to the chart
         assert called[2] in screen  # the called patient's name heads the chart
