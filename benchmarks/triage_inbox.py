@@ -10,7 +10,11 @@ in one run, headless at 120x40:
   5,000 rows in one DataTable (read with the same query);
 - typing into the filter: each keystroke until its result is painted (Pilot press
   + pause), over queries typed one character at a time, for the inbox's `/` filter
-  and for the bare app's filter (an Input whose every change refills its DataTable).
+  and for the bare app's filter (an Input whose every change refills its DataTable);
+- the full garbage collections clinic-tui runs at the pause after the typing
+  (clinic_tui.idle_collect: CPython's oldest generation is collected when the
+  clinician pauses, not on the keystroke it happens to fall on), and how many ran
+  while keys were coming (forced, far overdue): those are inside the keystroke figures.
 
     .venv/bin/python benchmarks/triage_inbox.py [--referrals 5000] [--runs 5]
 
@@ -146,9 +150,17 @@ def _bare_app(folder: Path) -> Any:
     return Bare()
 
 
+IDLE_PAUSES: list[float] = []
+"""ms of each full collection clinic-tui ran at the pause after typing."""
+FORCED: list[int] = []
+"""Full collections clinic-tui ran while keys were coming, per run."""
+
+
 async def _open_and_type(kind: str, folder: Path) -> tuple[float, list[float]]:
     """(ms from start to the first painted rows, ms per filter keystroke)."""
     from textual.widgets import DataTable
+
+    from clinic_tui.idle_collect import CHECK_SECONDS, QUIET_SECONDS
 
     app = _clinic_app(folder) if kind == "clinic" else _bare_app(folder)
     started = time.perf_counter()
@@ -165,6 +177,7 @@ async def _open_and_type(kind: str, folder: Path) -> tuple[float, list[float]]:
             app.query_one("#filter").focus()
         await pilot.pause()
         keystrokes = []
+        collected = len(app.collector.pauses_ms) if kind == "clinic" else 0
         for query in QUERIES:
             for char in [*query, *(["backspace"] * len(query))]:
                 began = time.perf_counter()
@@ -174,6 +187,12 @@ async def _open_and_type(kind: str, folder: Path) -> tuple[float, list[float]]:
                 else:
                     await _keystroke(app, pilot, char)
                 keystrokes.append((time.perf_counter() - began) * 1000)
+        if kind == "clinic":
+            pauses = list(app.collector.pauses_ms)
+            FORCED.append(len(pauses) - collected)
+            # The clinician stops typing: the deferred collection runs on the app's timer.
+            await asyncio.sleep(QUIET_SECONDS + 2 * CHECK_SECONDS)
+            IDLE_PAUSES.extend(list(app.collector.pauses_ms)[len(pauses) :])
     return opened, keystrokes
 
 
@@ -229,6 +248,10 @@ def main() -> None:
     label = f"filter keystroke ({strokes}/run): clinic-tui"
     print(f"{label:44}{summary(keys['clinic'], decimals=1)}")
     print(f"{'filter keystroke: bare DataTable':44}{summary(keys['bare'], decimals=1)}")
+    if IDLE_PAUSES:
+        label = f"full GC at the pause after typing ({len(IDLE_PAUSES)})"
+        print(f"{label:44}{summary(IDLE_PAUSES, decimals=1)}")
+    print(f"full GCs forced while typing (in the figures above): {sum(FORCED)}")
     print("target: <= 100 ms per keystroke p95")
 
 

@@ -23,6 +23,7 @@ from textual.worker import Worker, WorkerState
 from clinic_tui.config import Settings
 from clinic_tui.domain.models import Clinic
 from clinic_tui.i18n import add_translations, tr
+from clinic_tui.idle_collect import CHECK_SECONDS, IdleCollector
 from clinic_tui.messages import CacheChanged, SyncCounts, SyncFinished, SyncProgress, SyncStarted
 from clinic_tui.offline_cache.clinic_cache import ClinicCache
 from clinic_tui.offline_cache.local_users import LocalUser, UnlockGuard
@@ -160,10 +161,14 @@ class ClinicApp(OrderedKeysApp[None]):
         """True while the lock screen covers everything."""
         self._last_activity = idle_clock()
         self._unlock_guard = UnlockGuard()
+        self.collector = IdleCollector(clock=idle_clock)
+        """Full garbage collections at the clinician's pauses, not on a keystroke."""
 
     def on_mount(self) -> None:
         """Open on today's queue, or on the triage inbox for a hospital expert."""
         self.sub_title = self.cache.clinic.name
+        self.collector.start()
+        self.set_interval(CHECK_SECONDS, self.collector.collect_if_idle)
         hospital = self._expert_hospital()
         if hospital is not None:
             from datetime import timedelta
@@ -198,9 +203,15 @@ class ClinicApp(OrderedKeysApp[None]):
 
     async def on_event(self, event: events.Event) -> None:
         """Every key or click while unlocked restarts the idle count."""
-        if isinstance(event, _ACTIVITY) and not self.locked:
-            self._last_activity = self.idle_clock()
+        if isinstance(event, _ACTIVITY):
+            self.collector.touched()
+            if not self.locked:
+                self._last_activity = self.idle_clock()
         await super().on_event(event)
+
+    def on_unmount(self) -> None:
+        """Give garbage collection back to CPython (tests run many apps in one process)."""
+        self.collector.stop()
 
     def check_idle_lock(self) -> None:
         """Lock when nobody has touched the workstation for [security] idle_lock_minutes."""
