@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import Engine, text
 
 from clinic_tui.domain.models import Clinic
+from clinic_tui.domain.referral_workflow import IllegalTransition
 from clinic_tui.offline_cache.store import read_resource, upsert_resources
 from clinic_tui.referral import fhir_shapes as shapes
 from clinic_tui.referral.model import Coded, FollowUpPlan, ReferralDraft
 from clinic_tui.referral.store import ReferralError, ReferralStore
-from clinic_tui.referral.workflow import IllegalTransition
 from tests.ui.chart_fixtures import NOW, TODAY, fill_cache
 
 TOWN = Clinic("org-town", "青山镇卫生院")

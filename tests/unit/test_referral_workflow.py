@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from clinic_tui.i18n import set_language
-from clinic_tui.referral.workflow import (
+from clinic_tui.domain.referral_workflow import (
     IllegalTransition,
     ReferralAction,
     ReferralStatus,
@@ -13,6 +12,7 @@ from clinic_tui.referral.workflow import (
     next_status,
     status_words,
 )
+from clinic_tui.i18n import set_language
 
 S = ReferralStatus
 A = ReferralAction
@@ -83,8 +83,8 @@ def test_status_words_follow_the_glossary() -> None:
 def test_the_referral_word_tables_agree_with_every_other_translation() -> None:
     # The tables register their words in bulk (not as literal dicts the catalogue test reads):
     # a word another screen translates differently would flip with import order ("Note").
+    from clinic_tui.domain.referral_workflow import STATUS_WORDS
     from clinic_tui.referral import fhir_shapes as shapes
-    from clinic_tui.referral.workflow import STATUS_WORDS
     from tests.unit.test_translations import _registrations
 
     pairs = [

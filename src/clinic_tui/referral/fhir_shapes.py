@@ -34,9 +34,9 @@ from clinic_tui.domain.fhir import (
     concept_code,
     reference_id,
 )
+from clinic_tui.domain.referral_workflow import ReferralStatus
 from clinic_tui.i18n import add_translations, tr
 from clinic_tui.referral.model import Coded, FollowUpPlan, ReferralDraft
-from clinic_tui.referral.workflow import ReferralStatus
 
 SNOMED = "http://snomed.info/sct"
 ICD10 = "http://hl7.org/fhir/sid/icd-10"

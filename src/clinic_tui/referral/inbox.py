@@ -30,7 +30,7 @@ STATUSES = (
     "rejected",
     "cancelled",
 )
-"""Task.status values a referral goes through (see referral.workflow)."""
+"""Task.status values a referral goes through (see domain.referral_workflow)."""
 AWAITING_TRIAGE = frozenset({"requested", "received"})
 """Statuses in which the referral waits for the expert's decision: the SLA clock runs."""
 OPEN = frozenset({"requested", "received", "accepted", "in-progress"})

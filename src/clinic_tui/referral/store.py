@@ -26,6 +26,12 @@ from clinic_tui.domain.fhir import (
     reference_id,
 )
 from clinic_tui.domain.models import Clinic
+from clinic_tui.domain.referral_workflow import (
+    OPEN_STATUSES,
+    ReferralAction,
+    ReferralStatus,
+    next_status,
+)
 from clinic_tui.offline_cache.store import read_resource, write_local_change
 from clinic_tui.referral import fhir_shapes as shapes
 from clinic_tui.referral.follow_up_read import FOLLOW_UPS_DUE_SQL, follow_up_from_row
@@ -38,12 +44,6 @@ from clinic_tui.referral.model import (
     ReferralDraft,
     ReferralItem,
     ThreadMessage,
-)
-from clinic_tui.referral.workflow import (
-    OPEN_STATUSES,
-    ReferralAction,
-    ReferralStatus,
-    next_status,
 )
 
 

@@ -159,7 +159,7 @@ def value_words(resource_type: str, path: str, value: Any) -> str:
     if resource_type == "Encounter" and top == "status" and isinstance(value, str):
         return tr(_QUEUE_WORDS[QueueStatus.from_encounter_status(value)])
     if resource_type == "Task" and top == "status" and isinstance(value, str):
-        from clinic_tui.referral.workflow import status_words
+        from clinic_tui.domain.referral_workflow import status_words
 
         return status_words(value)
     if top == "priority" and isinstance(value, dict):

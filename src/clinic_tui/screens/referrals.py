@@ -22,11 +22,11 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker, WorkerState
 
+from clinic_tui.domain.referral_workflow import ReferralAction, allowed_actions, status_words
 from clinic_tui.i18n import add_translations, tr
 from clinic_tui.messages import CacheChanged
 from clinic_tui.referral.fhir_shapes import MESSAGE_KINDS, category_words, priority_words
 from clinic_tui.referral.model import ReferralDetail, ReferralItem
-from clinic_tui.referral.workflow import ReferralAction, allowed_actions, status_words
 from clinic_tui.screens.chart_form import ChartForm, Write
 from clinic_tui.widgets.notice_line import NoticeLine
 from clinic_tui.widgets.referral_section import follow_up_line
@@ -395,9 +395,9 @@ class ReferralScreen(Screen[None]):
         title = tr("Write your answer") if kind == "answer" else tr("Write your question")
 
         def write(text: str) -> str:
+            from clinic_tui.domain.referral_workflow import IllegalTransition
             from clinic_tui.offline_cache.chart_edits import ChartEditError
             from clinic_tui.referral.store import ReferralError
-            from clinic_tui.referral.workflow import IllegalTransition
 
             try:
                 if kind == "answer":

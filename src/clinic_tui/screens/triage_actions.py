@@ -16,15 +16,15 @@ from textual.app import ComposeResult
 from textual.widgets import Checkbox, Input, Select, Static
 from textual.worker import Worker, WorkerState
 
-from clinic_tui.i18n import add_translations, language, tr
-from clinic_tui.referral.fhir_shapes import DECLINE_REASONS
-from clinic_tui.referral.model import FollowUpPlan
-from clinic_tui.referral.workflow import (
+from clinic_tui.domain.referral_workflow import (
     IllegalTransition,
     ReferralAction,
     ReferralStatus,
     next_status,
 )
+from clinic_tui.i18n import add_translations, language, tr
+from clinic_tui.referral.fhir_shapes import DECLINE_REASONS
+from clinic_tui.referral.model import FollowUpPlan
 from clinic_tui.screens.chart_form import ChartForm, Write, field_row
 from clinic_tui.screens.walk_in_dialogs import ConfirmScreen
 

@@ -14,10 +14,10 @@ from rich.text import Text
 from textual.widgets import Static
 
 from clinic_tui.domain.models import Chart
+from clinic_tui.domain.referral_workflow import status_words
 from clinic_tui.i18n import add_translations, tr
 from clinic_tui.referral.fhir_shapes import category_words, priority_words
 from clinic_tui.referral.model import FollowUpItem, ReferralItem
-from clinic_tui.referral.workflow import status_words
 from clinic_tui.widgets.chart_sections import PENDING_MARK, ChartSection
 
 add_translations(
