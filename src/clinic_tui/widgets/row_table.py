@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.binding import Binding
+from textual.cache import LRUCache
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowKey
@@ -22,6 +23,13 @@ add_translations({"First row": "第一行", "Last row": "最后一行"})
 
 CURSOR_MARK = "▶"
 """Shown on the selected row, beside the cursor's shade."""
+
+
+def break_ring(cache: LRUCache[Any, Any]) -> None:
+    """Empty every link of `cache`'s ring (then clear it): its entries go by reference count."""
+    for link in cache._cache.values():
+        link.clear()
+    cache.clear()
 
 
 class RowTable(DataTable[Any]):
@@ -42,6 +50,26 @@ class RowTable(DataTable[Any]):
     def mark_text(self, row_key: str, selected: bool) -> Text:
         """The marker cell of `row_key`; subclasses may add their own marks beside it."""
         return Text(CURSOR_MARK if selected else " ", style="bold")
+
+    def _clear_caches(self) -> None:
+        """Drop the drawn rows so that reference counting frees them at once.
+
+        Textual's LRUCache keeps its entries in a circular linked list, and its clear()
+        leaves that ring whole: every drawn line, cell and row of the table (tens of
+        thousands of objects after a filter keystroke) became garbage only the cycle
+        collector could free, which it then did in one long pause on a later keystroke.
+        Emptying each link first breaks the ring.
+        """
+        for cache in (
+            self._row_render_cache,
+            self._cell_render_cache,
+            self._row_renderable_cache,
+            self._line_cache,
+            self._offset_cache,
+            self._ordered_row_cache,
+        ):
+            break_ring(cache)
+        super()._clear_caches()
 
     def clear(self, columns: bool = False) -> RowTable:
         """Empty the table; no row is marked any more."""
