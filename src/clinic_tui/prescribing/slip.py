@@ -553,20 +553,33 @@ def _labelled(
 ) -> None:
     """`label：value` with a rule under the value up to `to_x`, as a printed form has.
 
-    With `fit`, the value shrinks (to 6 pt at least) so `fit` mm of the rule stay clear."""
+    With `fit`, the value shrinks (to 6 pt) so `fit` mm of the rule stay clear; a value too
+    long for that shrinks further (to 5 pt) to stay on its own rule."""
     colon = "" if not label else "：" if any(ord(c) > 0x2E80 for c in label) else ": "
     width = _text(pdf, x, y, f"{label}{colon}", size, _GREY) if label else 0.0
     value_size = size
     if fit:
-        pdf.set_font(_FONT, size=value_size)
-        while value_size > 6 and pdf.get_string_width(value) > to_x - x - width - fit:
-            value_size -= 0.5
-            pdf.set_font(_FONT, size=value_size)
+        room = to_x - x - width
+        value_size = (
+            _size_to_fit(pdf, value, size, room - fit, 6)
+            or _size_to_fit(pdf, value, 6, room, 5)
+            or 5
+        )
     # A smaller value sits on the same rule as its label.
     _text(pdf, x + width, y + (size - value_size) * 0.45, value, value_size)
     pdf.set_draw_color(*_GREY)
     pdf.set_line_width(0.15)
     pdf.line(x + width, y + size * 0.45, to_x, y + size * 0.45)
+
+
+def _size_to_fit(pdf: FPDF, text: str, size: float, width: float, least: float) -> float | None:
+    """The largest size from `size` down to `least`, in half points, at which `text` fits."""
+    while size >= least:
+        pdf.set_font(_FONT, size=size)
+        if pdf.get_string_width(text) <= width:
+            return size
+        size -= 0.5
+    return None
 
 
 def _header(pdf: FPDF, data: SlipData) -> float:
