@@ -191,7 +191,7 @@ def test_signing_writes_the_clinicians_name_beside_their_reference(engine: Engin
 def test_the_cached_practitioner_names_the_doctor_when_the_sign_in_has_no_name(
     engine: Engine, formulary: Formulary, tmp_path: Path
 ) -> None:
-    # [clinic] practitioner_id set, no clinician registered here: the Practitioner record names them.
+    # [clinic] practitioner_id set and no clinician registered: the Practitioner record names them.
     prescriber = Prescriber(engine, CLINIC, "dr-li")
     chart, group = _sign(engine, formulary, prescriber)
     _practitioner(engine, "dr-li", "李明")

@@ -390,11 +390,14 @@ def test_a_long_prescriber_name_shrinks_to_leave_room_to_sign(
         _, label_top, label_right, label_bottom = slip.box_of(PRESCRIBER_LABEL[lang][0])
         left, top, _, _ = slip.box_of(first)
         _, _, right, bottom = slip.box_of(last)
-        assert left >= label_right and label_top - 1 < top and bottom < label_bottom + 1
+        assert left >= label_right
+        assert label_top - 1 < top
+        assert bottom < label_bottom + 1
         assert right <= SIGN_LINE_END_MM - SIGNATURE_MM + 0.3
         # The room to sign in holds the rule alone.
         rows = _ink_rows(slip, SIGN_LINE_END_MM - SIGNATURE_MM / 2, label_top - 1, label_bottom + 2)
-        assert rows and max(rows) - min(rows) < 0.6, rows
+        assert rows
+        assert max(rows) - min(rows) < 0.6, rows
     finally:
         slip.close()
 
