@@ -3,8 +3,10 @@ override it with a reason, sign, and find the MedicationRequests in the cache.""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import pypdfium2
 import pytest
 from rich.console import Console
 from sqlalchemy import Engine, text
@@ -12,6 +14,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Static
 
 from clinic_tui.offline_cache.clinic_cache import ClinicCache
+from clinic_tui.offline_cache.local_users import LocalUser
 from clinic_tui.offline_cache.store import read_resource
 from clinic_tui.screens.discard_dialog import ConfirmScreen
 from clinic_tui.screens.prescription import PrescriptionScreen
@@ -362,3 +365,51 @@ async def test_p_on_the_active_list_prints_that_orders_slip(
         await press(pilot, "p")
         await settle(pilot)
         assert len(list((tmp_path / "slips").rglob("*.pdf"))) == 1
+
+
+class SignedInHost(ChartHostApp):
+    """The chart host with a clinician unlocked, as ClinicApp has after the lock screen."""
+
+    def __init__(self, cache: ClinicCache, patient_id: str, user: LocalUser) -> None:
+        super().__init__(cache, patient_id, fixed_clock)
+        self.signed_in: LocalUser | None = user
+        cache.sign_in(user.practitioner_id, user.name)
+
+
+def pdf_text(path: Path) -> str:
+    """The text of a slip's PDF, as pdfium reads it."""
+    document = pypdfium2.PdfDocument(path)
+    try:
+        return "".join(page.get_textpage().get_text_range() for page in document)
+    finally:
+        document.close()
+
+
+async def test_the_slip_names_the_signed_in_clinician_and_a_reprint_its_signer(
+    cache: ClinicCache, tmp_path: Path
+) -> None:
+    app = SignedInHost(cache, "p-nka", LocalUser("dr-li", "李明", "-"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_orders(pilot)
+        screen.slips_dir = tmp_path / "first"
+        await enter_line(pilot, "amox 500mg po tid 5d")
+        await sign(pilot, screen)
+        await press(pilot, "p")
+        await settle(pilot)
+        (first,) = (tmp_path / "first").rglob("*.pdf")
+        assert "Prescriber (signature): 李明 Drug cost" in pdf_text(first)
+    (request,) = medication_requests(cache, "p-nka")
+    assert request["requester"] == {"reference": "Practitioner/dr-li", "display": "李明"}
+
+    # Later another clinician, signed in here, reprints it from the active list.
+    app = SignedInHost(cache, "p-nka", LocalUser("dr-wang", "王芳", "-"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_orders(pilot)
+        screen.slips_dir = tmp_path / "again"
+        screen.query_one("#rx-active").focus()
+        await settle(pilot)
+        await press(pilot, "p")
+        await settle(pilot)
+        (again,) = (tmp_path / "again").rglob("*.pdf")
+        assert "Prescriber (signature): 李明 Drug cost" in pdf_text(again)
+        assert "王芳" not in pdf_text(again)

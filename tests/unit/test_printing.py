@@ -15,11 +15,12 @@ from clinic_tui.config import load_settings
 from clinic_tui.domain.models import Chart, Clinic
 from clinic_tui.errors import ConfigError
 from clinic_tui.offline_cache.chart_repository import ChartRepository
+from clinic_tui.offline_cache.store import upsert_resources
 from clinic_tui.prescribing.formulary import Formulary, starter_formulary
 from clinic_tui.prescribing.model import Basket
 from clinic_tui.prescribing.order_line import parse_order_line
 from clinic_tui.prescribing.prescriber import Prescriber, SignedSlip
-from clinic_tui.prescribing.printing import print_slip, slip_file, slip_number
+from clinic_tui.prescribing.printing import print_slip, slip_file, slip_number, slip_prescriber
 from tests.ui.chart_fixtures import NOW, fill_cache
 
 CLINIC = Clinic("org-town", "青山镇卫生院")
@@ -130,3 +131,139 @@ def test_printer_setting_is_read_and_checked(tmp_path: Path) -> None:
     config.write_text('[printing]\nprinter = "-o evil"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match=r"\[printing\] printer"):
         load_settings(config_flag=str(config))
+
+
+# ----- the 医师 on the slip -----------------------------------------------------------------------
+
+PRESCRIBER_LABELS = {
+    "zh": ("医师（签名）：", "药品金额"),
+    "en": ("Prescriber (signature): ", "Drug cost"),
+}
+
+
+def _prescriber_on(path: Path, lang: str = "zh") -> str:
+    """What the slip prints on its 医师（签名） / Prescriber (signature) line ('' if blank)."""
+    label, next_label = PRESCRIBER_LABELS[lang]
+    for line in _text(path).splitlines():
+        if line.startswith(label):
+            return line[len(label) :].split(next_label)[0].strip()
+    raise AssertionError(f"no {label!r} line on the slip:\n{_text(path)}")
+
+
+def _practitioner(engine: Engine, practitioner_id: str, name: str) -> None:
+    """A Practitioner record in the cache, as the sync brings it."""
+    resource = {
+        "resourceType": "Practitioner",
+        "id": practitioner_id,
+        "name": [{"text": name, "family": name[0], "given": [name[1:]]}],
+    }
+    with engine.begin() as connection:
+        upsert_resources(connection, [resource])
+
+
+def _sign(engine: Engine, formulary: Formulary, prescriber: Prescriber) -> tuple[Chart, str]:
+    """p-nka's one-line slip signed by `prescriber`: (the chart, the slip's group)."""
+    fill_cache(engine)
+    parsed = parse_order_line("amox 500mg po tid 5d", formulary)
+    assert parsed.order is not None, parsed.problems
+    slip = prescriber.sign("p-nka", None, Basket(lines=[parsed.order]), [], NOW)
+    chart = ChartRepository(engine).load("p-nka", NOW.date())
+    assert chart is not None
+    return chart, slip.group_id
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_signed_in_clinician_is_named_on_the_slip_not_their_id(
+    engine: Engine, formulary: Formulary, tmp_path: Path, lang: str
+) -> None:
+    prescriber = Prescriber(engine, CLINIC, "dr-li", practitioner_name="李明")
+    chart, group = _sign(engine, formulary, prescriber)
+    outcome = print_slip(prescriber, chart, group, formulary, NOW, tmp_path, None, lang=lang)
+    assert _prescriber_on(outcome.path, lang) == "李明"
+    assert "dr-li" not in _text(outcome.path)
+
+
+def test_signing_writes_the_clinicians_name_beside_their_reference(engine: Engine) -> None:
+    prescriber = Prescriber(engine, CLINIC, "dr-li", practitioner_name=" 李明 ")
+    assert prescriber.requester() == {"reference": "Practitioner/dr-li", "display": "李明"}
+
+
+def test_the_cached_practitioner_names_the_doctor_when_the_sign_in_has_no_name(
+    engine: Engine, formulary: Formulary, tmp_path: Path
+) -> None:
+    # [clinic] practitioner_id set and no clinician registered: the Practitioner record names them.
+    prescriber = Prescriber(engine, CLINIC, "dr-li")
+    chart, group = _sign(engine, formulary, prescriber)
+    _practitioner(engine, "dr-li", "李明")
+    outcome = print_slip(prescriber, chart, group, formulary, NOW, tmp_path, None)
+    assert _prescriber_on(outcome.path) == "李明"
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_with_no_name_anywhere_the_doctors_line_is_left_blank_not_an_id(
+    engine: Engine, formulary: Formulary, tmp_path: Path, lang: str
+) -> None:
+    prescriber = Prescriber(engine, CLINIC, "dr-li")
+    chart, group = _sign(engine, formulary, prescriber)
+    outcome = print_slip(prescriber, chart, group, formulary, NOW, tmp_path, None, lang=lang)
+    assert _prescriber_on(outcome.path, lang) == ""
+    assert "dr-li" not in _text(outcome.path)
+
+
+def test_a_slip_the_clinic_signed_names_no_doctor_and_not_the_clinic(
+    engine: Engine, formulary: Formulary, tmp_path: Path
+) -> None:
+    prescriber = Prescriber(engine, CLINIC)  # no clinician known: the Organization requests
+    chart, group = _sign(engine, formulary, prescriber)
+    outcome = print_slip(prescriber, chart, group, formulary, NOW, tmp_path, None)
+    assert _prescriber_on(outcome.path) == ""
+    assert _text(outcome.path).count(CLINIC.name) == 1  # the heading only
+
+
+def test_a_reprint_names_the_doctor_who_signed_it_not_who_is_signed_in_now(
+    engine: Engine, formulary: Formulary, tmp_path: Path
+) -> None:
+    chart, group = _sign(
+        engine, formulary, Prescriber(engine, CLINIC, "dr-li", practitioner_name="李明")
+    )
+    now_signed_in = Prescriber(engine, CLINIC, "dr-wang", practitioner_name="王芳")
+    outcome = print_slip(now_signed_in, chart, group, formulary, NOW, tmp_path, None)
+    assert _prescriber_on(outcome.path) == "李明"
+
+
+def test_a_reprint_of_an_order_with_no_name_reads_the_signers_record_or_stays_blank(
+    engine: Engine, formulary: Formulary, tmp_path: Path
+) -> None:
+    chart, group = _sign(engine, formulary, Prescriber(engine, CLINIC, "dr-zhao"))
+    now_signed_in = Prescriber(engine, CLINIC, "dr-wang", practitioner_name="王芳")
+    blank = print_slip(now_signed_in, chart, group, formulary, NOW, tmp_path / "a", None)
+    assert _prescriber_on(blank.path) == ""
+    _practitioner(engine, "dr-zhao", "赵刚")
+    named = print_slip(now_signed_in, chart, group, formulary, NOW, tmp_path / "b", None)
+    assert _prescriber_on(named.path) == "赵刚"
+
+
+@pytest.mark.parametrize(
+    ("requester", "expected"),
+    [
+        ({"reference": "Practitioner/dr-li"}, "李明"),  # the signed-in clinician
+        ({"reference": "Practitioner/dr-li", "display": "Dr Li"}, "李明"),
+        ({"reference": "Practitioner/dr-x", "display": "孙浩"}, "孙浩"),
+        ({"reference": "Practitioner/dr-x"}, ""),
+        ({"reference": "PractitionerRole/role-1", "display": "黄晓燕"}, "黄晓燕"),
+        ({"display": "黄晓燕"}, "黄晓燕"),
+        ({"reference": "Organization/org-town", "display": "青山镇卫生院"}, ""),
+        ({"reference": "Organization/org-county", "display": "县人民医院"}, ""),
+        ({"reference": "Patient/p-nka", "display": "李秀英"}, ""),
+        ({"display": "青山镇卫生院"}, ""),
+        (None, ""),
+    ],
+)
+def test_the_slips_doctor_is_a_person_the_requester_names(
+    engine: Engine, requester: dict[str, str] | None, expected: str
+) -> None:
+    prescriber = Prescriber(engine, CLINIC, "dr-li", practitioner_name="李明")
+    request = {"resourceType": "MedicationRequest", "id": "m-1"}
+    if requester is not None:
+        request["requester"] = requester
+    assert slip_prescriber([request], prescriber) == expected

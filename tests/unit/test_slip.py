@@ -21,8 +21,10 @@ from clinic_tui.prescribing.slip import (
     BAND_MM,
     KIND_COLOURS,
     KIND_WORDS,
+    MARGIN_MM,
     PAGE_MM,
     RP_BOTTOM_MM,
+    SIGNATURE_MM,
     Age,
     SlipData,
     SlipFontMissingError,
@@ -324,6 +326,88 @@ def test_a_slip_without_a_diagnosis_says_not_recorded_not_a_blank(
     slip = Rendered(data, render_slip_pdf(data, tmp_path / f"no-diagnosis-{lang}.pdf"))
     try:
         assert _flat(words) in _flat(slip.text), slip.text
+    finally:
+        slip.close()
+
+
+PRESCRIBER_LABEL = {
+    "zh": ("医师（签名）", "药品金额"),
+    "en": ("Prescriber (signature)", "Drug cost"),
+}
+SIGN_LINE_END_MM = MARGIN_MM + (PAGE_MM[0] - 2 * MARGIN_MM) * 0.58 - 4
+"""Where the 医师 line's rule ends, before 药品金额."""
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_slip_with_no_prescriber_name_leaves_a_blank_line_to_sign(
+    tmp_path: Path, lang: str
+) -> None:
+    data = replace(samples.rare_name_slip(lang), prescriber="")
+    slip = Rendered(data, render_slip_pdf(data, tmp_path / f"no-prescriber-{lang}.pdf"))
+    try:
+        label, amount = PRESCRIBER_LABEL[lang]
+        line = next(row for row in slip.text.splitlines() if row.startswith(label))
+        colon = "：" if lang == "zh" else ":"
+        assert _flat(line) == _flat(f"{label}{colon}{amount}{colon}{data.amount}"), line
+        _, top, right, bottom = slip.box_of(label)
+        # The rule to write and sign on runs from the label to the drug cost.
+        for x_mm in (right + 8, (right + SIGN_LINE_END_MM) / 2, SIGN_LINE_END_MM - 2):
+            assert _ink_rows(slip, x_mm, top, bottom + 2), f"no rule at x={x_mm:.1f} mm"
+    finally:
+        slip.close()
+
+
+def _is_ink(pixel: tuple[int, int, int]) -> bool:
+    """Any mark, a thin grey rule's anti-aliased pixels too."""
+    return sum(pixel) < 3 * 235
+
+
+def _ink_rows(slip: Rendered, x_mm: float, top_mm: float, bottom_mm: float) -> list[float]:
+    """Heights (mm) of marked pixels in one column of the page between two heights."""
+    x = round(x_mm / 25.4 * DPI)
+    rows = []
+    for y in range(round(top_mm / 25.4 * DPI), round(bottom_mm / 25.4 * DPI)):
+        value = slip.image.getpixel((x, y))
+        assert isinstance(value, tuple)
+        if _is_ink((value[0], value[1], value[2])):
+            rows.append(y / DPI * 25.4)
+    return rows
+
+
+@pytest.mark.parametrize(
+    ("lang", "name", "first", "last"),
+    [
+        ("zh", "阿卜杜热合曼·买买提艾力", "阿卜杜", "艾力"),  # 12 characters: 38 mm at 9 pt
+        ("en", "Ouyang Xiaoyan", "Ouyang", "Xiaoyan"),
+    ],
+)
+def test_a_long_prescriber_name_shrinks_to_leave_room_to_sign(
+    tmp_path: Path, lang: str, name: str, first: str, last: str
+) -> None:
+    data = replace(samples.rare_name_slip(lang), prescriber=name)
+    slip = Rendered(data, render_slip_pdf(data, tmp_path / f"long-prescriber-{lang}.pdf"))
+    try:
+        _, label_top, label_right, label_bottom = slip.box_of(PRESCRIBER_LABEL[lang][0])
+        left, top, _, _ = slip.box_of(first)
+        _, _, right, bottom = slip.box_of(last)
+        assert left >= label_right
+        assert label_top - 1 < top
+        assert bottom < label_bottom + 1
+        assert right <= SIGN_LINE_END_MM - SIGNATURE_MM + 0.3
+        # The room to sign in holds the rule alone.
+        rows = _ink_rows(slip, SIGN_LINE_END_MM - SIGNATURE_MM / 2, label_top - 1, label_bottom + 2)
+        assert rows
+        assert max(rows) - min(rows) < 0.6, rows
+    finally:
+        slip.close()
+
+
+def test_a_name_too_long_to_leave_room_still_stays_on_its_own_line(tmp_path: Path) -> None:
+    data = replace(samples.rare_name_slip("en"), prescriber="Alexandra Konstantinopoulou-Smith")
+    slip = Rendered(data, render_slip_pdf(data, tmp_path / "longest-prescriber.pdf"))
+    try:
+        _, _, right, _ = slip.box_of("Smith")
+        assert right <= SIGN_LINE_END_MM + 0.3 < slip.box_of("Drug cost")[0]
     finally:
         slip.close()
 

@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Engine, select
 from clinic_tui.domain.fhir import Resource, concept_code, reference_id
 from clinic_tui.domain.models import Clinic
 from clinic_tui.offline_cache.store import read_resource, write_local_change
-from clinic_tui.offline_cache.tables import ConditionRow, MedicationRequestRow
+from clinic_tui.offline_cache.tables import ConditionRow, MedicationRequestRow, PractitionerRow
 from clinic_tui.prescribing.model import Basket, DraftOrder, Override, SafetyWarning
 
 SLIP_TYPE_EXTENSION = "urn:clinic-tui:fhir:extension:prescription-slip-type"
@@ -107,17 +107,26 @@ class Prescriber:
         clinic: Clinic,
         practitioner_id: str | None = None,
         new_id: Callable[[], str] = _new_id,
+        *,
+        practitioner_name: str = "",
     ) -> None:
         self.engine = engine
         self.clinic = clinic
         self.practitioner_id = practitioner_id
         """The signed-in clinician ([clinic] practitioner_id); the clinic signs when unknown."""
+        self.practitioner_name = practitioner_name.strip()
+        """The signed-in clinician's name as they registered it here; '' when none is known."""
         self.new_id = new_id
 
     def requester(self) -> dict[str, str]:
-        """Who orders: the signed-in practitioner, else the clinic."""
+        """Who orders: the signed-in practitioner (with their name when known), else the clinic."""
         if self.practitioner_id:
-            return {"reference": f"Practitioner/{self.practitioner_id}"}
+            reference = {"reference": f"Practitioner/{self.practitioner_id}"}
+            if self.practitioner_name:
+                # The name at signing travels with the order, so a slip reprinted on another
+                # workstation, or before the Practitioner record is synced, still names them.
+                reference["display"] = self.practitioner_name
+            return reference
         return {"reference": f"Organization/{self.clinic.id}", "display": self.clinic.name}
 
     # ----- reading -----------------------------------------------------------------------------
@@ -154,6 +163,15 @@ class Prescriber:
         found = [json.loads(row.resource_json) for row in rows]
         found.sort(key=lambda r: (str(r.get("authoredOn") or ""), _line_number(r)))
         return found
+
+    def practitioner_name_of(self, practitioner_id: str) -> str:
+        """The cached Practitioner's name ('' when the record or its name is not here)."""
+        table = _table(PractitionerRow)
+        with self.engine.connect() as connection:
+            name = connection.execute(
+                select(table.c.name).where(table.c.id == practitioner_id)
+            ).scalar_one_or_none()
+        return str(name or "").strip()
 
     def slip_diagnoses(self, patient_id: str, encounter_id: str | None) -> list[tuple[str, str]]:
         """(ICD-10 code, name) for the slip: the visit's diagnoses, else the active problems."""

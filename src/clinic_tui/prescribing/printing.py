@@ -2,10 +2,10 @@
 
 The slip's data come from the cache: the clinic, the patient (name, sex, age, number),
 the visit's diagnoses (else the active problems), the slip's MedicationRequests (read
-back into order lines through the formulary, or the lines just signed), who signed and
-when. rx-slip's renderer draws it; its send_to_printer queues it. The PDF is always
-written first, so a missing `lp` or a failing printer loses nothing: the outcome names
-the file and says in words why it was not printed.
+back into order lines through the formulary, or the lines just signed), who signed
+(slip_prescriber) and when. rx-slip's renderer draws it; its send_to_printer queues it.
+The PDF is always written first, so a missing `lp` or a failing printer loses nothing:
+the outcome names the file and says in words why it was not printed.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from clinic_tui.domain.fhir import Resource
+from clinic_tui.domain.fhir import Resource, reference_id
 from clinic_tui.prescribing.medication_request import draft_from_medication_request
 from clinic_tui.prescribing.model import DraftOrder
 from clinic_tui.prescribing.prescriber import (
@@ -93,12 +93,34 @@ def _orders(requests: Sequence[Resource], formulary: Formulary) -> list[DraftOrd
     return orders
 
 
-def _prescriber_name(requests: Sequence[Resource], prescriber: Prescriber) -> str:
-    requester = requests[0].get("requester") or {}
-    if requester.get("display"):
-        return str(requester["display"])
+PERSON_REQUESTERS = ("Practitioner", "PractitionerRole")
+"""Requester types whose display names a doctor; an Organization's names the clinic."""
+
+
+def slip_prescriber(requests: Sequence[Resource], prescriber: Prescriber) -> str:
+    """The 医师 the slip names: whoever signed its MedicationRequests (their requester).
+
+    The signed-in clinician's name when they signed it, else the cached Practitioner's,
+    else the name the order carries; '' when none is known, so the slip leaves the 医师
+    line blank to be written by hand (处方标准 后记: 医师签名). Never an id, never the
+    clinic's name: a slip the clinic signed (no one signed in) names no doctor.
+    """
+    requester = requests[0].get("requester")
+    if not isinstance(requester, dict):
+        return ""
+    practitioner = reference_id(requester, "Practitioner")
+    if practitioner is not None:
+        if practitioner == prescriber.practitioner_id and prescriber.practitioner_name:
+            return prescriber.practitioner_name
+        cached = prescriber.practitioner_name_of(practitioner)
+        if cached:
+            return cached
     reference = str(requester.get("reference") or "")
-    return reference.split("/", 1)[-1] if reference else prescriber.clinic.name
+    kind = reference.rstrip("/").rpartition("/")[0].rsplit("/", 1)[-1]
+    display = str(requester.get("display") or "").strip()
+    if kind and kind not in PERSON_REQUESTERS:
+        return ""
+    return "" if display == prescriber.clinic.name else display
 
 
 def _number_of(chart: Chart) -> tuple[str, str]:
@@ -149,7 +171,7 @@ def print_slip(
         patient_id=number,
         diagnoses=prescriber.slip_diagnoses(patient.id, encounter or None),
         issued=signed.date() if isinstance(signed, datetime) else date.today(),
-        prescriber=_prescriber_name(requests, prescriber),
+        prescriber=slip_prescriber(requests, prescriber),
         lang="en" if lang == "en" else "zh",
         id_document=identity if kind == NARCOTIC_SLIP else "",
     )

@@ -75,6 +75,8 @@ BAND_MM = 24.0
 MARGIN_MM = 10.0
 RP_BOTTOM_MM = 164.0
 """Where the drug area ends and the footer (prescriber, pharmacists) begins."""
+SIGNATURE_MM = 18.0
+"""Rule kept clear after the prescriber's printed name, for the handwritten signature."""
 
 ROUTE_WORDS: dict[str, tuple[str, str]] = {
     "po": ("口服", "by mouth"),
@@ -261,6 +263,7 @@ class SlipData:
     issued: date
     lines: tuple[SlipLine, ...]
     prescriber: str
+    """The 医师's name, printed on the signature line; '' leaves it blank to write by hand."""
     lang: Language = "zh"
     clinic_address: str = ""
     clinic_phone: str = ""
@@ -538,15 +541,45 @@ def _text(
 
 
 def _labelled(
-    pdf: FPDF, x: float, y: float, label: str, value: str, to_x: float, size: float = 9
+    pdf: FPDF,
+    x: float,
+    y: float,
+    label: str,
+    value: str,
+    to_x: float,
+    size: float = 9,
+    *,
+    fit: float = 0.0,
 ) -> None:
-    """`label：value` with a rule under the value up to `to_x`, as a printed form has."""
+    """`label：value` with a rule under the value up to `to_x`, as a printed form has.
+
+    With `fit`, the value shrinks (to 6 pt) so `fit` mm of the rule stay clear; a value too
+    long for that shrinks further (to 5 pt) to stay on its own rule."""
     colon = "" if not label else "：" if any(ord(c) > 0x2E80 for c in label) else ": "
     width = _text(pdf, x, y, f"{label}{colon}", size, _GREY) if label else 0.0
-    _text(pdf, x + width, y, value, size)
+    value_size = size
+    if fit:
+        room = to_x - x - width
+        value_size = (
+            _size_to_fit(pdf, value, size, room - fit, 6)
+            or _size_to_fit(pdf, value, 6, room, 5)
+            or 5
+        )
+    # A smaller value sits on the same rule as its label.
+    _text(pdf, x + width, y + (size - value_size) * 0.45, value, value_size)
     pdf.set_draw_color(*_GREY)
     pdf.set_line_width(0.15)
     pdf.line(x + width, y + size * 0.45, to_x, y + size * 0.45)
+
+
+def _size_to_fit(pdf: FPDF, text: str, size: float, width: float, least: float) -> float | None:
+    """The largest size from `size` down to `least`, in half points, at which `text` fits."""
+    while size >= least:
+        pdf.set_font(_FONT, size=size)
+        if pdf.get_string_width(text) <= width:
+            return size
+        size -= 0.5
+    return None
 
 
 def _header(pdf: FPDF, data: SlipData) -> float:
@@ -776,13 +809,14 @@ def _footer(pdf: FPDF, data: SlipData) -> None:
     pdf.line(left, y, right, y)
     y += 2.5
     mid = left + (right - left) * 0.58
-    prescriber = f"{data.prescriber}"
     label = (
         f"{_word('prescriber', lang)}（{_word('signature', lang)}）"
         if lang == "zh"
         else (f"{_word('prescriber', lang)} ({_word('signature', lang)})")
     )
-    _labelled(pdf, left, y, label, prescriber, mid - 4)
+    # The doctor's printed name, with room left on the line to sign beside it; with no name
+    # known the line stays blank to be written and signed by hand (处方标准 后记: 医师签名).
+    _labelled(pdf, left, y, label, data.prescriber.strip(), mid - 4, fit=SIGNATURE_MM)
     _labelled(pdf, mid, y, _word("amount", lang), data.amount, right)
     y += 6.5
     validity = (

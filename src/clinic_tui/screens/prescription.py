@@ -243,6 +243,8 @@ class PrescriptionScreen(Screen[None]):
         """Whether the slip will carry a 临床诊断; if not, signing says so first (not blocking)."""
         self.take_when_ready = False
         """Tab was pressed before completion was ready: take the first drug when it is."""
+        self.clinician_name = ""
+        """The signed-in clinician's name (read on mount): the 医师 on the slips signed here."""
 
     # ----- layout ------------------------------------------------------------------------------
 
@@ -285,7 +287,16 @@ class PrescriptionScreen(Screen[None]):
         self.query_one("#rx-long-term").display = False
         self.show_basket()
         self.query_one("#rx-line").focus()
+        self.clinician_name = self._signed_in_name()
         self.load()
+
+    def _signed_in_name(self) -> str:
+        """The name of the clinician signed in at the workstation, if they are the one writing."""
+        # ClinicApp.signed_in: none where no clinicians are registered (the clinic signs).
+        user = getattr(self.app, "signed_in", None)
+        if user is None or getattr(user, "practitioner_id", None) != self.cache.practitioner_id:
+            return ""
+        return str(getattr(user, "name", "") or "")
 
     # ----- reading -----------------------------------------------------------------------------
 
@@ -295,7 +306,12 @@ class PrescriptionScreen(Screen[None]):
             from clinic_tui.prescribing.prescriber import Prescriber
 
             cache = self.cache
-            self._prescriber = Prescriber(cache.engine, cache.clinic, cache.practitioner_id)
+            self._prescriber = Prescriber(
+                cache.engine,
+                cache.clinic,
+                cache.practitioner_id,
+                practitioner_name=self.clinician_name,
+            )
         return self._prescriber
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="rx-load")
