@@ -506,3 +506,11 @@ def test_lines_read_in_the_slips_language() -> None:
     assert samples.child_slip("en").lines[0].strength == "125 mg/5 mL"
     assert en[4].frequency == "every 8 hours when needed"
     assert zh[4].frequency == "必要时，每8小时一次"
+
+
+def test_every_starter_formulary_form_prints_in_words() -> None:
+    from clinic_tui.prescribing.formulary import starter_drugs
+
+    forms = {product.form for drug in starter_drugs() for product in drug.products}
+    missing = sorted(forms - set(slip_module.FORM_WORDS))
+    assert not missing, f"forms the slip would print as raw codes: {missing}"

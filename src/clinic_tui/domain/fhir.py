@@ -28,11 +28,15 @@ def reference_id(reference: Any, resource_type: str | None = None) -> str | None
     value = reference.get("reference")
     if not isinstance(value, str) or "/" not in value:
         return None
+    # A versioned reference (Practitioner/7/_history/2) names Practitioner 7, not "_history".
+    value = value.split("/_history", 1)[0]
+    if "?" in value or "/" not in value:
+        return None  # a conditional reference (Patient?identifier=...) names no id
     kind, _, ident = value.rstrip("/").rpartition("/")
     kind = kind.rsplit("/", 1)[-1]
     if resource_type is not None and kind != resource_type:
         return None
-    return ident.split("/_history", 1)[0] or None
+    return ident or None
 
 
 def _first(items: Any) -> Any:

@@ -104,8 +104,24 @@ FORM_WORDS: dict[str, tuple[str, str]] = {
     "ointment": ("软膏", "ointment"),
     "eye-drops": ("滴眼液", "eye drops"),
     "suppository": ("栓", "suppositories"),
+    "capsule-ec": ("肠溶胶囊", "gastro-resistant capsules"),
+    "capsule-sr": ("缓释胶囊", "prolonged-release capsules"),
+    "tablet-ec": ("肠溶片", "gastro-resistant tablets"),
+    "tablet-sr": ("缓释片", "prolonged-release tablets"),
+    "tablet-cr": ("控释片", "prolonged-release tablets"),
+    "tablet-mr": ("缓释片", "modified-release tablets"),
+    # The 通用名 of sublingual glyceryl trinitrate is 硝酸甘油片 (中国药典): no 舌下 in it.
+    "tablet-sl": ("片", "sublingual tablets"),
+    "injection-pen": ("注射液", "solution for injection in pre-filled pen"),
+    "dry-powder-inhaler": ("吸入粉雾剂", "inhalation powder"),
+    "powder": ("散", "oral powder"),
 }
-"""Dosage forms (Product.form) as printed in a Chinese 通用名's form part (阿莫西林胶囊)."""
+"""Dosage forms (Product.form) as printed in a Chinese 通用名's form part (阿莫西林胶囊).
+
+Chinese: the dosage-form names of 中华人民共和国药典 2020年版 四部 制剂通则 (0101 片剂:
+肠溶片, 缓释片, 控释片; 0103 胶囊剂: 肠溶胶囊, 缓释胶囊; 0102 注射剂; 0111 吸入制剂:
+吸入粉雾剂; 0115 散剂). English: EDQM Standard Terms (gastro-resistant, prolonged-release,
+modified-release, sublingual tablet, inhalation powder, oral powder)."""
 
 INSTRUCTION_WORDS: tuple[tuple[str, str], ...] = (
     ("饭后", "after meals"),
