@@ -514,3 +514,21 @@ def test_every_starter_formulary_form_prints_in_words() -> None:
     forms = {product.form for drug in starter_drugs() for product in drug.products}
     missing = sorted(forms - set(slip_module.FORM_WORDS))
     assert not missing, f"forms the slip would print as raw codes: {missing}"
+
+
+def test_every_starter_formulary_form_shows_in_words_on_screen() -> None:
+    from clinic_tui import i18n
+    from clinic_tui.prescribing.formulary import starter_drugs
+    from clinic_tui.widgets.order_lines import form_words
+
+    forms = {product.form for drug in starter_drugs() for product in drug.products}
+    before = i18n.language()
+    try:
+        i18n.set_language("zh")
+        raw_zh = sorted(form for form in forms if form_words(form) == form)
+        i18n.set_language("en")
+        raw_en = sorted(form for form in forms if "-" in form and form_words(form) == form)
+    finally:
+        i18n.set_language(before)
+    assert not raw_zh, f"forms shown as raw codes in Chinese: {raw_zh}"
+    assert not raw_en, f"forms shown as raw codes in English: {raw_en}"

@@ -42,7 +42,7 @@ from clinic_tui.screens.order_input import OrderInput, drug_query, has_cjk
 from clinic_tui.widgets.allergy_banner import AllergyBanner
 from clinic_tui.widgets.marked_list import MarkedOptionList
 from clinic_tui.widgets.notice_line import NoticeLine
-from clinic_tui.widgets.order_lines import drug_name, order_text, warning_text
+from clinic_tui.widgets.order_lines import drug_name, form_words, order_text, warning_text
 from clinic_tui.widgets.patient_header import PatientHeader
 from clinic_tui.widgets.sync_badge import SyncBadge
 
@@ -584,7 +584,7 @@ class PrescriptionScreen(Screen[None]):
         for drug in drugs:
             text = Text(drug_name(drug), style="bold")
             strengths = ", ".join(
-                f"{p.strength:g} {p.strength_unit} {tr(p.form)}" for p in drug.products[:3]
+                f"{p.strength:g} {p.strength_unit} {form_words(p.form)}" for p in drug.products[:3]
             )
             if strengths:
                 text.append(f"  {strengths}", style="dim")

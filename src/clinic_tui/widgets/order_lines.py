@@ -48,8 +48,42 @@ add_translations(
         "injection": "注射剂",
         "inhaler": "吸入剂",
         "cream": "乳膏",
+        "capsule-ec": "肠溶胶囊",
+        "capsule-sr": "缓释胶囊",
+        "tablet-ec": "肠溶片",
+        "tablet-sr": "缓释片",
+        "tablet-cr": "控释片",
+        "tablet-mr": "缓释片",
+        "tablet-sl": "舌下片",
+        "injection-pen": "注射笔",
+        "dry-powder-inhaler": "吸入粉雾剂",
+        "powder": "散剂",
+        # The allergy check's source when the finding is the chart's own allergy record.
+        "The patient's AllergyIntolerance record in the chart": "患者病历中的过敏记录",
     }
 )
+
+FORM_WORDS_EN = {
+    "oral-solution": "oral solution",
+    "eye-drops": "eye drops",
+    "capsule-ec": "gastro-resistant capsule",
+    "capsule-sr": "prolonged-release capsule",
+    "tablet-ec": "gastro-resistant tablet",
+    "tablet-sr": "prolonged-release tablet",
+    "tablet-cr": "controlled-release tablet",
+    "tablet-mr": "modified-release tablet",
+    "tablet-sl": "sublingual tablet",
+    "injection-pen": "pen injector",
+    "dry-powder-inhaler": "inhalation powder",
+    "powder": "oral powder",
+}
+"""Formulary form codes whose English words differ from the code."""
+
+
+def form_words(form: str) -> str:
+    """A formulary dosage form in the clinician's words ('gastro-resistant capsule', '肠溶胶囊')."""
+    return tr(form) if language() == "zh" else FORM_WORDS_EN.get(form, form)
+
 
 SEVERITY_WORDS: dict[Severity, tuple[str, str, str]] = {
     Severity.HIGH: ("!!", "HIGH", "bold red"),
@@ -107,7 +141,7 @@ def order_text(index: int, order: DraftOrder, *, changed: bool = False) -> Text:
     text.append(drug_name(order.drug), style="bold")
     text.append(f" {amount(product.strength, product.strength_unit)}")
     if product.form:
-        text.append(f" {tr(product.form)}", style="dim")
+        text.append(f" {form_words(product.form)}", style="dim")
     text.append("\n   ")
     text.append(f"{amount(order.dose, order.dose_unit)} {route_words(order.route)} ")
     text.append(frequency_words(order))
@@ -160,7 +194,7 @@ def warning_text(
     if warning.other:
         details.append(f"{tr('against')}: {warning.other}")
     if warning.source:
-        source = warning.source if whole else short_source(warning.source)
+        source = tr(warning.source) if whole else short_source(tr(warning.source))
         details.append(f"{tr('source')}: {source}")
     if details:
         text.append("\n" + " · ".join(details), style="dim")
