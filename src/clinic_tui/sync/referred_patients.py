@@ -285,10 +285,7 @@ def fetch_referred_patients(
     with engine.connect() as connection:
         referenced = referenced_missing(connection, clinic_id)
         known = _read_not_found(connection)
-    # Only ids still named and missing are remembered: the note never grows without bound.
-    still_named = set(referenced)
-    memory = {ident: when for ident, when in known.items() if ident in still_named}
-    recent = _recently_not_found(memory, now)
+    recent = _recently_not_found(known, now)
     writer = TypeWriter(engine, "Patient")
     if result is not None and "Patient" in result.types:
         writer.result = result.types["Patient"]
@@ -308,8 +305,11 @@ def fetch_referred_patients(
                 on_page("Patient", writer.result)
     finally:
         # Whatever came through before a cut link is remembered all the same.
-        stamp = now.isoformat()
-        memory.update(dict.fromkeys(done.not_found, stamp))
+        memory = {**known, **dict.fromkeys(done.not_found, now.isoformat())}
+        with engine.connect() as connection:
+            still_missing = set(referenced_missing(connection, clinic_id))
+        # Only ids still named and missing are kept: the note never grows without bound.
+        memory = {ident: when for ident, when in memory.items() if ident in still_missing}
         if memory != known:
             _save_not_found(engine, memory)
         if result is not None and (writer.result.written or writer.result.skipped):
