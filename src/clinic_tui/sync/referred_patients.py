@@ -193,8 +193,7 @@ class _BatchWaits(Exception):  # noqa: N818  (control flow)
 class _Fetcher:
     """One round's fetch: batches, the fall-back to reads, and what each id came to."""
 
-    def __init__(self, engine: Engine, client: FhirClient, writer: TypeWriter) -> None:
-        self.engine = engine
+    def __init__(self, client: FhirClient, writer: TypeWriter) -> None:
         self.client = client
         self.writer = writer
         self.done = ReferredFetch()
@@ -289,7 +288,7 @@ def fetch_referred_patients(
     writer = TypeWriter(engine, "Patient")
     if result is not None and "Patient" in result.types:
         writer.result = result.types["Patient"]
-    fetcher = _Fetcher(engine, client, writer)
+    fetcher = _Fetcher(client, writer)
     done = fetcher.done
     for ident in referenced:
         if ident in recent:
