@@ -271,11 +271,13 @@ def test_a_clinic_fed_by_the_feed_holds_what_its_searches_would_bring(
             other.put(resource)
         transport.paths.clear()
         assert SyncEngine(fed, client, clinic_id=a).run().complete
-        assert transport.paths == ["/_history"]
+        # The feed, then B's patient referred down to A, asked for by id.
+        assert transport.paths == ["/_history", "/Patient"]
         assert SyncEngine(searched, other, clinic_id=a).run().complete
 
     assert _every_record(fed) == _every_record(searched)
-    assert ("Patient", f"b1-{run}") not in _every_record(fed)
+    assert ("Patient", f"b1-{run}") in _every_record(fed)
+    assert ("Condition", f"cond-b1-{run}") not in _every_record(fed)
     assert ("ServiceRequest", f"sr-down-{run}") in _every_record(fed)
 
 

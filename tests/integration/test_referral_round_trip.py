@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from clinic_tui.offline_cache.engine import open_cache
 from clinic_tui.offline_cache.store import read_resource
 from clinic_tui.referral import fhir_shapes as shapes
 from clinic_tui.referral.follow_up_read import read_follow_ups_due
+from clinic_tui.referral.inbox import read_inbox
 from clinic_tui.referral.model import Coded, FollowUpPlan, ReferralDraft
 from clinic_tui.referral.store import ReferralStore
 from clinic_tui.sync.client import FhirClient
@@ -232,3 +233,67 @@ def test_two_experts_acting_on_one_referral_never_lose_either_silently(
     _sync(township, fhir_client, network.town)
     for store in (first, town):
         assert sorted(m.text for m in store.thread(task_id)) == ["是否吸烟？", "血糖多少？"]
+
+
+def test_the_hospital_downloads_the_referred_patient_but_not_its_records(
+    fhir_client: FhirClient, network: Network, township: Engine, hospital: Engine
+) -> None:
+    town = ReferralStore(township, network.town)
+    _sync(township, fhir_client, network.town)
+    _sync(hospital, fhir_client, network.county)
+    assert _cached_patient(hospital, network.patient) is None  # not the hospital's patient
+    town.refer(network.patient, _draft(network), _now())
+    _sync(township, fhir_client, network.town)
+
+    _sync(hospital, fhir_client, network.county)
+
+    # The referral brought its patient (by id), so the inbox can say sex and age.
+    patient = _cached_patient(hospital, network.patient)
+    assert patient is not None
+    assert (patient["gender"], patient["birthDate"]) == ("male", "1958-03-14")
+    with connect(Path(str(hospital.url.database))) as connection:
+        [row] = read_inbox(connection, network.county.id)
+    assert (row.patient_name, row.gender, row.birth_date) == ("张伟", "male", date(1958, 3, 14))
+
+    # Afterwards the township records a blood pressure and edits the patient. The hospital's
+    # next round reads the changes feed: the patient it holds is updated, but the new
+    # record of another clinic's patient is left, as the scoped searches would leave it.
+    observation = {
+        "resourceType": "Observation",
+        "id": f"obs-{uuid.uuid4().hex[:10]}",
+        "status": "final",
+        "code": {"text": "blood pressure"},
+        "subject": {"reference": f"Patient/{network.patient}"},
+        "valueQuantity": {"value": 150, "unit": "mmHg"},
+    }
+    fhir_client.put(observation)
+    fhir_client.put({**fhir_client.read("Patient", network.patient), "birthDate": "1958-03-15"})
+    _sync(hospital, fhir_client, network.county)
+
+    with hospital.connect() as connection:
+        assert read_resource(connection, "Observation", observation["id"]) is None
+    assert (_cached_patient(hospital, network.patient) or {})["birthDate"] == "1958-03-15"
+    # A fresh hospital cache, searching per type, holds the same: the two paths agree.
+    for fresh in _cache(Path(str(hospital.url.database)).parent.parent, "fresh"):
+        _sync(fresh, fhir_client, network.county)
+        with fresh.connect() as connection:
+            assert read_resource(connection, "Observation", observation["id"]) is None
+        assert (_cached_patient(fresh, network.patient) or {})["birthDate"] == "1958-03-15"
+
+
+def _cached_patient(engine: Engine, ident: str) -> Resource | None:
+    with engine.connect() as connection:
+        return read_resource(connection, "Patient", ident)
+
+
+def test_the_server_answers_a_search_by_several_ids_with_those_patients_only(
+    fhir_client: FhirClient, network: Network
+) -> None:
+    """What the hospital's round relies on first (it falls back to reads without it)."""
+    other = f"pat-other-{uuid.uuid4().hex[:8]}"
+    fhir_client.put({"resourceType": "Patient", "id": other, "gender": "female"})
+    bundle = fhir_client.get_json(
+        "Patient", {"_id": f"{network.patient},{other},no-such-patient", "_count": "40"}
+    )
+    found = sorted(entry["resource"]["id"] for entry in bundle.get("entry") or [])
+    assert found == sorted([network.patient, other])

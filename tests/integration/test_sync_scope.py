@@ -152,6 +152,9 @@ def world(fhir_client: FhirClient) -> World:
         for resource in resources:
             fhir_client.put(resource)
         ids[role] = {(r["resourceType"], r["id"]) for r in resources}
+    # B's patient referred down to A comes to A (sync/referred_patients.py); its records do not.
+    ids["b"].remove(("Patient", b2))
+    ids["a"].add(("Patient", b2))
     return World(a, b, hosp, ids)
 
 
@@ -175,7 +178,7 @@ def test_a_clinic_gets_its_patients_records_referrals_and_recent_encounters(
     _sync(engine, fhir_client, world.clinic_a)
     mine = _cached(engine) & world.every
     assert mine == world.ids["a"]
-    # No other clinic's patient came down either, whoever wrote it.
+    # No other clinic's patient came down either, whoever wrote it, but the one referred to A.
     with engine.connect() as connection:
         owners = {
             o
@@ -186,7 +189,9 @@ def test_a_clinic_gets_its_patients_records_referrals_and_recent_encounters(
                 )
             )
         }
-    assert owners == {f"Organization/{world.clinic_a}"}
+    assert owners == {f"Organization/{world.clinic_a}", f"Organization/{world.clinic_b}"}
+    # ... and of that patient only the Patient: its records are in ids["b"], not cached.
+    assert [i for k, i in mine if k == "Patient" and i.startswith("b2-")] != []
 
 
 def test_without_a_clinic_everything_comes(

@@ -2,11 +2,14 @@
 
 The download comes first so that the upload's If-Match meets the newest server
 versions the merge has seen; versions the upload confirms are written back, so
-no second download is needed. When the changes feed (sync/feed.py) can be asked,
-its one request and the upload go at the same time instead, and the feed is
-written after the upload: If-Match keeps that order safe, and a small round costs
-one round trip less. Progress goes to a callback (pages, bundles) and a `cancel`
-event is honoured between pages and bundles. Nothing here imports Textual.
+no second download is needed. A clinic's download ends with the patients other
+clinics referred to it that the cache lacks, asked for by id
+(sync/referred_patients.py), before the feed's checkpoint is saved. When the
+changes feed (sync/feed.py) can be asked, its one request and the upload go at
+the same time instead, and the feed is written after the upload: If-Match keeps
+that order safe, and a small round costs one round trip less. Progress goes to a
+callback (pages, bundles) and a `cancel` event is honoured between pages and
+bundles. Nothing here imports Textual.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from clinic_tui.domain import pinyin
 from clinic_tui.offline_cache.cache_file import LAST_SYNC_KEY
 from clinic_tui.offline_cache.tables import RESOURCE_TABLES, CacheMeta, OutboxEntry
-from clinic_tui.sync import feed, history
+from clinic_tui.sync import feed, history, referred_patients
 from clinic_tui.sync.audit_upload import SEND_AFTER, audit_due, upload_audit_events
 from clinic_tui.sync.cache_io import now_utc
 from clinic_tui.sync.client import FhirClient
@@ -352,6 +355,7 @@ class _Round:
                 scope=self.scope,
                 result=result,
             )
+        self._fetch_referred_patients(result, on_page)
         history.remember_unseen_deletes(self.engine, result)
         if result.errors:
             return  # the old checkpoint stays true; the next round searches again
@@ -363,6 +367,17 @@ class _Round:
             checkpoint = feed.checkpoint_before(result.started_at)
         if checkpoint is not None:
             feed.save_checkpoint(self.engine, checkpoint, fingerprint)
+
+    def _fetch_referred_patients(self, result: DownloadResult, on_page: ProgressCallback) -> None:
+        """Patients another clinic referred here: the scope's searches leave them out."""
+        clinic = self.scope.clinic_id
+        if clinic is None or "Patient" not in self.owner.resource_types:
+            return  # an unscoped cache already holds every patient
+        fetched = referred_patients.fetch_referred_patients(
+            self.engine, self.owner.client, clinic, result, on_page
+        )
+        # Reported, but no reason to search every type again: the checkpoint still holds.
+        self.errors.extend(fetched.errors)
 
     def _fetch_feed_beside_upload(self, since: str, types: list[str]) -> feed.FetchedFeed | None:
         """The feed's request, with the pending changes going up at the same time.

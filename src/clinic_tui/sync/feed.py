@@ -11,7 +11,10 @@ once, newest first. Usually that one answer is the whole story:
   change keeps the server's version aside, an older version never replaces a newer);
 - a clinic's cache (scoped) meets a record it does not hold yet: the scope's own rules
   (scope.in_scope: the clinic's patients, their records, recent encounters, referrals
-  from or to it) take or leave it; where they cannot tell, that type's searches run;
+  from or to it) take or leave it; where they cannot tell, that type's searches run.
+  A patient referred from another clinic is cached, but is not the clinic's: its new
+  records are left, as the searches leave them (clinic_patients); its own updates are
+  taken, as for every record the cache holds;
 - more changes than FEED_MAX_PAGES pages: the per-type download runs, from the
   per-type watermarks, which is cheaper than every intermediate version.
 
@@ -29,15 +32,15 @@ which stays true (the cache still holds everything before it).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from clinic_tui.offline_cache.tables import RESOURCE_TABLES, CacheMeta
+from clinic_tui.offline_cache.tables import RESOURCE_TABLES, CacheMeta, PatientRow
 from clinic_tui.sync.cache_io import cached_states, read_watermarks, save_watermarks
 from clinic_tui.sync.client import FhirClient
 from clinic_tui.sync.download import (
@@ -71,6 +74,7 @@ COMMIT_MARGIN = timedelta(seconds=5)
 answer but committed after it must still be ahead of the checkpoint."""
 
 _META: Any = CacheMeta.__table__  # type: ignore[attr-defined]
+_PATIENT: Any = PatientRow.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -350,7 +354,7 @@ def _in_scope(
                 for field in ("subject", "patient")
                 if (found := referenced_id(entry["resource"].get(field), "Patient"))
             }
-            patients = set(cached_states(connection, "Patient", wanted))
+            patients = clinic_patients(connection, scope, wanted)
     patients |= outcome.patients_in_scope
     taken: list[tuple[str, dict[str, Any], bool]] = []
     for change in changes:
@@ -369,6 +373,26 @@ def _in_scope(
             if kind == "Patient":
                 outcome.patients_in_scope.add(ident)
     return taken
+
+
+def clinic_patients(connection: Connection, scope: SyncScope, ids: Iterable[str]) -> set[str]:
+    """Those of `ids` cached as the clinic's own patients (managingOrganization).
+
+    A patient referred here by another clinic is cached too (sync/referred_patients.py),
+    but its records stay with that clinic: the searches (`patient.organization=`) do not
+    bring them, so neither does the feed, or the cache would depend on which path ran.
+    """
+    wanted = list(dict.fromkeys(ids))
+    found: set[str] = set()
+    for start in range(0, len(wanted), 500):
+        rows = connection.execute(
+            select(_PATIENT.c.id).where(
+                _PATIENT.c.id.in_(wanted[start : start + 500]),
+                _PATIENT.c.organization_id == scope.clinic_id,
+            )
+        )
+        found.update(str(ident) for (ident,) in rows)
+    return found
 
 
 def advance_watermarks(

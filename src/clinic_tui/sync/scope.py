@@ -2,7 +2,10 @@
 
 With a clinic (an Organization id) the download takes its organization's patients
 and their records, referrals to or from it, and recent encounters; without one,
-every record the server lets the user read, as before.
+every record the server lets the user read, as before. A patient another clinic
+referred here (named by a ServiceRequest it performs or a Task it owns) comes down
+too, by id, but not that patient's records, which stay with its own clinic
+(sync/referred_patients.py; the changes feed keeps the same rule).
 
 What sekmet-fhir 0.1.1 honours, probed by results (it answers 200 and ignores a
 parameter it does not know, e.g. `Patient?bogus=x` returns every patient):
