@@ -49,7 +49,8 @@ SELECT t.id AS task_id, t.focus_id, t.status, t.pending AS task_pending,
        COALESCE(t.authored_on, s.authored_on) AS authored_on, t.last_modified,
        COALESCE(s.priority, t.priority) AS priority, s.reason, s.pending AS request_pending,
        COALESCE(t.patient_id, s.patient_id) AS patient_id,
-       -- A hospital's cache holds no Patient of another clinic: the name rides on Task.for.
+       -- The referred Patient comes down after the referral (sync/referred_patients.py);
+       -- until it has, the name rides on Task.for.
        COALESCE(p.name, json_extract(t.resource_json, '$.for.display')) AS patient_name,
        p.gender, p.birth_date, src.name AS from_name,
        dept.id AS department_id, dept.name AS department
