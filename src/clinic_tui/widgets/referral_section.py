@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 from rich.console import Group, RenderableType
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
@@ -83,20 +84,18 @@ def follow_up_line(item: FollowUpItem, today: date) -> Text:
     return line
 
 
-def summary_text(item: ReferralItem, preview: Preview) -> Text | None:
+def summary_text(item: ReferralItem, preview: Preview) -> RenderableType | None:
     """What the referring clinic wrote (ServiceRequest.note, supportingInfo), under its line."""
-    if not preview.summary.strip():
+    lines = [line.strip() for line in preview.summary.splitlines() if line.strip()]
+    if not lines:
         return None
     heading = (
         tr("Summary from {clinic}:").format(clinic=item.requester_name)
         if item.requester_name
         else tr("Referral summary:")
     )
-    text = Text(heading, style="bold")
-    for line in preview.summary.splitlines():
-        if line.strip():
-            text.append(f"\n  {line.strip()}")
-    return text
+    # Indented as a block, so a wrapped line stays under the heading.
+    return Group(Text(heading, style="bold"), Padding(Text("\n".join(lines)), (0, 0, 0, 2)))
 
 
 class ReferralsSection(ChartSection):
