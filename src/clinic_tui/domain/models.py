@@ -186,6 +186,11 @@ class Chart:
     identifiers: list[tuple[str, str]] = field(default_factory=list)
     vital_history: dict[str, list[VitalSign]] = field(default_factory=dict)
     """Per LOINC code of `vitals`, the recent measurements oldest first (for trends)."""
+    records_kept_at: str | None = None
+    """The clinic that keeps this patient's records when it is not this cache's clinic (its
+    name, else its Organization id): a referred patient's conditions, allergies, medicines
+    and vitals stay there and are not downloaded here. None for the clinic's own patients
+    and in an unscoped cache."""
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from clinic_tui.domain.models import (
 )
 from clinic_tui.domain.national_id import IDENTIFIER_SYSTEM
 from clinic_tui.offline_cache.patient_search import patient_summary
+from clinic_tui.offline_cache.records_elsewhere import records_kept_at
 from clinic_tui.offline_cache.tables import (
     AllergyIntoleranceRow,
     ConditionRow,
@@ -102,8 +103,10 @@ def _verification_excluded(resource_json: str) -> bool:
 class ChartRepository:
     """Builds the read-only Chart of one patient from the cache."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, clinic_id: str | None = None) -> None:
         self.engine = engine
+        self.clinic_id = clinic_id
+        """The clinic whose patients' records the cache downloads; None = unscoped (all)."""
 
     def load(self, patient_id: str, today: date) -> Chart | None:
         """The chart of `patient_id` as of `today`; None when the patient is not cached."""
@@ -125,6 +128,9 @@ class ChartRepository:
                 visits=self._visits(connection, patient_id, today),
                 identifiers=self._identifiers(json.loads(patient.resource_json)),
                 vital_history=history,
+                records_kept_at=records_kept_at(
+                    connection, patient.organization_id, self.clinic_id
+                ),
             )
 
     @staticmethod

@@ -79,6 +79,10 @@ class ClinicCache:
             self.path = Path(str(source.url.database))
             self._engine = source
         self._lock = threading.Lock()
+        self.scope_clinic_id: str | None = None
+        """The clinic whose patients' records this cache downloads (configured, else the
+        cache's own, as sync/scope.py resolves it); None = an unscoped cache, which holds
+        every record. Set by _resolve_clinic."""
         self.clinic = self._resolve_clinic(clinic_id)
         self.practitioner_id = practitioner_id
         """The clinician at this workstation ([clinic] practitioner_id), author of notes."""
@@ -100,6 +104,7 @@ class ClinicCache:
                     "SELECT value FROM cache_meta WHERE key = 'clinic_id'"
                 ).fetchone()
                 clinic_id = found["value"] if found is not None else None
+            self.scope_clinic_id = clinic_id or None
             row = connection.execute(_CLINIC_SQL, {"clinic": clinic_id}).fetchone()
         if row is not None:
             return Clinic(id=row["id"], name=row["name"])
@@ -187,7 +192,7 @@ class ClinicCache:
         """Read-only charts."""
         from clinic_tui.offline_cache.chart_repository import ChartRepository
 
-        return ChartRepository(self.engine)
+        return ChartRepository(self.engine, self.scope_clinic_id)
 
     @cached_property
     def audit(self) -> AuditTrail:

@@ -277,3 +277,25 @@ def not_recorded(context: PrescribingContext) -> list[SafetyWarning]:
             key="allergy:not-recorded",
         )
     ]
+
+
+def records_elsewhere(context: PrescribingContext) -> list[SafetyWarning]:
+    """One warning when the patient's records are kept at another clinic (a referred patient):
+    its allergies and medicines are not in this cache, so no check here could find a clash."""
+    clinic = context.records_kept_at
+    if clinic is None:
+        return []
+    return [
+        SafetyWarning(
+            check="allergy",
+            severity=Severity.MODERATE,
+            line=0,
+            message_en=(
+                f"Allergies and medications are kept at {clinic} and cannot be checked here: "
+                "read the referral summary and ask the patient"
+            ),
+            message_zh=f"过敏史和用药记录保存在{clinic}，本机无法核对：请阅读转诊摘要并询问患者",
+            source=citation(load_table(TABLE), "elsewhere"),
+            key="allergy:records-elsewhere",
+        )
+    ]

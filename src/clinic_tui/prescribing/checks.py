@@ -278,7 +278,10 @@ def check_basket(basket: Basket, context: PrescribingContext, today: date) -> li
     """Every warning of the basket, by line, the most severe first within a line."""
     lines = basket.lines
     found: list[SafetyWarning] = []
-    if lines:
+    if lines and context.records_kept_at is not None:
+        # Says more than "not recorded": the records exist, at another clinic.
+        found += allergy_check.records_elsewhere(context)
+    elif lines:
         found += allergy_check.not_recorded(context)
     for index, order in enumerate(lines):
         found += allergy_check.check_line(index, order, context)

@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, select
 
 from clinic_tui.domain.fhir import concept_code, concept_text
+from clinic_tui.offline_cache.records_elsewhere import records_kept_at
 from clinic_tui.offline_cache.tables import (
     AllergyIntoleranceRow,
     ConditionRow,
@@ -274,20 +275,26 @@ def read_context(
     patient_id: str,
     today: date,
     resolve: Resolver | Iterable[FormularyDrug],
+    clinic_id: str | None = None,
 ) -> PrescribingContext | None:
     """The PrescribingContext of `patient_id` on `today`; None when the patient is not cached.
 
     `resolve` finds the formulary drug a record names: a FormularyIndex, any function of the
-    same shape, or simply the formulary's drugs.
+    same shape, or simply the formulary's drugs. `clinic_id` is the clinic whose patients'
+    records the cache downloads (None: unscoped): a patient another clinic manages has its
+    records there, which the context says (records_kept_at).
     """
     lookup: Resolver = resolve if callable(resolve) else FormularyIndex(resolve)
     with engine.connect() as connection:
         table = _table(PatientRow)
         patient = connection.execute(
-            select(table.c.birth_date, table.c.gender).where(table.c.id == patient_id)
+            select(table.c.birth_date, table.c.gender, table.c.organization_id).where(
+                table.c.id == patient_id
+            )
         ).first()
         if patient is None:
             return None
+        kept_at = records_kept_at(connection, patient.organization_id, clinic_id)
         state, allergies = _allergies(connection, patient_id, lookup)
         medications = _medications(connection, patient_id, lookup)
         conditions = _conditions(connection, patient_id)
@@ -320,4 +327,5 @@ def read_context(
         diagnoses=tuple(dict.fromkeys(code for code, _ in conditions)),
         egfr=float(egfr.value) if egfr else None,
         egfr_date=_date(egfr.effective) if egfr else None,
+        records_kept_at=kept_at,
     )

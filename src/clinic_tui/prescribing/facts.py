@@ -113,6 +113,9 @@ class PrescribingContext:
     egfr: float | None = None
     """Latest eGFR in mL/min/1.73 m2 (LOINC 98979-8, 62238-1, 33914-3...), when recorded."""
     egfr_date: date | None = None
+    records_kept_at: str | None = None
+    """The clinic keeping the patient's records when this cache holds only the referral
+    (offline_cache/records_elsewhere.py): its allergies and medicines cannot be checked here."""
 
     @classmethod
     def for_birth_date(

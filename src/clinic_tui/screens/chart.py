@@ -35,6 +35,7 @@ from clinic_tui.widgets.chart_sections import (
 )
 from clinic_tui.widgets.notice_line import NoticeLine
 from clinic_tui.widgets.patient_header import PatientHeader
+from clinic_tui.widgets.records_elsewhere import RecordsElsewhere
 from clinic_tui.widgets.referral_section import ReferralsSection
 from clinic_tui.widgets.sync_badge import SyncBadge
 from clinic_tui.widgets.visit_panel import VisitPanel
@@ -87,6 +88,7 @@ class ChartScreen(ChartEditing):
     def compose(self) -> ComposeResult:
         """Header and banner stay put; the sections scroll beneath them."""
         yield PatientHeader(id="patient-header")
+        yield RecordsElsewhere(id="records-elsewhere")
         yield AllergyBanner(id="allergy-banner")
         yield Static(tr("Loading chart…"), id="chart-status")
         with VerticalScroll(id="chart-sections", can_focus=False):
@@ -108,6 +110,7 @@ class ChartScreen(ChartEditing):
         """Start reading the chart as soon as the screen is up."""
         self.add_class("-loading")
         self.query_one(VisitPanel).display = False
+        self.query_one(RecordsElsewhere).display = False
         self.load_chart()
         self.load_visit()
 
@@ -136,21 +139,37 @@ class ChartScreen(ChartEditing):
         return chart
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="chart-referrals")
-    def load_referrals(self) -> tuple[list[Any], list[Any]]:
-        """Read this patient's referrals and follow-ups (their own section, their own worker)."""
+    def load_referrals(self, with_summaries: bool = False) -> tuple[list[Any], list[Any], Any]:
+        """Read this patient's referrals and follow-ups (their own section, their own worker).
+
+        `with_summaries`: also what the referring clinic wrote in each referral received
+        here, for a chart whose records are kept at that clinic (its only clinical facts).
+        """
         from clinic_tui.screens.referrals import referral_store
 
         store = referral_store(self.cache)
-        return store.referrals_for_patient(self.patient_id), store.follow_ups_for_patient(
-            self.patient_id
-        )
+        referrals = store.referrals_for_patient(self.patient_id)
+        summaries = {}
+        if with_summaries:
+            from contextlib import closing
+
+            from clinic_tui.offline_cache.cache_file import connect
+            from clinic_tui.referral.inbox import read_preview
+
+            received = [r for r in referrals if r.requester_org != self.cache.clinic.id]
+            with closing(connect(self.cache.path)) as connection:
+                for referral in received:
+                    preview = read_preview(connection, referral.task_id)
+                    if preview is not None:
+                        summaries[referral.task_id] = preview
+        return referrals, store.follow_ups_for_patient(self.patient_id), summaries
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Show the chart, or say plainly why there is none."""
         if event.worker.group == "chart-referrals" and event.state is WorkerState.SUCCESS:
-            referrals, follow_ups = event.worker.result or ([], [])
+            referrals, follow_ups, summaries = event.worker.result or ([], [], {})
             self.query_one(ReferralsSection).show_referrals(
-                referrals, follow_ups, self.cache.clinic.id, self.clock().date()
+                referrals, follow_ups, self.cache.clinic.id, self.clock().date(), summaries
             )
         if event.worker.group != "chart":
             return  # ChartEditing's handler (Textual calls each class's) takes the rest
@@ -189,10 +208,22 @@ class ChartScreen(ChartEditing):
             None,
         )
         self.query_one(PatientHeader).show(chart.patient, chart.identifiers, today, visit_today)
-        self.query_one(AllergyBanner).show(chart.allergy_state, chart.allergies)
+        self.query_one(RecordsElsewhere).show(chart)
+        self.query_one(AllergyBanner).show(
+            chart.allergy_state, chart.allergies, chart.records_kept_at
+        )
         for section in self.query(ChartSection):
             section.show(chart)
-        self.load_referrals()
+        elsewhere = chart.records_kept_at is not None
+        if elsewhere:
+            # The referral's summary is all this chart knows clinically: it comes first.
+            sections = self.query_one("#chart-sections", VerticalScroll)
+            referrals = self.query_one(ReferralsSection)
+            if sections.children.index(referrals) > sections.children.index(
+                self.query_one(ProblemsSection)
+            ):
+                sections.move_child(referrals, before=self.query_one(ProblemsSection))
+        self.load_referrals(elsewhere)
         self.remove_class("-loading")
         self.add_class("-loaded")
         if self.focused is None:

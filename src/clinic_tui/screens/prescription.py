@@ -40,6 +40,7 @@ from clinic_tui.prescribing.slip_kinds import (
 )
 from clinic_tui.screens.order_input import OrderInput, drug_query, has_cjk
 from clinic_tui.widgets.allergy_banner import AllergyBanner
+from clinic_tui.widgets.chart_sections import kept_at_words
 from clinic_tui.widgets.marked_list import MarkedOptionList
 from clinic_tui.widgets.notice_line import NoticeLine
 from clinic_tui.widgets.order_lines import drug_name, form_words, order_text, warning_text
@@ -348,7 +349,13 @@ class PrescriptionScreen(Screen[None]):
     def _read_context(self, formulary: Formulary) -> PrescribingContext | None:
         from clinic_tui.prescribing.context_reader import read_context
 
-        return read_context(self.cache.engine, self.patient_id, self.clock().date(), formulary)
+        return read_context(
+            self.cache.engine,
+            self.patient_id,
+            self.clock().date(),
+            formulary,
+            clinic_id=self.cache.scope_clinic_id,
+        )
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="rx-refresh")
     def refresh_orders(self, formulary: Formulary) -> Refreshed:
@@ -421,7 +428,9 @@ class PrescriptionScreen(Screen[None]):
         )
         chart = loaded.chart
         self.query_one(PatientHeader).show(chart.patient, chart.identifiers, today, visit_today)
-        self.query_one(AllergyBanner).show(chart.allergy_state, chart.allergies)
+        self.query_one(AllergyBanner).show(
+            chart.allergy_state, chart.allergies, chart.records_kept_at
+        )
         self.show_active()
         self.run_checks()
         if loaded.formulary.index_ready:
@@ -461,6 +470,11 @@ class PrescriptionScreen(Screen[None]):
     def show_active(self) -> None:
         """One row per active order: name, dosage, date, * when unsynced."""
         listing = self.query_one("#rx-active", ActiveList)
+        kept_at = self.chart.records_kept_at if self.chart is not None else None
+        if not self.active and kept_at is not None:
+            # A referred patient's medicines are at its own clinic: "none active" would mislead.
+            listing.show_rows([(Text(kept_at_words(kept_at), style="italic"), None, False)])
+            return
         if not self.active:
             listing.show_rows([(Text(tr("None active"), style="dim"), None, False)])
             return

@@ -26,6 +26,9 @@ add_translations(
         "reaction not recorded": "反应未记录",
         "No known allergies (recorded)": "无已知过敏（已记录）",
         "* unsynced": "* 未同步",
+        "Allergies: see the referral summary (records kept at {clinic}) – ask before prescribing": (
+            "过敏史：见转诊摘要（病历保存在{clinic}）— 开药前请询问"
+        ),
     }
 )
 
@@ -35,10 +38,24 @@ UNRECORDED_MARKER = "??"
 """Plain-text marker of a chart whose allergy status nobody has recorded yet."""
 
 
-def allergy_text(state: AllergyState, allergies: Sequence[Allergy]) -> Text | FlowText:
-    """The banner's words for one of the three allergy states."""
+def allergy_text(
+    state: AllergyState, allergies: Sequence[Allergy], kept_at: str | None = None
+) -> Text | FlowText:
+    """The banner's words for one of the three allergy states.
+
+    `kept_at` names the clinic keeping the records of a referred patient: nothing here
+    then means "not downloaded", and the banner sends the prescriber to the referral.
+    """
     if state is AllergyState.NO_KNOWN_ALLERGIES:
         return Text(tr("No known allergies (recorded)"), style="bold")
+    if state is AllergyState.NOT_RECORDED and kept_at is not None:
+        words = (
+            "Allergies: see the referral summary (records kept at {clinic}) – ask before "
+            "prescribing"
+        )
+        return Text.assemble(
+            (f"{UNRECORDED_MARKER} ", "bold"), (tr(words).format(clinic=kept_at), "bold")
+        )
     if state is AllergyState.NOT_RECORDED:
         return Text.assemble(
             (f"{UNRECORDED_MARKER} ", "bold"),
@@ -90,10 +107,13 @@ class AllergyBanner(Static):
     }
     """
 
-    def show(self, state: AllergyState, allergies: Sequence[Allergy]) -> None:
-        """Display `state` (and the allergies when they are recorded)."""
+    def show(
+        self, state: AllergyState, allergies: Sequence[Allergy], kept_at: str | None = None
+    ) -> None:
+        """Display `state` (and the allergies when they are recorded); `kept_at` as in
+        allergy_text."""
         self.set_class(state is AllergyState.RECORDED, "-recorded")
         self.set_class(state is AllergyState.NO_KNOWN_ALLERGIES, "-no-known")
         self.set_class(state is AllergyState.NOT_RECORDED, "-not-recorded")
         self.border_title = tr("Allergies")
-        self.update(allergy_text(state, allergies))
+        self.update(allergy_text(state, allergies, kept_at))

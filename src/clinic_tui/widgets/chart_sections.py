@@ -51,6 +51,7 @@ add_translations(
         "calculated from weight and height": "由体重和身高计算",
         "In consult": "就诊中",
         "height not recorded": "未记录身高",
+        "Kept at {clinic} (not downloaded here)": "保存在{clinic}（本机未下载）",
     }
 )
 
@@ -71,6 +72,12 @@ def _table() -> Table:
     Not expanded: stretched over 120 columns a date drifts far from the line it dates.
     """
     return Table(box=None, show_header=False, padding=(0, 1), pad_edge=False)
+
+
+def kept_at_words(clinic: str) -> str:
+    """'Kept at 青山镇卫生院 (not downloaded here)': what an empty list of a referred patient
+    means (its records stay with its own clinic)."""
+    return tr("Kept at {clinic} (not downloaded here)").format(clinic=clinic)
 
 
 def _day(value: date | None) -> str:
@@ -131,7 +138,10 @@ class ChartSection(VerticalScroll, can_focus=True):
         title = tr(self.TITLE)
         self.border_title = f"{title} ({count})" if count else title
         self.border_subtitle = tr("* unsynced") if pending else ""
-        if count == 0:
+        if count == 0 and chart.records_kept_at is not None:
+            # Not "None recorded": a referred patient's records exist, at its own clinic.
+            body = Text(kept_at_words(chart.records_kept_at), style="italic")
+        elif count == 0:
             body = Text(tr("None recorded"), style="dim italic")
         self.body = body
         self.query_one(".section-body", Static).update(body)

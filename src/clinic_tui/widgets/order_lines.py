@@ -60,6 +60,12 @@ add_translations(
         "powder": "散剂",
         # The allergy check's source when the finding is the chart's own allergy record.
         "The patient's AllergyIntolerance record in the chart": "患者病历中的过敏记录",
+        # ... and when the patient's records are kept at another clinic (a referred patient).
+        "This cache's sync scope: a clinic downloads only its own patients' records "
+        "(Patient.managingOrganization; clinic-tui sync/scope.py)": (
+            "本机同步范围：诊所只下载本院管理患者的病历"
+            "（Patient.managingOrganization；clinic-tui sync/scope.py）"
+        ),
     }
 )
 

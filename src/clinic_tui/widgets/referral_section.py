@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 from rich.console import Group, RenderableType
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
@@ -17,6 +18,7 @@ from clinic_tui.domain.models import Chart
 from clinic_tui.domain.referral_workflow import status_words
 from clinic_tui.i18n import add_translations, tr
 from clinic_tui.referral.fhir_shapes import category_words, priority_words
+from clinic_tui.referral.inbox import Preview
 from clinic_tui.referral.model import FollowUpItem, ReferralItem
 from clinic_tui.widgets.chart_sections import PENDING_MARK, ChartSection
 
@@ -30,6 +32,8 @@ add_translations(
         "r refer · R referrals": "r 转诊 · R 转诊记录",
         "appointment": "预约",
         "message(s)": "条留言",
+        "Summary from {clinic}:": "{clinic}的转诊摘要：",
+        "Referral summary:": "转诊摘要：",
     }
 )
 
@@ -80,6 +84,20 @@ def follow_up_line(item: FollowUpItem, today: date) -> Text:
     return line
 
 
+def summary_text(item: ReferralItem, preview: Preview) -> RenderableType | None:
+    """What the referring clinic wrote (ServiceRequest.note, supportingInfo), under its line."""
+    lines = [line.strip() for line in preview.summary.splitlines() if line.strip()]
+    if not lines:
+        return None
+    heading = (
+        tr("Summary from {clinic}:").format(clinic=item.requester_name)
+        if item.requester_name
+        else tr("Referral summary:")
+    )
+    # Indented as a block, so a wrapped line stays under the heading.
+    return Group(Text(heading, style="bold"), Padding(Text("\n".join(lines)), (0, 0, 0, 2)))
+
+
 class ReferralsSection(ChartSection):
     """This patient's referrals and follow-ups (drawn from the referral store, not the Chart)."""
 
@@ -89,6 +107,8 @@ class ReferralsSection(ChartSection):
     referrals: list[ReferralItem]
     follow_ups: list[FollowUpItem]
     today: date | None = None
+    summaries: dict[str, Preview]
+    """Task id -> the summary shown under that referral (a referred patient's chart)."""
 
     def on_mount(self) -> None:
         """Hidden until there is something to show."""
@@ -101,9 +121,11 @@ class ReferralsSection(ChartSection):
         follow_ups: list[FollowUpItem],
         clinic_id: str,
         today: date,
+        summaries: dict[str, Preview] | None = None,
     ) -> None:
-        """Redraw from what the store read."""
+        """Redraw from what the store read; `summaries` are shown under their referrals."""
         self.referrals, self.follow_ups = referrals, follow_ups
+        self.summaries = summaries or {}
         self.clinic_id, self.today = clinic_id, today
         self.display = bool(referrals or follow_ups)
         self.border_subtitle = tr("r refer · R referrals")
@@ -126,8 +148,13 @@ class ReferralsSection(ChartSection):
             lines.append(follow_up_line(item, today))
         table = Table(box=None, show_header=False, padding=0, pad_edge=False, expand=False)
         table.add_column(overflow="fold")
+        summaries = getattr(self, "summaries", {})
         for referral in referrals:
             table.add_row(referral_line(referral, self.clinic_id))
+            preview = summaries.get(referral.task_id)
+            summary = summary_text(referral, preview) if preview is not None else None
+            if summary is not None:
+                table.add_row(summary)
         if referrals:
             lines.append(table)
         pending = any(i.pending for i in referrals) or any(f.pending for f in follow_ups)
