@@ -17,9 +17,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from clinic_tui.i18n import add_translations, tr
+from clinic_tui.widgets.key_footer import KeyFooter
 
 add_translations(
     {
@@ -223,7 +224,7 @@ class HelpScreen(ModalScreen[None]):
             with VerticalScroll(id="help-keys"):
                 yield Static(keys_table(self.sections), id="help-table")
             yield Static(id="help-position")
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True, help_key=False)  # F1 here would do nothing
 
     def on_mount(self) -> None:
         """Arrows scroll the list at once; the position line follows the scrolling."""
