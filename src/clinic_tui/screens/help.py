@@ -169,9 +169,7 @@ def key_sections(screen: Screen[object]) -> list[KeySection]:
             _add(moving, key, description, binding)
         elif active.node is app:
             _add(everywhere, key, description, binding)
-        elif (
-            _inherited_from_textual(active.node, binding) and binding.action not in CHOOSE_ACTIONS
-        ):
+        elif _inherited_from_textual(active.node, binding) and binding.action not in CHOOSE_ACTIONS:
             continue  # an input field's editing keys, and the like
         else:
             _add(own, key, description, binding)
