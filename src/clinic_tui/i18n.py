@@ -96,6 +96,8 @@ _ZH.update(
         "Bottom": "到底部",
         "Home": "首行",
         "End": "末行",
+        "First": "第一项",  # OptionList's home / end (the status dialog, lists in forms)
+        "Last": "最后一项",
         "Scroll Up": "向上滚动",
         "Scroll Down": "向下滚动",
         "Scroll Left": "向左滚动",

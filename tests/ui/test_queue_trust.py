@@ -151,12 +151,15 @@ async def test_names_get_their_width_before_the_complaint_at_80_columns(tmp_path
         assert widths <= 80
 
 
-async def test_on_the_chart_a_notice_shares_the_footer_line(tmp_path: Path) -> None:
+async def test_on_the_chart_a_notice_takes_the_row_above_the_keys(tmp_path: Path) -> None:
     app = busy_morning(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await press(pilot, "enter", "ctrl+s")  # no server configured: says how to set one up
+        await press(pilot, "enter")
+        assert app.screen.query_one(NoticeLine).region.height == 0  # no row while silent
+        await press(pilot, "ctrl+s")  # no server configured: says how to set one up
         line = app.screen.query_one(NoticeLine)
         assert "clinic-tui login" in line.message
         assert not list(app._notifications)
-        assert line.region.y == 23  # the bottom line, beside the footer keys
+        # Its own row above the keys: beside them it once cut the keys ("e Signed…").
+        assert line.region.y == 22

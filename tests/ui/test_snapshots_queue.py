@@ -69,3 +69,20 @@ def test_help(snap_compare: SnapCompare, tmp_path: Path) -> None:
     assert snap_compare(
         queue_app(tmp_path), press=["question_mark"], terminal_size=(80, 24), run_before=settle
     )
+
+
+async def empty_walk_in(pilot: Pilot[Any]) -> None:
+    """Open the new-patient form with nothing typed yet."""
+    await settle(pilot)
+    await pilot.press("r")
+    await settle(pilot)
+    await pilot.press("escape")
+    await settle(pilot)
+
+
+def test_empty_walk_in_form_no_color(
+    snap_compare: SnapCompare, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every empty field shows a bar at each end; the one with the cursor a heavier one.
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert snap_compare(queue_app(tmp_path), terminal_size=(80, 24), run_before=empty_walk_in)

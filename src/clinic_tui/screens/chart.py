@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Container, Horizontal, VerticalScroll
-from textual.widgets import Footer, Static
+from textual.containers import Container, Horizontal, Vertical, VerticalScroll
+from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from clinic_tui.domain.models import Chart
@@ -33,6 +33,7 @@ from clinic_tui.widgets.chart_sections import (
     VisitsSection,
     VitalsSection,
 )
+from clinic_tui.widgets.key_footer import KeyFooter
 from clinic_tui.widgets.notice_line import NoticeLine
 from clinic_tui.widgets.patient_header import PatientHeader
 from clinic_tui.widgets.records_elsewhere import RecordsElsewhere
@@ -99,12 +100,17 @@ class ChartScreen(ChartEditing):
             with Container(id="vitals-and-visits"):
                 yield VitalsSection(id="vitals")
                 yield VisitsSection(id="visits")
-        # The sync badge shares the footer's line: the chart needs every other row.
-        with Horizontal(id="chart-bar"):
-            yield Footer(compact=True, show_command_palette=False)
-            # Notices share this line too (a toast would cover the visits section).
+        with Vertical(id="chart-bottom"):
+            # A notice takes a row of its own only while it shows (a toast would cover the
+            # visits section; beside the keys it would cut them).
             yield NoticeLine(collapse=True, id="chart-notice")
-            yield SyncBadge(compact=True, id="chart-sync-badge")
+            # The sync badge shares the footer's line: the chart needs every other row.
+            with Horizontal(id="chart-bar"):
+                # At 80 columns the footer leaves out History and Back first (both in help).
+                yield KeyFooter(
+                    drop_first=("history", "back"), compact=True, show_command_palette=False
+                )
+                yield SyncBadge(compact=True, id="chart-sync-badge")
 
     def on_mount(self) -> None:
         """Start reading the chart as soon as the screen is up."""

@@ -48,6 +48,7 @@ add_translations(
         "Refer": "转诊",
         "Referrals": "转诊记录",
         "Rx": "处方",
+        "Prescribe": "开处方",  # what help says for m (the footer's short word is Rx)
         # The record type as the conflicts screen names it.
         "DocumentReference": "病程记录",
     }

@@ -17,10 +17,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Checkbox, Footer, Input, Label, OptionList, Select, Static, TextArea
+from textual.widgets import Checkbox, Input, Label, OptionList, Select, Static, TextArea
 from textual.worker import Worker, WorkerState
 
 from clinic_tui.i18n import add_translations, tr
+from clinic_tui.widgets.key_footer import KeyFooter
 
 add_translations(
     {
@@ -99,7 +100,7 @@ class ChartForm(ModalScreen[str | None]):
             yield Static("", id="form-error", classes="field-error")
             with VerticalScroll(classes="form-fields"):
                 yield from self.fields()
-        yield Footer()
+        yield KeyFooter()
 
     def fields(self) -> ComposeResult:
         """The form's own fields (use field_row)."""

@@ -15,9 +15,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static, TextArea
+from textual.widgets import Static, TextArea
 
 from clinic_tui.i18n import add_translations, tr
+from clinic_tui.widgets.key_footer import KeyFooter
 
 add_translations(
     {
@@ -77,7 +78,7 @@ class ConflictEditor(ModalScreen[Resource | None]):
                 self.initial, id="conflict-json", soft_wrap=True, show_line_numbers=False
             )
             yield Static(id="conflict-editor-error", classes="field-error")
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         """The cursor starts in the editor."""

@@ -28,7 +28,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from clinic_tui.domain.fhir import concept_text, encounter_columns, human_name, reference_id
@@ -37,6 +37,7 @@ from clinic_tui.i18n import add_translations, tr
 from clinic_tui.messages import CacheChanged, SyncCounts
 from clinic_tui.screens.conflict_editor import ConflictEditor, Resource
 from clinic_tui.screens.conflict_words import field_label, record_words, value_words
+from clinic_tui.widgets.key_footer import KeyFooter
 from clinic_tui.widgets.notice_line import NoticeLine
 from clinic_tui.widgets.row_table import RowTable
 from clinic_tui.widgets.sync_badge import CONFLICT_MARKER
@@ -386,7 +387,7 @@ class ConflictsScreen(Screen[None]):
             yield FieldChoices(id="conflict-fields")
             yield Static(id="conflict-deletion")
         yield NoticeLine(id="conflicts-message")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyFooter(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         """Read the conflicts."""

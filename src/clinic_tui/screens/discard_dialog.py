@@ -6,9 +6,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from clinic_tui.i18n import add_translations, tr
+from clinic_tui.widgets.key_footer import KeyFooter
 
 add_translations(
     {
@@ -40,7 +41,7 @@ class ConfirmScreen(ModalScreen[bool]):
         with Vertical(id="confirm-dialog", classes="dialog"):
             yield Static(self.question, classes="dialog-title")
             yield Static(self.hint, id="confirm-hint")
-        yield Footer()
+        yield KeyFooter()
 
     def action_answer(self, answer: bool) -> None:
         """Close with the answer."""

@@ -15,12 +15,13 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
 from clinic_tui.i18n import add_translations, tr
 from clinic_tui.messages import CacheChanged
 from clinic_tui.referral.model import FollowUpItem
+from clinic_tui.widgets.key_footer import KeyFooter
 from clinic_tui.widgets.notice_line import NoticeLine
 
 if TYPE_CHECKING:
@@ -77,7 +78,7 @@ class FollowUpsScreen(Screen[None]):
         yield DataTable(id="follow-up-table", cursor_type="row")
         yield Static("", id="follow-up-empty")
         yield NoticeLine(id="follow-up-notice")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyFooter(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         """Columns, then the first read."""

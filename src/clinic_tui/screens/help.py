@@ -17,9 +17,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from clinic_tui.i18n import add_translations, tr
+from clinic_tui.widgets.key_footer import KeyFooter
 
 add_translations(
     {
@@ -122,6 +123,23 @@ def _framework_node(node: object) -> bool:
     return type(node).__module__.startswith("textual.")
 
 
+def _inherited_from_textual(node: object, binding: Binding) -> bool:
+    """A key a widget of ours inherits from Textual's (the order line's text-editing keys)."""
+    if _framework_node(node):
+        return True
+    for cls in type(node).__mro__:
+        if cls.__module__.startswith("textual."):
+            continue
+        for declared in cls.__dict__.get("BINDINGS", ()):
+            if (
+                isinstance(declared, Binding)
+                and declared.action == binding.action
+                and declared.description == binding.description
+            ):
+                return False
+    return True
+
+
 def _add(lines: dict[str, KeyLine], key: str, description: str, binding: Binding) -> None:
     line = lines.get(binding.action)
     if line is None:
@@ -151,7 +169,7 @@ def key_sections(screen: Screen[object]) -> list[KeySection]:
             _add(moving, key, description, binding)
         elif active.node is app:
             _add(everywhere, key, description, binding)
-        elif _framework_node(active.node) and binding.action not in CHOOSE_ACTIONS:
+        elif _inherited_from_textual(active.node, binding) and binding.action not in CHOOSE_ACTIONS:
             continue  # an input field's editing keys, and the like
         else:
             _add(own, key, description, binding)
@@ -223,7 +241,7 @@ class HelpScreen(ModalScreen[None]):
             with VerticalScroll(id="help-keys"):
                 yield Static(keys_table(self.sections), id="help-table")
             yield Static(id="help-position")
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True, help_key=False)  # F1 here would do nothing
 
     def on_mount(self) -> None:
         """Arrows scroll the list at once; the position line follows the scrolling."""

@@ -23,11 +23,12 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, Label, Static
+from textual.widgets import DataTable, Input, Label, Static
 from textual.worker import Worker, WorkerState
 
 from clinic_tui.domain.models import Gender, PatientSummary
 from clinic_tui.i18n import add_translations, tr
+from clinic_tui.widgets.key_footer import KeyFooter
 from clinic_tui.widgets.patient_header import localized_age
 
 
@@ -144,7 +145,7 @@ class PatientSearchScreen(ModalScreen[str | None]):
             table.add_column(tr("Identity number"), key="identifier")
             table.add_column(tr("Phone"), key="phone")
             yield table
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         """Focus the query; search at once when the caller passed one."""

@@ -23,7 +23,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Label, OptionList, Select, Static
+from textual.widgets import Input, Label, OptionList, Select, Static
 from textual.worker import Worker, WorkerState
 
 from clinic_tui.domain.chart_entry import CurrentVisit
@@ -41,6 +41,7 @@ from clinic_tui.prescribing.slip_kinds import (
 from clinic_tui.screens.order_input import OrderInput, drug_query, has_cjk
 from clinic_tui.widgets.allergy_banner import AllergyBanner
 from clinic_tui.widgets.chart_sections import kept_at_words
+from clinic_tui.widgets.key_footer import KeyFooter
 from clinic_tui.widgets.marked_list import MarkedOptionList
 from clinic_tui.widgets.notice_line import NoticeLine
 from clinic_tui.widgets.order_lines import drug_name, form_words, order_text, warning_text
@@ -275,10 +276,12 @@ class PrescriptionScreen(Screen[None]):
             suggestions.can_focus = False  # driven from the order line: Tab never lands here
             yield suggestions
             yield Static("", id="rx-problems")
-        with Horizontal(id="rx-bar"):
-            yield Footer(compact=True, show_command_palette=False)
+        with Vertical(id="rx-bottom"):
+            # A row of its own while a notice shows: beside the keys it would cut them.
             yield NoticeLine(collapse=True, id="rx-notice")
-            yield SyncBadge(compact=True, id="rx-sync-badge")
+            with Horizontal(id="rx-bar"):
+                yield KeyFooter(compact=True, show_command_palette=False)
+                yield SyncBadge(compact=True, id="rx-sync-badge")
 
     def on_mount(self) -> None:
         """Read what the screen needs; the order line takes the cursor at once."""

@@ -15,10 +15,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets import Input, OptionList, Static
 
 from clinic_tui.i18n import add_translations, language, tr
 from clinic_tui.prescribing.model import Override, OverrideReason, SafetyWarning
+from clinic_tui.widgets.key_footer import KeyFooter
 from clinic_tui.widgets.marked_list import MarkedOptionList
 from clinic_tui.widgets.order_lines import warning_text
 
@@ -109,7 +110,7 @@ class OverrideDialog(ModalScreen[Override | None]):
             )
             yield Static("", id="override-error")
             yield Static(tr("Enter: record · Esc: go back and change the order"))
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         """The reason list takes the cursor, on the reason given before if any."""
@@ -193,7 +194,7 @@ class StopDialog(ModalScreen[str | None]):
             yield Input(placeholder=tr("Why is it stopped?"), id="stop-reason", compact=True)
             yield Static("", id="stop-error")
             yield Static(tr("Enter: stop it · Esc: keep it"))
-        yield Footer()
+        yield KeyFooter()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         """Enter stops it, once a reason is given."""

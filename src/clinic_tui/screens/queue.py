@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from clinic_tui.domain.models import PatientSummary, Priority, QueueEntry, QueueStatus
@@ -36,6 +36,7 @@ from clinic_tui.screens.patient_search import PatientSearchScreen
 from clinic_tui.screens.queue_status import StatusScreen
 from clinic_tui.screens.walk_in import WalkInRequest, WalkInScreen
 from clinic_tui.screens.walk_in_dialogs import ConfirmScreen
+from clinic_tui.widgets.key_footer import KeyFooter
 from clinic_tui.widgets.notice_line import NoticeLine
 from clinic_tui.widgets.queue_table import QueueTable
 from clinic_tui.widgets.sync_badge import SyncBadge
@@ -162,7 +163,7 @@ class QueueScreen(Screen[None]):
         yield Static(tr("Loading the queue…"), id="queue-empty")
         # Notices get a row of their own: a toast would cover the last rows' priority and status.
         yield NoticeLine(id="queue-notice")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyFooter(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         """Read the queue and keep the waiting times moving."""

@@ -6,11 +6,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from clinic_tui.domain.models import QueueEntry, QueueStatus
 from clinic_tui.i18n import add_translations, tr
+from clinic_tui.widgets.key_footer import KeyFooter
 from clinic_tui.widgets.row_table import CURSOR_MARK
 
 add_translations(
@@ -62,7 +63,7 @@ class StatusScreen(ModalScreen[tuple[QueueStatus, str | None] | None]):
             yield OptionList(*options, id="status-options")
             yield Input(placeholder=tr("Reason for leaving"), id="reason", compact=True)
             yield Static("", id="reason-error", classes="field-error")
-        yield Footer()
+        yield KeyFooter()
 
     def _prompt(self, status: QueueStatus, *, selected: bool) -> str:
         """'▶ 2  In consultation  (current)': the marker shows the choice without colour."""

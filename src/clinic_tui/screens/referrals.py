@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
 from clinic_tui.domain.referral_workflow import ReferralAction, allowed_actions, status_words
@@ -28,6 +28,7 @@ from clinic_tui.messages import CacheChanged
 from clinic_tui.referral.fhir_shapes import MESSAGE_KINDS, category_words, priority_words
 from clinic_tui.referral.model import ReferralDetail, ReferralItem
 from clinic_tui.screens.chart_form import ChartForm, Write
+from clinic_tui.widgets.key_footer import KeyFooter
 from clinic_tui.widgets.notice_line import NoticeLine
 from clinic_tui.widgets.referral_section import follow_up_line
 from clinic_tui.widgets.sync_badge import SyncBadge
@@ -168,7 +169,7 @@ class ReferralsScreen(Screen[None]):
         yield DataTable(id="referral-table", cursor_type="row", zebra_stripes=False)
         yield Static(tr("Loading referrals…"), id="referral-empty")
         yield NoticeLine(id="referral-notice")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyFooter(compact=True, show_command_palette=False)
 
     def _title(self) -> Text:
         if self.patient_id is None:
@@ -296,7 +297,7 @@ class ReferralScreen(Screen[None]):
             yield Static("", id="referral-outcome", classes="referral-box")
             yield Static("", id="referral-thread", classes="referral-box")
         yield NoticeLine(id="referral-notice")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyFooter(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         """First read; the body takes the keys for scrolling."""

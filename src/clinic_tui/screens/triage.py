@@ -21,7 +21,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from clinic_tui.domain.models import Clinic
@@ -51,6 +51,7 @@ from clinic_tui.widgets.inbox_table import (
     urgency_text,
     wait_cell,
 )
+from clinic_tui.widgets.key_footer import KeyFooter
 from clinic_tui.widgets.notice_line import NoticeLine
 from clinic_tui.widgets.sync_badge import SyncBadge
 
@@ -226,7 +227,7 @@ class TriageScreen(Screen[None]):
         with VerticalScroll(id="triage-preview"):
             yield Static(id="triage-preview-text")
         yield NoticeLine(id="triage-notice")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyFooter(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         """Read the inbox; keep waits and SLA timers moving."""

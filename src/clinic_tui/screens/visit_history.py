@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
@@ -21,6 +21,7 @@ from clinic_tui.domain.chart_resources import SOAP_SECTIONS
 from clinic_tui.domain.models import VisitSummary
 from clinic_tui.i18n import add_translations, language, tr
 from clinic_tui.offline_cache.chart_edits import ChartEditor
+from clinic_tui.widgets.key_footer import KeyFooter
 
 add_translations(
     {
@@ -107,7 +108,7 @@ class VisitHistoryScreen(ModalScreen[None]):
             yield OptionList(*options, id="history-visits", compact=True)
             with VerticalScroll(id="history-detail"):
                 yield Static("", id="history-record")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         """The newest visit is shown first."""

@@ -20,7 +20,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Footer, Input, Label, Select, Static
+from textual.widgets import Input, Label, Select, Static
 
 from clinic_tui.domain import national_id
 from clinic_tui.domain.ages import format_age
@@ -44,6 +44,7 @@ from clinic_tui.domain.validation import (
 )
 from clinic_tui.i18n import add_translations, tr
 from clinic_tui.screens.walk_in_dialogs import ConfirmScreen, DuplicateChoice, DuplicateScreen
+from clinic_tui.widgets.key_footer import KeyFooter
 
 add_translations(
     {
@@ -262,7 +263,7 @@ class WalkInScreen(ModalScreen[WalkInRequest | None]):
                     ),
                     "priority",
                 )
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         """Errors show only once there is one; the first empty field takes the cursor."""

@@ -13,11 +13,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from clinic_tui.domain.models import Gender
 from clinic_tui.domain.registration import MatchedOn, PossibleDuplicate
 from clinic_tui.i18n import add_translations, tr
+from clinic_tui.widgets.key_footer import KeyFooter
 from clinic_tui.widgets.patient_header import localized_age
 
 add_translations(
@@ -85,7 +86,7 @@ class ConfirmScreen(ModalScreen[bool]):
         with Vertical(id="confirm-dialog", classes="dialog"):
             yield Static(self.question, classes="dialog-title")
             yield Static(f"[y] {self.yes}    [n / Esc] {self.no}", id="confirm-keys", markup=False)
-        yield Footer()
+        yield KeyFooter()
 
     def action_answer(self, yes: bool) -> None:
         """Close with the answer."""
@@ -153,7 +154,7 @@ class DuplicateScreen(ModalScreen[DuplicateChoice | None]):
                 compact=True,
             )
             yield Static("", id="duplicate-reason-error", classes="field-error")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         """The matches take the cursor; the reason field waits for `n`."""
