@@ -27,6 +27,7 @@ from clinic_tui.domain.validation import parse_birth_date
 from clinic_tui.i18n import add_translations, language, tr
 from clinic_tui.offline_cache.chart_edits import ChartEditor
 from clinic_tui.screens.chart_form import ChartForm, Write, field_row
+from clinic_tui.widgets.tick_box import TickBox
 
 add_translations(
     {
@@ -115,7 +116,7 @@ class ProblemForm(ChartForm):
                    compact=True),
             "verification",
         )  # fmt: skip
-        yield Checkbox(
+        yield TickBox(
             tr("Diagnosis of this visit"),
             value=self.visit is not None,
             disabled=self.visit is None,

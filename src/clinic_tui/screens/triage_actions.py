@@ -27,6 +27,7 @@ from clinic_tui.referral.fhir_shapes import DECLINE_REASONS
 from clinic_tui.referral.model import FollowUpPlan
 from clinic_tui.screens.chart_form import ChartForm, Write, field_row
 from clinic_tui.screens.walk_in_dialogs import ConfirmScreen
+from clinic_tui.widgets.tick_box import TickBox
 
 if TYPE_CHECKING:
     from clinic_tui.referral.inbox import InboxRow
@@ -202,7 +203,7 @@ class AcceptForm(TriageForm):
             Input(placeholder="YYYY-MM-DD", id="appointment", compact=True),
             "appointment",
         )
-        yield Checkbox(tr("Teleconsultation instead"), id="teleconsultation", compact=True)
+        yield TickBox(tr("Teleconsultation instead"), id="teleconsultation", compact=True)
 
     def prepare(self) -> tuple[dict[str, str], Write | None]:
         """A date, or the box ticked."""
