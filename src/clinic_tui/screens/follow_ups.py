@@ -39,9 +39,14 @@ add_translations(
         "Follow-up of {name} done?": "{name} 的随访已完成？",
         "Follow-up done: {name}": "随访已完成：{name}",
         "overdue": "已逾期",
+        "+{count} more": "另{count}条",
         "Could not": "操作失败",
     }
 )
+
+
+SHOWN_ON_QUEUE = 3
+"""Follow-ups named on the queue's line; the rest are counted ('+2 more'), all are under F."""
 
 
 def follow_ups_line(items: list[FollowUpItem], today: str) -> Text:
@@ -50,8 +55,10 @@ def follow_ups_line(items: list[FollowUpItem], today: str) -> Text:
     line = Text(f"{tr('Follow-ups due')} {len(items)}", style="bold")
     if overdue:
         line.append(f" ({tr('overdue')} {overdue})", style="bold")
-    names = " · ".join(f"{item.patient_name} {item.plan}" for item in items[:3])
-    line.append(f": {names}")
+    shown = [f"{item.patient_name} {item.plan}" for item in items[:SHOWN_ON_QUEUE]]
+    if len(items) > SHOWN_ON_QUEUE:
+        shown.append(tr("+{count} more").format(count=len(items) - SHOWN_ON_QUEUE))
+    line.append(f": {' · '.join(shown)}")
     line.append(" [F]")
     return line
 
