@@ -3,7 +3,8 @@
 The download comes first so that the upload's If-Match meets the newest server
 versions the merge has seen; versions the upload confirms are written back, so
 no second download is needed. A clinic's download ends with the patients other
-clinics referred to it that the cache lacks, asked for by id
+clinics referred to it that the cache lacks, asked for by id, and (when Patients
+did not come through a complete feed) those it holds, asked what changed
 (sync/referred_patients.py), before the feed's checkpoint is saved. When the
 changes feed (sync/feed.py) can be asked, its one request and the upload go at
 the same time instead, and the feed is written after the upload: If-Match keeps
@@ -355,7 +356,8 @@ class _Round:
                 scope=self.scope,
                 result=result,
             )
-        self._fetch_referred_patients(result, on_page)
+        # Patients not brought by a complete feed: the referred ones held here are refreshed.
+        self._fetch_referred_patients(result, on_page, refresh="Patient" in to_search)
         history.remember_unseen_deletes(self.engine, result)
         if result.errors:
             return  # the old checkpoint stays true; the next round searches again
@@ -368,13 +370,15 @@ class _Round:
         if checkpoint is not None:
             feed.save_checkpoint(self.engine, checkpoint, fingerprint)
 
-    def _fetch_referred_patients(self, result: DownloadResult, on_page: ProgressCallback) -> None:
+    def _fetch_referred_patients(
+        self, result: DownloadResult, on_page: ProgressCallback, *, refresh: bool
+    ) -> None:
         """Patients another clinic referred here: the scope's searches leave them out."""
         clinic = self.scope.clinic_id
         if clinic is None or "Patient" not in self.owner.resource_types:
             return  # an unscoped cache already holds every patient
         fetched = referred_patients.fetch_referred_patients(
-            self.engine, self.owner.client, clinic, result, on_page
+            self.engine, self.owner.client, clinic, result, on_page, refresh=refresh
         )
         # Reported, but no reason to search every type again: the checkpoint still holds.
         self.errors.extend(fetched.errors)

@@ -18,6 +18,23 @@ Coded to the specification, not to one server:
   a day (ASK_AGAIN_AFTER);
 - any other refusal of an id is a line in the round's errors; the rest of the round goes on.
 
+The patients once cached are kept current too. Their later edits (a corrected birth
+date, a new phone) come down with the changes feed (sync/feed.py), which takes records
+the cache holds; the per-type search (`Patient?organization=`) never covers them. So in a
+round whose Patients did not come through a complete feed (Patient was searched per
+type: no system `_history`, too many changes, a changed scope), the cached referred
+patients another clinic manages are asked for what changed since the last complete
+refresh: `Patient?_id=<batch>&_lastUpdated=gt<REFRESHED_KEY>`, the same batches, and an
+id the answer lacks simply did not change (none is read on its own). The watermark is
+the round's first server answer (DownloadResult.started_at) less the feed's
+COMMIT_MARGIN, saved only when every batch finished; the first refresh has none and
+asks for all of them once. A round whose feed ran complete asks nothing and leaves the
+watermark where it was: the next refresh then re-asks the few patients changed since,
+which the feed already wrote, and the writer (versions compared) leaves them as they
+are. A server that ignores or refuses `_id` here is not read one patient at a time
+every round: the refresh stops, one line in the errors says so, and it is tried again
+after ASK_AGAIN_AFTER (NO_ID_SEARCH_KEY).
+
 Only the referred patient comes down: its conditions, observations and the rest stay with
 its own clinic, in the per-type searches (`patient.organization=`) and in the changes feed
 (sync/feed.py) alike. sekmet-fhir 0.1.1 honours `_id=a,b` (and its `next` links when
@@ -33,7 +50,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select, union
+from sqlalchemy import Connection, Engine, delete, or_, select, union
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from clinic_tui.offline_cache.tables import CacheMeta, PatientRow, ServiceRequestRow, TaskRow
@@ -47,6 +64,7 @@ from clinic_tui.sync.errors import (
     FhirRequestError,
     FhirUnreachable,
 )
+from clinic_tui.sync.feed import checkpoint_before
 from clinic_tui.sync.versions import instant
 
 BATCH_SIZE = 40
@@ -55,6 +73,12 @@ NOT_FOUND_KEY = "referred_patients_not_found"
 """cache_meta: JSON {patient id: when the server last said it has no such patient}."""
 ASK_AGAIN_AFTER = timedelta(days=1)
 """A patient the server did not have may be created later (a referral sent before it)."""
+REFRESHED_KEY = "referred_patients_refreshed"
+"""cache_meta: the server instant the last complete refresh of cached referred patients
+started from (their changes after it are asked for)."""
+NO_ID_SEARCH_KEY = "referred_patients_no_id_search"
+"""cache_meta: JSON {"since": instant, "reason": text} while the server cannot search
+patients by id: the refresh is not tried again for ASK_AGAIN_AFTER."""
 
 _FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 """FHIR R4 id syntax: anything else cannot be put in a search or a read URL safely."""
@@ -79,16 +103,28 @@ class ReferredFetch:
     """Ids the server answered 404 or 410 for (remembered for ASK_AGAIN_AFTER)."""
     read_one_by_one: bool = False
     """The server ignored or refused `_id`: the ids were read one at a time."""
+    refreshed: list[str] = field(default_factory=list)
+    """Cached referred patients asked for their changes (none when the feed brought them)."""
+    refresh_complete: bool = False
+    """Every batch of the refresh finished: the watermark moved."""
+    no_id_search: bool = False
+    """The server cannot search patients by id (now or within the day): no refresh."""
     requests: int = 0
+    """Requests made: searches (one per batch) and reads."""
     errors: list[str] = field(default_factory=list)
+
+
+def _named(clinic_id: str) -> Any:
+    """Patient ids the referrals to the clinic name (request performer, Task owner)."""
+    return union(
+        select(_REQUEST.c.patient_id.label("id")).where(_REQUEST.c.performer_org == clinic_id),
+        select(_TASK.c.patient_id.label("id")).where(_TASK.c.owner_org == clinic_id),
+    ).subquery()
 
 
 def referenced_missing(connection: Connection, clinic_id: str) -> list[str]:
     """Patients that referrals to the clinic name (request performer, Task owner), not cached."""
-    named = union(
-        select(_REQUEST.c.patient_id.label("id")).where(_REQUEST.c.performer_org == clinic_id),
-        select(_TASK.c.patient_id.label("id")).where(_TASK.c.owner_org == clinic_id),
-    ).subquery()
+    named = _named(clinic_id)
     rows = connection.execute(
         select(named.c.id)
         .where(named.c.id.is_not(None), named.c.id.not_in(select(_PATIENT.c.id)))
@@ -97,10 +133,50 @@ def referenced_missing(connection: Connection, clinic_id: str) -> list[str]:
     return [str(ident) for (ident,) in rows]
 
 
+def referenced_cached(connection: Connection, clinic_id: str) -> list[str]:
+    """Cached patients that referrals to the clinic name and that it does not manage."""
+    named = _named(clinic_id)
+    organization = _PATIENT.c.organization_id
+    rows = connection.execute(
+        select(_PATIENT.c.id)
+        .where(
+            _PATIENT.c.id.in_(select(named.c.id)),
+            # The clinic's own come with `Patient?organization=`; one of no clinic does not.
+            or_(organization.is_(None), organization != clinic_id),
+        )
+        .order_by(_PATIENT.c.id)
+    )
+    return [str(ident) for (ident,) in rows if _FHIR_ID.fullmatch(str(ident))]
+
+
+def _read_meta(connection: Connection, key: str) -> str | None:
+    found = connection.execute(select(_META.c.value).where(_META.c.key == key)).scalar_one_or_none()
+    return None if found is None else str(found)
+
+
+def _save_meta(engine: Engine, key: str, text: str | None) -> None:
+    with engine.begin() as connection:
+        if text is None:
+            connection.execute(delete(_META).where(_META.c.key == key))
+            return
+        statement = sqlite_insert(_META).values(key=key, value=text)
+        connection.execute(
+            statement.on_conflict_do_update(index_elements=["key"], set_={"value": text})
+        )
+
+
+def _no_id_search_since(connection: Connection) -> datetime | None:
+    """When the server last showed it cannot search patients by id, if it did."""
+    text = _read_meta(connection, NO_ID_SEARCH_KEY)
+    try:
+        value = json.loads(text) if text is not None else None
+    except ValueError:
+        return None  # a damaged note only costs asking again
+    return instant(value.get("since")) if isinstance(value, dict) else None
+
+
 def _read_not_found(connection: Connection) -> dict[str, str]:
-    found = connection.execute(
-        select(_META.c.value).where(_META.c.key == NOT_FOUND_KEY)
-    ).scalar_one_or_none()
+    found = _read_meta(connection, NOT_FOUND_KEY)
     try:
         value = json.loads(found) if found is not None else {}
     except ValueError:
@@ -111,12 +187,7 @@ def _read_not_found(connection: Connection) -> dict[str, str]:
 
 
 def _save_not_found(engine: Engine, memory: dict[str, str]) -> None:
-    text = json.dumps(memory, sort_keys=True)
-    with engine.begin() as connection:
-        statement = sqlite_insert(_META).values(key=NOT_FOUND_KEY, value=text)
-        connection.execute(
-            statement.on_conflict_do_update(index_elements=["key"], set_={"value": text})
-        )
+    _save_meta(engine, NOT_FOUND_KEY, json.dumps(memory, sort_keys=True))
 
 
 def _recently_not_found(memory: dict[str, str], now: datetime) -> set[str]:
@@ -153,11 +224,16 @@ class _Answer:
     entries: list[Entry] = field(default_factory=list)
     returned: set[str] = field(default_factory=set)
     body_bytes: int = 0
+    server_time: str | None = None
+    """The server's clock at the first page."""
 
 
-def search_batch(client: FhirClient, batch: Sequence[str]) -> _Answer | None:
+def search_batch(
+    client: FhirClient, batch: Sequence[str], changed_after: str | None = None
+) -> _Answer | None:
     """`Patient?_id=<batch>`, following next links; None when the server ignored `_id`.
 
+    With `changed_after`, only those changed since (`_lastUpdated=gt<instant>`).
     A page holding a patient that was not asked for means the server ignored the
     parameter (it would page through every patient): nothing of that answer is kept.
     Each page must bring an asked patient not seen yet, so at most len(batch) pages.
@@ -166,8 +242,11 @@ def search_batch(client: FhirClient, batch: Sequence[str]) -> _Answer | None:
     answer = _Answer()
     url = "Patient"
     params: dict[str, str] | None = {"_id": ",".join(batch), "_count": str(len(batch))}
+    if changed_after is not None and params is not None:
+        params["_lastUpdated"] = f"gt{changed_after}"
     for _ in range(len(batch)):
         page = client.bundle_page(url, params)
+        answer.server_time = answer.server_time or page.server_time
         fresh = False
         for entry in page.entries:
             if not _is_match(entry):
@@ -214,11 +293,21 @@ class _Fetcher:
         read = [self._read(ident) for ident in batch if ident not in returned]
         self._write([entry for entry in read if entry is not None], 0)
 
-    def _search(self, batch: list[str]) -> _Answer | None:
+    def refresh(self, batch: list[str], changed_after: str | None) -> _Answer | None:
+        """Write the batch's changes; None when the server cannot search patients by id.
+
+        An id the answer lacks did not change: unlike `batch`, nothing is read on its own.
+        """
+        answer = self._search(batch, changed_after)
+        if answer is not None:
+            self._write(answer.entries, answer.body_bytes)
+        return answer
+
+    def _search(self, batch: list[str], changed_after: str | None = None) -> _Answer | None:
         """The search's answer; None to read one by one; _BatchWaits on a server failure."""
         self.done.requests += 1
         try:
-            return search_batch(self.client, batch)
+            return search_batch(self.client, batch, changed_after)
         except FhirAuthError as error:
             if error.status == 401:
                 raise  # the credentials, not this search: the round cannot go on
@@ -271,19 +360,23 @@ def fetch_referred_patients(
     result: DownloadResult | None = None,
     on_page: ProgressCallback | None = None,
     *,
+    refresh: bool = False,
     batch_size: int = BATCH_SIZE,
     now: datetime | None = None,
 ) -> ReferredFetch:
     """Download the patients referred to the clinic that the cache lacks (see the module).
 
-    What is written counts in `result`'s Patient download; FhirAuthError (401) and
-    FhirUnreachable propagate as the download's do, every other refusal is in `errors`.
-    `on_page` is called after each batch (progress, and where a cancel is honoured).
+    With `refresh` (the round's Patients did not come through a complete feed), the
+    referred patients already cached are asked for their changes too. What is written
+    counts in `result`'s Patient download; FhirAuthError (401) and FhirUnreachable
+    propagate as the download's do, every other refusal is in `errors`. `on_page` is
+    called after each batch (progress, and where a cancel is honoured).
     """
     now = now or datetime.now(UTC)
     with engine.connect() as connection:
         referenced = referenced_missing(connection, clinic_id)
         known = _read_not_found(connection)
+        cached = referenced_cached(connection, clinic_id) if refresh else []
     recent = _recently_not_found(known, now)
     writer = TypeWriter(engine, "Patient")
     if result is not None and "Patient" in result.types:
@@ -314,4 +407,60 @@ def fetch_referred_patients(
         if result is not None and (writer.result.written or writer.result.skipped):
             # Pages stay 0: this is no scan of the type (its deletes note must not change).
             result.types.setdefault("Patient", writer.result)
+    if cached:
+        started = result.started_at if result is not None else None
+        _refresh(engine, fetcher, cached, started, batch_size, on_page, now)
     return done
+
+
+def _refresh(
+    engine: Engine,
+    fetcher: _Fetcher,
+    cached: list[str],
+    started: str | None,
+    batch_size: int,
+    on_page: ProgressCallback | None,
+    now: datetime,
+) -> None:
+    """Ask the cached referred patients for their changes since the last complete refresh."""
+    done = fetcher.done
+    with engine.connect() as connection:
+        changed_after = _read_meta(connection, REFRESHED_KEY)
+        told = _no_id_search_since(connection)
+    if told is not None and now - told < ASK_AGAIN_AFTER:
+        done.no_id_search = True  # said in the round it was found out; asked again tomorrow
+        return
+    if done.read_one_by_one:
+        # This round's fetch already found it out: no search of the refresh would do better.
+        _cannot_search_by_id(engine, done, now)
+        return
+    done.refreshed = list(cached)
+    finished = True
+    for batch in _batches(cached, batch_size):
+        try:
+            answer = fetcher.refresh(batch, changed_after)
+        except _BatchWaits:
+            finished = False  # in the errors; the watermark stays, so it is asked again
+            continue
+        if answer is None:
+            _cannot_search_by_id(engine, done, now)
+            return
+        # A server without a Date header: this refresh's own first answer is as good.
+        started = started or answer.server_time
+        if on_page is not None:
+            on_page("Patient", fetcher.writer.result)
+    if told is not None:
+        _save_meta(engine, NO_ID_SEARCH_KEY, None)  # the server was upgraded
+    watermark = checkpoint_before(started)
+    if finished and watermark is not None:
+        _save_meta(engine, REFRESHED_KEY, watermark)
+        done.refresh_complete = True
+
+
+def _cannot_search_by_id(engine: Engine, done: ReferredFetch, now: datetime) -> None:
+    """Stop the refresh for the day: reading each cached patient every round costs too much."""
+    done.no_id_search = True
+    reason = "the server cannot search patients by id (Patient?_id=)"
+    note = json.dumps({"since": now.isoformat(), "reason": reason}, sort_keys=True)
+    _save_meta(engine, NO_ID_SEARCH_KEY, note)
+    done.errors.append(f"referred patients' changes not downloaded: {reason}; asked again in a day")
