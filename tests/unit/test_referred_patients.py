@@ -20,10 +20,14 @@ from clinic_tui.offline_cache.store import read_resource, record_local_change, u
 from clinic_tui.sync import feed
 from clinic_tui.sync.client import FhirClient, RetryPolicy
 from clinic_tui.sync.download import DownloadResult
+from clinic_tui.sync.engine import SyncEngine
 from clinic_tui.sync.errors import FhirUnreachable
 from clinic_tui.sync.referred_patients import (
+    NO_ID_SEARCH_KEY,
     NOT_FOUND_KEY,
+    REFRESHED_KEY,
     fetch_referred_patients,
+    referenced_cached,
     referenced_missing,
 )
 from clinic_tui.sync.scope import SyncScope
@@ -80,9 +84,11 @@ def _cache(engine: Engine, *resources: Resource) -> None:
 
 def _referred(engine: Engine, *patients: str) -> None:
     """A referral to the hospital for each patient (request and Task, as a township sends)."""
-    for n, patient in enumerate(patients):
+    for patient in patients:
         _cache(
-            engine, _request(f"sr-{n}", patient, HOSPITAL), _task(f"task-{n}", patient, HOSPITAL)
+            engine,
+            _request(f"sr-{patient}", patient, HOSPITAL),
+            _task(f"task-{patient}", patient, HOSPITAL),
         )
 
 
@@ -96,6 +102,11 @@ class Server:
         self.search_status = 200
         self.read_status: dict[str, int] = {}
         self.page_size: int | None = None
+        self.failing_ids: set[str] = set()
+        """A search naming one of these answers 500."""
+        self.system_history = True
+        self.clock = "2026-12-01T07:00:00.000Z"
+        """meta.lastUpdated of every Bundle: the server's clock."""
 
     def client(self) -> FhirClient:
         return FhirClient(
@@ -110,6 +121,12 @@ class Server:
         path = request.url.path.removeprefix("/fhir/")
         if path == "Patient":
             return self._search(request.url)
+        if path.endswith("_history"):
+            if path == "_history" and not self.system_history:
+                return httpx.Response(404, json=_outcome("system history not supported"))
+            return httpx.Response(200, json=self._bundle("history", []))
+        if "/" not in path:  # another type's search: a clinic's own records, none here
+            return httpx.Response(200, json=self._bundle("searchset", []))
         kind, _, ident = path.partition("/")
         status = self.read_status.get(ident)
         if status is not None:
@@ -122,8 +139,13 @@ class Server:
         if self.search_status != 200:
             return httpx.Response(self.search_status, json=_outcome("_id is not supported"))
         asked = url.params.get("_id", "").split(",")
+        if self.failing_ids & set(asked):
+            return httpx.Response(500, json=_outcome("internal error"))
+        after = url.params.get("_lastUpdated", "gt").removeprefix("gt")
         matches = [
-            p for ident, p in sorted(self.patients.items()) if not self.honours_id or ident in asked
+            p
+            for ident, p in sorted(self.patients.items())
+            if (not self.honours_id or ident in asked) and p["meta"]["lastUpdated"] > after
         ]
         offset = int(url.params.get("_offset", "0"))
         size = self.page_size or int(url.params.get("_count", "100"))
@@ -132,14 +154,21 @@ class Server:
         if offset + size < len(matches):
             query = dict(url.params) | {"_offset": str(offset + size)}
             links.append({"relation": "next", "url": str(url.copy_with(params=query))})
-        bundle = {
-            "resourceType": "Bundle",
-            "type": "searchset",
-            "total": len(matches),
-            "link": links,
-            "entry": [{"resource": p, "search": {"mode": "match"}} for p in page],
-        }
+        entries = [{"resource": p, "search": {"mode": "match"}} for p in page]
+        bundle = self._bundle("searchset", entries) | {"total": len(matches), "link": links}
         return httpx.Response(200, json=bundle)
+
+    def _bundle(self, kind: str, entries: list[Resource]) -> Resource:
+        meta = {"lastUpdated": self.clock}
+        return {"resourceType": "Bundle", "type": kind, "meta": meta, "entry": entries}
+
+    def edit(self, ident: str, when: str, **fields: Any) -> None:
+        """Another clinic's edit of a patient at `when`."""
+        patient = self.patients[ident]
+        version = str(int(patient["meta"]["versionId"]) + 1)
+        self.patients[ident] = (
+            patient | fields | {"meta": {"versionId": version, "lastUpdated": when}}
+        )
 
     def searches(self) -> list[httpx.URL]:
         return [u for u in self.requests if u.path.endswith("/Patient")]
@@ -159,11 +188,16 @@ def _cached_gender(engine: Engine, ident: str) -> str | None:
     return None if found is None else str(found.get("gender"))
 
 
-def _not_found_note(engine: Engine) -> dict[str, str]:
+def _meta(engine: Engine, key: str) -> str | None:
     with engine.connect() as connection:
         found = connection.exec_driver_sql(
-            "SELECT value FROM cache_meta WHERE key = ?", (NOT_FOUND_KEY,)
+            "SELECT value FROM cache_meta WHERE key = ?", (key,)
         ).scalar_one_or_none()
+    return None if found is None else str(found)
+
+
+def _not_found_note(engine: Engine) -> dict[str, str]:
+    found = _meta(engine, NOT_FOUND_KEY)
     return {} if found is None else dict(json.loads(found))
 
 
@@ -415,3 +449,198 @@ def test_a_patient_created_here_and_not_yet_sent_is_not_missing(engine: Engine) 
 
     assert (done.asked, server.requests) == ([], [])
     assert _cached_gender(engine, "p-1") == "unknown"
+
+
+# ---- keeping the cached ones current --------------------------------------------------
+
+STARTED = "2026-12-01T08:00:00.000Z"
+"""The server's clock at a round's first answer (DownloadResult.started_at)."""
+WATERMARK = "2026-12-01T07:59:55.000Z"
+"""STARTED less the feed's commit margin: where the next refresh asks from."""
+
+
+def _round(started: str = STARTED) -> DownloadResult:
+    return DownloadResult(started_at=started)
+
+
+def _held_referred(engine: Engine, *idents: str) -> None:
+    """Referred patients already in the hospital's cache (another clinic manages them)."""
+    _referred(engine, *idents)
+    _cache(engine, *(_patient(i) for i in idents))
+
+
+def _birth_date(engine: Engine, ident: str) -> str | None:
+    with engine.connect() as connection:
+        found = read_resource(connection, "Patient", ident)
+    return None if found is None else str(found.get("birthDate"))
+
+
+def test_the_cached_ones_are_the_referred_patients_another_clinic_manages(
+    engine: Engine,
+) -> None:
+    _held_referred(engine, "p-town", "p-other")
+    _referred(engine, "p-own", "p-missing")
+    _cache(engine, _patient("p-own", clinic=HOSPITAL), _patient("p-unreferred"))
+    with engine.connect() as connection:
+        # Its own come with `Patient?organization=`; the missing one is fetched, not refreshed.
+        assert referenced_cached(connection, HOSPITAL) == ["p-other", "p-town"]
+
+
+def test_a_per_type_round_asks_the_cached_ones_what_changed_since_the_last_refresh(
+    engine: Engine,
+) -> None:
+    held = [f"p-{n}" for n in range(3)]
+    _held_referred(engine, *held)
+    server = Server([_patient(i) for i in held])
+
+    # First refresh: no watermark yet, so every cached referred patient is asked once.
+    first = fetch_referred_patients(
+        engine, server.client(), HOSPITAL, _round(), refresh=True, batch_size=2, now=NOW
+    )
+    assert (first.errors, first.refreshed, first.refresh_complete) == ([], held, True)
+    assert [u.params["_id"] for u in server.searches()] == ["p-0,p-1", "p-2"]
+    assert all("_lastUpdated" not in u.params for u in server.searches())
+    assert first.requests == 2
+    assert _meta(engine, REFRESHED_KEY) == WATERMARK
+
+    # The township corrects a birth date; the next per-type round brings only that one.
+    server.requests.clear()
+    server.edit("p-2", "2026-12-01T08:30:00.000Z", birthDate="1950-05-02")
+    result = _round("2026-12-01T09:00:00.000Z")
+    later = fetch_referred_patients(
+        engine, server.client(), HOSPITAL, result, refresh=True, batch_size=2, now=NOW
+    )
+    assert later.errors == []
+    assert [u.params["_lastUpdated"] for u in server.searches()] == [f"gt{WATERMARK}"] * 2
+    assert server.reads() == []  # an id the answer lacks did not change: never read
+    assert later.written == 1
+    assert result.types["Patient"].written == 1
+    assert _birth_date(engine, "p-2") == "1950-05-02"
+    assert _meta(engine, REFRESHED_KEY) == "2026-12-01T08:59:55.000Z"
+
+
+def test_without_refresh_the_cached_ones_are_not_asked(engine: Engine) -> None:
+    _held_referred(engine, "p-1")
+    server = Server([_patient("p-1")])
+
+    done = fetch_referred_patients(engine, server.client(), HOSPITAL, _round(), now=NOW)
+
+    assert (done.refreshed, done.requests, server.requests) == ([], 0, [])
+    assert _meta(engine, REFRESHED_KEY) is None
+
+
+def test_the_watermark_moves_only_when_every_batch_finished(engine: Engine) -> None:
+    _held_referred(engine, "p-0", "p-1", "p-2")
+    server = Server([_patient(i) for i in ("p-0", "p-1", "p-2")])
+    server.edit("p-0", "2026-12-01T07:00:00.000Z", birthDate="1950-05-09")
+    server.failing_ids = {"p-2"}
+
+    done = fetch_referred_patients(
+        engine, server.client(), HOSPITAL, _round(), refresh=True, batch_size=2, now=NOW
+    )
+
+    assert not done.refresh_complete
+    assert len(done.errors) == 1
+    assert "p-2" in done.errors[0]
+    assert _birth_date(engine, "p-0") == "1950-05-09"  # what came through is kept
+    assert _meta(engine, REFRESHED_KEY) is None  # p-2 must still be asked for all it missed
+
+    server.failing_ids = set()
+    again = fetch_referred_patients(
+        engine, server.client(), HOSPITAL, _round(), refresh=True, batch_size=2, now=NOW
+    )
+    assert (again.errors, again.refresh_complete) == ([], True)
+    assert _meta(engine, REFRESHED_KEY) == WATERMARK
+
+
+def test_a_server_ignoring_id_stops_the_refresh_for_a_day_without_reading_one_by_one(
+    engine: Engine,
+) -> None:
+    held = [f"p-{n}" for n in range(5)]
+    _held_referred(engine, *held)
+    others = [_patient(f"other-{n}", clinic="town-9") for n in range(50)]
+    server = Server([*others, *(_patient(i) for i in held)], honours_id=False)
+
+    done = fetch_referred_patients(
+        engine, server.client(), HOSPITAL, _round(), refresh=True, batch_size=2, now=NOW
+    )
+
+    assert done.no_id_search
+    assert len(server.searches()) == 1
+    assert server.reads() == []
+    assert [e for e in done.errors if "cannot search patients by id" in e] == done.errors
+    assert len(done.errors) == 1
+    assert all(_cached_gender(engine, p["id"]) is None for p in others)
+    assert _meta(engine, REFRESHED_KEY) is None
+    assert _meta(engine, NO_ID_SEARCH_KEY) is not None
+
+    # Within the day nothing is asked and nothing more is said; a day on, asked again.
+    server.requests.clear()
+    later = fetch_referred_patients(
+        engine, server.client(), HOSPITAL, _round(), refresh=True, now=NOW + timedelta(hours=23)
+    )
+    assert (later.no_id_search, later.errors, server.requests) == (True, [], [])
+    server.honours_id = True
+    next_day = fetch_referred_patients(
+        engine, server.client(), HOSPITAL, _round(), refresh=True, now=NOW + timedelta(days=1)
+    )
+    assert (next_day.errors, next_day.refresh_complete) == ([], True)
+    assert _meta(engine, NO_ID_SEARCH_KEY) is None
+
+
+def test_a_round_that_found_id_ignored_does_not_search_again_to_refresh(engine: Engine) -> None:
+    _held_referred(engine, "p-held")
+    _referred(engine, "p-missing")
+    server = Server([_patient("p-held"), _patient("p-missing")], honours_id=False)
+
+    done = fetch_referred_patients(
+        engine, server.client(), HOSPITAL, _round(), refresh=True, now=NOW
+    )
+
+    assert done.read_one_by_one
+    assert done.no_id_search
+    assert len(server.searches()) == 1  # the missing one's search, then its read
+    assert server.reads() == ["p-missing"]
+    assert len(done.errors) == 1
+
+
+# ---- which rounds refresh -----------------------------------------------------------
+
+
+def _patient_searches_by_id(server: Server) -> list[httpx.URL]:
+    return [u for u in server.searches() if "_id" in u.params]
+
+
+def test_a_round_whose_feed_ran_complete_makes_no_refresh_request(engine: Engine) -> None:
+    _held_referred(engine, "p-1")
+    server = Server([_patient("p-1")])
+    sync = SyncEngine(engine, server.client(), clinic_id=HOSPITAL)
+    first = sync.run()  # no checkpoint yet: per-type, so the first refresh runs
+    assert first.errors == []
+    assert len(_patient_searches_by_id(server)) == 1
+    assert _meta(engine, REFRESHED_KEY) is not None
+
+    server.requests.clear()
+    second = sync.run()
+
+    assert second.errors == []
+    assert any(u.path == "/fhir/_history" for u in server.requests)  # the feed ran
+    assert _patient_searches_by_id(server) == []
+
+
+def test_a_round_without_system_history_refreshes_from_the_watermark(engine: Engine) -> None:
+    _held_referred(engine, "p-1")
+    server = Server([_patient("p-1")])
+    server.system_history = False
+    sync = SyncEngine(engine, server.client(), clinic_id=HOSPITAL)
+    sync.run()
+    watermark = _meta(engine, REFRESHED_KEY)
+    server.edit("p-1", "2026-12-01T07:30:00.000Z", birthDate="1950-05-03")
+    server.requests.clear()
+
+    report = sync.run()
+
+    assert report.errors == []
+    [asked] = _patient_searches_by_id(server)
+    assert (asked.params["_id"], asked.params["_lastUpdated"]) == ("p-1", f"gt{watermark}")
+    assert _birth_date(engine, "p-1") == "1950-05-03"

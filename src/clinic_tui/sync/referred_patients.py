@@ -395,6 +395,9 @@ def fetch_referred_patients(
             fetcher.batch(batch)
             if on_page is not None:
                 on_page("Patient", writer.result)
+        if cached:
+            started = result.started_at if result is not None else None
+            _refresh(engine, fetcher, cached, started, batch_size, on_page, now)
     finally:
         # Whatever came through before a cut link is remembered all the same.
         memory = {**known, **dict.fromkeys(done.not_found, now.isoformat())}
@@ -407,9 +410,6 @@ def fetch_referred_patients(
         if result is not None and (writer.result.written or writer.result.skipped):
             # Pages stay 0: this is no scan of the type (its deletes note must not change).
             result.types.setdefault("Patient", writer.result)
-    if cached:
-        started = result.started_at if result is not None else None
-        _refresh(engine, fetcher, cached, started, batch_size, on_page, now)
     return done
 
 
