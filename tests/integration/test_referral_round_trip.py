@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import Engine
 
@@ -22,14 +23,17 @@ from clinic_tui.domain.models import Clinic
 from clinic_tui.offline_cache.cache_file import connect
 from clinic_tui.offline_cache.conflicts import ConflictStore
 from clinic_tui.offline_cache.engine import open_cache
-from clinic_tui.offline_cache.store import read_resource
+from clinic_tui.offline_cache.store import read_resource, record_local_change
 from clinic_tui.referral import fhir_shapes as shapes
 from clinic_tui.referral.follow_up_read import read_follow_ups_due
 from clinic_tui.referral.inbox import read_inbox
 from clinic_tui.referral.model import Coded, FollowUpPlan, ReferralDraft
 from clinic_tui.referral.store import ReferralStore
+from clinic_tui.sync import history
 from clinic_tui.sync.client import FhirClient
-from clinic_tui.sync.engine import SyncEngine
+from clinic_tui.sync.engine import SyncEngine, SyncReport
+from tests.integration.conftest import FhirServer
+from tests.netlab.server_quirks import QuirksTransport
 
 Resource = dict[str, Any]
 CARDIOLOGY = Coded(shapes.SNOMED, "394579002", "Cardiology")
@@ -91,10 +95,11 @@ def hospital_two(tmp_path: Path) -> Iterator[Engine]:
     yield from _cache(tmp_path, "hospital-two")
 
 
-def _sync(engine: Engine, client: FhirClient, clinic: Clinic) -> None:
+def _sync(engine: Engine, client: FhirClient, clinic: Clinic) -> SyncReport:
     report = SyncEngine(engine, client, clinic_id=clinic.id).run()
     assert report.errors == []
     assert report.conflicts == 0
+    return report
 
 
 def _now() -> datetime:
@@ -297,3 +302,72 @@ def test_the_server_answers_a_search_by_several_ids_with_those_patients_only(
     )
     found = sorted(entry["resource"]["id"] for entry in bundle.get("entry") or [])
     assert found == sorted([network.patient, other])
+
+
+class WithoutSystemHistory(QuirksTransport):
+    """The real server, answering `GET [base]/_history` as one without system history
+    does (an empty searchset); records each request."""
+
+    def __init__(self) -> None:
+        super().__init__(no_system_history=True)
+        self.requests: list[httpx.URL] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request.url)
+        return super().handle_request(request)
+
+    def patient_requests(self) -> list[httpx.URL]:
+        """Searches by id and reads of patients (not the clinic's `Patient?organization=`,
+        nor the `Patient/_history` that looks for deletions)."""
+        return [
+            u
+            for u in self.requests
+            if ("/Patient/" in u.path and "_history" not in u.path)
+            or (u.path.endswith("/Patient") and "_id" in u.params)
+        ]
+
+
+def test_a_referred_patient_edited_elsewhere_stays_current_without_the_changes_feed(
+    fhir_server: FhirServer,
+    fhir_client: FhirClient,
+    network: Network,
+    township: Engine,
+    hospital: Engine,
+) -> None:
+    town = ReferralStore(township, network.town)
+    transport = WithoutSystemHistory()
+    with FhirClient(fhir_server.base_url, lambda: fhir_server.token, transport=transport) as link:
+        _sync(township, fhir_client, network.town)
+        _sync(hospital, link, network.county)
+        town.refer(network.patient, _draft(network), _now())
+        _sync(township, fhir_client, network.town)
+        _sync(hospital, link, network.county)  # brings the referred patient (missing)
+        _sync(hospital, link, network.county)  # its first refresh: asked once, no watermark
+        # The hospital's rounds searched per type: the server has no system history.
+        assert not history.system_history_worth_asking(hospital)
+
+        # The township corrects the birth date and adds a phone, and sends them up.
+        with township.connect() as connection:
+            held = read_resource(connection, "Patient", network.patient)
+        assert held is not None
+        phone = {"system": "phone", "value": "13800138000", "use": "mobile"}
+        record_local_change(
+            township, {**held, "birthDate": "1958-03-15", "telecom": [phone]}, "update"
+        )
+        _sync(township, fhir_client, network.town)
+        transport.requests.clear()
+        report = _sync(hospital, link, network.county)
+
+        patient = _cached_patient(hospital, network.patient)
+        assert patient is not None
+        assert (patient["birthDate"], patient["telecom"]) == ("1958-03-15", [phone])
+        assert report.downloaded >= 1
+        [asked] = transport.patient_requests()  # one search, asking what changed; no read
+        assert asked.params["_id"] == network.patient
+        assert asked.params["_lastUpdated"].startswith("gt")
+
+        # Nothing changed since: the round's one search brings no patient and reads none.
+        transport.requests.clear()
+        quiet = _sync(hospital, link, network.county)
+        assert [u.path.endswith("/Patient") for u in transport.patient_requests()] == [True]
+        assert quiet.downloaded == 0
