@@ -494,9 +494,18 @@ def test_a_per_type_round_asks_the_cached_ones_what_changed_since_the_last_refre
     server = Server([_patient(i) for i in held])
 
     # First refresh: no watermark yet, so every cached referred patient is asked once.
+    progress: list[str] = []
     first = fetch_referred_patients(
-        engine, server.client(), HOSPITAL, _round(), refresh=True, batch_size=2, now=NOW
+        engine,
+        server.client(),
+        HOSPITAL,
+        _round(),
+        lambda kind, _so_far: progress.append(kind),
+        refresh=True,
+        batch_size=2,
+        now=NOW,
     )
+    assert progress == ["Patient", "Patient"]  # after each batch, as the missing ones
     assert (first.errors, first.refreshed, first.refresh_complete) == ([], held, True)
     assert [u.params["_id"] for u in server.searches()] == ["p-0,p-1", "p-2"]
     assert all("_lastUpdated" not in u.params for u in server.searches())
