@@ -165,7 +165,7 @@ class ClinicApp(OrderedKeysApp[None]):
         self.collector = IdleCollector(clock=idle_clock)
         """Full garbage collections at the clinician's pauses, not on a keystroke."""
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         """Open on today's queue, or on the triage inbox for a hospital expert."""
         self.sub_title = self.cache.clinic.name
         self.collector.start()
@@ -183,7 +183,8 @@ class ClinicApp(OrderedKeysApp[None]):
 
             self.push_screen(QueueScreen(self.cache, clock=self.clock))
         if self.users:
-            self.lock(idle=False)
+            # Awaited: keys typed while the app starts are read after this, into the PIN field.
+            await self.lock(idle=False)
             limit = self.settings.idle_lock_minutes * 60
             if limit > 0:
                 self.set_interval(

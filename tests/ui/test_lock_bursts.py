@@ -108,14 +108,14 @@ async def test_a_wrong_pin_in_a_burst_is_told_against_the_clinician_shown_as_cho
 
 
 class StartUpBurst(ClinicApp):
-    """Keys that arrive while the app starts: posted as the lock screen is pushed."""
+    """Keys the terminal reads while the app starts: queued before the lock screen is pushed."""
 
     early: tuple[str, ...] = ()
 
-    def on_mount(self) -> None:
-        """Start as usual, then the keys the terminal had read meanwhile."""
-        super().on_mount()
+    async def on_mount(self) -> None:
+        """The keys first (handled once mounting is over, as the driver's are), then the start."""
         burst(self, *self.early)
+        await super().on_mount()
 
 
 @pytest.mark.parametrize(
