@@ -120,7 +120,12 @@ class StartUpBurst(ClinicApp):
 
 @pytest.mark.parametrize(
     ("early", "who"),
-    [((*"1234", "enter"), "dr-li"), (("down", *"5678", "enter"), "dr-wang")],
+    [
+        ((*"1234", "enter"), "dr-li"),
+        (("down", *"5678", "enter"), "dr-wang"),
+        # Typed before the terminal left line mode, Enter arrives as a newline (Ctrl+J).
+        ((*"1234", "ctrl+j"), "dr-li"),
+    ],
 )
 async def test_a_pin_typed_while_the_app_starts_signs_in(
     tmp_path: Path, early: tuple[str, ...], who: str
@@ -158,7 +163,7 @@ async def test_tab_goes_between_pin_and_name_search_only_and_digits_there_are_no
         assert fields(app) == ("5678", "")
         assert app._unlock_guard.failures == 0
         message = str(lock.query_one("#lock-message").render())
-        assert "No clinician has that number. A PIN goes in the PIN field." in message
+        assert "No clinician has that id. PINs go in the PIN field." in message
         assert "5678" not in message
         # One more Tab is back in the PIN field (not on the list in between).
         burst(app, "tab", "down", *"5678", "enter")

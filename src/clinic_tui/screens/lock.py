@@ -49,7 +49,7 @@ add_translations(
         "Enter unlock · ↑↓ choose · Tab PIN/name · Ctrl+Q quit": (
             "Enter 解锁 · ↑↓ 选择 · Tab PIN/姓名 · Ctrl+Q 退出"
         ),
-        "No clinician has that number. A PIN goes in the PIN field.": (
+        "No clinician has that id. PINs go in the PIN field.": (
             "没有这个工号的医师。PIN 请输入 PIN 栏。"
         ),
         "Clinician (type an id or name):": "医师（可输入工号或姓名）：",
@@ -114,6 +114,9 @@ class LockScreen(Screen[LocalUser]):
         # Arrows choose the clinician from the PIN field too (an Input leaves them unused).
         Binding("up", "choose(-1)", show=False),
         Binding("down", "choose(1)", show=False),
+        # Enter typed while the app was still starting went through the terminal's line mode,
+        # which turns it into a newline (Ctrl+J): it still submits the field it was typed in.
+        Binding("ctrl+j", "submit", show=False),
     ]
 
     def __init__(
@@ -196,7 +199,7 @@ class LockScreen(Screen[LocalUser]):
         if index is None:
             if query.isdigit():
                 # Likely a PIN typed in the wrong field: not echoed a second time.
-                self._say(tr("No clinician has that number. A PIN goes in the PIN field."))
+                self._say(tr("No clinician has that id. PINs go in the PIN field."))
             else:
                 self._say(tr("No clinician matches “{query}”.").format(query=query))
             return
@@ -227,6 +230,11 @@ class LockScreen(Screen[LocalUser]):
         chooser = self.query_one(OptionList)
         current = chooser.highlighted or 0
         chooser.highlighted = max(0, min(len(self.users) - 1, current + step))
+
+    async def action_submit(self) -> None:
+        """Ctrl+J does what Enter does in the focused field."""
+        if isinstance(self.focused, Input):
+            await self.focused.action_submit()
 
     def action_clear(self) -> None:
         """Esc empties the PIN field."""
