@@ -18,6 +18,7 @@ from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import ModalScreen, Screen
+from textual.widget import AwaitMount
 from textual.worker import Worker, WorkerState
 
 from clinic_tui.config import Settings
@@ -164,7 +165,7 @@ class ClinicApp(OrderedKeysApp[None]):
         self.collector = IdleCollector(clock=idle_clock)
         """Full garbage collections at the clinician's pauses, not on a keystroke."""
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         """Open on today's queue, or on the triage inbox for a hospital expert."""
         self.sub_title = self.cache.clinic.name
         self.collector.start()
@@ -182,7 +183,8 @@ class ClinicApp(OrderedKeysApp[None]):
 
             self.push_screen(QueueScreen(self.cache, clock=self.clock))
         if self.users:
-            self.lock(idle=False)
+            # Awaited: keys typed while the app starts are read after this, into the PIN field.
+            await self.lock(idle=False)
             limit = self.settings.idle_lock_minutes * 60
             if limit > 0:
                 self.set_interval(
@@ -220,7 +222,7 @@ class ClinicApp(OrderedKeysApp[None]):
         if self.users and not self.locked and 0 < limit <= idle:
             self.lock(idle=True)
 
-    def lock(self, *, idle: bool = True) -> None:
+    def lock(self, *, idle: bool = True) -> AwaitMount:
         """Cover everything with the lock screen until a registered clinician's PIN is typed."""
         from clinic_tui.screens.lock import LockScreen
 
@@ -235,12 +237,15 @@ class ClinicApp(OrderedKeysApp[None]):
             current=current,
             locked=current is not None,
         )
-        self.push_screen(screen, self._unlocked)
+        return self.push_screen(screen, self._unlocked)
 
-    def action_lock(self) -> None:
+    async def action_lock(self) -> None:
         """Ctrl+L: lock now (where clinicians are registered; else there is no one to unlock)."""
         if self.users and not self.locked:
-            self.lock(idle=False)
+            # Awaited, so the keys typed after Ctrl+L (held by OrderedKeysApp) go on only once
+            # the PIN field has the focus: else a key read with Ctrl+L reached a screen with
+            # nothing focused yet and was lost, and the PIN was checked without its first digit.
+            await self.lock(idle=False)
 
     def _unlocked(self, user: LocalUser | None) -> None:
         if user is None:

@@ -46,8 +46,11 @@ add_translations(
         ),
         "Type the PIN first.": "请先输入 PIN。",
         "Signed in: {name}": "已登录：{name}",
-        "Enter unlock · ↑↓ choose · Tab move · Ctrl+Q quit": (
-            "Enter 解锁 · ↑↓ 选择 · Tab 切换 · Ctrl+Q 退出"
+        "Enter unlock · ↑↓ choose · Tab PIN/name · Ctrl+Q quit": (
+            "Enter 解锁 · ↑↓ 选择 · Tab PIN/姓名 · Ctrl+Q 退出"
+        ),
+        "No clinician has that id. PINs go in the PIN field.": (
+            "没有这个工号的医师。PIN 请输入 PIN 栏。"
         ),
         "Clinician (type an id or name):": "医师（可输入工号或姓名）：",
         "id or name": "工号或姓名",
@@ -101,11 +104,19 @@ class LockScreen(Screen[LocalUser]):
     LockScreen #lock-keys { color: $text-muted; }
     """
 
+    AUTO_FOCUS = "#lock-pin"
+    """Textual focuses this as soon as the screen is composed, before its first key: a PIN
+    typed straight after Ctrl+L (or at start-up) lands in the PIN field from its first digit,
+    where a focus() from on_mount came one key late (that key went to the name search)."""
+
     BINDINGS = [
         Binding("escape", "clear", show=False),
         # Arrows choose the clinician from the PIN field too (an Input leaves them unused).
         Binding("up", "choose(-1)", show=False),
         Binding("down", "choose(1)", show=False),
+        # Enter typed while the app was still starting went through the terminal's line mode,
+        # which turns it into a newline (Ctrl+J): it still submits the field it was typed in.
+        Binding("ctrl+j", "submit", show=False),
     ]
 
     def __init__(
@@ -144,25 +155,31 @@ class LockScreen(Screen[LocalUser]):
             with Horizontal(id="lock-find-row"):
                 yield Label(tr("Clinician (type an id or name):"))
                 yield Input(placeholder=tr("id or name"), id="lock-find")
-            yield OptionList(
+            chooser = OptionList(
                 *[
                     Option(f"{user.name}  ({user.practitioner_id})", id=user.practitioner_id)
                     for user in self.users
                 ],
                 id="lock-users",
             )
+            # ↑↓ choose from either field, so Tab only goes between the PIN and the name
+            # search, as the hint line says (a list in between made one Tab land anywhere).
+            chooser.can_focus = False
+            yield chooser
             yield Static("", id="lock-who")
             yield Label(tr("PIN"))
             yield Input(password=True, id="lock-pin")
             yield Static("", id="lock-message")
-            yield Static(tr("Enter unlock · ↑↓ choose · Tab move · Ctrl+Q quit"), id="lock-keys")
+            yield Static(
+                tr("Enter unlock · ↑↓ choose · Tab PIN/name · Ctrl+Q quit"),
+                id="lock-keys",
+            )
 
     def on_mount(self) -> None:
         """The last clinician is chosen already; the cursor waits in the PIN field."""
         chooser = self.query_one(OptionList)
         ids = [user.practitioner_id for user in self.users]
         chooser.highlighted = ids.index(self.current) if self.current in ids else 0
-        self._pin().focus()
 
     def _pin(self) -> Input:
         return self.query_one("#lock-pin", Input)
@@ -180,7 +197,11 @@ class LockScreen(Screen[LocalUser]):
             return
         index = match_user(self.users, query)
         if index is None:
-            self._say(tr("No clinician matches “{query}”.").format(query=query))
+            if query.isdigit():
+                # Likely a PIN typed in the wrong field: not echoed a second time.
+                self._say(tr("No clinician has that id. PINs go in the PIN field."))
+            else:
+                self._say(tr("No clinician matches “{query}”.").format(query=query))
             return
         self._say("")
         self.query_one(OptionList).highlighted = index
@@ -209,6 +230,11 @@ class LockScreen(Screen[LocalUser]):
         chooser = self.query_one(OptionList)
         current = chooser.highlighted or 0
         chooser.highlighted = max(0, min(len(self.users) - 1, current + step))
+
+    async def action_submit(self) -> None:
+        """Ctrl+J does what Enter does in the focused field."""
+        if isinstance(self.focused, Input):
+            await self.focused.action_submit()
 
     def action_clear(self) -> None:
         """Esc empties the PIN field."""
