@@ -9,12 +9,16 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
 from clinic_tui.domain.national_id import IDENTIFIER_SYSTEM, make
 from clinic_tui.offline_cache.store import record_local_change, upsert_resources
+
+if TYPE_CHECKING:
+    from clinic_tui.app import ClinicApp
+    from clinic_tui.offline_cache.clinic_cache import ClinicCache
 
 Resource = dict[str, Any]
 
@@ -260,3 +264,19 @@ def fill_cache(engine: Engine) -> None:
     with engine.begin() as connection:
         upsert_resources(connection, all_resources())
     record_local_change(engine, PENDING_MEDICATION, "create")
+
+
+def fixture_clinic(engine: Engine) -> ClinicCache:
+    """The township's cache holding these records (p-allergic is in today's queue)."""
+    from clinic_tui.offline_cache.clinic_cache import ClinicCache
+
+    fill_cache(engine)
+    return ClinicCache(engine, "org-town")
+
+
+def clinic_app(cache: ClinicCache) -> ClinicApp:
+    """The real app on a fixture cache, on the fixtures' clock."""
+    from clinic_tui.app import ClinicApp
+    from clinic_tui.config import Settings
+
+    return ClinicApp(settings=Settings(data_dir=cache.path.parent), cache=cache, clock=fixed_clock)

@@ -14,13 +14,11 @@ from textual.errors import NoWidget
 from textual.widget import Widget
 from textual.widgets import Input, Select, TextArea
 
-from clinic_tui.app import ClinicApp
-from clinic_tui.config import Settings
 from clinic_tui.offline_cache.clinic_cache import ClinicCache
 from clinic_tui.offline_cache.local_users import add_user, load_users
 from clinic_tui.screens.lock import LockScreen
 from clinic_tui.screens.refer_form import _OTHER as OTHER_REASON
-from tests.ui.chart_fixtures import fill_cache, fixed_clock
+from tests.ui.chart_fixtures import clinic_app, fixture_clinic
 from tests.ui.pilot import press, settle
 from tests.ui.queue_app import queue_app
 from tests.ui.triage_app import triage_app
@@ -42,13 +40,7 @@ def no_color(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def cache(engine: Engine) -> ClinicCache:
     """The chart fixtures: p-allergic is in today's queue."""
-    fill_cache(engine)
-    return ClinicCache(engine, "org-town")
-
-
-def clinic_app(cache: ClinicCache) -> ClinicApp:
-    """The real app on the fixture cache."""
-    return ClinicApp(settings=Settings(data_dir=cache.path.parent), cache=cache, clock=fixed_clock)
+    return fixture_clinic(engine)
 
 
 def ends_drawn(app: App[Any], field: Widget) -> str:

@@ -15,8 +15,6 @@ from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
 from clinic_tui import i18n
-from clinic_tui.app import ClinicApp
-from clinic_tui.config import Settings
 from clinic_tui.i18n import tr
 from clinic_tui.offline_cache.clinic_cache import ClinicCache
 from clinic_tui.screens.chart import ChartScreen
@@ -25,7 +23,7 @@ from clinic_tui.screens.prescription import PrescriptionScreen
 from clinic_tui.screens.prescription_dialogs import OverrideDialog
 from clinic_tui.widgets.key_footer import HELP_ACTION, keys_to_hide
 from clinic_tui.widgets.notice_line import NoticeLine
-from tests.ui.chart_fixtures import fill_cache, fixed_clock
+from tests.ui.chart_fixtures import clinic_app, fixture_clinic
 from tests.ui.pilot import press, settle, type_text
 from tests.ui.queue_app import queue_app
 from tests.ui.triage_app import triage_app
@@ -90,13 +88,7 @@ def language(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def cache(engine: Engine) -> ClinicCache:
     """The chart fixtures: p-allergic is in today's queue and has an unsynced medication."""
-    fill_cache(engine)
-    return ClinicCache(engine, "org-town")
-
-
-def clinic_app(cache: ClinicCache) -> ClinicApp:
-    """The real app on the fixture cache (its badge says 1 unsynced: a wide badge)."""
-    return ClinicApp(settings=Settings(data_dir=cache.path.parent), cache=cache, clock=fixed_clock)
+    return fixture_clinic(engine)
 
 
 async def test_the_chart_shows_whole_keys_beside_a_wide_badge(

@@ -11,13 +11,11 @@ from sqlalchemy import Engine
 from textual.containers import VerticalScroll
 
 from clinic_tui import i18n
-from clinic_tui.app import ClinicApp
-from clinic_tui.config import Settings
 from clinic_tui.offline_cache.clinic_cache import ClinicCache
 from clinic_tui.screens.follow_ups import FollowUpsScreen
 from clinic_tui.screens.help import HelpScreen
 from clinic_tui.widgets.marked_list import MarkedOptionList
-from tests.ui.chart_fixtures import fill_cache, fixed_clock
+from tests.ui.chart_fixtures import clinic_app, fixture_clinic
 from tests.ui.pilot import press, settle
 from tests.ui.queue_app import queue_app
 from tests.ui.triage_app import triage_app
@@ -37,13 +35,7 @@ def chinese() -> None:
 @pytest.fixture
 def cache(engine: Engine) -> ClinicCache:
     """The chart fixtures: p-allergic is in today's queue."""
-    fill_cache(engine)
-    return ClinicCache(engine, "org-town")
-
-
-def clinic_app(cache: ClinicCache) -> ClinicApp:
-    """The real app on the fixture cache."""
-    return ClinicApp(settings=Settings(data_dir=cache.path.parent), cache=cache, clock=fixed_clock)
+    return fixture_clinic(engine)
 
 
 async def help_faults(pilot: object, key: str = "question_mark") -> list[str]:
