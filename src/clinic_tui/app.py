@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections import deque
@@ -24,7 +25,7 @@ from textual.worker import Worker, WorkerState
 from clinic_tui.config import Settings
 from clinic_tui.domain.models import Clinic
 from clinic_tui.i18n import add_translations, tr
-from clinic_tui.idle_collect import CHECK_SECONDS, IdleCollector
+from clinic_tui.idle_collect import IdleCollector
 from clinic_tui.messages import CacheChanged, SyncCounts, SyncFinished, SyncProgress, SyncStarted
 from clinic_tui.offline_cache.clinic_cache import ClinicCache
 from clinic_tui.offline_cache.local_users import LocalUser, UnlockGuard
@@ -168,8 +169,7 @@ class ClinicApp(OrderedKeysApp[None]):
     async def on_mount(self) -> None:
         """Open on today's queue, or on the triage inbox for a hospital expert."""
         self.sub_title = self.cache.clinic.name
-        self.collector.start()
-        self.set_interval(CHECK_SECONDS, self.collector.collect_if_idle)
+        self.collector.start(asyncio.get_running_loop())
         hospital = self._expert_hospital()
         if hospital is not None:
             from datetime import timedelta

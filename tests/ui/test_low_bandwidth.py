@@ -135,3 +135,15 @@ async def test_showing_the_same_queue_again_rebuilds_nothing(
         assert redrawn == []
         assert table.cursor_row == 1
         assert table.get_cell_at((1, 0)).plain.startswith("▶")
+
+
+async def test_the_app_keeps_no_timer_of_its_own_while_idle(tmp_path: Path) -> None:
+    # Each Textual timer tick is a message the app handles and then redraws after: the idle
+    # garbage collector once ticked every 0.5 s, and an idle --low-bandwidth app wrote
+    # ~17 KB per 10 s (benchmarks/bytes_per_keystroke.py). It looks from asyncio instead.
+    app = queue_app(tmp_path)
+    low = ClinicApp(settings=replace(app.settings, low_bandwidth=True), cache=app.cache)
+    async with low.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert low.collector.active
+        assert [timer for timer in low._timers if timer._active.is_set()] == []

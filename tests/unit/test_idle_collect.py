@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from clinic_tui.idle_collect import FORCE_FACTOR, IdleCollector
+from clinic_tui.idle_collect import CHECK_SECONDS, FORCE_FACTOR, IdleCollector
 
 
 class FakeClock:
@@ -134,3 +134,39 @@ def test_garbage_cycles_are_freed_by_the_idle_collection(
         assert alive() is None
     finally:
         collector.stop()
+
+
+class FakeLoop:
+    """Records call_later instead of waiting (no test sleeps)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[float, object]] = []
+        self.cancelled = 0
+
+    def call_later(self, delay: float, callback: object, *args: object) -> FakeLoop:
+        self.calls.append((delay, lambda: callback(*args)))  # type: ignore[operator]
+        return self
+
+    def cancel(self) -> None:
+        self.cancelled += 1
+
+
+def test_a_started_collector_looks_on_the_loop_until_stopped(
+    thresholds: tuple[int, int, int],
+) -> None:
+    clock, loop = FakeClock(), FakeLoop()
+    collector = IdleCollector(clock, quiet_seconds=1.0)
+    collector.start(loop)  # type: ignore[arg-type]
+    try:
+        assert [delay for delay, _ in loop.calls] == [CHECK_SECONDS]
+        _make_oldest_due(thresholds[2])
+        clock.now += 5
+        loop.calls.pop()[1]()  # the check comes: a pause, and the collection is due
+        assert gc.get_count()[2] == 0
+        assert len(collector.pauses_ms) == 1
+        assert len(loop.calls) == 1  # and it looks again later
+    finally:
+        collector.stop()
+    assert loop.cancelled == 1
+    loop.calls.pop()[1]()  # a check already on its way after stop() schedules nothing
+    assert loop.calls == []
