@@ -24,6 +24,7 @@ from textual.worker import Worker, WorkerState
 
 from clinic_tui.config import Settings
 from clinic_tui.domain.models import Clinic
+from clinic_tui.domain.untrusted import clean, clean_line
 from clinic_tui.i18n import add_translations, tr
 from clinic_tui.idle_collect import IdleCollector
 from clinic_tui.messages import CacheChanged, SyncCounts, SyncFinished, SyncProgress, SyncStarted
@@ -51,6 +52,10 @@ add_translations(
 )
 
 NOTICES_KEPT = 50
+NOTICE_LIMIT = 2_000
+"""Characters of a notice or toast (it may quote data: a name, a server's error)."""
+TITLE_NAME_LIMIT = 80
+"""Characters of the clinic's and the clinician's names in the app's sub-title."""
 """Notices remembered in ClinicApp.notices."""
 
 _NOT_COMMANDS = frozenset({"help", "palette", "app.focus_next", "app.focus_previous"})
@@ -168,7 +173,7 @@ class ClinicApp(OrderedKeysApp[None]):
 
     async def on_mount(self) -> None:
         """Open on today's queue, or on the triage inbox for a hospital expert."""
-        self.sub_title = self.cache.clinic.name
+        self.sub_title = clean_line(self.cache.clinic.name, TITLE_NAME_LIMIT)
         self.collector.start(asyncio.get_running_loop())
         hospital = self._expert_hospital()
         if hospital is not None:
@@ -259,7 +264,7 @@ class ClinicApp(OrderedKeysApp[None]):
             # last clinician left open would go out under this one's name.
             self._close_work_of(previous)
         self._last_activity = self.idle_clock()
-        self.sub_title = f"{self.cache.clinic.name} · {user.name}"
+        self.sub_title = clean_line(f"{self.cache.clinic.name} · {user.name}", 2 * TITLE_NAME_LIMIT)
 
     def _close_work_of(self, previous: LocalUser) -> None:
         """Close every screen above the first one (queue or inbox), unsaved input and all."""
@@ -511,19 +516,23 @@ class ClinicApp(OrderedKeysApp[None]):
         """Say `message` on the visible screen's notice line; a toast only where there is none.
 
         A toast floats over the bottom rows (the queue's priorities and statuses); a notice
-        line has a row of its own. Thread-safe, as Textual's notify is.
+        line has a row of its own. Thread-safe, as Textual's notify is. A message often holds
+        data (a patient's name, a server's error): it is never markup, whatever `markup` says,
+        and its controls are made visible.
         """
         if threading.get_ident() != self._thread_id:
             self.call_from_thread(
                 self.notify, message, title=title, severity=severity, timeout=timeout
             )
             return
+        message = clean(str(message), NOTICE_LIMIT)
+        title = clean_line(str(title), NOTICE_LIMIT)
         self.notices.append(f"{title}: {message}" if title else message)
         if self.locked:
             return  # kept in self.notices; nothing about patients over the lock screen
         line = self._notice_line()
         if line is None:
-            super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+            super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
             return
         text = f"{title}: {message}" if title else message
         line.show(text, severity, self.NOTIFICATION_TIMEOUT if timeout is None else timeout)

@@ -22,7 +22,9 @@ from pathlib import Path
 
 import pytest
 from rich.segment import Segment
+from sqlalchemy import text
 from textual.pilot import Pilot
+from textual.widgets import Input
 from textual.widget import Widget
 
 from clinic_tui.app import ClinicApp
@@ -31,6 +33,13 @@ from clinic_tui.domain.untrusted import is_clean
 from clinic_tui.offline_cache.clinic_cache import ClinicCache
 from clinic_tui.offline_cache.engine import open_cache
 from clinic_tui.screens.chart import ChartScreen
+from clinic_tui.screens.conflict_editor import ConflictEditor
+from clinic_tui.screens.discard_dialog import ConfirmScreen, discard_question
+from clinic_tui.screens.patient_search import PatientSearchScreen
+from clinic_tui.screens.referrals import ReferralScreen
+from clinic_tui.screens.walk_in import WalkInScreen
+from clinic_tui.screens.walk_in_dialogs import ConfirmScreen as WalkInConfirm
+from clinic_tui.screens.walk_in_dialogs import DuplicateScreen
 from clinic_tui.widgets.allergy_banner import AllergyBanner
 from clinic_tui.widgets.patient_header import PatientHeader
 from clinic_tui.widgets.queue_table import QueueTable
@@ -118,12 +127,16 @@ async def _step(walk: Walk, pilot: Pilot[None], where: str, *keys: str) -> None:
 
 async def _back_to(walk: Walk, pilot: Pilot[None], kind: type[object]) -> None:
     """Escape until the screen in front is a `kind` (a dialog may sit over a form)."""
-    for _ in range(4):
-        if isinstance(walk.app.screen, kind):
+    for _ in range(6):
+        screen = walk.app.screen
+        if isinstance(screen, kind):
             return
-        await press(pilot, "escape")
-        if not isinstance(walk.app.screen, kind) and walk.app.screen.query("DiscardDialog"):
+        if isinstance(screen, ConfirmScreen) and screen.question == discard_question().question:
+            await press(pilot, "y")  # discard what the walk typed into a form
+        elif isinstance(screen, WalkInConfirm) and "Discard" in screen.question:
             await press(pilot, "y")
+        else:
+            await press(pilot, "escape")
     assert isinstance(walk.app.screen, kind), walk.app.screen
 
 
@@ -157,10 +170,13 @@ async def test_the_queue_chart_and_every_form_draw_data_as_data(
             ("A", "allergy withdrawal"),
             ("r", "refer form"),
             ("m", "prescription"),
+            ("f", "finish question"),
         ):
             await _step(walk, pilot, where, key)
             for move in ("down", "down", "tab", "down"):
                 await _step(walk, pilot, f"{where} {move}", move)
+            if key == "r":  # the hospital list open: its options are data
+                await _step(walk, pilot, f"{where} hospitals", "shift+tab", "shift+tab", "enter")
             await _back_to(walk, pilot, ChartScreen)
             walk.look(f"chart after {where}")
         await _step(walk, pilot, "referrals", "R")
@@ -168,6 +184,8 @@ async def test_the_queue_chart_and_every_form_draw_data_as_data(
             await _step(walk, pilot, "referrals cursor", "down")
         await _step(walk, pilot, "a referral", "enter")
         await _step(walk, pilot, "a referral scrolled", "down", "down")
+        await _step(walk, pilot, "a question about it", "q")
+        await _back_to(walk, pilot, ReferralScreen)
         await _back_to(walk, pilot, ChartScreen)
         await _back_to_queue(walk, pilot)
         await _step(walk, pilot, "queue referrals", "R")
@@ -175,15 +193,32 @@ async def test_the_queue_chart_and_every_form_draw_data_as_data(
         await _back_to_queue(walk, pilot)
         await _step(walk, pilot, "follow-ups", "F")
         await _step(walk, pilot, "follow-ups cursor", "down", "down")
+        await _step(walk, pilot, "follow-up done question", "x")
         await _back_to_queue(walk, pilot)
+        on_file = _identity_on_file(app)
         await _step(walk, pilot, "patient search", "slash")
-        await type_text(pilot, "王")
+        await type_text(pilot, on_file[:8])
         walk.look("patient search results")
+        assert isinstance(app.screen, PatientSearchScreen)
+        assert app.screen.results
         await _step(walk, pilot, "patient search cursor", "down", "down")
         await _back_to_queue(walk, pilot)
-        await _step(walk, pilot, "walk-in", "r")
-        await type_text(pilot, "王五")
-        walk.look("walk-in typed")
+        await _step(walk, pilot, "walk-in search", "r")
+        await type_text(pilot, on_file)
+        await _step(walk, pilot, "walk-in of a patient on file", "enter")
+        assert isinstance(app.screen, WalkInScreen)
+        await _back_to_queue(walk, pilot)
+        await _step(walk, pilot, "walk-in of a new patient", "r", "escape")
+        assert isinstance(app.screen, WalkInScreen)
+        for field_id, value in (
+            ("name", "王五"),
+            ("identifier", on_file),
+            ("complaint", "头痛"),
+            ("birth_date", f"{on_file[6:10]}-{on_file[10:12]}-{on_file[12:14]}"),
+        ):
+            app.screen.query_one(f"#{field_id}", Input).value = value
+        await _step(walk, pilot, "possible duplicates", "ctrl+s")
+        assert isinstance(app.screen, DuplicateScreen)
         await _back_to_queue(walk, pilot)
         await _step(walk, pilot, "status dialog", "s")
         await _back_to_queue(walk, pilot)
@@ -194,9 +229,22 @@ async def test_the_queue_chart_and_every_form_draw_data_as_data(
             await _step(walk, pilot, "conflicts cursor", "down")
             await _step(walk, pilot, "conflict fields", "e")
             await _step(walk, pilot, "conflict fields cursor", "down")
+            await _step(walk, pilot, "conflict fields chosen", "m")
             await _back_to_queue(walk, pilot)
+        await _step(walk, pilot, "conflict as JSON", "c", "a")
+        assert isinstance(app.screen, ConflictEditor)
+        await _back_to_queue(walk, pilot)
         assert app.is_running
     assert walk.problems == [], "\n".join(walk.problems[:40])
+
+
+def _identity_on_file(app: ClinicApp) -> str:
+    """A resident identity number of a patient in the cache (for the duplicate check)."""
+    with app.cache.engine.connect() as connection:
+        found = connection.execute(
+            text("SELECT identifier FROM patient WHERE length(identifier) = 18 LIMIT 1")
+        ).scalar_one()
+    return str(found)
 
 
 async def _back_to_queue(walk: Walk, pilot: Pilot[None]) -> None:
@@ -219,8 +267,17 @@ async def test_the_triage_inbox_draws_data_as_data(
         walk.look("inbox")
         for key in ("j", "j", "j", "k", "down", "down"):
             await _step(walk, pilot, f"inbox cursor {key}", key)
-        for key, where in (("q", "ask"), ("f", "forward"), ("x", "decline"), ("o", "chart")):
+        for key, where in (
+            ("a", "accept"),
+            ("q", "ask"),
+            ("f", "forward"),
+            ("x", "decline"),
+            ("c", "complete"),
+            ("o", "chart"),
+        ):
             await _step(walk, pilot, where, key)
+            if key == "f":  # the department list open: its options are data
+                await _step(walk, pilot, f"{where} departments", "enter")
             await _step(walk, pilot, f"{where} tab", "tab")
             await _back_to(walk, pilot, TriageScreen)
         await _step(walk, pilot, "text filter", "slash")

@@ -14,6 +14,10 @@ from clinic_tui.domain.chart_entry import RecordedAllergy
 from clinic_tui.i18n import add_translations, tr
 from clinic_tui.offline_cache.chart_edits import ChartEditor
 from clinic_tui.screens.chart_form import ChartForm, Write
+from clinic_tui.widgets.data_text import data_text
+
+OPTION_PART = 120
+"""Characters of a substance or a reaction in the list of records."""
 
 add_translations(
     {
@@ -42,12 +46,13 @@ class AllergyChangeForm(ChartForm):
         """The allergy records, then what saving does."""
         options = []
         for allergy in self.allergies:
-            text = allergy.substance
+            text = data_text(allergy.substance, limit=OPTION_PART)
             if allergy.criticality:
-                text += f" ({tr(allergy.criticality)})"
+                text.append_text(data_text(f" ({tr(allergy.criticality)})", limit=OPTION_PART))
             if allergy.reaction:
-                text += f" {allergy.reaction}"
-            options.append(Option(text + (" *" if allergy.pending else "")))
+                text.append_text(data_text(f" {allergy.reaction}", limit=OPTION_PART))
+            text.append(" *" if allergy.pending else "")
+            options.append(Option(text))
         if not options:
             options = [Option(tr("No allergy records to withdraw"), disabled=True)]
         yield OptionList(*options, id="allergies", compact=True)

@@ -22,6 +22,7 @@ from clinic_tui.domain.models import Chart, QueueStatus
 from clinic_tui.domain.vital_entry import BMI_ADULT_AGE
 from clinic_tui.i18n import add_translations, tr
 from clinic_tui.messages import SyncCounts
+from clinic_tui.widgets.data_text import name_text
 from clinic_tui.widgets.visit_panel import VisitPanel
 
 if TYPE_CHECKING:
@@ -283,7 +284,7 @@ class ChartEditing(Screen[None]):
             if yes:
                 self._finish(visit.encounter_id, name)
 
-        question = tr("Finish the consultation of {name}?").format(name=name)
+        question = tr("Finish the consultation of {name}?").format(name=name_text(name).plain)
         self.app.push_screen(ConfirmScreen(question), answered)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="chart-finish")

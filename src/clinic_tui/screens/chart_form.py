@@ -21,6 +21,7 @@ from textual.widgets import Checkbox, Input, Label, OptionList, Select, Static, 
 from textual.worker import Worker, WorkerState
 
 from clinic_tui.i18n import add_translations, tr
+from clinic_tui.widgets.data_text import data_block, data_text
 from clinic_tui.widgets.key_footer import KeyFooter
 
 add_translations(
@@ -96,7 +97,7 @@ class ChartForm(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         """Title, the form's message line, its fields, the footer with its keys."""
         with Vertical(classes="dialog chart-form"):
-            yield Static(self.form_title, classes="dialog-title")
+            yield Static(data_text(self.form_title), classes="dialog-title")
             yield Static("", id="form-error", classes="field-error")
             with VerticalScroll(classes="form-fields"):
                 yield from self.fields()
@@ -169,7 +170,7 @@ class ChartForm(ModalScreen[str | None]):
             if widget.id == "form-error" or not isinstance(widget, Static):
                 continue
             message = errors.get(str(widget.id).removesuffix("-error"))
-            widget.update(f"  ↳ {tr(message)}" if message else "")
+            widget.update(data_text(f"  ↳ {tr(message)}" if message else ""))
             widget.display = message is not None
         self.show_form_message(tr("Fix the fields marked below") if errors else None)
         first = next((f for f in self.FIELD_ORDER if f in errors), None)
@@ -179,7 +180,8 @@ class ChartForm(ModalScreen[str | None]):
     def show_form_message(self, message: str | None) -> None:
         """The line under the title (None hides it)."""
         banner = self.query_one("#form-error", Static)
-        banner.update(message or "")
+        # Messages may quote a record or an error: Text, never markup.
+        banner.update(data_block(message or ""))
         banner.display = message is not None
 
     def show_field(self, field_id: str, visible: bool) -> None:

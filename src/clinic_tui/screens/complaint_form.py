@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.widgets import Input
 
+from clinic_tui.domain.untrusted import clean_line
 from clinic_tui.domain.validation import validate_chief_complaint
 from clinic_tui.i18n import add_translations, tr
 from clinic_tui.offline_cache.chart_edits import ChartEditor
@@ -34,7 +35,9 @@ class ComplaintForm(ChartForm):
     def fields(self) -> ComposeResult:
         """The complaint, as registered."""
         yield from field_row(
-            tr("Chief complaint"), Input(self.complaint, id="complaint", compact=True), "complaint"
+            tr("Chief complaint"),
+            Input(clean_line(self.complaint), id="complaint", compact=True),
+            "complaint",
         )
 
     def prepare(self) -> tuple[dict[str, str], Write | None]:

@@ -8,9 +8,11 @@ saved. Ctrl+S saves (as every form here does), Escape gives up.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -18,6 +20,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static, TextArea
 
 from clinic_tui.i18n import add_translations, tr
+from clinic_tui.widgets.data_text import data_text
 from clinic_tui.widgets.key_footer import KeyFooter
 
 add_translations(
@@ -34,6 +37,22 @@ add_translations(
 )
 
 Resource = dict[str, Any]
+
+
+# What json.dumps(ensure_ascii=False) leaves raw and a terminal would obey or reorder: DEL,
+# C1 controls, bidi controls, line separators and lone surrogates. (It escapes C0.)
+_RAW_IN_JSON = re.compile(
+    "[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ud800-\udfff]"
+)
+
+
+def _visible_escapes(text: str) -> str:
+    """JSON text with those characters written as \\uXXXX escapes: the same JSON, drawn safely.
+
+    They can only stand inside JSON strings, where an escape means the same character, so
+    a record saved unchanged from the editor is the record it was.
+    """
+    return _RAW_IN_JSON.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
 def check_edited(text: str, resource_type: str, resource_id: str) -> Resource | str:
@@ -66,13 +85,16 @@ class ConflictEditor(ModalScreen[Resource | None]):
         super().__init__()
         self.resource_type = str(resource.get("resourceType", ""))
         self.resource_id = str(resource.get("id", ""))
-        self.initial = json.dumps(resource, ensure_ascii=False, indent=2)
+        self.initial = _visible_escapes(json.dumps(resource, ensure_ascii=False, indent=2))
         self.title_text = title
 
     def compose(self) -> ComposeResult:
         """Title, the editor, the error line."""
         with Vertical(id="conflict-editor", classes="dialog"):
-            yield Static(f"{tr('Edit the record')}: {self.title_text}", classes="dialog-title")
+            yield Static(
+                Text.assemble(f"{tr('Edit the record')}: ", data_text(self.title_text, limit=120)),
+                classes="dialog-title",
+            )
             yield Static(tr("Ctrl+S saves, Esc cancels"), id="conflict-editor-help")
             yield TextArea(
                 self.initial, id="conflict-json", soft_wrap=True, show_line_numbers=False
@@ -89,7 +111,7 @@ class ConflictEditor(ModalScreen[Resource | None]):
         checked = check_edited(self.query_one(TextArea).text, self.resource_type, self.resource_id)
         error = self.query_one("#conflict-editor-error", Static)
         if isinstance(checked, str):
-            error.update(f"! {checked}")
+            error.update(data_text(f"! {checked}"))
             return
         error.update("")
         self.dismiss(checked)

@@ -37,6 +37,7 @@ from clinic_tui.i18n import add_translations, tr
 from clinic_tui.messages import CacheChanged, SyncCounts
 from clinic_tui.screens.conflict_editor import ConflictEditor, Resource
 from clinic_tui.screens.conflict_words import field_label, record_words, value_words
+from clinic_tui.widgets.data_text import data_text, name_text
 from clinic_tui.widgets.key_footer import KeyFooter
 from clinic_tui.widgets.notice_line import NoticeLine
 from clinic_tui.widgets.row_table import RowTable
@@ -164,7 +165,8 @@ def deletion_text(conflict: Conflict) -> Text:
             tr("m: keep mine (delete it on the server too)"),
             tr("t: keep theirs (restore the server's version here)"),
         ]
-    return Text.assemble((lines[0], "bold"), "\n", "\n".join(lines[1:]))
+    # The version is the server's word (FHIR ids are opaque): the first line is data.
+    return Text.assemble(data_text(lines[0], "bold"), "\n", "\n".join(lines[1:]))
 
 
 def found_at(stamp: str, zone: tzinfo | None = None) -> str:
@@ -294,9 +296,10 @@ class FieldChoices(RowTable):
         return [
             " ",
             Text(field_label(resource_type, field.path), style="bold"),
-            Text(words["mine"], style="bold" if choice == "mine" else ""),
-            Text(words["theirs"], style="bold" if choice == "theirs" else ""),
-            Text(value_words(resource_type, field.path, field.base), style="dim"),
+            # Both sides' values are data (the server's, another workstation's).
+            data_text(words["mine"], "bold" if choice == "mine" else ""),
+            data_text(words["theirs"], "bold" if choice == "theirs" else ""),
+            data_text(value_words(resource_type, field.path, field.base), "dim"),
             Text(f"✓ {tr(_SIDE_WORDS[choice])}" if choice else "—", style="bold"),
         ]
 
@@ -469,10 +472,10 @@ class ConflictsScreen(Screen[None]):
             conflict = item.conflict
             table.add_row(
                 " ",
-                item.patient_name,
-                record_label(conflict, with_name=False),
+                name_text(item.patient_name),
+                data_text(record_label(conflict, with_name=False)),
                 str(len(conflict.fields)) if conflict.kind == "edit-edit" else tr("deleted"),
-                found_at(conflict.created_at, zone),
+                data_text(found_at(conflict.created_at, zone)),
                 key=str(conflict.id),
             )
         if rows:

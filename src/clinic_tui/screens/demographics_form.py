@@ -6,6 +6,7 @@ from textual.app import ComposeResult
 from textual.widgets import Input
 
 from clinic_tui.domain.chart_entry import DemographicsEntry, validate_demographics
+from clinic_tui.domain.untrusted import clean_line
 from clinic_tui.i18n import add_translations, tr
 from clinic_tui.offline_cache.chart_edits import ChartEditor
 from clinic_tui.screens.chart_form import ChartForm, Write, field_row
@@ -47,7 +48,10 @@ class DemographicsForm(ChartForm):
         labels = (tr("Phone"), tr("Address"), tr("Contact person"), tr("Contact's phone"))
         for field_id, label in zip(FIELDS, labels, strict=True):
             value = getattr(self.current, field_id)
-            widget = Input(value, id=field_id, placeholder=tr("empty removes it"), compact=True)
+            # The record's text, shown for editing: controls made visible (a line each).
+            widget = Input(
+                clean_line(value), id=field_id, placeholder=tr("empty removes it"), compact=True
+            )
             yield from field_row(label, widget, field_id)
 
     def prepare(self) -> tuple[dict[str, str], Write | None]:

@@ -9,6 +9,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from clinic_tui.i18n import add_translations, tr
+from clinic_tui.widgets.data_text import data_block, data_text
 from clinic_tui.widgets.key_footer import KeyFooter
 
 add_translations(
@@ -39,8 +40,9 @@ class ConfirmScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         """The question and which key answers what."""
         with Vertical(id="confirm-dialog", classes="dialog"):
-            yield Static(self.question, classes="dialog-title")
-            yield Static(self.hint, id="confirm-hint")
+            # A question may name a patient: Text, never markup.
+            yield Static(data_block(self.question), classes="dialog-title")
+            yield Static(data_text(self.hint), id="confirm-hint")
         yield KeyFooter()
 
     def action_answer(self, answer: bool) -> None:

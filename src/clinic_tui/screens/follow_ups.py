@@ -21,8 +21,15 @@ from textual.worker import Worker, WorkerState
 from clinic_tui.i18n import add_translations, tr
 from clinic_tui.messages import CacheChanged
 from clinic_tui.referral.model import FollowUpItem
+from clinic_tui.widgets.data_text import name_text
 from clinic_tui.widgets.key_footer import KeyFooter
 from clinic_tui.widgets.notice_line import NoticeLine
+from clinic_tui.widgets.queue_table import fit
+
+_NAME_CELLS = 24
+"""Cells of a name or a date in the list (a longer one ends in …)."""
+_PLAN_CELLS = 60
+"""Cells of the plan in the list."""
 
 if TYPE_CHECKING:
     from clinic_tui.offline_cache.clinic_cache import ClinicCache
@@ -80,7 +87,9 @@ class FollowUpsScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         """Title, the table, notices and keys."""
-        title = Text.assemble((self.cache.clinic.name, "bold"), " · ", tr("Follow-ups due"))
+        title = Text.assemble(
+            name_text(self.cache.clinic.name, "bold"), " · ", tr("Follow-ups due")
+        )
         yield Static(title, classes="referral-title")
         yield DataTable(id="follow-up-table", cursor_type="row")
         yield Static("", id="follow-up-empty")
@@ -142,8 +151,15 @@ class FollowUpsScreen(Screen[None]):
             due = item.due or ""
             if due and due < today:
                 due += f" ({tr('overdue')})"
-            name = item.patient_name + (" *" if item.pending else "")
-            table.add_row(due, name, item.plan, item.from_name, key=item.task_id)
+            # The referral's own text, as Text (never markup), cut to a column's width.
+            name = Text(fit(item.patient_name, _NAME_CELLS) + (" *" if item.pending else ""))
+            table.add_row(
+                Text(fit(due, _NAME_CELLS)),
+                name,
+                Text(fit(item.plan, _PLAN_CELLS)),
+                Text(fit(item.from_name, _NAME_CELLS)),
+                key=item.task_id,
+            )
         empty = self.query_one("#follow-up-empty", Static)
         empty.update(tr("No follow-ups due"))
         empty.display = not items
@@ -179,7 +195,7 @@ class FollowUpsScreen(Screen[None]):
             if yes:
                 self._done(item)
 
-        question = tr("Follow-up of {name} done?").format(name=item.patient_name)
+        question = tr("Follow-up of {name} done?").format(name=name_text(item.patient_name).plain)
         self.app.push_screen(ConfirmScreen(question), answered)
 
     def action_back(self) -> None:

@@ -23,6 +23,7 @@ from textual.widgets.option_list import Option
 from clinic_tui.domain.pinyin import normalise_query, search_keys
 from clinic_tui.i18n import add_translations, tr
 from clinic_tui.offline_cache.local_users import FREE_FAILURES, LocalUser, UnlockGuard, pin_matches
+from clinic_tui.widgets.data_text import data_text
 
 add_translations(
     {
@@ -157,7 +158,9 @@ class LockScreen(Screen[LocalUser]):
                 yield Input(placeholder=tr("id or name"), id="lock-find")
             chooser = OptionList(
                 *[
-                    Option(f"{user.name}  ({user.practitioner_id})", id=user.practitioner_id)
+                    Option(
+                        data_text(f"{user.name}  ({user.practitioner_id})"), id=user.practitioner_id
+                    )
                     for user in self.users
                 ],
                 id="lock-users",
@@ -217,7 +220,7 @@ class LockScreen(Screen[LocalUser]):
         # Said in words: under NO_COLOR the list's highlight may not show.
         user = self.chosen()
         self.query_one("#lock-who", Static).update(
-            f"▶ {user.name} ({user.practitioner_id})" if user else ""
+            data_text(f"▶ {user.name} ({user.practitioner_id})" if user else "")
         )
 
     def chosen(self) -> LocalUser | None:

@@ -13,6 +13,7 @@ from textual.widgets import Label, Select, TextArea
 
 from clinic_tui.domain.chart_entry import NoteEntry, validate_note
 from clinic_tui.domain.chart_resources import SOAP_SECTIONS
+from clinic_tui.domain.untrusted import clean
 from clinic_tui.i18n import add_translations, language, tr
 from clinic_tui.offline_cache.chart_edits import ChartEditor
 from clinic_tui.screens.chart_form import ChartForm, Write, field_row
@@ -66,9 +67,14 @@ class NoteForm(ChartForm):
         )  # fmt: skip
         for key, _code, en, zh in SOAP_SECTIONS:
             yield Label(zh if language() == "zh" else f"{en} ({zh})", classes="soap note-label")
-            yield TextArea(getattr(self.note, key), id=key, classes="soap note-text", compact=True)
+            # The record's text, shown for editing: controls made visible.
+            yield TextArea(
+                clean(getattr(self.note, key)), id=key, classes="soap note-text", compact=True
+            )
         yield Label(tr("Note"), classes="free note-label")
-        yield TextArea(self.note.free_text, id="free_text", classes="free note-text", compact=True)
+        yield TextArea(
+            clean(self.note.free_text), id="free_text", classes="free note-text", compact=True
+        )
         yield Label("", id="note-error", classes="field-error")
 
     def on_mount(self) -> None:

@@ -16,6 +16,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import ClassVar, Protocol
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -28,8 +29,10 @@ from textual.worker import Worker, WorkerState
 
 from clinic_tui.domain.models import Gender, PatientSummary
 from clinic_tui.i18n import add_translations, tr
+from clinic_tui.widgets.data_text import data_text
 from clinic_tui.widgets.key_footer import KeyFooter
 from clinic_tui.widgets.patient_header import localized_age
+from clinic_tui.widgets.queue_table import fit
 
 
 class Finder(Protocol):
@@ -68,6 +71,10 @@ add_translations(
 
 _SEX_MARK = {Gender.MALE: "Male", Gender.FEMALE: "Female", Gender.OTHER: "Other"}
 RESULT_LIMIT = 50
+RESULT_NAME_CELLS = 30
+"""Cells of a name in the results (a longer one ends in …)."""
+RESULT_NUMBER_CELLS = 20
+"""Cells of an identity number or a phone in the results."""
 """Rows shown at most; more than this and the clinician types on."""
 
 
@@ -231,13 +238,17 @@ class PatientSearchScreen(ModalScreen[str | None]):
         table.clear()
         today = self.today()
         for patient in results:
+            # The cache's words, as Text: a name holding "[/]" is drawn, never parsed.
+            name = Text(fit(patient.name, RESULT_NAME_CELLS) + (" *" if patient.pending else ""))
             table.add_row(
-                patient.name + (" *" if patient.pending else ""),
-                f"{tr(_SEX_MARK.get(patient.gender, 'Unknown'))} "
-                f"{localized_age(patient.birth_date, today)}",
-                patient.birth_date.isoformat() if patient.birth_date else "",
-                patient.identifier or "",
-                patient.phone or "",
+                name,
+                Text(
+                    f"{tr(_SEX_MARK.get(patient.gender, 'Unknown'))} "
+                    f"{localized_age(patient.birth_date, today)}"
+                ),
+                Text(patient.birth_date.isoformat() if patient.birth_date else ""),
+                Text(fit(patient.identifier or "", RESULT_NUMBER_CELLS)),
+                Text(fit(patient.phone or "", RESULT_NUMBER_CELLS)),
                 key=patient.id,
             )
         self._set_status(self._status_text(query, results))
@@ -269,7 +280,8 @@ class PatientSearchScreen(ModalScreen[str | None]):
         return text
 
     def _set_status(self, text: str) -> None:
-        self.query_one("#patient-search-status", Static).update(text)
+        # It quotes the query and may quote an error: Text, never markup.
+        self.query_one("#patient-search-status", Static).update(data_text(text))
 
     def action_focus_results(self) -> None:
         """Move from the query into the results (Down)."""

@@ -41,6 +41,7 @@ from clinic_tui.prescribing.slip_kinds import (
 from clinic_tui.screens.order_input import OrderInput, drug_query, has_cjk
 from clinic_tui.widgets.allergy_banner import AllergyBanner
 from clinic_tui.widgets.chart_sections import kept_at_words
+from clinic_tui.widgets.data_text import data_block, data_text
 from clinic_tui.widgets.key_footer import KeyFooter
 from clinic_tui.widgets.marked_list import MarkedOptionList
 from clinic_tui.widgets.notice_line import NoticeLine
@@ -405,7 +406,7 @@ class PrescriptionScreen(Screen[None]):
         message = messages.get(group, "Could not read: {error}")
         self.notify(tr(message).format(error=tr(str(error))), severity="error", timeout=10)
         if group == "rx-load":
-            self.query_one("#rx-status", Static).update(tr(message).format(error=error))
+            self.query_one("#rx-status", Static).update(data_block(tr(message).format(error=error)))
 
     def loaded(self, loaded: Loaded) -> None:
         """Fill the header, banner and lists; the checks run on what is in the basket."""
@@ -415,7 +416,11 @@ class PrescriptionScreen(Screen[None]):
         self.remove_class("-loading")
         if loaded.chart is None:
             self.query_one("#rx-status", Static).update(
-                tr("No patient with id {id} in this clinic's records").format(id=self.patient_id)
+                data_text(
+                    tr("No patient with id {id} in this clinic's records").format(
+                        id=self.patient_id
+                    )
+                )
             )
             self.add_class("-message")
             return
@@ -483,10 +488,11 @@ class PrescriptionScreen(Screen[None]):
             return
         rows: list[tuple[RenderableType, str | None, bool]] = []
         for order in self.active:
-            text = Text(order.name, style="bold")
+            # The record's words: controls made visible, never markup.
+            text = data_text(order.name, "bold")
             if order.pending:
                 text.append(" *")
-            text.append(f"  {order.dosage}")
+            text.append_text(data_text(f"  {order.dosage}"))
             if order.authored_on is not None:
                 text.append(f"  {order.authored_on.isoformat()}", style="dim")
             rows.append((text, order.id, True))
@@ -508,7 +514,7 @@ class PrescriptionScreen(Screen[None]):
         heading += f" · {_kind_words(self.basket.kind)}"
         if self.basket.lines:
             heading += f" · {self.warning_summary()}"
-        self.query_one("#rx-basket-heading", Static).update(heading)
+        self.query_one("#rx-basket-heading", Static).update(Text(heading))
         rows: list[tuple[RenderableType, str | None, bool]] = []
         if not self.basket.lines:
             hint = tr("No lines yet: type one below, e.g. amox 500mg po tid 7d")
@@ -599,7 +605,7 @@ class PrescriptionScreen(Screen[None]):
         listing = self.query_one("#rx-suggestions", MarkedOptionList)
         rows: list[tuple[RenderableType, str | None, bool]] = []
         for drug in drugs:
-            text = Text(drug_name(drug), style="bold")
+            text = data_text(drug_name(drug), "bold")  # the imported formulary's words
             strengths = ", ".join(
                 f"{p.strength:g} {p.strength_unit} {form_words(p.form)}" for p in drug.products[:3]
             )
@@ -699,7 +705,7 @@ class PrescriptionScreen(Screen[None]):
             widget.display = False
             return
         text = Text(f"! {tr('Could not read this line:')} ", style="bold")
-        text.append("; ".join(tr(p) for p in problems))
+        text.append_text(data_text("; ".join(tr(p) for p in problems)))
         widget.update(text)
         widget.display = True
 

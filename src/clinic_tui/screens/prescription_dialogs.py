@@ -17,8 +17,10 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 
+from clinic_tui.domain.untrusted import clean_line
 from clinic_tui.i18n import add_translations, language, tr
 from clinic_tui.prescribing.model import Override, OverrideReason, SafetyWarning
+from clinic_tui.widgets.data_text import data_text
 from clinic_tui.widgets.key_footer import KeyFooter
 from clinic_tui.widgets.marked_list import MarkedOptionList
 from clinic_tui.widgets.order_lines import warning_text
@@ -99,11 +101,11 @@ class OverrideDialog(ModalScreen[Override | None]):
         with Vertical(id="override-dialog", classes="dialog"):
             yield Static(tr("Override a high-severity warning"), classes="dialog-title")
             line = tr("Line {n}: {drug}").format(n=self.warning.line + 1, drug=self.drug)
-            yield Static(Text(line, style="bold"))
+            yield Static(data_text(line, "bold"))  # the drug's name is data
             yield Static(warning_text(self.warning, None, verdict=False), id="override-warning")
             yield MarkedOptionList(id="override-reasons")
             yield Input(
-                value=self.current.comment if self.current else "",
+                value=clean_line(self.current.comment) if self.current else "",
                 placeholder=tr("Comment (required for Other)"),
                 id="override-comment",
                 compact=True,
@@ -190,7 +192,9 @@ class StopDialog(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         """The question, the reason, the keys."""
         with Vertical(id="stop-dialog", classes="dialog"):
-            yield Static(tr("Stop {drug}?").format(drug=self.drug), classes="dialog-title")
+            # The medication's name is the record's: Text, never markup.
+            question = tr("Stop {drug}?").format(drug=data_text(self.drug, limit=120).plain)
+            yield Static(Text(question), classes="dialog-title")
             yield Input(placeholder=tr("Why is it stopped?"), id="stop-reason", compact=True)
             yield Static("", id="stop-error")
             yield Static(tr("Enter: stop it · Esc: keep it"))

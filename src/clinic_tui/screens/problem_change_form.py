@@ -20,6 +20,10 @@ from clinic_tui.domain.chart_entry import (
 from clinic_tui.i18n import add_translations, tr
 from clinic_tui.offline_cache.chart_edits import ChartEditor
 from clinic_tui.screens.chart_form import ChartForm, Write, field_row
+from clinic_tui.widgets.data_text import data_text
+
+OPTION_LIMIT = 200
+"""Characters of one problem in the list: a few lines at most."""
 
 add_translations(
     {
@@ -47,7 +51,11 @@ class ProblemChangeForm(ChartForm):
     def fields(self) -> ComposeResult:
         """The problem list, then the two statuses (starting from the highlighted problem's)."""
         options = [
-            Option(f"{p.code or '—'}  {p.display}  ({tr(p.clinical_status)})")
+            Option(
+                data_text(
+                    f"{p.code or '—'}  {p.display}  ({tr(p.clinical_status)})", limit=OPTION_LIMIT
+                )
+            )
             for p in self.problems
         ]
         if not options:

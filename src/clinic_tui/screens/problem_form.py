@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from rich.text import Text
 from textual import events, work
 from textual.app import ComposeResult
 from textual.widgets import Checkbox, Input, OptionList, Select, Static
@@ -27,6 +28,7 @@ from clinic_tui.domain.validation import parse_birth_date
 from clinic_tui.i18n import add_translations, language, tr
 from clinic_tui.offline_cache.chart_edits import ChartEditor
 from clinic_tui.screens.chart_form import ChartForm, Write, field_row
+from clinic_tui.widgets.data_text import data_text
 from clinic_tui.widgets.tick_box import TickBox
 
 add_translations(
@@ -55,11 +57,12 @@ add_translations(
 )
 
 
-def hit_label(hit: CodeHit) -> str:
-    """'I10 高血压 Essential (primary) hypertension', the user's language first."""
+def hit_label(hit: CodeHit) -> Text:
+    """'I10 高血压 Essential (primary) hypertension', the user's language first (an imported
+    code list's words: drawn as data)."""
     if language() == "zh":
-        return f"{hit.code}  {hit.display_zh}  {hit.display_en}"
-    return f"{hit.code}  {hit.display_en}  {hit.display_zh}"
+        return data_text(f"{hit.code}  {hit.display_zh}  {hit.display_en}")
+    return data_text(f"{hit.code}  {hit.display_en}  {hit.display_zh}")
 
 
 class ProblemForm(ChartForm):
@@ -97,7 +100,9 @@ class ProblemForm(ChartForm):
             "query",
         )  # fmt: skip
         yield OptionList(id="hits", compact=True)
-        yield Static(f"{tr('Chosen')}: {tr('nothing yet: type, then ↓ and Enter')}", id="chosen")
+        yield Static(
+            Text(f"{tr('Chosen')}: {tr('nothing yet: type, then ↓ and Enter')}"), id="chosen"
+        )
         yield Static("", id="code-error", classes="field-error")
         yield from field_row(
             tr("Onset"), Input(id="onset", placeholder=tr("optional, YYYY-MM-DD"), compact=True),
@@ -198,7 +203,7 @@ class ProblemForm(ChartForm):
     def choose(self, hit: CodeHit) -> None:
         """Take `hit` as the diagnosis and move on to the onset."""
         self.chosen = hit
-        self.query_one("#chosen", Static).update(f"{tr('Chosen')}: {hit_label(hit)}")
+        self.query_one("#chosen", Static).update(Text.assemble(f"{tr('Chosen')}: ", hit_label(hit)))
         self.clear_error("code")
         self.show_form_message(None)
         self.query_one("#onset", Input).focus()

@@ -36,6 +36,7 @@ from clinic_tui.screens.patient_search import PatientSearchScreen
 from clinic_tui.screens.queue_status import StatusScreen
 from clinic_tui.screens.walk_in import WalkInRequest, WalkInScreen
 from clinic_tui.screens.walk_in_dialogs import ConfirmScreen
+from clinic_tui.widgets.data_text import name_text
 from clinic_tui.widgets.key_footer import KeyFooter
 from clinic_tui.widgets.notice_line import NoticeLine
 from clinic_tui.widgets.queue_table import QueueTable
@@ -265,7 +266,9 @@ class QueueScreen(Screen[None]):
             day = f"{now:%Y-%m-%d} 星期{_WEEKDAY_ZH[now.weekday()]}"
         else:
             day = f"{now:%Y-%m-%d %a}"
-        title = Text.assemble((self.cache.clinic.name, "bold"), " · ", tr("Queue"), " · ", day)
+        title = Text.assemble(
+            name_text(self.cache.clinic.name, "bold"), " · ", tr("Queue"), " · ", day
+        )
         self.query_one("#queue-title", Static).update(title)
 
     def _show_counts(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -11,6 +12,7 @@ from textual.widgets.option_list import Option
 
 from clinic_tui.domain.models import QueueEntry, QueueStatus
 from clinic_tui.i18n import add_translations, tr
+from clinic_tui.widgets.data_text import name_text
 from clinic_tui.widgets.key_footer import KeyFooter
 from clinic_tui.widgets.row_table import CURSOR_MARK
 
@@ -53,7 +55,10 @@ class StatusScreen(ModalScreen[tuple[QueueStatus, str | None] | None]):
         """Title, the four states, and a reason field that appears for 'left'."""
         with Vertical(id="status-dialog", classes="dialog"):
             yield Static(
-                f"{tr('Change status of')} {self.entry.number} {self.entry.patient_name}",
+                Text.assemble(
+                    f"{tr('Change status of')} {self.entry.number} ",
+                    name_text(self.entry.patient_name),
+                ),
                 classes="dialog-title",
             )
             options = [

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from rich.text import Text
 from textual import events, work
 from textual.app import ComposeResult
 from textual.widgets import Input, Label, OptionList, Select, Static, TextArea
@@ -18,11 +19,13 @@ from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
 from clinic_tui.domain.diagnosis_search import CodeHit, DiagnosisSearch
+from clinic_tui.domain.untrusted import clean_line
 from clinic_tui.i18n import add_translations, tr
 from clinic_tui.referral.fhir_shapes import CATEGORIES, PRIORITIES, PRIORITY_MARKERS
 from clinic_tui.referral.model import Coded, ReferFormData, ReferralDraft
 from clinic_tui.screens.chart_form import ChartForm, Write, field_row
 from clinic_tui.screens.problem_form import hit_label
+from clinic_tui.widgets.data_text import data_block, data_text, name_text
 
 add_translations(
     {
@@ -72,7 +75,8 @@ class ReferForm(ChartForm):
         data: ReferFormData,
         now: datetime,
     ) -> None:
-        super().__init__(tr("Refer {name}").format(name=patient_name))
+        # The name is data, and the title one line: cut short.
+        super().__init__(tr("Refer {name}").format(name=data_text(patient_name, limit=60).plain))
         self.send = send
         """ReferralStore.refer (or a stand-in): (patient_id, draft, now) -> task id."""
         self.search = search
@@ -84,7 +88,7 @@ class ReferForm(ChartForm):
 
     def fields(self) -> ComposeResult:
         """Hospital, department, type, urgency, reason (with a search), summary."""
-        hospitals = [(name, ident) for ident, name in self.data.hospitals]
+        hospitals = [(name_text(name), ident) for ident, name in self.data.hospitals]
         first = hospitals[0][1] if hospitals else Select.BLANK
         yield from field_row(
             tr("Hospital"),
@@ -113,8 +117,8 @@ class ReferForm(ChartForm):
             Select(urgencies, id="priority", value="routine", allow_blank=False, compact=True),
             "priority",
         )
-        reasons = [(f"{p.code}  {p.display}", p.code) for p in self.data.problems]
-        reasons.append((tr("other: search ICD-10"), _OTHER))
+        reasons = [(data_text(f"{p.code}  {p.display}"), p.code) for p in self.data.problems]
+        reasons.append((Text(tr("other: search ICD-10")), _OTHER))
         yield from field_row(
             tr("Reason"),
             Select(
@@ -125,12 +129,14 @@ class ReferForm(ChartForm):
         yield Input(id="refer-reason-query", placeholder=tr("code, name or pinyin"), compact=True)
         yield OptionList(id="refer-reason-hits", compact=True)
         yield Label(tr("Clinical summary (edit before sending)"), classes="note-label")
-        yield TextArea(self.data.summary, id="summary", classes="summary-text", soft_wrap=True)
+        # Made from the chart's records: controls made visible before anyone edits or sends it.
+        summary = data_block(self.data.summary).plain
+        yield TextArea(summary, id="summary", classes="summary-text", soft_wrap=True)
         yield Static("", id="summary-error", classes="field-error")
 
     def _departments(self, hospital: str | None) -> list[tuple[str, str]]:
         found = self.data.departments.get(hospital or "", [])
-        return [(name, ident) for ident, name, _ in found]
+        return [(name_text(name), ident) for ident, name, _ in found]
 
     def on_mount(self) -> None:
         """The search shows only when 'other' is the reason; no hospital means sync first."""
@@ -208,7 +214,7 @@ class ReferForm(ChartForm):
         self.searched_text = label
         query = self.query_one("#refer-reason-query", Input)
         with query.prevent(Input.Changed):
-            query.value = f"{hit.code} {label}"
+            query.value = clean_line(f"{hit.code} {label}")
         self.query_one("#refer-reason-hits", OptionList).display = False
         self.clear_error("refer-reason")
         summary = self.query_one("#summary", TextArea)

@@ -28,8 +28,10 @@ from clinic_tui.messages import CacheChanged
 from clinic_tui.referral.fhir_shapes import MESSAGE_KINDS, category_words, priority_words
 from clinic_tui.referral.model import ReferralDetail, ReferralItem
 from clinic_tui.screens.chart_form import ChartForm, Write
+from clinic_tui.widgets.data_text import data_block, data_text, name_text
 from clinic_tui.widgets.key_footer import KeyFooter
 from clinic_tui.widgets.notice_line import NoticeLine
+from clinic_tui.widgets.queue_table import fit
 from clinic_tui.widgets.referral_section import follow_up_line
 from clinic_tui.widgets.sync_badge import SyncBadge
 
@@ -124,18 +126,10 @@ def _moment(stamp: str | None) -> str:
     return (stamp or "")[:16].replace("T", " ")
 
 
-def _fit(text: str, cells: int) -> str:
-    """`text` cut to `cells` display cells, with … when cut (Chinese counts two a character)."""
-    from rich.cells import cell_len
-
-    if cell_len(text) <= cells:
-        return text
-    out = ""
-    for char in text:
-        if cell_len(out + char) > cells - 1:
-            break
-        out += char
-    return out + "…"
+def _fit(text: str, cells: int) -> Text:
+    """`text` (data) cut to `cells` display cells, with … when cut (Chinese counts two a
+    character), as Text: never markup."""
+    return Text(fit(text, cells))
 
 
 class ReferralsScreen(Screen[None]):
@@ -173,8 +167,9 @@ class ReferralsScreen(Screen[None]):
 
     def _title(self) -> Text:
         if self.patient_id is None:
-            return Text.assemble((self.cache.clinic.name, "bold"), " · ", tr("Referrals"))
-        return Text(tr("Referrals of {name}").format(name=self.patient_name), style="bold")
+            return Text.assemble(name_text(self.cache.clinic.name, "bold"), " · ", tr("Referrals"))
+        name = name_text(self.patient_name).plain
+        return Text(tr("Referrals of {name}").format(name=name), style="bold")
 
     def on_mount(self) -> None:
         """Columns, then the first read."""
@@ -220,7 +215,7 @@ class ReferralsScreen(Screen[None]):
         table.clear()
         clinic = self.cache.clinic.id
         for item in items:
-            status = Text(status_words(item.status) + ("*" if item.pending else ""))
+            status = data_text(status_words(item.status) + ("*" if item.pending else ""))
             marker = (
                 priority_words(item.priority).split(" ")[0] if item.priority != "routine" else ""
             )
@@ -233,11 +228,11 @@ class ReferralsScreen(Screen[None]):
                 reason = f"{category_words(item.category)} · {reason}"
             table.add_row(
                 status,
-                Text(marker, style="bold red"),
+                data_text(marker, "bold red"),
                 _fit(item.patient_name, _WIDTHS["patient"]),
                 _fit(where, _WIDTHS["where"]),
                 _fit(reason, self._reason_cells),
-                (item.authored_on or "")[5:10],
+                data_text((item.authored_on or "")[5:10]),
                 key=item.task_id,
             )
         if keep is not None and keep in {i.task_id for i in items}:
@@ -334,33 +329,47 @@ class ReferralScreen(Screen[None]):
         self.detail = detail
         item = detail.item
         clinic = self.cache.clinic.id
+        # Every value below is the referral's own text: data, never markup.
         facts = Text()
-        facts.append(f"{item.patient_name}  ", style="bold")
-        facts.append(f"[{status_words(item.status)}]", style="bold reverse")
+        facts.append_text(name_text(item.patient_name, "bold"))
+        facts.append("  ")
+        facts.append_text(data_text(f"[{status_words(item.status)}]", "bold reverse"))
         if item.pending:
             facts.append(" *")
-        facts.append(f"  {priority_words(item.priority)}  {category_words(item.category)}\n")
+        facts.append_text(
+            data_text(f"  {priority_words(item.priority)}  {category_words(item.category)}")
+        )
+        facts.append("\n")
         sender = tr("this clinic") if item.requester_org == clinic else item.requester_name
         target = " ".join(p for p in (item.owner_name, item.department_name) if p)
-        facts.append(f"{sender} → {target}")
+        facts.append_text(name_text(sender))
+        facts.append(" → ")
+        facts.append_text(name_text(target))
         if detail.specialty:
-            facts.append(f" · {tr('Specialty')}: {detail.specialty}")
-        facts.append(f"\n{tr('Reason')}: {item.reason} · {tr('Sent')}: {_moment(item.authored_on)}")
+            facts.append(f" · {tr('Specialty')}: ")
+            facts.append_text(name_text(detail.specialty))
+        facts.append(f"\n{tr('Reason')}: ")
+        facts.append_text(data_text(item.reason))
+        facts.append(f" · {tr('Sent')}: ")
+        facts.append_text(data_text(_moment(item.authored_on)))
         if item.appointment:
-            facts.append(f"\n{tr('appointment')}: {item.appointment[:10]}")
+            facts.append(f"\n{tr('appointment')}: ")
+            facts.append_text(data_text(item.appointment[:10]))
         if item.business_status:
-            facts.append(f"\n{item.business_status}")
+            facts.append("\n")
+            facts.append_text(data_text(item.business_status))
         if item.status_reason:
             label = tr("Declined because") if item.status == "rejected" else tr("Reason")
-            facts.append(f"\n{label}: {item.status_reason}")
+            facts.append(f"\n{label}: ")
+            facts.append_text(data_text(item.status_reason))
         self.query_one("#referral-facts", Static).update(facts)
         summary = self.query_one("#referral-summary", Static)
         summary.border_title = tr("Summary sent")
-        summary.update(detail.summary or "—")
+        summary.update(data_block(detail.summary or "—"))
         outcome = self.query_one("#referral-outcome", Static)
         outcome.display = bool(detail.advice or detail.follow_up)
         outcome.border_title = tr("Advice")
-        body = Text(detail.advice)
+        body = data_block(detail.advice)
         if detail.follow_up is not None:
             body.append("\n")
             body.append_text(follow_up_line(detail.follow_up, self.clock().date()))
@@ -371,9 +380,13 @@ class ReferralScreen(Screen[None]):
         for message in detail.thread:
             kind = tr(MESSAGE_KINDS.get(message.kind, ("Message", ""))[0])
             who = tr("this clinic") if message.from_here else message.sender_name
-            lines.append(f"{_moment(message.sent)}  {who} · {kind}", style="bold")
+            lines.append_text(data_text(f"{_moment(message.sent)}  ", "bold"))
+            lines.append_text(name_text(who, "bold"))
+            lines.append(f" · {kind}", style="bold")
             lines.append(" *" if message.pending else "")
-            lines.append(f"\n  {message.text}\n")
+            lines.append("\n  ")
+            lines.append_text(data_block(message.text))
+            lines.append("\n")
         thread.update(lines if detail.thread else Text(tr("No messages yet"), style="italic"))
         self.refresh_bindings()
 

@@ -42,6 +42,7 @@ from clinic_tui.referral.inbox import (
     read_preview,
 )
 from clinic_tui.referral.store import ReferralStore
+from clinic_tui.widgets.data_text import data_block, data_text, name_text
 from clinic_tui.widgets.inbox_table import (
     BULK_MARK,
     SLA_MARK,
@@ -231,7 +232,7 @@ class TriageScreen(Screen[None]):
 
     def on_mount(self) -> None:
         """Read the inbox; keep waits and SLA timers moving."""
-        title = Text.assemble((self.hospital.name, "bold"), " · ", tr("Triage inbox"))
+        title = Text.assemble(name_text(self.hospital.name, "bold"), " · ", tr("Triage inbox"))
         self.query_one("#triage-title", Static).update(title)
         self.query_one("#triage-text", Input).display = False
         self.set_interval(POLL_SECONDS, self._tick)
@@ -384,27 +385,33 @@ class TriageScreen(Screen[None]):
         self, row: InboxRow, preview: Preview | None, thread: list[str] | None
     ) -> Text:
         now = self.clock()
+        # Names, reasons, summaries and messages are the referral's own text: data.
         text = Text.assemble(
-            (row.patient_name or "?", "bold"),
+            name_text(row.patient_name or "?", "bold"),
             f"  {sex_age_text(row, now)} · ",
             urgency_text(row.urgency),
-            f" · {status_text(row.status)} · {wait_cell(row, now)}",
+            data_text(f" · {status_text(row.status)} · {wait_cell(row, now)}"),
         )
         colon = "：" if language() == "zh" else ": "
-        text.append(
-            f"\n{tr('Referred from')}{colon}{row.from_name or '—'} → {row.department or '—'}"
-        )
+        text.append(f"\n{tr('Referred from')}{colon}")
+        text.append_text(name_text(row.from_name or "—"))
+        text.append(" → ")
+        text.append_text(name_text(row.department or "—"))
         reason = (preview.reason if preview else "") or row.reason
-        text.append(f"\n{tr('Reason')}{colon}{reason}")
+        text.append(f"\n{tr('Reason')}{colon}")
+        text.append_text(data_text(reason))
         if preview is not None and preview.summary:
             text.append(f"\n{tr('Summary')}{colon}", style="bold")
-            text.append(preview.summary)
+            text.append_text(data_block(preview.summary))
         if preview is not None and preview.decision:
             text.append(f"\n{tr('Decision')}{colon}", style="bold")
-            text.append(preview.decision)
+            text.append_text(data_block(preview.decision))
         if thread is not None:
             text.append(f"\n{tr('Thread')}{colon}", style="bold")
-            text.append("\n".join(thread) if thread else tr("No messages yet"))
+            if thread:
+                text.append_text(data_block("\n".join(thread)))
+            else:
+                text.append(tr("No messages yet"))
         return text
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

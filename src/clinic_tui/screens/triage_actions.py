@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Checkbox, Input, Select, Static
 from textual.worker import Worker, WorkerState
@@ -27,6 +28,7 @@ from clinic_tui.referral.fhir_shapes import DECLINE_REASONS
 from clinic_tui.referral.model import FollowUpPlan
 from clinic_tui.screens.chart_form import ChartForm, Write, field_row
 from clinic_tui.screens.walk_in_dialogs import ConfirmScreen
+from clinic_tui.widgets.data_text import data_block, data_text, name_text
 from clinic_tui.widgets.tick_box import TickBox
 
 if TYPE_CHECKING:
@@ -68,6 +70,8 @@ add_translations(
     }
 )
 
+TITLE_NAME_LIMIT = 40
+"""Characters of each patient's name in a form's title."""
 _VERBS = {ReferralAction.ACCEPT: "Accept", ReferralAction.DECLINE: "Decline"}
 _ACTIONS = {
     "accept": ReferralAction.ACCEPT,
@@ -164,7 +168,10 @@ class TriageForm(ChartForm):
     TITLE = ""
 
     def __init__(self, store: Any, rows: list[InboxRow], clock: Any) -> None:
-        names = ", ".join(row.patient_name for row in rows[:3]) + ("…" if len(rows) > 3 else "")
+        # Names are data (ChartForm draws its title as Text); each cut short for one line.
+        names = ", ".join(
+            data_text(row.patient_name, limit=TITLE_NAME_LIMIT).plain for row in rows[:3]
+        ) + ("…" if len(rows) > 3 else "")
         super().__init__(f"{tr(self.TITLE)} · {names}")
         self.store = store
         self.rows = rows
@@ -273,7 +280,8 @@ class AskForm(TriageForm):
             lines.append(
                 f"{message.sent[5:16].replace('T', ' ')} {message.sender_name}: {message.text}"
             )
-        yield Static("\n".join(lines) or tr("No messages yet"), id="thread")
+        # The messages are the other side's words: Text, never markup.
+        yield Static(data_block("\n".join(lines) or tr("No messages yet")), id="thread")
         yield from field_row(
             tr("Question"),
             Input(id="question", placeholder=tr("Write the question"), compact=True),
@@ -303,8 +311,8 @@ class ForwardForm(TriageForm):
 
     def fields(self) -> ComposeResult:
         """The departments to choose from."""
-        options = [(tr("Choose a department"), "")]
-        options += [(name, ident) for ident, name in self.departments]
+        options: list[tuple[str | Text, str]] = [(tr("Choose a department"), "")]
+        options += [(name_text(name), ident) for ident, name in self.departments]
         yield from field_row(
             tr("To department"),
             Select(options, value="", allow_blank=False, id="forward-department", compact=True),

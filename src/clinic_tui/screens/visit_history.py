@@ -21,7 +21,11 @@ from clinic_tui.domain.chart_resources import SOAP_SECTIONS
 from clinic_tui.domain.models import VisitSummary
 from clinic_tui.i18n import add_translations, language, tr
 from clinic_tui.offline_cache.chart_edits import ChartEditor
+from clinic_tui.widgets.data_text import data_block, data_text
 from clinic_tui.widgets.key_footer import KeyFooter
+
+OPTION_LIMIT = 200
+"""Characters of one visit in the list (date, place, reason): a few lines at most."""
 
 add_translations(
     {
@@ -40,13 +44,18 @@ add_translations(
 def record_text(record: VisitRecord) -> Text:
     """What one visit recorded, section by section, in plain words."""
     text = Text()
-    text.append(f"{record.started}  {record.organization}\n", style="bold")
-    text.append(f"{tr('Chief complaint')}: ", style="dim")
-    text.append(record.reason + (" *" if record.pending else "") + "\n")
+    # Everything but the headings is the record's own text: data, never markup.
+    text.append_text(data_text(f"{record.started}  {record.organization}", "bold"))
+    text.append(f"\n{tr('Chief complaint')}: ", style="dim")
+    text.append_text(data_text(record.reason))
+    text.append((" *" if record.pending else "") + "\n")
 
     def block(title: str, lines: list[str]) -> None:
         text.append(f"{tr(title)}: ", style="bold")
-        text.append("\n  ".join(lines) if lines else tr("Nothing recorded"), style="")
+        if lines:
+            text.append_text(data_block("\n  ".join(lines)))
+        else:
+            text.append(tr("Nothing recorded"))
         text.append("\n")
 
     block("Diagnoses", record.diagnoses)
@@ -97,9 +106,12 @@ class VisitHistoryScreen(ModalScreen[None]):
             yield Static(tr("Visit history"), classes="dialog-title")
             options = [
                 Option(
-                    f"{visit.started:%Y-%m-%d}  {visit.organization or '—'}  {visit.reason}"
-                    if visit.started is not None
-                    else f"—  {visit.organization or '—'}  {visit.reason}"
+                    data_text(
+                        f"{visit.started:%Y-%m-%d}  {visit.organization or '—'}  {visit.reason}"
+                        if visit.started is not None
+                        else f"—  {visit.organization or '—'}  {visit.reason}",
+                        limit=OPTION_LIMIT,
+                    )
                 )
                 for visit in self.visits
             ]
@@ -135,7 +147,8 @@ class VisitHistoryScreen(ModalScreen[None]):
         if event.state is WorkerState.SUCCESS and isinstance(event.worker.result, VisitRecord):
             detail.update(record_text(event.worker.result))
         elif event.state is WorkerState.ERROR:
-            detail.update(tr("Could not read the visit: {error}").format(error=event.worker.error))
+            error = tr("Could not read the visit: {error}").format(error=event.worker.error)
+            detail.update(data_block(error))
 
     def action_close(self) -> None:
         """Back to the chart."""

@@ -44,6 +44,7 @@ from clinic_tui.domain.validation import (
 )
 from clinic_tui.i18n import add_translations, tr
 from clinic_tui.screens.walk_in_dialogs import ConfirmScreen, DuplicateChoice, DuplicateScreen
+from clinic_tui.widgets.data_text import data_block, data_text
 from clinic_tui.widgets.key_footer import KeyFooter
 
 add_translations(
@@ -117,6 +118,8 @@ DETAILS = (
 """The optional details, after the visit fields: the essentials are typed first."""
 FIELDS = ("name", "sex", "birth_date", "identifier", "phone", "complaint", "priority", *DETAILS)
 """Form fields, in the order Tab moves through them (Enter on the complaint registers)."""
+TITLE_NAME_LIMIT = 60
+"""Characters of the patient's name in the form's title (one line)."""
 PHONE_HINT = "mobile or landline with area code"
 GUARDIAN_FIELDS = ("guardian_name", "guardian_relation", "guardian_phone")
 ADULT_AGE = 18
@@ -217,10 +220,12 @@ class WalkInScreen(ModalScreen[WalkInRequest | None]):
                 title = tr("Walk-in registration: new patient")
             else:
                 age = format_age(self.patient.birth_date, self.today)
-                title = f"{tr('Walk-in registration')}: {self.patient.name} {age}"
-            yield Static(title, classes="dialog-title")
+                name = data_text(self.patient.name, limit=TITLE_NAME_LIMIT).plain
+                title = f"{tr('Walk-in registration')}: {name} {age}"
+            # The patient's name is data: Text, never markup.
+            yield Static(data_text(title), classes="dialog-title")
             if self.note:
-                yield Static(self.note, id="walk-in-note")
+                yield Static(data_text(self.note), id="walk-in-note")
             yield Static("", id="form-error", classes="field-error")
             with VerticalScroll(id="walk-in-fields"):
                 if self.patient is None:
@@ -371,7 +376,7 @@ class WalkInScreen(ModalScreen[WalkInRequest | None]):
                 continue
             widget = found.first(Static)
             message = errors.get(field_id)
-            widget.update(f"  ↳ {tr(message)}" if message else "")
+            widget.update(data_text(f"  ↳ {tr(message)}" if message else ""))
             widget.display = message is not None
         banner = self.query_one("#form-error", Static)
         banner.update(tr("Fix the fields marked below"))
@@ -466,7 +471,7 @@ class WalkInScreen(ModalScreen[WalkInRequest | None]):
 
     def _say(self, message: str) -> None:
         banner = self.query_one("#form-error", Static)
-        banner.update(message)
+        banner.update(data_block(message))
         banner.display = True
 
     def _checked(self, request: WalkInRequest, matches: list[PossibleDuplicate]) -> None:

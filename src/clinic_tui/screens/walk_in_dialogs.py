@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -18,8 +19,15 @@ from textual.widgets import DataTable, Input, Static
 from clinic_tui.domain.models import Gender
 from clinic_tui.domain.registration import MatchedOn, PossibleDuplicate
 from clinic_tui.i18n import add_translations, tr
+from clinic_tui.widgets.data_text import data_block, data_text
 from clinic_tui.widgets.key_footer import KeyFooter
 from clinic_tui.widgets.patient_header import localized_age
+from clinic_tui.widgets.queue_table import fit
+
+MATCH_NAME_CELLS = 30
+"""Cells of a name in the matches (a longer one ends in …)."""
+MATCH_NUMBER_CELLS = 20
+"""Cells of an identity number or a phone in the matches."""
 
 add_translations(
     {
@@ -84,8 +92,9 @@ class ConfirmScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         """The question, then the two keys in words."""
         with Vertical(id="confirm-dialog", classes="dialog"):
-            yield Static(self.question, classes="dialog-title")
-            yield Static(f"[y] {self.yes}    [n / Esc] {self.no}", id="confirm-keys", markup=False)
+            # A question may name a patient: Text, never markup.
+            yield Static(data_block(self.question), classes="dialog-title")
+            yield Static(data_text(f"[y] {self.yes}    [n / Esc] {self.no}"), id="confirm-keys")
         yield KeyFooter()
 
     def action_answer(self, yes: bool) -> None:
@@ -129,14 +138,17 @@ class DuplicateScreen(ModalScreen[DuplicateChoice | None]):
             table.styles.height = len(self.matches) + 1  # the header and one line per match
             for match in self.matches:
                 patient = match.patient
+                # The records on file, as Text: never markup, cut to a column's width.
                 table.add_row(
-                    tr(_SAME[match.on]),
-                    patient.name,
-                    f"{tr(_SEX.get(patient.gender, 'Unknown'))} "
-                    f"{localized_age(patient.birth_date, self.today)}",
-                    patient.birth_date.isoformat() if patient.birth_date else "",
-                    patient.identifier or "",
-                    patient.phone or "",
+                    Text(tr(_SAME[match.on])),
+                    Text(fit(patient.name, MATCH_NAME_CELLS)),
+                    Text(
+                        f"{tr(_SEX.get(patient.gender, 'Unknown'))} "
+                        f"{localized_age(patient.birth_date, self.today)}"
+                    ),
+                    Text(patient.birth_date.isoformat() if patient.birth_date else ""),
+                    Text(fit(patient.identifier or "", MATCH_NUMBER_CELLS)),
+                    Text(fit(patient.phone or "", MATCH_NUMBER_CELLS)),
                     key=patient.id,
                 )
             yield table

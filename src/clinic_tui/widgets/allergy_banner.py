@@ -14,7 +14,12 @@ from textual.widgets import Static
 
 from clinic_tui.domain.models import Allergy, AllergyState
 from clinic_tui.i18n import add_translations, language, tr
+from clinic_tui.widgets.data_text import data_text, name_text
 from clinic_tui.widgets.flow_text import FlowText
+
+BANNER_FIELD_LIMIT = 80
+"""A substance or a reaction is drawn with at most this many characters: the banner stays
+a few lines however long a record's text is, and the chart below it stays in view."""
 
 add_translations(
     {
@@ -54,7 +59,8 @@ def allergy_text(
             "prescribing"
         )
         return Text.assemble(
-            (f"{UNRECORDED_MARKER} ", "bold"), (tr(words).format(clinic=kept_at), "bold")
+            (f"{UNRECORDED_MARKER} ", "bold"),
+            (tr(words).format(clinic=name_text(kept_at).plain), "bold"),
         )
     if state is AllergyState.NOT_RECORDED:
         return Text.assemble(
@@ -65,10 +71,11 @@ def allergy_text(
     colon = "：" if language() == "zh" else ": "
     for allergy in allergies:
         # Each allergy carries its own marker, and its substance is paired with its reaction.
-        field = Text(f"{RECORDED_MARKER} {allergy.substance}", style="bold")
+        field = Text(f"{RECORDED_MARKER} ", style="bold")
+        field.append_text(data_text(allergy.substance, limit=BANNER_FIELD_LIMIT))
         field.append(colon)
         if allergy.reaction:
-            field.append(allergy.reaction)
+            field.append_text(data_text(allergy.reaction, limit=BANNER_FIELD_LIMIT))
         else:
             field.append(tr("reaction not recorded"), style="italic")
         if allergy.criticality:

@@ -32,6 +32,7 @@ from clinic_tui.domain.vital_ranges import (
     classify_vital,
 )
 from clinic_tui.i18n import add_translations, language, tr
+from clinic_tui.widgets.data_text import data_text, name_text
 from clinic_tui.widgets.units import unit_text
 from clinic_tui.widgets.vitals_trend import format_value, trend_text
 
@@ -55,6 +56,11 @@ add_translations(
     }
 )
 
+CODE_LIMIT = 20
+"""A code or a unit from a record is drawn with at most this many characters."""
+PLACE_LIMIT = 40
+"""A clinic's name in the visits table (a column that does not wrap)."""
+
 _VISIT_STATES = {
     QueueStatus.WAITING: "Waiting",
     QueueStatus.IN_CONSULTATION: "In consult",
@@ -77,7 +83,7 @@ def _table() -> Table:
 def kept_at_words(clinic: str) -> str:
     """'Kept at 青山镇卫生院 (not downloaded here)': what an empty list of a referred patient
     means (its records stay with its own clinic)."""
-    return tr("Kept at {clinic} (not downloaded here)").format(clinic=clinic)
+    return tr("Kept at {clinic} (not downloaded here)").format(clinic=name_text(clinic).plain)
 
 
 def _day(value: date | None) -> str:
@@ -174,14 +180,14 @@ class ProblemsSection(ChartSection):
         table.add_column(no_wrap=True)
         for problem in chart.problems:
             active = problem.clinical_status in ("active", "recurrence", "relapse")
-            name = Text(problem.display)
+            name = data_text(problem.display)
             if problem.pending:
                 name.append(PENDING_MARK)
             if not active:
                 # A word, not only the dim style, says the problem is no longer current.
                 name.append(f" ({tr(problem.clinical_status)})")
             table.add_row(
-                Text(problem.code or "—", style="bold" if active else ""),
+                data_text(problem.code or "—", "bold" if active else "", limit=CODE_LIMIT),
                 name,
                 _day(problem.onset),
                 style="" if active else "dim",
@@ -201,10 +207,10 @@ class MedicationsSection(ChartSection):
         table.add_column(overflow="fold")
         table.add_column(no_wrap=True)
         for medication in chart.medications:
-            name = Text(medication.name, style="bold")
+            name = data_text(medication.name, "bold")
             if medication.pending:
                 name.append(PENDING_MARK)
-            table.add_row(name, medication.dosage, _day(medication.authored_on))
+            table.add_row(name, data_text(medication.dosage), _day(medication.authored_on))
         return table, len(chart.medications), any(m.pending for m in chart.medications)
 
 
@@ -253,7 +259,7 @@ class VitalsSection(ChartSection):
             table.add_row(
                 tr(vital.label),
                 value,
-                unit_text(vital.unit),
+                data_text(unit_text(vital.unit), limit=CODE_LIMIT),
                 vital.effective.date().isoformat(),
                 trend,
             )
@@ -349,7 +355,7 @@ class VisitsSection(ChartSection):
         table.add_column(overflow="fold")
         for visit in chart.visits:
             status = QueueStatus.from_encounter_status(visit.status)
-            reason = Text(visit.reason)
+            reason = data_text(visit.reason)
             if visit.pending:
                 reason.append(PENDING_MARK)
             started = visit.started.date() if visit.started is not None else None
@@ -358,5 +364,5 @@ class VisitsSection(ChartSection):
                 # Under the date, in a column that never wraps and no wider than a date:
                 # folded with the reason, "[In consultation]" was split over two lines.
                 when.append(f"\n{tr(_VISIT_STATES[status])}", style="bold")
-            table.add_row(when, visit.organization or "—", reason)
+            table.add_row(when, data_text(visit.organization or "—", limit=PLACE_LIMIT), reason)
         return table, len(chart.visits), any(v.pending for v in chart.visits)

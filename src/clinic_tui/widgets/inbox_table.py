@@ -28,6 +28,7 @@ from textual.widgets.data_table import RowKey
 from clinic_tui.i18n import add_translations, language, tr
 from clinic_tui.referral.fhir_shapes import PRIORITY_MARKERS
 from clinic_tui.referral.inbox import InboxRow
+from clinic_tui.widgets.data_text import data_text
 from clinic_tui.widgets.queue_table import UNSYNCED_MARK, fit
 from clinic_tui.widgets.row_table import RowTable
 from clinic_tui.widgets.units import age_text
@@ -103,7 +104,8 @@ def urgency_text(urgency: str) -> Text:
     """Marker, word and colour: '!!! STAT' in bold red."""
     marker = URGENCY_MARKER.get(urgency, "")
     word = tr(URGENCY_WORD.get(urgency, urgency))
-    return Text(f"{marker} {word}".strip(), style=_URGENCY_STYLE.get(urgency, ""))
+    # An urgency code we do not know is the server's word: drawn as data.
+    return data_text(f"{marker} {word}".strip(), _URGENCY_STYLE.get(urgency, ""), limit=20)
 
 
 def status_text(status: str) -> str:

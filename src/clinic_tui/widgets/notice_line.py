@@ -12,6 +12,9 @@ from rich.text import Text
 from textual.timer import Timer
 from textual.widgets import Static
 
+from clinic_tui.domain.untrusted import clean_line
+from clinic_tui.widgets.data_text import LINE_LIMIT
+
 ERROR_MARK = "!"
 """Starts an error or warning notice, so it reads as one without colour."""
 
@@ -59,7 +62,8 @@ class NoticeLine(Static):
         self.set_class(severity == "error", "-error")
         self.set_class(severity == "warning", "-warning")
         self.set_class(bool(message), "-shown")
-        self.update(Text(message, no_wrap=True, overflow="ellipsis"))
+        # Messages quote data (a name, a server's error): Text, never markup, controls visible.
+        self.update(Text(clean_line(message, LINE_LIMIT), no_wrap=True, overflow="ellipsis"))
         if message and timeout is not None:
             self._timer = self.set_timer(timeout, self.clear)
 

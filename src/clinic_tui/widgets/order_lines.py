@@ -17,6 +17,7 @@ from clinic_tui.prescribing.model import (
     SafetyWarning,
     Severity,
 )
+from clinic_tui.widgets.data_text import data_block, data_text
 
 add_translations(
     {
@@ -144,7 +145,7 @@ def order_text(index: int, order: DraftOrder, *, changed: bool = False) -> Text:
     unit = product.unit_zh if language() == "zh" else product.unit_en
     text = Text()
     text.append(f"{index + 1}. ", style="bold")
-    text.append(drug_name(order.drug), style="bold")
+    text.append_text(data_text(drug_name(order.drug), "bold"))
     text.append(f" {amount(product.strength, product.strength_unit)}")
     if product.form:
         text.append(f" {form_words(product.form)}", style="dim")
@@ -156,7 +157,7 @@ def order_text(index: int, order: DraftOrder, *, changed: bool = False) -> Text:
     counted = order.quantity_unit_zh if language() == "zh" else order.quantity_unit
     text.append(f" · {tr('total')} {order.quantity:g} {counted or order.quantity_unit or unit}")
     if order.instructions:
-        text.append(f" · {order.instructions}")
+        text.append_text(data_text(f" · {order.instructions}"))
     if order.replaces:
         text.append(f"  [{tr('changes') if changed else tr('renews')}]", style="italic")
     return text
@@ -195,10 +196,11 @@ def warning_text(
     text = severity_label(warning.severity)
     # A no-break space: a Chinese message (no spaces of its own) starts beside its severity
     # instead of jumping whole to the next line.
-    text.append(f"\u00a0{warning_message(warning)}")
+    # Findings quote the record (an allergy's substance, a medication's name): data.
+    text.append_text(data_block(f"\u00a0{warning_message(warning)}"))
     details = []
     if warning.other:
-        details.append(f"{tr('against')}: {warning.other}")
+        details.append(f"{tr('against')}: {data_text(warning.other).plain}")
     if warning.source:
         source = tr(warning.source) if whole else short_source(tr(warning.source))
         details.append(f"{tr('source')}: {source}")
@@ -207,7 +209,7 @@ def warning_text(
     if verdict and warning.severity is Severity.HIGH:
         if override is not None:
             reason = override.reason.text_zh if language() == "zh" else override.reason.text_en
-            comment = f" — {override.comment}" if override.comment else ""
+            comment = f" — {data_text(override.comment).plain}" if override.comment else ""
             text.append(f"\n✓ {tr('overridden')}: {reason}{comment}", style="bold")
         else:
             text.append(f"\n✗ {tr('needs an override to sign')}", style="bold red")

@@ -10,6 +10,7 @@ from textual.widgets import Static
 
 from clinic_tui.domain.models import Gender, PatientSummary, Priority, QueueStatus, VisitSummary
 from clinic_tui.i18n import add_translations, language, tr
+from clinic_tui.widgets.data_text import data_text
 from clinic_tui.widgets.flow_text import FlowText
 from clinic_tui.widgets.units import age_text
 
@@ -70,7 +71,7 @@ def header_text(
 ) -> FlowText:
     """Name, sex, age, today's priority, birth date, then each identifier and phone."""
     who = Text()
-    who.append(patient.name, style="bold")
+    who.append_text(data_text(patient.name, "bold", limit=HEADER_NAME_LIMIT))
     if patient.pending:
         who.append(" *")
     who.append(f"  {tr(_SEX.get(patient.gender, 'Unknown'))}")
@@ -81,10 +82,19 @@ def header_text(
     if patient.birth_date is not None:
         fields.append(Text.assemble((f"{tr('Born')} ", "dim"), patient.birth_date.isoformat()))
     for label, value in identifiers:
-        fields.append(Text.assemble((f"{tr(label)} ", "dim"), value))
+        fields.append(
+            Text.assemble(data_text(f"{tr(label)} ", "dim", limit=LABEL_LIMIT), data_text(value))
+        )
     if patient.pending:
         fields.append(Text(tr("* unsynced"), style="dim"))
     return FlowText(fields, gap="   ")
+
+
+HEADER_NAME_LIMIT = 120
+"""The header draws at most this many characters of a name: with a 1 MB name it still takes
+two or three lines, and the allergy banner under it stays on screen."""
+LABEL_LIMIT = 40
+"""An identifier's type, when it is not one we name ourselves, is the record's own words."""
 
 
 class PatientHeader(Static):

@@ -16,6 +16,7 @@ from rich.text import Text
 from textual.binding import Binding
 
 from clinic_tui.domain.models import Gender, Priority, QueueEntry, QueueStatus
+from clinic_tui.domain.untrusted import clean_line
 from clinic_tui.i18n import add_translations, language, tr
 from clinic_tui.widgets.row_table import RowTable
 from clinic_tui.widgets.units import age_text
@@ -72,10 +73,19 @@ _MAX_NAME = 20
 _LONGEST_WAIT_MINUTES = 599
 """The wait column is as wide as this wait written out, so it never widens as time passes."""
 _SCROLLBAR = 2
+_READ_FACTOR = 4
+"""fit() reads this many characters per cell: combining marks take no cell of their own."""
 
 
 def fit(text: str, width: int) -> str:
-    """`text` cut to `width` terminal cells, ending in an ellipsis when cut."""
+    """`text` (data: made safe with clean_line) cut to `width` terminal cells, ending in an
+    ellipsis when cut."""
+    # Only the start of a 1 MB name is read: once cleaned, controls are one-cell pictures
+    # and only combining marks take no cell, so a few characters per cell are enough.
+    read = (width + 1) * _READ_FACTOR
+    if len(text) > read:
+        text = text[:read] + "…"  # marks the cut even if what is read fits
+    text = clean_line(text)
     if cell_len(text) <= width:
         return text
     kept = ""
@@ -134,7 +144,7 @@ class QueueTable(RowTable):
     def _needs(self, entries: list[QueueEntry], now: datetime) -> dict[str, int]:
         """What each column needs to show every value whole (the complaint: nothing)."""
         sizes = {key: self._width(header, size) for key, header, size in _FIXED_COLUMNS}
-        names = [cell_len(entry.patient_name) for entry in entries]
+        names = [cell_len(fit(entry.patient_name, _MAX_NAME)) for entry in entries]
         sizes["name"] = max(sizes["name"], min(max(names, default=0), _MAX_NAME))
         ages = [cell_len(sex_age(entry, now.date())) for entry in entries]
         sizes["sex_age"] = max(sizes["sex_age"], *ages) if ages else sizes["sex_age"]

@@ -12,6 +12,7 @@ from textual.widgets import Static
 
 from clinic_tui.domain.models import Chart
 from clinic_tui.i18n import add_translations, tr
+from clinic_tui.widgets.data_text import name_text
 
 add_translations(
     {
@@ -42,7 +43,9 @@ def records_elsewhere_text(chart: Chart) -> Text | None:
         )
     else:
         words = "Records kept at {clinic} — only the referral is held here; its summary is below"
-    return Text.assemble((f"{MARKER} ", "bold"), (tr(words).format(clinic=clinic), "bold"))
+    return Text.assemble(
+        (f"{MARKER} ", "bold"), (tr(words).format(clinic=name_text(clinic).plain), "bold")
+    )
 
 
 class RecordsElsewhere(Static):

@@ -21,6 +21,10 @@ from clinic_tui.referral.fhir_shapes import category_words, priority_words
 from clinic_tui.referral.inbox import Preview
 from clinic_tui.referral.model import FollowUpItem, ReferralItem
 from clinic_tui.widgets.chart_sections import PENDING_MARK, ChartSection
+from clinic_tui.widgets.data_text import data_block, data_text, name_text
+
+CODE_WORDS = 40
+"""Characters of a status, priority or category word (a code we do not know is drawn as is)."""
 
 add_translations(
     {
@@ -41,25 +45,31 @@ add_translations(
 def referral_line(item: ReferralItem, clinic_id: str) -> Text:
     """'[Accepted] !! Urgent Referral to 县医院 心内科 · I10 高血压 · 2026-11-24 *'."""
     line = Text()
-    line.append(f"[{status_words(item.status)}]", style="bold")
+    # Words for known codes; an unknown code from the server is drawn as data.
+    line.append_text(data_text(f"[{status_words(item.status)}]", "bold", limit=CODE_WORDS))
     marker = priority_words(item.priority)
-    line.append(f" {marker}", style="bold red" if item.priority != "routine" else "")
-    line.append(f" {category_words(item.category)}")
+    line.append_text(
+        data_text(f" {marker}", "bold red" if item.priority != "routine" else "", limit=CODE_WORDS)
+    )
+    line.append_text(data_text(f" {category_words(item.category)}", limit=CODE_WORDS))
     if item.requester_org == clinic_id:
         place = " ".join(p for p in (item.owner_name, item.department_name) if p)
-        line.append(f" {tr('to')} {place}")
+        line.append(f" {tr('to')} ")
+        line.append_text(name_text(place))
     else:
-        line.append(f" {tr('from')} {item.requester_name}")
+        line.append(f" {tr('from')} ")
+        line.append_text(name_text(item.requester_name))
     if item.reason:
-        line.append(f" · {item.reason}")
+        line.append(" · ")
+        line.append_text(data_text(item.reason))
     if item.authored_on:
-        line.append(f" · {item.authored_on[:10]}")
+        line.append_text(data_text(f" · {item.authored_on[:10]}"))
     if item.appointment:
-        line.append(f" · {tr('appointment')} {item.appointment[:10]}")
+        line.append_text(data_text(f" · {tr('appointment')} {item.appointment[:10]}"))
     if item.business_status:
-        line.append(f" · {item.business_status}")
+        line.append_text(data_text(f" · {item.business_status}"))
     if item.status_reason:
-        line.append(f" · {item.status_reason}")
+        line.append_text(data_text(f" · {item.status_reason}"))
     if item.messages:
         line.append(f" · {item.messages} {tr('message(s)')}")
     if item.pending:
@@ -71,14 +81,16 @@ def follow_up_line(item: FollowUpItem, today: date) -> Text:
     """'Follow-up due 2026-12-08 (overdue): 复测血压 · 县人民医院'."""
     line = Text()
     due = item.due or "?"
-    line.append(tr("Follow-up due {day}").format(day=due), style="bold")
+    line.append(tr("Follow-up due {day}").format(day=data_text(due).plain), style="bold")
     if item.status == "completed":
         line.append(f" ({tr('done')})")
     elif item.due and item.due < today.isoformat():
         line.append(f" ({tr('overdue')})", style="bold")
-    line.append(f": {item.plan}")
+    line.append(": ")
+    line.append_text(data_text(item.plan))
     if item.from_name:
-        line.append(f" · {item.from_name}")
+        line.append(" · ")
+        line.append_text(name_text(item.from_name))
     if item.pending:
         line.append(PENDING_MARK)
     return line
@@ -86,11 +98,13 @@ def follow_up_line(item: FollowUpItem, today: date) -> Text:
 
 def summary_text(item: ReferralItem, preview: Preview) -> RenderableType | None:
     """What the referring clinic wrote (ServiceRequest.note, supportingInfo), under its line."""
-    lines = [line.strip() for line in preview.summary.splitlines() if line.strip()]
+    lines = [
+        line.strip() for line in data_block(preview.summary).plain.splitlines() if line.strip()
+    ]
     if not lines:
         return None
     heading = (
-        tr("Summary from {clinic}:").format(clinic=item.requester_name)
+        tr("Summary from {clinic}:").format(clinic=name_text(item.requester_name).plain)
         if item.requester_name
         else tr("Referral summary:")
     )

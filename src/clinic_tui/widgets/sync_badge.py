@@ -15,6 +15,7 @@ from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 from textual.widgets import Static
 
+from clinic_tui.domain.untrusted import clean_line
 from clinic_tui.i18n import add_translations, tr
 from clinic_tui.widgets.queue_table import UNSYNCED_MARK
 
@@ -79,6 +80,8 @@ class SyncState:
 
 def _short(reason: str) -> str:
     line = reason.strip().splitlines()[0] if reason.strip() else ""
+    # A server's error is its words, not ours: controls made visible, bidi removed.
+    line = clean_line(line[: 4 * REASON_WIDTH])
     # Cut by terminal cells, not characters: a Chinese reason is twice as wide.
     if cell_len(line) <= REASON_WIDTH:
         return line

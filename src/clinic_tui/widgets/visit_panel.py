@@ -12,7 +12,9 @@ from textual.widgets import Static
 
 from clinic_tui.domain.chart_entry import CurrentVisit, NoteEntry
 from clinic_tui.domain.models import QueueStatus
+from clinic_tui.domain.untrusted import clean_line
 from clinic_tui.i18n import add_translations, tr
+from clinic_tui.widgets.data_text import data_text
 
 add_translations(
     {
@@ -32,12 +34,18 @@ _STATUS = {
 }
 NOTE_PREVIEW = 60
 """Terminal cells of the note shown on the chart (a Chinese character takes two)."""
+PREVIEW_READ = 4 * NOTE_PREVIEW
+"""Characters of each part of a note read for its preview (more than the preview shows)."""
+PANEL_LIMIT = 160
+"""Characters of a complaint or of the diagnoses drawn in this short panel."""
 
 
 def note_preview(note: NoteEntry) -> str:
     """The note's first words on one line."""
     parts = [note.subjective, note.objective, note.assessment, note.plan, note.free_text]
-    flat = " ".join(" ".join(part.split()) for part in parts if part.strip())
+    # Cut before it is cleaned and measured: a 1 MB note needs only its first words.
+    flat = " ".join(" ".join(part[:PREVIEW_READ].split()) for part in parts if part.strip())
+    flat = clean_line(flat[:PREVIEW_READ])
     if cell_len(flat) <= NOTE_PREVIEW:
         return flat
     return set_cell_size(flat, NOTE_PREVIEW - 1).rstrip() + "…"
@@ -47,13 +55,16 @@ def visit_text(visit: CurrentVisit) -> Text:
     """Three short lines: complaint and state, diagnoses, note."""
     text = Text()
     text.append(f"{tr('Chief complaint')}: ", style="dim")
-    text.append(visit.chief_complaint or "—", style="bold")
+    text.append_text(data_text(visit.chief_complaint or "—", "bold", limit=PANEL_LIMIT))
     status = QueueStatus.from_encounter_status(visit.status)
     text.append(f" [{tr(_STATUS[status])}]")
     if visit.pending:
         text.append(" *")
     text.append(f"\n{tr('Diagnoses')}: ", style="dim")
-    text.append("; ".join(visit.diagnoses) if visit.diagnoses else tr("none yet (d)"))
+    if visit.diagnoses:
+        text.append_text(data_text("; ".join(visit.diagnoses), limit=PANEL_LIMIT))
+    else:
+        text.append(tr("none yet (d)"))
     text.append(f"\n{tr('Note')}: ", style="dim")
     if visit.note is None:
         text.append(tr("No note yet (n)"))
