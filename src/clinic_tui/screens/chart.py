@@ -33,6 +33,7 @@ from clinic_tui.widgets.chart_sections import (
     VisitsSection,
     VitalsSection,
 )
+from clinic_tui.widgets.data_text import data_block
 from clinic_tui.widgets.key_footer import KeyFooter
 from clinic_tui.widgets.notice_line import NoticeLine
 from clinic_tui.widgets.patient_header import PatientHeader
@@ -198,7 +199,8 @@ class ChartScreen(ChartEditing):
         """Replace the chart with a one-line message (not found, or a read error)."""
         self.remove_class("-loading")
         self.add_class("-message")
-        self.query_one("#chart-status", Static).update(message)
+        # The message may quote an error (or an id from a link): Text, never markup.
+        self.query_one("#chart-status", Static).update(data_block(message))
 
     def show_chart(self, chart: Chart) -> None:
         """Hand each widget its part of `chart` and focus the first section."""

@@ -21,7 +21,7 @@ from textual.worker import Worker, WorkerState
 from clinic_tui.i18n import add_translations, tr
 from clinic_tui.messages import CacheChanged
 from clinic_tui.referral.model import FollowUpItem
-from clinic_tui.widgets.data_text import name_text
+from clinic_tui.widgets.data_text import data_text, name_text
 from clinic_tui.widgets.key_footer import KeyFooter
 from clinic_tui.widgets.notice_line import NoticeLine
 from clinic_tui.widgets.queue_table import fit
@@ -54,6 +54,8 @@ add_translations(
 
 SHOWN_ON_QUEUE = 3
 """Follow-ups named on the queue's line; the rest are counted ('+2 more'), all are under F."""
+PLAN_SHOWN = 40
+"""Characters of each plan on the queue's line."""
 
 
 def follow_ups_line(items: list[FollowUpItem], today: str) -> Text:
@@ -62,7 +64,11 @@ def follow_ups_line(items: list[FollowUpItem], today: str) -> Text:
     line = Text(f"{tr('Follow-ups due')} {len(items)}", style="bold")
     if overdue:
         line.append(f" ({tr('overdue')} {overdue})", style="bold")
-    shown = [f"{item.patient_name} {item.plan}" for item in items[:SHOWN_ON_QUEUE]]
+    # Names and plans are the hospital's words: controls made visible, each cut short.
+    shown = [
+        f"{name_text(item.patient_name).plain} {data_text(item.plan, limit=PLAN_SHOWN).plain}"
+        for item in items[:SHOWN_ON_QUEUE]
+    ]
     if len(items) > SHOWN_ON_QUEUE:
         shown.append(tr("+{count} more").format(count=len(items) - SHOWN_ON_QUEUE))
     line.append(f": {' · '.join(shown)}")

@@ -147,10 +147,10 @@ def filter_text(chosen: InboxFilter, shown: int, total: int, over: int, marked: 
         urgency,
         " · ",
         ("d ", "bold"),
-        chosen.department or tr("all"),
+        name_text(chosen.department or tr("all")),
         " · ",
         ("s ", "bold"),
-        status,
+        data_text(status),
         " · ",
         ("w ", "bold"),
         waiting,
@@ -158,7 +158,7 @@ def filter_text(chosen: InboxFilter, shown: int, total: int, over: int, marked: 
     if chosen.text:
         text.append(" · ")
         text.append("/ ", style="bold")
-        text.append(chosen.text)
+        text.append_text(data_text(chosen.text))  # pasted text may hold controls too
     text.append(f"  {shown:,}/{total:,} {tr('shown')}")
     if over:
         text.append(f" · {SLA_MARK} {over} {tr('over SLA')}", style="bold red")
