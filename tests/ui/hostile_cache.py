@@ -102,7 +102,7 @@ _TABLES = (
 def _rewrite_all(engine: Engine) -> None:
     with engine.begin() as connection:
         for table in _TABLES:
-            rows = connection.execute(text(f"SELECT resource_json FROM {table}"))  # noqa: S608
+            rows = connection.execute(text(f"SELECT resource_json FROM {table}"))
             resources = [hostile(json.loads(row[0])) for row in rows]
             upsert_resources(connection, resources)
 

@@ -24,8 +24,8 @@ import pytest
 from rich.segment import Segment
 from sqlalchemy import text
 from textual.pilot import Pilot
-from textual.widgets import Input
 from textual.widget import Widget
+from textual.widgets import Input
 
 from clinic_tui.app import ClinicApp
 from clinic_tui.config import Settings
@@ -35,8 +35,8 @@ from clinic_tui.offline_cache.engine import open_cache
 from clinic_tui.screens.chart import ChartScreen
 from clinic_tui.screens.conflict_editor import ConflictEditor
 from clinic_tui.screens.conflicts import ConflictsScreen
-from clinic_tui.screens.follow_ups import FollowUpsScreen
 from clinic_tui.screens.discard_dialog import ConfirmScreen, discard_question
+from clinic_tui.screens.follow_ups import FollowUpsScreen
 from clinic_tui.screens.patient_search import PatientSearchScreen
 from clinic_tui.screens.referrals import ReferralScreen, ReferralsScreen
 from clinic_tui.screens.walk_in import WalkInScreen
@@ -71,13 +71,13 @@ class Walk:
     def look(self, where: str) -> None:
         """Render the screen in front as the terminal would get it; note what is wrong."""
         app = self.app
-        if app._exception is not None:  # noqa: SLF001 - a crash is what this test looks for
-            raise app._exception  # noqa: SLF001
+        if app._exception is not None:
+            raise app._exception
         assert app.is_running, f"{where}: the app quit"
         for title in (app.title, app.sub_title, app.screen.title or "", app.screen.sub_title or ""):
             if not is_clean(title):
                 self.problems.append(f"{where}: a title holds controls: {title[:60]!r}")
-        strips = app.screen._compositor.render_strips()  # noqa: SLF001
+        strips = app.screen._compositor.render_strips()
         for row, strip in enumerate(strips):
             for segment in strip:
                 self._segment(where, row, segment)

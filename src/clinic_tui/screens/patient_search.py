@@ -78,7 +78,7 @@ RESULT_NUMBER_CELLS = 20
 """Rows shown at most; more than this and the clinician types on."""
 
 
-class ResultsTable(DataTable[str]):
+class ResultsTable(DataTable[Text]):
     """The result rows; Up on the first row hands focus back to the query."""
 
     BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]

@@ -134,7 +134,7 @@ class ReferForm(ChartForm):
         yield TextArea(summary, id="summary", classes="summary-text", soft_wrap=True)
         yield Static("", id="summary-error", classes="field-error")
 
-    def _departments(self, hospital: str | None) -> list[tuple[str, str]]:
+    def _departments(self, hospital: str | None) -> list[tuple[Text, str]]:
         found = self.data.departments.get(hospital or "", [])
         return [(name_text(name), ident) for ident, name, _ in found]
 

@@ -128,7 +128,7 @@ class DuplicateScreen(ModalScreen[DuplicateChoice | None]):
         with Vertical(id="duplicate-dialog", classes="dialog"):
             reason = tr(_MATCHED[self.matches[0].on])
             yield Static(f"! {tr('Already on file')}: {reason}", classes="dialog-title")
-            table: DataTable[str] = DataTable(id="duplicate-matches", cursor_type="row")
+            table: DataTable[Text] = DataTable(id="duplicate-matches", cursor_type="row")
             table.add_column(tr("Matches"))
             table.add_column(tr("Name"))
             table.add_column(tr("Sex/Age"))
