@@ -147,7 +147,7 @@ async def test_the_queue_chart_and_every_form_draw_data_as_data(
 ) -> None:
     app = _app(hostile_file, tmp_path, "clinic")
     walk = Walk(app, [])
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
         walk.look("queue")
         table = app.screen.query_one(QueueTable)
@@ -275,7 +275,7 @@ async def test_the_triage_inbox_draws_data_as_data(
 
     app = _app(hostile_file, tmp_path, "expert")
     walk = Walk(app, [])
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
         assert isinstance(app.screen, TriageScreen)
         assert app.screen.rows
@@ -299,4 +299,27 @@ async def test_the_triage_inbox_draws_data_as_data(
         await type_text(pilot, "王")
         walk.look("text filter typed")
         assert app.is_running
+    assert walk.problems == [], "\n".join(walk.problems[:40])
+
+
+async def test_notices_and_toasts_quoting_data_draw_it_as_data(
+    hostile_file: tuple[Path, str], tmp_path: Path
+) -> None:
+    from textual.screen import Screen
+
+    from tests.ui.hostile_cache import HOSTILE
+
+    app = _app(hostile_file, tmp_path, "clinic")
+    walk = Walk(app, [])
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        app.notify(f"Could not: {HOSTILE}", title=HOSTILE, severity="error")
+        await settle(pilot)
+        walk.look("queue notice line")
+        assert "Could not" in app.notices[-1]
+        await app.push_screen(Screen())  # no notice line: the message is a toast
+        app.notify(f"Saved: {HOSTILE}", title=HOSTILE)
+        await settle(pilot)
+        walk.look("toast")
+        assert app.screen.query("Toast")
     assert walk.problems == [], "\n".join(walk.problems[:40])
