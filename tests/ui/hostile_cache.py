@@ -108,7 +108,8 @@ def _rewrite_all(engine: Engine) -> None:
 
 
 def megabyte_patient(engine: Engine) -> str:
-    """The id of a patient in today's queue with an active allergy (the one given 1 MB)."""
+    """The id of a patient in today's queue with an active allergy and an active medication
+    (the one given 1 MB)."""
     with engine.connect() as connection:
         return str(
             connection.execute(
@@ -116,7 +117,8 @@ def megabyte_patient(engine: Engine) -> str:
                     "SELECT e.patient_id FROM encounter e JOIN allergy_intolerance a "
                     "ON a.patient_id = e.patient_id WHERE a.no_known = 0 "
                     "AND a.clinical_status = 'active' AND e.status IN ('arrived', 'planned') "
-                    "ORDER BY e.patient_id LIMIT 1"
+                    "AND e.patient_id IN (SELECT patient_id FROM medication_request "
+                    "WHERE status = 'active') ORDER BY e.patient_id LIMIT 1"
                 )
             ).scalar_one()
         )

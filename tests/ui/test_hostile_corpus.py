@@ -38,6 +38,8 @@ from clinic_tui.screens.conflicts import ConflictsScreen
 from clinic_tui.screens.discard_dialog import ConfirmScreen, discard_question
 from clinic_tui.screens.follow_ups import FollowUpsScreen
 from clinic_tui.screens.patient_search import PatientSearchScreen
+from clinic_tui.screens.prescription import PrescriptionScreen
+from clinic_tui.screens.prescription_dialogs import StopDialog
 from clinic_tui.screens.referrals import ReferralScreen, ReferralsScreen
 from clinic_tui.screens.walk_in import WalkInScreen
 from clinic_tui.screens.walk_in_dialogs import ConfirmScreen as WalkInConfirm
@@ -177,23 +179,32 @@ async def test_the_queue_chart_and_every_form_draw_data_as_data(
             await _step(walk, pilot, where, key)
             for move in ("down", "down", "tab", "down"):
                 await _step(walk, pilot, f"{where} {move}", move)
+            if key == "m":  # an active medication changed, then stopped: its words are data
+                prescription = app.screen
+                assert isinstance(prescription, PrescriptionScreen)
+                assert prescription.active
+                prescription.query_one("#rx-active").focus()
+                await _step(walk, pilot, f"{where} change", "c")
+                prescription.query_one("#rx-active").focus()
+                await _step(walk, pilot, f"{where} stop", "x")
+                assert isinstance(app.screen, StopDialog)
             if key == "r":  # the hospital list open: its options are data
                 await _step(walk, pilot, f"{where} hospitals", "shift+tab", "shift+tab", "enter")
             await _back_to(walk, pilot, ChartScreen)
             walk.look(f"chart after {where}")
-        await _step(walk, pilot, "referrals", "R")
-        for _ in range(3):
-            await _step(walk, pilot, "referrals cursor", "down")
-        await _step(walk, pilot, "a referral", "enter")
-        await _step(walk, pilot, "a referral scrolled", "down", "down")
-        await _step(walk, pilot, "a question about it", "q")
-        await _back_to(walk, pilot, ReferralScreen)
+        await _step(walk, pilot, "the patient's referrals", "R")
         await _back_to(walk, pilot, ChartScreen)
         await _back_to_queue(walk, pilot)
         await _step(walk, pilot, "queue referrals", "R")
         assert isinstance(app.screen, ReferralsScreen)
         assert app.screen.items
-        await _step(walk, pilot, "queue referral", "enter")
+        for _ in range(3):
+            await _step(walk, pilot, "referrals cursor", "down")
+        await _step(walk, pilot, "a referral", "enter")
+        assert isinstance(app.screen, ReferralScreen)
+        await _step(walk, pilot, "a referral scrolled", "down", "down")
+        await _step(walk, pilot, "a question about it", "q")
+        await _back_to(walk, pilot, ReferralScreen)
         await _back_to_queue(walk, pilot)
         await _step(walk, pilot, "follow-ups", "F")
         assert isinstance(app.screen, FollowUpsScreen)

@@ -28,6 +28,7 @@ from textual.worker import Worker, WorkerState
 
 from clinic_tui.domain.chart_entry import CurrentVisit
 from clinic_tui.domain.models import Chart
+from clinic_tui.domain.untrusted import clean_line
 from clinic_tui.i18n import add_translations, language, tr
 from clinic_tui.messages import SyncCounts
 from clinic_tui.prescribing.model import Basket, Severity
@@ -775,7 +776,7 @@ class PrescriptionScreen(Screen[None]):
         self.editing = index
         self.pending_replaces = None
         line = self.query_one("#rx-line", OrderInput)
-        line.value = self.basket.lines[index].text
+        line.value = clean_line(self.basket.lines[index].text)
         line.cursor_position = len(line.value)
         line.focus()
         self.notify(
@@ -861,7 +862,8 @@ class PrescriptionScreen(Screen[None]):
         draft = draft_from_medication_request(order.resource, self.formulary)
         line = self.query_one("#rx-line", OrderInput)
         if draft is None:
-            line.value = f"{order.name} {order.dosage}".strip()
+            # The record's words, to be edited: controls made visible (a line, never markup).
+            line.value = clean_line(f"{order.name} {order.dosage}".strip())
             line.cursor_position = len(line.value)
             self.pending_replaces = order.id
             line.focus()
@@ -870,7 +872,7 @@ class PrescriptionScreen(Screen[None]):
         if change:
             self.pending_replaces = order.id
             self.editing = None
-            line.value = draft.text
+            line.value = clean_line(draft.text)
             line.cursor_position = len(line.value)
             line.focus()
             self.notify(tr("Change the line, then Enter"))
