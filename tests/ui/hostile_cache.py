@@ -129,6 +129,11 @@ def _rename(engine: Engine, patient_id: str, family: str) -> None:
         person = read_resource(connection, "Patient", patient_id)
         assert person is not None
         person["name"] = [{"family": family, "given": [HOSTILE + "伟"]}]
+        # A second identifier of the same size, under a type of the record's own words.
+        person["identifier"] = [
+            *person.get("identifier", []),
+            {"system": "urn:example:card", "type": {"text": HOSTILE}, "value": family},
+        ]
         upsert_resources(connection, [person])
 
 

@@ -83,7 +83,10 @@ def header_text(
         fields.append(Text.assemble((f"{tr('Born')} ", "dim"), patient.birth_date.isoformat()))
     for label, value in identifiers:
         fields.append(
-            Text.assemble(data_text(f"{tr(label)} ", "dim", limit=LABEL_LIMIT), data_text(value))
+            Text.assemble(
+                data_text(f"{tr(label)} ", "dim", limit=LABEL_LIMIT),
+                data_text(value, limit=IDENTIFIER_LIMIT),
+            )
         )
     if patient.pending:
         fields.append(Text(tr("* unsynced"), style="dim"))
@@ -95,6 +98,8 @@ HEADER_NAME_LIMIT = 120
 two or three lines, and the allergy banner under it stays on screen."""
 LABEL_LIMIT = 40
 """An identifier's type, when it is not one we name ourselves, is the record's own words."""
+IDENTIFIER_LIMIT = 40
+"""Characters of an identifier's value (an identity number is 18)."""
 
 
 class PatientHeader(Static):
@@ -103,6 +108,8 @@ class PatientHeader(Static):
     DEFAULT_CSS = """
     PatientHeader {
         height: auto;
+        /* However many identifiers a record carries, the allergy banner stays in view. */
+        max-height: 6;
         padding: 0 1;
         background: $panel;
     }
