@@ -183,6 +183,8 @@ async def test_the_queue_chart_and_every_form_draw_data_as_data(
                 prescription = app.screen
                 assert isinstance(prescription, PrescriptionScreen)
                 assert prescription.active
+                walk.on_screen(PatientHeader, where)
+                walk.on_screen(AllergyBanner, where)
                 prescription.query_one("#rx-active").focus()
                 await _step(walk, pilot, f"{where} change", "c")
                 prescription.query_one("#rx-active").focus()
