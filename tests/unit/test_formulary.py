@@ -97,6 +97,7 @@ def test_a_later_row_of_the_same_code_replaces_the_earlier() -> None:
 
 def _toml(extra: str) -> str:
     return (
+        '[meta]\nversion = "t"\nreview = "unreviewed"\n'
         '[sources]\nbnf = "BNF"\n[[drug]]\ncode = "x"\nname_en = "X"\nname_zh = "某药"\n'
         'products = [{ form = "tablet", strength = 5, unit_en = "tablet", unit_zh = "片" }]\n'
         + extra

@@ -1,13 +1,17 @@
 """Dose check: per dose and per day against the formulary's limits; by weight for children.
 
 Adults: a dose above the most per administration, or a day's total above the maximum
-daily dose, is high; above the usual dose is moderate. Children (under 18 years): the day's
+daily dose, is high; above the usual dose (but within the maximum) is moderate. At any age, a
+dose UNIT_ERROR_FACTOR times a maximum or more (125 mg of digoxin for 125 µg) is refused as a
+likely unit error: a high finding no reason overrides (SafetyWarning.overridable False), so
+the line is typed again. Children (under 18 years): the day's
 total per kg of the latest weight against the formulary's mg/kg/day range; no weight on
 record asks for one. Limits are the formulary's, each drug with its sources.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from clinic_tui.prescribing.facts import PrescribingContext
@@ -22,6 +26,12 @@ WEIGHT_ROUNDING = 1.1
 STALE_WEIGHT_DAYS = 90
 STALE_WEIGHT_DAYS_INFANT = 30
 """A child's weight older than this is weighed again before dosing by it (infants grow fast)."""
+UNIT_ERROR_FACTOR = 10
+"""A dose this many times the most per dose (or the usual top dose where the source gives no
+most), or a day this many times the daily maximum, is taken for a unit error (mg for µg,
+g for mg: factors of 1,000), not a clinical choice. Ten keeps clear of every loading or
+single dose in the formulary (azithromycin 1 g is twice its 500 mg daily dose; digoxin's
+1.5 mg oral load six times its 0.25 mg usual top), and far below the factor of 1,000."""
 DOSED_ROUTES = ("po", "iv", "im", "sc", "sl", "pr", "inh")
 """Routes whose doses are systemic amounts; creams and drops are not checked by amount."""
 
@@ -37,6 +47,7 @@ _FIELDS = {
     "per-kg": ("child_per_kg_day",),
     "child-max-daily": ("child_max_daily", "adult_max_daily"),
     "combined": ("adult_max_daily",),
+    "unit-error": ("adult_max_dose", "adult_max_daily", "adult_dose"),
 }
 """Which formulary fields a dose warning rests on (by its key's second part), for the source."""
 
@@ -58,6 +69,34 @@ def _warning(
 
 def _unit(drug: FormularyDrug) -> str:
     return drug.adult_dose.unit if drug.adult_dose is not None else "mg"
+
+
+def unit_error(index: int, order: DraftOrder, dose: float, daily: float) -> SafetyWarning | None:
+    """A dose or day UNIT_ERROR_FACTOR times a maximum or more: refused, typed again."""
+    drug, unit = order.drug, _unit(order.drug)
+    per_dose = drug.adult_max_dose
+    if per_dose is None and drug.adult_dose is not None:
+        per_dose = drug.adult_dose.high
+    over: tuple[float, float, str, str] | None = None
+    if per_dose is not None and dose >= per_dose * UNIT_ERROR_FACTOR:
+        over = (dose, per_dose, "a dose", "单次")
+    elif drug.adult_max_daily is not None and daily >= drug.adult_max_daily * UNIT_ERROR_FACTOR:
+        over = (daily, drug.adult_max_daily, "a day", "每日")
+    if over is None:
+        return None
+    amount, limit, per_en, per_zh = over
+    times = amount / limit
+    warning = _warning(
+        index,
+        drug,
+        Severity.HIGH,
+        f"{drug.name_en} {_fmt(amount)} {unit} {per_en} is {_fmt(times)} times the most "
+        f"({_fmt(limit)} {unit}): a unit error? Type the line again (no override)",
+        f"{drug.name_zh}{per_zh}{_fmt(amount)} {unit}，为最大量（{_fmt(limit)} {unit}）的"
+        f"{_fmt(times)}倍：单位是否有误？请重新录入（不可忽略）",
+        f"dose:unit-error:{drug.code}:{_fmt(dose)}{unit}:{order.frequency.code}",
+    )
+    return replace(warning, overridable=False)
 
 
 def _adult(index: int, order: DraftOrder, dose: float, daily: float) -> list[SafetyWarning]:
@@ -237,6 +276,10 @@ def check_line(
             )
         ]
     daily = dose * order.frequency.per_day
+    refused = unit_error(index, order, dose, daily)
+    if refused is not None:
+        # The other dose findings of a mistyped line say nothing more: it is typed again.
+        return [refused]
     if context.age_years is not None and context.age_years < ADULT_AGE:
         return _child(index, order, daily, context, today)
     return _adult(index, order, dose, daily)

@@ -115,6 +115,19 @@ class FormularyDrug:
     """Citations for the doses and rules above (title, edition, section)."""
     cited: tuple[tuple[str, str], ...] = ()
     """(field, citation) pairs: which source gave which field (adult_dose, pregnancy, ...)."""
+    review: str = "unreviewed"
+    """The row's review state: unreviewed, or reviewed (by `reviewed_by` on `reviewed_on`)."""
+    reviewed_by: str = ""
+    reviewed_on: str = ""
+    unverified: tuple[str, ...] = ()
+    """Fields whose value no source read for this row gave (shown as unverified, not used as
+    a cited limit); a ceiling listed here is why a systemic drug may lack one."""
+    elderly_max_daily: float | None = None
+    """From age 65, a day's dose above this brings up `elderly_caution` (Beers: digoxin
+    above 0.125 mg a day); None: the caution applies at any dose."""
+    elderly_max_days: int | None = None
+    """From age 65, a supply longer than this brings up `elderly_caution` (Beers: PPIs
+    beyond 8 weeks); None: the caution applies at any duration."""
     adult_max_dose: float | None = None
     """Most an adult may take in one administration, in the dose unit, when the source says."""
     egfr_avoid_below: float | None = None
@@ -202,6 +215,9 @@ class SafetyWarning:
     """What it is against: the allergy, the other drug, the rule."""
     key: str = ""
     """Stable identity (check + drugs), so an override survives the basket being re-checked."""
+    overridable: bool = True
+    """False for a finding no reason can override (a dose 10 times the maximum: a likely unit
+    error): the line must be typed again."""
 
 
 @dataclass(frozen=True)

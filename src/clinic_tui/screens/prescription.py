@@ -44,7 +44,13 @@ from clinic_tui.widgets.chart_sections import kept_at_words
 from clinic_tui.widgets.key_footer import KeyFooter
 from clinic_tui.widgets.marked_list import MarkedOptionList
 from clinic_tui.widgets.notice_line import NoticeLine
-from clinic_tui.widgets.order_lines import drug_name, form_words, order_text, warning_text
+from clinic_tui.widgets.order_lines import (
+    drug_name,
+    form_words,
+    order_text,
+    warning_message,
+    warning_text,
+)
 from clinic_tui.widgets.patient_header import PatientHeader
 from clinic_tui.widgets.sync_badge import SyncBadge
 
@@ -97,6 +103,7 @@ add_translations(
         "Say why the supply goes beyond {days} days (long-term reason)": (
             "用量超过 {days} 天：请填写延长用量理由"
         ),
+        "Line {n}: {why}": "第 {n} 行：{why}",
         "Line {n} is not signed: change the order or override its warning": (
             "第 {n} 行未签名：请修改医嘱或说明理由"
         ),
@@ -814,8 +821,21 @@ class PrescriptionScreen(Screen[None]):
         return list(unresolved(self.warnings, self.basket.overrides))
 
     def ask_override(self, warning: SafetyWarning, *, then_sign: bool) -> None:
-        """The override dialog for one warning; on an answer, record it (and sign on)."""
+        """The override dialog for one warning; on an answer, record it (and sign on).
+
+        A warning no reason overrides (a likely unit error) opens no dialog: the line is to
+        be typed again, and the cursor goes to it."""
         from clinic_tui.prescribing.overrides import REASONS
+
+        if not warning.overridable:
+            self.query_one("#rx-basket", OptionList).highlighted = warning.line
+            self.query_one("#rx-basket").focus()
+            self.notify(
+                tr("Line {n}: {why}").format(n=warning.line + 1, why=warning_message(warning)),
+                severity="error",
+                timeout=10,
+            )
+            return
         from clinic_tui.screens.prescription_dialogs import OverrideDialog
 
         drug = drug_name(self.basket.lines[warning.line].drug)
