@@ -29,6 +29,7 @@ from clinic_tui.prescribing.model import (
     Severity,
 )
 from clinic_tui.prescribing.rule_tables import citation, drug_source, load_table, short_source
+from clinic_tui.prescribing.units import convert
 
 __all__ = [
     "ActiveMedication",
@@ -218,9 +219,27 @@ def _pregnancy(index: int, drug: FormularyDrug, context: PrescribingContext) -> 
 # ----- renal and elderly cautions --------------------------------------------------------------
 
 
+def _beyond_elderly_limits(order: DraftOrder) -> bool:
+    """True when the elderly caution applies to this order: always, unless the drug's row
+    limits it to a day's dose (Beers: digoxin above 0.125 mg) or a duration (PPIs beyond 8
+    weeks) and the order stays within it."""
+    drug = order.drug
+    if drug.elderly_max_daily is not None:
+        unit = drug.adult_dose.unit if drug.adult_dose is not None else "mg"
+        dose = convert(order.dose, order.dose_unit, unit)
+        if dose is not None and dose * order.frequency.per_day <= drug.elderly_max_daily:
+            return False
+    if drug.elderly_max_days is not None:
+        days = china_rules.supply_days(order)
+        if days is not None and days <= drug.elderly_max_days:
+            return False
+    return True
+
+
 def _renal_elderly(
-    index: int, drug: FormularyDrug, context: PrescribingContext
+    index: int, order: DraftOrder, context: PrescribingContext
 ) -> list[SafetyWarning]:
+    drug = order.drug
     found: list[SafetyWarning] = []
     egfr = context.egfr
     ckd = any(code.startswith(CKD_CODES) for code in context.diagnoses)
@@ -256,7 +275,12 @@ def _renal_elderly(
                 key=f"renal:{drug.code}",
             )
         )
-    if drug.elderly_caution and context.age_years is not None and context.age_years >= ELDERLY_AGE:
+    if (
+        drug.elderly_caution
+        and context.age_years is not None
+        and context.age_years >= ELDERLY_AGE
+        and _beyond_elderly_limits(order)
+    ):
         found.append(
             SafetyWarning(
                 check="elderly",
@@ -264,7 +288,11 @@ def _renal_elderly(
                 line=index,
                 message_en=f"Age {context.age_years}: {drug.name_en}: {drug.elderly_caution}",
                 message_zh=f"{context.age_years}岁：{drug.name_zh}：{drug.elderly_caution}",
-                source=_drug_source(drug, "elderly_caution", BEERS_2023),
+                source=_drug_source(
+                    drug,
+                    "elderly_caution",
+                    "" if "Beers" in drug_source(drug, "elderly_caution") else BEERS_2023,
+                ),
                 key=f"elderly:{drug.code}",
             )
         )
@@ -287,7 +315,7 @@ def check_basket(basket: Basket, context: PrescribingContext, today: date) -> li
         found += allergy_check.check_line(index, order, context)
         found += dose_check.check_line(index, order, context, today)
         found += _pregnancy(index, order.drug, context)
-        found += _renal_elderly(index, order.drug, context)
+        found += _renal_elderly(index, order, context)
     found += dose_check.check_combined(lines)
     found += check_basket_interactions(lines, context)
     found += _duplicates(lines, context)

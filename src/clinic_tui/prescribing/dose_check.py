@@ -32,6 +32,8 @@ most), or a day this many times the daily maximum, is taken for a unit error (mg
 g for mg: factors of 1,000), not a clinical choice. Ten keeps clear of every loading or
 single dose in the formulary (azithromycin 1 g is twice its 500 mg daily dose; digoxin's
 1.5 mg oral load six times its 0.25 mg usual top), and far below the factor of 1,000."""
+SINGLE_DOSE = "stat"
+"""The order line's frequency code of one dose only (stat, once, 立即)."""
 DOSED_ROUTES = ("po", "iv", "im", "sc", "sl", "pr", "inh")
 """Routes whose doses are systemic amounts; creams and drops are not checked by amount."""
 
@@ -99,6 +101,14 @@ def unit_error(index: int, order: DraftOrder, dose: float, daily: float) -> Safe
     return replace(warning, overridable=False)
 
 
+def _single_dose_within_most(order: DraftOrder, dose: float) -> bool:
+    """A single dose (stat) above the usual repeated dose but within the label's most per
+    dose is a loading or single-dose course (clopidogrel 300 mg, azithromycin 1 g): no
+    finding. The usual range describes repeated doses."""
+    most = order.drug.adult_max_dose
+    return order.frequency.code == SINGLE_DOSE and most is not None and dose <= most
+
+
 def _adult(index: int, order: DraftOrder, dose: float, daily: float) -> list[SafetyWarning]:
     drug, unit = order.drug, _unit(order.drug)
     found: list[SafetyWarning] = []
@@ -115,7 +125,11 @@ def _adult(index: int, order: DraftOrder, dose: float, daily: float) -> list[Saf
                 f"dose:max-dose:{drug.code}:{_fmt(dose)}{unit}",
             )
         )
-    elif drug.adult_dose is not None and dose > drug.adult_dose.high:
+    elif (
+        drug.adult_dose is not None
+        and dose > drug.adult_dose.high
+        and not _single_dose_within_most(order, dose)
+    ):
         found.append(
             _warning(
                 index,
