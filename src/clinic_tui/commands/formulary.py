@@ -1,8 +1,10 @@
 """`clinic-tui formulary`: import a hospital's formulary into the cache, search it from the shell.
 
   clinic-tui formulary import --from PATH.csv
+  clinic-tui formulary import --from PATH.toml   (the starter's shape, checked by its schema)
   clinic-tui formulary import --from gnuhealth_who_essential_medicines-*.whl   (unreviewed)
   clinic-tui formulary search TEXT [--limit N]
+  clinic-tui formulary coverage   (per drug: which limits and cautions the checks have)
 
 The CSV's columns are in the README ("Importing a hospital formulary"). A file with any bad row
 is refused whole, each problem with its row number. Only argparse is imported at module level:
@@ -66,6 +68,16 @@ def add_formulary_parser(commands: Any, common: argparse.ArgumentParser) -> None
         ),
     )
     search.add_argument("text", metavar="TEXT", help=tr("what a doctor would type"))
+    actions.add_parser(
+        "coverage",
+        parents=[common],
+        help=tr("per drug, which dose limits and cautions the safety checks have"),
+        description=tr(
+            "For each drug of the cache's formulary: adult maximum a day and a dose, "
+            "children's dose, minimum age, pregnancy, renal and elderly data, and the row's "
+            "review state. Blank means the checks have nothing for it."
+        ),
+    )
     search.add_argument(
         "--limit", type=int, default=10, metavar="N", help=tr("most drugs shown (default: 10)")
     )
@@ -108,13 +120,75 @@ def run_formulary(args: argparse.Namespace) -> int:
             prepare_cache(path)
             load_starter_formulary(path)
             return _import_who(path, source)
-        drugs = _read(source)
+        drugs = _read_toml(source) if source.suffix.lower() == ".toml" else _read(source)
         prepare_cache(path)
         load_starter_formulary(path)
         return _import(path, source.name, drugs)
     prepare_cache(path)
     load_starter_formulary(path)
+    if args.formulary_command == "coverage":
+        return _coverage(path)
     return _search(path, args.text, max(args.limit, 1))
+
+
+def _read_toml(source: Path) -> list[Any]:
+    from clinic_tui.prescribing.formulary import FormularyDataError, drugs_from_toml
+
+    try:
+        text = source.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise FormularyFileError(
+            tr("cannot read {path}: {reason}").format(path=source, reason=error)
+        ) from error
+    try:
+        return drugs_from_toml(text, source.name)
+    except (FormularyDataError, ValueError, KeyError) as error:
+        # tomllib's own errors are ValueErrors: a broken file says where, nothing is imported.
+        raise FormularyFileError(
+            tr("{path}: {reason}; nothing was imported").format(path=source, reason=error)
+        ) from error
+
+
+def _coverage(path: Path) -> int:
+    import os
+
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from clinic_tui.offline_cache.cache_file import connect
+    from clinic_tui.prescribing.content import COLUMNS, content_version_text, coverage
+    from clinic_tui.prescribing.formulary_store import read_formulary
+
+    with closing(connect(path)) as connection:
+        formulary = read_formulary(connection)
+    rows = coverage(formulary.drugs)
+    plain = bool(os.environ.get("NO_COLOR"))
+    table = Table(
+        box=None if plain else box.SIMPLE_HEAD,
+        pad_edge=False,
+        title=tr("Formulary coverage, content {version}").format(version=content_version_text()),
+    )
+    table.add_column(tr("code"), overflow="fold", max_width=18)
+    for heading in (*(name for name, _ in COLUMNS), "rev"):
+        table.add_column(tr(heading), no_wrap=True)
+    for row in rows:
+        # Drug names come from an imported file: data, never markup.
+        table.add_row(
+            Text(row.code), *(Text(cell or "-") for cell in row.cells),
+            Text("yes" if row.review == "reviewed" else "no"),
+        )  # fmt: skip
+    Console(soft_wrap=False, no_color=plain, highlight=False).print(table)
+    blank = [
+        name for index, (name, _) in enumerate(COLUMNS) if not any(r.cells[index] for r in rows)
+    ]
+    print(tr("max/d, max/dose: adult maximum a day, a dose; age: minimum age; 65+: elderly "
+             "caution; rev: reviewed. ? = no source read gives it (unverified), - = none. "
+             "{count} drugs; columns empty for every drug: {names}").format(
+        count=len(rows), names=", ".join(blank) or "-"
+    ))  # fmt: skip
+    return 0
 
 
 def _read(source: Path) -> list[Any]:

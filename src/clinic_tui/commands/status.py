@@ -2,7 +2,8 @@
 
 `--json` prints one object with stable keys: server, cache, last_sync, pending,
 conflicts, rejected, records (resource type -> count), server_notes (what the server
-cannot do that limits the sync, e.g. no _history).
+cannot do that limits the sync, e.g. no _history), clinical_content (rule table -> the
+content version in force, which each signed MedicationRequest also records).
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from clinic_tui.i18n import add_translations, tr
 def collect_status(settings: Settings) -> dict[str, Any]:
     """The status as plain values, read without writing; an absent cache is not created."""
     from clinic_tui.locations import cache_path
+    from clinic_tui.prescribing.content import content_versions
 
     path = cache_path(settings.data_dir)
     found: dict[str, Any] = {
+        "clinical_content": content_versions(),
         "server": settings.server_url,
         "cache": str(path),
         "cache_exists": path.exists(),
@@ -81,6 +84,7 @@ add_translations(
         "Cached records": "已缓存的记录",
         "Resource type": "资源类型",
         "Records": "记录数",
+        "Clinical content": "临床规则内容版本",
     }
 )
 
@@ -102,6 +106,9 @@ def _human(found: dict[str, Any]) -> None:
     summary.add_row(tr("Changes the server rejected"), f"{found['rejected']:,}")
     for note in found["server_notes"]:
         summary.add_row(tr("Note"), note)
+    from clinic_tui.prescribing.content import content_version_text
+
+    summary.add_row(tr("Clinical content"), content_version_text(found["clinical_content"]))
     console.print(summary)
     if found["records"]:
         counts = Table(title=tr("Cached records"))

@@ -237,3 +237,8 @@ def bmi(weight_kg: float, height_cm: float) -> float | None:
     if implausible(WEIGHT, weight_kg) or implausible(HEIGHT, height_cm):
         return None
     return round(weight_kg / (height_cm / 100) ** 2, 1)
+
+
+def table_meta() -> dict[str, Any]:
+    """The table's `[meta]`: content version and review state (table_schema.META)."""
+    return dict(_table()["meta"])

@@ -321,6 +321,8 @@ def _drug(row: dict[str, Any], sources: dict[str, str], meta: dict[str, Any]) ->
             raise FormularyDataError(f"{code}: cite names {field_name!r}, no field of a drug")
         cited.append((field_name, cite(key)))
     unverified = tuple(row.get("unverified", ()))
+    if code in meta.get("unverified_ceilings", ()) and "adult_max_daily" not in unverified:
+        unverified += ("adult_max_daily",)
     if any(name not in _FIELD_NAMES for name in unverified):
         raise FormularyDataError(f"{code}: unverified names a field no drug has: {unverified}")
     named = {name for name, _ in cited} | set(unverified)

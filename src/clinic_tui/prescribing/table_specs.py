@@ -55,10 +55,18 @@ def drug_keys() -> dict[str, Spec]:
     return keys
 
 
+FORMULARY_META: Final = Table(
+    {**META.keys, "unverified_ceilings": LEAF},
+    required=True,
+)
+"""The formulary's [meta]: META and `unverified_ceilings`, the codes of systemic drugs no
+source read gives an adult maximum for (each drug then lists adult_max_daily unverified)."""
+
+
 def formulary_schema() -> dict[str, Spec]:
     """starter_formulary.toml and any formulary TOML imported."""
     return {
-        "meta": META,
+        "meta": FORMULARY_META,
         "sources": Named(LEAF),
         "drug": Rows(drug_keys(), name_key="code"),
     }
@@ -141,7 +149,7 @@ SCHEMAS: Final[dict[str, dict[str, Spec]]] = {
             {"injection": REQUIRED, "modified_release": REQUIRED, "other": REQUIRED}
         ),
         "long_term": Table({"max_days": REQUIRED}),
-        "slip": Table({"max_drugs": REQUIRED}),
+        "slip": Table({"max_drugs": REQUIRED, "paediatric_below_age": REQUIRED}),
     },
 }
 """Schema of each check table of this package, by file name."""

@@ -207,7 +207,7 @@ class PrescriptionScreen(Screen[None]):
         Binding("s", "sign", tr("Sign")),
         Binding("p", "print_slip", tr("Print")),
         Binding("a", "type_line", tr("Type a line"), show=False),
-        Binding("t", "slip_type", tr("Slip type"), show=False),
+        Binding("t", "slip_type", tr("Slip type")),
     ]
 
     def __init__(
@@ -227,6 +227,8 @@ class PrescriptionScreen(Screen[None]):
         """[printing] printer: the lp destination; None prints nothing (the PDF is still kept)."""
         self.slips_dir = slips_dir or cache.path.parent / "slips"
         self.basket = Basket()
+        self.kind_chosen = False
+        """True once the clinician picks the slip type: it then stops following the visit."""
         self.revision = 0
         """Counts basket changes, so a late check of an older basket is never shown."""
         self.warnings: list[SafetyWarning] = []
@@ -442,6 +444,7 @@ class PrescriptionScreen(Screen[None]):
             chart.allergy_state, chart.allergies, chart.records_kept_at
         )
         self.show_active()
+        self.follow_visit()
         self.run_checks()
         if loaded.formulary.index_ready:
             # The cache keeps each drug's pinyin keys: completion is ready as it stands.
@@ -545,7 +548,8 @@ class PrescriptionScreen(Screen[None]):
         )
 
     def basket_changed(self) -> None:
-        """Redraw and check the basket again."""
+        """Redraw and check the basket again (a narcotic line may change the slip type)."""
+        self.follow_visit()
         self.revision += 1
         self.show_basket()
         self.run_checks()
@@ -727,6 +731,10 @@ class PrescriptionScreen(Screen[None]):
     @on(Select.Changed, "#rx-kind")
     def kind_changed(self, event: Select.Changed) -> None:
         """A new slip type: its day limit may now ask for a reason."""
+        if str(event.value) != self.basket.kind:
+            # Chosen by the clinician (follow_visit sets the basket's kind first): from now
+            # on the slip type no longer follows the visit and the lines.
+            self.kind_chosen = True
         self.basket.kind = str(event.value)
         self.basket_changed()
 
@@ -767,6 +775,24 @@ class PrescriptionScreen(Screen[None]):
     def action_slip_type(self) -> None:
         """t: to the slip type."""
         self.query_one("#rx-kind").focus()
+
+    def follow_visit(self) -> None:
+        """The slip type the visit and the lines call for (急诊 for an emergency visit, 儿科
+        for a child, 麻、精一 for a narcotic line; the strictest wins), unless the clinician
+        chose one with t."""
+        if self.kind_chosen:
+            return
+        from clinic_tui.prescribing.slip_kinds import slip_kind_for
+
+        priority = self.visit.priority if self.visit is not None else None
+        age = self.context.age_years if self.context is not None else None
+        kind = slip_kind_for(priority, age, self.basket.lines)
+        if kind == self.basket.kind:
+            return
+        self.basket.kind = kind
+        self.query_one("#rx-kind", Select).value = kind
+        self.revision += 1
+        self.show_basket()
 
     def action_edit_line(self) -> None:
         """e on a basket line: back into the order line to be changed."""
