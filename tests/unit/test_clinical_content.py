@@ -141,3 +141,17 @@ def test_oral_metronidazole_is_an_antiprotozoal_atc() -> None:
     drug = starter_formulary().find("metronidazole")
     assert drug is not None
     assert drug.atc == "P01AB01"
+
+
+def test_a_csv_import_carries_the_per_dose_maximum_and_the_egfr_limit() -> None:
+    from clinic_tui.prescribing.formulary_csv import read_formulary_csv
+
+    rows = (
+        "code,name_en,name_zh,form,strength,strength_unit,unit_en,unit_zh,adult_max_dose,"
+        "egfr_avoid_below,source\n"
+        "xmet,Xmet,某双胍,tablet,500,mg,tablet,片,1000,30,Hospital list p. 4\n"
+    )
+    (drug,) = read_formulary_csv(rows)
+    assert drug.adult_max_dose == 1000
+    assert drug.egfr_avoid_below == 30
+    assert drug.source_of("egfr_avoid_below") == "Hospital list p. 4"

@@ -65,7 +65,7 @@ OPTIONAL = (
     "volume_ml", "adult_dose_low", "adult_dose_high", "adult_max_daily",
     "child_per_kg_day_low", "child_per_kg_day_high", "child_max_daily", "pregnancy",
     "breastfeeding", "antimicrobial", "controlled", "no_long_term", "renal_caution",
-    "elderly_caution", "source",
+    "elderly_caution", "source", "adult_max_dose", "egfr_avoid_below",
 )  # fmt: skip
 COLUMNS = REQUIRED + OPTIONAL
 """Every column the importer reads; others are refused so a misspelt header is never ignored."""
@@ -74,7 +74,7 @@ _DRUG_FIELDS = ("name_en", "name_zh", "atc", "classes", "routes", "synonyms", "a
                 "adult_dose_high", "adult_max_daily", "child_per_kg_day_low",
                 "child_per_kg_day_high", "child_max_daily", "pregnancy", "breastfeeding",
                 "antimicrobial", "controlled", "no_long_term", "renal_caution",
-                "elderly_caution", "source")  # fmt: skip
+                "elderly_caution", "source", "adult_max_dose", "egfr_avoid_below")  # fmt: skip
 _CITED = {
     "adult_dose": ("adult_dose_low", "adult_dose_high"),
     "adult_max_daily": ("adult_max_daily",),
@@ -84,6 +84,8 @@ _CITED = {
     "breastfeeding": ("breastfeeding",),
     "renal_caution": ("renal_caution",),
     "elderly_caution": ("elderly_caution",),
+    "adult_max_dose": ("adult_max_dose",),
+    "egfr_avoid_below": ("egfr_avoid_below",),
 }
 """A drug field -> the columns that give it; any of them given needs a `source`."""
 _YES = {"yes", "y", "true", "1", "是"}
@@ -289,7 +291,8 @@ def _build(drug: _Drug, problems: list[tuple[int, str]]) -> FormularyDrug | None
         )
     values: dict[str, Any] = {}
     for name in ("adult_dose_low", "adult_dose_high", "adult_max_daily", "child_per_kg_day_low",
-                 "child_per_kg_day_high", "child_max_daily"):  # fmt: skip
+                 "child_per_kg_day_high", "child_max_daily", "adult_max_dose",
+                 "egfr_avoid_below"):  # fmt: skip
         values[name] = _number(number, row, name, problems)
     for low, high in (("adult_dose_low", "adult_dose_high"),
                       ("child_per_kg_day_low", "child_per_kg_day_high")):  # fmt: skip
@@ -352,6 +355,8 @@ def _build(drug: _Drug, problems: list[tuple[int, str]]) -> FormularyDrug | None
         synonyms=_split(row.get("synonyms", "")),
         sources=(source,) if cited else (),
         cited=tuple(cited),
+        adult_max_dose=values["adult_max_dose"],
+        egfr_avoid_below=values["egfr_avoid_below"],
     )
 
 
