@@ -103,6 +103,17 @@ UNSAFE = [
         expect=(("dose", Severity.HIGH, "adult maximum of 2,000 mg a day"),),
     ),
     Vignette(
+        "phenobarbital 240 mg at night: the label's adult range ends at 180 mg",
+        ("phenobarbital 240mg po qn 7d",),
+        kind="psychotropic-2",
+        expect=(("dose", Severity.HIGH, "adult maximum of 180 mg a dose"),),
+    ),
+    Vignette(
+        "potassium chloride typed as 100 g a day (a unit error)",
+        ("potassium chloride 50g po bid 3d",),
+        expect=(("dose", Severity.HIGH, "unit error"),),
+    ),
+    Vignette(
         "metformin at eGFR 20: contraindicated below 30",
         ("metformin 500mg po bid 7d",),
         facts={"egfr": 20.0, "egfr_date": date(2026, 11, 1)},
