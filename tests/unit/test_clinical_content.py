@@ -78,6 +78,7 @@ def test_coverage_command_draws_a_plain_table_with_no_color(
     assert code == 0
     assert "\x1b[" not in out
     assert "gliclazide-mr" in out
+    assert "interactions.toml 2026.12.1: 0 of 24 rows reviewed" in out
     assert "unverified" in out.replace("\n", " ")
 
 
@@ -155,3 +156,14 @@ def test_a_csv_import_carries_the_per_dose_maximum_and_the_egfr_limit() -> None:
     assert drug.adult_max_dose == 1000
     assert drug.egfr_avoid_below == 30
     assert drug.source_of("egfr_avoid_below") == "Hospital list p. 4"
+
+
+def test_each_table_counts_its_reviewed_rows() -> None:
+    from clinic_tui.prescribing.content import table_reviews
+
+    reviews = {review.table: review for review in table_reviews()}
+    assert set(reviews) == set(TABLES)
+    assert reviews["starter_formulary.toml"].rows == len(starter_drugs())
+    assert reviews["interactions.toml"].rows > 0
+    # Nothing is signed off yet: every row is unreviewed until a pharmacist reviews it.
+    assert all(review.reviewed == 0 for review in reviews.values())

@@ -158,12 +158,17 @@ def _coverage(path: Path) -> int:
     from rich.text import Text
 
     from clinic_tui.offline_cache.cache_file import connect
-    from clinic_tui.prescribing.content import COLUMNS, content_version_text, coverage
+    from clinic_tui.prescribing.content import (
+        COLUMNS,
+        content_version_text,
+        coverage,
+        table_reviews,
+    )
     from clinic_tui.prescribing.formulary_store import read_formulary
 
     with closing(connect(path)) as connection:
         formulary = read_formulary(connection)
-    rows = coverage(formulary.drugs)
+    rows = coverage(sorted(formulary.drugs, key=lambda drug: drug.code))
     plain = bool(os.environ.get("NO_COLOR"))
     table = Table(
         box=None if plain else box.SIMPLE_HEAD,
@@ -188,6 +193,15 @@ def _coverage(path: Path) -> int:
              "{count} drugs; columns empty for every drug: {names}").format(
         count=len(rows), names=", ".join(blank) or "-"
     ))  # fmt: skip
+    for review in table_reviews():
+        print(
+            tr("{table} {version}: {reviewed} of {rows} rows reviewed").format(
+                table=review.table,
+                version=review.version,
+                reviewed=review.reviewed,
+                rows=review.rows,
+            )
+        )
     return 0
 
 

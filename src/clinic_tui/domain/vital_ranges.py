@@ -239,6 +239,11 @@ def bmi(weight_kg: float, height_cm: float) -> float | None:
     return round(weight_kg / (height_cm / 100) ** 2, 1)
 
 
+def table_data() -> dict[str, Any]:
+    """The whole table as read (schema-checked), for content review counts."""
+    return _table()
+
+
 def table_meta() -> dict[str, Any]:
     """The table's `[meta]`: content version and review state (table_schema.META)."""
     return dict(_table()["meta"])

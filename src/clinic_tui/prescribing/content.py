@@ -48,6 +48,44 @@ def content_versions() -> dict[str, str]:
     return versions
 
 
+@dataclass(frozen=True)
+class TableReview:
+    """How many rows of one table are reviewed (review_state of each, its [meta] default)."""
+
+    table: str
+    version: str
+    rows: int
+    reviewed: int
+
+
+def table_reviews() -> list[TableReview]:
+    """Per shipped table: its version and how many of its rows a named reviewer signed off."""
+    from clinic_tui.domain import vital_ranges
+    from clinic_tui.domain.table_schema import Rows, review_state
+    from clinic_tui.prescribing.rule_tables import load_table
+    from clinic_tui.prescribing.table_specs import SCHEMAS, formulary_schema
+
+    found = []
+    for name in TABLES:
+        if name == "vital_ranges.toml":
+            data, schema = vital_ranges.table_data(), vital_ranges.SCHEMA
+        elif name == "starter_formulary.toml":
+            text = resources.files("clinic_tui.prescribing").joinpath(name).read_text("utf-8")
+            data, schema = tomllib.loads(text), formulary_schema()
+        else:
+            data, schema = load_table(name), SCHEMAS[name]
+        meta = data.get("meta", {})
+        rows = [
+            row
+            for key, spec in schema.items()
+            if isinstance(spec, Rows)
+            for row in data.get(key, [])
+        ]
+        reviewed = sum(review_state(row, meta)[0] == "reviewed" for row in rows)
+        found.append(TableReview(name, str(meta.get("version", "?")), len(rows), reviewed))
+    return found
+
+
 def content_version_text(versions: dict[str, str] | None = None) -> str:
     """One line: the version when every table has the same, else each table's."""
     found = versions if versions is not None else content_versions()
