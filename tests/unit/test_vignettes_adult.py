@@ -254,3 +254,19 @@ def test_a_maximum_dose_above_the_usual_is_high_but_overridable() -> None:
     assert high.overridable
     override = make_override(high, "specialist-advised")
     assert high not in unresolved(found, {high.key: override})
+
+
+def test_a_unit_error_is_refused_for_a_child_too() -> None:
+    case = Vignette("digoxin 125 mg for a 6-year-old", ("digoxin 125mg po qd 7d",), age=6)
+    found = _check(case)
+    assert any("unit error" in w.message_en and not w.overridable for w in found)
+
+
+def test_every_name_of_the_modified_release_gliclazide_finds_its_own_row() -> None:
+    for name in ("格列齐特缓释片", "达美康缓释片", "gliclazide mr", "diamicron mr"):
+        drug = FORMULARY.find(name)
+        assert drug is not None, name
+        assert drug.code == "gliclazide-mr", name
+    plain = FORMULARY.find("格列齐特")
+    assert plain is not None
+    assert plain.code == "gliclazide"

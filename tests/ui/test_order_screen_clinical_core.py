@@ -1,5 +1,6 @@
-"""The slip type follows the visit: 急诊 for an emergency visit, 儿科 for a child, 麻、精一
-for a narcotic line, the strictest winning; t (shown in the footer) changes it by hand."""
+"""The order screen: the slip type follows the visit (急诊 for an emergency visit, 儿科 for a
+child, 麻、精一 for a narcotic line, the strictest winning; t, shown in the footer, changes it
+by hand), and a likely unit error opens no override: the line is typed again."""
 
 from __future__ import annotations
 
@@ -98,3 +99,23 @@ async def test_t_is_in_the_footer_and_a_slip_chosen_by_hand_stays(cache: ClinicC
         screen.basket_changed()
         await settle(pilot)
         assert screen.basket.kind == "ordinary"
+
+
+async def test_a_unit_error_opens_no_override_and_the_slip_is_not_signed(
+    cache: ClinicCache,
+) -> None:
+    from clinic_tui.screens.prescription_dialogs import OverrideDialog
+    from tests.ui.test_prescription_screen import basket_text, medication_requests
+
+    app = ChartHostApp(cache, "p-nka", fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_orders(pilot)
+        await enter_line(pilot, "digoxin 125mg po qd 7d")
+        await settle(pilot)
+        assert "cannot be overridden" in basket_text(screen)
+        screen.query_one("#rx-basket").focus()
+        await press(pilot, "s")
+        await settle(pilot)
+        assert not isinstance(pilot.app.screen, OverrideDialog)
+        assert len(screen.basket.lines) == 1
+        assert medication_requests(cache, "p-nka") == []
