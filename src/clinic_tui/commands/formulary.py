@@ -48,7 +48,9 @@ def add_formulary_parser(commands: Any, common: argparse.ArgumentParser) -> None
     importer = actions.add_parser(
         "import",
         parents=[common],
-        help=tr("load a hospital formulary from a CSV file (again: updates, never duplicates)"),
+        help=tr(
+            "load a hospital formulary from a CSV or TOML file (again: updates, never duplicates)"
+        ),
         description=tr(
             "Load drugs from a CSV file, one row per form and strength (columns: README, "
             "'Importing a hospital formulary'). A drug whose code is already in the cache is "
@@ -56,7 +58,11 @@ def add_formulary_parser(commands: Any, common: argparse.ArgumentParser) -> None
         ),
     )
     importer.add_argument(
-        "--from", dest="source", required=True, metavar="PATH", help=tr("the CSV file")
+        "--from",
+        dest="source",
+        required=True,
+        metavar="PATH",
+        help=tr("the CSV file, or a TOML file of the starter formulary's shape"),
     )
     search = actions.add_parser(
         "search",

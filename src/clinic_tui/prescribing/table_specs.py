@@ -28,7 +28,9 @@ SOURCE: Final = Named(Table({"short": REQUIRED, "short_zh": REQUIRED, "cite": RE
 """`[sources.<id>]` of the check tables: a short name in each language and the citation."""
 
 DERIVED_DRUG_FIELDS: Final = frozenset({"sources", "cited"})
-"""FormularyDrug fields worked out from `cite`, never typed in a table."""
+"""FormularyDrug fields never typed in a formulary row: worked out from `cite`. A field filled
+from another table (children's doses from children_doses.toml, say) belongs here too, or the
+formulary schema would allow a key formulary.py never reads (test_table_schema fails)."""
 TOML_ONLY_DRUG_KEYS: Final[dict[str, Spec]] = {
     "unit": LEAF,  # the unit doses and strengths are written in (DoseRange.unit)
     "cite": Named(LEAF),  # field name -> "source-key: where in it"
