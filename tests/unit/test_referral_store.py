@@ -280,3 +280,33 @@ def test_tasks_cached_before_the_referral_schema_get_their_columns_on_upgrade(
         row = upgraded.execute(text("SELECT kind, due_date, part_of FROM task")).one()
     engine.dispose()
     assert tuple(row) == ("follow-up", "2026-12-08", "t-0")
+
+
+def _as_if_synced(engine: Engine, task_id: str) -> None:
+    """The Task as a hospital's cache holds it after a download: no local change waiting."""
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE task SET pending = 0 WHERE id = :id"), {"id": task_id})
+
+
+def test_referrals_that_arrived_by_sync_are_received_once(cache: Engine) -> None:
+    arrived = _town(cache).refer("p-allergic", DRAFT, NOW)
+    _as_if_synced(cache, arrived)
+    still_local = _town(cache).refer("p-allergic", DRAFT, NOW)  # not downloaded: pending
+    county = _county(cache)
+
+    assert county.receive_arrived(NOW) == 1
+    assert _read(cache, "Task", arrived)["status"] == "received"
+    assert _read(cache, "Task", still_local)["status"] == "requested"
+    with cache.connect() as connection:
+        pending = connection.execute(
+            text("SELECT pending FROM task WHERE id = :id"), {"id": arrived}
+        )
+        assert pending.scalar_one()  # the next upload tells the township
+    assert county.receive_arrived(NOW) == 0  # nothing twice
+
+
+def test_a_clinic_receives_only_the_referrals_it_owns(cache: Engine) -> None:
+    task_id = _town(cache).refer("p-allergic", DRAFT, NOW)
+    _as_if_synced(cache, task_id)
+    assert _town(cache).receive_arrived(NOW) == 0  # the sender is not the hospital
+    assert _read(cache, "Task", task_id)["status"] == "requested"

@@ -187,6 +187,35 @@ class ReferralStore:
         """The hospital has seen the referral (status received)."""
         self._move(task_id, ReferralAction.RECEIVE, now)
 
+    def receive_arrived(self, now: datetime) -> int:
+        """Mark every referral that has reached this clinic's cache as received; how many.
+
+        Called after a sync round's download: the sending clinic then sees "received" once
+        the upload carries it, instead of "requested" after the hospital has already asked a
+        question. Only Tasks this clinic owns that came from the server (no local change
+        waiting) move: a referral this clinic forwarded to one of its own departments is
+        not received by the same sync that sends it.
+        """
+        with self.engine.connect() as connection:
+            task_ids = [
+                str(row[0])
+                for row in connection.execute(
+                    text(
+                        "SELECT id FROM task WHERE status = 'requested' AND owner_org = :clinic "
+                        "AND (kind = 'referral' OR kind IS NULL) AND NOT pending"
+                    ),
+                    {"clinic": self.clinic.id},
+                )
+            ]
+        received = 0
+        for task_id in task_ids:
+            try:
+                self.receive(task_id, now)
+            except ReferralError:
+                continue  # changed since the list was read (a person acted on it): leave it
+            received += 1
+        return received
+
     def accept(
         self,
         task_id: str,
