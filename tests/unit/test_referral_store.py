@@ -353,3 +353,26 @@ def test_the_inbox_marks_a_township_answer_until_the_expert_opens_it(cache: Engi
         mark_seen_sqlite(connection, task_id, COUNTY.id)
         [row] = [r for r in read_inbox(connection, COUNTY.id) if r.task_id == task_id]
         assert row.unread == 0
+
+
+@pytest.mark.parametrize("session", ["en", "zh"])
+def test_the_summary_reads_in_chinese_at_the_hospital_whatever_the_township_s_language(
+    cache: Engine, session: str
+) -> None:
+    from clinic_tui.i18n import language, set_language
+
+    before = language()
+    set_language(session)
+    try:
+        summary = _town(cache).form_data("p-allergic", TODAY).summary
+    finally:
+        set_language(before)
+    first, problems, allergies = summary.splitlines()[:3]
+    assert first.startswith("患者: " if session == "zh" else "Patient 患者: ")
+    assert problems.startswith(
+        "诊断 / 问题列表: " if session == "zh" else "Problems 诊断 / 问题列表: "
+    )
+    assert allergies.startswith("过敏史: " if session == "zh" else "Allergies 过敏史: ")
+    if session == "zh":
+        assert "Patient" not in summary
+        assert "Problems" not in summary
