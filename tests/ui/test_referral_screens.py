@@ -81,7 +81,13 @@ async def test_r_on_the_chart_sends_a_referral_with_the_summary_from_the_chart(
         form.query_one("#department", Select).value = "dept-cardio"
         form.query_one("#priority", Select).value = "urgent"
         await settle(pilot)
-        form.query_one("#summary", TextArea).insert("\n头晕加重三天")
+        box = form.query_one("#summary", TextArea)
+        box.focus()
+        await press(pilot, "ctrl+home")
+        assert box.cursor_location == (0, 0)
+        await press(pilot, "ctrl+end")  # the whole text's end, to add a line under the facts
+        assert box.cursor_location == box.document.end
+        await pilot.press("enter", *"头晕加重三天")
         await press(pilot, "ctrl+s")
         assert isinstance(app.screen, ChartScreen)
         section = app.screen.query_one(ReferralsSection)

@@ -32,6 +32,7 @@ from clinic_tui.widgets.key_footer import KeyFooter
 from clinic_tui.widgets.notice_line import NoticeLine
 from clinic_tui.widgets.referral_section import follow_up_line
 from clinic_tui.widgets.sync_badge import SyncBadge
+from clinic_tui.widgets.text_box import TextBox
 
 if TYPE_CHECKING:
     from clinic_tui.offline_cache.clinic_cache import ClinicCache
@@ -91,9 +92,8 @@ class MessageForm(ChartForm):
 
     def fields(self) -> ComposeResult:
         """One text box."""
-        from textual.widgets import TextArea
 
-        yield TextArea("", id="message", classes="note-text", soft_wrap=True)
+        yield TextBox("", id="message", classes="note-text", soft_wrap=True)
         yield Static("", id="message-error", classes="field-error")
 
     def prepare(self) -> tuple[dict[str, str], Write | None]:
