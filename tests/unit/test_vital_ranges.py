@@ -101,6 +101,7 @@ def test_typing_errors_are_told_apart_from_measurements() -> None:
     assert bmi(70, 1.70) is None  # metres typed where centimetres belong
 
 
+OPIYO = "Opiyo & English 2011 (young infant danger signs)"
 YOUNG_INFANT = Age.on(date(2026, 10, 1), TODAY)  # 7 weeks: under 2 months
 INFANT = Age.on(date(2026, 5, 1), TODAY)  # 6 months
 CHILD = Age.on(date(2021, 6, 1), TODAY)  # 5 years
@@ -110,13 +111,13 @@ CHILD = Age.on(date(2021, 6, 1), TODAY)  # 5 years
     ("code", "value", "age", "flag", "source"),
     [
         # Opiyo & English 2011: axillary < 35.5 or >= 37.5 is a danger sign under 2 months.
-        ("8310-5", 35.0, YOUNG_INFANT, "very low", "Opiyo & English 2011 (young infant danger signs)"),
-        ("8310-5", 35.4, YOUNG_INFANT, "very low", "Opiyo & English 2011 (young infant danger signs)"),
+        ("8310-5", 35.0, YOUNG_INFANT, "very low", OPIYO),
+        ("8310-5", 35.4, YOUNG_INFANT, "very low", OPIYO),
         ("8310-5", 35.5, YOUNG_INFANT, None, ""),
-        ("8310-5", 37.5, YOUNG_INFANT, "very high", "Opiyo & English 2011 (young infant danger signs)"),
+        ("8310-5", 37.5, YOUNG_INFANT, "very high", OPIYO),
         ("8310-5", 37.5, INFANT, "high", "WHO pocket book 2013"),
         # Breathing >= 60 under 2 months: danger sign; >= 50 at 2-11 months: fast (WHO IMCI).
-        ("9279-1", 60, YOUNG_INFANT, "very high", "Opiyo & English 2011 (young infant danger signs)"),
+        ("9279-1", 60, YOUNG_INFANT, "very high", OPIYO),
         ("9279-1", 50, INFANT, "high", "WHO IMCI fast breathing"),
         ("9279-1", 53, INFANT, "high", "WHO IMCI fast breathing"),
         ("9279-1", 49, INFANT, "normal", "WHO IMCI fast breathing"),
