@@ -117,10 +117,9 @@ def _weight_warnings(line: _Line, context: PrescribingContext, today: date) -> l
         return [
             line.warn(
                 Severity.MODERATE,
-                f"The weight ({_fmt(line.weight)} kg) is from {context.weight_date}: "
+                f"The weight ({line.weight:g} kg) is from {context.weight_date}: "
                 "weigh the child again before dosing by it",
-                f"体重（{_fmt(line.weight)} kg）记录于{context.weight_date}："
-                "请重新称重后再按体重给药",
+                f"体重（{line.weight:g} kg）记录于{context.weight_date}：请重新称重后再按体重给药",
                 f"dose:old-weight:{context.weight_date}",
                 f"A child's weight older than {stale} days is weighed again",
             )
@@ -179,7 +178,7 @@ def _no_child_dose(line: _Line, rules: ChildDosing | None) -> list[SafetyWarning
     else:
         en = (
             f"No children's dose of {drug.name_en} for a child of {age_en}"
-            f"{'' if line.weight is None else f', {_fmt(line.weight)} kg'} in the formulary: "
+            f"{'' if line.weight is None else f', {line.weight:g} kg'} in the formulary: "
             "check BNFC or the label (说明书)"
         )
         zh = f"处方集无{drug.name_zh}用于{age_zh}儿童的剂量：请查阅 BNFC 或药品说明书【儿童用药】"
@@ -237,10 +236,10 @@ def _per_kg(line: _Line, band: ChildBand, weight: float, part: str) -> list[Safe
     what_zh = f"{drug.name_zh}（{part}）" if part else drug.name_zh
     shown = (
         f"{_fmt(line.daily)} {unit} a day = {_fmt(per_kg)} {unit}/kg/day for "
-        f"{_fmt(weight)} kg; usual {_fmt(low)}-{_fmt(high)} {unit}/kg/day"
+        f"{weight:g} kg; usual {_fmt(low)}-{_fmt(high)} {unit}/kg/day"
     )
     shown_zh = (
-        f"每日{_fmt(line.daily)} {unit}，即{_fmt(per_kg)} {unit}/kg/日（体重{_fmt(weight)} kg）；"
+        f"每日{_fmt(line.daily)} {unit}，即{_fmt(per_kg)} {unit}/kg/日（体重{weight:g} kg）；"
         f"常用{_fmt(low)}-{_fmt(high)} {unit}/kg/日"
     )
     key = f"dose:per-kg:{drug.code}:{_fmt(line.daily)}{unit}:{_fmt(weight)}kg"
