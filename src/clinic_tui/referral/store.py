@@ -45,7 +45,7 @@ from clinic_tui.referral.model import (
     ReferralItem,
     ThreadMessage,
 )
-from clinic_tui.referral.thread_seen import incoming_sql, mark_seen, seen_sql, unread
+from clinic_tui.referral.thread_seen import SAVE_SQL, SEEN_KEY, incoming_sql, seen_sql, unread
 
 
 class ReferralError(ValueError):
@@ -504,8 +504,13 @@ class ReferralStore:
 
     def mark_thread_seen(self, task_id: str) -> None:
         """The thread was opened here: its messages so far are no longer new."""
+        ours = "COALESCE(c.sender_org, '') = :clinic"
         with self.engine.begin() as connection:
-            mark_seen(connection, task_id, (self.clinic.id,))
+            count = connection.execute(
+                text(f"SELECT {incoming_sql(':task', ours)}"),
+                {"task": task_id, "clinic": self.clinic.id},
+            ).scalar_one()
+            connection.execute(text(SAVE_SQL), {"key": SEEN_KEY + task_id, "value": str(count)})
 
     def thread(self, task_id: str) -> list[ThreadMessage]:
         """The referral's messages, oldest first."""

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import sqlite3
 
-from sqlalchemy import Connection, text
-
 SEEN_KEY = "thread-seen:"
 """cache_meta key prefix: SEEN_KEY + Task id -> messages from the other side seen."""
 
@@ -52,7 +50,7 @@ SAVE_SQL = (
 
 
 def mark_seen_sqlite(connection: sqlite3.Connection, task_id: str, hospital_id: str) -> None:
-    """`mark_seen` for the triage inbox's plain sqlite3 connection: the hospital and its
+    """Mark the thread seen through the triage inbox's plain sqlite3 connection: the hospital and its
     departments are this side."""
     units = (
         "SELECT :hospital UNION SELECT id FROM organization "
@@ -63,16 +61,3 @@ def mark_seen_sqlite(connection: sqlite3.Connection, task_id: str, hospital_id: 
     (count,) = connection.execute(f"SELECT {incoming_sql(':task', ours)}", params).fetchone()
     with connection:
         connection.execute(SAVE_SQL, {"key": SEEN_KEY + task_id, "value": str(int(count))})
-
-
-def mark_seen(connection: Connection, task_id: str, clinic_ids: tuple[str, ...]) -> None:
-    """Record that the thread of `task_id` was read here with every message it has now."""
-    if not clinic_ids:
-        return
-    marks = ", ".join(f":ours{i}" for i in range(len(clinic_ids)))
-    params: dict[str, str] = {f"ours{i}": clinic for i, clinic in enumerate(clinic_ids)}
-    ours = f"COALESCE(c.sender_org, '') IN ({marks})"
-    count = connection.execute(
-        text(f"SELECT {incoming_sql(':task', ours)}"), {**params, "task": task_id}
-    ).scalar_one()
-    connection.execute(text(SAVE_SQL), {"key": SEEN_KEY + task_id, "value": str(int(count))})
