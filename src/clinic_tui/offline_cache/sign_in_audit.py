@@ -96,7 +96,7 @@ class SignInAudit:
         """The sign-in events of this cache, newest first."""
         sql = (
             "SELECT recorded, entity, agent_name, resource_json, sent_at, refused "
-            "FROM audit_event WHERE action = ? ORDER BY recorded DESC, id"
+            "FROM audit_event WHERE action = ? ORDER BY recorded DESC, rowid DESC"
         )
         parameters: tuple[object, ...] = (EXECUTE,)
         if limit is not None:
