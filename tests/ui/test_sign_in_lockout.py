@@ -152,3 +152,46 @@ def test_the_lock_screen_during_a_lock_out_at_80x24(
     _lock_out_li(tmp_path, wall)
     wall.advance(5)
     assert snap_compare(app, terminal_size=(80, 24), run_before=_locked_out)
+
+
+def test_what_the_lock_screen_says_after_each_kind_of_try() -> None:
+    from clinic_tui.offline_cache.sign_in_attempts import Attempt
+    from clinic_tui.screens.lock import attempt_words
+
+    said = {
+        "wrong": attempt_words(Attempt("wrong", failures=2, left=3), "Li"),
+        "mine": attempt_words(Attempt("wrong", 60, "clinician", 6, locked_now=True), "Li"),
+        "all": attempt_words(Attempt("wrong", 30, "workstation", 2, locked_now=True), "Li"),
+        "refused": attempt_words(Attempt("refused", 95, "clinician", 5), "Li"),
+        "refused all": attempt_words(Attempt("refused", 95, "workstation", 1), "Li"),
+    }
+    assert said == {
+        "wrong": "Wrong PIN for Li. 3 more tries before a wait.",
+        "mine": (
+            "Wrong PIN for Li. Too many wrong PINs: Li must wait 1 min before the next try; "
+            "others may still sign in."
+        ),
+        "all": (
+            "Wrong PIN for Li. Too many wrong PINs on this workstation: wait 30 s before the "
+            "next try."
+        ),
+        "refused": (
+            "Too many wrong PINs for Li: wait 1 min 35 s before the next try; others may still "
+            "sign in."
+        ),
+        "refused all": "Too many wrong PINs on this workstation: wait 1 min 35 s before the next try.",
+    }
+
+
+@pytest.mark.anyio
+async def test_a_count_that_cannot_be_written_is_said_and_no_pin_is_checked(
+    tmp_path: Path,
+) -> None:
+    app = _app(tmp_path, IdleClock())
+    (tmp_path / "sign_in_attempts.sqlite3").mkdir()  # where the count file should be
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await _unlock(pilot, LI_PIN)
+        assert isinstance(app.screen, LockScreen)
+        assert "cannot be read or written" in lock_message(app)
+        assert "the PIN was not checked" in lock_message(app)
