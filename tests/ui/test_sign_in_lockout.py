@@ -179,7 +179,9 @@ def test_what_the_lock_screen_says_after_each_kind_of_try() -> None:
             "Too many wrong PINs for Li: wait 1 min 35 s before the next try; others may still "
             "sign in."
         ),
-        "refused all": "Too many wrong PINs on this workstation: wait 1 min 35 s before the next try.",
+        "refused all": (
+            "Too many wrong PINs on this workstation: wait 1 min 35 s before the next try."
+        ),
     }
 
 
@@ -195,3 +197,17 @@ async def test_a_count_that_cannot_be_written_is_said_and_no_pin_is_checked(
         assert isinstance(app.screen, LockScreen)
         assert "cannot be read or written" in lock_message(app)
         assert "the PIN was not checked" in lock_message(app)
+
+
+@pytest.mark.anyio
+async def test_a_name_with_brackets_is_shown_as_typed_not_as_markup(tmp_path: Path) -> None:
+    from clinic_tui.offline_cache.local_users import add_user
+
+    app = _app(tmp_path, IdleClock())
+    add_user(tmp_path, "dr-odd", "Dr [/] [b]Odd[", "730529")
+    app.users = [u for u in load_users(tmp_path) if u.practitioner_id == "dr-odd"]
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert "▶ Dr [/] [b]Odd[ (dr-odd)" in screen_text(app)
+        await _unlock(pilot, "0000")
+        assert lock_message(app) == "Wrong PIN for Dr [/] [b]Odd[. 4 more tries before a wait."

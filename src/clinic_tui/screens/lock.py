@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -25,6 +26,7 @@ from clinic_tui.i18n import add_translations, tr
 from clinic_tui.offline_cache.local_users import MIN_PIN, LocalUser
 from clinic_tui.offline_cache.sign_in import SignInGate
 from clinic_tui.offline_cache.sign_in_attempts import Attempt, SignInRecordError
+from clinic_tui.widgets.data_text import data_text, name_text
 
 add_translations(
     {
@@ -72,6 +74,11 @@ add_translations(
         "No clinician matches “{query}”.": "没有与“{query}”相符的医师。",
     }
 )
+
+
+def _who(user: LocalUser, gap: str = " ") -> Text:
+    """A clinician's name and id, as Text."""
+    return Text.assemble(name_text(user.name), f"{gap}(", data_text(user.practitioner_id), ")")
 
 
 def wait_words(seconds: float) -> str:
@@ -210,7 +217,8 @@ class LockScreen(Screen[LocalUser]):
                 yield Input(placeholder=tr("id or name"), id="lock-find")
             chooser = OptionList(
                 *[
-                    Option(f"{user.name}  ({user.practitioner_id})", id=user.practitioner_id)
+                    # Text, never markup: a name is typed by whoever registered it.
+                    Option(_who(user, "  "), id=user.practitioner_id)
                     for user in self.users
                 ],
                 id="lock-users",
@@ -269,9 +277,7 @@ class LockScreen(Screen[LocalUser]):
     def _highlighted(self) -> None:
         # Said in words: under NO_COLOR the list's highlight may not show.
         user = self.chosen()
-        self.query_one("#lock-who", Static).update(
-            f"▶ {user.name} ({user.practitioner_id})" if user else ""
-        )
+        self.query_one("#lock-who", Static).update(Text.assemble("▶ ", _who(user)) if user else "")
 
     def chosen(self) -> LocalUser | None:
         """The clinician whose PIN will be checked."""
@@ -294,7 +300,8 @@ class LockScreen(Screen[LocalUser]):
         self._pin().value = ""
 
     def _say(self, text: str) -> None:
-        self.query_one("#lock-message", Static).update(text)
+        # Text, not markup: the words carry a clinician's name, a query or a file path.
+        self.query_one("#lock-message", Static).update(data_text(text))
 
     @on(Input.Submitted, "#lock-pin")
     def unlock(self) -> None:
