@@ -247,3 +247,34 @@ def test_processes_counting_at_once_lose_no_count(tmp_path: Path) -> None:
     assert counted[("workstation", "")] == 12  # every process's tries, none lost
     assert all(counted[("clinician", account)] == 3 for account in accounts)
     assert pin_matches(load_users(tmp_path)[0], "482916")  # the users file untouched
+
+
+def _guesses_within(
+    store: SignInAttempts, clock: WallClock, accounts: list[str], end: float
+) -> int:
+    """PINs a guesser gets checked before `end`, trying again the moment each wait is over."""
+    guessing = Check(right=False)
+    turn = 0
+    while clock.now < end:
+        attempt = store.try_pin(accounts[turn % len(accounts)], guessing)
+        turn += 1
+        if attempt.result == "refused":
+            clock.now += attempt.wait
+    return guessing.calls
+
+
+def test_a_guesser_at_full_speed_gets_a_dozen_pins_an_hour_then_four(tmp_path: Path) -> None:
+    # Before: 27 guesses in 38 s over `serve`, each tab a fresh count.
+    clock = WallClock()
+    store = SignInAttempts(tmp_path, clock)
+    start = clock.now
+    assert _guesses_within(store, clock, ["dr-li"], start + 3600) == 12
+    assert _guesses_within(store, clock, ["dr-li"], start + 86_400) == 104 - 12  # in a day: 104
+
+
+def test_spraying_many_clinicians_gains_little_over_one(tmp_path: Path) -> None:
+    clock = WallClock()
+    store = SignInAttempts(tmp_path, clock)
+    accounts = [f"dr-{number}" for number in range(20)]
+    # One guess per clinician in turn: the workstation's limit is what stops it.
+    assert _guesses_within(store, clock, accounts, clock.now + 3600) == 22
