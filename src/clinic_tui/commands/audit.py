@@ -163,14 +163,16 @@ def show_sign_ins(settings: Settings, *, as_json: bool = False) -> int:
     table.add_column(tr("When"), no_wrap=True)
     for heading in ("What was done", "Clinician", "Detail", "On the server"):
         table.add_column(tr(heading))
+    from clinic_tui.domain.untrusted import clean_line
+
     for record in records:
         # Text, not markup: a clinician's name is typed by whoever registered them.
         table.add_row(
             _when(record["recorded"]),
             tr(_SIGN_IN_WORDS.get(record["kind"], "unknown")),
-            Text(f"{record['practitioner_id']} {record['name']}".strip()),
-            Text(record["detail"]),
-            _on_server(record),
+            Text(clean_line(f"{record['practitioner_id']} {record['name']}".strip())),
+            Text(clean_line(record["detail"])),
+            Text(clean_line(_on_server(record))),
         )
     Console().print(table)
     return 0
