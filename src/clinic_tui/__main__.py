@@ -546,6 +546,17 @@ def _add_security_commands(commands: Any, common: argparse.ArgumentParser) -> No
     pin.add_argument(
         "--practitioner-id", required=True, metavar="ID", help=tr("FHIR Practitioner id")
     )
+    unlock = _subcommand(
+        actions,
+        "unlock",
+        parents=[common],
+        help=tr("clear the wrong-PIN lock-outs"),
+        description=tr(
+            "Clear the count of wrong PINs, and so any lock-out: of one clinician with "
+            "--practitioner-id, else of every clinician and of the workstation as a whole."
+        ),
+    )
+    unlock.add_argument("--practitioner-id", metavar="ID", help=tr("FHIR Practitioner id"))
 
 
 def _check_terminal() -> None:

@@ -238,3 +238,24 @@ def test_a_workstation_that_requires_encryption_refuses_a_plain_cache(
     assert code == 1
     assert "requires an encrypted cache" in err
     assert "clinic-tui encrypt" in err
+
+
+def test_users_unlock_clears_one_clinicians_lock_out_or_everyones(tmp_path: Path, cli: Cli) -> None:
+    add_user(tmp_path, "dr-li", "李医生", "482916")
+    add_user(tmp_path, "dr-wang", "Dr Wang", "730528")
+    attempts = SignInAttempts(tmp_path)
+    for account in ("dr-li", "dr-wang"):
+        for _ in range(5):
+            attempts.try_pin(account, lambda: False)
+    base = ("users", "unlock", "--data-dir", str(tmp_path))
+    code, out, err = cli(*base, "--practitioner-id", "dr-li")
+    assert code == 0, err
+    assert "Wrong PINs of 李医生 (dr-li) forgotten" in out
+    assert (attempts.wait_left("dr-li"), attempts.failures("dr-li")) == (0, 0)
+    assert attempts.wait_left("dr-wang") > 0
+    code, out, _err = cli(*base)
+    assert code == 0
+    assert "Every count of wrong PINs cleared" in out
+    assert attempts.wait_left("dr-wang") == 0
+    code, _out, err = cli(*base, "--practitioner-id", "dr-x")
+    assert (code, err) == (2, "clinic-tui: dr-x is not registered on this workstation\n")

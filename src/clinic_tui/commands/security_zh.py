@@ -16,6 +16,8 @@ add_translations(
         "register a clinician": "登记一位医师",
         "Register a clinician on this workstation. The PIN (6 digits or more, not one repeated digit, a run such as 123456 or a repeated pattern) is asked twice with a no-echo prompt, or read as one line of standard input, and kept only as a salted scrypt hash.": "在本工作站登记一位医师。PIN（至少 6 位，不能是同一数字重复、123456 这样的连续数字或重复的模式）通过不回显的提示输入两次，或从标准输入读取一行，只以加盐的 scrypt 哈希保存。",
         "give a clinician a new PIN": "为医师设置新的 PIN",
+        "clear the wrong-PIN lock-outs": "清除 PIN 错误导致的锁定",
+        "Clear the count of wrong PINs, and so any lock-out: of one clinician with --practitioner-id, else of every clinician and of the workstation as a whole.": "清除 PIN 错误计数及由此产生的锁定：指定 --practitioner-id 时只清除该医师的，否则清除所有医师及整个工作站的。",
         "Set a new PIN for a registered clinician, with the same rules and prompts as add; their count of wrong PINs (and a lock-out) is cleared.": "为已登记的医师设置新的 PIN，规则和提示与 add 相同；其 PIN 错误计数（及锁定）随之清除。",
         "List the clinicians registered on this workstation (never their PINs).": "列出在本工作站登记的医师（从不显示 PIN）。",
         "Unregister a clinician: they can no longer unlock this workstation. What they wrote keeps their practitioner id.": "删除一位已登记的医师：此后不能再解锁本工作站。其已写入的内容保留其医师编号。",

@@ -31,6 +31,12 @@ add_translations(
         "No clinicians registered: the workstation opens without sign-in.": (
             "未登记任何医师：工作站打开时无需登录。"
         ),
+        "Wrong PINs of {name} ({id}) forgotten: they may sign in now.": (
+            "{name}（{id}）的 PIN 错误计数已清除：现在可以登录。"
+        ),
+        "Every count of wrong PINs cleared: everyone may sign in now.": (
+            "所有 PIN 错误计数已清除：现在所有人都可以登录。"
+        ),
         "New PIN set for {name} ({id}); their wrong-PIN count is cleared.": (
             "已为 {name}（{id}）设置新的 PIN；其 PIN 错误计数已清除。"
         ),
@@ -84,6 +90,22 @@ def run_users(args: argparse.Namespace, data_dir: Path) -> int:
         print(
             tr("New PIN set for {name} ({id}); their wrong-PIN count is cleared.").format(
                 name=user.name, id=user.practitioner_id
+            )
+        )
+        return 0
+    if args.users_action == "unlock":
+        from clinic_tui.offline_cache.sign_in_attempts import SignInAttempts
+
+        attempts = SignInAttempts(data_dir)
+        if args.practitioner_id is None:
+            attempts.forgive_everyone()
+            print(tr("Every count of wrong PINs cleared: everyone may sign in now."))
+            return 0
+        name = _registered(data_dir, args.practitioner_id)
+        attempts.forgive(args.practitioner_id, workstation=False)
+        print(
+            tr("Wrong PINs of {name} ({id}) forgotten: they may sign in now.").format(
+                name=name, id=args.practitioner_id
             )
         )
         return 0

@@ -239,6 +239,11 @@ class SignInAttempts:
             if workstation:
                 connection.execute("DELETE FROM sign_in_failures WHERE scope = 'workstation'")
 
+    def forgive_everyone(self) -> None:
+        """Clear every count and lock-out (`clinic-tui users unlock`)."""
+        with self._transaction() as connection:
+            connection.execute("DELETE FROM sign_in_failures")
+
     def failures(self, account: str) -> int:
         """The clinician's wrong PINs in a row, as every process sees them now."""
         with self._transaction() as connection:
