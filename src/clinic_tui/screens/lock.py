@@ -5,6 +5,10 @@ add`), and again after [security] idle_lock_minutes without a key. A clinician p
 themself from the list (or types their id or name to find it), types their PIN and gets
 back to where the workstation was; another clinician may unlock it too, and what is
 written from then on carries their id.
+
+Each PIN goes to the SignInGate the app hands down: wrong PINs are counted in the data
+folder, shared by every process (offline_cache/sign_in_attempts.py), and every try is
+audited. The screen only says what became of it, and how long a lock-out still runs.
 """
 
 from __future__ import annotations
