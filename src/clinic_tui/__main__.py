@@ -432,10 +432,17 @@ def _add_server_commands(commands: Any, common: argparse.ArgumentParser) -> None
         description=tr(
             "List the audit trail of one patient kept in the cache, newest first: every chart "
             "opening and every change made here, who did it, and whether the server holds the "
-            "record yet. The sync sends these records to the server as AuditEvents."
+            "record yet; or, with --sign-ins, every sign-in, wrong PIN and lock-out. The sync "
+            "sends these records to the server as AuditEvents."
         ),
     )
-    audit.add_argument("--patient", metavar="ID", required=True, help=tr("the patient's id"))
+    which = audit.add_mutually_exclusive_group(required=True)
+    which.add_argument("--patient", metavar="ID", help=tr("the patient's id"))
+    which.add_argument(
+        "--sign-ins",
+        action="store_true",
+        help=tr("sign-ins instead: right and wrong PINs and lock-outs, never a PIN"),
+    )
     audit.add_argument("--json", action="store_true", help=tr("machine-readable output"))
 
 
@@ -496,9 +503,10 @@ def _add_security_commands(commands: Any, common: argparse.ArgumentParser) -> No
         parents=[common],
         help=tr("register a clinician"),
         description=tr(
-            "Register a clinician on this workstation. The PIN (4 characters or more) is asked "
-            "twice with a no-echo prompt, or read as one line of standard input, and kept only "
-            "as a salted scrypt hash."
+            "Register a clinician on this workstation. The PIN (6 digits or more, not one "
+            "repeated digit, a run such as 123456 or a repeated pattern) is asked twice with a "
+            "no-echo prompt, or read as one line of standard input, and kept only as a salted "
+            "scrypt hash."
         ),
     )
     add.add_argument(
@@ -525,6 +533,30 @@ def _add_security_commands(commands: Any, common: argparse.ArgumentParser) -> No
     remove.add_argument(
         "--practitioner-id", required=True, metavar="ID", help=tr("FHIR Practitioner id")
     )
+    pin = _subcommand(
+        actions,
+        "pin",
+        parents=[common],
+        help=tr("give a clinician a new PIN"),
+        description=tr(
+            "Set a new PIN for a registered clinician, with the same rules and prompts as add; "
+            "their count of wrong PINs (and a lock-out) is cleared."
+        ),
+    )
+    pin.add_argument(
+        "--practitioner-id", required=True, metavar="ID", help=tr("FHIR Practitioner id")
+    )
+    unlock = _subcommand(
+        actions,
+        "unlock",
+        parents=[common],
+        help=tr("clear the wrong-PIN lock-outs"),
+        description=tr(
+            "Clear the count of wrong PINs, and so any lock-out: of one clinician with "
+            "--practitioner-id, else of every clinician and of the workstation as a whole."
+        ),
+    )
+    unlock.add_argument("--practitioner-id", metavar="ID", help=tr("FHIR Practitioner id"))
 
 
 def _check_terminal() -> None:
@@ -720,6 +752,10 @@ def _audit(args: argparse.Namespace) -> int:
     from clinic_tui.config import load_settings
 
     settings = load_settings(data_dir_flag=args.data_dir, config_flag=args.config)
+    if args.sign_ins:
+        from clinic_tui.commands.audit import show_sign_ins
+
+        return show_sign_ins(settings, as_json=args.json)
     return show_audit(settings, args.patient, as_json=args.json)
 
 

@@ -12,7 +12,8 @@ add_translations(
     {
         "positional arguments": "位置参数",
         "who opened or changed a patient's records on this workstation (offline)": "谁在本工作站查看或修改过某位患者的记录（离线）",
-        "List the audit trail of one patient kept in the cache, newest first: every chart opening and every change made here, who did it, and whether the server holds the record yet. The sync sends these records to the server as AuditEvents.": "列出缓存中保存的某位患者的审计记录（最新的在前）：每次打开病历、在本机做出的每次修改、操作者，以及服务器是否已收到该记录。同步会把这些记录作为 AuditEvent 发送到服务器。",
+        "List the audit trail of one patient kept in the cache, newest first: every chart opening and every change made here, who did it, and whether the server holds the record yet; or, with --sign-ins, every sign-in, wrong PIN and lock-out. The sync sends these records to the server as AuditEvents.": "列出缓存中保存的某位患者的审计记录（最新的在前）：每次打开病历、在本机做出的每次修改、操作者，以及服务器是否已收到该记录；或用 --sign-ins 列出每次登录、PIN 错误和锁定。同步会把这些记录作为 AuditEvent 发送到服务器。",
+        "sign-ins instead: right and wrong PINs and lock-outs, never a PIN": "改为列出登录记录：PIN 正确、错误及锁定，从不记录 PIN 本身",
         "the patient's id": "患者的 id",
         "options": "选项",
         "client credentials": "客户端凭据",
