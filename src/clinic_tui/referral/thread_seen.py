@@ -50,8 +50,10 @@ SAVE_SQL = (
 
 
 def mark_seen_sqlite(connection: sqlite3.Connection, task_id: str, hospital_id: str) -> None:
-    """Mark the thread seen through the triage inbox's plain sqlite3 connection: the hospital and its
-    departments are this side."""
+    """Mark the thread seen, through the triage inbox's plain sqlite3 connection.
+
+    The hospital and its departments are this side.
+    """
     units = (
         "SELECT :hospital UNION SELECT id FROM organization "
         "WHERE part_of = :hospital AND kind IS NOT 'township'"
