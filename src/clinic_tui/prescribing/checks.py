@@ -39,6 +39,7 @@ __all__ = [
 ]
 
 DUPLICATES = "duplicates.toml"
+CHILDBEARING = "childbearing.toml"
 ELDERLY_AGE = 65
 """Age from which the formulary's elderly cautions apply (AGS Beers Criteria: 65 and older)."""
 EGFR_REDUCED = 60.0
@@ -215,6 +216,45 @@ def _pregnancy(index: int, drug: FormularyDrug, context: PrescribingContext) -> 
     return found
 
 
+@cache
+def _childbearing_rows() -> dict[str, dict[str, str]]:
+    return {row["drug"]: row for row in load_table(CHILDBEARING)["drug"]}
+
+
+def _childbearing(
+    index: int, drug: FormularyDrug, context: PrescribingContext
+) -> list[SafetyWarning]:
+    """A drug contraindicated in any woman who could become pregnant (valproate)."""
+    row = _childbearing_rows().get(drug.code)
+    if (
+        row is None
+        or context.pregnant  # pregnancy itself is the formulary's check
+        or context.sex != "female"
+        or context.age_years is None
+        or not CHILDBEARING_AGES[0] <= context.age_years < CHILDBEARING_AGES[1]
+    ):
+        return []
+    table = load_table(CHILDBEARING)
+    source = row["source"]
+    return [
+        SafetyWarning(
+            check="pregnancy",
+            severity=Severity(row["severity"]),
+            line=index,
+            message_en=(
+                f"A woman aged {context.age_years}: {drug.name_en} is {row['en']} "
+                f"({short_source(table, source, zh=False)})"
+            ),
+            message_zh=(
+                f"{context.age_years}岁女性：{drug.name_zh}{row['zh']}"
+                f"（{short_source(table, source, zh=True)}）"
+            ),
+            source=citation(table, source),
+            key=f"childbearing:{drug.code}",
+        )
+    ]
+
+
 # ----- renal and elderly cautions --------------------------------------------------------------
 
 
@@ -287,6 +327,7 @@ def check_basket(basket: Basket, context: PrescribingContext, today: date) -> li
         found += allergy_check.check_line(index, order, context)
         found += dose_check.check_line(index, order, context, today)
         found += _pregnancy(index, order.drug, context)
+        found += _childbearing(index, order.drug, context)
         found += _renal_elderly(index, order.drug, context)
     found += dose_check.check_combined(lines)
     found += check_basket_interactions(lines, context)
