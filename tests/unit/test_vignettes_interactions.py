@@ -389,3 +389,72 @@ def test_there_are_at_least_twenty_vignettes_unsafe_and_safe() -> None:
     unsafe = [case for case in VIGNETTES if case.check]
     assert len(VIGNETTES) >= 20
     assert len(VIGNETTES) - len(unsafe) >= 4
+
+
+ALLERGY_VIGNETTES: tuple[Vignette, ...] = (
+    Vignette(
+        "morphine sulfate allergy, co-trimoxazole ordered: a sulfate is no sulfonamide",
+        patient(55, allergies=(allergy("morphine sulfate"),)),
+        (line("co-trimoxazole", 960, BID),),
+    ),
+    Vignette(
+        "glucosamine sulfate allergy, co-trimoxazole ordered: no sulfonamide alarm",
+        patient(61, "female", allergies=(allergy("Glucosamine sulfate"),)),
+        (line("co-trimoxazole", 960, BID),),
+    ),
+    Vignette(
+        "'sulfa drugs' allergy, co-trimoxazole ordered: a sulfonamide antibiotic",
+        patient(44, allergies=(allergy("sulfa drugs"),)),
+        (line("co-trimoxazole", 960, BID),),
+        "allergy",
+        Severity.HIGH,
+        ("sulfonamide antibiotic",),
+        "Khan",
+    ),
+    Vignette(
+        "cefalexin allergy, co-amoxiclav ordered: the same R1 side chain (Khan 2022)",
+        patient(38, allergies=(allergy("头孢氨苄", resolved="cefalexin"),)),
+        (line("co-amoxiclav", 625, TID),),
+        "allergy",
+        Severity.HIGH,
+        ("R1 side chain",),
+        "Khan",
+    ),
+    Vignette(
+        "cefalexin allergy, amoxicillin ordered: the same R1 side chain",
+        patient(38, allergies=(allergy("头孢氨苄", resolved="cefalexin"),)),
+        (line("amoxicillin", 500, TID),),
+        "allergy",
+        Severity.HIGH,
+        ("R1 side chain",),
+        "Khan",
+    ),
+    Vignette(
+        "penicillin allergy, co-amoxiclav ordered: a penicillin",
+        patient(47, "female", allergies=(allergy("青霉素"),)),
+        (line("co-amoxiclav", 625, TID),),
+        "allergy",
+        Severity.HIGH,
+        ("allergic to all",),
+        "BNF",
+    ),
+    Vignette(
+        "co-amoxiclav allergy, cefaclor ordered: amoxicillin's side chain",
+        patient(47, allergies=(allergy("阿莫西林克拉维酸钾", resolved="co-amoxiclav"),)),
+        (line("cefaclor", 250, TID),),
+        "allergy",
+        Severity.HIGH,
+        ("R1 side chain",),
+        "",
+    ),
+    Vignette(
+        "penicillin allergy, azithromycin ordered: safe",
+        patient(47, "female", allergies=(allergy("青霉素"),)),
+        (line("azithromycin", 500, QD, 3),),
+    ),
+)
+
+
+@pytest.mark.parametrize("case", ALLERGY_VIGNETTES, ids=[c.name for c in ALLERGY_VIGNETTES])
+def test_allergy_vignette(case: Vignette) -> None:
+    test_vignette(case)
