@@ -299,3 +299,10 @@ def test_a_demo_clinic_reads_and_checks_without_error(engine: Engine) -> None:
     )
     assert unresolved == 0
     assert weighed > 0
+
+
+def test_every_earlier_prescription_is_read_whatever_its_status(filled: Engine) -> None:
+    # m1 enalapril (active) and m3 amoxicillin (completed) resolve; m2 names nothing stocked.
+    context = read_context(filled, "p1", TODAY, FORMULARY)
+    assert context is not None
+    assert context.prescribed_before == frozenset({"enalapril", "amoxicillin"})

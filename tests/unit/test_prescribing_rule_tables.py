@@ -22,6 +22,7 @@ TABLES = (
     "duplicates.toml",
     "china_rules.toml",
     "childbearing.toml",
+    "hla.toml",
 )
 ALLERGEN_ONLY_TAGS = {"aspirin"}
 """Tags only an allergy record carries (an allergy to aspirin itself)."""

@@ -458,3 +458,46 @@ ALLERGY_VIGNETTES: tuple[Vignette, ...] = (
 @pytest.mark.parametrize("case", ALLERGY_VIGNETTES, ids=[c.name for c in ALLERGY_VIGNETTES])
 def test_allergy_vignette(case: Vignette) -> None:
     test_vignette(case)
+
+
+HLA_VIGNETTES: tuple[Vignette, ...] = (
+    Vignette(
+        "carbamazepine started for trigeminal neuralgia, never prescribed before",
+        patient(52, "female"),
+        (line("carbamazepine", 100, BID),),
+        "hla",
+        Severity.HIGH,
+        ("HLA-B*15:02", "First prescription", "Stevens-Johnson"),
+        "HLA-B*1502",
+    ),
+    Vignette(
+        "carbamazepine renewed for a patient already taking it: no gene-test prompt",
+        patient(52, "female", medications=taking("carbamazepine")),
+        (line("carbamazepine", 200, BID),),
+        checks_ignored=("duplicate", "rule"),
+    ),
+    Vignette(
+        "carbamazepine for a patient prescribed it last year (stopped since): not a first",
+        patient(41, prescribed_before=frozenset({"carbamazepine"})),
+        (line("carbamazepine", 200, BID),),
+    ),
+    Vignette(
+        "allopurinol started for recurrent gout (ACR 2020: HLA-B*58:01 before starting)",
+        patient(58),
+        (line("allopurinol", 100),),
+        "hla",
+        Severity.MODERATE,
+        ("HLA-B*58:01", "First prescription"),
+        "American College of Rheumatology",
+    ),
+    Vignette(
+        "allopurinol for a patient on it for years: no prompt",
+        patient(63, prescribed_before=frozenset({"allopurinol"})),
+        (line("allopurinol", 100),),
+    ),
+)
+
+
+@pytest.mark.parametrize("case", HLA_VIGNETTES, ids=[c.name for c in HLA_VIGNETTES])
+def test_hla_vignette(case: Vignette) -> None:
+    test_vignette(case)

@@ -2,7 +2,8 @@
 
 Pure functions of (patient facts, order lines, rule tables): allergy with class
 cross-reactivity, drug-drug interactions, duplicate therapy, dose, pregnancy and
-breastfeeding, renal and elderly cautions, and China's prescription rules. Each warning
+breastfeeding, HLA tests before a first prescription, renal and elderly cautions, and
+China's prescription rules. Each warning
 says why in English and Chinese, cites its source and carries a stable key, so an
 override given to it survives the basket being checked again.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 from datetime import date
 from functools import cache
 
-from clinic_tui.prescribing import allergy_check, china_rules, dose_check
+from clinic_tui.prescribing import allergy_check, china_rules, dose_check, hla_check
 from clinic_tui.prescribing.facts import (
     ActiveMedication,
     AllergyFact,
@@ -328,6 +329,7 @@ def check_basket(basket: Basket, context: PrescribingContext, today: date) -> li
         found += dose_check.check_line(index, order, context, today)
         found += _pregnancy(index, order.drug, context)
         found += _childbearing(index, order.drug, context)
+        found += hla_check.check_line(index, order, context)
         found += _renal_elderly(index, order.drug, context)
     found += dose_check.check_combined(lines)
     found += check_basket_interactions(lines, context)

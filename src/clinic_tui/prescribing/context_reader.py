@@ -191,6 +191,28 @@ def _medications(
     return tuple(found)
 
 
+def _prescribed_before(
+    connection: Connection, patient_id: str, resolve: Resolver
+) -> frozenset[str]:
+    """Formulary codes of every MedicationRequest in the chart, any status but an error."""
+    table = _table(MedicationRequestRow)
+    rows = connection.execute(
+        select(table.c.resource_json, table.c.medication).where(
+            table.c.patient_id == patient_id, table.c.status != "entered-in-error"
+        )
+    ).all()
+    codes: set[str] = set()
+    for row in rows:
+        concept = json.loads(row.resource_json).get("medicationCodeableConcept")
+        names = [row.medication, *(str(c.get("display") or "") for c in _codings(concept))]
+        for name in names:
+            drug = resolve(name, _atc_of(concept))
+            if drug is not None:
+                codes.add(drug.code)
+                break
+    return frozenset(codes)
+
+
 def _conditions(connection: Connection, patient_id: str) -> list[tuple[str, date | None]]:
     table = _table(ConditionRow)
     rows = connection.execute(
@@ -297,6 +319,7 @@ def read_context(
         kept_at = records_kept_at(connection, patient.organization_id, clinic_id)
         state, allergies = _allergies(connection, patient_id, lookup)
         medications = _medications(connection, patient_id, lookup)
+        prescribed = _prescribed_before(connection, patient_id, lookup)
         conditions = _conditions(connection, patient_id)
         weights = _observations(connection, patient_id, (WEIGHT,))
         pregnancy_rows = _observations(connection, patient_id, (PREGNANCY_STATUS,))
@@ -328,4 +351,5 @@ def read_context(
         egfr=float(egfr.value) if egfr else None,
         egfr_date=_date(egfr.effective) if egfr else None,
         records_kept_at=kept_at,
+        prescribed_before=prescribed,
     )

@@ -116,6 +116,10 @@ class PrescribingContext:
     records_kept_at: str | None = None
     """The clinic keeping the patient's records when this cache holds only the referral
     (offline_cache/records_elsewhere.py): its allergies and medicines cannot be checked here."""
+    prescribed_before: frozenset[str] = frozenset()
+    """Formulary codes of every drug the chart holds a MedicationRequest for, whatever its
+    status (active, completed, stopped; not entered-in-error): a drug absent here and from
+    `medications` is a first prescription (hla_check.py)."""
 
     @classmethod
     def for_birth_date(
