@@ -334,7 +334,7 @@ def check_basket(basket: Basket, context: PrescribingContext, today: date) -> li
     found += dose_check.check_combined(lines)
     found += check_basket_interactions(lines, context)
     found += _duplicates(lines, context)
-    found += china_rules.check_rules(basket)
+    found += china_rules.check_rules(basket, context.diagnoses)
     unique: dict[str, SafetyWarning] = {}
     for warning in found:
         kept = unique.get(warning.key)
