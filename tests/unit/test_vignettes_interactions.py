@@ -17,6 +17,7 @@ from clinic_tui.prescribing.facts import (
     ActiveMedication,
     AllergyFact,
     AllergyState,
+    HlaResult,
     PrescribingContext,
 )
 from clinic_tui.prescribing.formulary import starter_formulary
@@ -533,6 +534,42 @@ HLA_VIGNETTES: tuple[Vignette, ...] = (
         "hla",
         Severity.MODERATE,
         ("HLA-B*58:01", "First prescription"),
+        "American College of Rheumatology",
+    ),
+    Vignette(
+        "carbamazepine first prescription, HLA-B*15:02 recorded negative: no prompt",
+        patient(33, hla_results=(HlaResult("hlab1502", False, date(2026, 11, 2)),)),
+        (line("carbamazepine", 100, BID),),
+    ),
+    Vignette(
+        "carbamazepine for a recorded HLA-B*15:02 carrier: do not start",
+        patient(33, hla_results=(HlaResult("hlab1502", True, date(2026, 11, 2)),)),
+        (line("carbamazepine", 100, BID),),
+        "hla",
+        Severity.HIGH,
+        ("POSITIVE", "do not start"),
+        "HLA-B*1502",
+    ),
+    Vignette(
+        "allopurinol for a recorded HLA-B*58:01 carrier, even on renewal",
+        patient(
+            60,
+            prescribed_before=frozenset({"allopurinol"}),
+            hla_results=(HlaResult("hlab5801", True),),
+        ),
+        (line("allopurinol", 100),),
+        "hla",
+        Severity.HIGH,
+        ("HLA-B*58:01 POSITIVE",),
+        "American College of Rheumatology",
+    ),
+    Vignette(
+        "allopurinol first prescription, only an HLA-B*15:02 result on file: still ask",
+        patient(60, hla_results=(HlaResult("hlab1502", False),)),
+        (line("allopurinol", 100),),
+        "hla",
+        Severity.MODERATE,
+        ("HLA-B*58:01",),
         "American College of Rheumatology",
     ),
     Vignette(
