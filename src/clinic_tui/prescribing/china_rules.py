@@ -276,11 +276,13 @@ def _psychotropic_2_warnings(
                 key,
             )
         ]
+    # Allowed with the reason (第二十三条), yet shown: a psychotropic's supply is kept as short
+    # as the condition allows, and it is never a long-term prescription (长期处方管理规范).
     return [
         _warn(
             table,
             index,
-            Severity.INFO,
+            Severity.MODERATE,
             f"{name_en}: {shown} days, beyond the {limit}-day limit of a class-2 psychotropic, "
             f"for the recorded reason: {reason}",
             f"{name_zh}：{shown}天，超过第二类精神药品{limit}日常用量，已注明理由：{reason}",
