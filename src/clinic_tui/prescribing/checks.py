@@ -2,10 +2,10 @@
 
 Pure functions of (patient facts, order lines, rule tables): allergy with class
 cross-reactivity, drug-drug interactions, duplicate therapy, dose, pregnancy and
-breastfeeding, HLA tests before a first prescription, renal and elderly cautions, and
-China's prescription rules. Each warning
-says why in English and Chinese, cites its source and carries a stable key, so an
-override given to it survives the basket being checked again.
+breastfeeding (and drugs barred to any woman who could become pregnant), HLA tests before a
+first prescription, renal and elderly cautions, and China's prescription rules. Each warning
+says why in English and Chinese, cites its source and carries a stable key, so an override
+given to it survives the basket being checked again.
 """
 
 from __future__ import annotations
@@ -243,7 +243,7 @@ def _childbearing(
             severity=Severity(row["severity"]),
             line=index,
             message_en=(
-                f"A woman aged {context.age_years}: {drug.name_en} is {row['en']} "
+                f"Female, aged {context.age_years}: {drug.name_en} is {row['en']} "
                 f"({short_source(table, source, zh=False)})"
             ),
             message_zh=(
