@@ -145,6 +145,20 @@ VIGNETTES: tuple[Vignette, ...] = (
         "Pregnancy Prevention Programme",
     ),
     Vignette(
+        "valproate for a 13-year-old girl with epilepsy: girls of childbearing potential too",
+        patient(13, "female"),
+        (line("valproate", 200, BID),),
+        "pregnancy",
+        Severity.HIGH,
+        ("Female, aged 13", "Pregnancy Prevention Programme"),
+        "MHRA",
+    ),
+    Vignette(
+        "valproate for a 30-year-old man: nothing about pregnancy",
+        patient(30, "male"),
+        (line("valproate", 200, BID),),
+    ),
+    Vignette(
         "valproate for a 60-year-old woman: no childbearing warning",
         patient(60, "female"),
         (line("valproate", 200, BID),),
