@@ -267,3 +267,25 @@ def test_the_slips_doctor_is_a_person_the_requester_names(
     if requester is not None:
         request["requester"] = requester
     assert slip_prescriber([request], prescriber) == expected
+
+
+def test_the_reason_for_a_longer_supply_prints_on_the_slip(
+    engine: Engine, formulary: Formulary, tmp_path: Path
+) -> None:
+    # 处方管理办法 第十九条 and 第二十三条: a longer supply needs the prescriber's reason noted.
+    fill_cache(engine)
+    prescriber = Prescriber(engine, CLINIC, "dr-li")
+    parsed = parse_order_line("amlodipine 5mg qd 28d", formulary)
+    assert parsed.order is not None, parsed.problems
+    basket = Basket(lines=[parsed.order], long_term_reason="高血压慢性病，病情稳定")
+    slip = prescriber.sign("p-nka", None, basket, [], NOW)
+    chart = ChartRepository(engine).load("p-nka", NOW.date())
+    assert chart is not None
+    outcome = print_slip(prescriber, chart, slip.group_id, formulary, NOW, tmp_path, None)
+    text = _text(outcome.path).replace("\r", "").replace("\n", "")
+    assert "延长用量理由" in text
+    assert "高血压慢性病，病情稳定" in text
+    short = Basket(lines=[parsed.order])
+    plain = prescriber.sign("p-nka", None, short, [], NOW)
+    other = print_slip(prescriber, chart, plain.group_id, formulary, NOW, tmp_path, None)
+    assert "延长用量理由" not in _text(other.path)

@@ -286,7 +286,8 @@ class SafetyWarning:
     """One finding of the offline checks on one line of the basket."""
 
     check: str
-    """allergy, interaction, duplicate, dose, pregnancy, breastfeeding, renal, elderly, rule."""
+    """allergy, interaction, duplicate, dose, pregnancy, breastfeeding, hla, renal, elderly,
+    rule."""
     severity: Severity
     line: int
     """Index of the basket line it is about."""

@@ -21,6 +21,7 @@ from clinic_tui.domain.fhir import Resource, reference_id
 from clinic_tui.prescribing.medication_request import draft_from_medication_request
 from clinic_tui.prescribing.model import DraftOrder
 from clinic_tui.prescribing.prescriber import (
+    LONG_TERM_REASON_EXTENSION,
     SLIP_TYPE_EXTENSION,
     Prescriber,
     PrescribingError,
@@ -73,6 +74,14 @@ def _kind(requests: Sequence[Resource]) -> str:
         if extension.get("url") == SLIP_TYPE_EXTENSION and extension.get("valueCode") in SLIP_KINDS:
             return str(extension["valueCode"])
     return "ordinary"
+
+
+def _supply_reason(requests: Sequence[Resource]) -> str:
+    """The reason the prescriber gave for a supply beyond the slip's day limit, if any."""
+    for extension in requests[0].get("extension") or []:
+        if extension.get("url") == LONG_TERM_REASON_EXTENSION:
+            return str(extension.get("valueString") or "")
+    return ""
 
 
 def _signed_at(requests: Sequence[Resource], fallback: datetime) -> datetime:
@@ -174,6 +183,7 @@ def print_slip(
         prescriber=slip_prescriber(requests, prescriber),
         lang="en" if lang == "en" else "zh",
         id_document=identity if kind == NARCOTIC_SLIP else "",
+        supply_reason=_supply_reason(requests),
     )
     path = render_slip_pdf(data, slip_file(slips_dir, group_id, signed))
     if not printer:

@@ -31,6 +31,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from clinic_tui.domain.untrusted import clean_line
 from clinic_tui.prescribing.model import DraftOrder
 
 if TYPE_CHECKING:
@@ -67,6 +68,9 @@ KIND_COLOURS: dict[str, tuple[int, int, int]] = {
 
 MAX_VALID_DAYS = 3
 """第十八条: a prescriber may extend validity, but to at most 3 days."""
+SUPPLY_REASON_CHARS = 40
+"""A reason for a longer supply longer than this is cut short on the slip (the record keeps
+it whole): it must fit one line at a size still readable."""
 
 PAGE_MM = (148.0, 210.0)
 """A5 portrait, width x height."""
@@ -168,6 +172,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "amount": ("药品金额", "Drug cost"),
     "valid_1": ("处方当日有效", "Valid on the day of issue only"),
     "valid_n": ("医师注明：处方{n}日内有效", "Valid for {n} days, as noted by the prescriber"),
+    "supply_reason": ("延长用量理由", "Reason for the longer supply"),
     "review": ("审核", "Reviewed"),
     "prepare": ("调配", "Prepared"),
     "check": ("核对", "Checked"),
@@ -296,6 +301,9 @@ class SlipData:
     """1 is 当日有效; 2 or 3 only when the prescriber notes it (第十八条)."""
     amount: str = ""
     """药品金额 when the clinic prices the slip; blank leaves a line for the cashier."""
+    supply_reason: str = ""
+    """The prescriber's reason for a supply beyond the slip's day limit (处方管理办法 第十九条,
+    第二十三条: 医师应当注明理由), printed under the validity; blank when none was needed."""
 
     def __post_init__(self) -> None:
         """Refuse a slip the regulation does not allow, with the reason."""
@@ -391,6 +399,7 @@ def slip_data_for(
     agent: str = "",
     valid_days: int = 1,
     amount: str = "",
+    supply_reason: str = "",
 ) -> SlipData:
     """A slip from basket lines and plain patient and clinic values (age counted on `issued`)."""
     return SlipData(
@@ -415,6 +424,7 @@ def slip_data_for(
         agent=agent,
         valid_days=valid_days,
         amount=amount,
+        supply_reason=clean_line(supply_reason, SUPPLY_REASON_CHARS),
     )
 
 
@@ -841,6 +851,12 @@ def _footer(pdf: FPDF, data: SlipData) -> None:
         else _word("valid_n", lang).format(n=data.valid_days)
     )
     _text(pdf, left, y, validity, 8.5)
+    if data.supply_reason:
+        # The reason the regulation asks the prescriber to note, on its own line below; the
+        # pharmacists' boxes below take what height is left.
+        y += 5
+        label = _word("supply_reason", lang)
+        _labelled(pdf, left, y, label, data.supply_reason, right, 8.5, fit=0.5)
     y += 6
     # 审核 调配 核对 发药: one box each for the pharmacists' signatures.
     keys = ("review", "prepare", "check", "dispense")
