@@ -12,6 +12,7 @@ import os
 import sys
 import unicodedata
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from clinic_tui import __version__
@@ -557,6 +558,7 @@ def _run_app(args: argparse.Namespace) -> int:
     path = cache_path(settings.data_dir)
     _unlock(path)
     _check_encryption_policy(settings, path)
+    _make_data_private(settings.data_dir)
     prepare_cache(path)
     from clinic_tui.commands.terminology import load_starter_set
 
@@ -575,6 +577,25 @@ def _run_app(args: argparse.Namespace) -> int:
 
     ClinicApp(settings=settings, cache=cache, users=load_users(settings.data_dir)).run()
     return 0
+
+
+def _make_data_private(data_dir: Path) -> None:
+    """Tighten what an earlier version left readable by others in the data folder; say so
+    once (the next start finds nothing left to do)."""
+    from clinic_tui.private_files import make_private
+
+    try:
+        tightened = make_private(data_dir)
+    except OSError:
+        return  # prepare_cache reports the folder's problem in its own words
+    if tightened:
+        print(
+            tr(
+                "clinic-tui: {count} files and folders in {folder} were readable by other "
+                "users of this computer; they are now this user's only"
+            ).format(count=len(tightened), folder=data_dir),
+            file=sys.stderr,
+        )
 
 
 def _check_encryption_policy(settings: Any, path: Any) -> None:

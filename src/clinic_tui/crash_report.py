@@ -7,10 +7,12 @@ locals can hold a token or a patient's record); what is left passes through `red
 
 from __future__ import annotations
 
+import os
 import traceback
 from datetime import datetime
 
 from clinic_tui import __version__
+from clinic_tui.private_files import open_private, private_dir
 from clinic_tui.redaction import redact
 
 
@@ -25,8 +27,9 @@ def write_crash_report(error: BaseException) -> str:
 
     path = crash_log_path()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a", encoding="utf-8") as handle:
+        private_dir(path.parent)
+        descriptor = open_private(path, os.O_WRONLY | os.O_APPEND)
+        with os.fdopen(descriptor, "a", encoding="utf-8") as handle:
             stamp = datetime.now().astimezone().isoformat()
             handle.write(f"--- {stamp} clinic-tui {__version__}\n")
             handle.write(crash_text(error))

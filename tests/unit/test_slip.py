@@ -420,13 +420,11 @@ def test_the_pdf_is_written_whole_into_new_folders(tmp_path: Path) -> None:
 
 
 def test_a_failed_write_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from fpdf import FPDF
-
-    def disk_full(self: FPDF, name: str = "") -> None:
-        Path(name).write_bytes(b"%PDF-1.7 half")
+    def disk_full(path: Path, _data: bytes) -> None:
+        path.write_bytes(b"%PDF-1.7 half")
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(FPDF, "output", disk_full)
+    monkeypatch.setattr("clinic_tui.private_files.write_private", disk_full)
     with pytest.raises(OSError, match="No space"):
         render_slip_pdf(samples.rare_name_slip(), tmp_path / "RX-2.pdf")
     assert list(tmp_path.iterdir()) == []

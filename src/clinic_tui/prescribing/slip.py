@@ -25,6 +25,7 @@ covers rare name characters (CJK Ext A and B). fpdf2 is imported only when a sli
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -506,18 +507,36 @@ _FONT = "slipcjk"
 
 
 def render_slip_pdf(data: SlipData, path: Path) -> Path:
-    """Draw the slip as a one-page A5 PDF at `path` (folders made as needed); returns `path`."""
+    """Draw the slip as a one-page A5 PDF at `path`, or beside it when a file is already
+    there (a reprint never replaces an earlier slip); returns where it went.
+
+    Folders are made 0700 and the file 0600 (private_files): a slip names a patient.
+    """
+    from clinic_tui.private_files import private_dir, write_private
+
     pdf = _new_pdf(data)
     _draw(pdf, data)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Written beside and renamed, so a half-written slip never sits where a printer looks.
-    partial = path.with_name(f".{path.name}.partial")
+    private_dir(path.parent)
+    # Written beside and linked into place, so a half-written slip never sits where a
+    # printer looks, and an earlier slip of the same name is never replaced.
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
     try:
-        pdf.output(str(partial))
-        partial.replace(path)
+        write_private(partial, bytes(pdf.output()))
+        return _claim(partial, path)
     finally:
         partial.unlink(missing_ok=True)
-    return path
+
+
+def _claim(partial: Path, path: Path) -> Path:
+    """Give `partial` the first free name of `path`, `path-2`, `path-3`...; never replaces."""
+    for attempt in range(1, 1000):
+        target = path if attempt == 1 else path.with_name(f"{path.stem}-{attempt}{path.suffix}")
+        try:
+            os.link(partial, target)
+        except FileExistsError:
+            continue
+        return target
+    raise FileExistsError(f"no free name beside {path}")
 
 
 def _new_pdf(data: SlipData) -> FPDF:
