@@ -839,10 +839,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(tr("clinic-tui: interrupted"), file=sys.stderr)
         return 130
     except Exception as error:  # a bug: keep the details for IT, show the user one line
+        from clinic_tui.crash_report import redacted_message
+
         log = _write_crash_report(error)
+        # The message as the log has it: str(error) may quote a patient's name or note.
         print(
             tr("clinic-tui: unexpected error ({kind}: {error}); details written to {log}").format(
-                kind=type(error).__name__, error=error, log=log
+                kind=type(error).__name__, error=redacted_message(error), log=log
             ),
             file=sys.stderr,
         )
