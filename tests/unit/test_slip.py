@@ -294,8 +294,11 @@ def test_the_missing_glyph_probes_do_see_a_character_the_font_lacks(
     assert missing_glyphs(f"李{unassigned} 王") == unassigned
     data = replace(samples.rare_name_slip(), patient_name=f"李{unassigned}")
     with caplog.at_level(logging.WARNING, logger="fpdf"):
-        render_slip_pdf(data, tmp_path / "lacks.pdf")
-    assert [r for r in caplog.records if "missing" in r.getMessage()]
+        drawn = Rendered(data, render_slip_pdf(data, tmp_path / "lacks.pdf"))
+    # Printed as a visible □ (slip.MISSING_GLYPH), never dropped without a word.
+    assert not [r for r in caplog.records if "missing" in r.getMessage()]
+    assert "李\u25a1" in drawn.text
+    drawn.close()
 
 
 def test_the_font_is_noto_sans_cjk_sc_from_the_installed_package() -> None:
