@@ -517,11 +517,6 @@ def slip_glyph_problems(data: SlipData) -> dict[str, str]:
 
 def _printable_data(data: SlipData) -> SlipData:
     """Every text of the slip through `printable` (labels are the slip's own)."""
-    text_fields = (
-        "clinic_name", "slip_number", "patient_name", "patient_id", "prescriber",
-        "clinic_address", "clinic_phone", "fee_category", "department", "id_document",
-        "agent", "amount",
-    )  # fmt: skip
     lines = tuple(
         replace(
             line,
@@ -537,8 +532,23 @@ def _printable_data(data: SlipData) -> SlipData:
         for line in data.lines
     )
     diagnoses = tuple(Diagnosis(printable(d.code), printable(d.name)) for d in data.diagnoses)
-    changes = {name: printable(getattr(data, name)) for name in text_fields}
-    return replace(data, lines=lines, diagnoses=diagnoses, **changes)
+    return replace(
+        data,
+        lines=lines,
+        diagnoses=diagnoses,
+        clinic_name=printable(data.clinic_name),
+        slip_number=printable(data.slip_number),
+        patient_name=printable(data.patient_name),
+        patient_id=printable(data.patient_id),
+        prescriber=printable(data.prescriber),
+        clinic_address=printable(data.clinic_address),
+        clinic_phone=printable(data.clinic_phone),
+        fee_category=printable(data.fee_category),
+        department=printable(data.department),
+        id_document=printable(data.id_document),
+        agent=printable(data.agent),
+        amount=printable(data.amount),
+    )
 
 
 def slip_text(data: SlipData) -> str:
