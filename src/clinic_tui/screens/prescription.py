@@ -1088,7 +1088,8 @@ NAMED_CHARS = 8
 
 def _named_chars(chars: str) -> str:
     """ئ (U+0626), ا (U+0627)...: each with its code point, for a terminal that cannot draw it."""
-    named = "、".join(f"{char} (U+{ord(char):04X})" for char in chars[:NAMED_CHARS])
+    separator = "、" if language() == "zh" else ", "
+    named = separator.join(f"{char} (U+{ord(char):04X})" for char in chars[:NAMED_CHARS])
     more = len(chars) - NAMED_CHARS
     return named + (tr(" and {n} more").format(n=more) if more > 0 else "")
 
