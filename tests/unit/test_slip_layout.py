@@ -214,3 +214,28 @@ def test_outside_text_on_the_slip_is_cleaned(folder: Path) -> None:
     assert "\u202e" not in page.flat
     assert "\x1b" not in page.flat
     assert "急性咽炎" in page.flat
+
+
+def test_a_second_slip_of_the_same_name_goes_beside_the_first(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = folder / "2026-11-30" / "0930-abcd.pdf"
+    first = render_slip_pdf(samples.rare_name_slip(), target)
+    before = first.read_bytes()
+    second = render_slip_pdf(samples.child_slip(), target)
+
+    def no_hard_links(*_args: object) -> None:
+        raise PermissionError(1, "Operation not permitted")  # a FAT stick, say
+
+    monkeypatch.setattr("os.link", no_hard_links)
+    third = render_slip_pdf(samples.emergency_slip(), target)
+    assert [first.name, second.name, third.name] == [
+        "0930-abcd.pdf",
+        "0930-abcd-2.pdf",
+        "0930-abcd-3.pdf",
+    ]
+    assert first.read_bytes() == before
+    assert sorted(p.name for p in target.parent.iterdir()) == sorted(
+        [first.name, second.name, third.name]
+    )
+    assert "孙昇" in Page(third).flat

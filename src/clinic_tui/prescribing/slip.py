@@ -609,6 +609,14 @@ def _claim(partial: Path, path: Path) -> Path:
             os.link(partial, target)
         except FileExistsError:
             continue
+        except OSError:
+            # No hard links on this file system (FAT, some network shares): the name is
+            # reserved by creating it exclusively, then the slip is renamed over it.
+            from clinic_tui.private_files import create_private_file
+
+            if not create_private_file(target):
+                continue
+            os.replace(partial, target)
         return target
     raise FileExistsError(f"no free name beside {path}")
 
