@@ -12,6 +12,7 @@ import os
 import sys
 import unicodedata
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from clinic_tui import __version__
@@ -594,6 +595,7 @@ def _run_app(args: argparse.Namespace) -> int:
         _check_terminal()
     _unlock(path)
     _check_encryption_policy(settings, path)
+    _make_data_private(settings.data_dir)
     prepare_cache(path)
     from clinic_tui.commands.terminology import load_starter_set
 
@@ -612,6 +614,25 @@ def _run_app(args: argparse.Namespace) -> int:
 
     ClinicApp(settings=settings, cache=cache, users=load_users(settings.data_dir)).run()
     return 0
+
+
+def _make_data_private(data_dir: Path) -> None:
+    """Tighten what an earlier version left readable by others in the data folder; say so
+    once (the next start finds nothing left to do)."""
+    from clinic_tui.private_files import make_private
+
+    try:
+        tightened = make_private(data_dir)
+    except OSError:
+        return  # prepare_cache reports the folder's problem in its own words
+    if tightened:
+        print(
+            tr(
+                "clinic-tui: {count} files and folders in {folder} were readable by other "
+                "users of this computer; they are now this user's only"
+            ).format(count=len(tightened), folder=data_dir),
+            file=sys.stderr,
+        )
 
 
 def _check_encryption_policy(settings: Any, path: Any) -> None:
@@ -859,10 +880,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(tr("clinic-tui: interrupted"), file=sys.stderr)
         return 130
     except Exception as error:  # a bug: keep the details for IT, show the user one line
+        from clinic_tui.crash_report import redacted_message
+
         log = _write_crash_report(error)
+        # The message as the log has it: str(error) may quote a patient's name or note.
         print(
             tr("clinic-tui: unexpected error ({kind}: {error}); details written to {log}").format(
-                kind=type(error).__name__, error=error, log=log
+                kind=type(error).__name__, error=redacted_message(error), log=log
             ),
             file=sys.stderr,
         )

@@ -163,7 +163,7 @@ SAFE = [
         "cefuroxime 125 mg bid, 3 y 12.5 kg",
         date(2023, 6, 1),
         12.5,
-        "cefuroxime 125mg bid 5d",
+        "cefuroxime axetil 125mg bid 5d",
         None,
     ),
 ]

@@ -59,6 +59,7 @@ add_translations(
         "expected a whole number, got {text!r}": "应为整数，实际为 {text!r}",
         "patients sent": "已发送患者",
         "clinic-tui: unexpected error ({kind}: {error}); details written to {log}": "clinic-tui：意外错误（{kind}: {error}）；详细信息已写入 {log}",
+        "clinic-tui: {count} files and folders in {folder} were readable by other users of this computer; they are now this user's only": "clinic-tui：{folder} 中有 {count} 个文件和文件夹本机其他用户可读；现已改为仅本用户可读",
         # clinic-tui terminology (commands/terminology.py)
         "import ICD-10 into the cache (offline) or search it": "向缓存导入 ICD-10（离线），或检索它",
         "Diagnosis codes live in the cache, offline. A starter set of common diagnoses is built in; import a full edition with `terminology import`.": "诊断编码保存在本地缓存中，离线可用。内置常见诊断的入门集；用 `terminology import` 导入完整版本。",

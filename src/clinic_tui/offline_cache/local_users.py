@@ -27,6 +27,7 @@ from pathlib import Path
 
 from clinic_tui.errors import ConfigError
 from clinic_tui.i18n import add_translations, tr
+from clinic_tui.private_files import open_private, private_dir
 
 USERS_FILE = "clinicians.json"
 
@@ -127,7 +128,7 @@ def load_users(data_dir: Path) -> list[LocalUser]:
 
 def _write(data_dir: Path, users: list[LocalUser]) -> None:
     """Replace the file atomically, readable by this user only."""
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(data_dir)
     path = users_path(data_dir)
     temporary = path.with_name(path.name + ".tmp")
     document = {
@@ -136,7 +137,7 @@ def _write(data_dir: Path, users: list[LocalUser]) -> None:
             for u in users
         ]
     }
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    descriptor = open_private(temporary, os.O_WRONLY | os.O_TRUNC)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         json.dump(document, handle, ensure_ascii=False, indent=2)
         handle.flush()
