@@ -230,8 +230,21 @@ class Browser:
         shown = "\n".join(lines)
         raise AssertionError(f"the page never showed all of {words!r}; it shows:\n{shown}")
 
-    def press(self, key: str) -> None:
-        """Type `key` into the terminal as a person would (xterm's hidden textarea)."""
-        from selenium.webdriver.common.by import By
+    def focused(self) -> str:
+        """The focused element of the page, as `tag.class class`."""
+        return str(
+            self.driver.execute_script(
+                "const e = document.activeElement;"
+                "return e ? e.tagName.toLowerCase() + '.' + e.className : '';"
+            )
+        )
 
-        self.driver.find_element(By.CSS_SELECTOR, ".xterm-helper-textarea").send_keys(key)
+    def press(self, key: str) -> None:
+        """Type `key` as a keyboard user does: into whatever has focus, with no click.
+
+        The keys go where the page put focus; if that is not the terminal, they are lost,
+        as they would be for a person, and the test waiting for their effect fails.
+        """
+        from selenium.webdriver.common.action_chains import ActionChains
+
+        ActionChains(self.driver).send_keys(key).perform()

@@ -76,6 +76,8 @@ def test_the_browser_shows_the_queue_and_n_opens_the_called_patients_chart(
     with Served(demo_clinic) as served, Browser(tmp_path / "profile", WINDOW) as browser:
         browser.driver.get(served.url)
         queue = browser.wait_for_all("Queue", "Call next", "▶")
+        # The keyboard reaches the terminal with no click: xterm reads keys from its textarea.
+        assert "xterm-helper-textarea" in browser.focused()
         # The first row waiting is the patient `n` calls (emergencies first).
         called = next(line for line in queue if "▶" in line).split()
 
