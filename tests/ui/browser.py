@@ -76,6 +76,23 @@ def free_port() -> int:
         return port
 
 
+def font_cache(folder: Path) -> dict[str, str]:
+    """An environment whose cache folder holds serve's Chinese font, built now (once per
+    test module), so no page waits on it being built."""
+    env = {"XDG_CACHE_HOME": str(folder)}
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from clinic_tui.commands.serve_fonts import CjkFont; CjkFont().woff()",
+        ],
+        env={**os.environ, **env},
+        check=True,
+        timeout=300,
+    )
+    return env
+
+
 class Served:
     """`clinic-tui serve` on a free loopback port; it and every session stopped on exit.
 

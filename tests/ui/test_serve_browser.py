@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.ui.browser import Browser, Served, browser_missing
+from tests.ui.browser import font_cache as prebuilt_font
 
 pytestmark = pytest.mark.skipif(browser_missing() is not None, reason=str(browser_missing()))
 
@@ -50,7 +51,7 @@ def _png_size_and_colours(png: bytes) -> tuple[int, int, int]:
 @pytest.fixture(scope="module")
 def font_cache(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """One cache folder for every serve here: the Chinese font is built once, not per test."""
-    return {"XDG_CACHE_HOME": str(tmp_path_factory.mktemp("serve-font-cache"))}
+    return prebuilt_font(tmp_path_factory.mktemp("serve-font-cache"))
 
 
 @pytest.fixture(scope="module")

@@ -25,6 +25,7 @@ import aiohttp
 import pytest
 
 from tests.ui.browser import WAIT_SECONDS, Served
+from tests.ui.browser import font_cache as prebuilt_font
 
 QUEUE_WORDS = ("Call next",)
 
@@ -48,7 +49,7 @@ def clinic(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def font_cache(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """One cache folder for every serve here: the Chinese font is built once, not per test."""
-    return {"XDG_CACHE_HOME": str(tmp_path_factory.mktemp("serve-font-cache"))}
+    return prebuilt_font(tmp_path_factory.mktemp("serve-font-cache"))
 
 
 @pytest.fixture
