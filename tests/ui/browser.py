@@ -160,11 +160,17 @@ class Served:
 class Browser:
     """Headless chromium with a fresh profile under `profile`, a window of `size` pixels."""
 
-    def __init__(self, profile: Path, size: tuple[int, int] = (1000, 700)) -> None:
+    def __init__(
+        self, profile: Path, size: tuple[int, int] = (1000, 700), *, eager: bool = False
+    ) -> None:
         from selenium import webdriver
         from selenium.webdriver.chrome.service import Service
 
         options = webdriver.ChromeOptions()
+        if eager:
+            # get() returns once the page is read (DOMContentLoaded), before its scripts
+            # and fonts have loaded: as soon as a person could start typing.
+            options.page_load_strategy = "eager"
         options.binary_location = CHROMIUM
         for flag in CHROMIUM_FLAGS:
             options.add_argument(flag)

@@ -8,6 +8,7 @@ Skips with the reason where the browser is not installed (`make test` installs i
 from __future__ import annotations
 
 import re
+import shutil
 import struct
 import subprocess
 import sys
@@ -171,3 +172,36 @@ def test_a_session_past_the_cap_says_why_on_the_page(
         shown = browser.wait_until_closed()
     assert "1 sessions are open" in shown
     assert "--max-sessions" in shown
+
+
+def test_a_pin_typed_as_the_page_opens_signs_in(
+    demo_clinic: Path, tmp_path: Path, font_cache: dict[str, str]
+) -> None:
+    from selenium.webdriver.common.keys import Keys
+
+    data = tmp_path / "clinic"
+    shutil.copytree(demo_clinic, data)
+    subprocess.run(
+        [
+            *(sys.executable, "-m", "clinic_tui", "users", "add", "--practitioner-id"),
+            *("dr-li", "--name", "Li Wei", "--data-dir", str(data)),
+        ],
+        input="2468\n",
+        text=True,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    with (
+        Served(data, env=font_cache) as served,
+        Browser(tmp_path / "profile", WINDOW, eager=True) as browser,
+    ):
+        browser.driver.get(served.url)
+        # Typed at once: the terminal is not made yet (the page waits for its font).
+        terminal_made = browser.driver.execute_script(
+            "return document.querySelector('.xterm-helper-textarea') !== null;"
+        )
+        browser.press("2468" + Keys.ENTER)
+        screen = "\n".join(browser.wait_for_all("Queue", "Call next"))
+    assert not terminal_made, "the terminal was up before the keys: nothing early was typed"
+    assert "Sign in" not in screen  # the PIN, typed before the page was ready, signed in
