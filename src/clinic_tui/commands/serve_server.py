@@ -243,7 +243,9 @@ class ClinicServer(Server):
             log.warning("refused a session: %d open", len(self.sessions))
             await websocket.close(code=SESSIONS_FULL, message=_close_reason(reason))
             return websocket
-        width, height = clamp_size(request.query.get("width", "80"), request.query.get("height"))
+        width, height = clamp_size(
+            request.query.get("width", "80"), request.query.get("height", "24")
+        )
 
         async def close() -> None:
             await websocket.close()
@@ -265,10 +267,13 @@ class ClinicServer(Server):
         except Exception as error:  # a session's failure must not stop serve
             log.error("session ended: %s", error)
         finally:
-            self.sessions.discard(session)
-            await session.end()
-            with contextlib.suppress(Exception):
-                await session.stop()
+            try:
+                await session.end()
+                with contextlib.suppress(Exception):
+                    await session.stop()
+            finally:
+                # Its place is free once its process is gone, not while it is quitting.
+                self.sessions.discard(session)
         return websocket
 
     async def _process_messages(
