@@ -292,6 +292,7 @@ def _port(text: str) -> int:
 
 def _add_serve_command(commands: Any, common: argparse.ArgumentParser) -> None:
     from clinic_tui.commands.serve import DEFAULT_PORT
+    from clinic_tui.commands.serve_guard import DEFAULT_MAX_SESSIONS
 
     serve = _subcommand(
         commands,
@@ -300,9 +301,10 @@ def _add_serve_command(commands: Any, common: argparse.ArgumentParser) -> None:
         help=tr("open the workstation in a web browser (for cloud desktops and thin clients)"),
         description=tr(
             "Publish the workstation as a web page through textual-serve: each browser tab "
-            "runs its own workstation on this cache. Listens on this machine only unless "
-            "--allow-remote is given; it has no TLS and no sign-in of its own, so put it "
-            "behind the cloud desktop's access control or an HTTPS reverse proxy."
+            "runs its own workstation on this cache, opening on the sign-in screen. Open the "
+            "address it prints (it carries a key made at each start). Listens on this "
+            "machine only unless --allow-remote is given; it has no TLS, so put it behind "
+            "the cloud desktop's access control or an HTTPS reverse proxy."
         ),
     )
     serve.add_argument(
@@ -319,9 +321,7 @@ def _add_serve_command(commands: Any, common: argparse.ArgumentParser) -> None:
     serve.add_argument(
         "--allow-remote",
         action="store_true",
-        help=tr(
-            "allow a --host other than this machine (no TLS, no sign-in: see the README first)"
-        ),
+        help=tr("allow a --host other than this machine (serve has no TLS: see the README first)"),
     )
     serve.add_argument(
         "--public-url",
@@ -331,7 +331,28 @@ def _add_serve_command(commands: Any, common: argparse.ArgumentParser) -> None:
             "(behind a reverse proxy: https://...)"
         ),
     )
+    serve.add_argument(
+        "--max-sessions",
+        type=_positive,
+        default=DEFAULT_MAX_SESSIONS,
+        metavar="N",
+        help=tr(
+            "browser sessions open at once, each a workstation process (default: {count})"
+        ).format(count=DEFAULT_MAX_SESSIONS),
+    )
     _add_low_bandwidth(serve, default=False)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(
+            tr("expected a whole number of 1 or more, got {text}").format(text=text)
+        )
+    return value
 
 
 def _add_server_commands(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -820,6 +841,7 @@ def _serve(args: argparse.Namespace) -> int:
         allow_remote=args.allow_remote,
         public_url=args.public_url,
         low_bandwidth=settings.low_bandwidth,
+        max_sessions=args.max_sessions,
     )
     return serve(settings, options)
 
