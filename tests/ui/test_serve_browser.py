@@ -186,7 +186,7 @@ def test_a_pin_typed_as_the_page_opens_signs_in(
             *(sys.executable, "-m", "clinic_tui", "users", "add", "--practitioner-id"),
             *("dr-li", "--name", "Li Wei", "--data-dir", str(data)),
         ],
-        input="2468\n",
+        input="482916\n",
         text=True,
         check=True,
         capture_output=True,
@@ -201,7 +201,7 @@ def test_a_pin_typed_as_the_page_opens_signs_in(
         terminal_made = browser.driver.execute_script(
             "return document.querySelector('.xterm-helper-textarea') !== null;"
         )
-        browser.press("2468" + Keys.ENTER)
+        browser.press("482916" + Keys.ENTER)
         screen = "\n".join(browser.wait_for_all("Queue", "Call next"))
     assert not terminal_made, "the terminal was up before the keys: nothing early was typed"
     assert "Sign in" not in screen  # the PIN, typed before the page was ready, signed in

@@ -265,7 +265,7 @@ def test_a_session_opens_on_the_sign_in_screen_when_clinicians_are_registered(
             *(sys.executable, "-m", "clinic_tui", "users", "add", "--practitioner-id"),
             *("dr-li", "--name", "Li Wei", "--data-dir", str(data)),
         ],
-        input="2468\n",
+        input="482916\n",
         text=True,
         check=True,
         capture_output=True,

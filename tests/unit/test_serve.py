@@ -224,7 +224,7 @@ def test_serve_warns_when_no_clinician_would_sign_in(cli: Cli, tmp_path: Path) -
     code, _out, err = cli(
         *("users", "add", "--practitioner-id", "dr-li", "--name", "Li Wei"),
         *("--data-dir", str(tmp_path)),
-        stdin="2468\n",
+        stdin="482916\n",
     )
     assert code == 0, err
     assert serve.no_clinicians_warning(tmp_path) is None
