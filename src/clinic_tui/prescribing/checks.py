@@ -2,9 +2,10 @@
 
 Pure functions of (patient facts, order lines, rule tables): allergy with class
 cross-reactivity, drug-drug interactions, duplicate therapy, dose, pregnancy and
-breastfeeding, renal and elderly cautions, and China's prescription rules. Each warning
-says why in English and Chinese, cites its source and carries a stable key, so an
-override given to it survives the basket being checked again.
+breastfeeding (and drugs barred to any woman who could become pregnant), HLA tests before a
+first prescription, renal and elderly cautions, and China's prescription rules. Each warning
+says why in English and Chinese, cites its source and carries a stable key, so an override
+given to it survives the basket being checked again.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from datetime import date
 from functools import cache
 
-from clinic_tui.prescribing import allergy_check, china_rules, dose_check
+from clinic_tui.prescribing import allergy_check, china_rules, dose_check, hla_check
 from clinic_tui.prescribing.facts import (
     ActiveMedication,
     AllergyFact,
@@ -40,6 +41,7 @@ __all__ = [
 ]
 
 DUPLICATES = "duplicates.toml"
+CHILDBEARING = "childbearing.toml"
 ELDERLY_AGE = 65
 """Age from which the formulary's elderly cautions apply (AGS Beers Criteria: 65 and older)."""
 EGFR_REDUCED = 60.0
@@ -216,6 +218,45 @@ def _pregnancy(index: int, drug: FormularyDrug, context: PrescribingContext) -> 
     return found
 
 
+@cache
+def _childbearing_rows() -> dict[str, dict[str, str]]:
+    return {row["drug"]: row for row in load_table(CHILDBEARING)["drug"]}
+
+
+def _childbearing(
+    index: int, drug: FormularyDrug, context: PrescribingContext
+) -> list[SafetyWarning]:
+    """A drug contraindicated in any woman who could become pregnant (valproate)."""
+    row = _childbearing_rows().get(drug.code)
+    if (
+        row is None
+        or context.pregnant  # pregnancy itself is the formulary's check
+        or context.sex != "female"
+        or context.age_years is None
+        or not CHILDBEARING_AGES[0] <= context.age_years < CHILDBEARING_AGES[1]
+    ):
+        return []
+    table = load_table(CHILDBEARING)
+    source = row["source"]
+    return [
+        SafetyWarning(
+            check="pregnancy",
+            severity=Severity(row["severity"]),
+            line=index,
+            message_en=(
+                f"Female, aged {context.age_years}: {drug.name_en} is {row['en']} "
+                f"({short_source(table, source, zh=False)})"
+            ),
+            message_zh=(
+                f"{context.age_years}岁女性：{drug.name_zh}{row['zh']}"
+                f"（{short_source(table, source, zh=True)}）"
+            ),
+            source=citation(table, source),
+            key=f"childbearing:{drug.code}",
+        )
+    ]
+
+
 # ----- renal and elderly cautions --------------------------------------------------------------
 
 
@@ -315,11 +356,13 @@ def check_basket(basket: Basket, context: PrescribingContext, today: date) -> li
         found += allergy_check.check_line(index, order, context)
         found += dose_check.check_line(index, order, context, today)
         found += _pregnancy(index, order.drug, context)
+        found += _childbearing(index, order.drug, context)
+        found += hla_check.check_line(index, order, context)
         found += _renal_elderly(index, order, context)
     found += dose_check.check_combined(lines)
     found += check_basket_interactions(lines, context)
     found += _duplicates(lines, context)
-    found += china_rules.check_rules(basket)
+    found += china_rules.check_rules(basket, context.diagnoses)
     unique: dict[str, SafetyWarning] = {}
     for warning in found:
         kept = unique.get(warning.key)

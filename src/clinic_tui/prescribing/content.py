@@ -20,9 +20,13 @@ from clinic_tui.prescribing.model import FormularyDrug, Pregnancy
 
 TABLES = (
     "starter_formulary.toml",
+    "children_doses.toml",
     "interactions.toml",
     "allergy_classes.toml",
     "duplicates.toml",
+    "childbearing.toml",
+    "hla.toml",
+    "release_forms.toml",
     "china_rules.toml",
     "vital_ranges.toml",
 )
@@ -61,7 +65,7 @@ class TableReview:
 def table_reviews() -> list[TableReview]:
     """Per shipped table: its version and how many of its rows a named reviewer signed off."""
     from clinic_tui.domain import vital_ranges
-    from clinic_tui.domain.table_schema import Rows, review_state
+    from clinic_tui.domain.table_schema import Named, Rows, Table, review_state
     from clinic_tui.prescribing.rule_tables import load_table
     from clinic_tui.prescribing.table_specs import SCHEMAS, formulary_schema
 
@@ -80,6 +84,13 @@ def table_reviews() -> list[TableReview]:
             for key, spec in schema.items()
             if isinstance(spec, Rows)
             for row in data.get(key, [])
+        ]
+        # Rows keyed by id ([drug.<code>] of children_doses.toml) count as rows too.
+        rows += [
+            row
+            for key, spec in schema.items()
+            if key != "sources" and isinstance(spec, Named) and isinstance(spec.shape, Table)
+            for row in data.get(key, {}).values()
         ]
         reviewed = sum(review_state(row, meta)[0] == "reviewed" for row in rows)
         found.append(TableReview(name, str(meta.get("version", "?")), len(rows), reviewed))

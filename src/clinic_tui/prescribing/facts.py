@@ -87,6 +87,17 @@ class ActiveMedication:
 
 
 @dataclass(frozen=True)
+class HlaResult:
+    """A recorded HLA-B genotype result: which allele, carried or not, when."""
+
+    allele: str
+    """As the record names it, normalised by hla_check.allele_key (HLA-B*15:02 -> hlab1502)."""
+    positive: bool
+    """True: the allele is carried."""
+    recorded_on: date | None = None
+
+
+@dataclass(frozen=True)
 class PrescribingContext:
     """The patient facts every check reads, as of one day."""
 
@@ -116,6 +127,12 @@ class PrescribingContext:
     records_kept_at: str | None = None
     """The clinic keeping the patient's records when this cache holds only the referral
     (offline_cache/records_elsewhere.py): its allergies and medicines cannot be checked here."""
+    prescribed_before: frozenset[str] = frozenset()
+    """Formulary codes of every drug the chart holds a MedicationRequest for, whatever its
+    status (active, completed, stopped; not entered-in-error): a drug absent here and from
+    `medications` is a first prescription (hla_check.py)."""
+    hla_results: tuple[HlaResult, ...] = ()
+    """HLA-B allele results recorded in the chart, newest first (context_reader.py)."""
 
     @classmethod
     def for_birth_date(

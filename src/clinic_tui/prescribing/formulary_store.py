@@ -53,6 +53,7 @@ def drug_json(drug: FormularyDrug) -> str:
 def drug_from_json(text: str) -> FormularyDrug:
     """The FormularyDrug a cache row's JSON holds."""
     # Imported here: the start-up check of the starter's version needs none of the model.
+    from clinic_tui.prescribing.formulary import with_children
     from clinic_tui.prescribing.model import (
         Controlled,
         DoseRange,
@@ -72,6 +73,9 @@ def drug_from_json(text: str) -> FormularyDrug:
         "breastfeeding": Pregnancy(data.get("breastfeeding", "unknown")),
         "controlled": Controlled(data.get("controlled", "")),
         "cited": tuple((name, source) for name, source in data.get("cited", ())),
+        # Filled from children_doses.toml by with_children below, never from the JSON.
+        "children": None,
+        "min_age_months": None,
     }
     # Every other field as stored (lists back to tuples), so a field added to FormularyDrug
     # survives the cache without being named here: adult_max_dose and egfr_avoid_below were
@@ -83,7 +87,8 @@ def drug_from_json(text: str) -> FormularyDrug:
         elif item.name in data:
             value = data[item.name]
             values[item.name] = tuple(value) if isinstance(value, list) else value
-    return FormularyDrug(**values)
+    # Children's doses come from children_doses.toml by drug code, not from the stored JSON.
+    return with_children(FormularyDrug(**values))
 
 
 def pinyin_json(keys: PinyinKeys) -> str:

@@ -22,15 +22,17 @@ from clinic_tui.domain.table_schema import (
     Spec,
     Table,
 )
+from clinic_tui.prescribing.children_table import BAND_KEYS, DRUG_KEYS
 from clinic_tui.prescribing.model import FormularyDrug, Product
 
 SOURCE: Final = Named(Table({"short": REQUIRED, "short_zh": REQUIRED, "cite": REQUIRED}))
 """`[sources.<id>]` of the check tables: a short name in each language and the citation."""
 
-DERIVED_DRUG_FIELDS: Final = frozenset({"sources", "cited"})
-"""FormularyDrug fields never typed in a formulary row: worked out from `cite`. A field filled
-from another table (children's doses from children_doses.toml, say) belongs here too, or the
-formulary schema would allow a key formulary.py never reads (test_table_schema fails)."""
+DERIVED_DRUG_FIELDS: Final = frozenset({"sources", "cited", "children", "min_age_months"})
+"""FormularyDrug fields never typed in a formulary row: worked out from `cite`, or filled from
+another table (children and min_age_months from children_doses.toml, by with_children). A
+field added that way belongs here too, or the formulary schema would allow a key formulary.py
+never reads (test_table_schema fails)."""
 TOML_ONLY_DRUG_KEYS: Final[dict[str, Spec]] = {
     "unit": LEAF,  # the unit doses and strengths are written in (DoseRange.unit)
     "cite": Named(LEAF),  # field name -> "source-key: where in it"
@@ -91,6 +93,7 @@ SCHEMAS: Final[dict[str, dict[str, Spec]]] = {
                 "effect_zh": REQUIRED,
                 "advice_en": REQUIRED,
                 "advice_zh": REQUIRED,
+                "except_b": LEAF,
                 **ROW_REVIEW,
             }
         ),
@@ -109,6 +112,7 @@ SCHEMAS: Final[dict[str, dict[str, Spec]]] = {
                 "atc": LEAF,
                 "names": LEAF,
                 "tags": REQUIRED,
+                "unless": LEAF,
                 **ROW_REVIEW,
             },
             name_key="id",
@@ -150,8 +154,76 @@ SCHEMAS: Final[dict[str, dict[str, Spec]]] = {
         "controlled_limits": Table(
             {"injection": REQUIRED, "modified_release": REQUIRED, "other": REQUIRED}
         ),
+        "pain_limits": Table(
+            {"injection": REQUIRED, "modified_release": REQUIRED, "other": REQUIRED}
+        ),
+        "pain_patient": Table({"codes": REQUIRED}),
         "long_term": Table({"max_days": REQUIRED}),
         "slip": Table({"max_drugs": REQUIRED, "paediatric_below_age": REQUIRED}),
+    },
+    "childbearing.toml": {
+        "meta": META,
+        "sources": SOURCE,
+        "drug": Rows(
+            {
+                "drug": REQUIRED,
+                "en": REQUIRED,
+                "zh": REQUIRED,
+                "severity": REQUIRED,
+                "source": REQUIRED,
+                **ROW_REVIEW,
+            },
+            name_key="drug",
+        ),
+    },
+    "hla.toml": {
+        "meta": META,
+        "sources": SOURCE,
+        "drug": Rows(
+            {
+                "drug": REQUIRED,
+                "allele": REQUIRED,
+                "population": REQUIRED,
+                "severity": REQUIRED,
+                "source": REQUIRED,
+                "reaction_en": REQUIRED,
+                "reaction_zh": REQUIRED,
+                "advice_en": REQUIRED,
+                "advice_zh": REQUIRED,
+                **ROW_REVIEW,
+            },
+            name_key="drug",
+        ),
+    },
+    "release_forms.toml": {
+        "meta": META,
+        "name": Rows(
+            {
+                "drug": REQUIRED,
+                "names": REQUIRED,
+                "form_en": REQUIRED,
+                "form_zh": REQUIRED,
+                "stocked_en": REQUIRED,
+                "stocked_zh": REQUIRED,
+                **ROW_REVIEW,
+            },
+            name_key="drug",
+        ),
+    },
+    "children_doses.toml": {
+        "meta": META,
+        "sources": Named(Table({"cite": REQUIRED})),
+        # children_table.py checks the values (kinds, citations); these are its keys.
+        "drug": Named(
+            Table(
+                {
+                    **{key: LEAF for key in DRUG_KEYS if key != "band"},
+                    "band": Rows(dict.fromkeys(BAND_KEYS, LEAF)),
+                    "reviewed_by": LEAF,
+                    "reviewed_on": LEAF,
+                }
+            )
+        ),
     },
 }
 """Schema of each check table of this package, by file name."""

@@ -60,7 +60,7 @@ if TYPE_CHECKING:
     from clinic_tui.prescribing.formulary import Formulary
     from clinic_tui.prescribing.model import FormularyDrug, SafetyWarning
     from clinic_tui.prescribing.prescriber import Prescriber
-    from clinic_tui.prescribing.printing import PrintOutcome
+    from clinic_tui.prescribing.printing import PreparedSlip, PrintOutcome
 
 add_translations(
     {
@@ -132,6 +132,16 @@ add_translations(
         ),
         "Slip saved: {path}; {reason}": "处方笺已保存：{path}；{reason}",
         "Could not make the slip: {error}": "无法生成处方笺：{error}",
+        "The slip's font cannot print {chars} of {fields}: they will print as □, to be "
+        "written by hand. Print anyway?": (
+            "处方笺字体无法打印{fields}中的 {chars}：这些字将印为 □，需手写补全。仍要打印吗？"
+        ),
+        "the name": "姓名",
+        "the diagnosis": "临床诊断",
+        " and ": "和",
+        " and {n} more": " 等另外 {n} 个",
+        "y: print   n / Esc: cancel": "y：打印   n / Esc：取消",
+        "Not printed": "未打印",
         "Discard the unsigned prescription?": "放弃未签名的处方？",
         "y: discard   n / Esc: keep it": "y：放弃   n / Esc：保留",
         "Could not read: {error}": "读取失败：{error}",
@@ -402,7 +412,12 @@ class PrescriptionScreen(Screen[None]):
             self.notify(tr("Stopped: {drug}").format(drug=result), timeout=6)
             self.reread_orders()
         elif group == "rx-print" and result is not None:
-            self.printed(result)
+            from clinic_tui.prescribing.printing import PreparedSlip
+
+            if isinstance(result, PreparedSlip):  # ask first if need be, then draw it
+                self.prepared(result)
+            else:
+                self.printed(result)
 
     def failed(self, group: str, error: BaseException | None) -> None:
         """Say what went wrong; nothing typed is lost."""
@@ -1026,27 +1041,55 @@ class PrescriptionScreen(Screen[None]):
             )
             return
         self.notify(tr("Printing…"), timeout=30)
-        self._print(group)
+        self._prepare(group)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="rx-print")
-    def _print(self, group_id: str) -> PrintOutcome:
-        from clinic_tui.prescribing.printing import print_slip
+    def _prepare(self, group_id: str) -> PreparedSlip:
+        from clinic_tui.prescribing.printing import prepare_slip
 
         chart, formulary = self.chart, self.formulary
         if chart is None or formulary is None:
             raise LookupError(tr("Loading…"))
         slip = self.last_slip
-        return print_slip(
+        return prepare_slip(
             self.prescriber(),
             chart,
             group_id,
             formulary,
             self.clock(),
             self.slips_dir,
-            self.printer,
             lang=language(),
             orders=slip.lines if slip is not None and slip.group_id == group_id else None,
         )
+
+    def prepared(self, slip: PreparedSlip) -> None:
+        """Print; first, when the font lacks characters of the name or diagnosis, say which
+        (they print as □, to be written by hand) and let the clinician print or cancel."""
+        if not slip.glyph_problems:
+            self._print(slip)
+            return
+        from clinic_tui.screens.discard_dialog import ConfirmScreen
+
+        fields = [tr("the name") if "name" in slip.glyph_problems else "",
+                  tr("the diagnosis") if "diagnosis" in slip.glyph_problems else ""]  # fmt: skip
+        question = tr(
+            "The slip's font cannot print {chars} of {fields}: they will print as □, to be "
+            "written by hand. Print anyway?"
+        ).format(chars=_named_chars(slip.missing), fields=tr(" and ").join(f for f in fields if f))
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._print(slip)
+            else:
+                self.notify(tr("Not printed"), timeout=6)
+
+        self.app.push_screen(ConfirmScreen(question, tr("y: print   n / Esc: cancel")), answered)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="rx-print")
+    def _print(self, slip: PreparedSlip) -> PrintOutcome:
+        from clinic_tui.prescribing.printing import print_prepared
+
+        return print_prepared(slip, self.printer)
 
     def printed(self, outcome: PrintOutcome) -> None:
         """Say where the PDF is, and whether it went to the printer."""
@@ -1083,6 +1126,18 @@ class PrescriptionScreen(Screen[None]):
             ),
             answered,
         )
+
+
+NAMED_CHARS = 8
+"""Missing characters named one by one in the warning; the rest are counted."""
+
+
+def _named_chars(chars: str) -> str:
+    """ئ (U+0626), ا (U+0627)...: each with its code point, for a terminal that cannot draw it."""
+    separator = "、" if language() == "zh" else ", "
+    named = separator.join(f"{char} (U+{ord(char):04X})" for char in chars[:NAMED_CHARS])
+    more = len(chars) - NAMED_CHARS
+    return named + (tr(" and {n} more").format(n=more) if more > 0 else "")
 
 
 def _kind_words(code: str) -> str:
