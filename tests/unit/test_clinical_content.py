@@ -69,6 +69,10 @@ def test_coverage_has_a_cell_per_column_and_shows_unverified_ceilings() -> None:
     assert digoxin["65+"] == "Beers"
     assert dict(zip(headings, rows["aminophylline"].cells, strict=True))["max/d"] == "?"
     assert dict(zip(headings, rows["metformin"].cells, strict=True))["renal"] == "<30"
+    # Children's columns read children_doses.toml through FormularyDrug.children.
+    amoxicillin = dict(zip(headings, rows["amoxicillin"].cells, strict=True))
+    assert amoxicillin["child"] == "table"
+    assert any(dict(zip(headings, row.cells, strict=True))["age"] for row in rows.values())
 
 
 def test_coverage_command_draws_a_plain_table_with_no_color(

@@ -127,25 +127,18 @@ def _per_dose_max(drug: FormularyDrug) -> str:
 
 
 def _children(drug: FormularyDrug) -> str:
-    # Children's doses may move to their own table (children_doses.toml): this column then
-    # reads the attribute that change adds; until then the row's mg/kg/day range.
-    own = getattr(drug, "children", None)
-    if own:
-        return "yes"
+    # Children's doses come from children_doses.toml (FormularyDrug.children); a drug it does
+    # not name falls back to the formulary row's mg/kg/day range.
+    if drug.children is not None:
+        return "table"
     return "mg/kg" if drug.child_per_kg_day is not None else ""
 
 
 def _minimum_age(drug: FormularyDrug) -> str:
-    value = getattr(drug, "minimum_age", None)
-    return "" if value in (None, "") else str(value)
-
-
-_PREGNANCY_WORDS = {
-    Pregnancy.CONTRAINDICATED: "CI",
-    Pregnancy.AVOID: "avoid",
-    Pregnancy.CAUTION: "caution",
-    Pregnancy.COMPATIBLE: "ok",
-}
+    months = drug.min_age_months
+    if months is None:
+        return ""
+    return f"{months // 12}y" if months % 12 == 0 else f"{months}mo"
 
 
 def _pregnancy(drug: FormularyDrug) -> str:
