@@ -141,6 +141,14 @@ def _minimum_age(drug: FormularyDrug) -> str:
     return f"{months // 12}y" if months % 12 == 0 else f"{months}mo"
 
 
+_PREGNANCY_WORDS = {
+    Pregnancy.CONTRAINDICATED: "CI",
+    Pregnancy.AVOID: "avoid",
+    Pregnancy.CAUTION: "caution",
+    Pregnancy.COMPATIBLE: "ok",
+}
+
+
 def _pregnancy(drug: FormularyDrug) -> str:
     return _PREGNANCY_WORDS.get(drug.pregnancy, "")
 
