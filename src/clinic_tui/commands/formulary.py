@@ -208,8 +208,10 @@ def _import_who(path: Path, source: Path) -> int:
 
 def _search(path: Path, text: str, limit: int) -> int:
     from rich.console import Console
-    from rich.markup import escape
     from rich.table import Table
+    from rich.text import Text
+
+    from clinic_tui.domain.untrusted import clean_line
 
     from clinic_tui.offline_cache.cache_file import connect
     from clinic_tui.prescribing.formulary_store import drug_sources, read_formulary
@@ -219,7 +221,7 @@ def _search(path: Path, text: str, limit: int) -> int:
         sources = drug_sources(connection)
     hits = formulary.complete(text, limit)
     if not hits:
-        print(tr("No drug matches {text!r}.").format(text=text))
+        print(tr("No drug matches {text!r}.").format(text=clean_line(text)))
         return 1
     table = Table(box=None, pad_edge=False)
     for heading in ("code", "通用名", "name", "ATC", "strengths", "source"):
@@ -230,7 +232,8 @@ def _search(path: Path, text: str, limit: int) -> int:
         )
         source, reviewed = sources.get(drug.code, ("", True))
         name_zh = drug.name_zh if reviewed else tr("(unreviewed) {name}").format(name=drug.name_zh)
-        table.add_row(*(escape(cell) for cell in (drug.code, name_zh, drug.name_en, drug.atc,
-                                                   strengths, source)))  # fmt: skip
+        # Imported names are data: cleaned, and drawn as Text (never parsed as markup).
+        table.add_row(*(Text(clean_line(cell)) for cell in (drug.code, name_zh, drug.name_en,
+                                                            drug.atc, strengths, source)))  # fmt: skip
     Console(soft_wrap=False).print(table)
     return 0

@@ -12,8 +12,11 @@ from typing import Any
 from clinic_tui.commands.connection import open_client
 from clinic_tui.commands.progress import ProgressDisplay
 from clinic_tui.config import Settings
+from clinic_tui.domain.untrusted import clean_line
 from clinic_tui.i18n import add_translations, tr
 
+ERROR_LINE_LIMIT = 500
+"""Characters of one error line printed (a server may say much more)."""
 SYNCED = 0
 NEEDS_ATTENTION = 1
 
@@ -89,7 +92,8 @@ def run_sync(settings: Settings) -> int:
     code = exit_code(report)
     print(tr("Synced: " if code == SYNCED else "Synced with problems: ") + describe(report))
     for error in report.errors[:10]:
-        print(f"  {error}")
+        # The server's words (OperationOutcome text, ids): one clean line each.
+        print(f"  {clean_line(error, ERROR_LINE_LIMIT)}")
     if len(report.errors) > 10:
         print(tr("  ... and {count} more").format(count=len(report.errors) - 10))
     if report.conflicts or report.rejected:
