@@ -118,24 +118,33 @@ def run_formulary(args: argparse.Namespace) -> int:
 
 
 def _read(source: Path) -> list[Any]:
+    from clinic_tui.domain.bounded_read import TooLarge, read_file
+    from clinic_tui.domain.untrusted import clean_line
     from clinic_tui.prescribing.formulary_csv import (
+        MAX_BYTES,
         FormularyCsvError,
+        FormularyEncodingError,
         decode,
         read_formulary_csv,
     )
 
     try:
-        data = source.read_bytes()
+        # Capped: a million-row file is refused before it is read, not after 500 MB.
+        data = read_file(source, MAX_BYTES)
     except OSError as error:
         raise FormularyFileError(
             tr("cannot read {path}: {reason}").format(path=source, reason=error.strerror or error)
         ) from error
+    except TooLarge as error:
+        raise FormularyFileError(f"{source}: {error}") from error
     try:
         return read_formulary_csv(decode(data))
+    except FormularyEncodingError as error:
+        raise FormularyFileError(f"{source}: {error}") from error
     except FormularyCsvError as error:
         for row, reason in error.problems:
-            print(tr("{path}, row {row}: {reason}").format(path=source, row=row, reason=reason),
-                  file=sys.stderr)  # fmt: skip
+            line = tr("{path}, row {row}: {reason}").format(path=source, row=row, reason=reason)
+            print(clean_line(line), file=sys.stderr)
         raise FormularyFileError(
             tr("{path}: {count} problem(s); nothing was imported").format(
                 path=source, count=len(error.problems)
