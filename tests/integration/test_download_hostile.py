@@ -75,9 +75,8 @@ def _deep_entry(ident: str) -> bytes:
     """A Patient entry whose extension nests 50,000 levels (written by hand: json.dumps
     cannot nest that deep)."""
     nested = '{"url":"urn:x","extension":[' * _DEEP_LEVELS + '{"url":"urn:x"}' + "]}" * _DEEP_LEVELS
-    return (
-        '{"resource":{"resourceType":"Patient","id":"%s","extension":[%s]}}' % (ident, nested)
-    ).encode()
+    resource = f'{{"resourceType":"Patient","id":"{ident}","extension":[{nested}]}}'
+    return f'{{"resource":{resource}}}'.encode()
 
 
 class DeepEntryTransport(httpx.BaseTransport):

@@ -37,7 +37,9 @@ def test_sync_error_lines_are_one_clean_line_each() -> None:
 
     lines = report_lines(report)
 
-    assert lines[1] == "  Patient/p1: refused: ␛]52;c;aGk=␇[bold red]boom[/bold red]␛[2J second line"
+    assert (
+        lines[1] == "  Patient/p1: refused: ␛]52;c;aGk=␇[bold red]boom[/bold red]␛[2J second line"
+    )
     assert len(lines[2]) <= 502
     assert not any("\x1b" in line or "\x07" in line for line in lines)
 
@@ -53,10 +55,12 @@ def test_status_names_refused_server_records_as_plain_text(
     code, out, _ = cli("status", "--data-dir", str(cache_file.parent))
     json_code, json_out, _ = cli("status", "--json", "--data-dir", str(cache_file.parent))
 
-    assert code == 0 and json_code == 0
+    assert code == 0
+    assert json_code == 0
     assert "Patient/deep-1" in out
     assert "[bold red]boom[/bold red]" in out  # printed as typed, not obeyed
-    assert "\x1b" not in out and "\x07" not in out
+    assert "\x1b" not in out
+    assert "\x07" not in out
     refused = json.loads(json_out)["refused_downloads"]
     assert refused[0]["resource"] == "Patient/deep-1"
     assert "\x1b" not in refused[0]["reason"]
@@ -80,4 +84,5 @@ def test_formulary_search_prints_imported_names_as_data(
     assert code == 0
     assert "恶霉素[/]" in out
     assert "[/bold red]" in out  # the markup is text, folded but not obeyed
-    assert "\x1b" not in out and "\x07" not in out
+    assert "\x1b" not in out
+    assert "\x07" not in out

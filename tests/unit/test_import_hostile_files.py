@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from clinic_tui.domain.bounded_read import CountingReader, TooLarge, read_zip_member
+from clinic_tui.domain.bounded_read import CountingReader, TooLargeError, read_zip_member
 from clinic_tui.terminology.errors import TerminologyFileError
 from clinic_tui.terminology.national import read_national
 from clinic_tui.terminology.xlsx import write_xlsx
@@ -35,7 +35,7 @@ def _peak(action: Callable[[], Any]) -> tuple[BaseException | None, int]:
     tracemalloc.start()
     try:
         action()
-    except BaseException as error:  # noqa: BLE001  (the test looks at it)
+    except BaseException as error:
         raised: BaseException | None = error
     else:
         raised = None
@@ -165,10 +165,8 @@ def test_a_member_whose_header_lies_about_its_size_stays_bounded(tmp_path: Path)
 
 def test_the_counting_reader_stops_what_decompression_produces_beyond_the_limit() -> None:
     bomb = zlib.compress(b"\0" * (8 * MIB))
-    stream = io.BufferedReader(
-        CountingReader(io.BytesIO(zlib.decompress(bomb)), "bomb", 1 * MIB)
-    )
-    with pytest.raises(TooLarge, match="bomb unpacks to more than 1 MiB"):
+    stream = io.BufferedReader(CountingReader(io.BytesIO(zlib.decompress(bomb)), "bomb", 1 * MIB))
+    with pytest.raises(TooLargeError, match="bomb unpacks to more than 1 MiB"):
         stream.read()
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -231,7 +229,9 @@ def test_a_windows_1252_name_never_imports_as_wrong_chinese(tmp_path: Path, cli:
 
 
 def test_a_gb18030_csv_with_a_rare_character_is_still_read(tmp_path: Path, cli: Cli) -> None:
-    path = _csv(tmp_path, "diazepam,Diazepam,地西泮（苯二氮䓬类）,tablet,5,mg,tablet,片\n", "gb18030")
+    path = _csv(
+        tmp_path, "diazepam,Diazepam,地西泮（苯二氮䓬类）,tablet,5,mg,tablet,片\n", "gb18030"
+    )
 
     code, out, err = cli("formulary", "import", "--from", str(path),
                          "--data-dir", str(tmp_path / "data"))  # fmt: skip
@@ -247,8 +247,7 @@ def test_a_formulary_csv_too_big_is_refused_before_it_is_read(tmp_path: Path, cl
         handle.truncate(600 * MIB)  # sparse: no disk used, but 600 MB as far as stat knows
 
     raised, peak = _peak(
-        lambda: cli("formulary", "import", "--from", str(path),
-                    "--data-dir", str(tmp_path / "data"))  # fmt: skip
+        lambda: cli("formulary", "import", "--from", str(path), "--data-dir", str(tmp_path))
     )
 
     assert raised is None

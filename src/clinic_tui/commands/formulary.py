@@ -118,7 +118,7 @@ def run_formulary(args: argparse.Namespace) -> int:
 
 
 def _read(source: Path) -> list[Any]:
-    from clinic_tui.domain.bounded_read import TooLarge, read_file
+    from clinic_tui.domain.bounded_read import TooLargeError, read_file
     from clinic_tui.domain.untrusted import clean_line
     from clinic_tui.prescribing.formulary_csv import (
         MAX_BYTES,
@@ -135,7 +135,7 @@ def _read(source: Path) -> list[Any]:
         raise FormularyFileError(
             tr("cannot read {path}: {reason}").format(path=source, reason=error.strerror or error)
         ) from error
-    except TooLarge as error:
+    except TooLargeError as error:
         raise FormularyFileError(f"{source}: {error}") from error
     try:
         return read_formulary_csv(decode(data))
@@ -221,7 +221,6 @@ def _search(path: Path, text: str, limit: int) -> int:
     from rich.text import Text
 
     from clinic_tui.domain.untrusted import clean_line
-
     from clinic_tui.offline_cache.cache_file import connect
     from clinic_tui.prescribing.formulary_store import drug_sources, read_formulary
 
@@ -242,7 +241,7 @@ def _search(path: Path, text: str, limit: int) -> int:
         source, reviewed = sources.get(drug.code, ("", True))
         name_zh = drug.name_zh if reviewed else tr("(unreviewed) {name}").format(name=drug.name_zh)
         # Imported names are data: cleaned, and drawn as Text (never parsed as markup).
-        table.add_row(*(Text(clean_line(cell)) for cell in (drug.code, name_zh, drug.name_en,
-                                                            drug.atc, strengths, source)))  # fmt: skip
+        cells = (drug.code, name_zh, drug.name_en, drug.atc, strengths, source)
+        table.add_row(*(Text(clean_line(cell)) for cell in cells))
     Console(soft_wrap=False).print(table)
     return 0

