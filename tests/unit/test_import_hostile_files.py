@@ -265,3 +265,15 @@ def test_a_formulary_csv_too_big_says_so_in_one_line(tmp_path: Path, cli: Cli) -
 
     assert code == 4
     assert "hospital.csv is 600 MiB, more than 32 MiB: refused" in _one_error_line(err)
+
+
+def test_imported_names_are_cleaned_where_they_enter(tmp_path: Path) -> None:
+    from clinic_tui.prescribing.formulary_csv import read_formulary_csv
+
+    drugs = read_formulary_csv(HEADER + "evil,Evil\x1b[2J,恶\u202e霉素,tablet,250,mg,tablet,片\n")
+    assert drugs[0].name_en == "Evil␛[2J"
+    assert drugs[0].name_zh == "恶霉素"
+    path = tmp_path / "national.xlsx"
+    # XML cannot hold an ESC; a bidi override and a C1 control it can.
+    write_xlsx(path, [["疾病编码", "疾病名称"], ["I10.x00", "原发性\u202e高血压\x9b"]])
+    assert [c.display_zh for c in read_national(path)] == ["原发性高血压\ufffd"]

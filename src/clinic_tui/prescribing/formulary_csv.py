@@ -13,6 +13,7 @@ import io
 from dataclasses import dataclass, field
 from typing import Any
 
+from clinic_tui.domain.untrusted import clean_line
 from clinic_tui.i18n import add_translations, tr
 from clinic_tui.prescribing.formulary import CLASS_TAGS, ROUTES
 from clinic_tui.prescribing.model import (
@@ -247,7 +248,8 @@ def read_formulary_csv(text: str) -> list[FormularyDrug]:
                     )
                 )
                 continue
-            row = {name: cell.strip() for name, cell in zip(header, cells, strict=True)}
+            # Cells are outside text (they print on slips): one clean line each.
+            row = {name: clean_line(cell).strip() for name, cell in zip(header, cells, strict=True)}
             _read_row(number, row, drugs, problems)
     except csv.Error as error:
         problems.append((reader.line_num, tr("not readable as CSV: {error}").format(error=error)))

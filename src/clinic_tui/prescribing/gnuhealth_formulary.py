@@ -29,6 +29,7 @@ from clinic_tui.domain.bounded_read import (
     read_tar_member,
     read_zip_member,
 )
+from clinic_tui.domain.untrusted import clean_line
 from clinic_tui.prescribing.formulary import Formulary
 from clinic_tui.prescribing.model import FormularyDrug, Product
 
@@ -103,7 +104,9 @@ def read_who_essential_medicines(path: Path, formulary: Formulary) -> WhoMedicin
         if not products or len(units) != 1:
             no_solid += 1
             continue
-        english = component[:1].upper() + component[1:]
+        # The package is outside text: controls made visible, one line.
+        english = clean_line(component[:1].upper() + component[1:])
+        chinese = clean_line(chinese)
         drugs.append(
             FormularyDrug(
                 code=code,

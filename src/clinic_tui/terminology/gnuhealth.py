@@ -26,6 +26,7 @@ from clinic_tui.domain.bounded_read import (
     read_tar_member,
     read_zip_member,
 )
+from clinic_tui.domain.untrusted import clean_line
 from clinic_tui.terminology.errors import TerminologyFileError
 from clinic_tui.terminology.store import Concept
 
@@ -158,8 +159,9 @@ def read_gnuhealth(path: Path) -> GnuHealthIcd10:
     concepts = [
         Concept(
             code=code,
-            display_en=english,
-            display_zh=titles.get(_PATHOLOGY + record_id, ""),
+            # Titles are outside text: controls made visible, one line.
+            display_en=clean_line(english),
+            display_zh=clean_line(titles.get(_PATHOLOGY + record_id, "")),
             active=active,
         )
         for record_id, code, english, active in records
