@@ -21,7 +21,7 @@ from clinic_tui.domain.untrusted import clean_json
 from clinic_tui.offline_cache.store import read_resource
 from clinic_tui.sync import quarantine
 from clinic_tui.sync.client import FhirClient, RetryPolicy
-from clinic_tui.sync.download import download, download_type
+from clinic_tui.sync.download import Deletes, TypeWriter, download, download_type
 from clinic_tui.sync.engine import sync_status
 from clinic_tui.sync.errors import FhirRequestError
 from clinic_tui.sync.inbound import MAX_DEPTH, RefusedError, admit, loads_bounded
@@ -257,3 +257,26 @@ def test_cleaning_keeps_order_and_unchanged_parts_and_matches_clean_json() -> No
     assert cleaned["h"] == "line\nbreak"
     untouched = {"resourceType": "Patient", "id": "p-2", "name": [{"text": "王"}]}
     assert admit(untouched) is untouched
+
+
+def test_a_refused_record_deleted_on_the_server_leaves_the_list(engine: Engine) -> None:
+    with engine.begin() as connection:
+        quarantine.update(connection, "Patient", [("p-9", "gender '42'")], [], "2026-03-01")
+    writer = TypeWriter(engine, "Patient")
+
+    writer.apply_deletes(Deletes("Patient", {"p-9": ("2", None)}, None))
+
+    assert quarantine.refusals(engine) == []
+
+
+def test_the_refusal_list_keeps_the_newest_when_full(engine: Engine) -> None:
+    with engine.begin() as connection:
+        for number in range(quarantine.MAX_ENTRIES + 5):
+            refused = [(f"p-{number}", "bad")]
+            quarantine.update(connection, "Patient", refused, [], f"2026-03-01T{number:06d}")
+
+    kept = quarantine.refusals(engine)
+
+    assert len(kept) == quarantine.MAX_ENTRIES
+    assert kept[0].resource == f"Patient/p-{quarantine.MAX_ENTRIES + 4}"
+    assert "Patient/p-0" not in {r.resource for r in kept}

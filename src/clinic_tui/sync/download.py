@@ -496,6 +496,8 @@ class TypeWriter:
         with self.engine.begin() as connection:
             if found.deleted:
                 self._remove(connection, found.deleted)
+                # A record deleted on the server is no longer refused: nothing left to fix.
+                quarantine.update(connection, self.resource_type, [], found.deleted, now_utc())
             if found.started_at is not None:
                 save_watermarks(connection, self.resource_type, history_since=found.started_at)
 
@@ -546,7 +548,11 @@ class _SamePageGuard:
 
     def check(self, page: BundlePage) -> None:
         """Raise FhirResponseError when `page` repeats the pages before it too often."""
-        signature = json.dumps(page.entries, sort_keys=True) if page.entries else None
+        try:
+            signature = json.dumps(page.entries, sort_keys=True) if page.entries else None
+        except RecursionError:
+            signature = None  # a hostile entry nested too deep to compare: not a repeat
+
         same = signature is not None and signature == self._previous
         self._repeats = self._repeats + 1 if same else 0
         self._previous = signature
