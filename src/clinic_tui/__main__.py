@@ -530,7 +530,7 @@ def _add_security_commands(commands: Any, common: argparse.ArgumentParser) -> No
 def _check_terminal() -> None:
     if not sys.stdout.isatty() or not sys.stdin.isatty():
         raise ClinicError(
-            "clinic-tui needs an interactive terminal; for headless work use a subcommand "
+            "the workstation needs an interactive terminal; for headless work use a subcommand "
             "(see clinic-tui --help)"
         )
     if os.environ.get("TERM", "") in ("", "dumb"):
@@ -555,6 +555,11 @@ def _run_app(args: argparse.Namespace) -> int:
     )
     # The cache is checked before the terminal so its problems are reported even headless.
     path = cache_path(settings.data_dir)
+    serving = bool(os.environ.get("TEXTUAL_DRIVER"))  # serve's sessions draw to a browser
+    if not serving and not path.exists():
+        # Nothing to report about a cache that is not there: refuse before creating one, so
+        # a run that cannot start leaves no folder or cache behind.
+        _check_terminal()
     _unlock(path)
     _check_encryption_policy(settings, path)
     prepare_cache(path)
@@ -567,7 +572,7 @@ def _run_app(args: argparse.Namespace) -> int:
     cache = ClinicCache(
         path, clinic_id=settings.clinic_id, practitioner_id=settings.practitioner_id
     )
-    if not os.environ.get("TEXTUAL_DRIVER"):  # serve's sessions draw to a browser, not here
+    if not serving:
         _check_terminal()
     set_language(settings.language)
     from clinic_tui.app import ClinicApp

@@ -346,10 +346,11 @@ def test_child_dose_just_above_the_range_is_rounding_moderate() -> None:
 
 
 def test_child_without_a_weight_is_asked_for_one() -> None:
+    # High: it blocks signing until the child is weighed (or a reason is given).
     [warning] = of(check(order(AMOXICILLIN, 250), context=child(None)), "dose")
-    assert warning.severity is Severity.MODERATE
-    assert "No weight recorded" in warning.message_en
-    assert "体重" in warning.message_zh
+    assert warning.severity is Severity.HIGH
+    assert "WEIGH THE CHILD" in warning.message_en
+    assert "称体重" in warning.message_zh
 
 
 def test_child_weighed_long_ago_is_asked_to_be_weighed_again() -> None:

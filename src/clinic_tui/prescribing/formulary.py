@@ -24,12 +24,13 @@ import difflib
 import tomllib
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
 from typing import Any
 
 from clinic_tui.domain.pinyin import search_keys
+from clinic_tui.prescribing.children_table import children_table
 from clinic_tui.prescribing.model import (
     Controlled,
     DoseRange,
@@ -141,7 +142,7 @@ class Formulary:
         """
         by_code: dict[str, FormularyDrug] = {}
         for drug in drugs:
-            by_code[drug.code] = drug
+            by_code[drug.code] = with_children(drug)
         self._drugs: tuple[FormularyDrug, ...] = tuple(by_code.values())
         self._keys: list[_Keys] = []
         self._exact: dict[str, FormularyDrug] = {}
@@ -269,7 +270,7 @@ def drugs_from_toml(text: str) -> list[FormularyDrug]:
     """Every `[[drug]]` of a formulary TOML text, checked (see starter_formulary.toml's head)."""
     table = tomllib.loads(text)
     sources: dict[str, str] = table.get("sources", {})
-    return [_drug(row, sources) for row in table.get("drug", [])]
+    return [with_children(_drug(row, sources)) for row in table.get("drug", [])]
 
 
 def _drug(row: dict[str, Any], sources: dict[str, str]) -> FormularyDrug:
@@ -342,6 +343,20 @@ def _drug(row: dict[str, Any], sources: dict[str, str]) -> FormularyDrug:
         sources=tuple(dict.fromkeys(citation for _, citation in cited)),
         cited=tuple(cited),
     )
+
+
+def with_children(drug: FormularyDrug) -> FormularyDrug:
+    """The drug with its children's doses and minimum age from children_doses.toml, if any.
+
+    Kept apart from the formulary row's own fields: the children's table is keyed by drug
+    code, so a drug read from the cache or an import gets the same rows as the starter.
+    """
+    if drug.children is not None:
+        return drug
+    found = children_table().get(drug.code)
+    if found is None:
+        return drug
+    return replace(drug, children=found[0], min_age_months=found[1])
 
 
 def _product(code: str, unit: str, item: dict[str, Any]) -> Product:

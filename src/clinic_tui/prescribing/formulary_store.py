@@ -53,6 +53,7 @@ def drug_json(drug: FormularyDrug) -> str:
 def drug_from_json(text: str) -> FormularyDrug:
     """The FormularyDrug a cache row's JSON holds."""
     # Imported here: the start-up check of the starter's version needs none of the model.
+    from clinic_tui.prescribing.formulary import with_children
     from clinic_tui.prescribing.model import (
         Controlled,
         DoseRange,
@@ -64,7 +65,7 @@ def drug_from_json(text: str) -> FormularyDrug:
     data: dict[str, Any] = json.loads(text)
     dose = data.get("adult_dose")
     child = data.get("child_per_kg_day")
-    return FormularyDrug(
+    drug = FormularyDrug(
         code=data["code"],
         name_en=data["name_en"],
         name_zh=data["name_zh"],
@@ -87,6 +88,8 @@ def drug_from_json(text: str) -> FormularyDrug:
         sources=tuple(data.get("sources", ())),
         cited=tuple((name, source) for name, source in data.get("cited", ())),
     )
+    # Children's doses come from children_doses.toml by drug code, not from the stored JSON.
+    return with_children(drug)
 
 
 def pinyin_json(keys: PinyinKeys) -> str:

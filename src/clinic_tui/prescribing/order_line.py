@@ -630,6 +630,13 @@ def _dose_and_product(
             if product.form == "tablet" and abs(units * 2 - round(units * 2)) < 1e-6 and units > 0:
                 fits.append((round(units * 2) / 2, product))
     if not fits:
+        # A child's dose of a liquid (160 mg of 100 mg/ml drops is 1.6 ml) or of an injection
+        # (400 mg from a 1 g vial) is measured, not counted: when no tablet or sachet gives
+        # it, the first liquid or vial does.
+        liquid = next((p for p in products if p.volume_ml or p.form == "injection"), None)
+        if liquid is not None:
+            fits.append((amount / liquid.strength, liquid))
+    if not fits:
         problems.append(
             tr("dose {dose} is not a whole number of any stocked strength ({strengths})").format(
                 dose=f"{value:g}{unit or base}", strengths=strengths

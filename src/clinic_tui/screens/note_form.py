@@ -16,6 +16,7 @@ from clinic_tui.domain.chart_resources import SOAP_SECTIONS
 from clinic_tui.i18n import add_translations, language, tr
 from clinic_tui.offline_cache.chart_edits import ChartEditor
 from clinic_tui.screens.chart_form import ChartForm, Write, field_row
+from clinic_tui.widgets.text_box import TextBox
 
 add_translations(
     {
@@ -66,9 +67,9 @@ class NoteForm(ChartForm):
         )  # fmt: skip
         for key, _code, en, zh in SOAP_SECTIONS:
             yield Label(zh if language() == "zh" else f"{en} ({zh})", classes="soap note-label")
-            yield TextArea(getattr(self.note, key), id=key, classes="soap note-text", compact=True)
+            yield TextBox(getattr(self.note, key), id=key, classes="soap note-text", compact=True)
         yield Label(tr("Note"), classes="free note-label")
-        yield TextArea(self.note.free_text, id="free_text", classes="free note-text", compact=True)
+        yield TextBox(self.note.free_text, id="free_text", classes="free note-text", compact=True)
         yield Label("", id="note-error", classes="field-error")
 
     def on_mount(self) -> None:

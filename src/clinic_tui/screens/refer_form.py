@@ -23,6 +23,7 @@ from clinic_tui.referral.fhir_shapes import CATEGORIES, PRIORITIES, PRIORITY_MAR
 from clinic_tui.referral.model import Coded, ReferFormData, ReferralDraft
 from clinic_tui.screens.chart_form import ChartForm, Write, field_row
 from clinic_tui.screens.problem_form import hit_label
+from clinic_tui.widgets.text_box import TextBox
 
 add_translations(
     {
@@ -125,7 +126,7 @@ class ReferForm(ChartForm):
         yield Input(id="refer-reason-query", placeholder=tr("code, name or pinyin"), compact=True)
         yield OptionList(id="refer-reason-hits", compact=True)
         yield Label(tr("Clinical summary (edit before sending)"), classes="note-label")
-        yield TextArea(self.data.summary, id="summary", classes="summary-text", soft_wrap=True)
+        yield TextBox(self.data.summary, id="summary", classes="summary-text", soft_wrap=True)
         yield Static("", id="summary-error", classes="field-error")
 
     def _departments(self, hospital: str | None) -> list[tuple[str, str]]:

@@ -45,6 +45,7 @@ add_translations(
         "capsule": "胶囊",
         "granules": "颗粒剂",
         "oral-solution": "口服溶液",
+        "suspension": "混悬液",
         "injection": "注射剂",
         "inhaler": "吸入剂",
         "cream": "乳膏",
