@@ -124,7 +124,7 @@ class PrescribingContext:
         adult's and no age rule can apply. A child without a weight cannot be dosed by mg/kg.
         The order screen says so before anything is typed, not only when a line is checked.
         """
-        from clinic_tui.prescribing.dose_check import ADULT_AGE
+        from clinic_tui.prescribing.child_dose_check import ADULT_AGE
 
         if self.age_years is None:
             return (
