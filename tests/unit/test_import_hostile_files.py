@@ -277,3 +277,12 @@ def test_imported_names_are_cleaned_where_they_enter(tmp_path: Path) -> None:
     # XML cannot hold an ESC; a bidi override and a C1 control it can.
     write_xlsx(path, [["疾病编码", "疾病名称"], ["I10.x00", "原发性\u202e高血压\x9b"]])
     assert [c.display_zh for c in read_national(path)] == ["原发性高血压\ufffd"]
+
+
+def test_a_huge_title_is_indexed_from_its_start_only() -> None:
+    from clinic_tui.terminology.keys import concept_forms, search_keys
+
+    forms = concept_forms("I10", "高血压" * 100_000, "hypertension " * 100_000)
+
+    assert len(forms.title_key) <= 200
+    assert len(search_keys(forms)) < 5_000
