@@ -286,3 +286,28 @@ def test_a_huge_title_is_indexed_from_its_start_only() -> None:
 
     assert len(forms.title_key) <= 200
     assert len(search_keys(forms)) < 5_000
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding"),
+    [
+        ("x,对乙酰氨基酚,地西泮（苯二氮䓬类）\n", "gb18030"),
+        ("x,對乙醯氨基酚,頭孢克肟\n", "gbk"),  # traditional characters, outside GB2312
+        ("x,Paracétamol 对乙酰氨基酚\n", "gb18030"),  # é as GB18030's own four bytes
+        ("x,Paracétamol,Ibuprofène\n", "utf-8"),
+    ],
+)
+def test_real_chinese_and_utf8_files_decode_as_written(text: str, encoding: str) -> None:
+    from clinic_tui.prescribing.formulary_csv import decode
+
+    assert decode(text.encode(encoding)) == text
+
+
+@pytest.mark.parametrize(
+    "text", ["x,Paracétamol\n", "x,Café,crème brûlée\n", "x,Müller,Größe\n", "x,Ibuprofène\n"]
+)
+def test_western_windows_files_are_never_read_as_chinese(text: str) -> None:
+    from clinic_tui.prescribing.formulary_csv import FormularyEncodingError, decode
+
+    with pytest.raises(FormularyEncodingError, match="Windows-1252"):
+        decode(text.encode("cp1252"))
