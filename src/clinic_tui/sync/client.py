@@ -36,6 +36,7 @@ from clinic_tui.sync.errors import (
     FhirUnreachable,
     InsecureServerError,
 )
+from clinic_tui.sync.inbound import loads_bounded
 from clinic_tui.sync.transaction_answer import outcome_text
 
 Resource = dict[str, Any]
@@ -402,7 +403,7 @@ class FhirClient:
         outcome = None
         if data and not _looks_like_html(response, data):
             try:
-                outcome = _outcome_text(json.loads(data))
+                outcome = _outcome_text(loads_bounded(data))
             except ValueError:
                 outcome = None
         if outcome is None and data:
@@ -437,7 +438,9 @@ class FhirClient:
                 status=response.status_code,
             )
         try:
-            body = json.loads(data)
+            # Bounded: a body nested 50,000 deep parses with its deep parts cut, and the
+            # resources holding them are refused one by one (sync/inbound.py).
+            body = loads_bounded(data)
         except ValueError as error:
             raise FhirResponseError(
                 f"{where}: the answer is not valid JSON ({error.__class__.__name__}): "
