@@ -144,3 +144,18 @@ def test_a_patient_nested_50000_deep_is_refused_and_the_first_sync_completes(
     assert deep in flat.replace(" ", "") or deep in flat
     code, out, _ = cli("status", "--json", "--data-dir", str(cache_file.parent))
     assert f'"resource": "Patient/{deep}"' in out
+
+
+def test_a_single_read_and_a_put_answer_are_cleaned_too(fhir_client: FhirClient) -> None:
+    # The upload reads a record back to merge a conflict, and caches a PUT's answer: both
+    # reach the conflicts screen or the cache without passing the download's writer.
+    ident = _id("read")
+    hostile = "\x1b]52;c;aGk=\x07王\u202e娜\x9b2J"
+    answer = fhir_client.put(_patient(ident, name=[{"text": hostile}]))
+    read = fhir_client.read("Patient", ident)
+    for resource in (answer, read):
+        text = resource["name"][0]["text"]
+        assert "\x1b" not in text
+        assert "\u202e" not in text
+        assert "\x9b" not in text
+        assert text.startswith("␛]52;c;aGk=␇王娜")
