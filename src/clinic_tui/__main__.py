@@ -896,7 +896,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handlers[args.command](args)
     except ClinicError as error:
-        print(f"clinic-tui: {error}", file=sys.stderr)
+        from clinic_tui.domain.untrusted import clean
+
+        # A message may quote a server or a file: controls made visible (domain.untrusted).
+        print(f"clinic-tui: {clean(str(error))}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
         print(tr("clinic-tui: interrupted"), file=sys.stderr)

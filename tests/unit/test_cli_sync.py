@@ -169,6 +169,7 @@ def test_status_json_counts_pending_changes_offline(
         "records",
         "server_notes",
         "clinical_content",
+        "refused_downloads",
     }
     assert found["server"] == "https://h.example/fhir"
     assert found["pending"] == 1

@@ -112,18 +112,26 @@ def show_audit(settings: Settings, patient_id: str, *, as_json: bool = False) ->
         return 0
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=tr("Audit trail of patient {patient}").format(patient=patient_id))
+    from clinic_tui.domain.untrusted import clean_line
+
+    def cell(value: str) -> Text:
+        # Names and reasons came from people and servers: data, never markup.
+        return Text(clean_line(value))
+
+    title = tr("Audit trail of patient {patient}").format(patient=clean_line(patient_id))
+    table = Table(title=Text(title))
     table.add_column(tr("When"), no_wrap=True)
     for heading in ("What was done", "Record", "Who", "On the server"):
         table.add_column(tr(heading))
     for record in records:
         table.add_row(
-            _when(record["recorded"]),
-            tr(record["action"]),
-            record["entity"],
-            _who(record),
-            _on_server(record),
+            cell(_when(record["recorded"])),
+            cell(tr(record["action"])),
+            cell(record["entity"]),
+            cell(_who(record)),
+            cell(_on_server(record)),
         )
     Console().print(table)
     return 0

@@ -212,24 +212,33 @@ def _coverage(path: Path) -> int:
 
 
 def _read(source: Path) -> list[Any]:
+    from clinic_tui.domain.bounded_read import TooLargeError, read_file
+    from clinic_tui.domain.untrusted import clean_line
     from clinic_tui.prescribing.formulary_csv import (
+        MAX_BYTES,
         FormularyCsvError,
+        FormularyEncodingError,
         decode,
         read_formulary_csv,
     )
 
     try:
-        data = source.read_bytes()
+        # Capped: a million-row file is refused before it is read, not after 500 MB.
+        data = read_file(source, MAX_BYTES)
     except OSError as error:
         raise FormularyFileError(
             tr("cannot read {path}: {reason}").format(path=source, reason=error.strerror or error)
         ) from error
+    except TooLargeError as error:
+        raise FormularyFileError(f"{source}: {error}") from error
     try:
         return read_formulary_csv(decode(data))
+    except FormularyEncodingError as error:
+        raise FormularyFileError(f"{source}: {error}") from error
     except FormularyCsvError as error:
         for row, reason in error.problems:
-            print(tr("{path}, row {row}: {reason}").format(path=source, row=row, reason=reason),
-                  file=sys.stderr)  # fmt: skip
+            line = tr("{path}, row {row}: {reason}").format(path=source, row=row, reason=reason)
+            print(clean_line(line), file=sys.stderr)
         raise FormularyFileError(
             tr("{path}: {count} problem(s); nothing was imported").format(
                 path=source, count=len(error.problems)
@@ -302,9 +311,10 @@ def _import_who(path: Path, source: Path) -> int:
 
 def _search(path: Path, text: str, limit: int) -> int:
     from rich.console import Console
-    from rich.markup import escape
     from rich.table import Table
+    from rich.text import Text
 
+    from clinic_tui.domain.untrusted import clean_line
     from clinic_tui.offline_cache.cache_file import connect
     from clinic_tui.prescribing.formulary_store import drug_sources, read_formulary
 
@@ -313,7 +323,7 @@ def _search(path: Path, text: str, limit: int) -> int:
         sources = drug_sources(connection)
     hits = formulary.complete(text, limit)
     if not hits:
-        print(tr("No drug matches {text!r}.").format(text=text))
+        print(tr("No drug matches {text!r}.").format(text=clean_line(text)))
         return 1
     table = Table(box=None, pad_edge=False)
     for heading in ("code", "通用名", "name", "ATC", "strengths", "source"):
@@ -324,7 +334,8 @@ def _search(path: Path, text: str, limit: int) -> int:
         )
         source, reviewed = sources.get(drug.code, ("", True))
         name_zh = drug.name_zh if reviewed else tr("(unreviewed) {name}").format(name=drug.name_zh)
-        table.add_row(*(escape(cell) for cell in (drug.code, name_zh, drug.name_en, drug.atc,
-                                                   strengths, source)))  # fmt: skip
+        # Imported names are data: cleaned, and drawn as Text (never parsed as markup).
+        cells = (drug.code, name_zh, drug.name_en, drug.atc, strengths, source)
+        table.add_row(*(Text(clean_line(cell)) for cell in cells))
     Console(soft_wrap=False).print(table)
     return 0

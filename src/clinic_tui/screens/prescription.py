@@ -461,11 +461,19 @@ class PrescriptionScreen(Screen[None]):
         self.show_active()
         self.follow_visit()
         self.run_checks()
+        self.say_checks_off()
         if loaded.formulary.index_ready:
             # The cache keeps each drug's pinyin keys: completion is ready as it stands.
             self.index_built()
         else:
             self.build_index(loaded.formulary)
+
+    def say_checks_off(self) -> None:
+        """Say which checks cannot run for want of an age or a weight (it stays up)."""
+        off = self.context.checks_off() if self.context is not None else None
+        if off is not None:
+            message = off[1] if language() == "zh" else off[0]
+            self.query_one("#rx-notice", NoticeLine).show(message, "warning", timeout=None)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="rx-index")
     def build_index(self, formulary: Formulary) -> bool:

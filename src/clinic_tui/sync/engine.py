@@ -31,7 +31,7 @@ from clinic_tui.domain.models import Clinic
 from clinic_tui.offline_cache.cache_file import LAST_SYNC_KEY
 from clinic_tui.offline_cache.tables import RESOURCE_TABLES, CacheMeta, OutboxEntry
 from clinic_tui.referral.store import ReferralStore
-from clinic_tui.sync import feed, history, referred_patients
+from clinic_tui.sync import feed, history, quarantine, referred_patients
 from clinic_tui.sync.audit_upload import SEND_AFTER, audit_due, upload_audit_events
 from clinic_tui.sync.cache_io import now_utc
 from clinic_tui.sync.client import FhirClient
@@ -113,6 +113,8 @@ class SyncStatus:
     """Cached records per FHIR resource type."""
     notes: list[str] = field(default_factory=list)
     """What the server cannot do that the user should know (no _history, ...)."""
+    refused: list[quarantine.Refusal] = field(default_factory=list)
+    """Server records the download refused (not cached), newest first, with the reason."""
 
 
 class _Cancelled(Exception):  # noqa: N818  (control flow)
@@ -549,4 +551,5 @@ def sync_status(engine: Engine, hooks: ConflictHooks | None = None) -> SyncStatu
         conflicts=hooks.count(engine) if hooks.count else 0,
         records=records,
         notes=history.history_notes(engine),
+        refused=quarantine.refusals(engine),
     )
