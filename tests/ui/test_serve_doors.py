@@ -242,8 +242,25 @@ async def _oversized(served: Served) -> tuple[list[int], list[int]]:
             await socket_.send_str("not json")  # ignored, as any junk from a page
             await socket_.send_str(json.dumps(["resize", {"width": 9999, "height": 9999}]))
             data = await _read_bytes_until(socket_, QUEUE_WORDS)
+            # The first frame may be drawn at the start size, before the resize arrives:
+            # read on until the session draws at the size it was given (or WAIT_SECONDS).
+            deadline = time.monotonic() + WAIT_SECONDS
+            while not _moves_past_column(data, 400):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError("the session never drew past column 400")
+                message = await socket_.receive(timeout=left)
+                if message.type == aiohttp.WSMsgType.BINARY:
+                    data += message.data
+                elif message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):
+                    raise ConnectionError(f"closed: {message.data} {message.extra}")
     moves = re.findall(rb"\x1b\[(\d+);(\d+)H", data)
     return [int(row) for row, _ in moves], [int(col) for _, col in moves]
+
+
+def _moves_past_column(data: bytes, column: int) -> bool:
+    """True once a cursor move in `data` goes beyond `column` (a wide frame is drawn)."""
+    return any(int(col) > column for _, col in re.findall(rb"\x1b\[(\d+);(\d+)H", data))
 
 
 # ----- sign-in and the end of serve ---------------------------------------------------------
