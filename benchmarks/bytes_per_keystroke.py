@@ -33,6 +33,7 @@ import json
 import os
 import re
 import select
+import signal
 import socket
 import statistics
 import struct
@@ -137,12 +138,30 @@ class PtyApp:
         os.write(self.fd, keys.encode())
 
     def close(self) -> None:
-        """Stop the app."""
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.wait()
-        with contextlib.suppress(OSError):
-            os.close(self.fd)
+        """Stop the app and anything it started (its session's whole process group)."""
+        try:
+            end_group(self.process, gentle=False)  # nothing to save: no wait for a SIGTERM
+        finally:
+            with contextlib.suppress(OSError):
+                os.close(self.fd)
+
+
+def end_group(process: subprocess.Popen[bytes], gentle: bool = True) -> None:
+    """SIGTERM `process` (started with start_new_session) if `gentle`, then SIGKILL its
+    whole process group.
+
+    A server's sessions are its children in its process group, and outlive it: stock
+    textual-serve leaves them running when it stops, and an orphaned session never exits.
+    """
+    try:
+        if gentle and process.poll() is None:
+            process.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=15)
+    finally:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def free_port() -> int:
@@ -157,16 +176,26 @@ class WsApp:
     """A textual-serve server (started by `server_command` on `port`) and one websocket
     session of the given size; counts the payload bytes the server sends."""
 
-    def __init__(self, server_command: list[str], port: int, cols: int, rows: int) -> None:
+    def __init__(
+        self, server_command: list[str], port: int, cols: int, rows: int, keyed: bool
+    ) -> None:
         self.server = subprocess.Popen(
             server_command,
             stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
+            stdout=subprocess.PIPE if keyed else subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
         self.stream = Stream()
         self.url = f"ws://127.0.0.1:{port}/ws?width={cols}&height={rows}"
+        self.origin = f"http://127.0.0.1:{port}"
+        if keyed:
+            # clinic-tui serve prints its address with the per-launch key; the socket needs it.
+            try:
+                self.url += "&key=" + self._printed_key()
+            except BaseException:
+                self.close()
+                raise
         self.cols, self.rows = cols, rows
         self._loop = asyncio.new_event_loop()
         self._outbox: asyncio.Queue[str] | None = None
@@ -176,6 +205,16 @@ class WsApp:
         if not self._ready.wait(START_TIMEOUT) or self._failure is not None:
             self.close()
             raise RuntimeError(f"could not open {self.url}: {self._failure}")
+
+    def _printed_key(self) -> str:
+        assert self.server.stdout is not None
+        for line in self.server.stdout:
+            found = re.search(rb"[?&]key=([A-Za-z0-9_-]+)", line)
+            if found:
+                # Read on (and dropped) so a full pipe never stalls serve.
+                threading.Thread(target=self.server.stdout.read, daemon=True).start()
+                return found.group(1).decode()
+        raise RuntimeError("serve stopped before printing its address")
 
     def _run(self) -> None:
         self._loop.run_until_complete(self._session())
@@ -187,7 +226,7 @@ class WsApp:
         async with aiohttp.ClientSession() as session:
             while True:
                 try:
-                    socket_ = await session.ws_connect(self.url, max_msg_size=0)
+                    socket_ = await session.ws_connect(self.url, origin=self.origin, max_msg_size=0)
                     break
                 except aiohttp.ClientError as error:
                     if time.monotonic() > deadline:
@@ -224,14 +263,8 @@ class WsApp:
         self._loop.call_soon_threadsafe(self._outbox.put_nowait, message)
 
     def close(self) -> None:
-        """Stop the server (it tells its session to quit)."""
-        if self.server.poll() is None:
-            self.server.terminate()
-            try:
-                self.server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.server.kill()
-                self.server.wait()
+        """Stop the server (clinic-tui serve ends its sessions) and kill what is left."""
+        end_group(self.server)
 
 
 @dataclass(frozen=True)
@@ -275,7 +308,7 @@ def launched(target: Target, channel: str, cols: int, rows: int) -> Iterator[Pty
                 "Server(shlex.join(sys.argv[2:]), host='127.0.0.1', port=int(sys.argv[1])).serve()"
             )
             server = [sys.executable, "-c", script, str(port), *target.words]
-        app = WsApp(server, port, cols, rows)
+        app = WsApp(server, port, cols, rows, keyed=target.name == "clinic-tui")
     try:
         yield app
     finally:
@@ -343,6 +376,10 @@ def demo_cache(args: argparse.Namespace, folder: Path) -> Path:
     return folder
 
 
+def _leave(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Measure and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -357,6 +394,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--settle", type=float, default=0.4, help="quiet seconds ending a key")
     parser.add_argument("--no-baseline", action="store_true", help="skip the bare app")
     args = parser.parse_args(argv)
+    # A SIGTERM (a test's timeout, a CI job cancelled) unwinds like ctrl+c, so every
+    # `launched` block ends its app's process group on the way out.
+    signal.signal(signal.SIGTERM, _leave)
 
     channels = args.channels.split(",")
     modes = args.modes.split(",")

@@ -12,6 +12,7 @@ import os
 import sys
 import unicodedata
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from clinic_tui import __version__
@@ -291,6 +292,7 @@ def _port(text: str) -> int:
 
 def _add_serve_command(commands: Any, common: argparse.ArgumentParser) -> None:
     from clinic_tui.commands.serve import DEFAULT_PORT
+    from clinic_tui.commands.serve_guard import DEFAULT_MAX_SESSIONS
 
     serve = _subcommand(
         commands,
@@ -299,9 +301,10 @@ def _add_serve_command(commands: Any, common: argparse.ArgumentParser) -> None:
         help=tr("open the workstation in a web browser (for cloud desktops and thin clients)"),
         description=tr(
             "Publish the workstation as a web page through textual-serve: each browser tab "
-            "runs its own workstation on this cache. Listens on this machine only unless "
-            "--allow-remote is given; it has no TLS and no sign-in of its own, so put it "
-            "behind the cloud desktop's access control or an HTTPS reverse proxy."
+            "runs its own workstation on this cache, opening on the sign-in screen. Open the "
+            "address it prints (it carries a key made at each start). Listens on this "
+            "machine only unless --allow-remote is given; it has no TLS, so put it behind "
+            "the cloud desktop's access control or an HTTPS reverse proxy."
         ),
     )
     serve.add_argument(
@@ -318,9 +321,7 @@ def _add_serve_command(commands: Any, common: argparse.ArgumentParser) -> None:
     serve.add_argument(
         "--allow-remote",
         action="store_true",
-        help=tr(
-            "allow a --host other than this machine (no TLS, no sign-in: see the README first)"
-        ),
+        help=tr("allow a --host other than this machine (serve has no TLS: see the README first)"),
     )
     serve.add_argument(
         "--public-url",
@@ -330,7 +331,28 @@ def _add_serve_command(commands: Any, common: argparse.ArgumentParser) -> None:
             "(behind a reverse proxy: https://...)"
         ),
     )
+    serve.add_argument(
+        "--max-sessions",
+        type=_positive,
+        default=DEFAULT_MAX_SESSIONS,
+        metavar="N",
+        help=tr(
+            "browser sessions open at once, each a workstation process (default: {count})"
+        ).format(count=DEFAULT_MAX_SESSIONS),
+    )
     _add_low_bandwidth(serve, default=False)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(
+            tr("expected a whole number of 1 or more, got {text}").format(text=text)
+        )
+    return value
 
 
 def _add_server_commands(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -432,10 +454,17 @@ def _add_server_commands(commands: Any, common: argparse.ArgumentParser) -> None
         description=tr(
             "List the audit trail of one patient kept in the cache, newest first: every chart "
             "opening and every change made here, who did it, and whether the server holds the "
-            "record yet. The sync sends these records to the server as AuditEvents."
+            "record yet; or, with --sign-ins, every sign-in, wrong PIN and lock-out. The sync "
+            "sends these records to the server as AuditEvents."
         ),
     )
-    audit.add_argument("--patient", metavar="ID", required=True, help=tr("the patient's id"))
+    which = audit.add_mutually_exclusive_group(required=True)
+    which.add_argument("--patient", metavar="ID", help=tr("the patient's id"))
+    which.add_argument(
+        "--sign-ins",
+        action="store_true",
+        help=tr("sign-ins instead: right and wrong PINs and lock-outs, never a PIN"),
+    )
     audit.add_argument("--json", action="store_true", help=tr("machine-readable output"))
 
 
@@ -496,9 +525,10 @@ def _add_security_commands(commands: Any, common: argparse.ArgumentParser) -> No
         parents=[common],
         help=tr("register a clinician"),
         description=tr(
-            "Register a clinician on this workstation. The PIN (4 characters or more) is asked "
-            "twice with a no-echo prompt, or read as one line of standard input, and kept only "
-            "as a salted scrypt hash."
+            "Register a clinician on this workstation. The PIN (6 digits or more, not one "
+            "repeated digit, a run such as 123456 or a repeated pattern) is asked twice with a "
+            "no-echo prompt, or read as one line of standard input, and kept only as a salted "
+            "scrypt hash."
         ),
     )
     add.add_argument(
@@ -525,12 +555,36 @@ def _add_security_commands(commands: Any, common: argparse.ArgumentParser) -> No
     remove.add_argument(
         "--practitioner-id", required=True, metavar="ID", help=tr("FHIR Practitioner id")
     )
+    pin = _subcommand(
+        actions,
+        "pin",
+        parents=[common],
+        help=tr("give a clinician a new PIN"),
+        description=tr(
+            "Set a new PIN for a registered clinician, with the same rules and prompts as add; "
+            "their count of wrong PINs (and a lock-out) is cleared."
+        ),
+    )
+    pin.add_argument(
+        "--practitioner-id", required=True, metavar="ID", help=tr("FHIR Practitioner id")
+    )
+    unlock = _subcommand(
+        actions,
+        "unlock",
+        parents=[common],
+        help=tr("clear the wrong-PIN lock-outs"),
+        description=tr(
+            "Clear the count of wrong PINs, and so any lock-out: of one clinician with "
+            "--practitioner-id, else of every clinician and of the workstation as a whole."
+        ),
+    )
+    unlock.add_argument("--practitioner-id", metavar="ID", help=tr("FHIR Practitioner id"))
 
 
 def _check_terminal() -> None:
     if not sys.stdout.isatty() or not sys.stdin.isatty():
         raise ClinicError(
-            "clinic-tui needs an interactive terminal; for headless work use a subcommand "
+            "the workstation needs an interactive terminal; for headless work use a subcommand "
             "(see clinic-tui --help)"
         )
     if os.environ.get("TERM", "") in ("", "dumb"):
@@ -555,8 +609,14 @@ def _run_app(args: argparse.Namespace) -> int:
     )
     # The cache is checked before the terminal so its problems are reported even headless.
     path = cache_path(settings.data_dir)
+    serving = bool(os.environ.get("TEXTUAL_DRIVER"))  # serve's sessions draw to a browser
+    if not serving and not path.exists():
+        # Nothing to report about a cache that is not there: refuse before creating one, so
+        # a run that cannot start leaves no folder or cache behind.
+        _check_terminal()
     _unlock(path)
     _check_encryption_policy(settings, path)
+    _make_data_private(settings.data_dir)
     prepare_cache(path)
     from clinic_tui.commands.terminology import load_starter_set
 
@@ -567,7 +627,7 @@ def _run_app(args: argparse.Namespace) -> int:
     cache = ClinicCache(
         path, clinic_id=settings.clinic_id, practitioner_id=settings.practitioner_id
     )
-    if not os.environ.get("TEXTUAL_DRIVER"):  # serve's sessions draw to a browser, not here
+    if not serving:
         _check_terminal()
     set_language(settings.language)
     from clinic_tui.app import ClinicApp
@@ -575,6 +635,25 @@ def _run_app(args: argparse.Namespace) -> int:
 
     ClinicApp(settings=settings, cache=cache, users=load_users(settings.data_dir)).run()
     return 0
+
+
+def _make_data_private(data_dir: Path) -> None:
+    """Tighten what an earlier version left readable by others in the data folder; say so
+    once (the next start finds nothing left to do)."""
+    from clinic_tui.private_files import make_private
+
+    try:
+        tightened = make_private(data_dir)
+    except OSError:
+        return  # prepare_cache reports the folder's problem in its own words
+    if tightened:
+        print(
+            tr(
+                "clinic-tui: {count} files and folders in {folder} were readable by other "
+                "users of this computer; they are now this user's only"
+            ).format(count=len(tightened), folder=data_dir),
+            file=sys.stderr,
+        )
 
 
 def _check_encryption_policy(settings: Any, path: Any) -> None:
@@ -715,6 +794,10 @@ def _audit(args: argparse.Namespace) -> int:
     from clinic_tui.config import load_settings
 
     settings = load_settings(data_dir_flag=args.data_dir, config_flag=args.config)
+    if args.sign_ins:
+        from clinic_tui.commands.audit import show_sign_ins
+
+        return show_sign_ins(settings, as_json=args.json)
     return show_audit(settings, args.patient, as_json=args.json)
 
 
@@ -758,6 +841,7 @@ def _serve(args: argparse.Namespace) -> int:
         allow_remote=args.allow_remote,
         public_url=args.public_url,
         low_bandwidth=settings.low_bandwidth,
+        max_sessions=args.max_sessions,
     )
     return serve(settings, options)
 
@@ -812,16 +896,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handlers[args.command](args)
     except ClinicError as error:
-        print(f"clinic-tui: {error}", file=sys.stderr)
+        from clinic_tui.domain.untrusted import clean
+
+        # A message may quote a server or a file: controls made visible (domain.untrusted).
+        print(f"clinic-tui: {clean(str(error))}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
         print(tr("clinic-tui: interrupted"), file=sys.stderr)
         return 130
     except Exception as error:  # a bug: keep the details for IT, show the user one line
+        from clinic_tui.crash_report import redacted_message
+
         log = _write_crash_report(error)
+        # The message as the log has it: str(error) may quote a patient's name or note.
         print(
             tr("clinic-tui: unexpected error ({kind}: {error}); details written to {log}").format(
-                kind=type(error).__name__, error=error, log=log
+                kind=type(error).__name__, error=redacted_message(error), log=log
             ),
             file=sys.stderr,
         )

@@ -29,7 +29,10 @@ from clinic_tui.i18n import add_translations, tr
 from clinic_tui.idle_collect import IdleCollector
 from clinic_tui.messages import CacheChanged, SyncCounts, SyncFinished, SyncProgress, SyncStarted
 from clinic_tui.offline_cache.clinic_cache import ClinicCache
-from clinic_tui.offline_cache.local_users import LocalUser, UnlockGuard
+from clinic_tui.offline_cache.local_users import LocalUser
+from clinic_tui.offline_cache.sign_in import SignInGate
+from clinic_tui.offline_cache.sign_in_attempts import SignInAttempts
+from clinic_tui.offline_cache.sign_in_audit import SignInAudit
 from clinic_tui.ordered_keys import OrderedKeysApp
 from clinic_tui.widgets.notice_line import NoticeLine
 from clinic_tui.widgets.sync_badge import SyncState
@@ -106,6 +109,12 @@ def _holds_unsaved_input(screen: Screen[Any]) -> bool:
     return bool(getattr(basket, "lines", None))
 
 
+def _sign_in_gate(settings: Settings, cache: ClinicCache, clock: Callable[[], float]) -> SignInGate:
+    """The sign-in service of this data folder and cache."""
+    audit = SignInAudit(cache.path, cache.clinic.id or None, cache.clinic.name, clock)
+    return SignInGate(SignInAttempts(settings.data_dir, clock), audit)
+
+
 def local_now() -> datetime:
     """The wall clock in the machine's time zone (clinics read local time)."""
     return datetime.now().astimezone()
@@ -141,6 +150,7 @@ class ClinicApp(OrderedKeysApp[None]):
         auto_sync: bool = True,
         users: list[LocalUser] | None = None,
         idle_clock: Callable[[], float] = time.monotonic,
+        sign_in_clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -161,13 +171,15 @@ class ClinicApp(OrderedKeysApp[None]):
         self.users = list(users or [])
         """Clinicians registered on this workstation; none = no sign-in and no idle lock."""
         self.idle_clock = idle_clock
-        """Monotonic seconds for the idle lock and the wait after wrong PINs (tests move it)."""
+        """Monotonic seconds for the idle lock (tests move it)."""
         self.signed_in: LocalUser | None = None
         """The clinician at the keyboard (their id goes on what they write)."""
         self.locked = False
         """True while the lock screen covers everything."""
         self._last_activity = idle_clock()
-        self._unlock_guard = UnlockGuard()
+        self.sign_in_gate = _sign_in_gate(settings, cache, sign_in_clock)
+        """PIN checks against the wrong-PIN count in the data folder, shared by every process
+        (a `serve` tab, a restart), each try audited in the cache; wall-clock seconds."""
         self.collector = IdleCollector(clock=idle_clock)
         """Full garbage collections at the clinician's pauses, not on a keystroke."""
 
@@ -236,13 +248,18 @@ class ClinicApp(OrderedKeysApp[None]):
         current = self.signed_in.practitioner_id if self.signed_in else None
         screen = LockScreen(
             self.users,
-            self._unlock_guard,
-            self.idle_clock,
+            self.sign_in_gate,
             idle_minutes=self.settings.idle_lock_minutes if idle else None,
             current=current,
             locked=current is not None,
         )
-        return self.push_screen(screen, self._unlocked)
+
+        def unlocked(user: LocalUser | None) -> None:
+            self._unlocked(user)
+            if user is not None and screen.advice:
+                self.notify(screen.advice, severity="warning", timeout=20, markup=False)
+
+        return self.push_screen(screen, unlocked)
 
     async def action_lock(self) -> None:
         """Ctrl+L: lock now (where clinicians are registered; else there is no one to unlock)."""

@@ -132,6 +132,11 @@ _ZH.update(
 )
 
 
+def in_chinese(text: str) -> str:
+    """The Chinese of `text` whatever the language in force (itself when there is none)."""
+    return _ZH.get(text, text)
+
+
 def add_translations(entries: dict[str, str]) -> None:
     """Register Chinese for English phrases (a screen calls this beside its own strings)."""
     _ZH.update(entries)

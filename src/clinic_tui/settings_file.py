@@ -102,8 +102,11 @@ def _dump(document: dict[str, Any], prefix: str = "") -> list[str]:
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+    from clinic_tui.private_files import FILE_MODE, OTHERS, private_dir
+
+    private_dir(path.parent)
+    # Owner-only, like everything the app writes: a settings file names the server and clinic.
+    mode = path.stat().st_mode & 0o777 & ~OTHERS if path.exists() else FILE_MODE
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as file:

@@ -117,3 +117,36 @@ def test_an_audit_event_the_server_refuses_is_kept_and_the_others_still_go(
     refused = [r for r in trail.for_patient(patient) if r.refused]
     assert len(refused) == 1
     engine.dispose()
+
+
+def test_sign_ins_reach_the_server_as_login_audit_events_without_the_pin(
+    fhir_client: FhirClient, tmp_path: Path
+) -> None:
+    from clinic_tui.offline_cache.local_users import add_user, load_users
+    from clinic_tui.offline_cache.sign_in import SignInGate
+    from clinic_tui.offline_cache.sign_in_attempts import FREE_FAILURES, SignInAttempts
+    from clinic_tui.offline_cache.sign_in_audit import SignInAudit
+
+    clinic, _patient = _clinic_with_patient(fhir_client)
+    here = tmp_path / "here"
+    engine = open_cache(here / "clinic.sqlite3")
+    add_user(here, "dr-zhao", "赵医生", "482916")
+    zhao = load_users(here)[0]
+    gate = SignInGate(
+        SignInAttempts(here), SignInAudit(here / "clinic.sqlite3", clinic.id, clinic.name)
+    )
+    for _ in range(FREE_FAILURES):
+        gate.sign_in(zhao, "905173")
+    waiting = _unsent(engine)
+    assert len(waiting) == FREE_FAILURES + 1  # the wrong PINs and the lock-out
+
+    result = upload_audit_events(engine, fhir_client)
+
+    assert (result.sent, result.refused) == (FREE_FAILURES + 1, 0), result
+    events = [fhir_client.read("AuditEvent", ident) for ident in waiting]
+    assert sorted(event["outcome"] for event in events) == ["4"] * FREE_FAILURES + ["8"]
+    for event in events:
+        assert event["subtype"][0]["code"] == "110122"
+        assert "905173" not in json.dumps(event)
+        assert "482916" not in json.dumps(event)
+    engine.dispose()

@@ -271,8 +271,13 @@ def test_a_clinic_fed_by_the_feed_holds_what_its_searches_would_bring(
             other.put(resource)
         transport.paths.clear()
         assert SyncEngine(fed, client, clinic_id=a).run().complete
-        # The feed, then B's patient referred down to A, asked for by id.
-        assert transport.paths == ["/_history", "/Patient"]
+        # The feed, then B's patient referred down to A, asked for by id; then the bundle
+        # that tells the hospital A has received the referral it sent down.
+        assert transport.paths == ["/_history", "/Patient", ""]
+        with fed.connect() as connection:
+            fed_task = read_resource(connection, "Task", f"task-down-{run}")
+        assert fed_task is not None
+        assert fed_task["status"] == "received"
         assert SyncEngine(searched, other, clinic_id=a).run().complete
 
     assert _every_record(fed) == _every_record(searched)

@@ -132,13 +132,14 @@ def test_a_referral_travels_up_and_its_follow_up_comes_down_to_the_township_queu
     assert fhir_client.read("Task", task_id)["status"] == "requested"
 
     _sync(hospital, fhir_client, network.county)
+    # The hospital's first sync of the referral receives it, and tells the server so.
     [inbox] = county.referrals_of_clinic("received")
-    assert (inbox.task_id, inbox.status, inbox.patient_name) == (task_id, "requested", "张伟")
+    assert (inbox.task_id, inbox.status, inbox.patient_name) == (task_id, "received", "张伟")
+    assert fhir_client.read("Task", task_id)["status"] == "received"
     assert (inbox.priority, inbox.department_name) == ("urgent", "心内科")
     detail = county.detail(task_id)
     assert detail is not None
     assert detail.summary.startswith("问题: I10")
-    county.receive(task_id, _now())
     question = county.ask(task_id, "最近一次心电图？", _now())
     _sync(hospital, fhir_client, network.county)
 

@@ -9,8 +9,11 @@ words, with a generous limit, never a fixed sleep.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -73,12 +76,33 @@ def free_port() -> int:
         return port
 
 
-class Served:
-    """`clinic-tui serve` on a free loopback port, stopped on exit."""
+def font_cache(folder: Path) -> dict[str, str]:
+    """An environment whose cache folder holds serve's Chinese font, built now (once per
+    test module), so no page waits on it being built."""
+    env = {"XDG_CACHE_HOME": str(folder)}
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from clinic_tui.commands.serve_fonts import CjkFont; CjkFont().woff()",
+        ],
+        env={**os.environ, **env},
+        check=True,
+        timeout=300,
+    )
+    return env
 
-    def __init__(self, data_dir: Path, *args: str) -> None:
+
+class Served:
+    """`clinic-tui serve` on a free loopback port; it and every session stopped on exit.
+
+    `url` is the address serve printed, with its per-launch key; `base` is without it.
+    `env` adds to the environment serve runs in.
+    """
+
+    def __init__(self, data_dir: Path, *args: str, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/"
+        self.base = f"http://127.0.0.1:{self.port}/"
         command = [sys.executable, "-m", "clinic_tui", "serve", "--data-dir", str(data_dir)]
         self.process = subprocess.Popen(
             [*command, "--port", str(self.port), *args],
@@ -86,18 +110,24 @@ class Served:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
-            start_new_session=True,
+            start_new_session=True,  # its own process group: ended whole on exit
+            env={**os.environ, **(env or {})},
         )
         self.lines: list[str] = []
         """What serve printed (read all along, so a full pipe never stalls it)."""
         threading.Thread(target=self._drain, daemon=True).start()
         deadline = time.monotonic() + WAIT_SECONDS
-        # serve prints "open http://... in a browser" once it listens.
-        while not any(self.url.rstrip("/") in line for line in self.lines):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.process.kill()
+        # serve prints "open http://...?key=... in a browser" once it listens.
+        printed = re.compile(re.escape(self.base) + r"\?key=[A-Za-z0-9_-]+")
+        found = None
+        while found is None:
+            found = next(filter(None, map(printed.search, list(self.lines))), None)
+            if found is None and (self.process.poll() is not None or time.monotonic() > deadline):
+                self._stop()
                 raise AssertionError("serve did not start: " + "".join(self.lines))
             time.sleep(0.05)
+        self.url = found.group(0)
+        self.key = self.url.split("?key=", 1)[1]
 
     def _drain(self) -> None:
         assert self.process.stdout is not None
@@ -113,22 +143,34 @@ class Served:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
+        self._stop()
+
+    def _stop(self) -> None:
+        """SIGTERM (serve ends its sessions), then SIGKILL to whatever of its group is left."""
         self.process.terminate()
         try:
             self.process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
 
 
 class Browser:
     """Headless chromium with a fresh profile under `profile`, a window of `size` pixels."""
 
-    def __init__(self, profile: Path, size: tuple[int, int] = (1000, 700)) -> None:
+    def __init__(
+        self, profile: Path, size: tuple[int, int] = (1000, 700), *, eager: bool = False
+    ) -> None:
         from selenium import webdriver
         from selenium.webdriver.chrome.service import Service
 
         options = webdriver.ChromeOptions()
+        if eager:
+            # get() returns once the page is read (DOMContentLoaded), before its scripts
+            # and fonts have loaded: as soon as a person could start typing.
+            options.page_load_strategy = "eager"
         options.binary_location = CHROMIUM
         for flag in CHROMIUM_FLAGS:
             options.add_argument(flag)
@@ -230,8 +272,34 @@ class Browser:
         shown = "\n".join(lines)
         raise AssertionError(f"the page never showed all of {words!r}; it shows:\n{shown}")
 
-    def press(self, key: str) -> None:
-        """Type `key` into the terminal as a person would (xterm's hidden textarea)."""
-        from selenium.webdriver.common.by import By
+    def wait_until_closed(self) -> str:
+        """Poll until the page shows its session-ended dialog; returns the dialog's words."""
+        deadline = time.monotonic() + WAIT_SECONDS
+        while time.monotonic() < deadline:
+            shown = self.driver.execute_script(
+                "return document.body.classList.contains('-closed')"
+                " ? document.querySelector('.closed-dialog .message').textContent : null;"
+            )
+            if shown is not None:
+                return str(shown)
+            time.sleep(0.2)  # polling interval, not a wait for anything to happen
+        raise AssertionError("the page never showed that its session ended")
 
-        self.driver.find_element(By.CSS_SELECTOR, ".xterm-helper-textarea").send_keys(key)
+    def focused(self) -> str:
+        """The focused element of the page, as `tag.class class`."""
+        return str(
+            self.driver.execute_script(
+                "const e = document.activeElement;"
+                "return e ? e.tagName.toLowerCase() + '.' + e.className : '';"
+            )
+        )
+
+    def press(self, key: str) -> None:
+        """Type `key` as a keyboard user does: into whatever has focus, with no click.
+
+        The keys go where the page put focus; if that is not the terminal, they are lost,
+        as they would be for a person, and the test waiting for their effect fails.
+        """
+        from selenium.webdriver.common.action_chains import ActionChains
+
+        ActionChains(self.driver).send_keys(key).perform()

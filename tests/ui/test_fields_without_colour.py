@@ -117,7 +117,7 @@ async def test_the_chart_forms_the_order_line_and_the_referral_show_empty_fields
 
 
 async def test_the_lock_screen_search_shows_without_colour(tmp_path: Path, no_color: None) -> None:
-    add_user(tmp_path, "dr-li", "李医生", "1234")
+    add_user(tmp_path, "dr-li", "李医生", "482916")
     app = queue_app(tmp_path)
     app.users = load_users(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -21,7 +21,7 @@ from clinic_tui.screens.queue import QueueScreen
 from tests.ui.pilot import settle
 from tests.ui.terminal import DOWN, ENTER, Terminal
 from tests.ui.test_key_bursts import clinic as clinic  # the pty tests' cache folder
-from tests.ui.test_lock_screen import IdleClock, _app, _unlock, screen_text
+from tests.ui.test_lock_screen import LI_PIN, WANG_PIN, IdleClock, _app, _unlock, screen_text
 
 pytestmark = pytest.mark.anyio
 
@@ -39,6 +39,11 @@ def burst(app: ClinicApp, *keys: str) -> None:
         app.post_message(key)
 
 
+def wrong_pins(app: ClinicApp) -> int:
+    """Wrong PINs counted against the registered clinicians, as every process sees them."""
+    return sum(app.sign_in_gate.attempts.failures(user.practitioner_id) for user in app.users)
+
+
 def fields(app: ClinicApp) -> tuple[str, str]:
     """The lock screen's name search and PIN field, as they are now."""
     lock = app.screen
@@ -53,11 +58,11 @@ async def test_a_pin_typed_straight_after_ctrl_l_lands_whole_in_the_pin_field(
     app = _app(tmp_path, IdleClock())
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await _unlock(pilot, "1234")  # 李医生 signed in
-        burst(app, "ctrl+l", *"1234")
+        await _unlock(pilot, LI_PIN)  # 李医生 signed in
+        burst(app, "ctrl+l", *LI_PIN)
         await settle(pilot)
         # Before the fix the first digit went to the name search: "1" there, "234" here.
-        assert fields(app) == ("", "1234")
+        assert fields(app) == ("", LI_PIN)
         burst(app, "enter")
         await settle(pilot)
         assert isinstance(app.screen, QueueScreen)
@@ -71,11 +76,11 @@ async def test_ctrl_l_pin_and_enter_in_one_burst_unlock_and_count_no_failure(
     app = _app(tmp_path, IdleClock())
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await _unlock(pilot, "1234")
-        burst(app, "ctrl+l", *"1234", "enter")
+        await _unlock(pilot, LI_PIN)
+        burst(app, "ctrl+l", *LI_PIN, "enter")
         await settle(pilot)
         assert isinstance(app.screen, QueueScreen)
-        assert app._unlock_guard.failures == 0  # no wrong try against 李医生 either
+        assert wrong_pins(app) == 0  # no wrong try against 李医生 either
 
 
 async def test_down_and_another_pin_after_ctrl_l_unlock_as_the_second_clinician(
@@ -84,12 +89,12 @@ async def test_down_and_another_pin_after_ctrl_l_unlock_as_the_second_clinician(
     app = _app(tmp_path, IdleClock())
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await _unlock(pilot, "1234")
-        burst(app, "ctrl+l", "down", *"5678", "enter")
+        await _unlock(pilot, LI_PIN)
+        burst(app, "ctrl+l", "down", *WANG_PIN, "enter")
         await settle(pilot)
         assert app.signed_in is not None
         assert app.signed_in.practitioner_id == "dr-wang"
-        assert app._unlock_guard.failures == 0
+        assert wrong_pins(app) == 0
 
 
 async def test_a_wrong_pin_in_a_burst_is_told_against_the_clinician_shown_as_chosen(
@@ -98,12 +103,12 @@ async def test_a_wrong_pin_in_a_burst_is_told_against_the_clinician_shown_as_cho
     app = _app(tmp_path, IdleClock())
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await _unlock(pilot, "1234")
+        await _unlock(pilot, LI_PIN)
         burst(app, "ctrl+l", "down", *"0000", "enter")
         await settle(pilot)
         shown = screen_text(app)
         assert "▶ Dr Wang (dr-wang)" in shown
-        assert "Wrong PIN for Dr Wang. 2 more tries" in shown
+        assert "Wrong PIN for Dr Wang. 4 more tries" in shown
         assert fields(app) == ("", "")
 
 
@@ -121,10 +126,10 @@ class StartUpBurst(ClinicApp):
 @pytest.mark.parametrize(
     ("early", "who"),
     [
-        ((*"1234", "enter"), "dr-li"),
-        (("down", *"5678", "enter"), "dr-wang"),
+        ((*LI_PIN, "enter"), "dr-li"),
+        (("down", *WANG_PIN, "enter"), "dr-wang"),
         # Typed before the terminal left line mode, Enter arrives as a newline (Ctrl+J).
-        ((*"1234", "ctrl+j"), "dr-li"),
+        ((*LI_PIN, "ctrl+j"), "dr-li"),
     ],
 )
 async def test_a_pin_typed_while_the_app_starts_signs_in(
@@ -144,7 +149,7 @@ async def test_a_pin_typed_while_the_app_starts_signs_in(
         assert isinstance(app.screen, QueueScreen)
         assert app.signed_in is not None
         assert app.signed_in.practitioner_id == who
-        assert app._unlock_guard.failures == 0
+        assert wrong_pins(app) == 0
 
 
 async def test_tab_goes_between_pin_and_name_search_only_and_digits_there_are_not_echoed(
@@ -153,38 +158,38 @@ async def test_tab_goes_between_pin_and_name_search_only_and_digits_there_are_no
     app = _app(tmp_path, IdleClock())
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await _unlock(pilot, "1234")
-        burst(app, "ctrl+l", "tab", *"5678", "enter")
+        await _unlock(pilot, LI_PIN)
+        burst(app, "ctrl+l", "tab", *WANG_PIN, "enter")
         await settle(pilot)
         lock = app.screen
         assert isinstance(lock, LockScreen)
         # Tab went to the name search, as the hint line says; the digits are no PIN there.
         assert "Tab PIN/name" in screen_text(app)
-        assert fields(app) == ("5678", "")
-        assert app._unlock_guard.failures == 0
+        assert fields(app) == (WANG_PIN, "")
+        assert wrong_pins(app) == 0
         message = str(lock.query_one("#lock-message").render())
         assert "No clinician has that id. PINs go in the PIN field." in message
-        assert "5678" not in message
+        assert WANG_PIN not in message
         # One more Tab is back in the PIN field (not on the list in between).
-        burst(app, "tab", "down", *"5678", "enter")
+        burst(app, "tab", "down", *WANG_PIN, "enter")
         await settle(pilot)
         assert isinstance(app.screen, QueueScreen)
         assert app.signed_in is not None
         assert app.signed_in.practitioner_id == "dr-wang"
-        assert app._unlock_guard.failures == 0
+        assert wrong_pins(app) == 0
 
 
 def test_ctrl_l_and_a_pin_in_one_terminal_read_unlock(clinic: Path) -> None:
-    add_user(clinic, "dr-li", "李医生", "1234")
-    add_user(clinic, "dr-wang", "Dr Wang", "5678")
+    add_user(clinic, "dr-li", "李医生", LI_PIN)
+    add_user(clinic, "dr-wang", "Dr Wang", WANG_PIN)
     with Terminal(clinic) as terminal:
         terminal.wait_for("Sign in")
-        terminal.send("1234" + ENTER)
+        terminal.send(LI_PIN + ENTER)
         terminal.wait_for("Walk-in")
         terminal.forget()
-        terminal.send(CTRL_L + DOWN + "5678" + ENTER)
+        terminal.send(CTRL_L + DOWN + WANG_PIN + ENTER)
         assert terminal.wait_for("Walk-in", "Wrong PIN", "No clinician") == "Walk-in"
         terminal.forget()
-        terminal.send(CTRL_L + "5678" + ENTER)  # Dr Wang is chosen already: the last one in
+        terminal.send(CTRL_L + WANG_PIN + ENTER)  # Dr Wang is chosen already: the last one in
         assert terminal.wait_for("Walk-in", "Wrong PIN", "No clinician") == "Walk-in"
         assert terminal.quit() == 0

@@ -33,6 +33,25 @@ NAMES = ("欧阳秀英", "李娜", "王小明", "陈建国", "John Smith")
 """Patients of the fixture queue: none may show while the workstation is locked."""
 
 
+LI_PIN = "482916"
+WANG_PIN = "730528"
+"""PINs that pass the rules of a new PIN (6 digits, no run, repeat or mirror)."""
+
+
+class WallClock:
+    """Wall-clock seconds for the shared wrong-PIN count, moved by hand (no sleeping)."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        """Let `seconds` pass."""
+        self.now += seconds
+
+
 class IdleClock:
     """Monotonic seconds a test moves by hand (no sleeping)."""
 
@@ -48,12 +67,14 @@ class IdleClock:
 
 
 def _users(folder: Path) -> list[LocalUser]:
-    add_user(folder, "dr-li", "李医生", "1234")
-    add_user(folder, "dr-wang", "Dr Wang", "5678")
+    add_user(folder, "dr-li", "李医生", LI_PIN)
+    add_user(folder, "dr-wang", "Dr Wang", WANG_PIN)
     return load_users(folder)
 
 
-def _app(folder: Path, idle: IdleClock, minutes: float = 10) -> ClinicApp:
+def _app(
+    folder: Path, idle: IdleClock, minutes: float = 10, wall: WallClock | None = None
+) -> ClinicApp:
     engine = open_cache(folder / "clinic.sqlite3")
     with engine.begin() as connection:
         upsert_resources(connection, queue_day())
@@ -63,6 +84,7 @@ def _app(folder: Path, idle: IdleClock, minutes: float = 10) -> ClinicApp:
         clock=Clock(),
         users=_users(folder),
         idle_clock=idle,
+        sign_in_clock=wall or WallClock(),
     )
 
 
@@ -70,6 +92,11 @@ def screen_text(app: ClinicApp) -> str:
     """What the terminal shows now, as plain text."""
     svg = app.export_screenshot()
     return html.unescape(re.sub(r"<[^>]+>", "", svg)).replace("\xa0", " ")
+
+
+def lock_message(app: ClinicApp) -> str:
+    """The lock screen's line for what went wrong, unwrapped."""
+    return str(app.screen.query_one("#lock-message").render())
 
 
 async def _unlock(pilot: object, pin: str, *, down: int = 0) -> None:
@@ -89,7 +116,7 @@ async def test_the_workstation_opens_on_sign_in_and_shows_no_patient(tmp_path: P
         assert "Sign in" in shown
         assert "李医生" in shown
         assert not [name for name in NAMES if name in shown]
-        await _unlock(pilot, "1234")
+        await _unlock(pilot, LI_PIN)
         assert isinstance(app.screen, QueueScreen)
         assert app.signed_in is not None
         assert app.signed_in.practitioner_id == "dr-li"
@@ -101,7 +128,7 @@ async def test_idle_minutes_lock_over_an_open_chart_and_hide_it(tmp_path: Path) 
     app = _app(tmp_path, idle, minutes=5)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await _unlock(pilot, "1234")
+        await _unlock(pilot, LI_PIN)
         await press(pilot, "n")  # call the next patient: their chart opens
         chart = app.screen
         assert isinstance(chart, ChartScreen)
@@ -133,30 +160,39 @@ async def test_idle_minutes_lock_over_an_open_chart_and_hide_it(tmp_path: Path) 
         await press(pilot, "ctrl+p")
         assert isinstance(app.screen, LockScreen)
 
-        await _unlock(pilot, "1234")
+        await _unlock(pilot, LI_PIN)
         assert app.screen is chart  # back where the clinician was
 
 
 async def test_wrong_pins_say_so_then_make_the_next_try_wait(tmp_path: Path) -> None:
-    idle = IdleClock()
-    app = _app(tmp_path, idle)
+    wall = WallClock()
+    app = _app(tmp_path, IdleClock(), wall=wall)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await _unlock(pilot, "0000")
-        assert "Wrong PIN for 李医生. 2 more tries before a wait." in screen_text(app)
+        assert "Wrong PIN for 李医生. 4 more tries before a wait." in screen_text(app)
+        for _ in range(3):
+            await _unlock(pilot, "0000")
         await _unlock(pilot, "0000")
-        await _unlock(pilot, "0000")
-        assert "Too many wrong PINs: wait 5 s" in screen_text(app)
+        assert lock_message(app) == (
+            "Wrong PIN for 李医生. Too many wrong PINs: 李医生 must wait 30 s before the next "
+            "try; others may still sign in."
+        )
         # The right PIN during the wait is not even tried.
-        await _unlock(pilot, "1234")
+        wall.advance(12)
+        await _unlock(pilot, LI_PIN)
         assert isinstance(app.screen, LockScreen)
-        assert "wait 5 s before the next try" in screen_text(app)
+        assert lock_message(app) == (
+            "Too many wrong PINs for 李医生: wait 18 s before the next try; others may still "
+            "sign in."
+        )
         assert (
             app.screen.query_one("#lock-pin", Input).value == ""
         )  # the PIN is not left in the field
-        idle.advance(5 / 60)
-        await _unlock(pilot, "1234")
+        wall.advance(18)
+        await _unlock(pilot, LI_PIN)
         assert isinstance(app.screen, QueueScreen)
+        assert app.sign_in_gate.attempts.failures("dr-li") == 0
 
 
 async def test_a_second_clinician_unlocks_and_their_writes_carry_their_id(tmp_path: Path) -> None:
@@ -164,7 +200,7 @@ async def test_a_second_clinician_unlocks_and_their_writes_carry_their_id(tmp_pa
     app = _app(tmp_path, idle)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await _unlock(pilot, "1234")
+        await _unlock(pilot, LI_PIN)
         await press(pilot, "n")
         assert isinstance(app.screen, ChartScreen)
         await press(pilot, "n")  # the note of this visit
@@ -174,7 +210,7 @@ async def test_a_second_clinician_unlocks_and_their_writes_carry_their_id(tmp_pa
         await press(pilot, "ctrl+l")  # Dr Li leaves the desk
         assert isinstance(app.screen, LockScreen)
         assert "Workstation locked" in screen_text(app)
-        await _unlock(pilot, "5678", down=1)  # Dr Wang sits down
+        await _unlock(pilot, WANG_PIN, down=1)  # Dr Wang sits down
         assert app.signed_in is not None
         assert app.signed_in.practitioner_id == "dr-wang"
         await press(pilot, "escape")
@@ -230,7 +266,7 @@ async def test_no_toast_shows_over_the_lock_screen(tmp_path: Path) -> None:
     app = _app(tmp_path, idle)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await _unlock(pilot, "1234")
+        await _unlock(pilot, LI_PIN)
         app.notify("王小明: note saved")
         await press(pilot, "ctrl+l")
         app.notify("陈建国: sync conflict")
@@ -245,7 +281,7 @@ async def test_no_toast_shows_over_the_lock_screen(tmp_path: Path) -> None:
 async def _half_written_note(pilot: object, app: ClinicApp) -> ModalScreen[object]:
     """Dr Li signs in, calls the next patient and types a note without saving it."""
     await settle(pilot)  # type: ignore[arg-type]
-    await _unlock(pilot, "1234")
+    await _unlock(pilot, LI_PIN)
     await press(pilot, "n")  # type: ignore[arg-type]  # the next patient's chart
     await press(pilot, "n")  # type: ignore[arg-type]  # the note of this visit
     form = app.screen
@@ -270,7 +306,7 @@ async def test_another_clinician_unlocking_closes_the_form_left_open(tmp_path: P
         await settle(pilot)
         assert isinstance(app.screen, LockScreen)
 
-        await _unlock(pilot, "5678", down=1)  # Dr Wang sits down
+        await _unlock(pilot, WANG_PIN, down=1)  # Dr Wang sits down
         assert isinstance(app.screen, QueueScreen)  # back on the first screen, nothing above
         assert len(app.screen_stack) == 2
         assert "李医生's unsaved form was closed" in app.notices
@@ -289,7 +325,7 @@ async def test_the_same_clinician_unlocking_finds_the_form_as_left(tmp_path: Pat
         await settle(pilot)
         assert isinstance(app.screen, LockScreen)
 
-        await _unlock(pilot, "1234")
+        await _unlock(pilot, LI_PIN)
         assert app.screen is form
         assert "咳嗽" in screen_text(app)
         assert not [notice for notice in app.notices if "closed" in notice]
@@ -306,14 +342,14 @@ async def test_the_closing_notice_speaks_chinese(tmp_path: Path) -> None:
         idle.advance(6)
         app.check_idle_lock()
         await settle(pilot)
-        await _unlock(pilot, "5678", down=1)
+        await _unlock(pilot, WANG_PIN, down=1)
         assert "李医生 未保存的表单已关闭" in screen_text(app)
 
 
 def _many(folder: Path) -> list[LocalUser]:
     for number in range(1, 13):
-        add_user(folder, f"dr-{number:02}", f"Doctor {number:02}", "1111")
-    add_user(folder, "dr-zhang", "张伟", "2468")
+        add_user(folder, f"dr-{number:02}", f"Doctor {number:02}", f"{number:02}7391")
+    add_user(folder, "dr-zhang", "张伟", "864297")
     return load_users(folder)
 
 
@@ -349,7 +385,7 @@ async def test_typing_an_id_or_name_on_the_lock_screen_chooses_that_clinician(
         assert chosen.practitioner_id == "dr-zhang"
         await press(pilot, "enter")  # on to the PIN
         assert lock.focused is lock.query_one("#lock-pin", Input)
-        await _unlock(pilot, "2468")
+        await _unlock(pilot, "864297")
         assert app.signed_in is not None
         assert app.signed_in.practitioner_id == "dr-zhang"
 
@@ -378,7 +414,7 @@ async def test_another_clinician_unlocking_closes_a_half_filled_prescription(
     app = _app(tmp_path, idle, minutes=5)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await _unlock(pilot, "1234")
+        await _unlock(pilot, LI_PIN)
         await press(pilot, "n")  # the next patient's chart
         await press(pilot, "m")  # prescribe
         await type_text(pilot, "amox 500mg po tid 7d")
@@ -390,7 +426,7 @@ async def test_another_clinician_unlocking_closes_a_half_filled_prescription(
         app.check_idle_lock()
         await settle(pilot)
 
-        await _unlock(pilot, "5678", down=1)
+        await _unlock(pilot, WANG_PIN, down=1)
         assert isinstance(app.screen, QueueScreen)
         assert len(app.screen_stack) == 2
         assert "李医生's unsaved form was closed" in app.notices
@@ -403,5 +439,5 @@ async def test_ctrl_l_locks_over_an_open_form(tmp_path: Path) -> None:
         form = await _half_written_note(pilot, app)
         await press(pilot, "ctrl+l")  # Dr Li is called away mid-note
         assert isinstance(app.screen, LockScreen)
-        await _unlock(pilot, "1234")
+        await _unlock(pilot, LI_PIN)
         assert app.screen is form

@@ -413,3 +413,58 @@ async def test_the_slip_names_the_signed_in_clinician_and_a_reprint_its_signer(
         (again,) = (tmp_path / "again").rglob("*.pdf")
         assert "Prescriber (signature): 李明 Drug cost" in pdf_text(again)
         assert "王芳" not in pdf_text(again)
+
+
+UYGHUR_FAMILY, UYGHUR_GIVEN = "ئابدۇرەھىم", "مەمەت"
+
+
+async def test_printing_a_name_the_font_lacks_asks_first_naming_the_characters(
+    engine: Engine, tmp_path: Path
+) -> None:
+    from clinic_tui.offline_cache.store import upsert_resources
+
+    fill_cache(engine)
+    with engine.begin() as connection:
+        patient = read_resource(connection, "Patient", "p-nka")
+        assert patient is not None
+        patient["name"] = [{"family": UYGHUR_FAMILY, "given": [UYGHUR_GIVEN]}]
+        upsert_resources(connection, [patient])
+    app = ChartHostApp(ClinicCache(engine), "p-nka", fixed_clock)
+    slips = tmp_path / "slips"
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_orders(pilot)
+        screen.slips_dir = slips
+        await enter_line(pilot, "amox 500mg po tid 5d")
+        await sign(pilot, screen)
+        await press(pilot, "p")
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmScreen)
+        asked = dialog.question
+        for char in UYGHUR_FAMILY[:3]:
+            assert char in asked
+        assert "U+0626" in asked  # ئ, named by its code too: a terminal may not draw it
+        assert "□" in asked
+        await press(pilot, "n")  # cancelled: no slip made
+        assert app.screen is screen
+        assert not list(slips.rglob("*.pdf")) if slips.exists() else True
+        await press(pilot, "p")
+        assert isinstance(app.screen, ConfirmScreen)
+        await press(pilot, "y")  # printed anyway, the name to be written by hand
+        await settle(pilot)
+        (made,) = slips.rglob("*.pdf")
+        assert "□□□" in pdf_text(made)
+
+
+async def test_printing_a_name_the_font_has_asks_nothing(
+    cache: ClinicCache, tmp_path: Path
+) -> None:
+    app = ChartHostApp(cache, "p-nka", fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_orders(pilot)
+        screen.slips_dir = tmp_path / "slips"
+        await enter_line(pilot, "amox 500mg po tid 5d")
+        await sign(pilot, screen)
+        await press(pilot, "p")
+        await settle(pilot)
+        assert app.screen is screen
+        assert len(list((tmp_path / "slips").rglob("*.pdf"))) == 1

@@ -6,11 +6,13 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine, text
+from textual.message import Message
 from textual.widgets import DataTable, Select, Static, TextArea
 
 from clinic_tui.app import ClinicApp
 from clinic_tui.config import Settings
 from clinic_tui.domain.models import Clinic
+from clinic_tui.messages import SyncCounts
 from clinic_tui.offline_cache.clinic_cache import ClinicCache
 from clinic_tui.offline_cache.store import read_resource, upsert_resources
 from clinic_tui.referral import fhir_shapes as shapes
@@ -79,7 +81,13 @@ async def test_r_on_the_chart_sends_a_referral_with_the_summary_from_the_chart(
         form.query_one("#department", Select).value = "dept-cardio"
         form.query_one("#priority", Select).value = "urgent"
         await settle(pilot)
-        form.query_one("#summary", TextArea).insert("\n头晕加重三天")
+        box = form.query_one("#summary", TextArea)
+        box.focus()
+        await press(pilot, "ctrl+home")
+        assert box.cursor_location == (0, 0)
+        await press(pilot, "ctrl+end")  # the whole text's end, to add a line under the facts
+        assert box.cursor_location == box.document.end
+        await pilot.press("enter", *"头晕加重三天")
         await press(pilot, "ctrl+s")
         assert isinstance(app.screen, ChartScreen)
         section = app.screen.query_one(ReferralsSection)
@@ -123,7 +131,13 @@ async def test_the_thread_shows_the_question_and_a_answers_it(cache: ClinicCache
     )
     ReferralStore(cache.engine, COUNTY).ask(task_id, "最近一次心电图？", NOW)
     app = ChartHostApp(cache, "p-allergic", fixed_clock)
-    async with app.run_test(size=(80, 24)) as pilot:
+    counts: list[int | None] = []
+
+    def hook(message: Message) -> None:
+        if isinstance(message, SyncCounts):
+            counts.append(message.pending)
+
+    async with app.run_test(size=(80, 24), message_hook=hook) as pilot:
         await settle(pilot)
         await press(pilot, "R")
         listing = app.screen
@@ -143,6 +157,9 @@ async def test_the_thread_shows_the_question_and_a_answers_it(cache: ClinicCache
         thread = _text(screen.query_one("#referral-thread", Static))
         assert "this clinic · Answer *" in thread
         assert "窦性心律" in thread
+        # The unsynced badge is told at once: the answer waits in the outbox.
+        assert counts
+        assert counts[-1] == cache.pending_changes()
 
 
 async def test_a_follow_up_sent_down_is_on_the_queue_on_its_day(cache: ClinicCache) -> None:

@@ -31,6 +31,17 @@ def test_no_terminal_is_reported_plainly(
     assert "needs an interactive terminal" in capsys.readouterr().err
 
 
+def test_no_terminal_leaves_no_cache_or_folder_behind(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    new_folder = tmp_path / "new-clinic"
+    assert main(["--data-dir", str(new_folder)]) == 1
+    err = capsys.readouterr().err
+    assert "needs an interactive terminal" in err
+    assert err.count("clinic-tui") == 2  # the prefix and the --help hint, not a doubled prefix
+    assert not new_folder.exists()
+
+
 def test_invalid_settings_file_is_reported(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

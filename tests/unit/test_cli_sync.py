@@ -168,6 +168,8 @@ def test_status_json_counts_pending_changes_offline(
         "rejected",
         "records",
         "server_notes",
+        "clinical_content",
+        "refused_downloads",
     }
     assert found["server"] == "https://h.example/fhir"
     assert found["pending"] == 1

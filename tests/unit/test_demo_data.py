@@ -350,3 +350,25 @@ def test_the_hospital_side_has_departments_and_referrals_in_every_state(
     assert due
     experts = _rows(engine, "SELECT count(*) FROM practitioner")
     assert experts[0][0] >= 9 + 2 * len(departments)
+
+
+def test_no_visit_or_measurement_is_dated_before_the_patients_birth(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    # This seed and day draw a visit before an infant's birth (赵俊熙, born 2026-04-23).
+    engine = open_cache(tmp_path / "clinic.sqlite3")
+    now = datetime(2026, 12, 7, 9, 30, tzinfo=UTC)
+    generate_demo_clinic(engine, patients=200, seed=7, now=now, workers=0)
+    before_birth = _rows(
+        engine,
+        "SELECT o.id FROM observation o JOIN patient p ON p.id = o.patient_id "
+        "WHERE substr(o.effective, 1, 10) < p.birth_date",
+    )
+    assert before_birth == []
+    visits_before_birth = _rows(
+        engine,
+        "SELECT e.id FROM encounter e JOIN patient p ON p.id = e.patient_id "
+        "WHERE substr(e.period_start, 1, 10) < p.birth_date",
+    )
+    engine.dispose()
+    assert visits_before_birth == []

@@ -238,3 +238,31 @@ def test_never_raises_on_lines_of_order_words(text: str) -> None:
     if parsed.order is not None:
         assert parsed.order.quantity >= 1
         assert parsed.order.dose > 0
+
+
+def test_a_childs_dose_no_tablet_gives_is_measured_from_the_liquid_or_vial() -> None:
+    drops = Product("oral-drops", 100, "mg", "ml", "ml", volume_ml=1, pack_size=15,
+                    pack_unit_en="bottle", pack_unit_zh="瓶")  # fmt: skip
+    vial = Product("injection", 1000, "mg", "vial", "支")
+    formulary = Formulary(
+        [
+            FormularyDrug("paracetamol", "Paracetamol", "对乙酰氨基酚", "N02BE01",
+                          products=(TABLET_500, drops)),
+            FormularyDrug("ceftriaxone", "Ceftriaxone", "头孢曲松", "J01DD04",
+                          routes=("iv", "im"), products=(vial,)),
+        ]
+    )  # fmt: skip
+    # 160 mg is no whole or half 500 mg tablet: 1.6 ml of the 100 mg/ml drops.
+    order = parse_order_line("paracetamol 160mg qid 3d", formulary).order
+    assert order is not None
+    assert (order.dose, order.product) == (160, drops)
+    # 1.6 ml four times a day for 3 days = 19.2 ml: two 15 ml bottles.
+    assert (order.quantity, order.quantity_unit) == (2, "bottle")
+    # 500 mg is still one tablet, not 5 ml of drops.
+    tablet = parse_order_line("paracetamol 500mg qid 3d", formulary).order
+    assert tablet is not None
+    assert tablet.product == TABLET_500
+    # 400 mg of ceftriaxone is drawn from a 1 g vial.
+    vial_order = parse_order_line("ceftriaxone 400mg iv qd 5d", formulary).order
+    assert vial_order is not None
+    assert (vial_order.dose, vial_order.product) == (400, vial)

@@ -236,10 +236,11 @@ def test_sildenafil_with_a_nitrate_is_high() -> None:
     assert high(of(check(order(SILDENAFIL, 50, QD, days=1), context=context), "interaction"))
 
 
-def test_warfarin_with_co_trimoxazole_is_moderate() -> None:
+def test_warfarin_with_co_trimoxazole_is_high_as_fischer_2010_supports() -> None:
     context = adult(medications=taking(WARFARIN))
     [warning] = of(check(order(COTRIMOXAZOLE, 960, BID), context=context), "interaction")
-    assert warning.severity is Severity.MODERATE
+    assert warning.severity is Severity.HIGH
+    assert "Fischer" in warning.source
 
 
 def test_unresolved_active_medication_matches_by_its_chinese_name() -> None:
@@ -346,10 +347,11 @@ def test_child_dose_just_above_the_range_is_rounding_moderate() -> None:
 
 
 def test_child_without_a_weight_is_asked_for_one() -> None:
+    # High: it blocks signing until the child is weighed (or a reason is given).
     [warning] = of(check(order(AMOXICILLIN, 250), context=child(None)), "dose")
-    assert warning.severity is Severity.MODERATE
-    assert "No weight recorded" in warning.message_en
-    assert "体重" in warning.message_zh
+    assert warning.severity is Severity.HIGH
+    assert "WEIGH THE CHILD" in warning.message_en
+    assert "称体重" in warning.message_zh
 
 
 def test_child_weighed_long_ago_is_asked_to_be_weighed_again() -> None:
@@ -515,10 +517,9 @@ def test_low_dose_aspirin_tagged_nsaid_is_not_an_analgesic_nsaid_for_interaction
     tagged = replace(ASPIRIN, classes=("antiplatelet", "nsaid", "salicylate"))
     context = adult(medications=taking(WARFARIN, ENALAPRIL))
     found = of(check(order(tagged, 100, QD), context=context), "interaction")
-    # Warfarin with an antiplatelet (moderate), never warfarin or enalapril with an NSAID.
-    assert [
-        (w.severity, "antiplatelet" in w.message_en or "bleeding" in w.message_en) for w in found
-    ] == [(Severity.MODERATE, True)]
+    # Warfarin with low-dose aspirin (its own row, high: Schaefer 2019), never warfarin or
+    # enalapril with an analgesic NSAID, nor the general antiplatelet row as well.
+    assert [(w.severity, "Schaefer" in w.source) for w in found] == [(Severity.HIGH, True)]
     assert of(check(order(tagged, 100, QD), order(IBUPROFEN, 400)), "duplicate") == []
 
 

@@ -299,3 +299,49 @@ def test_a_demo_clinic_reads_and_checks_without_error(engine: Engine) -> None:
     )
     assert unresolved == 0
     assert weighed > 0
+
+
+def test_every_earlier_prescription_is_read_whatever_its_status(filled: Engine) -> None:
+    # m1 enalapril (active) and m3 amoxicillin (completed) resolve; m2 names nothing stocked.
+    context = read_context(filled, "p1", TODAY, FORMULARY)
+    assert context is not None
+    assert context.prescribed_before == frozenset({"enalapril", "amoxicillin"})
+
+
+def _hla(ident: str, name: str, when: str, **value: Any) -> Resource:
+    return {
+        "resourceType": "Observation",
+        "id": ident,
+        "status": "final",
+        "code": {"text": name},
+        "subject": _ref("Patient", "p1"),
+        "effectiveDateTime": when,
+        **value,
+    }
+
+
+def test_hla_results_are_read_by_name_and_answer(filled: Engine) -> None:
+    from clinic_tui.prescribing.facts import HlaResult
+
+    with filled.begin() as connection:
+        upsert_resources(
+            connection,
+            [
+                _hla("h1", "HLA-B*1502基因检测", "2025-03-01", valueString="阴性"),
+                _hla(
+                    "h2",
+                    "HLA-B*58:01",
+                    "2026-05-01",
+                    valueCodeableConcept=concept(SNOMED, "10828004"),
+                ),
+                _hla("h3", "HLA-B*58:01", "2026-04-01", valueString="pending"),
+                {**_hla("h4", "HLA-B*15:02", "2026-06-01", valueString="阳性"),
+                 "status": "entered-in-error"},
+            ],
+        )  # fmt: skip
+    context = read_context(filled, "p1", TODAY, FORMULARY)
+    assert context is not None
+    assert context.hla_results == (
+        HlaResult("hlab5801", True, date(2026, 5, 1)),
+        HlaResult("hlab1502", False, date(2025, 3, 1)),
+    )

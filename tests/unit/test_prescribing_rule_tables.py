@@ -16,7 +16,14 @@ from clinic_tui.prescribing.order_line import parse_order_line
 from clinic_tui.prescribing.rule_tables import load_table
 
 TODAY = date(2026, 12, 1)
-TABLES = ("allergy_classes.toml", "interactions.toml", "duplicates.toml", "china_rules.toml")
+TABLES = (
+    "allergy_classes.toml",
+    "interactions.toml",
+    "duplicates.toml",
+    "china_rules.toml",
+    "childbearing.toml",
+    "hla.toml",
+)
 ALLERGEN_ONLY_TAGS = {"aspirin"}
 """Tags only an allergy record carries (an allergy to aspirin itself)."""
 

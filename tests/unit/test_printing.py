@@ -267,3 +267,84 @@ def test_the_slips_doctor_is_a_person_the_requester_names(
     if requester is not None:
         request["requester"] = requester
     assert slip_prescriber([request], prescriber) == expected
+
+
+def test_the_reason_for_a_longer_supply_prints_on_the_slip(
+    engine: Engine, formulary: Formulary, tmp_path: Path
+) -> None:
+    # 处方管理办法 第十九条 and 第二十三条: a longer supply needs the prescriber's reason noted.
+    fill_cache(engine)
+    prescriber = Prescriber(engine, CLINIC, "dr-li")
+    parsed = parse_order_line("amlodipine 5mg qd 28d", formulary)
+    assert parsed.order is not None, parsed.problems
+    basket = Basket(lines=[parsed.order], long_term_reason="高血压慢性病，病情稳定")
+    slip = prescriber.sign("p-nka", None, basket, [], NOW)
+    chart = ChartRepository(engine).load("p-nka", NOW.date())
+    assert chart is not None
+    outcome = print_slip(prescriber, chart, slip.group_id, formulary, NOW, tmp_path, None)
+    text = _text(outcome.path).replace("\r", "").replace("\n", "")
+    assert "延长用量理由" in text
+    assert "高血压慢性病，病情稳定" in text
+    short = Basket(lines=[parsed.order])
+    plain = prescriber.sign("p-nka", None, short, [], NOW)
+    other = print_slip(prescriber, chart, plain.group_id, formulary, NOW, tmp_path, None)
+    assert "延长用量理由" not in _text(other.path)
+
+
+def _with_identifiers(chart: Chart, *identifiers: tuple[str, str]) -> Chart:
+    from dataclasses import replace
+
+    return replace(chart, identifiers=list(identifiers))
+
+
+def test_the_record_number_field_never_holds_the_identity_number(
+    signed: tuple[Prescriber, Chart, SignedSlip], formulary: Formulary, tmp_path: Path
+) -> None:
+    from clinic_tui.prescribing.printing import prepare_slip
+
+    prescriber, chart, slip = signed
+    identity = next(value for label, value in chart.identifiers if label == "Identity number")
+    prepared = prepare_slip(prescriber, chart, slip.group_id, formulary, NOW, tmp_path)
+    assert prepared.data.patient_id == ""  # no record number of the clinic: left blank
+    assert identity not in _text(print_slip(
+        prescriber, chart, slip.group_id, formulary, NOW, tmp_path, None
+    ).path)  # fmt: skip
+    with_record = _with_identifiers(
+        chart, ("Identity number", identity), ("Medical record number", "MZ0042")
+    )
+    prepared = prepare_slip(prescriber, with_record, slip.group_id, formulary, NOW, tmp_path)
+    assert prepared.data.patient_id == "MZ0042"
+
+
+def test_a_reprint_never_overwrites_the_earlier_pdf(
+    signed: tuple[Prescriber, Chart, SignedSlip], formulary: Formulary, tmp_path: Path
+) -> None:
+    prescriber, chart, slip = signed
+    first = print_slip(prescriber, chart, slip.group_id, formulary, NOW, tmp_path, None)
+    before = first.path.read_bytes()
+    again = print_slip(prescriber, chart, slip.group_id, formulary, NOW, tmp_path, None)
+    third = print_slip(prescriber, chart, slip.group_id, formulary, NOW, tmp_path, None)
+    assert len({first.path, again.path, third.path}) == 3
+    assert first.path.read_bytes() == before
+    assert again.path.name == first.path.stem + "-2.pdf"
+    assert sorted(p.name for p in first.path.parent.iterdir()) == sorted(
+        p.path.name for p in (first, again, third)
+    )  # no partial file left
+
+
+def test_characters_the_font_lacks_are_named_before_the_pdf_is_made(
+    signed: tuple[Prescriber, Chart, SignedSlip], formulary: Formulary, tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    from clinic_tui.prescribing.printing import prepare_slip, print_prepared
+
+    prescriber, chart, slip = signed
+    uyghur = replace(chart, patient=replace(chart.patient, name="ئابدۇرەھىم"))
+    prepared = prepare_slip(prescriber, uyghur, slip.group_id, formulary, NOW, tmp_path)
+    assert prepared.glyph_problems == {"name": "ئابدۇرەھىم"}
+    assert not list(tmp_path.rglob("*.pdf"))  # nothing made yet: the clinician decides
+    outcome = print_prepared(prepared, None)
+    assert "□□□□□□□□□□" in _text(outcome.path)
+    plain = prepare_slip(prescriber, chart, slip.group_id, formulary, NOW, tmp_path)
+    assert plain.glyph_problems == {}

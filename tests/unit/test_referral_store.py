@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -280,3 +281,98 @@ def test_tasks_cached_before_the_referral_schema_get_their_columns_on_upgrade(
         row = upgraded.execute(text("SELECT kind, due_date, part_of FROM task")).one()
     engine.dispose()
     assert tuple(row) == ("follow-up", "2026-12-08", "t-0")
+
+
+def _as_if_synced(engine: Engine, task_id: str) -> None:
+    """The Task as a hospital's cache holds it after a download: no local change waiting."""
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE task SET pending = 0 WHERE id = :id"), {"id": task_id})
+
+
+def test_referrals_that_arrived_by_sync_are_received_once(cache: Engine) -> None:
+    arrived = _town(cache).refer("p-allergic", DRAFT, NOW)
+    _as_if_synced(cache, arrived)
+    still_local = _town(cache).refer("p-allergic", DRAFT, NOW)  # not downloaded: pending
+    county = _county(cache)
+
+    assert county.receive_arrived(NOW) == 1
+    assert _read(cache, "Task", arrived)["status"] == "received"
+    assert _read(cache, "Task", still_local)["status"] == "requested"
+    with cache.connect() as connection:
+        pending = connection.execute(
+            text("SELECT pending FROM task WHERE id = :id"), {"id": arrived}
+        )
+        assert pending.scalar_one()  # the next upload tells the township
+    assert county.receive_arrived(NOW) == 0  # nothing twice
+
+
+def test_a_clinic_receives_only_the_referrals_it_owns(cache: Engine) -> None:
+    task_id = _town(cache).refer("p-allergic", DRAFT, NOW)
+    _as_if_synced(cache, task_id)
+    assert _town(cache).receive_arrived(NOW) == 0  # the sender is not the hospital
+    assert _read(cache, "Task", task_id)["status"] == "requested"
+
+
+def _messages_synced(engine: Engine) -> None:
+    """Every message as a cache holds it once synced (no local change waiting)."""
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE communication SET pending = 0"))
+
+
+def test_a_message_from_the_other_side_is_new_until_the_thread_is_opened(cache: Engine) -> None:
+    town, county = _town(cache), _county(cache)
+    task_id = town.refer("p-allergic", DRAFT, NOW)
+    county.ask(task_id, "最近一次心电图？", NOW)
+    _messages_synced(cache)
+    [sent] = town.referrals_for_patient("p-allergic")
+    assert sent.unread == 1  # the hospital's question, not yet read here
+    assert county.item(task_id) is not None
+    assert county.item(task_id).unread == 0  # type: ignore[union-attr]  # its own question
+
+    town.mark_thread_seen(task_id)
+    assert town.referrals_for_patient("p-allergic")[0].unread == 0
+    town.answer(task_id, "窦性心律", NOW)  # this side's answer is never new to this side
+    county.ask(task_id, "血压多少？", NOW)
+    assert town.referrals_for_patient("p-allergic")[0].unread == 0  # still on its way
+    _messages_synced(cache)
+    assert town.referrals_for_patient("p-allergic")[0].unread == 1
+
+
+def test_the_inbox_marks_a_township_answer_until_the_expert_opens_it(cache: Engine) -> None:
+    from clinic_tui.offline_cache.cache_file import connect
+    from clinic_tui.referral.inbox import read_inbox
+    from clinic_tui.referral.thread_seen import mark_seen_sqlite
+
+    town = _town(cache)
+    task_id = town.refer("p-allergic", DRAFT, NOW)
+    town.ask(task_id, "请尽快安排", NOW)
+    _messages_synced(cache)
+    with connect(Path(str(cache.url.database))) as connection:
+        [row] = [r for r in read_inbox(connection, COUNTY.id) if r.task_id == task_id]
+        assert row.unread == 1
+        mark_seen_sqlite(connection, task_id, COUNTY.id)
+        [row] = [r for r in read_inbox(connection, COUNTY.id) if r.task_id == task_id]
+        assert row.unread == 0
+
+
+@pytest.mark.parametrize("session", ["en", "zh"])
+def test_the_summary_reads_in_chinese_at_the_hospital_whatever_the_township_s_language(
+    cache: Engine, session: str
+) -> None:
+    from clinic_tui.i18n import language, set_language
+
+    before = language()
+    set_language(session)
+    try:
+        summary = _town(cache).form_data("p-allergic", TODAY).summary
+    finally:
+        set_language(before)
+    first, problems, allergies = summary.splitlines()[:3]
+    assert first.startswith("患者: " if session == "zh" else "Patient 患者: ")
+    assert problems.startswith(
+        "诊断 / 问题列表: " if session == "zh" else "Problems 诊断 / 问题列表: "
+    )
+    assert allergies.startswith("过敏史: " if session == "zh" else "Allergies 过敏史: ")
+    if session == "zh":
+        assert "Patient" not in summary
+        assert "Problems" not in summary

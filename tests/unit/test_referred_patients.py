@@ -69,7 +69,9 @@ def _task(ident: str, patient: str, owner: str, requester: str = TOWN) -> Resour
     return {
         "resourceType": "Task",
         "id": ident,
-        "status": "requested",
+        # Already received: a requested one would go up as received in the round, and this
+        # server answers for Patients only (the received step: test_referral_store.py).
+        "status": "received",
         "intent": "order",
         "for": _ref("Patient", patient),
         "requester": _ref("Organization", requester),

@@ -294,8 +294,11 @@ def test_the_missing_glyph_probes_do_see_a_character_the_font_lacks(
     assert missing_glyphs(f"李{unassigned} 王") == unassigned
     data = replace(samples.rare_name_slip(), patient_name=f"李{unassigned}")
     with caplog.at_level(logging.WARNING, logger="fpdf"):
-        render_slip_pdf(data, tmp_path / "lacks.pdf")
-    assert [r for r in caplog.records if "missing" in r.getMessage()]
+        drawn = Rendered(data, render_slip_pdf(data, tmp_path / "lacks.pdf"))
+    # Printed as a visible □ (slip.MISSING_GLYPH), never dropped without a word.
+    assert not [r for r in caplog.records if "missing" in r.getMessage()]
+    assert "李\u25a1" in drawn.text
+    drawn.close()
 
 
 def test_the_font_is_noto_sans_cjk_sc_from_the_installed_package() -> None:
@@ -420,13 +423,11 @@ def test_the_pdf_is_written_whole_into_new_folders(tmp_path: Path) -> None:
 
 
 def test_a_failed_write_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from fpdf import FPDF
-
-    def disk_full(self: FPDF, name: str = "") -> None:
-        Path(name).write_bytes(b"%PDF-1.7 half")
+    def disk_full(path: Path, _data: bytes) -> None:
+        path.write_bytes(b"%PDF-1.7 half")
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(FPDF, "output", disk_full)
+    monkeypatch.setattr("clinic_tui.private_files.write_private", disk_full)
     with pytest.raises(OSError, match="No space"):
         render_slip_pdf(samples.rare_name_slip(), tmp_path / "RX-2.pdf")
     assert list(tmp_path.iterdir()) == []

@@ -98,7 +98,11 @@ def test_import_needs_a_from_path(cli: Cli, tmp_path: Path) -> None:
 
 
 def test_opening_the_workstation_loads_the_starter_set(cli: Cli, tmp_path: Path) -> None:
-    # No terminal here, so the app itself does not start; the cache is prepared first.
+    from clinic_tui.offline_cache.cache_file import prepare_cache
+
+    # No terminal here, so the app itself does not start; an existing cache is made ready
+    # first (a new one is not even created without a terminal: test_cli.py).
+    prepare_cache(tmp_path / "clinic.sqlite3")
     code, _, err = cli("--data-dir", str(tmp_path))
     assert code == 1
     assert "interactive terminal" in err

@@ -81,6 +81,7 @@ def test_no_two_bands_overlap() -> None:
     ages = [Age.on(date(2026, 11, 24 - d), TODAY) for d in (0, 20)] + [
         Age.on(date(2026 - years, 6, 1), TODAY) for years in range(0, 90)
     ]
+    ages += [Age.on(date(2026, month, 10), TODAY) for month in (8, 9, 10)]  # 1-3 months
     for code in {band.code for band in bands()}:
         of_code = [band for band in bands() if band.code == code]
         bounds = sorted({b for band in of_code for b in (band.low, band.below) if b is not None})
@@ -98,3 +99,41 @@ def test_typing_errors_are_told_apart_from_measurements() -> None:
     assert implausible("8480-6", 39) is not None
     assert bmi(70, 170) == 24.2
     assert bmi(70, 1.70) is None  # metres typed where centimetres belong
+
+
+OPIYO = "Opiyo & English 2011 (young infant danger signs)"
+YOUNG_INFANT = Age.on(date(2026, 10, 1), TODAY)  # 7 weeks: under 2 months
+INFANT = Age.on(date(2026, 5, 1), TODAY)  # 6 months
+CHILD = Age.on(date(2021, 6, 1), TODAY)  # 5 years
+
+
+@pytest.mark.parametrize(
+    ("code", "value", "age", "flag", "source"),
+    [
+        # Opiyo & English 2011: axillary < 35.5 or >= 37.5 is a danger sign under 2 months.
+        ("8310-5", 35.0, YOUNG_INFANT, "very low", OPIYO),
+        ("8310-5", 35.4, YOUNG_INFANT, "very low", OPIYO),
+        ("8310-5", 35.5, YOUNG_INFANT, None, ""),
+        ("8310-5", 37.5, YOUNG_INFANT, "very high", OPIYO),
+        ("8310-5", 37.5, INFANT, "high", "WHO pocket book 2013"),
+        # Breathing >= 60 under 2 months: danger sign; >= 50 at 2-11 months: fast (WHO IMCI).
+        ("9279-1", 60, YOUNG_INFANT, "very high", OPIYO),
+        ("9279-1", 50, INFANT, "high", "WHO IMCI fast breathing"),
+        ("9279-1", 53, INFANT, "high", "WHO IMCI fast breathing"),
+        ("9279-1", 49, INFANT, "normal", "WHO IMCI fast breathing"),
+        # A child's SpO2 below 94 (WHO ETAT target) and heart rate below 60 (PALS bradycardia).
+        ("59408-5", 93, CHILD, "very low", "WHO ETAT oxygen target (SpO2 >= 94)"),
+        ("59408-5", 94, CHILD, None, ""),
+        ("8867-4", 59, CHILD, "very low", "AHA PALS bradycardia algorithm"),
+        ("8867-4", 59, NEONATE, "very low", "AHA PALS bradycardia algorithm"),
+        ("8867-4", 60, CHILD, "low", "AHA PALS 2020"),
+    ],
+)  # fmt: skip
+def test_young_infant_danger_signs_fast_breathing_hypoxaemia_and_bradycardia(
+    code: str, value: float, age: Age, flag: str | None, source: str
+) -> None:
+    found = classify_vital(code, value, age)
+    assert (found.flag if found else None) == flag
+    if found is not None:
+        assert found.source.short == source
+        assert found.meaning_zh

@@ -1,5 +1,9 @@
 """`clinic-tui audit --patient ID`: who opened or changed a patient's records here, and when.
 
+`clinic-tui audit --sign-ins`: every right PIN, wrong PIN and lock-out on this workstation
+(never a PIN); `--json` keys: recorded, kind (signed_in, wrong_pin, locked_out),
+practitioner_id, name, detail, sent, refused.
+
 Reads the cache only (no network): every chart opening and every write made on this
 workstation, newest first, with whether the server holds the record yet. `--json` prints
 a list of objects with stable keys: recorded, action, entity, agent, agent_name, sent,
@@ -38,6 +42,13 @@ add_translations(
         "delete": "删除",
         "(workstation user {name})": "（工作站用户 {name}）",
         "unknown": "未知",
+        "No sign-ins recorded in this cache.": "此缓存中没有登录记录。",
+        "Sign-ins on this workstation": "本工作站的登录记录",
+        "Clinician": "医师",
+        "Detail": "详情",
+        "signed in": "已登录",
+        "wrong PIN": "PIN 错误",
+        "locked out": "已锁定",
     }
 )
 
@@ -101,18 +112,75 @@ def show_audit(settings: Settings, patient_id: str, *, as_json: bool = False) ->
         return 0
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=tr("Audit trail of patient {patient}").format(patient=patient_id))
+    from clinic_tui.domain.untrusted import clean_line
+
+    def cell(value: str) -> Text:
+        # Names and reasons came from people and servers: data, never markup.
+        return Text(clean_line(value))
+
+    title = tr("Audit trail of patient {patient}").format(patient=clean_line(patient_id))
+    table = Table(title=Text(title))
     table.add_column(tr("When"), no_wrap=True)
     for heading in ("What was done", "Record", "Who", "On the server"):
         table.add_column(tr(heading))
     for record in records:
         table.add_row(
+            cell(_when(record["recorded"])),
+            cell(tr(record["action"])),
+            cell(record["entity"]),
+            cell(_who(record)),
+            cell(_on_server(record)),
+        )
+    Console().print(table)
+    return 0
+
+
+_SIGN_IN_WORDS = {"signed_in": "signed in", "wrong_pin": "wrong PIN", "locked_out": "locked out"}
+
+
+def show_sign_ins(settings: Settings, *, as_json: bool = False) -> int:
+    """Print the sign-in events of this workstation's cache; exit 0, or 2 with no cache."""
+    from clinic_tui.locations import cache_path
+
+    path = cache_path(settings.data_dir)
+    if not path.exists():
+        print(
+            tr("No cache at {path}: nothing has been recorded on this workstation.").format(
+                path=path
+            )
+        )
+        return 2
+    from clinic_tui.offline_cache.cache_file import prepare_cache
+    from clinic_tui.offline_cache.sign_in_audit import SignInAudit
+
+    prepare_cache(path)
+    records = [asdict(record) for record in SignInAudit(path).records()]
+    if as_json:
+        print(json.dumps(records, indent=2, ensure_ascii=False))
+        return 0
+    if not records:
+        print(tr("No sign-ins recorded in this cache."))
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=tr("Sign-ins on this workstation"))
+    table.add_column(tr("When"), no_wrap=True)
+    for heading in ("What was done", "Clinician", "Detail", "On the server"):
+        table.add_column(tr(heading))
+    from clinic_tui.domain.untrusted import clean_line
+
+    for record in records:
+        # Text, not markup: a clinician's name is typed by whoever registered them.
+        table.add_row(
             _when(record["recorded"]),
-            tr(record["action"]),
-            record["entity"],
-            _who(record),
-            _on_server(record),
+            tr(_SIGN_IN_WORDS.get(record["kind"], "unknown")),
+            Text(clean_line(f"{record['practitioner_id']} {record['name']}".strip())),
+            Text(clean_line(record["detail"])),
+            Text(clean_line(_on_server(record))),
         )
     Console().print(table)
     return 0

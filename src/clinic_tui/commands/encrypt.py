@@ -45,6 +45,7 @@ from clinic_tui.offline_cache.cache_key import (
     remember_key,
     write_marker,
 )
+from clinic_tui.private_files import create_private_file
 
 MIN_PASSPHRASE = 8
 """Characters a cache passphrase needs at least (it is the only thing between a thief and
@@ -264,6 +265,8 @@ def encrypt_cache(
         application_id = int(source.execute("PRAGMA application_id").fetchone()[0])
         expected = _counts(source, "main")
         progress("export")
+        # Made 0600 before SQLCipher creates it 0644: it becomes the cache at the rename.
+        create_private_file(temporary)
         source.execute(
             f"ATTACH DATABASE ? AS encrypted KEY \"x'{key.raw.hex()}'\"", (str(temporary),)
         )
@@ -356,6 +359,7 @@ def decrypt_cache(
         application_id = int(source.execute("PRAGMA application_id").fetchone()[0])
         expected = _counts(source, "main")
         progress("export")
+        create_private_file(temporary)  # the plain cache-to-be: 0600, like the cache
         source.execute("ATTACH DATABASE ? AS plain KEY ''", (str(temporary),))
         source.execute("SELECT sqlcipher_export('plain')")
         source.execute(f"PRAGMA plain.user_version = {version}")

@@ -1,8 +1,10 @@
 """`clinic-tui formulary`: import a hospital's formulary into the cache, search it from the shell.
 
   clinic-tui formulary import --from PATH.csv
+  clinic-tui formulary import --from PATH.toml   (the starter's shape, checked by its schema)
   clinic-tui formulary import --from gnuhealth_who_essential_medicines-*.whl   (unreviewed)
   clinic-tui formulary search TEXT [--limit N]
+  clinic-tui formulary coverage   (per drug: which limits and cautions the checks have)
 
 The CSV's columns are in the README ("Importing a hospital formulary"). A file with any bad row
 is refused whole, each problem with its row number. Only argparse is imported at module level:
@@ -46,7 +48,9 @@ def add_formulary_parser(commands: Any, common: argparse.ArgumentParser) -> None
     importer = actions.add_parser(
         "import",
         parents=[common],
-        help=tr("load a hospital formulary from a CSV file (again: updates, never duplicates)"),
+        help=tr(
+            "load a hospital formulary from a CSV or TOML file (again: updates, never duplicates)"
+        ),
         description=tr(
             "Load drugs from a CSV file, one row per form and strength (columns: README, "
             "'Importing a hospital formulary'). A drug whose code is already in the cache is "
@@ -54,7 +58,11 @@ def add_formulary_parser(commands: Any, common: argparse.ArgumentParser) -> None
         ),
     )
     importer.add_argument(
-        "--from", dest="source", required=True, metavar="PATH", help=tr("the CSV file")
+        "--from",
+        dest="source",
+        required=True,
+        metavar="PATH",
+        help=tr("the CSV file, or a TOML file of the starter formulary's shape"),
     )
     search = actions.add_parser(
         "search",
@@ -66,6 +74,16 @@ def add_formulary_parser(commands: Any, common: argparse.ArgumentParser) -> None
         ),
     )
     search.add_argument("text", metavar="TEXT", help=tr("what a doctor would type"))
+    actions.add_parser(
+        "coverage",
+        parents=[common],
+        help=tr("per drug, which dose limits and cautions the safety checks have"),
+        description=tr(
+            "For each drug of the cache's formulary: adult maximum a day and a dose, "
+            "children's dose, minimum age, pregnancy, renal and elderly data, and the row's "
+            "review state. Blank means the checks have nothing for it."
+        ),
+    )
     search.add_argument(
         "--limit", type=int, default=10, metavar="N", help=tr("most drugs shown (default: 10)")
     )
@@ -108,34 +126,119 @@ def run_formulary(args: argparse.Namespace) -> int:
             prepare_cache(path)
             load_starter_formulary(path)
             return _import_who(path, source)
-        drugs = _read(source)
+        drugs = _read_toml(source) if source.suffix.lower() == ".toml" else _read(source)
         prepare_cache(path)
         load_starter_formulary(path)
         return _import(path, source.name, drugs)
     prepare_cache(path)
     load_starter_formulary(path)
+    if args.formulary_command == "coverage":
+        return _coverage(path)
     return _search(path, args.text, max(args.limit, 1))
 
 
+def _read_toml(source: Path) -> list[Any]:
+    from clinic_tui.prescribing.formulary import FormularyDataError, drugs_from_toml
+
+    try:
+        text = source.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise FormularyFileError(
+            tr("cannot read {path}: {reason}").format(path=source, reason=error)
+        ) from error
+    try:
+        return drugs_from_toml(text, source.name)
+    except (FormularyDataError, ValueError, KeyError) as error:
+        # tomllib's own errors are ValueErrors: a broken file says where, nothing is imported.
+        raise FormularyFileError(
+            tr("{path}: {reason}; nothing was imported").format(path=source, reason=error)
+        ) from error
+
+
+def _coverage(path: Path) -> int:
+    import os
+
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from clinic_tui.offline_cache.cache_file import connect
+    from clinic_tui.prescribing.content import (
+        COLUMNS,
+        content_version_text,
+        coverage,
+        table_reviews,
+    )
+    from clinic_tui.prescribing.formulary_store import read_formulary
+
+    with closing(connect(path)) as connection:
+        formulary = read_formulary(connection)
+    rows = coverage(sorted(formulary.drugs, key=lambda drug: drug.code))
+    plain = bool(os.environ.get("NO_COLOR"))
+    table = Table(
+        box=None if plain else box.SIMPLE_HEAD,
+        pad_edge=False,
+        title=tr("Formulary coverage, content {version}").format(version=content_version_text()),
+    )
+    table.add_column(tr("code"), overflow="fold", max_width=18)
+    for heading in (*(name for name, _ in COLUMNS), "rev"):
+        table.add_column(tr(heading), no_wrap=True)
+    for row in rows:
+        # Drug names come from an imported file: data, never markup.
+        table.add_row(
+            Text(row.code), *(Text(cell or "-") for cell in row.cells),
+            Text("yes" if row.review == "reviewed" else "no"),
+        )  # fmt: skip
+    Console(soft_wrap=False, no_color=plain, highlight=False).print(table)
+    blank = [
+        name for index, (name, _) in enumerate(COLUMNS) if not any(r.cells[index] for r in rows)
+    ]
+    print(tr("max/d, max/dose: adult maximum a day, a dose; age: minimum age; 65+: elderly "
+             "caution; rev: reviewed. ? = no source read gives it (unverified), - = none. "
+             "{count} drugs; columns empty for every drug: {names}").format(
+        count=len(rows), names=", ".join(blank) or "-"
+    ))  # fmt: skip
+    for review in table_reviews():
+        print(
+            tr("{table} {version}: {reviewed} of {rows} rows reviewed").format(
+                table=review.table,
+                version=review.version,
+                reviewed=review.reviewed,
+                rows=review.rows,
+            )
+        )
+    return 0
+
+
 def _read(source: Path) -> list[Any]:
+    from clinic_tui.domain.bounded_read import TooLargeError, read_file
+    from clinic_tui.domain.untrusted import clean_line
     from clinic_tui.prescribing.formulary_csv import (
+        MAX_BYTES,
         FormularyCsvError,
+        FormularyEncodingError,
         decode,
         read_formulary_csv,
     )
 
     try:
-        data = source.read_bytes()
+        # Capped: a million-row file is refused before it is read, not after 500 MB.
+        data = read_file(source, MAX_BYTES)
     except OSError as error:
         raise FormularyFileError(
             tr("cannot read {path}: {reason}").format(path=source, reason=error.strerror or error)
         ) from error
+    except TooLargeError as error:
+        raise FormularyFileError(f"{source}: {error}") from error
     try:
         return read_formulary_csv(decode(data))
+    except FormularyEncodingError as error:
+        raise FormularyFileError(f"{source}: {error}") from error
     except FormularyCsvError as error:
         for row, reason in error.problems:
-            print(tr("{path}, row {row}: {reason}").format(path=source, row=row, reason=reason),
-                  file=sys.stderr)  # fmt: skip
+            line = tr("{path}, row {row}: {reason}").format(path=source, row=row, reason=reason)
+            print(clean_line(line), file=sys.stderr)
         raise FormularyFileError(
             tr("{path}: {count} problem(s); nothing was imported").format(
                 path=source, count=len(error.problems)
@@ -208,9 +311,10 @@ def _import_who(path: Path, source: Path) -> int:
 
 def _search(path: Path, text: str, limit: int) -> int:
     from rich.console import Console
-    from rich.markup import escape
     from rich.table import Table
+    from rich.text import Text
 
+    from clinic_tui.domain.untrusted import clean_line
     from clinic_tui.offline_cache.cache_file import connect
     from clinic_tui.prescribing.formulary_store import drug_sources, read_formulary
 
@@ -219,7 +323,7 @@ def _search(path: Path, text: str, limit: int) -> int:
         sources = drug_sources(connection)
     hits = formulary.complete(text, limit)
     if not hits:
-        print(tr("No drug matches {text!r}.").format(text=text))
+        print(tr("No drug matches {text!r}.").format(text=clean_line(text)))
         return 1
     table = Table(box=None, pad_edge=False)
     for heading in ("code", "通用名", "name", "ATC", "strengths", "source"):
@@ -230,7 +334,8 @@ def _search(path: Path, text: str, limit: int) -> int:
         )
         source, reviewed = sources.get(drug.code, ("", True))
         name_zh = drug.name_zh if reviewed else tr("(unreviewed) {name}").format(name=drug.name_zh)
-        table.add_row(*(escape(cell) for cell in (drug.code, name_zh, drug.name_en, drug.atc,
-                                                   strengths, source)))  # fmt: skip
+        # Imported names are data: cleaned, and drawn as Text (never parsed as markup).
+        cells = (drug.code, name_zh, drug.name_en, drug.atc, strengths, source)
+        table.add_row(*(Text(clean_line(cell)) for cell in cells))
     Console(soft_wrap=False).print(table)
     return 0

@@ -3,16 +3,19 @@
 Every browser tab that opens the page gets its own clinic-tui process (textual-serve
 runs one command per websocket), all on the one cache this command was started with:
 SQLite in WAL mode lets them read and write side by side, and the sync lock (a row in
-the cache) keeps background syncs to one at a time across all of them.
+the cache) keeps background syncs to one at a time across all of them. Each session
+opens on the sign-in (lock) screen when clinicians are registered (`clinic-tui users
+add`), so what it does is audited under the clinician who signed in.
 
-textual-serve adds no TLS and no sign-in of its own, so by default it listens on this
-machine only; anything else needs --allow-remote and gets a warning.
-textual-serve (and aiohttp under it) is imported only when this command runs.
+The server (commands/serve_server.py) answers only to its own Host, to websockets from
+its own page, and to browsers that opened the address with the per-launch key it prints;
+it caps sessions and terminal size (commands/serve_guard.py). It adds no TLS, so by
+default it listens on this machine only; anything else needs --allow-remote and gets a
+warning. textual-serve (and aiohttp under it) is imported only when this command runs.
 """
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import ipaddress
 import os
@@ -24,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from clinic_tui.commands import help_zh  # noqa: F401  (the Chinese of this help)
+from clinic_tui.commands.serve_guard import DEFAULT_MAX_SESSIONS, KEY_PARAMETER, Origins, new_key
 from clinic_tui.config import Settings
 from clinic_tui.errors import ClinicError, ConfigError
 from clinic_tui.i18n import tr
@@ -49,6 +53,7 @@ class ServeOptions:
     allow_remote: bool = False
     public_url: str | None = None
     low_bandwidth: bool = False
+    max_sessions: int = DEFAULT_MAX_SESSIONS
 
 
 def is_loopback(host: str) -> bool:
@@ -69,10 +74,9 @@ def check_host(options: ServeOptions) -> None:
     if not options.allow_remote and not is_loopback(options.host):
         raise ServeError(
             tr(
-                "refusing to listen on {host}: serve adds no encryption and no sign-in of its "
-                "own, so it listens on this machine only (127.0.0.1). To listen elsewhere, add "
-                "--allow-remote and put it behind the cloud desktop's own access control or an "
-                "HTTPS reverse proxy"
+                "refusing to listen on {host}: serve adds no encryption, so it listens on this "
+                "machine only (127.0.0.1). To listen elsewhere, add --allow-remote and put it "
+                "behind the cloud desktop's own access control or an HTTPS reverse proxy"
             ).format(host=options.host)
         )
 
@@ -82,11 +86,34 @@ def remote_warning(options: ServeOptions) -> str | None:
     if is_loopback(options.host):
         return None
     return tr(
-        "WARNING: listening on {host}:{port}, reachable from other machines. serve has no TLS "
-        "and no sign-in of its own: anyone who reaches this port opens the workstation and its "
-        "patient records. Allow only the cloud desktop's own access, or put an HTTPS reverse "
-        "proxy with sign-in in front (see the README, 'Cloud desktops and thin links')."
+        "WARNING: listening on {host}:{port}, reachable from other machines. serve has no TLS: "
+        "its key and every patient record on the page cross the network unencrypted, and "
+        "anyone who sees the key opens the workstation. Allow only the cloud desktop's own "
+        "access, or put an HTTPS reverse proxy in front and give its address as --public-url "
+        "(see the README, 'serve: what it protects')."
     ).format(host=options.host, port=options.port)
+
+
+def no_clinicians_warning(data_dir: Path) -> str | None:
+    """The warning printed when no clinician is registered (None when one is)."""
+    from clinic_tui.offline_cache.local_users import load_users
+
+    if load_users(data_dir):
+        return None
+    return tr(
+        "WARNING: no clinician is registered on this workstation, so each browser session "
+        "opens with no sign-in and its work is recorded under {user}, not a clinician. "
+        "Register each clinician with `clinic-tui users add` (a PIN each), then restart serve."
+    ).format(user=_os_user())
+
+
+def _os_user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return tr("the operating system's user")
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -143,6 +170,18 @@ def session_command(settings: Settings, *, low_bandwidth: bool) -> str:
     return shlex.join(words)
 
 
+def listen_names(options: ServeOptions) -> tuple[str, ...]:
+    """Names browsers may use for this machine when serve listens on every address."""
+    if options.host.strip("[]") not in ("0.0.0.0", "::"):
+        return ()
+    return (socket.gethostname(), socket.getfqdn())
+
+
+def key_url(options: ServeOptions, key: str) -> str:
+    """The address serve prints: its page, with the per-launch key."""
+    return f"{public_url(options)}/?{KEY_PARAMETER}={key}"
+
+
 def public_url(options: ServeOptions) -> str:
     """The address the page tells the browser to open its websocket on."""
     if options.public_url:
@@ -157,7 +196,7 @@ def public_url(options: ServeOptions) -> str:
 
 def _server_class() -> Any:
     try:
-        from textual_serve.server import Server
+        import textual_serve.server  # noqa: F401
     except ImportError:
         raise ServeError(
             tr(
@@ -165,49 +204,7 @@ def _server_class() -> Any:
                 "pip install textual-serve (it comes with clinic-tui; reinstall clinic-tui)"
             )
         ) from None
-
-    class ClinicServer(Server):
-        """textual-serve's server on a socket we bound (so a busy port is a clear error)."""
-
-        def __init__(self, listener: socket.socket, **options: Any) -> None:
-            super().__init__(**options)
-            self.listener = listener
-
-        def serve(self, debug: bool = False) -> None:
-            """Serve until ctrl+c or SIGTERM; each session's process is told to quit."""
-            import asyncio
-            import signal
-
-            from aiohttp import web
-            from aiohttp.web_runner import GracefulExit
-
-            self.debug = debug
-            self.initialize_logging()
-            loop = asyncio.new_event_loop()
-            asyncio.set_event_loop(loop)
-
-            def leave() -> None:
-                raise GracefulExit()
-
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows
-                    loop.add_signal_handler(signum, leave)
-            web.run_app(
-                self._make_app(),
-                sock=self.listener,
-                handle_signals=False,
-                loop=loop,
-                print=lambda *_args: None,
-            )
-
-        async def on_startup(self, _app: Any) -> None:
-            """Say where to point the browser (textual-serve's banner is not ours)."""
-            print(
-                tr("clinic-tui serve: open {url} in a browser; ctrl+c stops.").format(
-                    url=self.public_url
-                ),
-                flush=True,
-            )
+    from clinic_tui.commands.serve_server import ClinicServer
 
     return ClinicServer
 
@@ -217,19 +214,36 @@ def serve(settings: Settings, options: ServeOptions) -> int:
     check_host(options)
     if not 0 < options.port < 65536:
         raise ConfigError(tr("--port must be 1 to 65535, got {port}").format(port=options.port))
+    if options.max_sessions < 1:
+        raise ConfigError(
+            tr("--max-sessions must be 1 or more, got {count}").format(count=options.max_sessions)
+        )
     server_class = _server_class()
     listener = bind_socket(options.host, options.port)
-    warning = remote_warning(options)
-    if warning:
-        print(warning, file=sys.stderr, flush=True)
+    for warning in (remote_warning(options), no_clinicians_warning(settings.data_dir)):
+        if warning:
+            print(warning, file=sys.stderr, flush=True)
+    key = new_key()
+    extra: dict[str, Any] = {}
+    if options.public_url:
+        extra["public_url"] = public_url(options)
     server = server_class(
         listener,
+        key=key,
+        origins=Origins.for_listener(
+            options.host, options.port, options.public_url, listen_names(options)
+        ),
+        max_sessions=options.max_sessions,
+        secure_cookie=public_url(options).startswith("https:"),
+        banner=tr("clinic-tui serve: open {url} in a browser; ctrl+c stops.").format(
+            url=key_url(options, key)
+        ),
         command=session_command(settings, low_bandwidth=options.low_bandwidth),
         host=options.host,
         port=options.port,
         title=tr("clinic-tui workstation"),
-        public_url=public_url(options),
         templates_path=TEMPLATES,
+        **extra,
     )
     try:
         server.serve()

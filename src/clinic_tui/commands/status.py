@@ -2,7 +2,12 @@
 
 `--json` prints one object with stable keys: server, cache, last_sync, pending,
 conflicts, rejected, records (resource type -> count), server_notes (what the server
-cannot do that limits the sync, e.g. no _history).
+cannot do that limits the sync, e.g. no _history), refused_downloads (server records the
+download refused, newest first: {resource, reason, at}), clinical_content (rule table -> the
+content version in force, which each signed MedicationRequest also records).
+
+Every text that came from the server is cleaned (domain.untrusted) and printed as Rich
+Text, never as markup.
 """
 
 from __future__ import annotations
@@ -12,15 +17,18 @@ import os
 from typing import Any
 
 from clinic_tui.config import Settings
+from clinic_tui.domain.untrusted import clean_line
 from clinic_tui.i18n import add_translations, tr
 
 
 def collect_status(settings: Settings) -> dict[str, Any]:
     """The status as plain values, read without writing; an absent cache is not created."""
     from clinic_tui.locations import cache_path
+    from clinic_tui.prescribing.content import content_versions
 
     path = cache_path(settings.data_dir)
     found: dict[str, Any] = {
+        "clinical_content": content_versions(),
         "server": settings.server_url,
         "cache": str(path),
         "cache_exists": path.exists(),
@@ -30,6 +38,7 @@ def collect_status(settings: Settings) -> dict[str, Any]:
         "rejected": 0,
         "records": {},
         "server_notes": [],
+        "refused_downloads": [],
     }
     if not path.exists():
         return found
@@ -62,7 +71,10 @@ def collect_status(settings: Settings) -> dict[str, Any]:
         conflicts=status.conflicts,
         rejected=status.quarantined,
         records=dict(sorted(status.records.items())),
-        server_notes=status.notes,
+        server_notes=[clean_line(note) for note in status.notes],
+        refused_downloads=[
+            {"resource": r.resource, "reason": r.reason, "at": r.at} for r in status.refused
+        ],
     )
     return found
 
@@ -81,6 +93,14 @@ add_translations(
         "Cached records": "已缓存的记录",
         "Resource type": "资源类型",
         "Records": "记录数",
+        "Clinical content": "临床规则内容版本",
+        "Server records refused": "被拒收的服务器记录",
+        "Refused from the server (not cached)": "从服务器拒收的记录（未缓存）",
+        "Record": "记录",
+        "Why": "原因",
+        "  ... and {count} more (clinic-tui status --json lists them all)": (
+            "  ……还有 {count} 条（clinic-tui status --json 列出全部）"
+        ),
     }
 )
 
@@ -88,21 +108,44 @@ add_translations(
 def _human(found: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
+
+    def cell(value: str) -> Text:
+        # Data, never markup: a path or a server's words may hold "[" and "]".
+        return Text(clean_line(value))
 
     console = Console()
     summary = Table.grid(padding=(0, 2))
     summary.add_column(style="bold")
     summary.add_column()
-    summary.add_row(tr("Server"), found["server"] or tr("(none: run clinic-tui login)"))
+    summary.add_row(tr("Server"), cell(found["server"] or tr("(none: run clinic-tui login)")))
     cache = found["cache"] + ("" if found["cache_exists"] else tr(" (not created yet)"))
-    summary.add_row(tr("Cache"), cache)
-    summary.add_row(tr("Last successful sync"), found["last_sync"] or tr("never"))
+    summary.add_row(tr("Cache"), cell(cache))
+    summary.add_row(tr("Last successful sync"), cell(found["last_sync"] or tr("never")))
     summary.add_row(tr("Changes waiting to upload"), f"{found['pending']:,}")
     summary.add_row(tr("Conflicts to resolve"), f"{found['conflicts']:,}")
     summary.add_row(tr("Changes the server rejected"), f"{found['rejected']:,}")
+    summary.add_row(tr("Server records refused"), f"{len(found['refused_downloads']):,}")
     for note in found["server_notes"]:
-        summary.add_row(tr("Note"), note)
+        summary.add_row(tr("Note"), cell(note))
+    from clinic_tui.prescribing.content import content_version_text
+
+    summary.add_row(tr("Clinical content"), content_version_text(found["clinical_content"]))
     console.print(summary)
+    refused = found["refused_downloads"]
+    if refused:
+        table = Table(title=tr("Refused from the server (not cached)"))
+        table.add_column(tr("Record"), overflow="fold")
+        table.add_column(tr("Why"), overflow="fold")
+        for entry in refused[:_REFUSED_SHOWN]:
+            table.add_row(cell(entry["resource"]), cell(entry["reason"]))
+        console.print(table)
+        if len(refused) > _REFUSED_SHOWN:
+            more = len(refused) - _REFUSED_SHOWN
+            console.print(
+                Text(tr("  ... and {count} more (clinic-tui status --json lists them all)")
+                     .format(count=more))
+            )  # fmt: skip
     if found["records"]:
         counts = Table(title=tr("Cached records"))
         counts.add_column(tr("Resource type"))
@@ -110,6 +153,10 @@ def _human(found: dict[str, Any]) -> None:
         for resource_type, count in found["records"].items():
             counts.add_row(resource_type, f"{count:,}")
         console.print(counts)
+
+
+_REFUSED_SHOWN = 20
+"""Refusals listed by the human status; --json has them all."""
 
 
 def show_status(settings: Settings, *, as_json: bool = False) -> int:

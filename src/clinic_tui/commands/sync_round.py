@@ -12,8 +12,11 @@ from typing import Any
 from clinic_tui.commands.connection import open_client
 from clinic_tui.commands.progress import ProgressDisplay
 from clinic_tui.config import Settings
+from clinic_tui.domain.untrusted import clean_line
 from clinic_tui.i18n import add_translations, tr
 
+ERROR_LINE_LIMIT = 500
+"""Characters of one error line printed (a server may say much more)."""
 SYNCED = 0
 NEEDS_ATTENTION = 1
 
@@ -86,12 +89,19 @@ def run_sync(settings: Settings) -> int:
             report = sync.run(progress=show)
     finally:
         engine.dispose()
+    for line in report_lines(report):
+        print(line)
+    return exit_code(report)
+
+
+def report_lines(report: Any) -> list[str]:
+    """What `sync` prints after a round: the summary, then at most ten error lines."""
     code = exit_code(report)
-    print(tr("Synced: " if code == SYNCED else "Synced with problems: ") + describe(report))
-    for error in report.errors[:10]:
-        print(f"  {error}")
+    lines = [tr("Synced: " if code == SYNCED else "Synced with problems: ") + describe(report)]
+    # The server's words (OperationOutcome text, ids): one clean line each.
+    lines.extend(f"  {clean_line(error, ERROR_LINE_LIMIT)}" for error in report.errors[:10])
     if len(report.errors) > 10:
-        print(tr("  ... and {count} more").format(count=len(report.errors) - 10))
+        lines.append(tr("  ... and {count} more").format(count=len(report.errors) - 10))
     if report.conflicts or report.rejected:
-        print(tr("Open clinic-tui to resolve conflicts and review rejected changes."))
-    return code
+        lines.append(tr("Open clinic-tui to resolve conflicts and review rejected changes."))
+    return lines

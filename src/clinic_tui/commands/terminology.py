@@ -187,9 +187,10 @@ def _import(path: Path, source: Path, edition: str) -> int:
 
 def _search(path: Path, args: argparse.Namespace, language: str) -> int:
     from rich.console import Console
-    from rich.markup import escape
     from rich.table import Table
+    from rich.text import Text
 
+    from clinic_tui.domain.untrusted import clean_line
     from clinic_tui.offline_cache.cache_file import connect
     from clinic_tui.terminology.search import search_icd10
     from clinic_tui.terminology.systems import NATIONAL_ICD10, WHO_ICD10
@@ -200,7 +201,7 @@ def _search(path: Path, args: argparse.Namespace, language: str) -> int:
             connection, args.query, limit=max(args.limit, 1), lang=language, systems=systems
         )
     if not hits:
-        print(f"No diagnosis matches {args.query!r}.")
+        print(f"No diagnosis matches {clean_line(args.query)!r}.")
         return 1
     table = Table(box=None, pad_edge=False)
     table.add_column("code")
@@ -211,6 +212,7 @@ def _search(path: Path, args: argparse.Namespace, language: str) -> int:
         edition = "national" if hit.system == NATIONAL_ICD10 else "WHO"
         other = hit.display_en if hit.display == hit.display_zh else hit.display_zh
         title = f"{hit.display} ({other})" if other and other != hit.display else hit.display
-        table.add_row(escape(hit.code), escape(title), edition, hit.match)
+        # Titles came from an import file: cleaned, and Text (never markup).
+        table.add_row(Text(clean_line(hit.code)), Text(clean_line(title)), edition, hit.match)
     Console(soft_wrap=False).print(table)
     return 0

@@ -14,6 +14,7 @@ from clinic_tui.offline_cache.local_users import (
     check_pin_rules,
     load_users,
     remove_user,
+    set_pin,
     users_path,
 )
 
@@ -30,30 +31,81 @@ add_translations(
         "No clinicians registered: the workstation opens without sign-in.": (
             "未登记任何医师：工作站打开时无需登录。"
         ),
+        "Wrong PINs of {name} ({id}) forgotten: they may sign in now.": (
+            "{name}（{id}）的 PIN 错误计数已清除：现在可以登录。"
+        ),
+        "Every count of wrong PINs cleared: everyone may sign in now.": (
+            "所有 PIN 错误计数已清除：现在所有人都可以登录。"
+        ),
+        "New PIN set for {name} ({id}); their wrong-PIN count is cleared.": (
+            "已为 {name}（{id}）设置新的 PIN；其 PIN 错误计数已清除。"
+        ),
     }
 )
 
 
-def read_pin(name: str) -> str:
-    """A new PIN from a no-echo prompt, typed twice; or one line of standard input."""
+def read_pin(name: str, practitioner_id: str) -> str:
+    """A new PIN from a no-echo prompt, typed twice; or one line of standard input.
+
+    The PIN rules are checked before the second prompt, so a weak PIN is refused at once.
+    """
     if not sys.stdin.isatty():
         pin = sys.stdin.readline().rstrip("\r\n")
-        check_pin_rules(pin)
+        check_pin_rules(pin, practitioner_id)
         return pin
     pin = getpass.getpass(tr("PIN for {name}: ").format(name=name))
-    check_pin_rules(pin)
+    check_pin_rules(pin, practitioner_id)
     if getpass.getpass(tr("PIN again: ")) != pin:
         raise ConfigError(tr("the two PINs differ; nothing was changed"))
     return pin
 
 
+def _registered(data_dir: Path, practitioner_id: str) -> str:
+    """The name of a registered clinician; ConfigError when there is none with that id."""
+    for user in load_users(data_dir):
+        if user.practitioner_id == practitioner_id:
+            return user.name
+    raise ConfigError(tr("{id} is not registered on this workstation").format(id=practitioner_id))
+
+
 def run_users(args: argparse.Namespace, data_dir: Path) -> int:
     """Run one `users` action on the clinicians file of `data_dir`."""
     if args.users_action == "add":
-        user = add_user(data_dir, args.practitioner_id, args.name, read_pin(args.name))
+        pin = read_pin(args.name, args.practitioner_id)
+        user = add_user(data_dir, args.practitioner_id, args.name, pin)
         print(
             tr("Added {name} ({id}); the workstation now opens on the sign-in screen.").format(
                 name=user.name, id=user.practitioner_id
+            )
+        )
+        return 0
+    if args.users_action == "pin":
+        name = _registered(data_dir, args.practitioner_id)
+        user = set_pin(data_dir, args.practitioner_id, read_pin(name, args.practitioner_id))
+        from clinic_tui.offline_cache.sign_in_attempts import SignInAttempts
+
+        # Only this clinician's count: wrong PINs on others still count towards the
+        # workstation's lock-out.
+        SignInAttempts(data_dir).forgive(user.practitioner_id, workstation=False)
+        print(
+            tr("New PIN set for {name} ({id}); their wrong-PIN count is cleared.").format(
+                name=user.name, id=user.practitioner_id
+            )
+        )
+        return 0
+    if args.users_action == "unlock":
+        from clinic_tui.offline_cache.sign_in_attempts import SignInAttempts
+
+        attempts = SignInAttempts(data_dir)
+        if args.practitioner_id is None:
+            attempts.forgive_everyone()
+            print(tr("Every count of wrong PINs cleared: everyone may sign in now."))
+            return 0
+        name = _registered(data_dir, args.practitioner_id)
+        attempts.forgive(args.practitioner_id, workstation=False)
+        print(
+            tr("Wrong PINs of {name} ({id}) forgotten: they may sign in now.").format(
+                name=name, id=args.practitioner_id
             )
         )
         return 0
@@ -62,6 +114,10 @@ def run_users(args: argparse.Namespace, data_dir: Path) -> int:
             raise ConfigError(
                 tr("{id} is not registered on this workstation").format(id=args.practitioner_id)
             )
+        from clinic_tui.offline_cache.sign_in_attempts import SignInAttempts
+
+        # Registered again later under the same id, they start with no wrong PINs.
+        SignInAttempts(data_dir).forgive(args.practitioner_id, workstation=False)
         print(tr("Removed {id}.").format(id=args.practitioner_id))
         return 0
     users = load_users(data_dir)

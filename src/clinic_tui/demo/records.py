@@ -315,6 +315,10 @@ def build_history(
     visits = rng.randint(2, 4) if chronic else rng.choice((0, 1, 1, 2))
     visits = max(visits, len(acute))
     days = sorted(today - timedelta(days=ago) for ago in rng.sample(range(3, recent), visits))
+    # An infant's visits fall after its birth (a weight dated before birth misleads the
+    # children's dose check); the draws stay the same, so other patients are unchanged.
+    earliest = min(patient.birth + timedelta(days=1), today)
+    days = [max(day, earliest) for day in days]
     doctor = rng.choice(context.doctors)
     vitals = VitalsProfile(rng, patient, {problem.code for problem in problems})
 

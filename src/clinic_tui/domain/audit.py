@@ -122,3 +122,74 @@ def _patient_entity(patient_id: str) -> Resource:
         "type": {"system": ENTITY_TYPE, "code": "1", "display": "Person"},
         "role": {"system": OBJECT_ROLE, "code": "1", "display": "Patient"},
     }
+
+
+DICOM = "http://dicom.nema.org/resources/ontology/DCM"
+USER_AUTHENTICATION = "110114"
+"""DICOM "User Authentication": the AuditEvent.type of a sign-in (the R4 example-login)."""
+LOGIN = "110122"
+"""DICOM "Login", its subtype."""
+
+SIGN_IN_OUTCOMES: dict[str, str] = {"signed_in": "0", "wrong_pin": "4", "locked_out": "8"}
+"""R4 audit-event-outcome of each sign-in event: success, minor failure, serious failure."""
+
+EXECUTE = "E"
+"""AuditEvent.action of a sign-in (the R4 example-login's), and of nothing else recorded here."""
+
+
+def sign_in_event(
+    event_id: str,
+    kind: str,
+    practitioner_id: str,
+    agent: AuditAgent,
+    recorded: datetime,
+    description: str = "",
+) -> Resource:
+    """An AuditEvent of one sign-in: signed_in, wrong_pin or locked_out (never the PIN).
+
+    Shaped as the R4 example-login (type User Authentication, subtype Login, action E).
+    The clinician's account is the entity, of role User (6); a sign-in that failed names
+    the account tried as the agent's altId only, since nobody was proved to be them.
+    """
+    if kind not in SIGN_IN_OUTCOMES:
+        raise ValueError(f"not a sign-in event: {kind!r}")
+    account = f"Practitioner/{practitioner_id}"
+    who: Resource = {"requestor": True, "type": _concept(USER_TYPE, "humanuser", "human user")}
+    if kind == "signed_in":
+        who["who"] = {"reference": account}
+    else:
+        who["altId"] = practitioner_id
+    if agent.name:
+        who["name"] = agent.name
+    observer: Resource = (
+        {"reference": f"Organization/{agent.organization_id}"}
+        if agent.organization_id
+        else {"display": "clinic-tui workstation"}
+    )
+    if agent.organization_name:
+        observer["display"] = agent.organization_name
+    event: Resource = {
+        "resourceType": "AuditEvent",
+        "id": event_id,
+        "type": {"system": DICOM, "code": USER_AUTHENTICATION, "display": "User Authentication"},
+        "subtype": [{"system": DICOM, "code": LOGIN, "display": "Login"}],
+        "action": EXECUTE,
+        "recorded": recorded.isoformat(timespec="milliseconds"),
+        "outcome": SIGN_IN_OUTCOMES[kind],
+        "agent": [who],
+        "source": {
+            "site": SOURCE_SITE,
+            "observer": observer,
+            "type": [{"system": SOURCE_TYPE, "code": "1", "display": "User Device"}],
+        },
+        "entity": [
+            {
+                "what": {"reference": account},
+                "type": {"system": ENTITY_TYPE, "code": "1", "display": "Person"},
+                "role": {"system": OBJECT_ROLE, "code": "6", "display": "User"},
+            }
+        ],
+    }
+    if description:
+        event["outcomeDesc"] = description
+    return event

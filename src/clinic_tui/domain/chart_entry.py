@@ -198,6 +198,8 @@ class CurrentVisit:
     """The note has an unsynced change."""
     diagnoses: tuple[str, ...] = ()
     """'I10 高血压' of each diagnosis linked to this visit."""
+    priority: str | None = None
+    """Encounter.priority as coded (v3-ActPriority: EM emergency, UR urgent, R routine)."""
 
 
 @dataclass(frozen=True)

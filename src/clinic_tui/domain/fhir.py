@@ -17,6 +17,8 @@ QUEUE_NUMBER_SYSTEM = "urn:clinic-tui:queue-number"
 """Identifier system of the day's queue number on an Encounter."""
 
 PHONE_SYSTEM = "phone"
+MAX_COLUMN_TEXT = 500
+"""Characters of a name kept in an indexed column (lists, search); the JSON keeps all."""
 NO_KNOWN_ALLERGY_CODE = "716186003"
 """SNOMED CT 'No known allergy'."""
 
@@ -124,9 +126,10 @@ def patient_columns(resource: Resource) -> dict[str, Any]:
     display, family, given = human_name(resource)
     full, initials = search_keys(display)
     return {
-        "name": display,
-        "family": family,
-        "given": given,
+        # Columns for lists and search, capped; the whole name stays in resource_json.
+        "name": display[:MAX_COLUMN_TEXT],
+        "family": family[:MAX_COLUMN_TEXT],
+        "given": given[:MAX_COLUMN_TEXT],
         "pinyin_full": full,
         "pinyin_initials": initials,
         "pinyin_given": given_pinyin(given),
@@ -141,7 +144,7 @@ def patient_columns(resource: Resource) -> dict[str, Any]:
 
 def practitioner_columns(resource: Resource) -> dict[str, Any]:
     """Indexed columns of a Practitioner."""
-    return {"name": human_name(resource)[0]}
+    return {"name": human_name(resource)[0][:MAX_COLUMN_TEXT]}
 
 
 def organization_columns(resource: Resource) -> dict[str, Any]:

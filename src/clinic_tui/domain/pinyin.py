@@ -9,12 +9,19 @@ def _is_han(char: str) -> bool:
     return "\u3400" <= char <= "\u9fff" or "\uf900" <= char <= "\ufaff"
 
 
+MAX_KEY_TEXT = 200
+"""Characters of a name its keys are made from. No name is longer; a longer one is junk or
+an attack (a 3.9 MB name took 254 s of pypinyin during a sync), and its start still finds it."""
+
+
 def search_keys(name: str) -> tuple[str, str]:
     """(full pinyin, initials) of a name, lower case, without spaces or tones.
 
     Latin names give their letters for both keys' purposes: the full key is the
-    name without spaces, the initials are the first letter of each word.
+    name without spaces, the initials are the first letter of each word. Only the first
+    MAX_KEY_TEXT characters count.
     """
+    name = name[:MAX_KEY_TEXT]
     if any(_is_han(char) for char in name):
         # Imported here, not at the top: pypinyin's phrase tables cost about a quarter of a
         # second and tens of MiB, and reading the queue or a chart never needs them.
@@ -33,6 +40,7 @@ def search_keys(name: str) -> tuple[str, str]:
 
 def given_pinyin(given: str) -> str:
     """The full pinyin key of a Han given name ('' for any other): `shuzhen` for 淑珍."""
+    given = given[:MAX_KEY_TEXT]
     if not given or not any(_is_han(char) for char in given):
         return ""
     return search_keys(given)[0]

@@ -16,6 +16,17 @@ from importlib import resources
 from typing import Any, Final, Literal
 
 from clinic_tui.domain.ages import age_in_months, age_in_years
+from clinic_tui.domain.table_schema import (
+    LEAF,
+    META,
+    REQUIRED,
+    ROW_REVIEW,
+    Named,
+    Rows,
+    Spec,
+    Table,
+    check,
+)
 
 Flag = Literal["normal", "low", "high", "very low", "very high"]
 SYSTOLIC: Final = "8480-6"
@@ -150,10 +161,35 @@ def bands() -> tuple[Band, ...]:
     return tuple(loaded)
 
 
+SCHEMA: Final[dict[str, Spec]] = {
+    "meta": META,
+    "sources": Named(Table({"cite": REQUIRED, "short": REQUIRED, "short_zh": REQUIRED})),
+    "band": Rows(
+        {
+            "code": REQUIRED,
+            "flag": REQUIRED,
+            "meaning": REQUIRED,
+            "meaning_zh": REQUIRED,
+            "source": REQUIRED,
+            "age_from": LEAF,
+            "age_below": LEAF,
+            "from": LEAF,
+            "below": LEAF,
+            **ROW_REVIEW,
+        },
+        name_key="code",
+    ),
+    "plausible": Named(LEAF),
+}
+"""Every key vital_ranges.toml may hold (domain/table_schema.py): others are refused."""
+
+
 @cache
 def _table() -> dict[str, Any]:
     text = resources.files("clinic_tui.domain").joinpath("vital_ranges.toml").read_text("utf-8")
-    return tomllib.loads(text)
+    data = tomllib.loads(text)
+    check("vital_ranges.toml", data, SCHEMA)
+    return data
 
 
 def classify_vital(
@@ -201,3 +237,13 @@ def bmi(weight_kg: float, height_cm: float) -> float | None:
     if implausible(WEIGHT, weight_kg) or implausible(HEIGHT, height_cm):
         return None
     return round(weight_kg / (height_cm / 100) ** 2, 1)
+
+
+def table_data() -> dict[str, Any]:
+    """The whole table as read (schema-checked), for content review counts."""
+    return _table()
+
+
+def table_meta() -> dict[str, Any]:
+    """The table's `[meta]`: content version and review state (table_schema.META)."""
+    return dict(_table()["meta"])

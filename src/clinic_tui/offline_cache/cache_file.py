@@ -26,6 +26,7 @@ from clinic_tui.offline_cache.cache_key import (
     unlock_hint,
 )
 from clinic_tui.offline_cache.migrations import APPLICATION_ID, LATEST_VERSION, migrate
+from clinic_tui.private_files import create_private_file, make_private, private_dir
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 
@@ -183,7 +184,7 @@ def open_connection(
 
 def _check_directory(directory: Path) -> None:
     try:
-        directory.mkdir(parents=True, exist_ok=True)
+        private_dir(directory)
     except OSError as error:
         raise CacheError(
             f"cannot create data directory {directory}: {error.strerror or error}"
@@ -220,14 +221,31 @@ def _inspect(connection: sqlite3.Connection, path: Path) -> tuple[int, int, int]
     return application_id, version, tables
 
 
-def prepare_cache(path: Path, *, create: bool = True) -> None:
-    """Check and migrate the cache at `path`; raises CacheError with a one-line reason."""
+def prepare_cache(path: Path, *, create: bool = True) -> list[Path]:
+    """Check and migrate the cache at `path`; raises CacheError with a one-line reason.
+
+    The data folder is made private on the way (see private_files): returns what in it had
+    been readable by others and no longer is.
+    """
     existed = path.exists()
     if existed:
         _check_existing_file(path)
     elif not create:
         raise CacheError(f"no cache at {path}; run `clinic-tui demo-data` or sync first")
+    try:
+        tightened = make_private(path.parent)
+    except OSError as error:
+        raise CacheError(
+            f"cannot make data directory {path.parent} private: {error.strerror or error}"
+        ) from error
     _check_directory(path.parent)
+    if not existed:
+        # Made 0600 before SQLite opens it: SQLite would make it 0644 less the umask, and it
+        # gives the -wal, -shm and -journal it creates later the main file's mode.
+        try:
+            create_private_file(path)
+        except OSError as error:
+            raise CacheError(f"cannot create cache {path}: {error.strerror or error}") from error
     try:
         connection = open_connection(path, isolation_level=None, timeout=MIGRATION_WAIT_SECONDS)
     except database_errors() as error:
@@ -250,6 +268,7 @@ def prepare_cache(path: Path, *, create: bool = True) -> None:
             raise CacheError(f"{path} is damaged ({error}); left as is") from error
     finally:
         connection.close()
+    return tightened
 
 
 def _read_only_connection(path: Path) -> sqlite3.Connection:

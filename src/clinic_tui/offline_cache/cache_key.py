@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from clinic_tui.errors import CacheError
+from clinic_tui.private_files import open_private
 from clinic_tui.redaction import remember_secret
 
 KEY_BYTES = 32
@@ -150,7 +151,8 @@ def write_marker(cache: Path, encryption: Encryption) -> None:
     """Write the marker durably (temporary file, fsync, rename, fsync of the folder)."""
     path = marker_path(cache)
     temporary = path.with_name(path.name + ".tmp")
-    with temporary.open("w", encoding="utf-8") as handle:
+    descriptor = open_private(temporary, os.O_WRONLY | os.O_TRUNC)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         handle.write(encryption.to_json())
         handle.flush()
         os.fsync(handle.fileno())

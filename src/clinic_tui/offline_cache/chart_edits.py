@@ -105,6 +105,7 @@ class ChartEditor:
                     encounter.c.status,
                     encounter.c.chief_complaint,
                     encounter.c.pending,
+                    encounter.c.priority,
                 ).where(
                     encounter.c.patient_id == patient_id,
                     encounter.c.organization_id == self.clinic.id,
@@ -134,6 +135,7 @@ class ChartEditor:
             pending=bool(row.pending),
             note_pending=note_pending,
             diagnoses=tuple(diagnoses),
+            priority=row.priority,
         )
 
     @staticmethod

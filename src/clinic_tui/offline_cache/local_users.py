@@ -7,6 +7,11 @@ list whichever way its cache is keyed. Each PIN is stored only as an scrypt hash
 salt of its own. A short PIN could still be guessed offline from that file by someone
 who copies it, which is why the PIN decides who works at the screen, while the cache's
 own key (keyring or passphrase) is what protects the records at rest.
+
+A new PIN (add_user, set_pin) must pass `pin_weakness`: 6 characters or more, and not one
+repeated character, a run of digits, a short repeated or mirrored pattern or a keypad
+line. PINs set before these rules keep working; the sign-in says they should change.
+Wrong PINs are counted in sign_in_attempts.py, shared by every process.
 """
 
 from __future__ import annotations
@@ -17,28 +22,43 @@ import json
 import os
 import secrets
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 
 from clinic_tui.errors import ConfigError
 from clinic_tui.i18n import add_translations, tr
+from clinic_tui.private_files import open_private, private_dir
 
 USERS_FILE = "clinicians.json"
 
-MIN_PIN = 4
-"""Characters a PIN needs at least (a 4-digit PIN, as on a phone; a passphrase is welcome)."""
+MIN_PIN = 6
+"""Characters a new PIN needs at least: 6 digits (a million PINs), or a longer passphrase."""
 
 _N, _R, _P = 2**14, 8, 1
 """scrypt cost per PIN check: 16 MiB, tens of milliseconds, so guessing costs time too."""
 
-FREE_FAILURES = 3
-"""Wrong PINs in a row allowed before each further try has to wait."""
-
-FIRST_WAIT_SECONDS = 5.0
-MAX_WAIT_SECONDS = 300.0
+_KEYPAD_SHAPES = frozenset(
+    {"147258", "258369", "369258", "963852", "852741", "159357", "357159", "147369", "789456"}
+)
+"""Six-digit lines and crosses of a numeric keypad: no run or repeat, yet tried early."""
 
 add_translations(
     {
         "a PIN needs at least {n} characters": "PIN 至少需要 {n} 个字符",
+        "a PIN of one repeated character is too easy to guess": (
+            "由同一字符重复组成的 PIN 太容易被猜到"
+        ),
+        "a PIN of consecutive digits (such as 123456) is too easy to guess": (
+            "由连续数字组成的 PIN（如 123456）太容易被猜到"
+        ),
+        "a PIN that repeats or mirrors a short pattern (such as 121212) is too easy to guess": (
+            "重复或对称的短模式 PIN（如 121212）太容易被猜到"
+        ),
+        "a PIN that traces a line on the keypad is too easy to guess": (
+            "沿数字键盘连成一线的 PIN 太容易被猜到"
+        ),
+        "a PIN may not be the practitioner id": "PIN 不能与医师编号相同",
+        "{id} is not registered on this workstation": "{id} 未在本工作站登记",
         "{id} is already registered on this workstation": "{id} 已在本工作站登记",
         "cannot read {path}: {error}": "无法读取 {path}：{error}",
         "practitioner id and name may not be empty": "医师编号和姓名不能为空",
@@ -108,7 +128,7 @@ def load_users(data_dir: Path) -> list[LocalUser]:
 
 def _write(data_dir: Path, users: list[LocalUser]) -> None:
     """Replace the file atomically, readable by this user only."""
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(data_dir)
     path = users_path(data_dir)
     temporary = path.with_name(path.name + ".tmp")
     document = {
@@ -117,7 +137,7 @@ def _write(data_dir: Path, users: list[LocalUser]) -> None:
             for u in users
         ]
     }
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    descriptor = open_private(temporary, os.O_WRONLY | os.O_TRUNC)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         json.dump(document, handle, ensure_ascii=False, indent=2)
         handle.flush()
@@ -125,10 +145,47 @@ def _write(data_dir: Path, users: list[LocalUser]) -> None:
     os.replace(temporary, path)
 
 
-def check_pin_rules(pin: str) -> None:
-    """ConfigError when a new PIN is too short."""
+def _is_run(pin: str) -> bool:
+    """Each digit one up, or each one down, from the last (0 follows 9: 890123)."""
+    if not pin.isdigit():
+        return False
+    steps = {(int(b) - int(a)) % 10 for a, b in pairwise(pin)}
+    return steps in ({1}, {9})
+
+
+def _repeats_or_mirrors(pin: str) -> bool:
+    """A block of 1-3 characters repeated (121212, 520520), or a half mirrored (123321)."""
+    for size in (1, 2, 3):
+        if len(pin) % size == 0 and pin == pin[:size] * (len(pin) // size):
+            return True
+    half = len(pin) // 2
+    return len(pin) % 2 == 0 and pin[:half] == pin[half:][::-1] and len(set(pin)) <= half
+
+
+def pin_weakness(pin: str, practitioner_id: str = "") -> str | None:
+    """Why `pin` is too weak for a new PIN (in the user's language), or None when it will do."""
     if len(pin) < MIN_PIN:
-        raise ConfigError(tr("a PIN needs at least {n} characters").format(n=MIN_PIN))
+        return tr("a PIN needs at least {n} characters").format(n=MIN_PIN)
+    if len(set(pin)) == 1:
+        return tr("a PIN of one repeated character is too easy to guess")
+    if _is_run(pin):
+        return tr("a PIN of consecutive digits (such as 123456) is too easy to guess")
+    if _repeats_or_mirrors(pin):
+        return tr(
+            "a PIN that repeats or mirrors a short pattern (such as 121212) is too easy to guess"
+        )
+    if pin in _KEYPAD_SHAPES:
+        return tr("a PIN that traces a line on the keypad is too easy to guess")
+    if practitioner_id and pin.casefold() == practitioner_id.strip().casefold():
+        return tr("a PIN may not be the practitioner id")
+    return None
+
+
+def check_pin_rules(pin: str, practitioner_id: str = "") -> None:
+    """ConfigError (one line, saying why) when `pin` may not be set as a new PIN."""
+    weakness = pin_weakness(pin, practitioner_id)
+    if weakness is not None:
+        raise ConfigError(weakness)
 
 
 def add_user(data_dir: Path, practitioner_id: str, name: str, pin: str) -> LocalUser:
@@ -136,7 +193,7 @@ def add_user(data_dir: Path, practitioner_id: str, name: str, pin: str) -> Local
     practitioner_id, name = practitioner_id.strip(), name.strip()
     if not practitioner_id or not name:
         raise ConfigError(tr("practitioner id and name may not be empty"))
-    check_pin_rules(pin)
+    check_pin_rules(pin, practitioner_id)
     users = load_users(data_dir)
     if any(user.practitioner_id == practitioner_id for user in users):
         raise ConfigError(
@@ -157,25 +214,14 @@ def remove_user(data_dir: Path, practitioner_id: str) -> bool:
     return True
 
 
-class UnlockGuard:
-    """Counts wrong PINs in a row and says how long the next try must wait."""
-
-    def __init__(self) -> None:
-        self.failures = 0
-        self._not_before = 0.0
-
-    def wait_left(self, now: float) -> float:
-        """Seconds until a PIN may be tried again (0 = now)."""
-        return max(0.0, self._not_before - now)
-
-    def failed(self, now: float) -> None:
-        """A wrong PIN: after FREE_FAILURES, each try waits twice as long as the last."""
-        self.failures += 1
-        extra = self.failures - FREE_FAILURES
-        if extra >= 0:
-            self._not_before = now + min(MAX_WAIT_SECONDS, FIRST_WAIT_SECONDS * 2**extra)
-
-    def succeeded(self) -> None:
-        """The right PIN: the count starts again."""
-        self.failures = 0
-        self._not_before = 0.0
+def set_pin(data_dir: Path, practitioner_id: str, pin: str) -> LocalUser:
+    """Give a registered clinician a new PIN (the rules of a new PIN apply)."""
+    check_pin_rules(pin, practitioner_id)
+    users = load_users(data_dir)
+    for index, user in enumerate(users):
+        if user.practitioner_id == practitioner_id:
+            changed = LocalUser(user.practitioner_id, user.name, hash_pin(pin))
+            users[index] = changed
+            _write(data_dir, users)
+            return changed
+    raise ConfigError(tr("{id} is not registered on this workstation").format(id=practitioner_id))

@@ -35,6 +35,14 @@ class _Allergen:
     atc: tuple[str, ...]
     names: tuple[str, ...]
     tags: frozenset[str]
+    unless: tuple[str, ...] = ()
+    """Words removed from a record's names before `names` are looked for (sulfate)."""
+
+    def named_in(self, name: str) -> bool:
+        """True when one of the allergen's names stands in the (normalised) record name."""
+        for word in self.unless:
+            name = name.replace(word, " ")
+        return any(key in name for key in self.names)
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,7 @@ def _allergens() -> tuple[_Allergen, ...]:
             atc=tuple(row.get("atc", [])),
             names=tuple(normalise(name) for name in row.get("names", [])),
             tags=frozenset(row["tags"]),
+            unless=tuple(normalise(word) for word in row.get("unless", [])),
         )
         for row in table["allergen"]
     )
@@ -114,7 +123,7 @@ def allergy_tags(allergy: AllergyFact) -> tuple[frozenset[str], tuple[str, ...]]
         hit = (
             bool(snomed & allergen.snomed)
             or any(code.startswith(prefix) for code in atc for prefix in allergen.atc)
-            or any(key in name for key in allergen.names for name in names)
+            or any(allergen.named_in(name) for name in names)
         )
         if hit:
             tags |= allergen.tags

@@ -2,9 +2,10 @@
 
 Pure functions of (patient facts, order lines, rule tables): allergy with class
 cross-reactivity, drug-drug interactions, duplicate therapy, dose, pregnancy and
-breastfeeding, renal and elderly cautions, and China's prescription rules. Each warning
-says why in English and Chinese, cites its source and carries a stable key, so an
-override given to it survives the basket being checked again.
+breastfeeding (and drugs barred to any woman who could become pregnant), HLA tests before a
+first prescription, renal and elderly cautions, and China's prescription rules. Each warning
+says why in English and Chinese, cites its source and carries a stable key, so an override
+given to it survives the basket being checked again.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from datetime import date
 from functools import cache
 
-from clinic_tui.prescribing import allergy_check, china_rules, dose_check
+from clinic_tui.prescribing import allergy_check, china_rules, dose_check, hla_check
 from clinic_tui.prescribing.facts import (
     ActiveMedication,
     AllergyFact,
@@ -29,6 +30,7 @@ from clinic_tui.prescribing.model import (
     Severity,
 )
 from clinic_tui.prescribing.rule_tables import citation, drug_source, load_table, short_source
+from clinic_tui.prescribing.units import convert
 
 __all__ = [
     "ActiveMedication",
@@ -39,6 +41,7 @@ __all__ = [
 ]
 
 DUPLICATES = "duplicates.toml"
+CHILDBEARING = "childbearing.toml"
 ELDERLY_AGE = 65
 """Age from which the formulary's elderly cautions apply (AGS Beers Criteria: 65 and older)."""
 EGFR_REDUCED = 60.0
@@ -215,12 +218,69 @@ def _pregnancy(index: int, drug: FormularyDrug, context: PrescribingContext) -> 
     return found
 
 
+@cache
+def _childbearing_rows() -> dict[str, dict[str, str]]:
+    return {row["drug"]: row for row in load_table(CHILDBEARING)["drug"]}
+
+
+def _childbearing(
+    index: int, drug: FormularyDrug, context: PrescribingContext
+) -> list[SafetyWarning]:
+    """A drug contraindicated in any woman who could become pregnant (valproate)."""
+    row = _childbearing_rows().get(drug.code)
+    if (
+        row is None
+        or context.pregnant  # pregnancy itself is the formulary's check
+        or context.sex != "female"
+        or context.age_years is None
+        or not CHILDBEARING_AGES[0] <= context.age_years < CHILDBEARING_AGES[1]
+    ):
+        return []
+    table = load_table(CHILDBEARING)
+    source = row["source"]
+    return [
+        SafetyWarning(
+            check="pregnancy",
+            severity=Severity(row["severity"]),
+            line=index,
+            message_en=(
+                f"Female, aged {context.age_years}: {drug.name_en} is {row['en']} "
+                f"({short_source(table, source, zh=False)})"
+            ),
+            message_zh=(
+                f"{context.age_years}岁女性：{drug.name_zh}{row['zh']}"
+                f"（{short_source(table, source, zh=True)}）"
+            ),
+            source=citation(table, source),
+            key=f"childbearing:{drug.code}",
+        )
+    ]
+
+
 # ----- renal and elderly cautions --------------------------------------------------------------
 
 
+def _beyond_elderly_limits(order: DraftOrder) -> bool:
+    """True when the elderly caution applies to this order: always, unless the drug's row
+    limits it to a day's dose (Beers: digoxin above 0.125 mg) or a duration (PPIs beyond 8
+    weeks) and the order stays within it."""
+    drug = order.drug
+    if drug.elderly_max_daily is not None:
+        unit = drug.adult_dose.unit if drug.adult_dose is not None else "mg"
+        dose = convert(order.dose, order.dose_unit, unit)
+        if dose is not None and dose * order.frequency.per_day <= drug.elderly_max_daily:
+            return False
+    if drug.elderly_max_days is not None:
+        days = china_rules.supply_days(order)
+        if days is not None and days <= drug.elderly_max_days:
+            return False
+    return True
+
+
 def _renal_elderly(
-    index: int, drug: FormularyDrug, context: PrescribingContext
+    index: int, order: DraftOrder, context: PrescribingContext
 ) -> list[SafetyWarning]:
+    drug = order.drug
     found: list[SafetyWarning] = []
     egfr = context.egfr
     ckd = any(code.startswith(CKD_CODES) for code in context.diagnoses)
@@ -256,7 +316,12 @@ def _renal_elderly(
                 key=f"renal:{drug.code}",
             )
         )
-    if drug.elderly_caution and context.age_years is not None and context.age_years >= ELDERLY_AGE:
+    if (
+        drug.elderly_caution
+        and context.age_years is not None
+        and context.age_years >= ELDERLY_AGE
+        and _beyond_elderly_limits(order)
+    ):
         found.append(
             SafetyWarning(
                 check="elderly",
@@ -264,7 +329,11 @@ def _renal_elderly(
                 line=index,
                 message_en=f"Age {context.age_years}: {drug.name_en}: {drug.elderly_caution}",
                 message_zh=f"{context.age_years}岁：{drug.name_zh}：{drug.elderly_caution}",
-                source=_drug_source(drug, "elderly_caution", BEERS_2023),
+                source=_drug_source(
+                    drug,
+                    "elderly_caution",
+                    "" if "Beers" in drug_source(drug, "elderly_caution") else BEERS_2023,
+                ),
                 key=f"elderly:{drug.code}",
             )
         )
@@ -287,11 +356,13 @@ def check_basket(basket: Basket, context: PrescribingContext, today: date) -> li
         found += allergy_check.check_line(index, order, context)
         found += dose_check.check_line(index, order, context, today)
         found += _pregnancy(index, order.drug, context)
-        found += _renal_elderly(index, order.drug, context)
+        found += _childbearing(index, order.drug, context)
+        found += hla_check.check_line(index, order, context)
+        found += _renal_elderly(index, order, context)
     found += dose_check.check_combined(lines)
     found += check_basket_interactions(lines, context)
     found += _duplicates(lines, context)
-    found += china_rules.check_rules(basket)
+    found += china_rules.check_rules(basket, context.diagnoses)
     unique: dict[str, SafetyWarning] = {}
     for warning in found:
         kept = unique.get(warning.key)

@@ -38,8 +38,10 @@ from clinic_tui.prescribing.facts import (
     ActiveMedication,
     AllergyFact,
     AllergyState,
+    HlaResult,
     PrescribingContext,
 )
+from clinic_tui.prescribing.hla_check import allele_key
 from clinic_tui.prescribing.model import FormularyDrug
 from clinic_tui.prescribing.rule_tables import normalise
 
@@ -191,6 +193,86 @@ def _medications(
     return tuple(found)
 
 
+def _prescribed_before(
+    connection: Connection, patient_id: str, resolve: Resolver
+) -> frozenset[str]:
+    """Formulary codes of every MedicationRequest in the chart, any status but an error."""
+    table = _table(MedicationRequestRow)
+    rows = connection.execute(
+        select(table.c.resource_json, table.c.medication).where(
+            table.c.patient_id == patient_id, table.c.status != "entered-in-error"
+        )
+    ).all()
+    codes: set[str] = set()
+    for row in rows:
+        concept = json.loads(row.resource_json).get("medicationCodeableConcept")
+        names = [row.medication, *(str(c.get("display") or "") for c in _codings(concept))]
+        for name in names:
+            drug = resolve(name, _atc_of(concept))
+            if drug is not None:
+                codes.add(drug.code)
+                break
+    return frozenset(codes)
+
+
+POSITIVE = {"10828004", "LA6576-8", "LA9633-4"}
+"""Answer codes read as 'carried': SNOMED CT Positive, LOINC Positive and Present."""
+NEGATIVE = {"260385009", "LA6577-6", "LA9634-2"}
+"""SNOMED CT Negative, LOINC Negative and Absent."""
+POSITIVE_WORDS = ("阳性", "positive", "detected", "present", "携带")
+NEGATIVE_WORDS = ("阴性", "negative", "not detected", "absent", "未检出", "未携带")
+
+
+def _hla_value(resource: dict[str, Any]) -> bool | None:
+    """True (carried), False (not), None (no readable answer) from an HLA Observation."""
+    value = resource.get("valueCodeableConcept")
+    codes = {str(c.get("code")) for c in _codings(value)}
+    if codes & POSITIVE:
+        return True
+    if codes & NEGATIVE:
+        return False
+    words = " ".join(
+        str(part)
+        for part in (
+            concept_text(value) or "",
+            resource.get("valueString") or "",
+            *(str(c.get("display") or "") for c in _codings(value)),
+        )
+    ).lower()
+    # Negative words first: "not detected" holds "detected", "未携带" holds "携带".
+    if any(word in words for word in NEGATIVE_WORDS):
+        return False
+    if any(word in words for word in POSITIVE_WORDS):
+        return True
+    return None
+
+
+def _hla_results(connection: Connection, patient_id: str) -> tuple[HlaResult, ...]:
+    """HLA-B allele results of the chart, newest first; unreadable or withdrawn ones left out.
+
+    Named by the record's code text or a coding's display (HLA-B*15:02, HLA-B*1502), since a
+    township chart codes such a test by its name more often than by a LOINC code.
+    """
+    table = _table(ObservationRow)
+    rows = connection.execute(
+        select(table.c.resource_json, table.c.effective)
+        .where(table.c.patient_id == patient_id, table.c.resource_json.like("%HLA-B%"))
+        .order_by(table.c.effective.desc())
+    ).all()
+    found: list[HlaResult] = []
+    for row in rows:
+        resource = json.loads(row.resource_json)
+        if resource.get("status") in ("entered-in-error", "cancelled", "preliminary", "registered"):
+            continue
+        code = resource.get("code")
+        names = [concept_text(code) or "", *(str(c.get("display") or "") for c in _codings(code))]
+        allele = next((key for key in map(allele_key, names) if key), "")
+        positive = _hla_value(resource)
+        if allele and positive is not None:
+            found.append(HlaResult(allele, positive, recorded_on=_date(row.effective)))
+    return tuple(found)
+
+
 def _conditions(connection: Connection, patient_id: str) -> list[tuple[str, date | None]]:
     table = _table(ConditionRow)
     rows = connection.execute(
@@ -297,6 +379,8 @@ def read_context(
         kept_at = records_kept_at(connection, patient.organization_id, clinic_id)
         state, allergies = _allergies(connection, patient_id, lookup)
         medications = _medications(connection, patient_id, lookup)
+        prescribed = _prescribed_before(connection, patient_id, lookup)
+        hla = _hla_results(connection, patient_id)
         conditions = _conditions(connection, patient_id)
         weights = _observations(connection, patient_id, (WEIGHT,))
         pregnancy_rows = _observations(connection, patient_id, (PREGNANCY_STATUS,))
@@ -328,4 +412,6 @@ def read_context(
         egfr=float(egfr.value) if egfr else None,
         egfr_date=_date(egfr.effective) if egfr else None,
         records_kept_at=kept_at,
+        prescribed_before=prescribed,
+        hla_results=hla,
     )

@@ -1,27 +1,33 @@
 """Dose check: per dose and per day against the formulary's limits; by weight for children.
 
 Adults: a dose above the most per administration, or a day's total above the maximum
-daily dose, is high; above the usual dose is moderate. Children (under 18 years): the day's
-total per kg of the latest weight against the formulary's mg/kg/day range; no weight on
-record asks for one. Limits are the formulary's, each drug with its sources.
+daily dose, is high; above the usual dose (but within the maximum) is moderate. At any age, a
+dose UNIT_ERROR_FACTOR times a maximum or more (125 mg of digoxin for 125 µg) is refused as a
+likely unit error: a high finding no reason overrides (SafetyWarning.overridable False), so
+the line is typed again. Patients under 18: child_dose_check.py (children's table by age and
+weight, minimum ages, adult doses from the age or weight the source states). Limits are the
+formulary's, each drug with its sources.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
+from clinic_tui.prescribing.child_dose_check import ADULT_AGE, check_child_line
 from clinic_tui.prescribing.facts import PrescribingContext
 from clinic_tui.prescribing.model import DraftOrder, FormularyDrug, SafetyWarning, Severity
 from clinic_tui.prescribing.rule_tables import drug_source
 from clinic_tui.prescribing.units import convert
 
-ADULT_AGE = 18
-"""Below this age a patient is dosed as a child (the formulary's paediatric doses)."""
-WEIGHT_ROUNDING = 1.1
-"""A day's dose up to 10% over the mg/kg/day range is rounding to whole tablets or mL: moderate."""
-STALE_WEIGHT_DAYS = 90
-STALE_WEIGHT_DAYS_INFANT = 30
-"""A child's weight older than this is weighed again before dosing by it (infants grow fast)."""
+UNIT_ERROR_FACTOR = 10
+"""A dose this many times the most per dose (or the usual top dose where the source gives no
+most), or a day this many times the daily maximum, is taken for a unit error (mg for µg,
+g for mg: factors of 1,000), not a clinical choice. Ten keeps clear of every loading or
+single dose in the formulary (azithromycin 1 g is twice its 500 mg daily dose; digoxin's
+1.5 mg oral load six times its 0.25 mg usual top), and far below the factor of 1,000."""
+SINGLE_DOSE = "stat"
+"""The order line's frequency code of one dose only (stat, once, 立即)."""
 DOSED_ROUTES = ("po", "iv", "im", "sc", "sl", "pr", "inh")
 """Routes whose doses are systemic amounts; creams and drops are not checked by amount."""
 
@@ -37,6 +43,7 @@ _FIELDS = {
     "per-kg": ("child_per_kg_day",),
     "child-max-daily": ("child_max_daily", "adult_max_daily"),
     "combined": ("adult_max_daily",),
+    "unit-error": ("adult_max_dose", "adult_max_daily", "adult_dose"),
 }
 """Which formulary fields a dose warning rests on (by its key's second part), for the source."""
 
@@ -57,7 +64,46 @@ def _warning(
 
 
 def _unit(drug: FormularyDrug) -> str:
-    return drug.adult_dose.unit if drug.adult_dose is not None else "mg"
+    if drug.adult_dose is not None:
+        return drug.adult_dose.unit
+    # No adult dose (ORS, zinc): the unit its products are counted in (sachet, mg).
+    return drug.products[0].strength_unit if drug.products else "mg"
+
+
+def unit_error(index: int, order: DraftOrder, dose: float, daily: float) -> SafetyWarning | None:
+    """A dose or day UNIT_ERROR_FACTOR times a maximum or more: refused, typed again."""
+    drug, unit = order.drug, _unit(order.drug)
+    per_dose = drug.adult_max_dose
+    if per_dose is None and drug.adult_dose is not None:
+        per_dose = drug.adult_dose.high
+    over: tuple[float, float, str, str] | None = None
+    if per_dose is not None and dose >= per_dose * UNIT_ERROR_FACTOR:
+        over = (dose, per_dose, "a dose", "单次")
+    elif drug.adult_max_daily is not None and daily >= drug.adult_max_daily * UNIT_ERROR_FACTOR:
+        over = (daily, drug.adult_max_daily, "a day", "每日")
+    if over is None:
+        return None
+    amount, limit, per_en, per_zh = over
+    times = amount / limit
+    warning = _warning(
+        index,
+        drug,
+        Severity.HIGH,
+        f"{drug.name_en} {_fmt(amount)} {unit} {per_en} is {_fmt(times)} times the most "
+        f"({_fmt(limit)} {unit}): a unit error? Type the line again (no override)",
+        f"{drug.name_zh}{per_zh}{_fmt(amount)} {unit}，为最大量（{_fmt(limit)} {unit}）的"
+        f"{_fmt(times)}倍：单位是否有误？请重新录入（不可忽略）",
+        f"dose:unit-error:{drug.code}:{_fmt(dose)}{unit}:{order.frequency.code}",
+    )
+    return replace(warning, overridable=False)
+
+
+def _single_dose_within_most(order: DraftOrder, dose: float) -> bool:
+    """A single dose (stat) above the usual repeated dose but within the label's most per
+    dose is a loading or single-dose course (clopidogrel 300 mg, azithromycin 1 g): no
+    finding. The usual range describes repeated doses."""
+    most = order.drug.adult_max_dose
+    return order.frequency.code == SINGLE_DOSE and most is not None and dose <= most
 
 
 def _adult(index: int, order: DraftOrder, dose: float, daily: float) -> list[SafetyWarning]:
@@ -76,7 +122,11 @@ def _adult(index: int, order: DraftOrder, dose: float, daily: float) -> list[Saf
                 f"dose:max-dose:{drug.code}:{_fmt(dose)}{unit}",
             )
         )
-    elif drug.adult_dose is not None and dose > drug.adult_dose.high:
+    elif (
+        drug.adult_dose is not None
+        and dose > drug.adult_dose.high
+        and not _single_dose_within_most(order, dose)
+    ):
         found.append(
             _warning(
                 index,
@@ -105,115 +155,6 @@ def _adult(index: int, order: DraftOrder, dose: float, daily: float) -> list[Saf
     return found
 
 
-def _weight_warnings(
-    index: int, drug: FormularyDrug, context: PrescribingContext, today: date
-) -> list[SafetyWarning]:
-    if context.weight_kg is None:
-        return [
-            _warning(
-                index,
-                drug,
-                Severity.MODERATE,
-                "No weight recorded for this child: weigh the patient to dose by mg/kg",
-                "未记录患儿体重：请称体重，按 mg/kg 计算剂量",
-                "dose:no-weight",
-            )
-        ]
-    stale = STALE_WEIGHT_DAYS_INFANT if (context.age_months or 0) < 12 else STALE_WEIGHT_DAYS
-    if context.weight_date is not None and (today - context.weight_date).days > stale:
-        return [
-            _warning(
-                index,
-                drug,
-                Severity.INFO,
-                f"The weight ({_fmt(context.weight_kg)} kg) is from {context.weight_date}: "
-                "weigh the child again",
-                f"体重（{_fmt(context.weight_kg)} kg）记录于{context.weight_date}：请重新称重",
-                f"dose:old-weight:{context.weight_date}",
-            )
-        ]
-    return []
-
-
-def _child(
-    index: int, order: DraftOrder, daily: float, context: PrescribingContext, today: date
-) -> list[SafetyWarning]:
-    drug, unit = order.drug, _unit(order.drug)
-    found = _weight_warnings(index, drug, context, today)
-    weight = context.weight_kg
-    if drug.child_per_kg_day is None:
-        found.append(
-            _warning(
-                index,
-                drug,
-                Severity.INFO,
-                f"The formulary gives no children's dose for {drug.name_en}: check a "
-                "paediatric reference",
-                f"处方集无{drug.name_zh}的儿童剂量：请查阅儿科用药参考",
-                f"dose:no-child-dose:{drug.code}",
-            )
-        )
-    elif weight is not None and weight > 0:
-        low, high = drug.child_per_kg_day
-        per_kg = daily / weight
-        shown = (
-            f"{_fmt(daily)} {unit} a day = {_fmt(per_kg)} {unit}/kg/day for "
-            f"{_fmt(weight)} kg; usual {_fmt(low)}-{_fmt(high)} {unit}/kg/day"
-        )
-        shown_zh = (
-            f"每日{_fmt(daily)} {unit}，即{_fmt(per_kg)} {unit}/kg/日（体重{_fmt(weight)} kg）；"
-            f"常用{_fmt(low)}-{_fmt(high)} {unit}/kg/日"
-        )
-        key = f"dose:per-kg:{drug.code}:{_fmt(daily)}{unit}:{_fmt(weight)}kg"
-        if per_kg > high * WEIGHT_ROUNDING:
-            found.append(
-                _warning(
-                    index,
-                    drug,
-                    Severity.HIGH,
-                    f"{drug.name_en} above the children's range: {shown}",
-                    f"{drug.name_zh}超过儿童剂量范围：{shown_zh}",
-                    key,
-                )
-            )
-        elif per_kg > high:
-            found.append(
-                _warning(
-                    index,
-                    drug,
-                    Severity.MODERATE,
-                    f"{drug.name_en} slightly above the children's range: {shown}",
-                    f"{drug.name_zh}略高于儿童剂量范围：{shown_zh}",
-                    key,
-                )
-            )
-        elif per_kg < low / WEIGHT_ROUNDING:
-            found.append(
-                _warning(
-                    index,
-                    drug,
-                    Severity.INFO,
-                    f"{drug.name_en} below the children's range: {shown}",
-                    f"{drug.name_zh}低于儿童剂量范围：{shown_zh}",
-                    key,
-                )
-            )
-    most = drug.child_max_daily if drug.child_max_daily is not None else drug.adult_max_daily
-    if most is not None and daily > most:
-        found.append(
-            _warning(
-                index,
-                drug,
-                Severity.HIGH,
-                f"{drug.name_en} {_fmt(daily)} {unit} a day is above the most a child may take "
-                f"({_fmt(most)} {unit} a day)",
-                f"{drug.name_zh}每日{_fmt(daily)} {unit}，超过儿童每日最大量{_fmt(most)} {unit}",
-                f"dose:child-max-daily:{drug.code}:{_fmt(daily)}{unit}",
-            )
-        )
-    return found
-
-
 def check_line(
     index: int, order: DraftOrder, context: PrescribingContext, today: date
 ) -> list[SafetyWarning]:
@@ -237,8 +178,12 @@ def check_line(
             )
         ]
     daily = dose * order.frequency.per_day
+    refused = unit_error(index, order, dose, daily)
+    if refused is not None:
+        # The other dose findings of a mistyped line say nothing more: it is typed again.
+        return [refused]
     if context.age_years is not None and context.age_years < ADULT_AGE:
-        return _child(index, order, daily, context, today)
+        return check_child_line(index, order, dose, context, today, _adult, unit)
     return _adult(index, order, dose, daily)
 
 

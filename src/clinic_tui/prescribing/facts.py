@@ -87,6 +87,17 @@ class ActiveMedication:
 
 
 @dataclass(frozen=True)
+class HlaResult:
+    """A recorded HLA-B genotype result: which allele, carried or not, when."""
+
+    allele: str
+    """As the record names it, normalised by hla_check.allele_key (HLA-B*15:02 -> hlab1502)."""
+    positive: bool
+    """True: the allele is carried."""
+    recorded_on: date | None = None
+
+
+@dataclass(frozen=True)
 class PrescribingContext:
     """The patient facts every check reads, as of one day."""
 
@@ -116,6 +127,33 @@ class PrescribingContext:
     records_kept_at: str | None = None
     """The clinic keeping the patient's records when this cache holds only the referral
     (offline_cache/records_elsewhere.py): its allergies and medicines cannot be checked here."""
+    prescribed_before: frozenset[str] = frozenset()
+    """Formulary codes of every drug the chart holds a MedicationRequest for, whatever its
+    status (active, completed, stopped; not entered-in-error): a drug absent here and from
+    `medications` is a first prescription (hla_check.py)."""
+    hla_results: tuple[HlaResult, ...] = ()
+    """HLA-B allele results recorded in the chart, newest first (context_reader.py)."""
+
+    def checks_off(self) -> tuple[str, str] | None:
+        """(English, Chinese) naming the checks a missing fact turns off; None when none is.
+
+        An age comes from a valid birth date; without one every order is dosed as an
+        adult's and no age rule can apply. A child without a weight cannot be dosed by mg/kg.
+        The order screen says so before anything is typed, not only when a line is checked.
+        """
+        from clinic_tui.prescribing.child_dose_check import ADULT_AGE
+
+        if self.age_years is None:
+            return (
+                "Age unknown (no valid birth date): children's dose and age checks are off",
+                "年龄不详（无有效出生日期）：儿童剂量和年龄相关检查已关闭",
+            )
+        if self.age_years < ADULT_AGE and self.weight_kg is None:
+            return (
+                "Weight unknown: this child's mg/kg dose checks are off until weighed",
+                "体重不详：称体重前，按 mg/kg 的儿童剂量检查已关闭",
+            )
+        return None
 
     @classmethod
     def for_birth_date(

@@ -24,12 +24,13 @@ import difflib
 import tomllib
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from functools import cache
 from importlib import resources
 from typing import Any
 
 from clinic_tui.domain.pinyin import search_keys
+from clinic_tui.prescribing.children_table import children_table
 from clinic_tui.prescribing.model import (
     Controlled,
     DoseRange,
@@ -141,7 +142,7 @@ class Formulary:
         """
         by_code: dict[str, FormularyDrug] = {}
         for drug in drugs:
-            by_code[drug.code] = drug
+            by_code[drug.code] = with_children(drug)
         self._drugs: tuple[FormularyDrug, ...] = tuple(by_code.values())
         self._keys: list[_Keys] = []
         self._exact: dict[str, FormularyDrug] = {}
@@ -265,14 +266,44 @@ class FormularyDataError(ValueError):
     """A formulary row that cannot be used, named by its code and what is wrong."""
 
 
-def drugs_from_toml(text: str) -> list[FormularyDrug]:
-    """Every `[[drug]]` of a formulary TOML text, checked (see starter_formulary.toml's head)."""
+CITED_FIELDS: frozenset[str] = frozenset(
+    {
+        "adult_dose",
+        "adult_max_dose",
+        "adult_max_daily",
+        "child_per_kg_day",
+        "child_max_daily",
+        "pregnancy",
+        "breastfeeding",
+        "renal_caution",
+        "elderly_caution",
+        "egfr_avoid_below",
+        "elderly_max_daily",
+        "elderly_max_days",
+    }
+)
+"""Fields a row may carry only with a cited source (or listed in its `unverified`)."""
+
+
+def drugs_from_toml(text: str, name: str = "starter_formulary.toml") -> list[FormularyDrug]:
+    """Every `[[drug]]` of a formulary TOML text, checked against the schema
+    (table_specs.formulary_schema: an unknown key is refused) and row by row."""
+    from clinic_tui.domain.table_schema import TableSchemaError, check
+    from clinic_tui.prescribing.table_specs import formulary_schema
+
     table = tomllib.loads(text)
+    try:
+        check(name, table, formulary_schema())
+    except TableSchemaError as error:
+        raise FormularyDataError(str(error)) from error
     sources: dict[str, str] = table.get("sources", {})
-    return [_drug(row, sources) for row in table.get("drug", [])]
+    meta: dict[str, Any] = table.get("meta", {})
+    return [with_children(_drug(row, sources, meta)) for row in table.get("drug", [])]
 
 
-def _drug(row: dict[str, Any], sources: dict[str, str]) -> FormularyDrug:
+def _drug(row: dict[str, Any], sources: dict[str, str], meta: dict[str, Any]) -> FormularyDrug:
+    from clinic_tui.domain.table_schema import TableSchemaError, review_state
+
     code = str(row.get("code", "")).strip()
     if not code:
         raise FormularyDataError("a drug without a code")
@@ -287,23 +318,16 @@ def _drug(row: dict[str, Any], sources: dict[str, str]) -> FormularyDrug:
 
     cited: list[tuple[str, str]] = []
     for field_name, key in row.get("cite", {}).items():
+        if field_name not in _FIELD_NAMES:
+            raise FormularyDataError(f"{code}: cite names {field_name!r}, no field of a drug")
         cited.append((field_name, cite(key)))
-    needs_source = [
-        name
-        for name in (
-            "adult_dose",
-            "adult_max_daily",
-            "child_per_kg_day",
-            "child_max_daily",
-            "pregnancy",
-            "breastfeeding",
-            "renal_caution",
-            "elderly_caution",
-        )
-        if name in row
-    ]
-    named = {name for name, _ in cited}
-    missing = [name for name in needs_source if name not in named]
+    unverified = tuple(row.get("unverified", ()))
+    if code in meta.get("unverified_ceilings", ()) and "adult_max_daily" not in unverified:
+        unverified += ("adult_max_daily",)
+    if any(name not in _FIELD_NAMES for name in unverified):
+        raise FormularyDataError(f"{code}: unverified names a field no drug has: {unverified}")
+    named = {name for name, _ in cited} | set(unverified)
+    missing = sorted(name for name in CITED_FIELDS if name in row and name not in named)
     if missing:
         raise FormularyDataError(f"{code}: no cited source for {', '.join(missing)}")
     classes = tuple(row.get("classes", ()))
@@ -319,6 +343,11 @@ def _drug(row: dict[str, Any], sources: dict[str, str]) -> FormularyDrug:
     products = tuple(_product(code, unit, item) for item in row.get("products", ()))
     if not products:
         raise FormularyDataError(f"{code}: no product (form and strength)")
+    try:
+        review, reviewed_by, reviewed_on = review_state(row, meta)
+    except TableSchemaError as error:
+        raise FormularyDataError(f"{code}: {error}") from error
+    max_days = row.get("elderly_max_days")
     return FormularyDrug(
         code=code,
         name_en=row["name_en"],
@@ -341,7 +370,33 @@ def _drug(row: dict[str, Any], sources: dict[str, str]) -> FormularyDrug:
         synonyms=tuple(row.get("synonyms", ())),
         sources=tuple(dict.fromkeys(citation for _, citation in cited)),
         cited=tuple(cited),
+        review=review,
+        reviewed_by=reviewed_by,
+        reviewed_on=reviewed_on,
+        unverified=unverified,
+        elderly_max_daily=_float(row.get("elderly_max_daily")),
+        elderly_max_days=int(max_days) if max_days is not None else None,
+        adult_max_dose=_float(row.get("adult_max_dose")),
+        egfr_avoid_below=_float(row.get("egfr_avoid_below")),
+        generic=bool(row.get("generic", True)),
     )
+
+
+_FIELD_NAMES: frozenset[str] = frozenset(f.name for f in fields(FormularyDrug))
+
+
+def with_children(drug: FormularyDrug) -> FormularyDrug:
+    """The drug with its children's doses and minimum age from children_doses.toml, if any.
+
+    Kept apart from the formulary row's own fields: the children's table is keyed by drug
+    code, so a drug read from the cache or an import gets the same rows as the starter.
+    """
+    if drug.children is not None:
+        return drug
+    found = children_table().get(drug.code)
+    if found is None:
+        return drug
+    return replace(drug, children=found[0], min_age_months=found[1])
 
 
 def _product(code: str, unit: str, item: dict[str, Any]) -> Product:

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from clinic_tui.domain.untrusted import clean_line
 from clinic_tui.i18n import add_translations, tr
 from clinic_tui.prescribing.formulary import CLASS_TAGS, ROUTES
 from clinic_tui.prescribing.model import (
@@ -55,6 +57,12 @@ add_translations(
         "{name} {text!r}: use one of {allowed}": "{name} {text!r}：可用 {allowed}",
         "the file is empty (a header row is needed)": "文件为空（需要表头行）",
         "no drug rows under the header": "表头下没有药品行",
+        "it looks like {encoding}": "看起来是 {encoding}",
+        "its encoding is not one clinic-tui knows": "其编码 clinic-tui 无法识别",
+        (
+            "the file is not UTF-8 or GB18030 text ({looks}): save it from Excel as "
+            '"CSV UTF-8" and import it again'
+        ): '文件不是 UTF-8 或 GB18030 文本（{looks}）：请在 Excel 中另存为"CSV UTF-8"后重新导入',
     }
 )
 
@@ -65,7 +73,7 @@ OPTIONAL = (
     "volume_ml", "adult_dose_low", "adult_dose_high", "adult_max_daily",
     "child_per_kg_day_low", "child_per_kg_day_high", "child_max_daily", "pregnancy",
     "breastfeeding", "antimicrobial", "controlled", "no_long_term", "renal_caution",
-    "elderly_caution", "source",
+    "elderly_caution", "source", "adult_max_dose", "egfr_avoid_below",
 )  # fmt: skip
 COLUMNS = REQUIRED + OPTIONAL
 """Every column the importer reads; others are refused so a misspelt header is never ignored."""
@@ -74,7 +82,7 @@ _DRUG_FIELDS = ("name_en", "name_zh", "atc", "classes", "routes", "synonyms", "a
                 "adult_dose_high", "adult_max_daily", "child_per_kg_day_low",
                 "child_per_kg_day_high", "child_max_daily", "pregnancy", "breastfeeding",
                 "antimicrobial", "controlled", "no_long_term", "renal_caution",
-                "elderly_caution", "source")  # fmt: skip
+                "elderly_caution", "source", "adult_max_dose", "egfr_avoid_below")  # fmt: skip
 _CITED = {
     "adult_dose": ("adult_dose_low", "adult_dose_high"),
     "adult_max_daily": ("adult_max_daily",),
@@ -84,11 +92,16 @@ _CITED = {
     "breastfeeding": ("breastfeeding",),
     "renal_caution": ("renal_caution",),
     "elderly_caution": ("elderly_caution",),
+    "adult_max_dose": ("adult_max_dose",),
+    "egfr_avoid_below": ("egfr_avoid_below",),
 }
 """A drug field -> the columns that give it; any of them given needs a `source`."""
 _YES = {"yes", "y", "true", "1", "是"}
 _NO = {"no", "n", "false", "0", "否", ""}
 _MAX_ROWS = 20000
+MAX_BYTES = 32 * 1024 * 1024
+"""Bytes a formulary CSV may hold: 20,000 rows of even long names fit in a few MB, and a
+bigger file is refused before it is read (a million-row file is no formulary)."""
 
 
 class FormularyCsvError(ValueError):
@@ -109,12 +122,97 @@ class _Drug:
     products: list[Product] = field(default_factory=list)
 
 
+class FormularyEncodingError(ValueError):
+    """The file is not UTF-8 or GB18030 text; the message names the encoding it looks like."""
+
+
 def decode(data: bytes) -> str:
-    """The file's text: UTF-8 (BOM or not), else GB18030 (Excel's CSV on a Chinese Windows)."""
+    """The file's text: UTF-8 (BOM or not), else GB18030 (Excel's CSV on a Chinese Windows).
+
+    Anything else is refused with FormularyEncodingError naming what it looks like:
+    UTF-16 or UTF-32 (Excel's "Unicode text"), or Windows-1252 (Excel's CSV on a Western
+    Windows), which GB18030 would otherwise read without error as wrong Chinese
+    (`Parac\xe9tamol` becomes `Parac閠amol`, a name that would print on slips).
+    """
+    if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        raise FormularyEncodingError(_encoding_message("UTF-32"))
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise FormularyEncodingError(_encoding_message("UTF-16"))
+    if b"\x00" in data[:4096]:
+        raise FormularyEncodingError(_encoding_message("UTF-16 (no byte-order mark)"))
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return data.decode("gb18030")
+        pass
+    try:
+        text: str | None = data.decode("gb18030")
+    except UnicodeDecodeError:
+        text = None
+    western = _western_text(data)
+    if text is not None and not (western and _mis_decoded(text)):
+        return text
+    if western:
+        raise FormularyEncodingError(_encoding_message("Windows-1252 (Western European)"))
+    raise FormularyEncodingError(_encoding_message(None))
+
+
+def _encoding_message(found: str | None) -> str:
+    looks = (
+        tr("it looks like {encoding}").format(encoding=found)
+        if found
+        else tr("its encoding is not one clinic-tui knows")
+    )
+    return tr(
+        "the file is not UTF-8 or GB18030 text ({looks}): save it from Excel as "
+        '"CSV UTF-8" and import it again'
+    ).format(looks=looks)
+
+
+_CJK = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0xE000, 0xF8FF))
+"""CJK ideographs, and the private use area GB18030 maps its unassigned codes to."""
+
+
+def _in_gb2312(char: str) -> bool:
+    try:
+        char.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _mis_decoded(text: str) -> bool:
+    """True when the Chinese GB18030 found is mostly rare characters: Latin text read wrong.
+
+    A Western accented letter followed by a plain letter (é + t) is a valid two-byte
+    GB18030 code, but one outside GB2312's 6,763 common characters; real Chinese drug
+    names are nearly all inside it (a 䓬 here and there).
+    """
+    ideographs = [c for c in text if any(low <= ord(c) <= high for low, high in _CJK)]
+    if not ideographs:
+        return False
+    rare = sum(1 for c in ideographs if not _in_gb2312(c))
+    return rare * 4 >= len(ideographs)
+
+
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
+
+
+def _western_text(data: bytes) -> bool:
+    """True when the bytes read as Windows-1252 give Western words: accented letters
+    inside words (short runs), never the long runs that Chinese bytes make."""
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        return False
+    found = False
+    # Runs of non-ASCII characters only (found by the regex engine): a file of 30 MB is
+    # mostly ASCII, and a Chinese file fails on its first name.
+    for run in _NON_ASCII_RUN.finditer(text):
+        letters = run.group()
+        if len(letters) > 3 or not all(c.isalpha() or c in "’‘“”–—…€°·×" for c in letters):
+            return False
+        found = True
+    return found
 
 
 def read_formulary_csv(text: str) -> list[FormularyDrug]:
@@ -155,7 +253,8 @@ def read_formulary_csv(text: str) -> list[FormularyDrug]:
                     )
                 )
                 continue
-            row = {name: cell.strip() for name, cell in zip(header, cells, strict=True)}
+            # Cells are outside text (they print on slips): one clean line each.
+            row = {name: clean_line(cell).strip() for name, cell in zip(header, cells, strict=True)}
             _read_row(number, row, drugs, problems)
     except csv.Error as error:
         problems.append((reader.line_num, tr("not readable as CSV: {error}").format(error=error)))
@@ -289,7 +388,8 @@ def _build(drug: _Drug, problems: list[tuple[int, str]]) -> FormularyDrug | None
         )
     values: dict[str, Any] = {}
     for name in ("adult_dose_low", "adult_dose_high", "adult_max_daily", "child_per_kg_day_low",
-                 "child_per_kg_day_high", "child_max_daily"):  # fmt: skip
+                 "child_per_kg_day_high", "child_max_daily", "adult_max_dose",
+                 "egfr_avoid_below"):  # fmt: skip
         values[name] = _number(number, row, name, problems)
     for low, high in (("adult_dose_low", "adult_dose_high"),
                       ("child_per_kg_day_low", "child_per_kg_day_high")):  # fmt: skip
@@ -352,6 +452,8 @@ def _build(drug: _Drug, problems: list[tuple[int, str]]) -> FormularyDrug | None
         synonyms=_split(row.get("synonyms", "")),
         sources=(source,) if cited else (),
         cited=tuple(cited),
+        adult_max_dose=values["adult_max_dose"],
+        egfr_avoid_below=values["egfr_avoid_below"],
     )
 
 

@@ -18,7 +18,7 @@ import json
 import sqlite3
 import zlib
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -53,6 +53,7 @@ def drug_json(drug: FormularyDrug) -> str:
 def drug_from_json(text: str) -> FormularyDrug:
     """The FormularyDrug a cache row's JSON holds."""
     # Imported here: the start-up check of the starter's version needs none of the model.
+    from clinic_tui.prescribing.formulary import with_children
     from clinic_tui.prescribing.model import (
         Controlled,
         DoseRange,
@@ -64,29 +65,30 @@ def drug_from_json(text: str) -> FormularyDrug:
     data: dict[str, Any] = json.loads(text)
     dose = data.get("adult_dose")
     child = data.get("child_per_kg_day")
-    return FormularyDrug(
-        code=data["code"],
-        name_en=data["name_en"],
-        name_zh=data["name_zh"],
-        atc=data.get("atc", ""),
-        classes=tuple(data.get("classes", ())),
-        routes=tuple(data.get("routes", ("po",))),
-        products=tuple(Product(**product) for product in data.get("products", ())),
-        adult_dose=DoseRange(**dose) if dose else None,
-        adult_max_daily=data.get("adult_max_daily"),
-        child_per_kg_day=(child[0], child[1]) if child else None,
-        child_max_daily=data.get("child_max_daily"),
-        pregnancy=Pregnancy(data.get("pregnancy", "unknown")),
-        breastfeeding=Pregnancy(data.get("breastfeeding", "unknown")),
-        antimicrobial=bool(data.get("antimicrobial", False)),
-        controlled=Controlled(data.get("controlled", "")),
-        no_long_term=bool(data.get("no_long_term", False)),
-        renal_caution=data.get("renal_caution", ""),
-        elderly_caution=data.get("elderly_caution", ""),
-        synonyms=tuple(data.get("synonyms", ())),
-        sources=tuple(data.get("sources", ())),
-        cited=tuple((name, source) for name, source in data.get("cited", ())),
-    )
+    special: dict[str, Any] = {
+        "products": tuple(Product(**product) for product in data.get("products", ())),
+        "adult_dose": DoseRange(**dose) if dose else None,
+        "child_per_kg_day": (child[0], child[1]) if child else None,
+        "pregnancy": Pregnancy(data.get("pregnancy", "unknown")),
+        "breastfeeding": Pregnancy(data.get("breastfeeding", "unknown")),
+        "controlled": Controlled(data.get("controlled", "")),
+        "cited": tuple((name, source) for name, source in data.get("cited", ())),
+        # Filled from children_doses.toml by with_children below, never from the JSON.
+        "children": None,
+        "min_age_months": None,
+    }
+    # Every other field as stored (lists back to tuples), so a field added to FormularyDrug
+    # survives the cache without being named here: adult_max_dose and egfr_avoid_below were
+    # once dropped on this path because each field was listed by hand.
+    values: dict[str, Any] = {}
+    for item in fields(FormularyDrug):
+        if item.name in special:
+            values[item.name] = special[item.name]
+        elif item.name in data:
+            value = data[item.name]
+            values[item.name] = tuple(value) if isinstance(value, list) else value
+    # Children's doses come from children_doses.toml by drug code, not from the stored JSON.
+    return with_children(FormularyDrug(**values))
 
 
 def pinyin_json(keys: PinyinKeys) -> str:

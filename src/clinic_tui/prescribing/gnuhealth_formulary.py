@@ -22,6 +22,14 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from clinic_tui.domain.bounded_read import (
+    MEMBER_LIMIT,
+    TooLargeError,
+    read_file,
+    read_tar_member,
+    read_zip_member,
+)
+from clinic_tui.domain.untrusted import clean_line
 from clinic_tui.prescribing.formulary import Formulary
 from clinic_tui.prescribing.model import FormularyDrug, Product
 
@@ -96,7 +104,9 @@ def read_who_essential_medicines(path: Path, formulary: Formulary) -> WhoMedicin
         if not products or len(units) != 1:
             no_solid += 1
             continue
-        english = component[:1].upper() + component[1:]
+        # The package is outside text: controls made visible, one line.
+        english = clean_line(component[:1].upper() + component[1:])
+        chinese = clean_line(chinese)
         drugs.append(
             FormularyDrug(
                 code=code,
@@ -176,24 +186,29 @@ def _package_files(path: Path) -> dict[str, str]:
             found["METADATA"] = read.decode("utf-8", "replace")
 
     try:
+        # Bounded reads (declared size, then counted): a small archive may unpack to gigabytes.
         if path.is_dir():
             for file in path.rglob("*"):
                 if file.is_file() and file.name in _FILE_NAMES:
-                    keep(file.as_posix(), file.read_bytes())
+                    keep(file.as_posix(), read_file(file, MEMBER_LIMIT))
         elif zipfile.is_zipfile(path):
             with zipfile.ZipFile(path) as archive:
                 for name in archive.namelist():
                     if name.endswith((_MEDICINES, _ZH, "METADATA")):
-                        keep(name, archive.read(name))
+                        keep(name, read_zip_member(archive, name))
         elif tarfile.is_tarfile(path):
             with tarfile.open(path) as tar:
                 for member in tar.getmembers():
                     if member.isfile() and member.name.endswith((_MEDICINES, _ZH, "PKG-INFO")):
-                        handle = tar.extractfile(member)
-                        if handle is not None:
-                            keep(member.name, handle.read())
+                        keep(member.name, read_tar_member(tar, member.name))
         else:
             raise GnuhealthFileError(f"{path} is not a wheel, sdist or folder")
-    except (OSError, zipfile.BadZipFile, tarfile.TarError, UnicodeDecodeError) as error:
+    except (
+        OSError,
+        zipfile.BadZipFile,
+        tarfile.TarError,
+        UnicodeDecodeError,
+        TooLargeError,
+    ) as error:
         raise GnuhealthFileError(f"cannot read {path}: {error}") from error
     return found

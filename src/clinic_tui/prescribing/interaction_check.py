@@ -31,6 +31,9 @@ class Interaction:
     effect_zh: str
     advice_en: str
     advice_zh: str
+    except_a: frozenset[str] = frozenset()
+    """Tokens that take a drug off side a although another member matched it."""
+    except_b: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,8 @@ def interactions() -> tuple[Interaction, ...]:
             effect_zh=row["effect_zh"],
             advice_en=row["advice_en"],
             advice_zh=row["advice_zh"],
+            except_a=frozenset(row.get("except_a", ())),
+            except_b=frozenset(row.get("except_b", ())),
         )
         for number, row in enumerate(table["pair"])
     )
@@ -152,8 +157,16 @@ def between(first: Party, second: Party) -> list[Interaction]:
     """Rows of the table that `first` and `second` make, either way round."""
     first_a, first_b = _sides(first)
     second_a, second_b = _sides(second)
-    rows = (first_a & second_b) | (first_b & second_a)
     table = interactions()
+    rows = {
+        number
+        for number in first_a & second_b
+        if not (table[number].except_a & first.tokens or table[number].except_b & second.tokens)
+    } | {
+        number
+        for number in first_b & second_a
+        if not (table[number].except_a & second.tokens or table[number].except_b & first.tokens)
+    }
     return [table[number] for number in sorted(rows)]
 
 

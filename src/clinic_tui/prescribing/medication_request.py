@@ -18,6 +18,14 @@ Overrides of high-severity warnings are recorded on the resource as one extensio
         {"url": "comment", "valueString": <the prescriber's free text>},        (when given)
         {"url": "by", "valueReference": {"reference": "Practitioner/..."}}]}     (when known)
 
+The clinical content that checked the order (content.py: each rule table's [meta] version)
+is recorded in one more extension, one part per table, so an audit can tell which tables a
+signed order was checked against (an extension rather than meta.tag: tags are for workflow
+and security labels, and a server may rewrite them):
+
+    {"url": "urn:clinic-tui:fhir:extension:clinical-content",
+     "extension": [{"url": "starter_formulary.toml", "valueString": "2026.12.1"}, ...]}
+
 An extension rather than DetectedIssue resources: the override travels with the order in
 one PUT through the outbox (no second resource to sync or to lose), and R4 servers keep
 unknown extensions as they are. The warning key is the checks' stable identity of a finding,
@@ -31,6 +39,7 @@ dispensable units as UCUM annotations ({tablet}), which UCUM defines as the unit
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -48,6 +57,8 @@ PRESCRIPTION_SYSTEM = "urn:clinic-tui:prescription"
 SNOMED = "http://snomed.info/sct"
 UCUM = "http://unitsofmeasure.org"
 OVERRIDE_URL = "urn:clinic-tui:fhir:extension:override"
+CONTENT_URL = "urn:clinic-tui:fhir:extension:clinical-content"
+"""The extension naming the rule tables' versions that checked the order."""
 OVERRIDE_REASON_SYSTEM = "urn:clinic-tui:codesystem:override-reason"
 
 ROUTES: dict[str, tuple[str, str, str]] = {
@@ -135,8 +146,10 @@ def medication_request_for(
     authored_on: datetime | str,
     overrides: list[Override],
     request_id: str | None = None,
+    content: Mapping[str, str] | None = None,
 ) -> Resource:
-    """The R4 MedicationRequest for one signed line (see the module docstring)."""
+    """The R4 MedicationRequest for one signed line (see the module docstring); `content`:
+    table name -> version of the clinical content that checked it (CONTENT_URL)."""
     drug, product = order.drug, order.product
     route_code, route_display, route_zh = ROUTES[order.route]
     dosage: Resource = {
@@ -180,8 +193,12 @@ def medication_request_for(
     resource: Resource = {"resourceType": "MedicationRequest"}
     if request_id:
         resource["id"] = request_id
-    if overrides:
-        resource["extension"] = [override_extension(item) for item in overrides]
+    extensions = [override_extension(item) for item in overrides]
+    if content:
+        parts = [{"url": name, "valueString": version} for name, version in content.items()]
+        extensions.append({"url": CONTENT_URL, "extension": parts})
+    if extensions:
+        resource["extension"] = extensions
     authored = authored_on.isoformat() if isinstance(authored_on, datetime) else authored_on
     resource.update(
         {

@@ -77,6 +77,98 @@ class DoseRange:
 
 
 @dataclass(frozen=True)
+class ChildBand:
+    """One row of a drug's children's doses: the ages (and weights) it covers and its limits.
+
+    Amounts are in the drug's dose unit; for a combination (co-amoxiclav) they are of the
+    part `ChildDosing.parts` names (the amoxicillin in the tablet), not the tablet's total.
+    """
+
+    cite: str
+    """Where these numbers come from (source, section or table), as the warning shows it."""
+    from_months: int | None = None
+    """Completed months of age from which the row applies (None: from birth)."""
+    below_months: int | None = None
+    """Completed months of age from which it no longer applies (None: no upper age)."""
+    above_kg: float | None = None
+    """The row applies to weights above this (exclusive), when the source doses by weight."""
+    up_to_kg: float | None = None
+    """... and up to this weight (inclusive)."""
+    neonatal: bool = False
+    """A neonatal dose (first month): only such rows apply to a neonate."""
+    per_kg_day: tuple[float, float] | None = None
+    """Usual range per kg per day (low, high)."""
+    max_per_kg_day: float | None = None
+    """Most per kg per day for a named indication (meningitis): between the usual high and
+    this is moderate, above it high. None: more than 10% above the usual high is high."""
+    dose: tuple[float, float] | None = None
+    """Usual fixed amount per administration (low, high) when the source doses by age or
+    weight band rather than per kg."""
+    above_usual_moderate: bool = False
+    """The source allows more than `dose` (salbutamol in acute asthma): above it is moderate."""
+    max_dose: float | None = None
+    """Most per administration."""
+    max_daily: float | None = None
+    """Most per day."""
+
+    def covers(self, months: int, weight: float | None) -> bool | None:
+        """True when the row applies to this age and weight; None when it needs a weight."""
+        if self.from_months is not None and months < self.from_months:
+            return False
+        if self.below_months is not None and months >= self.below_months:
+            return False
+        if self.above_kg is None and self.up_to_kg is None:
+            return True
+        if weight is None:
+            return None
+        if self.above_kg is not None and weight <= self.above_kg:
+            return False
+        return self.up_to_kg is None or weight <= self.up_to_kg
+
+
+@dataclass(frozen=True)
+class ChildDosing:
+    """What the children's table (children_doses.toml) says of one drug, each value cited."""
+
+    review: str
+    """unreviewed or reviewed: whether a pharmacist has signed this row."""
+    bands: tuple[ChildBand, ...] = ()
+    adult_from_years: int | None = None
+    """From this age the source gives the adult dose (BNFC 'child 12-17 years')."""
+    adult_from_kg: float | None = None
+    """From this weight the source gives the adult dose (many labels: 40 kg and over)."""
+    adult_needs_both: bool = False
+    """True when the source asks for the age AND the weight (domperidone: 12 years and 35 kg)."""
+    adult_cite: str = ""
+    min_age_cite: str = ""
+    """Why and by whose word the drug is not given below `FormularyDrug.min_age_months`."""
+    min_age_en: str = ""
+    min_age_zh: str = ""
+    """The reason in a few words (respiratory depression, Reye's syndrome)."""
+    not_for_children: bool = False
+    """The source says it is not for children at all (below the adult age)."""
+    not_for_children_cite: str = ""
+    caution_below_months: int | None = None
+    """Below this age a caution is shown beside any dose (a licence restriction)."""
+    caution_en: str = ""
+    caution_zh: str = ""
+    caution_cite: str = ""
+    parts: tuple[tuple[float, float, float], ...] = ()
+    """For a combination: (product strength, first part, second part) per unit, in mg
+    (375 mg co-amoxiclav = 250 mg amoxicillin + 125 mg clavulanic acid)."""
+    parts_en: tuple[str, str] = ("", "")
+    """Names of the two parts (amoxicillin, clavulanic acid)."""
+    second_max_per_kg_day: float | None = None
+    """Most of the second part per kg per day (clavulanic acid 15 mg/kg/day)."""
+    parts_cite: str = ""
+    ors_plan_a: tuple[tuple[int | None, int | None, float, float], ...] = ()
+    """WHO plan A: (from months, below months, mL low, mL high) after each loose stool."""
+    ors_plan_b_ml_per_kg: float | None = None
+    """WHO plan B: mL per kg over four hours for some dehydration."""
+    ors_cite: str = ""
+
+
+@dataclass(frozen=True)
 class FormularyDrug:
     """A medicine the clinic can prescribe, with what the safety checks need to know of it."""
 
@@ -115,12 +207,29 @@ class FormularyDrug:
     """Citations for the doses and rules above (title, edition, section)."""
     cited: tuple[tuple[str, str], ...] = ()
     """(field, citation) pairs: which source gave which field (adult_dose, pregnancy, ...)."""
+    review: str = "unreviewed"
+    """The row's review state: unreviewed, or reviewed (by `reviewed_by` on `reviewed_on`)."""
+    reviewed_by: str = ""
+    reviewed_on: str = ""
+    unverified: tuple[str, ...] = ()
+    """Fields whose value no source read for this row gave (shown as unverified, not used as
+    a cited limit); a ceiling listed here is why a systemic drug may lack one."""
+    elderly_max_daily: float | None = None
+    """From age 65, a day's dose above this brings up `elderly_caution` (Beers: digoxin
+    above 0.125 mg a day); None: the caution applies at any dose."""
+    elderly_max_days: int | None = None
+    """From age 65, a supply longer than this brings up `elderly_caution` (Beers: PPIs
+    beyond 8 weeks); None: the caution applies at any duration."""
     adult_max_dose: float | None = None
     """Most an adult may take in one administration, in the dose unit, when the source says."""
     egfr_avoid_below: float | None = None
     """eGFR (mL/min/1.73 m2) below which the source says not to use it (metformin: 30)."""
     generic: bool = True
     """False for a trade or hospital name that is not a 通用名 (处方管理办法 第十七条)."""
+    children: ChildDosing | None = None
+    """Its children's doses, minimum age and adolescent rule (children_doses.toml), if any."""
+    min_age_months: int | None = None
+    """Youngest age, in completed months, the cited source allows it at (codeine: 144)."""
 
     def source_of(self, field_name: str) -> str:
         """The citation for one field ('' when the formulary names none for it)."""
@@ -190,7 +299,8 @@ class SafetyWarning:
     """One finding of the offline checks on one line of the basket."""
 
     check: str
-    """allergy, interaction, duplicate, dose, pregnancy, breastfeeding, renal, elderly, rule."""
+    """allergy, interaction, duplicate, dose, pregnancy, breastfeeding, hla, renal, elderly,
+    rule."""
     severity: Severity
     line: int
     """Index of the basket line it is about."""
@@ -202,6 +312,9 @@ class SafetyWarning:
     """What it is against: the allergy, the other drug, the rule."""
     key: str = ""
     """Stable identity (check + drugs), so an override survives the basket being re-checked."""
+    overridable: bool = True
+    """False for a finding no reason can override (a dose 10 times the maximum: a likely unit
+    error): the line must be typed again."""
 
 
 @dataclass(frozen=True)

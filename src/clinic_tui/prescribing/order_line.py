@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from clinic_tui.i18n import add_translations, language, tr
 from clinic_tui.prescribing.formulary import Formulary, normalise
 from clinic_tui.prescribing.model import DraftOrder, FormularyDrug, Frequency, ParsedLine, Product
+from clinic_tui.prescribing.release_forms import not_stocked
 
 add_translations(
     {
@@ -37,6 +38,9 @@ add_translations(
         ),
         "{name!r} could be {names}: type more of the name": "“{name}”可能是 {names}：请输入更多字",
         "no drug name at the start of the line": "行首没有药品名称",
+        "{name!r} is not stocked in this form ({form}); the formulary has {stocked}": (
+            "“{name}”：此剂型未备药（{form}）；处方集{stocked}"
+        ),
         "no dose (e.g. 500mg)": "缺少剂量（如 500mg）",
         "no frequency (e.g. tid, 每日三次)": "缺少频次（如 tid、每日三次）",
         "no duration (e.g. 7d, 7天)": "缺少疗程（如 7d、7天）",
@@ -292,6 +296,20 @@ def _read_drug(clean: str, formulary: Formulary, reading: _Reading) -> str:
     for end in range(len(head), 0, -1):
         if end < len(head) and not _boundary(head, end):
             continue
+        unstocked = None if formulary.find(head[:end]) else not_stocked(head[:end])
+        if unstocked is not None:
+            # A form the formulary lacks: never read as the stocked form of the ingredient.
+            zh = _zh()
+            reading.problems.append(
+                tr(
+                    "{name!r} is not stocked in this form ({form}); the formulary has {stocked}"
+                ).format(
+                    name=head[:end].strip(),
+                    form=unstocked.form_zh if zh else unstocked.form_en,
+                    stocked=unstocked.stocked_zh if zh else unstocked.stocked_en,
+                )
+            )
+            return ""
         drug = formulary.find(head[:end])
         if drug is not None:
             reading.drug = drug
@@ -629,6 +647,13 @@ def _dose_and_product(
             units = amount / product.strength
             if product.form == "tablet" and abs(units * 2 - round(units * 2)) < 1e-6 and units > 0:
                 fits.append((round(units * 2) / 2, product))
+    if not fits:
+        # A child's dose of a liquid (160 mg of 100 mg/ml drops is 1.6 ml) or of an injection
+        # (400 mg from a 1 g vial) is measured, not counted: when no tablet or sachet gives
+        # it, the first liquid or vial does.
+        liquid = next((p for p in products if p.volume_ml or p.form == "injection"), None)
+        if liquid is not None:
+            fits.append((amount / liquid.strength, liquid))
     if not fits:
         problems.append(
             tr("dose {dose} is not a whole number of any stocked strength ({strengths})").format(

@@ -55,11 +55,12 @@ def needs_override(warnings: Iterable[SafetyWarning]) -> list[SafetyWarning]:
 def unresolved(
     warnings: Iterable[SafetyWarning], overrides: Mapping[str, Override]
 ) -> list[SafetyWarning]:
-    """High-severity warnings with no valid override under their key."""
+    """High-severity warnings with no valid override under their key; one that is not
+    overridable (a likely unit error) stays, whatever override is recorded."""
     left: list[SafetyWarning] = []
     for warning in needs_override(warnings):
         given = overrides.get(warning.key)
-        if given is None or validate(given):
+        if given is None or not warning.overridable or validate(given):
             left.append(warning)
     return left
 

@@ -211,6 +211,7 @@ class Prescriber:
         changed one `stopped` with the reason; each new order names it in
         `priorPrescription`. `changed` holds the ids replaced by a changed (not renewed) line.
         """
+        from clinic_tui.prescribing.content import content_versions
         from clinic_tui.prescribing.medication_request import medication_request_for
 
         if not basket.lines:
@@ -227,6 +228,7 @@ class Prescriber:
                 group_id,
                 now,
                 overrides_of_line(index, warnings, basket.overrides),
+                content=content_versions(),
             )
             resources.append(self._completed(resource, order, basket, index))
         ended: list[str] = []

@@ -21,11 +21,18 @@ from clinic_tui.domain.fhir import Resource, reference_id
 from clinic_tui.prescribing.medication_request import draft_from_medication_request
 from clinic_tui.prescribing.model import DraftOrder
 from clinic_tui.prescribing.prescriber import (
+    LONG_TERM_REASON_EXTENSION,
     SLIP_TYPE_EXTENSION,
     Prescriber,
     PrescribingError,
 )
-from clinic_tui.prescribing.slip import SLIP_KINDS, render_slip_pdf, slip_data_for
+from clinic_tui.prescribing.slip import (
+    SLIP_KINDS,
+    SlipData,
+    render_slip_pdf,
+    slip_data_for,
+    slip_glyph_problems,
+)
 from clinic_tui.prescribing.slip_printer import Runner, send_to_printer
 
 if TYPE_CHECKING:
@@ -53,7 +60,8 @@ class PrintOutcome:
 
 
 def slip_file(slips_dir: Path, group_id: str, signed: datetime) -> Path:
-    """slips/2026-11-24/0930-<group>.pdf: by day, then time, unique per slip."""
+    """slips/2026-11-24/0930-<group>.pdf: by day, then time, unique per slip (a reprint
+    goes beside it, 0930-<group>-2.pdf: see slip.render_slip_pdf)."""
     day = slips_dir / signed.date().isoformat()
     return day / f"{signed:%H%M}-{group_id[:8]}.pdf"
 
@@ -73,6 +81,14 @@ def _kind(requests: Sequence[Resource]) -> str:
         if extension.get("url") == SLIP_TYPE_EXTENSION and extension.get("valueCode") in SLIP_KINDS:
             return str(extension["valueCode"])
     return "ordinary"
+
+
+def _supply_reason(requests: Sequence[Resource]) -> str:
+    """The reason the prescriber gave for a supply beyond the slip's day limit, if any."""
+    for extension in requests[0].get("extension") or []:
+        if extension.get("url") == LONG_TERM_REASON_EXTENSION:
+            return str(extension.get("valueString") or "")
+    return ""
 
 
 def _signed_at(requests: Sequence[Resource], fallback: datetime) -> datetime:
@@ -124,28 +140,47 @@ def slip_prescriber(requests: Sequence[Resource], prescriber: Prescriber) -> str
 
 
 def _number_of(chart: Chart) -> tuple[str, str]:
-    """(the slip's patient number, the identity number): a record number when there is one."""
+    """(the slip's 门诊/住院病历号, the identity number).
+
+    The record number is the patient's identifier typed MR (HL7 v2-0203 medical record
+    number), or blank to be written by hand: never the identity number, which only a
+    麻、精一 slip carries, in its own field (第二十六条), nor the cache's record id.
+    """
     identity = next((value for label, value in chart.identifiers if label == "Identity number"), "")
     record = next(
         (value for label, value in chart.identifiers if label == "Medical record number"), ""
     )
-    return record or identity or chart.patient.id, identity
+    return record, identity
 
 
-def print_slip(
+@dataclass(frozen=True)
+class PreparedSlip:
+    """A slip read and laid out in words, not drawn yet: what printing asks about first."""
+
+    data: SlipData
+    path: Path
+    """Where the PDF goes (or beside it, when a slip of that name is there already)."""
+    glyph_problems: dict[str, str]
+    """Characters of the name ("name") or diagnoses ("diagnosis") the font cannot draw."""
+
+    @property
+    def missing(self) -> str:
+        """Every character the slip will print as □, each once."""
+        return "".join(dict.fromkeys("".join(self.glyph_problems.values())))
+
+
+def prepare_slip(
     prescriber: Prescriber,
     chart: Chart,
     group_id: str,
     formulary: Formulary,
     now: datetime,
     slips_dir: Path,
-    printer: str | None,
     *,
     lang: str = "zh",
     orders: Sequence[DraftOrder] | None = None,
-    run: Runner = subprocess.run,
-) -> PrintOutcome:
-    """Render slip `group_id` of `chart`'s patient to a PDF; queue it when a printer is set.
+) -> PreparedSlip:
+    """Slip `group_id` of `chart`'s patient, with what its font lacks; nothing written yet.
 
     `orders` are the lines just signed (else they are read back from the cache).
     """
@@ -174,11 +209,41 @@ def print_slip(
         prescriber=slip_prescriber(requests, prescriber),
         lang="en" if lang == "en" else "zh",
         id_document=identity if kind == NARCOTIC_SLIP else "",
+        supply_reason=_supply_reason(requests),
     )
-    path = render_slip_pdf(data, slip_file(slips_dir, group_id, signed))
+    path = slip_file(slips_dir, group_id, signed)
+    return PreparedSlip(data, path, slip_glyph_problems(data))
+
+
+def print_prepared(
+    prepared: PreparedSlip, printer: str | None, run: Runner = subprocess.run
+) -> PrintOutcome:
+    """Draw the prepared slip's PDF (a new file, never over an earlier one); queue it when
+    a printer is set."""
+    path = render_slip_pdf(prepared.data, prepared.path)
     if not printer:
         return PrintOutcome(path, None)
     result = send_to_printer(path, printer, run)
     if result.ok:
         return PrintOutcome(path, printer)
     return PrintOutcome(path, None, result.message_en, result.message_zh)
+
+
+def print_slip(
+    prescriber: Prescriber,
+    chart: Chart,
+    group_id: str,
+    formulary: Formulary,
+    now: datetime,
+    slips_dir: Path,
+    printer: str | None,
+    *,
+    lang: str = "zh",
+    orders: Sequence[DraftOrder] | None = None,
+    run: Runner = subprocess.run,
+) -> PrintOutcome:
+    """prepare_slip then print_prepared, asking nothing."""
+    prepared = prepare_slip(
+        prescriber, chart, group_id, formulary, now, slips_dir, lang=lang, orders=orders
+    )
+    return print_prepared(prepared, printer, run)

@@ -1,7 +1,8 @@
 """Reading the checks' rule tables (TOML files beside this module) and naming drugs in them.
 
-Each table is read once per process; a row's `source` names one or more entries of the
-table's [sources], whose citations the warning carries.
+Each table is read once per process and checked against its schema (table_specs.py): a
+key the schema does not name is refused, not ignored. A row's `source` names one or more
+entries of the table's [sources], whose citations the warning carries.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from clinic_tui.domain.table_schema import check
 from clinic_tui.prescribing.model import FormularyDrug
 
 _SPACES = re.compile(r"[\s\-_/()（）,，.。·]+")
@@ -20,9 +22,18 @@ _WORDS = re.compile(r"[a-z]+")
 
 @cache
 def load_table(name: str) -> dict[str, Any]:
-    """The parsed TOML file `name` of this package (read once)."""
+    """The parsed TOML file `name` of this package (read once), checked against its schema."""
+    from clinic_tui.prescribing.table_specs import SCHEMAS
+
     text = resources.files("clinic_tui.prescribing").joinpath(name).read_text(encoding="utf-8")
-    return tomllib.loads(text)
+    return parse_table(name, text, SCHEMAS[name])
+
+
+def parse_table(name: str, text: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """TOML `text` of the table called `name`, refused (TableSchemaError) unless it fits."""
+    data = tomllib.loads(text)
+    check(name, data, schema)
+    return data
 
 
 def citation(table: dict[str, Any], source: str | list[str]) -> str:

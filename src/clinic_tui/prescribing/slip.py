@@ -25,12 +25,16 @@ covers rare name characters (CJK Ext A and B). fpdf2 is imported only when a sli
 from __future__ import annotations
 
 import functools
+import os
+import re
+import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from clinic_tui.domain.untrusted import clean_line
 from clinic_tui.prescribing.model import DraftOrder
 
 if TYPE_CHECKING:
@@ -67,6 +71,9 @@ KIND_COLOURS: dict[str, tuple[int, int, int]] = {
 
 MAX_VALID_DAYS = 3
 """第十八条: a prescriber may extend validity, but to at most 3 days."""
+SUPPLY_REASON_CHARS = 40
+"""A reason for a longer supply longer than this is cut short on the slip (the record keeps
+it whole): it must fit one line at a size still readable."""
 
 PAGE_MM = (148.0, 210.0)
 """A5 portrait, width x height."""
@@ -77,6 +84,17 @@ RP_BOTTOM_MM = 164.0
 """Where the drug area ends and the footer (prescriber, pharmacists) begins."""
 SIGNATURE_MM = 18.0
 """Rule kept clear after the prescriber's printed name, for the handwritten signature."""
+FIELD_LEAST_PT = 6.5
+"""The smallest size a one-line field's value shrinks to before it wraps (or is cut)."""
+NAME_LEAST_PT = 5.5
+"""A name too long for FIELD_LEAST_PT on NAME_LINES lines wraps smaller, to this size."""
+NAME_LINES = 3
+"""Lines a patient's name may take in its field (its row grows to hold them)."""
+DIAGNOSIS_LINES = 4
+"""Lines the 临床诊断 box holds; a longer diagnosis is cut there, with CUT_WORDS."""
+MISSING_GLYPH = "\u25a1"
+"""□, printed for a character the font cannot draw: the mark Chinese print uses for a
+missing character (缺字), so the reader sees something is there and writes it by hand."""
 
 ROUTE_WORDS: dict[str, tuple[str, str]] = {
     "po": ("口服", "by mouth"),
@@ -168,12 +186,14 @@ _LABELS: dict[str, tuple[str, str]] = {
     "amount": ("药品金额", "Drug cost"),
     "valid_1": ("处方当日有效", "Valid on the day of issue only"),
     "valid_n": ("医师注明：处方{n}日内有效", "Valid for {n} days, as noted by the prescriber"),
+    "supply_reason": ("延长用量理由", "Reason for the longer supply"),
     "review": ("审核", "Reviewed"),
     "prepare": ("调配", "Prepared"),
     "check": ("核对", "Checked"),
     "dispense": ("发药", "Dispensed"),
     "pharmacist": ("药师签名", "pharmacist"),
     "tel": ("电话", "Tel."),
+    "cut": ("……（余见病历）", "… (continued in the record)"),
 }
 
 
@@ -296,6 +316,9 @@ class SlipData:
     """1 is 当日有效; 2 or 3 only when the prescriber notes it (第十八条)."""
     amount: str = ""
     """药品金额 when the clinic prices the slip; blank leaves a line for the cashier."""
+    supply_reason: str = ""
+    """The prescriber's reason for a supply beyond the slip's day limit (处方管理办法 第十九条,
+    第二十三条: 医师应当注明理由), printed under the validity; blank when none was needed."""
 
     def __post_init__(self) -> None:
         """Refuse a slip the regulation does not allow, with the reason."""
@@ -391,6 +414,7 @@ def slip_data_for(
     agent: str = "",
     valid_days: int = 1,
     amount: str = "",
+    supply_reason: str = "",
 ) -> SlipData:
     """A slip from basket lines and plain patient and clinic values (age counted on `issued`)."""
     return SlipData(
@@ -415,6 +439,7 @@ def slip_data_for(
         agent=agent,
         valid_days=valid_days,
         amount=amount,
+        supply_reason=clean_line(supply_reason, SUPPLY_REASON_CHARS),
     )
 
 
@@ -477,6 +502,64 @@ def missing_glyphs(text: str) -> str:
     return "".join(seen)
 
 
+def printable(text: str) -> str:
+    """`text` as the slip prints it: one clean line (untrusted.clean_line), and each
+    character the font cannot draw written MISSING_GLYPH instead of silently dropped."""
+    text = clean_line(text)
+    missing = missing_glyphs(text)
+    if not missing:
+        return text
+    return "".join(MISSING_GLYPH if char in missing else char for char in text)
+
+
+def slip_glyph_problems(data: SlipData) -> dict[str, str]:
+    """The characters of the patient's name and of the diagnoses the font lacks, by field
+    ("name", "diagnosis"); empty when the slip prints them whole. Asked before printing."""
+    found = {
+        "name": missing_glyphs(clean_line(data.patient_name)),
+        "diagnosis": missing_glyphs(
+            " ".join(clean_line(f"{d.code} {d.name}") for d in data.diagnoses)
+        ),
+    }
+    return {field: chars for field, chars in found.items() if chars}
+
+
+def _printable_data(data: SlipData) -> SlipData:
+    """Every text of the slip through `printable` (labels are the slip's own)."""
+    lines = tuple(
+        replace(
+            line,
+            generic_name=printable(line.generic_name),
+            strength=printable(line.strength),
+            form=printable(line.form),
+            unit=printable(line.unit),
+            dose=printable(line.dose),
+            route=printable(line.route),
+            frequency=printable(line.frequency),
+            instructions=printable(line.instructions),
+        )
+        for line in data.lines
+    )
+    diagnoses = tuple(Diagnosis(printable(d.code), printable(d.name)) for d in data.diagnoses)
+    return replace(
+        data,
+        lines=lines,
+        diagnoses=diagnoses,
+        clinic_name=printable(data.clinic_name),
+        slip_number=printable(data.slip_number),
+        patient_name=printable(data.patient_name),
+        patient_id=printable(data.patient_id),
+        prescriber=printable(data.prescriber),
+        clinic_address=printable(data.clinic_address),
+        clinic_phone=printable(data.clinic_phone),
+        fee_category=printable(data.fee_category),
+        department=printable(data.department),
+        id_document=printable(data.id_document),
+        agent=printable(data.agent),
+        amount=printable(data.amount),
+    )
+
+
 def slip_text(data: SlipData) -> str:
     """Every piece of text the slip prints, joined (for a glyph-coverage check before printing)."""
     parts = [
@@ -506,18 +589,45 @@ _FONT = "slipcjk"
 
 
 def render_slip_pdf(data: SlipData, path: Path) -> Path:
-    """Draw the slip as a one-page A5 PDF at `path` (folders made as needed); returns `path`."""
+    """Draw the slip as a one-page A5 PDF at `path`, or beside it when a file is already
+    there (a reprint never replaces an earlier slip); returns where it went.
+
+    Folders are made 0700 and the file 0600 (private_files): a slip names a patient.
+    """
+    from clinic_tui.private_files import private_dir, write_private
+
+    data = _printable_data(data)
     pdf = _new_pdf(data)
     _draw(pdf, data)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Written beside and renamed, so a half-written slip never sits where a printer looks.
-    partial = path.with_name(f".{path.name}.partial")
+    private_dir(path.parent)
+    # Written beside and linked into place, so a half-written slip never sits where a
+    # printer looks, and an earlier slip of the same name is never replaced.
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
     try:
-        pdf.output(str(partial))
-        partial.replace(path)
+        write_private(partial, bytes(pdf.output()))
+        return _claim(partial, path)
     finally:
         partial.unlink(missing_ok=True)
-    return path
+
+
+def _claim(partial: Path, path: Path) -> Path:
+    """Give `partial` the first free name of `path`, `path-2`, `path-3`...; never replaces."""
+    for attempt in range(1, 1000):
+        target = path if attempt == 1 else path.with_name(f"{path.stem}-{attempt}{path.suffix}")
+        try:
+            os.link(partial, target)
+        except FileExistsError:
+            continue
+        except OSError:
+            # No hard links on this file system (FAT, some network shares): the name is
+            # reserved by creating it exclusively, then the slip is renamed over it.
+            from clinic_tui.private_files import create_private_file
+
+            if not create_private_file(target):
+                continue
+            os.replace(partial, target)
+        return target
+    raise FileExistsError(f"no free name beside {path}")
 
 
 def _new_pdf(data: SlipData) -> FPDF:
@@ -571,21 +681,90 @@ def _labelled(
 
     With `fit`, the value shrinks (to 6 pt) so `fit` mm of the rule stay clear; a value too
     long for that shrinks further (to 5 pt) to stay on its own rule."""
-    colon = "" if not label else "：" if any(ord(c) > 0x2E80 for c in label) else ": "
-    width = _text(pdf, x, y, f"{label}{colon}", size, _GREY) if label else 0.0
-    value_size = size
+    width = _text(pdf, x, y, _label_text(label), size, _GREY) if label else 0.0
+    room = to_x - x - width
     if fit:
-        room = to_x - x - width
         value_size = (
             _size_to_fit(pdf, value, size, room - fit, 6)
             or _size_to_fit(pdf, value, 6, room, 5)
             or 5
         )
+    else:
+        value_size = _size_to_fit(pdf, value, size, room, FIELD_LEAST_PT) or FIELD_LEAST_PT
+    # Never past the field's end, over the next field: cut, with an ellipsis, as a last resort.
+    value = _cut_to(pdf, value, value_size, room)
     # A smaller value sits on the same rule as its label.
     _text(pdf, x + width, y + (size - value_size) * 0.45, value, value_size)
     pdf.set_draw_color(*_GREY)
     pdf.set_line_width(0.15)
     pdf.line(x + width, y + size * 0.45, to_x, y + size * 0.45)
+
+
+def _label_text(label: str) -> str:
+    return f"{label}：" if any(ord(c) > 0x2E80 for c in label) else f"{label}: "
+
+
+def _cut_to(pdf: FPDF, text: str, size: float, width: float, tail: str = "…") -> str:
+    """`text`, or as much of it as fits `width` at `size` followed by `tail`."""
+    pdf.set_font(_FONT, size=size)
+    if pdf.get_string_width(text) <= width:
+        return text
+    kept = text
+    while kept and pdf.get_string_width(kept.rstrip() + tail) > width:
+        kept = kept[:-1]
+    return kept.rstrip() + tail
+
+
+def _is_wide(char: str) -> bool:
+    return unicodedata.east_asian_width(char) in ("W", "F")
+
+
+_NO_LINE_START = frozenset("，。、；：？！）」』》〉】〕…·,.;:?!)]}%")
+"""Characters a line may not start with (the 避头 rule of Chinese typesetting)."""
+
+_PIECES = re.compile(r"\s+|[^\s]")
+
+
+def _wrap(pdf: FPDF, text: str, size: float, width: float) -> list[str]:
+    """`text` broken into lines no wider than `width` at `size`: between words for Latin
+    text, between any two characters for Chinese, inside a word only when it alone is wider."""
+    pdf.set_font(_FONT, size=size)
+    words: list[str] = []
+    for piece in _PIECES.findall(text):
+        # Runs of narrow characters stay one word; every wide character is a word of its own.
+        if words and not piece.isspace() and not _is_wide(piece):
+            last = words[-1]
+            if last and not last[-1].isspace() and not _is_wide(last[-1]):
+                words[-1] += piece
+                continue
+        words.append(piece)
+    lines: list[str] = []
+    line = ""
+    for word in words:
+        if word.isspace():
+            line += word if line else ""
+            continue
+        if pdf.get_string_width(line + word) <= width:
+            line += word
+            continue
+        if word[0] in _NO_LINE_START and len(line.rstrip()) > 1 and _is_wide(line.rstrip()[-1]):
+            # 避头: a comma or closing bracket never starts a line; the character before it
+            # goes down with it.
+            line = line.rstrip()
+            line, word = line[:-1], line[-1] + word
+        if line.strip():
+            lines.append(line.rstrip())
+        line = ""
+        while pdf.get_string_width(word) > width:  # a word wider than the line: by character
+            cut = len(word)
+            while cut > 1 and pdf.get_string_width(word[:cut]) > width:
+                cut -= 1
+            lines.append(word[:cut])
+            word = word[cut:]
+        line = word
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines or [""]
 
 
 def _size_to_fit(pdf: FPDF, text: str, size: float, width: float, least: float) -> float | None:
@@ -662,12 +841,14 @@ def _patient_block(pdf: FPDF, data: SlipData, y: float) -> float:
     _labelled(pdf, mid, y, _word("number", lang), data.slip_number, right)
     y += step
     third = (right - left) / 3
-    _labelled(pdf, left, y, _word("name", lang), data.patient_name, left + third * 1.3 - 3)
+    name_h = _name_field(
+        pdf, left, y, _word("name", lang), data.patient_name, left + third * 1.3 - 3
+    )
     sex_zh, sex_en = SEX_WORDS.get(data.sex, (data.sex, data.sex))
     sex = sex_zh if lang == "zh" else sex_en
     _labelled(pdf, left + third * 1.3, y, _word("sex", lang), sex, left + third * 2.1 - 3)
     _labelled(pdf, left + third * 2.1, y, _word("age", lang), data.age.text(lang), right)
-    y += step
+    y += max(step, name_h + 1.5)
     _labelled(pdf, left, y, _word("patient_id", lang), data.patient_id, mid + 8)
     if data.weight_kg is not None:
         _labelled(pdf, mid + 11, y, _word("weight", lang), f"{_number(data.weight_kg)} kg", right)
@@ -675,19 +856,7 @@ def _patient_block(pdf: FPDF, data: SlipData, y: float) -> float:
     _labelled(pdf, left, y, _word("department", lang), data.department, mid - 4)
     _labelled(pdf, mid, y, _word("date", lang), _date(data.issued, lang), right)
     y += step
-    label = _word("diagnosis", lang)
-    pdf.set_font(_FONT, size=9)
-    indent = pdf.get_string_width(f"{label}：" if lang == "zh" else f"{label}: ")
-    # 处方管理办法 asks for a 临床诊断 on every slip: a blank field reads as forgotten, so a
-    # slip without one says so in words.
-    no_diagnosis = _word("no_diagnosis", lang)
-    diagnoses = [f"{d.code} {d.name}".strip() for d in data.diagnoses] or [no_diagnosis]
-    for index, text in enumerate(diagnoses):
-        if index == 0:
-            _labelled(pdf, left, y, label, text, right)
-        else:
-            _labelled(pdf, left + indent, y, "", text, right)
-        y += 5.5 if index < len(diagnoses) - 1 else step
+    y = _diagnoses(pdf, data, y, step)
     if data.kind == "narcotic-psychotropic-1":
         _labelled(pdf, left, y, _word("id_document", lang), data.id_document, right)
         y += step
@@ -697,6 +866,75 @@ def _patient_block(pdf: FPDF, data: SlipData, y: float) -> float:
     pdf.set_line_width(0.4)
     pdf.line(left, y, right, y)
     return y + 2
+
+
+_NAME_PITCH = 0.42
+"""Line pitch of a wrapped name, in mm per point of its size."""
+
+
+def _name_field(pdf: FPDF, x: float, y: float, label: str, value: str, to_x: float) -> float:
+    """The patient's name after its label, up to `to_x`: shrunk to one line down to
+    FIELD_LEAST_PT, else wrapped onto up to NAME_LINES lines (smaller if need be), never
+    past `to_x`. Returns the height it took from `y`."""
+    size = 9.0
+    width = _text(pdf, x, y, _label_text(label), size, _GREY)
+    room = to_x - x - width
+    one_line = _size_to_fit(pdf, value, size, room, FIELD_LEAST_PT)
+    if one_line is not None:
+        _text(pdf, x + width, y + (size - one_line) * 0.45, value, one_line)
+        _rule(pdf, x + width, y + size * 0.45, to_x)
+        return size * 0.45
+    value_size = FIELD_LEAST_PT
+    lines = _wrap(pdf, value, value_size, room)
+    while len(lines) > NAME_LINES and value_size > NAME_LEAST_PT:
+        value_size -= 0.5
+        lines = _wrap(pdf, value, value_size, room)
+    if len(lines) > NAME_LINES:  # only a name no person has: the end is cut, visibly
+        lines = [
+            *lines[: NAME_LINES - 1],
+            _cut_to(pdf, "".join(lines[NAME_LINES - 1 :]), value_size, room),
+        ]
+    pitch = value_size * _NAME_PITCH
+    for index, line in enumerate(lines):
+        _text(pdf, x + width, y + index * pitch, line, value_size)
+    bottom = y + (len(lines) - 1) * pitch + value_size * 0.45
+    _rule(pdf, x + width, bottom, to_x)
+    return bottom - y
+
+
+def _rule(pdf: FPDF, x: float, y: float, to_x: float) -> None:
+    pdf.set_draw_color(*_GREY)
+    pdf.set_line_width(0.15)
+    pdf.line(x, y, to_x, y)
+
+
+def _diagnoses(pdf: FPDF, data: SlipData, y: float, step: float) -> float:
+    """临床诊断: each diagnosis from a new line, wrapped inside the box (the label's right to
+    the margin); past DIAGNOSIS_LINES lines the last one ends in CUT_WORDS. Returns the y
+    below the box."""
+    lang = data.lang
+    left, right = MARGIN_MM, PAGE_MM[0] - MARGIN_MM
+    size = 9.0
+    indent = _text(pdf, left, y, _label_text(_word("diagnosis", lang)), size, _GREY)
+    room = right - left - indent
+    # 处方管理办法 asks for a 临床诊断 on every slip: a blank field reads as forgotten, so a
+    # slip without one says so in words.
+    texts = [f"{d.code} {d.name}".strip() for d in data.diagnoses] or [_word("no_diagnosis", lang)]
+    lines: list[tuple[str, bool]] = []  # (text, starts a diagnosis)
+    for text in texts:
+        lines += [(line, index == 0) for index, line in enumerate(_wrap(pdf, text, size, room))]
+    if len(lines) > DIAGNOSIS_LINES:
+        last, first = lines[DIAGNOSIS_LINES - 1]
+        rest = "".join(text for text, _ in lines[DIAGNOSIS_LINES:])
+        cut = _cut_to(pdf, f"{last}{rest}", size, room, _word("cut", lang))
+        lines = [*lines[: DIAGNOSIS_LINES - 1], (cut, first)]
+    for index, (text, starts) in enumerate(lines):
+        if index and starts:
+            y += 1.0  # a little air between two diagnoses
+        _text(pdf, left + indent, y, text, size)
+        _rule(pdf, left + indent, y + size * 0.45, right)
+        y += 4.5 if index < len(lines) - 1 else step
+    return y
 
 
 def _date(day: date, lang: Language) -> str:
@@ -774,31 +1012,28 @@ def _drug(
     usage = f"{_word('usage', lang)}{'：' if zh else ': '}{_usage(line, lang)}"
     name_w, usage_w = right - x - quantity_w - 3, right - x - 5
     name_h, usage_h = 5 * scale, 4.4 * scale
+    # Wrapped here, not by fpdf: its multi_cell breaks only at spaces, so "每次400 mg，口服..."
+    # lost its "mg" to the next line whenever the Chinese after it was too long.
+    name_lines = _wrap(pdf, name, name_size, name_w)
+    usage_lines = _wrap(pdf, usage, usage_size, usage_w)
+    name_bottom = y + len(name_lines) * name_h
     if not draw:
-        name_lines = _wrapped(pdf, name_w, name_h, name)
-        pdf.set_font(_FONT, size=usage_size)
-        usage_lines = _wrapped(pdf, usage_w, usage_h, usage)
-        return y + name_lines * name_h + 0.5 + usage_lines * usage_h + 3 * scale
-    pdf.set_text_color(*_INK)
-    pdf.set_xy(x, y)
-    pdf.multi_cell(w=name_w, h=name_h, text=name, align="L")
-    name_bottom = pdf.get_y()
+        return name_bottom + 0.5 + len(usage_lines) * usage_h + 3 * scale
+    _lines_at(pdf, x, y, name_lines, name_size, name_h)
     _text(pdf, right - quantity_w, y + 0.3 * scale, quantity, name_size)
-    pdf.set_font(_FONT, size=usage_size)
+    _lines_at(pdf, x + 5, name_bottom + 0.5, usage_lines, usage_size, usage_h)
+    return name_bottom + 0.5 + len(usage_lines) * usage_h + 3 * scale
+
+
+def _lines_at(
+    pdf: FPDF, x: float, y: float, lines: Sequence[str], size: float, pitch: float
+) -> None:
+    """Lines of text one under the other, each centred in a cell `pitch` high."""
+    pdf.set_font(_FONT, size=size)
     pdf.set_text_color(*_INK)
-    pdf.set_xy(x + 5, name_bottom + 0.5)
-    pdf.multi_cell(w=usage_w, h=usage_h, text=usage, align="L")
-    return float(pdf.get_y()) + 3 * scale
-
-
-def _wrapped(pdf: FPDF, width: float, height: float, text: str) -> int:
-    """How many lines `text` wraps to at the current font."""
-    from fpdf.enums import MethodReturnValue
-
-    lines = pdf.multi_cell(
-        w=width, h=height, text=text, align="L", dry_run=True, output=MethodReturnValue.LINES
-    )
-    return len(lines) if isinstance(lines, list) else 1
+    for index, line in enumerate(lines):
+        pdf.set_xy(x, y + index * pitch)
+        pdf.cell(w=pdf.get_string_width(line), h=pitch, text=line)
 
 
 def _strike(pdf: FPDF, lang: Language, x: float, y: float, right: float) -> None:
@@ -841,6 +1076,12 @@ def _footer(pdf: FPDF, data: SlipData) -> None:
         else _word("valid_n", lang).format(n=data.valid_days)
     )
     _text(pdf, left, y, validity, 8.5)
+    if data.supply_reason:
+        # The reason the regulation asks the prescriber to note, on its own line below; the
+        # pharmacists' boxes below take what height is left.
+        y += 5
+        label = _word("supply_reason", lang)
+        _labelled(pdf, left, y, label, data.supply_reason, right, 8.5, fit=0.5)
     y += 6
     # 审核 调配 核对 发药: one box each for the pharmacists' signatures.
     keys = ("review", "prepare", "check", "dispense")

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from clinic_tui.referral.thread_seen import incoming_sql, seen_sql, unread
+
 URGENCIES = ("stat", "asap", "urgent", "routine")
 """ServiceRequest.priority codes, most urgent first: the inbox's first sort key."""
 URGENCY_RANK = {code: rank for rank, code in enumerate(URGENCIES)}
@@ -53,7 +55,8 @@ SELECT t.id AS task_id, t.focus_id, t.status, t.pending AS task_pending,
        -- until it has, the name rides on Task.for.
        COALESCE(p.name, json_extract(t.resource_json, '$.for.display')) AS patient_name,
        p.gender, p.birth_date, src.name AS from_name,
-       dept.id AS department_id, dept.name AS department
+       dept.id AS department_id, dept.name AS department,
+       INCOMING AS incoming, SEEN AS seen
 FROM task AS t
 JOIN service_request AS s ON s.id = t.focus_id
 LEFT JOIN patient AS p ON p.id = COALESCE(t.patient_id, s.patient_id)
@@ -62,7 +65,9 @@ LEFT JOIN organization AS dept
     ON dept.id = COALESCE(t.department_org, s.department_org, t.owner_org)
     AND dept.part_of = :hospital AND dept.kind IS NOT 'township'
 WHERE t.owner_org IN units AND t.kind = 'referral'
-"""
+""".replace("INCOMING", incoming_sql("t.id", "COALESCE(c.sender_org, '') IN units")).replace(
+    "SEEN", seen_sql("t.id")
+)
 """The inbox of one hospital: Tasks through ix_task_owner_status, the rest by primary key."""
 
 HOSPITAL_KINDS = ("county", "city", "hospital", "prov")
@@ -93,6 +98,8 @@ class InboxRow:
     reason: str
     pending: bool
     """A local change to the Task or its request waits to be uploaded."""
+    unread: int = 0
+    """Messages from the township that arrived since the thread was last opened here."""
     search_text: str = field(default="", compare=False, repr=False)
     """Lower-case name, reason, clinic and department: what the text filter looks in."""
 
@@ -211,6 +218,7 @@ def read_inbox(connection: sqlite3.Connection, hospital_id: str) -> list[InboxRo
                 last_modified=_instant(found["last_modified"]),
                 reason=reason,
                 pending=bool(found["task_pending"] or found["request_pending"]),
+                unread=unread(found["incoming"], found["seen"]),
                 search_text=" ".join((name, reason, source, department)).lower(),
             )
         )

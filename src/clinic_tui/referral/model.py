@@ -95,6 +95,8 @@ class ReferralItem:
     pending: bool = False
     follow_up_id: str | None = None
     messages: int = 0
+    unread: int = 0
+    """Messages from the other side that arrived since the thread was last opened here."""
 
 
 @dataclass(frozen=True)

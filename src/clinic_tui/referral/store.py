@@ -45,6 +45,7 @@ from clinic_tui.referral.model import (
     ReferralItem,
     ThreadMessage,
 )
+from clinic_tui.referral.thread_seen import SAVE_SQL, SEEN_KEY, incoming_sql, seen_sql, unread
 
 
 class ReferralError(ValueError):
@@ -91,14 +92,17 @@ SELECT t.id AS task_id, t.focus_id AS request_id, t.patient_id, t.status, t.prio
        s.pending AS request_pending,
        COALESCE(p.name, json_extract(t.resource_json, '$.for.display')) AS patient_name,
        ro.name AS requester_name, oo.name AS owner_name,
-       (SELECT count(*) FROM communication c WHERE c.task_id = t.id) AS messages
+       (SELECT count(*) FROM communication c WHERE c.task_id = t.id) AS messages,
+       INCOMING AS incoming, SEEN AS seen
 FROM task t
 LEFT JOIN service_request s ON s.id = t.focus_id
 LEFT JOIN patient p ON p.id = t.patient_id
 LEFT JOIN organization ro ON ro.id = t.requester_org
 LEFT JOIN organization oo ON oo.id = t.owner_org
 WHERE (t.kind = 'referral' OR (t.kind IS NULL AND s.id IS NOT NULL))
-"""
+""".replace("INCOMING", incoming_sql("t.id", "COALESCE(c.sender_org, '') = :clinic")).replace(
+    "SEEN", seen_sql("t.id")
+)
 
 
 class ReferralStore:
@@ -186,6 +190,35 @@ class ReferralStore:
     def receive(self, task_id: str, now: datetime) -> None:
         """The hospital has seen the referral (status received)."""
         self._move(task_id, ReferralAction.RECEIVE, now)
+
+    def receive_arrived(self, now: datetime) -> int:
+        """Mark every referral that has reached this clinic's cache as received; how many.
+
+        Called after a sync round's download: the sending clinic then sees "received" once
+        the upload carries it, instead of "requested" after the hospital has already asked a
+        question. Only Tasks this clinic owns that came from the server (no local change
+        waiting) move: a referral this clinic forwarded to one of its own departments is
+        not received by the same sync that sends it.
+        """
+        with self.engine.connect() as connection:
+            task_ids = [
+                str(row[0])
+                for row in connection.execute(
+                    text(
+                        "SELECT id FROM task WHERE status = 'requested' AND owner_org = :clinic "
+                        "AND (kind = 'referral' OR kind IS NULL) AND NOT pending"
+                    ),
+                    {"clinic": self.clinic.id},
+                )
+            ]
+        received = 0
+        for task_id in task_ids:
+            try:
+                self.receive(task_id, now)
+            except ReferralError:
+                continue  # changed since the list was read (a person acted on it): leave it
+            received += 1
+        return received
 
     def accept(
         self,
@@ -436,7 +469,8 @@ class ReferralStore:
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         with self.engine.connect() as connection:
-            rows = connection.execute(text(sql), params).mappings().all()
+            found = connection.execute(text(sql), {**params, "clinic": self.clinic.id})
+            rows = found.mappings().all()
             departments = _names(
                 connection,
                 {r["task_department"] or r["request_department"] for r in rows} - {None},
@@ -467,6 +501,16 @@ class ReferralStore:
             follow_up=follow_up,
             thread=self.thread(task_id),
         )
+
+    def mark_thread_seen(self, task_id: str) -> None:
+        """The thread was opened here: its messages so far are no longer new."""
+        ours = "COALESCE(c.sender_org, '') = :clinic"
+        with self.engine.begin() as connection:
+            count = connection.execute(
+                text(f"SELECT {incoming_sql(':task', ours)}"),
+                {"task": task_id, "clinic": self.clinic.id},
+            ).scalar_one()
+            connection.execute(text(SAVE_SQL), {"key": SEEN_KEY + task_id, "value": str(count)})
 
     def thread(self, task_id: str) -> list[ThreadMessage]:
         """The referral's messages, oldest first."""
@@ -542,7 +586,8 @@ class ReferralStore:
             + " ORDER BY t.due_date, t.id"
         )
         with self.engine.connect() as connection:
-            rows = connection.execute(text(sql), params).mappings().all()
+            found = connection.execute(text(sql), {**params, "clinic": self.clinic.id})
+            rows = found.mappings().all()
         return [follow_up_from_row(dict(row)) for row in rows]
 
     # ----- what the refer form starts from -------------------------------------------------
@@ -729,6 +774,7 @@ def _item(row: Any, departments: dict[str, str]) -> ReferralItem:
         pending=bool(row["task_pending"] or row["request_pending"]),
         follow_up_id=shapes.follow_up_id_of(task),
         messages=int(row["messages"] or 0),
+        unread=unread(row["incoming"], row["seen"]),
     )
 
 

@@ -1,8 +1,11 @@
 """The clinical summary a referral carries, assembled from the chart (pure).
 
-Problems, allergies, active medicines, the latest vital signs and today's note, in
-the language in force, as plain text the doctor then edits before sending. It goes
-to the hospital as ServiceRequest.note; the records it names go as supportingInfo.
+Problems, allergies, active medicines, the latest vital signs and today's note, as plain
+text the doctor then edits before sending. It goes to the hospital as ServiceRequest.note;
+the records it names go as supportingInfo. The hospital reads it in its own language,
+which the township cannot know: a Chinese session writes Chinese labels, any other writes
+each label in its language and in Chinese ("Problems 诊断 / 问题列表: ..."), so a Chinese
+expert never reads an English-only summary.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from datetime import date
 from clinic_tui.domain.ages import age_in_years
 from clinic_tui.domain.chart_entry import NoteEntry
 from clinic_tui.domain.models import AllergyState, Chart, Gender
-from clinic_tui.i18n import add_translations, tr
+from clinic_tui.i18n import add_translations, in_chinese, language, tr
 
 add_translations(
     {
@@ -36,6 +39,15 @@ add_translations(
 _SEX = {Gender.MALE: "Male", Gender.FEMALE: "Female"}
 
 
+def _label(text: str) -> str:
+    """A label in the session's language, followed by its Chinese when that is not Chinese."""
+    words = tr(text)
+    if language() == "zh":
+        return words
+    chinese = in_chinese(text)
+    return words if chinese == words else f"{words} {chinese}"
+
+
 def _note_text(note: NoteEntry) -> list[str]:
     if note.is_soap:
         sections = (
@@ -44,7 +56,7 @@ def _note_text(note: NoteEntry) -> list[str]:
             ("Assessment", note.assessment),
             ("Plan", note.plan),
         )
-        return [f"  {tr(label)}: {text}" for label, text in sections if text.strip()]
+        return [f"  {_label(label)}: {text}" for label, text in sections if text.strip()]
     return [f"  {line}" for line in note.free_text.strip().splitlines() if line.strip()]
 
 
@@ -56,28 +68,28 @@ def assemble_summary(chart: Chart, note: NoteEntry | None, today: date) -> str:
     """The summary text of `chart` (and today's note), one fact per line."""
     patient = chart.patient
     age = age_in_years(patient.birth_date, today)
-    who = [patient.name, tr(_SEX.get(patient.gender, "Unknown"))]
+    who = [patient.name, _label(_SEX.get(patient.gender, "Unknown"))]
     if age is not None:
-        who.append(f"{age} {tr('years')}")
-    lines = [f"{tr('Patient')}: {', '.join(who)}"]
+        who.append(f"{age} {tr('years')}" if language() == "zh" else f"{age} years ({age}岁)")
+    lines = [f"{_label('Patient')}: {', '.join(who)}"]
     problems = [
         p for p in chart.problems if p.clinical_status in ("active", "recurrence", "relapse")
     ]
     # A problem recorded at several visits is named once.
     named = dict.fromkeys(f"{p.code or ''} {p.display}".strip() for p in problems)
     listed = "; ".join(named)
-    lines.append(f"{tr('Problems')}: {listed or tr('none recorded')}")
+    lines.append(f"{_label('Problems')}: {listed or _label('none recorded')}")
     if chart.allergy_state is AllergyState.NO_KNOWN_ALLERGIES:
-        allergies = tr("No known allergies")
+        allergies = _label("No known allergies")
     elif chart.allergy_state is AllergyState.NOT_RECORDED:
-        allergies = tr("Allergies not recorded")
+        allergies = _label("Allergies not recorded")
     else:
         allergies = "; ".join(
             a.substance + (f" ({a.reaction})" if a.reaction else "") for a in chart.allergies
         )
-    lines.append(f"{tr('Allergies')}: {allergies}")
+    lines.append(f"{_label('Allergies')}: {allergies}")
     medicines = "; ".join(f"{m.name} {m.dosage}".strip() for m in chart.medications)
-    lines.append(f"{tr('Active medications')}: {medicines or tr('none recorded')}")
+    lines.append(f"{_label('Active medications')}: {medicines or _label('none recorded')}")
     if chart.vitals:
         latest = max(v.effective for v in chart.vitals).date().isoformat()
         readings = []
@@ -85,13 +97,13 @@ def assemble_summary(chart: Chart, note: NoteEntry | None, today: date) -> str:
             value = _vital_value(vital.value)
             if vital.second_value is not None:
                 value += f"/{_vital_value(vital.second_value)}"
-            readings.append(f"{tr(vital.label)} {value} {vital.unit}".strip())
-        lines.append(f"{tr('Vital signs')} ({latest}): " + ", ".join(readings))
+            readings.append(f"{_label(vital.label)} {value} {vital.unit}".strip())
+        lines.append(f"{_label('Vital signs')} ({latest}): " + ", ".join(readings))
     else:
-        lines.append(f"{tr('Vital signs')}: {tr('none recorded')}")
+        lines.append(f"{_label('Vital signs')}: {_label('none recorded')}")
     if note is not None:
         body = _note_text(note)
         if body:
-            lines.append(tr("Today's note") + ":")
+            lines.append(_label("Today's note") + ":")
             lines.extend(body)
     return "\n".join(lines)

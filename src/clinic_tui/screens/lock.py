@@ -5,6 +5,10 @@ add`), and again after [security] idle_lock_minutes without a key. A clinician p
 themself from the list (or types their id or name to find it), types their PIN and gets
 back to where the workstation was; another clinician may unlock it too, and what is
 written from then on carries their id.
+
+Each PIN goes to the SignInGate the app hands down: wrong PINs are counted in the data
+folder, shared by every process (offline_cache/sign_in_attempts.py), and every try is
+audited. The screen only says what became of it, and how long a lock-out still runs.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -22,8 +27,10 @@ from textual.widgets.option_list import Option
 
 from clinic_tui.domain.pinyin import normalise_query, search_keys
 from clinic_tui.i18n import add_translations, tr
-from clinic_tui.offline_cache.local_users import FREE_FAILURES, LocalUser, UnlockGuard, pin_matches
-from clinic_tui.widgets.data_text import data_text
+from clinic_tui.offline_cache.local_users import MIN_PIN, LocalUser
+from clinic_tui.offline_cache.sign_in import SignInGate
+from clinic_tui.offline_cache.sign_in_attempts import Attempt, SignInRecordError
+from clinic_tui.widgets.data_text import data_text, name_text
 
 add_translations(
     {
@@ -39,11 +46,24 @@ add_translations(
         "Wrong PIN for {name}. {left} more tries before a wait.": (
             "{name} 的 PIN 错误。再错 {left} 次后需要等待。"
         ),
-        "Wrong PIN for {name}. Too many wrong PINs: wait {seconds} s before the next try.": (
-            "{name} 的 PIN 错误。错误次数过多：请等待 {seconds} 秒后再试。"
+        "Wrong PIN for {name}. Too many wrong PINs: {name} must wait {wait} before the next "
+        "try; others may still sign in.": (
+            "{name} 的 PIN 错误。错误次数过多：{name} 需等待 {wait} 后再试；其他医师仍可登录。"
         ),
-        "Too many wrong PINs: wait {seconds} s before the next try.": (
-            "错误次数过多：请等待 {seconds} 秒后再试。"
+        "Wrong PIN for {name}. Too many wrong PINs on this workstation: wait {wait} before "
+        "the next try.": "{name} 的 PIN 错误。本工作站错误次数过多：请等待 {wait} 后再试。",
+        "Too many wrong PINs for {name}: wait {wait} before the next try; others may still "
+        "sign in.": "{name} 的 PIN 错误次数过多：请等待 {wait} 后再试；其他医师仍可登录。",
+        "Too many wrong PINs on this workstation: wait {wait} before the next try.": (
+            "本工作站 PIN 错误次数过多：请等待 {wait} 后再试。"
+        ),
+        "{seconds} s": "{seconds} 秒",
+        "{minutes} min": "{minutes} 分钟",
+        "{minutes} min {seconds} s": "{minutes} 分 {seconds} 秒",
+        "{name}: your PIN is shorter than {n} characters or easy to guess. Please set a new "
+        "one: clinic-tui users pin --practitioner-id {id}": (
+            "{name}：您的 PIN 少于 {n} 个字符或容易被猜到。请设置新的 PIN："
+            "clinic-tui users pin --practitioner-id {id}"
         ),
         "Type the PIN first.": "请先输入 PIN。",
         "Signed in: {name}": "已登录：{name}",
@@ -58,6 +78,49 @@ add_translations(
         "No clinician matches “{query}”.": "没有与“{query}”相符的医师。",
     }
 )
+
+
+def _who(user: LocalUser, gap: str = " ") -> Text:
+    """A clinician's name and id, as Text."""
+    return Text.assemble(name_text(user.name), f"{gap}(", data_text(user.practitioner_id), ")")
+
+
+def wait_words(seconds: float) -> str:
+    """A wait as a person reads it: "30 s", "2 min", "1 min 30 s" (rounded up to the second)."""
+    whole = max(1, math.ceil(seconds))
+    minutes, rest = divmod(whole, 60)
+    if not minutes:
+        return tr("{seconds} s").format(seconds=rest)
+    if not rest:
+        return tr("{minutes} min").format(minutes=minutes)
+    return tr("{minutes} min {seconds} s").format(minutes=minutes, seconds=rest)
+
+
+def attempt_words(attempt: Attempt, name: str) -> str:
+    """What the lock screen says after a try that did not sign in."""
+    wait = wait_words(attempt.wait)
+    if attempt.result == "refused":
+        if attempt.scope == "workstation":
+            return tr(
+                "Too many wrong PINs on this workstation: wait {wait} before the next try."
+            ).format(wait=wait)
+        return tr(
+            "Too many wrong PINs for {name}: wait {wait} before the next try; others may still "
+            "sign in."
+        ).format(name=name, wait=wait)
+    if not attempt.locked_now:
+        return tr("Wrong PIN for {name}. {left} more tries before a wait.").format(
+            name=name, left=attempt.left
+        )
+    if attempt.scope == "workstation":
+        return tr(
+            "Wrong PIN for {name}. Too many wrong PINs on this workstation: wait {wait} before "
+            "the next try."
+        ).format(name=name, wait=wait)
+    return tr(
+        "Wrong PIN for {name}. Too many wrong PINs: {name} must wait {wait} before the next "
+        "try; others may still sign in."
+    ).format(name=name, wait=wait)
 
 
 def match_user(users: list[LocalUser], query: str) -> int | None:
@@ -123,8 +186,7 @@ class LockScreen(Screen[LocalUser]):
     def __init__(
         self,
         users: list[LocalUser],
-        guard: UnlockGuard,
-        now: Callable[[], float],
+        gate: SignInGate,
         *,
         idle_minutes: float | None = None,
         current: str | None = None,
@@ -132,13 +194,14 @@ class LockScreen(Screen[LocalUser]):
     ) -> None:
         super().__init__()
         self.users = users
-        self.guard = guard
-        self.now = now
-        """Monotonic seconds: the wait after wrong PINs runs on the app's clock."""
+        self.gate = gate
+        """Checks PINs against the count every process shares, and audits each try."""
         self.idle_minutes = idle_minutes
         self.current = current
         self.locked = locked or idle_minutes is not None
         """Someone was signed in (a lock), rather than the first sign-in of the day."""
+        self.advice: str | None = None
+        """What the app says once unlocked: a PIN from before the PIN rules should change."""
 
     def compose(self) -> ComposeResult:
         """A title, the clinicians, the PIN field and one line for what went wrong."""
@@ -158,9 +221,8 @@ class LockScreen(Screen[LocalUser]):
                 yield Input(placeholder=tr("id or name"), id="lock-find")
             chooser = OptionList(
                 *[
-                    Option(
-                        data_text(f"{user.name}  ({user.practitioner_id})"), id=user.practitioner_id
-                    )
+                    # Text, never markup: a name is typed by whoever registered it.
+                    Option(_who(user, "  "), id=user.practitioner_id)
                     for user in self.users
                 ],
                 id="lock-users",
@@ -219,9 +281,7 @@ class LockScreen(Screen[LocalUser]):
     def _highlighted(self) -> None:
         # Said in words: under NO_COLOR the list's highlight may not show.
         user = self.chosen()
-        self.query_one("#lock-who", Static).update(
-            data_text(f"▶ {user.name} ({user.practitioner_id})" if user else "")
-        )
+        self.query_one("#lock-who", Static).update(Text.assemble("▶ ", _who(user)) if user else "")
 
     def chosen(self) -> LocalUser | None:
         """The clinician whose PIN will be checked."""
@@ -244,7 +304,8 @@ class LockScreen(Screen[LocalUser]):
         self._pin().value = ""
 
     def _say(self, text: str) -> None:
-        self.query_one("#lock-message", Static).update(text)
+        # Text, not markup: the words carry a clinician's name, a query or a file path.
+        self.query_one("#lock-message", Static).update(data_text(text))
 
     @on(Input.Submitted, "#lock-pin")
     def unlock(self) -> None:
@@ -252,36 +313,23 @@ class LockScreen(Screen[LocalUser]):
         field = self._pin()
         pin = field.value
         field.value = ""  # never left in a widget a second longer than needed
-        wait = self.guard.wait_left(self.now())
-        if wait > 0:
-            self._say(
-                tr("Too many wrong PINs: wait {seconds} s before the next try.").format(
-                    seconds=math.ceil(wait)
-                )
-            )
-            return
         if not pin:
             self._say(tr("Type the PIN first."))
             return
         user = self.chosen()
         if user is None:
             return
-        if pin_matches(user, pin):
-            self.guard.succeeded()
-            self.dismiss(user)
+        try:
+            result = self.gate.sign_in(user, pin)
+        except SignInRecordError as error:
+            self._say(str(error))
             return
-        self.guard.failed(self.now())
-        wait = self.guard.wait_left(self.now())
-        if wait > 0:
-            self._say(
-                tr(
-                    "Wrong PIN for {name}. Too many wrong PINs: wait {seconds} s before the next "
-                    "try."
-                ).format(name=user.name, seconds=math.ceil(wait))
-            )
-        else:
-            self._say(
-                tr("Wrong PIN for {name}. {left} more tries before a wait.").format(
-                    name=user.name, left=FREE_FAILURES - self.guard.failures
-                )
-            )
+        if result.attempt.result != "signed_in":
+            self._say(attempt_words(result.attempt, user.name))
+            return
+        if result.weak_pin:
+            self.advice = tr(
+                "{name}: your PIN is shorter than {n} characters or easy to guess. Please "
+                "set a new one: clinic-tui users pin --practitioner-id {id}"
+            ).format(name=user.name, n=MIN_PIN, id=user.practitioner_id)
+        self.dismiss(user)

@@ -17,6 +17,7 @@ from clinic_tui.domain.untrusted import clean
 from clinic_tui.i18n import add_translations, language, tr
 from clinic_tui.offline_cache.chart_edits import ChartEditor
 from clinic_tui.screens.chart_form import ChartForm, Write, field_row
+from clinic_tui.widgets.text_box import TextBox
 
 add_translations(
     {
@@ -68,11 +69,11 @@ class NoteForm(ChartForm):
         for key, _code, en, zh in SOAP_SECTIONS:
             yield Label(zh if language() == "zh" else f"{en} ({zh})", classes="soap note-label")
             # The record's text, shown for editing: controls made visible.
-            yield TextArea(
+            yield TextBox(
                 clean(getattr(self.note, key)), id=key, classes="soap note-text", compact=True
             )
         yield Label(tr("Note"), classes="free note-label")
-        yield TextArea(
+        yield TextBox(
             clean(self.note.free_text), id="free_text", classes="free note-text", compact=True
         )
         yield Label("", id="note-error", classes="field-error")

@@ -46,7 +46,13 @@ from clinic_tui.widgets.data_text import data_block, data_text
 from clinic_tui.widgets.key_footer import KeyFooter
 from clinic_tui.widgets.marked_list import MarkedOptionList
 from clinic_tui.widgets.notice_line import NoticeLine
-from clinic_tui.widgets.order_lines import drug_name, form_words, order_text, warning_text
+from clinic_tui.widgets.order_lines import (
+    drug_name,
+    form_words,
+    order_text,
+    warning_message,
+    warning_text,
+)
 from clinic_tui.widgets.patient_header import PatientHeader
 from clinic_tui.widgets.sync_badge import SyncBadge
 
@@ -56,7 +62,7 @@ if TYPE_CHECKING:
     from clinic_tui.prescribing.formulary import Formulary
     from clinic_tui.prescribing.model import FormularyDrug, SafetyWarning
     from clinic_tui.prescribing.prescriber import Prescriber
-    from clinic_tui.prescribing.printing import PrintOutcome
+    from clinic_tui.prescribing.printing import PreparedSlip, PrintOutcome
 
 add_translations(
     {
@@ -99,6 +105,7 @@ add_translations(
         "Say why the supply goes beyond {days} days (long-term reason)": (
             "用量超过 {days} 天：请填写延长用量理由"
         ),
+        "Line {n}: {why}": "第 {n} 行：{why}",
         "Line {n} is not signed: change the order or override its warning": (
             "第 {n} 行未签名：请修改医嘱或说明理由"
         ),
@@ -127,6 +134,16 @@ add_translations(
         ),
         "Slip saved: {path}; {reason}": "处方笺已保存：{path}；{reason}",
         "Could not make the slip: {error}": "无法生成处方笺：{error}",
+        "The slip's font cannot print {chars} of {fields}: they will print as □, to be "
+        "written by hand. Print anyway?": (
+            "处方笺字体无法打印{fields}中的 {chars}：这些字将印为 □，需手写补全。仍要打印吗？"
+        ),
+        "the name": "姓名",
+        "the diagnosis": "临床诊断",
+        " and ": "和",
+        " and {n} more": " 等另外 {n} 个",
+        "y: print   n / Esc: cancel": "y：打印   n / Esc：取消",
+        "Not printed": "未打印",
         "Discard the unsigned prescription?": "放弃未签名的处方？",
         "y: discard   n / Esc: keep it": "y：放弃   n / Esc：保留",
         "Could not read: {error}": "读取失败：{error}",
@@ -202,7 +219,7 @@ class PrescriptionScreen(Screen[None]):
         Binding("s", "sign", tr("Sign")),
         Binding("p", "print_slip", tr("Print")),
         Binding("a", "type_line", tr("Type a line"), show=False),
-        Binding("t", "slip_type", tr("Slip type"), show=False),
+        Binding("t", "slip_type", tr("Slip type")),
     ]
 
     def __init__(
@@ -222,6 +239,8 @@ class PrescriptionScreen(Screen[None]):
         """[printing] printer: the lp destination; None prints nothing (the PDF is still kept)."""
         self.slips_dir = slips_dir or cache.path.parent / "slips"
         self.basket = Basket()
+        self.kind_chosen = False
+        """True once the clinician picks the slip type: it then stops following the visit."""
         self.revision = 0
         """Counts basket changes, so a late check of an older basket is never shown."""
         self.warnings: list[SafetyWarning] = []
@@ -395,7 +414,12 @@ class PrescriptionScreen(Screen[None]):
             self.notify(tr("Stopped: {drug}").format(drug=result), timeout=6)
             self.reread_orders()
         elif group == "rx-print" and result is not None:
-            self.printed(result)
+            from clinic_tui.prescribing.printing import PreparedSlip
+
+            if isinstance(result, PreparedSlip):  # ask first if need be, then draw it
+                self.prepared(result)
+            else:
+                self.printed(result)
 
     def failed(self, group: str, error: BaseException | None) -> None:
         """Say what went wrong; nothing typed is lost."""
@@ -441,12 +465,21 @@ class PrescriptionScreen(Screen[None]):
             chart.allergy_state, chart.allergies, chart.records_kept_at
         )
         self.show_active()
+        self.follow_visit()
         self.run_checks()
+        self.say_checks_off()
         if loaded.formulary.index_ready:
             # The cache keeps each drug's pinyin keys: completion is ready as it stands.
             self.index_built()
         else:
             self.build_index(loaded.formulary)
+
+    def say_checks_off(self) -> None:
+        """Say which checks cannot run for want of an age or a weight (it stays up)."""
+        off = self.context.checks_off() if self.context is not None else None
+        if off is not None:
+            message = off[1] if language() == "zh" else off[0]
+            self.query_one("#rx-notice", NoticeLine).show(message, "warning", timeout=None)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="rx-index")
     def build_index(self, formulary: Formulary) -> bool:
@@ -545,7 +578,8 @@ class PrescriptionScreen(Screen[None]):
         )
 
     def basket_changed(self) -> None:
-        """Redraw and check the basket again."""
+        """Redraw and check the basket again (a narcotic line may change the slip type)."""
+        self.follow_visit()
         self.revision += 1
         self.show_basket()
         self.run_checks()
@@ -727,6 +761,10 @@ class PrescriptionScreen(Screen[None]):
     @on(Select.Changed, "#rx-kind")
     def kind_changed(self, event: Select.Changed) -> None:
         """A new slip type: its day limit may now ask for a reason."""
+        if str(event.value) != self.basket.kind:
+            # Chosen by the clinician (follow_visit sets the basket's kind first): from now
+            # on the slip type no longer follows the visit and the lines.
+            self.kind_chosen = True
         self.basket.kind = str(event.value)
         self.basket_changed()
 
@@ -767,6 +805,24 @@ class PrescriptionScreen(Screen[None]):
     def action_slip_type(self) -> None:
         """t: to the slip type."""
         self.query_one("#rx-kind").focus()
+
+    def follow_visit(self) -> None:
+        """The slip type the visit and the lines call for (急诊 for an emergency visit, 儿科
+        for a child, 麻、精一 for a narcotic line; the strictest wins), unless the clinician
+        chose one with t."""
+        if self.kind_chosen:
+            return
+        from clinic_tui.prescribing.slip_kinds import slip_kind_for
+
+        priority = self.visit.priority if self.visit is not None else None
+        age = self.context.age_years if self.context is not None else None
+        kind = slip_kind_for(priority, age, self.basket.lines)
+        if kind == self.basket.kind:
+            return
+        self.basket.kind = kind
+        self.query_one("#rx-kind", Select).value = kind
+        self.revision += 1
+        self.show_basket()
 
     def action_edit_line(self) -> None:
         """e on a basket line: back into the order line to be changed."""
@@ -821,8 +877,21 @@ class PrescriptionScreen(Screen[None]):
         return list(unresolved(self.warnings, self.basket.overrides))
 
     def ask_override(self, warning: SafetyWarning, *, then_sign: bool) -> None:
-        """The override dialog for one warning; on an answer, record it (and sign on)."""
+        """The override dialog for one warning; on an answer, record it (and sign on).
+
+        A warning no reason overrides (a likely unit error) opens no dialog: the line is to
+        be typed again, and the cursor goes to it."""
         from clinic_tui.prescribing.overrides import REASONS
+
+        if not warning.overridable:
+            self.query_one("#rx-basket", OptionList).highlighted = warning.line
+            self.query_one("#rx-basket").focus()
+            self.notify(
+                tr("Line {n}: {why}").format(n=warning.line + 1, why=warning_message(warning)),
+                severity="error",
+                timeout=10,
+            )
+            return
         from clinic_tui.screens.prescription_dialogs import OverrideDialog
 
         drug = drug_name(self.basket.lines[warning.line].drug)
@@ -988,27 +1057,55 @@ class PrescriptionScreen(Screen[None]):
             )
             return
         self.notify(tr("Printing…"), timeout=30)
-        self._print(group)
+        self._prepare(group)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="rx-print")
-    def _print(self, group_id: str) -> PrintOutcome:
-        from clinic_tui.prescribing.printing import print_slip
+    def _prepare(self, group_id: str) -> PreparedSlip:
+        from clinic_tui.prescribing.printing import prepare_slip
 
         chart, formulary = self.chart, self.formulary
         if chart is None or formulary is None:
             raise LookupError(tr("Loading…"))
         slip = self.last_slip
-        return print_slip(
+        return prepare_slip(
             self.prescriber(),
             chart,
             group_id,
             formulary,
             self.clock(),
             self.slips_dir,
-            self.printer,
             lang=language(),
             orders=slip.lines if slip is not None and slip.group_id == group_id else None,
         )
+
+    def prepared(self, slip: PreparedSlip) -> None:
+        """Print; first, when the font lacks characters of the name or diagnosis, say which
+        (they print as □, to be written by hand) and let the clinician print or cancel."""
+        if not slip.glyph_problems:
+            self._print(slip)
+            return
+        from clinic_tui.screens.discard_dialog import ConfirmScreen
+
+        fields = [tr("the name") if "name" in slip.glyph_problems else "",
+                  tr("the diagnosis") if "diagnosis" in slip.glyph_problems else ""]  # fmt: skip
+        question = tr(
+            "The slip's font cannot print {chars} of {fields}: they will print as □, to be "
+            "written by hand. Print anyway?"
+        ).format(chars=_named_chars(slip.missing), fields=tr(" and ").join(f for f in fields if f))
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._print(slip)
+            else:
+                self.notify(tr("Not printed"), timeout=6)
+
+        self.app.push_screen(ConfirmScreen(question, tr("y: print   n / Esc: cancel")), answered)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="rx-print")
+    def _print(self, slip: PreparedSlip) -> PrintOutcome:
+        from clinic_tui.prescribing.printing import print_prepared
+
+        return print_prepared(slip, self.printer)
 
     def printed(self, outcome: PrintOutcome) -> None:
         """Say where the PDF is, and whether it went to the printer."""
@@ -1045,6 +1142,18 @@ class PrescriptionScreen(Screen[None]):
             ),
             answered,
         )
+
+
+NAMED_CHARS = 8
+"""Missing characters named one by one in the warning; the rest are counted."""
+
+
+def _named_chars(chars: str) -> str:
+    """ئ (U+0626), ا (U+0627)...: each with its code point, for a terminal that cannot draw it."""
+    separator = "、" if language() == "zh" else ", "
+    named = separator.join(f"{char} (U+{ord(char):04X})" for char in chars[:NAMED_CHARS])
+    more = len(chars) - NAMED_CHARS
+    return named + (tr(" and {n} more").format(n=more) if more > 0 else "")
 
 
 def _kind_words(code: str) -> str:

@@ -26,6 +26,7 @@ from clinic_tui.referral.model import Coded, ReferFormData, ReferralDraft
 from clinic_tui.screens.chart_form import ChartForm, Write, field_row
 from clinic_tui.screens.problem_form import hit_label
 from clinic_tui.widgets.data_text import data_block, data_text, name_text
+from clinic_tui.widgets.text_box import TextBox
 
 add_translations(
     {
@@ -131,7 +132,7 @@ class ReferForm(ChartForm):
         yield Label(tr("Clinical summary (edit before sending)"), classes="note-label")
         # Made from the chart's records: controls made visible before anyone edits or sends it.
         summary = data_block(self.data.summary).plain
-        yield TextArea(summary, id="summary", classes="summary-text", soft_wrap=True)
+        yield TextBox(summary, id="summary", classes="summary-text", soft_wrap=True)
         yield Static("", id="summary-error", classes="field-error")
 
     def _departments(self, hospital: str | None) -> list[tuple[Text, str]]:

@@ -24,7 +24,7 @@ from textual.worker import Worker, WorkerState
 
 from clinic_tui.domain.referral_workflow import ReferralAction, allowed_actions, status_words
 from clinic_tui.i18n import add_translations, tr
-from clinic_tui.messages import CacheChanged
+from clinic_tui.messages import CacheChanged, SyncCounts
 from clinic_tui.referral.fhir_shapes import MESSAGE_KINDS, category_words, priority_words
 from clinic_tui.referral.model import ReferralDetail, ReferralItem
 from clinic_tui.screens.chart_form import ChartForm, Write
@@ -34,6 +34,7 @@ from clinic_tui.widgets.notice_line import NoticeLine
 from clinic_tui.widgets.queue_table import fit
 from clinic_tui.widgets.referral_section import follow_up_line
 from clinic_tui.widgets.sync_badge import SyncBadge
+from clinic_tui.widgets.text_box import TextBox
 
 if TYPE_CHECKING:
     from clinic_tui.offline_cache.clinic_cache import ClinicCache
@@ -93,9 +94,8 @@ class MessageForm(ChartForm):
 
     def fields(self) -> ComposeResult:
         """One text box."""
-        from textual.widgets import TextArea
 
-        yield TextArea("", id="message", classes="note-text", soft_wrap=True)
+        yield TextBox("", id="message", classes="note-text", soft_wrap=True)
         yield Static("", id="message-error", classes="field-error")
 
     def prepare(self) -> tuple[dict[str, str], Write | None]:
@@ -406,6 +406,7 @@ class ReferralScreen(Screen[None]):
 
     def _message(self, kind: str) -> None:
         store, task_id, clock = referral_store(self.cache), self.task_id, self.clock
+        app, cache = self.app, self.cache
         title = tr("Write your answer") if kind == "answer" else tr("Write your question")
 
         def write(text: str) -> str:
@@ -420,6 +421,8 @@ class ReferralScreen(Screen[None]):
                     store.ask(task_id, text, clock())
             except (ReferralError, IllegalTransition) as refused:
                 raise ChartEditError(refused.message()) from refused
+            # The message waits in the outbox: the badge counts it at once (thread-safe post).
+            app.post_message(SyncCounts(pending=cache.pending_changes()))
             return tr("Answer sent") if kind == "answer" else tr("Question sent")
 
         def closed(notice: str | None) -> None:
@@ -443,8 +446,11 @@ class ReferralScreen(Screen[None]):
 
         store, task_id, clock = referral_store(self.cache), self.task_id, self.clock
 
+        app, cache = self.app, self.cache
+
         def withdraw() -> str:
             store.cancel(task_id, "", clock())
+            app.post_message(SyncCounts(pending=cache.pending_changes()))
             return tr("Referral withdrawn")
 
         def answered(yes: bool | None) -> None:

@@ -53,7 +53,11 @@ def discover_token_endpoint(client: FhirClient) -> str | None:
         document = json.loads(data)
     except FhirUnreachable:
         raise
-    except (FhirError, ValueError):  # no such document (or a locked one): try /metadata
+    except (
+        FhirError,
+        ValueError,
+        RecursionError,
+    ):  # no such document (or a locked one): try /metadata
         document = None
     if isinstance(document, dict) and isinstance(document.get("token_endpoint"), str):
         return str(document["token_endpoint"])

@@ -23,6 +23,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from clinic_tui.domain.untrusted import clean_json
 from clinic_tui.i18n import add_translations, tr
 from clinic_tui.sync.errors import (
     FhirAuthError,
@@ -36,6 +37,7 @@ from clinic_tui.sync.errors import (
     FhirUnreachable,
     InsecureServerError,
 )
+from clinic_tui.sync.inbound import loads_bounded
 from clinic_tui.sync.transaction_answer import outcome_text
 
 Resource = dict[str, Any]
@@ -402,7 +404,7 @@ class FhirClient:
         outcome = None
         if data and not _looks_like_html(response, data):
             try:
-                outcome = _outcome_text(json.loads(data))
+                outcome = _outcome_text(loads_bounded(data))
             except ValueError:
                 outcome = None
         if outcome is None and data:
@@ -437,7 +439,9 @@ class FhirClient:
                 status=response.status_code,
             )
         try:
-            body = json.loads(data)
+            # Bounded: a body nested 50,000 deep parses with its deep parts cut, and the
+            # resources holding them are refused one by one (sync/inbound.py).
+            body = loads_bounded(data)
         except ValueError as error:
             raise FhirResponseError(
                 f"{where}: the answer is not valid JSON ({error.__class__.__name__}): "
@@ -455,8 +459,13 @@ class FhirClient:
         return self._json_object(*self.request("GET", path_or_url, params=params))
 
     def read(self, resource_type: str, resource_id: str) -> Resource:
-        """Read one resource; FhirNotFoundError or FhirGoneError when it is not there."""
-        return self.get_json(f"{resource_type}/{resource_id}")
+        """Read one resource; FhirNotFoundError or FhirGoneError when it is not there.
+
+        Its text is cleaned (domain/untrusted.py): a read feeds the merge and the conflicts
+        screen, which keep what the server said.
+        """
+        found: Resource = clean_json(self.get_json(f"{resource_type}/{resource_id}"))
+        return found
 
     def capabilities(self) -> Resource:
         """The server's CapabilityStatement (answers without credentials on most servers)."""
@@ -467,7 +476,8 @@ class FhirClient:
         headers = {"If-Match": f'W/"{if_match}"'} if if_match is not None else {}
         path = f"{resource['resourceType']}/{resource['id']}"
         response, data = self.request("PUT", path, body=resource, headers=headers)
-        return self._json_object(response, data)
+        answer: Resource = clean_json(self._json_object(response, data))  # may be cached as is
+        return answer
 
     def delete(self, resource_type: str, resource_id: str) -> None:
         """Delete one resource."""

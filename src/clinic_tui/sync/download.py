@@ -40,8 +40,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from sqlalchemy import Connection, Engine
 
+from clinic_tui.domain.untrusted import clean_line
 from clinic_tui.offline_cache.store import row_values, upsert_rows
 from clinic_tui.offline_cache.tables import RESOURCE_TABLES
+from clinic_tui.sync import quarantine
 from clinic_tui.sync.cache_io import (
     cached_states,
     keep_server_version,
@@ -60,6 +62,7 @@ from clinic_tui.sync.errors import (
     HistoryNotSupported,
 )
 from clinic_tui.sync.fetch_pipeline import Channel, FetchPipeline, JobEnded
+from clinic_tui.sync.inbound import RefusedError, admit
 from clinic_tui.sync.scope import ScopedQuery, SyncScope
 from clinic_tui.sync.versions import etag_version, instant, newest_first, stamped_before
 
@@ -72,6 +75,8 @@ DOWNLOAD_STREAMS = 3
 """Types fetched at once: one stream's round trip and server time hide behind another's bytes."""
 MAX_RESOURCE_BYTES = 4 * 1024 * 1024
 """A single resource larger than this is skipped (a 10 MB Observation would stall thin links)."""
+_ID_SHOWN = 80
+"""Characters of a refused (perhaps hostile) id kept for the report."""
 MAX_PAGES_PER_TYPE = 100_000
 """Safety bound on one type's loop; a busy server cannot keep a sync running for ever."""
 
@@ -200,6 +205,11 @@ def _check_resource(
         return Skipped(resource_type, ident or full_url, f"expected {resource_type}, got {kind!r}")
     if ident is None:
         return Skipped(resource_type, full_url, "resource without an id")
+    try:
+        # Cleaned, depth-bounded and checked before anything else reads it (sync/inbound.py).
+        resource = admit(resource)
+    except RefusedError as error:
+        return Skipped(resource_type, clean_line(ident, _ID_SHOWN), str(error))
     if check_size:
         size = len(json.dumps(resource, ensure_ascii=False).encode())
         if size > MAX_RESOURCE_BYTES:
@@ -402,18 +412,32 @@ class TypeWriter:
         self.result.pages += 1
         for problem in fetched.page.problems:
             self._skip(Skipped(self.resource_type, None, problem))
+        skipped_before = len(self.result.skipped)
         fresh = self._fresh(fetched.page.entries, fetched.page.body_bytes)
         with self.engine.begin() as connection:
             self._write(connection, fresh)
+            self._remember(connection, fresh, skipped_before)
             if fetched.watermark != self.watermarks.get(fetched.key):
                 save_watermarks(connection, fetched.key, watermark=fetched.watermark)
                 self.watermarks[fetched.key] = fetched.watermark
 
     def write_entries(self, entries: list[dict[str, Any]], body_bytes: int = 0) -> None:
         """Store what is new among entries from elsewhere (the changes feed), no checkpoint."""
+        skipped_before = len(self.result.skipped)
         fresh = self._fresh(entries, body_bytes)
         with self.engine.begin() as connection:
             self._write(connection, fresh)
+            self._remember(connection, fresh, skipped_before)
+
+    def _remember(self, connection: Connection, fresh: list[Checked], skipped_from: int) -> None:
+        """Keep this batch's refusals for `status`; forget those a good version replaced."""
+        refused = [
+            (skipped.resource_id, skipped.reason)
+            for skipped in self.result.skipped[skipped_from:]
+            if skipped.resource_id is not None
+        ]
+        accepted = [resource["id"] for resource, _ in fresh]
+        quarantine.update(connection, self.resource_type, refused, accepted, now_utc())
 
     def _fresh(self, entries: list[dict[str, Any]], body_bytes: int) -> list[Checked]:
         """The entries the cache can store; the others are recorded as skipped.
@@ -472,6 +496,8 @@ class TypeWriter:
         with self.engine.begin() as connection:
             if found.deleted:
                 self._remove(connection, found.deleted)
+                # A record deleted on the server is no longer refused: nothing left to fix.
+                quarantine.update(connection, self.resource_type, [], found.deleted, now_utc())
             if found.started_at is not None:
                 save_watermarks(connection, self.resource_type, history_since=found.started_at)
 
@@ -522,7 +548,11 @@ class _SamePageGuard:
 
     def check(self, page: BundlePage) -> None:
         """Raise FhirResponseError when `page` repeats the pages before it too often."""
-        signature = json.dumps(page.entries, sort_keys=True) if page.entries else None
+        try:
+            signature = json.dumps(page.entries, sort_keys=True) if page.entries else None
+        except RecursionError:
+            signature = None  # a hostile entry nested too deep to compare: not a repeat
+
         same = signature is not None and signature == self._previous
         self._repeats = self._repeats + 1 if same else 0
         self._previous = signature

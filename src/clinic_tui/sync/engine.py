@@ -27,9 +27,11 @@ from sqlalchemy import Engine, case, func, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from clinic_tui.domain import pinyin
+from clinic_tui.domain.models import Clinic
 from clinic_tui.offline_cache.cache_file import LAST_SYNC_KEY
 from clinic_tui.offline_cache.tables import RESOURCE_TABLES, CacheMeta, OutboxEntry
-from clinic_tui.sync import feed, history, referred_patients
+from clinic_tui.referral.store import ReferralStore
+from clinic_tui.sync import feed, history, quarantine, referred_patients
 from clinic_tui.sync.audit_upload import SEND_AFTER, audit_due, upload_audit_events
 from clinic_tui.sync.cache_io import now_utc
 from clinic_tui.sync.client import FhirClient
@@ -111,6 +113,8 @@ class SyncStatus:
     """Cached records per FHIR resource type."""
     notes: list[str] = field(default_factory=list)
     """What the server cannot do that the user should know (no _history, ...)."""
+    refused: list[quarantine.Refusal] = field(default_factory=list)
+    """Server records the download refused (not cached), newest first, with the reason."""
 
 
 class _Cancelled(Exception):  # noqa: N818  (control flow)
@@ -259,6 +263,7 @@ class _Round:
         upload = self.early_upload or UploadResult()
         if not self.cancelled and not self.download_stopped and upload.finished:
             self._merge_kept_aside()
+            self._receive_arrived_referrals()
             upload = upload.followed_by(self._upload())
             if upload.finished and not self.cancelled:
                 self._send_audit_trail()
@@ -433,6 +438,16 @@ class _Round:
             return error
         return None
 
+    def _receive_arrived_referrals(self) -> None:
+        """Referrals that reached this clinic become "received", and go up in this round."""
+        clinic = self.scope.clinic_id
+        if clinic is None:
+            return  # an unscoped cache is nobody's inbox
+        store = ReferralStore(self.engine, Clinic(id=clinic, name=""))
+        received = store.receive_arrived(datetime.now(UTC))
+        if received:
+            self._tell("merge", "Task", received, received, f"{received} referrals received")
+
     def _merge_kept_aside(self) -> None:
         merge = self.owner.hooks.merge_kept_aside
         if merge is None:
@@ -536,4 +551,5 @@ def sync_status(engine: Engine, hooks: ConflictHooks | None = None) -> SyncStatu
         conflicts=hooks.count(engine) if hooks.count else 0,
         records=records,
         notes=history.history_notes(engine),
+        refused=quarantine.refusals(engine),
     )

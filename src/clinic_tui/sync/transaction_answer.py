@@ -16,11 +16,14 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from clinic_tui.domain.untrusted import clean_line
 from clinic_tui.sync.errors import FhirRequestError, FhirResponseError
 
 Resource = dict[str, Any]
 
 RESPONSE_TYPES = ("transaction-response", "batch-response")
+OUTCOME_LIMIT = 1000
+"""Characters of an OperationOutcome's text kept (a reason, not a document)."""
 
 
 @dataclass(frozen=True)
@@ -62,14 +65,15 @@ def outcome_text(outcome: Any) -> str | None:
                 text = f"{', '.join(str(w) for w in where)}: {text}"
             if text:
                 texts.append(str(text))
-    return "; ".join(texts) or None
+    # The server's words are outside text: one line, controls made visible, a sane length.
+    return clean_line("; ".join(texts), OUTCOME_LIMIT) or None
 
 
 def entry_answers(data: bytes, count: int) -> list[EntryAnswer]:
     """Each entry's answer, in the order sent; FhirResponseError when it is not one."""
     try:
         body = json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):
         body = None
     if (
         not isinstance(body, dict)

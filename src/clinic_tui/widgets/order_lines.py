@@ -28,6 +28,7 @@ add_translations(
         "against": "涉及",
         "overridden": "已说明理由",
         "needs an override to sign": "签名前须说明理由",
+        "cannot be overridden: type the line again": "不可忽略：请重新录入该行",
         "{days} d": "{days}天",
         "as needed": "必要时",
         "total": "共",
@@ -46,6 +47,7 @@ add_translations(
         "capsule": "胶囊",
         "granules": "颗粒剂",
         "oral-solution": "口服溶液",
+        "suspension": "混悬液",
         "injection": "注射剂",
         "inhaler": "吸入剂",
         "cream": "乳膏",
@@ -207,7 +209,9 @@ def warning_text(
     if details:
         text.append("\n" + " · ".join(details), style="dim")
     if verdict and warning.severity is Severity.HIGH:
-        if override is not None:
+        if not warning.overridable:
+            text.append(f"\n✗ {tr('cannot be overridden: type the line again')}", style="bold red")
+        elif override is not None:
             reason = override.reason.text_zh if language() == "zh" else override.reason.text_en
             comment = f" — {data_text(override.comment).plain}" if override.comment else ""
             text.append(f"\n✓ {tr('overridden')}: {reason}{comment}", style="bold")
