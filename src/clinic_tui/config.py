@@ -69,6 +69,9 @@ class Settings:
     printer: str | None = None
     """Printer that prescription slips go to through `lp -d` ([printing] printer); None: the
     slip's PDF is written under the data folder (slips/) and not printed."""
+    slip_language: str = "zh"
+    """Language of the printed 处方笺 ([printing] slip_language: "zh" or "en"; default Chinese
+    whatever the screens' language, since the pharmacy and the patient read it)."""
     role: str | None = None
     """"clinic" (today's queue) or "expert" (the hospital's triage inbox): `--role`, [clinic]
     role. None = decided by the clinic: a hospital's workstation (its Organization's type is
@@ -192,6 +195,18 @@ def _printer(value: Any) -> str | None:
     return value
 
 
+SLIP_LANGUAGES = ("zh", "en")
+
+
+def _slip_language(value: Any) -> str:
+    """[printing] slip_language checked: "zh" (the default) or "en"."""
+    if value is None:
+        return "zh"
+    if value not in SLIP_LANGUAGES:
+        raise ConfigError(f'[printing] slip_language must be "zh" or "en", not {value!r}')
+    return str(value)
+
+
 ROLES = ("clinic", "expert")
 
 
@@ -279,6 +294,7 @@ def load_settings(
         idle_lock_minutes=_idle_lock_minutes(security_section.get("idle_lock_minutes")),
         require_encrypted_cache=security_section.get("require_encrypted_cache") is True,
         printer=_printer(printing_section.get("printer")),
+        slip_language=_slip_language(printing_section.get("slip_language")),
         role=role_flag or _role(clinic_section.get("role")),
         urgent_sla_hours=_sla_hours(triage_section.get("urgent_sla_hours")),
     )

@@ -397,7 +397,7 @@ async def test_the_slip_names_the_signed_in_clinician_and_a_reprint_its_signer(
         await press(pilot, "p")
         await settle(pilot)
         (first,) = (tmp_path / "first").rglob("*.pdf")
-        assert "Prescriber (signature): 李明 Drug cost" in pdf_text(first)
+        assert "医师（签名）：李明 药品金额" in pdf_text(first)  # the slip is Chinese by default
     (request,) = medication_requests(cache, "p-nka")
     assert request["requester"] == {"reference": "Practitioner/dr-li", "display": "李明"}
 
@@ -411,7 +411,7 @@ async def test_the_slip_names_the_signed_in_clinician_and_a_reprint_its_signer(
         await press(pilot, "p")
         await settle(pilot)
         (again,) = (tmp_path / "again").rglob("*.pdf")
-        assert "Prescriber (signature): 李明 Drug cost" in pdf_text(again)
+        assert "医师（签名）：李明 药品金额" in pdf_text(again)
         assert "王芳" not in pdf_text(again)
 
 

@@ -533,3 +533,31 @@ def test_every_starter_formulary_form_shows_in_words_on_screen() -> None:
         i18n.set_language(before)
     assert not raw_zh, f"forms shown as raw codes in Chinese: {raw_zh}"
     assert not raw_en, f"forms shown as raw codes in English: {raw_en}"
+
+
+def test_a_drug_dispensed_by_the_box_prints_the_box_in_the_slips_language() -> None:
+    from clinic_tui.prescribing.formulary import starter_formulary
+    from clinic_tui.prescribing.order_line import parse_order_line
+    from clinic_tui.prescribing.slip import slip_line_for
+
+    parsed = parse_order_line("amlodipine 5mg qd 14d", starter_formulary())
+    assert parsed.order is not None, parsed.problems
+    assert parsed.order.quantity_unit in ("box", "boxes")  # 14 tablets: two boxes of seven
+    zh = slip_line_for(parsed.order, "zh")
+    en = slip_line_for(parsed.order, "en")
+    assert (zh.quantity, zh.unit) == (2, "盒")
+    assert (en.quantity, en.unit) == (2, "boxes")
+
+
+def test_the_slip_is_chinese_unless_the_settings_say_otherwise(tmp_path: Path) -> None:
+    from clinic_tui.config import load_settings
+    from clinic_tui.errors import ConfigError
+
+    config = tmp_path / "config.toml"
+    config.write_text("[printing]\n")
+    assert load_settings(data_dir_flag=str(tmp_path), config_flag=str(config)).slip_language == "zh"
+    config.write_text('[printing]\nslip_language = "en"\n')
+    assert load_settings(data_dir_flag=str(tmp_path), config_flag=str(config)).slip_language == "en"
+    config.write_text('[printing]\nslip_language = "fr"\n')
+    with pytest.raises(ConfigError, match="slip_language"):
+        load_settings(data_dir_flag=str(tmp_path), config_flag=str(config))

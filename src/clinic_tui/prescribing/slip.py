@@ -361,10 +361,19 @@ def slip_line_for(order: DraftOrder, lang: Language) -> SlipLine:
     elif frequency.as_needed and not zh and "needed" not in words:
         words = f"{words} when needed"
     unit = order.quantity_unit
-    if zh and unit in (order.product.unit_en, _plural(order.product.unit_en)):
-        unit = order.product.unit_zh
-    elif not zh and unit in (order.product.unit_zh, order.product.unit_en):
-        unit = order.product.unit_en if order.quantity == 1 else _plural(order.product.unit_en)
+    product = order.product
+    # The quantity is in dispensable units or, for a drug dispensed by the pack, in packs:
+    # either way printed in the slip's language (×2 盒, never ×2 box).
+    for unit_en, unit_zh in (
+        (product.unit_en, product.unit_zh),
+        (product.pack_unit_en, product.pack_unit_zh),
+    ):
+        if not unit_en or not unit_zh:
+            continue
+        if zh and unit in (unit_en, _plural(unit_en)):
+            unit = unit_zh
+        elif not zh and unit in (unit_zh, unit_en, _plural(unit_en)):
+            unit = unit_en if order.quantity == 1 else _plural(unit_en)
     return SlipLine(
         generic_name=order.drug.name_zh if zh else order.drug.name_en,
         strength=_strength(order),

@@ -299,6 +299,13 @@ class ChartEditing(Screen[None]):
 
         settings = getattr(self.app, "settings", None)
         printer = getattr(settings, "printer", None)
+        slip_language = getattr(settings, "slip_language", "zh")
         self.app.push_screen(
-            PrescriptionScreen(self.cache, self.patient_id, self.clock, printer=printer)
+            PrescriptionScreen(
+                self.cache,
+                self.patient_id,
+                self.clock,
+                printer=printer,
+                slip_language=slip_language,
+            )
         )

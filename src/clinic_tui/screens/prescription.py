@@ -230,6 +230,7 @@ class PrescriptionScreen(Screen[None]):
         *,
         printer: str | None = None,
         slips_dir: Path | None = None,
+        slip_language: str = "zh",
     ) -> None:
         super().__init__()
         self.cache = cache
@@ -238,6 +239,8 @@ class PrescriptionScreen(Screen[None]):
         self.printer = printer
         """[printing] printer: the lp destination; None prints nothing (the PDF is still kept)."""
         self.slips_dir = slips_dir or cache.path.parent / "slips"
+        self.slip_language = slip_language
+        """[printing] slip_language: the slip's language, Chinese unless set there."""
         self.basket = Basket()
         self.kind_chosen = False
         """True once the clinician picks the slip type: it then stops following the visit."""
@@ -1074,7 +1077,7 @@ class PrescriptionScreen(Screen[None]):
             formulary,
             self.clock(),
             self.slips_dir,
-            lang=language(),
+            lang=self.slip_language,
             orders=slip.lines if slip is not None and slip.group_id == group_id else None,
         )
 
