@@ -218,3 +218,8 @@ def test_sync_exits_2_with_a_refused_token(
     code, _, err = cli("sync", "--server", fhir_server.base_url, "--data-dir", str(tmp_path))
     assert code == 2
     assert "401 not authorised" in err
+    # What it means comes first, whatever words the server uses.
+    assert err.startswith("clinic-tui: the server refused this workstation's credentials (GET /"), (
+        err
+    )
+    assert "sign in again with clinic-tui login" in err

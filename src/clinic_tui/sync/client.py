@@ -417,8 +417,23 @@ class FhirClient:
             410: FhirGoneError,
             412: FhirConflictError,
         }
+        if status == 401:
+            # Servers word a refused token in their own ways ("Unsupported or invalid
+            # Authorization scheme 'bearer'"): say what it means first, theirs after.
+            return FhirAuthError(
+                f"the server refused this workstation's credentials ({where}: 401 not "
+                "authorised); sign in again with clinic-tui login",
+                status=status,
+                outcome=outcome,
+            )
+        if status == 403:
+            return FhirAuthError(
+                f"the server refused this account permission ({where}: 403 forbidden)",
+                status=status,
+                outcome=outcome,
+            )
         if status in kinds:
-            label = {401: "not authorised", 403: "forbidden"}.get(status, response.reason_phrase)
+            label = response.reason_phrase
             return kinds[status](f"{where}: {status} {label}", status=status, outcome=outcome)
         if status >= 500 or status == 429:
             return FhirServerError(
