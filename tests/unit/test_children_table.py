@@ -36,7 +36,8 @@ def test_every_row_is_unreviewed_until_a_pharmacist_signs_it_and_every_band_is_c
                                          "Buck", "en-net", "India", "Australian", "European",
                                          "Médecins", "Hesperian", "SickKids", "Zyrtec",
                                          "Loratadine", "Chlorpheniramine", "Diosmectite",
-                                         "Thyrozol")), (code, band.cite)  # fmt: skip
+                                         "Thyrozol", "Erythromycin", "Clarithromycin",
+                                         "Phenergan", "Folic")), (code, band.cite)  # fmt: skip
 
 
 def test_every_drug_of_the_table_is_a_formulary_drug_and_the_required_ones_are_there() -> None:
@@ -128,6 +129,7 @@ def test_the_drugs_a_township_clinic_gives_children_now_have_a_row() -> None:
     added = {
         "sulfamethoxazole-trimethoprim", "metronidazole", "cetirizine", "loratadine",
         "chlorphenamine", "diosmectite", "thiamazole", "glucosamine", "estazolam", "pantoprazole",
+        "erythromycin", "clarithromycin", "isosorbide-dinitrate", "folic-acid",
     }  # fmt: skip
     table = children_table()
     assert added <= set(table)
@@ -156,6 +158,12 @@ SAFE_CHILD = [
     ("diosmectite 3g qid 3d", date(2022, 6, 1), 16.0),
     # Thyrozol: 0.2-0.5 mg/kg/day: 10 mg a day for 25 kg.
     ("thiamazole 5mg bid 30d", date(2018, 6, 1), 25.0),
+    # Swiss label: 30-50 mg/kg a day: 1 g a day for 20 kg.
+    ("erythromycin 250mg qid 5d", date(2020, 6, 1), 20.0),
+    # Mepha weight table: 125 mg twice daily at 12-19 kg.
+    ("clarithromycin 125mg bid 5d", date(2022, 6, 1), 16.0),
+    # Folic acid SmPC: children over 1 year 5 mg daily, as adults.
+    ("folic acid 5mg qd 30d", date(2020, 6, 1), 20.0),
 ]
 
 
@@ -184,6 +192,13 @@ UNSAFE_CHILD = [
     ("glucosamine 1500mg qd 30d", date(2011, 6, 1), 60.0, "dose:not-for-children:glucosamine"),
     ("estazolam 1mg qn 7d", date(2011, 6, 1), 60.0, "dose:not-for-children:estazolam"),
     ("pantoprazole 40mg qd 14d", date(2018, 6, 1), 25.0, "dose:min-age:pantoprazole"),
+    # 143 mg/kg a day for 14 kg: over the 100 mg/kg the Swiss label allows at most.
+    ("erythromycin 500mg qid 5d", date(2022, 6, 1), 14.0, "dose:per-kg:erythromycin:"),
+    ("clarithromycin 500mg bid 5d", date(2022, 6, 1), 16.0, "dose:per-kg:clarithromycin:"),
+    ("isosorbide dinitrate 5mg tid 7d", date(2012, 6, 1), 45.0,
+     "dose:not-for-children:isosorbide-dinitrate"),
+    # Phenergan 5-10 years: at most 20 mg at once.
+    ("promethazine 25mg qd 3d", date(2019, 6, 1), 22.0, "dose:child-max-dose:promethazine:"),
 ]  # fmt: skip
 
 

@@ -42,6 +42,8 @@ CEILINGS: dict[str, tuple[float | None, float | None, str]] = {
     "glucosamine": (1500, 1500, "1500mg bid"),  # one 1500 mg sachet once daily
     "diosmectite": (None, 18, "6g qid"),  # 6 sachets (18 g) a day at most
     "albendazole": (400, 800, "400mg tid"),  # 400 mg twice a day
+    "isosorbide-dinitrate": (None, 240, "100mg tid"),  # not above 240 mg a day
+    "promethazine": (50, None, ""),  # 20-50 mg at night; no daily maximum across uses
 }
 
 
@@ -150,6 +152,7 @@ def test_the_coverage_has_no_question_mark_for_the_drugs_covered() -> None:
     for row in coverage(starter_drugs()):
         if row.code in covered:
             assert UNVERIFIED not in row.cells, row
-    # Pantoprazole: a per-dose ceiling only; its day stays unverified, not invented.
-    [panto] = [row for row in coverage(starter_drugs()) if row.code == "pantoprazole"]
-    assert panto.cells[:2] == (UNVERIFIED, "80")
+    # Pantoprazole, promethazine: a per-dose ceiling only; the day stays unverified.
+    rows = {row.code: row for row in coverage(starter_drugs())}
+    assert rows["pantoprazole"].cells[:2] == (UNVERIFIED, "80")
+    assert rows["promethazine"].cells[:2] == (UNVERIFIED, "50")
