@@ -37,7 +37,8 @@ def test_every_row_is_unreviewed_until_a_pharmacist_signs_it_and_every_band_is_c
                                          "Médecins", "Hesperian", "SickKids", "Zyrtec",
                                          "Loratadine", "Chlorpheniramine", "Diosmectite",
                                          "Thyrozol", "Erythromycin", "Clarithromycin",
-                                         "Phenergan", "Folic")), (code, band.cite)  # fmt: skip
+                                         "Phenergan", "Folic", "Phenoxymethylpenicillin",
+                                         "Cefadroxil")), (code, band.cite)  # fmt: skip
 
 
 def test_every_drug_of_the_table_is_a_formulary_drug_and_the_required_ones_are_there() -> None:
@@ -130,6 +131,7 @@ def test_the_drugs_a_township_clinic_gives_children_now_have_a_row() -> None:
         "sulfamethoxazole-trimethoprim", "metronidazole", "cetirizine", "loratadine",
         "chlorphenamine", "diosmectite", "thiamazole", "glucosamine", "estazolam", "pantoprazole",
         "erythromycin", "clarithromycin", "isosorbide-dinitrate", "folic-acid",
+        "phenoxymethylpenicillin", "cefadroxil", "phenobarbital",
     }  # fmt: skip
     table = children_table()
     assert added <= set(table)
@@ -164,6 +166,10 @@ SAFE_CHILD = [
     ("clarithromycin 125mg bid 5d", date(2022, 6, 1), 16.0),
     # Folic acid SmPC: children over 1 year 5 mg daily, as adults.
     ("folic acid 5mg qd 30d", date(2020, 6, 1), 20.0),
+    # MSF: 1 to under 6 years 250 mg twice a day.
+    ("phenoxymethylpenicillin 250mg bid 10d", date(2023, 6, 1), 14.0),
+    # Sandoz SmPC: 30-50 mg/kg/day in two doses: 500 mg a day for 18 kg.
+    ("cefadroxil 250mg bid 7d", date(2020, 6, 1), 18.0),
 ]
 
 
@@ -199,6 +205,11 @@ UNSAFE_CHILD = [
      "dose:not-for-children:isosorbide-dinitrate"),
     # Phenergan 5-10 years: at most 20 mg at once.
     ("promethazine 25mg qd 3d", date(2019, 6, 1), 22.0, "dose:child-max-dose:promethazine:"),
+    ("phenoxymethylpenicillin 500mg qid 10d", date(2023, 6, 1), 14.0,
+     "dose:child-max-daily:phenoxymethylpenicillin:"),
+    # 111 mg/kg a day for 18 kg: over the 100 mg/kg the SmPC allows at most.
+    ("cefadroxil 1000mg bid 7d", date(2020, 6, 1), 18.0, "dose:per-kg:cefadroxil:"),
+    ("phenobarbital 30mg bid 7d", date(2023, 6, 1), 14.0, "dose:not-for-children:phenobarbital"),
 ]  # fmt: skip
 
 

@@ -44,6 +44,7 @@ CEILINGS: dict[str, tuple[float | None, float | None, str]] = {
     "albendazole": (400, 800, "400mg tid"),  # 400 mg twice a day
     "isosorbide-dinitrate": (None, 240, "100mg tid"),  # not above 240 mg a day
     "promethazine": (50, None, ""),  # 20-50 mg at night; no daily maximum across uses
+    "cefadroxil": (None, 4000, "1500mg tid"),  # the dosage maximum is 4 g per day
 }
 
 
