@@ -161,3 +161,5 @@ def test_the_coverage_has_no_question_mark_for_the_drugs_covered() -> None:
     # Promethazine: a per-dose ceiling only; its day stays unverified, not invented.
     rows = {row.code: row for row in coverage(starter_drugs())}
     assert rows["promethazine"].cells[:2] == (UNVERIFIED, "50")
+    # Units of benzylpenicillin read in full, never in exponent form.
+    assert rows["benzylpenicillin"].cells[0] == "24000000"

@@ -118,7 +118,8 @@ Present = Callable[[FormularyDrug], str]
 
 def _ceiling(drug: FormularyDrug, field: str, value: float | None) -> str:
     if value is not None:
-        return f"{value:g}"
+        # Mega units of benzylpenicillin in full (24000000), never 2.4e+07.
+        return f"{value:g}" if value < 1e6 else f"{value:.0f}"
     if field in drug.unverified:
         return UNVERIFIED
     # Cited with no value: the source says there is no fixed maximum (dosed individually).
