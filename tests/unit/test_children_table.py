@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import tomllib
+from datetime import date
 
 import pytest
 
+from clinic_tui.prescribing.checks import check_basket
 from clinic_tui.prescribing.children_table import (
     ChildrenTableError,
     children_table,
     read_children,
 )
+from clinic_tui.prescribing.facts import AllergyState, PrescribingContext
 from clinic_tui.prescribing.formulary import starter_formulary
+from clinic_tui.prescribing.model import Basket, SafetyWarning, Severity
+from clinic_tui.prescribing.order_line import parse_order_line
 
 SOURCES = '[sources.who]\ncite = "WHO Pocket book 2013, Annex 2"\n'
 
@@ -29,7 +34,11 @@ def test_every_row_is_unreviewed_until_a_pharmacist_signs_it_and_every_band_is_c
             assert band.cite.startswith(("BNF", "WHO", "Co-", "Keflex", "Zinnat", "Zithromax",
                                          "Ceftriaxone", "Calprofen", "Scottish", "The use",
                                          "Buck", "en-net", "India", "Australian", "European",
-                                         "Médecins")), (code, band.cite)  # fmt: skip
+                                         "Médecins", "Hesperian", "SickKids", "Zyrtec",
+                                         "Loratadine", "Chlorpheniramine", "Diosmectite",
+                                         "Thyrozol", "Erythromycin", "Clarithromycin",
+                                         "Phenergan", "Folic", "Phenoxymethylpenicillin",
+                                         "Cefadroxil")), (code, band.cite)  # fmt: skip
 
 
 def test_every_drug_of_the_table_is_a_formulary_drug_and_the_required_ones_are_there() -> None:
@@ -93,3 +102,134 @@ def test_a_citation_reads_as_the_source_then_where_in_it() -> None:
         )
     )
     assert table["x"][0].bands[0].cite == "WHO Pocket book 2013, Annex 2; Zinc, 20 mg a day"
+
+
+# ----- rows added in content 2026.12.2 --------------------------------------------------------
+
+TODAY = date(2026, 12, 1)
+
+
+def _child_findings(line: str, born: date, weight: float) -> list[SafetyWarning]:
+    formulary = starter_formulary()
+    parsed = parse_order_line(line, formulary)
+    assert parsed.order is not None, parsed.problems
+    context = PrescribingContext.for_birth_date(
+        born,
+        TODAY,
+        sex="male",
+        weight_kg=weight,
+        weight_date=date(2026, 11, 25),
+        allergy_state=AllergyState.NONE_KNOWN,
+        pregnant=False,
+    )
+    found = check_basket(Basket(lines=[parsed.order], kind="paediatric"), context, TODAY)
+    return [w for w in found if w.check != "rule"]
+
+
+def test_the_drugs_a_township_clinic_gives_children_now_have_a_row() -> None:
+    added = {
+        "sulfamethoxazole-trimethoprim", "metronidazole", "cetirizine", "loratadine",
+        "chlorphenamine", "diosmectite", "thiamazole", "glucosamine", "estazolam", "pantoprazole",
+        "erythromycin", "clarithromycin", "isosorbide-dinitrate", "folic-acid",
+        "phenoxymethylpenicillin", "cefadroxil", "phenobarbital",
+    }  # fmt: skip
+    table = children_table()
+    assert added <= set(table)
+    for code in added:
+        dosing, _ = table[code]
+        # Each is a cited dose, a cited minimum age or a cited "not for children".
+        assert dosing.bands or dosing.min_age_cite or dosing.not_for_children_cite, code
+    assert table["glucosamine"][0].not_for_children
+    assert "18 years" in table["glucosamine"][0].not_for_children_cite
+    assert table["chlorphenamine"][1] == 72
+    assert table["pantoprazole"][1] == 144
+
+
+SAFE_CHILD = [
+    # Zyrtec drops SmPC: 6-12 years 5 mg twice daily.
+    ("cetirizine 5mg bid 5d", date(2018, 6, 1), 25.0),
+    # US OTC label: 2 to under 6 years loratadine 5 mg once daily.
+    ("loratadine 5mg qd 5d", date(2023, 6, 1), 14.0),
+    # US OTC label: 6 to under 12 years 2 mg every 4-6 hours, at most 12 mg a day.
+    ("chlorphenamine 2mg tid 3d", date(2018, 6, 1), 25.0),
+    # Hesperian: 6 months to 5 years co-trimoxazole 200/40 mg (240 mg) twice a day.
+    ("co-trimoxazole 240mg bid 5d", date(2023, 6, 1), 14.0),
+    # SickKids: 10 mg/kg three times a day: 100 mg tid for 10 kg.
+    ("metronidazole 100mg tid 5d", date(2024, 6, 1), 10.0),
+    # French SmPC: from 2 years 4 sachets a day.
+    ("diosmectite 3g qid 3d", date(2022, 6, 1), 16.0),
+    # Thyrozol: 0.2-0.5 mg/kg/day: 10 mg a day for 25 kg.
+    ("thiamazole 5mg bid 30d", date(2018, 6, 1), 25.0),
+    # Swiss label: 30-50 mg/kg a day: 1 g a day for 20 kg.
+    ("erythromycin 250mg qid 5d", date(2020, 6, 1), 20.0),
+    # Mepha weight table: 125 mg twice daily at 12-19 kg.
+    ("clarithromycin 125mg bid 5d", date(2022, 6, 1), 16.0),
+    # Folic acid SmPC: children over 1 year 5 mg daily, as adults.
+    ("folic acid 5mg qd 30d", date(2020, 6, 1), 20.0),
+    # MSF: 1 to under 6 years 250 mg twice a day.
+    ("phenoxymethylpenicillin 250mg bid 10d", date(2023, 6, 1), 14.0),
+    # Sandoz SmPC: 30-50 mg/kg/day in two doses: 500 mg a day for 18 kg.
+    ("cefadroxil 250mg bid 7d", date(2020, 6, 1), 18.0),
+]
+
+
+@pytest.mark.parametrize(("line", "born", "weight"), SAFE_CHILD, ids=[c[0] for c in SAFE_CHILD])
+def test_a_childs_dose_within_the_new_rows_raises_nothing(
+    line: str, born: date, weight: float
+) -> None:
+    found = [w for w in _child_findings(line, born, weight) if w.severity is not Severity.INFO]
+    assert found == [], [w.message_en for w in found]
+
+
+UNSAFE_CHILD = [
+    # 5 mg twice daily at 4 years: 10 mg a day over the 2-6 years' 5 mg.
+    ("cetirizine 5mg bid 5d", date(2022, 6, 1), 16.0, "dose:child-max-daily:cetirizine:"),
+    ("loratadine 10mg qd 5d", date(2023, 6, 1), 14.0, "dose:child-max-daily:loratadine:"),
+    ("chlorphenamine 4mg tid 3d", date(2022, 6, 1), 16.0, "dose:min-age:chlorphenamine"),
+    ("chlorphenamine 4mg qid 3d", date(2018, 6, 1), 25.0, "dose:child-max-daily:chlorphenamine:"),
+    ("co-trimoxazole 480mg bid 5d", date(2023, 6, 1), 14.0,
+     "dose:child-max-daily:sulfamethoxazole-trimethoprim:"),
+    # 120 mg/kg/day for 10 kg, over the 50.
+    ("metronidazole 400mg tid 5d", date(2024, 6, 1), 10.0, "dose:per-kg:metronidazole:"),
+    # 2.4 g a day for a 60 kg 15-year-old: over the 2.25 g limit.
+    ("metronidazole 800mg tid 5d", date(2011, 6, 1), 60.0, "dose:child-max-daily:metronidazole:"),
+    ("diosmectite 3g q4h 3d", date(2022, 6, 1), 16.0, "dose:child-max-daily:diosmectite:"),
+    ("thiamazole 20mg tid 30d", date(2018, 6, 1), 25.0, "dose:child-max-daily:thiamazole:"),
+    ("glucosamine 1500mg qd 30d", date(2011, 6, 1), 60.0, "dose:not-for-children:glucosamine"),
+    ("estazolam 1mg qn 7d", date(2011, 6, 1), 60.0, "dose:not-for-children:estazolam"),
+    ("pantoprazole 40mg qd 14d", date(2018, 6, 1), 25.0, "dose:min-age:pantoprazole"),
+    # 143 mg/kg a day for 14 kg: over the 100 mg/kg the Swiss label allows at most.
+    ("erythromycin 500mg qid 5d", date(2022, 6, 1), 14.0, "dose:per-kg:erythromycin:"),
+    ("clarithromycin 500mg bid 5d", date(2022, 6, 1), 16.0, "dose:per-kg:clarithromycin:"),
+    ("isosorbide dinitrate 5mg tid 7d", date(2012, 6, 1), 45.0,
+     "dose:not-for-children:isosorbide-dinitrate"),
+    # Phenergan 5-10 years: at most 20 mg at once.
+    ("promethazine 25mg qd 3d", date(2019, 6, 1), 22.0, "dose:child-max-dose:promethazine:"),
+    ("phenoxymethylpenicillin 500mg qid 10d", date(2023, 6, 1), 14.0,
+     "dose:child-max-daily:phenoxymethylpenicillin:"),
+    # 111 mg/kg a day for 18 kg: over the 100 mg/kg the SmPC allows at most.
+    ("cefadroxil 1000mg bid 7d", date(2020, 6, 1), 18.0, "dose:per-kg:cefadroxil:"),
+    ("phenobarbital 30mg bid 7d", date(2023, 6, 1), 14.0, "dose:not-for-children:phenobarbital"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("line", "born", "weight", "key"),
+    UNSAFE_CHILD,
+    ids=[f"{c[0]} {c[1].year}" for c in UNSAFE_CHILD],
+)
+def test_a_childs_dose_over_a_new_ceiling_is_high_with_its_source(
+    line: str, born: date, weight: float, key: str
+) -> None:
+    found = _child_findings(line, born, weight)
+    hits = [w for w in found if w.key.startswith(key)]
+    assert hits, [w.key for w in found]
+    assert hits[0].severity is Severity.HIGH
+    assert hits[0].source
+
+
+def test_diosmectite_under_two_years_brings_up_the_smpc_caution() -> None:
+    found = _child_findings("diosmectite 3g tid 3d", date(2025, 6, 1), 9.0)
+    [caution] = [w for w in found if w.key == "dose:child-caution:diosmectite"]
+    assert caution.severity is Severity.MODERATE
+    assert "ORS" in caution.message_en

@@ -195,7 +195,8 @@ def _coverage(path: Path) -> int:
         name for index, (name, _) in enumerate(COLUMNS) if not any(r.cells[index] for r in rows)
     ]
     print(tr("max/d, max/dose: adult maximum a day, a dose; age: minimum age; 65+: elderly "
-             "caution; rev: reviewed. ? = no source read gives it (unverified), - = none. "
+             "caution; rev: reviewed. ? = no source read gives it (unverified), indiv = the "
+             "source sets no fixed maximum (dosed individually), - = none. "
              "{count} drugs; columns empty for every drug: {names}").format(
         count=len(rows), names=", ".join(blank) or "-"
     ))  # fmt: skip

@@ -115,7 +115,7 @@ add_translations(
         "For each drug of the cache's formulary: adult maximum a day and a dose, children's dose, minimum age, pregnancy, renal and elderly data, and the row's review state. Blank means the checks have nothing for it.": "缓存处方集中的每种药品：成人每日和单次最大量、儿童剂量、最低年龄、妊娠、肾功能和老年人资料，以及该行的审核状态。空白表示核查没有相应依据。",
         "{path}: {reason}; nothing was imported": "{path}：{reason}；未导入任何内容",
         "Formulary coverage, content {version}": "处方集覆盖情况，内容版本 {version}",
-        "max/d, max/dose: adult maximum a day, a dose; age: minimum age; 65+: elderly caution; rev: reviewed. ? = no source read gives it (unverified), - = none. {count} drugs; columns empty for every drug: {names}": "max/d、max/dose：成人每日、单次最大量；age：最低年龄；65+：老年人注意事项；rev：已审核。? = 未查到来源（未核实），- = 无。共 {count} 种药品；所有药品均为空的列：{names}",
+        "max/d, max/dose: adult maximum a day, a dose; age: minimum age; 65+: elderly caution; rev: reviewed. ? = no source read gives it (unverified), indiv = the source sets no fixed maximum (dosed individually), - = none. {count} drugs; columns empty for every drug: {names}": "max/d、max/dose：成人每日、单次最大量；age：最低年龄；65+：老年人注意事项；rev：已审核。? = 未查到来源（未核实），indiv = 来源未设固定最大量（个体化给药），- = 无。共 {count} 种药品；所有药品均为空的列：{names}",
         "{table} {version}: {reviewed} of {rows} rows reviewed": "{table} {version}：{rows} 行中已审核 {reviewed} 行",
         "search drugs as the order line completes them (name, Chinese, pinyin)": "按医嘱行补全的方式检索药品（英文名、中文名、拼音）",
         "Search the cache's formulary as the order line does: English or Chinese names, abbreviations, pinyin initials (amxl for 阿莫西林).": "像医嘱行一样检索缓存中的处方集：英文或中文名称、缩写、拼音首字母（amxl 即阿莫西林）。",

@@ -110,20 +110,28 @@ def content_version_text(versions: dict[str, str] | None = None) -> str:
 
 UNVERIFIED = "?"
 """A cell whose field no source read gives (the row lists it in `unverified`)."""
+NO_FIXED_MAXIMUM = "indiv"
+"""A ceiling the row cites without a value: the source doses it individually (insulin)."""
 Present = Callable[[FormularyDrug], str]
 """A column: what the drug holds for it, in a few words ('' when nothing)."""
 
 
+def _ceiling(drug: FormularyDrug, field: str, value: float | None) -> str:
+    if value is not None:
+        # Mega units of benzylpenicillin in full (24000000), never 2.4e+07.
+        return f"{value:g}" if value < 1e6 else f"{value:.0f}"
+    if field in drug.unverified:
+        return UNVERIFIED
+    # Cited with no value: the source says there is no fixed maximum (dosed individually).
+    return NO_FIXED_MAXIMUM if drug.source_of(field) else ""
+
+
 def _adult_max(drug: FormularyDrug) -> str:
-    if drug.adult_max_daily is not None:
-        return f"{drug.adult_max_daily:g}"
-    return UNVERIFIED if "adult_max_daily" in drug.unverified else ""
+    return _ceiling(drug, "adult_max_daily", drug.adult_max_daily)
 
 
 def _per_dose_max(drug: FormularyDrug) -> str:
-    if drug.adult_max_dose is not None:
-        return f"{drug.adult_max_dose:g}"
-    return UNVERIFIED if "adult_max_dose" in drug.unverified else ""
+    return _ceiling(drug, "adult_max_dose", drug.adult_max_dose)
 
 
 def _children(drug: FormularyDrug) -> str:
@@ -197,13 +205,15 @@ SYSTEMIC_ROUTES = ("po", "iv", "im", "sc", "sl", "pr")
 
 
 def missing_ceilings(drugs: Iterable[FormularyDrug]) -> list[str]:
-    """Codes of systemic drugs with no adult ceiling and none listed as unverified."""
+    """Codes of systemic drugs with no adult ceiling, none listed as unverified and none
+    cited as having no fixed maximum."""
     missing = []
     for drug in drugs:
         if not any(route in SYSTEMIC_ROUTES for route in drug.routes):
             continue
         has = drug.adult_max_dose is not None or drug.adult_max_daily is not None
         listed = {"adult_max_dose", "adult_max_daily"} & set(drug.unverified)
-        if not (has or listed):
+        no_fixed = any(drug.source_of(name) for name in ("adult_max_dose", "adult_max_daily"))
+        if not (has or listed or no_fixed):
             missing.append(drug.code)
     return missing
