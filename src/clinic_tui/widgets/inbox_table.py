@@ -33,8 +33,8 @@ from clinic_tui.referral.inbox import InboxRow
 from clinic_tui.widgets.data_text import data_text
 from clinic_tui.widgets.queue_table import UNSYNCED_MARK, fit
 from clinic_tui.widgets.row_table import RowTable
-from clinic_tui.widgets.unread_mark import unread_short
 from clinic_tui.widgets.units import age_text
+from clinic_tui.widgets.unread_mark import unread_short
 
 add_translations(
     {
