@@ -122,6 +122,10 @@ SEEN_AFTER = 1.0
 """Seconds the preview must show a thread, its row still under the cursor, before its
 messages count as seen. A cursor passing over rows (j j j) clears no mark; an action key
 or Enter on the row marks it seen at once (the expert acted on what the preview showed)."""
+TABLE_SHARE = 0.6
+"""At most this share of the screen's height goes to the list; the preview has the rest."""
+TABLE_MIN = 8
+"""Lines the list keeps however small the terminal (the header and seven referrals)."""
 PREVIEW_PAUSE = 0.25
 """Seconds of no typing in the text filter before the preview follows the top row: each
 preview is a read of the cache and a redraw of the pane, which a keystroke should not wait for."""
@@ -313,6 +317,7 @@ class TriageScreen(Screen[None]):
         else:
             shown = self.filter.apply(self.rows, now)
         table.show(shown, now, self.sla_limit, keep=keep)
+        self._fit_table(len(shown))
         empty = self.query_one("#triage-empty", Static)
         empty.update(
             tr("No referral matches these filters")
@@ -325,6 +330,22 @@ class TriageScreen(Screen[None]):
             self._preview_later()
         else:
             self._show_preview()
+
+    def _fit_table(self, rows: int) -> None:
+        """The list as tall as its rows (up to TABLE_SHARE of the screen); the preview the rest.
+
+        A few referrals no longer leave the screen half empty while the thread is cut off
+        below them; a long inbox still keeps most of the screen for the list.
+        """
+        cap = max(TABLE_MIN, int(self.size.height * TABLE_SHARE))
+        height = min(max(TABLE_MIN, rows + 1), cap)  # + 1: the header
+        table = self.query_one(InboxTable)
+        if table.styles.height is None or table.styles.height.value != height:
+            table.styles.height = height
+
+    def on_resize(self) -> None:
+        """A new terminal size: share the height again."""
+        self._fit_table(len(self.query_one(InboxTable).rows_shown))
 
     def _preview_later(self) -> None:
         """Show the preview once typing pauses (each keystroke starts the wait again)."""
