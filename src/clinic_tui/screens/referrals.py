@@ -5,6 +5,8 @@ Each state is shown in words ("Accepted", "已拒绝"), urgency with its text ma
 so a state changed at the hospital shows as soon as it has come down. A referral's
 screen shows what was sent, what came back (advice, follow-up plan, reason for a
 decline) and the conversation; `a` answers, `q` asks, `x` withdraws one this clinic sent.
+A referral with messages from the other side not yet read shows `✉2` in the list; opening
+it marks them read (the referral's screen still says which were new).
 """
 
 from __future__ import annotations

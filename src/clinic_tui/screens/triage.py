@@ -5,6 +5,11 @@ the filters (u, d, s, w, /) narrow the rows in memory, so a keystroke never
 waits for the disk. Every action is a local write through the referral store,
 in a worker, after which the inbox is read again; an action the referral's
 state does not allow says why (the state machine's message) and writes nothing.
+
+A row whose thread holds township messages not seen here shows `✉1` before the name.
+The mark goes once the expert has had the thread in the preview: Enter or an action key
+on the row, or the row staying under the cursor SEEN_AFTER (1 s) after its thread was
+drawn. A cursor passing over rows clears nothing.
 """
 
 from __future__ import annotations
