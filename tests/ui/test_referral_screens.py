@@ -242,3 +242,135 @@ async def test_in_the_real_app_every_refer_field_sits_on_its_label_s_line(
             assert row is not None
             assert widget.region.y == row.region.y, field
             assert widget.region.height == 1, field
+
+
+# ----- teleconsultation cues and keys typed early (issue #20) -------------------------------
+
+
+def _hospital_asks(cache: ClinicCache, question: str = "最近一次心电图？") -> str:
+    """A referral this clinic sent, with the hospital's question as it arrives by sync."""
+    town = ReferralStore(cache.engine, cache.clinic)
+    task_id = town.refer(
+        "p-allergic", ReferralDraft(hospital_id="org-county", reason_text="头晕"), NOW
+    )
+    ReferralStore(cache.engine, COUNTY).ask(task_id, question, NOW)
+    with cache.engine.begin() as connection:
+        connection.execute(text("UPDATE communication SET pending = 0"))  # synced
+    return task_id
+
+
+@pytest.mark.parametrize(
+    ("lang", "line", "new"),
+    [
+        ("en", "✉ 1 referral(s) with new messages [R]", "✉ 1 new"),
+        ("zh", "✉ 1 条转诊有新留言 [R]", "✉ 1条新留言"),
+    ],
+)
+async def test_a_new_message_is_marked_on_the_queue_and_in_r_until_opened(
+    cache: ClinicCache, lang: str, line: str, new: str
+) -> None:
+    from clinic_tui import i18n
+
+    _hospital_asks(cache)
+    i18n.set_language(lang)
+    settings = Settings(data_dir=cache.path.parent, language=lang)
+    app = ClinicApp(settings=settings, cache=cache, clock=fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        cue = app.screen.query_one("#queue-follow-ups", Static)
+        assert cue.display
+        assert _text(cue) == line  # words, not a colour: NO_COLOR shows it too
+        await press(pilot, "R")
+        listing = app.screen
+        assert isinstance(listing, ReferralsScreen)
+        table = listing.query_one(DataTable)
+        assert str(table.get_cell_at((0, len(table.columns) - 1))) == "✉1"
+        assert table.region.width <= 80
+        await press(pilot, "enter")
+        screen = app.screen
+        assert isinstance(screen, ReferralScreen)
+        thread = _text(screen.query_one("#referral-thread", Static))
+        assert thread.startswith(new)
+        await press(pilot, "escape")  # read: the mark has gone from the list ...
+        assert str(table.get_cell_at((0, len(table.columns) - 1))) == ""
+        await press(pilot, "escape")  # ... and from the queue
+        assert not app.screen.query_one("#queue-follow-ups", Static).display
+
+
+@pytest.mark.parametrize(("lang", "new"), [("en", "✉ 1 new"), ("zh", "✉ 1条新留言")])
+async def test_the_chart_s_referral_line_marks_a_new_message_until_opened(
+    cache: ClinicCache, lang: str, new: str
+) -> None:
+    from clinic_tui import i18n
+
+    _hospital_asks(cache)
+    i18n.set_language(lang)
+    app = ChartHostApp(cache, "p-allergic", fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        section = app.screen.query_one(ReferralsSection)
+        assert new in _render(section.body)
+        await press(pilot, "R", "enter")
+        assert isinstance(app.screen, ReferralScreen)
+        await press(pilot, "escape", "escape")
+        assert isinstance(app.screen, ChartScreen)
+        await settle(pilot)
+        assert "✉" not in _render(app.screen.query_one(ReferralsSection).body)
+
+
+async def test_an_enter_typed_before_r_has_loaded_opens_the_first_referral(
+    cache: ClinicCache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    task_id = _hospital_asks(cache)
+    release = threading.Event()
+    real = ReferralStore.referrals_of_clinic
+
+    def slow(store: ReferralStore, *args: object, **kwargs: object) -> object:
+        release.wait(30)  # the list reads until the test has typed Enter
+        return real(store, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ReferralStore, "referrals_of_clinic", slow)
+    app = ClinicApp(settings=Settings(data_dir=cache.path.parent), cache=cache, clock=fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("R", "enter")  # typed together, the list still reading
+        await pilot.pause()
+        assert isinstance(app.screen, ReferralsScreen)
+        release.set()
+        await settle(pilot)
+        assert isinstance(app.screen, ReferralScreen)
+        assert app.screen.task_id == task_id
+        await press(pilot, "escape")
+        assert isinstance(app.screen, ReferralsScreen)  # once: the list stays when back
+
+
+async def test_an_enter_typed_before_f_has_loaded_opens_the_first_chart(
+    cache: ClinicCache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    town = ReferralStore(cache.engine, cache.clinic)
+    task_id = town.refer("p-allergic", ReferralDraft(hospital_id="org-county"), NOW)
+    county = ReferralStore(cache.engine, COUNTY)
+    county.accept(task_id, NOW, teleconsultation=True)
+    county.complete(task_id, "ok", NOW, FollowUpPlan(TODAY, "复测血压"))
+    release = threading.Event()
+    real = ReferralStore.follow_ups_due
+
+    def slow(store: ReferralStore, day: object) -> object:
+        release.wait(30)
+        return real(store, day)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ReferralStore, "follow_ups_due", slow)
+    app = ClinicApp(settings=Settings(data_dir=cache.path.parent), cache=cache, clock=fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("F", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, FollowUpsScreen)
+        release.set()
+        await settle(pilot)
+        assert isinstance(app.screen, ChartScreen)
+        assert app.screen.patient_id == "p-allergic"

@@ -177,7 +177,10 @@ async def test_accept_with_an_appointment_writes_it_locally(cache: Engine) -> No
         await press(pilot, "ctrl+s")
         assert isinstance(app.screen, TriageScreen)
         assert _status(cache, tasks["stat"]) == "accepted"
-        assert "Accepted: 1" in app.notices
+        # It leaves "to triage": the notice says where it went and how to complete it.
+        assert app.notices[-1] == (
+            "Accepted: 1 · moved to “s open”: press s to see it, c to complete it"
+        )
         # Offline: the change waits in the outbox and the badge says so.
         assert before == app.cache.pending_changes()  # the Task was pending already (refer)
         assert f"{before} unsynced" in _plain(app.screen.query_one(SyncBadge).render())
@@ -320,7 +323,7 @@ async def test_bulk_accept_of_marked_rows_after_a_confirmation(cache: Engine) ->
             "accepted",
             "requested",
         ]
-        assert "Accepted: 2" in app.notices
+        assert app.notices[-1].startswith("Accepted: 2 · moved to “s open”")
         assert _table(pilot).marked == set()
 
 
@@ -420,3 +423,165 @@ async def test_a_click_selects_the_row_clicked_after_filtering(cache: Engine) ->
         assert await pilot.click(InboxTable, offset=(6, 2))
         await settle(pilot)
         assert _table(pilot).cursor_row == 1
+
+
+# ----- teleconsultation cues and the inbox's workings (issue #20) ----------------------------
+
+
+def _township_writes(engine: Engine, task_id: str, *texts: str) -> None:
+    """The township's messages on `task_id`, a minute apart, as the hospital's cache holds
+    them once synced."""
+    for minute, words in enumerate(texts):
+        _town(engine).ask(task_id, words, NOW + timedelta(minutes=minute))
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE communication SET pending = 0"))
+
+
+def _name_cell(pilot: Pilot[Any], row: int) -> str:
+    table = _table(pilot)
+    return _plain(table.get_cell_at((row, list(table.columns).index("name"))))
+
+
+def _preview(pilot: Pilot[Any]) -> str:
+    return _plain(pilot.app.screen.query_one("#triage-preview-text", Static))
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+async def test_an_unread_township_message_is_marked_until_the_expert_reads_it(
+    cache: Engine, monkeypatch: pytest.MonkeyPatch, lang: str
+) -> None:
+    from clinic_tui import i18n
+
+    tasks = _inbox(cache)
+    _township_writes(cache, tasks["urgent"], "血压 180/110，已给硝苯地平")
+    # A dwell no test outlasts: only Enter or an action key may clear a mark here.
+    monkeypatch.setattr(triage, "SEEN_AFTER", 3600.0)
+    i18n.set_language(lang)
+    app = _app(cache, language=lang)
+    async with app.run_test(size=(80, 24) if lang == "en" else (120, 40)) as pilot:
+        await settle(pilot)
+        assert _name_cell(pilot, 1).startswith("✉1 ")  # a text mark, not a colour
+        assert not _name_cell(pilot, 0).startswith("✉")
+        await press(pilot, "j", "j", "k", "k")  # the cursor passes over it: still unread
+        assert _name_cell(pilot, 1).startswith("✉1 ")
+        await press(pilot, "j")
+        new = "✉ 1 new" if lang == "en" else "✉ 1条新留言"
+        assert new in _preview(pilot)
+        assert f"✉ {NOW:%m-%d %H:%M}" in _preview(pilot)  # the new message itself is marked too
+        await press(pilot, "enter")  # read: the mark goes, here and on the next read
+        assert not _name_cell(pilot, 1).startswith("✉")
+        # The preview keeps saying which messages were new while the expert reads them.
+        assert new in _preview(pilot)
+        await press(pilot, "s", "s", "s", "s", "s", "s", "s", "s", "s")  # all, a re-read later
+        assert all(not row.unread for row in _table(pilot).rows_shown)
+
+
+async def test_the_mark_clears_after_the_thread_has_been_shown_a_moment(
+    cache: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tasks = _inbox(cache)
+    _township_writes(cache, tasks["stat"], "已做心电图")
+    dwells: list[Any] = []  # the seen timers' callbacks, run here instead of waiting a second
+    real_set_timer = TriageScreen.set_timer
+
+    def set_timer(screen: TriageScreen, delay: float, callback: Any = None, **kw: Any) -> Any:
+        if delay == triage.SEEN_AFTER:
+            dwells.append(callback)
+        return real_set_timer(
+            screen, 3600.0 if delay == triage.SEEN_AFTER else delay, callback, **kw
+        )
+
+    monkeypatch.setattr(TriageScreen, "set_timer", set_timer)
+    async with _app(cache).run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert len(dwells) == 1  # the thread of the top row is on show: its second began
+        await press(pilot, "j")  # ... but the expert moved on before it was over
+        dwells[-1]()
+        await settle(pilot)
+        assert _table(pilot).rows_shown[0].unread == 1
+        assert _name_cell(pilot, 0).startswith("✉1 ")
+        await press(pilot, "k")  # back, and staying this time
+        assert len(dwells) == 2
+        dwells[-1]()
+        await settle(pilot)
+        assert _table(pilot).rows_shown[0].unread == 0
+        assert not _name_cell(pilot, 0).startswith("✉")
+        with cache.connect() as connection:
+            seen = connection.execute(
+                text("SELECT value FROM cache_meta WHERE key = :k"),
+                {"k": "thread-seen:" + tasks["stat"]},
+            ).scalar_one()
+        assert seen == "1"
+
+
+async def test_an_action_key_marks_the_thread_read(
+    cache: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tasks = _inbox(cache)
+    _township_writes(cache, tasks["stat"], "已做心电图")
+    monkeypatch.setattr(triage, "SEEN_AFTER", 3600.0)
+    app = _app(cache)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert _table(pilot).rows_shown[0].unread == 1
+        await press(pilot, "q")  # ask: the expert answers what the preview showed
+        assert isinstance(app.screen, AskForm)
+        await press(pilot, "escape")
+        await settle(pilot)
+        assert _table(pilot).rows_shown[0].unread == 0
+
+
+async def test_the_preview_shows_the_newest_messages_first_and_uses_the_height(
+    cache: Engine,
+) -> None:
+    tasks = _inbox(cache)
+    _township_writes(cache, tasks["stat"], "first message", "second message", "latest message")
+    async with _app(cache).run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        preview = _preview(pilot)
+        assert preview.index("latest message") < preview.index("second message")
+        assert preview.index("second message") < preview.index("first message")
+        assert preview.index("first message") < preview.index("Problems: I10")  # summary last
+        pane = pilot.app.screen.query_one("#triage-preview")
+        assert pane.size.height > 7  # not a fixed 7 lines with the screen half empty
+        # Every line of the thread is in view without scrolling.
+        assert pane.virtual_size.height <= pane.size.height
+
+
+async def test_tab_leaves_the_cursor_where_it_is_seen_and_c_acts_on_that_row(
+    cache: Engine,
+) -> None:
+    tasks = _inbox(cache)
+    _county(cache).accept(tasks["stat"], NOW, teleconsultation=True)
+    _county(cache).accept(tasks["urgent"], NOW, teleconsultation=True)
+    app = _app(cache)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await press(pilot, "s")  # open ones: the two accepted first
+        assert _names(pilot)[:2] == ["胸痛 chest pain", "气促 breathless"]
+        await press(pilot, "k", "k", "tab", "down")
+        table = _table(pilot)
+        assert table.cursor_row == 1  # ↓ moved the row marked on screen
+        assert "▶" in _plain(table.get_cell_at((1, 0)))
+        await press(pilot, "c")
+        assert isinstance(app.screen, CompleteForm)
+        assert [row.task_id for row in app.screen.rows] == [tasks["urgent"]]
+
+
+@pytest.mark.parametrize("typed", ["hxb", "hexiao", "xnk", "xinneike"])
+async def test_the_text_filter_takes_pinyin_and_initials(cache: Engine, typed: str) -> None:
+    _inbox(cache)
+    with cache.begin() as connection:  # the keys the cache keeps with each patient
+        connection.execute(
+            text("UPDATE patient SET pinyin_full = 'hexiaobo', pinyin_initials = 'hxb'")
+        )
+    async with _app(cache).run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "slash")
+        await type_text(pilot, typed)  # the patient's pinyin or initials, or 心内科's
+        assert len(_names(pilot)) == 3  # all three are this patient's, at 心内科
+        await type_text(pilot, " knee")
+        assert _names(pilot) == ["膝痛 knee pain"]
+        await press(pilot, *["backspace"] * 5)
+        await type_text(pilot, "qqq")
+        assert _names(pilot) == []

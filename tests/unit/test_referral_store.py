@@ -376,3 +376,26 @@ def test_the_summary_reads_in_chinese_at_the_hospital_whatever_the_township_s_la
     if session == "zh":
         assert "Patient" not in summary
         assert "Problems" not in summary
+
+
+def test_the_queue_s_count_of_referrals_with_new_messages_agrees_with_the_store(
+    cache: Engine,
+) -> None:
+    from clinic_tui.offline_cache.cache_file import connect
+    from clinic_tui.referral.thread_seen import count_unread_referrals
+
+    town, county = _town(cache), _county(cache)
+    asked = [town.refer("p-allergic", DRAFT, NOW) for _ in range(3)]
+    county.ask(asked[0], "最近一次心电图？", NOW)
+    county.ask(asked[1], "血压多少？", NOW)
+    town.ask(asked[2], "请尽快安排", NOW)  # this side's own message: never new here
+    _messages_synced(cache)
+
+    def counted() -> int:
+        with connect(Path(str(cache.url.database))) as connection:
+            return count_unread_referrals(connection, TOWN.id)
+
+    store = sum(1 for item in town.referrals_of_clinic("all") if item.unread)
+    assert counted() == store == 2
+    town.mark_thread_seen(asked[0])
+    assert counted() == 1

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from clinic_tui.domain.pinyin import normalise_query, search_keys
 from clinic_tui.referral.thread_seen import incoming_sql, seen_sql, unread
 
 URGENCIES = ("stat", "asap", "urgent", "routine")
@@ -54,7 +55,7 @@ SELECT t.id AS task_id, t.focus_id, t.status, t.pending AS task_pending,
        -- The referred Patient comes down after the referral (sync/referred_patients.py);
        -- until it has, the name rides on Task.for.
        COALESCE(p.name, json_extract(t.resource_json, '$.for.display')) AS patient_name,
-       p.gender, p.birth_date, src.name AS from_name,
+       p.gender, p.birth_date, p.pinyin_full, p.pinyin_initials, src.name AS from_name,
        dept.id AS department_id, dept.name AS department,
        INCOMING AS incoming, SEEN AS seen
 FROM task AS t
@@ -101,7 +102,8 @@ class InboxRow:
     unread: int = 0
     """Messages from the township that arrived since the thread was last opened here."""
     search_text: str = field(default="", compare=False, repr=False)
-    """Lower-case name, reason, clinic and department: what the text filter looks in."""
+    """Lower-case name, reason, clinic and department, and the pinyin (full and initials) of
+    the name, clinic and department: what the text filter looks in."""
 
     @property
     def awaiting_triage(self) -> bool:
@@ -151,6 +153,8 @@ class InboxFilter:
         if self.department is not None:
             found = [row for row in found if row.department == self.department]
         for word in self.text.lower().split():
+            # Pinyin keys are kept without apostrophes or ü, as patient search keeps them.
+            word = normalise_query(word) or word
             found = [row for row in found if word in row.search_text]
         if self.waiting_longer_than is not None:
             longer = self.waiting_longer_than
@@ -193,9 +197,19 @@ def sort_key(row: InboxRow) -> tuple[int, datetime, str]:
     )
 
 
+def _keys_of(name: str, known: dict[str, str]) -> str:
+    """'full initials' pinyin of a name, worked out once per name (clinics and departments
+    repeat on every row; few names, so the dictionary stays small)."""
+    keys = known.get(name)
+    if keys is None:
+        keys = known[name] = " ".join(search_keys(name)) if name else ""
+    return keys
+
+
 def read_inbox(connection: sqlite3.Connection, hospital_id: str) -> list[InboxRow]:
     """Every referral owned by `hospital_id` or its departments, sorted by urgency then wait."""
     rows = []
+    known: dict[str, str] = {}
     for found in connection.execute(INBOX_SQL, {"hospital": hospital_id}):
         name = found["patient_name"] or ""
         reason = found["reason"] or ""
@@ -219,7 +233,21 @@ def read_inbox(connection: sqlite3.Connection, hospital_id: str) -> list[InboxRo
                 reason=reason,
                 pending=bool(found["task_pending"] or found["request_pending"]),
                 unread=unread(found["incoming"], found["seen"]),
-                search_text=" ".join((name, reason, source, department)).lower(),
+                search_text=" ".join(
+                    (
+                        name,
+                        reason,
+                        source,
+                        department,
+                        # The patient's keys come from the cache (written with the patient);
+                        # a patient not yet downloaded has only Task.for's name to go on.
+                        f"{found['pinyin_full']} {found['pinyin_initials']}"
+                        if found["pinyin_full"]
+                        else _keys_of(name, known),
+                        _keys_of(source, known),
+                        _keys_of(department, known),
+                    )
+                ).lower(),
             )
         )
     rows.sort(key=sort_key)

@@ -63,3 +63,22 @@ def mark_seen_sqlite(connection: sqlite3.Connection, task_id: str, hospital_id: 
     (count,) = connection.execute(f"SELECT {incoming_sql(':task', ours)}", params).fetchone()
     with connection:
         connection.execute(SAVE_SQL, {"key": SEEN_KEY + task_id, "value": str(int(count))})
+
+
+def count_unread_referrals(connection: sqlite3.Connection, clinic_id: str) -> int:
+    """How many of the clinic's referrals (sent or received) hold messages not seen yet.
+
+    Read with plain sqlite3 beside the queue's own read (R lists them, each marked).
+    """
+    ours = "COALESCE(c.sender_org, '') = :clinic"
+    sql = (
+        "SELECT count(*) FROM task AS t WHERE (t.kind = 'referral' OR (t.kind IS NULL "
+        "AND EXISTS (SELECT 1 FROM service_request AS s WHERE s.id = t.focus_id))) "
+        "AND (t.requester_org = :clinic OR t.owner_org = :clinic) "
+        f"AND {incoming_sql('t.id', ours)} > {seen_sql('t.id')}"
+    )
+    try:
+        (count,) = connection.execute(sql, {"clinic": clinic_id}).fetchone()
+    except sqlite3.OperationalError:
+        return 0  # a cache from before the referral schema: no thread to read
+    return int(count)

@@ -81,7 +81,9 @@ class FollowUpsScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
         Binding("escape", "back", tr("Back")),
-        Binding("enter", "open_chart", tr("Open chart")),
+        # The screen's, before the table's: an Enter typed before the list has loaded went
+        # to the empty table (or found no row here) and was lost; now it waits for the list.
+        Binding("enter", "open_chart", tr("Open chart"), priority=True),
         Binding("x", "done", tr("Done")),
     ]
 
@@ -90,6 +92,9 @@ class FollowUpsScreen(Screen[None]):
         self.cache = cache
         self.clock = clock
         self.items: list[FollowUpItem] = []
+        self._loaded = False
+        self._open_when_loaded = False
+        """Enter came before the first read: open the first chart once the list is shown."""
 
     def compose(self) -> ComposeResult:
         """Title, the table, notices and keys."""
@@ -169,6 +174,10 @@ class FollowUpsScreen(Screen[None]):
         empty = self.query_one("#follow-up-empty", Static)
         empty.update(tr("No follow-ups due"))
         empty.display = not items
+        self._loaded = True
+        if self._open_when_loaded:
+            self._open_when_loaded = False
+            self.action_open_chart()
 
     @property
     def selected(self) -> FollowUpItem | None:
@@ -182,9 +191,12 @@ class FollowUpsScreen(Screen[None]):
         self.action_open_chart()
 
     def action_open_chart(self) -> None:
-        """Open the chart of the follow-up's patient."""
+        """Open the chart of the follow-up's patient (the first's, once read, if not yet)."""
         from clinic_tui.screens.chart import ChartScreen
 
+        if not self._loaded:
+            self._open_when_loaded = True
+            return
         item = self.selected
         if item is not None and item.patient_id:
             self.app.push_screen(ChartScreen(self.cache, item.patient_id, self.clock))

@@ -31,6 +31,7 @@ from clinic_tui.offline_cache.cache_file import connect
 from clinic_tui.offline_cache.clinic_cache import ClinicCache
 from clinic_tui.referral.follow_up_read import read_follow_ups_due
 from clinic_tui.referral.model import FollowUpItem
+from clinic_tui.referral.thread_seen import count_unread_referrals
 from clinic_tui.screens.follow_ups import follow_ups_line
 from clinic_tui.screens.patient_search import PatientSearchScreen
 from clinic_tui.screens.queue_status import StatusScreen
@@ -41,6 +42,7 @@ from clinic_tui.widgets.key_footer import KeyFooter
 from clinic_tui.widgets.notice_line import NoticeLine
 from clinic_tui.widgets.queue_table import QueueTable
 from clinic_tui.widgets.sync_badge import SyncBadge
+from clinic_tui.widgets.unread_mark import unread_referrals_words
 
 if TYPE_CHECKING:
     from clinic_tui.domain.registration import PossibleDuplicate
@@ -210,6 +212,7 @@ class QueueScreen(Screen[None]):
         entries = self.cache.queue_today(self.clock().date())
         with connect(self.cache.path) as connection:  # plain sqlite3, as the queue's own read
             follow_ups = read_follow_ups_due(connection, self.cache.clinic.id, self.clock().date())
+            unread = count_unread_referrals(connection, self.cache.clinic.id)
         pending = self.cache.pending_changes()
         # Counted with every read, so the badge is right from the first paint.
         self.app.post_message(
@@ -222,7 +225,7 @@ class QueueScreen(Screen[None]):
         if get_current_worker().is_cancelled and not notices and open_patient is None:
             return  # a newer refresh is under way; showing this one could go back in time
         self.app.call_from_thread(self._show, entries, pending, keep, notices)
-        self.app.call_from_thread(self._show_follow_ups, follow_ups)
+        self.app.call_from_thread(self._show_follow_ups, follow_ups, unread)
         if open_patient is not None:
             self.app.call_from_thread(self._open_chart_of, open_patient)
 
@@ -254,11 +257,17 @@ class QueueScreen(Screen[None]):
     def _warm_up(self) -> None:
         self.run_worker(self.cache.warm_up, thread=True, exit_on_error=False, group="warm-up")
 
-    def _show_follow_ups(self, follow_ups: list[FollowUpItem]) -> None:
-        """The line of follow-ups due, only when there are some."""
+    def _show_follow_ups(self, follow_ups: list[FollowUpItem], unread: int = 0) -> None:
+        """The line of follow-ups due and of referrals with new messages, when there are any."""
         line = self.query_one("#queue-follow-ups", Static)
-        line.update(follow_ups_line(follow_ups, self.clock().date().isoformat()))
-        line.display = bool(follow_ups)
+        text = (
+            follow_ups_line(follow_ups, self.clock().date().isoformat()) if follow_ups else Text()
+        )
+        if unread:
+            text.append("  " if follow_ups else "")
+            text.append(unread_referrals_words(unread), style="bold")
+        line.update(text)
+        line.display = bool(follow_ups or unread)
 
     def _show_title(self) -> None:
         now = self.clock()

@@ -5,6 +5,8 @@ Each state is shown in words ("Accepted", "已拒绝"), urgency with its text ma
 so a state changed at the hospital shows as soon as it has come down. A referral's
 screen shows what was sent, what came back (advice, follow-up plan, reason for a
 decline) and the conversation; `a` answers, `q` asks, `x` withdraws one this clinic sent.
+A referral with messages from the other side not yet read shows `✉2` in the list; opening
+it marks them read (the referral's screen still says which were new).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from clinic_tui.widgets.queue_table import fit
 from clinic_tui.widgets.referral_section import follow_up_line
 from clinic_tui.widgets.sync_badge import SyncBadge
 from clinic_tui.widgets.text_box import TextBox
+from clinic_tui.widgets.unread_mark import UNREAD_MARK, unread_short, unread_words
 
 if TYPE_CHECKING:
     from clinic_tui.offline_cache.clinic_cache import ClinicCache
@@ -116,8 +119,9 @@ _COLUMNS = (
     ("where", "To / from"),
     ("reason", "Reason"),
     ("sent", "Sent"),
+    ("unread", UNREAD_MARK),
 )
-_WIDTHS = {"status": 11, "priority": 4, "patient": 8, "where": 14, "sent": 5}
+_WIDTHS = {"status": 11, "priority": 4, "patient": 8, "where": 14, "sent": 5, "unread": 3}
 """Display cells of every column but the reason (wide characters count two)."""
 
 
@@ -137,7 +141,9 @@ class ReferralsScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
         Binding("escape", "back", tr("Back")),
-        Binding("enter", "open", tr("Open")),
+        # The screen's, before the table's: an Enter typed before the list has loaded went
+        # to the empty table (or found no row here) and was lost; now it waits for the list.
+        Binding("enter", "open", tr("Open"), priority=True),
     ]
 
     def __init__(
@@ -154,6 +160,9 @@ class ReferralsScreen(Screen[None]):
         self.patient_name = patient_name
         self.items: list[ReferralItem] = []
         self._reason_cells = 20
+        self._loaded = False
+        self._open_when_loaded = False
+        """Enter came before the first read: open the first referral once it is shown."""
 
     def compose(self) -> ComposeResult:
         """Title and badge, the table, notices, keys."""
@@ -233,6 +242,7 @@ class ReferralsScreen(Screen[None]):
                 _fit(where, _WIDTHS["where"]),
                 _fit(reason, self._reason_cells),
                 data_text((item.authored_on or "")[5:10]),
+                unread_short(item.unread),  # '✉2': messages from the other side not yet read
                 key=item.task_id,
             )
         if keep is not None and keep in {i.task_id for i in items}:
@@ -240,6 +250,10 @@ class ReferralsScreen(Screen[None]):
         empty = self.query_one("#referral-empty", Static)
         empty.update(tr("No referrals yet"))
         empty.display = not items
+        self._loaded = True
+        if self._open_when_loaded:
+            self._open_when_loaded = False
+            self.action_open()
 
     @property
     def selected(self) -> ReferralItem | None:
@@ -255,7 +269,10 @@ class ReferralsScreen(Screen[None]):
         self.action_open()
 
     def action_open(self) -> None:
-        """Open the referral under the cursor."""
+        """Open the referral under the cursor (the first, once read, if the list is not yet)."""
+        if not self._loaded:
+            self._open_when_loaded = True
+            return
         if self.selected is not None:
             self.app.push_screen(ReferralScreen(self.cache, self.clock, self.selected.task_id))
 
@@ -305,8 +322,14 @@ class ReferralScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="referral")
     def load(self) -> ReferralDetail | None:
-        """Read the referral, its summary and thread."""
-        return referral_store(self.cache).detail(self.task_id)
+        """Read the referral, its summary and thread; the thread is now seen here."""
+        store = referral_store(self.cache)
+        detail = store.detail(self.task_id)
+        if detail is not None and detail.item.unread:
+            # Opening the referral is reading it: the lists' '✉' mark goes. The detail keeps
+            # its count, so this screen still shows which messages were new.
+            store.mark_thread_seen(self.task_id)
+        return detail
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Show what was read; report a failed write or read."""
@@ -377,6 +400,11 @@ class ReferralScreen(Screen[None]):
         thread = self.query_one("#referral-thread", Static)
         thread.border_title = tr("Conversation")
         lines = Text()
+        if item.unread:
+            lines.append(unread_words(item.unread) + "\n", style="bold")
+        # The last `unread` messages from the other side are the new ones.
+        new_ids = [m.id for m in detail.thread if not m.from_here and not m.pending]
+        new_ids = new_ids[len(new_ids) - item.unread :] if item.unread else []
         for message in detail.thread:
             kind = tr(MESSAGE_KINDS.get(message.kind, ("Message", ""))[0])
             who = tr("this clinic") if message.from_here else message.sender_name
@@ -384,6 +412,8 @@ class ReferralScreen(Screen[None]):
             lines.append_text(name_text(who, "bold"))
             lines.append(f" · {kind}", style="bold")
             lines.append(" *" if message.pending else "")
+            if message.id in new_ids:
+                lines.append(f" {UNREAD_MARK}", style="bold")
             lines.append("\n  ")
             lines.append_text(data_block(message.text))
             lines.append("\n")

@@ -5,6 +5,11 @@ the filters (u, d, s, w, /) narrow the rows in memory, so a keystroke never
 waits for the disk. Every action is a local write through the referral store,
 in a worker, after which the inbox is read again; an action the referral's
 state does not allow says why (the state machine's message) and writes nothing.
+
+A row whose thread holds township messages not seen here shows `✉1` before the name.
+The mark goes once the expert has had the thread in the preview: Enter or an action key
+on the row, or the row staying under the cursor SEEN_AFTER (1 s) after its thread was
+drawn. A cursor passing over rows clears nothing.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ from clinic_tui.referral.inbox import (
     read_preview,
 )
 from clinic_tui.referral.store import ReferralStore
+from clinic_tui.referral.thread_seen import mark_seen_sqlite
 from clinic_tui.widgets.data_text import data_block, data_text, name_text
 from clinic_tui.widgets.inbox_table import (
     BULK_MARK,
@@ -55,6 +61,7 @@ from clinic_tui.widgets.inbox_table import (
 from clinic_tui.widgets.key_footer import KeyFooter
 from clinic_tui.widgets.notice_line import NoticeLine
 from clinic_tui.widgets.sync_badge import SyncBadge
+from clinic_tui.widgets.unread_mark import UNREAD_MARK, unread_words
 
 if TYPE_CHECKING:
     from clinic_tui.offline_cache.clinic_cache import ClinicCache
@@ -94,6 +101,7 @@ add_translations(
         "Ask": "提问",
         "Forward": "转科",
         "Complete": "完成",
+        "Scroll preview": "滚动预览",
     }
 )
 
@@ -115,6 +123,14 @@ STATUS_STEPS: tuple[frozenset[str], ...] = (
 """What `s` cycles through: awaiting triage, all open ones, each status alone, then all."""
 POLL_SECONDS = 30.0
 """How often waits and SLA timers move on."""
+SEEN_AFTER = 1.0
+"""Seconds the preview must show a thread, its row still under the cursor, before its
+messages count as seen. A cursor passing over rows (j j j) clears no mark; an action key
+or Enter on the row marks it seen at once (the expert acted on what the preview showed)."""
+TABLE_SHARE = 0.6
+"""At most this share of the screen's height goes to the list; the preview has the rest."""
+TABLE_MIN = 8
+"""Lines the list keeps however small the terminal (the header and seven referrals)."""
 PREVIEW_PAUSE = 0.25
 """Seconds of no typing in the text filter before the preview follows the top row: each
 preview is a read of the cache and a redraw of the pane, which a keystroke should not wait for."""
@@ -183,6 +199,8 @@ class TriageScreen(Screen[None]):
         Binding("s", "cycle_status", tr("Status filter"), show=False),
         Binding("w", "cycle_waiting", tr("Waiting filter"), show=False),
         Binding("slash", "text_filter", tr("Text filter"), show=False),
+        Binding("ctrl+down", "scroll_preview(1)", tr("Scroll preview"), show=False),
+        Binding("ctrl+up", "scroll_preview(-1)", tr("Scroll preview"), show=False),
     ]
 
     def __init__(
@@ -208,6 +226,9 @@ class TriageScreen(Screen[None]):
         self._over = 0
         self._previewed: InboxRow | None = None
         self._preview_timer: Timer | None = None
+        self._seen_timer: Timer | None = None
+        self._thread_shown: str | None = None
+        """Task id whose thread the preview shows now (None while it is being read)."""
         self._filter_line: Text | None = None
 
     def compose(self) -> ComposeResult:
@@ -225,7 +246,10 @@ class TriageScreen(Screen[None]):
         )
         yield InboxTable(id="triage-table")
         yield Static(tr("Loading the inbox…"), id="triage-empty")
-        with VerticalScroll(id="triage-preview"):
+        # Not in the Tab order: with the focus there, ↓ and the action keys went on acting
+        # on the table's row while nothing on screen moved. ctrl+↓/↑ scroll it from the list.
+        preview = VerticalScroll(id="triage-preview", can_focus=False)
+        with preview:
             yield Static(id="triage-preview-text")
         yield NoticeLine(id="triage-notice")
         yield KeyFooter(compact=True, show_command_palette=False)
@@ -298,6 +322,7 @@ class TriageScreen(Screen[None]):
         else:
             shown = self.filter.apply(self.rows, now)
         table.show(shown, now, self.sla_limit, keep=keep)
+        self._fit_table(len(shown))
         empty = self.query_one("#triage-empty", Static)
         empty.update(
             tr("No referral matches these filters")
@@ -310,6 +335,22 @@ class TriageScreen(Screen[None]):
             self._preview_later()
         else:
             self._show_preview()
+
+    def _fit_table(self, rows: int) -> None:
+        """The list as tall as its rows (up to TABLE_SHARE of the screen); the preview the rest.
+
+        A few referrals no longer leave the screen half empty while the thread is cut off
+        below them; a long inbox still keeps most of the screen for the list.
+        """
+        cap = max(TABLE_MIN, int(self.size.height * TABLE_SHARE))
+        height = min(max(TABLE_MIN, rows + 1), cap)  # + 1: the header
+        table = self.query_one(InboxTable)
+        if table.styles.height is None or table.styles.height.value != height:
+            table.styles.height = height
+
+    def on_resize(self) -> None:
+        """A new terminal size: share the height again."""
+        self._fit_table(len(self.query_one(InboxTable).rows_shown))
 
     def _preview_later(self) -> None:
         """Show the preview once typing pauses (each keystroke starts the wait again)."""
@@ -349,7 +390,10 @@ class TriageScreen(Screen[None]):
         row = self.query_one(InboxTable).selected
         if row is not None and row == self._previewed:
             return  # typing in the filter kept the same referral on top: nothing to read
+        self._stop_seen_timer()
+        self._thread_shown = None
         self._previewed = row
+        self.query_one("#triage-preview", VerticalScroll).scroll_home(animate=False)
         text = self.query_one("#triage-preview-text", Static)
         if row is None:
             text.update("")
@@ -366,23 +410,73 @@ class TriageScreen(Screen[None]):
             return
         self.app.call_from_thread(self._preview_read, row, preview, thread)
 
-    def _thread_lines(self, task_id: str) -> list[str]:
-        """The conversation of one referral, oldest first."""
+    def _thread_lines(self, task_id: str) -> list[tuple[str, bool]]:
+        """The conversation of one referral, newest first: (line, from the other side)."""
+        units = {self.hospital.id, *(d.id for d in self.departments)}
         return [
-            f"{message.sent[5:16].replace('T', ' ')} {message.sender_name}: {message.text}"
-            for message in self.store().thread(task_id)
+            (
+                f"{message.sent[5:16].replace('T', ' ')} {message.sender_name}: {message.text}",
+                not message.pending and (message.sender_org or "") not in units,
+            )
+            for message in reversed(self.store().thread(task_id))
         ]
 
-    def _preview_read(self, row: InboxRow, preview: Preview | None, thread: list[str]) -> None:
+    def _preview_read(
+        self, row: InboxRow, preview: Preview | None, thread: list[tuple[str, bool]]
+    ) -> None:
         selected = self.query_one(InboxTable).selected
         if selected is None or selected.task_id != row.task_id:
             return
         self.query_one("#triage-preview-text", Static).update(
             self._preview_text(row, preview, thread)
         )
+        self._thread_shown = row.task_id
+        if row.unread:
+            self._stop_seen_timer()
+            self._seen_timer = self.set_timer(SEEN_AFTER, self.thread_read)
+
+    # ----- new messages seen -----------------------------------------------------------------
+
+    def _stop_seen_timer(self) -> None:
+        if self._seen_timer is not None:
+            self._seen_timer.stop()
+            self._seen_timer = None
+
+    def thread_read(self) -> None:
+        """The expert has the thread of the row under the cursor before them: mark it seen."""
+        self._stop_seen_timer()
+        row = self.query_one(InboxTable).selected
+        if row is None or not row.unread or row.task_id != self._thread_shown:
+            return  # nothing new, or the preview does not show this row's thread yet
+        self._mark_seen(row.task_id)
+
+    @work(thread=True, exit_on_error=False, group="triage-seen")
+    def _mark_seen(self, task_id: str) -> None:
+        with connect(self.cache.path) as connection:
+            mark_seen_sqlite(connection, task_id, self.hospital.id)
+        self.app.call_from_thread(self._seen, task_id)
+
+    def _seen(self, task_id: str) -> None:
+        row = self.query_one(InboxTable).seen(task_id)
+        if row is None:
+            return
+        self.rows = [row if r.task_id == task_id else r for r in self.rows]
+        if self._previewed is not None and self._previewed.task_id == task_id:
+            self._previewed = row  # the same referral: no new read of its preview
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a row: its thread, shown in the preview, has been read."""
+        event.stop()
+        self.thread_read()
+
+    def action_scroll_preview(self, lines: int) -> None:
+        """ctrl+↓ / ctrl+↑: scroll the preview without leaving the list."""
+        self.query_one("#triage-preview", VerticalScroll).scroll_relative(
+            y=lines * 3, animate=False
+        )
 
     def _preview_text(
-        self, row: InboxRow, preview: Preview | None, thread: list[str] | None
+        self, row: InboxRow, preview: Preview | None, thread: list[tuple[str, bool]] | None
     ) -> Text:
         now = self.clock()
         # Names, reasons, summaries and messages are the referral's own text: data.
@@ -400,18 +494,29 @@ class TriageScreen(Screen[None]):
         reason = (preview.reason if preview else "") or row.reason
         text.append(f"\n{tr('Reason')}{colon}")
         text.append_text(data_text(reason))
-        if preview is not None and preview.summary:
-            text.append(f"\n{tr('Summary')}{colon}", style="bold")
-            text.append_text(data_block(preview.summary))
+        # The conversation before the summary, newest first: what changed since the expert
+        # last looked is at the top of the pane, not below a long summary.
+        if thread is not None:
+            text.append(f"\n{tr('Thread')}{colon}", style="bold")
+            if row.unread:
+                text.append(unread_words(row.unread), style="bold")
+            if not thread:
+                text.append(tr("No messages yet"))
+            new = row.unread
+            for line, theirs in thread:
+                text.append("\n")
+                if new and theirs:
+                    new -= 1
+                    text.append(f"{UNREAD_MARK} ", style="bold")
+                else:
+                    text.append("  ")
+                text.append_text(data_block(line))
         if preview is not None and preview.decision:
             text.append(f"\n{tr('Decision')}{colon}", style="bold")
             text.append_text(data_block(preview.decision))
-        if thread is not None:
-            text.append(f"\n{tr('Thread')}{colon}", style="bold")
-            if thread:
-                text.append_text(data_block("\n".join(thread)))
-            else:
-                text.append(tr("No messages yet"))
+        if preview is not None and preview.summary:
+            text.append(f"\n{tr('Summary')}{colon}", style="bold")
+            text.append_text(data_block(preview.summary))
         return text
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -490,6 +595,7 @@ class TriageScreen(Screen[None]):
 
     def action_open_chart(self) -> None:
         """Open the chart of the selected referral's patient."""
+        self.thread_read()
         row = self.query_one(InboxTable).selected
         if row is None or not row.patient_id:
             return

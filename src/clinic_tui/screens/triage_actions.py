@@ -67,6 +67,9 @@ add_translations(
             "{verb}已选中的 {n} 条转诊？（{skipped} 条不能：{reason}）"
         ),
         "Go back": "返回",
+        "moved to “s open”: press s to see it, c to complete it": (
+            "已移至“s 未结束”：按 s 查看，按 c 完成"
+        ),
     }
 )
 
@@ -103,6 +106,7 @@ def start_action(screen: TriageScreen, kind: str) -> None:
     from clinic_tui.widgets.inbox_table import InboxTable
 
     action = _ACTIONS[kind]
+    screen.thread_read()  # acting on a row: the thread the preview shows has been read
     table = screen.query_one(InboxTable)
     bulk = action in _VERBS and bool(table.marked)
     if bulk:
@@ -156,7 +160,10 @@ def _open_form(screen: TriageScreen, kind: str, rows: list[InboxRow]) -> None:
         from clinic_tui.widgets.inbox_table import InboxTable
 
         screen.query_one(InboxTable).marked.clear()
-        screen.notify(notice, timeout=4)
+        if kind == "accept" and screen.filter.statuses and "accepted" not in screen.filter.statuses:
+            # The accepted referral leaves this view: say where it went and how to finish it.
+            notice += " · " + tr("moved to “s open”: press s to see it, c to complete it")
+        screen.notify(notice, timeout=8 if kind == "accept" else 4)
         screen.refresh_inbox(rows[0].task_id)
 
     screen.app.push_screen(form, done)

@@ -2,7 +2,8 @@
 
 Colour is never the only signal: urgency carries `!` markers and a word, an SLA
 breach says `⚠ 3h over`, a row marked for a bulk action shows `+`, an
-unsynced one `*`, the selected one `▶`. The table holds a window of the
+unsynced one `*`, the selected one `▶`, one whose thread holds messages not yet
+seen `✉2` before the name. The table holds a window of the
 filtered rows (WINDOW at a time, more as the cursor nears the end), so a filter
 keystroke over thousands of referrals redraws a page, not the whole inbox.
 """
@@ -10,6 +11,7 @@ keystroke over thousands of referrals redraws a page, not the whole inbox.
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from rich.cells import cell_len
@@ -32,6 +34,7 @@ from clinic_tui.widgets.data_text import data_text
 from clinic_tui.widgets.queue_table import UNSYNCED_MARK, fit
 from clinic_tui.widgets.row_table import RowTable
 from clinic_tui.widgets.units import age_text
+from clinic_tui.widgets.unread_mark import unread_short
 
 add_translations(
     {
@@ -413,13 +416,35 @@ class InboxTable(RowTable):
         self._drawn.clear()
         self._placed.clear()
 
+    @staticmethod
+    def _name_cell(row: InboxRow, width: int, style: str) -> Text:
+        """The name, after '✉2 ' when the thread holds messages not seen yet."""
+        if not row.unread:
+            return Text(fit(row.patient_name, width), style=style)
+        mark = unread_short(row.unread)
+        mark.append(" ")
+        return Text.assemble(mark, (fit(row.patient_name, width - mark.cell_len), style))
+
+    def seen(self, task_id: str) -> InboxRow | None:
+        """The thread of `task_id` was read: its row loses the unread mark (the row, or None)."""
+        row = self._by_id.get(task_id)
+        if row is None or not row.unread:
+            return row
+        row = replace(row, unread=0)
+        self._by_id[task_id] = row
+        self.rows_shown = [row if r.task_id == task_id else r for r in self.rows_shown]
+        if task_id in self.rows:
+            dim = "dim" if row.status in _CLOSED else ""
+            self.update_cell(task_id, "name", self._name_cell(row, self._sizes["name"], dim))
+        return row
+
     def _cells(self, row: InboxRow) -> list[Text]:
         now, sizes = self._now, self._sizes
         dim = "dim" if row.status in _CLOSED else ""
         cells = {
             "mark": self.mark_text(row.task_id, False),
             "urgency": urgency_text(row.urgency),
-            "name": Text(fit(row.patient_name, sizes["name"]), style=dim),
+            "name": self._name_cell(row, sizes["name"], dim),
             "sex_age": Text(sex_age_text(row, now), style=dim),
             "from": Text(fit(row.from_name, sizes.get("from", 0)), style=dim),
             "department": Text(fit(row.department or "—", sizes["department"]), style=dim),

@@ -22,6 +22,7 @@ from clinic_tui.referral.inbox import Preview
 from clinic_tui.referral.model import FollowUpItem, ReferralItem
 from clinic_tui.widgets.chart_sections import PENDING_MARK, ChartSection
 from clinic_tui.widgets.data_text import data_block, data_text, name_text
+from clinic_tui.widgets.unread_mark import unread_words
 
 CODE_WORDS = 40
 """Characters of a status, priority or category word (a code we do not know is drawn as is)."""
@@ -72,6 +73,8 @@ def referral_line(item: ReferralItem, clinic_id: str) -> Text:
         line.append_text(data_text(f" · {item.status_reason}"))
     if item.messages:
         line.append(f" · {item.messages} {tr('message(s)')}")
+    if item.unread:
+        line.append(f" · {unread_words(item.unread)}", style="bold")
     if item.pending:
         line.append(PENDING_MARK)
     return line
