@@ -43,12 +43,19 @@ CEILINGS: dict[str, tuple[float | None, float | None, str]] = {
     "diosmectite": (None, 18, "6g qid"),  # 6 sachets (18 g) a day at most
     "albendazole": (400, 800, "400mg tid"),  # 400 mg twice a day
     "isosorbide-dinitrate": (None, 240, "100mg tid"),  # not above 240 mg a day
-    "promethazine": (50, None, ""),  # 20-50 mg at night; no daily maximum across uses
+    "promethazine": (50, 100, "50mg tid"),  # NZ pack: 20 mg 3-5 times a day for nausea
     "cefadroxil": (None, 4000, "1500mg tid"),  # the dosage maximum is 4 g per day
     "ferrous-sulfate": (300, 900, "300mg qid"),  # 说明书: 治疗 一次1片 一日3次
     "benzylpenicillin": (None, 24_000_000, "8000000IU iv qid"),  # 24 mega units a day
+    # Issue #19, the second round:
+    "cefradine": (1000, 4000, "1500mg qid"),  # 说明书: 一次可增至1 g, 一日总量不超过4 g
+    "phenoxymethylpenicillin": (1000, 4000, "1500mg qid"),  # adults 2-4 g daily, 4 doses
+    "aminophylline": (500, 1000, "400mg tid"),  # 极量 一次0.5 g, 一日1 g
+    "folic-acid": (5, 5, "5mg bid"),  # SmPC: 5 mg daily
+    "salbutamol": (200, 800, "200µg q4h"),  # two puffs; as needed at most 4 times a day
+    "glyceryl-trinitrate": (0.5, None, ""),  # one 0.5 mg tablet a dose; no daily total
 }
-UNITS = {"diosmectite": "g", "benzylpenicillin": "IU iv"}
+UNITS = {"diosmectite": "g", "benzylpenicillin": "IU iv", "salbutamol": "µg"}
 """The unit (and route) a line of the drug is typed in, when not mg by mouth."""
 
 
@@ -118,6 +125,45 @@ def test_ten_times_the_new_maximum_is_a_unit_error(code: str) -> None:
     assert not found[0].overridable
 
 
+NO_FIXED = {
+    "lansoprazole": ("adult_max_dose", "adult_max_daily"),
+    "levothyroxine": ("adult_max_dose", "adult_max_daily"),
+    "prednisone": ("adult_max_dose", "adult_max_daily"),
+    "dexamethasone": ("adult_max_dose", "adult_max_daily"),
+    "oral-rehydration-salts": ("adult_max_dose", "adult_max_daily"),
+    "glyceryl-trinitrate": ("adult_max_daily",),
+}
+"""Issue #19: ceilings the source sets no fixed value for (cited as dosed individually)."""
+
+
+@pytest.mark.parametrize("code", sorted(NO_FIXED))
+def test_a_cited_no_fixed_maximum_shows_indiv_in_the_coverage(code: str) -> None:
+    headings = [name for name, _ in COLUMNS]
+    drug = _drug(code)
+    [row] = coverage([drug])
+    cells = dict(zip(headings, row.cells, strict=True))
+    column = {"adult_max_daily": "max/d", "adult_max_dose": "max/dose"}
+    for field in NO_FIXED[code]:
+        assert getattr(drug, field) is None, (code, field)
+        assert "no fixed maximum" in drug.source_of(field), (code, field)
+        assert field not in drug.unverified, (code, field)
+        assert cells[column[field]] == NO_FIXED_MAXIMUM, (code, field)
+
+
+@pytest.mark.parametrize(("code", "line"), [("levothyroxine", "2000µg"), ("lansoprazole", "300mg")])
+def test_without_a_fixed_maximum_ten_times_the_usual_top_dose_is_still_a_unit_error(
+    code: str, line: str
+) -> None:
+    drug = _drug(code)
+    assert drug.adult_dose is not None
+    assert drug.adult_max_dose is None and drug.adult_max_daily is None
+    found = _adult_findings(f"{code} {line} qd 1d")
+    assert [w.key.split(":")[1] for w in found] == ["unit-error"]
+    # Just under it: no refusal (the usual-dose warning is the only check left).
+    below = _adult_findings(f"{code} {drug.adult_dose.high * 9:g}{line[-2:]} qd 1d")
+    assert "unit-error" not in [w.key.split(":")[1] for w in below]
+
+
 def test_insulin_has_no_fixed_maximum_and_the_coverage_says_so_with_its_source() -> None:
     headings = [name for name, _ in COLUMNS]
     rows = {
@@ -151,15 +197,18 @@ def test_a_cited_ceiling_without_a_value_is_no_fixed_maximum_and_an_uncited_one_
 
 
 def test_the_coverage_has_no_question_mark_for_the_drugs_covered() -> None:
-    covered = {code for code, (_, day, _) in CEILINGS.items() if day} | {
-        "insulin-human",
-        "insulin-glargine",
-    }
+    covered = (
+        set(CEILINGS) | set(NO_FIXED) | {"insulin-human", "insulin-glargine", "glyceryl-trinitrate"}
+    )
     for row in coverage(starter_drugs()):
         if row.code in covered:
             assert UNVERIFIED not in row.cells, row
-    # Promethazine: a per-dose ceiling only; its day stays unverified, not invented.
     rows = {row.code: row for row in coverage(starter_drugs())}
-    assert rows["promethazine"].cells[:2] == (UNVERIFIED, "50")
+    assert rows["promethazine"].cells[:2] == ("100", "50")
+    # Glyceryl trinitrate: one tablet a dose; the label sets no daily total.
+    assert rows["glyceryl-trinitrate"].cells[:2] == (NO_FIXED_MAXIMUM, "0.5")
+    # What no source read gives stays unverified, not invented.
+    unverified = {row.code for row in rows.values() if UNVERIFIED in row.cells[:2]}
+    assert unverified == {"zinc-sulfate", "thiamine"}
     # Units of benzylpenicillin read in full, never in exponent form.
     assert rows["benzylpenicillin"].cells[0] == "24000000"
