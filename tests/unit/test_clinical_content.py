@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from clinic_tui.prescribing.content import (
 )
 from clinic_tui.prescribing.formulary import starter_drugs, starter_formulary
 from clinic_tui.prescribing.medication_request import CONTENT_URL, medication_request_for
+from clinic_tui.prescribing.model import FormularyDrug
 from clinic_tui.prescribing.order_line import parse_order_line
 from clinic_tui.prescribing.slip_kinds import paediatric_below_age, slip_kind_for
 from clinic_tui.terminology.starter import starter_concepts
@@ -60,6 +62,13 @@ def test_status_shows_the_clinical_content_version(cli: Cli, tmp_path: Path) -> 
     assert json.loads(out)["clinical_content"] == content_versions()
 
 
+def rows_drug(code: str) -> FormularyDrug:
+    """The starter formulary's row for code."""
+    drug = starter_formulary().find(code)
+    assert drug is not None, code
+    return drug
+
+
 def test_coverage_has_a_cell_per_column_and_shows_unverified_ceilings() -> None:
     rows = {row.code: row for row in coverage(starter_drugs())}
     assert all(len(row.cells) == len(COLUMNS) for row in rows.values())
@@ -67,7 +76,9 @@ def test_coverage_has_a_cell_per_column_and_shows_unverified_ceilings() -> None:
     digoxin = dict(zip(headings, rows["digoxin"].cells, strict=True))
     assert digoxin["max/d"] == "1.5"
     assert digoxin["65+"] == "Beers"
-    assert dict(zip(headings, rows["aminophylline"].cells, strict=True))["max/d"] == "?"
+    # A ceiling listed unverified shows '?' (issue #19 left no such row in the starter table).
+    zinc = replace(rows_drug("zinc-sulfate"), adult_max_daily=None, unverified=("adult_max_daily",))
+    assert dict(zip(headings, coverage([zinc])[0].cells, strict=True))["max/d"] == "?"
     assert dict(zip(headings, rows["metformin"].cells, strict=True))["renal"] == "<30"
     # Children's columns read children_doses.toml through FormularyDrug.children.
     amoxicillin = dict(zip(headings, rows["amoxicillin"].cells, strict=True))

@@ -52,8 +52,10 @@ CEILINGS: dict[str, tuple[float | None, float | None, str]] = {
     "phenoxymethylpenicillin": (1000, 4000, "1500mg qid"),  # adults 2-4 g daily, 4 doses
     "aminophylline": (500, 1000, "400mg tid"),  # 极量 一次0.5 g, 一日1 g
     "folic-acid": (5, 5, "5mg bid"),  # SmPC: 5 mg daily
-    "salbutamol": (200, 800, "200µg q4h"),  # two puffs; as needed at most 4 times a day
+    "salbutamol": (200, None, ""),  # two puffs a dose; the day is the prescriber's (indiv)
     "glyceryl-trinitrate": (0.5, None, ""),  # one 0.5 mg tablet a dose; no daily total
+    "thiamine": (300, 300, "200mg bid"),  # severe deficiency 200-300 mg daily
+    "zinc-sulfate": (20, 40, "20mg tid"),  # elemental zinc: 10-20 mg twice a day
 }
 UNITS = {"diosmectite": "g", "benzylpenicillin": "IU iv", "salbutamol": "µg"}
 """The unit (and route) a line of the drug is typed in, when not mg by mouth."""
@@ -132,6 +134,7 @@ NO_FIXED = {
     "dexamethasone": ("adult_max_dose", "adult_max_daily"),
     "oral-rehydration-salts": ("adult_max_dose", "adult_max_daily"),
     "glyceryl-trinitrate": ("adult_max_daily",),
+    "salbutamol": ("adult_max_daily",),
 }
 """Issue #19: ceilings the source sets no fixed value for (cited as dosed individually)."""
 
@@ -156,7 +159,8 @@ def test_without_a_fixed_maximum_ten_times_the_usual_top_dose_is_still_a_unit_er
 ) -> None:
     drug = _drug(code)
     assert drug.adult_dose is not None
-    assert drug.adult_max_dose is None and drug.adult_max_daily is None
+    assert drug.adult_max_dose is None
+    assert drug.adult_max_daily is None
     found = _adult_findings(f"{code} {line} qd 1d")
     assert [w.key.split(":")[1] for w in found] == ["unit-error"]
     # Just under it: no refusal (the usual-dose warning is the only check left).
@@ -197,9 +201,7 @@ def test_a_cited_ceiling_without_a_value_is_no_fixed_maximum_and_an_uncited_one_
 
 
 def test_the_coverage_has_no_question_mark_for_the_drugs_covered() -> None:
-    covered = (
-        set(CEILINGS) | set(NO_FIXED) | {"insulin-human", "insulin-glargine", "glyceryl-trinitrate"}
-    )
+    covered = set(CEILINGS) | set(NO_FIXED) | {"insulin-human", "insulin-glargine"}
     for row in coverage(starter_drugs()):
         if row.code in covered:
             assert UNVERIFIED not in row.cells, row
@@ -207,8 +209,7 @@ def test_the_coverage_has_no_question_mark_for_the_drugs_covered() -> None:
     assert rows["promethazine"].cells[:2] == ("100", "50")
     # Glyceryl trinitrate: one tablet a dose; the label sets no daily total.
     assert rows["glyceryl-trinitrate"].cells[:2] == (NO_FIXED_MAXIMUM, "0.5")
-    # What no source read gives stays unverified, not invented.
-    unverified = {row.code for row in rows.values() if UNVERIFIED in row.cells[:2]}
-    assert unverified == {"zinc-sulfate", "thiamine"}
+    # Issue #19: every drug now has an adult ceiling or a cited 'indiv'.
+    assert not [row.code for row in rows.values() if UNVERIFIED in row.cells[:2]]
     # Units of benzylpenicillin read in full, never in exponent form.
     assert rows["benzylpenicillin"].cells[0] == "24000000"
