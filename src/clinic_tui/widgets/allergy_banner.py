@@ -37,6 +37,17 @@ add_translations(
     }
 )
 
+CRITICALITY_WORDS = {"unable-to-assess": "not assessed"}
+"""FHIR criticality codes whose English words differ from the code (tr gives the Chinese)."""
+
+
+def criticality_words(code: str) -> str:
+    """An allergy's criticality in the clinician's words ('not assessed' / '未评估')."""
+    if language() == "zh":
+        return tr(code)
+    return CRITICALITY_WORDS.get(code, code)
+
+
 RECORDED_MARKER = "!!"
 """Plain-text marker of recorded allergies: visible in any terminal and any colour scheme."""
 UNRECORDED_MARKER = "??"
@@ -79,7 +90,7 @@ def allergy_text(
         else:
             field.append(tr("reaction not recorded"), style="italic")
         if allergy.criticality:
-            label = tr(allergy.criticality)
+            label = criticality_words(allergy.criticality)
             # Upper case is a second, colour-free cue for the dangerous ones.
             high = allergy.criticality == "high"
             field.append(f" ({label.upper() if high else label})", style="bold" if high else "")
