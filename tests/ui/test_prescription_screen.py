@@ -551,7 +551,8 @@ async def test_sign_and_slip_type_show_in_the_footer_while_a_line_is_typed(
             for key in screen.query(FooterKey)
             if key.display and key.region.width
         }
-        assert "sign" in shown and "slip_type" in shown, shown
+        assert "sign" in shown, shown
+        assert "slip_type" in shown, shown
         # The keys the footer names work where the cursor is: the slip type, then signing.
         await press(pilot, shown["slip_type"].replace("^", "ctrl+"))
         assert screen.query_one("#rx-kind").has_focus

@@ -33,6 +33,7 @@ from clinic_tui.i18n import add_translations, language, tr
 from clinic_tui.messages import SyncCounts
 from clinic_tui.prescribing.model import Basket, Severity
 from clinic_tui.prescribing.prescriber import ActiveOrder, SignedSlip
+from clinic_tui.prescribing.sig_words import sig_words
 from clinic_tui.prescribing.slip_kinds import (
     SLIP_KIND_CODES,
     day_limit,
@@ -217,13 +218,13 @@ class BasketList(MarkedOptionList):
             tr("Remove"),
             show=False,
             tooltip=tr("Remove the basket line"),
-        ),  # fmt: skip
+        ),
         Binding(
             "o",
             "screen.override_line",
             tr("Override"),
             tooltip=tr("Override the line's warning with a reason"),
-        ),  # fmt: skip
+        ),
     ]
 
 
@@ -240,7 +241,7 @@ class PrescriptionScreen(Screen[None]):
             show=False,
             priority=True,
             tooltip=tr("Sign the prescription"),
-        ),  # fmt: skip
+        ),
         Binding("s", "sign", tr("Sign"), tooltip=tr("Sign the prescription")),
         # The same actions while the order line has the cursor (where s and t are typed):
         # the footer shows one key per action, so whichever works now is the one shown.
@@ -563,7 +564,7 @@ class PrescriptionScreen(Screen[None]):
             text = data_text(order.name, "bold")
             if order.pending:
                 text.append(" *")
-            text.append_text(data_text(f"  {order.dosage}"))
+            text.append_text(data_text(f"  {sig_words(order.dosage, language())}"))
             if order.authored_on is not None:
                 text.append(f"  {order.authored_on.isoformat()}", style="dim")
             rows.append((text, order.id, True))
@@ -1059,8 +1060,9 @@ class PrescriptionScreen(Screen[None]):
     def snapshot(self) -> Basket:
         """A copy of the basket as it is signed."""
         basket = self.basket
-        return Basket(list(basket.lines), dict(basket.overrides), basket.kind,
-                      basket.long_term_reason.strip())  # fmt: skip
+        return Basket(
+            list(basket.lines), dict(basket.overrides), basket.kind, basket.long_term_reason.strip()
+        )
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="rx-sign")
     def _sign(self, basket: Basket, warnings: list[SafetyWarning], changed: set[str]) -> SignedSlip:
@@ -1124,8 +1126,10 @@ class PrescriptionScreen(Screen[None]):
             return
         from clinic_tui.screens.discard_dialog import ConfirmScreen
 
-        fields = [tr("the name") if "name" in slip.glyph_problems else "",
-                  tr("the diagnosis") if "diagnosis" in slip.glyph_problems else ""]  # fmt: skip
+        fields = [
+            tr("the name") if "name" in slip.glyph_problems else "",
+            tr("the diagnosis") if "diagnosis" in slip.glyph_problems else "",
+        ]
         question = tr(
             "The slip's font cannot print {chars} of {fields}: they will print as □, to be "
             "written by hand. Print anyway?"

@@ -7,6 +7,7 @@ monochrome terminal, or to a colour-blind clinician.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 
 from rich.text import Text
@@ -48,6 +49,22 @@ def criticality_words(code: str) -> str:
     return CRITICALITY_WORDS.get(code, code)
 
 
+def _cjk(word: str) -> bool:
+    return any(unicodedata.east_asian_width(char) in ("W", "F") for char in word)
+
+
+def session_words(text: str) -> str:
+    """A record's bilingual words ('青霉素 Penicillin', 'Urticaria 荨麻疹') in the session's
+    language; text that is not one Chinese half and one English half stays as recorded."""
+    words = text.split(" ")
+    halves = [i for i in range(1, len(words)) if _cjk(words[i]) != _cjk(words[i - 1])]
+    if len(halves) != 1:
+        return text
+    first, second = " ".join(words[: halves[0]]), " ".join(words[halves[0] :])
+    chinese, english = (first, second) if _cjk(words[0]) else (second, first)
+    return chinese if language() == "zh" else english
+
+
 RECORDED_MARKER = "!!"
 """Plain-text marker of recorded allergies: visible in any terminal and any colour scheme."""
 UNRECORDED_MARKER = "??"
@@ -83,10 +100,11 @@ def allergy_text(
     for allergy in allergies:
         # Each allergy carries its own marker, and its substance is paired with its reaction.
         field = Text(f"{RECORDED_MARKER} ", style="bold")
-        field.append_text(data_text(allergy.substance, limit=BANNER_FIELD_LIMIT))
+        # One language on the row: the record's words for the session (both when unsplittable).
+        field.append_text(data_text(session_words(allergy.substance), limit=BANNER_FIELD_LIMIT))
         field.append(colon)
         if allergy.reaction:
-            field.append_text(data_text(allergy.reaction, limit=BANNER_FIELD_LIMIT))
+            field.append_text(data_text(session_words(allergy.reaction), limit=BANNER_FIELD_LIMIT))
         else:
             field.append(tr("reaction not recorded"), style="italic")
         if allergy.criticality:
