@@ -52,23 +52,21 @@ def break_offsets(line: str, width: int) -> list[int]:
     """Where one line (no newline) breaks to fit `width` cells: offsets into `line`."""
     offsets: list[int] = []
     used = 0
-    line_start = 0
     for start, end in _pieces(line):
         shown = cell_len(line[start:end].rstrip())
         if used and used + shown > width:
             offsets.append(start)
-            line_start, used = start, 0
+            used = 0
         if shown > width:
             # An English word or code wider than the line: folded, character by character.
             for index in range(start, end):
                 char_width = cell_len(line[index])
                 if used and used + char_width > width and not line[index].isspace():
                     offsets.append(index)
-                    line_start, used = index, 0
+                    used = 0
                 used += char_width
             continue
         used += cell_len(line[start:end])
-    del line_start
     return offsets
 
 
