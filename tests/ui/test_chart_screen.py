@@ -58,7 +58,7 @@ async def test_recorded_allergies_fill_the_banner_with_markers(cache: ClinicCach
         banner = screen.query_one(AllergyBanner)
         assert banner.has_class("-recorded")
         assert _plain(banner) == (
-            "ALLERGIES: !! Penicillin: anaphylaxis (HIGH) !! Sulfonamides: rash (low)"
+            "ALLERGIES: !! Penicillin: anaphylaxis (HIGH) !! 磺胺类 Sulfonamides: 皮疹 rash (low)"
         )
 
 
@@ -209,7 +209,7 @@ async def test_unsynced_allergy_and_patient_carry_the_mark_and_its_legend(
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await _loaded(pilot)
         banner = _plain(screen.query_one(AllergyBanner))
-        assert banner == "ALLERGIES: !! Egg: reaction not recorded (low) * * unsynced"
+        assert banner == "ALLERGIES: !! 鸡蛋 Egg: reaction not recorded (low) * * unsynced"
         header = _plain(screen.query_one(PatientHeader))
         assert header.startswith("王小明 * Male")
         assert header.endswith("Phone 13900001111 * unsynced")
@@ -290,7 +290,7 @@ async def test_allergies_and_medicines_read_in_one_language(
     i18n.set_language(lang)
     record_local_change(
         cache.engine,
-        allergy("a-unsure", "p-allergic", "Latex 乳胶", criticality="unable-to-assess"),
+        allergy("a-unsure", "p-allergic", "Aspirin 阿司匹林", criticality="unable-to-assess"),
         "create",
     )
     prn = medication(
@@ -306,13 +306,27 @@ async def test_allergies_and_medicines_read_in_one_language(
             ".section-body", Static))  # fmt: skip
         if lang == "zh":
             assert "!! 青霉素：过敏性休克 (高危)" in banner
-            assert "!! 乳胶：反应未记录 (未评估)" in banner
+            assert "!! 阿司匹林：反应未记录 (未评估)" in banner
             assert "Penicillin" not in banner
             assert "500 mg 口服 必要时，最多每6小时一次 q6h prn 3天" in medicines
         else:
             assert "!! Penicillin: anaphylaxis (HIGH)" in banner
-            assert "!! Latex: reaction not recorded (not assessed)" in banner
+            assert "!! Aspirin: reaction not recorded (not assessed)" in banner
             assert "unable-to-assess" not in banner
             assert "青霉素" not in banner
             assert "500 mg oral when needed, at most every 6 hours q6h prn 3 d" in medicines
             assert "口服" not in medicines
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_only_a_known_pair_is_split_so_no_written_word_is_lost(lang: str) -> None:
+    from clinic_tui.widgets.allergy_banner import session_words
+
+    i18n.set_language(lang)
+    zh = lang == "zh"
+    assert session_words("Penicillin 青霉素") == ("青霉素" if zh else "Penicillin")
+    assert session_words("青霉素") == ("青霉素" if zh else "Penicillin")
+    assert session_words("Urticaria 荨麻疹") == ("荨麻疹" if zh else "Urticaria")
+    # Two things, or words no list knows: kept exactly as the clinician wrote them.
+    assert session_words("Penicillin, 头孢") == "Penicillin, 头孢"
+    assert session_words("鸡蛋 Egg") == "鸡蛋 Egg"

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from rich.text import Text
 from textual.widgets import Static
 
+from clinic_tui.domain.chart_entry import REACTIONS, SUBSTANCES
 from clinic_tui.domain.models import Allergy, AllergyState
 from clinic_tui.i18n import add_translations, language, tr
 from clinic_tui.widgets.data_text import data_text, name_text
@@ -49,20 +50,41 @@ def criticality_words(code: str) -> str:
     return CRITICALITY_WORDS.get(code, code)
 
 
+def _known_words() -> dict[str, tuple[str, str]]:
+    """Each allergen and reaction of the allergy form's lists, by its Chinese and English."""
+    known: dict[str, tuple[str, str]] = {}
+    for zh, en in [*((s.zh, s.en) for s in SUBSTANCES), *((zh, en) for _, zh, en in REACTIONS)]:
+        known[zh] = known[en.casefold()] = (zh, en)
+    return known
+
+
+KNOWN_WORDS = _known_words()
+"""Words the banner may give in the other language: the SNOMED CT lists of chart_entry."""
+
+
 def _cjk(word: str) -> bool:
     return any(unicodedata.east_asian_width(char) in ("W", "F") for char in word)
 
 
 def session_words(text: str) -> str:
-    """A record's bilingual words ('青霉素 Penicillin', 'Urticaria 荨麻疹') in the session's
-    language; text that is not one Chinese half and one English half stays as recorded."""
+    """A record's allergen or reaction in the session's language: '青霉素 Penicillin' reads
+    'Penicillin' in English and '青霉素' in Chinese, a known word alone is translated; any
+    other text stays exactly as recorded (nothing a clinician wrote is ever dropped)."""
+    zh = language() == "zh"
+    known = KNOWN_WORDS.get(text.strip()) or KNOWN_WORDS.get(text.strip().casefold())
+    if known is not None:
+        return known[0] if zh else known[1]
     words = text.split(" ")
     halves = [i for i in range(1, len(words)) if _cjk(words[i]) != _cjk(words[i - 1])]
     if len(halves) != 1:
         return text
     first, second = " ".join(words[: halves[0]]), " ".join(words[halves[0] :])
     chinese, english = (first, second) if _cjk(words[0]) else (second, first)
-    return chinese if language() == "zh" else english
+    # Split only when both halves name the same known thing: 'Penicillin, 头孢' stays whole.
+    pair = KNOWN_WORDS.get(chinese)
+    if pair is None or KNOWN_WORDS.get(english.casefold()) != pair:
+        return text
+    return chinese if zh else english
 
 
 RECORDED_MARKER = "!!"
