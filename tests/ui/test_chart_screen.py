@@ -58,8 +58,7 @@ async def test_recorded_allergies_fill_the_banner_with_markers(cache: ClinicCach
         banner = screen.query_one(AllergyBanner)
         assert banner.has_class("-recorded")
         assert _plain(banner) == (
-            "ALLERGIES: !! 青霉素 Penicillin: 过敏性休克 anaphylaxis (HIGH) "
-            "!! 磺胺类 Sulfonamides: 皮疹 rash (low)"
+            "ALLERGIES: !! Penicillin: anaphylaxis (HIGH) !! 磺胺类 Sulfonamides: 皮疹 rash (low)"
         )
 
 
@@ -279,3 +278,55 @@ async def test_a_chart_that_does_not_exist_is_not_audited_as_opened(cache: Clini
     async with app.run_test(size=(80, 24)) as pilot:
         await _loaded(pilot)
     assert cache.audit.for_patient("nobody") == []
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+@pytest.mark.parametrize("lang", ["en", "zh"])
+async def test_allergies_and_medicines_read_in_one_language(
+    cache: ClinicCache, lang: str, size: tuple[int, int]
+) -> None:
+    from tests.ui.chart_fixtures import medication
+
+    i18n.set_language(lang)
+    record_local_change(
+        cache.engine,
+        allergy("a-unsure", "p-allergic", "Aspirin 阿司匹林", criticality="unable-to-assess"),
+        "create",
+    )
+    prn = medication(
+        "m-prn", "p-allergic", "对乙酰氨基酚片 Paracetamol 500mg",
+        "500 mg 口服 必要时，最多每6小时一次 q6h prn 3天", "2026-11-20",
+    )  # fmt: skip
+    record_local_change(cache.engine, prn, "create")
+    app = ChartHostApp(cache, "p-allergic", fixed_clock)
+    async with app.run_test(size=size) as pilot:
+        screen = await _loaded(pilot)
+        banner = _plain(screen.query_one(AllergyBanner))
+        medicines = _plain(screen.query_one("#medications", ChartSection).query_one(
+            ".section-body", Static))  # fmt: skip
+        if lang == "zh":
+            assert "!! 青霉素：过敏性休克 (高危)" in banner
+            assert "!! 阿司匹林：反应未记录 (未评估)" in banner
+            assert "Penicillin" not in banner
+            assert "500 mg 口服 必要时，最多每6小时一次 q6h prn 3天" in medicines
+        else:
+            assert "!! Penicillin: anaphylaxis (HIGH)" in banner
+            assert "!! Aspirin: reaction not recorded (not assessed)" in banner
+            assert "unable-to-assess" not in banner
+            assert "青霉素" not in banner
+            assert "500 mg oral when needed, at most every 6 hours q6h prn 3 d" in medicines
+            assert "口服" not in medicines
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_only_a_known_pair_is_split_so_no_written_word_is_lost(lang: str) -> None:
+    from clinic_tui.widgets.allergy_banner import session_words
+
+    i18n.set_language(lang)
+    zh = lang == "zh"
+    assert session_words("Penicillin 青霉素") == ("青霉素" if zh else "Penicillin")
+    assert session_words("青霉素") == ("青霉素" if zh else "Penicillin")
+    assert session_words("Urticaria 荨麻疹") == ("荨麻疹" if zh else "Urticaria")
+    # Two things, or words no list knows: kept exactly as the clinician wrote them.
+    assert session_words("Penicillin, 头孢") == "Penicillin, 头孢"
+    assert session_words("鸡蛋 Egg") == "鸡蛋 Egg"

@@ -8,6 +8,7 @@ from typing import Any
 
 import pypdfium2
 import pytest
+from rich.cells import cell_len
 from rich.console import Console
 from sqlalchemy import Engine, text
 from textual.pilot import Pilot
@@ -20,7 +21,7 @@ from clinic_tui.screens.discard_dialog import ConfirmScreen
 from clinic_tui.screens.prescription import PrescriptionScreen
 from clinic_tui.screens.prescription_dialogs import OverrideDialog, StopDialog
 from clinic_tui.widgets.marked_list import MarkedOptionList
-from tests.ui.chart_fixtures import fill_cache, fixed_clock
+from tests.ui.chart_fixtures import clinic_app, fill_cache, fixed_clock
 from tests.ui.chart_host import ChartHostApp
 from tests.ui.pilot import press, settle, type_text
 
@@ -468,3 +469,128 @@ async def test_printing_a_name_the_font_has_asks_nothing(
         await settle(pilot)
         assert app.screen is screen
         assert len(list((tmp_path / "slips").rglob("*.pdf"))) == 1
+
+
+SIZES = [(80, 24), (120, 40)]
+LANGUAGES = ["en", "zh"]
+
+
+async def basket_rows(pilot: Pilot[None], screen: PrescriptionScreen) -> list[str]:
+    """Every row the basket draws, top to bottom, read by scrolling it line by line."""
+    listing = screen.query_one("#rx-basket", MarkedOptionList)
+    listing.scroll_to(y=0, animate=False, immediate=True)
+    await pilot.pause()
+    rows: list[str] = []
+    last = int(listing.max_scroll_y)
+    for y in range(last + 1):
+        listing.scroll_to(y=y, animate=False, immediate=True)
+        await pilot.pause()
+        shown = [
+            listing.render_line(i).text for i in range(listing.scrollable_content_region.height)
+        ]
+        rows.extend(shown if y == last else shown[:1])
+    return rows
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("lang", LANGUAGES)
+async def test_warnings_wrap_whole_beside_their_severity(
+    cache: ClinicCache, lang: str, size: tuple[int, int]
+) -> None:
+    from clinic_tui import i18n
+    from clinic_tui.widgets.order_lines import severity_label, warning_message
+
+    i18n.set_language(lang)
+    app = ChartHostApp(cache, "p-allergic", fixed_clock)
+    async with app.run_test(size=size) as pilot:
+        screen = await open_orders(pilot)
+        # Penicillin allergy (two HIGH findings) and a long MODERATE interaction with aspirin.
+        await enter_line(pilot, "amox 500mg po tid 7d")
+        await enter_line(pilot, "ibu 400mg po tid 3d")
+        assert {w.severity.name for w in screen.warnings} >= {"HIGH", "MODERATE"}
+        rows = await basket_rows(pilot, screen)
+        width = screen.query_one("#rx-basket").scrollable_content_region.width
+        assert all(cell_len(row.rstrip()) <= width for row in rows)
+        drawn = "".join("".join(row.split()) for row in rows)
+        for warning in screen.warnings:
+            message = warning_message(warning)
+            # Every character of the finding is on screen, none cut off with '…'.
+            assert "".join(message.split()) in drawn, message
+            label = severity_label(warning.severity).plain
+            first = "".join(message.split())[:2]
+            assert any(
+                label in row and first in "".join(row.split(label, 1)[1].split()) for row in rows
+            ), f"{label} is not on the line of {message[:10]}"
+        # The line's words and its supply are said in the session's language.
+        basket = basket_text(screen)
+        assert ("共 21 粒" if lang == "zh" else "total 21 capsules") in basket
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("lang", LANGUAGES)
+async def test_sign_and_slip_type_show_in_the_footer_while_a_line_is_typed(
+    cache: ClinicCache, lang: str, size: tuple[int, int]
+) -> None:
+    from textual.widgets._footer import FooterKey
+
+    from clinic_tui import i18n
+
+    i18n.set_language(lang)
+    app = clinic_app(cache)  # the real app: its own keys (help, quit) share the footer
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await press(pilot, "enter", "m")
+        screen = app.screen
+        assert isinstance(screen, PrescriptionScreen)
+        await enter_line(pilot, "metformin 500mg po bid 7d")
+        screen.query_one("#rx-line").focus()
+        await type_text(pilot, "ibu")
+        assert screen.query_one("#rx-line", Input).has_focus
+        shown = {
+            key.action: key.key_display
+            for key in screen.query(FooterKey)
+            if key.display and key.region.width
+        }
+        assert "sign" in shown, shown
+        assert "slip_type" in shown, shown
+        # The keys the footer names work where the cursor is: the slip type, then signing.
+        await press(pilot, shown["slip_type"].replace("^", "ctrl+"))
+        assert screen.query_one("#rx-kind").has_focus
+        screen.query_one("#rx-line").focus()
+        await press(pilot, shown["sign"].replace("^", "ctrl+"))
+        assert isinstance(pilot.app.screen, ConfirmScreen)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+async def test_help_lists_every_key_of_the_order_screen_from_the_order_line(
+    cache: ClinicCache, lang: str
+) -> None:
+    from clinic_tui import i18n
+    from clinic_tui.i18n import tr
+    from clinic_tui.screens.help import HelpScreen
+
+    i18n.set_language(lang)
+    app = clinic_app(cache)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "enter", "m")
+        screen = app.screen
+        assert isinstance(screen, PrescriptionScreen)
+        await enter_line(pilot, "metformin 500mg po bid 7d")
+        screen.query_one("#rx-line").focus()
+        await press(pilot, "f1")
+        help_screen = pilot.app.screen
+        assert isinstance(help_screen, HelpScreen)
+        listed = set(help_screen.keys)
+        for key, words in [
+            ("s", "Sign the prescription"),
+            ("p", "Print the slip"),
+            ("t", "Slip type"),
+            ("e", "Edit the basket line"),
+            ("x", "Remove the basket line"),
+            ("o", "Override the line's warning with a reason"),
+            ("r", "Renew the active medicine"),
+            ("c", "Change the active medicine"),
+            ("x", "Stop the active medicine"),
+        ]:
+            assert (key, tr(words)) in listed, (key, words)

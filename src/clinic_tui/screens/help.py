@@ -173,6 +173,12 @@ def key_sections(screen: Screen[object]) -> list[KeySection]:
             continue  # an input field's editing keys, and the like
         else:
             _add(own, key, description, binding)
+    # A screen may name keys of its parts the cursor is not in (the order screen's basket
+    # while a line is typed): help lists every key of the screen, wherever the cursor is.
+    for binding in getattr(screen, "help_bindings", list)():
+        if binding.action not in HIDDEN_ACTIONS:
+            raw = binding.tooltip or binding.description
+            _add(own, app.get_key_display(binding), tr(_RENAMED.get(raw, raw)), binding)
     if isinstance(screen, ModalScreen):
         # A dialog passes on only the app's priority keys; list those that reach it.
         for _key, binding in app._bindings:

@@ -33,6 +33,7 @@ from clinic_tui.i18n import add_translations, language, tr
 from clinic_tui.messages import SyncCounts
 from clinic_tui.prescribing.model import Basket, Severity
 from clinic_tui.prescribing.prescriber import ActiveOrder, SignedSlip
+from clinic_tui.prescribing.sig_words import sig_words
 from clinic_tui.prescribing.slip_kinds import (
     SLIP_KIND_CODES,
     day_limit,
@@ -41,6 +42,7 @@ from clinic_tui.prescribing.slip_kinds import (
 )
 from clinic_tui.screens.order_input import OrderInput, drug_query, has_cjk
 from clinic_tui.widgets.allergy_banner import AllergyBanner
+from clinic_tui.widgets.cell_wrap import CellWrap
 from clinic_tui.widgets.chart_sections import kept_at_words
 from clinic_tui.widgets.data_text import data_block, data_text
 from clinic_tui.widgets.key_footer import KeyFooter
@@ -87,6 +89,12 @@ add_translations(
         "Sign the prescription": "签名开具处方",
         "Print": "打印",
         "Print the slip": "打印处方笺",
+        "Renew the active medicine": "续开当前用药",
+        "Change the active medicine": "调整当前用药",
+        "Stop the active medicine": "停用当前用药",
+        "Edit the basket line": "修改处方中的一行",
+        "Remove the basket line": "删除处方中的一行",
+        "Override the line's warning with a reason": "为该行的警示说明理由",
         "Edit": "编辑",
         "Remove": "删除",
         "Override": "说明理由",
@@ -192,9 +200,9 @@ class ActiveList(MarkedOptionList):
     """The active medications; r renews, c changes, x stops the one under the cursor."""
 
     BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
-        Binding("r", "screen.renew(False)", tr("Renew")),
-        Binding("c", "screen.renew(True)", tr("Change")),
-        Binding("x", "screen.stop_active", tr("Stop")),
+        Binding("r", "screen.renew(False)", tr("Renew"), tooltip=tr("Renew the active medicine")),
+        Binding("c", "screen.renew(True)", tr("Change"), tooltip=tr("Change the active medicine")),
+        Binding("x", "screen.stop_active", tr("Stop"), tooltip=tr("Stop the active medicine")),
     ]
 
 
@@ -202,10 +210,21 @@ class BasketList(MarkedOptionList):
     """The lines being prescribed; e edits, x / Delete removes, o overrides a warning."""
 
     BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
-        Binding("e", "screen.edit_line", tr("Edit")),
-        Binding("x", "screen.remove_line", tr("Remove")),
-        Binding("delete", "screen.remove_line", tr("Remove"), show=False),
-        Binding("o", "screen.override_line", tr("Override")),
+        Binding("e", "screen.edit_line", tr("Edit"), tooltip=tr("Edit the basket line")),
+        Binding("x", "screen.remove_line", tr("Remove"), tooltip=tr("Remove the basket line")),
+        Binding(
+            "delete",
+            "screen.remove_line",
+            tr("Remove"),
+            show=False,
+            tooltip=tr("Remove the basket line"),
+        ),
+        Binding(
+            "o",
+            "screen.override_line",
+            tr("Override"),
+            tooltip=tr("Override the line's warning with a reason"),
+        ),
     ]
 
 
@@ -215,11 +234,22 @@ class PrescriptionScreen(Screen[None]):
     CSS_PATH = Path(__file__).with_name("prescription.tcss")
     BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
         Binding("escape", "back", tr("Back")),
-        Binding("ctrl+enter", "sign", tr("Sign"), show=False, priority=True),
-        Binding("s", "sign", tr("Sign")),
-        Binding("p", "print_slip", tr("Print")),
+        Binding(
+            "ctrl+enter",
+            "sign",
+            tr("Sign"),
+            show=False,
+            priority=True,
+            tooltip=tr("Sign the prescription"),
+        ),
+        Binding("s", "sign", tr("Sign"), tooltip=tr("Sign the prescription")),
+        # The same actions while the order line has the cursor (where s and t are typed):
+        # the footer shows one key per action, so whichever works now is the one shown.
+        Binding("ctrl+s", "sign", tr("Sign"), tooltip=tr("Sign the prescription")),
+        Binding("p", "print_slip", tr("Print"), tooltip=tr("Print the slip")),
         Binding("a", "type_line", tr("Type a line"), show=False),
         Binding("t", "slip_type", tr("Slip type")),
+        Binding("ctrl+t", "slip_type", tr("Slip type")),
     ]
 
     def __init__(
@@ -304,7 +334,11 @@ class PrescriptionScreen(Screen[None]):
             # A row of its own while a notice shows: beside the keys it would cut them.
             yield NoticeLine(collapse=True, id="rx-notice")
             with Horizontal(id="rx-bar"):
-                yield KeyFooter(compact=True, show_command_palette=False)
+                # Sign and the slip type stay while a line is typed: the way to the basket
+                # (↓, also said in help) gives up its place first.
+                yield KeyFooter(
+                    compact=True, show_command_palette=False, drop_first=("screen.to_basket",)
+                )
                 yield SyncBadge(compact=True, id="rx-sync-badge")
 
     def on_mount(self) -> None:
@@ -325,6 +359,10 @@ class PrescriptionScreen(Screen[None]):
         if user is None or getattr(user, "practitioner_id", None) != self.cache.practitioner_id:
             return ""
         return str(getattr(user, "name", "") or "")
+
+    def help_bindings(self) -> list[Binding]:
+        """Every key of the screen, whichever part has the cursor: help lists them all."""
+        return [*self.BINDINGS, *BasketList.BINDINGS, *ActiveList.BINDINGS]
 
     # ----- reading -----------------------------------------------------------------------------
 
@@ -529,7 +567,7 @@ class PrescriptionScreen(Screen[None]):
             text = data_text(order.name, "bold")
             if order.pending:
                 text.append(" *")
-            text.append_text(data_text(f"  {order.dosage}"))
+            text.append_text(data_text(f"  {sig_words(order.dosage, language())}"))
             if order.authored_on is not None:
                 text.append(f"  {order.authored_on.isoformat()}", style="dim")
             rows.append((text, order.id, True))
@@ -558,13 +596,14 @@ class PrescriptionScreen(Screen[None]):
             rows.append((Text(hint, "dim"), None, False))
         current = self.checked_revision == self.revision
         for index, order in enumerate(self.basket.lines):
+            # Wrapped in cells: a Chinese warning breaks between characters, never cut by '…'.
             parts: list[RenderableType] = [
-                order_text(index, order, changed=order.replaces in self.changed_ids)
+                CellWrap(order_text(index, order, changed=order.replaces in self.changed_ids))
             ]
             for warning in self.warnings if current else []:
                 if warning.line == index:
                     override = self.basket.overrides.get(warning.key)
-                    parts.append(Padding(warning_text(warning, override), (0, 0, 0, 3)))
+                    parts.append(Padding(CellWrap(warning_text(warning, override)), (0, 0, 0, 3)))
             rows.append((Group(*parts), f"line-{index}", True))
         listing.show_rows(rows)
         self.update_long_term()
@@ -1024,8 +1063,9 @@ class PrescriptionScreen(Screen[None]):
     def snapshot(self) -> Basket:
         """A copy of the basket as it is signed."""
         basket = self.basket
-        return Basket(list(basket.lines), dict(basket.overrides), basket.kind,
-                      basket.long_term_reason.strip())  # fmt: skip
+        return Basket(
+            list(basket.lines), dict(basket.overrides), basket.kind, basket.long_term_reason.strip()
+        )
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="rx-sign")
     def _sign(self, basket: Basket, warnings: list[SafetyWarning], changed: set[str]) -> SignedSlip:
@@ -1089,8 +1129,10 @@ class PrescriptionScreen(Screen[None]):
             return
         from clinic_tui.screens.discard_dialog import ConfirmScreen
 
-        fields = [tr("the name") if "name" in slip.glyph_problems else "",
-                  tr("the diagnosis") if "diagnosis" in slip.glyph_problems else ""]  # fmt: skip
+        fields = [
+            tr("the name") if "name" in slip.glyph_problems else "",
+            tr("the diagnosis") if "diagnosis" in slip.glyph_problems else "",
+        ]
         question = tr(
             "The slip's font cannot print {chars} of {fields}: they will print as □, to be "
             "written by hand. Print anyway?"

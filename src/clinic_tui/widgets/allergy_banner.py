@@ -7,11 +7,13 @@ monochrome terminal, or to a colour-blind clinician.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 
 from rich.text import Text
 from textual.widgets import Static
 
+from clinic_tui.domain.chart_entry import REACTIONS, SUBSTANCES
 from clinic_tui.domain.models import Allergy, AllergyState
 from clinic_tui.i18n import add_translations, language, tr
 from clinic_tui.widgets.data_text import data_text, name_text
@@ -36,6 +38,54 @@ add_translations(
         ),
     }
 )
+
+CRITICALITY_WORDS = {"unable-to-assess": "not assessed"}
+"""FHIR criticality codes whose English words differ from the code (tr gives the Chinese)."""
+
+
+def criticality_words(code: str) -> str:
+    """An allergy's criticality in the clinician's words ('not assessed' / '未评估')."""
+    if language() == "zh":
+        return tr(code)
+    return CRITICALITY_WORDS.get(code, code)
+
+
+def _known_words() -> dict[str, tuple[str, str]]:
+    """Each allergen and reaction of the allergy form's lists, by its Chinese and English."""
+    known: dict[str, tuple[str, str]] = {}
+    for zh, en in [*((s.zh, s.en) for s in SUBSTANCES), *((zh, en) for _, zh, en in REACTIONS)]:
+        known[zh] = known[en.casefold()] = (zh, en)
+    return known
+
+
+KNOWN_WORDS = _known_words()
+"""Words the banner may give in the other language: the SNOMED CT lists of chart_entry."""
+
+
+def _cjk(word: str) -> bool:
+    return any(unicodedata.east_asian_width(char) in ("W", "F") for char in word)
+
+
+def session_words(text: str) -> str:
+    """A record's allergen or reaction in the session's language: '青霉素 Penicillin' reads
+    'Penicillin' in English and '青霉素' in Chinese, a known word alone is translated; any
+    other text stays exactly as recorded (nothing a clinician wrote is ever dropped)."""
+    zh = language() == "zh"
+    known = KNOWN_WORDS.get(text.strip()) or KNOWN_WORDS.get(text.strip().casefold())
+    if known is not None:
+        return known[0] if zh else known[1]
+    words = text.split(" ")
+    halves = [i for i in range(1, len(words)) if _cjk(words[i]) != _cjk(words[i - 1])]
+    if len(halves) != 1:
+        return text
+    first, second = " ".join(words[: halves[0]]), " ".join(words[halves[0] :])
+    chinese, english = (first, second) if _cjk(words[0]) else (second, first)
+    # Split only when both halves name the same known thing: 'Penicillin, 头孢' stays whole.
+    pair = KNOWN_WORDS.get(chinese)
+    if pair is None or KNOWN_WORDS.get(english.casefold()) != pair:
+        return text
+    return chinese if zh else english
+
 
 RECORDED_MARKER = "!!"
 """Plain-text marker of recorded allergies: visible in any terminal and any colour scheme."""
@@ -72,14 +122,15 @@ def allergy_text(
     for allergy in allergies:
         # Each allergy carries its own marker, and its substance is paired with its reaction.
         field = Text(f"{RECORDED_MARKER} ", style="bold")
-        field.append_text(data_text(allergy.substance, limit=BANNER_FIELD_LIMIT))
+        # One language on the row: the record's words for the session (both when unsplittable).
+        field.append_text(data_text(session_words(allergy.substance), limit=BANNER_FIELD_LIMIT))
         field.append(colon)
         if allergy.reaction:
-            field.append_text(data_text(allergy.reaction, limit=BANNER_FIELD_LIMIT))
+            field.append_text(data_text(session_words(allergy.reaction), limit=BANNER_FIELD_LIMIT))
         else:
             field.append(tr("reaction not recorded"), style="italic")
         if allergy.criticality:
-            label = tr(allergy.criticality)
+            label = criticality_words(allergy.criticality)
             # Upper case is a second, colour-free cue for the dangerous ones.
             high = allergy.criticality == "high"
             field.append(f" ({label.upper() if high else label})", style="bold" if high else "")

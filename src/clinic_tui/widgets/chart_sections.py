@@ -202,6 +202,9 @@ class MedicationsSection(ChartSection):
 
     def render_chart(self, chart: Chart) -> tuple[RenderableType, int, bool]:
         """Medicine, dosage, date prescribed."""
+        # Imported here: the order-line tables load with the first chart, not at start.
+        from clinic_tui.prescribing.sig_words import sig_words
+
         table = _table()
         table.add_column(overflow="fold")
         table.add_column(overflow="fold")
@@ -210,7 +213,9 @@ class MedicationsSection(ChartSection):
             name = data_text(medication.name, "bold")
             if medication.pending:
                 name.append(PENDING_MARK)
-            table.add_row(name, data_text(medication.dosage), _day(medication.authored_on))
+            # The sig in the session's language (a Chinese slip's words on an English chart).
+            dosage = sig_words(medication.dosage, language())
+            table.add_row(name, data_text(dosage), _day(medication.authored_on))
         return table, len(chart.medications), any(m.pending for m in chart.medications)
 
 

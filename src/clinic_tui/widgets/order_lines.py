@@ -157,12 +157,34 @@ def order_text(index: int, order: DraftOrder, *, changed: bool = False) -> Text:
     if order.duration_days is not None:
         text.append(" · " + tr("{days} d").format(days=order.duration_days))
     counted = order.quantity_unit_zh if language() == "zh" else order.quantity_unit
-    text.append(f" · {tr('total')} {order.quantity:g} {counted or order.quantity_unit or unit}")
+    text.append(" · " + total_words(order.quantity, counted or order.quantity_unit or unit))
     if order.instructions:
         text.append_text(data_text(f" · {order.instructions}"))
     if order.replaces:
         text.append(f"  [{tr('changes') if changed else tr('renews')}]", style="italic")
     return text
+
+
+MEASURES = {"mg", "g", "kg", "mcg", "µg", "ml", "l", "iu", "mmol", "%"}
+"""Units of measure: written the same for any amount (a count's unit takes a plural)."""
+
+
+def unit_words(quantity: float, unit: str) -> str:
+    """'21 capsules', '1 tablet', '100 mL'; in Chinese the unit as it is ('21 粒')."""
+    if language() == "zh" or quantity == 1 or not unit.isalpha() or unit.lower() in MEASURES:
+        return f"{quantity:g} {unit}".strip()
+    if unit.endswith(("s", "x", "ch", "sh")):
+        plural = unit + "es"
+    elif unit.endswith("y") and unit[-2:-1] not in ("a", "e", "i", "o", "u"):
+        plural = unit[:-1] + "ies"
+    else:
+        plural = unit + "s"
+    return f"{quantity:g} {plural}"
+
+
+def total_words(quantity: float, unit: str) -> str:
+    """The supply in the session's language: 'total 21 capsules' / '共 21 粒'."""
+    return f"{tr('total')} {unit_words(quantity, unit)}"
 
 
 def severity_label(severity: Severity) -> Text:
