@@ -134,7 +134,7 @@ async def clinic_child(data_dir: Path, repeats: int) -> dict[str, Any]:
             figures: dict[str, Any] = {"again": []}
             for attempt in range(1 + repeats):
                 base = app.screen
-                took = await _timed(pilot, key, lambda: app.screen is not base)
+                took = await _timed(pilot, key, lambda base=base: app.screen is not base)
                 opened = app.screen
                 if attempt == 0:
                     figures["first"] = took
@@ -192,7 +192,7 @@ async def clinic_child(data_dir: Path, repeats: int) -> dict[str, Any]:
             await _settle(pilot)
         orders.slips_dir = Path(tempfile.mkdtemp(prefix="form-open-slips-"))
         slips = []
-        for attempt in range(1 + repeats):
+        for _ in range(1 + repeats):
             app.clear_notifications()
             started = time.perf_counter()
             await pilot.press("p")
@@ -271,7 +271,7 @@ async def bare_child(counts: dict[str, dict[str, int]], repeats: int) -> dict[st
                 base = app.screen
                 started = time.perf_counter()
                 app.push_screen(Form(numbers))
-                await _until(pilot, lambda: app.screen is not base)
+                await _until(pilot, lambda base=base: app.screen is not base)
                 times.append((time.perf_counter() - started) * 1000)
                 await pilot.press("escape")
                 await _settle(pilot)
