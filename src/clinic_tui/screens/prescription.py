@@ -9,6 +9,7 @@ signing and printing all run in workers; typing never waits for the disk.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -473,6 +474,19 @@ class PrescriptionScreen(Screen[None]):
             self.index_built()
         else:
             self.build_index(loaded.formulary)
+        self._warm_printing()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="rx-warm")
+    def _warm_printing(self) -> None:
+        """While the lines are typed: the slip's font and PDF library (a first slip waited
+        seconds for them)."""
+        try:
+            from clinic_tui.prescribing.printing import prepare_slip  # noqa: F401
+            from clinic_tui.prescribing.slip import warm_slip_font
+
+            warm_slip_font()
+        except Exception:  # only a head start: printing says what is wrong, when asked
+            logging.getLogger(__name__).debug("could not warm up the slip", exc_info=True)
 
     def say_checks_off(self) -> None:
         """Say which checks cannot run for want of an age or a weight (it stays up)."""
