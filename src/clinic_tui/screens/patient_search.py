@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
-from typing import ClassVar, Protocol
+from typing import ClassVar, Protocol, Self
 
 from rich.segment import Segment
 from rich.style import Style
@@ -23,6 +23,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.geometry import Region
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.strip import Strip
@@ -124,6 +125,33 @@ class ResultsTable(DataTable[Text]):
             self.action_cursor_up()
 
 
+class QueryInput(Input):
+    """The query box. Its size is set by the stylesheet, so a keystroke repaints it alone."""
+
+    _typing = False
+
+    def _watch_value(self, value: str) -> None:
+        # Input asks for a new layout at every change of its value; a layout of the dialog
+        # repaints the results' scrollbar too (a column of the screen, at each keystroke).
+        self._typing = True
+        try:
+            super()._watch_value(value)
+        finally:
+            self._typing = False
+
+    def refresh(
+        self,
+        *regions: Region,
+        repaint: bool = True,
+        layout: bool = False,
+        recompose: bool = False,
+    ) -> Self:
+        """Repaint; a layout only when asked for by something other than typing."""
+        return super().refresh(
+            *regions, repaint=repaint, layout=layout and not self._typing, recompose=recompose
+        )
+
+
 class PatientSearchScreen(ModalScreen[str | None]):
     """Search the cached patients; dismisses with the chosen patient's id, or None."""
 
@@ -165,7 +193,7 @@ class PatientSearchScreen(ModalScreen[str | None]):
                 yield Label(self.title_text, id="patient-search-title")
                 # The Input's own Enter binding hides the screen's from the footer: say it here.
                 yield Label(tr("Enter choose · ↓ results · Esc cancel"), id="patient-search-keys")
-            yield Input(
+            yield QueryInput(
                 value=self.initial_query,
                 placeholder=tr("Name, pinyin (zs / zhangsan), identity number or phone"),
                 id="patient-search-input",
@@ -265,23 +293,24 @@ class PatientSearchScreen(ModalScreen[str | None]):
         table = self.query_one(ResultsTable)
         today = self.today()
         rows = [self._cells(patient, today) for patient in results]
-        if rows and table.row_count == len(rows):
-            # As many rows as shown: rewrite only the cells that differ. Clearing and adding
-            # redraws the table and its scrollbar several times over: on a thin link every
-            # keystroke of a search cost more than the screen it was typed on.
-            for index, cells in enumerate(rows):
-                for column, cell in zip(_COLUMNS, cells, strict=True):
-                    if table.get_cell(str(index), column) != cell:
-                        # A wider cell widens its column (a relayout); others only repaint.
-                        wider = cell.cell_len > table.columns[ColumnKey(column)].content_width
-                        table.update_cell(str(index), column, cell, update_width=wider)
-            table.move_cursor(row=0, column=0, animate=False)
-            table.scroll_to(y=0, animate=False)
-        else:
-            table.clear()
-            for index, cells in enumerate(rows):
-                # Rows are keyed by place: self.results says who each one is.
-                table.add_row(*cells, key=str(index))
+        with self.app.batch_update():  # one frame, not one per row and scrollbar
+            if rows and table.row_count == len(rows):
+                # As many rows as shown: rewrite only the cells that differ. Clearing and adding
+                # redraws the table and its scrollbar several times over: on a thin link every
+                # keystroke of a search cost more than the screen it was typed on.
+                for index, cells in enumerate(rows):
+                    for column, cell in zip(_COLUMNS, cells, strict=True):
+                        if table.get_cell(str(index), column) != cell:
+                            # A wider cell widens its column (a relayout); others only repaint.
+                            wider = cell.cell_len > table.columns[ColumnKey(column)].content_width
+                            table.update_cell(str(index), column, cell, update_width=wider)
+                table.move_cursor(row=0, column=0, animate=False)
+                table.scroll_to(y=0, animate=False)
+            else:
+                table.clear()
+                for index, cells in enumerate(rows):
+                    # Rows are keyed by place: self.results says who each one is.
+                    table.add_row(*cells, key=str(index))
         self._set_status(self._status_text(query, results))
         if self._submit_when_ready:
             self._submit_when_ready = False
