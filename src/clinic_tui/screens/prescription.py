@@ -259,6 +259,7 @@ class PrescriptionScreen(Screen[None]):
         self.active: list[ActiveOrder] = []
         self.candidates: list[FormularyDrug] = []
         self.last_slip: SignedSlip | None = None
+        self._printing_warmed = False
         self._sign_when_checked = False
         self._prescriber: Prescriber | None = None
         self.index_ready = False
@@ -474,12 +475,11 @@ class PrescriptionScreen(Screen[None]):
             self.index_built()
         else:
             self.build_index(loaded.formulary)
-        self._warm_printing()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="rx-warm")
     def _warm_printing(self) -> None:
-        """While the lines are typed: the slip's font and PDF library (a first slip waited
-        seconds for them)."""
+        """Once a line is in the basket, while the rest are typed: the slip's font and PDF
+        library (a first slip waited seconds for them)."""
         try:
             from clinic_tui.prescribing.printing import prepare_slip  # noqa: F401
             from clinic_tui.prescribing.slip import warm_slip_font
@@ -597,6 +597,10 @@ class PrescriptionScreen(Screen[None]):
         self.revision += 1
         self.show_basket()
         self.run_checks()
+        if self.basket.lines and not self._printing_warmed:
+            # Not while the screen opens: the warm-up's imports would hold up its own.
+            self._printing_warmed = True
+            self._warm_printing()
 
     def run_checks(self) -> None:
         """Check the basket in a worker once the patient's facts are read."""
