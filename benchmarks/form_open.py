@@ -49,6 +49,8 @@ FORMS: list[tuple[str, str]] = [
     ("m", "order screen"),
 ]
 KINDS = ("Input", "Select", "TextArea", "OptionList")
+SCRATCH = Path(tempfile.gettempdir())
+"""Where a child writes its slips: the parent's scratch folder (removed at the end)."""
 PAUSE_LIMIT = 2000
 """Pauses before a form is given up on (a broken form, not a slow one)."""
 
@@ -208,7 +210,7 @@ async def clinic_child(data_dir: Path, repeats: int) -> dict[str, Any]:
             else:
                 await pilot.press("y")
             await _settle(pilot)
-        orders.slips_dir = Path(tempfile.mkdtemp(prefix="form-open-slips-"))
+        orders.slips_dir = SCRATCH / "slips"
         slips = []
         for _ in range(1 + repeats):
             app.notices.clear()
@@ -270,7 +272,7 @@ async def bare_child(counts: dict[str, dict[str, int]], repeats: int) -> dict[st
             pdf.add_page()
             pdf.set_font("helvetica", size=12)
             pdf.cell(text="Rp. amoxicillin 500 mg")
-            pdf.output(str(Path(tempfile.mkdtemp(prefix="form-open-bare-")) / "slip.pdf"))
+            pdf.output(str(SCRATCH / "bare-slip.pdf"))
             self.call_from_thread(self.notify, "Slip saved")
 
     app = Bare()
@@ -322,7 +324,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, help="a demo cache (default: a new one)")
     parser.add_argument("--child", choices=("clinic", "bare"), help=argparse.SUPPRESS)
     parser.add_argument("--counts", help=argparse.SUPPRESS)
+    parser.add_argument("--scratch", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.scratch is not None:
+        global SCRATCH
+        SCRATCH = args.scratch
     if args.child == "clinic":
         print(json.dumps(asyncio.run(clinic_child(args.data_dir, args.repeats))))
         return 0
@@ -341,6 +347,7 @@ def main(argv: list[str] | None = None) -> int:
                 check=True, stdout=subprocess.DEVNULL,
             )  # fmt: skip
         common = ["--data-dir", str(data_dir), "--repeats", str(args.repeats)]
+        common += ["--scratch", scratch]
         clinic: list[dict[str, Any]] = []
         bare: list[dict[str, Any]] = []
         for run in range(args.runs):
