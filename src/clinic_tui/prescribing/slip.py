@@ -501,6 +501,17 @@ def _font_cmap() -> frozenset[int]:
         return frozenset(face.getBestCmap())
 
 
+def warm_slip_font() -> None:
+    """Do the slip's one-off work now (import fpdf, find the face, read its character map),
+    so the first slip prints as fast as the next; a missing font is said when printing."""
+    import fpdf  # noqa: F401  (its import alone is a good part of a first slip)
+
+    try:
+        _font_cmap()
+    except SlipFontMissingError:
+        return
+
+
 def missing_glyphs(text: str) -> str:
     """The characters of `text` the slip font cannot draw (each once, in order); '' if none."""
     cmap = _font_cmap()

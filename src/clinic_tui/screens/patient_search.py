@@ -14,17 +14,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
-from typing import ClassVar, Protocol
+from typing import ClassVar, Protocol, Self
 
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.geometry import Region
 from textual.message import Message
 from textual.screen import ModalScreen
+from textual.strip import Strip
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Label, Static
+from textual.widgets.data_table import ColumnKey
 from textual.worker import Worker, WorkerState
 
 from clinic_tui.domain.models import Gender, PatientSummary
@@ -78,6 +83,11 @@ RESULT_NUMBER_CELLS = 20
 """Rows shown at most; more than this and the clinician types on."""
 
 
+_FIRST_COLUMN = Style.from_meta({"column": 0})
+_COLUMNS = ("name", "sex-age", "birth", "identifier", "phone")
+"""The result table's column keys, in order."""
+
+
 class ResultsTable(DataTable[Text]):
     """The result rows; Up on the first row hands focus back to the query."""
 
@@ -88,12 +98,58 @@ class ResultsTable(DataTable[Text]):
     class LeftTop(Message):
         """Up was pressed on the first row."""
 
+    def render_line(self, y: int) -> Strip:
+        """The row as DataTable draws it, with neighbouring cells of one look joined.
+
+        Each cell carries its column in its mouse data, so no two cells share a style and
+        every cell is sent with its colours again: two thirds of a row's bytes, and a new
+        query redraws every row. With a row cursor the column is never needed: cells of a
+        data row all say column 0 and join into runs (header cells keep theirs)."""
+        strip = super().render_line(y)
+        if self.cursor_type != "row":
+            return strip
+        segments = []
+        for segment in strip:
+            style = segment.style
+            meta = style.meta if style is not None else {}
+            if style is not None and meta.get("row", -1) >= 0 and meta.get("column", 0) > 0:
+                segment = Segment(segment.text, style + _FIRST_COLUMN, segment.control)
+            segments.append(segment)
+        return Strip(Segment.simplify(segments), strip.cell_length)
+
     def action_cursor_up_or_leave(self) -> None:
         """Move up a row, or leave the table from its first row."""
         if self.cursor_row <= 0:
             self.post_message(self.LeftTop())
         else:
             self.action_cursor_up()
+
+
+class QueryInput(Input):
+    """The query box. Its size is set by the stylesheet, so a keystroke repaints it alone."""
+
+    _typing = False
+
+    def _watch_value(self, value: str) -> None:
+        # Input asks for a new layout at every change of its value; a layout of the dialog
+        # repaints the results' scrollbar too (a column of the screen, at each keystroke).
+        self._typing = True
+        try:
+            super()._watch_value(value)
+        finally:
+            self._typing = False
+
+    def refresh(
+        self,
+        *regions: Region,
+        repaint: bool = True,
+        layout: bool = False,
+        recompose: bool = False,
+    ) -> Self:
+        """Repaint; a layout only when asked for by something other than typing."""
+        return super().refresh(
+            *regions, repaint=repaint, layout=layout and not self._typing, recompose=recompose
+        )
 
 
 class PatientSearchScreen(ModalScreen[str | None]):
@@ -137,7 +193,7 @@ class PatientSearchScreen(ModalScreen[str | None]):
                 yield Label(self.title_text, id="patient-search-title")
                 # The Input's own Enter binding hides the screen's from the footer: say it here.
                 yield Label(tr("Enter choose · ↓ results · Esc cancel"), id="patient-search-keys")
-            yield Input(
+            yield QueryInput(
                 value=self.initial_query,
                 placeholder=tr("Name, pinyin (zs / zhangsan), identity number or phone"),
                 id="patient-search-input",
@@ -206,8 +262,8 @@ class PatientSearchScreen(ModalScreen[str | None]):
     @on(DataTable.RowSelected, "#patient-search-results")
     def _row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
-        if event.row_key.value is not None:
-            self.dismiss(event.row_key.value)
+        if 0 <= event.cursor_row < len(self.results):
+            self.dismiss(self.results[event.cursor_row].id)
 
     @on(ResultsTable.LeftTop)
     def _left_results(self) -> None:
@@ -235,26 +291,46 @@ class PatientSearchScreen(ModalScreen[str | None]):
         self.shown_query = query
         self.results = results
         table = self.query_one(ResultsTable)
-        table.clear()
         today = self.today()
-        for patient in results:
-            # The cache's words, as Text: a name holding "[/]" is drawn, never parsed.
-            name = Text(fit(patient.name, RESULT_NAME_CELLS) + (" *" if patient.pending else ""))
-            table.add_row(
-                name,
-                Text(
-                    f"{tr(_SEX_MARK.get(patient.gender, 'Unknown'))} "
-                    f"{localized_age(patient.birth_date, today)}"
-                ),
-                Text(patient.birth_date.isoformat() if patient.birth_date else ""),
-                Text(fit(patient.identifier or "", RESULT_NUMBER_CELLS)),
-                Text(fit(patient.phone or "", RESULT_NUMBER_CELLS)),
-                key=patient.id,
-            )
+        rows = [self._cells(patient, today) for patient in results]
+        with self.app.batch_update():  # one frame, not one per row and scrollbar
+            if rows and table.row_count == len(rows):
+                # As many rows as shown: rewrite only the cells that differ. Clearing and adding
+                # redraws the table and its scrollbar several times over: on a thin link every
+                # keystroke of a search cost more than the screen it was typed on.
+                for index, cells in enumerate(rows):
+                    for column, cell in zip(_COLUMNS, cells, strict=True):
+                        if table.get_cell(str(index), column) != cell:
+                            # A wider cell widens its column (a relayout); others only repaint.
+                            wider = cell.cell_len > table.columns[ColumnKey(column)].content_width
+                            table.update_cell(str(index), column, cell, update_width=wider)
+                table.move_cursor(row=0, column=0, animate=False)
+                table.scroll_to(y=0, animate=False)
+            else:
+                table.clear()
+                for index, cells in enumerate(rows):
+                    # Rows are keyed by place: self.results says who each one is.
+                    table.add_row(*cells, key=str(index))
         self._set_status(self._status_text(query, results))
         if self._submit_when_ready:
             self._submit_when_ready = False
             self._take_the_only_match()
+
+    @staticmethod
+    def _cells(patient: PatientSummary, today: date) -> tuple[Text, ...]:
+        """A result row: the cache's words, as Text (a name holding "[/]" is drawn, never
+        parsed)."""
+        name = Text(fit(patient.name, RESULT_NAME_CELLS) + (" *" if patient.pending else ""))
+        return (
+            name,
+            Text(
+                f"{tr(_SEX_MARK.get(patient.gender, 'Unknown'))} "
+                f"{localized_age(patient.birth_date, today)}"
+            ),
+            Text(patient.birth_date.isoformat() if patient.birth_date else ""),
+            Text(fit(patient.identifier or "", RESULT_NUMBER_CELLS)),
+            Text(fit(patient.phone or "", RESULT_NUMBER_CELLS)),
+        )
 
     def _take_the_only_match(self) -> None:
         """Enter from the query box: the patient when only one matches; with several, say so."""
@@ -281,7 +357,12 @@ class PatientSearchScreen(ModalScreen[str | None]):
 
     def _set_status(self, text: str) -> None:
         # It quotes the query and may quote an error: Text, never markup.
-        self.query_one("#patient-search-status", Static).update(data_text(text))
+        status = self.query_one("#patient-search-status", Static)
+        shown = data_text(text)
+        if status.content != shown:  # the same words again: no repaint
+            # One row high whatever it says (the stylesheet): no relayout, which would
+            # repaint the results' scrollbar too.
+            status.update(shown, layout=False)
 
     def action_focus_results(self) -> None:
         """Move from the query into the results (Down)."""

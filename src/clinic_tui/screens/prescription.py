@@ -9,6 +9,7 @@ signing and printing all run in workers; typing never waits for the disk.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -291,6 +292,7 @@ class PrescriptionScreen(Screen[None]):
         self.active: list[ActiveOrder] = []
         self.candidates: list[FormularyDrug] = []
         self.last_slip: SignedSlip | None = None
+        self._printing_warmed = False
         self._sign_when_checked = False
         self._prescriber: Prescriber | None = None
         self.index_ready = False
@@ -515,6 +517,18 @@ class PrescriptionScreen(Screen[None]):
         else:
             self.build_index(loaded.formulary)
 
+    @work(thread=True, exclusive=True, exit_on_error=False, group="rx-warm")
+    def _warm_printing(self) -> None:
+        """Once a line is in the basket, while the rest are typed: the slip's font and PDF
+        library (a first slip waited seconds for them)."""
+        try:
+            from clinic_tui.prescribing.printing import prepare_slip  # noqa: F401
+            from clinic_tui.prescribing.slip import warm_slip_font
+
+            warm_slip_font()
+        except Exception:  # only a head start: printing says what is wrong, when asked
+            logging.getLogger(__name__).debug("could not warm up the slip", exc_info=True)
+
     def say_checks_off(self) -> None:
         """Say which checks cannot run for want of an age or a weight (it stays up)."""
         off = self.context.checks_off() if self.context is not None else None
@@ -625,6 +639,10 @@ class PrescriptionScreen(Screen[None]):
         self.revision += 1
         self.show_basket()
         self.run_checks()
+        if self.basket.lines and not self._printing_warmed:
+            # Not while the screen opens: the warm-up's imports would hold up its own.
+            self._printing_warmed = True
+            self._warm_printing()
 
     def run_checks(self) -> None:
         """Check the basket in a worker once the patient's facts are read."""

@@ -12,16 +12,17 @@ shows F1 instead.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.events import Resize
+from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
-from clinic_tui.i18n import tr
+from clinic_tui.i18n import language, tr
 
 HELP_ACTION = "help"
 """The app's help key: never left out (it leads to the keys that are)."""
@@ -75,6 +76,9 @@ class KeyFooter(Footer):
         """The screen's actions that give up their place first (after the app's own keys)."""
         self.help_key = help_key
         """Show F1 for help where `?` is not shown (False on the help screen itself)."""
+        self._shown: Hashable = None
+        """What the keys on show were made from (see `_keys_signature`)."""
+        self._recompose_pending = False
 
     def compose(self) -> ComposeResult:
         """Textual's keys in the language in force, and F1 for help where `?` is text."""
@@ -108,8 +112,39 @@ class KeyFooter(Footer):
                 return binding
         return None
 
+    def bindings_changed(self, screen: Screen[object]) -> None:
+        """Bindings may have changed: look once after the next refresh, however many
+        times they were said to change before it."""
+        # Textual's Footer recomposes for every call: a form opening, a focus move or a
+        # keystroke in a field calls it several times, each a rebuild and a repaint.
+        self._bindings_ready = True
+        if not screen.app.app_focus:
+            return
+        if self.is_attached and screen is self.screen and not self._recompose_pending:
+            self._recompose_pending = True
+            self.call_after_refresh(self._recompose_if_changed)
+
+    async def _recompose_if_changed(self) -> None:
+        self._recompose_pending = False
+        if self.is_attached and self._keys_signature() != self._shown:
+            await self.recompose()
+
+    def _keys_signature(self) -> Hashable:
+        """Everything `compose` makes the keys from: equal means the same keys."""
+        bindings = tuple(
+            (key, active.binding, active.enabled, active.tooltip, active.node is self.app)
+            for key, active in self.screen.active_bindings.items()
+            if active.binding.show or key == self.app.COMMAND_PALETTE_BINDING
+        )
+        f1 = self.help_key and self._bindings_ready and self._f1_help() is not None
+        return (
+            bindings, f1, language(), self._bindings_ready, self.compact,
+            self.show_command_palette,
+        )  # fmt: skip
+
     async def recompose(self) -> None:
         """New keys (focus moved, a binding changed): fit them before the next paint."""
+        self._shown = self._keys_signature()
         await super().recompose()
         self.fit_keys()
 
