@@ -21,7 +21,7 @@ from clinic_tui.domain.registration import DUPLICATE_DECISION_URL
 from clinic_tui.offline_cache.clinic_cache import ClinicCache
 from clinic_tui.offline_cache.patient_search import PatientSearch
 from clinic_tui.offline_cache.queue_repository import LEFT_REASON_URL
-from clinic_tui.offline_cache.store import read_resource
+from clinic_tui.offline_cache.store import read_resource, upsert_resources
 from clinic_tui.offline_cache.tables import OutboxEntry
 from clinic_tui.screens.chart import ChartScreen
 from clinic_tui.screens.help import HelpScreen
@@ -31,6 +31,7 @@ from clinic_tui.screens.queue_status import StatusScreen
 from clinic_tui.screens.walk_in import WalkInScreen
 from clinic_tui.screens.walk_in_dialogs import ConfirmScreen, DuplicateScreen
 from clinic_tui.widgets.queue_table import QueueTable
+from tests.factories import patient
 from tests.ui.pilot import press, settle, type_text
 from tests.ui.queue_app import Clock, queue_app
 
@@ -185,7 +186,7 @@ async def test_new_patient_walk_in_validates_inline_then_saves_both(
     app = queue_app(tmp_path)
     async with app.run_test(size=size) as pilot:
         await settle(pilot)
-        await press(pilot, "r", "escape")  # nobody found: register a new patient
+        await press(pilot, "r", "ctrl+n")  # nobody found: register a new patient
         assert isinstance(app.screen, WalkInScreen)
         assert app.screen.patient is None
         await fill_new_patient(
@@ -235,7 +236,7 @@ async def test_escape_on_a_filled_form_asks_before_discarding(tmp_path: Path) ->
     app = queue_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await press(pilot, "r", "escape")
+        await press(pilot, "r", "ctrl+n")
         await fill_new_patient(pilot, name="赵六", complaint="咳嗽")
         await press(pilot, "escape")
         assert isinstance(app.screen, ConfirmScreen)
@@ -252,7 +253,7 @@ async def test_escape_on_an_untouched_form_closes_at_once(tmp_path: Path) -> Non
     app = queue_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await press(pilot, "r", "escape", "escape")
+        await press(pilot, "r", "ctrl+n", "escape")
         assert isinstance(app.screen, QueueScreen)
 
 
@@ -415,7 +416,7 @@ async def test_a_walk_in_with_an_identity_number_on_file_offers_that_patient(
     app = queue_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await press(pilot, "r", "escape")
+        await press(pilot, "r", "ctrl+n")
         await fill_new_patient(
             pilot, name="张卫", identifier=ZHANG_ID, complaint="头痛", birth_date="1965-04-12"
         )
@@ -444,7 +445,7 @@ async def test_a_new_patient_despite_a_match_needs_a_reason_and_records_it(
     app = queue_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await press(pilot, "r", "escape")
+        await press(pilot, "r", "ctrl+n")
         await fill_new_patient(
             pilot, name="张卫", identifier=ZHANG_ID, complaint="头痛", birth_date="1965-04-12"
         )
@@ -488,11 +489,11 @@ async def test_the_name_typed_in_the_search_fills_the_new_patient_form(tmp_path:
         await settle(pilot)
         await press(pilot, "r")
         await type_text(pilot, "赵六")
-        await press(pilot, "escape")
+        await press(pilot, "ctrl+n")
         assert isinstance(app.screen, WalkInScreen)
         assert app.screen.query_one("#name", Input).value == "赵六"
         assert app.screen.focused is not None
-        assert app.screen.focused.id == "sex"
+        assert app.screen.focused.id == "name"
         await press(pilot, "escape")  # only the search's text: nothing typed here to lose
         assert isinstance(app.screen, QueueScreen)
 
@@ -501,7 +502,7 @@ async def test_a_child_with_a_landline_guardian_and_details(tmp_path: Path) -> N
     app = queue_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await press(pilot, "r", "escape")
+        await press(pilot, "r", "ctrl+n")
         assert not app.screen.query_one("#guardian_name").parent.parent.display  # an adult?
         await fill_new_patient(pilot, name="刘小雨", sex="female", birth_date="2021-03-01")
         assert app.screen.query_one("#guardian_name").parent.parent.display  # a child
@@ -563,15 +564,146 @@ async def test_ctrl_s_says_on_each_screen_what_it_does_there(tmp_path: Path) -> 
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         said = {}
-        for keys in ((), ("r",), ("escape",)):
+        for keys in ((), ("r",), ("ctrl+n",)):
             await press(pilot, *keys)
             active = app.screen.active_bindings.get("ctrl+s")
             said[type(app.screen).__name__] = active.binding.description if active else None
         # Sync on the queue, register on the form (shown in its footer), nothing in the search.
         assert said == {
             "QueueScreen": "Sync",
-            "PatientSearchScreen": None,
+            "WalkInSearchScreen": None,
             "WalkInScreen": "Register patient",
         }
         footer = " ".join(str(key.render()) for key in app.screen.query("FooterKey"))
         assert "Register patient" in footer
+
+
+def drawn_lines(app: ClinicApp) -> list[str]:
+    """The terminal's lines as drawn now (wide characters once each)."""
+    return [
+        "".join(segment.text for segment in strip)
+        for strip in app.screen._compositor.render_strips()
+    ]
+
+
+async def test_the_duplicate_dialog_shows_the_matching_row_at_80x24(tmp_path: Path) -> None:
+    app = queue_app(tmp_path)
+    # On file with an identity number and a phone: every column full, wider than 80.
+    on_file = patient(
+        "p-ma",
+        "司马慧敏",
+        "female",
+        "1958-03-02",
+        id_number=make("110105", date(1958, 3, 2), 22),
+        phone="13912345678",
+    )
+    with app.cache.engine.begin() as connection:
+        upsert_resources(connection, [on_file])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "r", "ctrl+n")
+        # The same name and birth date: a match.
+        await fill_new_patient(
+            pilot, name="司马慧敏", sex="female", birth_date="1958-03-02", complaint="头痛"
+        )
+        await press(pilot, "ctrl+s")
+        assert isinstance(app.screen, DuplicateScreen)
+        matches = app.screen.query_one(DataTable)
+        # The header and every match lie in the part of the table no scrollbar covers.
+        assert matches.scrollable_content_region.height >= matches.row_count + 1
+        row = [line for line in drawn_lines(app) if "name, birth" in line]
+        assert row
+        assert "司马慧敏" in row[0]
+        assert "1958-03-02" in row[0]
+
+
+async def test_the_new_patient_form_starts_on_the_name(tmp_path: Path) -> None:
+    app = queue_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "r")
+        await type_text(pilot, "赵")
+        await press(pilot, "ctrl+n")
+        assert isinstance(app.screen, WalkInScreen)
+        name = app.screen.query_one("#name", Input)
+        assert name.has_focus
+        await type_text(pilot, "六")  # the name goes on where the search left it
+        assert name.value == "赵六"
+
+
+async def test_a_letter_on_a_closed_dropdown_picks_the_matching_choice(tmp_path: Path) -> None:
+    app = queue_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "r", "ctrl+n", "tab")
+        sex = app.screen.query_one("#sex", Select)
+        assert sex.has_focus
+        assert not sex.expanded
+        await press(pilot, "f")
+        assert sex.value == "female"
+        await press(pilot, "m")
+        assert sex.value == "male"
+        # A key no choice starts with is not lost: the list opens to show the choices.
+        await press(pilot, "x")
+        assert sex.expanded
+        assert sex.value == "male"
+        await press(pilot, "escape")
+        priority = app.screen.query_one("#priority", Select)
+        priority.focus()
+        await press(pilot, "u")
+        assert priority.value == "UR"
+
+
+async def test_a_letter_on_a_closed_dropdown_in_chinese(tmp_path: Path) -> None:
+    i18n.set_language("zh")
+    app = queue_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await press(pilot, "r", "ctrl+n", "tab")
+        sex = app.screen.query_one("#sex", Select)
+        await press(pilot, "f")  # the code's letter still picks: 女
+        assert sex.value == "female"
+
+
+async def test_escape_in_the_walk_in_search_goes_back_to_the_queue(tmp_path: Path) -> None:
+    app = queue_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "r")
+        await type_text(pilot, "赵六")
+        await press(pilot, "escape")
+        assert isinstance(app.screen, QueueScreen)
+        assert outbox(app) == []
+
+
+async def test_a_number_in_the_status_dialog_sets_that_status_at_once(tmp_path: Path) -> None:
+    app = queue_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "down")  # #2, waiting
+        await press(pilot, "s", "2")
+        assert isinstance(app.screen, QueueScreen)
+        assert status_of(app, "e-2") is QueueStatus.IN_CONSULTATION
+        await press(pilot, "s", "3")
+        assert isinstance(app.screen, QueueScreen)
+        assert status_of(app, "e-2") is QueueStatus.DONE
+
+
+async def test_the_summary_line_fits_80_columns(tmp_path: Path) -> None:
+    app = queue_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        for _ in range(7):  # seven more: ten waiting once one has left
+            await press(pilot, "r")
+            await type_text(pilot, "John")
+            await press(pilot, "enter")
+            await type_text(pilot, "cough")
+            await press(pilot, "enter", "y")
+        await press(pilot, "end", "s", "4")
+        await type_text(pilot, "went home")
+        await press(pilot, "enter")
+        line = next(text for text in drawn_lines(app) if "Waiting 10" in text)
+        # Every count is drawn, the last one too, with its number.
+        assert line.rstrip().endswith("Left 1")
+        assert "Done 1" in line
+        assert "1" in line.split("·")[1]

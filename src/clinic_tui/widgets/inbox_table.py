@@ -31,7 +31,7 @@ from clinic_tui.referral.inbox import InboxRow
 from clinic_tui.widgets.data_text import data_text
 from clinic_tui.widgets.queue_table import UNSYNCED_MARK, fit
 from clinic_tui.widgets.row_table import RowTable
-from clinic_tui.widgets.units import age_text
+from clinic_tui.widgets.units import age_text, span_text
 
 add_translations(
     {
@@ -120,17 +120,8 @@ def sex_age_text(row: InboxRow, now: datetime) -> str:
 
 
 def compact_span(delta: timedelta, *, rounded: bool = False) -> str:
-    """'45m', '20h44' (or '20h' when `rounded`), '3d'; in Chinese '45分', '20时44分', '3天'."""
-    zh = language() == "zh"
-    minutes = int(delta.total_seconds() // 60)
-    hours, rest = divmod(minutes, 60)
-    if hours >= 48:
-        return f"{hours // 24}{'天' if zh else 'd'}"
-    if not hours:
-        return f"{rest}{'分' if zh else 'm'}"
-    if rounded:
-        return f"{hours}{'时' if zh else 'h'}"
-    return f"{hours}时{rest:02d}分" if zh else f"{hours}h{rest:02d}"
+    """A span as every screen writes a wait ('45 min', '20 h 44', '3 d 4 h'); `rounded`: '20 h'."""
+    return span_text(delta, whole_hours=rounded)
 
 
 def wait_cell(row: InboxRow, now: datetime) -> str:
@@ -140,7 +131,7 @@ def wait_cell(row: InboxRow, now: datetime) -> str:
 
 
 def sla_cell(row: InboxRow, now: datetime, limit: timedelta) -> Text:
-    """'⚠ 3h over' ('⚠ 超时3时') in bold red when past the limit, else nothing."""
+    """'⚠ 3 h over' ('⚠ 超时3小时') in bold red when past the limit, else nothing."""
     over = row.sla_over(now, limit)
     if over is None:
         return Text("")
