@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +30,11 @@ from clinic_tui.screens.queue import QueueScreen
 from clinic_tui.screens.queue_status import StatusScreen
 from clinic_tui.screens.walk_in import WalkInScreen
 from clinic_tui.screens.walk_in_dialogs import ConfirmScreen, DuplicateScreen
+from clinic_tui.widgets.inbox_table import compact_span
 from clinic_tui.widgets.queue_table import QueueTable
-from tests.factories import patient
+from clinic_tui.widgets.units import wait_text
+from tests.factories import QUEUE_NOW, patient
+from tests.factories import encounter as visit
 from tests.ui.pilot import press, settle, type_text
 from tests.ui.queue_app import Clock, queue_app
 
@@ -707,3 +710,34 @@ async def test_the_summary_line_fits_80_columns(tmp_path: Path) -> None:
         assert line.rstrip().endswith("Left 1")
         assert "Done 1" in line
         assert "1" in line.split("·")[1]
+
+
+@pytest.mark.parametrize(("language", "expected"), [("en", "F 12d"), ("zh", "女 12天")])
+async def test_a_newborn_in_the_queue_is_aged_in_days(
+    tmp_path: Path, language: str, expected: str
+) -> None:
+    i18n.set_language(language)
+    app = queue_app(tmp_path)
+    # Born twelve days ago and waiting since 09:00: never '0mo'.
+    arrived = QUEUE_NOW.replace(hour=9, minute=0)
+    records = [
+        patient("p-baby", "刘宝宝", "female", "2026-11-12"),
+        visit("e-baby", "p-baby", 8, arrived, "发热"),
+    ]
+    with app.cache.engine.begin() as connection:
+        upsert_resources(connection, records)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        row = table(app).get_row("e-baby")
+        assert str(row[3]) == expected
+        assert str(row[7]) == ("1 h 00" if language == "en" else "1小时00分")
+
+
+async def test_the_inbox_writes_a_wait_as_the_queue_does() -> None:
+    # One function for every screen: the inbox's wait and SLA cells are the queue's words.
+    for minutes in (38, 60 + 5, 9 * 60 + 36, 3 * 24 * 60 + 4 * 60):
+        span = timedelta(minutes=minutes)
+        assert compact_span(span) == wait_text(QUEUE_NOW - span, QUEUE_NOW)
+    assert compact_span(timedelta(minutes=38)) == "38 min"
+    assert compact_span(timedelta(hours=9, minutes=36)) == "9 h 36"
+    assert compact_span(timedelta(hours=3, minutes=10), rounded=True) == "3 h"
