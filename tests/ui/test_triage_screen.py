@@ -111,7 +111,7 @@ async def test_a_hospital_opens_on_its_inbox_sorted_with_the_sla_mark(
         table = _table(pilot)
         cells = [_plain(cell) for cell in table.get_row_at(0)]
         assert "!!! STAT" in cells
-        assert "⚠ 2h over" in cells  # 6 h waited, 4 h allowed: in words, not colour alone
+        assert "⚠ 2 h over" in cells  # 6 h waited, 4 h allowed: in words, not colour alone
         assert [_plain(cell) for cell in table.get_row_at(1)][-1] == ""
         assert "⚠ 1 over SLA" in _filters(pilot)
         preview = _plain(app.screen.query_one("#triage-preview-text", Static))
@@ -335,7 +335,7 @@ async def test_the_inbox_in_chinese(cache: Engine) -> None:
         cells = [_plain(cell) for cell in _table(pilot).get_row_at(0)]
         assert "!!! 立即" in cells
         assert "已申请" in cells
-        assert "⚠ 超时2时" in cells
+        assert "⚠ 超时2小时" in cells
         assert "分诊收件箱" in _plain(app.screen.query_one("#triage-title", Static))
 
 
