@@ -111,7 +111,7 @@ async def test_a_hospital_opens_on_its_inbox_sorted_with_the_sla_mark(
         table = _table(pilot)
         cells = [_plain(cell) for cell in table.get_row_at(0)]
         assert "!!! STAT" in cells
-        assert "⚠ 2 h over" in cells  # 6 h waited, 4 h allowed: in words, not colour alone
+        assert "⚠ 2h over" in cells  # 6 h waited, 4 h allowed: in words, not colour alone
         assert [_plain(cell) for cell in table.get_row_at(1)][-1] == ""
         assert "⚠ 1 over SLA" in _filters(pilot)
         preview = _plain(app.screen.query_one("#triage-preview-text", Static))

@@ -1,9 +1,9 @@
 """Age and waiting time, as clinicians read them: the one formatting every screen uses.
 
 Ages: '34y' from two years, '13mo' from a month, '12d' below a month (never '0mo');
-in Chinese '34岁', '13月龄', '12天'. Waits: '15 min' under an hour, '1 h 05' under two
-days, '3 d 4 h' from two days; in Chinese '15分钟', '1小时05分', '3天4小时'. Months of age
-and minutes of waiting never share a unit letter.
+in Chinese '34岁', '13月龄', '12天'. Waits: '15 min' under an hour, '1h05' under a day,
+'3d 4h' from a day; in Chinese '15分钟', '1小时05分', '3天4小时'. Months of age and
+minutes of waiting never share a unit letter.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ AgeUnit = Literal["y", "mo", "d"]
 Lang = Literal["en", "zh"]
 
 _AGE_UNIT_ZH: dict[AgeUnit, str] = {"y": "岁", "mo": "月龄", "d": "天"}
-DAYS_FROM_HOURS = 48
+DAYS_FROM_HOURS = 24
 """Waits this long or longer are counted in days (and hours), not hours and minutes."""
 
 
@@ -66,24 +66,26 @@ def wait_minutes(arrived_at: datetime, now: datetime) -> int:
 
 
 def format_span(span: timedelta, lang: Lang = "en", *, whole_hours: bool = False) -> str:
-    """A waiting time: '15 min', '1 h 05', '3 d 4 h' ('15分钟', '1小时05分', '3天4小时').
+    """A waiting time: '15 min', '1h05', '3d 4h' ('15分钟', '1小时05分', '3天4小时').
 
-    `whole_hours` drops the minutes from an hour on ('3 h'), for a coarse figure such as
-    how far past a limit something is.
+    `whole_hours` gives the coarse figure, such as how far past a limit something is:
+    whole hours under a day ('3h'), whole days from a day ('3d').
     """
     minutes = int(max(span, timedelta(0)).total_seconds() // 60)
     hours, rest = divmod(minutes, 60)
     zh = lang == "zh"
     if hours >= DAYS_FROM_HOURS:
         days, hours = divmod(hours, 24)
+        if whole_hours:
+            hours = 0
         if zh:
             return f"{days}天{hours}小时" if hours else f"{days}天"
-        return f"{days} d {hours} h" if hours else f"{days} d"
+        return f"{days}d {hours}h" if hours else f"{days}d"
     if not hours:
         return f"{minutes}分钟" if zh else f"{minutes} min"
     if whole_hours:
-        return f"{hours}小时" if zh else f"{hours} h"
-    return f"{hours}小时{rest:02d}分" if zh else f"{hours} h {rest:02d}"
+        return f"{hours}小时" if zh else f"{hours}h"
+    return f"{hours}小时{rest:02d}分" if zh else f"{hours}h{rest:02d}"
 
 
 def format_wait(arrived_at: datetime, now: datetime, lang: Lang = "en") -> str:

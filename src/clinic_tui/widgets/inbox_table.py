@@ -120,7 +120,7 @@ def sex_age_text(row: InboxRow, now: datetime) -> str:
 
 
 def compact_span(delta: timedelta, *, rounded: bool = False) -> str:
-    """A span as every screen writes a wait ('45 min', '20 h 44', '3 d 4 h'); `rounded`: '20 h'."""
+    """A span as every screen writes a wait ('45 min', '20h44', '3d 4h'); `rounded`: '20h'."""
     return span_text(delta, whole_hours=rounded)
 
 
@@ -131,13 +131,17 @@ def wait_cell(row: InboxRow, now: datetime) -> str:
 
 
 def sla_cell(row: InboxRow, now: datetime, limit: timedelta) -> Text:
-    """'⚠ 3 h over' ('⚠ 超时3小时') in bold red when past the limit, else nothing."""
+    """'⚠ 3h over' ('⚠ 超时3小时') in bold red when past the limit, else nothing."""
     over = row.sla_over(now, limit)
     if over is None:
         return Text("")
+    return Text(_sla_words(over), style="bold red")
+
+
+def _sla_words(over: timedelta) -> str:
     span = compact_span(over, rounded=True)
     words = f"超时{span}" if language() == "zh" else f"{span} {tr('over')}"
-    return Text(f"{SLA_MARK} {words}", style="bold red")
+    return f"{SLA_MARK} {words}"
 
 
 class InboxTable(RowTable):
@@ -178,6 +182,11 @@ class InboxTable(RowTable):
         # Every urgency whole, marker and word ('!! URGENT'), in the language in force.
         words = max(cell_len(urgency_text(code).plain) for code in URGENCY_WORD)
         sizes["urgency"] = max(sizes["urgency"], words)
+        # The widest wait and SLA mark the shared format writes in this language (ten days
+        # and more may end in …).
+        longest = (timedelta(hours=23, minutes=59), timedelta(days=9, hours=23))
+        sizes["wait"] = max(sizes["wait"], *(cell_len(compact_span(span)) for span in longest))
+        sizes["sla"] = max(sizes["sla"], *(cell_len(_sla_words(span)) for span in longest))
         sizes["reason"] = 0
         padding = 2 * self.cell_padding * len(keys)
         room = width - padding - _SCROLLBAR

@@ -24,7 +24,7 @@ def age_text(birth_date: date | None, today: date) -> str:
 
 
 def wait_text(arrived_at: datetime, until: datetime) -> str:
-    """'15 min' / '1 h 05' / '3 d 4 h'; '15分钟' / '1小时05分' / '3天4小时' in Chinese."""
+    """'15 min' / '1h05' / '3d 4h'; '15分钟' / '1小时05分' / '3天4小时' in Chinese."""
     return format_wait(arrived_at, until, _lang())
 
 
