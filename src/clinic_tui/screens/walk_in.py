@@ -253,8 +253,8 @@ class WalkInScreen(ModalScreen[WalkInRequest | None]):
                 if self.patient is None:
                     # The search's text fills the name: the cursor goes after it, nothing selected
                     # for the next key to wipe.
-                    name = Input(id="name", compact=True, select_on_focus=False)
-                    yield from _row(tr("Name"), name, "name")
+                    name_field = Input(id="name", compact=True, select_on_focus=False)
+                    yield from _row(tr("Name"), name_field, "name")
                     sexes = [(tr(g.value.capitalize()), g.value) for g in Gender]
                     yield from _row(
                         tr("Sex"), KeySelect(sexes, id="sex", compact=True, prompt="—"), "sex"
