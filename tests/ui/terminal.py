@@ -34,6 +34,7 @@ TAB = "\t"
 ESCAPE = "\x1b"
 CTRL_S = "\x13"
 CTRL_Q = "\x11"
+CTRL_N = "\x0e"
 
 
 class Terminal:

@@ -13,7 +13,7 @@ from textual.widgets import Input, Select, Static, TextArea
 from clinic_tui import i18n
 from clinic_tui.domain.models import QueueStatus
 from clinic_tui.offline_cache.clinic_cache import ClinicCache
-from clinic_tui.offline_cache.store import read_resource
+from clinic_tui.offline_cache.store import read_resource, upsert_resources
 from clinic_tui.screens.allergy_form import AllergyForm
 from clinic_tui.screens.chart import ChartScreen
 from clinic_tui.screens.chart_form import ChartForm
@@ -26,6 +26,7 @@ from clinic_tui.widgets.chart_sections import ProblemsSection, VitalsSection
 from clinic_tui.widgets.patient_header import PatientHeader
 from clinic_tui.widgets.visit_panel import VisitPanel
 from tests.ui.chart_fixtures import fill_cache, fixed_clock
+from tests.ui.chart_fixtures import patient as chart_patient
 from tests.ui.chart_host import ChartHostApp
 from tests.ui.pilot import press, settle, type_text
 from tests.ui.queue_app import queue_app
@@ -344,3 +345,21 @@ async def test_finishing_on_the_queue_leaves_the_next_patient_one_key_away(
         second = app.screen
         assert isinstance(second, ChartScreen)
         assert second.patient_id != first.patient_id
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"), [("en", "王小明 Male 12d"), ("zh", "王小明 男 12天")]
+)
+async def test_a_newborn_s_age_is_in_days_in_the_chart_header(
+    engine: Engine, language: str, expected: str
+) -> None:
+    # Born twelve days before the fixtures' today: never '0mo'.
+    fill_cache(engine)
+    newborn = chart_patient("p-newborn", "王", "小明", "male", "2026-11-12")
+    with engine.begin() as connection:
+        upsert_resources(connection, [newborn])
+    i18n.set_language(language)
+    app = ChartHostApp(ClinicCache(engine), "p-newborn", fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _chart(pilot)
+        assert _plain(screen.query_one(PatientHeader)).startswith(expected)

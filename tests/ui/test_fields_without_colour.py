@@ -85,7 +85,7 @@ async def test_the_walk_in_form_and_the_status_reason_show_empty_fields(
     app = queue_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await press(pilot, "r", "escape")  # past the search: the new-patient form
+        await press(pilot, "r", "ctrl+n")  # past the search: the new-patient form
         assert app.screen.query_one("#name", Input).has_focus
         assert unmarked(app) == []
         # The field with the cursor is marked apart from the others.
@@ -130,7 +130,7 @@ async def test_in_colour_the_fields_keep_their_shade_and_no_bars(tmp_path: Path)
     app = queue_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await press(pilot, "r", "escape")
+        await press(pilot, "r", "ctrl+n")
         field = app.screen.query_one("#birth_date", Input)
         assert not set(ends_drawn(app, field)) & BARS
 

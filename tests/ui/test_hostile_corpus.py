@@ -227,7 +227,7 @@ async def test_the_queue_chart_and_every_form_draw_data_as_data(
         await _step(walk, pilot, "walk-in of a patient on file", "enter")
         assert isinstance(app.screen, WalkInScreen)
         await _back_to_queue(walk, pilot)
-        await _step(walk, pilot, "walk-in of a new patient", "r", "escape")
+        await _step(walk, pilot, "walk-in of a new patient", "r", "ctrl+n")
         assert isinstance(app.screen, WalkInScreen)
         for field_id, value in (
             ("name", "王五"),

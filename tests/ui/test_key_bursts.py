@@ -11,7 +11,7 @@ from clinic_tui.offline_cache.engine import open_cache
 from clinic_tui.offline_cache.store import upsert_resources
 from tests.factories import CLINIC_ID, organization
 from tests.ui.patient_search_fixtures import PATIENTS
-from tests.ui.terminal import CTRL_S, DOWN, ENTER, ESCAPE, TAB, Terminal
+from tests.ui.terminal import CTRL_N, CTRL_S, DOWN, ENTER, TAB, Terminal
 
 
 @pytest.fixture
@@ -28,8 +28,8 @@ def test_a_new_patient_typed_in_one_burst_lands_field_by_field(clinic: Path) -> 
     with Terminal(clinic) as terminal:
         terminal.wait_for("Walk-in")
         terminal.send("r")
-        terminal.wait_for("Esc: new patient")
-        terminal.send(ESCAPE)
+        terminal.wait_for("Ctrl+N: new patient")
+        terminal.send(CTRL_N)
         terminal.wait_for("YYYY-MM-DD")
         terminal.forget()
         # Name, Tab past Sex (the identity number fills it), then the reader's burst.
@@ -61,7 +61,7 @@ def test_two_downs_and_enter_in_one_burst_choose_the_second_row(clinic: Path) ->
     with Terminal(clinic) as terminal:
         terminal.wait_for("Walk-in")
         terminal.send("r")
-        terminal.wait_for("Esc: new patient")
+        terminal.wait_for("Ctrl+N: new patient")
         terminal.send("zs")
         terminal.wait_for("3 patients")  # 张三, 张珊, 章三丰
         terminal.forget()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from clinic_tui.domain.registration import DUPLICATE_DECISION_URL
 from clinic_tui.offline_cache.clinic_cache import ClinicCache
 from clinic_tui.offline_cache.patient_search import PatientSearch
 from clinic_tui.offline_cache.queue_repository import LEFT_REASON_URL
-from clinic_tui.offline_cache.store import read_resource
+from clinic_tui.offline_cache.store import read_resource, upsert_resources
 from clinic_tui.offline_cache.tables import OutboxEntry
 from clinic_tui.screens.chart import ChartScreen
 from clinic_tui.screens.help import HelpScreen
@@ -30,7 +30,11 @@ from clinic_tui.screens.queue import QueueScreen
 from clinic_tui.screens.queue_status import StatusScreen
 from clinic_tui.screens.walk_in import WalkInScreen
 from clinic_tui.screens.walk_in_dialogs import ConfirmScreen, DuplicateScreen
+from clinic_tui.widgets.inbox_table import compact_span
 from clinic_tui.widgets.queue_table import QueueTable
+from clinic_tui.widgets.units import wait_text
+from tests.factories import QUEUE_NOW, patient
+from tests.factories import encounter as visit
 from tests.ui.pilot import press, settle, type_text
 from tests.ui.queue_app import Clock, queue_app
 
@@ -84,7 +88,7 @@ async def test_queue_lists_today_with_markers_and_counts(
         emergency = grid.get_row("e-5")
         assert str(emergency[5]) == "!!! EMERG"  # a text marker beside the colour
         assert str(grid.get_row("e-4")[6]) == "In consult"
-        assert str(grid.get_row("e-3")[7]) == "1 h 40"
+        assert str(grid.get_row("e-3")[7]) == "1h40"
         counts = str(app.screen.query_one("#queue-counts", Static).render())
         assert "Waiting 4 (!!! Emergency 1, !! Urgent 1)" in counts
         assert "In consultation 1" in counts
@@ -185,7 +189,7 @@ async def test_new_patient_walk_in_validates_inline_then_saves_both(
     app = queue_app(tmp_path)
     async with app.run_test(size=size) as pilot:
         await settle(pilot)
-        await press(pilot, "r", "escape")  # nobody found: register a new patient
+        await press(pilot, "r", "ctrl+n")  # nobody found: register a new patient
         assert isinstance(app.screen, WalkInScreen)
         assert app.screen.patient is None
         await fill_new_patient(
@@ -235,7 +239,7 @@ async def test_escape_on_a_filled_form_asks_before_discarding(tmp_path: Path) ->
     app = queue_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await press(pilot, "r", "escape")
+        await press(pilot, "r", "ctrl+n")
         await fill_new_patient(pilot, name="赵六", complaint="咳嗽")
         await press(pilot, "escape")
         assert isinstance(app.screen, ConfirmScreen)
@@ -252,7 +256,7 @@ async def test_escape_on_an_untouched_form_closes_at_once(tmp_path: Path) -> Non
     app = queue_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await press(pilot, "r", "escape", "escape")
+        await press(pilot, "r", "ctrl+n", "escape")
         assert isinstance(app.screen, QueueScreen)
 
 
@@ -312,7 +316,7 @@ async def test_waiting_times_move_with_the_clock_and_stop_when_called(tmp_path: 
         assert isinstance(screen, QueueScreen)
         screen._tick()
         await settle(pilot)
-        assert str(table(app).get_row("e-3")[7]) == "2 h 10"
+        assert str(table(app).get_row("e-3")[7]) == "2h10"
         assert str(table(app).get_row("e-5")[7]) == "10 min"  # frozen once called
 
 
@@ -415,7 +419,7 @@ async def test_a_walk_in_with_an_identity_number_on_file_offers_that_patient(
     app = queue_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await press(pilot, "r", "escape")
+        await press(pilot, "r", "ctrl+n")
         await fill_new_patient(
             pilot, name="张卫", identifier=ZHANG_ID, complaint="头痛", birth_date="1965-04-12"
         )
@@ -444,7 +448,7 @@ async def test_a_new_patient_despite_a_match_needs_a_reason_and_records_it(
     app = queue_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await press(pilot, "r", "escape")
+        await press(pilot, "r", "ctrl+n")
         await fill_new_patient(
             pilot, name="张卫", identifier=ZHANG_ID, complaint="头痛", birth_date="1965-04-12"
         )
@@ -488,11 +492,11 @@ async def test_the_name_typed_in_the_search_fills_the_new_patient_form(tmp_path:
         await settle(pilot)
         await press(pilot, "r")
         await type_text(pilot, "赵六")
-        await press(pilot, "escape")
+        await press(pilot, "ctrl+n")
         assert isinstance(app.screen, WalkInScreen)
         assert app.screen.query_one("#name", Input).value == "赵六"
         assert app.screen.focused is not None
-        assert app.screen.focused.id == "sex"
+        assert app.screen.focused.id == "name"
         await press(pilot, "escape")  # only the search's text: nothing typed here to lose
         assert isinstance(app.screen, QueueScreen)
 
@@ -501,7 +505,7 @@ async def test_a_child_with_a_landline_guardian_and_details(tmp_path: Path) -> N
     app = queue_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await press(pilot, "r", "escape")
+        await press(pilot, "r", "ctrl+n")
         assert not app.screen.query_one("#guardian_name").parent.parent.display  # an adult?
         await fill_new_patient(pilot, name="刘小雨", sex="female", birth_date="2021-03-01")
         assert app.screen.query_one("#guardian_name").parent.parent.display  # a child
@@ -563,15 +567,177 @@ async def test_ctrl_s_says_on_each_screen_what_it_does_there(tmp_path: Path) -> 
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         said = {}
-        for keys in ((), ("r",), ("escape",)):
+        for keys in ((), ("r",), ("ctrl+n",)):
             await press(pilot, *keys)
             active = app.screen.active_bindings.get("ctrl+s")
             said[type(app.screen).__name__] = active.binding.description if active else None
         # Sync on the queue, register on the form (shown in its footer), nothing in the search.
         assert said == {
             "QueueScreen": "Sync",
-            "PatientSearchScreen": None,
+            "WalkInSearchScreen": None,
             "WalkInScreen": "Register patient",
         }
         footer = " ".join(str(key.render()) for key in app.screen.query("FooterKey"))
         assert "Register patient" in footer
+
+
+def drawn_lines(app: ClinicApp) -> list[str]:
+    """The terminal's lines as drawn now (wide characters once each)."""
+    return [
+        "".join(segment.text for segment in strip)
+        for strip in app.screen._compositor.render_strips()
+    ]
+
+
+async def test_the_duplicate_dialog_shows_the_matching_row_at_80x24(tmp_path: Path) -> None:
+    app = queue_app(tmp_path)
+    # On file with an identity number and a phone: every column full, wider than 80.
+    on_file = patient(
+        "p-ma",
+        "司马慧敏",
+        "female",
+        "1958-03-02",
+        id_number=make("110105", date(1958, 3, 2), 22),
+        phone="13912345678",
+    )
+    with app.cache.engine.begin() as connection:
+        upsert_resources(connection, [on_file])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "r", "ctrl+n")
+        # The same name and birth date: a match.
+        await fill_new_patient(
+            pilot, name="司马慧敏", sex="female", birth_date="1958-03-02", complaint="头痛"
+        )
+        await press(pilot, "ctrl+s")
+        assert isinstance(app.screen, DuplicateScreen)
+        matches = app.screen.query_one(DataTable)
+        # The header and every match lie in the part of the table no scrollbar covers.
+        assert matches.scrollable_content_region.height >= matches.row_count + 1
+        row = [line for line in drawn_lines(app) if "name, birth" in line]
+        assert row
+        assert "司马慧敏" in row[0]
+        assert "1958-03-02" in row[0]
+
+
+async def test_the_new_patient_form_starts_on_the_name(tmp_path: Path) -> None:
+    app = queue_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "r")
+        await type_text(pilot, "赵")
+        await press(pilot, "ctrl+n")
+        assert isinstance(app.screen, WalkInScreen)
+        name = app.screen.query_one("#name", Input)
+        assert name.has_focus
+        await type_text(pilot, "六")  # the name goes on where the search left it
+        assert name.value == "赵六"
+
+
+async def test_a_letter_on_a_closed_dropdown_picks_the_matching_choice(tmp_path: Path) -> None:
+    app = queue_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "r", "ctrl+n", "tab")
+        sex = app.screen.query_one("#sex", Select)
+        assert sex.has_focus
+        assert not sex.expanded
+        await press(pilot, "f")
+        assert sex.value == "female"
+        await press(pilot, "m")
+        assert sex.value == "male"
+        # A key no choice starts with is not lost: the list opens to show the choices.
+        await press(pilot, "x")
+        assert sex.expanded
+        assert sex.value == "male"
+        await press(pilot, "escape")
+        priority = app.screen.query_one("#priority", Select)
+        priority.focus()
+        await press(pilot, "u")
+        assert priority.value == "UR"
+
+
+async def test_a_letter_on_a_closed_dropdown_in_chinese(tmp_path: Path) -> None:
+    i18n.set_language("zh")
+    app = queue_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await press(pilot, "r", "ctrl+n", "tab")
+        sex = app.screen.query_one("#sex", Select)
+        await press(pilot, "f")  # the code's letter still picks: 女
+        assert sex.value == "female"
+
+
+async def test_escape_in_the_walk_in_search_goes_back_to_the_queue(tmp_path: Path) -> None:
+    app = queue_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "r")
+        await type_text(pilot, "赵六")
+        await press(pilot, "escape")
+        assert isinstance(app.screen, QueueScreen)
+        assert outbox(app) == []
+
+
+async def test_a_number_in_the_status_dialog_sets_that_status_at_once(tmp_path: Path) -> None:
+    app = queue_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "down")  # #2, waiting
+        await press(pilot, "s", "2")
+        assert isinstance(app.screen, QueueScreen)
+        assert status_of(app, "e-2") is QueueStatus.IN_CONSULTATION
+        await press(pilot, "s", "3")
+        assert isinstance(app.screen, QueueScreen)
+        assert status_of(app, "e-2") is QueueStatus.DONE
+
+
+async def test_the_summary_line_fits_80_columns(tmp_path: Path) -> None:
+    app = queue_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        for _ in range(7):  # seven more: ten waiting once one has left
+            await press(pilot, "r")
+            await type_text(pilot, "John")
+            await press(pilot, "enter")
+            await type_text(pilot, "cough")
+            await press(pilot, "enter", "y")
+        await press(pilot, "end", "s", "4")
+        await type_text(pilot, "went home")
+        await press(pilot, "enter")
+        line = next(text for text in drawn_lines(app) if "Waiting 10" in text)
+        # Every count is drawn, the last one too, with its number.
+        assert line.rstrip().endswith("Left 1")
+        assert "Done 1" in line
+        assert "1" in line.split("·")[1]
+
+
+@pytest.mark.parametrize(("language", "expected"), [("en", "F 12d"), ("zh", "女 12天")])
+async def test_a_newborn_in_the_queue_is_aged_in_days(
+    tmp_path: Path, language: str, expected: str
+) -> None:
+    i18n.set_language(language)
+    app = queue_app(tmp_path)
+    # Born twelve days ago and waiting since 09:00: never '0mo'.
+    arrived = QUEUE_NOW.replace(hour=9, minute=0)
+    records = [
+        patient("p-baby", "刘宝宝", "female", "2026-11-12"),
+        visit("e-baby", "p-baby", 8, arrived, "发热"),
+    ]
+    with app.cache.engine.begin() as connection:
+        upsert_resources(connection, records)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        row = table(app).get_row("e-baby")
+        assert str(row[3]) == expected
+        assert str(row[7]) == ("1h00" if language == "en" else "1小时00分")
+
+
+async def test_the_inbox_writes_a_wait_as_the_queue_does() -> None:
+    # One function for every screen: the inbox's wait and SLA cells are the queue's words.
+    for minutes in (38, 60 + 5, 9 * 60 + 36, 3 * 24 * 60 + 4 * 60):
+        span = timedelta(minutes=minutes)
+        assert compact_span(span) == wait_text(QUEUE_NOW - span, QUEUE_NOW)
+    assert compact_span(timedelta(minutes=38)) == "38 min"
+    assert compact_span(timedelta(hours=9, minutes=36)) == "9h36"
+    assert compact_span(timedelta(hours=3, minutes=10), rounded=True) == "3h"

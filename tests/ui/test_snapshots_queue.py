@@ -26,7 +26,7 @@ async def wrong_walk_in(pilot: Pilot[Any]) -> None:
     await settle(pilot)
     await pilot.press("r")
     await settle(pilot)
-    await pilot.press("escape")
+    await pilot.press("ctrl+n")
     await settle(pilot)
     screen = pilot.app.screen
     screen.query_one("#name", Input).value = "欧阳明华"
@@ -76,7 +76,7 @@ async def empty_walk_in(pilot: Pilot[Any]) -> None:
     await settle(pilot)
     await pilot.press("r")
     await settle(pilot)
-    await pilot.press("escape")
+    await pilot.press("ctrl+n")
     await settle(pilot)
 
 

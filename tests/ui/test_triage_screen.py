@@ -338,7 +338,7 @@ async def test_the_inbox_in_chinese(cache: Engine) -> None:
         cells = [_plain(cell) for cell in _table(pilot).get_row_at(0)]
         assert "!!! 立即" in cells
         assert "已申请" in cells
-        assert "⚠ 超时2时" in cells
+        assert "⚠ 超时2小时" in cells
         assert "分诊收件箱" in _plain(app.screen.query_one("#triage-title", Static))
 
 

@@ -35,7 +35,7 @@ from clinic_tui.referral.thread_seen import count_unread_referrals
 from clinic_tui.screens.follow_ups import follow_ups_line
 from clinic_tui.screens.patient_search import PatientSearchScreen
 from clinic_tui.screens.queue_status import StatusScreen
-from clinic_tui.screens.walk_in import WalkInRequest, WalkInScreen
+from clinic_tui.screens.walk_in import WalkInRequest, WalkInScreen, WalkInSearchScreen
 from clinic_tui.screens.walk_in_dialogs import ConfirmScreen
 from clinic_tui.widgets.data_text import name_text
 from clinic_tui.widgets.key_footer import KeyFooter
@@ -53,6 +53,7 @@ add_translations(
         "All synced": "已全部同步",
         "Conflicts": "冲突",
         "Nobody is waiting": "没有候诊患者",
+        "Emerg": "急诊",
         "Nothing to undo": "没有可撤销的操作",
         "Undone": "已撤销",
         "Registered": "已登记",
@@ -95,35 +96,50 @@ Change = Callable[[], Outcome]
 """A queue change, run in the worker thread."""
 
 
-def counts_text(entries: list[QueueEntry]) -> Text:
+_SHORT_LABELS = {"Emergency": "Emerg", "In consultation": "In consult"}
+"""Shorter words for the summary when the full ones do not fit (80 columns, large counts)."""
+
+
+def counts_text(entries: list[QueueEntry], width: int | None = None) -> Text:
     """'Waiting 17 (!!! Emergency 1, !! Urgent 2) · In consultation 2 · Done 3 · Left 1'.
 
     Emergencies and urgents still waiting are counted by name (with their markers), and
-    only when there are some: '!!! 0' would cry wolf.
+    only when there are some: '!!! 0' would cry wolf. Where the line would not fit in
+    `width` cells, shorter words ('Emerg', 'In consult') keep every count on it.
     """
+    text = _counts_line(entries, short=False)
+    if width is not None and text.cell_len > width:
+        text = _counts_line(entries, short=True)
+    return text
+
+
+def _counts_line(entries: list[QueueEntry], *, short: bool) -> Text:
+    def label(words: str) -> str:
+        return tr(_SHORT_LABELS.get(words, words) if short else words)
+
     counts = dict.fromkeys(QueueStatus, 0)
     for entry in entries:
         counts[entry.status] += 1
     waiting = [entry for entry in entries if needs_attention(entry)]
     text = Text(f"{tr('Waiting')} {counts[QueueStatus.WAITING]}")
     alarms = []
-    for priority, label in ((Priority.EMERGENCY, "Emergency"), (Priority.URGENT, "Urgent")):
+    for priority, words in ((Priority.EMERGENCY, "Emergency"), (Priority.URGENT, "Urgent")):
         count = sum(1 for entry in waiting if entry.priority is priority)
         if count:
-            alarms.append((f"{priority.marker} {tr(label)} {count}", _ALARM_STYLE[priority]))
+            alarms.append((f"{priority.marker} {label(words)} {count}", _ALARM_STYLE[priority]))
     if alarms:
         zh = language() == "zh"
         text.append("（" if zh else " (")
-        for index, (words, style) in enumerate(alarms):
+        for index, (shown, style) in enumerate(alarms):
             text.append(("，" if zh else ", ") if index else "")
-            text.append(words, style=style)
+            text.append(shown, style=style)
         text.append("）" if zh else ")")
-    for status, label in (
+    for status, words in (
         (QueueStatus.IN_CONSULTATION, "In consultation"),
         (QueueStatus.DONE, "Done"),
         (QueueStatus.LEFT, "Left"),
     ):
-        text.append(f" · {tr(label)} {counts[status]}")
+        text.append(f" · {label(words)} {counts[status]}")
     return text
 
 
@@ -281,7 +297,15 @@ class QueueScreen(Screen[None]):
         self.query_one("#queue-title", Static).update(title)
 
     def _show_counts(self) -> None:
-        self.query_one("#queue-counts", Static).update(counts_text(self.entries))
+        counts = self.query_one("#queue-counts", Static)
+        # Before the first layout the line has no width yet: the screen's, less its padding.
+        width = counts.content_region.width or self.size.width - 2
+        counts.update(counts_text(self.entries, width))
+
+    def on_resize(self) -> None:
+        """Words of the summary line to suit the new width."""
+        if self.query("#queue-counts"):
+            self._show_counts()
 
     def _tick(self) -> None:
         self.query_one(QueueTable).tick(self.clock())
@@ -368,15 +392,15 @@ class QueueScreen(Screen[None]):
         self.apply(change)
 
     def action_walk_in(self) -> None:
-        """Find the patient first; nobody chosen means a new patient, with what was typed."""
+        """Find the patient first; Ctrl+N there is a new patient, with what was typed."""
         # The finder, not cache.patients: that would load the ORM here, on the UI thread.
-        search = PatientSearchScreen(self.cache.finder, title=tr("Walk-in · Esc: new patient"))
+        search = WalkInSearchScreen(self.cache.finder)
 
         def chosen(patient_id: str | None) -> None:
-            if patient_id is None:
-                self._open_walk_in_form(None, prefill_from_query(search.last_query))
-            else:
+            if patient_id is not None:
                 self._load_patient_for_walk_in(patient_id)
+            elif search.new_patient:
+                self._open_walk_in_form(None, prefill_from_query(search.last_query))
 
         self.app.push_screen(search, chosen)
 

@@ -23,7 +23,6 @@ from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static
 
 from clinic_tui.domain import national_id
-from clinic_tui.domain.ages import format_age
 from clinic_tui.domain.models import Gender, PatientSummary, Priority
 from clinic_tui.domain.registration import (
     Contact,
@@ -43,14 +42,18 @@ from clinic_tui.domain.validation import (
     validate_new_patient,
 )
 from clinic_tui.i18n import add_translations, tr
+from clinic_tui.screens.patient_search import Finder, PatientSearchScreen
 from clinic_tui.screens.walk_in_dialogs import ConfirmScreen, DuplicateChoice, DuplicateScreen
 from clinic_tui.widgets.data_text import data_block, data_text
 from clinic_tui.widgets.key_footer import KeyFooter
+from clinic_tui.widgets.key_select import KeySelect
+from clinic_tui.widgets.units import age_text
 
 add_translations(
     {
         "Walk-in registration: new patient": "现场挂号：新患者",
-        "Walk-in · Esc: new patient": "现场挂号 · Esc：新患者",
+        "Walk-in · Ctrl+N: new patient": "现场挂号 · Ctrl+N：新患者",
+        "New patient": "新患者",
         "Walk-in registration": "现场挂号",
         "Register": "登记",
         "Enter the patient's name": "请输入患者姓名",
@@ -126,6 +129,25 @@ ADULT_AGE = 18
 """The guardian's rows show for a patient younger than this."""
 
 
+class WalkInSearchScreen(PatientSearchScreen):
+    """The walk-in's search: Enter takes a patient on file, Ctrl+N a new one, Esc neither."""
+
+    BINDINGS = [
+        *PatientSearchScreen.BINDINGS,
+        Binding("ctrl+n", "new_patient", tr("New patient")),
+    ]
+
+    def __init__(self, search: Finder) -> None:
+        super().__init__(search, title=tr("Walk-in · Ctrl+N: new patient"))
+        self.new_patient = False
+        """True when the desk asked for a new patient (the dialog then returns None)."""
+
+    def action_new_patient(self) -> None:
+        """Close for a new patient's form, filled with what was typed."""
+        self.new_patient = True
+        self.action_cancel()
+
+
 @dataclass(frozen=True)
 class WalkInRequest:
     """What the form hands back: who, why and how urgent."""
@@ -167,7 +189,7 @@ class MoreDetails(Vertical):
         relations = [(tr(r.label), r.value) for r in Relationship]
         yield from _row(
             tr("Guardian is the"),
-            Select(relations, id="guardian_relation", compact=True, prompt="—"),
+            KeySelect(relations, id="guardian_relation", compact=True, prompt="—"),
             "guardian_relation",
         )
         for field_id, label in (
@@ -219,7 +241,7 @@ class WalkInScreen(ModalScreen[WalkInRequest | None]):
             if self.patient is None:
                 title = tr("Walk-in registration: new patient")
             else:
-                age = format_age(self.patient.birth_date, self.today)
+                age = age_text(self.patient.birth_date, self.today)
                 name = data_text(self.patient.name, limit=TITLE_NAME_LIMIT).plain
                 title = f"{tr('Walk-in registration')}: {name} {age}"
             # The patient's name is data: Text, never markup.
@@ -229,10 +251,13 @@ class WalkInScreen(ModalScreen[WalkInRequest | None]):
             yield Static("", id="form-error", classes="field-error")
             with VerticalScroll(id="walk-in-fields"):
                 if self.patient is None:
-                    yield from _row(tr("Name"), Input(id="name", compact=True), "name")
+                    # The search's text fills the name: the cursor goes after it, nothing selected
+                    # for the next key to wipe.
+                    name_field = Input(id="name", compact=True, select_on_focus=False)
+                    yield from _row(tr("Name"), name_field, "name")
                     sexes = [(tr(g.value.capitalize()), g.value) for g in Gender]
                     yield from _row(
-                        tr("Sex"), Select(sexes, id="sex", compact=True, prompt="—"), "sex"
+                        tr("Sex"), KeySelect(sexes, id="sex", compact=True, prompt="—"), "sex"
                     )
                     yield from _row(
                         tr("Birth date"),
@@ -259,7 +284,7 @@ class WalkInScreen(ModalScreen[WalkInRequest | None]):
                 priorities = [(f"{p.marker} {tr(p.name.capitalize())}", p.value) for p in Priority]
                 yield from _row(
                     tr("Priority"),
-                    Select(
+                    KeySelect(
                         priorities,
                         id="priority",
                         compact=True,
@@ -283,10 +308,9 @@ class WalkInScreen(ModalScreen[WalkInRequest | None]):
             # The optional details (seven more widgets) come after the first paint, so the
             # essentials show at once; keys typed meanwhile wait their turn (OrderedKeysApp).
             self.call_after_refresh(self._mount_details)
-        first = "#complaint"
-        if self.patient is None:
-            first = "#name" if not self.prefill.get("name") else "#sex"
-        self.query_one(first).focus()
+        # A new patient starts on the name, the first thing the desk types (or corrects, when
+        # the search's text filled it); a patient on file starts on the complaint.
+        self.query_one("#name" if self.patient is None else "#complaint").focus()
 
     async def _mount_details(self) -> None:
         await self.query_one("#walk-in-fields").mount(MoreDetails(id="details"))

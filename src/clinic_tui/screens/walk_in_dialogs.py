@@ -173,6 +173,20 @@ class DuplicateScreen(ModalScreen[DuplicateChoice | None]):
         self.query_one("#duplicate-reason").display = False
         self.query_one("#duplicate-reason-error").display = False
         self.query_one(DataTable).focus()
+        self.call_after_refresh(self._fit_matches)
+
+    def on_resize(self) -> None:
+        """A new width may add or remove the matches' horizontal scrollbar."""
+        self.call_after_refresh(self._fit_matches)
+
+    def _fit_matches(self) -> None:
+        """Room for the header and every match above any horizontal scrollbar."""
+        # At 80 columns the identity number and phone overflow: a bar drawn over the only
+        # match hid the very patient the dialog is about.
+        table = self.query_one("#duplicate-matches", DataTable)
+        height = len(self.matches) + 1 + table.scrollbar_size_horizontal
+        if table.styles.height is None or table.styles.height.value != height:
+            table.styles.height = height
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         """Enter on a match: register that patient."""

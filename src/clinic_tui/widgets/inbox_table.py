@@ -33,7 +33,7 @@ from clinic_tui.referral.inbox import InboxRow
 from clinic_tui.widgets.data_text import data_text
 from clinic_tui.widgets.queue_table import UNSYNCED_MARK, fit
 from clinic_tui.widgets.row_table import RowTable
-from clinic_tui.widgets.units import age_text
+from clinic_tui.widgets.units import age_text, span_text
 from clinic_tui.widgets.unread_mark import unread_short
 
 add_translations(
@@ -123,17 +123,8 @@ def sex_age_text(row: InboxRow, now: datetime) -> str:
 
 
 def compact_span(delta: timedelta, *, rounded: bool = False) -> str:
-    """'45m', '20h44' (or '20h' when `rounded`), '3d'; in Chinese '45分', '20时44分', '3天'."""
-    zh = language() == "zh"
-    minutes = int(delta.total_seconds() // 60)
-    hours, rest = divmod(minutes, 60)
-    if hours >= 48:
-        return f"{hours // 24}{'天' if zh else 'd'}"
-    if not hours:
-        return f"{rest}{'分' if zh else 'm'}"
-    if rounded:
-        return f"{hours}{'时' if zh else 'h'}"
-    return f"{hours}时{rest:02d}分" if zh else f"{hours}h{rest:02d}"
+    """A span as every screen writes a wait ('45 min', '20h44', '3d 4h'); `rounded`: '20h'."""
+    return span_text(delta, whole_hours=rounded)
 
 
 def wait_cell(row: InboxRow, now: datetime) -> str:
@@ -143,13 +134,17 @@ def wait_cell(row: InboxRow, now: datetime) -> str:
 
 
 def sla_cell(row: InboxRow, now: datetime, limit: timedelta) -> Text:
-    """'⚠ 3h over' ('⚠ 超时3时') in bold red when past the limit, else nothing."""
+    """'⚠ 3h over' ('⚠ 超时3小时') in bold red when past the limit, else nothing."""
     over = row.sla_over(now, limit)
     if over is None:
         return Text("")
+    return Text(_sla_words(over), style="bold red")
+
+
+def _sla_words(over: timedelta) -> str:
     span = compact_span(over, rounded=True)
     words = f"超时{span}" if language() == "zh" else f"{span} {tr('over')}"
-    return Text(f"{SLA_MARK} {words}", style="bold red")
+    return f"{SLA_MARK} {words}"
 
 
 class InboxTable(RowTable):
@@ -190,6 +185,11 @@ class InboxTable(RowTable):
         # Every urgency whole, marker and word ('!! URGENT'), in the language in force.
         words = max(cell_len(urgency_text(code).plain) for code in URGENCY_WORD)
         sizes["urgency"] = max(sizes["urgency"], words)
+        # The widest wait and SLA mark the shared format writes in this language (ten days
+        # and more may end in …).
+        longest = (timedelta(hours=23, minutes=59), timedelta(days=9, hours=23))
+        sizes["wait"] = max(sizes["wait"], *(cell_len(compact_span(span)) for span in longest))
+        sizes["sla"] = max(sizes["sla"], *(cell_len(_sla_words(span)) for span in longest))
         sizes["reason"] = 0
         padding = 2 * self.cell_padding * len(keys)
         room = width - padding - _SCROLLBAR

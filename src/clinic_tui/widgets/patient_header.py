@@ -48,8 +48,8 @@ _SEX = {Gender.MALE: "Male", Gender.FEMALE: "Female", Gender.OTHER: "Other"}
 
 
 def localized_age(birth_date: date | None, today: date) -> str:
-    """Age as clinicians write it: '68y' / '7mo' in English, '68岁' / '7月龄' in Chinese."""
-    return age_text(birth_date, today, infant_zh="月龄")
+    """Age as every screen writes it: '68y' / '7mo' / '12d', '68岁' / '7月龄' / '12天'."""
+    return age_text(birth_date, today)
 
 
 def today_text(visit: VisitSummary) -> Text:
