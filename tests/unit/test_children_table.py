@@ -38,7 +38,8 @@ def test_every_row_is_unreviewed_until_a_pharmacist_signs_it_and_every_band_is_c
                                          "Loratadine", "Chlorpheniramine", "Diosmectite",
                                          "Thyrozol", "Erythromycin", "Clarithromycin",
                                          "Phenergan", "Folic", "Phenoxymethylpenicillin",
-                                         "Cefadroxil")), (code, band.cite)  # fmt: skip
+                                         "Cefadroxil", "droracle.ai", "盐酸氨溴索片")), (
+                code, band.cite)  # fmt: skip
 
 
 def test_every_drug_of_the_table_is_a_formulary_drug_and_the_required_ones_are_there() -> None:
@@ -233,3 +234,83 @@ def test_diosmectite_under_two_years_brings_up_the_smpc_caution() -> None:
     [caution] = [w for w in found if w.key == "dose:child-caution:diosmectite"]
     assert caution.severity is Severity.MODERATE
     assert "ORS" in caution.message_en
+
+
+# ----- rows added in content 2026.12.3 --------------------------------------------------------
+
+
+def test_the_steroids_iron_and_cough_drugs_children_are_given_now_have_a_row() -> None:
+    table = children_table()
+    for code in (
+        "prednisone",
+        "dexamethasone",
+        "ferrous-sulfate",
+        "budesonide-inhaled",
+        "ambroxol",
+    ):
+        dosing, _ = table[code]
+        assert dosing.bands, code
+        assert all(band.cite for band in dosing.bands), code
+    # The iron row is in mg of ferrous sulfate: elemental 3-6 mg/kg/day at 20% is 15-30.
+    [iron] = table["ferrous-sulfate"][0].bands
+    assert iron.per_kg_day == (15, 30)
+    assert "5:1" in iron.cite
+
+
+SAFE_CHILD_3 = [
+    # Prednisolone/prednisone in asthma 1-2 mg/kg/day: 20 mg a day for 20 kg.
+    ("prednisone 10mg bid 5d", date(2018, 6, 1), 20.0),
+    # Croup, AAP: a single 0.6 mg/kg: 9 mg for 15 kg.
+    ("dexamethasone 9mg once 1d", date(2023, 6, 1), 15.0),
+    # Elemental iron 3 mg/kg/day = 15 mg/kg/day ferrous sulfate: 300 mg a day for 20 kg.
+    ("ferrous sulfate 150mg bid 30d", date(2020, 6, 1), 20.0),
+    # 6 years and over: up to 400 micrograms a day.
+    ("pulmicort 200µg inh bid 30d", date(2018, 6, 1), 25.0),
+    # 说明书: under 12 years 1.2-1.6 mg/kg a day: 30 mg a day for 20 kg.
+    ("ambroxol 15mg bid 5d", date(2018, 6, 1), 20.0),
+]
+
+
+@pytest.mark.parametrize(("line", "born", "weight"), SAFE_CHILD_3, ids=[c[0] for c in SAFE_CHILD_3])
+def test_a_childs_dose_within_the_2026_12_3_rows_raises_nothing(
+    line: str, born: date, weight: float
+) -> None:
+    found = [w for w in _child_findings(line, born, weight) if w.severity is not Severity.INFO]
+    assert found == [], [w.message_en for w in found]
+
+
+UNSAFE_CHILD_3 = [
+    # 80 mg a day for 20 kg: 4 mg/kg/day and over the 60 mg NAEPP ceiling.
+    ("prednisone 20mg qid 5d", date(2018, 6, 1), 20.0, "dose:child-max-daily:prednisone:",
+     "droracle.ai article 701437"),
+    ("prednisone 20mg qid 5d", date(2018, 6, 1), 20.0, "dose:per-kg:prednisone:",
+     "droracle.ai article 701437"),
+    # 1 mg/kg for 15 kg: over the 0.6 mg/kg croup dose.
+    ("dexamethasone 15mg once 1d", date(2023, 6, 1), 15.0, "dose:per-kg:dexamethasone:",
+     "droracle.ai article 649545"),
+    # 20 mg at once for 50 kg (0.4 mg/kg): over the 16 mg maximum.
+    ("dexamethasone 20mg once 1d", date(2012, 6, 1), 50.0, "dose:child-max-dose:dexamethasone:",
+     "droracle.ai article 649545"),
+    # An adult's 900 mg a day for 14 kg: 64 mg/kg/day of ferrous sulfate, 13 of iron.
+    ("ferrous sulfate 300mg tid 30d", date(2023, 6, 1), 14.0, "dose:per-kg:ferrous-sulfate:",
+     "droracle.ai article 354673"),
+    ("pulmicort 400µg inh bid 30d", date(2018, 6, 1), 25.0,
+     "dose:child-max-daily:budesonide-inhaled:", "droracle.ai article 822636"),
+    # The adult 30 mg three times a day for 20 kg: 4.5 mg/kg a day.
+    ("ambroxol 30mg tid 5d", date(2018, 6, 1), 20.0, "dose:per-kg:ambroxol:", "盐酸氨溴索片"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("line", "born", "weight", "key", "source"),
+    UNSAFE_CHILD_3,
+    ids=[f"{c[0]} {c[1].year} {c[3]}" for c in UNSAFE_CHILD_3],
+)
+def test_a_childs_dose_over_a_2026_12_3_ceiling_is_high_with_its_source(
+    line: str, born: date, weight: float, key: str, source: str
+) -> None:
+    found = _child_findings(line, born, weight)
+    hits = [w for w in found if w.key.startswith(key)]
+    assert hits, [w.key for w in found]
+    assert hits[0].severity is Severity.HIGH
+    assert source in hits[0].source
