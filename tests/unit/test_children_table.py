@@ -38,7 +38,8 @@ def test_every_row_is_unreviewed_until_a_pharmacist_signs_it_and_every_band_is_c
                                          "Loratadine", "Chlorpheniramine", "Diosmectite",
                                          "Thyrozol", "Erythromycin", "Clarithromycin",
                                          "Phenergan", "Folic", "Phenoxymethylpenicillin",
-                                         "Cefadroxil", "droracle.ai", "盐酸氨溴索片")), (
+                                         "Cefadroxil", "droracle.ai", "盐酸氨溴索片", "Cefaclor",
+                                         "头孢拉定")), (
                 code, band.cite)  # fmt: skip
 
 
@@ -268,6 +269,12 @@ SAFE_CHILD_3 = [
     ("pulmicort 200µg inh bid 30d", date(2018, 6, 1), 25.0),
     # 说明书: under 12 years 1.2-1.6 mg/kg a day: 30 mg a day for 20 kg.
     ("ambroxol 15mg bid 5d", date(2018, 6, 1), 20.0),
+    # US label: 40 mg/kg per day in otitis media: 750 mg a day for 20 kg, under the 1 g.
+    ("cefaclor 250mg tid 7d", date(2020, 6, 1), 20.0),
+    # 说明书: 6.25-12.5 mg/kg every 6 hours: 250 mg qid for 20 kg is 50 mg/kg a day.
+    ("cefradine 250mg qid 5d", date(2020, 6, 1), 20.0),
+    # Varicella: 20 mg/kg four times daily: 400 mg qid for 20 kg.
+    ("aciclovir 400mg qid 5d", date(2020, 6, 1), 20.0),
 ]
 
 
@@ -298,6 +305,18 @@ UNSAFE_CHILD_3 = [
      "dose:child-max-daily:budesonide-inhaled:", "droracle.ai article 822636"),
     # The adult 30 mg three times a day for 20 kg: 4.5 mg/kg a day.
     ("ambroxol 30mg tid 5d", date(2018, 6, 1), 20.0, "dose:per-kg:ambroxol:", "盐酸氨溴索片"),
+    # The adult 500 mg three times a day for 30 kg: 1.5 g, over the children's 1 g a day.
+    ("cefaclor 500mg tid 7d", date(2016, 6, 1), 30.0, "dose:child-max-daily:cefaclor:",
+     "Cefaclor suspension"),
+    ("cefaclor 250mg qd 5d", date(2026, 11, 10), 3.5, "dose:min-age:cefaclor", "Cefaclor"),
+    # 500 mg qid for 14 kg: 143 mg/kg a day, over the 50.
+    ("cefradine 500mg qid 5d", date(2023, 6, 1), 14.0, "dose:per-kg:cefradine:", "头孢拉定"),
+    # Two 250-microgram puffs twice daily: 1,000 micrograms, over MSF's child 800.
+    ("beclometasone 500µg inh bid 30d", date(2019, 6, 1), 22.0,
+     "dose:child-max-daily:beclometasone:", "Médecins Sans Frontières"),
+    # 800 mg qid for 20 kg: 160 mg/kg a day.
+    ("aciclovir 800mg qid 5d", date(2020, 6, 1), 20.0, "dose:per-kg:aciclovir:",
+     "droracle.ai articles 608196"),
 ]  # fmt: skip
 
 
@@ -314,3 +333,12 @@ def test_a_childs_dose_over_a_2026_12_3_ceiling_is_high_with_its_source(
     assert hits, [w.key for w in found]
     assert hits[0].severity is Severity.HIGH
     assert source in hits[0].source
+
+
+def test_the_250_microgram_beclometasone_puff_is_above_a_childs_usual_dose_but_not_high() -> None:
+    # MSF: child up to 200 micrograms twice daily; one 250-microgram puff twice daily is above
+    # the usual dose (moderate) and within the 800 micrograms a day (no high).
+    found = _child_findings("beclometasone 250µg inh bid 30d", date(2019, 6, 1), 22.0)
+    [above] = [w for w in found if w.key.startswith("dose:child-dose:beclometasone:")]
+    assert above.severity is Severity.MODERATE
+    assert not [w for w in found if w.severity is Severity.HIGH]
