@@ -39,7 +39,7 @@ def test_every_row_is_unreviewed_until_a_pharmacist_signs_it_and_every_band_is_c
                                          "Thyrozol", "Erythromycin", "Clarithromycin",
                                          "Phenergan", "Folic", "Phenoxymethylpenicillin",
                                          "Cefadroxil", "droracle.ai", "盐酸氨溴索片", "Cefaclor",
-                                         "头孢拉定")), (
+                                         "头孢拉定", "FPnotebook")), (
                 code, band.cite)  # fmt: skip
 
 
@@ -275,6 +275,8 @@ SAFE_CHILD_3 = [
     ("cefradine 250mg qid 5d", date(2020, 6, 1), 20.0),
     # Varicella: 20 mg/kg four times daily: 400 mg qid for 20 kg.
     ("aciclovir 400mg qid 5d", date(2020, 6, 1), 20.0),
+    # WHO severe pneumonia: 50,000 units/kg every 6 hours: 800,000 IU qid for 16 kg.
+    ("benzylpenicillin 800000IU iv qid 5d", date(2023, 6, 1), 16.0),
 ]
 
 
@@ -317,6 +319,12 @@ UNSAFE_CHILD_3 = [
     # 800 mg qid for 20 kg: 160 mg/kg a day.
     ("aciclovir 800mg qid 5d", date(2020, 6, 1), 20.0, "dose:per-kg:aciclovir:",
      "droracle.ai articles 608196"),
+    # 500 mg bid for 16 kg: 62.5 mg/kg a day, twice WHO's 30.
+    ("ciprofloxacin 500mg bid 3d", date(2022, 6, 1), 16.0, "dose:per-kg:ciprofloxacin:",
+     "WHO 2005 guidelines for the control of shigellosis"),
+    # 8 million IU qid for 16 kg: 2,000,000 units/kg/day, five times the meningitis ceiling.
+    ("benzylpenicillin 8000000IU iv qid 5d", date(2023, 6, 1), 16.0,
+     "dose:per-kg:benzylpenicillin:", "WHO. Revised WHO classification"),
 ]  # fmt: skip
 
 
@@ -342,3 +350,12 @@ def test_the_250_microgram_beclometasone_puff_is_above_a_childs_usual_dose_but_n
     [above] = [w for w in found if w.key.startswith("dose:child-dose:beclometasone:")]
     assert above.severity is Severity.MODERATE
     assert not [w for w in found if w.severity is Severity.HIGH]
+
+
+def test_ciprofloxacin_at_whos_dysentery_dose_still_brings_up_the_under_18_caution() -> None:
+    # WHO: 15 mg/kg twice daily; 250 mg bid for 17 kg is 29 mg/kg a day, within the range.
+    found = _child_findings("ciprofloxacin 250mg bid 3d", date(2022, 6, 1), 17.0)
+    assert not [w for w in found if w.key.startswith("dose:per-kg:")]
+    [caution] = [w for w in found if w.key == "dose:child-caution:ciprofloxacin"]
+    assert caution.severity is Severity.MODERATE
+    assert "18" in caution.message_en
