@@ -359,3 +359,54 @@ def test_ciprofloxacin_at_whos_dysentery_dose_still_brings_up_the_under_18_cauti
     [caution] = [w for w in found if w.key == "dose:child-caution:ciprofloxacin"]
     assert caution.severity is Severity.MODERATE
     assert "18" in caution.message_en
+
+
+SAFE_CHILD_4 = [
+    # 5-7 mg/kg/day in 4 doses: 50 mg qid for 30 kg is 6.7 mg/kg a day.
+    ("nitrofurantoin 50mg qid 7d", date(2016, 6, 1), 30.0),
+    # BNFC mucosal candidiasis 3-6 mg/kg: 50 mg a day for 15 kg.
+    ("fluconazole 50mg qd 7d", date(2022, 6, 1), 15.0),
+    # 2-16 years, 20 kg and over: 20 mg once daily.
+    ("omeprazole 20mg qd 28d", date(2018, 6, 1), 25.0),
+]
+
+
+@pytest.mark.parametrize(("line", "born", "weight"), SAFE_CHILD_4, ids=[c[0] for c in SAFE_CHILD_4])
+def test_a_childs_dose_within_the_2026_12_4_rows_raises_nothing(
+    line: str, born: date, weight: float
+) -> None:
+    found = [w for w in _child_findings(line, born, weight) if w.severity is not Severity.INFO]
+    assert found == [], [w.message_en for w in found]
+
+
+UNSAFE_CHILD_4 = [
+    # The adult 100 mg qid for 12 kg: 33 mg/kg a day, nearly five times the 7.
+    ("nitrofurantoin 100mg qid 7d", date(2023, 6, 1), 12.0, "dose:per-kg:nitrofurantoin:",
+     "droracle.ai articles 761510"),
+    ("nitrofurantoin 50mg qd 5d", date(2026, 11, 10), 3.5, "dose:min-age:nitrofurantoin",
+     "droracle.ai articles 761510"),
+    # 400 mg a day for 15 kg: 27 mg/kg, over the 12 mg/kg ceiling.
+    ("fluconazole 400mg qd 7d", date(2022, 6, 1), 15.0, "dose:per-kg:fluconazole:",
+     "BNF for Children 2011-2012"),
+    # 450 mg a day for 40 kg (11 mg/kg): over the children's 400 mg a day.
+    ("fluconazole 150mg tid 7d", date(2016, 6, 1), 40.0, "dose:child-max-daily:fluconazole:",
+     "azocan-pil: children's maximum 400 mg daily"),
+    # 80 mg a day for 15 kg: twice the 40 mg a day.
+    ("omeprazole 40mg bid 28d", date(2022, 6, 1), 15.0, "dose:child-max-daily:omeprazole:",
+     "droracle.ai articles 763123"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("line", "born", "weight", "key", "source"),
+    UNSAFE_CHILD_4,
+    ids=[f"{c[0]} {c[1].year} {c[3]}" for c in UNSAFE_CHILD_4],
+)
+def test_a_childs_dose_over_a_2026_12_4_ceiling_is_high_with_its_source(
+    line: str, born: date, weight: float, key: str, source: str
+) -> None:
+    found = _child_findings(line, born, weight)
+    hits = [w for w in found if w.key.startswith(key)]
+    assert hits, [w.key for w in found]
+    assert hits[0].severity is Severity.HIGH
+    assert source in hits[0].source
