@@ -368,6 +368,8 @@ SAFE_CHILD_4 = [
     ("fluconazole 50mg qd 7d", date(2022, 6, 1), 15.0),
     # 2-16 years, 20 kg and over: 20 mg once daily.
     ("omeprazole 20mg qd 28d", date(2018, 6, 1), 25.0),
+    # Rectal 0.5 mg/kg for a seizure: 5 mg for 10 kg, and a second dose the same day.
+    ("diazepam 5mg bid 1d", date(2025, 6, 1), 10.0),
 ]
 
 
@@ -394,6 +396,12 @@ UNSAFE_CHILD_4 = [
     # 80 mg a day for 15 kg: twice the 40 mg a day.
     ("omeprazole 40mg bid 28d", date(2022, 6, 1), 15.0, "dose:child-max-daily:omeprazole:",
      "droracle.ai articles 763123"),
+    # 10 mg tid for 10 kg: 3 mg/kg a day, twice the three-dose 1.5.
+    ("diazepam 10mg tid 1d", date(2025, 6, 1), 10.0, "dose:per-kg:diazepam:",
+     "droracle.ai article 588997"),
+    # 25 mg at once for 60 kg (0.42 mg/kg): over the 20 mg a dose.
+    ("diazepam 25mg once 1d", date(2012, 6, 1), 60.0, "dose:child-max-dose:diazepam:",
+     "droracle.ai article 588997"),
 ]  # fmt: skip
 
 
