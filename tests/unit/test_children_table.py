@@ -370,6 +370,8 @@ SAFE_CHILD_4 = [
     ("omeprazole 20mg qd 28d", date(2018, 6, 1), 25.0),
     # Rectal 0.5 mg/kg for a seizure: 5 mg for 10 kg, and a second dose the same day.
     ("diazepam 5mg bid 1d", date(2025, 6, 1), 10.0),
+    # BNFC 1 month-5 years: 20 micrograms 3 times a day by aerosol.
+    ("atrovent 20µg inh tid 7d", date(2022, 6, 1), 15.0),
 ]
 
 
@@ -402,6 +404,13 @@ UNSAFE_CHILD_4 = [
     # 25 mg at once for 60 kg (0.42 mg/kg): over the 20 mg a dose.
     ("diazepam 25mg once 1d", date(2012, 6, 1), 60.0, "dose:child-max-dose:diazepam:",
      "droracle.ai article 588997"),
+    # 15 puffs (300 micrograms) qid for a 4-year-old: 1.2 mg a day, over BNFC's 1 mg.
+    ("ipratropium 300µg inh qid 1d", date(2022, 6, 1), 15.0,
+     "dose:child-max-daily:ipratropium:", "BNF for Children 2018-2019"),
+    ("aminophylline 100mg tid 5d", date(2018, 6, 1), 25.0, "dose:not-for-children:aminophylline",
+     "Precautions concerning the use of theophylline"),
+    ("theophylline 100mg bid 5d", date(2018, 6, 1), 25.0, "dose:not-for-children:theophylline",
+     "Precautions concerning the use of theophylline"),
 ]  # fmt: skip
 
 
