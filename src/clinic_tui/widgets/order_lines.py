@@ -17,6 +17,7 @@ from clinic_tui.prescribing.model import (
     SafetyWarning,
     Severity,
 )
+from clinic_tui.prescribing.sig_words import ROUTE_EN
 from clinic_tui.widgets.data_text import data_block, data_text
 
 add_translations(
@@ -101,17 +102,9 @@ SEVERITY_WORDS: dict[Severity, tuple[str, str, str]] = {
 }
 """Severity -> (text mark, English word for tr, style)."""
 
-ROUTE_WORDS = {
-    "po": "oral",
-    "iv": "IV",
-    "im": "IM",
-    "sc": "SC",
-    "inh": "inhaled",
-    "top": "topical",
-    "sl": "sublingual",
-    "pr": "rectal",
-}
-"""Route codes of the formulary, in the words printed on a slip (tr gives the Chinese)."""
+ROUTE_WORDS = ROUTE_EN
+"""Route codes in the order screen's English words (one table: prescribing/sig_words.py;
+tr gives the Chinese)."""
 
 
 def drug_name(drug: FormularyDrug) -> str:
