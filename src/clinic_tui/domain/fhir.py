@@ -139,7 +139,18 @@ def patient_columns(resource: Resource) -> dict[str, Any]:
         "phone": _telecom(resource, "phone"),
         "organization_id": reference_id(resource.get("managingOrganization"), "Organization"),
         "active": resource.get("active", True) is not False,
+        "address": home_address(resource)[:MAX_COLUMN_TEXT],
     }
+
+
+def home_address(resource: Resource) -> str:
+    """A Patient's home address as a village worker reads it: its first line, else its text."""
+    addresses = [a for a in resource.get("address") or [] if isinstance(a, dict)]
+    home = next((a for a in addresses if a.get("use") == "home"), _first(addresses))
+    if not isinstance(home, dict):
+        return ""
+    lines = [str(line) for line in home.get("line") or [] if isinstance(line, str)]
+    return " ".join(lines) or str(home.get("text") or "")
 
 
 def practitioner_columns(resource: Resource) -> dict[str, Any]:
@@ -171,6 +182,7 @@ def encounter_columns(resource: Resource) -> dict[str, Any]:
         "period_end": period.get("end"),
         "queue_date": start[:10] if isinstance(start, str) else None,
         "queue_number": int(number) if number and number.isdigit() else None,
+        "episode_id": reference_id(_first(resource.get("episodeOfCare")), "EpisodeOfCare"),
     }
 
 
@@ -261,6 +273,10 @@ def service_request_columns(resource: Resource) -> dict[str, Any]:
 TASK_KIND_SYSTEM = "urn:clinic-tui:task-kind"
 """Task.code system of a referral's workflow ('referral') or a downward follow-up ('follow-up')."""
 DEPARTMENT_EXTENSION = "urn:clinic-tui:fhir:extension:department"
+PROGRAMME_SYSTEM = "urn:clinic-tui:chronic-programme"
+"""EpisodeOfCare.type codes: 'hypertension', 'diabetes' (国家基本公共卫生服务 programmes)."""
+LEAVE_REASON_EXTENSION = "urn:clinic-tui:fhir:extension:programme-leave-reason"
+"""Why a patient left a chronic-disease programme: moved, died, declined."""
 """The department (an Organization partOf the hospital) a referral's Task waits at."""
 
 
@@ -333,6 +349,41 @@ def document_reference_columns(resource: Resource) -> dict[str, Any]:
     }
 
 
+def episode_of_care_columns(resource: Resource) -> dict[str, Any]:
+    """Indexed columns of an EpisodeOfCare (an enrolment in a chronic-disease programme)."""
+    period = resource.get("period") or {}
+    return {
+        "patient_id": reference_id(resource.get("patient"), "Patient"),
+        "programme": concept_code(_first(resource.get("type")), PROGRAMME_SYSTEM) or "",
+        "status": str(resource.get("status") or "unknown"),
+        "period_start": period.get("start") if isinstance(period, dict) else None,
+        "period_end": period.get("end") if isinstance(period, dict) else None,
+        "organization_id": reference_id(resource.get("managingOrganization"), "Organization"),
+        "care_manager_id": reference_id(resource.get("careManager"), "Practitioner"),
+        "leave_reason": _extension_code(resource, LEAVE_REASON_EXTENSION),
+    }
+
+
+def questionnaire_response_columns(resource: Resource) -> dict[str, Any]:
+    """Indexed columns of a QuestionnaireResponse (the answers of a follow-up form)."""
+    return {
+        "patient_id": reference_id(resource.get("subject"), "Patient"),
+        "encounter_id": reference_id(resource.get("encounter"), "Encounter"),
+        "questionnaire": resource.get("questionnaire"),
+        "authored": resource.get("authored"),
+        "status": str(resource.get("status") or "unknown"),
+    }
+
+
+def _extension_code(resource: Resource, url: str) -> str | None:
+    for extension in resource.get("extension") or []:
+        if isinstance(extension, dict) and extension.get("url") == url:
+            return concept_code(extension.get("valueCodeableConcept")) or (
+                str(extension.get("valueCode") or "") or None
+            )
+    return None
+
+
 COLUMN_EXTRACTORS: dict[str, Callable[[Resource], dict[str, Any]]] = {
     "Patient": patient_columns,
     "Practitioner": practitioner_columns,
@@ -346,5 +397,7 @@ COLUMN_EXTRACTORS: dict[str, Callable[[Resource], dict[str, Any]]] = {
     "Task": task_columns,
     "DocumentReference": document_reference_columns,
     "Communication": communication_columns,
+    "EpisodeOfCare": episode_of_care_columns,
+    "QuestionnaireResponse": questionnaire_response_columns,
 }
 """Resource types the cache keeps, each with the function that reads its indexed columns."""

@@ -13,7 +13,12 @@ import json
 import sqlite3
 from collections.abc import Callable
 
-from clinic_tui.domain.fhir import service_request_columns, task_columns
+from clinic_tui.domain.fhir import (
+    encounter_columns,
+    home_address,
+    service_request_columns,
+    task_columns,
+)
 from clinic_tui.domain.pinyin import given_pinyin, search_keys
 
 APPLICATION_ID = 0x434C4E43
@@ -356,6 +361,44 @@ def _to_v15_formulary_pinyin(connection: sqlite3.Connection) -> None:
     _run_script(connection, _FORMULARY_PINYIN)
 
 
+# Chronic-disease follow-up (issue #21): enrolments (EpisodeOfCare), the answers of a 随访 form
+# (QuestionnaireResponse), the programme a visit belongs to (Encounter.episodeOfCare) and the
+# home address a village visit list is sorted by.
+_V16_CHRONIC_FOLLOW_UP = f"""
+CREATE TABLE episode_of_care ({_RESOURCE_COLUMNS},
+    patient_id TEXT, programme TEXT NOT NULL DEFAULT '', status TEXT NOT NULL DEFAULT 'active',
+    period_start TEXT, period_end TEXT, organization_id TEXT, care_manager_id TEXT,
+    leave_reason TEXT);
+CREATE INDEX ix_episode_of_care_patient_id ON episode_of_care (patient_id);
+CREATE INDEX ix_episode_of_care_programme ON episode_of_care (programme, status);
+CREATE TABLE questionnaire_response ({_RESOURCE_COLUMNS},
+    patient_id TEXT, encounter_id TEXT, questionnaire TEXT, authored TEXT,
+    status TEXT NOT NULL DEFAULT 'completed');
+CREATE INDEX ix_questionnaire_response_patient_id ON questionnaire_response (patient_id);
+CREATE INDEX ix_questionnaire_response_encounter_id ON questionnaire_response (encounter_id);
+ALTER TABLE encounter ADD COLUMN episode_id TEXT;
+CREATE INDEX ix_encounter_episode_id ON encounter (episode_id);
+ALTER TABLE patient ADD COLUMN address TEXT NOT NULL DEFAULT '';
+"""
+
+
+def _to_v16_chronic_follow_up(connection: sqlite3.Connection) -> None:
+    _run_script(connection, _V16_CHRONIC_FOLLOW_UP)
+    # Rows already cached get the new columns from their JSON, as a fresh sync would write them.
+    patients = connection.execute("SELECT id, resource_json FROM patient").fetchall()
+    connection.executemany(
+        "UPDATE patient SET address = ? WHERE id = ?",
+        [(home_address(json.loads(text))[:500], ident) for ident, text in patients],
+    )
+    visits = connection.execute(
+        "SELECT id, resource_json FROM encounter WHERE resource_json LIKE '%episodeOfCare%'"
+    ).fetchall()
+    connection.executemany(
+        "UPDATE encounter SET episode_id = ? WHERE id = ?",
+        [(encounter_columns(json.loads(text))["episode_id"], ident) for ident, text in visits],
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _to_v1,
     _to_v2,
@@ -372,6 +415,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _to_v13_formulary,
     _to_v14_triage_inbox,
     _to_v15_formulary_pinyin,
+    _to_v16_chronic_follow_up,
 ]
 """MIGRATIONS[n] takes a cache from schema version n to n + 1."""
 

@@ -42,6 +42,8 @@ class PatientRow(CachedResource, table=True):
     phone: str | None = Field(default=None, index=True)
     organization_id: str | None = None
     active: bool = True
+    address: str = ""
+    """The home address's first line (village, group, house) or its text, for home-visit lists."""
 
 
 class PractitionerRow(CachedResource, table=True):
@@ -73,6 +75,8 @@ class EncounterRow(CachedResource, table=True):
     period_end: str | None = None
     queue_date: str | None = None
     queue_number: int | None = None
+    episode_id: str | None = Field(default=None, index=True)
+    """Encounter.episodeOfCare: the chronic-disease programme a follow-up visit belongs to."""
 
 
 class ConditionRow(CachedResource, table=True):
@@ -194,6 +198,36 @@ class DocumentReferenceRow(CachedResource, table=True):
     doc_status: str | None = None
     date: str | None = None
     description: str = ""
+
+
+class EpisodeOfCareRow(CachedResource, table=True):
+    """An EpisodeOfCare: a patient's enrolment in a chronic-disease programme (高血压, 糖尿病)."""
+
+    __tablename__ = "episode_of_care"
+    patient_id: str | None = Field(default=None, index=True)
+    programme: str = ""
+    """'hypertension' or 'diabetes' (EpisodeOfCare.type; followup/model.py Programme)."""
+    status: str = "active"
+    """FHIR episode-of-care-status: active while managed; finished once the patient left."""
+    period_start: str | None = None
+    period_end: str | None = None
+    organization_id: str | None = None
+    """managingOrganization: the township health centre that manages the patient."""
+    care_manager_id: str | None = None
+    """careManager: the Practitioner responsible for the follow-ups."""
+    leave_reason: str | None = None
+    """Why the patient left the programme (moved, died, declined), when they did."""
+
+
+class QuestionnaireResponseRow(CachedResource, table=True):
+    """A QuestionnaireResponse: the answers of a 随访 form beyond the measured vital signs."""
+
+    __tablename__ = "questionnaire_response"
+    patient_id: str | None = Field(default=None, index=True)
+    encounter_id: str | None = Field(default=None, index=True)
+    questionnaire: str | None = None
+    authored: str | None = None
+    status: str = "completed"
 
 
 class OutboxEntry(SQLModel, table=True):
@@ -330,6 +364,8 @@ RESOURCE_TABLES: dict[str, type[CachedResource]] = {
     "Task": TaskRow,
     "DocumentReference": DocumentReferenceRow,
     "Communication": CommunicationRow,
+    "EpisodeOfCare": EpisodeOfCareRow,
+    "QuestionnaireResponse": QuestionnaireResponseRow,
 }
 """FHIR resource type -> the table that caches it."""
 

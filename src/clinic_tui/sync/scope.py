@@ -55,6 +55,8 @@ PATIENT_COMPARTMENT = (
     "Observation",
     "MedicationRequest",
     "DocumentReference",
+    "EpisodeOfCare",
+    "QuestionnaireResponse",
 )
 """Types scoped to the clinic's patients by the chained `patient.organization`."""
 
