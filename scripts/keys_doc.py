@@ -406,7 +406,9 @@ def everywhere() -> list[KeyLine]:
             _add(lines, key_display(binding.key), en, zh, binding.action)
     help_en, help_zh = _words("Help")
     palette_en, palette_zh = _words("Commands")
-    lines["help"] = KeyLine(["?", "F1"], help_en, help_zh, "help")
+    from clinic_tui.widgets.key_footer import HELP_KEY_IN_TEXT
+
+    lines["help"] = KeyLine(["?", HELP_KEY_IN_TEXT], help_en, help_zh, "help")
     lines["palette"] = KeyLine([key_display("ctrl+p")], palette_en, palette_zh, "palette")
     return list(lines.values())
 
