@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 DEMO_DIR     ?= .demo-clinic
 DEMO_PATIENTS ?= 2000
 
-.PHONY: demo test test-medplum lint typecheck unit bench bench-bytes bench-encryption bench-sync bench-data crash faults clean install install-dev
+.PHONY: demo test test-medplum lint docs keys-doc keycard typecheck unit bench bench-bytes bench-encryption bench-sync bench-data crash faults clean install install-dev
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 2; }
@@ -44,7 +44,7 @@ test: $(VENV)/.installed-dev
 
 ## The sync integration tests against a second FHIR server: Medplum's FHIR router (npm
 ## packages into .fhir-server/medplum, Node 22 included; needs npm). Tests that lean on
-## sekmet-only behaviour skip with the reason; see "Servers known to work" in the README.
+## sekmet-only behaviour skip with the reason; see "Servers known to work" in docs/admin/server.md.
 MEDPLUM_TESTS ?= tests/integration/test_sync_engine.py tests/integration/test_changes_feed.py \
 	tests/integration/test_download.py tests/integration/test_delete_conflicts.py \
 	tests/integration/test_cli_commands.py tests/integration/test_sync_scope.py
@@ -57,6 +57,21 @@ test-medplum: $(VENV)/.installed-dev
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format src tests benchmarks
 	$(BIN)/ruff check --fix src tests benchmarks
+
+## The documentation site (mkdocs.yml) into site/, with --strict: a link to a missing page or
+## anchor fails it. The home page and the keys pages are written from README.md and the code first.
+docs: $(VENV)/.installed-dev
+	$(BIN)/python scripts/docs_home.py
+	$(BIN)/python scripts/keys_doc.py markdown
+	$(BIN)/mkdocs build --strict
+
+## The keys pages of the clinician guide (docs/clinician/keys-*.md), from the screens' bindings.
+keys-doc: $(VENV)/.installed
+	$(BIN)/python scripts/keys_doc.py markdown
+
+## A one-page A4 key card per language to pin beside the screen: build/keycard/keycard-{en,zh}.pdf.
+keycard: $(VENV)/.installed
+	$(BIN)/python scripts/keys_doc.py keycard
 
 ## Benchmarks print figures beside a baseline measured in the same run. The first run
 ## generates a 100,000-patient demo cache under .bench/ (about a minute, 1.5 GB).
@@ -107,4 +122,4 @@ faults: $(VENV)/.installed-dev
 	FAULT_SEEDS=$$(seq -s, 1 $(FAULT_RUNS)) $(BIN)/pytest -q -n auto tests/integration/test_sync_faults.py
 
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache build dist
+	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache build dist site
