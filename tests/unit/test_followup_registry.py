@@ -587,3 +587,37 @@ def _resource(engine: Engine, kind: str, ident: str) -> Resource:
         found = read_resource(connection, kind, ident)
     assert found is not None
     return found
+
+
+def test_migration_17_fills_the_new_columns_of_visits_cached_before_it(tmp_path: Any) -> None:
+    import sqlite3
+
+    from clinic_tui.offline_cache.migrations import LATEST_VERSION, migrate
+
+    connection = sqlite3.connect(tmp_path / "old.sqlite3", isolation_level=None)
+    migrate(connection, target=16)
+    visit = {
+        "resourceType": "Encounter",
+        "id": "v-1",
+        "status": "finished",
+        "subject": {"reference": "Patient/p-1"},
+        "serviceProvider": {"reference": "Organization/org-town"},
+        "period": {"start": "2026-12-07T09:00:00+08:00"},
+        "episodeOfCare": [
+            {"reference": "EpisodeOfCare/e-htn"},
+            {"reference": "EpisodeOfCare/e-dm"},
+        ],
+    }
+    connection.execute(
+        "INSERT INTO encounter (id, resource_json, patient_id, organization_id, status,"
+        " period_start, queue_date, episode_id) VALUES (?, ?, 'p-1', 'org-town', 'finished',"
+        " '2026-12-07T09:00:00+08:00', '2026-12-07', 'e-htn')",
+        ("v-1", json.dumps(visit)),
+    )
+
+    migrate(connection)
+
+    row = connection.execute("SELECT queue_date, episode_ids FROM encounter").fetchone()
+    assert row == (None, " e-htn e-dm ")
+    assert connection.execute("PRAGMA user_version").fetchone()[0] == LATEST_VERSION
+    connection.close()
