@@ -97,6 +97,13 @@ def _clinic(client: FhirClient, name: str) -> tuple[Clinic, str]:
 
 
 @pytest.fixture
+def fhir_client(conformant_client: FhirClient) -> FhirClient:
+    """Every test against the server as it is and as another conformant server answers
+    (opaque versionIds, transactions entry by entry: tests/netlab/server_quirks.py)."""
+    return conformant_client
+
+
+@pytest.fixture
 def clinic_on_server(fhir_client: FhirClient) -> tuple[Clinic, str]:
     """A clinic, its doctor, and its patient with hypertension and type 2 diabetes."""
     clinic, patient_id = _clinic(fhir_client, "青山镇卫生院")
