@@ -287,3 +287,41 @@ def test_each_clinic_caches_only_its_own_patients_follow_up_records(
 
 def _match(entry: dict[str, Any]) -> bool:
     return (entry.get("search") or {}).get("mode", "match") == "match"
+
+
+def test_a_visit_recorded_while_another_workstation_took_the_patient_off_is_kept(
+    fhir_client: FhirClient, clinic_on_server: tuple[Clinic, str], tmp_path: Path
+) -> None:
+    """One workstation records the patient left; another, offline, records a visit: the visit
+    reaches the server, the enrolment ends, and the planned visit both changed waits for a
+    person (the same field, Task.status, changed on both sides) instead of one side winning."""
+    from clinic_tui.offline_cache.conflicts import ConflictStore
+
+    clinic, patient_id = clinic_on_server
+    here, there = _workstation(tmp_path, "here"), _workstation(tmp_path, "there")
+    _sync(here, fhir_client, clinic)
+    now = _now()
+    enrolment = ChronicRegistry(here, clinic).enrol(patient_id, HTN, None, now.date())
+    classified = Classification(Control.SATISFACTORY, (), now.date() + timedelta(days=90))
+    ChronicRegistry(here, clinic).record_visit(
+        patient_id, [HTN], VisitMode.CLINIC, now - timedelta(hours=2), VALUES, classified, None
+    )
+    _sync(here, fhir_client, clinic)
+    _sync(there, fhir_client, clinic)
+
+    ChronicRegistry(here, clinic).leave(enrolment.id, LeaveReason.DIED, now.date())
+    visit = ChronicRegistry(there, clinic).record_visit(
+        patient_id, [HTN], VisitMode.HOME, now, VALUES, classified, None
+    )
+    _sync(here, fhir_client, clinic)
+    report = SyncEngine(there, fhir_client, clinic_id=clinic.id).run()
+
+    assert (report.errors, report.rejected, report.conflicts) == ([], 0, 1)
+    assert fhir_client.read("Encounter", visit.id)["class"]["code"] == "HH"
+    assert fhir_client.read("EpisodeOfCare", enrolment.id)["status"] == "finished"
+    [conflict] = ConflictStore(there).list()
+    assert conflict.resource_type == "Task"
+    assert {(f.path, f.local, f.remote) for f in conflict.fields if f.path == "status"} == {
+        ("status", "completed", "cancelled")
+    }
+    assert ChronicRegistry(there, clinic).due_list(now.date()) == []
