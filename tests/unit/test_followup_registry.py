@@ -289,6 +289,17 @@ def test_leaving_twice_or_before_enrolment_is_refused(cache: Engine) -> None:
         registry.leave(enrolment.id, LeaveReason.DECLINED, TODAY)
 
 
+def test_only_the_managing_clinic_ends_an_enrolment(cache: Engine) -> None:
+    enrolment = _registry(cache).enrol("p-wang", HTN, None, date(2026, 3, 1))
+
+    with pytest.raises(RegistryError, match="only the clinic that manages"):
+        ChronicRegistry(cache, Clinic("org-county", "县医院")).leave(
+            enrolment.id, LeaveReason.MOVED, TODAY
+        )
+
+    assert _registry(cache).enrolments("p-wang")[0].active
+
+
 def test_enrolments_list_active_first_and_allow_re_enrolment(cache: Engine) -> None:
     registry = _registry(cache)
     first = registry.enrol("p-wang", HTN, None, date(2025, 3, 1))
