@@ -66,11 +66,14 @@ def test_a_demo_load_leaves_every_index_as_it_was_and_in_use(cache: Engine) -> N
 def test_a_failed_load_is_rolled_back_with_its_indexes(cache: Engine) -> None:
     before = _schema(_path(cache))
     patient = {"resourceType": "Patient", "id": "p-1", "name": [{"text": "张三"}]}
+
+    def load_then_fail() -> None:
+        with bulk_load(cache, empty=True) as connection, indexes_built_after(connection):
+            bulk_insert_resources(connection, [patient])
+            raise RuntimeError("stop here")
+
     with pytest.raises(RuntimeError, match="stop here"):
-        with bulk_load(cache, empty=True) as connection:
-            with indexes_built_after(connection):
-                bulk_insert_resources(connection, [patient])
-                raise RuntimeError("stop here")
+        load_then_fail()
     assert _schema(_path(cache)) == before
     connection = sqlite3.connect(_path(cache))
     try:
