@@ -16,6 +16,7 @@ both on disk. Also the unlock done before any command that reads an encrypted ca
 
 from __future__ import annotations
 
+import argparse
 import os
 import sqlite3
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from clinic_tui.commands.cli import settings_of, subcommand
 from clinic_tui.errors import CacheError, ConfigError
 from clinic_tui.i18n import add_translations, tr
 from clinic_tui.offline_cache.cache_file import (
@@ -435,3 +437,47 @@ def plain_counts(path: Path) -> dict[str, int]:
         return _counts(connection, "main")
     finally:
         connection.close()
+
+
+def unlock_for(args: argparse.Namespace) -> None:
+    """Before sync, status and terminology: unlock the cache they will read."""
+    from clinic_tui.locations import cache_path
+
+    unlock_cache(cache_path(settings_of(args).data_dir))
+
+
+def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
+    """The `encrypt` command (`decrypt` is commands/decrypt.py)."""
+    encrypt = subcommand(
+        commands,
+        "encrypt",
+        parents=[common],
+        help=tr("encrypt the cache in place (SQLCipher), key in the keyring or from a passphrase"),
+        description=tr(
+            "Write an encrypted copy of the cache beside it, check it (integrity and every "
+            "table's row count), then rename it over the original. A stop at any moment "
+            "leaves a cache that opens. Close the workstation and any sync first."
+        ),
+    )
+    key_source = encrypt.add_mutually_exclusive_group()
+    key_source.add_argument(
+        "--keyring",
+        action="store_true",
+        help=tr("a random key kept in this user's OS keyring (the default)"),
+    )
+    key_source.add_argument(
+        "--passphrase-prompt",
+        action="store_true",
+        help=tr(
+            "a key derived from a passphrase asked for now and at every start (no-echo prompt, "
+            "or one line of standard input); never stored"
+        ),
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Encrypt the cache of --data-dir."""
+    from clinic_tui.locations import cache_path
+
+    path = cache_path(settings_of(args).data_dir)
+    return run_encrypt(path, use_passphrase=args.passphrase_prompt)

@@ -31,7 +31,7 @@ class FormularyFileError(ClinicError):
     exit_code = 4
 
 
-def add_formulary_parser(commands: Any, common: argparse.ArgumentParser) -> None:
+def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     """The `formulary` command and its `import` and `search` subcommands."""
     formulary = commands.add_parser(
         "formulary",
@@ -340,3 +340,8 @@ def _search(path: Path, text: str, limit: int) -> int:
         table.add_row(*(Text(clean_line(cell)) for cell in cells))
     Console(soft_wrap=False).print(table)
     return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    """The chosen action on the cache."""
+    return run_formulary(args)

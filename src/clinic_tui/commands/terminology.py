@@ -24,7 +24,7 @@ from clinic_tui.offline_cache.cache_file import database_errors
 EDITIONS = ("who", "national")
 
 
-def add_terminology_parser(commands: Any, common: argparse.ArgumentParser) -> None:
+def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     """The `terminology` command and its `import` and `search` subcommands."""
     terminology = commands.add_parser(
         "terminology",
@@ -216,3 +216,11 @@ def _search(path: Path, args: argparse.Namespace, language: str) -> int:
         table.add_row(Text(clean_line(hit.code)), Text(clean_line(title)), edition, hit.match)
     Console(soft_wrap=False).print(table)
     return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    """The chosen action on the unlocked cache."""
+    from clinic_tui.commands.encrypt import unlock_for
+
+    unlock_for(args)
+    return run_terminology(args)
