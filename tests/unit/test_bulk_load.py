@@ -88,3 +88,14 @@ def test_a_refused_second_load_changes_neither_rows_nor_indexes(cache: Engine) -
     with pytest.raises(CacheError, match="only written into an empty cache"):
         generate_demo_clinic(cache, patients=5, seed=2, workers=0)
     assert _schema(_path(cache)) == before
+
+
+@pytest.mark.parametrize(("empty", "during"), [(True, "memory"), (False, "wal")])
+def test_only_a_load_into_an_empty_cache_leaves_the_write_ahead_log(
+    cache: Engine, empty: bool, during: str
+) -> None:
+    with bulk_load(cache, empty=empty) as connection:
+        raw = connection.connection.driver_connection
+        assert raw is not None
+        assert raw.execute("PRAGMA journal_mode").fetchone() == (during,)
+    assert _schema(_path(cache))[1] == "wal"
