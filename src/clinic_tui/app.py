@@ -191,10 +191,12 @@ class ClinicApp(OrderedKeysApp[None]):
         if hospital is not None:
             from datetime import timedelta
 
+            from clinic_tui.referral.reads import InboxReader
             from clinic_tui.screens.triage import TriageScreen
 
             sla = timedelta(hours=self.settings.urgent_sla_hours)
-            self.push_screen(TriageScreen(self.cache, self.clock, hospital, sla))
+            inbox = InboxReader(self.cache.path, hospital.id)
+            self.push_screen(TriageScreen(self.cache, self.clock, hospital, sla, inbox))
         else:
             from clinic_tui.screens.queue import QueueScreen
 

@@ -22,6 +22,7 @@ from textual.widgets import Select, Static
 from clinic_tui.app import ClinicApp
 from clinic_tui.config import Settings
 from clinic_tui.offline_cache.clinic_cache import ClinicCache
+from clinic_tui.referral.reads import InboxReader
 from clinic_tui.screens import triage
 from clinic_tui.screens.chart import ChartScreen
 from clinic_tui.screens.queue import QueueScreen
@@ -364,12 +365,12 @@ async def test_typing_in_the_filter_reads_no_preview_until_back_on_the_list(
     monkeypatch.setattr(triage, "PREVIEW_PAUSE", 3600.0)
     reads: list[str] = []
 
-    def read_preview(connection: Any, task_id: str) -> Any:
+    def read_preview(reader: InboxReader, task_id: str) -> Any:
         reads.append(task_id)
-        return real_read_preview(connection, task_id)
+        return real_read_preview(reader, task_id)
 
-    real_read_preview = triage.read_preview
-    monkeypatch.setattr(triage, "read_preview", read_preview)
+    real_read_preview = InboxReader.preview
+    monkeypatch.setattr(InboxReader, "preview", read_preview)
     async with _app(cache).run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         assert len(reads) == 1  # the top referral on opening

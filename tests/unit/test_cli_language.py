@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from clinic_tui.__main__ import build_parser, wrap_cells
+from clinic_tui.__main__ import build_parser
+from clinic_tui.commands.cli import wrap_cells
 from tests.conftest import Cli
 
 

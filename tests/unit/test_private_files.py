@@ -161,7 +161,7 @@ def test_what_an_earlier_version_left_readable_is_tightened_and_named_once(
 def test_the_command_line_says_once_what_it_made_private(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from clinic_tui.__main__ import _make_data_private
+    from clinic_tui.workstation import make_data_private as _make_data_private
 
     data = tmp_path / "data"
     prepare_cache(cache_path(data))

@@ -12,10 +12,12 @@ refused.
 
 from __future__ import annotations
 
+import argparse
 import json
 from dataclasses import asdict
 from typing import Any
 
+from clinic_tui.commands.cli import settings_of, subcommand
 from clinic_tui.config import Settings
 from clinic_tui.i18n import add_translations, tr
 
@@ -184,3 +186,35 @@ def show_sign_ins(settings: Settings, *, as_json: bool = False) -> int:
         )
     Console().print(table)
     return 0
+
+
+def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
+    """The `audit` command."""
+    audit = subcommand(
+        commands,
+        "audit",
+        parents=[common],
+        help=tr("who opened or changed a patient's records on this workstation (offline)"),
+        description=tr(
+            "List the audit trail of one patient kept in the cache, newest first: every chart "
+            "opening and every change made here, who did it, and whether the server holds the "
+            "record yet; or, with --sign-ins, every sign-in, wrong PIN and lock-out. The sync "
+            "sends these records to the server as AuditEvents."
+        ),
+    )
+    which = audit.add_mutually_exclusive_group(required=True)
+    which.add_argument("--patient", metavar="ID", help=tr("the patient's id"))
+    which.add_argument(
+        "--sign-ins",
+        action="store_true",
+        help=tr("sign-ins instead: right and wrong PINs and lock-outs, never a PIN"),
+    )
+    audit.add_argument("--json", action="store_true", help=tr("machine-readable output"))
+
+
+def run(args: argparse.Namespace) -> int:
+    """The patient's audit trail, or the sign-ins."""
+    settings = settings_of(args)
+    if args.sign_ins:
+        return show_sign_ins(settings, as_json=args.json)
+    return show_audit(settings, args.patient, as_json=args.json)

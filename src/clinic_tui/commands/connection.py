@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from clinic_tui.config import Settings
 from clinic_tui.credentials import Credential, credential_for
 from clinic_tui.errors import ConfigError
-from clinic_tui.sync.client import FhirClient, RetryPolicy, TokenSupplier, check_server_url
 from clinic_tui.sync.errors import InsecureServerError
+
+if TYPE_CHECKING:
+    from clinic_tui.sync.client import FhirClient, RetryPolicy, TokenSupplier
 
 
 def checked_server(url: str, *, allow_insecure: bool) -> str:
     """check_server_url, with the flag that allows plain http named in the refusal."""
+    # The client (httpx) is imported when used: building the command line's parser imports
+    # this module, and every start of the workstation builds it.
+    from clinic_tui.sync.client import check_server_url
+
     try:
         return check_server_url(url, allow_insecure=allow_insecure)
     except InsecureServerError as error:
@@ -63,6 +70,8 @@ def token_supplier(credential: Credential, settings: Settings) -> TokenSupplier:
 
 def open_client(settings: Settings, *, retry: RetryPolicy | None = None) -> FhirClient:
     """A client of the configured server with the stored (or CLINIC_TUI_TOKEN) credentials."""
+    from clinic_tui.sync.client import FhirClient
+
     server = require_server(settings)
     credential = credential_for(server)
     return FhirClient(

@@ -7,6 +7,7 @@ never leaves an empty or half-made cache that the workstation would then open.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import signal
 import sqlite3
@@ -15,10 +16,9 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.exc import DBAPIError
-
+from clinic_tui.commands.cli import add_demo_clinic_options, settings_of, subcommand
 from clinic_tui.commands.progress import ProgressDisplay
 from clinic_tui.config import Settings
 from clinic_tui.errors import CacheError
@@ -101,6 +101,8 @@ def write_demo_clinic(settings: Settings, *, patients: int, seed: int, history_y
                 path, patients=patients, seed=seed, history_years=history_years, stop=stop
             )
     except BaseException as error:
+        from sqlalchemy.exc import DBAPIError  # here: the parser imports this module
+
         if not file_was_there:
             _remove_new_cache(path, folder_was_there)
         reason = getattr(error, "orig", None) if isinstance(error, DBAPIError) else error
@@ -143,3 +145,28 @@ def _generate(
             )
     finally:
         engine.dispose()  # before any clean-up removes the file
+
+
+def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
+    """The `demo-data` command."""
+    demo = subcommand(
+        commands,
+        "demo-data",
+        parents=[common],
+        help=tr("fill a cache with a realistic demo township clinic"),
+        description=tr(
+            "Fill the cache with a demo township clinic: patients, their records, referrals "
+            "and today's queue. Deterministic for a given seed and day. Writes only into an "
+            "empty cache: a cache that already holds records is refused, unchanged; a run that "
+            "fails leaves no cache file behind. Shows its progress (a bar on a terminal, "
+            "plain lines otherwise)."
+        ),
+    )
+    add_demo_clinic_options(demo, default=2000)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Write the demo clinic into the cache of --data-dir."""
+    return write_demo_clinic(
+        settings_of(args), patients=args.patients, seed=args.seed, history_years=args.history_years
+    )

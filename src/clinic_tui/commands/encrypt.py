@@ -16,6 +16,7 @@ both on disk. Also the unlock done before any command that reads an encrypted ca
 
 from __future__ import annotations
 
+import argparse
 import os
 import sqlite3
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from clinic_tui.commands.cli import settings_of, subcommand
 from clinic_tui.errors import CacheError, ConfigError
 from clinic_tui.i18n import add_translations, tr
 from clinic_tui.offline_cache.cache_file import (
@@ -220,25 +222,32 @@ def _remove_leftovers(temporary: Path) -> None:
         Path(f"{temporary}{suffix}").unlink(missing_ok=True)
 
 
-def encrypt_cache(
+def _convert(
     path: Path,
-    encryption: Encryption,
-    key: CacheKey,
+    temporary: Path,
     *,
-    progress: Callable[[str], None] = lambda _step: None,
-) -> EncryptResult:
-    """Encrypt the plain cache at `path` in place with `key` (see the module's steps)."""
-    if encryption_of(path) is not None:
-        raise CacheError(tr("{path} is already encrypted").format(path=path))
-    prepare_cache(path, create=False)  # ours, not newer, migrated: the copy is current
-    temporary = path.with_name(path.name + TEMPORARY_SUFFIX)
+    key_pragma: str | None,
+    target: str,
+    verify: Callable[[dict[str, int], int], None],
+    before_replace: Callable[[], None],
+    progress: Callable[[str], None],
+) -> dict[str, int]:
+    """The steps encrypt and decrypt share: copy the cache at `path` through SQLCipher's
+    export into `temporary` (attached as `target`, its KEY clause included), check it, then
+    rename it over the cache. Returns the rows per table that were checked.
+
+    `key_pragma` unlocks an encrypted cache (None for a plain one); `before_replace` runs
+    once the checked copy is on disk, just before the rename.
+    """
     _remove_leftovers(temporary)
     dbapi2 = _cipher()
-    # SQLCipher's module opens the plain file too (no key given): sqlcipher_export needs both
+    # SQLCipher's module opens a plain file too (no key given): sqlcipher_export needs both
     # databases on one of its connections.
     source = dbapi2.connect(str(path), isolation_level=None)
     try:
         source.execute("PRAGMA cipher_log_level = NONE")
+        if key_pragma is not None:
+            source.execute(key_pragma)
         source.execute("PRAGMA busy_timeout = 2000")
         progress("fold-log")
         try:
@@ -267,19 +276,17 @@ def encrypt_cache(
         progress("export")
         # Made 0600 before SQLCipher creates it 0644: it becomes the cache at the rename.
         create_private_file(temporary)
-        source.execute(
-            f"ATTACH DATABASE ? AS encrypted KEY \"x'{key.raw.hex()}'\"", (str(temporary),)
-        )
-        source.execute("SELECT sqlcipher_export('encrypted')")
-        source.execute(f"PRAGMA encrypted.user_version = {version}")
-        source.execute(f"PRAGMA encrypted.application_id = {application_id}")
-        source.execute("DETACH DATABASE encrypted")
+        source.execute(f"ATTACH DATABASE ? AS {target}", (str(temporary),))
+        schema = target.split()[0]
+        source.execute(f"SELECT sqlcipher_export('{schema}')")
+        source.execute(f"PRAGMA {schema}.user_version = {version}")
+        source.execute(f"PRAGMA {schema}.application_id = {application_id}")
+        source.execute(f"DETACH DATABASE {schema}")
         progress("verify")
-        _verify(temporary, key, expected, version)
+        verify(expected, version)
         progress("fsync")
         _fsync_file(temporary)
-        progress("marker")
-        write_marker(path, encryption)
+        before_replace()
         progress("replace")
         os.replace(temporary, path)
         fsync_folder(path.parent)
@@ -289,6 +296,35 @@ def encrypt_cache(
     finally:
         source.close()
         forget_encryption_state(path)
+    return expected
+
+
+def encrypt_cache(
+    path: Path,
+    encryption: Encryption,
+    key: CacheKey,
+    *,
+    progress: Callable[[str], None] = lambda _step: None,
+) -> EncryptResult:
+    """Encrypt the plain cache at `path` in place with `key` (see the module's steps)."""
+    if encryption_of(path) is not None:
+        raise CacheError(tr("{path} is already encrypted").format(path=path))
+    prepare_cache(path, create=False)  # ours, not newer, migrated: the copy is current
+    temporary = path.with_name(path.name + TEMPORARY_SUFFIX)
+
+    def marker() -> None:
+        progress("marker")
+        write_marker(path, encryption)
+
+    expected = _convert(
+        path,
+        temporary,
+        key_pragma=None,
+        target=f"encrypted KEY \"x'{key.raw.hex()}'\"",
+        verify=lambda expected, version: _verify(temporary, key, expected, version),
+        before_replace=marker,
+        progress=progress,
+    )
     remember_key(path, key)
     progress("done")
     return EncryptResult(rows=expected)
@@ -332,52 +368,15 @@ def decrypt_cache(
         key = key_for(path)
         assert key is not None
     temporary = path.with_name(path.name + ".decrypting")
-    _remove_leftovers(temporary)
-    dbapi2 = _cipher()
-    source = dbapi2.connect(str(path), isolation_level=None)
-    try:
-        source.execute("PRAGMA cipher_log_level = NONE")
-        source.execute(key.pragma())
-        source.execute("PRAGMA busy_timeout = 2000")
-        progress("fold-log")
-        try:
-            mode = source.execute("PRAGMA journal_mode = DELETE").fetchone()[0]
-        except dbapi2.OperationalError:
-            mode = "busy"
-        if str(mode).lower() != "delete":
-            raise CacheError(
-                tr(
-                    "the cache is open in another clinic-tui (the workstation or a sync); close "
-                    "it and run this again"
-                )
-            )
-        source.execute("PRAGMA locking_mode = EXCLUSIVE")
-        version = int(source.execute("PRAGMA user_version").fetchone()[0])
-        source.execute("BEGIN EXCLUSIVE")
-        source.execute(f"PRAGMA user_version = {version}")
-        source.execute("COMMIT")
-        application_id = int(source.execute("PRAGMA application_id").fetchone()[0])
-        expected = _counts(source, "main")
-        progress("export")
-        create_private_file(temporary)  # the plain cache-to-be: 0600, like the cache
-        source.execute("ATTACH DATABASE ? AS plain KEY ''", (str(temporary),))
-        source.execute("SELECT sqlcipher_export('plain')")
-        source.execute(f"PRAGMA plain.user_version = {version}")
-        source.execute(f"PRAGMA plain.application_id = {application_id}")
-        source.execute("DETACH DATABASE plain")
-        progress("verify")
-        _verify_plain(temporary, expected, version)
-        progress("fsync")
-        _fsync_file(temporary)
-        progress("replace")
-        os.replace(temporary, path)
-        fsync_folder(path.parent)
-    except BaseException:
-        _remove_leftovers(temporary)
-        raise
-    finally:
-        source.close()
-        forget_encryption_state(path)
+    expected = _convert(
+        path,
+        temporary,
+        key_pragma=key.pragma(),
+        target="plain KEY ''",
+        verify=lambda expected, version: _verify_plain(temporary, expected, version),
+        before_replace=lambda: None,
+        progress=progress,
+    )
     progress("marker")
     marker_path(path).unlink(missing_ok=True)
     fsync_folder(path.parent)
@@ -435,3 +434,47 @@ def plain_counts(path: Path) -> dict[str, int]:
         return _counts(connection, "main")
     finally:
         connection.close()
+
+
+def unlock_for(args: argparse.Namespace) -> None:
+    """Before sync, status and terminology: unlock the cache they will read."""
+    from clinic_tui.locations import cache_path
+
+    unlock_cache(cache_path(settings_of(args).data_dir))
+
+
+def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
+    """The `encrypt` command (`decrypt` is commands/decrypt.py)."""
+    encrypt = subcommand(
+        commands,
+        "encrypt",
+        parents=[common],
+        help=tr("encrypt the cache in place (SQLCipher), key in the keyring or from a passphrase"),
+        description=tr(
+            "Write an encrypted copy of the cache beside it, check it (integrity and every "
+            "table's row count), then rename it over the original. A stop at any moment "
+            "leaves a cache that opens. Close the workstation and any sync first."
+        ),
+    )
+    key_source = encrypt.add_mutually_exclusive_group()
+    key_source.add_argument(
+        "--keyring",
+        action="store_true",
+        help=tr("a random key kept in this user's OS keyring (the default)"),
+    )
+    key_source.add_argument(
+        "--passphrase-prompt",
+        action="store_true",
+        help=tr(
+            "a key derived from a passphrase asked for now and at every start (no-echo prompt, "
+            "or one line of standard input); never stored"
+        ),
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Encrypt the cache of --data-dir."""
+    from clinic_tui.locations import cache_path
+
+    path = cache_path(settings_of(args).data_dir)
+    return run_encrypt(path, use_passphrase=args.passphrase_prompt)

@@ -14,14 +14,19 @@ the parser is built on every start.
 from __future__ import annotations
 
 import argparse
-import sqlite3
 import sys
 from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 from clinic_tui.commands import help_zh  # noqa: F401  (the Chinese of this help)
-from clinic_tui.errors import CacheError, ClinicError
+from clinic_tui.commands.cache_tables import (
+    command_settings,
+    load_builtin,
+    ready_cache,
+    write_into,
+)
+from clinic_tui.errors import ClinicError
 from clinic_tui.i18n import tr
 
 
@@ -31,7 +36,7 @@ class FormularyFileError(ClinicError):
     exit_code = 4
 
 
-def add_formulary_parser(commands: Any, common: argparse.ArgumentParser) -> None:
+def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     """The `formulary` command and its `import` and `search` subcommands."""
     formulary = commands.add_parser(
         "formulary",
@@ -94,44 +99,21 @@ def load_starter_formulary(path: Path) -> bool:
 
     False when another process holds the cache for writing: the next start loads it.
     """
-    from clinic_tui.offline_cache.cache_file import connect
     from clinic_tui.prescribing.formulary_store import ensure_starter_formulary
 
-    try:
-        with closing(connect(path)) as connection:
-            connection.execute("PRAGMA busy_timeout = 200")
-            ensure_starter_formulary(connection)
-    except sqlite3.OperationalError as error:
-        if "locked" in str(error) or "busy" in str(error):
-            return False
-        raise CacheError(f"cannot write the starter formulary into {path}: {error}") from error
-    except sqlite3.Error as error:
-        raise CacheError(f"cannot write the starter formulary into {path}: {error}") from error
-    return True
+    return load_builtin(path, "the starter formulary", ensure_starter_formulary)
 
 
 def run_formulary(args: argparse.Namespace) -> int:
     """Run `formulary import` or `formulary search`."""
-    from clinic_tui.config import load_settings
-    from clinic_tui.locations import cache_path
-    from clinic_tui.offline_cache.cache_file import prepare_cache
-
-    settings = load_settings(
-        data_dir_flag=args.data_dir, config_flag=args.config, language_flag=args.lang
-    )
-    path = cache_path(settings.data_dir)
+    settings = command_settings(args)
     if args.formulary_command == "import":
         source = Path(args.source).expanduser()
         if source.is_dir() or source.name.endswith((".whl", ".tar.gz", ".zip")):
-            prepare_cache(path)
-            load_starter_formulary(path)
-            return _import_who(path, source)
+            return _import_who(ready_cache(settings, load_starter_formulary), source)
         drugs = _read_toml(source) if source.suffix.lower() == ".toml" else _read(source)
-        prepare_cache(path)
-        load_starter_formulary(path)
-        return _import(path, source.name, drugs)
-    prepare_cache(path)
-    load_starter_formulary(path)
+        return _import(ready_cache(settings, load_starter_formulary), source.name, drugs)
+    path = ready_cache(settings, load_starter_formulary)
     if args.formulary_command == "coverage":
         return _coverage(path)
     return _search(path, args.text, max(args.limit, 1))
@@ -248,14 +230,11 @@ def _read(source: Path) -> list[Any]:
 
 
 def _import(path: Path, label: str, drugs: list[Any]) -> int:
-    from clinic_tui.offline_cache.cache_file import connect
     from clinic_tui.prescribing.formulary_store import write_drugs
 
-    try:
-        with closing(connect(path)) as connection:
-            result = write_drugs(connection, drugs, label)
-    except sqlite3.Error as error:
-        raise CacheError(f"cannot write the formulary into {path}: {error}") from error
+    result = write_into(
+        path, "the formulary", lambda connection: write_drugs(connection, drugs, label)
+    )
     print(
         tr(
             "{total} drugs from {source}: {added} added, {updated} updated, {unchanged} unchanged "
@@ -273,23 +252,21 @@ def _import(path: Path, label: str, drugs: list[Any]) -> int:
 
 
 def _import_who(path: Path, source: Path) -> int:
-    from clinic_tui.offline_cache.cache_file import connect
     from clinic_tui.prescribing.formulary_store import read_formulary, write_drugs
     from clinic_tui.prescribing.gnuhealth_formulary import (
         GnuhealthFileError,
         read_who_essential_medicines,
     )
 
-    try:
-        with closing(connect(path)) as connection:
-            try:
-                package = read_who_essential_medicines(source, read_formulary(connection))
-            except GnuhealthFileError as error:
-                raise FormularyFileError(str(error)) from error
-            label = f"gnuhealth-who-essential-medicines {package.version}".strip()
-            result = write_drugs(connection, package.drugs, label, reviewed=False)
-    except sqlite3.Error as error:
-        raise CacheError(f"cannot write the formulary into {path}: {error}") from error
+    def write(connection: Any) -> tuple[Any, str, Any]:
+        try:
+            package = read_who_essential_medicines(source, read_formulary(connection))
+        except GnuhealthFileError as error:
+            raise FormularyFileError(str(error)) from error
+        label = f"gnuhealth-who-essential-medicines {package.version}".strip()
+        return package, label, write_drugs(connection, package.drugs, label, reviewed=False)
+
+    package, label, result = write_into(path, "the formulary", write)
     print(
         tr(
             "{total} WHO essential medicines from {source}: {added} added, {updated} updated, "
@@ -340,3 +317,8 @@ def _search(path: Path, text: str, limit: int) -> int:
         table.add_row(*(Text(clean_line(cell)) for cell in cells))
     Console(soft_wrap=False).print(table)
     return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    """The chosen action on the cache."""
+    return run_formulary(args)

@@ -7,9 +7,12 @@ needs no URL typed twice; a line that names another server is never touched.
 
 from __future__ import annotations
 
+import argparse
 import os
 from dataclasses import dataclass
+from typing import Any
 
+from clinic_tui.commands.cli import server_settings, server_url_option, subcommand
 from clinic_tui.config import Settings
 from clinic_tui.credentials import (
     TOKEN_ENV,
@@ -157,3 +160,32 @@ def logout(settings: Settings, *, forget_server: bool = False) -> LogoutResult:
         settings=_settings_line(settings, server, forget=forget_server),
         env_token=bool(os.environ.get(TOKEN_ENV, "").strip()),
     )
+
+
+def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
+    """The `logout` command."""
+    logout_command = subcommand(
+        commands,
+        "logout",
+        parents=[common, server_url_option()],
+        help=tr("remove the stored token or client secret for the server from the OS keyring"),
+        description=tr(
+            "Remove the secret stored by `clinic-tui login` for the server from the OS keyring "
+            "and say what was removed. No network is needed. The settings file keeps its "
+            "[sync] server line unless --forget-server is given."
+        ),
+    )
+    logout_command.add_argument(
+        "--forget-server",
+        action="store_true",
+        help=tr(
+            "also remove [sync] server (with ca_bundle, allow_insecure_http) from the settings"
+        ),
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Log out and say what was removed."""
+    result = logout(server_settings(args), forget_server=args.forget_server)
+    print("\n".join(result.lines()))
+    return 0

@@ -7,17 +7,27 @@ adding a second clinic. meta is left to the server (it assigns versions and time
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from clinic_tui.commands.cli import (
+    add_demo_clinic_options,
+    server_options,
+    server_settings,
+    subcommand,
+)
 from clinic_tui.demo.history_years import DEFAULT_HISTORY_YEARS
 from clinic_tui.domain.fhir import Resource
 from clinic_tui.errors import ClinicError
-from clinic_tui.sync.client import FhirClient
+from clinic_tui.i18n import tr
 from clinic_tui.sync.errors import FhirRequestError, FhirResponseError
 from clinic_tui.sync.transaction_answer import EntryAnswer, entry_answers, names_size_limit
+
+if TYPE_CHECKING:
+    from clinic_tui.sync.client import FhirClient
 
 BATCH = 250
 """Resources per transaction: a few hundred keeps each request well under a second. A server
@@ -156,3 +166,36 @@ def seed_server(
                 # The referrals bring patients of the other townships too: never "218/200".
                 progress(min(patients_sent, patients), patients)
     return SeedResult(patients, sent, created, updated, transactions)
+
+
+def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
+    """The `seed-server` command."""
+    seed = subcommand(
+        commands,
+        "seed-server",
+        parents=[common, server_options()],
+        help=tr("fill a FHIR server with a demo township clinic and its hospitals"),
+        description=tr(
+            "PUT a demo clinic (organizations, staff, patients and their records, today's "
+            "queue, referrals) on the server in transactions. Running it again with the same "
+            "--patients and --seed updates the same records; nothing is duplicated."
+        ),
+    )
+    add_demo_clinic_options(seed, default=200)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Seed the server, showing the patients sent."""
+    from clinic_tui.commands.connection import open_client
+    from clinic_tui.commands.progress import ProgressDisplay
+
+    with open_client(server_settings(args)) as client, ProgressDisplay() as display:
+        result = seed_server(
+            client,
+            patients=args.patients,
+            seed=args.seed,
+            history_years=args.history_years,
+            progress=lambda done, total: display.update(tr("patients sent"), done, total),
+        )
+    print(tr("Seeded {server}: {result}.").format(server=client.base_url, result=result))
+    return 0

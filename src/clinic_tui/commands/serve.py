@@ -16,6 +16,7 @@ warning. textual-serve (and aiohttp under it) is imported only when this command
 
 from __future__ import annotations
 
+import argparse
 import errno
 import ipaddress
 import os
@@ -27,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from clinic_tui.commands import help_zh  # noqa: F401  (the Chinese of this help)
+from clinic_tui.commands.cli import add_low_bandwidth, positive, subcommand
+from clinic_tui.commands.cli import port as port_number
 from clinic_tui.commands.serve_guard import DEFAULT_MAX_SESSIONS, KEY_PARAMETER, Origins, new_key
 from clinic_tui.config import Settings
 from clinic_tui.errors import ClinicError, ConfigError
@@ -250,3 +253,82 @@ def serve(settings: Settings, options: ServeOptions) -> int:
     finally:
         listener.close()
     return 0
+
+
+def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
+    """The `serve` command."""
+    serve_command = subcommand(
+        commands,
+        "serve",
+        parents=[common],
+        help=tr("open the workstation in a web browser (for cloud desktops and thin clients)"),
+        description=tr(
+            "Publish the workstation as a web page through textual-serve: each browser tab "
+            "runs its own workstation on this cache, opening on the sign-in screen. Open the "
+            "address it prints (it carries a key made at each start). Listens on this "
+            "machine only unless --allow-remote is given; it has no TLS, so put it behind "
+            "the cloud desktop's access control or an HTTPS reverse proxy."
+        ),
+    )
+    serve_command.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help=tr("address to listen on (default: 127.0.0.1, this machine only)"),
+    )
+    serve_command.add_argument(
+        "--port",
+        type=port_number,
+        default=DEFAULT_PORT,
+        help=tr("port to listen on (default: {port})").format(port=DEFAULT_PORT),
+    )
+    serve_command.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help=tr("allow a --host other than this machine (serve has no TLS: see the README first)"),
+    )
+    serve_command.add_argument(
+        "--public-url",
+        metavar="URL",
+        help=tr(
+            "the address browsers use to reach serve, when it differs from --host and --port "
+            "(behind a reverse proxy: https://...)"
+        ),
+    )
+    serve_command.add_argument(
+        "--max-sessions",
+        type=positive,
+        default=DEFAULT_MAX_SESSIONS,
+        metavar="N",
+        help=tr(
+            "browser sessions open at once, each a workstation process (default: {count})"
+        ).format(count=DEFAULT_MAX_SESSIONS),
+    )
+    add_low_bandwidth(serve_command, default=False)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Prepare the cache once, then serve the workstation until stopped."""
+    from clinic_tui.config import load_settings
+    from clinic_tui.locations import cache_path
+    from clinic_tui.offline_cache.cache_file import prepare_cache
+
+    settings = load_settings(
+        data_dir_flag=args.data_dir,
+        config_flag=args.config,
+        language_flag=args.lang,
+        low_bandwidth_flag=args.low_bandwidth or None,
+    )
+    # Migrated once here, so the sessions that start together never race to migrate it.
+    prepare_cache(cache_path(settings.data_dir))
+    from clinic_tui.commands.terminology import load_starter_set
+
+    load_starter_set(cache_path(settings.data_dir))
+    options = ServeOptions(
+        host=args.host,
+        port=args.port,
+        allow_remote=args.allow_remote,
+        public_url=args.public_url,
+        low_bandwidth=settings.low_bandwidth,
+        max_sessions=args.max_sessions,
+    )
+    return serve(settings, options)

@@ -12,10 +12,13 @@ Text, never as markup.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 from typing import Any
 
+from clinic_tui.commands.cli import server_options, server_settings, subcommand
+from clinic_tui.commands.encrypt import unlock_for
 from clinic_tui.config import Settings
 from clinic_tui.domain.untrusted import clean_line
 from clinic_tui.i18n import add_translations, tr
@@ -167,3 +170,25 @@ def show_status(settings: Settings, *, as_json: bool = False) -> int:
     else:
         _human(found)
     return 0
+
+
+def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
+    """The `status` command."""
+    status = subcommand(
+        commands,
+        "status",
+        parents=[common, server_options()],
+        help=tr("what waits to sync, conflicts and record counts (offline)"),
+        description=tr(
+            "Show the cache's sync state without the network: last successful sync, changes "
+            "waiting to upload, conflicts, rejected changes and records per type. Only reads "
+            "the cache, so it works on a cache in a read-only folder."
+        ),
+    )
+    status.add_argument("--json", action="store_true", help=tr("machine-readable output"))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Show the status of the unlocked cache."""
+    unlock_for(args)
+    return show_status(server_settings(args), as_json=args.json)

@@ -7,9 +7,12 @@ all (server unreachable, credentials refused), raised as a FhirError.
 
 from __future__ import annotations
 
+import argparse
 from typing import Any
 
+from clinic_tui.commands.cli import server_options, server_settings, subcommand
 from clinic_tui.commands.connection import open_client
+from clinic_tui.commands.encrypt import unlock_for
 from clinic_tui.commands.progress import ProgressDisplay
 from clinic_tui.config import Settings
 from clinic_tui.domain.untrusted import clean_line
@@ -105,3 +108,23 @@ def report_lines(report: Any) -> list[str]:
     if report.conflicts or report.rejected:
         lines.append(tr("Open clinic-tui to resolve conflicts and review rejected changes."))
     return lines
+
+
+def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
+    """The `sync` command."""
+    subcommand(
+        commands,
+        "sync",
+        parents=[common, server_options()],
+        help=tr("one sync round with the server, headless"),
+        description=tr(
+            "Upload local changes, then download the server's. Exit 0: everything synced; 1: "
+            "finished with conflicts or rejected changes to look at; 2: could not sync."
+        ),
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """One sync round on the unlocked cache."""
+    unlock_for(args)
+    return run_sync(server_settings(args))

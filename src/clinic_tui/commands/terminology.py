@@ -17,14 +17,18 @@ from pathlib import Path
 from typing import Any
 
 from clinic_tui.commands import help_zh  # noqa: F401  (the Chinese of this help)
-from clinic_tui.errors import CacheError
+from clinic_tui.commands.cache_tables import (
+    command_settings,
+    load_builtin,
+    ready_cache,
+    write_into,
+)
 from clinic_tui.i18n import tr
-from clinic_tui.offline_cache.cache_file import database_errors
 
 EDITIONS = ("who", "national")
 
 
-def add_terminology_parser(commands: Any, common: argparse.ArgumentParser) -> None:
+def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     """The `terminology` command and its `import` and `search` subcommands."""
     terminology = commands.add_parser(
         "terminology",
@@ -108,58 +112,31 @@ def detect_edition(path: Path) -> str:
 
 
 def load_starter_set(path: Path) -> bool:
-    """Load or refresh the built-in starter set in the prepared cache at `path`.
-
-    False when another process holds the cache for writing (an import running): the
-    workstation starts anyway and the next start loads it.
-    """
-    from clinic_tui.offline_cache.cache_file import connect
+    """Load or refresh the built-in starter set in the prepared cache at `path` (False when
+    another process holds the cache for writing: the next start loads it)."""
     from clinic_tui.terminology.starter import ensure_starter_set
 
-    try:
-        with closing(connect(path)) as connection:
-            # Never keep a workstation from starting behind a long import.
-            connection.execute("PRAGMA busy_timeout = 200")
-            ensure_starter_set(connection)
-    except database_errors("OperationalError") as error:
-        if "locked" in str(error) or "busy" in str(error):
-            return False
-        raise CacheError(f"cannot write the diagnosis starter set into {path}: {error}") from error
-    except database_errors() as error:
-        raise CacheError(f"cannot write the diagnosis starter set into {path}: {error}") from error
-    return True
+    return load_builtin(path, "the diagnosis starter set", ensure_starter_set)
 
 
 def run_terminology(args: argparse.Namespace) -> int:
     """Run `terminology import` or `terminology search`."""
-    from clinic_tui.config import load_settings
-    from clinic_tui.locations import cache_path
-    from clinic_tui.offline_cache.cache_file import prepare_cache
-
-    settings = load_settings(
-        data_dir_flag=args.data_dir, config_flag=args.config, language_flag=args.lang
-    )
-    path = cache_path(settings.data_dir)
+    settings = command_settings(args)
     if args.terminology_command == "import":
         source = Path(args.source).expanduser()
         edition = detect_edition(source) if args.edition == "auto" else args.edition
-        prepare_cache(path)
-        load_starter_set(path)
-        return _import(path, source, edition)
-    prepare_cache(path)
-    load_starter_set(path)
-    return _search(path, args, settings.language)
+        return _import(ready_cache(settings, load_starter_set), source, edition)
+    return _search(ready_cache(settings, load_starter_set), args, settings.language)
 
 
 def _import(path: Path, source: Path, edition: str) -> int:
     from clinic_tui.commands.progress import ProgressDisplay
-    from clinic_tui.offline_cache.cache_file import connect
     from clinic_tui.terminology.gnuhealth import read_gnuhealth
     from clinic_tui.terminology.national import read_national
     from clinic_tui.terminology.store import upsert_concepts
     from clinic_tui.terminology.systems import NATIONAL_ICD10, SYSTEM_NAMES, WHO_ICD10
 
-    with ProgressDisplay() as display, closing(connect(path)) as connection:
+    with ProgressDisplay() as display:
         display.update("reading", 0, None, detail=str(source))
         if edition == "who":
             package = read_gnuhealth(source)
@@ -169,8 +146,10 @@ def _import(path: Path, source: Path, edition: str) -> int:
             system, concepts, version = NATIONAL_ICD10, read_national(source), ""
             label = source.name
         name = SYSTEM_NAMES[system]
-        try:
-            result = upsert_concepts(
+        result = write_into(
+            path,
+            name,
+            lambda connection: upsert_concepts(
                 connection,
                 system,
                 label,
@@ -178,9 +157,8 @@ def _import(path: Path, source: Path, edition: str) -> int:
                 version=version,
                 total=len(concepts),
                 progress=lambda done, total: display.update(f"importing {name}", done, total),
-            )
-        except database_errors() as error:
-            raise CacheError(f"cannot write {name} into {path}: {error}") from error
+            ),
+        )
     print(f"{name}: {result} (into {path}).")
     return 0
 
@@ -216,3 +194,11 @@ def _search(path: Path, args: argparse.Namespace, language: str) -> int:
         table.add_row(Text(clean_line(hit.code)), Text(clean_line(title)), edition, hit.match)
     Console(soft_wrap=False).print(table)
     return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    """The chosen action on the unlocked cache."""
+    from clinic_tui.commands.encrypt import unlock_for
+
+    unlock_for(args)
+    return run_terminology(args)

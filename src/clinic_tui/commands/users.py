@@ -6,7 +6,9 @@ import argparse
 import getpass
 import sys
 from pathlib import Path
+from typing import Any
 
+from clinic_tui.commands.cli import settings_of, subcommand
 from clinic_tui.errors import ConfigError
 from clinic_tui.i18n import add_translations, tr
 from clinic_tui.offline_cache.local_users import (
@@ -128,3 +130,85 @@ def run_users(args: argparse.Namespace, data_dir: Path) -> int:
         print(f"{user.practitioner_id}\t{user.name}")
     print(f"({users_path(data_dir)})")
     return 0
+
+
+def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
+    """The `users` command and its actions."""
+    users = subcommand(
+        commands,
+        "users",
+        parents=[common],
+        help=tr("clinicians who may unlock this workstation with a PIN"),
+        description=tr(
+            "Register the clinicians of this workstation. Once one is registered, the "
+            "workstation opens on a sign-in screen and locks itself when left idle; what a "
+            "clinician writes carries their practitioner id. PINs are asked with a no-echo "
+            "prompt (or one line of standard input), never taken from the command line."
+        ),
+    )
+    actions = users.add_subparsers(dest="users_action", metavar="ACTION", required=True)
+    add = subcommand(
+        actions,
+        "add",
+        parents=[common],
+        help=tr("register a clinician"),
+        description=tr(
+            "Register a clinician on this workstation. The PIN (6 digits or more, not one "
+            "repeated digit, a run such as 123456 or a repeated pattern) is asked twice with a "
+            "no-echo prompt, or read as one line of standard input, and kept only as a salted "
+            "scrypt hash."
+        ),
+    )
+    add.add_argument(
+        "--practitioner-id", required=True, metavar="ID", help=tr("FHIR Practitioner id")
+    )
+    add.add_argument("--name", required=True, metavar="NAME", help=tr("name shown at sign-in"))
+    subcommand(
+        actions,
+        "list",
+        parents=[common],
+        help=tr("list the registered clinicians"),
+        description=tr("List the clinicians registered on this workstation (never their PINs)."),
+    )
+    remove = subcommand(
+        actions,
+        "remove",
+        parents=[common],
+        help=tr("unregister a clinician"),
+        description=tr(
+            "Unregister a clinician: they can no longer unlock this workstation. What they "
+            "wrote keeps their practitioner id."
+        ),
+    )
+    remove.add_argument(
+        "--practitioner-id", required=True, metavar="ID", help=tr("FHIR Practitioner id")
+    )
+    pin = subcommand(
+        actions,
+        "pin",
+        parents=[common],
+        help=tr("give a clinician a new PIN"),
+        description=tr(
+            "Set a new PIN for a registered clinician, with the same rules and prompts as add; "
+            "their count of wrong PINs (and a lock-out) is cleared."
+        ),
+    )
+    pin.add_argument(
+        "--practitioner-id", required=True, metavar="ID", help=tr("FHIR Practitioner id")
+    )
+    unlock = subcommand(
+        actions,
+        "unlock",
+        parents=[common],
+        help=tr("clear the wrong-PIN lock-outs"),
+        description=tr(
+            "Clear the count of wrong PINs, and so any lock-out: of one clinician with "
+            "--practitioner-id, else of every clinician and of the workstation as a whole."
+        ),
+    )
+    unlock.add_argument("--practitioner-id", metavar="ID", help=tr("FHIR Practitioner id"))
+
+
+def run(args: argparse.Namespace) -> int:
+    """The chosen action on the workstation's clinicians."""
+    return run_users(args, settings_of(args).data_dir)

@@ -10,15 +10,48 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from clinic_tui.demo import clinical
-from clinic_tui.demo.context import PRESCRIPTION_SYSTEM, new_id, reference
+from clinic_tui.demo.context import (
+    PRESCRIPTION_SYSTEM,
+    DemoContext,
+    DemoRandom,
+    new_id,
+    reference,
+)
+from clinic_tui.demo.people import PatientFacts
 from clinic_tui.demo.vitals import VitalsProfile
 from clinic_tui.domain.fhir import Resource
 
-if TYPE_CHECKING:
-    from clinic_tui.demo.records import HistoryBuilder
+
+class HistoryBuilder(Protocol):
+    """What earlier years need of records.HistoryBuilder (named here: records imports this)."""
+
+    rng: DemoRandom
+    context: DemoContext
+    patient: PatientFacts
+    resources: list[Resource]
+
+    def condition(
+        self, problem: clinical.ProblemDef, onset: date, encounter: Resource | None
+    ) -> Resource:
+        """Keep a Condition."""
+
+    def visit(self, day: date, reason: str, doctor: dict[str, str]) -> Resource:
+        """Keep an Encounter."""
+
+    def medication(
+        self,
+        drug: clinical.DrugDef,
+        condition: Resource,
+        authored: str,
+        group: dict[str, str],
+        doctor: dict[str, str],
+        status: str = "active",
+    ) -> None:
+        """Keep a MedicationRequest."""
+
 
 FOLLOW_UPS_PER_YEAR = (1, 2)
 """Chronic follow-up visits in an earlier year (inclusive range), as in the last two years."""

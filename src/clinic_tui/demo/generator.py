@@ -39,6 +39,7 @@ from clinic_tui.offline_cache.store import (
     bulk_insert_resources,
     bulk_load,
     bulk_rows,
+    indexes_built_after,
     insert_bulk_rows,
 )
 from clinic_tui.offline_cache.tables import RESOURCE_TABLES, CacheMeta
@@ -304,6 +305,31 @@ def _set_meta(connection: Connection, values: dict[str, str]) -> None:
     )
 
 
+def _load(
+    connection: Connection,
+    clinic: DemoClinic,
+    workers: int,
+    tell: Callable[[int, int], None],
+) -> int:
+    """Insert every record of `clinic` (rows built by `workers` processes); returns the count."""
+    patients = clinic.patients
+    if workers > 0:
+        records = 0
+        for rows, done in clinic.row_batches_with_progress(workers):
+            records += insert_bulk_rows(connection, rows)
+            tell(done, patients)
+    else:
+        candidates: dict[int, QueueCandidate] = {}
+        records = bulk_insert_resources(connection, clinic.cached_fixed_resources())
+        for start in range(0, patients, _CHUNK):
+            stop = min(start + _CHUNK, patients)
+            chunk = clinic.patient_resources(start, stop, candidates)
+            records += bulk_insert_resources(connection, chunk)
+            tell(stop, patients)
+        records += bulk_insert_resources(connection, clinic.queue_resources(candidates))
+    return records
+
+
 def generate_demo_clinic(
     engine: Engine,
     *,
@@ -329,23 +355,11 @@ def generate_demo_clinic(
         history_years=history_years,
     )
     workers = default_workers(patients) if workers is None else workers
-    with bulk_load(engine) as connection:
+    with bulk_load(engine, empty=True) as connection:
         _refuse_unless_empty(connection)
         tell(0, patients)
-        if workers > 0:
-            records = 0
-            for rows, done in clinic.row_batches_with_progress(workers):
-                records += insert_bulk_rows(connection, rows)
-                tell(done, patients)
-        else:
-            candidates: dict[int, QueueCandidate] = {}
-            records = bulk_insert_resources(connection, clinic.cached_fixed_resources())
-            for start in range(0, patients, _CHUNK):
-                stop = min(start + _CHUNK, patients)
-                chunk = clinic.patient_resources(start, stop, candidates)
-                records += bulk_insert_resources(connection, chunk)
-                tell(stop, patients)
-            records += bulk_insert_resources(connection, clinic.queue_resources(candidates))
+        with indexes_built_after(connection):
+            records = _load(connection, clinic, workers, tell)
         _set_meta(
             connection,
             {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 
 
 def _is_han(char: str) -> bool:
@@ -23,19 +24,26 @@ def search_keys(name: str) -> tuple[str, str]:
     """
     name = name[:MAX_KEY_TEXT]
     if any(_is_han(char) for char in name):
-        # Imported here, not at the top: pypinyin's phrase tables cost about a quarter of a
-        # second and tens of MiB, and reading the queue or a chart never needs them.
-        # Nobody here customises pypinyin's tables, so its defensive copy of them is only
-        # memory (about 20 MiB): tell it to skip the copy.
-        os.environ.setdefault("PYPINYIN_NO_DICT_COPY", "1")
-        from pypinyin import Style, lazy_pinyin
-
-        syllables = [s for s in lazy_pinyin(name, style=Style.NORMAL, errors="ignore") if s]
-        full = "".join(syllables).lower().replace("ü", "v")
-        initials = "".join(s[0] for s in syllables).lower()
-        return full, initials
+        return _han_keys(name)
     words = [word for word in name.lower().replace(",", " ").split() if word]
     return "".join(words), "".join(word[0] for word in words)
+
+
+@lru_cache(maxsize=8192)
+def _han_keys(name: str) -> tuple[str, str]:
+    # Cached: names repeat (a demo clinic's 100,000 patients, a sync's pages), and pypinyin's
+    # phrase matching was a tenth of the demo generator's time.
+    # Imported here, not at the top: pypinyin's phrase tables cost about a quarter of a
+    # second and tens of MiB, and reading the queue or a chart never needs them.
+    # Nobody here customises pypinyin's tables, so its defensive copy of them is only
+    # memory (about 20 MiB): tell it to skip the copy.
+    os.environ.setdefault("PYPINYIN_NO_DICT_COPY", "1")
+    from pypinyin import Style, lazy_pinyin
+
+    syllables = [s for s in lazy_pinyin(name, style=Style.NORMAL, errors="ignore") if s]
+    full = "".join(syllables).lower().replace("ü", "v")
+    initials = "".join(s[0] for s in syllables).lower()
+    return full, initials
 
 
 def given_pinyin(given: str) -> str:

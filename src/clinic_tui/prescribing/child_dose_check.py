@@ -26,8 +26,6 @@ from clinic_tui.prescribing.model import (
 )
 from clinic_tui.prescribing.rule_tables import drug_source
 
-ADULT_AGE = 18
-"""Below this age the children's rules are consulted (and decide when adult doses apply)."""
 WEIGHT_ROUNDING = 1.1
 """A day's dose up to 10% over the range is rounding to whole tablets or mL: moderate."""
 STALE_WEIGHT_DAYS = 90

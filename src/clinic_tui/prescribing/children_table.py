@@ -14,53 +14,11 @@ from typing import Any
 
 from clinic_tui.prescribing.model import ChildBand, ChildDosing
 from clinic_tui.prescribing.rule_tables import load_table
+from clinic_tui.prescribing.table_specs import BAND_KEYS, DRUG_KEYS
 
 TABLE = "children_doses.toml"
 REVIEW_STATES = ("unreviewed", "reviewed")
 
-DRUG_KEYS = frozenset(
-    {
-        "review",
-        "band",
-        "adult_from_years",
-        "adult_from_kg",
-        "adult_needs_both",
-        "adult_cite",
-        "min_age_months",
-        "min_age_en",
-        "min_age_zh",
-        "min_age_cite",
-        "not_for_children",
-        "not_for_children_cite",
-        "caution_below_months",
-        "caution_en",
-        "caution_zh",
-        "caution_cite",
-        "parts",
-        "parts_en",
-        "second_max_per_kg_day",
-        "parts_cite",
-        "ors_plan_a",
-        "ors_plan_b_ml_per_kg",
-        "ors_cite",
-    }
-)
-BAND_KEYS = frozenset(
-    {
-        "from_months",
-        "below_months",
-        "above_kg",
-        "up_to_kg",
-        "neonatal",
-        "per_kg_day",
-        "max_per_kg_day",
-        "dose",
-        "above_usual_moderate",
-        "max_dose",
-        "max_daily",
-        "cite",
-    }
-)
 _NEEDS_CITE = {
     "adult_from_years": "adult_cite",
     "adult_from_kg": "adult_cite",

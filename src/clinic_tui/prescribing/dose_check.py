@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
-from clinic_tui.prescribing.child_dose_check import ADULT_AGE, check_child_line
-from clinic_tui.prescribing.facts import PrescribingContext
+from clinic_tui.prescribing.child_dose_check import check_child_line
+from clinic_tui.prescribing.facts import ADULT_AGE, PrescribingContext
 from clinic_tui.prescribing.model import DraftOrder, FormularyDrug, SafetyWarning, Severity
 from clinic_tui.prescribing.rule_tables import drug_source
 from clinic_tui.prescribing.units import convert

@@ -13,6 +13,9 @@ from enum import StrEnum
 from clinic_tui.domain.ages import age_in_months, age_in_years
 from clinic_tui.prescribing.model import FormularyDrug
 
+ADULT_AGE = 18
+"""Below this age the children's rules are consulted (and decide when adult doses apply)."""
+
 
 class AllergyState(StrEnum):
     """Whether the chart says anything about allergies (the banner's three states)."""
@@ -141,8 +144,6 @@ class PrescribingContext:
         adult's and no age rule can apply. A child without a weight cannot be dosed by mg/kg.
         The order screen says so before anything is typed, not only when a line is checked.
         """
-        from clinic_tui.prescribing.child_dose_check import ADULT_AGE
-
         if self.age_years is None:
             return (
                 "Age unknown (no valid birth date): children's dose and age checks are off",

@@ -228,6 +228,19 @@ def read_formulary(connection: sqlite3.Connection) -> Formulary:
     return Formulary((drug_from_json(text) for _, text, _ in rows), pinyin)
 
 
+def formulary_in_cache(cache_path: Path) -> Formulary:
+    """The formulary of the cache at `cache_path` over a connection of its own; the starter
+    alone while the cache holds none yet (the app loads it a moment after the first screen)."""
+    from contextlib import closing
+
+    from clinic_tui.offline_cache.cache_file import connect
+    from clinic_tui.prescribing.formulary import starter_formulary
+
+    with closing(connect(cache_path)) as connection:
+        formulary = read_formulary(connection)
+    return formulary if len(formulary) else starter_formulary()
+
+
 def drug_sources(connection: sqlite3.Connection) -> dict[str, tuple[str, bool]]:
     """Drug code -> (who supplied it, whether its Chinese name was reviewed)."""
     return {

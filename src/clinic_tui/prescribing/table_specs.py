@@ -22,8 +22,55 @@ from clinic_tui.domain.table_schema import (
     Spec,
     Table,
 )
-from clinic_tui.prescribing.children_table import BAND_KEYS, DRUG_KEYS
 from clinic_tui.prescribing.model import FormularyDrug, Product
+
+# The keys of children_doses.toml (children_table.py checks their values); here, not there,
+# so the schemas and the table's reader import one way.
+DRUG_KEYS = frozenset(
+    {
+        "review",
+        "band",
+        "adult_from_years",
+        "adult_from_kg",
+        "adult_needs_both",
+        "adult_cite",
+        "min_age_months",
+        "min_age_en",
+        "min_age_zh",
+        "min_age_cite",
+        "not_for_children",
+        "not_for_children_cite",
+        "caution_below_months",
+        "caution_en",
+        "caution_zh",
+        "caution_cite",
+        "parts",
+        "parts_en",
+        "second_max_per_kg_day",
+        "parts_cite",
+        "ors_plan_a",
+        "ors_plan_b_ml_per_kg",
+        "ors_cite",
+    }
+)
+"""Keys of a drug in children_doses.toml."""
+BAND_KEYS = frozenset(
+    {
+        "from_months",
+        "below_months",
+        "above_kg",
+        "up_to_kg",
+        "neonatal",
+        "per_kg_day",
+        "max_per_kg_day",
+        "dose",
+        "above_usual_moderate",
+        "max_dose",
+        "max_daily",
+        "cite",
+    }
+)
+"""Keys of one dose band of a drug in children_doses.toml."""
 
 SOURCE: Final = Named(Table({"short": REQUIRED, "short_zh": REQUIRED, "cite": REQUIRED}))
 """`[sources.<id>]` of the check tables: a short name in each language and the citation."""

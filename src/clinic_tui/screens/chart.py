@@ -158,17 +158,10 @@ class ChartScreen(ChartEditing):
         referrals = store.referrals_for_patient(self.patient_id)
         summaries = {}
         if with_summaries:
-            from contextlib import closing
+            from clinic_tui.referral.reads import read_previews
 
-            from clinic_tui.offline_cache.cache_file import connect
-            from clinic_tui.referral.inbox import read_preview
-
-            received = [r for r in referrals if r.requester_org != self.cache.clinic.id]
-            with closing(connect(self.cache.path)) as connection:
-                for referral in received:
-                    preview = read_preview(connection, referral.task_id)
-                    if preview is not None:
-                        summaries[referral.task_id] = preview
+            received = [r.task_id for r in referrals if r.requester_org != self.cache.clinic.id]
+            summaries = read_previews(self.cache.path, received)
         return referrals, store.follow_ups_for_patient(self.patient_id), summaries
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

@@ -403,15 +403,9 @@ class PrescriptionScreen(Screen[None]):
     def _formulary(self) -> Formulary:
         """The cache's formulary (starter and a hospital's imports); the starter alone while
         the cache holds none yet (the app loads it at start, a moment after the first screen)."""
-        from contextlib import closing
+        from clinic_tui.prescribing.formulary_store import formulary_in_cache
 
-        from clinic_tui.offline_cache.cache_file import connect
-        from clinic_tui.prescribing.formulary import starter_formulary
-        from clinic_tui.prescribing.formulary_store import read_formulary
-
-        with closing(connect(self.cache.path)) as connection:
-            formulary = read_formulary(connection)
-        return formulary if len(formulary) else starter_formulary()
+        return formulary_in_cache(self.cache.path)
 
     def _read_context(self, formulary: Formulary) -> PrescribingContext | None:
         from clinic_tui.prescribing.context_reader import read_context

@@ -27,11 +27,9 @@ from clinic_tui.domain.queue_rules import display_order, needs_attention
 from clinic_tui.domain.registration import NewPatient, prefill_from_query
 from clinic_tui.i18n import add_translations, language, tr
 from clinic_tui.messages import CacheChanged, SyncCounts
-from clinic_tui.offline_cache.cache_file import connect
 from clinic_tui.offline_cache.clinic_cache import ClinicCache
-from clinic_tui.referral.follow_up_read import read_follow_ups_due
 from clinic_tui.referral.model import FollowUpItem
-from clinic_tui.referral.thread_seen import count_unread_referrals
+from clinic_tui.referral.reads import queue_referral_counts
 from clinic_tui.screens.follow_ups import follow_ups_line
 from clinic_tui.screens.patient_search import PatientSearchScreen
 from clinic_tui.screens.queue_status import StatusScreen
@@ -226,9 +224,10 @@ class QueueScreen(Screen[None]):
             keep = outcome.keep or keep
             open_patient = outcome.open_patient
         entries = self.cache.queue_today(self.clock().date())
-        with connect(self.cache.path) as connection:  # plain sqlite3, as the queue's own read
-            follow_ups = read_follow_ups_due(connection, self.cache.clinic.id, self.clock().date())
-            unread = count_unread_referrals(connection, self.cache.clinic.id)
+        # Plain sqlite3 beside the queue's own read: no ORM before the first paint.
+        follow_ups, unread = queue_referral_counts(
+            self.cache.path, self.cache.clinic.id, self.clock().date()
+        )
         pending = self.cache.pending_changes()
         # Counted with every read, so the badge is right from the first paint.
         self.app.post_message(

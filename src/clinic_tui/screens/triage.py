@@ -32,7 +32,6 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from clinic_tui.domain.models import Clinic
 from clinic_tui.i18n import add_translations, language, tr
 from clinic_tui.messages import CacheChanged, SyncCounts
-from clinic_tui.offline_cache.cache_file import connect
 from clinic_tui.referral.inbox import (
     AWAITING_TRIAGE,
     OPEN,
@@ -42,12 +41,9 @@ from clinic_tui.referral.inbox import (
     InboxFilter,
     InboxRow,
     Preview,
-    read_departments,
-    read_inbox,
-    read_preview,
 )
+from clinic_tui.referral.reads import InboxReader
 from clinic_tui.referral.store import ReferralStore
-from clinic_tui.referral.thread_seen import mark_seen_sqlite
 from clinic_tui.widgets.data_text import data_block, data_text, name_text
 from clinic_tui.widgets.inbox_table import (
     BULK_MARK,
@@ -209,12 +205,15 @@ class TriageScreen(Screen[None]):
         clock: Callable[[], datetime],
         hospital: Clinic,
         sla_limit: timedelta,
+        inbox: InboxReader | None = None,
     ) -> None:
         super().__init__()
         self.cache = cache
         self.clock = clock
         self.hospital = hospital
         self.sla_limit = sla_limit
+        self.inbox = inbox if inbox is not None else InboxReader(cache.path, hospital.id)
+        """The inbox's reads: the screen never opens the cache file itself."""
         self.rows: list[InboxRow] = []
         """Every referral of the inbox as last read (unfiltered)."""
         self.departments: list[Department] = []
@@ -277,9 +276,7 @@ class TriageScreen(Screen[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="triage")
     def refresh_inbox(self, keep: str | None = None) -> None:
         """Read the inbox (one query) and the departments, then show them."""
-        with connect(self.cache.path) as connection:
-            rows = read_inbox(connection, self.hospital.id)
-            departments = read_departments(connection, self.hospital.id)
+        rows, departments = self.inbox.inbox()
         self.app.post_message(
             SyncCounts(
                 pending=self.cache.pending_changes(),
@@ -403,8 +400,7 @@ class TriageScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="triage-preview")
     def _read_preview(self, row: InboxRow) -> None:
-        with connect(self.cache.path) as connection:
-            preview = read_preview(connection, row.task_id)
+        preview = self.inbox.preview(row.task_id)
         thread = self._thread_lines(row.task_id)
         if get_current_worker().is_cancelled:
             return
@@ -452,8 +448,7 @@ class TriageScreen(Screen[None]):
 
     @work(thread=True, exit_on_error=False, group="triage-seen")
     def _mark_seen(self, task_id: str) -> None:
-        with connect(self.cache.path) as connection:
-            mark_seen_sqlite(connection, task_id, self.hospital.id)
+        self.inbox.mark_seen(task_id)
         self.app.call_from_thread(self._seen, task_id)
 
     def _seen(self, task_id: str) -> None:

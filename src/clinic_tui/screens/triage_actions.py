@@ -9,8 +9,9 @@ a confirmation that says how many are skipped.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -32,8 +33,43 @@ from clinic_tui.widgets.data_text import data_block, data_text, name_text
 from clinic_tui.widgets.tick_box import TickBox
 
 if TYPE_CHECKING:
-    from clinic_tui.referral.inbox import InboxRow
-    from clinic_tui.screens.triage import TriageScreen
+    from textual.app import App
+    from textual.notifications import SeverityLevel
+
+    from clinic_tui.referral.inbox import Department, InboxFilter, InboxRow
+    from clinic_tui.referral.store import ReferralStore
+    from clinic_tui.widgets.inbox_table import InboxTable
+
+
+class InboxScreen(Protocol):
+    """What the actions need of screens.triage.TriageScreen (which imports this module)."""
+
+    rows: list[InboxRow]
+    departments: list[Department]
+    filter: InboxFilter
+    clock: Callable[[], datetime]
+
+    @property
+    def app(self) -> App[Any]:
+        """The running app."""
+
+    def thread_read(self) -> None:
+        """Mark the previewed thread read."""
+
+    def store(self) -> ReferralStore:
+        """The hospital's referral store."""
+
+    def query_one(self, selector: type[InboxTable]) -> InboxTable:
+        """The inbox table."""
+
+    def notify(
+        self, message: str, *, severity: SeverityLevel = ..., timeout: float | None = ...
+    ) -> None:
+        """A toast."""
+
+    def refresh_inbox(self, keep: str | None = None) -> object:
+        """Read the inbox again, keeping the cursor on `keep`."""
+
 
 add_translations(
     {
@@ -101,7 +137,7 @@ def _date(text: str) -> date | None:
         return None
 
 
-def start_action(screen: TriageScreen, kind: str) -> None:
+def start_action(screen: InboxScreen, kind: str) -> None:
     """Open the form of `kind` for the selected referral, or for the marked ones (bulk)."""
     from clinic_tui.widgets.inbox_table import InboxTable
 
@@ -139,7 +175,7 @@ def start_action(screen: TriageScreen, kind: str) -> None:
     screen.app.push_screen(ConfirmScreen(question, verb, tr("Go back")), answered)
 
 
-def _open_form(screen: TriageScreen, kind: str, rows: list[InboxRow]) -> None:
+def _open_form(screen: InboxScreen, kind: str, rows: list[InboxRow]) -> None:
     store, clock = screen.store(), screen.clock
     forms: dict[str, Any] = {
         "accept": AcceptForm,
