@@ -16,6 +16,7 @@ id in them) are the same as without this module.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,7 +29,10 @@ from clinic_tui.demo.context import (
     DemoRandom,
     reference,
 )
+from clinic_tui.demo.history_years import DEFAULT_HISTORY_YEARS
 from clinic_tui.demo.people import PatientFacts, build_patient
+from clinic_tui.demo.records import build_history
+from clinic_tui.demo.referral_summary import referral_summary
 from clinic_tui.domain.fhir import Resource
 
 ORGANIZATION_TYPE = "http://terminology.hl7.org/CodeSystem/organization-type"
@@ -160,6 +164,9 @@ class HospitalSide:
     roles: list[Resource] = field(default_factory=list)
     townships: list[Resource] = field(default_factory=list)
     records: list[Resource] = field(default_factory=list)
+    elsewhere: list[Resource] = field(default_factory=list)
+    """The records of the patients the other townships referred: those townships keep them
+    (a seeded server holds them; the demo township's cache does not)."""
 
     def fixed(self) -> list[Resource]:
         """Organizations, practitioners and their roles."""
@@ -267,8 +274,15 @@ class HospitalBuilder:
     def _stamp(moment: datetime) -> str:
         return moment.isoformat(timespec="seconds")
 
-    def referral(self, patient: PatientFacts, township: dict[str, str], township_id: str) -> None:
-        """One referral from `township` with its Task, thread and outcome."""
+    def referral(
+        self,
+        patient: PatientFacts,
+        township: dict[str, str],
+        township_id: str,
+        records: list[Resource],
+    ) -> None:
+        """One referral from `township` with its Task, thread and outcome; its summary states
+        what the patient's `records` held on the referral's day."""
         rng = self.rng
         urgency = rng.choices([u for u, _ in _URGENCIES], weights=[w for _, w in _URGENCIES])[0]
         status = rng.choices([s for s, _ in _STATUSES], weights=[w for _, w in _STATUSES])[0]
@@ -290,11 +304,12 @@ class HospitalBuilder:
         moved = min(authored + timedelta(hours=rng.randint(1, 30)), self.context.now)
         hospital_ref = reference(self.hospital, self.hospital["name"])
         department_ref = reference(department, name)
-        summary = (
-            f"{reason}。既往史：高血压{rng.randint(2, 15)}年。"
-            f"生命体征：血压{rng.randint(130, 178)}/{rng.randint(78, 104)} mmHg，"
-            f"心率{rng.randint(62, 112)}次/分。过敏史：{rng.choice(('无', '青霉素', '磺胺类'))}。"
-        )
+        # Drawn as the made-up summary once drew them, so every later draw of the inbox
+        # (statuses, threads, outcomes) stays what it was; the summary comes from the chart.
+        for low, high in ((2, 15), (130, 178), (78, 104), (62, 112)):
+            rng.randint(low, high)
+        rng.choice(("", "", ""))
+        summary = referral_summary(records, self._stamp(authored))
         request = self._with_meta(
             {
                 "resourceType": "ServiceRequest",
@@ -445,17 +460,28 @@ class HospitalBuilder:
             self.side.records.append(reply)
 
 
+def _history_elsewhere(
+    rng: DemoRandom, context: DemoContext, patient: Resource, facts: PatientFacts, years: int
+) -> list[Resource]:
+    """The records another township keeps of `patient`, from a Random of their own (seeded by
+    the patient's id) so the inbox's own draws stay as they were."""
+    own = DemoRandom(uuid.UUID(str(patient["id"])).int, rng.stamp)
+    return build_history(own, context, facts, years).resources
+
+
 def build_hospital_side(
     rng: DemoRandom,
     context: DemoContext,
     hospital: Resource,
-    township_patients: list[PatientFacts],
+    township_patients: list[tuple[PatientFacts, list[Resource]]],
     patients: int,
     count: int | None = None,
+    history_years: int = DEFAULT_HISTORY_YEARS,
 ) -> HospitalSide:
     """The hospital's units and an inbox of `count` referrals (default: inbox_size(patients)):
-    half from the demo township's `township_patients`, the rest from patients of the two other
-    townships (made here)."""
+    half from the demo township's `township_patients` (each with its records), the rest from
+    patients of the two other townships (made here, with `history_years` of records in
+    `elsewhere`)."""
     builder = HospitalBuilder(rng, context, hospital)
     builder.units()
     total = inbox_size(patients) if count is None else count
@@ -466,12 +492,15 @@ def build_hospital_side(
         builder.rng = DemoRandom(rng.getrandbits(64), rng.stamp)
         if index < own:
             township_id = context.township["reference"].split("/")[-1]
-            builder.referral(township_patients[index], context.township, township_id)
+            facts, records = township_patients[index]
+            builder.referral(facts, context.township, township_id, records)
             continue
         township = others[index % len(others)]
         township_ref = reference(township, township["name"])
         local = replace(context, township=township_ref)
         patient, facts = build_patient(builder.rng, local)
         builder.side.records.append(patient)
-        builder.referral(facts, township_ref, str(township["id"]))
+        history = _history_elsewhere(builder.rng, local, patient, facts, history_years)
+        builder.side.elsewhere.extend(history)
+        builder.referral(facts, township_ref, str(township["id"]), history)
     return builder.side
