@@ -216,8 +216,10 @@ def warning_text(
     # Findings quote the record (an allergy's substance, a medication's name): data.
     text.append_text(data_block(f"\u00a0{warning_message(warning)}"))
     details = []
-    if warning.other:
-        details.append(f"{tr('against')}: {data_text(warning.other).plain}")
+    # What it is against in the session's language: a Chinese row never says "Penicillin".
+    other = warning.other_zh if language() == "zh" and warning.other_zh else warning.other
+    if other:
+        details.append(f"{tr('against')}: {data_text(other).plain}")
     if warning.source:
         source = tr(warning.source) if whole else short_source(tr(warning.source))
         details.append(f"{tr('source')}: {source}")
