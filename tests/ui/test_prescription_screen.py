@@ -624,3 +624,44 @@ async def test_what_a_warning_is_against_is_in_the_sessions_language(
             assert not {"Penicillin", "Acetylsalicylic acid"} & set(against), against
         else:
             assert {"Penicillin", "Acetylsalicylic acid"} <= set(against), against
+
+
+def _marked_rows(listing: MarkedOptionList) -> list[int]:
+    """The rows of `listing` drawn with the cursor's marker."""
+    from clinic_tui.widgets.row_table import CURSOR_MARK
+
+    return [
+        i
+        for i in range(listing.option_count)
+        if plain(listing.get_option_at_index(i).prompt).startswith(CURSOR_MARK)
+    ]
+
+
+async def test_only_the_focused_list_is_marked_so_x_acts_on_the_row_in_sight(
+    cache: ClinicCache,
+) -> None:
+    """Shift+Tab from a basket line left it marked while x stopped an active medicine."""
+    app = ChartHostApp(cache, "p-allergic", fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_orders(pilot)
+        await enter_line(pilot, "metformin 500mg po bid 7d")
+        await enter_line(pilot, "ibu 400mg po tid 3d")
+        basket = screen.query_one("#rx-basket", MarkedOptionList)
+        active = screen.query_one("#rx-active", MarkedOptionList)
+        basket.focus()
+        await press(pilot, "down")
+        assert _marked_rows(basket) == [basket.highlighted]
+        assert _marked_rows(active) == []
+        await press(pilot, "shift+tab")
+        assert screen.focused is active
+        # The basket's line is no longer marked: the marked row is the medicine x stops.
+        assert _marked_rows(basket) == []
+        assert _marked_rows(active) == [active.highlighted]
+        await press(pilot, "x")
+        assert isinstance(app.screen, StopDialog)
+        await press(pilot, "escape")
+        await press(pilot, "tab")
+        assert screen.focused is basket
+        assert _marked_rows(basket) == [basket.highlighted]
+        await press(pilot, "x")
+        assert len(screen.basket.lines) == 1
