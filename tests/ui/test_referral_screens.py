@@ -160,6 +160,10 @@ async def test_the_thread_shows_the_question_and_a_answers_it(cache: ClinicCache
         # The unsynced badge is told at once: the answer waits in the outbox.
         assert counts
         assert counts[-1] == cache.pending_changes()
+        # ... and the notice says so too, never "sent" while the badge counts it unsynced.
+        notices = [notice.message for notice in app._notifications]
+        assert "Answer saved; it goes with the next sync" in notices
+        assert not [notice for notice in notices if "sent" in notice]
 
 
 async def test_a_follow_up_sent_down_is_on_the_queue_on_its_day(cache: ClinicCache) -> None:

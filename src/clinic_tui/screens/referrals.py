@@ -65,8 +65,8 @@ add_translations(
         "No messages yet": "暂无留言",
         "Write your answer": "填写回复",
         "Write your question": "填写问题",
-        "Answer sent": "回复已保存",
-        "Question sent": "问题已保存",
+        "Answer saved; it goes with the next sync": "回复已保存，下次同步时发出",
+        "Question saved; it goes with the next sync": "问题已保存，下次同步时发出",
         "Withdraw this referral?": "撤销此转诊？",
         "Referral withdrawn": "转诊已撤销",
         "The message is empty": "内容为空",
@@ -453,7 +453,10 @@ class ReferralScreen(Screen[None]):
                 raise ChartEditError(refused.message()) from refused
             # The message waits in the outbox: the badge counts it at once (thread-safe post).
             app.post_message(SyncCounts(pending=cache.pending_changes()))
-            return tr("Answer sent") if kind == "answer" else tr("Question sent")
+            # Saved here, not sent: it leaves with the next sync (the badge counts it).
+            if kind == "answer":
+                return tr("Answer saved; it goes with the next sync")
+            return tr("Question saved; it goes with the next sync")
 
         def closed(notice: str | None) -> None:
             if notice:
