@@ -168,3 +168,46 @@ def test_every_referral_a_seeded_server_holds_agrees_with_its_chart(
     # Every inbox referral, those of the other townships included, and the older ones.
     assert _check_all(engine, None) > len(inbox)
     engine.dispose()
+
+
+def test_the_townships_answers_about_allergies_and_medicines_agree_with_its_records() -> None:
+    """An answer 'denies drug allergies' to a patient allergic to penicillin misleads."""
+    resources = list(DemoClinic(patients=600, seed=SEED, now=NOW).resources())
+    by_id = {r["id"]: r for r in resources}
+    checked = 0
+    for answer in resources:
+        if answer["resourceType"] != "Communication" or "inResponseTo" not in answer:
+            continue
+        question = by_id[answer["inResponseTo"][0]["reference"].split("/")[-1]]
+        asked = question["payload"][0]["contentString"]
+        said = answer["payload"][0]["contentString"]
+        patient = answer["subject"]["reference"]
+        day = question["sent"][:10]
+        own = [
+            r
+            for r in resources
+            if (r.get("subject") or r.get("patient") or {}).get("reference") == patient
+        ]
+        if asked == "有无药物过敏史？":
+            drugs = [
+                r["code"]["text"]
+                for r in own
+                if r["resourceType"] == "AllergyIntolerance"
+                and "medication" in (r.get("category") or [])
+                and r["recordedDate"][:10] <= day
+            ]
+            assert all(drug in said for drug in drugs), (said, drugs)
+            assert ("否认" in said) == (not drugs), said
+            checked += 1
+        elif asked == "目前用药剂量和服药依从性如何？":
+            taking = [
+                r["medicationCodeableConcept"]["text"]
+                for r in own
+                if r["resourceType"] == "MedicationRequest"
+                and r["status"] == "active"
+                and r["authoredOn"][:10] <= day
+            ]
+            assert all(drug in said for drug in taking), (said, taking)
+            assert ("无长期用药" in said) == (not taking), said
+            checked += 1
+    assert checked >= 10

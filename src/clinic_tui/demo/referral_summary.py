@@ -26,6 +26,8 @@ ALLERGIES_NOT_RECORDED = "过敏史未记录"
 SEPARATOR = "；"
 """Between the items of one line (problem and drug names hold commas, never this)."""
 
+_UNITS_ZH = {"/min": "次/分"}
+"""Units a Chinese summary writes in words (the chart does the same)."""
 _ACTIVE = ("active", "recurrence", "relapse")
 _PANEL = "85354-9"
 """Blood-pressure panel: systolic/diastolic in its components."""
@@ -53,7 +55,7 @@ def _problems(resources: Iterable[Resource], day: str) -> list[str]:
     return list(named)
 
 
-def _allergies(resources: Iterable[Resource], day: str) -> str:
+def _allergies(resources: Iterable[Resource], day: str, *, drugs_only: bool = False) -> str:
     found: list[str] = []
     no_known = False
     for resource in resources:
@@ -65,6 +67,8 @@ def _allergies(resources: Iterable[Resource], day: str) -> str:
         if concept_code(resource.get("code")) == NO_KNOWN_ALLERGY_CODE:
             no_known = True
             continue
+        if drugs_only and "medication" not in (resource.get("category") or []):
+            continue
         substance = concept_text(resource.get("code")) or "?"
         reactions = resource.get("reaction") or [{}]
         manifestation = (reactions[0].get("manifestation") or [None])[0]
@@ -73,6 +77,22 @@ def _allergies(resources: Iterable[Resource], day: str) -> str:
     if found:
         return SEPARATOR.join(found)
     return NO_KNOWN_ALLERGIES if no_known else ALLERGIES_NOT_RECORDED
+
+
+def drug_allergy_answer(resources: Iterable[Resource], day: str) -> str:
+    """The township's answer to 'any drug allergy?' on `day`, as its records say."""
+    found = _allergies(list(resources), day, drugs_only=True)
+    if found in (NO_KNOWN_ALLERGIES, ALLERGIES_NOT_RECORDED):
+        return "否认药物过敏史。"
+    return f"有：{found}。"
+
+
+def medication_answer(resources: Iterable[Resource], day: str) -> str:
+    """The township's answer to 'what does the patient take?' on `day`, as its records say."""
+    found = _medications(resources, day)
+    if not found:
+        return "目前无长期用药。"
+    return f"{SEPARATOR.join(found)}，家属诉偶有漏服。"
 
 
 def _medications(resources: Iterable[Resource], day: str) -> list[str]:
@@ -115,6 +135,7 @@ def _vitals(resources: Iterable[Resource], day: str) -> tuple[str, list[str]]:
             if not isinstance(quantity, dict) or "value" not in quantity:
                 continue
             shown, unit = _number(quantity["value"]), str(quantity.get("unit") or "")
+            unit = _UNITS_ZH.get(unit, unit)
         readings.append(f"{label} {shown} {unit}".strip())
     when = max((_day(measured) for measured, _ in latest.values()), default="")
     return when, readings

@@ -32,7 +32,11 @@ from clinic_tui.demo.context import (
 from clinic_tui.demo.history_years import DEFAULT_HISTORY_YEARS
 from clinic_tui.demo.people import PatientFacts, build_patient
 from clinic_tui.demo.records import build_history
-from clinic_tui.demo.referral_summary import referral_summary
+from clinic_tui.demo.referral_summary import (
+    drug_allergy_answer,
+    medication_answer,
+    referral_summary,
+)
 from clinic_tui.domain.fhir import Resource
 
 ORGANIZATION_TYPE = "http://terminology.hl7.org/CodeSystem/organization-type"
@@ -119,10 +123,12 @@ _DECLINES = (
     ("wrong-department", "Wrong department", "请转至相应专科"),
     ("no-capacity", "No capacity (beds or specialists)", "本周床位已满，建议转市级医院"),
 )
+_MEDICATION_QUESTION = "目前用药剂量和服药依从性如何？"
+_ALLERGY_QUESTION = "有无药物过敏史？"
 _QUESTIONS = (
     ("最近一次血常规和肝肾功能结果？", "血红蛋白102 g/L，肌酐135 μmol/L，已拍照上传。"),
-    ("目前用药剂量和服药依从性如何？", "氨氯地平5 mg qd，二甲双胍0.5 g tid，家属诉偶有漏服。"),
-    ("有无药物过敏史？", "否认药物过敏史。"),
+    (_MEDICATION_QUESTION, ""),  # answered from the patient's records (_thread)
+    (_ALLERGY_QUESTION, ""),  # likewise
     ("症状持续多久？夜间能否平卧？", "约一周，夜间需垫高枕头。"),
     ("能否安排家属陪同来院？", ""),
 )
@@ -379,7 +385,7 @@ class HospitalBuilder:
             self._complete(task, township, moved)
         self.side.records.append(task)
         if status != "requested" and rng.random() < 0.4:
-            self._thread(task, request, township_id, authored, moved)
+            self._thread(task, request, township_id, authored, moved, records)
 
     def _complete(self, task: Resource, township: dict[str, str], moved: datetime) -> None:
         rng = self.rng
@@ -430,10 +436,16 @@ class HospitalBuilder:
         township_id: str,
         authored: datetime,
         moved: datetime,
+        records: list[Resource],
     ) -> None:
         rng = self.rng
         question, answer = rng.choice(_QUESTIONS)
         asked = authored + (moved - authored) / 3
+        # What the township answers of its own records says what those records say.
+        if question == _ALLERGY_QUESTION:
+            answer = drug_allergy_answer(records, self._stamp(asked))
+        elif question == _MEDICATION_QUESTION:
+            answer = medication_answer(records, self._stamp(asked))
         about = [reference(request), reference(task)]
         hospital_id = str(self.hospital["id"])
 
