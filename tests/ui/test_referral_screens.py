@@ -378,3 +378,35 @@ async def test_an_enter_typed_before_f_has_loaded_opens_the_first_chart(
         await settle(pilot)
         assert isinstance(app.screen, ChartScreen)
         assert app.screen.patient_id == "p-allergic"
+
+
+async def test_the_referral_list_marks_the_row_enter_opens_in_words(
+    cache: ClinicCache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With NO_COLOR the cursor's shade alone did not say which referral Enter opens."""
+    from textual.coordinate import Coordinate
+
+    from clinic_tui.widgets.row_table import CURSOR_MARK
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    town = ReferralStore(cache.engine, cache.clinic)
+    for reason, minutes in (("头晕", 0), ("胸闷", 5)):
+        draft = ReferralDraft(hospital_id="org-county", reason_text=reason)
+        town.refer("p-allergic", draft, NOW - timedelta(minutes=minutes))
+    app = ChartHostApp(cache, "p-allergic", fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "R")
+        listing = app.screen
+        assert isinstance(listing, ReferralsScreen)
+        table = listing.query_one(DataTable)
+
+        def marks() -> list[str]:
+            return [str(table.get_cell_at(Coordinate(row, 0))) for row in range(table.row_count)]
+
+        assert marks() == [CURSOR_MARK, ""]
+        await press(pilot, "down")
+        assert marks() == ["", CURSOR_MARK]
+        await press(pilot, "enter")
+        assert isinstance(app.screen, ReferralScreen)
+        assert app.screen.task_id == listing.items[1].task_id
