@@ -410,3 +410,21 @@ async def test_the_referral_list_marks_the_row_enter_opens_in_words(
         await press(pilot, "enter")
         assert isinstance(app.screen, ReferralScreen)
         assert app.screen.task_id == listing.items[1].task_id
+
+
+async def test_the_referral_reads_with_chinese_punctuation_in_chinese(cache: ClinicCache) -> None:
+    """`转诊原因: ` beside the inbox's `转诊原因：` read as two products."""
+    from clinic_tui import i18n
+
+    i18n.set_language("zh")
+    town = ReferralStore(cache.engine, cache.clinic)
+    town.refer("p-allergic", ReferralDraft(hospital_id="org-county", reason_text="头晕"), NOW)
+    app = ChartHostApp(cache, "p-allergic", fixed_clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await press(pilot, "R", "enter")
+        screen = app.screen
+        assert isinstance(screen, ReferralScreen)
+        facts = _text(screen.query_one("#referral-facts", Static))
+        assert "转诊原因：头晕" in facts
+        assert ": " not in facts

@@ -26,7 +26,7 @@ from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
 from clinic_tui.domain.referral_workflow import ReferralAction, allowed_actions, status_words
-from clinic_tui.i18n import add_translations, tr
+from clinic_tui.i18n import add_translations, language, tr
 from clinic_tui.messages import CacheChanged, SyncCounts
 from clinic_tui.referral.fhir_shapes import MESSAGE_KINDS, category_words, priority_words
 from clinic_tui.referral.model import ReferralDetail, ReferralItem
@@ -392,26 +392,28 @@ class ReferralScreen(Screen[None]):
         )
         facts.append("\n")
         sender = tr("this clinic") if item.requester_org == clinic else item.requester_name
+        # A Chinese row takes a full-width colon, as the inbox's preview writes its labels.
+        colon = "：" if language() == "zh" else ": "
         target = " ".join(p for p in (item.owner_name, item.department_name) if p)
         facts.append_text(name_text(sender))
         facts.append(" → ")
         facts.append_text(name_text(target))
         if detail.specialty:
-            facts.append(f" · {tr('Specialty')}: ")
+            facts.append(f" · {tr('Specialty')}{colon}")
             facts.append_text(name_text(detail.specialty))
-        facts.append(f"\n{tr('Reason')}: ")
+        facts.append(f"\n{tr('Reason')}{colon}")
         facts.append_text(data_text(item.reason))
-        facts.append(f" · {tr('Sent')}: ")
+        facts.append(f" · {tr('Sent')}{colon}")
         facts.append_text(data_text(_moment(item.authored_on)))
         if item.appointment:
-            facts.append(f"\n{tr('appointment')}: ")
+            facts.append(f"\n{tr('appointment')}{colon}")
             facts.append_text(data_text(item.appointment[:10]))
         if item.business_status:
             facts.append("\n")
             facts.append_text(data_text(item.business_status))
         if item.status_reason:
             label = tr("Declined because") if item.status == "rejected" else tr("Reason")
-            facts.append(f"\n{label}: ")
+            facts.append(f"\n{label}{colon}")
             facts.append_text(data_text(item.status_reason))
         self.query_one("#referral-facts", Static).update(facts)
         summary = self.query_one("#referral-summary", Static)
