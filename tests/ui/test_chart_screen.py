@@ -305,9 +305,10 @@ async def test_allergies_and_medicines_read_in_one_language(
         medicines = _plain(screen.query_one("#medications", ChartSection).query_one(
             ".section-body", Static))  # fmt: skip
         if lang == "zh":
-            assert "!! 青霉素：过敏性休克 (高危)" in banner
-            assert "!! 阿司匹林：反应未记录 (未评估)" in banner
+            assert "!! 青霉素：过敏性休克（高危）" in banner
+            assert "!! 阿司匹林：反应未记录（未评估）" in banner
             assert "Penicillin" not in banner
+            assert "过敏史：" in banner  # Chinese punctuation on a Chinese row
             assert "500 mg 口服 必要时，最多每6小时一次 q6h prn 3天" in medicines
         else:
             assert "!! Penicillin: anaphylaxis (HIGH)" in banner

@@ -163,7 +163,7 @@ async def test_in_chinese_the_identifier_type_and_units_are_chinese(cache: Clini
         assert "! 血压 170/91 偏高：2级高血压（收缩压 160–179）" in text
         # 'high' of a value (偏高) and of an allergy's criticality (高危) are two words.
         banner = words(screen.query_one(AllergyBanner))
-        assert "!! 青霉素：皮疹 (高危)" in banner
+        assert "!! 青霉素：皮疹（高危）" in banner
 
 
 async def test_a_visit_state_is_never_split_over_lines(cache: ClinicCache) -> None:

@@ -3,6 +3,7 @@ override it with a reason, sign, and find the MedicationRequests in the cache.""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from clinic_tui.screens.discard_dialog import ConfirmScreen
 from clinic_tui.screens.prescription import PrescriptionScreen
 from clinic_tui.screens.prescription_dialogs import OverrideDialog, StopDialog
 from clinic_tui.widgets.marked_list import MarkedOptionList
-from tests.ui.chart_fixtures import clinic_app, fill_cache, fixed_clock
+from tests.ui.chart_fixtures import allergy, clinic_app, fill_cache, fixed_clock
 from tests.ui.chart_host import ChartHostApp
 from tests.ui.pilot import press, settle, type_text
 
@@ -594,3 +595,73 @@ async def test_help_lists_every_key_of_the_order_screen_from_the_order_line(
             ("x", "Stop the active medicine"),
         ]:
             assert (key, tr(words)) in listed, (key, words)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+async def test_what_a_warning_is_against_is_in_the_sessions_language(
+    cache: ClinicCache, lang: str
+) -> None:
+    """A Chinese row never says `涉及: Penicillin`, an English one never `against: 青霉素`."""
+    from clinic_tui import i18n
+    from clinic_tui.offline_cache.store import upsert_resources
+
+    # Recorded as the demo and a Chinese clinic record it: Chinese text, English coding.
+    penicillin = allergy("a-demo", "p-allergic", "青霉素", code="764146007")
+    penicillin["code"]["coding"][0]["display"] = "Penicillin"
+    with cache.engine.begin() as connection:
+        upsert_resources(connection, [penicillin])
+    i18n.set_language(lang)
+    app = ChartHostApp(cache, "p-allergic", fixed_clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_orders(pilot)
+        # Penicillin allergies (against the allergen) and an interaction (against a drug).
+        await enter_line(pilot, "amox 500mg po tid 7d")
+        await enter_line(pilot, "ibu 400mg po tid 3d")
+        label = re.escape(i18n.tr("against"))
+        against = re.findall(rf"{label}(?:: |：)(.*?) · ", basket_text(screen))
+        if lang == "zh":
+            assert {"青霉素", "阿司匹林"} <= set(against), against
+            assert not {"Penicillin", "Acetylsalicylic acid"} & set(against), against
+        else:
+            assert {"Penicillin", "Acetylsalicylic acid"} <= set(against), against
+
+
+def _marked_rows(listing: MarkedOptionList) -> list[int]:
+    """The rows of `listing` drawn with the cursor's marker."""
+    from clinic_tui.widgets.row_table import CURSOR_MARK
+
+    return [
+        i
+        for i in range(listing.option_count)
+        if plain(listing.get_option_at_index(i).prompt).startswith(CURSOR_MARK)
+    ]
+
+
+async def test_only_the_focused_list_is_marked_so_x_acts_on_the_row_in_sight(
+    cache: ClinicCache,
+) -> None:
+    """Shift+Tab from a basket line left it marked while x stopped an active medicine."""
+    app = ChartHostApp(cache, "p-allergic", fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_orders(pilot)
+        await enter_line(pilot, "metformin 500mg po bid 7d")
+        await enter_line(pilot, "ibu 400mg po tid 3d")
+        basket = screen.query_one("#rx-basket", MarkedOptionList)
+        active = screen.query_one("#rx-active", MarkedOptionList)
+        basket.focus()
+        await press(pilot, "down")
+        assert _marked_rows(basket) == [basket.highlighted]
+        assert _marked_rows(active) == []
+        await press(pilot, "shift+tab")
+        assert screen.focused is active
+        # The basket's line is no longer marked: the marked row is the medicine x stops.
+        assert _marked_rows(basket) == []
+        assert _marked_rows(active) == [active.highlighted]
+        await press(pilot, "x")
+        assert isinstance(app.screen, StopDialog)
+        await press(pilot, "escape")
+        await press(pilot, "tab")
+        assert screen.focused is basket
+        assert _marked_rows(basket) == [basket.highlighted]
+        await press(pilot, "x")
+        assert len(screen.basket.lines) == 1

@@ -618,6 +618,9 @@ async def test_the_duplicate_dialog_shows_the_matching_row_at_80x24(tmp_path: Pa
         assert row
         assert "司马慧敏" in row[0]
         assert "1958-03-02" in row[0]
+        # Every number whole at 80 columns: a phone cut by the border is another number.
+        assert "13912345678" in row[0]
+        assert make("110105", date(1958, 3, 2), 22) in row[0]
 
 
 async def test_the_new_patient_form_starts_on_the_name(tmp_path: Path) -> None:

@@ -160,6 +160,10 @@ async def test_the_thread_shows_the_question_and_a_answers_it(cache: ClinicCache
         # The unsynced badge is told at once: the answer waits in the outbox.
         assert counts
         assert counts[-1] == cache.pending_changes()
+        # ... and the notice says so too, never "sent" while the badge counts it unsynced.
+        notices = [notice.message for notice in app._notifications]
+        assert "Answer saved; it goes with the next sync" in notices
+        assert not [notice for notice in notices if "sent" in notice]
 
 
 async def test_a_follow_up_sent_down_is_on_the_queue_on_its_day(cache: ClinicCache) -> None:
@@ -374,3 +378,53 @@ async def test_an_enter_typed_before_f_has_loaded_opens_the_first_chart(
         await settle(pilot)
         assert isinstance(app.screen, ChartScreen)
         assert app.screen.patient_id == "p-allergic"
+
+
+async def test_the_referral_list_marks_the_row_enter_opens_in_words(
+    cache: ClinicCache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With NO_COLOR the cursor's shade alone did not say which referral Enter opens."""
+    from textual.coordinate import Coordinate
+
+    from clinic_tui.widgets.row_table import CURSOR_MARK
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    town = ReferralStore(cache.engine, cache.clinic)
+    for reason, minutes in (("头晕", 0), ("胸闷", 5)):
+        draft = ReferralDraft(hospital_id="org-county", reason_text=reason)
+        town.refer("p-allergic", draft, NOW - timedelta(minutes=minutes))
+    app = ChartHostApp(cache, "p-allergic", fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "R")
+        listing = app.screen
+        assert isinstance(listing, ReferralsScreen)
+        table = listing.query_one(DataTable)
+
+        def marks() -> list[str]:
+            return [str(table.get_cell_at(Coordinate(row, 0))) for row in range(table.row_count)]
+
+        assert marks() == [CURSOR_MARK, ""]
+        await press(pilot, "down")
+        assert marks() == ["", CURSOR_MARK]
+        await press(pilot, "enter")
+        assert isinstance(app.screen, ReferralScreen)
+        assert app.screen.task_id == listing.items[1].task_id
+
+
+async def test_the_referral_reads_with_chinese_punctuation_in_chinese(cache: ClinicCache) -> None:
+    """`转诊原因: ` beside the inbox's `转诊原因：` read as two products."""
+    from clinic_tui import i18n
+
+    i18n.set_language("zh")
+    town = ReferralStore(cache.engine, cache.clinic)
+    town.refer("p-allergic", ReferralDraft(hospital_id="org-county", reason_text="头晕"), NOW)
+    app = ChartHostApp(cache, "p-allergic", fixed_clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await press(pilot, "R", "enter")
+        screen = app.screen
+        assert isinstance(screen, ReferralScreen)
+        facts = _text(screen.query_one("#referral-facts", Static))
+        assert "转诊原因：头晕" in facts
+        assert ": " not in facts

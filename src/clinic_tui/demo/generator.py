@@ -28,7 +28,12 @@ from clinic_tui.demo.history_years import (
     MAX_PATIENTS,
     history_years_problem,
 )
-from clinic_tui.demo.people import build_organizations, build_patient, build_practitioners
+from clinic_tui.demo.people import (
+    PatientFacts,
+    build_organizations,
+    build_patient,
+    build_practitioners,
+)
 from clinic_tui.demo.queue import QueueCandidate, build_queue, queue_size
 from clinic_tui.demo.records import build_history
 from clinic_tui.demo.referrals import build_hospital_side, inbox_size
@@ -126,16 +131,25 @@ class DemoClinic:
         # The hospital's side has a Random of its own: the township's records stay as they were.
         hospital_rng = DemoRandom(seed ^ _HOSPITAL_SEED, self._stamp)
         referred = [
-            build_patient(
-                DemoRandom(self._patient_seeds[index], self._stamp + 1 + index), self.context
-            )[1]
+            self._patient_with_history(index)
             for index in range(min(patients, inbox_size(patients) // 2))
         ]
         self.hospital_side = build_hospital_side(
-            hospital_rng, self.context, self.county, referred, patients
+            hospital_rng,
+            self.context,
+            self.county,
+            referred,
+            patients,
+            history_years=history_years,
         )
 
-    def fixed_resources(self) -> list[Resource]:
+    def _patient_with_history(self, index: int) -> tuple[PatientFacts, list[Resource]]:
+        """Patient `index`'s facts and records, drawn as patient_resources draws them."""
+        rng = DemoRandom(self._patient_seeds[index], self._stamp + 1 + index)
+        _patient, facts = build_patient(rng, self.context)
+        return facts, build_history(rng, self.context, facts, self.history_years).resources
+
+    def _township_fixed(self) -> list[Resource]:
         """The organizations and their staff, the hospital's departments, experts and inbox."""
         return [
             self.township,
@@ -147,9 +161,15 @@ class DemoClinic:
             *self.hospital_side.records,
         ]
 
+    def fixed_resources(self) -> list[Resource]:
+        """Every record besides the township's patients: _township_fixed, and the records
+        the other townships keep of the patients they referred (a server holds those)."""
+        return [*self._township_fixed(), *self.hospital_side.elsewhere]
+
     def cached_fixed_resources(self) -> list[Resource]:
-        """fixed_resources of the types the cache keeps (a server takes them all)."""
-        return [r for r in self.fixed_resources() if r["resourceType"] in RESOURCE_TABLES]
+        """What the township's cache holds of fixed_resources: not the other townships'
+        records (its sync never downloads them), only the types the cache keeps."""
+        return [r for r in self._township_fixed() if r["resourceType"] in RESOURCE_TABLES]
 
     def patient_resources(
         self, start: int, stop: int, candidates: dict[int, QueueCandidate]

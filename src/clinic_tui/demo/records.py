@@ -24,6 +24,7 @@ from clinic_tui.demo.earlier_years import EarlierYears
 from clinic_tui.demo.history_years import DEFAULT_HISTORY_YEARS
 from clinic_tui.demo.notes import visit_note
 from clinic_tui.demo.people import PatientFacts
+from clinic_tui.demo.referral_summary import referral_summary
 from clinic_tui.demo.vitals import VitalsProfile
 from clinic_tui.domain.fhir import NO_KNOWN_ALLERGY_CODE, Resource
 
@@ -239,7 +240,7 @@ class HistoryBuilder:
             }
         )
 
-    def referral(self, code: str, condition: Resource, day: date) -> None:
+    def referral(self, code: str, condition: Resource, day: date) -> Resource:
         rng, context = self.rng, self.context
         reason, department = clinical.REFERRAL_REASONS[code]
         authored = context.at(day, rng.randrange(8 * 3600, 16 * 3600))
@@ -291,6 +292,7 @@ class HistoryBuilder:
                 }
             ]
         self.add(task)
+        return request
 
 
 def build_history(
@@ -364,6 +366,7 @@ def build_history(
         conditions[problem.code] = builder.condition(problem, max(onset, patient.birth), None)
 
     allergic_to: set[str] = set()
+    request: Resource | None = None
     draw = rng.random()
     recorded = first_seen.isoformat()
     if draw < RECORDED_ALLERGY_SHARE:
@@ -396,9 +399,15 @@ def build_history(
         referable = [code for code in conditions if code in clinical.REFERRAL_REASONS]
         if referable and rng.random() < REFERRAL_SHARE:
             code = rng.choice(referable)
-            builder.referral(code, conditions[code], today - timedelta(days=rng.randrange(0, 60)))
+            request = builder.referral(
+                code, conditions[code], today - timedelta(days=rng.randrange(0, 60))
+            )
     if years > DEFAULT_HISTORY_YEARS:
         earlier = EarlierYears(builder, vitals, doctor, conditions, drugs_now, allergic_to)
         for year in range(DEFAULT_HISTORY_YEARS, years):
             earlier.add_year(year)
+    if request is not None:
+        # Written last: the summary states every record dated by the referral's day.
+        summary = referral_summary(builder.resources, request["authoredOn"])
+        request["note"] = [{"text": summary, "time": request["authoredOn"]}]
     return PatientHistory(builder.resources, tuple(problem.code for problem in chronic))

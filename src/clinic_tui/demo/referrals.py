@@ -16,6 +16,7 @@ id in them) are the same as without this module.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,7 +29,14 @@ from clinic_tui.demo.context import (
     DemoRandom,
     reference,
 )
+from clinic_tui.demo.history_years import DEFAULT_HISTORY_YEARS
 from clinic_tui.demo.people import PatientFacts, build_patient
+from clinic_tui.demo.records import build_history
+from clinic_tui.demo.referral_summary import (
+    drug_allergy_answer,
+    medication_answer,
+    referral_summary,
+)
 from clinic_tui.domain.fhir import Resource
 
 ORGANIZATION_TYPE = "http://terminology.hl7.org/CodeSystem/organization-type"
@@ -115,10 +123,12 @@ _DECLINES = (
     ("wrong-department", "Wrong department", "请转至相应专科"),
     ("no-capacity", "No capacity (beds or specialists)", "本周床位已满，建议转市级医院"),
 )
+_MEDICATION_QUESTION = "目前用药剂量和服药依从性如何？"
+_ALLERGY_QUESTION = "有无药物过敏史？"
 _QUESTIONS = (
     ("最近一次血常规和肝肾功能结果？", "血红蛋白102 g/L，肌酐135 μmol/L，已拍照上传。"),
-    ("目前用药剂量和服药依从性如何？", "氨氯地平5 mg qd，二甲双胍0.5 g tid，家属诉偶有漏服。"),
-    ("有无药物过敏史？", "否认药物过敏史。"),
+    (_MEDICATION_QUESTION, ""),  # answered from the patient's records (_thread)
+    (_ALLERGY_QUESTION, ""),  # likewise
     ("症状持续多久？夜间能否平卧？", "约一周，夜间需垫高枕头。"),
     ("能否安排家属陪同来院？", ""),
 )
@@ -160,6 +170,9 @@ class HospitalSide:
     roles: list[Resource] = field(default_factory=list)
     townships: list[Resource] = field(default_factory=list)
     records: list[Resource] = field(default_factory=list)
+    elsewhere: list[Resource] = field(default_factory=list)
+    """The records of the patients the other townships referred: those townships keep them
+    (a seeded server holds them; the demo township's cache does not)."""
 
     def fixed(self) -> list[Resource]:
         """Organizations, practitioners and their roles."""
@@ -267,8 +280,15 @@ class HospitalBuilder:
     def _stamp(moment: datetime) -> str:
         return moment.isoformat(timespec="seconds")
 
-    def referral(self, patient: PatientFacts, township: dict[str, str], township_id: str) -> None:
-        """One referral from `township` with its Task, thread and outcome."""
+    def referral(
+        self,
+        patient: PatientFacts,
+        township: dict[str, str],
+        township_id: str,
+        records: list[Resource],
+    ) -> None:
+        """One referral from `township` with its Task, thread and outcome; its summary states
+        what the patient's `records` held on the referral's day."""
         rng = self.rng
         urgency = rng.choices([u for u, _ in _URGENCIES], weights=[w for _, w in _URGENCIES])[0]
         status = rng.choices([s for s, _ in _STATUSES], weights=[w for _, w in _STATUSES])[0]
@@ -290,11 +310,12 @@ class HospitalBuilder:
         moved = min(authored + timedelta(hours=rng.randint(1, 30)), self.context.now)
         hospital_ref = reference(self.hospital, self.hospital["name"])
         department_ref = reference(department, name)
-        summary = (
-            f"{reason}。既往史：高血压{rng.randint(2, 15)}年。"
-            f"生命体征：血压{rng.randint(130, 178)}/{rng.randint(78, 104)} mmHg，"
-            f"心率{rng.randint(62, 112)}次/分。过敏史：{rng.choice(('无', '青霉素', '磺胺类'))}。"
-        )
+        # Drawn as the made-up summary once drew them, so every later draw of the inbox
+        # (statuses, threads, outcomes) stays what it was; the summary comes from the chart.
+        for low, high in ((2, 15), (130, 178), (78, 104), (62, 112)):
+            rng.randint(low, high)
+        rng.choice(("", "", ""))
+        summary = referral_summary(records, self._stamp(authored))
         request = self._with_meta(
             {
                 "resourceType": "ServiceRequest",
@@ -364,7 +385,7 @@ class HospitalBuilder:
             self._complete(task, township, moved)
         self.side.records.append(task)
         if status != "requested" and rng.random() < 0.4:
-            self._thread(task, request, township_id, authored, moved)
+            self._thread(task, request, township_id, authored, moved, records)
 
     def _complete(self, task: Resource, township: dict[str, str], moved: datetime) -> None:
         rng = self.rng
@@ -415,10 +436,16 @@ class HospitalBuilder:
         township_id: str,
         authored: datetime,
         moved: datetime,
+        records: list[Resource],
     ) -> None:
         rng = self.rng
         question, answer = rng.choice(_QUESTIONS)
         asked = authored + (moved - authored) / 3
+        # What the township answers of its own records says what those records say.
+        if question == _ALLERGY_QUESTION:
+            answer = drug_allergy_answer(records, self._stamp(asked))
+        elif question == _MEDICATION_QUESTION:
+            answer = medication_answer(records, self._stamp(asked))
         about = [reference(request), reference(task)]
         hospital_id = str(self.hospital["id"])
 
@@ -445,17 +472,28 @@ class HospitalBuilder:
             self.side.records.append(reply)
 
 
+def _history_elsewhere(
+    rng: DemoRandom, context: DemoContext, patient: Resource, facts: PatientFacts, years: int
+) -> list[Resource]:
+    """The records another township keeps of `patient`, from a Random of their own (seeded by
+    the patient's id) so the inbox's own draws stay as they were."""
+    own = DemoRandom(uuid.UUID(str(patient["id"])).int, rng.stamp)
+    return build_history(own, context, facts, years).resources
+
+
 def build_hospital_side(
     rng: DemoRandom,
     context: DemoContext,
     hospital: Resource,
-    township_patients: list[PatientFacts],
+    township_patients: list[tuple[PatientFacts, list[Resource]]],
     patients: int,
     count: int | None = None,
+    history_years: int = DEFAULT_HISTORY_YEARS,
 ) -> HospitalSide:
     """The hospital's units and an inbox of `count` referrals (default: inbox_size(patients)):
-    half from the demo township's `township_patients`, the rest from patients of the two other
-    townships (made here)."""
+    half from the demo township's `township_patients` (each with its records), the rest from
+    patients of the two other townships (made here, with `history_years` of records in
+    `elsewhere`)."""
     builder = HospitalBuilder(rng, context, hospital)
     builder.units()
     total = inbox_size(patients) if count is None else count
@@ -466,12 +504,15 @@ def build_hospital_side(
         builder.rng = DemoRandom(rng.getrandbits(64), rng.stamp)
         if index < own:
             township_id = context.township["reference"].split("/")[-1]
-            builder.referral(township_patients[index], context.township, township_id)
+            facts, records = township_patients[index]
+            builder.referral(facts, context.township, township_id, records)
             continue
         township = others[index % len(others)]
         township_ref = reference(township, township["name"])
         local = replace(context, township=township_ref)
         patient, facts = build_patient(builder.rng, local)
         builder.side.records.append(patient)
-        builder.referral(facts, township_ref, str(township["id"]))
+        history = _history_elsewhere(builder.rng, local, patient, facts, history_years)
+        builder.side.elsewhere.extend(history)
+        builder.referral(facts, township_ref, str(township["id"]), history)
     return builder.side

@@ -245,6 +245,7 @@ def check_line(index: int, order: DraftOrder, context: PrescribingContext) -> li
                     ),
                     source=citation(table, "chart"),
                     other=_substance(allergy, zh=False),
+                    other_zh=_substance(allergy),
                     key=key,
                 )
             )
@@ -264,6 +265,7 @@ def check_line(index: int, order: DraftOrder, context: PrescribingContext) -> li
                         message_zh=f"{zh}（{short_source(table, rule.source, zh=True)}）",
                         source=citation(table, rule.source),
                         other=_substance(allergy, zh=False),
+                        other_zh=_substance(allergy),
                         key=key,
                     )
                 )

@@ -100,6 +100,7 @@ def _duplicate_pair(
             message_zh=f"{drug.name_zh}重复：{where_zh}{other_drug.name_zh}{tail_zh}",
             source=citation(table, source),
             other=other_drug.name_en,
+            other_zh=other_drug.name_zh,
             key=f"duplicate:{drug.code}",
         )
     mine, theirs = _classes_of(drug), _classes_of(other_drug)
@@ -118,6 +119,7 @@ def _duplicate_pair(
                 ),
                 source=citation(table, source),
                 other=other_drug.name_en,
+                other_zh=other_drug.name_zh,
                 key=f"duplicate:{tag}:{pair}",
             )
     return None

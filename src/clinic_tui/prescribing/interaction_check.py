@@ -191,6 +191,7 @@ def _warning(
         ),
         source=citation(table, row.source),
         other=other.name_en,
+        other_zh=other.name_zh,
         key=f"interaction:{pair}:{row.index}",
     )
 

@@ -309,7 +309,9 @@ class SafetyWarning:
     source: str
     """The cited source of the rule or data that raised it."""
     other: str = ""
-    """What it is against: the allergy, the other drug, the rule."""
+    """What it is against: the allergy, the other drug, the rule (in English)."""
+    other_zh: str = ""
+    """`other` in Chinese ('' when it reads the same in both: an HLA allele)."""
     key: str = ""
     """Stable identity (check + drugs), so an override survives the basket being re-checked."""
     overridable: bool = True

@@ -200,6 +200,8 @@ class Checked:
 class ActiveList(MarkedOptionList):
     """The active medications; r renews, c changes, x stops the one under the cursor."""
 
+    MARK_ONLY_FOCUSED = True
+
     BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
         Binding("r", "screen.renew(False)", tr("Renew"), tooltip=tr("Renew the active medicine")),
         Binding("c", "screen.renew(True)", tr("Change"), tooltip=tr("Change the active medicine")),
@@ -209,6 +211,8 @@ class ActiveList(MarkedOptionList):
 
 class BasketList(MarkedOptionList):
     """The lines being prescribed; e edits, x / Delete removes, o overrides a warning."""
+
+    MARK_ONLY_FOCUSED = True
 
     BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
         Binding("e", "screen.edit_line", tr("Edit"), tooltip=tr("Edit the basket line")),

@@ -20,12 +20,13 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.coordinate import Coordinate
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
 from clinic_tui.domain.referral_workflow import ReferralAction, allowed_actions, status_words
-from clinic_tui.i18n import add_translations, tr
+from clinic_tui.i18n import add_translations, language, tr
 from clinic_tui.messages import CacheChanged, SyncCounts
 from clinic_tui.referral.fhir_shapes import MESSAGE_KINDS, category_words, priority_words
 from clinic_tui.referral.model import ReferralDetail, ReferralItem
@@ -35,6 +36,7 @@ from clinic_tui.widgets.key_footer import KeyFooter
 from clinic_tui.widgets.notice_line import NoticeLine
 from clinic_tui.widgets.queue_table import fit
 from clinic_tui.widgets.referral_section import follow_up_line
+from clinic_tui.widgets.row_table import CURSOR_MARK
 from clinic_tui.widgets.sync_badge import SyncBadge
 from clinic_tui.widgets.text_box import TextBox
 from clinic_tui.widgets.unread_mark import UNREAD_MARK, unread_short, unread_words
@@ -65,8 +67,8 @@ add_translations(
         "No messages yet": "暂无留言",
         "Write your answer": "填写回复",
         "Write your question": "填写问题",
-        "Answer sent": "回复已保存",
-        "Question sent": "问题已保存",
+        "Answer saved; it goes with the next sync": "回复已保存，下次同步时发出",
+        "Question saved; it goes with the next sync": "问题已保存，下次同步时发出",
         "Withdraw this referral?": "撤销此转诊？",
         "Referral withdrawn": "转诊已撤销",
         "The message is empty": "内容为空",
@@ -113,6 +115,7 @@ class MessageForm(ChartForm):
 
 
 _COLUMNS = (
+    ("mark", ""),
     ("status", "Status"),
     ("priority", "Urg."),
     ("patient", "Patient"),
@@ -121,7 +124,15 @@ _COLUMNS = (
     ("sent", "Sent"),
     ("unread", UNREAD_MARK),
 )
-_WIDTHS = {"status": 11, "priority": 4, "patient": 8, "where": 14, "sent": 5, "unread": 3}
+_WIDTHS = {
+    "mark": 1,
+    "status": 11,
+    "priority": 4,
+    "patient": 8,
+    "where": 14,
+    "sent": 5,
+    "unread": 3,
+}
 """Display cells of every column but the reason (wide characters count two)."""
 
 
@@ -187,7 +198,9 @@ class ReferralsScreen(Screen[None]):
         reason = max(12, self.app.size.width - sum(_WIDTHS.values()) - 2 * (len(_WIDTHS) + 1) - 2)
         self._reason_cells = reason
         for key, label in _COLUMNS:
-            table.add_column(tr(label), key=key, width=_WIDTHS.get(key, reason))
+            # The marker's column has no title (gettext gives its header for an empty id).
+            title = tr(label) if label else ""
+            table.add_column(title, key=key, width=_WIDTHS.get(key, reason))
         table.focus()
         self.load()
 
@@ -236,6 +249,7 @@ class ReferralsScreen(Screen[None]):
             if item.category == "consultation":
                 reason = f"{category_words(item.category)} · {reason}"
             table.add_row(
+                Text(""),
                 status,
                 data_text(marker, "bold red"),
                 _fit(item.patient_name, _WIDTHS["patient"]),
@@ -247,6 +261,7 @@ class ReferralsScreen(Screen[None]):
             )
         if keep is not None and keep in {i.task_id for i in items}:
             table.move_cursor(row=table.get_row_index(keep))
+        self._mark_cursor()
         empty = self.query_one("#referral-empty", Static)
         empty.update(tr("No referrals yet"))
         empty.display = not items
@@ -262,6 +277,19 @@ class ReferralsScreen(Screen[None]):
         if not self.items or table.cursor_row is None or table.cursor_row >= len(self.items):
             return None
         return self.items[table.cursor_row]
+
+    def on_data_table_row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
+        """The marker follows the cursor."""
+        self._mark_cursor()
+
+    def _mark_cursor(self) -> None:
+        """`▶` on the cursor's row only: with NO_COLOR its shade alone did not show which
+        referral Enter opens (the queue and the inbox mark theirs the same way)."""
+        table = self.query_one(DataTable)
+        for row in range(table.row_count):
+            mark = CURSOR_MARK if row == table.cursor_row else ""
+            if str(table.get_cell_at(Coordinate(row, 0))) != mark:
+                table.update_cell_at(Coordinate(row, 0), Text(mark))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         """Enter on a row opens it."""
@@ -364,26 +392,28 @@ class ReferralScreen(Screen[None]):
         )
         facts.append("\n")
         sender = tr("this clinic") if item.requester_org == clinic else item.requester_name
+        # A Chinese row takes a full-width colon, as the inbox's preview writes its labels.
+        colon = "：" if language() == "zh" else ": "
         target = " ".join(p for p in (item.owner_name, item.department_name) if p)
         facts.append_text(name_text(sender))
         facts.append(" → ")
         facts.append_text(name_text(target))
         if detail.specialty:
-            facts.append(f" · {tr('Specialty')}: ")
+            facts.append(f" · {tr('Specialty')}{colon}")
             facts.append_text(name_text(detail.specialty))
-        facts.append(f"\n{tr('Reason')}: ")
+        facts.append(f"\n{tr('Reason')}{colon}")
         facts.append_text(data_text(item.reason))
-        facts.append(f" · {tr('Sent')}: ")
+        facts.append(f" · {tr('Sent')}{colon}")
         facts.append_text(data_text(_moment(item.authored_on)))
         if item.appointment:
-            facts.append(f"\n{tr('appointment')}: ")
+            facts.append(f"\n{tr('appointment')}{colon}")
             facts.append_text(data_text(item.appointment[:10]))
         if item.business_status:
             facts.append("\n")
             facts.append_text(data_text(item.business_status))
         if item.status_reason:
             label = tr("Declined because") if item.status == "rejected" else tr("Reason")
-            facts.append(f"\n{label}: ")
+            facts.append(f"\n{label}{colon}")
             facts.append_text(data_text(item.status_reason))
         self.query_one("#referral-facts", Static).update(facts)
         summary = self.query_one("#referral-summary", Static)
@@ -453,7 +483,10 @@ class ReferralScreen(Screen[None]):
                 raise ChartEditError(refused.message()) from refused
             # The message waits in the outbox: the badge counts it at once (thread-safe post).
             app.post_message(SyncCounts(pending=cache.pending_changes()))
-            return tr("Answer sent") if kind == "answer" else tr("Question sent")
+            # Saved here, not sent: it leaves with the next sync (the badge counts it).
+            if kind == "answer":
+                return tr("Answer saved; it goes with the next sync")
+            return tr("Question saved; it goes with the next sync")
 
         def closed(notice: str | None) -> None:
             if notice:

@@ -18,7 +18,7 @@ from textual.widgets import DataTable, Input, Static
 
 from clinic_tui.domain.models import Gender
 from clinic_tui.domain.registration import MatchedOn, PossibleDuplicate
-from clinic_tui.i18n import add_translations, tr
+from clinic_tui.i18n import add_translations, language, tr
 from clinic_tui.widgets.data_text import data_block, data_text
 from clinic_tui.widgets.key_footer import KeyFooter
 from clinic_tui.widgets.patient_header import localized_age
@@ -71,7 +71,9 @@ _SAME = {
     MatchedOn.NAME_AND_BIRTH_DATE: "name, birth",
 }
 """The same, short enough for a table column at 80 columns."""
-_SEX = {Gender.MALE: "Male", Gender.FEMALE: "Female", Gender.OTHER: "Other"}
+_SEX = {Gender.MALE: "M", Gender.FEMALE: "F", Gender.OTHER: "O"}
+_SEX_ZH = {Gender.MALE: "男", Gender.FEMALE: "女", Gender.OTHER: "其他"}
+"""As the queue writes it ('F 62y'): 'Female 62y' pushed the phone past the border at 80."""
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -143,7 +145,7 @@ class DuplicateScreen(ModalScreen[DuplicateChoice | None]):
                     Text(tr(_SAME[match.on])),
                     Text(fit(patient.name, MATCH_NAME_CELLS)),
                     Text(
-                        f"{tr(_SEX.get(patient.gender, 'Unknown'))} "
+                        f"{(_SEX_ZH if language() == 'zh' else _SEX).get(patient.gender, '?')} "
                         f"{localized_age(patient.birth_date, self.today)}"
                     ),
                     Text(patient.birth_date.isoformat() if patient.birth_date else ""),

@@ -43,7 +43,7 @@ from clinic_tui.sync.download import (
     download,
 )
 from clinic_tui.sync.errors import FhirAuthError, FhirError, FhirUnreachable, HistoryNotSupported
-from clinic_tui.sync.scope import SyncScope, resolve_scope
+from clinic_tui.sync.scope import SyncScope, remember_clinic, resolve_scope
 from clinic_tui.sync.sync_lock import SyncBusyError, SyncLock
 from clinic_tui.sync.upload import MergeWithRemote, Uploader, UploadProgress, UploadResult
 from clinic_tui.sync.upload_plan import BatchSizer, ResourceKey
@@ -222,6 +222,10 @@ class SyncEngine:
         """One round; FhirAuthError, FhirUnreachable (nothing done) or SyncBusyError if it can't."""
         with SyncLock(self.engine) as lock:
             scope = self.scope or resolve_scope(self.engine, self.clinic_id, self.encounter_days)
+            if scope.clinic_id:
+                # The cache downloads this clinic's records from now on: it says so itself,
+                # whatever names the clinic when it is next opened (charts, the next round).
+                remember_clinic(self.engine, scope.clinic_id)
             return _Round(self, lock, progress, cancel, scope).run()
 
 

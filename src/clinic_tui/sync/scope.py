@@ -223,6 +223,28 @@ def stored_clinic_id(engine: Engine) -> str | None:
     return str(found) if found else None
 
 
+def remember_clinic(engine: Engine, clinic_id: str) -> None:
+    """Note in the cache that it downloads `clinic_id`'s records (cache_meta clinic_id).
+
+    A cache synced for a clinic named only by the settings or CLINIC_TUI_CLINIC did not
+    know its clinic when opened without them: its charts then took a referred patient's
+    missing records for "none recorded" (no "records kept at" notice), and its next sync
+    ran unscoped. The demo and a hospital cache made by hand wrote the key; a sync did not.
+    """
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    from clinic_tui.offline_cache.tables import CacheMeta
+
+    if stored_clinic_id(engine) == clinic_id:
+        return  # the usual round writes nothing
+    meta: Any = CacheMeta.__table__  # type: ignore[attr-defined]
+    statement = sqlite_insert(meta).values(key="clinic_id", value=clinic_id)
+    with engine.begin() as connection:
+        connection.execute(
+            statement.on_conflict_do_update(index_elements=["key"], set_={"value": clinic_id})
+        )
+
+
 def resolve_scope(
     engine: Engine, clinic_id: str | None, encounter_days: int | None = None
 ) -> SyncScope:

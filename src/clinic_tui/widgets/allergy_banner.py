@@ -117,8 +117,10 @@ def allergy_text(
             (f"{UNRECORDED_MARKER} ", "bold"),
             (tr("Allergies not recorded – ask before prescribing"), "bold"),
         )
-    fields = [Text(f"{tr('ALLERGIES')}:", style="bold")]
-    colon = "：" if language() == "zh" else ": "
+    zh = language() == "zh"
+    # Chinese punctuation on a Chinese row: full-width colon and brackets.
+    colon = "：" if zh else ": "
+    fields = [Text(f"{tr('ALLERGIES')}{colon.strip()}", style="bold")]
     for allergy in allergies:
         # Each allergy carries its own marker, and its substance is paired with its reaction.
         field = Text(f"{RECORDED_MARKER} ", style="bold")
@@ -133,7 +135,8 @@ def allergy_text(
             label = criticality_words(allergy.criticality)
             # Upper case is a second, colour-free cue for the dangerous ones.
             high = allergy.criticality == "high"
-            field.append(f" ({label.upper() if high else label})", style="bold" if high else "")
+            word = label.upper() if high else label
+            field.append(f"（{word}）" if zh else f" ({word})", style="bold" if high else "")
         if allergy.pending:
             field.append(" *")
         fields.append(field)

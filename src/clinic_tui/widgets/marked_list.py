@@ -8,6 +8,7 @@ two-column grid beside its marker, so wrapped lines stay indented.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 from rich.console import RenderableType
 from rich.table import Table
@@ -27,6 +28,11 @@ def _marked(prompt: RenderableType, marked: bool) -> Table:
 
 class MarkedOptionList(OptionList):
     """An OptionList of (prompt, id, enabled) rows with a `▶` before the highlighted one."""
+
+    MARK_ONLY_FOCUSED: ClassVar[bool] = False
+    """True where two lists share a screen and keys (the order screen's active medicines and
+    basket both take x): only the focused one shows `▶`, so the row a key acts on is the one
+    marked. Elsewhere the marker stays while the focus visits a preview or a filter."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -55,6 +61,13 @@ class MarkedOptionList(OptionList):
             )
             if first is not None:
                 self.highlighted = first
+        if self.MARK_ONLY_FOCUSED:
+            self._mark(self.highlighted, focused=True)
+
+    def on_blur(self) -> None:
+        """Leaving: the marker goes with the focus where it must (MARK_ONLY_FOCUSED)."""
+        if self.MARK_ONLY_FOCUSED:
+            self._mark(self.highlighted, focused=False)
 
     def prompt_at(self, index: int) -> RenderableType:
         """The row's own prompt, without its marker."""
@@ -65,7 +78,10 @@ class MarkedOptionList(OptionList):
         super().watch_highlighted(highlighted)
         self._mark(highlighted)
 
-    def _mark(self, highlighted: int | None) -> None:
+    def _mark(self, highlighted: int | None, focused: bool | None = None) -> None:
+        focused = self.has_focus if focused is None else focused
+        if self.MARK_ONLY_FOCUSED and not focused:
+            highlighted = None
         for index, prompt in enumerate(self._prompts):
             if index < self.option_count:
                 self.replace_option_prompt_at_index(index, _marked(prompt, index == highlighted))

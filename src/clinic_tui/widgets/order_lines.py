@@ -202,6 +202,11 @@ def short_source(source: str) -> str:
     return title if len(title) <= SOURCE_SHOWN else title[: SOURCE_SHOWN - 1] + "…"
 
 
+def _colon() -> str:
+    """A label's colon: full-width on a Chinese row."""
+    return "：" if language() == "zh" else ": "
+
+
 def warning_text(
     warning: SafetyWarning, override: Override | None, *, whole: bool = False, verdict: bool = True
 ) -> Text:
@@ -216,11 +221,13 @@ def warning_text(
     # Findings quote the record (an allergy's substance, a medication's name): data.
     text.append_text(data_block(f"\u00a0{warning_message(warning)}"))
     details = []
-    if warning.other:
-        details.append(f"{tr('against')}: {data_text(warning.other).plain}")
+    # What it is against in the session's language: a Chinese row never says "Penicillin".
+    other = warning.other_zh if language() == "zh" and warning.other_zh else warning.other
+    if other:
+        details.append(f"{tr('against')}{_colon()}{data_text(other).plain}")
     if warning.source:
         source = tr(warning.source) if whole else short_source(tr(warning.source))
-        details.append(f"{tr('source')}: {source}")
+        details.append(f"{tr('source')}{_colon()}{source}")
     if details:
         text.append("\n" + " · ".join(details), style="dim")
     if verdict and warning.severity is Severity.HIGH:
@@ -229,7 +236,7 @@ def warning_text(
         elif override is not None:
             reason = override.reason.text_zh if language() == "zh" else override.reason.text_en
             comment = f" — {data_text(override.comment).plain}" if override.comment else ""
-            text.append(f"\n✓ {tr('overridden')}: {reason}{comment}", style="bold")
+            text.append(f"\n✓ {tr('overridden')}{_colon()}{reason}{comment}", style="bold")
         else:
             text.append(f"\n✗ {tr('needs an override to sign')}", style="bold red")
     return text
