@@ -9,7 +9,8 @@ same; otherwise the control is satisfactory and the next routine visit is booked
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import operator
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, timedelta
 
 from clinic_tui.followup.model import (
@@ -123,12 +124,12 @@ def urgent_signs(
 def _shows(sign: UrgentSign, values: FollowUpValues, ticked: set[str]) -> bool:
     if not sign.measured:
         return sign.code in ticked
-    checks = (
-        (values.systolic, sign.systolic_at_least, lambda v, t: v >= t),
-        (values.diastolic, sign.diastolic_at_least, lambda v, t: v >= t),
-        (values.fasting_glucose, sign.glucose_at_least, lambda v, t: v >= t),
-        (values.fasting_glucose, sign.glucose_at_most, lambda v, t: v <= t),
-        (values.heart_rate, sign.heart_rate_above, lambda v, t: v > t),
+    checks: tuple[tuple[float | None, float | None, Callable[[float, float], bool]], ...] = (
+        (values.systolic, sign.systolic_at_least, operator.ge),
+        (values.diastolic, sign.diastolic_at_least, operator.ge),
+        (values.fasting_glucose, sign.glucose_at_least, operator.ge),
+        (values.fasting_glucose, sign.glucose_at_most, operator.le),
+        (values.heart_rate, sign.heart_rate_above, operator.gt),
     )
     # "和/或": any one threshold a row names is enough.
     return any(
