@@ -19,6 +19,7 @@ from clinic_tui.followup.indicators import (
     NO_CLINICIAN,
     NO_VILLAGE,
     ProgrammeFigures,
+    _village_sql,
     compute_indicators,
     csv_text,
     village_of,
@@ -239,11 +240,16 @@ def test_a_hospital_sees_its_referred_patients_per_township(engine: Engine) -> N
         ("青山社区二组4号", "青山社区"),
         ("青山镇人民路3号", "青山镇"),
         ("  ", NO_VILLAGE),
-        ("12 Main Street", "12"),
+        ("12 Main Street", "12 Main Street"),
+        ("白沙乡政府旁", "白沙乡"),
     ],
 )
-def test_village_of_an_address(address: str, village: str) -> None:
+def test_village_of_an_address(address: str, village: str, engine: Engine) -> None:
     assert village_of(address) == village
+    # The indicators group by the same village in SQL.
+    with engine.connect() as c:
+        found = c.execute(text(f"SELECT {_village_sql(':a')}"), {"a": address}).scalar_one()
+    assert (found or NO_VILLAGE) == village
 
 
 def test_csv_and_pdf_are_private_and_hold_the_figures(engine: Engine, tmp_path: Path) -> None:

@@ -19,8 +19,9 @@ organisation) for the patients referred to it.
 
 A follow-up visit is an Encounter with an episode of care (encounter.episode_id); its blood
 pressure is the BP panel Observation of that day (LOINC 85354-9, diastolic in value2), its
-glucose the fasting-glucose Observation of that day. Everything is a handful of SQL queries
-that aggregate in SQLite, so 100,000 patients take well under a second.
+glucose the fasting-glucose Observation of that day. Everything is one SQL statement that
+aggregates in SQLite per township, village and care manager: Python only adds up those rows
+(benchmarks/followup_indicators.py times it on 100,000 patients).
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ FOLLOW_UP_TASK_KIND: Final = "chronic-follow-up"
 CLOSED_TASK_STATUSES: Final = ("completed", "cancelled", "failed", "rejected", "entered-in-error")
 NO_VILLAGE: Final = "(no address)"
 NO_CLINICIAN: Final = "(no clinician)"
-VILLAGE_ENDS: Final = ("村", "社区", "居委会")
+VILLAGE_ENDS: Final = ("村", "社区", "居委会", "镇", "乡")
+"""Where a village name ends, in the order tried (a town-seat address ends at its 镇)."""
 
 
 @dataclass(frozen=True)
@@ -97,18 +99,26 @@ class Indicators:
 
 
 def village_of(address: str) -> str:
-    """The village of a home address: up to its 村 (社区, 居委会), else up to its 镇/乡, else
-    the whole first line; NO_VILLAGE when there is none."""
+    """The village of a home address: up to its first 村, else 社区, else 居委会, else 镇 or 乡;
+    else the whole address; NO_VILLAGE when there is none (the SQL below does the same)."""
     address = address.strip()
     if not address:
         return NO_VILLAGE
-    cuts = [address.find(end) + len(end) for end in VILLAGE_ENDS if end in address]
-    if cuts:
-        return address[: min(cuts)]
-    for end in ("镇", "乡"):
+    for end in VILLAGE_ENDS:
         if end in address:
-            return address[: address.find(end) + 1]
-    return address.split()[0][:20]
+            return address[: address.find(end) + len(end)]
+    return address
+
+
+def _village_sql(column: str) -> str:
+    """`village_of` as an SQL expression on `column` (grouped in SQLite, not in Python)."""
+    value = f"trim(COALESCE({column}, ''))"
+    cases = " ".join(
+        f"WHEN instr({value}, '{end}') > 0 "
+        f"THEN substr({value}, 1, instr({value}, '{end}') + {len(end) - 1})"
+        for end in VILLAGE_ENDS
+    )
+    return f"CASE WHEN {value} = '' THEN '' {cases} ELSE {value} END"
 
 
 def _engine(source: Engine | ClinicCache) -> Engine:
@@ -128,81 +138,67 @@ def _scope(organization_id: str | None, referred_to: str | None) -> str:
     return terms
 
 
-def _latest_value_sql(code_param: str) -> str:
-    """Per patient, the Observation of `code` on the day of their latest follow-up visit."""
-    return f"""
-        SELECT o.patient_id AS patient_id, o.value AS value, o.value2 AS value2,
-               MAX(o.effective) AS effective
-        FROM visits v JOIN observation o
-          ON o.patient_id = v.patient_id AND o.code = :{code_param}
-         AND o.effective >= substr(v.last, 1, 10)
-         AND o.effective < date(substr(v.last, 1, 10), '+1 day')
-        GROUP BY o.patient_id"""
+def _latest_sql(code_param: str, test: str) -> str:
+    """Whether the Observation of `code` on the day of the latest follow-up passes `test`."""
+    return f"""COALESCE((
+        SELECT {test} FROM observation o
+        WHERE o.patient_id = ep.patient_id AND o.code = :{code_param}
+          AND o.effective >= v.day AND o.effective < v.day || '~'
+        ORDER BY o.effective DESC LIMIT 1), 0)"""
 
 
-def _figures_sql(scope: str) -> str:
+def _indicators_sql(scope: str) -> str:
+    """One statement: per (township, village, care manager), the programme counts and the
+    overdue patients. Each patient is one row of `ep` (both programmes as flags), so a
+    patient in both programmes is overdue once."""
+    closed = ", ".join(f"'{status}'" for status in CLOSED_TASK_STATUSES)
+    bp_ok = _latest_sql("bp_code", "o.value < :sys_below AND o.value2 < :dia_below")
+    glucose_ok = _latest_sql("glucose_code", "o.value < :glucose_below")
+    # Village and care manager are worked out for overdue patients only: the others are
+    # grouped under NULL, so a large registry costs no address look-ups.
+    overdue = "(ep.active AND (d.due < :end OR (d.due IS NULL AND v.patient_id IS NULL)))"
     return f"""
     WITH ep AS (
-        SELECT e.patient_id AS patient_id, e.programme AS programme,
-               MIN(COALESCE(e.organization_id, '')) AS org
+        SELECT e.patient_id AS patient_id,
+               MIN(COALESCE(e.organization_id, '')) AS org,
+               MIN(COALESCE(e.care_manager_id, '')) AS manager,
+               MAX(e.programme = 'hypertension') AS ht,
+               MAX(e.programme = 'diabetes') AS dm,
+               MAX(e.status = 'active'
+                   AND (e.period_end IS NULL OR substr(e.period_end, 1, 10) > :end)) AS active
         FROM episode_of_care e
         WHERE e.programme IN ('hypertension', 'diabetes')
           AND substr(e.period_start, 1, 10) <= :end
           AND (e.period_end IS NULL OR substr(e.period_end, 1, 10) >= :start){scope}
-        GROUP BY e.patient_id, e.programme
+        GROUP BY e.patient_id
     ),
-    visits AS (
-        SELECT patient_id, COUNT(*) AS n, MAX(period_start) AS last
+    v AS (
+        SELECT patient_id, COUNT(*) AS n, substr(MAX(period_start), 1, 10) AS day
         FROM encounter
         WHERE episode_id IS NOT NULL AND period_start >= :start AND period_start < :stop
           AND status != 'entered-in-error'
         GROUP BY patient_id
     ),
-    bp AS ({_latest_value_sql("bp_code")}),
-    glucose AS ({_latest_value_sql("glucose_code")})
-    SELECT ep.org, ep.programme, COUNT(*),
-           SUM(COALESCE(v.n, 0) >= :min_visits),
-           SUM(CASE WHEN ep.programme = 'hypertension'
-                    THEN COALESCE(bp.value < :sys_below AND bp.value2 < :dia_below, 0)
-                    ELSE COALESCE(glucose.value < :glucose_below, 0) END)
-    FROM ep
-    LEFT JOIN visits v ON v.patient_id = ep.patient_id
-    LEFT JOIN bp ON bp.patient_id = ep.patient_id
-    LEFT JOIN glucose ON glucose.patient_id = ep.patient_id
-    GROUP BY ep.org, ep.programme
-    """
-
-
-def _overdue_sql(scope: str) -> str:
-    closed = ", ".join(f"'{status}'" for status in CLOSED_TASK_STATUSES)
-    return f"""
-    WITH active AS (
-        SELECT e.patient_id AS patient_id, MIN(COALESCE(e.care_manager_id, '')) AS manager
-        FROM episode_of_care e
-        WHERE e.programme IN ('hypertension', 'diabetes') AND e.status = 'active'
-          AND substr(e.period_start, 1, 10) <= :end
-          AND (e.period_end IS NULL OR substr(e.period_end, 1, 10) > :end){scope}
-        GROUP BY e.patient_id
-    ),
-    due AS (
+    d AS (
         SELECT patient_id, MIN(substr(due_date, 1, 10)) AS due
         FROM task
         WHERE kind = :task_kind AND status NOT IN ({closed}) AND due_date IS NOT NULL
         GROUP BY patient_id
-    ),
-    seen AS (
-        SELECT DISTINCT patient_id FROM encounter
-        WHERE episode_id IS NOT NULL AND period_start >= :start AND period_start < :stop
-          AND status != 'entered-in-error'
     )
-    SELECT COALESCE(p.address, ''), a.manager, COALESCE(pr.name, ''), COUNT(*)
-    FROM active a
-    LEFT JOIN due d ON d.patient_id = a.patient_id
-    LEFT JOIN seen s ON s.patient_id = a.patient_id
-    LEFT JOIN patient p ON p.id = a.patient_id
-    LEFT JOIN practitioner pr ON pr.id = a.manager
-    WHERE d.due < :end OR (d.due IS NULL AND s.patient_id IS NULL)
-    GROUP BY 1, 2
+    SELECT ep.org,
+           CASE WHEN {overdue} THEN (
+               SELECT {_village_sql("p.address")} FROM patient p WHERE p.id = ep.patient_id)
+           END,
+           CASE WHEN {overdue} THEN ep.manager END,
+           SUM(ep.ht), SUM(ep.ht AND v.n >= :min_visits),
+           SUM(CASE WHEN ep.ht AND v.day IS NOT NULL THEN {bp_ok} ELSE 0 END),
+           SUM(ep.dm), SUM(ep.dm AND v.n >= :min_visits),
+           SUM(CASE WHEN ep.dm AND v.day IS NOT NULL THEN {glucose_ok} ELSE 0 END),
+           SUM({overdue})
+    FROM ep
+    LEFT JOIN v ON v.patient_id = ep.patient_id
+    LEFT JOIN d ON d.patient_id = ep.patient_id
+    GROUP BY 1, 2, 3
     """
 
 
@@ -238,25 +234,34 @@ def compute_indicators(
         "glucose_below": glucose_target.glucose_below,
         "task_kind": FOLLOW_UP_TASK_KIND,
     }
-    scope = _scope(organization_id, referred_to)
+    sql = _indicators_sql(_scope(organization_id, referred_to))
     with _engine(source).connect() as connection:
-        figure_rows = connection.execute(text(_figures_sql(scope)), params).all()
-        overdue_rows = connection.execute(text(_overdue_sql(scope)), params).all()
+        rows = connection.execute(text(sql), params).all()
         names: dict[str, str] = (
             dict(connection.execute(text("SELECT id, name FROM organization")).all())
             if referred_to is not None
             else {}
         )
+        clinician_names: dict[str, str] = dict(
+            connection.execute(text("SELECT id, name FROM practitioner")).all()
+        )
     per_org: dict[str, dict[Programme, list[int]]] = {}
-    for org, programme, registered, standard, controlled in figure_rows:
-        counts = per_org.setdefault(str(org), {}).setdefault(Programme(programme), [0, 0, 0])
-        for index, value in enumerate((registered, standard, controlled)):
-            counts[index] += int(value or 0)
     villages: Counter[str] = Counter()
     clinicians: Counter[str] = Counter()
-    for address, manager, manager_name, count in overdue_rows:
-        villages[village_of(str(address))] += int(count)
-        clinicians[str(manager_name or manager or NO_CLINICIAN)] += int(count)
+    for org, village, manager, *counts in rows:
+        figures = per_org.setdefault(str(org), {})
+        for programme, part in (
+            (Programme.HYPERTENSION, counts[0:3]),
+            (Programme.DIABETES, counts[3:6]),
+        ):
+            into = figures.setdefault(programme, [0, 0, 0])
+            for index, value in enumerate(part):
+                into[index] += int(value or 0)
+        overdue = int(counts[6] or 0)
+        if overdue:
+            villages[str(village) or NO_VILLAGE] += overdue
+            name = clinician_names.get(str(manager)) or manager or NO_CLINICIAN
+            clinicians[str(name)] += overdue
     townships: tuple[TownshipFigures, ...] = ()
     if referred_to is not None:
         townships = tuple(
