@@ -399,6 +399,37 @@ def _to_v16_chronic_follow_up(connection: sqlite3.Connection) -> None:
     )
 
 
+# The follow-up list (followup/due_list.py) in one query for 5,000 enrolled patients: every
+# programme a visit covers (a 随访 may cover hypertension and diabetes at once: episode_ids);
+# the visits of a patient, this year's or the last, sought in a partial index that holds only
+# follow-up visits (a patient's years of ordinary visits are not read); the open next-visit
+# Tasks (kind, status first: the completed ones are not read). A follow-up at home or by phone
+# is no queue registration: rows cached before this lose their queue date, as
+# encounter_columns now says.
+_V17_FOLLOW_UP_LIST = """
+ALTER TABLE encounter ADD COLUMN episode_ids TEXT;
+CREATE INDEX ix_encounter_follow_up ON encounter (patient_id, period_start, status, episode_ids)
+    WHERE episode_id IS NOT NULL;
+CREATE INDEX ix_task_open ON task (kind, status, focus_id, due_date);
+CREATE INDEX ix_episode_of_care_organization ON episode_of_care (organization_id, status);
+"""
+
+
+def _to_v17_follow_up_list(connection: sqlite3.Connection) -> None:
+    _run_script(connection, _V17_FOLLOW_UP_LIST)
+    visits = connection.execute(
+        "SELECT id, resource_json FROM encounter WHERE episode_id IS NOT NULL"
+    ).fetchall()
+    columns = [encounter_columns(json.loads(text)) for _, text in visits]
+    connection.executemany(
+        "UPDATE encounter SET episode_ids = ?, queue_date = ? WHERE id = ?",
+        [
+            (found["episode_ids"], found["queue_date"], ident)
+            for (ident, _), found in zip(visits, columns, strict=True)
+        ],
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _to_v1,
     _to_v2,
@@ -416,6 +447,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _to_v14_triage_inbox,
     _to_v15_formulary_pinyin,
     _to_v16_chronic_follow_up,
+    _to_v17_follow_up_list,
 ]
 """MIGRATIONS[n] takes a cache from schema version n to n + 1."""
 
