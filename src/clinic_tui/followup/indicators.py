@@ -19,9 +19,9 @@ organisation) for the patients referred to it.
 
 A follow-up visit is an Encounter with an episode of care (encounter.episode_id); its blood
 pressure is the BP panel Observation of that day (LOINC 85354-9, diastolic in value2), its
-glucose the fasting-glucose Observation of that day. Everything is one SQL statement that
-aggregates in SQLite per township, village and care manager: Python only adds up those rows
-(benchmarks/followup_indicators.py times it on 100,000 patients).
+glucose the fasting-glucose Observation of that day (any of fhir_shapes.FASTING_GLUCOSE_CODES).
+Everything is one SQL statement that aggregates in SQLite per township, village and care
+manager: Python only adds up those rows (benchmarks/followup_indicators.py times it).
 """
 
 from __future__ import annotations
@@ -37,16 +37,18 @@ from typing import Any, Final
 
 from sqlalchemy import Engine, text
 
+from clinic_tui.domain.vital_entry import BP_PANEL
 from clinic_tui.followup.classify import target_for
+from clinic_tui.followup.fhir_shapes import FASTING_GLUCOSE, FASTING_GLUCOSE_CODES, TASK_KIND
 from clinic_tui.followup.model import Programme
 from clinic_tui.followup.rules import control_rules
 from clinic_tui.offline_cache.clinic_cache import ClinicCache
 
-BP_PANEL_LOINC: Final = "85354-9"
+BP_PANEL_LOINC: Final = BP_PANEL[0]
 """The chart's blood-pressure panel: systolic in `value`, diastolic in `value2`."""
-FASTING_GLUCOSE_LOINC: Final = "14771-0"
-"""Fasting glucose [Moles/volume] in Serum or Plasma (mmol/L)."""
-FOLLOW_UP_TASK_KIND: Final = "chronic-follow-up"
+FASTING_GLUCOSE_LOINC: Final = FASTING_GLUCOSE[0]
+"""The fasting glucose a 随访 records (mmol/L); FASTING_GLUCOSE_CODES are all read."""
+FOLLOW_UP_TASK_KIND: Final = TASK_KIND
 CLOSED_TASK_STATUSES: Final = ("completed", "cancelled", "failed", "rejected", "entered-in-error")
 NO_VILLAGE: Final = "(no address)"
 NO_CLINICIAN: Final = "(no clinician)"
@@ -138,11 +140,11 @@ def _scope(organization_id: str | None, referred_to: str | None) -> str:
     return terms
 
 
-def _latest_sql(code_param: str, test: str) -> str:
-    """Whether the Observation of `code` on the day of the latest follow-up passes `test`."""
+def _latest_sql(codes: str, test: str) -> str:
+    """Whether the Observation of `codes` on the day of the latest follow-up passes `test`."""
     return f"""COALESCE((
         SELECT {test} FROM observation o
-        WHERE o.patient_id = ep.patient_id AND o.code = :{code_param}
+        WHERE o.patient_id = ep.patient_id AND o.code IN ({codes})
           AND o.effective >= v.day AND o.effective < v.day || '~'
         ORDER BY o.effective DESC LIMIT 1), 0)"""
 
@@ -152,8 +154,9 @@ def _indicators_sql(scope: str) -> str:
     overdue patients. Each patient is one row of `ep` (both programmes as flags), so a
     patient in both programmes is overdue once."""
     closed = ", ".join(f"'{status}'" for status in CLOSED_TASK_STATUSES)
-    bp_ok = _latest_sql("bp_code", "o.value < :sys_below AND o.value2 < :dia_below")
-    glucose_ok = _latest_sql("glucose_code", "o.value < :glucose_below")
+    bp_ok = _latest_sql(":bp_code", "o.value < :sys_below AND o.value2 < :dia_below")
+    glucose_codes = ", ".join(f":glucose_{n}" for n in range(len(FASTING_GLUCOSE_CODES)))
+    glucose_ok = _latest_sql(glucose_codes, "o.value < :glucose_below")
     # Village and care manager are worked out for overdue patients only: the others are
     # grouped under NULL, so a large registry costs no address look-ups.
     overdue = "(ep.active AND (d.due < :end OR (d.due IS NULL AND v.patient_id IS NULL)))"
@@ -228,7 +231,7 @@ def compute_indicators(
         "referred_to": referred_to,
         "min_visits": rules.min_visits_per_year,
         "bp_code": BP_PANEL_LOINC,
-        "glucose_code": FASTING_GLUCOSE_LOINC,
+        **{f"glucose_{n}": code for n, code in enumerate(FASTING_GLUCOSE_CODES)},
         "sys_below": bp_target.systolic_below,
         "dia_below": bp_target.diastolic_below,
         "glucose_below": glucose_target.glucose_below,
