@@ -262,7 +262,8 @@ def _values(
         systolic=systolic,
         diastolic=diastolic,
         heart_rate=rng.randint(62, 92),
-        weight_kg=round(weight + rng.uniform(-1.5, 1.5), 1),
+        # Weighed at about one visit in three: fewer rows for a large demo clinic.
+        weight_kg=round(weight + rng.uniform(-1.5, 1.5), 1) if rng.random() < 0.34 else None,
         fasting_glucose=glucose,
         symptoms=symptoms,
         lifestyle=Lifestyle(
