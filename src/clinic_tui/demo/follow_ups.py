@@ -150,7 +150,9 @@ def build_follow_ups(
         when = datetime.combine(
             day, time(rng.randint(8, 16), rng.randrange(60)), tzinfo=context.now.tzinfo
         )
-        result = classify(programmes, values, previous, day, age=facts.age)
+        birth = facts.birth
+        age = day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+        result = classify(programmes, values, previous, day, age=age)
         encounter = add(
             shapes.visit_encounter(
                 rng.new_id(),
