@@ -43,6 +43,7 @@ COMMANDS = {
     "terminology": "clinic_tui.commands.terminology",
     "serve": "clinic_tui.commands.serve",
     "formulary": "clinic_tui.commands.formulary",
+    "followup": "clinic_tui.commands.followup",
 }
 """Command name -> the module that adds its parser and runs it, in the order help lists them.
 No command opens the workstation (`run`)."""
