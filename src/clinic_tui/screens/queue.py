@@ -68,6 +68,7 @@ add_translations(
         ),
         "Keep the one registration": "保留原登记",
         "Referrals": "转诊记录",
+        "Chronic follow-ups": "慢病随访",
     }
 )
 
@@ -158,6 +159,8 @@ class QueueScreen(Screen[None]):
         # In help (?) and the palette; the follow-up line names F when any is due.
         Binding("R", "referrals", tr("Referrals"), show=False),
         Binding("F", "follow_ups", tr("Follow-ups due"), show=False),
+        # The chronic-disease list (issue #21): its own key, see screens/followup_list.py.
+        Binding("v", "chronic_follow_ups", tr("Chronic follow-ups"), show=False),
     ]
 
     def __init__(self, cache: ClinicCache, clock: Callable[[], datetime]) -> None:
@@ -496,6 +499,14 @@ class QueueScreen(Screen[None]):
         from clinic_tui.screens.follow_ups import FollowUpsScreen
 
         self.app.push_screen(FollowUpsScreen(self.cache, self.clock))
+
+    def action_chronic_follow_ups(self) -> None:
+        """v: patients in a chronic programme due a 随访 this week, overdue or unseen."""
+        from clinic_tui.screens.followup_list import FollowUpListScreen
+
+        settings = getattr(self.app, "settings", None)
+        printer = getattr(settings, "printer", None)
+        self.app.push_screen(FollowUpListScreen(self.cache, self.clock, printer=printer))
 
     def action_search(self) -> None:
         """Find any patient and open their chart."""
