@@ -28,6 +28,10 @@ from clinic_tui.widgets.visit_panel import VisitPanel
 if TYPE_CHECKING:
     from clinic_tui.offline_cache.clinic_cache import ClinicCache
 
+NOT_ELIGIBLE = (
+    "Not eligible: no hypertension (I10–I15) or type 2 diabetes (E11) problem, or already enrolled"
+)
+
 add_translations(
     {
         "Diagnosis": "诊断",
@@ -52,9 +56,7 @@ add_translations(
         "Follow-up visit": "随访",
         "Enrol in a programme": "纳入慢病管理",
         "Leave a programme": "退出慢病管理",
-        "Not eligible: no hypertension (I10–I15) or type 2 diabetes (E11) problem, or already enrolled": (
-            "不符合条件：无高血压（I10–I15）或2型糖尿病（E11）诊断，或已纳入管理"
-        ),
+        NOT_ELIGIBLE: "不符合条件：无高血压（I10–I15）或2型糖尿病（E11）诊断，或已纳入管理",
         "Not in any programme": "未纳入慢病管理",
         "Can be enrolled in {programmes}: press e": "可纳入{programmes}管理：按 e 登记",
         "Prescribe": "开处方",  # what help says for m (the footer's short word is Rx)
@@ -62,6 +64,7 @@ add_translations(
         "DocumentReference": "病程记录",
     }
 )
+
 
 FormFactory = Callable[[], Screen[Any]]
 """Builds a form on the UI thread from data a worker read."""
@@ -345,7 +348,9 @@ class ChartEditing(Screen[None]):
         """Programmes the patient could join now (after a diagnosis was recorded)."""
         from clinic_tui.screens.followup_open import chronic_registry
 
-        return chronic_registry(self.cache).enrollable(self.patient_id)
+        return list(
+            chronic_registry(self.cache).enrollable(self.patient_id, today=self.clock().date())
+        )
 
     def _suggest_enrolment(self, programmes: object) -> None:
         from clinic_tui.widgets.followup_words import programme_word
@@ -366,14 +371,9 @@ class ChartEditing(Screen[None]):
 
         def read() -> FormFactory:
             registry = chronic_registry(cache)
-            programmes = registry.enrollable(patient_id)
+            programmes = registry.enrollable(patient_id, today=today)
             if not programmes:
-                raise LookupError(
-                    tr(
-                        "Not eligible: no hypertension (I10–I15) or type 2 diabetes (E11) "
-                        "problem, or already enrolled"
-                    )
-                )
+                raise LookupError(tr(NOT_ELIGIBLE))
             names = clinician_names(cache.engine)
             return lambda: EnrolForm(
                 registry.enrol, patient_id, name, programmes, names, cache.practitioner_id, today

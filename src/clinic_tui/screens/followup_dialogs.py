@@ -20,8 +20,9 @@ from clinic_tui.followup.model import Enrolment, LeaveReason, Programme
 from clinic_tui.i18n import add_translations, tr
 from clinic_tui.screens.chart_form import ChartForm, Write, field_row
 from clinic_tui.screens.followup_list import ListFilter
-from clinic_tui.widgets.followup_words import leave_word, programme_word
+from clinic_tui.screens.followup_open import refused_in_words
 from clinic_tui.widgets.data_text import data_text, name_text
+from clinic_tui.widgets.followup_words import leave_word, programme_word
 from clinic_tui.widgets.key_footer import KeyFooter
 from clinic_tui.widgets.key_select import KeySelect
 
@@ -129,7 +130,7 @@ class EnrolForm(ChartForm):
         enrol, patient_id = self.enrol, self.patient_id
 
         def write() -> str:
-            enrol(patient_id, programme, clinician, since)
+            refused_in_words(lambda: enrol(patient_id, programme, clinician, since))
             return (
                 tr("Enrolled in {programme}").format(programme=programme_word(programme))
                 + " "
@@ -202,7 +203,7 @@ class LeaveForm(ChartForm):
         leave, note = self.leave, self.query_one("#note", Input).value.strip()
 
         def write() -> str:
-            leave(enrolment.id, reason, on, note=note)
+            refused_in_words(lambda: leave(enrolment.id, reason, on, note=note))
             return (
                 tr("Left {programme}: {reason}").format(
                     programme=programme_word(enrolment.programme), reason=leave_word(reason)

@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Grid, Horizontal
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.widgets import Checkbox, Input, Label, Select, Static
 
 from clinic_tui.domain.vital_entry import body_mass_index, parse_vitals
@@ -31,14 +31,25 @@ from clinic_tui.followup.model import (
 )
 from clinic_tui.i18n import add_translations, language, tr
 from clinic_tui.screens.chart_form import ChartForm, Write, field_row
-from clinic_tui.widgets.followup_words import control_word, mode_word, programme_word
 from clinic_tui.screens.vitals_form import translated
 from clinic_tui.widgets.data_text import data_block, data_text
+from clinic_tui.widgets.followup_words import control_word, mode_word, programme_word
+from clinic_tui.widgets.key_footer import KeyFooter
 from clinic_tui.widgets.key_select import KeySelect
 from clinic_tui.widgets.tick_box import TickBox
 
 if TYPE_CHECKING:
     from clinic_tui.screens.followup_open import VisitFormData
+
+
+def _reason_words() -> None:
+    """The rules' reasons in Chinese (they come from the cited table)."""
+    from clinic_tui.followup.classify import reason_translations
+
+    add_translations(reason_translations())
+
+
+_reason_words()
 
 add_translations(
     {
@@ -49,7 +60,9 @@ add_translations(
         "BP": "血压",
         "Heart rate": "心率",
         "Weight": "体重",
-        "BMI {bmi} (height {height} cm from the chart)": "体重指数 {bmi}（身高 {height} cm，取自病历）",
+        "BMI {bmi} (height {height} cm from the chart)": (
+            "体重指数 {bmi}（身高 {height} cm，取自病历）"
+        ),
         "No height on the chart: BMI not worked out": "病历中无身高：不计算体重指数",
         "Fasting glucose": "空腹血糖",
         "Cigarettes/day": "日吸烟量(支)",
@@ -111,20 +124,8 @@ _ADHERENCE = (("regular", "regular"), ("intermittent", "intermittent"), ("none",
 
 Save = Callable[..., FollowUpVisit]
 """ChronicRegistry.record_visit (or a stand-in)."""
-Classify = Callable[
-    [tuple[Programme, ...], FollowUpValues, tuple[FollowUpVisit, ...], date], Classification
-]
-
-
-def _classify(
-    programmes: tuple[Programme, ...],
-    values: FollowUpValues,
-    previous: tuple[FollowUpVisit, ...],
-    today: date,
-) -> Classification:
-    from clinic_tui.followup.classify import classify
-
-    return classify(programmes, values, previous, today)
+Classify = Callable[..., Classification]
+"""followup.classify.classify (or a stand-in)."""
 
 
 def _symptom_choices(programmes: tuple[Programme, ...]) -> list[tuple[str, str]]:
@@ -145,7 +146,7 @@ class FollowUpForm(ChartForm):
 
     DEFAULT_CSS = """
     FollowUpForm .symptoms {
-        grid-size: 3;
+        grid-size: 2;
         grid-gutter: 0 1;
         height: auto;
         margin-left: 2;
@@ -164,8 +165,12 @@ class FollowUpForm(ChartForm):
         color: $text-muted;
     }
     FollowUpForm #classification {
-        margin: 1 0 0 0;
-        text-style: bold;
+        margin: 0 0 1 0;
+        padding: 0 1;
+        border-left: thick $accent;
+    }
+    FollowUpForm .form-fields {
+        max-height: 17;
     }
     """
 
@@ -175,16 +180,18 @@ class FollowUpForm(ChartForm):
         save: Save,
         clinician_id: str | None,
         now: datetime,
-        classify: Classify = _classify,
+        classify: Classify | None = None,
     ) -> None:
-        super().__init__(
-            tr("Follow-up visit: {name}").format(name=data_text(data.patient_name, limit=50).plain)
-        )
+        programmes = " · ".join(programme_word(p) for p in data.programmes)
+        name = data_text(data.patient_name, limit=40).plain
+        super().__init__(tr("Follow-up visit: {name}").format(name=name) + f" · {programmes}")
         self.data = data
         self.save = save
         self.clinician_id = clinician_id
         self.now = now
-        self.classify = classify
+        from clinic_tui.followup.classify import classify as rules_classify
+
+        self.classify: Classify = classify or rules_classify
         self.symptoms = _symptom_choices(data.programmes)
         self.classification: Classification | None = None
         """The rules' reading of the values as they stand (None until they can read them)."""
@@ -200,8 +207,6 @@ class FollowUpForm(ChartForm):
 
     def fields(self) -> ComposeResult:
         """Mode, symptoms, measurements, lifestyle, medicines, classification, next date."""
-        programmes = " · ".join(programme_word(p) for p in self.data.programmes)
-        yield Static(data_text(programmes), classes="follow-up-line")
         modes = [(mode_word(m), m.value) for m in VisitMode]
         yield from field_row(
             tr("Mode"),
@@ -211,10 +216,6 @@ class FollowUpForm(ChartForm):
         )  # fmt: skip
         yield Static(tr("Values as the patient reports them (phone)"), id="reported-line",
                      classes="follow-up-line")  # fmt: skip
-        yield Label(tr("Symptoms"), classes="note-label")
-        with Grid(classes="symptoms"):
-            for code, label in self.symptoms:
-                yield TickBox(label, id=f"symptom-{code}", compact=True)
         with Horizontal(classes="form-row bp-row"):
             yield Label(tr("BP"), classes="form-label")
             yield Input(id="systolic", placeholder="mmHg", compact=True)
@@ -234,6 +235,10 @@ class FollowUpForm(ChartForm):
                 tr("Fasting glucose"), Input(id="glucose", placeholder="mmol/L", compact=True),
                 "glucose",
             )  # fmt: skip
+        yield Label(tr("Symptoms"), classes="note-label")
+        with Grid(classes="symptoms"):
+            for code, label in self.symptoms:
+                yield TickBox(label, id=f"symptom-{code}", compact=True)
         for field_id, label, unit in (
             ("cigarettes", "Cigarettes/day", ""),
             ("alcohol", "Alcohol 两/day", ""),
@@ -265,12 +270,22 @@ class FollowUpForm(ChartForm):
         medicines = "\n".join(f"  {m}" for m in self.data.medications)
         yield Static(data_block(medicines or "  " + tr("No current medications on the chart")),
                      id="medications")  # fmt: skip
-        yield Static(tr("Type the values: the classification shows here"), id="classification")
         yield from field_row(
             tr("Next follow-up"), Input(id="next-due", placeholder="YYYY-MM-DD", compact=True),
             "next-due",
         )  # fmt: skip
         yield from field_row(tr("Note"), Input(id="note", compact=True), "note")
+
+    def compose(self) -> ComposeResult:
+        """The base form with the classification pinned above the fields: it stays in
+        sight while the values that change it are typed."""
+        with Vertical(classes="dialog chart-form"):
+            yield Static(data_text(self.form_title), classes="dialog-title")
+            yield Static("", id="form-error", classes="field-error")
+            yield Static(tr("Type the values: the classification shows here"), id="classification")
+            with VerticalScroll(classes="form-fields"):
+                yield from self.fields()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         """The base form's start, then the first reading (an empty visit classifies too)."""
@@ -323,9 +338,7 @@ class FollowUpForm(ChartForm):
                 value = None
             lifestyle_numbers[field_id] = value
         symptoms = tuple(
-            code
-            for code, _ in self.symptoms
-            if self.query_one(f"#symptom-{code}", Checkbox).value
+            code for code, _ in self.symptoms if self.query_one(f"#symptom-{code}", Checkbox).value
         )
         lifestyle = Lifestyle(
             cigarettes_per_day=_whole(lifestyle_numbers["cigarettes"]),
@@ -394,7 +407,11 @@ class FollowUpForm(ChartForm):
         values, _errors = self.read_values()
         try:
             found = self.classify(
-                self.data.programmes, values, self.data.previous, self.now.date()
+                self.data.programmes,
+                values,
+                self.data.previous,
+                self.now.date(),
+                age=self.data.age_years,
             )
         except Exception as error:  # the rules must not take the form down; say why instead
             self.query_one("#classification", Static).update(data_text(str(error)))
@@ -434,22 +451,27 @@ class FollowUpForm(ChartForm):
             from clinic_tui.followup.classify import referral_summary_lines
 
             self.referral_lines = referral_summary_lines(
-                data.programmes, values, classification, data.previous
+                data.programmes, values, classification, data.previous, zh=language() == "zh"
             )
             self.refer_reasons = classification.refer_reasons
         else:
             self.referral_lines = []
 
         def write() -> str:
-            save(
-                data.patient_id,
-                data.programmes,
-                mode,
-                now,
-                values,
-                classification,
-                clinician,
-                note=note,
+            from clinic_tui.screens.followup_open import refused_in_words
+
+            refused_in_words(
+                lambda: save(
+                    data.patient_id,
+                    data.programmes,
+                    mode,
+                    now,
+                    values,
+                    classification,
+                    clinician,
+                    note=note,
+                    height_for_bmi=data.height_cm,
+                )
             )
             return (
                 tr("Follow-up recorded: {control}, next {date}").format(
@@ -488,5 +510,3 @@ def _number(text: str) -> float | None:
 
 def _whole(value: float | None) -> int | None:
     return None if value is None else round(value)
-
-

@@ -25,8 +25,8 @@ from textual.worker import Worker, WorkerState
 from clinic_tui.followup.model import DueItem, Programme
 from clinic_tui.i18n import add_translations, tr
 from clinic_tui.messages import CacheChanged
-from clinic_tui.widgets.followup_words import control_word, due_words, programme_word
 from clinic_tui.widgets.data_text import data_text, name_text
+from clinic_tui.widgets.followup_words import control_word, due_words, programme_word
 from clinic_tui.widgets.key_footer import KeyFooter
 from clinic_tui.widgets.notice_line import NoticeLine
 from clinic_tui.widgets.queue_table import fit
@@ -348,4 +348,3 @@ def _heading_zh(chosen: ListFilter, names: dict[str, str]) -> str:
     if chosen.clinician_id:
         parts.append(f"责任医生：{names.get(chosen.clinician_id, chosen.clinician_id)}")
     return "　".join(parts) or "全部"
-

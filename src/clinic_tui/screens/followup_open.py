@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.screen import Screen
 
+from clinic_tui.domain.ages import age_in_years
 from clinic_tui.followup.model import FollowUpVisit, Programme
 from clinic_tui.i18n import add_translations, tr
 from clinic_tui.widgets.data_text import name_text
@@ -33,6 +34,20 @@ add_translations(
         "y: open the referral   n / Esc: not now": "y：填写转诊单   n / Esc：暂不",
     }
 )
+
+
+def refused_in_words(run: Callable[[], object]) -> None:
+    """Run a registry write; a refusal (RegistryError) is shown in the form in the user's
+    language, as the chart's own refusals are (ChartEditError)."""
+    from clinic_tui.offline_cache.chart_edits import ChartEditError
+
+    try:
+        run()
+    except ValueError as refused:
+        message = getattr(refused, "message", None)
+        if callable(message):
+            raise ChartEditError(str(message())) from refused
+        raise
 
 
 def chronic_registry(cache: ClinicCache) -> ChronicRegistry:
@@ -75,14 +90,14 @@ class VisitFormData:
     """The chart's current medications, one line each (read-only on the form)."""
     height_cm: float | None
     """The chart's last height, for BMI."""
+    age_years: int | None = None
+    """For the rules' age-specific targets (80 and over)."""
 
 
 def read_visit_form_data(cache: ClinicCache, patient_id: str, now: datetime) -> VisitFormData:
     """Everything the form needs (run it in a worker thread); LookupError when not enrolled."""
     registry = chronic_registry(cache)
-    programmes = tuple(
-        sorted({e.programme for e in registry.enrolments(patient_id) if e.active})
-    )
+    programmes = tuple(sorted({e.programme for e in registry.enrolments(patient_id) if e.active}))
     chart = cache.charts.load(patient_id, now.date())
     name = chart.patient.name if chart is not None else ""
     if not programmes:
@@ -101,6 +116,7 @@ def read_visit_form_data(cache: ClinicCache, patient_id: str, now: datetime) -> 
         previous=tuple(registry.visits(patient_id)),
         medications=medications,
         height_cm=cache.chart_edits.last_height(patient_id),
+        age_years=age_in_years(chart.patient.birth_date, now.date()) if chart else None,
     )
 
 
@@ -113,7 +129,7 @@ def visit_form(cache: ClinicCache, data: VisitFormData, now: datetime) -> Follow
 
 
 def offer_referral(
-    screen: Screen[object],
+    screen: Screen[Any],
     cache: ClinicCache,
     form: FollowUpForm,
     clock: Callable[[], datetime],
@@ -134,11 +150,13 @@ def offer_referral(
         if yes:
             open_refer_form(screen, cache, data.patient_id, lines, clock)
 
-    screen.app.push_screen(ConfirmScreen(question, tr("y: open the referral   n / Esc: not now")), answered)
+    screen.app.push_screen(
+        ConfirmScreen(question, tr("y: open the referral   n / Esc: not now")), answered
+    )
 
 
 def open_refer_form(
-    screen: Screen[object],
+    screen: Screen[Any],
     cache: ClinicCache,
     patient_id: str,
     lines: list[str],
@@ -147,7 +165,7 @@ def open_refer_form(
     """The existing refer form, its summary starting with the follow-up's `lines`."""
     now = clock()
 
-    def read() -> Callable[[], Screen[object]]:
+    def read() -> Callable[[], Screen[Any]]:
         from clinic_tui.screens.refer_form import ReferForm
         from clinic_tui.screens.referrals import referral_store
         from clinic_tui.terminology.diagnosis import diagnosis_search_for
@@ -159,7 +177,7 @@ def open_refer_form(
         search = diagnosis_search_for(cache.path)
         return lambda: ReferForm(store.refer, search, patient_id, data.patient_name, data, now)
 
-    def opened(factory: Callable[[], Screen[object]]) -> None:
+    def opened(factory: Callable[[], Screen[Any]]) -> None:
         screen.app.push_screen(factory(), _notice(screen))
 
     def work() -> None:
@@ -169,7 +187,7 @@ def open_refer_form(
     screen.run_worker(work, thread=True, exit_on_error=False, group="followup-refer")
 
 
-def _notice(screen: Screen[object]) -> Callable[[str | None], None]:
+def _notice(screen: Screen[Any]) -> Callable[[str | None], None]:
     def shown(notice: str | None) -> None:
         if notice:
             screen.notify(notice, timeout=6)

@@ -31,6 +31,7 @@ add_translations(
     }
 )
 
+
 @dataclass(frozen=True)
 class ProgrammeLine:
     """One enrolment as the chart shows it."""
@@ -89,7 +90,7 @@ class ProgrammesSection(ChartSection):
         self.today = today
         self.display = bool(lines)
         self.border_subtitle = tr("F follow-up · e enrol · E leave")
-        body, count, _ = self.render_chart(None)
+        body, _count, _ = self.render_chart(None)
         title = tr(self.TITLE)
         active = sum(1 for line in lines if line.enrolment.active)
         self.border_title = f"{title} ({active})" if active else title
