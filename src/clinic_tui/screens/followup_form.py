@@ -490,7 +490,8 @@ def classification_text(found: Classification) -> Text:
     marker = "" if found.control is Control.SATISFACTORY else "! "
     text = Text(f"{marker}{control_word(found.control)}", style="bold")
     if found.reasons:
-        text.append(": " + "; ".join(tr(reason) for reason in found.reasons))
+        colon, semicolon = ("：", "；") if language() == "zh" else (": ", "; ")
+        text.append(colon + semicolon.join(tr(reason) for reason in found.reasons))
     text.append(" · " + tr("next {date}").format(date=found.next_due.isoformat()))
     if found.refer:
         why = "; ".join(tr(reason) for reason in found.refer_reasons)
