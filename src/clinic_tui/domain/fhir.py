@@ -172,6 +172,7 @@ def encounter_columns(resource: Resource) -> dict[str, Any]:
     period = resource.get("period") or {}
     start = period.get("start")
     number = _identifier(resource, QUEUE_NUMBER_SYSTEM)
+    episodes = episode_ids(resource)
     return {
         "patient_id": reference_id(resource.get("subject"), "Patient"),
         "organization_id": reference_id(resource.get("serviceProvider"), "Organization"),
@@ -180,10 +181,23 @@ def encounter_columns(resource: Resource) -> dict[str, Any]:
         "chief_complaint": concept_text(_first(resource.get("reasonCode"))) or "",
         "period_start": start,
         "period_end": period.get("end"),
-        "queue_date": start[:10] if isinstance(start, str) else None,
+        # A chronic-disease follow-up (linked to an EpisodeOfCare: at home, by phone) is no
+        # registration in the clinic's queue: it keeps no queue date.
+        "queue_date": start[:10] if isinstance(start, str) and not episodes else None,
         "queue_number": int(number) if number and number.isdigit() else None,
-        "episode_id": reference_id(_first(resource.get("episodeOfCare")), "EpisodeOfCare"),
+        "episode_id": episodes[0] if episodes else None,
+        "episode_ids": f" {' '.join(episodes)} " if episodes else None,
     }
+
+
+def episode_ids(resource: Resource) -> list[str]:
+    """The EpisodeOfCare ids an Encounter names (a 随访 may cover several programmes)."""
+    found = [
+        reference_id(ref, "EpisodeOfCare")
+        for ref in resource.get("episodeOfCare") or []
+        if isinstance(ref, dict)
+    ]
+    return [ident for ident in found if ident]
 
 
 def condition_columns(resource: Resource) -> dict[str, Any]:
@@ -273,11 +287,11 @@ def service_request_columns(resource: Resource) -> dict[str, Any]:
 TASK_KIND_SYSTEM = "urn:clinic-tui:task-kind"
 """Task.code system of a referral's workflow ('referral') or a downward follow-up ('follow-up')."""
 DEPARTMENT_EXTENSION = "urn:clinic-tui:fhir:extension:department"
+"""The department (an Organization partOf the hospital) a referral's Task waits at."""
 PROGRAMME_SYSTEM = "urn:clinic-tui:chronic-programme"
 """EpisodeOfCare.type codes: 'hypertension', 'diabetes' (国家基本公共卫生服务 programmes)."""
 LEAVE_REASON_EXTENSION = "urn:clinic-tui:fhir:extension:programme-leave-reason"
 """Why a patient left a chronic-disease programme: moved, died, declined."""
-"""The department (an Organization partOf the hospital) a referral's Task waits at."""
 
 
 def _extension_reference(resource: Resource, url: str, kind: str) -> str | None:

@@ -151,3 +151,5 @@ class DueItem:
     last_visit: date | None
     visits_this_year: int
     last_control: Control | None = None
+    phone: str = ""
+    """The patient's phone (a phone follow-up calls it)."""

@@ -399,6 +399,34 @@ def _to_v16_chronic_follow_up(connection: sqlite3.Connection) -> None:
     )
 
 
+# The follow-up list (followup/registry.py due_list) in one query for 5,000 enrolled patients:
+# every programme a visit covers (a 随访 may cover hypertension and diabetes at once), the
+# visits of a patient's programmes found through (patient_id, episode_id), the open next-visit
+# Tasks of a programme through (kind, focus_id). A follow-up at home or by phone is no queue
+# registration: rows cached before this lose their queue date, as encounter_columns now says.
+_V17_FOLLOW_UP_LIST = """
+ALTER TABLE encounter ADD COLUMN episode_ids TEXT;
+CREATE INDEX ix_encounter_patient_episode ON encounter (patient_id, episode_id, period_start);
+CREATE INDEX ix_task_kind_focus ON task (kind, focus_id, status, due_date);
+CREATE INDEX ix_episode_of_care_organization ON episode_of_care (organization_id, status);
+"""
+
+
+def _to_v17_follow_up_list(connection: sqlite3.Connection) -> None:
+    _run_script(connection, _V17_FOLLOW_UP_LIST)
+    visits = connection.execute(
+        "SELECT id, resource_json FROM encounter WHERE episode_id IS NOT NULL"
+    ).fetchall()
+    columns = [encounter_columns(json.loads(text)) for _, text in visits]
+    connection.executemany(
+        "UPDATE encounter SET episode_ids = ?, queue_date = ? WHERE id = ?",
+        [
+            (found["episode_ids"], found["queue_date"], ident)
+            for (ident, _), found in zip(visits, columns, strict=True)
+        ],
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _to_v1,
     _to_v2,
@@ -416,6 +444,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _to_v14_triage_inbox,
     _to_v15_formulary_pinyin,
     _to_v16_chronic_follow_up,
+    _to_v17_follow_up_list,
 ]
 """MIGRATIONS[n] takes a cache from schema version n to n + 1."""
 

@@ -77,6 +77,9 @@ class EncounterRow(CachedResource, table=True):
     queue_number: int | None = None
     episode_id: str | None = Field(default=None, index=True)
     """Encounter.episodeOfCare: the chronic-disease programme a follow-up visit belongs to."""
+    episode_ids: str | None = None
+    """Every EpisodeOfCare id the visit names, space-separated with a space at each end
+    (' a b '), so `instr(episode_ids, ' ' || id || ' ')` finds a visit of one programme."""
 
 
 class ConditionRow(CachedResource, table=True):
