@@ -273,3 +273,30 @@ async def test_the_list_and_the_form_speak_chinese(cache: ClinicCache) -> None:
         question = pilot.app.screen
         assert isinstance(question, ConfirmScreen)
         assert "连续两次控制不满意" in question.question
+
+
+async def test_help_lists_the_follow_up_keys_on_the_queue_list_and_chart(
+    cache: ClinicCache,
+) -> None:
+    from clinic_tui.screens.help import HelpScreen
+
+    def described(app: Any) -> dict[str, str]:
+        assert isinstance(app.screen, HelpScreen)
+        return {line.description: " ".join(line.keys) for line in app.screen.sections[0].lines}
+
+    async with _app(cache).run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "question_mark")
+        assert "Chronic follow-ups" in described(pilot.app)
+        await press(pilot, "escape")
+        await _list(pilot)
+        await press(pilot, "question_mark")
+        keys = described(pilot.app)
+        for words in ("Follow-up", "Chart", "Filter", "Print list", "Back"):
+            assert words in keys
+        await press(pilot, "escape", "o")  # the chart of the row under the cursor
+        assert isinstance(pilot.app.screen, ChartScreen)
+        await press(pilot, "question_mark")
+        keys = described(pilot.app)
+        for words in ("Follow-up visit", "Enrol in a programme", "Leave a programme"):
+            assert words in keys

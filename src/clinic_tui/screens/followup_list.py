@@ -23,7 +23,7 @@ from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
 from clinic_tui.followup.model import DueItem, Programme
-from clinic_tui.i18n import add_translations, tr
+from clinic_tui.i18n import add_translations, language, tr
 from clinic_tui.messages import CacheChanged
 from clinic_tui.widgets.data_text import data_text, name_text
 from clinic_tui.widgets.followup_words import control_word, due_words, programme_word
@@ -46,7 +46,7 @@ add_translations(
         "Patient": "患者",
         "Age": "年龄",
         "Prog.": "项目",
-        "Village / address": "住址",
+        "Address": "住址",
         "Last visit": "上次随访",
         "Clinician": "责任医生",
         "Loading the follow-up list…": "正在读取随访名单…",
@@ -64,7 +64,7 @@ add_translations(
 HORIZON_DAYS = 7
 """'Due this week': rows due within this many days show beside the overdue ones."""
 _NAME_CELLS = 12
-_ADDRESS_CELLS = 20
+_ADDRESS_CELLS = 14
 
 
 @dataclass(frozen=True)
@@ -143,7 +143,7 @@ class FollowUpListScreen(Screen[None]):
     def on_mount(self) -> None:
         """Columns, then the first read."""
         table = self.query_one(DataTable)
-        for label in ("When", "Patient", "Age", "Prog.", "Village / address", "Last visit",
+        for label in ("When", "Patient", "Age", "Prog.", "Address", "Last visit",
                       "Clinician"):  # fmt: skip
             table.add_column(tr(label))
         self.query_one("#chronic-empty").display = False
@@ -213,7 +213,10 @@ class FollowUpListScreen(Screen[None]):
         )
         self.query_one("#follow-up-counts", Static).update(Text(counts, style="bold"))
         self.query_one("#follow-up-filter", Static).update(
-            data_text(f"{tr('Filter')}: {self.filter.words(names)} [f]")
+            data_text(
+                f"{tr('Filter')}{'：' if language() == 'zh' else ': '}"
+                f"{self.filter.words(names)} [f]"
+            )
         )
         empty = self.query_one("#chronic-empty", Static)
         empty.update(tr("Nobody is due a follow-up"))
@@ -294,8 +297,6 @@ class FollowUpListScreen(Screen[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="chronic-print")
     def _print(self, items: list[DueItem]) -> str:
         from clinic_tui.followup.visit_list import write_visit_list_pdf
-        from clinic_tui.i18n import language
-
         today = self.clock().date()
         path = write_visit_list_pdf(
             items,
