@@ -73,6 +73,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/formulary_complete.py
 	$(BIN)/python benchmarks/prescribing_checks.py
 	$(BIN)/python benchmarks/form_open.py
+	$(BIN)/python benchmarks/followup_list.py
 
 ## Bytes written per keystroke through a pty and through `serve`'s websocket, beside a bare
 ## DataTable app (a 2,000-patient demo cache under .bench/; a few minutes).

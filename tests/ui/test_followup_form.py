@@ -64,7 +64,8 @@ async def test_a_second_uncontrolled_visit_proposes_a_referral_with_the_values()
         await _type_into(pilot, "diastolic", "104")
         assert "!! Referral proposed" in _text(form.query_one("#classification", Static))
         await press(pilot, "ctrl+s")
-        assert app.closed and app.closed[0] is not None
+        assert app.closed
+        assert app.closed[0] is not None
         assert "Unsatisfactory" in app.closed[0]
         assert any("172/104" in line for line in form.referral_lines)
         assert any("166/100" in line for line in form.referral_lines)  # the previous visit
@@ -90,7 +91,8 @@ async def test_the_next_date_typed_is_the_one_saved_and_phone_values_are_reporte
         await _type_into(pilot, "heart_rate", "76")  # a later value does not move a typed date
         assert due.value == "2026-12-10"
         await press(pilot, "ctrl+s")
-        assert app.closed == [app.closed[0]] and app.closed[0]
+        assert app.closed == [app.closed[0]]
+        assert app.closed[0]
         [call] = save.calls
         patient_id, programmes, mode, when, values, classification, clinician = call[:7]
         assert (patient_id, tuple(programmes), mode, when, clinician) == (

@@ -115,7 +115,8 @@ async def test_f_filters_by_village_programme_and_clinician(cache: ClinicCache) 
         form.query_one("#address", Input).value = ""
         form.query_one("#programme", Select).value = Programme.DIABETES.value
         await press(pilot, "ctrl+s")
-        assert len(_rows(screen)) == 1 and "孙立军" in _rows(screen)[0]
+        assert len(_rows(screen)) == 1
+        assert "孙立军" in _rows(screen)[0]
         await press(pilot, "f")
         form = pilot.app.screen
         assert isinstance(form, FilterForm)
@@ -162,7 +163,8 @@ async def test_a_second_uncontrolled_visit_offers_the_referral_with_the_values(
         assert isinstance(refer, ReferForm)
         summary = refer.query_one("#summary", TextArea).text
         first = summary.splitlines()[0]
-        assert "172/104" in first and "hypertension" in first
+        assert "172/104" in first
+        assert "hypertension" in first
         assert "158/96" in summary  # the previous uncontrolled visit
         assert "I10" in summary  # the chart's own summary follows
         await press(pilot, "escape")

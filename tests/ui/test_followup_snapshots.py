@@ -11,9 +11,9 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from clinic_tui import i18n
-from clinic_tui.followup.model import Control, Programme
 from clinic_tui.app import ClinicApp
 from clinic_tui.config import Settings
+from clinic_tui.followup.model import Control, Programme
 from tests.ui.chart_fixtures import fixed_clock
 from tests.ui.followup_fixtures import followup_cache
 from tests.ui.followup_host import FormHostApp, Recorder, earlier_visit, form_data

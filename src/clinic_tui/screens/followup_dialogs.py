@@ -33,16 +33,15 @@ add_translations(
         "Programme": "项目",
         "Since": "起始日期",
         "Managing clinician": "责任医生",
-        "Reason": "原因",
+        "Why leaving": "原因",
         "On": "日期",
-        "Note": "备注",
+        "Remarks": "备注",
         "Choose a programme": "请选择项目",
         "Choose a reason": "请选择原因",
         "Enrolled in {programme}": "已纳入{programme}管理",
         "Left {programme}: {reason}": "已退出{programme}管理：{reason}",
         "Filter the follow-up list": "筛选随访名单",
         "Village / address contains": "住址包含",
-        "any": "全部",
         "Apply": "应用",
         "Cancel": "取消",
         "(queued until the next sync)": "（下次同步时上传）",
@@ -173,7 +172,7 @@ class LeaveForm(ChartForm):
         )  # fmt: skip
         reasons = [(leave_word(r), r.value) for r in LeaveReason]
         yield from field_row(
-            tr("Reason"),
+            tr("Why leaving"),
             KeySelect(reasons, id="reason", prompt=tr("Choose a reason"), compact=True),
             "reason",
         )
@@ -182,7 +181,7 @@ class LeaveForm(ChartForm):
             Input(self.today.isoformat(), id="on", placeholder="YYYY-MM-DD", compact=True),
             "on",
         )
-        yield from field_row(tr("Note"), Input(id="note", compact=True), "note")
+        yield from field_row(tr("Remarks"), Input(id="note", compact=True), "note")
 
     def prepare(self) -> tuple[dict[str, str], Write | None]:
         """Check the choices; the write ends the enrolment."""

@@ -73,7 +73,7 @@ add_translations(
         "Mood": "心理调整",
         "Follows advice": "遵医行为",
         "Takes medicines": "服药依从性",
-        "Adverse reaction": "药物不良反应",
+        "Drug reaction": "药物不良反应",
         "New complication": "新发并发症",
         "none": "无",
         "light": "轻",
@@ -89,7 +89,7 @@ add_translations(
         "No current medications on the chart": "病历中无目前用药",
         "Classification": "分类",
         "Next follow-up": "下次随访",
-        "Note": "备注",
+        "Remarks": "备注",
         "Type the values: the classification shows here": "录入数值后此处显示分类",
         "next {date}": "下次 {date}",
         "!! Referral proposed: {why}": "!! 建议转诊：{why}",
@@ -259,7 +259,7 @@ class FollowUpForm(ChartForm):
             "adherence",
         )
         yield from field_row(
-            tr("Adverse reaction"), Input(id="adverse", placeholder=tr("none"), compact=True),
+            tr("Drug reaction"), Input(id="adverse", placeholder=tr("none"), compact=True),
             "adverse",
         )  # fmt: skip
         yield from field_row(
@@ -274,7 +274,7 @@ class FollowUpForm(ChartForm):
             tr("Next follow-up"), Input(id="next-due", placeholder="YYYY-MM-DD", compact=True),
             "next-due",
         )  # fmt: skip
-        yield from field_row(tr("Note"), Input(id="note", compact=True), "note")
+        yield from field_row(tr("Remarks"), Input(id="note", compact=True), "note")
 
     def compose(self) -> ComposeResult:
         """The base form with the classification pinned above the fields: it stays in

@@ -42,13 +42,12 @@ add_translations(
         "Chart": "病历",
         "Filter": "筛选",
         "Print list": "打印名单",
-        "When": "情况",
+        "Due state": "情况",
+        "Managing doctor": "责任医生",
         "Patient": "患者",
         "Age": "年龄",
         "Prog.": "项目",
-        "Address": "住址",
         "Last visit": "上次随访",
-        "Clinician": "责任医生",
         "Loading the follow-up list…": "正在读取随访名单…",
         "Nobody is due a follow-up": "暂无到期随访",
         "{count} due · {overdue} overdue · {unseen} not seen this year": (
@@ -63,6 +62,8 @@ add_translations(
 
 HORIZON_DAYS = 7
 """'Due this week': rows due within this many days show beside the overdue ones."""
+WINDOW = 60
+"""Rows added to the table at a time (see FollowUpListScreen.show)."""
 _NAME_CELLS = 12
 _ADDRESS_CELLS = 14
 
@@ -98,6 +99,7 @@ class FollowUpListScreen(Screen[None]):
         Binding("f", "filter", tr("Filter")),
         Binding("p", "print_list", tr("Print list")),
         Binding("escape", "back", tr("Back")),
+        Binding("end", "last_row", tr("Last row"), show=False),
     ]
 
     def __init__(
@@ -120,6 +122,7 @@ class FollowUpListScreen(Screen[None]):
         """Practitioner id -> name, read with the list."""
         self.filter = ListFilter()
         self._loaded = False
+        self._rows_in_table = 0
         self._pending: str | None = None
         """A key that came before the first read ('visit' / 'chart'): done once it is shown."""
 
@@ -143,8 +146,8 @@ class FollowUpListScreen(Screen[None]):
     def on_mount(self) -> None:
         """Columns, then the first read."""
         table = self.query_one(DataTable)
-        for label in ("When", "Patient", "Age", "Prog.", "Address", "Last visit",
-                      "Clinician"):  # fmt: skip
+        for label in ("Due state", "Patient", "Age", "Prog.", "Address", "Last visit",
+                      "Managing doctor"):  # fmt: skip
             table.add_column(tr(label))
         self.query_one("#chronic-empty").display = False
         table.focus()
@@ -194,18 +197,22 @@ class FollowUpListScreen(Screen[None]):
             self.notify(text, severity="error", timeout=8)
 
     def show(self, items: list[DueItem], names: dict[str, str]) -> None:
-        """Redraw the rows (kept in the registry's order: most overdue first)."""
-        self.items, self.names = items, names
-        today = self.clock().date()
-        table = self.query_one(DataTable)
+        """Redraw the rows (kept in the registry's order: most overdue first).
+
+        The table holds a window of the rows (WINDOW at a time, more as the cursor nears
+        the end, all of them on End): a clinic's few thousand rows would take a second to
+        add, and a clinician reads the first screenful.
+        """
         keep = self.selected.enrolment_id if self.selected and self._loaded else None
+        self.items, self.names = items, names
+        table = self.query_one(DataTable)
         table.clear()
-        for item in items:
-            table.add_row(*row_cells(item, today, names), key=item.enrolment_id)
-        if keep is not None:
-            for index, item in enumerate(items):
-                if item.enrolment_id == keep:
-                    table.move_cursor(row=index)
+        self._rows_in_table = 0
+        target = next((i for i, item in enumerate(items) if item.enrolment_id == keep), 0)
+        self._load_to(max(target + 1, WINDOW))
+        if target:
+            table.move_cursor(row=target)
+        today = self.clock().date()
         overdue = sum(1 for i in items if i.due is not None and i.due < today)
         unseen = sum(1 for i in items if i.visits_this_year == 0)
         counts = tr("{count} due · {overdue} overdue · {unseen} not seen this year").format(
@@ -227,6 +234,26 @@ class FollowUpListScreen(Screen[None]):
             self.action_visit()
         elif pending == "chart":
             self.action_open_chart()
+
+    def _load_to(self, count: int) -> None:
+        """Add rows until `count` are in the table (or all are)."""
+        table = self.query_one(DataTable)
+        today = self.clock().date()
+        start, end = self._rows_in_table, min(count, len(self.items))
+        for item in self.items[start:end]:
+            table.add_row(*row_cells(item, today, self.names), key=item.enrolment_id)
+        self._rows_in_table = max(start, end)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """Near the end of the window, bring in the next one."""
+        if event.cursor_row >= self._rows_in_table - 5 and self._rows_in_table < len(self.items):
+            self._load_to(self._rows_in_table + WINDOW)
+
+    def action_last_row(self) -> None:
+        """End: the last row (every window loaded first)."""
+        self._load_to(len(self.items))
+        table = self.query_one(DataTable)
+        table.move_cursor(row=table.row_count - 1)
 
     @property
     def selected(self) -> DueItem | None:
@@ -297,6 +324,7 @@ class FollowUpListScreen(Screen[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="chronic-print")
     def _print(self, items: list[DueItem]) -> str:
         from clinic_tui.followup.visit_list import write_visit_list_pdf
+
         today = self.clock().date()
         path = write_visit_list_pdf(
             items,

@@ -17,12 +17,12 @@ add_translations(
         "Unsatisfactory": "控制不满意",
         "Adverse reaction": "不良反应",
         "Complication": "并发症",
-        "Clinic": "门诊",
-        "Home": "家庭",
-        "Phone": "电话",
+        "In the clinic": "门诊",
+        "At home": "家庭",
+        "By phone": "电话",
         "Moved": "迁出",
         "Died": "死亡",
-        "Declined": "拒绝管理",
+        "Declined follow-up": "拒绝管理",
         "Other": "其他",
         "! overdue {days} d": "! 逾期 {days} 天",
         "due today": "今天到期",
@@ -40,11 +40,15 @@ _CONTROL = {
     Control.ADVERSE_REACTION: "Adverse reaction",
     Control.COMPLICATION: "Complication",
 }
-_MODE = {VisitMode.CLINIC: "Clinic", VisitMode.HOME: "Home", VisitMode.PHONE: "Phone"}
+_MODE = {
+    VisitMode.CLINIC: "In the clinic",
+    VisitMode.HOME: "At home",
+    VisitMode.PHONE: "By phone",
+}
 _LEAVE = {
     LeaveReason.MOVED: "Moved",
     LeaveReason.DIED: "Died",
-    LeaveReason.DECLINED: "Declined",
+    LeaveReason.DECLINED: "Declined follow-up",
     LeaveReason.OTHER: "Other",
 }
 
