@@ -143,3 +143,16 @@ async def test_wrong_values_are_refused_and_nothing_is_recorded() -> None:
         assert "Not a number" in _text(form.query_one("#cigarettes-error", Static))
         assert save.calls == []
         assert not app.closed
+
+
+async def test_an_untouched_form_says_to_type_rather_than_classify_nothing() -> None:
+    app = FormHostApp(form_data(), Recorder())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, FollowUpForm)
+        shown = _text(form.query_one("#classification", Static))
+        assert shown == "Type the values: the classification shows here"
+        form.query_one("#mode", Select).value = VisitMode.HOME.value
+        await settle(pilot)
+        assert "Unsatisfactory" in _text(form.query_one("#classification", Static))

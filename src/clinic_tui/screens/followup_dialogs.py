@@ -32,7 +32,7 @@ add_translations(
         "Leave a programme: {name}": "退出慢病管理：{name}",
         "Programme": "项目",
         "Since": "起始日期",
-        "Managing clinician": "责任医生",
+        "Managed by": "责任医生",
         "Why leaving": "原因",
         "On": "日期",
         "Remarks": "备注",
@@ -107,7 +107,7 @@ class EnrolForm(ChartForm):
         people = [(name_text(name), ident) for ident, name in self.clinicians.items()]
         chosen = self.clinician_id if self.clinician_id in self.clinicians else Select.BLANK
         yield from field_row(
-            tr("Managing clinician"),
+            tr("Managed by"),
             Select(people, id="clinician", value=chosen, prompt="—", compact=True),
             "clinician",
         )

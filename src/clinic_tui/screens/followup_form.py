@@ -97,7 +97,7 @@ add_translations(
         "Glucose must be between {low} and {high} mmol/L": "血糖应在 {low} 至 {high} mmol/L 之间",
         "Must be between {low} and {high}": "应在 {low} 至 {high} 之间",
         "Not a number": "不是数字",
-        "Follow-up recorded: {control}, next {date}": "已记录随访：{control}，下次 {date}",
+        "Recorded: {control}, next {date}": "已记录随访：{control}，下次 {date}",
         "The next date cannot be before today": "下次随访日期不能早于今天",
         "(queued until the next sync)": "（下次同步时上传）",
     }
@@ -199,6 +199,8 @@ class FollowUpForm(ChartForm):
         """Set on a save the rules say to refer after: the refer form's first summary lines."""
         self.refer_reasons: tuple[str, ...] = ()
         self._date_typed = False
+        self._typed = False
+        """True once any value was typed or chosen (the classification shows from then)."""
 
     @property
     def diabetes(self) -> bool:
@@ -370,6 +372,7 @@ class FollowUpForm(ChartForm):
     def on_input_changed(self, event: Input.Changed) -> None:
         """Clear the field's message, then read the visit again."""
         super().on_input_changed(event)
+        self._typed = True
         if event.input.id == "next-due":
             self._date_typed = bool(event.value.strip())
             return
@@ -381,12 +384,15 @@ class FollowUpForm(ChartForm):
     def on_select_changed(self, event: Select.Changed) -> None:
         """Phone marks the values reported; any choice may change the reading."""
         super().on_select_changed(event)
+        before = self._initial.get(str(event.select.id), event.value)  # {} until mounted
+        self._typed = self._typed or event.value != before
         if event.select.id == "mode":
             self.query_one("#reported-line").display = self.mode is VisitMode.PHONE
         self.reclassify()
 
     def on_checkbox_changed(self, _event: Checkbox.Changed) -> None:
         """A symptom ticked may be an urgent sign."""
+        self._typed = True
         self.reclassify()
 
     def _show_bmi(self, weight: float | None) -> None:
@@ -418,7 +424,9 @@ class FollowUpForm(ChartForm):
             self.classification = None
             return
         self.classification = found
-        self.query_one("#classification", Static).update(classification_text(found))
+        if self._typed:
+            # Not before: an empty form would open on "unsatisfactory: not recorded".
+            self.query_one("#classification", Static).update(classification_text(found))
         if not self._date_typed:
             due = self.query_one("#next-due", Input)
             with due.prevent(Input.Changed):
@@ -474,7 +482,7 @@ class FollowUpForm(ChartForm):
                 )
             )
             return (
-                tr("Follow-up recorded: {control}, next {date}").format(
+                tr("Recorded: {control}, next {date}").format(
                     control=control_word(classification.control),
                     date=classification.next_due.isoformat(),
                 )
