@@ -167,6 +167,7 @@ async def test_a_second_uncontrolled_visit_offers_the_referral_with_the_values(
         assert "hypertension" in first
         assert "158/96" in summary  # the previous uncontrolled visit
         assert "I10" in summary  # the chart's own summary follows
+        assert refer.query_one("#refer-reason", Select).value == "I10"  # the programme's
         await press(pilot, "escape")
         assert pilot.app.screen is screen
 

@@ -148,7 +148,7 @@ def offer_referral(
 
     def answered(yes: bool | None) -> None:
         if yes:
-            open_refer_form(screen, cache, data.patient_id, lines, clock)
+            open_refer_form(screen, cache, data.patient_id, lines, clock, data.programmes)
 
     screen.app.push_screen(
         ConfirmScreen(question, tr("y: open the referral   n / Esc: not now")), answered
@@ -161,8 +161,10 @@ def open_refer_form(
     patient_id: str,
     lines: list[str],
     clock: Callable[[], datetime],
+    programmes: tuple[Programme, ...] = (),
 ) -> None:
-    """The existing refer form, its summary starting with the follow-up's `lines`."""
+    """The existing refer form, its summary starting with the follow-up's `lines`, its
+    reason the programme's diagnosis (the chart's first problem may be another)."""
     now = clock()
 
     def read() -> Callable[[], Screen[Any]]:
@@ -172,8 +174,13 @@ def open_refer_form(
 
         store = referral_store(cache)
         data = store.form_data(patient_id, now.date())
+        from clinic_tui.followup.registry import DIAGNOSIS_PREFIXES
+
         summary = "\n".join(lines) + ("\n\n" + data.summary if data.summary else "")
-        data = replace(data, summary=summary)
+        prefixes = tuple(code for p in programmes for code in DIAGNOSIS_PREFIXES[p])
+        # sorted() keeps the chart's order otherwise: the programme's diagnoses come first.
+        problems = sorted(data.problems, key=lambda problem: not problem.code.startswith(prefixes))
+        data = replace(data, summary=summary, problems=problems)
         search = diagnosis_search_for(cache.path)
         return lambda: ReferForm(store.refer, search, patient_id, data.patient_name, data, now)
 
