@@ -2,7 +2,7 @@
 
 A township doctor takes it to the village: who is due or overdue there, where they live,
 when they were last seen, and blank boxes to write the blood pressure and glucose in by
-hand (entered in the 随访 form back at the clinic, or on the laptop at the house).
+hand, with the phone number to ring ahead (entered in the 随访 form back at the clinic, or on the laptop at the house).
 A4 landscape; the font is the prescription slip's (Noto Sans CJK SC from the
 `noto-cjk-sans-otc` package, else Debian's fonts-noto-cjk): the followup package may not
 import prescribing (import-linter keeps the services independent), so the few lines that
@@ -47,18 +47,18 @@ _SEX_ZH = {"male": "男", "female": "女"}
 
 COLUMNS: tuple[tuple[str, float], ...] = (
     ("序号", 10),
-    ("姓名", 24),
+    ("姓名", 22),
     ("性别", 10),
     ("年龄", 10),
-    ("住址", 52),
+    ("住址", 46),
     ("管理", 16),
     ("应随访", 22),
     ("情况", 26),
     ("上次随访", 30),
-    ("责任医生", 22),
+    ("责任医生", 18),
     ("血压", 24),
     ("血糖", 14),
-    ("签名", 17),
+    ("电话", 25),
 )
 """(heading, width mm): 277 mm across, the page less its margins."""
 
@@ -124,7 +124,7 @@ def visit_list_rows(
                     names.get(item.clinician_id or "", ""),
                     "",
                     "",
-                    "",
+                    clean_line(item.phone, 20),
                 )
             )
         )
@@ -154,6 +154,24 @@ def list_font() -> tuple[Path, int]:
     raise FileNotFoundError(f"{path} has no {FONT_FACE} face")
 
 
+MISSING_GLYPH = "□"
+"""Drawn for a character the font has no glyph for (written in by hand, as on the slip)."""
+
+
+@functools.cache
+def _font_cmap() -> frozenset[int]:
+    path, index = list_font()
+    from fontTools.ttLib import TTFont
+
+    with TTFont(str(path), fontNumber=index, lazy=True) as face:
+        return frozenset(face.getBestCmap())
+
+
+def _drawable(value: str) -> str:
+    cmap = _font_cmap()
+    return "".join(c if c.isspace() or ord(c) in cmap else MISSING_GLYPH for c in value)
+
+
 def write_visit_list_pdf(
     items: Sequence[DueItem],
     path: Path,
@@ -167,7 +185,11 @@ def write_visit_list_pdf(
     folder (it names patients). `heading` says which village / programme / clinician."""
     from clinic_tui.private_files import create_private_file, private_dir, write_private
 
-    pdf = _draw(visit_list_rows(items, today, names), clinic_name, today, heading)
+    rows = [
+        VisitListRow(tuple(_drawable(cell) for cell in row.cells))
+        for row in visit_list_rows(items, today, names)
+    ]
+    pdf = _draw(rows, _drawable(clinic_name), today, _drawable(heading))
     private_dir(path.parent)
     target = path
     for attempt in range(2, 1000):
