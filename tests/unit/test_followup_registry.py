@@ -289,6 +289,17 @@ def test_leaving_twice_or_before_enrolment_is_refused(cache: Engine) -> None:
         registry.leave(enrolment.id, LeaveReason.DECLINED, TODAY)
 
 
+def test_only_the_managing_clinic_ends_an_enrolment(cache: Engine) -> None:
+    enrolment = _registry(cache).enrol("p-wang", HTN, None, date(2026, 3, 1))
+
+    with pytest.raises(RegistryError, match="only the clinic that manages"):
+        ChronicRegistry(cache, Clinic("org-county", "县医院")).leave(
+            enrolment.id, LeaveReason.MOVED, TODAY
+        )
+
+    assert _registry(cache).enrolments("p-wang")[0].active
+
+
 def test_enrolments_list_active_first_and_allow_re_enrolment(cache: Engine) -> None:
     registry = _registry(cache)
     first = registry.enrol("p-wang", HTN, None, date(2025, 3, 1))
@@ -587,3 +598,37 @@ def _resource(engine: Engine, kind: str, ident: str) -> Resource:
         found = read_resource(connection, kind, ident)
     assert found is not None
     return found
+
+
+def test_migration_17_fills_the_new_columns_of_visits_cached_before_it(tmp_path: Any) -> None:
+    import sqlite3
+
+    from clinic_tui.offline_cache.migrations import LATEST_VERSION, migrate
+
+    connection = sqlite3.connect(tmp_path / "old.sqlite3", isolation_level=None)
+    migrate(connection, target=16)
+    visit = {
+        "resourceType": "Encounter",
+        "id": "v-1",
+        "status": "finished",
+        "subject": {"reference": "Patient/p-1"},
+        "serviceProvider": {"reference": "Organization/org-town"},
+        "period": {"start": "2026-12-07T09:00:00+08:00"},
+        "episodeOfCare": [
+            {"reference": "EpisodeOfCare/e-htn"},
+            {"reference": "EpisodeOfCare/e-dm"},
+        ],
+    }
+    connection.execute(
+        "INSERT INTO encounter (id, resource_json, patient_id, organization_id, status,"
+        " period_start, queue_date, episode_id) VALUES (?, ?, 'p-1', 'org-town', 'finished',"
+        " '2026-12-07T09:00:00+08:00', '2026-12-07', 'e-htn')",
+        ("v-1", json.dumps(visit)),
+    )
+
+    migrate(connection)
+
+    row = connection.execute("SELECT queue_date, episode_ids FROM encounter").fetchone()
+    assert row == (None, " e-htn e-dm ")
+    assert connection.execute("PRAGMA user_version").fetchone()[0] == LATEST_VERSION
+    connection.close()

@@ -1,10 +1,11 @@
 """The follow-up list in one SQL query: who is due, overdue, or not seen this year.
 
 For each active enrolment (EpisodeOfCare) of the clinic: its earliest open next-visit Task
-(kind 'chronic-follow-up', index ix_task_kind_focus), its visits (Encounters naming it, found
-through the patient: index ix_encounter_patient_episode, then `episode_ids`), the last one's
+(kind 'chronic-follow-up', index ix_task_open), its visits this year and its last visit
+(Encounters naming it, sought through the patient in the partial index ix_encounter_follow_up,
+which holds only follow-up visits, then matched on `episode_ids`), and the last visit's
 control (the first item of its QuestionnaireResponse). No query per patient: 5,000 enrolled
-patients read in one statement (benchmarks/followup_list.py measures it).
+patients are read in one statement (benchmarks/followup_due_query.py measures it).
 """
 
 from __future__ import annotations
@@ -19,45 +20,46 @@ from clinic_tui.followup.model import Control, DueItem, Programme
 
 _OPEN = "('draft', 'requested', 'received', 'accepted', 'ready', 'in-progress', 'on-hold')"
 
+_VISITS = (
+    "v.patient_id = n.patient_id AND v.episode_id IS NOT NULL"
+    " AND instr(v.episode_ids, ' ' || n.id || ' ') > 0"
+    " AND v.status NOT IN ('cancelled', 'entered-in-error')"
+)
+"""Visits (Encounters) of the enrolment `n`, found through its patient (ix_encounter_follow_up)."""
+
 DUE_SQL = f"""
-WITH enrolled AS (
-    SELECT e.id, e.patient_id, e.programme, e.care_manager_id, e.period_start
-    FROM episode_of_care e
-    WHERE e.status = 'active'
-      AND (:clinic IS NULL OR e.organization_id = :clinic)
-      AND (:programme IS NULL OR e.programme = :programme)
-      AND (:clinician IS NULL OR e.care_manager_id = :clinician)
-),
-planned AS (
-    SELECT t.focus_id AS episode_id, min(t.due_date) AS due
+WITH planned AS (
+    SELECT t.focus_id, min(t.due_date) AS due
     FROM task t
     WHERE t.kind = '{shapes.TASK_KIND}' AND t.status IN {_OPEN}
     GROUP BY t.focus_id
 ),
-seen AS (
-    SELECT n.id AS episode_id, max(v.period_start) AS last_visit, v.id AS last_encounter,
-           sum(v.period_start >= :year_start) AS this_year
-    FROM enrolled n
-    JOIN encounter v ON v.patient_id = n.patient_id AND v.episode_id IS NOT NULL
-    WHERE instr(v.episode_ids, ' ' || n.id || ' ') > 0
-      AND v.status NOT IN ('cancelled', 'entered-in-error')
-    GROUP BY n.id
+listed AS (
+    SELECT n.id, n.patient_id, n.programme, n.care_manager_id, n.period_start, planned.due,
+           (SELECT count(*) FROM encounter v
+             WHERE {_VISITS} AND v.period_start >= :year_start) AS this_year,
+           (SELECT v.id FROM encounter v
+             WHERE {_VISITS} ORDER BY v.period_start DESC LIMIT 1) AS last_encounter
+    FROM episode_of_care n
+    LEFT JOIN planned ON planned.focus_id = n.id
+    WHERE n.status = 'active'
+      AND (:clinic IS NULL OR n.organization_id = :clinic)
+      AND (:programme IS NULL OR n.programme = :programme)
+      AND (:clinician IS NULL OR n.care_manager_id = :clinician)
 )
-SELECT n.id, n.patient_id, n.programme, n.care_manager_id, n.period_start,
-       p.name, p.gender, p.birth_date, p.address, p.phone,
-       planned.due, seen.last_visit, COALESCE(seen.this_year, 0) AS this_year,
+SELECT l.id, l.patient_id, l.programme, l.care_manager_id, l.period_start, l.due, l.this_year,
+       p.name, p.gender, p.birth_date, p.address, p.phone, v.period_start AS last_visit,
        (SELECT json_extract(q.resource_json, '$.item[0].answer[0].valueCoding.code')
           FROM questionnaire_response q
-         WHERE q.encounter_id = seen.last_encounter
+         WHERE q.encounter_id = l.last_encounter
            AND json_extract(q.resource_json, '$.item[0].linkId') = 'control'
          LIMIT 1) AS last_control
-FROM enrolled n
-JOIN patient p ON p.id = n.patient_id
-LEFT JOIN planned ON planned.episode_id = n.id
-LEFT JOIN seen ON seen.episode_id = n.id
+FROM listed l
+JOIN patient p ON p.id = l.patient_id
+LEFT JOIN encounter v ON v.id = l.last_encounter
 WHERE (:address IS NULL OR instr(p.address, :address) > 0)
-  AND (planned.due IS NULL OR planned.due <= :horizon OR COALESCE(seen.this_year, 0) = 0)
-ORDER BY COALESCE(planned.due, substr(n.period_start, 1, 10)), p.name, n.id
+  AND (l.due IS NULL OR l.due <= :horizon OR l.this_year = 0)
+ORDER BY COALESCE(l.due, substr(l.period_start, 1, 10)), p.name, l.id
 """
 """Active enrolments due by :horizon, overdue, unplanned or not seen since :year_start."""
 

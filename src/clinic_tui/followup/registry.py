@@ -179,6 +179,12 @@ class ChronicRegistry:
             before = read_resource(connection, "EpisodeOfCare", enrolment_id)
             if before is None:
                 raise RegistryError("this enrolment is not in the cache", "缓存中没有该管理记录")
+            manager = reference_id(before.get("managingOrganization"), "Organization")
+            if manager and manager != self.clinic.id:
+                raise RegistryError(
+                    "only the clinic that manages the patient can end this enrolment",
+                    "只有负责管理的机构可以结束此项管理",
+                )
             if before.get("status") != "active":
                 raise RegistryError(
                     "the patient has already left this programme", "该患者已退出此项管理"

@@ -399,15 +399,18 @@ def _to_v16_chronic_follow_up(connection: sqlite3.Connection) -> None:
     )
 
 
-# The follow-up list (followup/registry.py due_list) in one query for 5,000 enrolled patients:
-# every programme a visit covers (a 随访 may cover hypertension and diabetes at once), the
-# visits of a patient's programmes found through (patient_id, episode_id), the open next-visit
-# Tasks of a programme through (kind, focus_id). A follow-up at home or by phone is no queue
-# registration: rows cached before this lose their queue date, as encounter_columns now says.
+# The follow-up list (followup/due_list.py) in one query for 5,000 enrolled patients: every
+# programme a visit covers (a 随访 may cover hypertension and diabetes at once: episode_ids);
+# the visits of a patient, this year's or the last, sought in a partial index that holds only
+# follow-up visits (a patient's years of ordinary visits are not read); the open next-visit
+# Tasks (kind, status first: the completed ones are not read). A follow-up at home or by phone
+# is no queue registration: rows cached before this lose their queue date, as
+# encounter_columns now says.
 _V17_FOLLOW_UP_LIST = """
 ALTER TABLE encounter ADD COLUMN episode_ids TEXT;
-CREATE INDEX ix_encounter_patient_episode ON encounter (patient_id, episode_id, period_start);
-CREATE INDEX ix_task_kind_focus ON task (kind, focus_id, status, due_date);
+CREATE INDEX ix_encounter_follow_up ON encounter (patient_id, period_start, status, episode_ids)
+    WHERE episode_id IS NOT NULL;
+CREATE INDEX ix_task_open ON task (kind, status, focus_id, due_date);
 CREATE INDEX ix_episode_of_care_organization ON episode_of_care (organization_id, status);
 """
 

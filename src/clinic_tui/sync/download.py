@@ -64,6 +64,7 @@ from clinic_tui.sync.errors import (
 from clinic_tui.sync.fetch_pipeline import Channel, FetchPipeline, JobEnded
 from clinic_tui.sync.inbound import RefusedError, admit
 from clinic_tui.sync.scope import ScopedQuery, SyncScope
+from clinic_tui.sync.unscoped import ignored_parameters, in_clinic_scope, needs_filter
 from clinic_tui.sync.versions import etag_version, instant, newest_first, stamped_before
 
 Resource = dict[str, Any]
@@ -107,6 +108,11 @@ class TypeDownload:
     """Why this type stopped early (the pages before it are kept); None when it finished."""
     deletes_unseen: str | None = None
     """Why the server's deletions of this type cannot be seen, when they cannot."""
+    left_out: int = 0
+    """Records a scoped search brought although outside the clinic's scope: the server said
+    it ignored a parameter (sync/unscoped.py), so they were filtered here, not cached."""
+    ignored: list[str] = field(default_factory=list)
+    """What the server said it ignored in this type's searches (its OperationOutcome)."""
 
 
 @dataclass
@@ -392,13 +398,25 @@ class TypeWriter:
     """Stores one type's pages and deletions; keeps what the type's download did."""
 
     def __init__(
-        self, engine: Engine, resource_type: str, watermarks: dict[str, str | None] | None = None
+        self,
+        engine: Engine,
+        resource_type: str,
+        watermarks: dict[str, str | None] | None = None,
+        *,
+        scope: SyncScope | None = None,
+        patients_ready: Callable[[], bool] | None = None,
     ) -> None:
         self.engine = engine
         self.resource_type = resource_type
         self.result = TypeDownload(resource_type)
         self.watermarks = dict(watermarks or {})
         """The watermark saved for each query (by key)."""
+        self.scope = scope
+        """The clinic's scope: a page from a search the server did not honour is filtered."""
+        self.patients_ready = patients_ready or (lambda: True)
+        """Whether this round's Patients are all cached (an unknown patient is then not ours)."""
+        self._held: set[str] = set()
+        """Queries whose watermark stays: a record was left for a patient not cached yet."""
         self._skip_keys: set[tuple[str | None, str]] = set()
 
     def _skip(self, skipped: Skipped) -> None:
@@ -415,11 +433,29 @@ class TypeWriter:
         skipped_before = len(self.result.skipped)
         fresh = self._fresh(fetched.page.entries, fetched.page.body_bytes)
         with self.engine.begin() as connection:
+            if needs_filter(self.scope, self.resource_type, fetched.page):
+                fresh = self._in_scope(connection, fresh, fetched)
             self._write(connection, fresh)
             self._remember(connection, fresh, skipped_before)
-            if fetched.watermark != self.watermarks.get(fetched.key):
+            held = fetched.key in self._held
+            if not held and fetched.watermark != self.watermarks.get(fetched.key):
                 save_watermarks(connection, fetched.key, watermark=fetched.watermark)
                 self.watermarks[fetched.key] = fetched.watermark
+
+    def _in_scope(
+        self, connection: Connection, fresh: list[Checked], fetched: _Page
+    ) -> list[Checked]:
+        """The records of a page the server did not filter that the clinic's scope holds."""
+        assert self.scope is not None  # needs_filter said so
+        for said in ignored_parameters(fetched.page):
+            if said not in self.result.ignored:
+                self.result.ignored.append(said)
+        held = set(cached_states(connection, self.resource_type, (r["id"] for r, _ in fresh)))
+        kept, unknown = in_clinic_scope(connection, self.scope, [r for r, _ in fresh], held)
+        self.result.left_out += kept.count(False)
+        if unknown and not self.patients_ready():
+            self._held.add(fetched.key)
+        return [checked for checked, keep in zip(fresh, kept, strict=True) if keep]
 
     def write_entries(self, entries: list[dict[str, Any]], body_bytes: int = 0) -> None:
         """Store what is new among entries from elsewhere (the changes feed), no checkpoint."""
@@ -663,7 +699,7 @@ def download(
     """
     types = list(RESOURCE_TABLES if resource_types is None else resource_types)
     queries_for: QueriesFor = scope.queries if scope is not None else (lambda _type: ())
-    return _download(engine, client, types, queries_for, page_size, on_page, streams, result)
+    return _download(engine, client, types, queries_for, page_size, on_page, streams, result, scope)
 
 
 def _download(
@@ -675,10 +711,19 @@ def _download(
     on_page: ProgressCallback | None,
     streams: int,
     result: DownloadResult | None,
+    scope: SyncScope | None = None,
 ) -> DownloadResult:
     result = result if result is not None else DownloadResult()
     plans = _plans(engine, types, queries_for)
-    writers = {p.resource_type: TypeWriter(engine, p.resource_type, p.watermarks) for p in plans}
+    finished: set[str] = set()
+    # Without Patients in this round the cached ones are all there are.
+    ready = (lambda: "Patient" in finished) if "Patient" in types else (lambda: True)
+    writers = {
+        p.resource_type: TypeWriter(
+            engine, p.resource_type, p.watermarks, scope=scope, patients_ready=ready
+        )
+        for p in plans
+    }
     for resource_type, writer in writers.items():
         result.types[resource_type] = writer.result
     order = {kind: rank for rank, kind in enumerate(FETCH_FIRST)}
@@ -706,6 +751,7 @@ def _download(
                     raise event.error  # a bug: never hidden as a sync error
                 elif not event.stopped:
                     writer.finished()
+                    finished.add(event.name)
     if fatal is not None:
         raise fatal
     return result

@@ -32,15 +32,15 @@ which stays true (the cache still holds everything before it).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Engine, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from clinic_tui.offline_cache.tables import RESOURCE_TABLES, CacheMeta, PatientRow
+from clinic_tui.offline_cache.tables import RESOURCE_TABLES, CacheMeta
 from clinic_tui.sync.cache_io import cached_states, read_watermarks, save_watermarks
 from clinic_tui.sync.client import FhirClient
 from clinic_tui.sync.download import (
@@ -60,6 +60,7 @@ from clinic_tui.sync.scope import (
     in_scope,
     referenced_id,
 )
+from clinic_tui.sync.unscoped import clinic_patients
 from clinic_tui.sync.versions import last_updated, newest_first
 
 CHECKPOINT_KEY = "changes_feed_since"
@@ -74,7 +75,6 @@ COMMIT_MARGIN = timedelta(seconds=5)
 answer but committed after it must still be ahead of the checkpoint."""
 
 _META: Any = CacheMeta.__table__  # type: ignore[attr-defined]
-_PATIENT: Any = PatientRow.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -373,26 +373,6 @@ def _in_scope(
             if kind == "Patient":
                 outcome.patients_in_scope.add(ident)
     return taken
-
-
-def clinic_patients(connection: Connection, scope: SyncScope, ids: Iterable[str]) -> set[str]:
-    """Those of `ids` cached as the clinic's own patients (managingOrganization).
-
-    A patient referred here by another clinic is cached too (sync/referred_patients.py),
-    but its records stay with that clinic: the searches (`patient.organization=`) do not
-    bring them, so neither does the feed, or the cache would depend on which path ran.
-    """
-    wanted = list(dict.fromkeys(ids))
-    found: set[str] = set()
-    for start in range(0, len(wanted), 500):
-        rows = connection.execute(
-            select(_PATIENT.c.id).where(
-                _PATIENT.c.id.in_(wanted[start : start + 500]),
-                _PATIENT.c.organization_id == scope.clinic_id,
-            )
-        )
-        found.update(str(ident) for (ident,) in rows)
-    return found
 
 
 def advance_watermarks(

@@ -16,7 +16,15 @@ the screens and the prescribing checks read:
 - Observation.status 1..1 (ObservationStatus, required binding), Observation.code 1..1.
 - MedicationRequest.status 1..1, intent 1..1 (required bindings), subject 1..1,
   medication[x] 1..1 (medicationrequest.html, Resource Content).
-- Encounter.status 1..1 (EncounterStatus, required binding): the queue reads it.
+- Encounter.status 1..1 (EncounterStatus, required binding): the queue reads it; a follow-up
+  visit's episodeOfCare are References and its period a valid dateTime (datatypes.html#dateTime):
+  the follow-up list reads both.
+- EpisodeOfCare.status 1..1 (EpisodeOfCareStatus, required), patient 1..1, period dates valid
+  and start not after end (Period per-1): the registries read them (episodeofcare.html).
+- QuestionnaireResponse.status 1..1 (QuestionnaireResponseStatus, required), authored a valid
+  dateTime (questionnaireresponse.html).
+- Task.status 1..1 (TaskStatus, required), intent 1..1 (TaskIntent, required), and the due date
+  (restriction.period.end) a valid dateTime: the follow-up lists order by it (task.html).
 """
 
 from __future__ import annotations
@@ -67,6 +75,27 @@ ENCOUNTER_STATUS = frozenset(
     {"planned", "arrived", "triaged", "in-progress", "onleave", "finished", "cancelled",
      "entered-in-error", "unknown"}
 )  # fmt: skip
+
+EPISODE_OF_CARE_STATUS = frozenset(
+    {"planned", "waitlist", "active", "onhold", "finished", "cancelled", "entered-in-error"}
+)
+QUESTIONNAIRE_RESPONSE_STATUS = frozenset(
+    {"in-progress", "completed", "amended", "entered-in-error", "stopped"}
+)
+TASK_STATUS = frozenset(
+    {"draft", "requested", "received", "accepted", "rejected", "ready", "cancelled",
+     "in-progress", "on-hold", "failed", "completed", "entered-in-error"}
+)  # fmt: skip
+TASK_INTENT = frozenset(
+    {"unknown", "proposal", "plan", "order", "original-order", "reflex-order", "filler-order",
+     "instance-order", "option"}
+)  # fmt: skip
+_DATE_TIME = re.compile(
+    r"([0-9]{4})(-(0[1-9]|1[0-2])(-(0[1-9]|[1-2][0-9]|3[0-1])"
+    r"(T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?"
+    r"(Z|(\+|-)((0[0-9]|1[0-3]):[0-5][0-9]|14:00)))?)?)?"
+)
+"""FHIR R4 `dateTime` datatype regex (a time needs its zone), the year's range left to _DATE."""
 
 PARSE_DEPTH = MAX_DEPTH + 8
 """Nesting a parsed answer keeps: a Bundle wraps each resource in three levels, and what is
@@ -231,8 +260,61 @@ def _medication_request(resource: Resource) -> None:
     _present(resource, medications[0])
 
 
+def _date_time(value: Any, name: str) -> str | None:
+    """The text of a valid FHIR dateTime (None when absent); RefusedError otherwise."""
+    if value is None:
+        return None
+    valid = isinstance(value, str) and _DATE_TIME.fullmatch(value) is not None
+    if not valid or parse_date(str(value).split("T")[0]) is None:
+        raise RefusedError(f"{name} {_quote(value)} is not a valid FHIR dateTime")
+    return str(value)
+
+
+def _period(resource: Resource, name: str, period: Any) -> None:
+    if period is None:
+        return
+    if not isinstance(period, dict):
+        raise RefusedError(f"{name} is not an object")
+    start = _date_time(period.get("start"), f"{name}.start")
+    end = _date_time(period.get("end"), f"{name}.end")
+    # Period per-1 compares instants; comparing the dates is what the lists rely on.
+    if start and end and end[:10] < start[:10]:
+        raise RefusedError(f"{name} ends ({_quote(end)}) before it starts ({_quote(start)})")
+
+
+def _references(resource: Resource, name: str) -> None:
+    value = resource.get(name)
+    if value is None:
+        return
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise RefusedError(f"{name} is not a list of References")
+
+
 def _encounter(resource: Resource) -> None:
     _code(resource, "status", ENCOUNTER_STATUS, required=True)
+    _references(resource, "episodeOfCare")
+    _period(resource, "period", resource.get("period"))
+
+
+def _episode_of_care(resource: Resource) -> None:
+    _code(resource, "status", EPISODE_OF_CARE_STATUS, required=True)
+    _present(resource, "patient")
+    _period(resource, "period", resource.get("period"))
+
+
+def _questionnaire_response(resource: Resource) -> None:
+    _code(resource, "status", QUESTIONNAIRE_RESPONSE_STATUS, required=True)
+    _date_time(resource.get("authored"), "authored")
+
+
+def _task(resource: Resource) -> None:
+    _code(resource, "status", TASK_STATUS, required=True)
+    _code(resource, "intent", TASK_INTENT, required=True)
+    restriction = resource.get("restriction")
+    if restriction is not None:
+        if not isinstance(restriction, dict):
+            raise RefusedError("restriction is not an object")
+        _period(resource, "restriction.period", restriction.get("period"))
 
 
 RULES: dict[str, Callable[[Resource], None]] = {
@@ -240,6 +322,9 @@ RULES: dict[str, Callable[[Resource], None]] = {
     "Observation": _observation,
     "MedicationRequest": _medication_request,
     "Encounter": _encounter,
+    "EpisodeOfCare": _episode_of_care,
+    "QuestionnaireResponse": _questionnaire_response,
+    "Task": _task,
 }
 """Resource type -> the checks of the elements the app reads from it."""
 

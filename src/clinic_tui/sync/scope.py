@@ -25,6 +25,13 @@ parameter it does not know, e.g. `Patient?bogus=x` returns every patient):
   Task the township owns, so it comes with them.
 - `Communication?sender=X` / `recipient=X`: a referral's thread, sent or received
   (checked against sekmet in tests/integration/test_referral_round_trip.py).
+- `EpisodeOfCare?patient.organization=X`: honoured (EpisodeOfCare declares patient,
+  organization and care-manager). `QuestionnaireResponse?patient.organization=X`: NOT
+  honoured, though R4 defines `patient` there: sekmet declares no QuestionnaireResponse
+  search parameter and answers 200 with every clinic's records and an OperationOutcome
+  entry "Unknown search parameter 'patient' for QuestionnaireResponse; parameter ignored"
+  (400 with `Prefer: handling=strict`). The download filters such a page by this module's
+  in_scope (sync/unscoped.py; tests/integration/test_followup_sync.py).
 Every clinic parameter is sent as `Organization/X`, which every server must accept; a
 bare id is ambiguous for a parameter that may point at several types.
 
