@@ -265,6 +265,9 @@ def build_parser() -> argparse.ArgumentParser:
     from clinic_tui.commands.formulary import add_formulary_parser
 
     add_formulary_parser(commands, sub_common)
+    from clinic_tui.commands.followup import add_followup_parser
+
+    add_followup_parser(commands, sub_common)
     return parser
 
 
@@ -852,6 +855,13 @@ def _formulary(args: argparse.Namespace) -> int:
     return run_formulary(args)
 
 
+def _followup(args: argparse.Namespace) -> int:
+    from clinic_tui.commands.followup import run_followup
+
+    _unlock_for(args)
+    return run_followup(args)
+
+
 def _terminology(args: argparse.Namespace) -> int:
     from clinic_tui.commands.terminology import run_terminology
 
@@ -892,6 +902,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "decrypt": _decrypt,
         "users": _users,
         "formulary": _formulary,
+        "followup": _followup,
     }
     try:
         return handlers[args.command](args)

@@ -15,6 +15,7 @@ from clinic_tui.demo.generator import DemoClinic, DemoSummary, generate_demo_cli
 from clinic_tui.domain import national_id
 from clinic_tui.domain.fhir import QUEUE_NUMBER_SYSTEM
 from clinic_tui.errors import CacheError
+from clinic_tui.followup.fhir_shapes import FASTING_GLUCOSE_CODES
 from clinic_tui.offline_cache.clinic_cache import ClinicCache
 from clinic_tui.offline_cache.engine import open_cache
 
@@ -257,7 +258,9 @@ def test_records_are_coded_and_fit_the_problems(demo: tuple[Engine, DemoSummary]
     codes = {row[0] for row in _rows(engine, "SELECT code FROM condition")}
     assert {"I10", "E11.9"} <= codes
     vitals = _rows(engine, "SELECT DISTINCT code, category, unit FROM observation")
-    assert {row[1] for row in vitals} == {"vital-signs"}
+    # Vital signs, and the fasting glucose of the registries' follow-ups (demo/follow_ups.py).
+    assert {row[1] for row in vitals} <= {"vital-signs", "laboratory"}
+    assert all(row[0] in FASTING_GLUCOSE_CODES for row in vitals if row[1] == "laboratory")
     assert {"85354-9", "8867-4", "8310-5", "29463-7"} <= {row[0] for row in vitals}
     pressures = _rows(
         engine,

@@ -23,6 +23,7 @@ from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from clinic_tui.demo.context import DemoContext, DemoRandom, reference
+from clinic_tui.demo.follow_ups import build_follow_ups, enrols, programmes_of
 from clinic_tui.demo.history_years import (
     DEFAULT_HISTORY_YEARS,
     MAX_PATIENTS,
@@ -34,6 +35,7 @@ from clinic_tui.demo.records import build_history
 from clinic_tui.demo.referrals import build_hospital_side, inbox_size
 from clinic_tui.domain.fhir import Resource
 from clinic_tui.errors import CacheError
+from clinic_tui.followup.model import Programme
 from clinic_tui.offline_cache.store import (
     BulkRows,
     bulk_insert_resources,
@@ -73,7 +75,10 @@ class DemoClinic:
     """The demo township clinic for one (patients, seed, now); resources() streams its records.
 
     `history_years`: how many years of past visits each patient has (default 2); from 2 up the
-    last two years are the same records, so more years only add older ones.
+    last two years are the same records, so more years only add older ones. `registries`:
+    enrol the patients with hypertension or diabetes and give them a year of 随访
+    (demo/follow_ups.py); their records come from Randoms of their own, so without them every
+    other record is the same.
     """
 
     def __init__(
@@ -84,6 +89,7 @@ class DemoClinic:
         now: datetime,
         id_stamp: int | None = None,
         history_years: int = DEFAULT_HISTORY_YEARS,
+        registries: bool = True,
     ) -> None:
         if patients < 1:
             raise ValueError("a demo clinic needs at least one patient")
@@ -133,6 +139,27 @@ class DemoClinic:
         self.hospital_side = build_hospital_side(
             hospital_rng, self.context, self.county, referred, patients
         )
+        self.registries = registries
+        """Whether patients are enrolled in the chronic-disease programmes (demo/follow_ups)."""
+        self.urgent_index = self._first_enrolled_with_hypertension() if registries else None
+
+    def _follow_up_rng(self, index: int) -> DemoRandom:
+        """The patient's follow-up Random: a stream of its own, so the registries change no
+        other record of the demo clinic."""
+        return DemoRandom(self._patient_seeds[index] ^ _FOLLOW_UP_SEED, self._stamp + 1 + index)
+
+    def _first_enrolled_with_hypertension(self) -> int | None:
+        """The patient whose last 随访 shows an urgent sign: the first enrolled in the
+        hypertension programme (None if none of the first few hundred is)."""
+        for index in range(min(self.patients, 400)):
+            rng = DemoRandom(self._patient_seeds[index], self._stamp + 1 + index)
+            _patient, facts = build_patient(rng, self.context)
+            chronic = build_history(rng, self.context, facts, self.history_years).chronic
+            if Programme.HYPERTENSION in programmes_of(facts, chronic) and enrols(
+                self._follow_up_rng(index), facts, chronic
+            ):
+                return index
+        return None
 
     def fixed_resources(self) -> list[Resource]:
         """The organizations and their staff, the hospital's departments, experts and inbox."""
@@ -162,6 +189,17 @@ class DemoClinic:
             history = build_history(rng, context, facts, self.history_years)
             yield patient
             yield from history.resources
+            if self.registries:
+                registry = build_follow_ups(
+                    self._follow_up_rng(index),
+                    context,
+                    facts,
+                    history.resources,
+                    history.chronic,
+                    urgent=index == self.urgent_index,
+                )
+                if registry is not None:
+                    yield from registry.resources
             if index in self._in_queue:
                 candidates[index] = QueueCandidate(facts.ref, facts.age, history.chronic)
 
@@ -240,6 +278,8 @@ def iter_demo_resources(
 
 _HOSPITAL_SEED = 0x484F5350
 """Mixed into the seed for the hospital side's own Random ('HOSP')."""
+_FOLLOW_UP_SEED = 0x43485246
+"""Mixed into a patient's seed for their registry records' own Random ('CHRF')."""
 _CHUNK = 1000
 """Patients per unit of work handed to a worker process."""
 _worker_clinic: DemoClinic | None = None

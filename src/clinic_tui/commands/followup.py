@@ -1,0 +1,224 @@
+"""`clinic-tui followup indicators`: the follow-up figures of a period, offline from the cache.
+
+  clinic-tui followup indicators --from 2026-01-01 --to 2026-12-31 [--csv PATH] [--pdf PATH]
+                                 [--json] [--role expert]
+
+A township sees its registered, managed-to-standard and controlled patients per programme and
+who is overdue per village and clinician; a hospital expert (`--role expert`) sees the same
+for the patients referred to the hospital, per township. Only argparse is imported at module
+level: the parser is built on every start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from clinic_tui.errors import ClinicError
+from clinic_tui.i18n import add_translations, tr
+
+add_translations(
+    {
+        "chronic-disease follow-up: the indicators of a period (offline)": (
+            "慢病随访：统计期间的管理指标（离线）"
+        ),
+        "Chronic-disease follow-up (hypertension, type 2 diabetes) from the local cache.": (
+            "基于本地缓存的慢病随访（高血压、2型糖尿病）。"
+        ),
+        "registered, managed to standard, controlled; overdue per village and clinician": (
+            "管理人数、规范管理、控制达标；各村及各责任医生的逾期人数"
+        ),
+        "The 规范's indicators for the period, computed offline from the cache: patients "
+        "registered per programme, managed to the standard (at least 4 follow-ups), "
+        "controlled at their latest follow-up (BP < 140/90 mmHg, fasting glucose < 7.0 "
+        "mmol/L), and overdue patients per village and per clinician. A hospital expert "
+        "(--role expert) sees the patients referred to the hospital, per township.": (
+            "按《国家基本公共卫生服务规范》考核指标离线统计：各项目管理人数、"
+            "规范管理人数（随访不少于4次）、最近一次随访控制达标人数"
+            "（血压<140/90 mmHg，空腹血糖<7.0 mmol/L），以及各村、各责任医生的逾期未随访人数。"
+            "医院专家（--role expert）按乡镇查看转诊到本院的患者。"
+        ),
+        "first day (YYYY-MM-DD; default: 1 January this year)": (
+            "起始日期（YYYY-MM-DD；默认：今年1月1日）"
+        ),
+        "last day, included (YYYY-MM-DD; default: today)": (
+            "截止日期，含当天（YYYY-MM-DD；默认：今天）"
+        ),
+        "also write the figures as CSV (UTF-8) to PATH": "同时将指标写入 CSV 文件（UTF-8）",
+        "also write a one-page PDF to PATH": "同时写出一页 PDF",
+        "print JSON instead of a table": "输出 JSON 而非表格",
+        "clinic: this township's patients; expert: those referred to the hospital, per "
+        "township (default: [clinic] role in the settings)": (
+            "clinic：本乡镇的患者；expert：转诊到本院的患者，按乡镇统计"
+            "（默认：设置中的 [clinic] role）"
+        ),
+        "{value!r} is not a date (YYYY-MM-DD)": "{value!r} 不是日期（YYYY-MM-DD）",
+        "the period ends before it starts": "截止日期早于起始日期",
+        "wrote {path}": "已写出 {path}",
+    }
+)
+
+
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            tr("{value!r} is not a date (YYYY-MM-DD)").format(value=value)
+        ) from None
+
+
+def add_followup_parser(commands: Any, common: argparse.ArgumentParser) -> None:
+    """The `followup` command and its `indicators` subcommand."""
+    followup = commands.add_parser(
+        "followup",
+        parents=[common],
+        help=tr("chronic-disease follow-up: the indicators of a period (offline)"),
+        description=tr(
+            "Chronic-disease follow-up (hypertension, type 2 diabetes) from the local cache."
+        ),
+    )
+    actions = followup.add_subparsers(dest="followup_command", metavar="ACTION")
+    actions.required = True
+    indicators = actions.add_parser(
+        "indicators",
+        parents=[common],
+        help=tr("registered, managed to standard, controlled; overdue per village and clinician"),
+        description=tr(
+            "The 规范's indicators for the period, computed offline from the cache: patients "
+            "registered per programme, managed to the standard (at least 4 follow-ups), "
+            "controlled at their latest follow-up (BP < 140/90 mmHg, fasting glucose < 7.0 "
+            "mmol/L), and overdue patients per village and per clinician. A hospital expert "
+            "(--role expert) sees the patients referred to the hospital, per township."
+        ),
+    )
+    indicators.add_argument(
+        "--from",
+        dest="start",
+        type=_day,
+        metavar="DATE",
+        help=tr("first day (YYYY-MM-DD; default: 1 January this year)"),
+    )
+    indicators.add_argument(
+        "--to",
+        dest="end",
+        type=_day,
+        metavar="DATE",
+        help=tr("last day, included (YYYY-MM-DD; default: today)"),
+    )
+    indicators.add_argument(
+        "--csv", metavar="PATH", help=tr("also write the figures as CSV (UTF-8) to PATH")
+    )
+    indicators.add_argument("--pdf", metavar="PATH", help=tr("also write a one-page PDF to PATH"))
+    indicators.add_argument("--json", action="store_true", help=tr("print JSON instead of a table"))
+    indicators.add_argument(
+        "--role",
+        choices=("clinic", "expert"),
+        default=argparse.SUPPRESS,
+        help=tr(
+            "clinic: this township's patients; expert: those referred to the hospital, per "
+            "township (default: [clinic] role in the settings)"
+        ),
+    )
+
+
+def run_followup(args: argparse.Namespace, today: date | None = None) -> int:
+    """Run `followup indicators`."""
+    from clinic_tui.config import load_settings
+    from clinic_tui.followup.indicators import compute_indicators, write_csv, write_pdf
+    from clinic_tui.locations import cache_path
+    from clinic_tui.offline_cache.cache_file import prepare_cache
+    from clinic_tui.offline_cache.clinic_cache import ClinicCache
+
+    settings = load_settings(
+        data_dir_flag=args.data_dir,
+        config_flag=args.config,
+        language_flag=args.lang,
+        role_flag=getattr(args, "role", None),
+    )
+    today = today or date.today()
+    start = args.start or date(today.year, 1, 1)
+    end = args.end or today
+    if end < start:
+        raise ClinicError(tr("the period ends before it starts"))
+    path = cache_path(settings.data_dir)
+    prepare_cache(path)
+    cache = ClinicCache(path, clinic_id=settings.clinic_id)
+    referred_to = _hospital(path, cache.clinic.id) if settings.role == "expert" else None
+    found = compute_indicators(cache.engine, start, end, referred_to=referred_to)
+    language = settings.language
+    for target, writer in ((args.csv, write_csv), (args.pdf, _pdf_writer(write_pdf))):
+        if target:
+            written = writer(found, Path(target).expanduser(), language)
+            print(tr("wrote {path}").format(path=written), file=sys.stderr)
+    if args.json:
+        print(json.dumps(_as_json(found), ensure_ascii=False, indent=2))
+    else:
+        import csv
+
+        from clinic_tui.followup.indicators import csv_text
+
+        for row in csv.reader(csv_text(found, language).splitlines()):
+            print("  ".join(row))
+    return 0
+
+
+def _pdf_writer(write_pdf: Any) -> Any:
+    """write_pdf with the slips' own font (prescribing.slip finds it)."""
+    from clinic_tui.prescribing.slip import SlipFontMissingError, slip_font
+
+    def write(found: Any, path: Path, language: str) -> Path:
+        try:
+            font = slip_font()
+        except SlipFontMissingError as error:
+            raise ClinicError(str(error)) from error
+        return Path(write_pdf(found, path, language, font=font))
+
+    return write
+
+
+def _hospital(path: Path, clinic_id: str | None) -> str | None:
+    """The hospital an expert at this workstation works for (as the triage inbox finds it)."""
+    from contextlib import closing
+
+    from clinic_tui.offline_cache.cache_file import connect
+    from clinic_tui.referral.inbox import resolve_hospital
+
+    with closing(connect(path)) as connection:
+        return resolve_hospital(connection, clinic_id)
+
+
+def _as_json(found: Any) -> dict[str, Any]:
+    def programmes(figures: Any) -> list[dict[str, Any]]:
+        return [
+            {
+                "programme": str(f.programme),
+                "registered": f.registered,
+                "managed_to_standard": f.managed_to_standard,
+                "controlled": f.controlled,
+            }
+            for f in figures
+        ]
+
+    return {
+        "start": found.start.isoformat(),
+        "end": found.end.isoformat(),
+        "rules_version": found.rules_version,
+        "min_visits": found.min_visits,
+        "programmes": programmes(found.programmes),
+        "overdue_by_village": dict(found.overdue_by_village),
+        "overdue_by_clinician": dict(found.overdue_by_clinician),
+        "referred_to": found.referred_to,
+        "by_township": [
+            {
+                "organization_id": t.organization_id,
+                "name": t.name,
+                "programmes": programmes(t.programmes),
+            }
+            for t in found.by_township
+        ],
+    }

@@ -1,0 +1,182 @@
+"""The indicators' one-page PDF (A4, Chinese or English), drawn with fpdf2 and the CJK font
+the prescription slips embed. fpdf2 is imported only when a page is drawn."""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from clinic_tui.domain.untrusted import clean_line
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
+
+    from clinic_tui.followup.indicators import Indicators, ProgrammeFigures
+
+FONT_FACE = "Noto Sans CJK SC"
+DEBIAN_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+_FONT = "indicatorcjk"
+_ROW_MM = 6.0
+_PAGE_BOTTOM_MM = 270.0
+_MAX_LIST_ROWS = 25
+"""Villages / clinicians listed on the page (most overdue first); the CSV has them all."""
+
+
+class IndicatorFontMissingError(RuntimeError):
+    """The CJK font is not installed."""
+
+
+@functools.cache
+def default_font() -> tuple[Path, int]:
+    """The slips' font, found as prescribing.slip.slip_font finds it (that module is in a
+    sibling service package this one may not import)."""
+    try:
+        import noto_cjk_sans_otc
+
+        path = Path(str(noto_cjk_sans_otc.FONT_PATH))
+    except ImportError:
+        path = DEBIAN_FONT
+    if not path.is_file():
+        raise IndicatorFontMissingError(
+            f"the Chinese font ({FONT_FACE}) is not installed: run `make install`"
+        )
+    from fontTools.ttLib import TTCollection
+
+    with TTCollection(str(path), lazy=True) as collection:
+        for index, face in enumerate(collection.fonts):
+            if face["name"].getDebugName(1) == FONT_FACE:
+                return path, index
+    raise IndicatorFontMissingError(f"{path} has no {FONT_FACE} face")
+
+
+def render(
+    indicators: Indicators,
+    path: Path,
+    language: str,
+    font: tuple[Path, int] | None,
+    word: Callable[[str, str], str],
+    header: Callable[[str], list[str]],
+    rows: Callable[[Sequence[ProgrammeFigures], str], list[list[str]]],
+) -> Path:
+    """Draw the page and write it at `path` (folder 0700, file 0600); returns `path`."""
+    from fpdf import FPDF
+
+    from clinic_tui.private_files import private_dir, write_private
+
+    font_path, face = font or default_font()
+    pdf = FPDF(orientation="P", unit="mm", format="A4")
+    pdf.set_auto_page_break(False)
+    pdf.set_margins(15, 15, 15)
+    pdf.add_font(_FONT, "", str(font_path), collection_font_number=face)
+    pdf.set_creator("clinic-tui")
+    pdf.set_lang("zh-CN" if language == "zh" else "en")
+    pdf.set_title(word("title", language))
+    pdf.add_page()
+
+    y = 15.0
+    y = _line(pdf, y, word("title", language), 15, bold_gap=3)
+    period = f"{indicators.start.isoformat()} – {indicators.end.isoformat()}"
+    y = _line(pdf, y, f"{word('period', language)}: {period}", 10, bold_gap=3)
+
+    widths = [40.0, 24.0, 28.0, 26.0, 28.0, 24.0]
+    if indicators.by_township:
+        y = _table(
+            pdf,
+            y,
+            [36.0, *(w * 0.85 for w in widths)],
+            [word("township", language), *header(language)],
+            [
+                [clean_line(t.name), *row]
+                for t in indicators.by_township
+                for row in rows(t.programmes, language)
+            ][: _MAX_LIST_ROWS * 2],
+        )
+        y += 4
+    y = _table(pdf, y, widths, header(language), rows(indicators.programmes, language))
+    y += 4
+    half = [60.0, 25.0]
+    top_y = y
+    left_end = _table(
+        pdf,
+        top_y,
+        half,
+        [word("village", language), word("overdue", language)],
+        [[clean_line(n), str(c)] for n, c in indicators.overdue_by_village[:_MAX_LIST_ROWS]],
+    )
+    right_end = _table(
+        pdf,
+        top_y,
+        half,
+        [word("clinician", language), word("overdue", language)],
+        [[clean_line(n), str(c)] for n, c in indicators.overdue_by_clinician[:_MAX_LIST_ROWS]],
+        x=105.0,
+    )
+    y = max(left_end, right_end) + 6
+    notes = (
+        word("definition", language).format(n=indicators.min_visits),
+        word("source", language).format(version=indicators.rules_version),
+    )
+    for note in notes:
+        pdf.set_font(_FONT, size=8)
+        pdf.set_xy(15, min(y, _PAGE_BOTTOM_MM))
+        pdf.multi_cell(w=180, h=4.2, text=note)
+        y = pdf.get_y() + 1
+
+    private_dir(path.parent)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    try:
+        write_private(partial, bytes(pdf.output()))
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return path
+
+
+def _line(pdf: FPDF, y: float, text: str, size: float, bold_gap: float = 0) -> float:
+    pdf.set_font(_FONT, size=size)
+    pdf.set_xy(15, y)
+    pdf.cell(w=180, h=size * 0.45, text=text)
+    return y + size * 0.45 + bold_gap
+
+
+def _table(
+    pdf: FPDF,
+    y: float,
+    widths: Sequence[float],
+    head: Sequence[str],
+    body: Sequence[Sequence[str]],
+    x: float = 15.0,
+) -> float:
+    """A ruled table from (x, y); rows past the page bottom are left out (the CSV has all)."""
+    pdf.set_draw_color(120, 120, 120)
+    for number, row in enumerate([head, *body]):
+        if y + _ROW_MM > _PAGE_BOTTOM_MM:
+            break
+        pdf.set_font(_FONT, size=9 if number == 0 else 9.5)
+        pdf.set_fill_color(230, 230, 230)
+        cursor = x
+        for width, cell in zip(widths, row, strict=False):
+            pdf.set_xy(cursor, y)
+            pdf.cell(
+                w=width,
+                h=_ROW_MM,
+                text=_fit(pdf, cell, width - 2),
+                border=1,
+                align="L" if cursor == x else "R",
+                fill=number == 0,
+            )
+            cursor += width
+        y += _ROW_MM
+    return y
+
+
+def _fit(pdf: FPDF, text: str, width: float) -> str:
+    """`text` cut (with …) to fit `width` mm at the current font size."""
+    if pdf.get_string_width(text) <= width:
+        return text
+    while text and pdf.get_string_width(text + "…") > width:
+        text = text[:-1]
+    return text + "…"
