@@ -303,3 +303,24 @@ async def test_help_lists_the_follow_up_keys_on_the_queue_list_and_chart(
         keys = described(pilot.app)
         for words in ("Follow-up visit", "Enrol in a programme", "Leave a programme"):
             assert words in keys
+
+
+async def test_names_and_addresses_from_outside_are_drawn_as_data(cache: ClinicCache) -> None:
+    from clinic_tui.offline_cache.store import read_resource, upsert_resources
+
+    with cache.engine.begin() as connection:
+        resource = read_resource(connection, "Patient", "p-zhao")
+        assert resource is not None
+        resource["name"] = [{"text": "[i]赵[/i]"}]
+        resource["address"] = [{"use": "home", "line": ["[b]李[/b]\x1b村"]}]
+        upsert_resources(connection, [resource])
+    async with _app(cache).run_test(size=(120, 40)) as pilot:
+        screen = await _list(pilot)
+        [row] = [r for r in _rows(screen) if "赵" in r]
+        assert "[i]赵[/i]" in row  # markup in a name stays those characters
+        assert "[b]李[/b]␛村" in row  # and a control character is made visible
+        await press(pilot, "f")
+        await type_text(pilot, "[b]")
+        await press(pilot, "enter")  # a filter typed with brackets is text too
+        assert "address contains [b]" in _plain(screen.query_one("#follow-up-filter").content)
+        assert pilot.app.is_running
