@@ -324,3 +324,26 @@ async def test_names_and_addresses_from_outside_are_drawn_as_data(cache: ClinicC
         await press(pilot, "enter")  # a filter typed with brackets is text too
         assert "address contains [b]" in _plain(screen.query_one("#follow-up-filter").content)
         assert pilot.app.is_running
+
+
+async def test_a_long_list_loads_a_window_and_end_loads_the_rest(cache: ClinicCache) -> None:
+    from dataclasses import replace
+
+    from clinic_tui.screens.followup_list import WINDOW
+
+    async with _app(cache).run_test(size=(80, 24)) as pilot:
+        screen = await _list(pilot)
+        table = screen.query_one(DataTable)
+        many = [
+            replace(item, enrolment_id=f"{item.enrolment_id}-{n}")
+            for n in range(100)
+            for item in screen.items
+        ]
+        screen.show(many, screen.names)
+        await settle(pilot)
+        assert table.row_count == WINDOW  # a clinic's thousands are not all added at once
+        await press(pilot, "end")
+        assert (table.row_count, table.cursor_row) == (300, 299)
+        assert screen.selected == many[299]
+        await press(pilot, "home")
+        assert table.cursor_row == 0 and screen.selected == many[0]

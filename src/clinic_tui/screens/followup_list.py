@@ -99,7 +99,9 @@ class FollowUpListScreen(Screen[None]):
         Binding("f", "filter", tr("Filter")),
         Binding("p", "print_list", tr("Print list")),
         Binding("escape", "back", tr("Back")),
-        Binding("end", "last_row", tr("Last row"), show=False),
+        # The screen's, before the table's (its own scroll sideways): rows, loading the rest.
+        Binding("home", "first_row", tr("First row"), show=False, priority=True),
+        Binding("end", "last_row", tr("Last row"), show=False, priority=True),
     ]
 
     def __init__(
@@ -248,6 +250,10 @@ class FollowUpListScreen(Screen[None]):
         """Near the end of the window, bring in the next one."""
         if event.cursor_row >= self._rows_in_table - 5 and self._rows_in_table < len(self.items):
             self._load_to(self._rows_in_table + WINDOW)
+
+    def action_first_row(self) -> None:
+        """Home: the first (most overdue) row."""
+        self.query_one(DataTable).move_cursor(row=0)
 
     def action_last_row(self) -> None:
         """End: the last row (every window loaded first)."""
