@@ -1,8 +1,9 @@
 """The village visit list (随访名单): a one-table PDF, in Chinese, for a home-visit day.
 
 A township doctor takes it to the village: who is due or overdue there, where they live,
-when they were last seen, and blank boxes to write the blood pressure and glucose in by
-hand, with the phone number to ring ahead (entered in the 随访 form back at the clinic, or on the laptop at the house).
+when they were last seen, their phone number to ring ahead, and blank boxes to write the
+blood pressure and glucose in by hand (entered in the 随访 form back at the clinic, or on
+the laptop at the house).
 A4 landscape; the font is the prescription slip's (Noto Sans CJK SC from the
 `noto-cjk-sans-otc` package, else Debian's fonts-noto-cjk): the followup package may not
 import prescribing (import-linter keeps the services independent), so the few lines that
