@@ -157,7 +157,10 @@ class FollowUpListScreen(Screen[None]):
 
     def on_screen_resume(self) -> None:
         """Back from the form or the chart: a visit moves its row."""
-        self.load()
+        # Not on the first showing (a resume comes with it): on_mount's read is under way,
+        # and a second one beside it would double the time to the first rows.
+        if self._loaded:
+            self.load()
 
     def on_cache_changed(self, _message: CacheChanged) -> None:
         """A sync may have brought enrolments or visits."""
