@@ -348,3 +348,20 @@ async def test_a_long_list_loads_a_window_and_end_loads_the_rest(cache: ClinicCa
         await press(pilot, "home")
         assert table.cursor_row == 0
         assert screen.selected == many[0]
+
+
+async def test_the_queue_names_overdue_chronic_follow_ups_and_their_key(
+    cache: ClinicCache,
+) -> None:
+    async with _app(cache).run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        line = pilot.app.screen.query_one("#queue-follow-ups")
+        assert line.display
+        assert "Chronic follow-ups overdue 1 [v]" in _plain(line.content)  # 张伟, 40 days
+        await _list(pilot)
+        await press(pilot, "enter")
+        await _record(pilot, "128", "80")
+        await press(pilot, "escape")
+        assert isinstance(pilot.app.screen, QueueScreen)
+        await settle(pilot)
+        assert not pilot.app.screen.query_one("#queue-follow-ups").display

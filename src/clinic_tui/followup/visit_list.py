@@ -14,19 +14,19 @@ from __future__ import annotations
 
 import functools
 import os
+import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, text
-
 from clinic_tui.domain.untrusted import clean_line
 from clinic_tui.followup.model import Control, DueItem, Programme
 
 if TYPE_CHECKING:
     from fpdf import FPDF
+    from sqlalchemy import Engine
 
 FONT_FACE = "Noto Sans CJK SC"
 DEBIAN_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
@@ -66,9 +66,29 @@ COLUMNS: tuple[tuple[str, float], ...] = (
 
 def clinician_names(engine: Engine) -> dict[str, str]:
     """Practitioner id -> name, for the list's clinician column and filter."""
+    from sqlalchemy import text  # here: the queue imports this module and has no ORM yet
+
     with engine.connect() as connection:
         rows = connection.execute(text("SELECT id, name FROM practitioner ORDER BY name"))
         return {str(row.id): clean_line(str(row.name or row.id), 60) for row in rows}
+
+
+def count_overdue(connection: sqlite3.Connection, clinic_id: str | None, today: date) -> int:
+    """Chronic follow-ups of the clinic's programmes past their date (the queue's cue to `v`).
+
+    One count over the open next-visit Tasks (index ix_task_kind_focus), plain sqlite3 as the
+    queue's own read: no ORM on the queue's path.
+    """
+    from clinic_tui.followup.fhir_shapes import TASK_KIND
+
+    row = connection.execute(
+        "SELECT count(*) FROM task t JOIN episode_of_care e ON e.id = t.focus_id"
+        " WHERE t.kind = ? AND t.status IN ('requested', 'received', 'accepted', 'ready',"
+        " 'in-progress', 'on-hold', 'draft') AND t.due_date < ? AND e.status = 'active'"
+        " AND (? IS NULL OR e.organization_id = ?)",
+        (TASK_KIND, today.isoformat(), clinic_id, clinic_id),
+    ).fetchone()
+    return int(row[0]) if row else 0
 
 
 @dataclass(frozen=True)

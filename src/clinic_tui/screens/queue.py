@@ -69,6 +69,7 @@ add_translations(
         "Keep the one registration": "保留原登记",
         "Referrals": "转诊记录",
         "Chronic follow-ups": "慢病随访",
+        "Chronic follow-ups overdue {count} [v]": "慢病随访逾期 {count} 人 [v]",
     }
 )
 
@@ -228,10 +229,14 @@ class QueueScreen(Screen[None]):
                 notices.append(outcome.notice)
             keep = outcome.keep or keep
             open_patient = outcome.open_patient
+        # In the worker: the follow-up package is not on the queue's first paint.
+        from clinic_tui.followup.visit_list import count_overdue
+
         entries = self.cache.queue_today(self.clock().date())
         with connect(self.cache.path) as connection:  # plain sqlite3, as the queue's own read
             follow_ups = read_follow_ups_due(connection, self.cache.clinic.id, self.clock().date())
             unread = count_unread_referrals(connection, self.cache.clinic.id)
+            chronic = count_overdue(connection, self.cache.clinic.id or None, self.clock().date())
         pending = self.cache.pending_changes()
         # Counted with every read, so the badge is right from the first paint.
         self.app.post_message(
@@ -244,7 +249,7 @@ class QueueScreen(Screen[None]):
         if get_current_worker().is_cancelled and not notices and open_patient is None:
             return  # a newer refresh is under way; showing this one could go back in time
         self.app.call_from_thread(self._show, entries, pending, keep, notices)
-        self.app.call_from_thread(self._show_follow_ups, follow_ups, unread)
+        self.app.call_from_thread(self._show_follow_ups, follow_ups, unread, chronic)
         if open_patient is not None:
             self.app.call_from_thread(self._open_chart_of, open_patient)
 
@@ -276,8 +281,11 @@ class QueueScreen(Screen[None]):
     def _warm_up(self) -> None:
         self.run_worker(self.cache.warm_up, thread=True, exit_on_error=False, group="warm-up")
 
-    def _show_follow_ups(self, follow_ups: list[FollowUpItem], unread: int = 0) -> None:
-        """The line of follow-ups due and of referrals with new messages, when there are any."""
+    def _show_follow_ups(
+        self, follow_ups: list[FollowUpItem], unread: int = 0, chronic: int = 0
+    ) -> None:
+        """The line of follow-ups due, referrals with new messages and overdue chronic
+        follow-ups (with the key of their list), when there are any."""
         line = self.query_one("#queue-follow-ups", Static)
         text = (
             follow_ups_line(follow_ups, self.clock().date().isoformat()) if follow_ups else Text()
@@ -285,8 +293,11 @@ class QueueScreen(Screen[None]):
         if unread:
             text.append("  " if follow_ups else "")
             text.append(unread_referrals_words(unread), style="bold")
+        if chronic:
+            text.append("  " if follow_ups or unread else "")
+            text.append(tr("Chronic follow-ups overdue {count} [v]").format(count=chronic))
         line.update(text)
-        line.display = bool(follow_ups or unread)
+        line.display = bool(follow_ups or unread or chronic)
 
     def _show_title(self) -> None:
         now = self.clock()
