@@ -75,6 +75,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/form_open.py
 	$(BIN)/python benchmarks/followup_list.py
 	$(BIN)/python benchmarks/followup_indicators.py
+	$(BIN)/python benchmarks/followup_indicators.py --share 0.3
 
 ## Bytes written per keystroke through a pty and through `serve`'s websocket, beside a bare
 ## DataTable app (a 2,000-patient demo cache under .bench/; a few minutes).

@@ -150,7 +150,9 @@ def build_follow_ups(
         when = datetime.combine(
             day, time(rng.randint(8, 16), rng.randrange(60)), tzinfo=context.now.tzinfo
         )
-        result = classify(programmes, values, previous, day, age=facts.age)
+        birth = facts.birth
+        age = day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+        result = classify(programmes, values, previous, day, age=age)
         encounter = add(
             shapes.visit_encounter(
                 rng.new_id(),
@@ -262,7 +264,8 @@ def _values(
         systolic=systolic,
         diastolic=diastolic,
         heart_rate=rng.randint(62, 92),
-        weight_kg=round(weight + rng.uniform(-1.5, 1.5), 1),
+        # Weighed at about one visit in three: fewer rows for a large demo clinic.
+        weight_kg=round(weight + rng.uniform(-1.5, 1.5), 1) if rng.random() < 0.34 else None,
         fasting_glucose=glucose,
         symptoms=symptoms,
         lifestyle=Lifestyle(

@@ -86,13 +86,14 @@ def render(
         y = _table(
             pdf,
             y,
-            [36.0, *(w * 0.85 for w in widths)],
+            [34.0, 26.0, 20.0, 26.0, 26.0, 26.0, 22.0],
             [word("township", language), *header(language)],
             [
                 [clean_line(t.name), *row]
                 for t in indicators.by_township
                 for row in rows(t.programmes, language)
             ][: _MAX_LIST_ROWS * 2],
+            left_columns=2,
         )
         y += 4
     y = _table(pdf, y, widths, header(language), rows(indicators.programmes, language))
@@ -149,8 +150,10 @@ def _table(
     head: Sequence[str],
     body: Sequence[Sequence[str]],
     x: float = 15.0,
+    left_columns: int = 1,
 ) -> float:
-    """A ruled table from (x, y); rows past the page bottom are left out (the CSV has all)."""
+    """A ruled table from (x, y), names left and figures right; rows past the page bottom
+    are left out (the CSV has them all)."""
     pdf.set_draw_color(120, 120, 120)
     for number, row in enumerate([head, *body]):
         if y + _ROW_MM > _PAGE_BOTTOM_MM:
@@ -158,14 +161,14 @@ def _table(
         pdf.set_font(_FONT, size=9 if number == 0 else 9.5)
         pdf.set_fill_color(230, 230, 230)
         cursor = x
-        for width, cell in zip(widths, row, strict=False):
+        for column, (width, cell) in enumerate(zip(widths, row, strict=False)):
             pdf.set_xy(cursor, y)
             pdf.cell(
                 w=width,
                 h=_ROW_MM,
                 text=_fit(pdf, cell, width - 2),
                 border=1,
-                align="L" if cursor == x else "R",
+                align="L" if column < left_columns else "R",
                 fill=number == 0,
             )
             cursor += width
