@@ -88,6 +88,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/formulary_complete.py
 	$(BIN)/python benchmarks/prescribing_checks.py
 	$(BIN)/python benchmarks/form_open.py
+	$(BIN)/python benchmarks/followup_list.py
 	$(BIN)/python benchmarks/followup_indicators.py
 	$(BIN)/python benchmarks/followup_indicators.py --share 0.3
 

@@ -71,3 +71,26 @@ def test_two_downs_and_enter_in_one_burst_choose_the_second_row(clinic: Path) ->
         )
         assert chosen == "Walk-in registration: 张珊"
         assert terminal.quit() == 0
+
+
+def test_v_and_enter_in_one_burst_open_the_follow_up_form_of_the_most_overdue(
+    tmp_path: Path,
+) -> None:
+    from tests.ui.followup_fixtures import followup_cache
+
+    engine = open_cache(tmp_path / "clinic.sqlite3")
+    followup_cache(engine)
+    with engine.begin() as connection:
+        connection.execute(
+            text("INSERT OR REPLACE INTO cache_meta (key, value) VALUES ('clinic_id', 'org-town')")
+        )
+    engine.dispose()
+    with Terminal(tmp_path) as terminal:
+        terminal.wait_for("Walk-in")
+        terminal.forget()
+        # The list is read in a worker: the Enter typed with v waits for its first row.
+        terminal.send("v" + ENTER)
+        assert terminal.wait_for("Follow-up visit: 张伟", "Follow-up visit: 赵") == (
+            "Follow-up visit: 张伟"
+        )
+        assert terminal.quit() == 0

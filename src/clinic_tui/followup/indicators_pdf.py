@@ -7,14 +7,17 @@ import functools
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from clinic_tui.domain.untrusted import clean_line
 
 if TYPE_CHECKING:
     from fpdf import FPDF
 
-    from clinic_tui.followup.indicators import Indicators, ProgrammeFigures
+# indicators.py calls this module (its write_pdf), so the figures' types are not imported back:
+# that would be an import circle. They are read through the callbacks indicators.py passes.
+Indicators = Any
+ProgrammeFigures = Any
 
 FONT_FACE = "Noto Sans CJK SC"
 DEBIAN_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")

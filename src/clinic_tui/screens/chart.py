@@ -37,6 +37,7 @@ from clinic_tui.widgets.data_text import data_block
 from clinic_tui.widgets.key_footer import KeyFooter
 from clinic_tui.widgets.notice_line import NoticeLine
 from clinic_tui.widgets.patient_header import PatientHeader
+from clinic_tui.widgets.programme_section import ProgrammeLine, ProgrammesSection
 from clinic_tui.widgets.records_elsewhere import RecordsElsewhere
 from clinic_tui.widgets.referral_section import ReferralsSection
 from clinic_tui.widgets.sync_badge import SyncBadge
@@ -96,6 +97,7 @@ class ChartScreen(ChartEditing):
         with VerticalScroll(id="chart-sections", can_focus=False):
             yield VisitPanel(id="visit-panel")
             yield ProblemsSection(id="problems")
+            yield ProgrammesSection(id="programmes")
             yield MedicationsSection(id="medications")
             yield ReferralsSection(id="referrals")
             with Container(id="vitals-and-visits"):
@@ -164,8 +166,19 @@ class ChartScreen(ChartEditing):
             summaries = read_previews(self.cache.path, received)
         return referrals, store.follow_ups_for_patient(self.patient_id), summaries
 
+    @work(thread=True, exclusive=True, exit_on_error=False, group="chart-programmes")
+    def load_programmes(self) -> list[ProgrammeLine]:
+        """This patient's chronic programmes, each with its next date and last control."""
+        from clinic_tui.screens.followup_reads import programme_lines
+
+        return programme_lines(self.cache, self.patient_id)
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Show the chart, or say plainly why there is none."""
+        if event.worker.group == "chart-programmes" and event.state is WorkerState.SUCCESS:
+            lines = event.worker.result
+            if isinstance(lines, list):
+                self.query_one(ProgrammesSection).show_programmes(lines, self.clock().date())
         if event.worker.group == "chart-referrals" and event.state is WorkerState.SUCCESS:
             referrals, follow_ups, summaries = event.worker.result or ([], [], {})
             self.query_one(ReferralsSection).show_referrals(
@@ -225,6 +238,7 @@ class ChartScreen(ChartEditing):
             ):
                 sections.move_child(referrals, before=self.query_one(ProblemsSection))
         self.load_referrals(elsewhere)
+        self.load_programmes()
         self.remove_class("-loading")
         self.add_class("-loaded")
         if self.focused is None:

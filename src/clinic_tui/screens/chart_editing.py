@@ -28,6 +28,10 @@ from clinic_tui.widgets.visit_panel import VisitPanel
 if TYPE_CHECKING:
     from clinic_tui.offline_cache.clinic_cache import ClinicCache
 
+NOT_ELIGIBLE = (
+    "Not eligible: no hypertension (I10–I15) or type 2 diabetes (E11) problem, or already enrolled"
+)
+
 add_translations(
     {
         "Diagnosis": "诊断",
@@ -49,11 +53,18 @@ add_translations(
         "Refer": "转诊",
         "Referrals": "转诊记录",
         "Rx": "处方",
+        "Follow-up visit": "随访",
+        "Enrol in a programme": "纳入慢病管理",
+        "Leave a programme": "退出慢病管理",
+        NOT_ELIGIBLE: "不符合条件：无高血压（I10–I15）或2型糖尿病（E11）诊断，或已纳入管理",
+        "Not in any programme": "未纳入慢病管理",
+        "Can be enrolled in {programmes}: press e": "可纳入{programmes}管理：按 e 登记",
         "Prescribe": "开处方",  # what help says for m (the footer's short word is Rx)
         # The record type as the conflicts screen names it.
         "DocumentReference": "病程记录",
     }
 )
+
 
 FormFactory = Callable[[], Screen[Any]]
 """Builds a form on the UI thread from data a worker read."""
@@ -78,6 +89,10 @@ class ChartEditing(Screen[None]):
         Binding("A", "withdraw_allergy", tr("Withdraw an allergy"), show=False),
         Binding("r", "refer", tr("Refer"), show=False),
         Binding("R", "referrals", tr("Referrals"), show=False),
+        # Chronic programmes (issue #21); in help (?) and named on the programmes section.
+        Binding("F", "follow_up_visit", tr("Follow-up visit"), show=False),
+        Binding("e", "enrol", tr("Enrol in a programme"), show=False),
+        Binding("E", "leave_programme", tr("Leave a programme"), show=False),
     ]
 
     cache: ClinicCache
@@ -110,10 +125,20 @@ class ChartEditing(Screen[None]):
         elif group == "chart-finish" and event.state is WorkerState.SUCCESS:
             self.notify(str(event.worker.result), timeout=8)
             self.dismiss(None)
-        elif group in ("chart-visit", "chart-form", "chart-finish") and (
+        elif group == "chart-eligible" and event.state is WorkerState.SUCCESS:
+            self._suggest_enrolment(event.worker.result)
+        elif group == "chart-follow-up" and event.state is WorkerState.SUCCESS:
+            factory = event.worker.result
+            if callable(factory):
+                form = factory()
+                self.app.push_screen(form, lambda notice: self._visit_saved(form, notice))
+        elif group in ("chart-visit", "chart-form", "chart-finish", "chart-follow-up") and (
             event.state is WorkerState.ERROR
         ):
-            self.notify(f"{tr('Could not')}: {event.worker.error}", severity="error", timeout=8)
+            error = event.worker.error
+            # A LookupError says in words why a key has nothing to open (not enrolled...).
+            said = str(error) if isinstance(error, LookupError) else f"{tr('Could not')}: {error}"
+            self.notify(said, severity="error", timeout=8)
 
     def _form_closed(self, notice: str | None) -> None:
         if notice:
@@ -137,11 +162,17 @@ class ChartEditing(Screen[None]):
         from clinic_tui.terminology.diagnosis import diagnosis_search_for
 
         cache, patient_id, visit, now = self.cache, self.patient_id, self.visit, self.clock()
+
+        def closed(notice: str | None) -> None:
+            self._form_closed(notice)
+            if notice:
+                self._check_eligible()  # a new I10-I15 / E11 diagnosis: suggest enrolment
+
         self.app.push_screen(
             ProblemForm(
                 cache.chart_edits, diagnosis_search_for(cache.path), patient_id, visit, now
             ),
-            self._form_closed,
+            closed,
         )
 
     def action_change_problem(self) -> None:
@@ -309,3 +340,80 @@ class ChartEditing(Screen[None]):
                 slip_language=slip_language,
             )
         )
+
+    # ----- chronic programmes (issue #21) -----------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="chart-eligible")
+    def _check_eligible(self) -> list[Any]:
+        """Programmes the patient could join now (after a diagnosis was recorded)."""
+        from clinic_tui.screens.followup_reads import chronic_registry
+
+        return list(
+            chronic_registry(self.cache).enrollable(self.patient_id, today=self.clock().date())
+        )
+
+    def _suggest_enrolment(self, programmes: object) -> None:
+        from clinic_tui.widgets.followup_words import programme_word
+
+        if isinstance(programmes, list) and programmes:
+            words = "、".join(programme_word(p) for p in programmes)
+            self.notify(tr("Can be enrolled in {programmes}: press e").format(programmes=words),
+                        timeout=10)  # fmt: skip
+
+    def action_enrol(self) -> None:
+        """e: enrol the patient in a programme they are eligible for (date, clinician)."""
+        from clinic_tui.followup.visit_list import clinician_names
+        from clinic_tui.screens.followup_dialogs import EnrolForm
+        from clinic_tui.screens.followup_reads import chronic_registry
+
+        cache, patient_id, today = self.cache, self.patient_id, self.clock().date()
+        name = self.chart.patient.name if self.chart else ""
+
+        def read() -> FormFactory:
+            registry = chronic_registry(cache)
+            programmes = registry.enrollable(patient_id, today=today)
+            if not programmes:
+                raise LookupError(tr(NOT_ELIGIBLE))
+            names = clinician_names(cache.engine)
+            return lambda: EnrolForm(
+                registry.enrol, patient_id, name, programmes, names, cache.practitioner_id, today
+            )
+
+        self._open(read)
+
+    def action_leave_programme(self) -> None:
+        """E: the patient leaves a programme (moved, died, declined)."""
+        from clinic_tui.screens.followup_dialogs import LeaveForm
+        from clinic_tui.screens.followup_reads import chronic_registry
+
+        cache, patient_id, today = self.cache, self.patient_id, self.clock().date()
+        name = self.chart.patient.name if self.chart else ""
+
+        def read() -> FormFactory:
+            registry = chronic_registry(cache)
+            active = [e for e in registry.enrolments(patient_id) if e.active]
+            if not active:
+                raise LookupError(tr("Not in any programme"))
+            return lambda: LeaveForm(registry.leave, name, active, today)
+
+        self._open(read)
+
+    def action_follow_up_visit(self) -> None:
+        """F: the 随访 form for this patient's programmes."""
+        self._read_follow_up()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="chart-follow-up")
+    def _read_follow_up(self) -> Callable[[], Screen[Any]]:
+        from clinic_tui.screens.followup_open import visit_form
+        from clinic_tui.screens.followup_reads import read_visit_form_data
+
+        now = self.clock()
+        data = read_visit_form_data(self.cache, self.patient_id, now)
+        return lambda: visit_form(self.cache, data, now)
+
+    def _visit_saved(self, form: Any, notice: str | None) -> None:
+        from clinic_tui.screens.followup_open import offer_referral
+
+        self._form_closed(notice)
+        if notice:
+            offer_referral(self, self.cache, form, self.clock)

@@ -66,6 +66,8 @@ add_translations(
         ),
         "Keep the one registration": "保留原登记",
         "Referrals": "转诊记录",
+        "Chronic follow-ups": "慢病随访",
+        "Chronic follow-ups overdue {count} [v]": "慢病随访逾期 {count} 人 [v]",
     }
 )
 
@@ -156,6 +158,8 @@ class QueueScreen(Screen[None]):
         # In help (?) and the palette; the follow-up line names F when any is due.
         Binding("R", "referrals", tr("Referrals"), show=False),
         Binding("F", "follow_ups", tr("Follow-ups due"), show=False),
+        # The chronic-disease list (issue #21): its own key, see screens/followup_list.py.
+        Binding("v", "chronic_follow_ups", tr("Chronic follow-ups"), show=False),
     ]
 
     def __init__(self, cache: ClinicCache, clock: Callable[[], datetime]) -> None:
@@ -223,10 +227,16 @@ class QueueScreen(Screen[None]):
                 notices.append(outcome.notice)
             keep = outcome.keep or keep
             open_patient = outcome.open_patient
+        # In the worker: the follow-up package is not on the queue's first paint.
+        from clinic_tui.followup.visit_list import overdue_in_cache
+
         entries = self.cache.queue_today(self.clock().date())
         # Plain sqlite3 beside the queue's own read: no ORM before the first paint.
         follow_ups, unread = queue_referral_counts(
             self.cache.path, self.cache.clinic.id, self.clock().date()
+        )
+        chronic = overdue_in_cache(
+            self.cache.path, self.cache.clinic.id or None, self.clock().date()
         )
         pending = self.cache.pending_changes()
         # Counted with every read, so the badge is right from the first paint.
@@ -240,7 +250,7 @@ class QueueScreen(Screen[None]):
         if get_current_worker().is_cancelled and not notices and open_patient is None:
             return  # a newer refresh is under way; showing this one could go back in time
         self.app.call_from_thread(self._show, entries, pending, keep, notices)
-        self.app.call_from_thread(self._show_follow_ups, follow_ups, unread)
+        self.app.call_from_thread(self._show_follow_ups, follow_ups, unread, chronic)
         if open_patient is not None:
             self.app.call_from_thread(self._open_chart_of, open_patient)
 
@@ -272,8 +282,11 @@ class QueueScreen(Screen[None]):
     def _warm_up(self) -> None:
         self.run_worker(self.cache.warm_up, thread=True, exit_on_error=False, group="warm-up")
 
-    def _show_follow_ups(self, follow_ups: list[FollowUpItem], unread: int = 0) -> None:
-        """The line of follow-ups due and of referrals with new messages, when there are any."""
+    def _show_follow_ups(
+        self, follow_ups: list[FollowUpItem], unread: int = 0, chronic: int = 0
+    ) -> None:
+        """The line of follow-ups due, referrals with new messages and overdue chronic
+        follow-ups (with the key of their list), when there are any."""
         line = self.query_one("#queue-follow-ups", Static)
         text = (
             follow_ups_line(follow_ups, self.clock().date().isoformat()) if follow_ups else Text()
@@ -281,8 +294,11 @@ class QueueScreen(Screen[None]):
         if unread:
             text.append("  " if follow_ups else "")
             text.append(unread_referrals_words(unread), style="bold")
+        if chronic:
+            text.append("  " if follow_ups or unread else "")
+            text.append(tr("Chronic follow-ups overdue {count} [v]").format(count=chronic))
         line.update(text)
-        line.display = bool(follow_ups or unread)
+        line.display = bool(follow_ups or unread or chronic)
 
     def _show_title(self) -> None:
         now = self.clock()
@@ -495,6 +511,14 @@ class QueueScreen(Screen[None]):
         from clinic_tui.screens.follow_ups import FollowUpsScreen
 
         self.app.push_screen(FollowUpsScreen(self.cache, self.clock))
+
+    def action_chronic_follow_ups(self) -> None:
+        """v: patients in a chronic programme due a 随访 this week, overdue or unseen."""
+        from clinic_tui.screens.followup_list import FollowUpListScreen
+
+        settings = getattr(self.app, "settings", None)
+        printer = getattr(settings, "printer", None)
+        self.app.push_screen(FollowUpListScreen(self.cache, self.clock, printer=printer))
 
     def action_search(self) -> None:
         """Find any patient and open their chart."""
