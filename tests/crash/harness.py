@@ -285,7 +285,10 @@ def make_local_changes(path: Path, rng: random.Random, trial: int, expected: Exp
         patients = _ids(path, _table_name("Patient"))
         encounters = _ids(path, _table_name("Encounter"))
         rng.shuffle(patients)
-        now = datetime(2026, 11, 24, 9, 0, tzinfo=CHINA) + timedelta(minutes=trial)
+        # The clock the seeded demo was made with (today): a fixed past day would finish
+        # today's registrations before they began (period.end < start, which a receiving
+        # workstation rightly refuses: FHIR Period per-1).
+        now = datetime.now(CHINA) + timedelta(minutes=trial)
         for encounter_id in rng.sample(encounters, k=min(len(encounters), rng.randint(1, 3))):
             with cache.engine.connect() as connection:
                 before = read_resource(connection, "Encounter", encounter_id)
