@@ -16,7 +16,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from clinic_tui.errors import ClinicError
-from clinic_tui.i18n import add_translations, tr
+from clinic_tui.i18n import N_, tr
 from clinic_tui.redaction import remember_secret
 
 SERVICE = "clinic-tui"
@@ -28,15 +28,6 @@ NO_BACKEND_HELP = (
     "backend (pip install keyrings.alt pycryptodome, then set "
     "PYTHON_KEYRING_BACKEND=keyrings.alt.file.EncryptedKeyring), or give the token in the "
     f"{TOKEN_ENV} environment variable"
-)
-add_translations(
-    {
-        "not logged in to {server}: run `clinic-tui login --server {server}`{note}, or set {env}": (
-            "尚未登录 {server}：请运行 `clinic-tui login --server {server}`{note}，或设置 {env}"
-        ),
-        " (this machine has no usable keyring yet: see 'No keyring on this machine?' in the "
-        "README)": "（本机还没有可用的密钥环：见 README 中的“No keyring on this machine?”）",
-    }
 )
 PLAINTEXT_REFUSED = (
     "the keyring backend keyrings.alt.file.PlaintextKeyring writes secrets unencrypted to "
@@ -180,7 +171,9 @@ def store_credential(server_url: str, credential: Credential) -> None:
 def stored_credential(server_url: str) -> Credential | None:
     """The credential kept in the keyring for a server, or None."""
     backend = keyring_backend()
-    stored = _keyring_call("read", backend.get_password, SERVICE, normalise_server_url(server_url))
+    stored = _keyring_call(
+        N_("read"), backend.get_password, SERVICE, normalise_server_url(server_url)
+    )
     return Credential.from_keyring(stored) if stored else None
 
 
@@ -238,7 +231,7 @@ def store_cache_key(entry: str, key_hex: str) -> None:
 def stored_cache_key(entry: str) -> str | None:
     """The cache key (hex) kept under `entry`, or None."""
     backend = keyring_backend()
-    found = _keyring_call("read", backend.get_password, CACHE_KEY_SERVICE, entry)
+    found = _keyring_call(N_("read"), backend.get_password, CACHE_KEY_SERVICE, entry)
     return str(found) if found else None
 
 

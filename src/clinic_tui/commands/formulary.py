@@ -20,9 +20,8 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-from clinic_tui.commands import help_zh  # noqa: F401  (the Chinese of this help)
 from clinic_tui.errors import CacheError, ClinicError
-from clinic_tui.i18n import tr
+from clinic_tui.i18n import N_, tr
 
 
 class FormularyFileError(ClinicError):
@@ -327,7 +326,7 @@ def _search(path: Path, text: str, limit: int) -> int:
         print(tr("No drug matches {text!r}.").format(text=clean_line(text)))
         return 1
     table = Table(box=None, pad_edge=False)
-    for heading in ("code", "通用名", "name", "ATC", "strengths", "source"):
+    for heading in ("code", "通用名", N_("name"), "ATC", N_("strengths"), "source"):
         table.add_column(tr(heading), overflow="fold")
     for drug in hits:
         strengths = ", ".join(

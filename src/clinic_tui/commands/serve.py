@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from clinic_tui.commands import help_zh  # noqa: F401  (the Chinese of this help)
 from clinic_tui.commands.serve_guard import DEFAULT_MAX_SESSIONS, KEY_PARAMETER, Origins, new_key
 from clinic_tui.config import Settings
 from clinic_tui.errors import ClinicError, ConfigError

@@ -16,7 +16,6 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-from clinic_tui.commands import help_zh  # noqa: F401  (the Chinese of this help)
 from clinic_tui.errors import CacheError
 from clinic_tui.i18n import tr
 from clinic_tui.offline_cache.cache_file import database_errors

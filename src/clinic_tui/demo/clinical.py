@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from clinic_tui.i18n import N_
+
 
 @dataclass(frozen=True)
 class ProblemDef:
@@ -77,7 +79,7 @@ class DrugDef:
     unit: str
     frequency: str
     """QD, BID, TID, QN or PRN."""
-    route: str = "oral"
+    route: str = N_("oral")
     form: str = "片"
 
 
@@ -145,23 +147,23 @@ class AllergenDef:
 
 
 ALLERGENS: tuple[tuple[AllergenDef, float], ...] = (
-    (AllergenDef("青霉素", "Penicillin", "764146007", "medication"), 40),
-    (AllergenDef("头孢菌素类", "Cephalosporins", "373262009", "medication"), 15),
-    (AllergenDef("磺胺类药物", "Sulfonamides", "387406002", "medication"), 12),
-    (AllergenDef("阿司匹林", "Aspirin", "387458008", "medication"), 8),
-    (AllergenDef("海鲜", "Seafood", "44027008", "food"), 12),
-    (AllergenDef("花粉", "Pollen", "256259004", "environment"), 8),
-    (AllergenDef("尘螨", "House dust mite", "260147004", "environment"), 5),
+    (AllergenDef("青霉素", "Penicillin", "764146007", N_("medication")), 40),
+    (AllergenDef("头孢菌素类", "Cephalosporins", "373262009", N_("medication")), 15),
+    (AllergenDef("磺胺类药物", "Sulfonamides", "387406002", N_("medication")), 12),
+    (AllergenDef("阿司匹林", "Aspirin", "387458008", N_("medication")), 8),
+    (AllergenDef("海鲜", "Seafood", "44027008", N_("food")), 12),
+    (AllergenDef("花粉", "Pollen", "256259004", N_("environment")), 8),
+    (AllergenDef("尘螨", "House dust mite", "260147004", N_("environment")), 5),
 )
 """Allergens with relative weights (penicillin is by far the most recorded)."""
 
 REACTIONS: tuple[tuple[str, str, str, str], ...] = (
-    ("271807003", "Eruption of skin", "皮疹", "low"),
-    ("126485001", "Urticaria", "荨麻疹", "low"),
-    ("418290006", "Itching", "瘙痒", "low"),
-    ("267036007", "Dyspnoea", "呼吸困难", "high"),
-    ("41291007", "Angioedema", "血管性水肿", "high"),
-    ("39579001", "Anaphylaxis", "过敏性休克", "high"),
+    ("271807003", "Eruption of skin", "皮疹", N_("low")),
+    ("126485001", "Urticaria", "荨麻疹", N_("low")),
+    ("418290006", "Itching", "瘙痒", N_("low")),
+    ("267036007", "Dyspnoea", "呼吸困难", N_("high")),
+    ("41291007", "Angioedema", "血管性水肿", N_("high")),
+    ("39579001", "Anaphylaxis", "过敏性休克", N_("high")),
 )
 """(SNOMED code, English, Chinese, criticality) of reaction manifestations."""
 

@@ -30,6 +30,7 @@ from clinic_tui.demo.context import (
 )
 from clinic_tui.demo.people import PatientFacts, build_patient
 from clinic_tui.domain.fhir import Resource
+from clinic_tui.i18n import N_
 
 ORGANIZATION_TYPE = "http://terminology.hl7.org/CodeSystem/organization-type"
 DEPARTMENT_EXTENSION = "urn:clinic-tui:fhir:extension:department"
@@ -104,16 +105,20 @@ _OTHER_TOWNSHIPS = (
     ("白沙镇卫生院", "Baisha Town Health Centre"),
     ("石门乡卫生院", "Shimen Township Health Centre"),
 )
-_URGENCIES = (("routine", 50), ("urgent", 28), ("asap", 12), ("stat", 10))
+_URGENCIES = ((N_("routine"), 50), ("urgent", 28), ("asap", 12), ("stat", 10))
 _STATUSES = (
     ("requested", 22), ("received", 14), ("accepted", 16), ("in-progress", 12),
     ("completed", 20), ("rejected", 9), ("cancelled", 7),
 )  # fmt: skip
 _DECLINES = (
-    ("manage-locally", "Can be managed at the township", "建议在乡镇卫生院调整用药，两周后复诊"),
-    ("more-information", "More information needed", "请补充近期化验及心电图结果"),
-    ("wrong-department", "Wrong department", "请转至相应专科"),
-    ("no-capacity", "No capacity (beds or specialists)", "本周床位已满，建议转市级医院"),
+    (
+        "manage-locally",
+        N_("Can be managed at the township"),
+        "建议在乡镇卫生院调整用药，两周后复诊",
+    ),
+    ("more-information", N_("More information needed"), "请补充近期化验及心电图结果"),
+    ("wrong-department", N_("Wrong department"), "请转至相应专科"),
+    ("no-capacity", N_("No capacity (beds or specialists)"), "本周床位已满，建议转市级医院"),
 )
 _QUESTIONS = (
     ("最近一次血常规和肝肾功能结果？", "血红蛋白102 g/L，肌酐135 μmol/L，已拍照上传。"),
@@ -349,12 +354,12 @@ class HospitalBuilder:
         if status == "accepted":
             if rng.random() < 0.3:
                 task["businessStatus"] = _coded(
-                    BUSINESS_STATUS_SYSTEM, "teleconsultation", "Teleconsultation", "远程会诊"
+                    BUSINESS_STATUS_SYSTEM, "teleconsultation", N_("Teleconsultation"), "远程会诊"
                 )
             else:
                 day = (self.context.now + timedelta(days=rng.randint(0, 7))).date()
                 task["businessStatus"] = _coded(
-                    BUSINESS_STATUS_SYSTEM, "appointment-booked", "Appointment booked", "已预约"
+                    BUSINESS_STATUS_SYSTEM, "appointment-booked", N_("Appointment booked"), "已预约"
                 )
                 task["restriction"] = {"period": {"start": day.isoformat()}}
         if status == "rejected":
@@ -377,7 +382,7 @@ class HospitalBuilder:
                 "resourceType": "Task",
                 "status": "requested",
                 "intent": "plan",
-                "priority": "routine",
+                "priority": N_("routine"),
                 "code": {
                     "coding": [
                         {"system": TASK_KIND_SYSTEM, "code": "follow-up", "display": "Follow-up"}
@@ -404,7 +409,7 @@ class HospitalBuilder:
         ]
         task["executionPeriod"] = {"end": self._stamp(moved)}
         task["businessStatus"] = _coded(
-            BUSINESS_STATUS_SYSTEM, "follow-up-planned", "Follow-up planned", "已安排随访"
+            BUSINESS_STATUS_SYSTEM, "follow-up-planned", N_("Follow-up planned"), "已安排随访"
         )
         self.side.records.append(follow_up)
 

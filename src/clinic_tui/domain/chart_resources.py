@@ -33,6 +33,7 @@ from clinic_tui.domain.vital_entry import (
     VITAL_FIELDS,
     VitalsEntry,
 )
+from clinic_tui.i18n import N_
 
 TERMINOLOGY = "http://terminology.hl7.org/CodeSystem/"
 CONDITION_CLINICAL_SYSTEM = TERMINOLOGY + "condition-clinical"
@@ -45,10 +46,10 @@ OBSERVATION_CATEGORY_SYSTEM = TERMINOLOGY + "observation-category"
 # Note type and SOAP section codes: LOINC, as HL7 C-CDA progress notes use them.
 PROGRESS_NOTE = ("11506-3", "Progress note")
 SOAP_SECTIONS: tuple[tuple[str, str, str, str], ...] = (
-    ("subjective", "61150-9", "Subjective", "主观"),
-    ("objective", "61149-1", "Objective", "客观"),
-    ("assessment", "51848-0", "Assessment", "评估"),
-    ("plan", "18776-5", "Plan of care", "计划"),
+    ("subjective", "61150-9", N_("Subjective"), "主观"),
+    ("objective", "61149-1", N_("Objective"), "客观"),
+    ("assessment", "51848-0", N_("Assessment"), "评估"),
+    ("plan", "18776-5", N_("Plan of care"), "计划"),
 )
 """(NoteEntry field, LOINC section code, English title, Chinese title)."""
 
@@ -119,7 +120,7 @@ def condition_with_status(
         after.pop("clinicalStatus", None)
         return after
     after["clinicalStatus"] = _coding(CONDITION_CLINICAL_SYSTEM, clinical_status)
-    if clinical_status in ("resolved", "inactive", "remission"):
+    if clinical_status in (N_("resolved"), N_("inactive"), N_("remission")):
         after.setdefault("abatementDateTime", today.isoformat())
     else:
         after.pop("abatementDateTime", None)
@@ -143,8 +144,8 @@ def new_allergy(ident: str, patient_id: str, entry: AllergyEntry, now: datetime)
     resource: Resource = {
         "resourceType": "AllergyIntolerance",
         "id": ident,
-        "clinicalStatus": _coding(ALLERGY_CLINICAL_SYSTEM, "active"),
-        "verificationStatus": _coding(ALLERGY_VERIFICATION_SYSTEM, "confirmed"),
+        "clinicalStatus": _coding(ALLERGY_CLINICAL_SYSTEM, N_("active")),
+        "verificationStatus": _coding(ALLERGY_VERIFICATION_SYSTEM, N_("confirmed")),
         "type": "allergy",
         "category": [entry.category],
         "code": code,
@@ -169,8 +170,8 @@ def no_known_allergies(ident: str, patient_id: str, now: datetime) -> Resource:
     return {
         "resourceType": "AllergyIntolerance",
         "id": ident,
-        "clinicalStatus": _coding(ALLERGY_CLINICAL_SYSTEM, "active"),
-        "verificationStatus": _coding(ALLERGY_VERIFICATION_SYSTEM, "confirmed"),
+        "clinicalStatus": _coding(ALLERGY_CLINICAL_SYSTEM, N_("active")),
+        "verificationStatus": _coding(ALLERGY_VERIFICATION_SYSTEM, N_("confirmed")),
         "code": {
             "coding": [
                 {
@@ -192,7 +193,7 @@ def allergy_entered_in_error(before: Resource) -> Resource:
     FHIR R4 (AllergyIntolerance invariant ait-2): no clinicalStatus when entered-in-error.
     """
     after = copy.deepcopy(before)
-    after["verificationStatus"] = _coding(ALLERGY_VERIFICATION_SYSTEM, "entered-in-error")
+    after["verificationStatus"] = _coding(ALLERGY_VERIFICATION_SYSTEM, N_("entered-in-error"))
     after.pop("clinicalStatus", None)
     return after
 
@@ -200,7 +201,7 @@ def allergy_entered_in_error(before: Resource) -> Resource:
 def allergy_inactive(before: Resource) -> Resource:
     """`before` made inactive: a 'no known allergy' statement once an allergy is recorded."""
     after = copy.deepcopy(before)
-    after["clinicalStatus"] = _coding(ALLERGY_CLINICAL_SYSTEM, "inactive")
+    after["clinicalStatus"] = _coding(ALLERGY_CLINICAL_SYSTEM, N_("inactive"))
     return after
 
 
@@ -380,7 +381,7 @@ def note_document(
     amended = before is not None and bool((before.get("meta") or {}).get("versionId"))
     resource.update(
         {
-            "resourceType": "DocumentReference",
+            "resourceType": N_("DocumentReference"),
             "id": ident,
             "status": "current",
             "docStatus": "amended" if amended else "final",
@@ -522,7 +523,7 @@ def demographics_of(resource: Resource) -> DemographicsEntry:
     addresses = [a for a in resource.get("address") or [] if isinstance(a, dict)]
     contacts = [c for c in resource.get("contact") or [] if isinstance(c, dict)]
     contact = contacts[0] if contacts else {}
-    name = contact.get("name") or {}
+    name = contact.get(N_("name")) or {}
     given = [str(part) for part in name.get("given") or []]
     contact_name = str(name.get("text") or "".join([str(name.get("family") or ""), *given]))
     contact_phone = next(

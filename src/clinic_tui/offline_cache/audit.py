@@ -22,6 +22,7 @@ from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from clinic_tui.domain.audit import ACTIONS, AuditAgent, audit_event
 from clinic_tui.domain.fhir import COLUMN_EXTRACTORS, Resource
+from clinic_tui.i18n import N_
 from clinic_tui.offline_cache.tables import AuditEventRow
 
 _TABLE: Any = AuditEventRow.__table__  # type: ignore[attr-defined]
@@ -29,7 +30,7 @@ _TABLE: Any = AuditEventRow.__table__  # type: ignore[attr-defined]
 _AGENTS: WeakKeyDictionary[Engine, AuditAgent] = WeakKeyDictionary()
 """Who acts on each open cache; an engine gone away takes its entry with it."""
 
-_OPERATIONS = {"create": "create", "update": "update", "delete": "delete"}
+_OPERATIONS = {"create": N_("create"), "update": N_("update"), "delete": N_("delete")}
 
 
 def _workstation_user() -> str:
@@ -118,7 +119,7 @@ class AuditTrail:
         agent = acting_agent(self.engine)
         event = audit_event(
             str(uuid.uuid4()),
-            "read",
+            N_("read"),
             f"Patient/{patient_id}",
             patient_id,
             agent,

@@ -30,6 +30,7 @@ from clinic_tui.domain.chart_entry import (
 from clinic_tui.domain.fhir import Resource, concept_code, reference_id
 from clinic_tui.domain.models import Clinic, VisitSummary
 from clinic_tui.domain.vital_entry import VitalsEntry
+from clinic_tui.i18n import N_
 from clinic_tui.offline_cache.chart_repository import VITAL_ALIASES, VITAL_CODES
 from clinic_tui.offline_cache.store import read_resource, write_local_change
 from clinic_tui.offline_cache.tables import (
@@ -170,12 +171,14 @@ class ChartEditor:
                     code=row.code,
                     display=row.display,
                     clinical_status=row.clinical_status,
-                    verification=verification or "confirmed",
+                    verification=verification or N_("confirmed"),
                     onset=_date(row.onset),
                     pending=bool(row.pending),
                 )
             )
-        found.sort(key=lambda p: p.clinical_status not in ("active", "recurrence", "relapse"))
+        found.sort(
+            key=lambda p: p.clinical_status not in (N_("active"), N_("recurrence"), N_("relapse"))
+        )
         return found
 
     def allergies(self, patient_id: str) -> list[RecordedAllergy]:
@@ -198,7 +201,7 @@ class ChartEditor:
             )
             for row in rows
             if concept_code(json.loads(row.resource_json).get("verificationStatus"))
-            not in ("entered-in-error", "refuted")
+            not in (N_("entered-in-error"), N_("refuted"))
         ]
 
     def demographics(self, patient_id: str) -> DemographicsEntry | None:
@@ -235,7 +238,7 @@ class ChartEditor:
         )
         with self.engine.begin() as connection:
             self._require(connection, "Patient", patient_id)
-            write_local_change(connection, resource, "create")
+            write_local_change(connection, resource, N_("create"))
         return ident
 
     def change_condition(
@@ -246,7 +249,7 @@ class ChartEditor:
             before = self._require(connection, "Condition", condition_id)
             after = fhir_out.condition_with_status(before, clinical_status, verification, today)
             if after != before:
-                write_local_change(connection, after, "update")
+                write_local_change(connection, after, N_("update"))
 
     # ----- allergies ---------------------------------------------------------------------------
 
@@ -257,9 +260,9 @@ class ChartEditor:
             self._require(connection, "Patient", patient_id)
             for statement in self._active_allergy_rows(connection, patient_id, no_known=True):
                 before = json.loads(statement.resource_json)
-                write_local_change(connection, fhir_out.allergy_inactive(before), "update")
+                write_local_change(connection, fhir_out.allergy_inactive(before), N_("update"))
             resource = self._signed(fhir_out.new_allergy(ident, patient_id, entry, now), "recorder")
-            write_local_change(connection, resource, "create")
+            write_local_change(connection, resource, N_("create"))
         return ident
 
     def record_no_known_allergies(self, patient_id: str, now: datetime) -> str | None:
@@ -268,7 +271,7 @@ class ChartEditor:
             self._require(connection, "Patient", patient_id)
             if self._active_allergy_rows(connection, patient_id, no_known=False):
                 raise ChartEditError(
-                    "Allergies are recorded: mark each entered in error before stating none"
+                    N_("Allergies are recorded: mark each entered in error before stating none")
                 )
             if self._active_allergy_rows(connection, patient_id, no_known=True):
                 return None
@@ -276,7 +279,7 @@ class ChartEditor:
             write_local_change(
                 connection,
                 self._signed(fhir_out.no_known_allergies(ident, patient_id, now), "recorder"),
-                "create",
+                N_("create"),
             )
         return ident
 
@@ -284,7 +287,7 @@ class ChartEditor:
         """Withdraw an allergy recorded by mistake: kept, marked entered-in-error, not deleted."""
         with self.engine.begin() as connection:
             before = self._require(connection, "AllergyIntolerance", allergy_id)
-            write_local_change(connection, fhir_out.allergy_entered_in_error(before), "update")
+            write_local_change(connection, fhir_out.allergy_entered_in_error(before), N_("update"))
 
     @staticmethod
     def _active_allergy_rows(
@@ -298,7 +301,7 @@ class ChartEditor:
                 table.c.no_known == no_known,
             )
         ).all()
-        excluded = ("entered-in-error", "refuted")
+        excluded = (N_("entered-in-error"), N_("refuted"))
         return [
             row
             for row in rows
@@ -317,7 +320,7 @@ class ChartEditor:
     ) -> list[str]:
         """One Observation per measurement (and BMI when derivable), all or none; their ids."""
         if entry.empty:
-            raise ChartEditError("Enter at least one vital sign")
+            raise ChartEditError(N_("Enter at least one vital sign"))
         ids = [self.new_id() for _ in range(len(entry.values) + 1)]
         observations = [
             self._signed(observation, "performer")
@@ -328,7 +331,7 @@ class ChartEditor:
         with self.engine.begin() as connection:
             self._require(connection, "Patient", patient_id)
             for observation in observations:
-                write_local_change(connection, observation, "create")
+                write_local_change(connection, observation, N_("create"))
         return [observation["id"] for observation in observations]
 
     # ----- the visit: note, chief complaint ----------------------------------------------------
@@ -338,15 +341,17 @@ class ChartEditor:
         with self.engine.begin() as connection:
             self._require(connection, "Encounter", encounter_id)
             note_id, _ = self._note_of_visit(connection, encounter_id)
-            before = read_resource(connection, "DocumentReference", note_id) if note_id else None
+            before = (
+                read_resource(connection, N_("DocumentReference"), note_id) if note_id else None
+            )
             ident = note_id or self.new_id()
             resource = fhir_out.note_document(
                 ident, patient_id, encounter_id, note, now, self._author(), before
             )
             if before is None:
-                write_local_change(connection, resource, "create")
+                write_local_change(connection, resource, N_("create"))
             elif fhir_out.note_of(before) != note:
-                write_local_change(connection, resource, "update")
+                write_local_change(connection, resource, N_("update"))
         return ident
 
     def _signed(self, resource: dict[str, Any], field: str) -> dict[str, Any]:
@@ -367,7 +372,7 @@ class ChartEditor:
             before = self._require(connection, "Encounter", encounter_id)
             after = fhir_out.with_chief_complaint(before, complaint)
             if after != before:
-                write_local_change(connection, after, "update")
+                write_local_change(connection, after, N_("update"))
 
     # ----- demographics ------------------------------------------------------------------------
 
@@ -378,7 +383,7 @@ class ChartEditor:
             after = fhir_out.with_demographics(before, entry)
             if after == before:
                 return False
-            write_local_change(connection, after, "update")
+            write_local_change(connection, after, N_("update"))
         return True
 
     # ----- history -----------------------------------------------------------------------------

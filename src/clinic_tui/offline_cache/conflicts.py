@@ -54,6 +54,7 @@ from clinic_tui.domain.merge import (
     same,
     three_way_merge,
 )
+from clinic_tui.i18n import N_
 from clinic_tui.offline_cache.store import (
     read_resource,
     to_json,
@@ -202,7 +203,7 @@ def rebase_on_remote(connection: Connection, remote: Resource, resource: Resourc
     upsert_resources(connection, [remote])
     _drop_pending(connection, remote["resourceType"], remote["id"])
     if not same(resource, remote):
-        write_local_change(connection, resource, "update")
+        write_local_change(connection, resource, N_("update"))
 
 
 def _row_pending(connection: Connection, resource_type: str, resource_id: str) -> bool:
@@ -441,7 +442,7 @@ class ConflictStore:
                 # the upload's If-Match (and its version check) names that version.
                 upsert_resources(connection, [remote])
                 _drop_pending(connection, conflict.resource_type, conflict.resource_id)
-                write_local_change(connection, remote, "delete")
+                write_local_change(connection, remote, N_("delete"))
             elif choice == "fields":
                 local = read_resource(connection, conflict.resource_type, conflict.resource_id)
                 chosen = merge_choosing(
@@ -462,7 +463,7 @@ class ConflictStore:
         if choice == "mine":
             # The server has no version left to match: a create (PUT, no If-Match).
             write_local_change(
-                connection, {k: v for k, v in local.items() if k != "meta"}, "create"
+                connection, {k: v for k, v in local.items() if k != "meta"}, N_("create")
             )
 
     @staticmethod

@@ -26,6 +26,7 @@ from clinic_tui.domain.fhir import QUEUE_NUMBER_SYSTEM, Resource, human_name
 from clinic_tui.domain.models import Clinic, Priority, QueueEntry, QueueStatus
 from clinic_tui.domain.queue_rules import next_patient
 from clinic_tui.domain.registration import NewPatient, PossibleDuplicate, patient_resource
+from clinic_tui.i18n import N_
 from clinic_tui.offline_cache.patient_search import find_possible_duplicates
 from clinic_tui.offline_cache.queue_read import read_queue
 from clinic_tui.offline_cache.store import read_resource, write_local_change
@@ -44,7 +45,7 @@ Reference to the registration still open then (the desk confirmed the second one
 
 PRIORITY_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-ActPriority"
 ACT_CODE_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
-_PRIORITY_DISPLAY = {"EM": "emergency", "UR": "urgent", "R": "routine"}
+_PRIORITY_DISPLAY = {"EM": "emergency", "UR": "urgent", "R": N_("routine")}
 
 
 class AlreadyInQueueError(ValueError):
@@ -163,7 +164,7 @@ class QueueRepository:
             before = read_resource(connection, "Encounter", chosen.encounter_id)
             assert before is not None  # just read from the queue in this transaction
             after = _with_status(before, QueueStatus.IN_CONSULTATION, now, None)
-            write_local_change(connection, after, "update")
+            write_local_change(connection, after, N_("update"))
         self._push(
             UndoToken(
                 action="status",
@@ -196,7 +197,7 @@ class QueueRepository:
             if QueueStatus.from_encounter_status(str(before.get("status"))) is status:
                 return None
             after = _with_status(before, status, now, reason)
-            write_local_change(connection, after, "update")
+            write_local_change(connection, after, N_("update"))
         token = UndoToken(
             action="status",
             encounter_id=encounter_id,
@@ -241,7 +242,7 @@ class QueueRepository:
                 _check_duplicates(connection, patient)
                 created_patient_id = str(uuid.uuid4())
                 created = patient_resource(created_patient_id, patient, self.clinic)
-                write_local_change(connection, created, "create")
+                write_local_change(connection, created, N_("create"))
                 patient_id, display = created_patient_id, patient.name.strip()
             else:
                 existing = read_resource(connection, "Patient", patient)
@@ -262,7 +263,7 @@ class QueueRepository:
                     "display": str(open_before.number),
                 }
                 encounter["extension"] = [{"url": REGISTERED_AGAIN_URL, "valueReference": earlier}]
-            write_local_change(connection, encounter, "create")
+            write_local_change(connection, encounter, N_("create"))
         self._push(
             UndoToken(
                 action="walk-in",
@@ -374,7 +375,7 @@ class QueueRepository:
                 restored["meta"] = current["meta"]
             else:
                 restored.pop("meta", None)
-            write_local_change(connection, restored, "update")
+            write_local_change(connection, restored, N_("update"))
 
     def _undo_walk_in(self, token: UndoToken, now: datetime) -> None:
         """Delete a registration that never left this machine, else mark it entered-in-error."""
@@ -388,8 +389,8 @@ class QueueRepository:
                 elif resource_type == "Encounter":
                     current = read_resource(connection, "Encounter", resource_id)
                     if current is not None:
-                        current["status"] = "entered-in-error"
-                        write_local_change(connection, current, "update")
+                        current["status"] = N_("entered-in-error")
+                        write_local_change(connection, current, N_("update"))
                 # A patient the server already holds stays: other records may point to it.
 
 

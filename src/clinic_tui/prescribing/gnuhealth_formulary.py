@@ -30,6 +30,7 @@ from clinic_tui.domain.bounded_read import (
     read_zip_member,
 )
 from clinic_tui.domain.untrusted import clean_line
+from clinic_tui.i18n import N_
 from clinic_tui.prescribing.formulary import Formulary
 from clinic_tui.prescribing.model import FormularyDrug, Product
 
@@ -37,8 +38,8 @@ _MEDICINES = "data/WHO_list_of_essential_medicines.xml"
 _ZH = "locale/zh_CN.po"
 _FILE_NAMES = ("WHO_list_of_essential_medicines.xml", "zh_CN.po", "METADATA", "PKG-INFO")
 _FORMS = {
-    "tablet": ("tablet", "tablet", "片"),
-    "capsule": ("capsule", "capsule", "粒"),
+    "tablet": (N_("tablet"), N_("tablet"), "片"),
+    "capsule": (N_("capsule"), N_("capsule"), "粒"),
     "solid oral dosage form": ("solid-oral", "tablet/capsule", "片/粒"),
 }
 _STRENGTH = re.compile(r"(\d+(?:\.\d+)?)\s*(mg|g|micrograms?)\b(?!\s*/)")
@@ -76,7 +77,7 @@ def read_who_essential_medicines(path: Path, formulary: Formulary) -> WhoMedicin
     for record in root.iter("record"):
         if record.get("model") != "gnuhealth.medicament":
             continue
-        fields = {item.get("name"): item for item in record.iter("field")}
+        fields = {item.get(N_("name")): item for item in record.iter("field")}
         component = (
             (fields["active_component"].text or "").strip() if "active_component" in fields else ""
         )

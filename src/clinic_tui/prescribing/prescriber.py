@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine, select
 
 from clinic_tui.domain.fhir import Resource, concept_code, reference_id
 from clinic_tui.domain.models import Clinic
+from clinic_tui.i18n import N_
 from clinic_tui.offline_cache.store import read_resource, write_local_change
 from clinic_tui.offline_cache.tables import ConditionRow, MedicationRequestRow, PractitionerRow
 from clinic_tui.prescribing.model import Basket, DraftOrder, Override, SafetyWarning
@@ -38,7 +39,7 @@ REPLACED_REASON = {
 """statusReason.text of an order that a renewal or a change replaced (English, as stored)."""
 
 
-EXCLUDED_VERIFICATION = ("entered-in-error", "refuted")
+EXCLUDED_VERIFICATION = (N_("entered-in-error"), N_("refuted"))
 """Conditions never printed as a diagnosis."""
 
 
@@ -190,7 +191,7 @@ class Prescriber:
             linked = reference_id(resource.get("encounter"), "Encounter")
             if encounter_id is not None and linked == encounter_id:
                 visit.append(pair)
-            elif row.clinical_status in ("active", "recurrence", "relapse"):
+            elif row.clinical_status in (N_("active"), N_("recurrence"), N_("relapse")):
                 active.append(pair)
         return visit or active
 
@@ -240,7 +241,7 @@ class Prescriber:
                     self._end_replaced(connection, order.replaces, mode)
                     ended.append(order.replaces)
             for resource in resources:
-                write_local_change(connection, resource, "create")
+                write_local_change(connection, resource, N_("create"))
         return SignedSlip(
             group_id=group_id,
             request_ids=tuple(r["id"] for r in resources),
@@ -258,7 +259,7 @@ class Prescriber:
         resource = dict(resource)
         if not resource.get("id"):
             resource["id"] = self.new_id()
-        resource["status"] = "active"
+        resource["status"] = N_("active")
         resource["intent"] = "order"
         extensions = [
             e
@@ -296,7 +297,7 @@ class Prescriber:
         else:
             after["status"] = "stopped"
             after["statusReason"] = {"text": REPLACED_REASON[mode]}
-        write_local_change(connection, after, "update")
+        write_local_change(connection, after, N_("update"))
 
     def stop(self, request_id: str, reason: str) -> None:
         """Stop an active order (status stopped) with the prescriber's reason in words."""
@@ -308,7 +309,7 @@ class Prescriber:
             if before.get("status") != "active":
                 raise PrescribingError(f"This order is no longer active ({before.get('status')})")
             after = {**before, "status": "stopped", "statusReason": {"text": reason}}
-            write_local_change(connection, after, "update")
+            write_local_change(connection, after, N_("update"))
 
     @staticmethod
     def _require(connection: Connection, resource_type: str, resource_id: str) -> Resource:

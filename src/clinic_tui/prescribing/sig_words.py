@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import re
 
+from clinic_tui.i18n import N_
 from clinic_tui.prescribing.medication_request import ROUTES
 from clinic_tui.prescribing.order_line import _FIXED_FREQUENCIES
 
 ROUTE_EN = {
-    "po": "oral",
-    "iv": "IV",
-    "im": "IM",
-    "sc": "SC",
-    "inh": "inhaled",
-    "top": "topical",
-    "sl": "sublingual",
-    "pr": "rectal",
+    "po": N_("oral"),
+    "iv": N_("IV"),
+    "im": N_("IM"),
+    "sc": N_("SC"),
+    "inh": N_("inhaled"),
+    "top": N_("topical"),
+    "sl": N_("sublingual"),
+    "pr": N_("rectal"),
     "eye": "eye",
 }
 """Route codes in the words of the order screen's English."""
@@ -29,7 +30,7 @@ ROUTE_EN = {
 _WORDS_EN: dict[str, str] = {zh: ROUTE_EN.get(code, display) for code, (_, display, zh) in
                              ROUTES.items()}  # fmt: skip
 _WORDS_EN.update({freq.zh: freq.en for freq in _FIXED_FREQUENCIES.values()})
-_WORDS_EN.update({"必要时": "as needed", "口服": "oral"})
+_WORDS_EN.update({"必要时": "as needed", "口服": N_("oral")})
 _AS_NEEDED = "必要时，最多"
 _DAYS = re.compile(r"(\d+)天")
 

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from clinic_tui.domain.untrusted import clean_line
+from clinic_tui.i18n import N_
 from clinic_tui.prescribing.model import DraftOrder
 
 if TYPE_CHECKING:
@@ -102,23 +103,23 @@ ROUTE_WORDS: dict[str, tuple[str, str]] = {
     "ivgtt": ("静脉滴注", "intravenous infusion"),
     "im": ("肌内注射", "intramuscular"),
     "sc": ("皮下注射", "subcutaneous"),
-    "inh": ("吸入", "inhaled"),
+    "inh": ("吸入", N_("inhaled")),
     "top": ("外用", "on the skin"),
     "sl": ("舌下含服", "under the tongue"),
-    "pr": ("直肠给药", "rectal"),
+    "pr": ("直肠给药", N_("rectal")),
 }
 """Route codes the parser writes, as a patient reads them."""
 
 FORM_WORDS: dict[str, tuple[str, str]] = {
     "tablet": ("片", "tablets"),
     "capsule": ("胶囊", "capsules"),
-    "granules": ("颗粒", "granules"),
+    "granules": ("颗粒", N_("granules")),
     "oral-solution": ("口服溶液", "oral solution"),
-    "suspension": ("混悬液", "suspension"),
+    "suspension": ("混悬液", N_("suspension")),
     "syrup": ("糖浆", "syrup"),
-    "injection": ("注射液", "injection"),
-    "inhaler": ("气雾剂", "inhaler"),
-    "cream": ("乳膏", "cream"),
+    "injection": ("注射液", N_("injection")),
+    "inhaler": ("气雾剂", N_("inhaler")),
+    "cream": ("乳膏", N_("cream")),
     "ointment": ("软膏", "ointment"),
     "eye-drops": ("滴眼液", "eye drops"),
     "suppository": ("栓", "suppositories"),
@@ -155,21 +156,21 @@ INSTRUCTION_WORDS: tuple[tuple[str, str], ...] = (
 """Common instructions typed in one language, printed in the other; others print as typed."""
 
 SEX_WORDS: dict[str, tuple[str, str]] = {
-    "male": ("男", "Male"),
-    "female": ("女", "Female"),
-    "other": ("其他", "Other"),
-    "unknown": ("未知", "Unknown"),
+    "male": ("男", N_("Male")),
+    "female": ("女", N_("Female")),
+    "other": ("其他", N_("Other")),
+    "unknown": ("未知", N_("Unknown")),
 }
 """FHIR administrative gender, as printed."""
 
 _LABELS: dict[str, tuple[str, str]] = {
     "title": ("处方笺", "PRESCRIPTION"),
     "fee": ("费别", "Fee category"),
-    "number": ("处方编号", "No."),
+    "number": ("处方编号", N_("No.")),
     "name": ("姓名", "Name"),
     "sex": ("性别", "Sex"),
     "age": ("年龄", "Age"),
-    "weight": ("体重", "Weight"),
+    "weight": ("体重", N_("Weight")),
     "patient_id": ("门诊/住院病历号", "Outpatient/inpatient no."),
     "department": ("科别", "Department"),
     "diagnosis": ("临床诊断", "Diagnosis"),
@@ -862,7 +863,7 @@ def _patient_block(pdf: FPDF, data: SlipData, y: float) -> float:
     y += step
     third = (right - left) / 3
     name_h = _name_field(
-        pdf, left, y, _word("name", lang), data.patient_name, left + third * 1.3 - 3
+        pdf, left, y, _word(N_("name"), lang), data.patient_name, left + third * 1.3 - 3
     )
     sex_zh, sex_en = SEX_WORDS.get(data.sex, (data.sex, data.sex))
     sex = sex_zh if lang == "zh" else sex_en
@@ -1104,7 +1105,7 @@ def _footer(pdf: FPDF, data: SlipData) -> None:
         _labelled(pdf, left, y, label, data.supply_reason, right, 8.5, fit=0.5)
     y += 6
     # 审核 调配 核对 发药: one box each for the pharmacists' signatures.
-    keys = ("review", "prepare", "check", "dispense")
+    keys = ("review", N_("prepare"), "check", "dispense")
     box_w = (right - left) / len(keys)
     box_h = PAGE_MM[1] - MARGIN_MM + 3 - y
     pdf.set_line_width(0.25)

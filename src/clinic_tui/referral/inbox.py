@@ -18,9 +18,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from clinic_tui.domain.pinyin import normalise_query, search_keys
+from clinic_tui.i18n import N_
 from clinic_tui.referral.thread_seen import incoming_sql, seen_sql, unread
 
-URGENCIES = ("stat", "asap", "urgent", "routine")
+URGENCIES = ("stat", "asap", "urgent", N_("routine"))
 """ServiceRequest.priority codes, most urgent first: the inbox's first sort key."""
 URGENCY_RANK = {code: rank for rank, code in enumerate(URGENCIES)}
 
@@ -226,7 +227,7 @@ def read_inbox(connection: sqlite3.Connection, hospital_id: str) -> list[InboxRo
                 from_name=source,
                 department=department,
                 department_id=found["department_id"],
-                urgency=found["priority"] or "routine",
+                urgency=found["priority"] or N_("routine"),
                 status=found["status"],
                 authored_on=_instant(found["authored_on"]),
                 last_modified=_instant(found["last_modified"]),

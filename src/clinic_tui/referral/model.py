@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from clinic_tui.i18n import N_
+
 
 @dataclass(frozen=True)
 class Coded:
@@ -23,7 +25,7 @@ class ReferralDraft:
     """The target Organization (county or city hospital): Task.owner, ServiceRequest.performer."""
     category: str = "referral"
     """'referral' (转诊) or 'consultation' (远程会诊)."""
-    priority: str = "routine"
+    priority: str = N_("routine")
     """FHIR request-priority: routine, urgent, asap or stat."""
     department_id: str | None = None
     """A department: an Organization partOf the hospital (type dept), when one was chosen."""

@@ -31,30 +31,10 @@ from clinic_tui.domain.vital_ranges import (
     bmi,
     classify_vital,
 )
-from clinic_tui.i18n import add_translations, language, tr
+from clinic_tui.i18n import N_, language, tr
 from clinic_tui.widgets.data_text import data_text, name_text
 from clinic_tui.widgets.units import unit_text
 from clinic_tui.widgets.vitals_trend import format_value, trend_text
-
-add_translations(
-    {
-        "Recent visits": "就诊记录",
-        "None recorded": "无记录",
-        "* unsynced": "* 未同步",
-        "Edit": "编辑",
-        "active": "活动",
-        "resolved": "已解决",
-        "inactive": "非活动",
-        "remission": "缓解",
-        "recurrence": "复发",
-        "relapse": "复发",
-        "since": "始于",
-        "calculated from weight and height": "由体重和身高计算",
-        "In consult": "就诊中",
-        "height not recorded": "未记录身高",
-        "Kept at {clinic} (not downloaded here)": "保存在{clinic}（本机未下载）",
-    }
-)
 
 CODE_LIMIT = 20
 """A code or a unit from a record is drawn with at most this many characters."""
@@ -63,8 +43,8 @@ PLACE_LIMIT = 40
 
 _VISIT_STATES = {
     QueueStatus.WAITING: "Waiting",
-    QueueStatus.IN_CONSULTATION: "In consult",
-    QueueStatus.LEFT: "Left",
+    QueueStatus.IN_CONSULTATION: N_("In consult"),
+    QueueStatus.LEFT: N_("Left"),
 }
 """A visit's state as the queue's Status column words it: no longer than a date."""
 
@@ -170,7 +150,7 @@ class ChartSection(VerticalScroll, can_focus=True):
 class ProblemsSection(ChartSection):
     """Problems and diagnoses (Condition, ICD-10): active first, the rest dimmed and labelled."""
 
-    TITLE = "Problems"
+    TITLE = N_("Problems")
 
     def render_chart(self, chart: Chart) -> tuple[RenderableType, int, bool]:
         """ICD-10 code, name, onset; a status word on anything not active."""
@@ -179,7 +159,7 @@ class ProblemsSection(ChartSection):
         table.add_column(overflow="fold")
         table.add_column(no_wrap=True)
         for problem in chart.problems:
-            active = problem.clinical_status in ("active", "recurrence", "relapse")
+            active = problem.clinical_status in (N_("active"), N_("recurrence"), N_("relapse"))
             name = data_text(problem.display)
             if problem.pending:
                 name.append(PENDING_MARK)
@@ -222,7 +202,7 @@ class MedicationsSection(ChartSection):
 class VitalsSection(ChartSection):
     """Latest vital signs with their unit, date and recent trend."""
 
-    TITLE = "Vital signs"
+    TITLE = N_("Vital signs")
 
     DEFAULT_CSS = """
     VitalsSection > .section-body {
@@ -281,8 +261,8 @@ class VitalsSection(ChartSection):
 
 _FLAG_STYLE = {False: "bold dark_orange", True: "bold red"}
 _FLAG_WORDS = {
-    "low": ("low", "偏低"),
-    "high": ("high", "偏高"),
+    "low": (N_("low"), "偏低"),
+    "high": (N_("high"), "偏高"),
     "very low": ("very low", "明显偏低"),
     "very high": ("very high", "明显偏高"),
 }
@@ -349,7 +329,7 @@ def _needs_height(chart: Chart) -> bool:
 class VisitsSection(ChartSection):
     """Recent visits (Encounter), newest first, with where they took place."""
 
-    TITLE = "Recent visits"
+    TITLE = N_("Recent visits")
 
     def render_chart(self, chart: Chart) -> tuple[RenderableType, int, bool]:
         """Date (with the visit's state beneath it unless simply done), place, reason."""

@@ -27,7 +27,7 @@ from textual.geometry import Size
 from textual.renderables.styled import Styled
 from textual.widgets.data_table import RowKey
 
-from clinic_tui.i18n import add_translations, language, tr
+from clinic_tui.i18n import N_, language, tr
 from clinic_tui.referral.fhir_shapes import PRIORITY_MARKERS
 from clinic_tui.referral.inbox import InboxRow
 from clinic_tui.widgets.data_text import data_text
@@ -36,45 +36,27 @@ from clinic_tui.widgets.row_table import RowTable
 from clinic_tui.widgets.units import age_text, span_text
 from clinic_tui.widgets.unread_mark import unread_short
 
-add_translations(
-    {
-        "STAT": "立即",
-        "ASAP": "尽快",
-        "Requested": "已申请",
-        "Received": "已接收",
-        "Accepted": "已接受",
-        "Declined": "已拒绝",
-        "In progress": "进行中",
-        "Completed": "已完成",
-        "Cancelled": "已撤销",
-        "Urgency": "紧急程度",
-        "Patient": "患者",
-        "Referred from": "转出机构",
-        "Department": "科室",
-        "Dept.": "科室",
-        "Reason": "转诊原因",
-        "SLA": "时限",
-        "over": "超时",
-        "Marked for a bulk action": "已选中（批量操作）",
-    }
-)
-
 BULK_MARK = "+"
 """Shown on a row marked (space) for a bulk accept or decline."""
 SLA_MARK = "⚠"
 
 URGENCY_MARKER = PRIORITY_MARKERS
 """The referral screens' markers: !!! stat, !! asap and urgent (the words tell those apart)."""
-URGENCY_WORD = {"stat": "STAT", "asap": "ASAP", "urgent": "URGENT", "routine": "routine"}
+URGENCY_WORD = {
+    "stat": N_("STAT"),
+    "asap": N_("ASAP"),
+    "urgent": N_("URGENT"),
+    "routine": N_("routine"),
+}
 _URGENCY_STYLE = {"stat": "bold red", "asap": "bold red", "urgent": "bold dark_orange"}
 STATUS_WORD = {
-    "requested": "Requested",
-    "received": "Received",
-    "accepted": "Accepted",
-    "rejected": "Declined",
-    "in-progress": "In progress",
-    "completed": "Completed",
-    "cancelled": "Cancelled",
+    "requested": N_("Requested"),
+    "received": N_("Received"),
+    "accepted": N_("Accepted"),
+    "rejected": N_("Declined"),
+    "in-progress": N_("In progress"),
+    "completed": N_("Completed"),
+    "cancelled": N_("Cancelled"),
 }
 _CLOSED = frozenset({"completed", "rejected", "cancelled"})
 _SEX = {"male": "M", "female": "F", "other": "O"}
@@ -88,15 +70,15 @@ WINDOW = 60
 _COLUMNS = (
     ("mark", "", 3),
     ("urgency", "Urgency", 8),
-    ("name", "Patient", 6),
+    (N_("name"), "Patient", 6),
     ("sex_age", "Sex/Age", 7),
     ("from", "Referred from", 12),
     # "Dept.": 'Department' would take two more cells than the names (4 Chinese characters).
-    ("department", "Dept.", 8),
+    ("department", N_("Dept."), 8),
     ("reason", "Reason", 0),
     ("status", "Status", 11),
-    ("wait", "Wait", 6),
-    ("sla", "SLA", 10),
+    ("wait", N_("Wait"), 6),
+    ("sla", N_("SLA"), 10),
 )
 WIDE = 110
 """Terminal columns from which the table also shows the referring clinic and the reason."""
@@ -193,7 +175,7 @@ class InboxTable(RowTable):
         sizes["reason"] = 0
         padding = 2 * self.cell_padding * len(keys)
         room = width - padding - _SCROLLBAR
-        fixed = sum(sizes[key] for key in keys if key not in ("name", "reason"))
+        fixed = sum(sizes[key] for key in keys if key not in (N_("name"), "reason"))
         if "reason" in keys:
             sizes["name"] = max(sizes["name"], 10)
             sizes["reason"] = max(8, room - fixed - sizes["name"])
@@ -435,7 +417,7 @@ class InboxTable(RowTable):
         self.rows_shown = [row if r.task_id == task_id else r for r in self.rows_shown]
         if task_id in self.rows:
             dim = "dim" if row.status in _CLOSED else ""
-            self.update_cell(task_id, "name", self._name_cell(row, self._sizes["name"], dim))
+            self.update_cell(task_id, N_("name"), self._name_cell(row, self._sizes["name"], dim))
         return row
 
     def _cells(self, row: InboxRow) -> list[Text]:

@@ -8,14 +8,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from clinic_tui.i18n import add_translations, language, tr
-
-add_translations(
-    {
-        "new": "新",
-        "{count} referral(s) with new messages [R]": "{count} 条转诊有新留言 [R]",
-    }
-)
+from clinic_tui.i18n import language, tr
 
 UNREAD_MARK = "✉"
 """One cell wide (U+2709 has no emoji presentation), so columns stay aligned."""
