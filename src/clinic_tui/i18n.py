@@ -11,6 +11,7 @@ shared/GLOSSARY.md.
 from __future__ import annotations
 
 import gettext
+import os
 from functools import cache
 from pathlib import Path
 from typing import TypeVar
@@ -54,6 +55,20 @@ def set_language(language: str) -> None:
     """Choose the language of this process's words: "en" or "zh"."""
     global _language
     _language = language
+    _bind_standard_library(language)
+
+
+def _bind_standard_library(language: str) -> None:
+    """Point the module-level gettext that argparse calls ("usage: ", "options", its errors)
+    at this catalogue, in `language`.
+
+    argparse looks its words up through gettext.gettext, in the process's text domain and in
+    the languages of the LANGUAGE variable (GNU gettext's own switch): both are set here, so
+    argparse needs no patching and its words live in the same catalogue.
+    """
+    gettext.bindtextdomain(DOMAIN, str(LOCALE_DIR))
+    gettext.textdomain(DOMAIN)
+    os.environ["LANGUAGE"] = CATALOGUE_CODES.get(language, language)
 
 
 def language() -> str:
