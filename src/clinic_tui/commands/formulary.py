@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from clinic_tui.errors import CacheError, ClinicError
-from clinic_tui.i18n import N_, tr
+from clinic_tui.i18n import N_, ngettext, tr
 
 
 class FormularyFileError(ClinicError):
@@ -240,9 +240,11 @@ def _read(source: Path) -> list[Any]:
             line = tr("{path}, row {row}: {reason}").format(path=source, row=row, reason=reason)
             print(clean_line(line), file=sys.stderr)
         raise FormularyFileError(
-            tr("{path}: {count} problem(s); nothing was imported").format(
-                path=source, count=len(error.problems)
-            )
+            ngettext(
+                "{path}: {count} problem; nothing was imported",
+                "{path}: {count} problems; nothing was imported",
+                len(error.problems),
+            ).format(path=source, count=len(error.problems))
         ) from error
 
 

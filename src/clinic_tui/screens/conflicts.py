@@ -33,7 +33,7 @@ from textual.worker import Worker, WorkerState
 
 from clinic_tui.domain.fhir import concept_text, encounter_columns, human_name, reference_id
 from clinic_tui.domain.merge import Conflict, FieldConflict, Side, merge_keeping_mine
-from clinic_tui.i18n import N_, tr
+from clinic_tui.i18n import N_, ngettext, tr
 from clinic_tui.messages import CacheChanged, SyncCounts
 from clinic_tui.screens.conflict_editor import ConflictEditor, Resource
 from clinic_tui.screens.conflict_words import field_label, record_words, value_words
@@ -76,10 +76,12 @@ def done_notice(kind: str, choice: str) -> str:
 def settled_notice(pending: int) -> str:
     """What the screen says when no conflict is left: queued changes are not on the server."""
     if pending:
-        text = N_(
-            "No conflicts waiting. {count} change(s) queued: they go to the server at the next sync"
+        text = ngettext(
+            "No conflicts waiting. {count} change queued: it goes to the server at the next sync",
+            "No conflicts waiting. {count} changes queued: they go to the server at the next sync",
+            pending,
         )
-        return tr(text).format(count=pending)
+        return text.format(count=pending)
     return tr("No conflicts: every change reached the server or merged by itself")
 
 

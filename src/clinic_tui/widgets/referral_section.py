@@ -16,7 +16,7 @@ from textual.widgets import Static
 
 from clinic_tui.domain.models import Chart
 from clinic_tui.domain.referral_workflow import status_words
-from clinic_tui.i18n import N_, tr
+from clinic_tui.i18n import N_, ngettext, tr
 from clinic_tui.referral.fhir_shapes import category_words, priority_words
 from clinic_tui.referral.inbox import Preview
 from clinic_tui.referral.model import FollowUpItem, ReferralItem
@@ -57,7 +57,8 @@ def referral_line(item: ReferralItem, clinic_id: str) -> Text:
     if item.status_reason:
         line.append_text(data_text(f" · {item.status_reason}"))
     if item.messages:
-        line.append(f" · {item.messages} {tr('message(s)')}")
+        count = ngettext("{count} message", "{count} messages", item.messages)
+        line.append(f" · {count.format(count=item.messages)}")
     if item.unread:
         line.append(f" · {unread_words(item.unread)}", style="bold")
     if item.pending:

@@ -16,7 +16,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from clinic_tui.domain.untrusted import clean_line
-from clinic_tui.i18n import tr
+from clinic_tui.i18n import ngettext, tr
 from clinic_tui.widgets.queue_table import UNSYNCED_MARK
 
 CONFLICT_MARKER = "!!"
@@ -74,8 +74,8 @@ def badge_parts(
     """
     parts: list[tuple[str, str]] = []
     if state.conflicts:
-        noun = tr("conflict") if state.conflicts == 1 else tr("conflicts")
-        words = f"{CONFLICT_MARKER} {state.conflicts} {noun}"
+        count = ngettext("{count} conflict", "{count} conflicts", state.conflicts)
+        words = f"{CONFLICT_MARKER} {count.format(count=state.conflicts)}"
         if conflicts_key:
             words += f" [{conflicts_key}]"
         parts.append((words, "-conflicts"))
