@@ -83,6 +83,9 @@ def N_(text: _Text) -> _Text:  # noqa: N802 (the name gettext's extractors know)
 
 def gettext_in(language: str, text: str) -> str:
     """`text` in `language`, whatever the language in force (a slip printed in Chinese)."""
+    if not text:
+        # gettext("") is the catalogue's header, never a word.
+        return text
     found = translation_for(language).gettext(text)
     if found == text and language != "en":
         return _pending.get(language, {}).get(text, text)
@@ -99,7 +102,7 @@ def tr(text: str) -> str:
 def pgettext(context: str, text: str) -> str:
     """`text` in the language in force, as translated for `context` (one English word, two
     meanings: the msgctxt of the catalogue)."""
-    if _language == "en":
+    if _language == "en" or not text:
         return text
     return translation_for(_language).pgettext(context, text)
 

@@ -185,3 +185,14 @@ def test_an_argparse_error_in_chinese() -> None:
     assert done.returncode == 2
     assert "错误：参数 --patients" in done.stderr
     assert "error" not in done.stderr
+
+
+def test_an_empty_text_stays_empty_in_chinese() -> None:
+    """gettext("") is the catalogue's header: an empty column heading must not show it."""
+    from clinic_tui import i18n
+
+    try:
+        i18n.set_language("zh")
+        assert (i18n.tr(""), i18n.pgettext("prescription slip", "")) == ("", "")
+    finally:
+        i18n.set_language("en")

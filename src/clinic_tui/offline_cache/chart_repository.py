@@ -56,6 +56,9 @@ IDENTIFIER_TYPES = {
 """English labels of HL7 v2-0203 identifier types (the screens translate them); a type's own
 text ('护照') would show untranslated in an English chart."""
 
+# A type text records carry in English that the chart shows through tr(label).
+_RECORD_TYPE_TEXTS = (N_("Health card"),)
+
 VITAL_ALIASES = {"2708-6": "59408-5"}
 """Codes shown as one series: arterial SpO2 (2708-6) joins pulse oximetry (59408-5)."""
 
