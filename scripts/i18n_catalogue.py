@@ -38,6 +38,8 @@ KEYWORDS: dict[str, Any] = {
     "ngettext": (1, 2),
     "pgettext": ((1, "c"), 2),
     "gettext_in": (2,),
+    "NC_": ((1, "c"), 2),
+    "pgettext_in": ((2, "c"), 3),
 }
 """The marker functions of clinic_tui.i18n, as pybabel's -k options spell them."""
 

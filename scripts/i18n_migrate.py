@@ -228,6 +228,7 @@ def merge(
 
 
 _SKIP_PARENTS = (ast.Compare, ast.JoinedStr, ast.MatchValue)
+_CODE = re.compile(r"^[a-z][a-z0-9_.-]*$")
 _CODE_KEYWORDS = {"id", "classes", "name", "key", "action", "group", "variant", "severity", "mode"}
 """Keyword arguments that take identifiers, never words for a person."""
 
@@ -290,6 +291,10 @@ def _mark_spots(source: str, wanted: set[str]) -> list[ast.Constant]:
         if isinstance(parent, _SKIP_PARENTS):
             continue
         if isinstance(parent, ast.keyword) and parent.arg in _CODE_KEYWORDS:
+            continue
+        if _CODE.match(node.value) and not isinstance(parent, ast.Tuple | ast.List | ast.Dict):
+            # A lower-case code ("active", "name", "update") is a word only in a table of
+            # them; elsewhere it is a key or a FHIR code, whatever tr() makes of it later.
             continue
         spots.append(node)
     return spots

@@ -16,7 +16,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from clinic_tui.errors import ClinicError
-from clinic_tui.i18n import N_, tr
+from clinic_tui.i18n import tr
 from clinic_tui.redaction import remember_secret
 
 SERVICE = "clinic-tui"
@@ -171,9 +171,7 @@ def store_credential(server_url: str, credential: Credential) -> None:
 def stored_credential(server_url: str) -> Credential | None:
     """The credential kept in the keyring for a server, or None."""
     backend = keyring_backend()
-    stored = _keyring_call(
-        N_("read"), backend.get_password, SERVICE, normalise_server_url(server_url)
-    )
+    stored = _keyring_call("read", backend.get_password, SERVICE, normalise_server_url(server_url))
     return Credential.from_keyring(stored) if stored else None
 
 
@@ -231,7 +229,7 @@ def store_cache_key(entry: str, key_hex: str) -> None:
 def stored_cache_key(entry: str) -> str | None:
     """The cache key (hex) kept under `entry`, or None."""
     backend = keyring_backend()
-    found = _keyring_call(N_("read"), backend.get_password, CACHE_KEY_SERVICE, entry)
+    found = _keyring_call("read", backend.get_password, CACHE_KEY_SERVICE, entry)
     return str(found) if found else None
 
 

@@ -81,6 +81,18 @@ def N_(text: _Text) -> _Text:  # noqa: N802 (the name gettext's extractors know)
     return text
 
 
+def NC_(context: str, text: _Text) -> _Text:  # noqa: N802 (a marker, like N_)
+    """Mark `text` for the catalogue under `context` (msgctxt); translated later with it."""
+    return text
+
+
+def pgettext_in(language: str, context: str, text: str) -> str:
+    """`text` as translated for `context`, in `language` (a slip printed in its own language)."""
+    if not text:
+        return text
+    return translation_for(language).pgettext(context, text)
+
+
 def gettext_in(language: str, text: str) -> str:
     """`text` in `language`, whatever the language in force (a slip printed in Chinese)."""
     if not text:

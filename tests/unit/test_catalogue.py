@@ -196,3 +196,22 @@ def test_an_empty_text_stays_empty_in_chinese() -> None:
         assert (i18n.tr(""), i18n.pgettext("prescription slip", "")) == ("", "")
     finally:
         i18n.set_language("en")
+
+
+def test_a_slip_is_worded_in_its_own_language_whatever_the_sessions() -> None:
+    """[printing] slip_language: the slip's words come from the catalogue of its language."""
+    from clinic_tui import i18n
+    from clinic_tui.prescribing.slip import kind_words, slip_words
+
+    try:
+        i18n.set_language("en")
+        assert (slip_words("No.", "zh"), kind_words("psychotropic-2", "zh")) == ("处方编号", "精二")
+        i18n.set_language("zh")
+        assert (slip_words("No.", "en"), kind_words("psychotropic-2", "en")) == (
+            "No.",
+            "PSYCHOTROPIC II",
+        )
+        # The same English word on a screen is the queue number, not the slip's 处方编号.
+        assert i18n.tr("No.") == "号"
+    finally:
+        i18n.set_language("en")

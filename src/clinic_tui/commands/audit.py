@@ -104,6 +104,9 @@ def show_audit(settings: Settings, patient_id: str, *, as_json: bool = False) ->
     return 0
 
 
+_ACTIONS = (N_("read"), N_("create"), N_("update"), N_("delete"))
+"""An audit record's action (domain/audit.py ACTIONS), shown through tr(record["action"])."""
+
 _SIGN_IN_WORDS = {
     "signed_in": N_("signed in"),
     "wrong_pin": N_("wrong PIN"),

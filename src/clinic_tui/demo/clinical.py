@@ -79,7 +79,7 @@ class DrugDef:
     unit: str
     frequency: str
     """QD, BID, TID, QN or PRN."""
-    route: str = N_("oral")
+    route: str = "oral"
     form: str = "片"
 
 
@@ -147,13 +147,13 @@ class AllergenDef:
 
 
 ALLERGENS: tuple[tuple[AllergenDef, float], ...] = (
-    (AllergenDef("青霉素", "Penicillin", "764146007", N_("medication")), 40),
-    (AllergenDef("头孢菌素类", "Cephalosporins", "373262009", N_("medication")), 15),
-    (AllergenDef("磺胺类药物", "Sulfonamides", "387406002", N_("medication")), 12),
-    (AllergenDef("阿司匹林", "Aspirin", "387458008", N_("medication")), 8),
-    (AllergenDef("海鲜", "Seafood", "44027008", N_("food")), 12),
-    (AllergenDef("花粉", "Pollen", "256259004", N_("environment")), 8),
-    (AllergenDef("尘螨", "House dust mite", "260147004", N_("environment")), 5),
+    (AllergenDef("青霉素", "Penicillin", "764146007", "medication"), 40),
+    (AllergenDef("头孢菌素类", "Cephalosporins", "373262009", "medication"), 15),
+    (AllergenDef("磺胺类药物", "Sulfonamides", "387406002", "medication"), 12),
+    (AllergenDef("阿司匹林", "Aspirin", "387458008", "medication"), 8),
+    (AllergenDef("海鲜", "Seafood", "44027008", "food"), 12),
+    (AllergenDef("花粉", "Pollen", "256259004", "environment"), 8),
+    (AllergenDef("尘螨", "House dust mite", "260147004", "environment"), 5),
 )
 """Allergens with relative weights (penicillin is by far the most recorded)."""
 

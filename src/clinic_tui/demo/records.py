@@ -26,7 +26,6 @@ from clinic_tui.demo.notes import visit_note
 from clinic_tui.demo.people import PatientFacts
 from clinic_tui.demo.vitals import VitalsProfile
 from clinic_tui.domain.fhir import NO_KNOWN_ALLERGY_CODE, Resource
-from clinic_tui.i18n import N_
 
 RECORDED_ALLERGY_SHARE = 0.16
 NO_KNOWN_ALLERGY_SHARE = 0.44
@@ -39,13 +38,11 @@ def _status(system: str, code: str) -> dict[str, Any]:
     return {"coding": [{"system": system, "code": code}]}
 
 
-_CONDITION_ACTIVE = _status(
-    "http://terminology.hl7.org/CodeSystem/condition-clinical", N_("active")
-)
+_CONDITION_ACTIVE = _status("http://terminology.hl7.org/CodeSystem/condition-clinical", "active")
 _CONDITION_RESOLVED = _status(
-    "http://terminology.hl7.org/CodeSystem/condition-clinical", N_("resolved")
+    "http://terminology.hl7.org/CodeSystem/condition-clinical", "resolved"
 )
-_CONFIRMED = _status("http://terminology.hl7.org/CodeSystem/condition-ver-status", N_("confirmed"))
+_CONFIRMED = _status("http://terminology.hl7.org/CodeSystem/condition-ver-status", "confirmed")
 _PROBLEM_LIST = [
     _status("http://terminology.hl7.org/CodeSystem/condition-category", "problem-list-item")
 ]
@@ -53,10 +50,10 @@ _ENCOUNTER_DIAGNOSIS = [
     _status("http://terminology.hl7.org/CodeSystem/condition-category", "encounter-diagnosis")
 ]
 _ALLERGY_ACTIVE = _status(
-    "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", N_("active")
+    "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", "active"
 )
 _ALLERGY_CONFIRMED = _status(
-    "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification", N_("confirmed")
+    "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification", "confirmed"
 )
 _NO_KNOWN_ALLERGY = {
     "coding": [{"system": SNOMED, "code": NO_KNOWN_ALLERGY_CODE, "display": "No known allergy"}],
@@ -148,7 +145,7 @@ class HistoryBuilder:
                 "reaction": [
                     {
                         "manifestation": [_concept(SNOMED, code, english, chinese)],
-                        "severity": N_("severe") if criticality == "high" else N_("mild"),
+                        "severity": "severe" if criticality == "high" else "mild",
                     }
                 ],
             }
@@ -191,7 +188,7 @@ class HistoryBuilder:
         authored: str,
         group: dict[str, str],
         doctor: dict[str, str],
-        status: str = N_("active"),
+        status: str = "active",
     ) -> None:
         sig, per_day = clinical.FREQUENCY_TEXT[drug.frequency]
         route_code, route_en, route_zh = clinical.ROUTES[drug.route]
@@ -256,10 +253,10 @@ class HistoryBuilder:
         request = self.add(
             {
                 "resourceType": "ServiceRequest",
-                "status": "completed" if status == "completed" else N_("active"),
+                "status": "completed" if status == "completed" else "active",
                 "intent": "order",
                 "category": _REFERRAL_CATEGORY,
-                "priority": "urgent" if rng.random() < 0.2 else N_("routine"),
+                "priority": "urgent" if rng.random() < 0.2 else "routine",
                 "code": {"text": f"上转 {department}"},
                 "subject": self.patient.ref,
                 "authoredOn": authored,

@@ -54,13 +54,13 @@ class Substance:
 # SNOMED CT codes as browsed at browser.ihtsdotools.org; the same allergens the demo clinic
 # records (demo/clinical.py), so a list choice and a demo record read alike.
 SUBSTANCES: tuple[Substance, ...] = (
-    Substance("764146007", "青霉素", "Penicillin", N_("medication")),
-    Substance("373262009", "头孢菌素类", "Cephalosporins", N_("medication")),
-    Substance("387406002", "磺胺类药物", "Sulfonamides", N_("medication")),
-    Substance("387458008", "阿司匹林", "Aspirin", N_("medication")),
-    Substance("44027008", "海鲜", "Seafood", N_("food")),
-    Substance("256259004", "花粉", "Pollen", N_("environment")),
-    Substance("260147004", "尘螨", "House dust mite", N_("environment")),
+    Substance("764146007", "青霉素", "Penicillin", "medication"),
+    Substance("373262009", "头孢菌素类", "Cephalosporins", "medication"),
+    Substance("387406002", "磺胺类药物", "Sulfonamides", "medication"),
+    Substance("387458008", "阿司匹林", "Aspirin", "medication"),
+    Substance("44027008", "海鲜", "Seafood", "food"),
+    Substance("256259004", "花粉", "Pollen", "environment"),
+    Substance("260147004", "尘螨", "House dust mite", "environment"),
 )
 
 REACTIONS: tuple[tuple[str, str, str], ...] = (
@@ -85,8 +85,8 @@ class ConditionEntry:
 
     code: CodeHit
     onset: date | None
-    clinical_status: str = N_("active")
-    verification: str = N_("confirmed")
+    clinical_status: str = "active"
+    verification: str = "confirmed"
     this_visit: bool = True
     """True: a diagnosis of the current visit (linked to its Encounter)."""
 

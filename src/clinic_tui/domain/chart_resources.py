@@ -144,8 +144,8 @@ def new_allergy(ident: str, patient_id: str, entry: AllergyEntry, now: datetime)
     resource: Resource = {
         "resourceType": "AllergyIntolerance",
         "id": ident,
-        "clinicalStatus": _coding(ALLERGY_CLINICAL_SYSTEM, N_("active")),
-        "verificationStatus": _coding(ALLERGY_VERIFICATION_SYSTEM, N_("confirmed")),
+        "clinicalStatus": _coding(ALLERGY_CLINICAL_SYSTEM, "active"),
+        "verificationStatus": _coding(ALLERGY_VERIFICATION_SYSTEM, "confirmed"),
         "type": "allergy",
         "category": [entry.category],
         "code": code,
@@ -170,8 +170,8 @@ def no_known_allergies(ident: str, patient_id: str, now: datetime) -> Resource:
     return {
         "resourceType": "AllergyIntolerance",
         "id": ident,
-        "clinicalStatus": _coding(ALLERGY_CLINICAL_SYSTEM, N_("active")),
-        "verificationStatus": _coding(ALLERGY_VERIFICATION_SYSTEM, N_("confirmed")),
+        "clinicalStatus": _coding(ALLERGY_CLINICAL_SYSTEM, "active"),
+        "verificationStatus": _coding(ALLERGY_VERIFICATION_SYSTEM, "confirmed"),
         "code": {
             "coding": [
                 {
@@ -193,7 +193,7 @@ def allergy_entered_in_error(before: Resource) -> Resource:
     FHIR R4 (AllergyIntolerance invariant ait-2): no clinicalStatus when entered-in-error.
     """
     after = copy.deepcopy(before)
-    after["verificationStatus"] = _coding(ALLERGY_VERIFICATION_SYSTEM, N_("entered-in-error"))
+    after["verificationStatus"] = _coding(ALLERGY_VERIFICATION_SYSTEM, "entered-in-error")
     after.pop("clinicalStatus", None)
     return after
 
@@ -201,7 +201,7 @@ def allergy_entered_in_error(before: Resource) -> Resource:
 def allergy_inactive(before: Resource) -> Resource:
     """`before` made inactive: a 'no known allergy' statement once an allergy is recorded."""
     after = copy.deepcopy(before)
-    after["clinicalStatus"] = _coding(ALLERGY_CLINICAL_SYSTEM, N_("inactive"))
+    after["clinicalStatus"] = _coding(ALLERGY_CLINICAL_SYSTEM, "inactive")
     return after
 
 
@@ -523,7 +523,7 @@ def demographics_of(resource: Resource) -> DemographicsEntry:
     addresses = [a for a in resource.get("address") or [] if isinstance(a, dict)]
     contacts = [c for c in resource.get("contact") or [] if isinstance(c, dict)]
     contact = contacts[0] if contacts else {}
-    name = contact.get(N_("name")) or {}
+    name = contact.get("name") or {}
     given = [str(part) for part in name.get("given") or []]
     contact_name = str(name.get("text") or "".join([str(name.get("family") or ""), *given]))
     contact_phone = next(

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from typing import Any
 
 from clinic_tui.domain.pinyin import given_pinyin, search_keys
-from clinic_tui.i18n import N_
 
 Resource = dict[str, Any]
 
@@ -81,7 +80,7 @@ def human_name(resource: Resource) -> tuple[str, str, str]:
 
     Chinese names read family then given with no space; Latin names read given then family.
     """
-    name = _first(resource.get(N_("name"))) or {}
+    name = _first(resource.get("name")) or {}
     family = str(name.get("family") or "")
     given = (
         "".join(name.get("given") or []) if _is_han(family) else " ".join(name.get("given") or [])
@@ -139,7 +138,7 @@ def patient_columns(resource: Resource) -> dict[str, Any]:
         "identifier": _identifier(resource, IDENTIFIER_SYSTEM) or _identifier(resource),
         "phone": _telecom(resource, "phone"),
         "organization_id": reference_id(resource.get("managingOrganization"), "Organization"),
-        "active": resource.get(N_("active"), True) is not False,
+        "active": resource.get("active", True) is not False,
     }
 
 
@@ -151,7 +150,7 @@ def practitioner_columns(resource: Resource) -> dict[str, Any]:
 def organization_columns(resource: Resource) -> dict[str, Any]:
     """Indexed columns of an Organization."""
     return {
-        "name": str(resource.get(N_("name")) or ""),
+        "name": str(resource.get("name") or ""),
         "kind": concept_code(_first(resource.get("type"))),
         "part_of": reference_id(resource.get("partOf"), "Organization"),
     }
@@ -182,7 +181,7 @@ def condition_columns(resource: Resource) -> dict[str, Any]:
         "patient_id": reference_id(resource.get("subject"), "Patient"),
         "code": concept_code(code, "icd"),
         "display": concept_text(code) or "",
-        "clinical_status": concept_code(resource.get("clinicalStatus")) or N_("active"),
+        "clinical_status": concept_code(resource.get("clinicalStatus")) or "active",
         "onset": resource.get("onsetDateTime") or resource.get("recordedDate"),
     }
 
@@ -196,7 +195,7 @@ def allergy_columns(resource: Resource) -> dict[str, Any]:
         "patient_id": reference_id(resource.get("patient"), "Patient"),
         "code": concept_code(code),
         "display": concept_text(code) or "",
-        "clinical_status": concept_code(resource.get("clinicalStatus")) or N_("active"),
+        "clinical_status": concept_code(resource.get("clinicalStatus")) or "active",
         "criticality": resource.get("criticality"),
         "reaction": manifestation,
         "no_known": concept_code(code) == NO_KNOWN_ALLERGY_CODE,

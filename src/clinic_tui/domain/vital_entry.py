@@ -82,7 +82,7 @@ VITAL_FIELDS: tuple[VitalField, ...] = (
     ),
 )  # fmt: skip
 # The labels of the table above that only it defines, marked for the catalogue (tr(label)).
-_LABELS = (N_("Systolic"), N_("Diastolic"), N_("Height"), N_("SpO2"))
+_LABELS = (N_("Systolic"), N_("Diastolic"), N_("Weight"), N_("Height"), N_("SpO2"))
 """Form fields in order; the first two form the blood-pressure panel."""
 
 FIELDS_BY_KEY = {field.key: field for field in VITAL_FIELDS}

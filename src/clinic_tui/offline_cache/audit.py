@@ -119,7 +119,7 @@ class AuditTrail:
         agent = acting_agent(self.engine)
         event = audit_event(
             str(uuid.uuid4()),
-            N_("read"),
+            "read",
             f"Patient/{patient_id}",
             patient_id,
             agent,

@@ -171,7 +171,7 @@ class ChartEditor:
                     code=row.code,
                     display=row.display,
                     clinical_status=row.clinical_status,
-                    verification=verification or N_("confirmed"),
+                    verification=verification or "confirmed",
                     onset=_date(row.onset),
                     pending=bool(row.pending),
                 )
@@ -238,7 +238,7 @@ class ChartEditor:
         )
         with self.engine.begin() as connection:
             self._require(connection, "Patient", patient_id)
-            write_local_change(connection, resource, N_("create"))
+            write_local_change(connection, resource, "create")
         return ident
 
     def change_condition(
@@ -249,7 +249,7 @@ class ChartEditor:
             before = self._require(connection, "Condition", condition_id)
             after = fhir_out.condition_with_status(before, clinical_status, verification, today)
             if after != before:
-                write_local_change(connection, after, N_("update"))
+                write_local_change(connection, after, "update")
 
     # ----- allergies ---------------------------------------------------------------------------
 
@@ -260,9 +260,9 @@ class ChartEditor:
             self._require(connection, "Patient", patient_id)
             for statement in self._active_allergy_rows(connection, patient_id, no_known=True):
                 before = json.loads(statement.resource_json)
-                write_local_change(connection, fhir_out.allergy_inactive(before), N_("update"))
+                write_local_change(connection, fhir_out.allergy_inactive(before), "update")
             resource = self._signed(fhir_out.new_allergy(ident, patient_id, entry, now), "recorder")
-            write_local_change(connection, resource, N_("create"))
+            write_local_change(connection, resource, "create")
         return ident
 
     def record_no_known_allergies(self, patient_id: str, now: datetime) -> str | None:
@@ -279,7 +279,7 @@ class ChartEditor:
             write_local_change(
                 connection,
                 self._signed(fhir_out.no_known_allergies(ident, patient_id, now), "recorder"),
-                N_("create"),
+                "create",
             )
         return ident
 
@@ -287,7 +287,7 @@ class ChartEditor:
         """Withdraw an allergy recorded by mistake: kept, marked entered-in-error, not deleted."""
         with self.engine.begin() as connection:
             before = self._require(connection, "AllergyIntolerance", allergy_id)
-            write_local_change(connection, fhir_out.allergy_entered_in_error(before), N_("update"))
+            write_local_change(connection, fhir_out.allergy_entered_in_error(before), "update")
 
     @staticmethod
     def _active_allergy_rows(
@@ -331,7 +331,7 @@ class ChartEditor:
         with self.engine.begin() as connection:
             self._require(connection, "Patient", patient_id)
             for observation in observations:
-                write_local_change(connection, observation, N_("create"))
+                write_local_change(connection, observation, "create")
         return [observation["id"] for observation in observations]
 
     # ----- the visit: note, chief complaint ----------------------------------------------------
@@ -349,9 +349,9 @@ class ChartEditor:
                 ident, patient_id, encounter_id, note, now, self._author(), before
             )
             if before is None:
-                write_local_change(connection, resource, N_("create"))
+                write_local_change(connection, resource, "create")
             elif fhir_out.note_of(before) != note:
-                write_local_change(connection, resource, N_("update"))
+                write_local_change(connection, resource, "update")
         return ident
 
     def _signed(self, resource: dict[str, Any], field: str) -> dict[str, Any]:
@@ -372,7 +372,7 @@ class ChartEditor:
             before = self._require(connection, "Encounter", encounter_id)
             after = fhir_out.with_chief_complaint(before, complaint)
             if after != before:
-                write_local_change(connection, after, N_("update"))
+                write_local_change(connection, after, "update")
 
     # ----- demographics ------------------------------------------------------------------------
 
@@ -383,7 +383,7 @@ class ChartEditor:
             after = fhir_out.with_demographics(before, entry)
             if after == before:
                 return False
-            write_local_change(connection, after, N_("update"))
+            write_local_change(connection, after, "update")
         return True
 
     # ----- history -----------------------------------------------------------------------------

@@ -54,7 +54,6 @@ from clinic_tui.domain.merge import (
     same,
     three_way_merge,
 )
-from clinic_tui.i18n import N_
 from clinic_tui.offline_cache.store import (
     read_resource,
     to_json,
@@ -203,7 +202,7 @@ def rebase_on_remote(connection: Connection, remote: Resource, resource: Resourc
     upsert_resources(connection, [remote])
     _drop_pending(connection, remote["resourceType"], remote["id"])
     if not same(resource, remote):
-        write_local_change(connection, resource, N_("update"))
+        write_local_change(connection, resource, "update")
 
 
 def _row_pending(connection: Connection, resource_type: str, resource_id: str) -> bool:
@@ -442,7 +441,7 @@ class ConflictStore:
                 # the upload's If-Match (and its version check) names that version.
                 upsert_resources(connection, [remote])
                 _drop_pending(connection, conflict.resource_type, conflict.resource_id)
-                write_local_change(connection, remote, N_("delete"))
+                write_local_change(connection, remote, "delete")
             elif choice == "fields":
                 local = read_resource(connection, conflict.resource_type, conflict.resource_id)
                 chosen = merge_choosing(
@@ -463,7 +462,7 @@ class ConflictStore:
         if choice == "mine":
             # The server has no version left to match: a create (PUT, no If-Match).
             write_local_change(
-                connection, {k: v for k, v in local.items() if k != "meta"}, N_("create")
+                connection, {k: v for k, v in local.items() if k != "meta"}, "create"
             )
 
     @staticmethod

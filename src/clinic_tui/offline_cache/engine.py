@@ -12,7 +12,6 @@ from sqlalchemy import Engine, event
 from sqlalchemy.pool import NullPool
 from sqlmodel import create_engine
 
-from clinic_tui.i18n import N_
 from clinic_tui.offline_cache.cache_file import (
     CONNECTION_PRAGMAS,
     cache_encryption,
@@ -42,7 +41,7 @@ def create_cache_engine(path: Path) -> Engine:
             creator=lambda: open_connection(path, check_same_thread=False),
             poolclass=NullPool,
         )
-        event.listen(engine, N_("connect"), _set_pragmas)
+        event.listen(engine, "connect", _set_pragmas)
         return engine
     engine = create_engine(
         f"sqlite:///{path}",
@@ -50,7 +49,7 @@ def create_cache_engine(path: Path) -> Engine:
         # One connection per checkout keeps worker threads from sharing a sqlite3 handle.
         poolclass=NullPool,
     )
-    event.listen(engine, N_("connect"), _set_pragmas)
+    event.listen(engine, "connect", _set_pragmas)
     return engine
 
 

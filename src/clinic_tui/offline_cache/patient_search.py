@@ -22,7 +22,6 @@ from sqlalchemy import Connection, Engine, Row, text
 from clinic_tui.domain.models import Gender, PatientSummary
 from clinic_tui.domain.pinyin import normalise_query
 from clinic_tui.domain.registration import MatchedOn, PossibleDuplicate
-from clinic_tui.i18n import N_
 
 _TOP = chr(0x10FFFF)
 """Sorts after every character a name or number can hold: the open end of a prefix range."""
@@ -108,7 +107,7 @@ def _lookups(query: str) -> list[_Lookup]:
     if kind is QueryKind.HAN_NAME:
         # The given name alone (淑珍 for 王淑珍): lower() of Han text is itself, so the
         # index on lower(given) answers it.
-        return [_Lookup(N_("name"), key), _Lookup("lower(given)", key, secondary=True)]
+        return [_Lookup("name", key), _Lookup("lower(given)", key, secondary=True)]
     if kind is QueryKind.LATIN:
         return _latin_lookups(query, key)
     return []

@@ -164,7 +164,7 @@ class QueueRepository:
             before = read_resource(connection, "Encounter", chosen.encounter_id)
             assert before is not None  # just read from the queue in this transaction
             after = _with_status(before, QueueStatus.IN_CONSULTATION, now, None)
-            write_local_change(connection, after, N_("update"))
+            write_local_change(connection, after, "update")
         self._push(
             UndoToken(
                 action="status",
@@ -197,7 +197,7 @@ class QueueRepository:
             if QueueStatus.from_encounter_status(str(before.get("status"))) is status:
                 return None
             after = _with_status(before, status, now, reason)
-            write_local_change(connection, after, N_("update"))
+            write_local_change(connection, after, "update")
         token = UndoToken(
             action="status",
             encounter_id=encounter_id,
@@ -242,7 +242,7 @@ class QueueRepository:
                 _check_duplicates(connection, patient)
                 created_patient_id = str(uuid.uuid4())
                 created = patient_resource(created_patient_id, patient, self.clinic)
-                write_local_change(connection, created, N_("create"))
+                write_local_change(connection, created, "create")
                 patient_id, display = created_patient_id, patient.name.strip()
             else:
                 existing = read_resource(connection, "Patient", patient)
@@ -263,7 +263,7 @@ class QueueRepository:
                     "display": str(open_before.number),
                 }
                 encounter["extension"] = [{"url": REGISTERED_AGAIN_URL, "valueReference": earlier}]
-            write_local_change(connection, encounter, N_("create"))
+            write_local_change(connection, encounter, "create")
         self._push(
             UndoToken(
                 action="walk-in",
@@ -375,7 +375,7 @@ class QueueRepository:
                 restored["meta"] = current["meta"]
             else:
                 restored.pop("meta", None)
-            write_local_change(connection, restored, N_("update"))
+            write_local_change(connection, restored, "update")
 
     def _undo_walk_in(self, token: UndoToken, now: datetime) -> None:
         """Delete a registration that never left this machine, else mark it entered-in-error."""
@@ -389,8 +389,8 @@ class QueueRepository:
                 elif resource_type == "Encounter":
                     current = read_resource(connection, "Encounter", resource_id)
                     if current is not None:
-                        current["status"] = N_("entered-in-error")
-                        write_local_change(connection, current, N_("update"))
+                        current["status"] = "entered-in-error"
+                        write_local_change(connection, current, "update")
                 # A patient the server already holds stays: other records may point to it.
 
 

@@ -12,8 +12,6 @@ from __future__ import annotations
 from sqlalchemy import Index, Text
 from sqlmodel import Field, SQLModel
 
-from clinic_tui.i18n import N_
-
 
 class CachedResource(SQLModel):
     """Columns common to every cached FHIR resource."""
@@ -84,7 +82,7 @@ class ConditionRow(CachedResource, table=True):
     patient_id: str | None = Field(default=None, index=True)
     code: str | None = None
     display: str = ""
-    clinical_status: str = N_("active")
+    clinical_status: str = "active"
     onset: str | None = None
 
 
@@ -95,7 +93,7 @@ class AllergyIntoleranceRow(CachedResource, table=True):
     patient_id: str | None = Field(default=None, index=True)
     code: str | None = None
     display: str = ""
-    clinical_status: str = N_("active")
+    clinical_status: str = "active"
     criticality: str | None = None
     reaction: str | None = None
     no_known: bool = False
@@ -212,7 +210,7 @@ class OutboxEntry(SQLModel, table=True):
     base_json: str | None = Field(default=None, sa_type=Text)
     """The resource as it was before this change: the base of a three-way merge."""
     created_at: str
-    state: str = N_("pending")
+    state: str = "pending"
     """'pending' or 'quarantined' (rejected by the server; see `error`)."""
     error: str | None = Field(default=None, sa_type=Text)
     attempts: int = 0

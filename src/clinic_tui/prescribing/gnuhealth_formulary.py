@@ -77,7 +77,7 @@ def read_who_essential_medicines(path: Path, formulary: Formulary) -> WhoMedicin
     for record in root.iter("record"):
         if record.get("model") != "gnuhealth.medicament":
             continue
-        fields = {item.get(N_("name")): item for item in record.iter("field")}
+        fields = {item.get("name"): item for item in record.iter("field")}
         component = (
             (fields["active_component"].text or "").strip() if "active_component" in fields else ""
         )

@@ -11,15 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from clinic_tui.i18n import N_
-
 
 class Severity(StrEnum):
     """How much a warning asks of the prescriber."""
 
-    HIGH = N_("high")
+    HIGH = "high"
     """Blocks signing until overridden with a coded reason (and may be changed instead)."""
-    MODERATE = N_("moderate")
+    MODERATE = "moderate"
     """Shown beside the line; signing goes on."""
     INFO = "info"
     """Information only."""

@@ -241,7 +241,7 @@ class Prescriber:
                     self._end_replaced(connection, order.replaces, mode)
                     ended.append(order.replaces)
             for resource in resources:
-                write_local_change(connection, resource, N_("create"))
+                write_local_change(connection, resource, "create")
         return SignedSlip(
             group_id=group_id,
             request_ids=tuple(r["id"] for r in resources),
@@ -259,7 +259,7 @@ class Prescriber:
         resource = dict(resource)
         if not resource.get("id"):
             resource["id"] = self.new_id()
-        resource["status"] = N_("active")
+        resource["status"] = "active"
         resource["intent"] = "order"
         extensions = [
             e
@@ -297,7 +297,7 @@ class Prescriber:
         else:
             after["status"] = "stopped"
             after["statusReason"] = {"text": REPLACED_REASON[mode]}
-        write_local_change(connection, after, N_("update"))
+        write_local_change(connection, after, "update")
 
     def stop(self, request_id: str, reason: str) -> None:
         """Stop an active order (status stopped) with the prescriber's reason in words."""
@@ -309,7 +309,7 @@ class Prescriber:
             if before.get("status") != "active":
                 raise PrescribingError(f"This order is no longer active ({before.get('status')})")
             after = {**before, "status": "stopped", "statusReason": {"text": reason}}
-            write_local_change(connection, after, N_("update"))
+            write_local_change(connection, after, "update")
 
     @staticmethod
     def _require(connection: Connection, resource_type: str, resource_id: str) -> Resource:

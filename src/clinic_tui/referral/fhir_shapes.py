@@ -236,7 +236,7 @@ def referral_task(
         "id": ident,
         "status": ReferralStatus.REQUESTED.value,
         "intent": "order",
-        "priority": request.get("priority", N_("routine")),
+        "priority": request.get("priority", "routine"),
         "code": {
             "coding": [
                 {
@@ -479,7 +479,7 @@ def department_organization(
         "active": True,
         "type": types,
         "name": name,
-        "partOf": _ref("Organization", hospital["id"], str(hospital.get(N_("name")) or "") or None),
+        "partOf": _ref("Organization", hospital["id"], str(hospital.get("name") or "") or None),
     }
 
 
@@ -561,7 +561,7 @@ def business_status_words(task: Resource) -> str:
 
 def priority_words(priority: str | None) -> str:
     """A request priority in words, with its text marker ('!! Urgent')."""
-    code = priority or N_("routine")
+    code = priority or "routine"
     english = PRIORITIES.get(code, (code, code))[0]
     marker = PRIORITY_MARKERS.get(code, "")
     return f"{marker} {tr(english)}".strip()

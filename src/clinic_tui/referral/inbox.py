@@ -227,7 +227,7 @@ def read_inbox(connection: sqlite3.Connection, hospital_id: str) -> list[InboxRo
                 from_name=source,
                 department=department,
                 department_id=found["department_id"],
-                urgency=found["priority"] or N_("routine"),
+                urgency=found["priority"] or "routine",
                 status=found["status"],
                 authored_on=_instant(found["authored_on"]),
                 last_modified=_instant(found["last_modified"]),

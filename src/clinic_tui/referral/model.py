@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from clinic_tui.i18n import N_
-
 
 @dataclass(frozen=True)
 class Coded:
@@ -25,7 +23,7 @@ class ReferralDraft:
     """The target Organization (county or city hospital): Task.owner, ServiceRequest.performer."""
     category: str = "referral"
     """'referral' (转诊) or 'consultation' (远程会诊)."""
-    priority: str = N_("routine")
+    priority: str = "routine"
     """FHIR request-priority: routine, urgent, asap or stat."""
     department_id: str | None = None
     """A department: an Organization partOf the hospital (type dept), when one was chosen."""

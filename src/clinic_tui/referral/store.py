@@ -32,7 +32,6 @@ from clinic_tui.domain.referral_workflow import (
     ReferralStatus,
     next_status,
 )
-from clinic_tui.i18n import N_
 from clinic_tui.offline_cache.store import read_resource, write_local_change
 from clinic_tui.referral import fhir_shapes as shapes
 from clinic_tui.referral.follow_up_read import FOLLOW_UPS_DUE_SQL, follow_up_from_row
@@ -165,16 +164,16 @@ class ReferralStore:
                 self.practitioner_id,
                 now,
                 requester_name=self.clinic.name,
-                hospital_name=str(hospital.get(N_("name")) or ""),
-                department_name=str((department or {}).get(N_("name")) or ""),
+                hospital_name=str(hospital.get("name") or ""),
+                department_name=str((department or {}).get("name") or ""),
             )
             # The hospital's cache holds no Patient of another clinic: the name rides along.
             name = human_name(patient)[0]
             if name:
                 request["subject"]["display"] = name
             task = shapes.referral_task(self.new_id(), request, self.practitioner_id, now)
-            write_local_change(connection, request, N_("create"))
-            write_local_change(connection, task, N_("create"))
+            write_local_change(connection, request, "create")
+            write_local_change(connection, task, "create")
         return str(task["id"])
 
     def cancel(self, task_id: str, reason: str, now: datetime) -> None:
@@ -273,8 +272,8 @@ class ReferralStore:
                 hospital_id,
                 organization_id if is_department else None,
                 specialty if specialty is not None else _department_specialty(target),
-                hospital_name=str(hospital.get(N_("name")) or ""),
-                department_name=str(target.get(N_("name")) or "") if is_department else "",
+                hospital_name=str(hospital.get("name") or ""),
+                department_name=str(target.get("name") or "") if is_department else "",
             )
 
         self._move(task_id, ReferralAction.FORWARD, now, change)
@@ -314,7 +313,7 @@ class ReferralStore:
                 follow_up_task = shapes.follow_up_task(
                     self.new_id(), task, follow_up, self.clinic.id, self.practitioner_id, now
                 )
-                write_local_change(connection, follow_up_task, N_("create"))
+                write_local_change(connection, follow_up_task, "create")
                 follow_up_id = str(follow_up_task["id"])
                 made.append(follow_up_id)
             shapes.completed_task(task, advice.strip(), follow_up_id, now)
@@ -369,7 +368,7 @@ class ReferralStore:
                 now,
                 in_response_to,
             )
-            write_local_change(connection, message, N_("create"))
+            write_local_change(connection, message, "create")
         return str(message["id"])
 
     # ----- the township's follow-ups ------------------------------------------------------
@@ -388,7 +387,7 @@ class ReferralStore:
                     "只有负责随访的机构可以结束随访",
                 )
             after = shapes.moved_task(task, ReferralStatus.COMPLETED, now, self.practitioner_id)
-            write_local_change(connection, after, N_("update"))
+            write_local_change(connection, after, "update")
 
     # ----- the one way every state change is written --------------------------------------
 
@@ -406,7 +405,7 @@ class ReferralStore:
             after = shapes.moved_task(before, status, now, self.practitioner_id)
             if change is not None:
                 change(after, connection)
-            write_local_change(connection, after, N_("update"))
+            write_local_change(connection, after, "update")
         return after
 
     def _check_party(self, task: Resource, action: ReferralAction) -> None:
@@ -758,7 +757,7 @@ def _item(row: Any, departments: dict[str, str]) -> ReferralItem:
         patient_name=str(row["patient_name"] or ""),
         status=status,
         category=str(row["category"] or "referral"),
-        priority=str(row["priority"] or N_("routine")),
+        priority=str(row["priority"] or "routine"),
         reason=str(row["reason"] or task.get("description") or ""),
         requester_org=row["requester_org"],
         requester_name=str(row["requester_name"] or ""),

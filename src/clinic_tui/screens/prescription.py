@@ -121,7 +121,7 @@ class BasketList(MarkedOptionList):
         Binding("e", "screen.edit_line", tr("Edit"), tooltip=tr("Edit the basket line")),
         Binding("x", "screen.remove_line", tr("Remove"), tooltip=tr("Remove the basket line")),
         Binding(
-            N_("delete"),
+            "delete",
             "screen.remove_line",
             tr("Remove"),
             show=False,
@@ -267,7 +267,7 @@ class PrescriptionScreen(Screen[None]):
         user = getattr(self.app, "signed_in", None)
         if user is None or getattr(user, "practitioner_id", None) != self.cache.practitioner_id:
             return ""
-        return str(getattr(user, N_("name"), "") or "")
+        return str(getattr(user, "name", "") or "")
 
     def help_bindings(self) -> list[Binding]:
         """Every key of the screen, whichever part has the cursor: help lists them all."""

@@ -85,11 +85,11 @@ class ProblemChangeForm(ChartForm):
         problem = self.problems[index]
         clinical = problem.clinical_status
         self.query_one("#clinical", Select).value = (
-            clinical if clinical in CONDITION_CLINICAL else N_("active")
+            clinical if clinical in CONDITION_CLINICAL else "active"
         )
         verification = problem.verification
         self.query_one("#verification", Select).value = (
-            verification if verification in CONDITION_VERIFICATION else N_("confirmed")
+            verification if verification in CONDITION_VERIFICATION else "confirmed"
         )
 
     def prepare(self) -> tuple[dict[str, str], Write | None]:

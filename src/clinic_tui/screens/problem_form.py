@@ -25,7 +25,7 @@ from clinic_tui.domain.chart_entry import (
 )
 from clinic_tui.domain.diagnosis_search import CodeHit, DiagnosisSearch
 from clinic_tui.domain.validation import parse_birth_date
-from clinic_tui.i18n import N_, language, tr
+from clinic_tui.i18n import language, tr
 from clinic_tui.offline_cache.chart_edits import ChartEditor
 from clinic_tui.screens.chart_form import ChartForm, Write, field_row
 from clinic_tui.widgets.data_text import data_text
@@ -86,7 +86,7 @@ class ProblemForm(ChartForm):
         clinical = [(tr(code), code) for code in CONDITION_CLINICAL]
         yield from field_row(
             tr("Clinical status"),
-            Select(clinical, id="clinical", value=N_("active"), allow_blank=False, compact=True),
+            Select(clinical, id="clinical", value="active", allow_blank=False, compact=True),
             "clinical",
         )
         verification = [(tr(code), code) for code in CONDITION_VERIFICATION[:4]]

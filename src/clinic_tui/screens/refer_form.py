@@ -93,7 +93,7 @@ class ReferForm(ChartForm):
         ]
         yield from field_row(
             tr("Urgency"),
-            Select(urgencies, id="priority", value=N_("routine"), allow_blank=False, compact=True),
+            Select(urgencies, id="priority", value="routine", allow_blank=False, compact=True),
             "priority",
         )
         reasons = [(data_text(f"{p.code}  {p.display}"), p.code) for p in self.data.problems]

@@ -194,7 +194,7 @@ class WalkInScreen(ModalScreen[WalkInRequest | None]):
                     # The search's text fills the name: the cursor goes after it, nothing selected
                     # for the next key to wipe.
                     name_field = Input(id="name", compact=True, select_on_focus=False)
-                    yield from _row(tr("Name"), name_field, N_("name"))
+                    yield from _row(tr("Name"), name_field, "name")
                     sexes = [(tr(g.value.capitalize()), g.value) for g in Gender]
                     yield from _row(
                         tr("Sex"), KeySelect(sexes, id="sex", compact=True, prompt="—"), "sex"
@@ -354,7 +354,7 @@ class WalkInScreen(ModalScreen[WalkInRequest | None]):
         errors: dict[str, str] = {}
         if self.patient is None:
             errors = validate_new_patient(
-                self._value(N_("name")),
+                self._value("name"),
                 self._select("sex"),
                 self._value("birth_date"),
                 self._value("identifier"),
@@ -396,7 +396,7 @@ class WalkInScreen(ModalScreen[WalkInRequest | None]):
         assert birth is not None  # validated before
         phone = normalise_phone(self._value("phone")) or None
         return NewPatient(
-            name=self._value(N_("name")).strip(),
+            name=self._value("name").strip(),
             gender=Gender(self._select("sex")),
             birth_date=birth,
             identifier=self._value("identifier").strip().upper() or None,

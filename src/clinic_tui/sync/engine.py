@@ -28,7 +28,6 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from clinic_tui.domain import pinyin
 from clinic_tui.domain.models import Clinic
-from clinic_tui.i18n import N_
 from clinic_tui.offline_cache.cache_file import LAST_SYNC_KEY
 from clinic_tui.offline_cache.tables import RESOURCE_TABLES, CacheMeta, OutboxEntry
 from clinic_tui.referral.store import ReferralStore
@@ -313,7 +312,7 @@ class _Round:
             nonlocal pages
             pages += 1
             text = f"{resource_type}: page {so_far.pages}, {so_far.written} new"
-            self._tell(N_("download"), resource_type, pages, None, text)
+            self._tell("download", resource_type, pages, None, text)
             self._check_cancel()
 
         try:
@@ -447,13 +446,13 @@ class _Round:
         store = ReferralStore(self.engine, Clinic(id=clinic, name=""))
         received = store.receive_arrived(datetime.now(UTC))
         if received:
-            self._tell(N_("merge"), "Task", received, received, f"{received} referrals received")
+            self._tell("merge", "Task", received, received, f"{received} referrals received")
 
     def _merge_kept_aside(self) -> None:
         merge = self.owner.hooks.merge_kept_aside
         if merge is None:
             return
-        self._tell(N_("merge"), None, 0, None, "merging server versions kept aside")
+        self._tell("merge", None, 0, None, "merging server versions kept aside")
         summary = merge(self.engine)
         self.errors.extend(str(error) for error in getattr(summary, "errors", None) or [])
 
@@ -462,7 +461,7 @@ class _Round:
 
         def on_bundle(step: UploadProgress) -> None:
             text = f"{step.done} of {step.total} changes, {step.bundles} bundles"
-            self._tell(N_("upload"), None, step.done, step.total, text)
+            self._tell("upload", None, step.done, step.total, text)
 
         open_conflicts = None
         if hooks.open_conflicts is not None:
@@ -547,7 +546,7 @@ def sync_status(engine: Engine, hooks: ConflictHooks | None = None) -> SyncStatu
             )
     return SyncStatus(
         last_sync=last,
-        pending=int(states.get(N_("pending"), 0)),
+        pending=int(states.get("pending", 0)),
         quarantined=int(states.get("quarantined", 0)),
         conflicts=hooks.count(engine) if hooks.count else 0,
         records=records,

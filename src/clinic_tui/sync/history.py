@@ -18,7 +18,6 @@ from typing import Any
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from clinic_tui.i18n import N_
 from clinic_tui.offline_cache.tables import CacheMeta
 from clinic_tui.sync.download import DownloadResult
 from clinic_tui.sync.versions import instant
@@ -65,7 +64,7 @@ def _now() -> datetime:
 def system_history_worth_asking(engine: Engine, now: datetime | None = None) -> bool:
     """False for a day after the server showed it has no system-level history."""
     known = _read(engine, NO_SYSTEM_HISTORY_KEY)
-    since = instant(known.get(N_("since"))) if isinstance(known, dict) else None
+    since = instant(known.get("since")) if isinstance(known, dict) else None
     return since is None or (now or _now()) - since >= RETRY_AFTER
 
 

@@ -53,7 +53,6 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, or_, select, union
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from clinic_tui.i18n import N_
 from clinic_tui.offline_cache.tables import CacheMeta, PatientRow, ServiceRequestRow, TaskRow
 from clinic_tui.sync.client import FhirClient
 from clinic_tui.sync.download import DownloadResult, ProgressCallback, TypeWriter
@@ -173,7 +172,7 @@ def _no_id_search_since(connection: Connection) -> datetime | None:
         value = json.loads(text) if text is not None else None
     except ValueError:
         return None  # a damaged note only costs asking again
-    return instant(value.get(N_("since"))) if isinstance(value, dict) else None
+    return instant(value.get("since")) if isinstance(value, dict) else None
 
 
 def _read_not_found(connection: Connection) -> dict[str, str]:

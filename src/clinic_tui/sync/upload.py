@@ -27,7 +27,6 @@ import httpx
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from clinic_tui.domain.merge import same
-from clinic_tui.i18n import N_
 from clinic_tui.offline_cache.conflicts import record_deletion_conflict
 from clinic_tui.offline_cache.store import read_resource, row_values, to_json
 from clinic_tui.offline_cache.tables import RESOURCE_TABLES, OutboxEntry, ServerVersion
@@ -480,11 +479,11 @@ class Uploader:
                 insert(_OUTBOX).values(
                     resource_type=change.resource_type,
                     resource_id=change.resource_id,
-                    operation=N_("update"),
+                    operation="update",
                     base_version=str(version) if version is not None else None,
                     base_json=to_json(dict(sent, meta=meta)),
                     created_at=now_utc(),
-                    state=N_("pending"),
+                    state="pending",
                     attempts=0,
                 )
             )

@@ -27,7 +27,6 @@ from clinic_tui.domain.bounded_read import (
     read_zip_member,
 )
 from clinic_tui.domain.untrusted import clean_line
-from clinic_tui.i18n import N_
 from clinic_tui.terminology.errors import TerminologyFileError
 from clinic_tui.terminology.store import Concept
 
@@ -89,13 +88,12 @@ def parse_diseases(data: bytes) -> list[tuple[str, str, str, bool]]:
                 continue
             if record.get("model") == "gnuhealth.pathology":
                 fields = {
-                    field.get(N_("name")): (field.text or "").strip()
-                    for field in record.iter("field")
+                    field.get("name"): (field.text or "").strip() for field in record.iter("field")
                 }
                 code = fields.get("code", "")
                 if code:
-                    active = fields.get(N_("active"), "True") != "False"
-                    found.append((record.get("id", ""), code, fields.get(N_("name"), ""), active))
+                    active = fields.get("active", "True") != "False"
+                    found.append((record.get("id", ""), code, fields.get("name", ""), active))
             record.clear()
     except ElementTree.ParseError as error:
         raise TerminologyFileError(f"diseases.xml is not valid XML ({error})") from error

@@ -21,7 +21,6 @@ from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
 from clinic_tui.domain.bounded_read import open_zip_member, read_zip_member
-from clinic_tui.i18n import N_
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -99,7 +98,7 @@ def _sheet_parts(archive: zipfile.ZipFile) -> list[tuple[str, str]]:
     sheets = []
     for position, sheet in enumerate(workbook.iter(f"{_MAIN}sheet"), start=1):
         part = targets.get(sheet.get(f"{_REL}id", ""), f"xl/worksheets/sheet{position}.xml")
-        sheets.append((sheet.get(N_("name"), f"Sheet{position}"), part))
+        sheets.append((sheet.get("name", f"Sheet{position}"), part))
     return sheets
 
 

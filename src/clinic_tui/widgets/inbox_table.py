@@ -417,7 +417,7 @@ class InboxTable(RowTable):
         self.rows_shown = [row if r.task_id == task_id else r for r in self.rows_shown]
         if task_id in self.rows:
             dim = "dim" if row.status in _CLOSED else ""
-            self.update_cell(task_id, N_("name"), self._name_cell(row, self._sizes["name"], dim))
+            self.update_cell(task_id, "name", self._name_cell(row, self._sizes["name"], dim))
         return row
 
     def _cells(self, row: InboxRow) -> list[Text]:

@@ -49,6 +49,11 @@ _FORM_CODES = (
     N_("injection-pen"),
     N_("dry-powder-inhaler"),
     N_("powder"),
+    N_("granules"),
+    N_("suspension"),
+    N_("injection"),
+    N_("inhaler"),
+    N_("cream"),
 )
 
 

@@ -16,10 +16,12 @@ from rich.text import Text
 from textual.widgets import Static
 
 from clinic_tui.domain.untrusted import clean_line
-from clinic_tui.i18n import ngettext, tr
+from clinic_tui.i18n import N_, ngettext, tr
 from clinic_tui.widgets.queue_table import UNSYNCED_MARK
 
 CONFLICT_MARKER = "!!"
+_PHASES = (N_("download"), N_("merge"), N_("upload"))
+"""The sync engine's phases (SyncProgress.phase), shown through tr(state.phase)."""
 """Plain-text marker of conflicts waiting for a person (the allergy banner's alarm marker)."""
 FAILED_MARKER = "x"
 SYNCING_MARKER = "~"
