@@ -145,7 +145,7 @@ def glossary_terms(path: Path) -> dict[str, str]:
     return terms
 
 
-def _delete_spans(source: str, spans: list[tuple[int, int]]) -> str:
+def delete_spans(source: str, spans: list[tuple[int, int]]) -> str:
     lines = source.splitlines(keepends=True)
     for start, end in sorted(spans, reverse=True):
         first = start - 1
@@ -157,7 +157,7 @@ def _delete_spans(source: str, spans: list[tuple[int, int]]) -> str:
     return re.sub(r"\n{4,}", "\n\n\n", text)
 
 
-def _drop_unused_import(source: str, name: str) -> str:
+def drop_unused_import(source: str, name: str) -> str:
     tree = ast.parse(source)
     used = any(isinstance(node, ast.Name) and node.id == name for node in ast.walk(tree))
     if used:
@@ -250,7 +250,7 @@ def _docstring_ids(tree: ast.AST) -> set[int]:
     return ids
 
 
-def _mark_spots(source: str, wanted: set[str]) -> list[ast.Constant]:
+def mark_spots(source: str, wanted: set[str]) -> list[ast.Constant]:
     """String constants equal to a wanted msgid, outside markers, docstrings and annotations."""
     tree = ast.parse(source)
     parents: dict[int, ast.AST] = {}
@@ -300,7 +300,7 @@ def _mark_spots(source: str, wanted: set[str]) -> list[ast.Constant]:
     return spots
 
 
-def _wrap(source: str, spots: list[ast.Constant]) -> str:
+def wrap(source: str, spots: list[ast.Constant]) -> str:
     lines = source.splitlines(keepends=True)
     encoded = [line.encode("utf-8") for line in lines]
     for node in sorted(spots, key=lambda n: (n.lineno, n.col_offset), reverse=True):
@@ -344,12 +344,12 @@ def mark_defined_words(translated: set[str], extracted: set[str], dry_run: bool)
         if path.name == "i18n.py":
             continue
         source = path.read_text(encoding="utf-8")
-        spots = _mark_spots(source, wanted)
+        spots = mark_spots(source, wanted)
         if not spots:
             continue
         changed.append(f"{path.relative_to(catalogue.ROOT)}: N_() on {len(spots)} strings")
         if not dry_run:
-            new = _ensure_import(_wrap(source, spots), "N_")
+            new = _ensure_import(wrap(source, spots), "N_")
             path.write_text(new, encoding="utf-8")
     return changed
 
@@ -399,7 +399,7 @@ def main(argv: list[str] | None = None) -> int:
         if not module.spans:
             continue
         source = module.path.read_text(encoding="utf-8")
-        source = _drop_unused_import(_delete_spans(source, module.spans), "add_translations")
+        source = drop_unused_import(delete_spans(source, module.spans), "add_translations")
         touched.append(module.path)
         if _is_empty(source):
             module.path.unlink()
