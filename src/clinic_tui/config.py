@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from clinic_tui.errors import ConfigError
-from clinic_tui.i18n import tr
+from clinic_tui.i18n import installed_languages, tr
 from clinic_tui.locations import default_config_file, resolve_data_dir
 
 
@@ -85,7 +85,8 @@ class Settings:
     """The TOML file these settings were read from (`--config`, CLINIC_TUI_CONFIG)."""
 
 
-SUPPORTED_LANGUAGES = ("en", "zh")
+SUPPORTED_LANGUAGES = installed_languages()
+"""en, zh, and each further language whose catalogue is installed (docs/translating.md)."""
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -27,6 +27,18 @@ CATALOGUE_CODES = {"zh": "zh_CN", "en": "en"}
 
 _Text = TypeVar("_Text", bound=str)
 
+
+def installed_languages() -> tuple[str, ...]:
+    """The languages --lang accepts: English, Chinese, and any other catalogue compiled into
+    locale/ (a translator's new language needs no code change)."""
+    codes = {code: language for language, code in CATALOGUE_CODES.items()}
+    found = sorted(
+        codes.get(path.parents[1].name, path.parents[1].name)
+        for path in LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.mo")
+    )
+    return tuple(dict.fromkeys(["en", "zh", *found]))
+
+
 _language = "en"
 
 # Words registered at import by code not yet folded into the catalogue (scripts/i18n_migrate.py
