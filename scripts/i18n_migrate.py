@@ -292,12 +292,34 @@ def mark_spots(source: str, wanted: set[str]) -> list[ast.Constant]:
             continue
         if isinstance(parent, ast.keyword) and parent.arg in _CODE_KEYWORDS:
             continue
-        if _CODE.match(node.value) and not isinstance(parent, ast.Tuple | ast.List | ast.Dict):
-            # A lower-case code ("active", "name", "update") is a word only in a table of
-            # them; elsewhere it is a key or a FHIR code, whatever tr() makes of it later.
+        if _CODE.match(node.value):
+            # A lower-case code ("active", "name", "update") is mostly a key or a FHIR code,
+            # whatever tr() makes of it somewhere: a person marks the table of codes that is
+            # shown (the run reports it as unused until then).
             continue
         spots.append(node)
     return spots
+
+
+def with_siblings(source: str, spots: list[ast.Constant], known: set[str]) -> list[ast.Constant]:
+    """`spots`, and the other words of each table a spot sits in (dict values, tuple or list
+    items that are msgids too), so that a table is marked whole, not word by word."""
+    tree = ast.parse(source)
+    chosen = {(n.lineno, n.col_offset) for n in spots}
+    extra = []
+    for node in ast.walk(tree):
+        items = node.values if isinstance(node, ast.Dict) else getattr(node, "elts", None)
+        if not isinstance(node, ast.Dict | ast.Tuple | ast.List) or items is None:
+            continue
+        constants = [i for i in items if isinstance(i, ast.Constant) and isinstance(i.value, str)]
+        if not any((c.lineno, c.col_offset) in chosen for c in constants):
+            continue
+        for item in constants:
+            spot = (item.lineno, item.col_offset)
+            if spot not in chosen and item.value in known and not _CODE.match(item.value):
+                extra.append(item)
+                chosen.add(spot)
+    return [*spots, *extra]
 
 
 def wrap(source: str, spots: list[ast.Constant]) -> str:
@@ -335,7 +357,8 @@ def _ensure_import(source: str, name: str) -> str:
 
 
 def mark_defined_words(translated: set[str], extracted: set[str], dry_run: bool) -> list[str]:
-    """Wrap in N_() each definition of a translated msgid the extractor does not see."""
+    """Wrap in N_() each definition of a translated msgid the extractor does not see (with
+    the rest of its table)."""
     wanted = translated - extracted
     changed = []
     if not wanted:
@@ -345,6 +368,8 @@ def mark_defined_words(translated: set[str], extracted: set[str], dry_run: bool)
             continue
         source = path.read_text(encoding="utf-8")
         spots = mark_spots(source, wanted)
+        if spots:
+            spots = with_siblings(source, spots, translated)
         if not spots:
             continue
         changed.append(f"{path.relative_to(catalogue.ROOT)}: N_() on {len(spots)} strings")

@@ -215,3 +215,18 @@ def test_a_slip_is_worded_in_its_own_language_whatever_the_sessions() -> None:
         assert i18n.tr("No.") == "号"
     finally:
         i18n.set_language("en")
+
+
+def test_a_word_registered_the_old_way_shows_until_it_is_folded() -> None:
+    """Code from branches written before the catalogue keeps its Chinese until the converter
+    folds it (and test_no_add_translations_call_is_left_in_the_source fails meanwhile)."""
+    from clinic_tui import i18n
+
+    try:
+        i18n.add_translations({"Chronic follow-up due (test)": "慢病随访到期（测试）"})
+        i18n.set_language("zh")
+        assert i18n.tr("Chronic follow-up due (test)") == "慢病随访到期（测试）"
+        assert i18n.tr("Queue") == "候诊队列"
+    finally:
+        i18n._pending.clear()
+        i18n.set_language("en")

@@ -90,7 +90,7 @@ def show_audit(settings: Settings, patient_id: str, *, as_json: bool = False) ->
     title = tr("Audit trail of patient {patient}").format(patient=clean_line(patient_id))
     table = Table(title=Text(title))
     table.add_column(tr("When"), no_wrap=True)
-    for heading in (N_("What was done"), "Record", N_("Who"), N_("On the server")):
+    for heading in (N_("What was done"), N_("Record"), N_("Who"), N_("On the server")):
         table.add_column(tr(heading))
     for record in records:
         table.add_row(

@@ -328,7 +328,7 @@ def _search(path: Path, text: str, limit: int) -> int:
         print(tr("No drug matches {text!r}.").format(text=clean_line(text)))
         return 1
     table = Table(box=None, pad_edge=False)
-    for heading in ("code", "通用名", N_("name"), "ATC", N_("strengths"), "source"):
+    for heading in (N_("code"), "通用名", N_("name"), "ATC", N_("strengths"), N_("source")):
         table.add_column(tr(heading), overflow="fold")
     for drug in hits:
         strengths = ", ".join(

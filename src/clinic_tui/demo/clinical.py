@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from clinic_tui.i18n import N_
-
 
 @dataclass(frozen=True)
 class ProblemDef:
@@ -158,12 +156,12 @@ ALLERGENS: tuple[tuple[AllergenDef, float], ...] = (
 """Allergens with relative weights (penicillin is by far the most recorded)."""
 
 REACTIONS: tuple[tuple[str, str, str, str], ...] = (
-    ("271807003", "Eruption of skin", "皮疹", N_("low")),
-    ("126485001", "Urticaria", "荨麻疹", N_("low")),
-    ("418290006", "Itching", "瘙痒", N_("low")),
-    ("267036007", "Dyspnoea", "呼吸困难", N_("high")),
-    ("41291007", "Angioedema", "血管性水肿", N_("high")),
-    ("39579001", "Anaphylaxis", "过敏性休克", N_("high")),
+    ("271807003", "Eruption of skin", "皮疹", "low"),
+    ("126485001", "Urticaria", "荨麻疹", "low"),
+    ("418290006", "Itching", "瘙痒", "low"),
+    ("267036007", "Dyspnoea", "呼吸困难", "high"),
+    ("41291007", "Angioedema", "血管性水肿", "high"),
+    ("39579001", "Anaphylaxis", "过敏性休克", "high"),
 )
 """(SNOMED code, English, Chinese, criticality) of reaction manifestations."""
 

@@ -9,7 +9,6 @@ from typing import Any
 from clinic_tui.demo import clinical
 from clinic_tui.demo.context import ACT_PRIORITY, AMBULATORY, DemoContext, DemoRandom, new_id
 from clinic_tui.domain.fhir import QUEUE_NUMBER_SYSTEM, Resource
-from clinic_tui.i18n import N_
 
 QUEUE_MIN, QUEUE_MAX = 20, 60
 OPENING = timedelta(hours=7, minutes=30)
@@ -22,7 +21,7 @@ _PRIORITY = {
     },
     "UR": {"coding": [{"system": ACT_PRIORITY, "code": "UR", "display": "urgent"}], "text": "紧急"},
     "R": {
-        "coding": [{"system": ACT_PRIORITY, "code": "R", "display": N_("routine")}],
+        "coding": [{"system": ACT_PRIORITY, "code": "R", "display": "routine"}],
         "text": "普通",
     },
 }

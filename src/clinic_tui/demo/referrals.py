@@ -105,7 +105,7 @@ _OTHER_TOWNSHIPS = (
     ("白沙镇卫生院", "Baisha Town Health Centre"),
     ("石门乡卫生院", "Shimen Township Health Centre"),
 )
-_URGENCIES = ((N_("routine"), 50), ("urgent", 28), ("asap", 12), ("stat", 10))
+_URGENCIES = (("routine", 50), ("urgent", 28), ("asap", 12), ("stat", 10))
 _STATUSES = (
     ("requested", 22), ("received", 14), ("accepted", 16), ("in-progress", 12),
     ("completed", 20), ("rejected", 9), ("cancelled", 7),
@@ -382,7 +382,7 @@ class HospitalBuilder:
                 "resourceType": "Task",
                 "status": "requested",
                 "intent": "plan",
-                "priority": N_("routine"),
+                "priority": "routine",
                 "code": {
                     "coding": [
                         {"system": TASK_KIND_SYSTEM, "code": "follow-up", "display": "Follow-up"}

@@ -120,7 +120,7 @@ def condition_with_status(
         after.pop("clinicalStatus", None)
         return after
     after["clinicalStatus"] = _coding(CONDITION_CLINICAL_SYSTEM, clinical_status)
-    if clinical_status in (N_("resolved"), N_("inactive"), N_("remission")):
+    if clinical_status in ("resolved", "inactive", "remission"):
         after.setdefault("abatementDateTime", today.isoformat())
     else:
         after.pop("abatementDateTime", None)

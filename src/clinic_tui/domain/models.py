@@ -51,7 +51,7 @@ class QueueStatus(StrEnum):
             return cls.IN_CONSULTATION
         if status == "finished":
             return cls.DONE
-        if status in ("cancelled", N_("entered-in-error")):
+        if status in ("cancelled", "entered-in-error"):
             return cls.LEFT
         return cls.WAITING
 

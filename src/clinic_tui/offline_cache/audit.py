@@ -22,7 +22,6 @@ from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from clinic_tui.domain.audit import ACTIONS, AuditAgent, audit_event
 from clinic_tui.domain.fhir import COLUMN_EXTRACTORS, Resource
-from clinic_tui.i18n import N_
 from clinic_tui.offline_cache.tables import AuditEventRow
 
 _TABLE: Any = AuditEventRow.__table__  # type: ignore[attr-defined]
@@ -30,7 +29,7 @@ _TABLE: Any = AuditEventRow.__table__  # type: ignore[attr-defined]
 _AGENTS: WeakKeyDictionary[Engine, AuditAgent] = WeakKeyDictionary()
 """Who acts on each open cache; an engine gone away takes its entry with it."""
 
-_OPERATIONS = {"create": N_("create"), "update": N_("update"), "delete": N_("delete")}
+_OPERATIONS = {"create": "create", "update": "update", "delete": "delete"}
 
 
 def _workstation_user() -> str:

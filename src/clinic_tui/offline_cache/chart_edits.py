@@ -176,9 +176,7 @@ class ChartEditor:
                     pending=bool(row.pending),
                 )
             )
-        found.sort(
-            key=lambda p: p.clinical_status not in (N_("active"), N_("recurrence"), N_("relapse"))
-        )
+        found.sort(key=lambda p: p.clinical_status not in ("active", "recurrence", "relapse"))
         return found
 
     def allergies(self, patient_id: str) -> list[RecordedAllergy]:
@@ -201,7 +199,7 @@ class ChartEditor:
             )
             for row in rows
             if concept_code(json.loads(row.resource_json).get("verificationStatus"))
-            not in (N_("entered-in-error"), N_("refuted"))
+            not in ("entered-in-error", "refuted")
         ]
 
     def demographics(self, patient_id: str) -> DemographicsEntry | None:
@@ -301,7 +299,7 @@ class ChartEditor:
                 table.c.no_known == no_known,
             )
         ).all()
-        excluded = (N_("entered-in-error"), N_("refuted"))
+        excluded = ("entered-in-error", "refuted")
         return [
             row
             for row in rows

@@ -68,8 +68,8 @@ HISTORY_LENGTH = 8
 VISIT_LIMIT = 10
 """Most recent visits the chart lists."""
 
-_ACTIVE_PROBLEM = (N_("active"), N_("recurrence"), N_("relapse"))
-_EXCLUDED_VERIFICATION = (N_("entered-in-error"), N_("refuted"))
+_ACTIVE_PROBLEM = ("active", "recurrence", "relapse")
+_EXCLUDED_VERIFICATION = ("entered-in-error", "refuted")
 
 
 def _table(model: Any) -> Any:

@@ -26,7 +26,6 @@ from clinic_tui.domain.fhir import QUEUE_NUMBER_SYSTEM, Resource, human_name
 from clinic_tui.domain.models import Clinic, Priority, QueueEntry, QueueStatus
 from clinic_tui.domain.queue_rules import next_patient
 from clinic_tui.domain.registration import NewPatient, PossibleDuplicate, patient_resource
-from clinic_tui.i18n import N_
 from clinic_tui.offline_cache.patient_search import find_possible_duplicates
 from clinic_tui.offline_cache.queue_read import read_queue
 from clinic_tui.offline_cache.store import read_resource, write_local_change
@@ -45,7 +44,7 @@ Reference to the registration still open then (the desk confirmed the second one
 
 PRIORITY_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-ActPriority"
 ACT_CODE_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
-_PRIORITY_DISPLAY = {"EM": "emergency", "UR": "urgent", "R": N_("routine")}
+_PRIORITY_DISPLAY = {"EM": "emergency", "UR": "urgent", "R": "routine"}
 
 
 class AlreadyInQueueError(ValueError):

@@ -21,7 +21,6 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from clinic_tui.domain.fhir import COLUMN_EXTRACTORS, Resource, meta_columns
 from clinic_tui.domain.merge import same
-from clinic_tui.i18n import N_
 from clinic_tui.offline_cache.audit import audit_write
 from clinic_tui.offline_cache.tables import RESOURCE_TABLES, OutboxEntry
 
@@ -208,7 +207,7 @@ def write_local_change(connection: Connection, resource: Resource, operation: st
     removes the unsent entries, so undo and status changes never pile up (the upload
     checks that what it confirms is still what the cache holds: sync/upload.py).
     """
-    if operation not in (N_("create"), N_("update"), N_("delete")):
+    if operation not in ("create", "update", "delete"):
         raise ValueError(f"unknown outbox operation {operation!r}")
     resource_type = resource["resourceType"]
     table = _table_for(resource_type)
@@ -245,7 +244,7 @@ def write_local_change(connection: Connection, resource: Resource, operation: st
                 "base_version": base_version,
                 "base_json": to_json(before) if before is not None else None,
                 "created_at": _now(),
-                "state": N_("pending"),
+                "state": "pending",
                 "attempts": 0,
             }
         ],

@@ -26,7 +26,6 @@ from typing import Any
 from sqlalchemy import Connection, Engine, select
 
 from clinic_tui.domain.fhir import concept_code, concept_text
-from clinic_tui.i18n import N_
 from clinic_tui.offline_cache.records_elsewhere import records_kept_at
 from clinic_tui.offline_cache.tables import (
     AllergyIntoleranceRow,
@@ -58,8 +57,8 @@ PREGNANCY_DAYS = 42 * 7
 BREASTFEEDING_DAYS = 365
 PREGNANCY_CONDITIONS = ("Z33", "Z34", "Z35")
 LACTATION_CONDITIONS = ("Z39.1",)
-ACTIVE = (N_("active"), N_("recurrence"), N_("relapse"))
-EXCLUDED = (N_("entered-in-error"), N_("refuted"))
+ACTIVE = ("active", "recurrence", "relapse")
+EXCLUDED = ("entered-in-error", "refuted")
 ATC_SYSTEM = "atc"
 
 Resolver = Callable[[str, str | None], FormularyDrug | None]
@@ -264,7 +263,7 @@ def _hla_results(connection: Connection, patient_id: str) -> tuple[HlaResult, ..
     for row in rows:
         resource = json.loads(row.resource_json)
         if resource.get("status") in (
-            N_("entered-in-error"),
+            "entered-in-error",
             "cancelled",
             "preliminary",
             "registered",
@@ -306,7 +305,7 @@ def _observations(connection: Connection, patient_id: str, codes: tuple[str, ...
     kept = []
     for row in rows:
         status = json.loads(row.resource_json).get("status")
-        if status in (N_("entered-in-error"), "cancelled", "preliminary", "registered"):
+        if status in ("entered-in-error", "cancelled", "preliminary", "registered"):
             continue
         kept.append(row)
     return kept

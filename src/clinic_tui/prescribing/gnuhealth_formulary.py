@@ -30,7 +30,6 @@ from clinic_tui.domain.bounded_read import (
     read_zip_member,
 )
 from clinic_tui.domain.untrusted import clean_line
-from clinic_tui.i18n import N_
 from clinic_tui.prescribing.formulary import Formulary
 from clinic_tui.prescribing.model import FormularyDrug, Product
 
@@ -38,8 +37,8 @@ _MEDICINES = "data/WHO_list_of_essential_medicines.xml"
 _ZH = "locale/zh_CN.po"
 _FILE_NAMES = ("WHO_list_of_essential_medicines.xml", "zh_CN.po", "METADATA", "PKG-INFO")
 _FORMS = {
-    "tablet": (N_("tablet"), N_("tablet"), "片"),
-    "capsule": (N_("capsule"), N_("capsule"), "粒"),
+    "tablet": ("tablet", "tablet", "片"),
+    "capsule": ("capsule", "capsule", "粒"),
     "solid oral dosage form": ("solid-oral", "tablet/capsule", "片/粒"),
 }
 _STRENGTH = re.compile(r"(\d+(?:\.\d+)?)\s*(mg|g|micrograms?)\b(?!\s*/)")

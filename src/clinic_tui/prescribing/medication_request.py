@@ -43,7 +43,6 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from clinic_tui.i18n import N_
 from clinic_tui.prescribing.formulary import Formulary
 from clinic_tui.prescribing.model import DraftOrder, Frequency, Override, Product
 from clinic_tui.prescribing.order_line import quantity_for
@@ -203,7 +202,7 @@ def medication_request_for(
     authored = authored_on.isoformat() if isinstance(authored_on, datetime) else authored_on
     resource.update(
         {
-            "status": N_("active"),
+            "status": "active",
             "intent": "order",
             "groupIdentifier": {"system": PRESCRIPTION_SYSTEM, "value": group_id},
             "medicationCodeableConcept": {

@@ -20,7 +20,6 @@ from sqlalchemy import Connection, Engine, select
 
 from clinic_tui.domain.fhir import Resource, concept_code, reference_id
 from clinic_tui.domain.models import Clinic
-from clinic_tui.i18n import N_
 from clinic_tui.offline_cache.store import read_resource, write_local_change
 from clinic_tui.offline_cache.tables import ConditionRow, MedicationRequestRow, PractitionerRow
 from clinic_tui.prescribing.model import Basket, DraftOrder, Override, SafetyWarning
@@ -39,7 +38,7 @@ REPLACED_REASON = {
 """statusReason.text of an order that a renewal or a change replaced (English, as stored)."""
 
 
-EXCLUDED_VERIFICATION = (N_("entered-in-error"), N_("refuted"))
+EXCLUDED_VERIFICATION = ("entered-in-error", "refuted")
 """Conditions never printed as a diagnosis."""
 
 
@@ -191,7 +190,7 @@ class Prescriber:
             linked = reference_id(resource.get("encounter"), "Encounter")
             if encounter_id is not None and linked == encounter_id:
                 visit.append(pair)
-            elif row.clinical_status in (N_("active"), N_("recurrence"), N_("relapse")):
+            elif row.clinical_status in ("active", "recurrence", "relapse"):
                 active.append(pair)
         return visit or active
 

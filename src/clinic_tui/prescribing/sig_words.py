@@ -30,7 +30,7 @@ ROUTE_EN = {
 _WORDS_EN: dict[str, str] = {zh: ROUTE_EN.get(code, display) for code, (_, display, zh) in
                              ROUTES.items()}  # fmt: skip
 _WORDS_EN.update({freq.zh: freq.en for freq in _FIXED_FREQUENCIES.values()})
-_WORDS_EN.update({"必要时": "as needed", "口服": N_("oral")})
+_WORDS_EN.update({"必要时": "as needed", "口服": "oral"})
 _AS_NEEDED = "必要时，最多"
 _DAYS = re.compile(r"(\d+)天")
 

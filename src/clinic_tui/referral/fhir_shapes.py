@@ -188,7 +188,7 @@ def service_request(
     resource: Resource = {
         "resourceType": "ServiceRequest",
         "id": ident,
-        "status": N_("active"),
+        "status": "active",
         "intent": "order",
         "category": [category_concept(draft.category)],
         "priority": draft.priority,
@@ -392,7 +392,7 @@ def follow_up_task(
         "id": ident,
         "status": ReferralStatus.REQUESTED.value,
         "intent": "plan",
-        "priority": N_("routine"),
+        "priority": "routine",
         "code": {
             "coding": [{"system": TASK_KIND_SYSTEM, "code": "follow-up", "display": "Follow-up"}],
             "text": tr("Follow-up"),

@@ -18,10 +18,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from clinic_tui.domain.pinyin import normalise_query, search_keys
-from clinic_tui.i18n import N_
 from clinic_tui.referral.thread_seen import incoming_sql, seen_sql, unread
 
-URGENCIES = ("stat", "asap", "urgent", N_("routine"))
+URGENCIES = ("stat", "asap", "urgent", "routine")
 """ServiceRequest.priority codes, most urgent first: the inbox's first sort key."""
 URGENCY_RANK = {code: rank for rank, code in enumerate(URGENCIES)}
 

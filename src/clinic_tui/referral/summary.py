@@ -54,9 +54,7 @@ def assemble_summary(chart: Chart, note: NoteEntry | None, today: date) -> str:
         who.append(f"{age} {tr('years')}" if language() == "zh" else f"{age} years ({age}岁)")
     lines = [f"{_label('Patient')}: {', '.join(who)}"]
     problems = [
-        p
-        for p in chart.problems
-        if p.clinical_status in (N_("active"), N_("recurrence"), N_("relapse"))
+        p for p in chart.problems if p.clinical_status in ("active", "recurrence", "relapse")
     ]
     # A problem recorded at several visits is named once.
     named = dict.fromkeys(f"{p.code or ''} {p.display}".strip() for p in problems)

@@ -20,34 +20,34 @@ from clinic_tui.i18n import N_, tr
 RECORD_WORDS = {
     "Patient": N_("Patient details"),
     "Encounter": N_("Visit"),
-    "AllergyIntolerance": "Allergy",
+    "AllergyIntolerance": N_("Allergy"),
     "Condition": N_("Problem"),
     "Observation": N_("Measurement"),
     "MedicationRequest": N_("Prescription"),
-    "Task": "Referral",
+    "Task": N_("Referral"),
     "ServiceRequest": N_("Referral request"),
     "Communication": N_("Referral message"),
 }
 """What each resource type is, in English words (translated where shown)."""
 
 _FIELD_LABELS: dict[str, str] = {
-    "name": "Name",
-    "birthDate": "Birth date",
-    "gender": "Sex",
-    "address": "Address",
+    "name": N_("Name"),
+    "birthDate": N_("Birth date"),
+    "gender": N_("Sex"),
+    "address": N_("Address"),
     "active": N_("Active"),
-    "status": "Status",
-    "priority": "Priority",
-    "reasonCode": "Chief complaint",
+    "status": N_("Status"),
+    "priority": N_("Priority"),
+    "reasonCode": N_("Chief complaint"),
     "period": N_("Time"),
     "statusHistory": N_("Status history"),
     "serviceProvider": N_("Clinic"),
     "managingOrganization": N_("Clinic"),
-    "criticality": "Criticality",
-    "reaction": "Reaction",
-    "clinicalStatus": "Status",
-    "verificationStatus": "Verification",
-    "onsetDateTime": "Onset",
+    "criticality": N_("Criticality"),
+    "reaction": N_("Reaction"),
+    "clinicalStatus": N_("Status"),
+    "verificationStatus": N_("Verification"),
+    "onsetDateTime": N_("Onset"),
     "valueQuantity": N_("Value"),
     "component": N_("Value"),
     "effectiveDateTime": N_("Measured at"),
@@ -67,8 +67,8 @@ _FIELD_LABELS: dict[str, str] = {
 """Top-level elements by name; `code` depends on the record (see field_label)."""
 
 _CODE_LABEL = {
-    "AllergyIntolerance": "Substance",
-    "Condition": "Diagnosis",
+    "AllergyIntolerance": N_("Substance"),
+    "Condition": N_("Diagnosis"),
     "Observation": N_("Measurement"),
 }
 

@@ -93,7 +93,7 @@ class FollowUpsScreen(Screen[None]):
     def on_mount(self) -> None:
         """Columns, then the first read."""
         table = self.query_one(DataTable)
-        for label in (N_("Due"), "Patient", N_("Plan"), N_("From")):
+        for label in (N_("Due"), N_("Patient"), N_("Plan"), N_("From")):
             table.add_column(tr(label))
         table.focus()
         self.load()

@@ -58,7 +58,7 @@ RESULT_NUMBER_CELLS = 20
 
 
 _FIRST_COLUMN = Style.from_meta({"column": 0})
-_COLUMNS = (N_("name"), "sex-age", "birth", "identifier", "phone")
+_COLUMNS = ("name", "sex-age", "birth", "identifier", "phone")
 """The result table's column keys, in order."""
 
 

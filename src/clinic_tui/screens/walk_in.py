@@ -59,7 +59,7 @@ DETAILS = (
     "contact_phone",
 )
 """The optional details, after the visit fields: the essentials are typed first."""
-FIELDS = (N_("name"), "sex", "birth_date", "identifier", "phone", "complaint", "priority", *DETAILS)
+FIELDS = ("name", "sex", "birth_date", "identifier", "phone", "complaint", "priority", *DETAILS)
 """Form fields, in the order Tab moves through them (Enter on the complaint registers)."""
 TITLE_NAME_LIMIT = 60
 """Characters of the patient's name in the form's title (one line)."""

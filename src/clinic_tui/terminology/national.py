@@ -18,7 +18,6 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from clinic_tui.domain.untrusted import clean_line
-from clinic_tui.i18n import N_
 from clinic_tui.terminology.errors import TerminologyFileError
 from clinic_tui.terminology.store import Concept
 from clinic_tui.terminology.xlsx import NotAnXlsxError, read_sheets
@@ -27,7 +26,7 @@ CODE = re.compile(r"[A-Z]\d{2}(?:\.[0-9A-Za-z]{1,8})?(?:[+*†][A-Z0-9.*+†]*)?
 """An ICD-10 code as the national edition writes it: J06.900, I10.x00x002, A17.000+G01*."""
 
 _CODE_HEADERS = ("编码", "代码", "编号", "code")
-_NAME_HEADERS = ("名称", "诊断", N_("name"), "title")
+_NAME_HEADERS = ("名称", "诊断", "name", "title")
 _PROBE_ROWS = 50
 """Rows looked at to find the header and the columns."""
 

@@ -42,7 +42,7 @@ PLACE_LIMIT = 40
 """A clinic's name in the visits table (a column that does not wrap)."""
 
 _VISIT_STATES = {
-    QueueStatus.WAITING: "Waiting",
+    QueueStatus.WAITING: N_("Waiting"),
     QueueStatus.IN_CONSULTATION: N_("In consult"),
     QueueStatus.LEFT: N_("Left"),
 }
@@ -159,7 +159,7 @@ class ProblemsSection(ChartSection):
         table.add_column(overflow="fold")
         table.add_column(no_wrap=True)
         for problem in chart.problems:
-            active = problem.clinical_status in (N_("active"), N_("recurrence"), N_("relapse"))
+            active = problem.clinical_status in ("active", "recurrence", "relapse")
             name = data_text(problem.display)
             if problem.pending:
                 name.append(PENDING_MARK)
@@ -261,8 +261,8 @@ class VitalsSection(ChartSection):
 
 _FLAG_STYLE = {False: "bold dark_orange", True: "bold red"}
 _FLAG_WORDS = {
-    "low": (N_("low"), "偏低"),
-    "high": (N_("high"), "偏高"),
+    "low": ("low", "偏低"),
+    "high": ("high", "偏高"),
     "very low": ("very low", "明显偏低"),
     "very high": ("very high", "明显偏高"),
 }

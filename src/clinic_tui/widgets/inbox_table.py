@@ -46,7 +46,7 @@ URGENCY_WORD = {
     "stat": N_("STAT"),
     "asap": N_("ASAP"),
     "urgent": N_("URGENT"),
-    "routine": N_("routine"),
+    "routine": "routine",
 }
 _URGENCY_STYLE = {"stat": "bold red", "asap": "bold red", "urgent": "bold dark_orange"}
 STATUS_WORD = {
@@ -70,7 +70,7 @@ WINDOW = 60
 _COLUMNS = (
     ("mark", "", 3),
     ("urgency", "Urgency", 8),
-    (N_("name"), "Patient", 6),
+    ("name", "Patient", 6),
     ("sex_age", "Sex/Age", 7),
     ("from", "Referred from", 12),
     # "Dept.": 'Department' would take two more cells than the names (4 Chinese characters).
@@ -175,7 +175,7 @@ class InboxTable(RowTable):
         sizes["reason"] = 0
         padding = 2 * self.cell_padding * len(keys)
         room = width - padding - _SCROLLBAR
-        fixed = sum(sizes[key] for key in keys if key not in (N_("name"), "reason"))
+        fixed = sum(sizes[key] for key in keys if key not in ("name", "reason"))
         if "reason" in keys:
             sizes["name"] = max(sizes["name"], 10)
             sizes["reason"] = max(8, room - fixed - sizes["name"])

@@ -54,6 +54,8 @@ _FORM_CODES = (
     N_("injection"),
     N_("inhaler"),
     N_("cream"),
+    N_("tablet"),
+    N_("capsule"),
 )
 
 

@@ -25,9 +25,9 @@ _PRIORITY_STYLE = {
     Priority.ROUTINE: "",
 }
 _STATUS_WORDS = {
-    QueueStatus.WAITING: "Waiting",
-    QueueStatus.IN_CONSULTATION: "In consultation",
-    QueueStatus.DONE: "Done",
+    QueueStatus.WAITING: N_("Waiting"),
+    QueueStatus.IN_CONSULTATION: N_("In consultation"),
+    QueueStatus.DONE: N_("Done"),
     QueueStatus.LEFT: N_("Left"),
 }
 

@@ -36,9 +36,9 @@ _PRIORITY_STYLE = {
     Priority.ROUTINE: "",
 }
 _STATUS_LABEL = {
-    QueueStatus.WAITING: "Waiting",
+    QueueStatus.WAITING: N_("Waiting"),
     QueueStatus.IN_CONSULTATION: N_("In consult"),
-    QueueStatus.DONE: "Done",
+    QueueStatus.DONE: N_("Done"),
     QueueStatus.LEFT: N_("Left"),
 }
 _SEX = {Gender.MALE: "M", Gender.FEMALE: "F", Gender.OTHER: "O", Gender.UNKNOWN: "?"}
@@ -49,7 +49,7 @@ _SEX_ZH = {Gender.MALE: "男", Gender.FEMALE: "女", Gender.OTHER: "其他", Gen
 _FIXED_COLUMNS = (
     ("mark", "", 2),
     ("number", N_("No."), 3),
-    (N_("name"), "Name", 6),
+    ("name", "Name", 6),
     ("sex_age", "Sex/Age", 6),
     ("complaint", "Chief complaint", 0),
     ("priority", "Priority", 9),
@@ -153,7 +153,7 @@ class QueueTable(RowTable):
         sizes = self._needs(entries, now)
         padding = 2 * self.cell_padding * len(_FIXED_COLUMNS)
         room = width - padding - _SCROLLBAR
-        others = sum(size for key, size in sizes.items() if key not in (N_("name"), "complaint"))
+        others = sum(size for key, size in sizes.items() if key not in ("name", "complaint"))
         sizes["name"] = max(
             min(sizes["name"], _MIN_NAME), min(sizes["name"], room - others - _MIN_COMPLAINT)
         )

@@ -17,9 +17,9 @@ from clinic_tui.i18n import N_, tr
 from clinic_tui.widgets.data_text import data_text
 
 _STATUS = {
-    QueueStatus.WAITING: "Waiting",
-    QueueStatus.IN_CONSULTATION: "In consultation",
-    QueueStatus.DONE: "Done",
+    QueueStatus.WAITING: N_("Waiting"),
+    QueueStatus.IN_CONSULTATION: N_("In consultation"),
+    QueueStatus.DONE: N_("Done"),
     QueueStatus.LEFT: N_("Left"),
 }
 NOTE_PREVIEW = 60
