@@ -82,7 +82,7 @@ def test_a_clash_takes_the_glossarys_wording_and_is_reported() -> None:
     po = Catalog(locale="zh_CN")
     po.add("Waiting", "等候")
     entries = [migrate.Entry("Waiting", "候诊", "screens/queue.py:12")]
-    added, clashes = migrate.merge(entries, po, {"waiting": "候诊"})
+    _, clashes = migrate.merge(entries, po, {"waiting": "候诊"})
     assert po["Waiting"].string == "候诊"
     assert len(clashes) == 1
     assert "screens/queue.py:12" in clashes[0]
@@ -106,7 +106,8 @@ def test_a_table_built_dictionary_is_found_for_evaluation(tmp_path: Path) -> Non
         encoding="utf-8",
     )
     found = migrate.find_in(module)
-    assert found.left and found.spans == [(3, 3)]
+    assert found.left
+    assert found.spans == [(3, 3)]
 
 
 def test_a_word_shown_through_a_variable_is_marked_in_its_table_only() -> None:
