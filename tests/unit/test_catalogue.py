@@ -230,3 +230,13 @@ def test_a_word_registered_the_old_way_shows_until_it_is_folded() -> None:
     finally:
         i18n._pending.clear()
         i18n.set_language("en")
+
+
+def test_the_allergy_tables_own_sources_are_the_marked_words() -> None:
+    """The order screen shows a finding's source through tr(): the table's own cites (a
+    data file the extractor does not read) must stay the words marked in allergy_check."""
+    from clinic_tui.prescribing.allergy_check import OWN_SOURCE_CITES, TABLE
+    from clinic_tui.prescribing.rule_tables import citation, load_table
+
+    table = load_table(TABLE)
+    assert (citation(table, "chart"), citation(table, "elsewhere")) == OWN_SOURCE_CITES
