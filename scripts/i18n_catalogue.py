@@ -229,7 +229,12 @@ def update(template: Catalog, *, drop: bool = True) -> dict[str, list[str]]:
     for code in catalogue_codes():
         path = po_path(code)
         catalog = read_catalogue(path, code)
-        catalog.update(template, no_fuzzy_matching=True, update_header_comment=False)
+        catalog.update(
+            template,
+            no_fuzzy_matching=True,
+            update_header_comment=False,
+            update_creation_date=False,
+        )
         unused[code] = [str(key) for key in catalog.obsolete]
         if not drop:
             for message in catalog.obsolete.values():

@@ -356,6 +356,10 @@ def _ensure_import(source: str, name: str) -> str:
     return "".join(lines)
 
 
+MARKED: list[Path] = []
+"""Files the marking step changed (formatted at the end with the converted ones)."""
+
+
 def mark_defined_words(translated: set[str], extracted: set[str], dry_run: bool) -> list[str]:
     """Wrap in N_() each definition of a translated msgid the extractor does not see (with
     the rest of its table)."""
@@ -373,6 +377,7 @@ def mark_defined_words(translated: set[str], extracted: set[str], dry_run: bool)
         if not spots:
             continue
         changed.append(f"{path.relative_to(catalogue.ROOT)}: N_() on {len(spots)} strings")
+        MARKED.append(path)
         if not dry_run:
             new = _ensure_import(wrap(source, spots), "N_")
             path.write_text(new, encoding="utf-8")
@@ -442,9 +447,12 @@ def main(argv: list[str] | None = None) -> int:
         for msgid in unused:
             print(f"{code}: kept, but no code uses it (mark it, or `make po` drops it): {msgid!r}")
     ruff = Path(sys.executable).with_name("ruff")
-    if touched and ruff.exists():
-        subprocess.run([str(ruff), "format", "--quiet", str(SRC)], check=False)
-        subprocess.run([str(ruff), "check", "--quiet", "--fix", str(SRC)], check=False)
+    edited = [str(path) for path in dict.fromkeys([*touched, *MARKED]) if path.exists()]
+    if edited and ruff.exists():
+        # The project's own ruff settings (pyproject.toml), on the files this run edited only.
+        root = str(catalogue.ROOT)
+        subprocess.run([str(ruff), "format", "--quiet", *edited], check=False, cwd=root)
+        subprocess.run([str(ruff), "check", "--quiet", "--fix", *edited], check=False, cwd=root)
     zh = catalogue.read_catalogue(zh_path, "zh_CN")
     untranslated = [m.id for m in zh if m.id and not m.string]
     print(
