@@ -6,23 +6,40 @@ BIN    := $(VENV)/bin
 DEMO_DIR     ?= .demo-clinic
 DEMO_PATIENTS ?= 2000
 
-.PHONY: demo test test-medplum lint docs keys-doc keycard typecheck unit bench bench-bytes bench-encryption bench-sync bench-data crash faults clean install install-dev
+.PHONY: pot po catalogues demo test test-medplum lint docs keys-doc keycard typecheck unit bench bench-bytes bench-encryption bench-sync bench-data crash faults clean install install-dev
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 2; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: $(BIN)/python pyproject.toml
+# The message catalogues (docs/translating.md). pip's build runs hatch_build.py, which
+# compiles each .po to its .mo, so an install after a .po changed recompiles them.
+CATALOGUE_PO := $(wildcard src/clinic_tui/locale/*/LC_MESSAGES/clinic_tui.po)
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml hatch_build.py $(CATALOGUE_PO)
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
-$(VENV)/.installed-dev: $(BIN)/python pyproject.toml
+$(VENV)/.installed-dev: $(BIN)/python pyproject.toml hatch_build.py $(CATALOGUE_PO)
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(VENV)/.installed $@
 
 install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev
+install-dev: $(VENV)/.installed-dev catalogues
+
+## Compile every catalogue (.po -> .mo beside it); the install and the tests do it first.
+catalogues: $(VENV)/.installed-dev
+	$(BIN)/python scripts/i18n_catalogue.py compile
+
+## Extract every msgid (source, the command line as built, argparse's own words) into
+## build/locale/clinic_tui.pot.
+pot: $(VENV)/.installed-dev
+	$(BIN)/python scripts/i18n_catalogue.py pot
+
+## pot, then bring every .po in line with it (new msgids empty, unused ones dropped).
+po: $(VENV)/.installed-dev
+	$(BIN)/python scripts/i18n_catalogue.py update
 
 ## Install, create a demo township clinic (once) and open the app on it.
 demo: $(VENV)/.installed
@@ -33,7 +50,7 @@ demo: $(VENV)/.installed
 ## Install everything and run the whole default suite: format, lint, types, layers, tests.
 ## Three workers on two cores: many tests wait on a real FHIR server, serve or the browser,
 ## so a third keeps both cores busy (6 min 36 s against 8 min 57 s with two, 2026-12-07).
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev catalogues
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy

@@ -156,6 +156,20 @@ SCREENS: tuple[ScreenSpec, ...] = (
         ("textual.widgets:DataTable",),
     ),
     ScreenSpec(
+        "chronic",
+        "Chronic follow-up list (v)",
+        "慢病随访名单 (v)",
+        ("screens.followup_list:FollowUpListScreen",),
+        ("textual.widgets:DataTable",),
+        on_card=True,
+    ),
+    ScreenSpec(
+        "chronic-filter",
+        "Chronic follow-up list: filter (f)",
+        "慢病随访名单：筛选 (f)",
+        ("screens.followup_dialogs:FilterForm",),
+    ),
+    ScreenSpec(
         "triage",
         "Triage inbox (hospital experts)",
         "分诊收件箱（医院专家）",

@@ -28,10 +28,29 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Hand --fhir-server on through the environment: xdist workers and scripts read it there."""
+    """Hand --fhir-server on through the environment: xdist workers and scripts read it there;
+    compile a message catalogue whose .po changed since its .mo (after a merge or an edit)."""
     chosen = config.getoption("--fhir-server")
     if chosen:
         os.environ[SERVER_VARIABLE] = chosen
+    if not hasattr(config, "workerinput"):
+        _compile_stale_catalogues()
+
+
+def _compile_stale_catalogues() -> None:
+    """The tests read the compiled .mo, as the app does; `make catalogues` without make."""
+    stale = [
+        po
+        for po in i18n.LOCALE_DIR.glob(f"*/LC_MESSAGES/{i18n.DOMAIN}.po")
+        if not po.with_suffix(".mo").exists()
+        or po.stat().st_mtime > po.with_suffix(".mo").stat().st_mtime
+    ]
+    if stale:
+        import subprocess
+        import sys
+
+        script = Path(__file__).resolve().parents[1] / "scripts" / "i18n_catalogue.py"
+        subprocess.run([sys.executable, str(script), "compile"], check=True, capture_output=True)
 
 
 @pytest.fixture(autouse=True)

@@ -55,8 +55,6 @@ def _command(name: str | None) -> ModuleType:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every command (help in the language set for this process)."""
-    import clinic_tui.commands.help_zh  # noqa: F401  (registers the Chinese of the help)
-    from clinic_tui.commands import security_zh  # noqa: F401  (and of encrypt and users)
 
     common = common_options(None)
     # Given after the command or before it: a subcommand's unset option must not erase the

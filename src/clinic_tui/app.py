@@ -25,7 +25,7 @@ from textual.worker import Worker, WorkerState
 from clinic_tui.config import Settings
 from clinic_tui.domain.models import Clinic
 from clinic_tui.domain.untrusted import clean, clean_line
-from clinic_tui.i18n import add_translations, tr
+from clinic_tui.i18n import tr
 from clinic_tui.idle_collect import IdleCollector
 from clinic_tui.messages import CacheChanged, SyncCounts, SyncFinished, SyncProgress, SyncStarted
 from clinic_tui.offline_cache.clinic_cache import ClinicCache
@@ -36,23 +36,6 @@ from clinic_tui.offline_cache.sign_in_audit import SignInAudit
 from clinic_tui.ordered_keys import OrderedKeysApp
 from clinic_tui.widgets.notice_line import NoticeLine
 from clinic_tui.widgets.sync_badge import SyncState
-
-add_translations(
-    {
-        "Key": "按键",
-        "clinic-tui stopped on an unexpected error ({error}); details written to {log}": (
-            "clinic-tui 因意外错误而停止（{error}）；详细信息已写入 {log}"
-        ),
-        "Keys of this screen": "本屏快捷键",
-        "Sync": "同步",
-        "Lock the workstation": "锁定工作站",
-        "{name}'s unsaved form was closed": "{name} 未保存的表单已关闭",
-        "{name}'s open screens were closed": "{name} 打开的页面已关闭",
-        "No server configured: run clinic-tui login --server URL": (
-            "未配置服务器：请运行 clinic-tui login --server URL"
-        ),
-    }
-)
 
 NOTICES_KEPT = 50
 NOTICE_LIMIT = 2_000

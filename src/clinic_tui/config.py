@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from clinic_tui.errors import ConfigError
-from clinic_tui.i18n import add_translations, tr
+from clinic_tui.i18n import installed_languages, tr
 from clinic_tui.locations import default_config_file, resolve_data_dir
 
 
@@ -85,21 +85,8 @@ class Settings:
     """The TOML file these settings were read from (`--config`, CLINIC_TUI_CONFIG)."""
 
 
-SUPPORTED_LANGUAGES = ("en", "zh")
-
-add_translations(
-    {
-        "settings file {path} (given with --config) does not exist; check the name, or leave "
-        "--config out to use {default}": (
-            "设置文件 {path}（由 --config 指定）不存在；"
-            "请检查文件名，或去掉 --config 以使用 {default}"
-        ),
-        "{path} is a file, not a folder: the cache needs a folder ({source})": (
-            "{path} 是一个文件，不是文件夹：缓存需要放在文件夹里（{source}）"
-        ),
-        "[cache] data_dir in {path}": "{path} 中的 [cache] data_dir",
-    }
-)
+SUPPORTED_LANGUAGES = installed_languages()
+"""en, zh, and each further language whose catalogue is installed (docs/translating.md)."""
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from clinic_tui.errors import ClinicError
-from clinic_tui.i18n import add_translations, tr
+from clinic_tui.i18n import tr
 from clinic_tui.redaction import remember_secret
 
 SERVICE = "clinic-tui"
@@ -28,15 +28,6 @@ NO_BACKEND_HELP = (
     "backend (pip install keyrings.alt pycryptodome, then set "
     "PYTHON_KEYRING_BACKEND=keyrings.alt.file.EncryptedKeyring), or give the token in the "
     f"{TOKEN_ENV} environment variable"
-)
-add_translations(
-    {
-        "not logged in to {server}: run `clinic-tui login --server {server}`{note}, or set {env}": (
-            "尚未登录 {server}：请运行 `clinic-tui login --server {server}`{note}，或设置 {env}"
-        ),
-        " (this machine has no usable keyring yet: see 'No keyring on this machine?' in the "
-        "README)": "（本机还没有可用的密钥环：见 README 中的“No keyring on this machine?”）",
-    }
 )
 PLAINTEXT_REFUSED = (
     "the keyring backend keyrings.alt.file.PlaintextKeyring writes secrets unencrypted to "

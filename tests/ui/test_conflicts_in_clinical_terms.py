@@ -113,7 +113,7 @@ async def test_after_keep_mine_the_screen_says_queued_not_on_the_server(tmp_path
         await press(pilot, "c", "m", "m")
         said = message(app)
         assert "queued" in said
-        assert "2 change(s) queued" in said
+        assert "2 changes queued" in said
         assert "reached the server" not in said  # they have not: nothing was sent
 
 

@@ -266,7 +266,7 @@ def _hospital_asks(cache: ClinicCache, question: str = "最近一次心电图？
 @pytest.mark.parametrize(
     ("lang", "line", "new"),
     [
-        ("en", "✉ 1 referral(s) with new messages [R]", "✉ 1 new"),
+        ("en", "✉ 1 referral with new messages [R]", "✉ 1 new"),
         ("zh", "✉ 1 条转诊有新留言 [R]", "✉ 1条新留言"),
     ],
 )

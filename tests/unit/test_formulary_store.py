@@ -179,7 +179,7 @@ def test_cli_refuses_a_file_with_a_bad_row_and_imports_nothing(cli: Cli, tmp_pat
     code, _, err = cli("formulary", "import", "--from", str(csv_file), "--data-dir", str(data))
     assert code == 4
     assert f"{csv_file}, row 5: strength 'abc' is not a number" in err
-    assert f"clinic-tui: {csv_file}: 1 problem(s); nothing was imported" in err
+    assert f"clinic-tui: {csv_file}: 1 problem; nothing was imported" in err
     assert _codes(data) == before
 
 

@@ -1,5 +1,5 @@
-"""Every key label (footer word and help text) of a screen or widget has its Chinese
-registered by the time its own module is imported.
+"""Every key label (footer word and help text) of a screen or widget has its Chinese in the
+catalogue, whichever module is imported first.
 
 The app imports a screen when it is first opened, so a label whose Chinese sits in some
 other module stays English until that module happens to load: the chart's `m` read
@@ -31,6 +31,7 @@ import importlib, inspect, json, sys
 from textual.binding import Binding
 from clinic_tui import i18n
 module = importlib.import_module(sys.argv[1])
+i18n.set_language("zh")
 missing = []
 for _, cls in inspect.getmembers(module, inspect.isclass):
     if cls.__module__ != module.__name__:
@@ -39,7 +40,7 @@ for _, cls in inspect.getmembers(module, inspect.isclass):
         if not isinstance(binding, Binding):
             continue
         for text in (binding.description, binding.tooltip):
-            if text and any(c.isascii() and c.isalpha() for c in text) and text not in i18n._ZH:
+            if text and any(c.isascii() and c.isalpha() for c in text) and i18n.tr(text) == text:
                 missing.append(f"{cls.__name__} {binding.key}: {text}")
 print(json.dumps(missing))
 """

@@ -20,7 +20,6 @@ from clinic_tui.prescribing import slip as slip_module
 from clinic_tui.prescribing.slip import (
     BAND_MM,
     KIND_COLOURS,
-    KIND_WORDS,
     MARGIN_MM,
     PAGE_MM,
     RP_BOTTOM_MM,
@@ -113,6 +112,17 @@ def rendered(
 
 def _flat(text: str) -> str:
     return re.sub(r"\s+", "", text)
+
+
+KIND_WORDS = {
+    "ordinary": ("普通", "ORDINARY"),
+    "emergency": ("急诊", "EMERGENCY"),
+    "paediatric": ("儿科", "PAEDIATRIC"),
+    "narcotic-psychotropic-1": ("麻、精一", "NARCOTIC / PSYCHOTROPIC I"),
+    "psychotropic-2": ("精二", "PSYCHOTROPIC II"),
+}
+"""The corner words the 处方标准 gives each kind, as the slip must print them from the
+catalogue whatever the session's language."""
 
 
 def _expected_fields(data: SlipData) -> list[str]:

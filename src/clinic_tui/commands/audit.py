@@ -19,40 +19,7 @@ from typing import Any
 
 from clinic_tui.commands.cli import settings_of, subcommand
 from clinic_tui.config import Settings
-from clinic_tui.i18n import add_translations, tr
-
-add_translations(
-    {
-        "No cache at {path}: nothing has been recorded on this workstation.": (
-            "{path} 没有缓存：本工作站尚无任何记录。"
-        ),
-        "No audit records for patient {patient} in this cache.": (
-            "此缓存中没有患者 {patient} 的审计记录。"
-        ),
-        "Audit trail of patient {patient}": "患者 {patient} 的审计记录",
-        "When": "时间",
-        "What was done": "操作",
-        "Record": "记录",
-        "Who": "操作者",
-        "On the server": "已上传",
-        "yes": "是",
-        "waiting to upload": "待上传",
-        "refused: {reason}": "被拒绝：{reason}",
-        "read": "查看",
-        "create": "新建",
-        "update": "修改",
-        "delete": "删除",
-        "(workstation user {name})": "（工作站用户 {name}）",
-        "unknown": "未知",
-        "No sign-ins recorded in this cache.": "此缓存中没有登录记录。",
-        "Sign-ins on this workstation": "本工作站的登录记录",
-        "Clinician": "医师",
-        "Detail": "详情",
-        "signed in": "已登录",
-        "wrong PIN": "PIN 错误",
-        "locked out": "已锁定",
-    }
-)
+from clinic_tui.i18n import N_, tr
 
 
 def _who(record: dict[str, Any]) -> str:
@@ -125,7 +92,7 @@ def show_audit(settings: Settings, patient_id: str, *, as_json: bool = False) ->
     title = tr("Audit trail of patient {patient}").format(patient=clean_line(patient_id))
     table = Table(title=Text(title))
     table.add_column(tr("When"), no_wrap=True)
-    for heading in ("What was done", "Record", "Who", "On the server"):
+    for heading in (N_("What was done"), N_("Record"), N_("Who"), N_("On the server")):
         table.add_column(tr(heading))
     for record in records:
         table.add_row(
@@ -139,7 +106,14 @@ def show_audit(settings: Settings, patient_id: str, *, as_json: bool = False) ->
     return 0
 
 
-_SIGN_IN_WORDS = {"signed_in": "signed in", "wrong_pin": "wrong PIN", "locked_out": "locked out"}
+_ACTIONS = (N_("read"), N_("create"), N_("update"), N_("delete"))
+"""An audit record's action (domain/audit.py ACTIONS), shown through tr(record["action"])."""
+
+_SIGN_IN_WORDS = {
+    "signed_in": N_("signed in"),
+    "wrong_pin": N_("wrong PIN"),
+    "locked_out": N_("locked out"),
+}
 
 
 def show_sign_ins(settings: Settings, *, as_json: bool = False) -> int:
@@ -171,7 +145,7 @@ def show_sign_ins(settings: Settings, *, as_json: bool = False) -> int:
 
     table = Table(title=tr("Sign-ins on this workstation"))
     table.add_column(tr("When"), no_wrap=True)
-    for heading in ("What was done", "Clinician", "Detail", "On the server"):
+    for heading in (N_("What was done"), N_("Clinician"), N_("Detail"), N_("On the server")):
         table.add_column(tr(heading))
     from clinic_tui.domain.untrusted import clean_line
 

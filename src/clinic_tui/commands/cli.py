@@ -154,18 +154,27 @@ def wrap_cells(text: str, width: int) -> list[str]:
 
 
 class HelpFormatter(argparse.HelpFormatter):
-    """argparse's layout, with its own words ("usage:") in the output language, wrapped by
-    terminal cells so that Chinese help fits the terminal."""
+    """argparse's layout, with its own words ("usage:") in the output language, every help
+    and description text passed through the catalogue as it is printed (a text already
+    translated where the option is defined passes unchanged), wrapped by terminal cells so
+    that Chinese help fits the terminal."""
 
     def add_usage(self, usage: Any, actions: Any, groups: Any, prefix: str | None = None) -> None:
         """argparse's usage line, its prefix in the output language."""
         super().add_usage(usage, actions, groups, tr("usage: ") if prefix is None else prefix)
 
+    def start_section(self, heading: str | None) -> None:
+        """A section heading in the output language."""
+        super().start_section(tr(heading) if heading else heading)
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        return tr(action.help) if action.help else action.help
+
     def _split_lines(self, text: str, width: int) -> list[str]:
         return wrap_cells(text, width)
 
     def _fill_text(self, text: str, width: int, indent: str) -> str:
-        return "\n".join(indent + line for line in wrap_cells(text, width - len(indent)))
+        return "\n".join(indent + line for line in wrap_cells(tr(text), width - len(indent)))
 
 
 def with_translated_help(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:

@@ -22,23 +22,11 @@ from clinic_tui.commands.cli import add_demo_clinic_options, settings_of, subcom
 from clinic_tui.commands.progress import ProgressDisplay
 from clinic_tui.config import Settings
 from clinic_tui.errors import CacheError
-from clinic_tui.i18n import add_translations, tr
+from clinic_tui.i18n import tr
 
 if TYPE_CHECKING:
     from clinic_tui.demo.generator import DemoSummary
 
-add_translations(
-    {
-        "writing patients": "正在写入患者",
-        "{patients:,} patients, {queue} in today's queue, {records:,} records": (
-            "{patients:,} 名患者，今日候诊 {queue} 人，{records:,} 条记录"
-        ),
-        "Demo clinic ready: {summary} in {path}": "演示诊所已就绪：{summary}，位于 {path}",
-        "cannot write the demo clinic to {path}: {reason}; nothing was kept": (
-            "无法把演示诊所写入 {path}：{reason}；未保留任何内容"
-        ),
-    }
-)
 
 _SIDE_FILES = ("-wal", "-shm", "-journal")
 

@@ -26,7 +26,7 @@ from typing import Any
 
 from clinic_tui.commands.cli import settings_of, subcommand
 from clinic_tui.errors import CacheError, ConfigError
-from clinic_tui.i18n import add_translations, tr
+from clinic_tui.i18n import N_, tr
 from clinic_tui.offline_cache.cache_file import (
     encryption_of,
     forget_encryption_state,
@@ -58,40 +58,6 @@ TEMPORARY_SUFFIX = ".encrypting"
 STEPS = ("fold-log", "export", "verify", "fsync", "marker", "replace", "done")
 """The steps `encrypt_cache` reports, in order (the kill tests stop it at each)."""
 
-add_translations(
-    {
-        "Cache passphrase: ": "缓存口令：",
-        "Cache passphrase again: ": "再次输入缓存口令：",
-        "no passphrase given; type it at the prompt, or give it as one line on standard "
-        "input": "未输入口令；请在提示处输入，或从标准输入给出一行",
-        "the two passphrases differ; nothing was changed": "两次输入的口令不一致；未做任何更改",
-        "a cache passphrase needs at least {n} characters": "缓存口令至少需要 {n} 个字符",
-        "{path} is already encrypted": "{path} 已经加密",
-        "the cache is open in another clinic-tui (the workstation or a sync); close it and run "
-        "this again": "缓存正被另一个 clinic-tui（工作站或同步）使用；请先关闭它再运行一次",
-        "the encrypted copy does not match the cache ({problem}); the cache was left as it "
-        "was": "加密副本与缓存不一致（{problem}）；缓存保持原样",
-        "Encrypted {path}: {tables} tables, {rows:,} records checked; key: {where}.": (
-            "已加密 {path}：检查了 {tables} 张表、{rows:,} 条记录；密钥：{where}。"
-        ),
-        "in this user's OS keyring": "保存在本用户的操作系统密钥环中",
-        "{path} is not encrypted": "{path} 未加密",
-        "the plain copy does not match the cache ({problem}); the cache was left as it was": (
-            "未加密副本与缓存不一致（{problem}）；缓存保持原样"
-        ),
-        "Decrypted {path}: {tables} tables, {rows:,} records checked.": (
-            "已解密 {path}：检查了 {tables} 张表、{rows:,} 条记录。"
-        ),
-        "derived from the passphrase (not stored anywhere)": "由口令推导（不保存在任何地方）",
-        "the cache is encrypted, but its key is not in this user's keyring; run as the user "
-        "who encrypted it, or unlock the desktop keyring. If the key is lost, the cache must be "
-        "rebuilt from the server (see 'Encrypted cache' in the README)": (
-            "缓存已加密，但本用户的密钥环中没有它的密钥；请以加密它的用户运行，或解锁桌面密钥环。"
-            "若密钥丢失，只能从服务器重建缓存（见 README 的“Encrypted cache”）"
-        ),
-    }
-)
-
 
 @dataclass(frozen=True)
 class EncryptResult:
@@ -111,7 +77,7 @@ def read_passphrase(*, confirm: bool) -> str:
         text = getpass.getpass(tr(prompt)) if interactive else sys.stdin.readline()
         return text.rstrip("\r\n")
 
-    passphrase = ask("Cache passphrase: ")
+    passphrase = ask(N_("Cache passphrase: "))
     if not passphrase:
         raise ConfigError(
             tr(
@@ -124,7 +90,7 @@ def read_passphrase(*, confirm: bool) -> str:
             raise ConfigError(
                 tr("a cache passphrase needs at least {n} characters").format(n=MIN_PASSPHRASE)
             )
-        if interactive and ask("Cache passphrase again: ") != passphrase:
+        if interactive and ask(N_("Cache passphrase again: ")) != passphrase:
             raise ConfigError(tr("the two passphrases differ; nothing was changed"))
     return passphrase
 

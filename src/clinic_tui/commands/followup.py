@@ -19,48 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from clinic_tui.errors import ClinicError
-from clinic_tui.i18n import add_translations, tr
-
-add_translations(
-    {
-        "chronic-disease follow-up: the indicators of a period (offline)": (
-            "慢病随访：统计期间的管理指标（离线）"
-        ),
-        "Chronic-disease follow-up (hypertension, type 2 diabetes) from the local cache.": (
-            "基于本地缓存的慢病随访（高血压、2型糖尿病）。"
-        ),
-        "registered, managed to standard, controlled; overdue per village and clinician": (
-            "管理人数、规范管理、控制达标；各村及各责任医生的逾期人数"
-        ),
-        "The 规范's indicators for the period, computed offline from the cache: patients "
-        "registered per programme, managed to the standard (at least 4 follow-ups), "
-        "controlled at their latest follow-up (BP < 140/90 mmHg, fasting glucose < 7.0 "
-        "mmol/L), and overdue patients per village and per clinician. A hospital expert "
-        "(--role expert) sees the patients referred to the hospital, per township.": (
-            "按《国家基本公共卫生服务规范》考核指标离线统计：各项目管理人数、"
-            "规范管理人数（随访不少于4次）、最近一次随访控制达标人数"
-            "（血压<140/90 mmHg，空腹血糖<7.0 mmol/L），以及各村、各责任医生的逾期未随访人数。"
-            "医院专家（--role expert）按乡镇查看转诊到本院的患者。"
-        ),
-        "first day (YYYY-MM-DD; default: 1 January this year)": (
-            "起始日期（YYYY-MM-DD；默认：今年1月1日）"
-        ),
-        "last day, included (YYYY-MM-DD; default: today)": (
-            "截止日期，含当天（YYYY-MM-DD；默认：今天）"
-        ),
-        "also write the figures as CSV (UTF-8) to PATH": "同时将指标写入 CSV 文件（UTF-8）",
-        "also write a one-page PDF to PATH": "同时写出一页 PDF",
-        "print JSON instead of a table": "输出 JSON 而非表格",
-        "clinic: this township's patients; expert: those referred to the hospital, per "
-        "township (default: [clinic] role in the settings)": (
-            "clinic：本乡镇的患者；expert：转诊到本院的患者，按乡镇统计"
-            "（默认：设置中的 [clinic] role）"
-        ),
-        "{value!r} is not a date (YYYY-MM-DD)": "{value!r} 不是日期（YYYY-MM-DD）",
-        "the period ends before it starts": "截止日期早于起始日期",
-        "wrote {path}": "已写出 {path}",
-    }
-)
+from clinic_tui.i18n import tr
 
 
 def _day(value: str) -> date:

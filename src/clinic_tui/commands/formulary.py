@@ -19,7 +19,6 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-from clinic_tui.commands import help_zh  # noqa: F401  (the Chinese of this help)
 from clinic_tui.commands.cache_tables import (
     command_settings,
     load_builtin,
@@ -27,7 +26,7 @@ from clinic_tui.commands.cache_tables import (
     write_into,
 )
 from clinic_tui.errors import ClinicError
-from clinic_tui.i18n import tr
+from clinic_tui.i18n import N_, ngettext, tr
 
 
 class FormularyFileError(ClinicError):
@@ -223,9 +222,11 @@ def _read(source: Path) -> list[Any]:
             line = tr("{path}, row {row}: {reason}").format(path=source, row=row, reason=reason)
             print(clean_line(line), file=sys.stderr)
         raise FormularyFileError(
-            tr("{path}: {count} problem(s); nothing was imported").format(
-                path=source, count=len(error.problems)
-            )
+            ngettext(
+                "{path}: {count} problem; nothing was imported",
+                "{path}: {count} problems; nothing was imported",
+                len(error.problems),
+            ).format(path=source, count=len(error.problems))
         ) from error
 
 
@@ -304,7 +305,7 @@ def _search(path: Path, text: str, limit: int) -> int:
         print(tr("No drug matches {text!r}.").format(text=clean_line(text)))
         return 1
     table = Table(box=None, pad_edge=False)
-    for heading in ("code", "通用名", "name", "ATC", "strengths", "source"):
+    for heading in (N_("code"), "通用名", N_("name"), "ATC", N_("strengths"), N_("source")):
         table.add_column(tr(heading), overflow="fold")
     for drug in hits:
         strengths = ", ".join(

@@ -22,42 +22,8 @@ from clinic_tui.credentials import (
     stored_credential,
 )
 from clinic_tui.errors import ConfigError
-from clinic_tui.i18n import add_translations, tr
+from clinic_tui.i18n import tr
 from clinic_tui.settings_file import update_section
-
-add_translations(
-    {
-        "no server to log out of: give --server URL (or set CLINIC_TUI_SERVER)": (
-            "没有要退出登录的服务器：请用 --server URL 指定（或设置 CLINIC_TUI_SERVER）"
-        ),
-        "Logged out of {server}: removed its bearer token from the keyring.": (
-            "已退出登录 {server}：已从密钥环中删除其访问令牌（bearer token）。"
-        ),
-        "Logged out of {server}: removed the client credentials of {client} from the keyring.": (
-            "已退出登录 {server}：已从密钥环中删除客户端 {client} 的凭据。"
-        ),
-        "Nothing to remove: no credentials for {server} were stored in the keyring.": (
-            "无需删除：密钥环中没有 {server} 的凭据。"
-        ),
-        "Nothing to remove: this machine has no usable keyring, so no credentials for "
-        "{server} were stored here.": (
-            "无需删除：本机没有可用的密钥环，因此这里没有保存 {server} 的凭据。"
-        ),
-        "Removed the server from {path} ([sync] server, ca_bundle, allow_insecure_http).": (
-            "已从 {path} 中删除该服务器（[sync] server、ca_bundle、allow_insecure_http）。"
-        ),
-        "{path} still names this server (add --forget-server to remove it too).": (
-            "{path} 中仍保留该服务器（加上 --forget-server 可一并删除）。"
-        ),
-        "{path} names another server ({other}); left as it is.": (
-            "{path} 中指定的是另一台服务器（{other}），未作改动。"
-        ),
-        "Note: {env} is still set in this environment; clinic-tui goes on using that token "
-        "until it is unset.": (
-            "注意：当前环境中仍设置了 {env}；在取消设置之前，clinic-tui 会继续使用该令牌。"
-        ),
-    }
-)
 
 
 @dataclass(frozen=True)

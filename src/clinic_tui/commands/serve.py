@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from clinic_tui.commands import help_zh  # noqa: F401  (the Chinese of this help)
 from clinic_tui.commands.cli import add_low_bandwidth, positive, subcommand
 from clinic_tui.commands.cli import port as port_number
 from clinic_tui.commands.serve_guard import DEFAULT_MAX_SESSIONS, KEY_PARAMETER, Origins, new_key

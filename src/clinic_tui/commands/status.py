@@ -21,7 +21,7 @@ from clinic_tui.commands.cli import server_options, server_settings, subcommand
 from clinic_tui.commands.encrypt import unlock_for
 from clinic_tui.config import Settings
 from clinic_tui.domain.untrusted import clean_line
-from clinic_tui.i18n import add_translations, tr
+from clinic_tui.i18n import tr
 
 
 def collect_status(settings: Settings) -> dict[str, Any]:
@@ -80,32 +80,6 @@ def collect_status(settings: Settings) -> dict[str, Any]:
         ],
     )
     return found
-
-
-add_translations(
-    {
-        "Server": "服务器",
-        "(none: run clinic-tui login)": "（无：请运行 clinic-tui login）",
-        "Cache": "缓存",
-        " (not created yet)": "（尚未创建）",
-        "Last successful sync": "上次成功同步",
-        "never": "从未",
-        "Changes waiting to upload": "待上传的更改",
-        "Conflicts to resolve": "待解决的冲突",
-        "Changes the server rejected": "被服务器拒绝的更改",
-        "Cached records": "已缓存的记录",
-        "Resource type": "资源类型",
-        "Records": "记录数",
-        "Clinical content": "临床规则内容版本",
-        "Server records refused": "被拒收的服务器记录",
-        "Refused from the server (not cached)": "从服务器拒收的记录（未缓存）",
-        "Record": "记录",
-        "Why": "原因",
-        "  ... and {count} more (clinic-tui status --json lists them all)": (
-            "  ……还有 {count} 条（clinic-tui status --json 列出全部）"
-        ),
-    }
-)
 
 
 def _human(found: dict[str, Any]) -> None:

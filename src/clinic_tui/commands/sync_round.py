@@ -16,30 +16,12 @@ from clinic_tui.commands.encrypt import unlock_for
 from clinic_tui.commands.progress import ProgressDisplay
 from clinic_tui.config import Settings
 from clinic_tui.domain.untrusted import clean_line
-from clinic_tui.i18n import add_translations, tr
+from clinic_tui.i18n import tr
 
 ERROR_LINE_LIMIT = 500
 """Characters of one error line printed (a server may say much more)."""
 SYNCED = 0
 NEEDS_ATTENTION = 1
-
-
-add_translations(
-    {
-        "{count:,} uploaded": "已上传 {count:,}",
-        "{count:,} downloaded": "已下载 {count:,}",
-        "{count:,} deleted": "已删除 {count:,}",
-        "{count:,} conflicts to resolve": "{count:,} 个冲突待解决",
-        "{count:,} changes rejected by the server": "{count:,} 项更改被服务器拒绝",
-        ", ": "，",
-        "Synced: ": "已同步：",
-        "Synced with problems: ": "同步完成，但有问题：",
-        "  ... and {count} more": "  ……还有 {count} 条",
-        "Open clinic-tui to resolve conflicts and review rejected changes.": (
-            "请打开 clinic-tui 解决冲突并查看被拒绝的更改。"
-        ),
-    }
-)
 
 
 def describe(report: Any) -> str:

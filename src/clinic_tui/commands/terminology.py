@@ -16,7 +16,6 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-from clinic_tui.commands import help_zh  # noqa: F401  (the Chinese of this help)
 from clinic_tui.commands.cache_tables import (
     command_settings,
     load_builtin,

@@ -10,7 +10,7 @@ from typing import Any
 
 from clinic_tui.commands.cli import settings_of, subcommand
 from clinic_tui.errors import ConfigError
-from clinic_tui.i18n import add_translations, tr
+from clinic_tui.i18n import tr
 from clinic_tui.offline_cache.local_users import (
     add_user,
     check_pin_rules,
@@ -18,31 +18,6 @@ from clinic_tui.offline_cache.local_users import (
     remove_user,
     set_pin,
     users_path,
-)
-
-add_translations(
-    {
-        "PIN for {name}: ": "{name} 的 PIN：",
-        "PIN again: ": "再次输入 PIN：",
-        "the two PINs differ; nothing was changed": "两次输入的 PIN 不一致；未做任何更改",
-        "Added {name} ({id}); the workstation now opens on the sign-in screen.": (
-            "已添加 {name}（{id}）；工作站现在会先显示登录屏幕。"
-        ),
-        "Removed {id}.": "已删除 {id}。",
-        "{id} is not registered on this workstation": "{id} 未在本工作站登记",
-        "No clinicians registered: the workstation opens without sign-in.": (
-            "未登记任何医师：工作站打开时无需登录。"
-        ),
-        "Wrong PINs of {name} ({id}) forgotten: they may sign in now.": (
-            "{name}（{id}）的 PIN 错误计数已清除：现在可以登录。"
-        ),
-        "Every count of wrong PINs cleared: everyone may sign in now.": (
-            "所有 PIN 错误计数已清除：现在所有人都可以登录。"
-        ),
-        "New PIN set for {name} ({id}); their wrong-PIN count is cleared.": (
-            "已为 {name}（{id}）设置新的 PIN；其 PIN 错误计数已清除。"
-        ),
-    }
 )
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from clinic_tui.domain.chart_entry import NoteEntry
 from clinic_tui.domain.chart_resources import note_document
 from clinic_tui.domain.fhir import Resource, concept_code
+from clinic_tui.i18n import N_
 
 _NOTE_IDS = uuid.UUID("6f1c2f3e-6a8b-4c1d-9a57-0d3c2b1e8f40")
 """Namespace of the notes' uuid5 ids (one note per visit id)."""
@@ -73,4 +74,4 @@ def visit_note(
         written,
         author,
     )
-    return {"resourceType": "DocumentReference", "id": resource["id"], "meta": meta, **resource}
+    return {"resourceType": N_("DocumentReference"), "id": resource["id"], "meta": meta, **resource}

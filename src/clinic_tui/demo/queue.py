@@ -20,7 +20,10 @@ _PRIORITY = {
         "text": "急诊",
     },
     "UR": {"coding": [{"system": ACT_PRIORITY, "code": "UR", "display": "urgent"}], "text": "紧急"},
-    "R": {"coding": [{"system": ACT_PRIORITY, "code": "R", "display": "routine"}], "text": "普通"},
+    "R": {
+        "coding": [{"system": ACT_PRIORITY, "code": "R", "display": "routine"}],
+        "text": "普通",
+    },
 }
 
 

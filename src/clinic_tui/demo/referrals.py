@@ -38,6 +38,7 @@ from clinic_tui.demo.referral_summary import (
     referral_summary,
 )
 from clinic_tui.domain.fhir import Resource
+from clinic_tui.i18n import N_
 
 ORGANIZATION_TYPE = "http://terminology.hl7.org/CodeSystem/organization-type"
 DEPARTMENT_EXTENSION = "urn:clinic-tui:fhir:extension:department"
@@ -118,10 +119,14 @@ _STATUSES = (
     ("completed", 20), ("rejected", 9), ("cancelled", 7),
 )  # fmt: skip
 _DECLINES = (
-    ("manage-locally", "Can be managed at the township", "建议在乡镇卫生院调整用药，两周后复诊"),
-    ("more-information", "More information needed", "请补充近期化验及心电图结果"),
-    ("wrong-department", "Wrong department", "请转至相应专科"),
-    ("no-capacity", "No capacity (beds or specialists)", "本周床位已满，建议转市级医院"),
+    (
+        "manage-locally",
+        N_("Can be managed at the township"),
+        "建议在乡镇卫生院调整用药，两周后复诊",
+    ),
+    ("more-information", N_("More information needed"), "请补充近期化验及心电图结果"),
+    ("wrong-department", N_("Wrong department"), "请转至相应专科"),
+    ("no-capacity", N_("No capacity (beds or specialists)"), "本周床位已满，建议转市级医院"),
 )
 _MEDICATION_QUESTION = "目前用药剂量和服药依从性如何？"
 _ALLERGY_QUESTION = "有无药物过敏史？"
@@ -370,12 +375,12 @@ class HospitalBuilder:
         if status == "accepted":
             if rng.random() < 0.3:
                 task["businessStatus"] = _coded(
-                    BUSINESS_STATUS_SYSTEM, "teleconsultation", "Teleconsultation", "远程会诊"
+                    BUSINESS_STATUS_SYSTEM, "teleconsultation", N_("Teleconsultation"), "远程会诊"
                 )
             else:
                 day = (self.context.now + timedelta(days=rng.randint(0, 7))).date()
                 task["businessStatus"] = _coded(
-                    BUSINESS_STATUS_SYSTEM, "appointment-booked", "Appointment booked", "已预约"
+                    BUSINESS_STATUS_SYSTEM, "appointment-booked", N_("Appointment booked"), "已预约"
                 )
                 task["restriction"] = {"period": {"start": day.isoformat()}}
         if status == "rejected":
@@ -425,7 +430,7 @@ class HospitalBuilder:
         ]
         task["executionPeriod"] = {"end": self._stamp(moved)}
         task["businessStatus"] = _coded(
-            BUSINESS_STATUS_SYSTEM, "follow-up-planned", "Follow-up planned", "已安排随访"
+            BUSINESS_STATUS_SYSTEM, "follow-up-planned", N_("Follow-up planned"), "已安排随访"
         )
         self.side.records.append(follow_up)
 

@@ -7,6 +7,7 @@ from typing import Any
 from clinic_tui.demo.context import LOINC, UCUM, DemoContext, DemoRandom, new_id
 from clinic_tui.demo.people import PatientFacts
 from clinic_tui.domain.fhir import Resource
+from clinic_tui.i18n import N_
 
 _CATEGORY = [
     {
@@ -29,11 +30,11 @@ def _code(loinc: str, display: str, zh: str) -> dict[str, Any]:
 BP_PANEL = _code("85354-9", "Blood pressure panel with all children optional", "血压")
 SYSTOLIC = _code("8480-6", "Systolic blood pressure", "收缩压")
 DIASTOLIC = _code("8462-4", "Diastolic blood pressure", "舒张压")
-HEART_RATE = _code("8867-4", "Heart rate", "心率")
+HEART_RATE = _code("8867-4", N_("Heart rate"), "心率")
 TEMPERATURE = _code("8310-5", "Body temperature", "体温")
 SPO2 = _code("59408-5", "Oxygen saturation in Arterial blood by Pulse oximetry", "血氧饱和度")
-WEIGHT = _code("29463-7", "Body weight", "体重")
-RESPIRATORY_RATE = _code("9279-1", "Respiratory rate", "呼吸频率")
+WEIGHT = _code("29463-7", N_("Body weight"), "体重")
+RESPIRATORY_RATE = _code("9279-1", N_("Respiratory rate"), "呼吸频率")
 
 
 def _quantity(value: float, unit: str, code: str) -> dict[str, Any]:
@@ -114,7 +115,9 @@ class VitalsProfile:
                 )
             )
         rate = self.heart_rate + rng.gauss(0, 5) + (12 if febrile else 0)
-        found.append(observation(HEART_RATE, valueQuantity=_quantity(round(rate), "/min", "/min")))
+        found.append(
+            observation(HEART_RATE, valueQuantity=_quantity(round(rate), N_("/min"), N_("/min")))
+        )
         if febrile or not self.adult or rng.random() < 0.25:
             celsius = 37.6 + rng.random() * 1.8 if febrile else 36.2 + rng.random() * 0.9
             found.append(
@@ -126,7 +129,8 @@ class VitalsProfile:
             breaths = 19 + rng.random() * 6 if self.copd else 15 + rng.random() * 5
             found.append(
                 observation(
-                    RESPIRATORY_RATE, valueQuantity=_quantity(round(breaths), "/min", "/min")
+                    RESPIRATORY_RATE,
+                    valueQuantity=_quantity(round(breaths), N_("/min"), N_("/min")),
                 )
             )
         if weigh:

@@ -11,20 +11,33 @@ from datetime import date
 
 from clinic_tui.domain.diagnosis_search import CodeHit
 from clinic_tui.domain.validation import parse_birth_date, validate_new_patient
+from clinic_tui.i18n import N_
 
 SNOMED_SYSTEM = "http://snomed.info/sct"
 
-CONDITION_CLINICAL = ("active", "recurrence", "relapse", "inactive", "remission", "resolved")
+CONDITION_CLINICAL = (
+    N_("active"),
+    N_("recurrence"),
+    N_("relapse"),
+    N_("inactive"),
+    N_("remission"),
+    N_("resolved"),
+)
 """Condition.clinicalStatus codes (hl7.org/fhir/R4/valueset-condition-clinical.html)."""
 CONDITION_VERIFICATION = (
-    "confirmed", "provisional", "differential", "unconfirmed", "refuted", "entered-in-error",
-)  # fmt: skip
+    N_("confirmed"),
+    N_("provisional"),
+    N_("differential"),
+    N_("unconfirmed"),
+    N_("refuted"),
+    N_("entered-in-error"),
+)
 """Condition.verificationStatus codes (hl7.org/fhir/R4/valueset-condition-ver-status.html)."""
-ALLERGY_CATEGORIES = ("medication", "food", "environment", "biologic")
+ALLERGY_CATEGORIES = (N_("medication"), N_("food"), N_("environment"), N_("biologic"))
 """AllergyIntolerance.category (hl7.org/fhir/R4/valueset-allergy-intolerance-category.html)."""
-ALLERGY_CRITICALITY = ("low", "high", "unable-to-assess")
+ALLERGY_CRITICALITY = (N_("low"), N_("high"), N_("unable-to-assess"))
 """AllergyIntolerance.criticality (hl7.org/fhir/R4/valueset-allergy-intolerance-criticality)."""
-REACTION_SEVERITY = ("mild", "moderate", "severe")
+REACTION_SEVERITY = (N_("mild"), N_("moderate"), N_("severe"))
 """AllergyIntolerance.reaction.severity (hl7.org/fhir/R4/valueset-reaction-event-severity.html)."""
 
 
@@ -122,13 +135,13 @@ def validate_condition(code: CodeHit | None, onset_text: str, today: date) -> di
     """Field -> message for the diagnosis form ("code", "onset")."""
     errors: dict[str, str] = {}
     if code is None:
-        errors["code"] = "Choose a diagnosis from the search results"
+        errors["code"] = N_("Choose a diagnosis from the search results")
     if onset_text.strip():
         onset = parse_birth_date(onset_text)
         if onset is None:
-            errors["onset"] = "Not a date: use YYYY-MM-DD"
+            errors["onset"] = N_("Not a date: use YYYY-MM-DD")
         elif onset > today:
-            errors["onset"] = "The onset date is in the future"
+            errors["onset"] = N_("The onset date is in the future")
     return errors
 
 
@@ -136,13 +149,13 @@ def validate_allergy(substance: str, category: str, reaction: str) -> dict[str, 
     """Field -> message for the allergy form ("substance", "category", "reaction")."""
     errors: dict[str, str] = {}
     if not substance.strip():
-        errors["substance"] = "Choose a substance or type what the patient reacts to"
+        errors["substance"] = N_("Choose a substance or type what the patient reacts to")
     elif len(substance.strip()) > MAX_TEXT:
-        errors["substance"] = "Keep the substance under 200 characters"
+        errors["substance"] = N_("Keep the substance under 200 characters")
     if category not in ALLERGY_CATEGORIES:
-        errors["category"] = "Choose medicine, food, environment or biologic"
+        errors["category"] = N_("Choose medicine, food, environment or biologic")
     if len(reaction.strip()) > MAX_TEXT:
-        errors["reaction"] = "Keep the reaction under 200 characters"
+        errors["reaction"] = N_("Keep the reaction under 200 characters")
     return errors
 
 
@@ -150,9 +163,9 @@ def validate_note(note: NoteEntry) -> dict[str, str]:
     """Field -> message for the note form ("note")."""
     texts = (note.subjective, note.objective, note.assessment, note.plan, note.free_text)
     if not any(text.strip() for text in texts):
-        return {"note": "The note is empty"}
+        return {"note": N_("The note is empty")}
     if sum(len(text) for text in texts) > MAX_NOTE:
-        return {"note": "The note is longer than 20,000 characters"}
+        return {"note": N_("The note is longer than 20,000 characters")}
     return {}
 
 
@@ -174,11 +187,11 @@ def validate_demographics(entry: DemographicsEntry) -> dict[str, str]:
         if message is not None:
             errors[key] = message
     if len(entry.address.strip()) > MAX_TEXT:
-        errors["address"] = "Keep the address under 200 characters"
+        errors["address"] = N_("Keep the address under 200 characters")
     if len(entry.contact_name.strip()) > 50:
-        errors["contact_name"] = "A name has at most 50 characters"
+        errors["contact_name"] = N_("A name has at most 50 characters")
     if entry.contact_phone.strip() and not entry.contact_name.strip():
-        errors["contact_name"] = "Enter the contact's name"
+        errors["contact_name"] = N_("Enter the contact's name")
     return errors
 
 

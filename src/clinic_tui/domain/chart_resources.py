@@ -33,6 +33,7 @@ from clinic_tui.domain.vital_entry import (
     VITAL_FIELDS,
     VitalsEntry,
 )
+from clinic_tui.i18n import N_
 
 TERMINOLOGY = "http://terminology.hl7.org/CodeSystem/"
 CONDITION_CLINICAL_SYSTEM = TERMINOLOGY + "condition-clinical"
@@ -45,10 +46,10 @@ OBSERVATION_CATEGORY_SYSTEM = TERMINOLOGY + "observation-category"
 # Note type and SOAP section codes: LOINC, as HL7 C-CDA progress notes use them.
 PROGRESS_NOTE = ("11506-3", "Progress note")
 SOAP_SECTIONS: tuple[tuple[str, str, str, str], ...] = (
-    ("subjective", "61150-9", "Subjective", "主观"),
-    ("objective", "61149-1", "Objective", "客观"),
-    ("assessment", "51848-0", "Assessment", "评估"),
-    ("plan", "18776-5", "Plan of care", "计划"),
+    ("subjective", "61150-9", N_("Subjective"), "主观"),
+    ("objective", "61149-1", N_("Objective"), "客观"),
+    ("assessment", "51848-0", N_("Assessment"), "评估"),
+    ("plan", "18776-5", N_("Plan of care"), "计划"),
 )
 """(NoteEntry field, LOINC section code, English title, Chinese title)."""
 
@@ -380,7 +381,7 @@ def note_document(
     amended = before is not None and bool((before.get("meta") or {}).get("versionId"))
     resource.update(
         {
-            "resourceType": "DocumentReference",
+            "resourceType": N_("DocumentReference"),
             "id": ident,
             "status": "current",
             "docStatus": "amended" if amended else "final",

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
+from clinic_tui.i18n import N_
+
 
 class Priority(StrEnum):
     """Queue priority, coded as v3-ActPriority on Encounter.priority."""
@@ -27,9 +29,9 @@ class Priority(StrEnum):
     @classmethod
     def from_code(cls, code: str | None) -> Priority:
         """Map a v3-ActPriority code (or None) to a queue priority; unknown codes are routine."""
-        if code in ("EM", "EL", "STAT", "S"):
+        if code in ("EM", "EL", N_("STAT"), "S"):
             return cls.EMERGENCY
-        if code in ("UR", "A", "ASAP"):
+        if code in ("UR", "A", N_("ASAP")):
             return cls.URGENT
         return cls.ROUTINE
 

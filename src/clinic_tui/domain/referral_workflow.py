@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from clinic_tui.i18n import add_translations, language, tr
+from clinic_tui.i18n import N_, language, tr
 
 
 class ReferralStatus(StrEnum):
@@ -66,13 +66,13 @@ _MOVES: dict[ReferralAction, dict[ReferralStatus, ReferralStatus | None]] = {
 }
 
 STATUS_WORDS: dict[ReferralStatus, tuple[str, str]] = {
-    S.REQUESTED: ("Requested", "已申请"),
-    S.RECEIVED: ("Received", "已接收"),
-    S.ACCEPTED: ("Accepted", "已接受"),
-    S.REJECTED: ("Declined", "已拒绝"),
-    S.IN_PROGRESS: ("In progress", "进行中"),
-    S.COMPLETED: ("Completed", "已完成"),
-    S.CANCELLED: ("Cancelled", "已撤销"),
+    S.REQUESTED: (N_("Requested"), "已申请"),
+    S.RECEIVED: (N_("Received"), "已接收"),
+    S.ACCEPTED: (N_("Accepted"), "已接受"),
+    S.REJECTED: (N_("Declined"), "已拒绝"),
+    S.IN_PROGRESS: (N_("In progress"), "进行中"),
+    S.COMPLETED: (N_("Completed"), "已完成"),
+    S.CANCELLED: (N_("Cancelled"), "已撤销"),
 }
 """The words a clinician reads for each state (shared/GLOSSARY.md, Referral)."""
 
@@ -97,8 +97,6 @@ _STATUS_ADJECTIVE: dict[ReferralStatus, tuple[str, str]] = {
     S.COMPLETED: ("a completed referral", "已完成的转诊"),
     S.CANCELLED: ("a cancelled referral", "已撤销的转诊"),
 }
-
-add_translations(dict(STATUS_WORDS.values()))
 
 
 class IllegalTransition(ValueError):  # noqa: N818 (the name the brief and callers use)

@@ -17,6 +17,7 @@ from typing import Any
 
 from clinic_tui.domain.models import Clinic, Gender, PatientSummary
 from clinic_tui.domain.national_id import IDENTIFIER_SYSTEM
+from clinic_tui.i18n import N_
 
 Resource = dict[str, Any]
 
@@ -54,14 +55,14 @@ class Relationship(StrEnum):
 
 
 _RELATION_LABELS = {
-    Relationship.MOTHER: "Mother",
-    Relationship.FATHER: "Father",
-    Relationship.GRANDPARENT: "Grandparent",
-    Relationship.SPOUSE: "Spouse",
-    Relationship.CHILD: "Son or daughter",
-    Relationship.SIBLING: "Brother or sister",
-    Relationship.GUARDIAN: "Legal guardian",
-    Relationship.OTHER: "Other",
+    Relationship.MOTHER: N_("Mother"),
+    Relationship.FATHER: N_("Father"),
+    Relationship.GRANDPARENT: N_("Grandparent"),
+    Relationship.SPOUSE: N_("Spouse"),
+    Relationship.CHILD: N_("Son or daughter"),
+    Relationship.SIBLING: N_("Brother or sister"),
+    Relationship.GUARDIAN: N_("Legal guardian"),
+    Relationship.OTHER: N_("Other"),
 }
 _RELATION_DISPLAY = {
     Relationship.MOTHER: "mother",

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from clinic_tui.i18n import N_
+
 LOINC_SYSTEM = "http://loinc.org"
 UCUM_SYSTEM = "http://unitsofmeasure.org"
 
@@ -79,6 +81,8 @@ VITAL_FIELDS: tuple[VitalField, ...] = (
         "every newborn and adult seen in a clinic, and catches metres typed for centimetres.",
     ),
 )  # fmt: skip
+# The labels of the table above that only it defines, marked for the catalogue (tr(label)).
+_LABELS = (N_("Systolic"), N_("Diastolic"), N_("Weight"), N_("Height"), N_("SpO2"))
 """Form fields in order; the first two form the blood-pressure panel."""
 
 FIELDS_BY_KEY = {field.key: field for field in VITAL_FIELDS}
@@ -174,11 +178,11 @@ def parse_vitals(
         {"systolic", "diastolic"} & errors.keys()
     ):
         missing = "diastolic" if "systolic" in values else "systolic"
-        errors[missing] = "A blood pressure needs both systolic and diastolic"
+        errors[missing] = N_("A blood pressure needs both systolic and diastolic")
     elif systolic is not None and diastolic is not None and diastolic >= systolic:
-        errors["diastolic"] = "Diastolic must be lower than systolic"
+        errors["diastolic"] = N_("Diastolic must be lower than systolic")
     if not values and not errors:
-        errors["systolic"] = "Enter at least one vital sign"
+        errors["systolic"] = N_("Enter at least one vital sign")
     return VitalsEntry(values), errors
 
 

@@ -21,17 +21,18 @@ from clinic_tui.followup.model import (
     Programme,
 )
 from clinic_tui.followup.rules import ControlRules, Target, UrgentSign, control_rules
+from clinic_tui.i18n import N_
 
-NOT_MEASURED_BP = "Blood pressure not recorded: control cannot be judged"
-NOT_MEASURED_GLUCOSE = "Fasting glucose not recorded: control cannot be judged"
-ADVERSE = "Adverse drug reaction"
-COMPLICATION = "New or worse complication"
-CONTROLLED = "Controlled: below target, no adverse reaction, no new complication"
-REFER_CONSECUTIVE = "Second unsatisfactory visit in a row: refer"
-REFER_ADVERSE = "Adverse reaction again at the next visit: refer"
-REFER_COMPLICATION = "New or worse complication: refer"
-REFER_URGENT = "Urgent sign: refer at once"
-REPORTED = "Values reported by the patient (phone), not measured"
+NOT_MEASURED_BP = N_("Blood pressure not recorded: control cannot be judged")
+NOT_MEASURED_GLUCOSE = N_("Fasting glucose not recorded: control cannot be judged")
+ADVERSE = N_("Adverse drug reaction")
+COMPLICATION = N_("New or worse complication")
+CONTROLLED = N_("Controlled: below target, no adverse reaction, no new complication")
+REFER_CONSECUTIVE = N_("Second unsatisfactory visit in a row: refer")
+REFER_ADVERSE = N_("Adverse reaction again at the next visit: refer")
+REFER_COMPLICATION = N_("New or worse complication: refer")
+REFER_URGENT = N_("Urgent sign: refer at once")
+REPORTED = N_("Values reported by the patient (phone), not measured")
 
 _FIXED_ZH = {
     NOT_MEASURED_BP: "未记录血压：无法判断控制情况",
@@ -305,9 +306,11 @@ def referral_summary_lines(
         named = [labels.get(code, code) for code in values.symptoms]
         lines.append(f"{'症状' if zh else 'Symptoms'}: " + ("、" if zh else ", ").join(named))
     if values.adverse_reaction.strip():
-        lines.append(f"{'药物不良反应' if zh else 'Adverse reaction'}: {values.adverse_reaction}")
+        lines.append(
+            f"{'药物不良反应' if zh else N_('Adverse reaction')}: {values.adverse_reaction}"
+        )
     if values.complication.strip():
-        lines.append(f"{'并发症' if zh else 'Complication'}: {values.complication}")
+        lines.append(f"{'并发症' if zh else N_('Complication')}: {values.complication}")
     for visit in previous[:2]:
         past = CONTROL_ZH[visit.control] if zh else str(visit.control)
         lines.append(

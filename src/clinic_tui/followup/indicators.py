@@ -42,6 +42,7 @@ from clinic_tui.followup.classify import target_for
 from clinic_tui.followup.fhir_shapes import FASTING_GLUCOSE, FASTING_GLUCOSE_CODES, TASK_KIND
 from clinic_tui.followup.model import Programme
 from clinic_tui.followup.rules import control_rules
+from clinic_tui.i18n import N_
 from clinic_tui.offline_cache.clinic_cache import ClinicCache
 
 BP_PANEL_LOINC: Final = BP_PANEL[0]
@@ -321,8 +322,8 @@ _WORDS: Final = {
     "clinician": ("Clinician", "责任医生"),
     "overdue": ("Overdue", "逾期未随访"),
     "township": ("Township", "乡镇卫生院"),
-    "hypertension": ("Hypertension", "高血压"),
-    "diabetes": ("Type 2 diabetes", "2型糖尿病"),
+    "hypertension": (N_("Hypertension"), "高血压"),
+    "diabetes": (N_("Type 2 diabetes"), "2型糖尿病"),
     "definition": (
         "Managed to standard: at least {n} follow-ups in the period (规范: a year). "
         "Controlled: latest follow-up BP < 140/90 mmHg, fasting glucose < 7.0 mmol/L.",

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from clinic_tui.errors import CacheError
-from clinic_tui.i18n import add_translations, tr
+from clinic_tui.i18n import tr
 from clinic_tui.offline_cache.cache_key import (
     CacheLockedError,
     Encryption,
@@ -50,22 +50,6 @@ steps on an old PC take longer than a write's 5 s busy timeout)."""
 
 class CacheUpgradeError(CacheError):
     """A cache of an older schema met where it may only be read (it is migrated on opening)."""
-
-
-add_translations(
-    {
-        "the cache {path} is encrypted; unlock it: {hint}": "缓存 {path} 已加密；请解锁：{hint}",
-        "the key does not open this cache ({path}): wrong passphrase, or the key of another "
-        "cache; nothing was changed": (
-            "此密钥打不开这个缓存（{path}）：口令错误，或是另一个缓存的密钥；未做任何更改"
-        ),
-        "{path} is not a clinic-tui cache (not an SQLite database, and no {marker} beside it "
-        "to say it is encrypted); left as is": (
-            "{path} 不是 clinic-tui 缓存（不是 SQLite 数据库，旁边也没有表明已加密的 {marker}）；"
-            "未做改动"
-        ),
-    }
-)
 
 
 def database_errors(name: str = "Error") -> tuple[type[Exception], ...]:

@@ -30,6 +30,7 @@ from clinic_tui.domain.chart_entry import (
 from clinic_tui.domain.fhir import Resource, concept_code, reference_id
 from clinic_tui.domain.models import Clinic, VisitSummary
 from clinic_tui.domain.vital_entry import VitalsEntry
+from clinic_tui.i18n import N_
 from clinic_tui.offline_cache.chart_repository import VITAL_ALIASES, VITAL_CODES
 from clinic_tui.offline_cache.store import read_resource, write_local_change
 from clinic_tui.offline_cache.tables import (
@@ -268,7 +269,7 @@ class ChartEditor:
             self._require(connection, "Patient", patient_id)
             if self._active_allergy_rows(connection, patient_id, no_known=False):
                 raise ChartEditError(
-                    "Allergies are recorded: mark each entered in error before stating none"
+                    N_("Allergies are recorded: mark each entered in error before stating none")
                 )
             if self._active_allergy_rows(connection, patient_id, no_known=True):
                 return None
@@ -317,7 +318,7 @@ class ChartEditor:
     ) -> list[str]:
         """One Observation per measurement (and BMI when derivable), all or none; their ids."""
         if entry.empty:
-            raise ChartEditError("Enter at least one vital sign")
+            raise ChartEditError(N_("Enter at least one vital sign"))
         ids = [self.new_id() for _ in range(len(entry.values) + 1)]
         observations = [
             self._signed(observation, "performer")
@@ -338,7 +339,9 @@ class ChartEditor:
         with self.engine.begin() as connection:
             self._require(connection, "Encounter", encounter_id)
             note_id, _ = self._note_of_visit(connection, encounter_id)
-            before = read_resource(connection, "DocumentReference", note_id) if note_id else None
+            before = (
+                read_resource(connection, N_("DocumentReference"), note_id) if note_id else None
+            )
             ident = note_id or self.new_id()
             resource = fhir_out.note_document(
                 ident, patient_id, encounter_id, note, now, self._author(), before

@@ -23,6 +23,7 @@ from clinic_tui.domain.models import (
     VitalSign,
 )
 from clinic_tui.domain.national_id import IDENTIFIER_SYSTEM
+from clinic_tui.i18n import N_
 from clinic_tui.offline_cache.patient_search import patient_summary
 from clinic_tui.offline_cache.records_elsewhere import records_kept_at
 from clinic_tui.offline_cache.tables import (
@@ -36,24 +37,27 @@ from clinic_tui.offline_cache.tables import (
 )
 
 VITAL_CODES: dict[str, tuple[str, str]] = {
-    "85354-9": ("Blood pressure", "mmHg"),
-    "8867-4": ("Heart rate", "/min"),
-    "8310-5": ("Temperature", "°C"),
-    "9279-1": ("Respiratory rate", "/min"),
-    "59408-5": ("Oxygen saturation", "%"),
-    "29463-7": ("Body weight", "kg"),
-    "8302-2": ("Body height", "cm"),
+    "85354-9": (N_("Blood pressure"), "mmHg"),
+    "8867-4": (N_("Heart rate"), N_("/min")),
+    "8310-5": (N_("Temperature"), "°C"),
+    "9279-1": (N_("Respiratory rate"), N_("/min")),
+    "59408-5": (N_("Oxygen saturation"), "%"),
+    "29463-7": (N_("Body weight"), "kg"),
+    "8302-2": (N_("Body height"), "cm"),
     "39156-5": ("BMI", "kg/m2"),
 }
 """LOINC code -> (English label, default unit), in the order the chart lists them."""
 
 IDENTIFIER_TYPES = {
-    "PPN": "Passport",
-    "DL": "Driver's licence",
-    "MR": "Medical record number",
+    "PPN": N_("Passport"),
+    "DL": N_("Driver's licence"),
+    "MR": N_("Medical record number"),
 }
 """English labels of HL7 v2-0203 identifier types (the screens translate them); a type's own
 text ('护照') would show untranslated in an English chart."""
+
+# A type text records carry in English that the chart shows through tr(label).
+_RECORD_TYPE_TEXTS = (N_("Health card"),)
 
 VITAL_ALIASES = {"2708-6": "59408-5"}
 """Codes shown as one series: arterial SpO2 (2708-6) joins pulse oximetry (59408-5)."""

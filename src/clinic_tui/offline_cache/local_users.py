@@ -26,7 +26,7 @@ from itertools import pairwise
 from pathlib import Path
 
 from clinic_tui.errors import ConfigError
-from clinic_tui.i18n import add_translations, tr
+from clinic_tui.i18n import tr
 from clinic_tui.private_files import open_private, private_dir
 
 USERS_FILE = "clinicians.json"
@@ -41,29 +41,6 @@ _KEYPAD_SHAPES = frozenset(
     {"147258", "258369", "369258", "963852", "852741", "159357", "357159", "147369", "789456"}
 )
 """Six-digit lines and crosses of a numeric keypad: no run or repeat, yet tried early."""
-
-add_translations(
-    {
-        "a PIN needs at least {n} characters": "PIN 至少需要 {n} 个字符",
-        "a PIN of one repeated character is too easy to guess": (
-            "由同一字符重复组成的 PIN 太容易被猜到"
-        ),
-        "a PIN of consecutive digits (such as 123456) is too easy to guess": (
-            "由连续数字组成的 PIN（如 123456）太容易被猜到"
-        ),
-        "a PIN that repeats or mirrors a short pattern (such as 121212) is too easy to guess": (
-            "重复或对称的短模式 PIN（如 121212）太容易被猜到"
-        ),
-        "a PIN that traces a line on the keypad is too easy to guess": (
-            "沿数字键盘连成一线的 PIN 太容易被猜到"
-        ),
-        "a PIN may not be the practitioner id": "PIN 不能与医师编号相同",
-        "{id} is not registered on this workstation": "{id} 未在本工作站登记",
-        "{id} is already registered on this workstation": "{id} 已在本工作站登记",
-        "cannot read {path}: {error}": "无法读取 {path}：{error}",
-        "practitioner id and name may not be empty": "医师编号和姓名不能为空",
-    }
-)
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Literal
 
 from clinic_tui.errors import ClinicError
-from clinic_tui.i18n import add_translations, tr
+from clinic_tui.i18n import tr
 
 log = logging.getLogger(__name__)
 
@@ -63,13 +63,6 @@ CREATE TABLE IF NOT EXISTS sign_in_failures (
     PRIMARY KEY (scope, account)
 )
 """
-
-add_translations(
-    {
-        "the sign-in count in {path} cannot be read or written ({error}); the PIN was not "
-        "checked": "无法读写 {path} 中的登录计数（{error}）；PIN 未被检查",
-    }
-)
 
 
 class SignInRecordError(ClinicError):

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
+from clinic_tui.i18n import N_
 from clinic_tui.prescribing.facts import AllergyFact, AllergyState, PrescribingContext
 from clinic_tui.prescribing.model import DraftOrder, FormularyDrug, SafetyWarning, Severity
 from clinic_tui.prescribing.rule_tables import (
@@ -22,6 +23,16 @@ from clinic_tui.prescribing.rule_tables import (
 )
 
 TABLE = "allergy_classes.toml"
+
+OWN_SOURCE_CITES = (
+    N_("The patient's AllergyIntolerance record in the chart"),
+    N_(
+        "This cache's sync scope: a clinic downloads only its own patients' records "
+        "(Patient.managingOrganization; clinic-tui sync/scope.py)"
+    ),
+)
+"""The `cite` of the table's own sources (chart, elsewhere): the order screen shows a finding's
+source through tr(), and these are words of the app, not a publication's title."""
 SNOMED = "snomed"
 ATC = "atc"
 

@@ -262,7 +262,12 @@ def _hla_results(connection: Connection, patient_id: str) -> tuple[HlaResult, ..
     found: list[HlaResult] = []
     for row in rows:
         resource = json.loads(row.resource_json)
-        if resource.get("status") in ("entered-in-error", "cancelled", "preliminary", "registered"):
+        if resource.get("status") in (
+            "entered-in-error",
+            "cancelled",
+            "preliminary",
+            "registered",
+        ):
             continue
         code = resource.get("code")
         names = [concept_text(code) or "", *(str(c.get("display") or "") for c in _codings(code))]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from clinic_tui.domain.untrusted import clean_line
-from clinic_tui.i18n import add_translations, tr
+from clinic_tui.i18n import tr
 from clinic_tui.prescribing.formulary import CLASS_TAGS, ROUTES
 from clinic_tui.prescribing.model import (
     Controlled,
@@ -23,47 +23,6 @@ from clinic_tui.prescribing.model import (
     FormularyDrug,
     Pregnancy,
     Product,
-)
-
-add_translations(
-    {
-        "not a CSV file: {error}": "不是 CSV 文件：{error}",
-        "unknown column(s): {names}": "未知的列：{names}",
-        "missing column(s): {names}": "缺少列：{names}",
-        "a column appears twice": "有一列出现了两次",
-        "more than {most:,} rows": "超过 {most:,} 行",
-        "{cells} cells where the header has {columns}": (
-            "有 {cells} 个单元格，而表头有 {columns} 列"
-        ),
-        "not readable as CSV: {error}": "无法按 CSV 读取：{error}",
-        "empty {names}": "{names} 为空",
-        "{name} {value!r} differs from row {row} of drug {code!r}": (
-            "{name} {value!r} 与药品 {code!r} 第 {row} 行不一致"
-        ),
-        "strength_unit {unit!r} differs from row {row}": (
-            "strength_unit {unit!r} 与第 {row} 行不一致"
-        ),
-        "{name} {text!r} is not a number": "{name} {text!r} 不是数字",
-        "{name} {text!r} must be a number above 0": "{name} {text!r} 必须是大于 0 的数字",
-        "pack_size {text!r} must be a whole number": "pack_size {text!r} 必须是整数",
-        "unknown class tag(s) {tags} (the README lists them)": "未知的类别标签 {tags}（见 README）",
-        "unknown route(s) {routes}: use {allowed}": "未知的给药途径 {routes}：可用 {allowed}",
-        "{low} and {high} go together": "{low} 和 {high} 须同时填写",
-        "{low} is above {high}": "{low} 大于 {high}",
-        "{name} {text!r}: write yes or no": "{name} {text!r}：请填 yes 或 no",
-        "{name} given without a source": "{name} 没有注明来源（source 列）",
-        "no usable product (form and strength)": "没有可用的规格（剂型和规格）",
-        "the same product is listed twice": "同一规格列了两次",
-        "{name} {text!r}: use one of {allowed}": "{name} {text!r}：可用 {allowed}",
-        "the file is empty (a header row is needed)": "文件为空（需要表头行）",
-        "no drug rows under the header": "表头下没有药品行",
-        "it looks like {encoding}": "看起来是 {encoding}",
-        "its encoding is not one clinic-tui knows": "其编码 clinic-tui 无法识别",
-        (
-            "the file is not UTF-8 or GB18030 text ({looks}): save it from Excel as "
-            '"CSV UTF-8" and import it again'
-        ): '文件不是 UTF-8 或 GB18030 文本（{looks}）：请在 Excel 中另存为"CSV UTF-8"后重新导入',
-    }
 )
 
 REQUIRED = ("code", "name_en", "name_zh", "form", "strength", "strength_unit", "unit_en",

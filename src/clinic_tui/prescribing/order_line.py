@@ -24,48 +24,10 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from clinic_tui.i18n import add_translations, language, tr
+from clinic_tui.i18n import language, tr
 from clinic_tui.prescribing.formulary import Formulary, normalise
 from clinic_tui.prescribing.model import DraftOrder, FormularyDrug, Frequency, ParsedLine, Product
 from clinic_tui.prescribing.release_forms import not_stocked
-
-add_translations(
-    {
-        "nothing typed": "未输入内容",
-        "unknown drug {name!r}": "未知药品 “{name}”",
-        "unknown drug {name!r}; nearest in the formulary: {names}": (
-            "未知药品 “{name}”；处方集中最接近的：{names}"
-        ),
-        "{name!r} could be {names}: type more of the name": "“{name}”可能是 {names}：请输入更多字",
-        "no drug name at the start of the line": "行首没有药品名称",
-        "{name!r} is not stocked in this form ({form}); the formulary has {stocked}": (
-            "“{name}”：此剂型未备药（{form}）；处方集{stocked}"
-        ),
-        "no dose (e.g. 500mg)": "缺少剂量（如 500mg）",
-        "no frequency (e.g. tid, 每日三次)": "缺少频次（如 tid、每日三次）",
-        "no duration (e.g. 7d, 7天)": "缺少疗程（如 7d、7天）",
-        "as needed: how often at most? (e.g. prn q6h)": "按需使用：最多多久一次？（如 prn q6h）",
-        "unknown frequency {word!r}": "无法识别的频次 “{word}”",
-        "could not read {word!r}": "无法识别 “{word}”",
-        "two doses ({first} and {second})": "出现两个剂量（{first} 和 {second}）",
-        "two frequencies ({first} and {second})": "出现两个频次（{first} 和 {second}）",
-        "two durations ({first} and {second})": "出现两个疗程（{first} 和 {second}）",
-        "two routes ({first} and {second})": "出现两个给药途径（{first} 和 {second}）",
-        "dose {dose} is not a whole number of any stocked strength ({strengths})": (
-            "剂量 {dose} 不是任何库存规格（{strengths}）的整数倍"
-        ),
-        "dose in {unit}, but {drug} is dosed in {expected}": (
-            "剂量单位为 {unit}，但 {drug} 的剂量单位是 {expected}"
-        ),
-        "{count} {unit}: which strength? ({strengths})": "{count}{unit}：哪种规格？（{strengths}）",
-        "route {route} is not how {drug} is given ({routes})": (
-            "{drug} 不经 {route} 给药（可用：{routes}）"
-        ),
-        "a dose of zero": "剂量为零",
-        "a duration of zero days": "疗程为零天",
-        "the line is too long (at most {most} characters)": "这一行太长（最多 {most} 个字符）",
-    }
-)
 
 MAX_LINE = 300
 """Longer input is a paste gone wrong, not an order line."""

@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import re
 
+from clinic_tui.i18n import N_
 from clinic_tui.prescribing.medication_request import ROUTES
 from clinic_tui.prescribing.order_line import _FIXED_FREQUENCIES
 
 ROUTE_EN = {
-    "po": "oral",
-    "iv": "IV",
-    "im": "IM",
-    "sc": "SC",
-    "inh": "inhaled",
-    "top": "topical",
-    "sl": "sublingual",
-    "pr": "rectal",
+    "po": N_("oral"),
+    "iv": N_("IV"),
+    "im": N_("IM"),
+    "sc": N_("SC"),
+    "inh": N_("inhaled"),
+    "top": N_("topical"),
+    "sl": N_("sublingual"),
+    "pr": N_("rectal"),
     "eye": "eye",
 }
 """Route codes in the words of the order screen's English."""

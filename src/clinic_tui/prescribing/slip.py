@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from clinic_tui.domain.untrusted import clean_line
+from clinic_tui.i18n import NC_, pgettext_in
 from clinic_tui.prescribing.model import DraftOrder
 
 if TYPE_CHECKING:
@@ -51,14 +52,14 @@ SLIP_KINDS = (
 )
 """Slip kinds, as Basket.kind names them."""
 
-KIND_WORDS: dict[str, tuple[str, str]] = {
-    "ordinary": ("普通", "ORDINARY"),
-    "emergency": ("急诊", "EMERGENCY"),
-    "paediatric": ("儿科", "PAEDIATRIC"),
-    "narcotic-psychotropic-1": ("麻、精一", "NARCOTIC / PSYCHOTROPIC I"),
-    "psychotropic-2": ("精二", "PSYCHOTROPIC II"),
+KIND_WORDS: dict[str, str] = {
+    "ordinary": NC_("prescription slip", "ORDINARY"),
+    "emergency": NC_("prescription slip", "EMERGENCY"),
+    "paediatric": NC_("prescription slip", "PAEDIATRIC"),
+    "narcotic-psychotropic-1": NC_("prescription slip", "NARCOTIC / PSYCHOTROPIC I"),
+    "psychotropic-2": NC_("prescription slip", "PSYCHOTROPIC II"),
 }
-"""What the top right corner says (处方标准: 右上角标注), zh and en."""
+"""What the top right corner says (处方标准: 右上角标注); kind_words() gives it in a language."""
 
 KIND_COLOURS: dict[str, tuple[int, int, int]] = {
     "ordinary": (255, 255, 255),
@@ -154,52 +155,64 @@ INSTRUCTION_WORDS: tuple[tuple[str, str], ...] = (
 )
 """Common instructions typed in one language, printed in the other; others print as typed."""
 
-SEX_WORDS: dict[str, tuple[str, str]] = {
-    "male": ("男", "Male"),
-    "female": ("女", "Female"),
-    "other": ("其他", "Other"),
-    "unknown": ("未知", "Unknown"),
+SEX_WORDS: dict[str, str] = {
+    "male": NC_("prescription slip", "Male"),
+    "female": NC_("prescription slip", "Female"),
+    "other": NC_("prescription slip", "Other"),
+    "unknown": NC_("prescription slip", "Unknown"),
 }
 """FHIR administrative gender, as printed."""
 
-_LABELS: dict[str, tuple[str, str]] = {
-    "title": ("处方笺", "PRESCRIPTION"),
-    "fee": ("费别", "Fee category"),
-    "number": ("处方编号", "No."),
-    "name": ("姓名", "Name"),
-    "sex": ("性别", "Sex"),
-    "age": ("年龄", "Age"),
-    "weight": ("体重", "Weight"),
-    "patient_id": ("门诊/住院病历号", "Outpatient/inpatient no."),
-    "department": ("科别", "Department"),
-    "diagnosis": ("临床诊断", "Diagnosis"),
-    "no_diagnosis": ("未填写", "not recorded"),
-    "date": ("开具日期", "Date"),
-    "id_document": ("身份证明编号", "ID document no."),
-    "agent": ("代办人姓名及身份证明编号", "Agent's name and ID no."),
-    "usage": ("用法", "Sig"),
-    "each": ("每次", ""),
-    "days": ("共{n}天", "for {n} days"),
-    "blank_below": ("以下空白", "nothing below this line"),
-    "prescriber": ("医师", "Prescriber"),
-    "signature": ("签名", "signature"),
-    "amount": ("药品金额", "Drug cost"),
-    "valid_1": ("处方当日有效", "Valid on the day of issue only"),
-    "valid_n": ("医师注明：处方{n}日内有效", "Valid for {n} days, as noted by the prescriber"),
-    "supply_reason": ("延长用量理由", "Reason for the longer supply"),
-    "review": ("审核", "Reviewed"),
-    "prepare": ("调配", "Prepared"),
-    "check": ("核对", "Checked"),
-    "dispense": ("发药", "Dispensed"),
-    "pharmacist": ("药师签名", "pharmacist"),
-    "tel": ("电话", "Tel."),
-    "cut": ("……（余见病历）", "… (continued in the record)"),
+_LABELS: dict[str, str] = {
+    "title": NC_("prescription slip", "PRESCRIPTION"),
+    "fee": NC_("prescription slip", "Fee category"),
+    "number": NC_("prescription slip", "No."),
+    "name": NC_("prescription slip", "Name"),
+    "sex": NC_("prescription slip", "Sex"),
+    "age": NC_("prescription slip", "Age"),
+    "weight": NC_("prescription slip", "Weight"),
+    "patient_id": NC_("prescription slip", "Outpatient/inpatient no."),
+    "department": NC_("prescription slip", "Department"),
+    "diagnosis": NC_("prescription slip", "Diagnosis"),
+    "no_diagnosis": NC_("prescription slip", "not recorded"),
+    "date": NC_("prescription slip", "Date"),
+    "id_document": NC_("prescription slip", "ID document no."),
+    "agent": NC_("prescription slip", "Agent's name and ID no."),
+    "usage": NC_("prescription slip", "Sig"),
+    "days": NC_("prescription slip", "for {n} days"),
+    "blank_below": NC_("prescription slip", "nothing below this line"),
+    "prescriber": NC_("prescription slip", "Prescriber"),
+    "signature": NC_("prescription slip", "signature"),
+    "amount": NC_("prescription slip", "Drug cost"),
+    "valid_1": NC_("prescription slip", "Valid on the day of issue only"),
+    "valid_n": NC_("prescription slip", "Valid for {n} days, as noted by the prescriber"),
+    "supply_reason": NC_("prescription slip", "Reason for the longer supply"),
+    "review": NC_("prescription slip", "Reviewed"),
+    "prepare": NC_("prescription slip", "Prepared"),
+    "check": NC_("prescription slip", "Checked"),
+    "dispense": NC_("prescription slip", "Dispensed"),
+    "pharmacist": NC_("prescription slip", "pharmacist"),
+    "tel": NC_("prescription slip", "Tel."),
+    "cut": NC_("prescription slip", "… (continued in the record)"),
 }
 
 
+def slip_words(english: str, lang: Language) -> str:
+    """A word of the slip in the slip's language ([printing] slip_language), whatever the
+    session's: the catalogue's "prescription slip" context, worded as the 处方标准 has it."""
+    return pgettext_in(lang, "prescription slip", english)
+
+
+def kind_words(kind: str, lang: Language) -> str:
+    """The slip kind's words in the top right corner, in `lang`."""
+    return slip_words(KIND_WORDS[kind], lang)
+
+
 def _word(key: str, lang: Language) -> str:
-    zh, en = _LABELS[key]
-    return zh if lang == "zh" else en
+    if key == "each":
+        # 每次 (per administration) has no English word on the slip: "0.5 g" says it.
+        return "每次" if lang == "zh" else ""
+    return slip_words(_LABELS[key], lang)
 
 
 @dataclass(frozen=True)
@@ -808,8 +821,7 @@ def _header(pdf: FPDF, data: SlipData) -> float:
     pdf.line(0, BAND_MM, width, BAND_MM)
 
     # The kind in words in a box in the top right corner (处方标准: 右上角标注, 外加边框).
-    zh_kind, en_kind = KIND_WORDS[data.kind]
-    kind = zh_kind if data.lang == "zh" else en_kind
+    kind = kind_words(data.kind, data.lang)
     size = 12 if data.lang == "zh" else 8
     pdf.set_font(_FONT, size=size)
     box_w = pdf.get_string_width(kind) + 4
@@ -864,8 +876,7 @@ def _patient_block(pdf: FPDF, data: SlipData, y: float) -> float:
     name_h = _name_field(
         pdf, left, y, _word("name", lang), data.patient_name, left + third * 1.3 - 3
     )
-    sex_zh, sex_en = SEX_WORDS.get(data.sex, (data.sex, data.sex))
-    sex = sex_zh if lang == "zh" else sex_en
+    sex = slip_words(SEX_WORDS[data.sex], lang) if data.sex in SEX_WORDS else data.sex
     _labelled(pdf, left + third * 1.3, y, _word("sex", lang), sex, left + third * 2.1 - 3)
     _labelled(pdf, left + third * 2.1, y, _word("age", lang), data.age.text(lang), right)
     y += max(step, name_h + 1.5)

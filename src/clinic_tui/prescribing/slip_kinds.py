@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from clinic_tui.i18n import N_
 from clinic_tui.prescribing.china_rules import (
     NARCOTIC_SLIP,
     PSYCHOTROPIC_2_SLIP,
@@ -18,7 +19,7 @@ from clinic_tui.prescribing.china_rules import (
 from clinic_tui.prescribing.model import Controlled, DraftOrder
 from clinic_tui.prescribing.rule_tables import load_table
 
-EMERGENCY_PRIORITIES = ("EM", "EL", "STAT", "S")
+EMERGENCY_PRIORITIES = ("EM", "EL", N_("STAT"), "S")
 """Encounter.priority codes (v3-ActPriority) of an emergency visit: its slip is 急诊."""
 STRICTNESS: tuple[str, ...] = (
     NARCOTIC_SLIP,

@@ -35,7 +35,7 @@ from clinic_tui.domain.fhir import (
     reference_id,
 )
 from clinic_tui.domain.referral_workflow import ReferralStatus
-from clinic_tui.i18n import add_translations, tr
+from clinic_tui.i18n import N_, tr
 from clinic_tui.referral.model import Coded, FollowUpPlan, ReferralDraft
 
 SNOMED = "http://snomed.info/sct"
@@ -48,15 +48,15 @@ CATEGORIES: dict[str, tuple[str, str, str, str]] = {
     # SNOMED CT 3457005 |Patient referral (procedure)|, 11429006 |Consultation (procedure)|:
     # the SNOMED CT International Edition concepts (browser.ihtsdotools.org).
     "referral": ("3457005", "Patient referral", "Referral", "转诊"),
-    "consultation": ("11429006", "Consultation", "Teleconsultation", "远程会诊"),
+    "consultation": ("11429006", "Consultation", N_("Teleconsultation"), "远程会诊"),
 }
 """category code -> (SNOMED CT code, SNOMED display, English word, Chinese word)."""
 
 PRIORITIES: dict[str, tuple[str, str]] = {
-    "routine": ("Routine", "普通"),
-    "urgent": ("Urgent", "紧急"),
-    "asap": ("As soon as possible", "尽快"),
-    "stat": ("Immediately", "立即"),
+    "routine": (N_("Routine"), "普通"),
+    "urgent": (N_("Urgent"), "紧急"),
+    "asap": (N_("As soon as possible"), "尽快"),
+    "stat": (N_("Immediately"), "立即"),
 }
 """FHIR R4 request-priority codes (http://hl7.org/fhir/request-priority) and their words."""
 
@@ -70,23 +70,23 @@ PRACTITIONER_EXTENSION = "urn:clinic-tui:fhir:extension:practitioner"
 
 BUSINESS_STATUS_SYSTEM = "urn:clinic-tui:referral-business-status"
 BUSINESS_STATUSES: dict[str, tuple[str, str]] = {
-    "appointment-booked": ("Appointment booked", "已预约"),
-    "teleconsultation": ("Teleconsultation", "远程会诊"),
-    "forwarded": ("Forwarded", "已转科"),
-    "advice-given": ("Advice given", "已给出诊疗意见"),
-    "follow-up-planned": ("Follow-up planned", "已安排随访"),
+    "appointment-booked": (N_("Appointment booked"), "已预约"),
+    "teleconsultation": (N_("Teleconsultation"), "远程会诊"),
+    "forwarded": (N_("Forwarded"), "已转科"),
+    "advice-given": (N_("Advice given"), "已给出诊疗意见"),
+    "follow-up-planned": (N_("Follow-up planned"), "已安排随访"),
 }
 """Task.businessStatus: what happened within a state (the state alone does not say)."""
 
 DECLINE_REASON_SYSTEM = "urn:clinic-tui:referral-decline-reason"
 DECLINE_REASONS: dict[str, tuple[str, str]] = {
-    "manage-locally": ("Can be managed at the township", "可在基层继续诊治"),
-    "more-information": ("More information needed", "资料不全，需补充"),
-    "wrong-department": ("Wrong department", "科室不对口"),
-    "no-capacity": ("No capacity (beds or specialists)", "床位或专家不足"),
-    "other-hospital": ("Refer to another hospital", "建议转往其他医院"),
-    "duplicate": ("Duplicate referral", "重复转诊"),
-    "other": ("Other reason", "其他原因"),
+    "manage-locally": (N_("Can be managed at the township"), "可在基层继续诊治"),
+    "more-information": (N_("More information needed"), "资料不全，需补充"),
+    "wrong-department": (N_("Wrong department"), "科室不对口"),
+    "no-capacity": (N_("No capacity (beds or specialists)"), "床位或专家不足"),
+    "other-hospital": (N_("Refer to another hospital"), "建议转往其他医院"),
+    "duplicate": (N_("Duplicate referral"), "重复转诊"),
+    "other": (N_("Other reason"), "其他原因"),
 }
 """Task.statusReason codes of a decline (this app's own value set), in the order offered."""
 
@@ -97,7 +97,7 @@ MESSAGE_SYSTEM = "urn:clinic-tui:referral-message"
 MESSAGE_KINDS: dict[str, tuple[str, str]] = {
     "question": ("Question", "提问"),
     "answer": ("Answer", "回复"),
-    "note": ("Message", "留言"),
+    "note": (N_("Message"), "留言"),
 }
 """Communication.category codes of a referral's thread."""
 
@@ -107,30 +107,18 @@ ORGANIZATION_TYPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/organization-t
 SPECIALTIES: tuple[tuple[str, str, str], ...] = (
     # SNOMED CT practice settings, as in FHIR R4's c80-practice-codes value set
     # (http://hl7.org/fhir/R4/valueset-c80-practice-codes.html).
-    ("394579002", "Cardiology", "心内科"),
-    ("394583002", "Endocrinology", "内分泌科"),
-    ("418112009", "Pulmonary medicine", "呼吸内科"),
-    ("394584008", "Gastroenterology", "消化内科"),
-    ("394589003", "Nephrology", "肾内科"),
-    ("394591006", "Neurology", "神经内科"),
-    ("394802001", "General medicine", "普通内科"),
-    ("394609007", "General surgery", "普通外科"),
-    ("394585009", "Obstetrics and gynecology", "妇产科"),
-    ("394537008", "Pediatric specialty", "儿科"),
+    ("394579002", N_("Cardiology"), "心内科"),
+    ("394583002", N_("Endocrinology"), "内分泌科"),
+    ("418112009", N_("Pulmonary medicine"), "呼吸内科"),
+    ("394584008", N_("Gastroenterology"), "消化内科"),
+    ("394589003", N_("Nephrology"), "肾内科"),
+    ("394591006", N_("Neurology"), "神经内科"),
+    ("394802001", N_("General medicine"), "普通内科"),
+    ("394609007", N_("General surgery"), "普通外科"),
+    ("394585009", N_("Obstetrics and gynecology"), "妇产科"),
+    ("394537008", N_("Pediatric specialty"), "儿科"),
 )
 """(SNOMED CT code, English, Chinese) of the specialties a referral may ask for."""
-
-add_translations(
-    {
-        **{english: chinese for _, _, english, chinese in CATEGORIES.values()},
-        **{english: chinese for english, chinese in PRIORITIES.values() if english != "Urgent"},
-        **dict(BUSINESS_STATUSES.values()),
-        **dict(DECLINE_REASONS.values()),
-        **dict(MESSAGE_KINDS.values()),
-        **{english: chinese for _, english, chinese in SPECIALTIES},
-        "Follow-up": "随访",
-    }
-)
 
 
 def _stamp(moment: datetime) -> str:

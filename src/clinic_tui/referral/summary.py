@@ -15,28 +15,9 @@ from datetime import date
 from clinic_tui.domain.ages import age_in_years
 from clinic_tui.domain.chart_entry import NoteEntry
 from clinic_tui.domain.models import AllergyState, Chart, Gender
-from clinic_tui.i18n import add_translations, in_chinese, language, tr
+from clinic_tui.i18n import N_, in_chinese, language, tr
 
-add_translations(
-    {
-        "Patient": "患者",
-        "years": "岁",
-        "Problems": "诊断 / 问题列表",
-        "none recorded": "未记录",
-        "Allergies": "过敏史",
-        "No known allergies": "无已知过敏",
-        "Allergies not recorded": "过敏史未记录",
-        "Active medications": "当前用药",
-        "Vital signs": "生命体征",
-        "Today's note": "本次病程记录",
-        "Subjective": "主观",
-        "Objective": "客观",
-        "Assessment": "评估",
-        "Plan": "计划",
-    }
-)
-
-_SEX = {Gender.MALE: "Male", Gender.FEMALE: "Female"}
+_SEX = {Gender.MALE: N_("Male"), Gender.FEMALE: N_("Female")}
 
 
 def _label(text: str) -> str:
@@ -51,10 +32,10 @@ def _label(text: str) -> str:
 def _note_text(note: NoteEntry) -> list[str]:
     if note.is_soap:
         sections = (
-            ("Subjective", note.subjective),
-            ("Objective", note.objective),
-            ("Assessment", note.assessment),
-            ("Plan", note.plan),
+            (N_("Subjective"), note.subjective),
+            (N_("Objective"), note.objective),
+            (N_("Assessment"), note.assessment),
+            (N_("Plan"), note.plan),
         )
         return [f"  {_label(label)}: {text}" for label, text in sections if text.strip()]
     return [f"  {line}" for line in note.free_text.strip().splitlines() if line.strip()]
@@ -68,7 +49,7 @@ def assemble_summary(chart: Chart, note: NoteEntry | None, today: date) -> str:
     """The summary text of `chart` (and today's note), one fact per line."""
     patient = chart.patient
     age = age_in_years(patient.birth_date, today)
-    who = [patient.name, _label(_SEX.get(patient.gender, "Unknown"))]
+    who = [patient.name, _label(_SEX.get(patient.gender, N_("Unknown")))]
     if age is not None:
         who.append(f"{age} {tr('years')}" if language() == "zh" else f"{age} years ({age}岁)")
     lines = [f"{_label('Patient')}: {', '.join(who)}"]
@@ -78,18 +59,18 @@ def assemble_summary(chart: Chart, note: NoteEntry | None, today: date) -> str:
     # A problem recorded at several visits is named once.
     named = dict.fromkeys(f"{p.code or ''} {p.display}".strip() for p in problems)
     listed = "; ".join(named)
-    lines.append(f"{_label('Problems')}: {listed or _label('none recorded')}")
+    lines.append(f"{_label(N_('Problems'))}: {listed or _label(N_('none recorded'))}")
     if chart.allergy_state is AllergyState.NO_KNOWN_ALLERGIES:
-        allergies = _label("No known allergies")
+        allergies = _label(N_("No known allergies"))
     elif chart.allergy_state is AllergyState.NOT_RECORDED:
-        allergies = _label("Allergies not recorded")
+        allergies = _label(N_("Allergies not recorded"))
     else:
         allergies = "; ".join(
             a.substance + (f" ({a.reaction})" if a.reaction else "") for a in chart.allergies
         )
     lines.append(f"{_label('Allergies')}: {allergies}")
     medicines = "; ".join(f"{m.name} {m.dosage}".strip() for m in chart.medications)
-    lines.append(f"{_label('Active medications')}: {medicines or _label('none recorded')}")
+    lines.append(f"{_label('Active medications')}: {medicines or _label(N_('none recorded'))}")
     if chart.vitals:
         latest = max(v.effective for v in chart.vitals).date().isoformat()
         readings = []
@@ -98,12 +79,12 @@ def assemble_summary(chart: Chart, note: NoteEntry | None, today: date) -> str:
             if vital.second_value is not None:
                 value += f"/{_vital_value(vital.second_value)}"
             readings.append(f"{_label(vital.label)} {value} {vital.unit}".strip())
-        lines.append(f"{_label('Vital signs')} ({latest}): " + ", ".join(readings))
+        lines.append(f"{_label(N_('Vital signs'))} ({latest}): " + ", ".join(readings))
     else:
-        lines.append(f"{_label('Vital signs')}: {_label('none recorded')}")
+        lines.append(f"{_label(N_('Vital signs'))}: {_label(N_('none recorded'))}")
     if note is not None:
         body = _note_text(note)
         if body:
-            lines.append(_label("Today's note") + ":")
+            lines.append(_label(N_("Today's note")) + ":")
             lines.extend(body)
     return "\n".join(lines)

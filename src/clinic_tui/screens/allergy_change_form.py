@@ -11,25 +11,13 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from clinic_tui.domain.chart_entry import RecordedAllergy
-from clinic_tui.i18n import add_translations, tr
+from clinic_tui.i18n import N_, tr
 from clinic_tui.offline_cache.chart_edits import ChartEditor
 from clinic_tui.screens.chart_form import ChartForm, Write
 from clinic_tui.widgets.data_text import data_text
 
 OPTION_PART = 120
 """Characters of a substance or a reaction in the list of records."""
-
-add_translations(
-    {
-        "Withdraw an allergy entered in error": "撤销录入错误的过敏记录",
-        "ctrl+s marks the highlighted record entered in error (kept, no longer shown)": (
-            "ctrl+s 将所选记录标记为录入错误（保留记录，不再显示）"
-        ),
-        "No allergy records to withdraw": "没有可撤销的过敏记录",
-        "Marked entered in error": "已标记为录入错误",
-        "Choose the record to withdraw": "请选择要撤销的记录",
-    }
-)
 
 
 class AllergyChangeForm(ChartForm):
@@ -75,7 +63,7 @@ class AllergyChangeForm(ChartForm):
         """The write marks the highlighted record entered-in-error."""
         index = self.query_one("#allergies", OptionList).highlighted
         if index is None or not 0 <= index < len(self.allergies):
-            return {"allergies": "Choose the record to withdraw"}, None
+            return {"allergies": N_("Choose the record to withdraw")}, None
         allergy, editor = self.allergies[index], self.editor
 
         def write() -> str:

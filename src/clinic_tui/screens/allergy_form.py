@@ -20,43 +20,9 @@ from clinic_tui.domain.chart_entry import (
     AllergyEntry,
     validate_allergy,
 )
-from clinic_tui.i18n import add_translations, language, tr
+from clinic_tui.i18n import language, tr
 from clinic_tui.offline_cache.chart_edits import ChartEditor
 from clinic_tui.screens.chart_form import ChartForm, Write, field_row
-
-add_translations(
-    {
-        "Record an allergy": "记录过敏",
-        "Record": "记录",
-        "an allergy or intolerance": "过敏或不耐受",
-        "no known allergies": "无已知过敏",
-        "Substance": "过敏原",
-        "or type it": "或手动输入",
-        "other (type below)": "其他（在下面输入）",
-        "Category": "类别",
-        "medication": "药物",
-        "food": "食物",
-        "environment": "环境",
-        "biologic": "生物制品",
-        "Criticality": "危险程度",
-        "Reaction": "反应",
-        "Severity": "严重程度",
-        "mild": "轻度",
-        "moderate": "中度",
-        "severe": "重度",
-        "not assessed": "未评估",
-        "Choose a substance or type what the patient reacts to": "请选择或输入过敏原",
-        "Keep the substance under 200 characters": "过敏原不超过200个字符",
-        "Choose medicine, food, environment or biologic": "请选择药物、食物、环境或生物制品",
-        "Keep the reaction under 200 characters": "反应不超过200个字符",
-        "Allergy recorded": "已记录过敏",
-        "No known allergies recorded": "已记录无已知过敏",
-        "No known allergies was already recorded": "已记录过无已知过敏",
-        "Allergies are recorded: mark each entered in error before stating none": (
-            "已有过敏记录：请先将其标记为录入错误，再记录无已知过敏"
-        ),
-    }
-)
 
 OTHER = "other"
 """The Select value meaning 'typed below'."""

@@ -22,7 +22,7 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from clinic_tui.domain.models import Chart
-from clinic_tui.i18n import add_translations, tr
+from clinic_tui.i18n import tr
 from clinic_tui.messages import CacheChanged
 from clinic_tui.screens.chart_editing import ChartEditing
 from clinic_tui.widgets.allergy_banner import AllergyBanner
@@ -47,16 +47,6 @@ _log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from clinic_tui.offline_cache.clinic_cache import ClinicCache
-
-add_translations(
-    {
-        "Loading chart…": "正在读取病历…",
-        "No patient with id {id} in this clinic's records": "本院记录中没有编号为 {id} 的患者",
-        "Could not read the chart: {error}": "无法读取病历：{error}",
-        "Next section": "下一栏",
-        "Previous section": "上一栏",
-    }
-)
 
 
 class ChartScreen(ChartEditing):

@@ -20,7 +20,7 @@ from clinic_tui.domain.ages import age_in_years
 from clinic_tui.domain.chart_entry import CurrentVisit
 from clinic_tui.domain.models import Chart, QueueStatus
 from clinic_tui.domain.vital_entry import BMI_ADULT_AGE
-from clinic_tui.i18n import add_translations, tr
+from clinic_tui.i18n import N_, tr
 from clinic_tui.messages import SyncCounts
 from clinic_tui.widgets.data_text import name_text
 from clinic_tui.widgets.visit_panel import VisitPanel
@@ -28,41 +28,8 @@ from clinic_tui.widgets.visit_panel import VisitPanel
 if TYPE_CHECKING:
     from clinic_tui.offline_cache.clinic_cache import ClinicCache
 
-NOT_ELIGIBLE = (
+NOT_ELIGIBLE = N_(
     "Not eligible: no hypertension (I10–I15) or type 2 diabetes (E11) problem, or already enrolled"
-)
-
-add_translations(
-    {
-        "Diagnosis": "诊断",
-        "Change a problem": "修改诊断",
-        "Allergy": "过敏",
-        "Withdraw an allergy": "撤销过敏记录",
-        "Vitals": "体征",
-        "Note": "病程记录",
-        "Complaint": "主诉",
-        "Contact details": "联系信息",
-        "Finish": "结束就诊",
-        "History": "既往",
-        "No open visit today: register the patient in the queue first": (
-            "今日无进行中的就诊：请先在候诊队列中登记"
-        ),
-        "Finish the consultation of {name}?": "结束 {name} 的本次就诊？",
-        "Finished: {name}. Press n to call the next patient": "已结束：{name}。按 n 叫下一位",
-        "Could not": "操作失败",
-        "Refer": "转诊",
-        "Referrals": "转诊记录",
-        "Rx": "处方",
-        "Follow-up visit": "随访",
-        "Enrol in a programme": "纳入慢病管理",
-        "Leave a programme": "退出慢病管理",
-        NOT_ELIGIBLE: "不符合条件：无高血压（I10–I15）或2型糖尿病（E11）诊断，或已纳入管理",
-        "Not in any programme": "未纳入慢病管理",
-        "Can be enrolled in {programmes}: press e": "可纳入{programmes}管理：按 e 登记",
-        "Prescribe": "开处方",  # what help says for m (the footer's short word is Rx)
-        # The record type as the conflicts screen names it.
-        "DocumentReference": "病程记录",
-    }
 )
 
 

@@ -20,18 +20,9 @@ from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, OptionList, Select, Static, TextArea
 from textual.worker import Worker, WorkerState
 
-from clinic_tui.i18n import add_translations, tr
+from clinic_tui.i18n import tr
 from clinic_tui.widgets.data_text import data_block, data_text
 from clinic_tui.widgets.key_footer import KeyFooter
-
-add_translations(
-    {
-        "Fix the fields marked below": "请修改下面标出的内容",
-        "Could not save: {error}": "无法保存：{error}",
-        "Saving…": "正在保存…",
-        "Not a date: use YYYY-MM-DD": "日期无效，格式为 年-月-日",
-    }
-)
 
 Write = Callable[[], str]
 """The change itself, run in a worker thread; returns the notice shown on the chart."""

@@ -7,18 +7,9 @@ from textual.widgets import Input
 
 from clinic_tui.domain.untrusted import clean_line
 from clinic_tui.domain.validation import validate_chief_complaint
-from clinic_tui.i18n import add_translations, tr
+from clinic_tui.i18n import tr
 from clinic_tui.offline_cache.chart_edits import ChartEditor
 from clinic_tui.screens.chart_form import ChartForm, Write, field_row
-
-add_translations(
-    {
-        "Chief complaint of this visit": "本次就诊主诉",
-        "Chief complaint changed": "主诉已修改",
-        "Enter the chief complaint": "请输入主诉",
-        "Keep the chief complaint under 200 characters": "主诉不超过200个字符",
-    }
-)
 
 
 class ComplaintForm(ChartForm):

@@ -19,22 +19,9 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static, TextArea
 
-from clinic_tui.i18n import add_translations, tr
+from clinic_tui.i18n import tr
 from clinic_tui.widgets.data_text import data_text
 from clinic_tui.widgets.key_footer import KeyFooter
-
-add_translations(
-    {
-        "Edit the record": "编辑记录",
-        "Ctrl+S saves, Esc cancels": "Ctrl+S 保存，Esc 取消",
-        "Not valid JSON (line {line}, column {column}): {reason}": (
-            "不是有效的 JSON（第 {line} 行，第 {column} 列）：{reason}"
-        ),
-        "The record must be one JSON object": "记录必须是一个 JSON 对象",
-        "resourceType must stay {expected}": "resourceType 必须保持为 {expected}",
-        "id must stay {expected}": "id 必须保持为 {expected}",
-    }
-)
 
 Resource = dict[str, Any]
 

@@ -15,107 +15,64 @@ from typing import Any
 from clinic_tui.domain.fhir import concept_code, concept_text, human_name
 from clinic_tui.domain.models import Priority, QueueStatus
 from clinic_tui.domain.national_id import IDENTIFIER_SYSTEM
-from clinic_tui.i18n import add_translations, tr
-
-add_translations(
-    {
-        "Patient details": "患者信息",
-        "Visit": "就诊",
-        "Allergy": "过敏",
-        "Problem": "诊断",
-        "Measurement": "测量记录",
-        "Prescription": "处方",
-        "Address": "地址",
-        "Email": "电子邮箱",
-        "Identifier": "标识号",
-        "Active": "有效",
-        "Time": "时间",
-        "Status history": "状态记录",
-        "Substance": "过敏原",
-        "Criticality": "危险程度",
-        "Reaction": "反应",
-        "Diagnosis": "诊断",
-        "Onset": "起病日期",
-        "Value": "数值",
-        "Measured at": "测量时间",
-        "Medicine": "药品",
-        "Dosage": "用法用量",
-        "Quantity": "数量",
-        "Clinic": "机构",
-        "Verification": "确认状态",
-        "(not recorded)": "（未记录）",
-        "Yes": "是",
-        "No": "否",
-        "Left without being seen": "未就诊离开",
-        "Referral": "转诊",
-        "Referral request": "转诊申请",
-        "Referral message": "转诊留言",
-        "Last changed": "最后修改",
-        "Progress": "进展",
-        "Reason for the state": "状态原因",
-        "Appointment or due date": "预约或到期日期",
-        "Sent to": "转至",
-        "Outcome": "结果",
-        "Doctor": "医生",
-    }
-)
+from clinic_tui.i18n import N_, tr
 
 RECORD_WORDS = {
-    "Patient": "Patient details",
-    "Encounter": "Visit",
-    "AllergyIntolerance": "Allergy",
-    "Condition": "Problem",
-    "Observation": "Measurement",
-    "MedicationRequest": "Prescription",
-    "Task": "Referral",
-    "ServiceRequest": "Referral request",
-    "Communication": "Referral message",
+    "Patient": N_("Patient details"),
+    "Encounter": N_("Visit"),
+    "AllergyIntolerance": N_("Allergy"),
+    "Condition": N_("Problem"),
+    "Observation": N_("Measurement"),
+    "MedicationRequest": N_("Prescription"),
+    "Task": N_("Referral"),
+    "ServiceRequest": N_("Referral request"),
+    "Communication": N_("Referral message"),
 }
 """What each resource type is, in English words (translated where shown)."""
 
 _FIELD_LABELS: dict[str, str] = {
-    "name": "Name",
-    "birthDate": "Birth date",
-    "gender": "Sex",
-    "address": "Address",
-    "active": "Active",
-    "status": "Status",
-    "priority": "Priority",
-    "reasonCode": "Chief complaint",
-    "period": "Time",
-    "statusHistory": "Status history",
-    "serviceProvider": "Clinic",
-    "managingOrganization": "Clinic",
-    "criticality": "Criticality",
-    "reaction": "Reaction",
-    "clinicalStatus": "Status",
-    "verificationStatus": "Verification",
-    "onsetDateTime": "Onset",
-    "valueQuantity": "Value",
-    "component": "Value",
-    "effectiveDateTime": "Measured at",
-    "medicationCodeableConcept": "Medicine",
-    "dosageInstruction": "Dosage",
-    "dispenseRequest": "Quantity",
+    "name": N_("Name"),
+    "birthDate": N_("Birth date"),
+    "gender": N_("Sex"),
+    "address": N_("Address"),
+    "active": N_("Active"),
+    "status": N_("Status"),
+    "priority": N_("Priority"),
+    "reasonCode": N_("Chief complaint"),
+    "period": N_("Time"),
+    "statusHistory": N_("Status history"),
+    "serviceProvider": N_("Clinic"),
+    "managingOrganization": N_("Clinic"),
+    "criticality": N_("Criticality"),
+    "reaction": N_("Reaction"),
+    "clinicalStatus": N_("Status"),
+    "verificationStatus": N_("Verification"),
+    "onsetDateTime": N_("Onset"),
+    "valueQuantity": N_("Value"),
+    "component": N_("Value"),
+    "effectiveDateTime": N_("Measured at"),
+    "medicationCodeableConcept": N_("Medicine"),
+    "dosageInstruction": N_("Dosage"),
+    "dispenseRequest": N_("Quantity"),
     # A referral's Task (referral/fhir_shapes.py).
-    "lastModified": "Last changed",
-    "businessStatus": "Progress",
-    "statusReason": "Reason for the state",
-    "restriction": "Appointment or due date",
-    "owner": "Sent to",
-    "output": "Outcome",
-    "executionPeriod": "Time",
-    "extension": "Doctor",
+    "lastModified": N_("Last changed"),
+    "businessStatus": N_("Progress"),
+    "statusReason": N_("Reason for the state"),
+    "restriction": N_("Appointment or due date"),
+    "owner": N_("Sent to"),
+    "output": N_("Outcome"),
+    "executionPeriod": N_("Time"),
+    "extension": N_("Doctor"),
 }
 """Top-level elements by name; `code` depends on the record (see field_label)."""
 
 _CODE_LABEL = {
-    "AllergyIntolerance": "Substance",
-    "Condition": "Diagnosis",
-    "Observation": "Measurement",
+    "AllergyIntolerance": N_("Substance"),
+    "Condition": N_("Diagnosis"),
+    "Observation": N_("Measurement"),
 }
 
-_SEX = {"male": "Male", "female": "Female", "other": "Other", "unknown": "Unknown"}
+_SEX = {"male": N_("Male"), "female": N_("Female"), "other": N_("Other"), "unknown": N_("Unknown")}
 _QUEUE_WORDS = {
     QueueStatus.WAITING: "Waiting",
     QueueStatus.IN_CONSULTATION: "In consultation",
@@ -123,9 +80,9 @@ _QUEUE_WORDS = {
     QueueStatus.LEFT: "Left without being seen",
 }
 _PRIORITY_WORDS = {
-    Priority.EMERGENCY: "Emergency",
-    Priority.URGENT: "Urgent",
-    Priority.ROUTINE: "Routine",
+    Priority.EMERGENCY: N_("Emergency"),
+    Priority.URGENT: N_("Urgent"),
+    Priority.ROUTINE: N_("Routine"),
 }
 _KEYED = re.compile(r"^(\w+)\[([^\]]*)\]")
 

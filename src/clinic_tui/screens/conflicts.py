@@ -33,7 +33,7 @@ from textual.worker import Worker, WorkerState
 
 from clinic_tui.domain.fhir import concept_text, encounter_columns, human_name, reference_id
 from clinic_tui.domain.merge import Conflict, FieldConflict, Side, merge_keeping_mine
-from clinic_tui.i18n import add_translations, tr
+from clinic_tui.i18n import N_, ngettext, tr
 from clinic_tui.messages import CacheChanged, SyncCounts
 from clinic_tui.screens.conflict_editor import ConflictEditor, Resource
 from clinic_tui.screens.conflict_words import field_label, record_words, value_words
@@ -46,89 +46,23 @@ from clinic_tui.widgets.sync_badge import CONFLICT_MARKER
 if TYPE_CHECKING:
     from clinic_tui.offline_cache.clinic_cache import ClinicCache
 
-add_translations(
-    {
-        "Conflicts": "冲突",
-        "waiting": "待处理",
-        "Patient": "患者",
-        "Record": "记录",
-        "Fields": "字段数",
-        "Found": "发现时间",
-        "Field": "字段",
-        "Mine": "本机",
-        "Server": "服务器",
-        "Base": "原版本",
-        "Choice": "选择",
-        "Keep mine": "保留本机",
-        "Keep theirs": "采用服务器",
-        "Choose field by field": "逐项选择",
-        "Advanced: edit the record's data (JSON)": "高级：编辑记录数据（JSON）",
-        "This field: mine": "此项：本机",
-        "This field: theirs": "此项：服务器",
-        "Save choices": "保存选择",
-        "Back to the list": "返回列表",
-        "Kept mine: queued, it goes to the server at the next sync": (
-            "已保留本机版本：已排队，下次同步时发送到服务器"
-        ),
-        "Kept theirs: the server's version is here, nothing to send": (
-            "已采用服务器版本：本机已更新，无需发送"
-        ),
-        "Saved: queued, it goes to the server at the next sync": (
-            "已保存：已排队，下次同步时发送到服务器"
-        ),
-        "No conflicts waiting. {count} change(s) queued: they go to the server at the next sync": (
-            "没有待处理的冲突。{count} 项更改已排队，下次同步时发送到服务器"
-        ),
-        "No conflicts: every change reached the server or merged by itself": (
-            "没有冲突：所有更改均已同步或自动合并"
-        ),
-        "No conflict selected: there are none waiting": "未选择冲突：没有待处理的冲突",
-        "A deleted record has no fields to choose: press m or t": (
-            "已删除的记录没有可选字段：请按 m 或 t"
-        ),
-        "For each field press m (mine) or t (theirs), then ctrl+s to save": (
-            "每一项按 m（本机）或 t（服务器），然后按 ctrl+s 保存"
-        ),
-        "Still to choose: {fields}": "尚未选择：{fields}",
-        "Reading conflicts…": "正在读取冲突…",
-        "Could not": "操作失败",
-        "deleted": "已删除",
-        "Deleted on the server; you changed it here.": "服务器上已删除；本机做过修改。",
-        "You deleted it here; the server changed it": "本机已删除；服务器上做过修改",
-        "version": "版本",
-        "m: keep mine (create it again on the server)": "m：保留本机（在服务器上重新创建）",
-        "t: accept the deletion (remove it here)": "t：接受删除（从本机移除）",
-        "m: keep mine (delete it on the server too)": "m：保留本机（在服务器上也删除）",
-        "t: keep theirs (restore the server's version here)": (
-            "t：采用服务器（在本机恢复服务器版本）"
-        ),
-        "Accepted the deletion": "已接受删除",
-        "Kept mine: it will be created again on the server at the next sync": (
-            "已保留本机：下次同步时将在服务器上重新创建"
-        ),
-        "Kept the deletion: it will be deleted on the server at the next sync": (
-            "已保留删除：下次同步时将在服务器上删除"
-        ),
-        "Restored the server's version": "已恢复服务器版本",
-    }
-)
 
 Choice = Literal["mine", "theirs", "edited", "fields"]
 _DONE = {
-    "mine": "Kept mine: queued, it goes to the server at the next sync",
-    "theirs": "Kept theirs: the server's version is here, nothing to send",
-    "edited": "Saved: queued, it goes to the server at the next sync",
-    "fields": "Saved: queued, it goes to the server at the next sync",
+    "mine": N_("Kept mine: queued, it goes to the server at the next sync"),
+    "theirs": N_("Kept theirs: the server's version is here, nothing to send"),
+    "edited": N_("Saved: queued, it goes to the server at the next sync"),
+    "fields": N_("Saved: queued, it goes to the server at the next sync"),
 }
 _DONE_DELETED = {
     ("deleted-on-server", "mine"): (
-        "Kept mine: it will be created again on the server at the next sync"
+        N_("Kept mine: it will be created again on the server at the next sync")
     ),
-    ("deleted-on-server", "theirs"): "Accepted the deletion",
+    ("deleted-on-server", "theirs"): N_("Accepted the deletion"),
     ("deleted-here", "mine"): (
-        "Kept the deletion: it will be deleted on the server at the next sync"
+        N_("Kept the deletion: it will be deleted on the server at the next sync")
     ),
-    ("deleted-here", "theirs"): "Restored the server's version",
+    ("deleted-here", "theirs"): N_("Restored the server's version"),
 }
 _SIDE_WORDS = {"mine": "Mine", "theirs": "Server"}
 
@@ -142,10 +76,12 @@ def done_notice(kind: str, choice: str) -> str:
 def settled_notice(pending: int) -> str:
     """What the screen says when no conflict is left: queued changes are not on the server."""
     if pending:
-        text = (
-            "No conflicts waiting. {count} change(s) queued: they go to the server at the next sync"
+        text = ngettext(
+            "No conflicts waiting. {count} change queued: it goes to the server at the next sync",
+            "No conflicts waiting. {count} changes queued: they go to the server at the next sync",
+            pending,
         )
-        return tr(text).format(count=pending)
+        return text.format(count=pending)
     return tr("No conflicts: every change reached the server or merged by itself")
 
 

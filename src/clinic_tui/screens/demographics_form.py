@@ -7,27 +7,9 @@ from textual.widgets import Input
 
 from clinic_tui.domain.chart_entry import DemographicsEntry, validate_demographics
 from clinic_tui.domain.untrusted import clean_line
-from clinic_tui.i18n import add_translations, tr
+from clinic_tui.i18n import tr
 from clinic_tui.offline_cache.chart_edits import ChartEditor
 from clinic_tui.screens.chart_form import ChartForm, Write, field_row
-
-add_translations(
-    {
-        "Correct contact details": "修改联系信息",
-        "Address": "地址",
-        "Contact person": "联系人",
-        "Contact's phone": "联系人电话",
-        "empty removes it": "留空即删除",
-        "Enter the contact's name": "请输入联系人姓名",
-        "Keep the address under 200 characters": "住址不超过200个字符",
-        "A name has at most 50 characters": "姓名最多50个字符",
-        "A phone number has digits only": "电话号码只能包含数字",
-        "A mobile number has 11 digits": "手机号码应为11位",
-        "A phone number has 7 to 12 digits": "电话号码应为7至12位",
-        "Contact details corrected": "联系信息已修改",
-        "Nothing changed": "没有修改",
-    }
-)
 
 FIELDS = ("phone", "address", "contact_name", "contact_phone")
 

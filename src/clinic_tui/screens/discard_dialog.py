@@ -8,19 +8,9 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from clinic_tui.i18n import add_translations, tr
+from clinic_tui.i18n import tr
 from clinic_tui.widgets.data_text import data_block, data_text
 from clinic_tui.widgets.key_footer import KeyFooter
-
-add_translations(
-    {
-        "Yes": "是",
-        "No": "否",
-        "Discard the changes in this form?": "放弃本表单中的修改？",
-        "y: discard   n / Esc: keep editing": "y：放弃   n / Esc：继续编辑",
-        "y: yes   n / Esc: no": "y：是   n / Esc：否",
-    }
-)
 
 
 class ConfirmScreen(ModalScreen[bool]):

@@ -18,7 +18,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
-from clinic_tui.i18n import add_translations, tr
+from clinic_tui.i18n import N_, tr
 from clinic_tui.messages import CacheChanged
 from clinic_tui.referral.model import FollowUpItem
 from clinic_tui.widgets.data_text import data_text, name_text
@@ -33,23 +33,6 @@ _PLAN_CELLS = 60
 
 if TYPE_CHECKING:
     from clinic_tui.offline_cache.clinic_cache import ClinicCache
-
-add_translations(
-    {
-        "Follow-ups due": "到期随访",
-        "Due": "随访日期",
-        "Plan": "计划",
-        "From": "来自",
-        "Done": "已完成",
-        "Open chart": "打开病历",
-        "No follow-ups due": "暂无到期随访",
-        "Follow-up of {name} done?": "{name} 的随访已完成？",
-        "Follow-up done: {name}": "随访已完成：{name}",
-        "overdue": "已逾期",
-        "+{count} more": "另{count}条",
-        "Could not": "操作失败",
-    }
-)
 
 
 SHOWN_ON_QUEUE = 3
@@ -110,7 +93,7 @@ class FollowUpsScreen(Screen[None]):
     def on_mount(self) -> None:
         """Columns, then the first read."""
         table = self.query_one(DataTable)
-        for label in ("Due", "Patient", "Plan", "From"):
+        for label in (N_("Due"), N_("Patient"), N_("Plan"), N_("From")):
             table.add_column(tr(label))
         table.focus()
         self.load()

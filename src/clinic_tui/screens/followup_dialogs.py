@@ -17,36 +17,13 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Select, Static
 
 from clinic_tui.followup.model import Enrolment, LeaveReason, Programme
-from clinic_tui.i18n import add_translations, tr
+from clinic_tui.i18n import N_, tr
 from clinic_tui.screens.chart_form import ChartForm, Write, field_row
 from clinic_tui.screens.followup_reads import ListFilter, refused_in_words
 from clinic_tui.widgets.data_text import data_text, name_text
 from clinic_tui.widgets.followup_words import leave_word, programme_word
 from clinic_tui.widgets.key_footer import KeyFooter
 from clinic_tui.widgets.key_select import KeySelect
-
-add_translations(
-    {
-        "Enrol {name} in a programme": "纳入慢病管理：{name}",
-        "Leave a programme: {name}": "退出慢病管理：{name}",
-        "Programme": "项目",
-        "Since": "起始日期",
-        "Managed by": "责任医生",
-        "Why leaving": "原因",
-        "On": "日期",
-        "Remarks": "备注",
-        "Choose a programme": "请选择项目",
-        "Choose a reason": "请选择原因",
-        "Enrolled in {programme}": "已纳入{programme}管理",
-        "Left {programme}: {reason}": "已退出{programme}管理：{reason}",
-        "Filter the follow-up list": "筛选随访名单",
-        "Village / address contains": "住址包含",
-        "Apply": "应用",
-        "Cancel": "取消",
-        "(queued until the next sync)": "（下次同步时上传）",
-        "The date cannot be in the future": "日期不能晚于今天",
-    }
-)
 
 Enrol = Callable[[str, Programme, str | None, date], Enrolment]
 """ChronicRegistry.enrol."""
@@ -60,7 +37,7 @@ def _day(text: str, today: date) -> tuple[date | None, str | None]:
     except ValueError:
         return None, "Not a date: use YYYY-MM-DD"
     if day > today:
-        return None, "The date cannot be in the future"
+        return None, N_("The date cannot be in the future")
     return day, None
 
 

@@ -29,7 +29,7 @@ from clinic_tui.followup.model import (
     Programme,
     VisitMode,
 )
-from clinic_tui.i18n import add_translations, language, tr
+from clinic_tui.i18n import N_, NC_, language, pgettext, tr
 from clinic_tui.screens.chart_form import ChartForm, Write, field_row
 from clinic_tui.screens.vitals_form import translated
 from clinic_tui.widgets.data_text import data_block, data_text
@@ -42,66 +42,15 @@ if TYPE_CHECKING:
     from clinic_tui.screens.followup_reads import VisitFormData
 
 
-def _reason_words() -> None:
-    """The rules' reasons in Chinese (they come from the cited table)."""
+def _reason_word(reason: str) -> str:
+    """A rule's reason in the session's language: the cited table carries its own Chinese
+    (followup/control_rules.toml), like the slip's tables; the catalogue has the rest."""
+    if language() != "zh":
+        return reason
     from clinic_tui.followup.classify import reason_translations
 
-    add_translations(reason_translations())
+    return reason_translations().get(reason) or tr(reason)
 
-
-_reason_words()
-
-add_translations(
-    {
-        "Follow-up visit: {name}": "随访：{name}",
-        "Mode": "方式",
-        "Values as the patient reports them (phone)": "电话随访：数值为患者自述",
-        "Symptoms": "症状",
-        "BP": "血压",
-        "Heart rate": "心率",
-        "Weight": "体重",
-        "BMI {bmi} (height {height} cm from the chart)": (
-            "体重指数 {bmi}（身高 {height} cm，取自病历）"
-        ),
-        "No height on the chart: BMI not worked out": "病历中无身高：不计算体重指数",
-        "Fasting glucose": "空腹血糖",
-        "Cigarettes/day": "日吸烟量(支)",
-        "Alcohol 两/day": "日饮酒量(两)",
-        "Exercise/week": "运动次/周",
-        "Minutes each": "每次分钟",
-        "Salt": "摄盐",
-        "Mood": "心理调整",
-        "Follows advice": "遵医行为",
-        "Takes medicines": "服药依从性",
-        "Drug reaction": "药物不良反应",
-        "New complication": "新发并发症",
-        "none": "无",
-        "light": "轻",
-        "moderate": "中",
-        "heavy": "重",
-        "good": "良好",
-        "fair": "一般",
-        "poor": "差",
-        "regular": "规律",
-        "intermittent": "间断",
-        "not taking": "不服药",
-        "Current medications (from the chart)": "目前用药（取自病历）",
-        "No current medications on the chart": "病历中无目前用药",
-        "Classification": "分类",
-        "Next follow-up": "下次随访",
-        "Remarks": "备注",
-        "Type the values: the classification shows here": "录入数值后此处显示分类",
-        "next {date}": "下次 {date}",
-        "!! Referral proposed: {why}": "!! 建议转诊：{why}",
-        "!!! Urgent referral: {why}": "!!! 紧急转诊：{why}",
-        "Glucose must be between {low} and {high} mmol/L": "血糖应在 {low} 至 {high} mmol/L 之间",
-        "Must be between {low} and {high}": "应在 {low} 至 {high} 之间",
-        "Not a number": "不是数字",
-        "Recorded: {control}, next {date}": "已记录随访：{control}，下次 {date}",
-        "The next date cannot be before today": "下次随访日期不能早于今天",
-        "(queued until the next sync)": "（下次同步时上传）",
-    }
-)
 
 GLUCOSE_RANGE = (0.5, 50.0)
 """Accepted fasting glucose, mmol/L: a bound against typing slips (5.6 typed 56), not a
@@ -115,12 +64,19 @@ LIFESTYLE_RANGES = {
 """Bounds of the lifestyle numbers, against typing slips only."""
 
 _VITALS = ("systolic", "diastolic", "heart_rate", "weight")
+# The 规范 form's levels (轻/中/重, 良好/一般/差): their own context, as "moderate" is 中度 on
+# an allergy's reaction elsewhere.
+_LIFESTYLE = "lifestyle"
 _CHOICES = {
-    "salt": ("light", "moderate", "heavy"),
-    "mood": ("good", "fair", "poor"),
-    "advice": ("good", "fair", "poor"),
+    "salt": (NC_("lifestyle", "light"), NC_("lifestyle", "moderate"), NC_("lifestyle", "heavy")),
+    "mood": (NC_("lifestyle", "good"), NC_("lifestyle", "fair"), NC_("lifestyle", "poor")),
+    "advice": (NC_("lifestyle", "good"), NC_("lifestyle", "fair"), NC_("lifestyle", "poor")),
 }
-_ADHERENCE = (("regular", "regular"), ("intermittent", "intermittent"), ("none", "not taking"))
+_ADHERENCE = (
+    ("regular", NC_("lifestyle", "regular")),
+    ("intermittent", NC_("lifestyle", "intermittent")),
+    ("none", NC_("lifestyle", "not taking")),
+)
 
 Save = Callable[..., FollowUpVisit]
 """ChronicRegistry.record_visit (or a stand-in)."""
@@ -242,19 +198,20 @@ class FollowUpForm(ChartForm):
             for code, label in self.symptoms:
                 yield TickBox(label, id=f"symptom-{code}", compact=True)
         for field_id, label, unit in (
-            ("cigarettes", "Cigarettes/day", ""),
-            ("alcohol", "Alcohol 两/day", ""),
-            ("exercise-times", "Exercise/week", ""),
-            ("exercise-minutes", "Minutes each", "min"),
+            ("cigarettes", N_("Cigarettes/day"), ""),
+            ("alcohol", N_("Alcohol 两/day"), ""),
+            ("exercise-times", N_("Exercise/week"), ""),
+            ("exercise-minutes", N_("Minutes each"), "min"),
         ):
             yield from field_row(
                 tr(label), Input(id=field_id, placeholder=unit, compact=True), field_id
             )
-        for field_id, label in (("salt", "Salt"), ("mood", "Mood"), ("advice", "Follows advice")):
-            options = [(tr(word), word) for word in _CHOICES[field_id]]
+        labels = (("salt", N_("Salt")), ("mood", N_("Mood")), ("advice", N_("Follows advice")))
+        for field_id, label in labels:
+            options = [(pgettext(_LIFESTYLE, word), word) for word in _CHOICES[field_id]]
             yield from field_row(tr(label), KeySelect(options, id=field_id, prompt="—",
                                                       compact=True), field_id)  # fmt: skip
-        adherence = [(tr(label), value) for value, label in _ADHERENCE]
+        adherence = [(pgettext(_LIFESTYLE, label), value) for value, label in _ADHERENCE]
         yield from field_row(
             tr("Takes medicines"),
             KeySelect(adherence, id="adherence", prompt="—", compact=True),
@@ -323,7 +280,7 @@ class FollowUpForm(ChartForm):
             glucose = _number(self._text("glucose"))
             low, high = GLUCOSE_RANGE
             if glucose is None:
-                errors["glucose"] = "Not a number"
+                errors["glucose"] = N_("Not a number")
             elif not low <= glucose <= high:
                 errors["glucose"] = tr("Glucose must be between {low} and {high} mmol/L").format(
                     low=f"{low:g}", high=f"{high:g}"
@@ -334,7 +291,7 @@ class FollowUpForm(ChartForm):
             text = self._text(field_id)
             value = _number(text) if text else None
             if text and value is None:
-                errors[field_id] = "Not a number"
+                errors[field_id] = N_("Not a number")
             elif value is not None and not low <= value <= high:
                 errors[field_id] = tr("Must be between {low} and {high}").format(low=low, high=high)
                 value = None
@@ -448,7 +405,7 @@ class FollowUpForm(ChartForm):
         except ValueError:
             errors["next-due"] = "Not a date: use YYYY-MM-DD"
         if next_due is not None and next_due < self.now.date():
-            errors["next-due"] = "The next date cannot be before today"
+            errors["next-due"] = N_("The next date cannot be before today")
         found = self.classification
         if errors or found is None or next_due is None:
             return errors, None
@@ -499,11 +456,13 @@ def classification_text(found: Classification) -> Text:
     text = Text(f"{marker}{control_word(found.control)}", style="bold")
     if found.reasons:
         colon, semicolon = ("：", "；") if language() == "zh" else (": ", "; ")
-        text.append(colon + semicolon.join(tr(reason) for reason in found.reasons))
+        text.append(colon + semicolon.join(_reason_word(reason) for reason in found.reasons))
     text.append(" · " + tr("next {date}").format(date=found.next_due.isoformat()))
     if found.refer:
-        why = "; ".join(tr(reason) for reason in found.refer_reasons)
-        words = "!!! Urgent referral: {why}" if found.urgent else "!! Referral proposed: {why}"
+        why = "; ".join(_reason_word(reason) for reason in found.refer_reasons)
+        words = (
+            N_("!!! Urgent referral: {why}") if found.urgent else N_("!! Referral proposed: {why}")
+        )
         text.append("\n" + tr(words).format(why=why), style="bold reverse")
     return text
 

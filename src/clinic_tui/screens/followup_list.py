@@ -22,7 +22,7 @@ from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
 from clinic_tui.followup.model import DueItem, Programme
-from clinic_tui.i18n import add_translations, language, tr
+from clinic_tui.i18n import N_, language, tr
 from clinic_tui.messages import CacheChanged
 from clinic_tui.screens.followup_reads import ListFilter, chronic_registry
 from clinic_tui.widgets.data_text import data_text, name_text
@@ -35,30 +35,6 @@ if TYPE_CHECKING:
     from clinic_tui.offline_cache.clinic_cache import ClinicCache
     from clinic_tui.screens.followup_form import FollowUpForm
 
-add_translations(
-    {
-        "Chronic follow-ups": "慢病随访",
-        "Follow-up": "随访",
-        "Chart": "病历",
-        "Filter": "筛选",
-        "Print list": "打印名单",
-        "Due state": "情况",
-        "Managing doctor": "责任医生",
-        "Patient": "患者",
-        "Age": "年龄",
-        "Prog.": "项目",
-        "Last visit": "上次随访",
-        "Loading the follow-up list…": "正在读取随访名单…",
-        "Nobody is due a follow-up": "暂无到期随访",
-        "{count} due · {overdue} overdue · {unseen} not seen this year": (
-            "到期 {count} 人 · 逾期 {overdue} 人 · 今年未随访 {unseen} 人"
-        ),
-        "All villages, programmes and clinicians": "全部村庄、项目和医生",
-        "address contains {text}": "住址含“{text}”",
-        "Visit list printed: {path}": "随访名单已生成：{path}",
-        "Could not": "操作失败",
-    }
-)
 
 HORIZON_DAYS = 7
 """'Due this week': rows due within this many days show beside the overdue ones."""
@@ -128,8 +104,9 @@ class FollowUpListScreen(Screen[None]):
     def on_mount(self) -> None:
         """Columns, then the first read."""
         table = self.query_one(DataTable)
-        for label in ("Due state", "Patient", "Age", "Prog.", "Address", "Last visit",
-                      "Managing doctor"):  # fmt: skip
+        labels = (N_("Due state"), N_("Patient"), N_("Age"), N_("Prog."), N_("Address"),
+                  N_("Last visit"), N_("Managing doctor"))  # fmt: skip
+        for label in labels:
             table.add_column(tr(label))
         self.query_one("#chronic-empty").display = False
         table.focus()

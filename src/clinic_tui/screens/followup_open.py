@@ -15,20 +15,13 @@ from typing import TYPE_CHECKING, Any
 from textual.screen import Screen
 
 from clinic_tui.followup.model import Programme
-from clinic_tui.i18n import add_translations, tr
+from clinic_tui.i18n import tr
 from clinic_tui.screens.followup_reads import VisitFormData, chronic_registry
 from clinic_tui.widgets.data_text import name_text
 
 if TYPE_CHECKING:
     from clinic_tui.offline_cache.clinic_cache import ClinicCache
     from clinic_tui.screens.followup_form import FollowUpForm
-
-add_translations(
-    {
-        "Refer {name} now? {why}": "现在转诊 {name}？{why}",
-        "y: open the referral   n / Esc: not now": "y：填写转诊单   n / Esc：暂不",
-    }
-)
 
 
 def visit_form(cache: ClinicCache, data: VisitFormData, now: datetime) -> FollowUpForm:

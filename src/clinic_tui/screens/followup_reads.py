@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from clinic_tui.domain.ages import age_in_years
 from clinic_tui.followup.model import FollowUpVisit, Programme
-from clinic_tui.i18n import add_translations, tr
+from clinic_tui.i18n import tr
 from clinic_tui.widgets.data_text import name_text
 from clinic_tui.widgets.followup_words import programme_word
 
@@ -21,14 +21,6 @@ if TYPE_CHECKING:
     from clinic_tui.followup.registry import ChronicRegistry
     from clinic_tui.offline_cache.clinic_cache import ClinicCache
     from clinic_tui.widgets.programme_section import ProgrammeLine
-
-add_translations(
-    {
-        "{name} is not enrolled in a programme: press e on the chart": (
-            "{name} 未纳入慢病管理：在病历中按 e 登记"
-        ),
-    }
-)
 
 
 def refused_in_words(run: Callable[[], object]) -> None:

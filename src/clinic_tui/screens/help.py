@@ -19,28 +19,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
-from clinic_tui.i18n import add_translations, tr
+from clinic_tui.i18n import N_, tr
 from clinic_tui.widgets.key_footer import KeyFooter
-
-add_translations(
-    {
-        "Keys": "快捷键",
-        "Key": "按键",
-        "Action": "功能",
-        "Close": "关闭",
-        "This screen": "本屏",
-        "Moving around": "移动",
-        "Everywhere": "任何屏幕",
-        "Help": "帮助",
-        "Commands": "命令",
-        "Lines {first}–{last} of {total} · ↑ ↓ PgUp PgDn scroll · Esc closes": (
-            "第 {first}–{last} 行，共 {total} 行 · ↑ ↓ PgUp PgDn 滚动 · Esc 关闭"
-        ),
-        "All {total} lines shown · Esc closes": "共 {total} 行 · Esc 关闭",
-        "Next field": "下一项",
-        "Previous field": "上一项",
-    }
-)
 
 HIDDEN_ACTIONS = frozenset(
     {
@@ -83,7 +63,7 @@ MOVEMENT_ACTIONS = (
 
 _FOCUS_ACTIONS = frozenset({"app.focus_next", "app.focus_previous"})
 
-_RENAMED = {"Focus Next": "Next field", "Focus Previous": "Previous field"}
+_RENAMED = {"Focus Next": N_("Next field"), "Focus Previous": N_("Previous field")}
 """Textual's descriptions that read badly to a clinician, and what help says instead."""
 
 _AROUND_THE_LIST = 6

@@ -26,58 +26,11 @@ from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from clinic_tui.domain.pinyin import normalise_query, search_keys
-from clinic_tui.i18n import add_translations, tr
+from clinic_tui.i18n import tr
 from clinic_tui.offline_cache.local_users import MIN_PIN, LocalUser
 from clinic_tui.offline_cache.sign_in import SignInGate
 from clinic_tui.offline_cache.sign_in_attempts import Attempt, SignInRecordError
 from clinic_tui.widgets.data_text import data_text, name_text
-
-add_translations(
-    {
-        "Sign in": "登录",
-        "Workstation locked": "工作站已锁定",
-        "Locked after {minutes} idle minutes. Patient data is hidden.": (
-            "空闲 {minutes} 分钟后已锁定。患者资料已隐藏。"
-        ),
-        "Choose yourself, then type your PIN.": "请选择您本人，然后输入 PIN。",
-        "Clinician": "医师",
-        "PIN": "PIN",
-        "Unlock": "解锁",
-        "Wrong PIN for {name}. {left} more tries before a wait.": (
-            "{name} 的 PIN 错误。再错 {left} 次后需要等待。"
-        ),
-        "Wrong PIN for {name}. Too many wrong PINs: {name} must wait {wait} before the next "
-        "try; others may still sign in.": (
-            "{name} 的 PIN 错误。错误次数过多：{name} 需等待 {wait} 后再试；其他医师仍可登录。"
-        ),
-        "Wrong PIN for {name}. Too many wrong PINs on this workstation: wait {wait} before "
-        "the next try.": "{name} 的 PIN 错误。本工作站错误次数过多：请等待 {wait} 后再试。",
-        "Too many wrong PINs for {name}: wait {wait} before the next try; others may still "
-        "sign in.": "{name} 的 PIN 错误次数过多：请等待 {wait} 后再试；其他医师仍可登录。",
-        "Too many wrong PINs on this workstation: wait {wait} before the next try.": (
-            "本工作站 PIN 错误次数过多：请等待 {wait} 后再试。"
-        ),
-        "{seconds} s": "{seconds} 秒",
-        "{minutes} min": "{minutes} 分钟",
-        "{minutes} min {seconds} s": "{minutes} 分 {seconds} 秒",
-        "{name}: your PIN is shorter than {n} characters or easy to guess. Please set a new "
-        "one: clinic-tui users pin --practitioner-id {id}": (
-            "{name}：您的 PIN 少于 {n} 个字符或容易被猜到。请设置新的 PIN："
-            "clinic-tui users pin --practitioner-id {id}"
-        ),
-        "Type the PIN first.": "请先输入 PIN。",
-        "Signed in: {name}": "已登录：{name}",
-        "Enter unlock · ↑↓ choose · Tab PIN/name · Ctrl+Q quit": (
-            "Enter 解锁 · ↑↓ 选择 · Tab PIN/姓名 · Ctrl+Q 退出"
-        ),
-        "No clinician has that id. PINs go in the PIN field.": (
-            "没有这个工号的医师。PIN 请输入 PIN 栏。"
-        ),
-        "Clinician (type an id or name):": "医师（可输入工号或姓名）：",
-        "id or name": "工号或姓名",
-        "No clinician matches “{query}”.": "没有与“{query}”相符的医师。",
-    }
-)
 
 
 def _who(user: LocalUser, gap: str = " ") -> Text:

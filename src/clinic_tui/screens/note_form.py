@@ -14,27 +14,10 @@ from textual.widgets import Label, Select, TextArea
 from clinic_tui.domain.chart_entry import NoteEntry, validate_note
 from clinic_tui.domain.chart_resources import SOAP_SECTIONS
 from clinic_tui.domain.untrusted import clean
-from clinic_tui.i18n import add_translations, language, tr
+from clinic_tui.i18n import language, tr
 from clinic_tui.offline_cache.chart_edits import ChartEditor
 from clinic_tui.screens.chart_form import ChartForm, Write, field_row
 from clinic_tui.widgets.text_box import TextBox
-
-add_translations(
-    {
-        "Consultation note": "病程记录",
-        "Format": "格式",
-        "SOAP": "SOAP（主观/客观/评估/计划）",
-        "free text": "自由文本",
-        "Note": "病程记录",
-        "Subjective": "主观",
-        "Objective": "客观",
-        "Assessment": "评估",
-        "Plan of care": "计划",
-        "The note is empty": "病程记录为空",
-        "The note is longer than 20,000 characters": "病程记录超过20000字",
-        "Note saved": "病程记录已保存",
-    }
-)
 
 
 class NoteForm(ChartForm):

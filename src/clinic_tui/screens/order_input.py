@@ -14,17 +14,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import Input
 
-from clinic_tui.i18n import add_translations, tr
-
-add_translations(
-    {
-        "Take the drug": "选用该药",
-        "Previous drug": "上一个药品",
-        "Next drug": "下一个药品",
-        "Add the line": "加入处方",
-        "To the prescription": "到处方",
-    }
-)
+from clinic_tui.i18n import tr
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
 

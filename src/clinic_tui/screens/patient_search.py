@@ -33,7 +33,7 @@ from textual.widgets.data_table import ColumnKey
 from textual.worker import Worker, WorkerState
 
 from clinic_tui.domain.models import Gender, PatientSummary
-from clinic_tui.i18n import add_translations, tr
+from clinic_tui.i18n import N_, tr
 from clinic_tui.widgets.data_text import data_text
 from clinic_tui.widgets.key_footer import KeyFooter
 from clinic_tui.widgets.patient_header import localized_age
@@ -48,33 +48,7 @@ class Finder(Protocol):
         ...
 
 
-add_translations(
-    {
-        "Find patient": "查找患者",
-        "Name, pinyin (zs / zhangsan), identity number or phone": (
-            "姓名、拼音（zs / zhangsan）、身份证号或电话"
-        ),
-        "Type a name, pinyin initials, identity number or phone": (
-            "请输入姓名、拼音首字母、身份证号或电话"
-        ),
-        "No patient matches '{query}'": "没有与“{query}”匹配的患者",
-        "1 patient": "1 位患者",
-        "{count} patients": "{count} 位患者",
-        "First {count} patients; type more to narrow": (
-            "仅显示前 {count} 位患者，请继续输入以缩小范围"
-        ),
-        "Search failed: {error}": "搜索失败：{error}",
-        "Select": "选择",
-        "Results": "结果",
-        "* = not yet synced": "* = 尚未同步",
-        "Enter choose · ↓ results · Esc cancel": "回车 选择 · ↓ 结果 · Esc 取消",
-        "{count} patients match: choose one with ↓ and Enter": (
-            "有 {count} 位患者符合：请用 ↓ 选定一位后按回车"
-        ),
-    }
-)
-
-_SEX_MARK = {Gender.MALE: "Male", Gender.FEMALE: "Female", Gender.OTHER: "Other"}
+_SEX_MARK = {Gender.MALE: N_("Male"), Gender.FEMALE: N_("Female"), Gender.OTHER: N_("Other")}
 RESULT_LIMIT = 50
 RESULT_NAME_CELLS = 30
 """Cells of a name in the results (a longer one ends in …)."""

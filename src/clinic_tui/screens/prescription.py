@@ -30,7 +30,7 @@ from textual.worker import Worker, WorkerState
 from clinic_tui.domain.chart_entry import CurrentVisit
 from clinic_tui.domain.models import Chart
 from clinic_tui.domain.untrusted import clean_line
-from clinic_tui.i18n import add_translations, language, tr
+from clinic_tui.i18n import N_, language, tr
 from clinic_tui.messages import SyncCounts
 from clinic_tui.prescribing.model import Basket, Severity
 from clinic_tui.prescribing.prescriber import ActiveOrder, SignedSlip
@@ -67,99 +67,6 @@ if TYPE_CHECKING:
     from clinic_tui.prescribing.prescriber import Prescriber
     from clinic_tui.prescribing.printing import PreparedSlip, PrintOutcome
 
-add_translations(
-    {
-        "Prescribe": "开处方",
-        "Loading…": "正在读取…",
-        "Active medications": "当前用药",
-        "None active": "无当前用药",
-        "New prescription": "新处方",
-        "No lines yet: type one below, e.g. amox 500mg po tid 7d": (
-            "尚无医嘱：在下方输入，如 阿莫西林 0.5g 口服 每日三次 7天"
-        ),
-        "Slip": "处方类型",
-        "Long-term reason": "延长用量理由",
-        "why more than {days} days (chronic disease, elderly…)": (
-            "超过 {days} 天的理由（慢性病、老年病…）"
-        ),
-        "Order line": "医嘱",
-        "Type a line: drug dose route frequency days": "输入医嘱：药品 剂量 途径 频次 天数",
-        "Could not read this line:": "无法识别此行：",
-        "The formulary is still loading": "药品目录正在读取",
-        "Sign": "签名",
-        "Sign the prescription": "签名开具处方",
-        "Print": "打印",
-        "Print the slip": "打印处方笺",
-        "Renew the active medicine": "续开当前用药",
-        "Change the active medicine": "调整当前用药",
-        "Stop the active medicine": "停用当前用药",
-        "Edit the basket line": "修改处方中的一行",
-        "Remove the basket line": "删除处方中的一行",
-        "Override the line's warning with a reason": "为该行的警示说明理由",
-        "Edit": "编辑",
-        "Remove": "删除",
-        "Override": "说明理由",
-        "Renew": "续开",
-        "Change": "调整",
-        "Stop": "停用",
-        "Type a line": "输入医嘱",
-        "Slip type": "处方类型",
-        "Checking…": "正在检查…",
-        "No warnings": "未发现问题",
-        "{high} high, {moderate} moderate, {info} for information": (
-            "高危 {high} 条，注意 {moderate} 条，提示 {info} 条"
-        ),
-        "Nothing to sign: the prescription has no lines": "无可签名的医嘱",
-        "A slip holds at most 5 lines: remove one first": "每张处方不超过5种药品：请先删除一行",
-        "Say why the supply goes beyond {days} days (long-term reason)": (
-            "用量超过 {days} 天：请填写延长用量理由"
-        ),
-        "Line {n}: {why}": "第 {n} 行：{why}",
-        "Line {n} is not signed: change the order or override its warning": (
-            "第 {n} 行未签名：请修改医嘱或说明理由"
-        ),
-        "Sign the prescription of {name}? Lines: {count}": "为 {name} 签名开具处方？共 {count} 条",
-        'No diagnosis: the slip will read "not recorded"; add one to the visit first': (
-            "无诊断：处方笺临床诊断将印为“未填写”；请先在本次就诊中填写诊断"
-        ),
-        "The slip will carry no diagnosis. {question}": "处方笺上将没有临床诊断。{question}",
-        "Signed, lines: {count}. p prints the slip": "已签名，共 {count} 条。按 p 打印处方笺",
-        "Could not sign: {error}": "签名失败：{error}",
-        "Stopped: {drug}": "已停用：{drug}",
-        "Could not stop: {error}": "无法停用：{error}",
-        "{drug} is already in the prescription": "{drug} 已在本处方中",
-        "{drug} is not in the formulary: type the line": "{drug} 不在药品目录中：请手动输入",
-        "Change the line, then Enter": "修改此行后按 Enter",
-        "Editing line {n}: Enter keeps the change, Esc leaves it as it was": (
-            "正在修改第 {n} 行：Enter 保存，Esc 放弃修改"
-        ),
-        "Nothing to print: sign a prescription, or choose a signed one above": (
-            "无可打印的处方：请先签名，或在上方选择已签名的处方"
-        ),
-        "Printing…": "正在打印…",
-        "Slip saved: {path}": "处方笺已保存：{path}",
-        "Slip saved: {path}; sent to printer {printer}": (
-            "处方笺已保存：{path}；已发送到打印机 {printer}"
-        ),
-        "Slip saved: {path}; {reason}": "处方笺已保存：{path}；{reason}",
-        "Could not make the slip: {error}": "无法生成处方笺：{error}",
-        "The slip's font cannot print {chars} of {fields}: they will print as □, to be "
-        "written by hand. Print anyway?": (
-            "处方笺字体无法打印{fields}中的 {chars}：这些字将印为 □，需手写补全。仍要打印吗？"
-        ),
-        "the name": "姓名",
-        "the diagnosis": "临床诊断",
-        " and ": "和",
-        " and {n} more": " 等另外 {n} 个",
-        "y: print   n / Esc: cancel": "y：打印   n / Esc：取消",
-        "Not printed": "未打印",
-        "Discard the unsigned prescription?": "放弃未签名的处方？",
-        "y: discard   n / Esc: keep it": "y：放弃   n / Esc：保留",
-        "Could not read: {error}": "读取失败：{error}",
-        "No patient with id {id} in this clinic's records": "本院记录中没有编号为 {id} 的患者",
-        "no visit today": "今日无就诊",
-    }
-)
 
 MAX_LINES = 5
 """Drugs per slip (处方管理办法 第六条: 每张处方不得超过5种药品)."""
@@ -465,11 +372,11 @@ class PrescriptionScreen(Screen[None]):
     def failed(self, group: str, error: BaseException | None) -> None:
         """Say what went wrong; nothing typed is lost."""
         messages = {
-            "rx-sign": "Could not sign: {error}",
-            "rx-stop": "Could not stop: {error}",
-            "rx-print": "Could not make the slip: {error}",
+            "rx-sign": N_("Could not sign: {error}"),
+            "rx-stop": N_("Could not stop: {error}"),
+            "rx-print": N_("Could not make the slip: {error}"),
         }
-        message = messages.get(group, "Could not read: {error}")
+        message = messages.get(group, N_("Could not read: {error}"))
         self.notify(tr(message).format(error=tr(str(error))), severity="error", timeout=10)
         if group == "rx-load":
             self.query_one("#rx-status", Static).update(data_block(tr(message).format(error=error)))

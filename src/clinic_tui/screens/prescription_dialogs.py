@@ -18,31 +18,12 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 
 from clinic_tui.domain.untrusted import clean_line
-from clinic_tui.i18n import add_translations, language, tr
+from clinic_tui.i18n import language, tr
 from clinic_tui.prescribing.model import Override, OverrideReason, SafetyWarning
 from clinic_tui.widgets.data_text import data_text
 from clinic_tui.widgets.key_footer import KeyFooter
 from clinic_tui.widgets.marked_list import MarkedOptionList
 from clinic_tui.widgets.order_lines import warning_text
-
-add_translations(
-    {
-        "Override a high-severity warning": "高危警示：说明理由后继续",
-        "Line {n}: {drug}": "第 {n} 行：{drug}",
-        "Comment (required for Other)": "说明（选“其他”时必填）",
-        "Record the override": "记录理由",
-        "Change the order": "返回修改医嘱",
-        "Choose a reason": "请选择原因",
-        "Keep the comment under 500 characters": "说明不超过500个字符",
-        "Enter: record · Esc: go back and change the order": "Enter：记录理由 · Esc：返回修改医嘱",
-        "Stop {drug}?": "停用 {drug}？",
-        "Why is it stopped?": "停药原因",
-        "Stop the medication": "停用",
-        "Keep it": "不停用",
-        "Say why the medication is stopped": "请填写停药原因",
-        "Enter: stop it · Esc: keep it": "Enter：停用 · Esc：不停用",
-    }
-)
 
 MAX_COMMENT = 500
 """A stop reason stays under this, as an override's comment does."""

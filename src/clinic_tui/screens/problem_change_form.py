@@ -17,24 +17,13 @@ from clinic_tui.domain.chart_entry import (
     CONDITION_VERIFICATION,
     RecordedProblem,
 )
-from clinic_tui.i18n import add_translations, tr
+from clinic_tui.i18n import N_, tr
 from clinic_tui.offline_cache.chart_edits import ChartEditor
 from clinic_tui.screens.chart_form import ChartForm, Write, field_row
 from clinic_tui.widgets.data_text import data_text
 
 OPTION_LIMIT = 200
 """Characters of one problem in the list: a few lines at most."""
-
-add_translations(
-    {
-        "Change a problem": "修改诊断",
-        "Problem": "诊断",
-        "Choose the problem to change": "请选择要修改的诊断",
-        "Nothing changed": "没有修改",
-        "Problem changed": "诊断已修改",
-        "No problems recorded": "无已记录的诊断",
-    }
-)
 
 
 class ProblemChangeForm(ChartForm):
@@ -107,7 +96,7 @@ class ProblemChangeForm(ChartForm):
         """The write changes the highlighted problem's statuses."""
         index = self.query_one("#problems", OptionList).highlighted
         if index is None or not 0 <= index < len(self.problems):
-            return {"problems": "Choose the problem to change"}, None
+            return {"problems": N_("Choose the problem to change")}, None
         if not self.changed:
             return {}, lambda: tr("Nothing changed")
         problem = self.problems[index]

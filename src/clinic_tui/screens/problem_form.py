@@ -25,36 +25,11 @@ from clinic_tui.domain.chart_entry import (
 )
 from clinic_tui.domain.diagnosis_search import CodeHit, DiagnosisSearch
 from clinic_tui.domain.validation import parse_birth_date
-from clinic_tui.i18n import add_translations, language, tr
+from clinic_tui.i18n import language, tr
 from clinic_tui.offline_cache.chart_edits import ChartEditor
 from clinic_tui.screens.chart_form import ChartForm, Write, field_row
 from clinic_tui.widgets.data_text import data_text
 from clinic_tui.widgets.tick_box import TickBox
-
-add_translations(
-    {
-        "Add a diagnosis": "添加诊断",
-        "Search": "搜索",
-        "code, name or pinyin": "编码、名称或拼音",
-        "Chosen": "已选",
-        "nothing yet: type, then ↓ and Enter": "尚未选择：输入后按 ↓ 和 Enter",
-        "No match in the diagnosis list": "诊断列表中没有匹配项",
-        "Onset": "起病日期",
-        "optional, YYYY-MM-DD": "选填，年-月-日",
-        "Clinical status": "临床状态",
-        "Verification": "确认状态",
-        "Diagnosis of this visit": "本次就诊诊断",
-        "Choose a diagnosis from the search results": "请从搜索结果中选择诊断",
-        "The onset date is in the future": "起病日期不能晚于今天",
-        "Diagnosis recorded": "已记录诊断",
-        "confirmed": "已确认",
-        "provisional": "初步",
-        "differential": "鉴别诊断",
-        "unconfirmed": "未确认",
-        "refuted": "已排除",
-        "entered-in-error": "录入错误",
-    }
-)
 
 
 def hit_label(hit: CodeHit) -> Text:

@@ -25,7 +25,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from clinic_tui.domain.models import PatientSummary, Priority, QueueEntry, QueueStatus
 from clinic_tui.domain.queue_rules import display_order, needs_attention
 from clinic_tui.domain.registration import NewPatient, prefill_from_query
-from clinic_tui.i18n import add_translations, language, tr
+from clinic_tui.i18n import N_, language, tr
 from clinic_tui.messages import CacheChanged, SyncCounts
 from clinic_tui.offline_cache.clinic_cache import ClinicCache
 from clinic_tui.referral.model import FollowUpItem
@@ -45,31 +45,6 @@ from clinic_tui.widgets.unread_mark import unread_referrals_words
 if TYPE_CHECKING:
     from clinic_tui.domain.registration import PossibleDuplicate
 
-add_translations(
-    {
-        "unsynced": "条未同步",
-        "All synced": "已全部同步",
-        "Conflicts": "冲突",
-        "Nobody is waiting": "没有候诊患者",
-        "Emerg": "急诊",
-        "Nothing to undo": "没有可撤销的操作",
-        "Undone": "已撤销",
-        "Registered": "已登记",
-        "Called": "已叫号",
-        "Status changed": "状态已更改",
-        "The queue is empty": "今日暂无候诊",
-        "Could not": "操作失败",
-        "Status": "状态",
-        "Loading the queue…": "正在读取候诊队列…",
-        "{name} is already in today's queue as {number} ({status}). Register again?": (
-            "{name} 已在今日队列中：{number} 号（{status}）。是否再次登记？"
-        ),
-        "Keep the one registration": "保留原登记",
-        "Referrals": "转诊记录",
-        "Chronic follow-ups": "慢病随访",
-        "Chronic follow-ups overdue {count} [v]": "慢病随访逾期 {count} 人 [v]",
-    }
-)
 
 _ALARM_STYLE = {Priority.EMERGENCY: "bold red", Priority.URGENT: "bold dark_orange"}
 
@@ -96,7 +71,7 @@ Change = Callable[[], Outcome]
 """A queue change, run in the worker thread."""
 
 
-_SHORT_LABELS = {"Emergency": "Emerg", "In consultation": "In consult"}
+_SHORT_LABELS = {"Emergency": N_("Emerg"), "In consultation": N_("In consult")}
 """Shorter words for the summary when the full ones do not fit (80 columns, large counts)."""
 
 
@@ -123,7 +98,7 @@ def _counts_line(entries: list[QueueEntry], *, short: bool) -> Text:
     waiting = [entry for entry in entries if needs_attention(entry)]
     text = Text(f"{tr('Waiting')} {counts[QueueStatus.WAITING]}")
     alarms = []
-    for priority, words in ((Priority.EMERGENCY, "Emergency"), (Priority.URGENT, "Urgent")):
+    for priority, words in ((Priority.EMERGENCY, N_("Emergency")), (Priority.URGENT, N_("Urgent"))):
         count = sum(1 for entry in waiting if entry.priority is priority)
         if count:
             alarms.append((f"{priority.marker} {label(words)} {count}", _ALARM_STYLE[priority]))
@@ -137,7 +112,7 @@ def _counts_line(entries: list[QueueEntry], *, short: bool) -> Text:
     for status, words in (
         (QueueStatus.IN_CONSULTATION, "In consultation"),
         (QueueStatus.DONE, "Done"),
-        (QueueStatus.LEFT, "Left"),
+        (QueueStatus.LEFT, N_("Left")),
     ):
         text.append(f" · {label(words)} {counts[status]}")
     return text

@@ -11,21 +11,10 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from clinic_tui.domain.models import QueueEntry, QueueStatus
-from clinic_tui.i18n import add_translations, tr
+from clinic_tui.i18n import tr
 from clinic_tui.widgets.data_text import name_text
 from clinic_tui.widgets.key_footer import KeyFooter
 from clinic_tui.widgets.row_table import CURSOR_MARK
-
-add_translations(
-    {
-        "Change status of": "更改状态：",
-        "Left without being seen": "未就诊离开",
-        "Reason for leaving": "离开原因",
-        "Enter why the patient left": "请填写离开原因",
-        "current": "当前",
-        "Choose": "选择",
-    }
-)
 
 STATUS_LABELS = {
     QueueStatus.WAITING: "Waiting",

@@ -20,35 +20,13 @@ from textual.worker import Worker, WorkerState
 
 from clinic_tui.domain.diagnosis_search import CodeHit, DiagnosisSearch
 from clinic_tui.domain.untrusted import clean_line
-from clinic_tui.i18n import add_translations, tr
+from clinic_tui.i18n import N_, tr
 from clinic_tui.referral.fhir_shapes import CATEGORIES, PRIORITIES, PRIORITY_MARKERS
 from clinic_tui.referral.model import Coded, ReferFormData, ReferralDraft
 from clinic_tui.screens.chart_form import ChartForm, Write, field_row
 from clinic_tui.screens.problem_form import hit_label
 from clinic_tui.widgets.data_text import data_block, data_text, name_text
 from clinic_tui.widgets.text_box import TextBox
-
-add_translations(
-    {
-        "Refer": "转诊",
-        "Refer {name}": "转诊：{name}",
-        "Hospital": "医院",
-        "Department": "科室",
-        "any department": "不指定科室",
-        "Type": "类别",
-        "Urgency": "紧急程度",
-        "Reason": "转诊原因",
-        "other: search ICD-10": "其他：搜索 ICD-10",
-        "Clinical summary (edit before sending)": "病情摘要（发送前可修改）",
-        "Choose a hospital": "请选择医院",
-        "Choose the reason: a diagnosis from the list or the search": (
-            "请选择转诊原因：从列表或搜索中选择诊断"
-        ),
-        "Write the clinical summary": "请填写病情摘要",
-        "No hospital in the cache yet: sync first": "缓存中还没有医院：请先同步",
-        "Referral sent to {place}": "已发出转诊：{place}",
-    }
-)
 
 _OTHER = "__search__"
 
@@ -240,10 +218,12 @@ class ReferForm(ChartForm):
             errors["hospital"] = "Choose a hospital"
         reason, reason_text = self._reason()
         if reason is None:
-            errors["refer-reason"] = "Choose the reason: a diagnosis from the list or the search"
+            errors["refer-reason"] = N_(
+                "Choose the reason: a diagnosis from the list or the search"
+            )
         summary = self.query_one("#summary", TextArea).text
         if not summary.strip():
-            errors["summary"] = "Write the clinical summary"
+            errors["summary"] = N_("Write the clinical summary")
         if errors or not isinstance(hospital, str):
             return errors, None
         department = self.query_one("#department", Select).value

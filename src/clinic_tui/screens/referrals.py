@@ -26,7 +26,7 @@ from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
 from clinic_tui.domain.referral_workflow import ReferralAction, allowed_actions, status_words
-from clinic_tui.i18n import add_translations, language, tr
+from clinic_tui.i18n import N_, language, tr
 from clinic_tui.messages import CacheChanged, SyncCounts
 from clinic_tui.referral.fhir_shapes import MESSAGE_KINDS, category_words, priority_words
 from clinic_tui.referral.model import ReferralDetail, ReferralItem
@@ -44,41 +44,6 @@ from clinic_tui.widgets.unread_mark import UNREAD_MARK, unread_short, unread_wor
 if TYPE_CHECKING:
     from clinic_tui.offline_cache.clinic_cache import ClinicCache
     from clinic_tui.referral.store import ReferralStore
-
-add_translations(
-    {
-        "Referrals": "转诊记录",
-        "Referrals of {name}": "{name} 的转诊",
-        "Open": "打开",
-        "Answer": "回复",
-        "Ask": "提问",
-        "Withdraw": "撤销转诊",
-        "Urg.": "紧急",
-        "Patient": "患者",
-        "To / from": "转至 / 来自",
-        "Reason": "转诊原因",
-        "Sent": "发出日期",
-        "No referrals yet": "暂无转诊",
-        "Loading referrals…": "正在读取转诊…",
-        "Referral": "转诊",
-        "Summary sent": "发送的病情摘要",
-        "Advice": "诊疗意见",
-        "Conversation": "沟通记录",
-        "No messages yet": "暂无留言",
-        "Write your answer": "填写回复",
-        "Write your question": "填写问题",
-        "Answer saved; it goes with the next sync": "回复已保存，下次同步时发出",
-        "Question saved; it goes with the next sync": "问题已保存，下次同步时发出",
-        "Withdraw this referral?": "撤销此转诊？",
-        "Referral withdrawn": "转诊已撤销",
-        "The message is empty": "内容为空",
-        "Status": "状态",
-        "this clinic": "本院",
-        "Could not": "操作失败",
-        "Specialty": "专科",
-        "Declined because": "拒绝原因",
-    }
-)
 
 
 def referral_store(cache: ClinicCache) -> ReferralStore:
@@ -109,7 +74,7 @@ class MessageForm(ChartForm):
 
         text = self.query_one("#message", TextArea).text
         if not text.strip():
-            return {"message": "The message is empty"}, None
+            return {"message": N_("The message is empty")}, None
         write = self.write_message
         return {}, lambda: write(text)
 
@@ -117,9 +82,9 @@ class MessageForm(ChartForm):
 _COLUMNS = (
     ("mark", ""),
     ("status", "Status"),
-    ("priority", "Urg."),
+    ("priority", N_("Urg.")),
     ("patient", "Patient"),
-    ("where", "To / from"),
+    ("where", N_("To / from")),
     ("reason", "Reason"),
     ("sent", "Sent"),
     ("unread", UNREAD_MARK),

@@ -30,7 +30,7 @@ from textual.widgets import DataTable, Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from clinic_tui.domain.models import Clinic
-from clinic_tui.i18n import add_translations, language, tr
+from clinic_tui.i18n import language, tr
 from clinic_tui.messages import CacheChanged, SyncCounts
 from clinic_tui.referral.inbox import (
     AWAITING_TRIAGE,
@@ -62,44 +62,6 @@ from clinic_tui.widgets.unread_mark import UNREAD_MARK, unread_words
 if TYPE_CHECKING:
     from clinic_tui.offline_cache.clinic_cache import ClinicCache
 
-add_translations(
-    {
-        "Triage inbox": "分诊收件箱",
-        "Loading the inbox…": "正在读取收件箱…",
-        "No referral matches these filters": "没有符合筛选条件的转诊",
-        "No referrals to this hospital yet": "暂无转往本院的转诊",
-        "all": "全部",
-        "open": "未结束",
-        "to triage": "待分诊",
-        "any": "不限",
-        "Waiting >": "等待 >",
-        "Filter": "筛选",
-        "Text": "文字",
-        "Urgency filter": "紧急程度筛选",
-        "Department filter": "科室筛选",
-        "Status filter": "状态筛选",
-        "Waiting filter": "等待时间筛选",
-        "Text filter": "文字筛选",
-        "Mark": "选中",
-        "shown": "条显示",
-        "over SLA": "超时",
-        "marked": "已选中",
-        "Type to filter by name, reason, clinic, department; Enter or Esc returns to the list": (
-            "输入姓名、原因、机构或科室筛选；回车或 Esc 返回列表"
-        ),
-        "Summary": "病情摘要",
-        "Decision": "处理意见",
-        "Thread": "沟通记录",
-        "No messages yet": "暂无留言",
-        "Could not": "操作失败",
-        "Accept": "接受",
-        "Decline": "拒绝",
-        "Ask": "提问",
-        "Forward": "转科",
-        "Complete": "完成",
-        "Scroll preview": "滚动预览",
-    }
-)
 
 WAIT_STEPS: tuple[timedelta | None, ...] = (
     None,

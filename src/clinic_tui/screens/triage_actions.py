@@ -24,7 +24,7 @@ from clinic_tui.domain.referral_workflow import (
     ReferralStatus,
     next_status,
 )
-from clinic_tui.i18n import add_translations, language, tr
+from clinic_tui.i18n import N_, language, tr
 from clinic_tui.referral.fhir_shapes import DECLINE_REASONS
 from clinic_tui.referral.model import FollowUpPlan
 from clinic_tui.screens.chart_form import ChartForm, Write, field_row
@@ -70,44 +70,6 @@ class InboxScreen(Protocol):
     def refresh_inbox(self, keep: str | None = None) -> object:
         """Read the inbox again, keeping the cursor on `keep`."""
 
-
-add_translations(
-    {
-        "Accept referral": "接受转诊",
-        "Decline referral": "拒绝转诊",
-        "Ask the referring doctor": "向转诊医生提问",
-        "Forward to another department": "转给其他科室",
-        "Complete with advice": "完成并给出诊疗意见",
-        "Appointment date": "预约日期",
-        "Teleconsultation instead": "改为远程会诊",
-        "Give an appointment date or choose teleconsultation": "请填写预约日期或选择远程会诊",
-        "Decline reason": "拒绝原因",
-        "Choose a reason": "请选择原因",
-        "Note to township": "给基层的说明",
-        "Question": "提问",
-        "Write the question": "请填写问题",
-        "To department": "转至科室",
-        "Choose a department": "请选择科室",
-        "Advice": "诊疗意见",
-        "Write the advice": "请填写诊疗意见",
-        "Follow-up plan": "随访计划",
-        "Follow-up due": "随访日期",
-        "Give the follow-up's date": "请填写随访日期",
-        "Accepted: {n}": "已接受：{n} 条",
-        "Declined: {n}": "已拒绝：{n} 条",
-        "Asked: {name}": "已提问：{name}",
-        "Forwarded: {name} → {department}": "已转科：{name} → {department}",
-        "Completed: {name}": "已完成：{name}",
-        "{verb} {n} marked referrals?": "{verb}已选中的 {n} 条转诊？",
-        "{verb} {n} marked referrals? ({skipped} cannot be: {reason})": (
-            "{verb}已选中的 {n} 条转诊？（{skipped} 条不能：{reason}）"
-        ),
-        "Go back": "返回",
-        "moved to “s open”: press s to see it, c to complete it": (
-            "已移至“s 未结束”：按 s 查看，按 c 完成"
-        ),
-    }
-)
 
 TITLE_NAME_LIMIT = 40
 """Characters of each patient's name in a form's title."""
@@ -243,7 +205,7 @@ class TriageForm(ChartForm):
 class AcceptForm(TriageForm):
     """Accept: an appointment date, or a teleconsultation."""
 
-    TITLE = "Accept referral"
+    TITLE = N_("Accept referral")
     FIELD_ORDER = ("appointment",)
 
     def fields(self) -> ComposeResult:
@@ -262,7 +224,7 @@ class AcceptForm(TriageForm):
         day = _date(text) if text.strip() else None
         if not tele and day is None:
             message = "Not a date: use YYYY-MM-DD" if text.strip() else (
-                "Give an appointment date or choose teleconsultation"
+                N_("Give an appointment date or choose teleconsultation")
             )  # fmt: skip
             return {"appointment": message}, None
         store, rows, now = self.store, self.rows, self.now()
@@ -278,7 +240,7 @@ class AcceptForm(TriageForm):
 class DeclineForm(TriageForm):
     """Decline: a coded reason and the words for the township."""
 
-    TITLE = "Decline referral"
+    TITLE = N_("Decline referral")
     FIELD_ORDER = ("decline-reason", "decline-text")
 
     def fields(self) -> ComposeResult:
@@ -313,7 +275,7 @@ class DeclineForm(TriageForm):
 class AskForm(TriageForm):
     """Ask the referring doctor: the thread so far, and the question."""
 
-    TITLE = "Ask the referring doctor"
+    TITLE = N_("Ask the referring doctor")
     FIELD_ORDER = ("question",)
 
     def fields(self) -> ComposeResult:
@@ -348,7 +310,7 @@ class AskForm(TriageForm):
 class ForwardForm(TriageForm):
     """Forward to another department of the hospital."""
 
-    TITLE = "Forward to another department"
+    TITLE = N_("Forward to another department")
     FIELD_ORDER = ("forward-department",)
     departments: list[tuple[str, str]] = []
 
@@ -382,7 +344,7 @@ class ForwardForm(TriageForm):
 class CompleteForm(TriageForm):
     """Complete: the advice, and a downward referral's follow-up plan with its date."""
 
-    TITLE = "Complete with advice"
+    TITLE = N_("Complete with advice")
     FIELD_ORDER = ("advice", "plan", "due")
 
     def fields(self) -> ComposeResult:
@@ -400,11 +362,11 @@ class CompleteForm(TriageForm):
         due_text = self.query_one("#due", Input).value
         errors: dict[str, str] = {}
         if not advice:
-            errors["advice"] = "Write the advice"
+            errors["advice"] = N_("Write the advice")
         due = _date(due_text) if due_text.strip() else None
         if plan and due is None:
             errors["due"] = "Not a date: use YYYY-MM-DD" if due_text.strip() else (
-                "Give the follow-up's date"
+                N_("Give the follow-up's date")
             )  # fmt: skip
         if errors:
             return errors, None

@@ -19,26 +19,13 @@ from textual.worker import Worker, WorkerState
 from clinic_tui.domain.chart_entry import VisitRecord
 from clinic_tui.domain.chart_resources import SOAP_SECTIONS
 from clinic_tui.domain.models import VisitSummary
-from clinic_tui.i18n import add_translations, language, tr
+from clinic_tui.i18n import N_, language, tr
 from clinic_tui.offline_cache.chart_edits import ChartEditor
 from clinic_tui.widgets.data_text import data_block, data_text
 from clinic_tui.widgets.key_footer import KeyFooter
 
 OPTION_LIMIT = 200
 """Characters of one visit in the list (date, place, reason): a few lines at most."""
-
-add_translations(
-    {
-        "Visit history": "既往就诊",
-        "No visits recorded": "无就诊记录",
-        "Vital signs": "生命体征",
-        "Prescriptions": "处方",
-        "Note": "病程记录",
-        "Diagnoses": "诊断",
-        "Nothing recorded": "无记录",
-        "Could not read the visit: {error}": "无法读取该次就诊：{error}",
-    }
-)
 
 
 def record_text(record: VisitRecord) -> Text:
@@ -59,8 +46,8 @@ def record_text(record: VisitRecord) -> Text:
         text.append("\n")
 
     block("Diagnoses", record.diagnoses)
-    block("Vital signs", [f"{tr(label)} {value}" for label, value in record.vitals])
-    block("Prescriptions", record.medications)
+    block(N_("Vital signs"), [f"{tr(label)} {value}" for label, value in record.vitals])
+    block(N_("Prescriptions"), record.medications)
     note_lines: list[str] = []
     if record.note is not None:
         if record.note.is_soap:

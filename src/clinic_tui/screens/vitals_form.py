@@ -13,34 +13,9 @@ from textual.app import ComposeResult
 from textual.widgets import Input, Static
 
 from clinic_tui.domain.vital_entry import VITAL_FIELDS, parse_vitals
-from clinic_tui.i18n import add_translations, tr
+from clinic_tui.i18n import tr
 from clinic_tui.offline_cache.chart_edits import ChartEditor
 from clinic_tui.screens.chart_form import ChartForm, Write, field_row
-
-add_translations(
-    {
-        "Record vital signs": "记录生命体征",
-        "Systolic": "收缩压",
-        "Diastolic": "舒张压",
-        "SpO2": "血氧饱和度",
-        "Weight": "体重",
-        "Height": "身高",
-        "Fill in what was measured; BMI is worked out from weight and height": (
-            "填写已测量的项目；体重指数由体重和身高计算"
-        ),
-        "Vital signs recorded": "已记录生命体征",
-        "Enter at least one vital sign": "请至少填写一项生命体征",
-        "A blood pressure needs both systolic and diastolic": "血压需同时填写收缩压和舒张压",
-        "Diastolic must be lower than systolic": "舒张压应低于收缩压",
-        "{label}: not a number": "{label}：不是数字",
-        "{label} above {limit} {unit} is not possible at age {age}": (
-            "{age}岁儿童{label}不可能超过 {limit} {unit}"
-        ),
-        "{label} must be between {low} and {high} {unit}": (
-            "{label}应在 {low} 至 {high} {unit} 之间"
-        ),
-    }
-)
 
 
 def translated(message: str) -> str:

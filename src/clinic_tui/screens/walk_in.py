@@ -41,73 +41,13 @@ from clinic_tui.domain.validation import (
     validate_more_details,
     validate_new_patient,
 )
-from clinic_tui.i18n import add_translations, tr
+from clinic_tui.i18n import N_, tr
 from clinic_tui.screens.patient_search import Finder, PatientSearchScreen
 from clinic_tui.screens.walk_in_dialogs import ConfirmScreen, DuplicateChoice, DuplicateScreen
 from clinic_tui.widgets.data_text import data_block, data_text
 from clinic_tui.widgets.key_footer import KeyFooter
 from clinic_tui.widgets.key_select import KeySelect
 from clinic_tui.widgets.units import age_text
-
-add_translations(
-    {
-        "Walk-in registration: new patient": "现场挂号：新患者",
-        "Walk-in · Ctrl+N: new patient": "现场挂号 · Ctrl+N：新患者",
-        "New patient": "新患者",
-        "Walk-in registration": "现场挂号",
-        "Register": "登记",
-        "Enter the patient's name": "请输入患者姓名",
-        "A name has at most 50 characters": "姓名最多50个字符",
-        "Choose the patient's sex": "请选择性别",
-        "Enter the birth date (YYYY-MM-DD)": "请输入出生日期（年-月-日）",
-        "Not a date: use YYYY-MM-DD": "日期无效，格式为 年-月-日",
-        "The birth date is in the future": "出生日期不能晚于今天",
-        "The birth date is more than 130 years ago": "出生日期早于130年前",
-        "An identity number has 18 characters": "身份证号应为18位",
-        "An identity number is 17 digits then a digit or X": "身份证号为17位数字加1位数字或X",
-        "The birth date inside the identity number is not a real date": "身份证号中的出生日期无效",
-        "The check digit does not match; please re-read the card": "校验位不符，请重新核对证件",
-        "The birth date in the identity number differs from the form": (
-            "身份证号中的出生日期与所填不符"
-        ),
-        "The sex in the identity number differs from the form": "身份证号中的性别与所填不符",
-        "A phone number has digits only": "电话号码只能包含数字",
-        "A mobile number has 11 digits": "手机号码应为11位",
-        "A phone number has 7 to 12 digits": "电话号码应为7至12位",
-        "A landline number is 0 and the area code, then 7 or 8 digits": (
-            "固定电话为0加区号，再加7或8位号码"
-        ),
-        "At most 200 characters": "最多200个字符",
-        "At most 50 characters": "最多50个字符",
-        "At most 30 characters": "最多30个字符",
-        "An insurance number has letters and digits only": "医保号只能包含字母和数字",
-        "Enter the name this phone belongs to": "请填写此电话对应的姓名",
-        "Register patient": "登记患者",
-        "More (optional)": "更多（选填）",
-        "Address": "地址",
-        "Insurance number": "医保号",
-        "Guardian": "监护人",
-        "Guardian is the": "监护人是",
-        "Guardian's phone": "监护人电话",
-        "Emergency contact": "紧急联系人",
-        "Contact's phone": "联系人电话",
-        "mobile or landline with area code": "手机或带区号的固定电话",
-        "Checking for this patient on file…": "正在核对是否已有档案…",
-        "Could not check for this patient on file: {error}": "无法核对是否已有档案：{error}",
-        "Mother": "母亲",
-        "Father": "父亲",
-        "Grandparent": "祖父母/外祖父母",
-        "Spouse": "配偶",
-        "Son or daughter": "子女",
-        "Brother or sister": "兄弟姐妹",
-        "Legal guardian": "法定监护人",
-        "Enter the chief complaint": "请输入主诉",
-        "Keep the chief complaint under 200 characters": "主诉不超过200个字符",
-        "optional": "选填",
-        "Already in today's queue as": "今日已在队列中：",
-        "Fix the fields marked below": "请修改下面标出的内容",
-    }
-)
 
 DETAILS = (
     "address",
@@ -123,7 +63,7 @@ FIELDS = ("name", "sex", "birth_date", "identifier", "phone", "complaint", "prio
 """Form fields, in the order Tab moves through them (Enter on the complaint registers)."""
 TITLE_NAME_LIMIT = 60
 """Characters of the patient's name in the form's title (one line)."""
-PHONE_HINT = "mobile or landline with area code"
+PHONE_HINT = N_("mobile or landline with area code")
 GUARDIAN_FIELDS = ("guardian_name", "guardian_relation", "guardian_phone")
 ADULT_AGE = 18
 """The guardian's rows show for a patient younger than this."""
@@ -182,8 +122,8 @@ class MoreDetails(Vertical):
         yield Static(tr("More (optional)"), classes="form-section")
         for field_id, label in (
             ("address", "Address"),
-            ("insurance_number", "Insurance number"),
-            ("guardian_name", "Guardian"),
+            ("insurance_number", N_("Insurance number")),
+            ("guardian_name", N_("Guardian")),
         ):
             yield from _row(tr(label), Input(id=field_id, compact=True), field_id)
         relations = [(tr(r.label), r.value) for r in Relationship]
@@ -193,8 +133,8 @@ class MoreDetails(Vertical):
             "guardian_relation",
         )
         for field_id, label in (
-            ("guardian_phone", "Guardian's phone"),
-            ("contact_name", "Emergency contact"),
+            ("guardian_phone", N_("Guardian's phone")),
+            ("contact_name", N_("Emergency contact")),
             ("contact_phone", "Contact's phone"),
         ):
             yield from _row(tr(label), Input(id=field_id, compact=True), field_id)

@@ -18,7 +18,7 @@ from textual.widgets import DataTable, Input, Static
 
 from clinic_tui.domain.models import Gender
 from clinic_tui.domain.registration import MatchedOn, PossibleDuplicate
-from clinic_tui.i18n import add_translations, language, tr
+from clinic_tui.i18n import N_, language, tr
 from clinic_tui.widgets.data_text import data_block, data_text
 from clinic_tui.widgets.key_footer import KeyFooter
 from clinic_tui.widgets.patient_header import localized_age
@@ -29,46 +29,16 @@ MATCH_NAME_CELLS = 30
 MATCH_NUMBER_CELLS = 20
 """Cells of an identity number or a phone in the matches."""
 
-add_translations(
-    {
-        "Yes": "是",
-        "No": "否",
-        "Discard": "放弃",
-        "Keep editing": "继续填写",
-        "Discard this registration? What was typed is lost.": "放弃本次登记？已填写的内容将丢失。",
-        "Register again": "再次登记",
-        "Already on file": "已有档案",
-        "Use this patient": "使用此患者",
-        "New patient anyway": "仍新建患者",
-        "Back to the form": "返回表单",
-        "Same identity number": "身份证号相同",
-        "Same name and phone": "姓名和电话相同",
-        "Same name and birth date": "姓名和出生日期相同",
-        "ID number": "身份证号",
-        "name, phone": "姓名+电话",
-        "name, birth": "姓名+生日",
-        "Matches": "相同之处",
-        "One person with two records has two split histories. "
-        "Choose the patient above (↑↓ Enter), or press n to say why this is someone else.": (
-            "同一人有两份档案会使病史分散。请在上方选择患者（↑↓ 回车），或按 n 说明为何是另一人。"
-        ),
-        "Why is this a different person? (recorded with the new patient)": (
-            "为何是另一人？（随新患者一并记录）"
-        ),
-        "Say why this is a different person": "请说明为何是另一人",
-        "Record and register": "记录并登记",
-    }
-)
 
 _MATCHED = {
-    MatchedOn.IDENTIFIER: "Same identity number",
-    MatchedOn.NAME_AND_PHONE: "Same name and phone",
-    MatchedOn.NAME_AND_BIRTH_DATE: "Same name and birth date",
+    MatchedOn.IDENTIFIER: N_("Same identity number"),
+    MatchedOn.NAME_AND_PHONE: N_("Same name and phone"),
+    MatchedOn.NAME_AND_BIRTH_DATE: N_("Same name and birth date"),
 }
 _SAME = {
-    MatchedOn.IDENTIFIER: "ID number",
-    MatchedOn.NAME_AND_PHONE: "name, phone",
-    MatchedOn.NAME_AND_BIRTH_DATE: "name, birth",
+    MatchedOn.IDENTIFIER: N_("ID number"),
+    MatchedOn.NAME_AND_PHONE: N_("name, phone"),
+    MatchedOn.NAME_AND_BIRTH_DATE: N_("name, birth"),
 }
 """The same, short enough for a table column at 80 columns."""
 _SEX = {Gender.MALE: "M", Gender.FEMALE: "F", Gender.OTHER: "O"}

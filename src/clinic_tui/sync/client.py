@@ -24,7 +24,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from clinic_tui.domain.untrusted import clean_json
-from clinic_tui.i18n import add_translations, tr
+from clinic_tui.i18n import tr
 from clinic_tui.sync.errors import (
     FhirAuthError,
     FhirConflictError,
@@ -48,32 +48,6 @@ Params = Mapping[str, str] | Sequence[tuple[str, str]]
 FHIR_JSON = "application/fhir+json"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _SNIPPET = 200
-
-add_translations(
-    {
-        "cannot reach the server at {server}: {reason}": "无法连接服务器 {server}：{reason}",
-        " (tried {attempts} times)": "（已尝试 {attempts} 次）",
-        "no answer within {seconds:g} s (server down or link too slow?)": (
-            "{seconds:g} 秒内无应答（服务器未运行，或网络太慢？）"
-        ),
-        "the server stopped answering (nothing for {seconds:g} s)": (
-            "服务器停止应答（{seconds:g} 秒没有数据）"
-        ),
-        "the connection timed out": "连接超时",
-        "connection refused": "连接被拒绝",
-        "the name {host} could not be looked up (DNS)": "无法解析域名 {host}（DNS）",
-        "its TLS certificate is not trusted (a hospital's own certificate authority: "
-        "--ca-bundle FILE)": "服务器的 TLS 证书不受信任（医院自建的证书机构：--ca-bundle 文件）",
-        "the secure (TLS) connection could not be set up": "无法建立安全（TLS）连接",
-        "the network is unreachable (is this computer connected?)": (
-            "网络不可达（这台电脑联网了吗？）"
-        ),
-        "no route to the server (the network path is down)": "没有通往服务器的路由（网络线路中断）",
-        "the server closed the connection without answering": "服务器未作应答就关闭了连接",
-        "the connection was reset": "连接被重置",
-        "the connection broke": "连接中断",
-    }
-)
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
+from clinic_tui.i18n import N_
+
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
@@ -61,7 +63,7 @@ PATIENT_COMPARTMENT = (
     "AllergyIntolerance",
     "Observation",
     "MedicationRequest",
-    "DocumentReference",
+    N_("DocumentReference"),
     "EpisodeOfCare",
     "QuestionnaireResponse",
 )

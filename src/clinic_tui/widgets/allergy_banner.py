@@ -15,7 +15,7 @@ from textual.widgets import Static
 
 from clinic_tui.domain.chart_entry import REACTIONS, SUBSTANCES
 from clinic_tui.domain.models import Allergy, AllergyState
-from clinic_tui.i18n import add_translations, language, tr
+from clinic_tui.i18n import N_, language, tr
 from clinic_tui.widgets.data_text import data_text, name_text
 from clinic_tui.widgets.flow_text import FlowText
 
@@ -23,21 +23,6 @@ BANNER_FIELD_LIMIT = 80
 """A substance or a reaction is drawn with at most this many characters: the banner stays
 a few lines however long a record's text is, and the chart below it stays in view."""
 
-add_translations(
-    {
-        "ALLERGIES": "过敏史",
-        "high": "高危",
-        "low": "低危",
-        "unable-to-assess": "未评估",
-        "Allergies not recorded – ask before prescribing": "过敏史未记录 — 开药前请询问",
-        "reaction not recorded": "反应未记录",
-        "No known allergies (recorded)": "无已知过敏（已记录）",
-        "* unsynced": "* 未同步",
-        "Allergies: see the referral summary (records kept at {clinic}) – ask before prescribing": (
-            "过敏史：见转诊摘要（病历保存在{clinic}）— 开药前请询问"
-        ),
-    }
-)
 
 CRITICALITY_WORDS = {"unable-to-assess": "not assessed"}
 """FHIR criticality codes whose English words differ from the code (tr gives the Chinese)."""
@@ -104,7 +89,7 @@ def allergy_text(
     if state is AllergyState.NO_KNOWN_ALLERGIES:
         return Text(tr("No known allergies (recorded)"), style="bold")
     if state is AllergyState.NOT_RECORDED and kept_at is not None:
-        words = (
+        words = N_(
             "Allergies: see the referral summary (records kept at {clinic}) – ask before "
             "prescribing"
         )

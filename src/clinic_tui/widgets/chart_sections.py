@@ -31,30 +31,10 @@ from clinic_tui.domain.vital_ranges import (
     bmi,
     classify_vital,
 )
-from clinic_tui.i18n import add_translations, language, tr
+from clinic_tui.i18n import N_, language, tr
 from clinic_tui.widgets.data_text import data_text, name_text
 from clinic_tui.widgets.units import unit_text
 from clinic_tui.widgets.vitals_trend import format_value, trend_text
-
-add_translations(
-    {
-        "Recent visits": "就诊记录",
-        "None recorded": "无记录",
-        "* unsynced": "* 未同步",
-        "Edit": "编辑",
-        "active": "活动",
-        "resolved": "已解决",
-        "inactive": "非活动",
-        "remission": "缓解",
-        "recurrence": "复发",
-        "relapse": "复发",
-        "since": "始于",
-        "calculated from weight and height": "由体重和身高计算",
-        "In consult": "就诊中",
-        "height not recorded": "未记录身高",
-        "Kept at {clinic} (not downloaded here)": "保存在{clinic}（本机未下载）",
-    }
-)
 
 CODE_LIMIT = 20
 """A code or a unit from a record is drawn with at most this many characters."""
@@ -62,9 +42,9 @@ PLACE_LIMIT = 40
 """A clinic's name in the visits table (a column that does not wrap)."""
 
 _VISIT_STATES = {
-    QueueStatus.WAITING: "Waiting",
-    QueueStatus.IN_CONSULTATION: "In consult",
-    QueueStatus.LEFT: "Left",
+    QueueStatus.WAITING: N_("Waiting"),
+    QueueStatus.IN_CONSULTATION: N_("In consult"),
+    QueueStatus.LEFT: N_("Left"),
 }
 """A visit's state as the queue's Status column words it: no longer than a date."""
 
@@ -170,7 +150,7 @@ class ChartSection(VerticalScroll, can_focus=True):
 class ProblemsSection(ChartSection):
     """Problems and diagnoses (Condition, ICD-10): active first, the rest dimmed and labelled."""
 
-    TITLE = "Problems"
+    TITLE = N_("Problems")
 
     def render_chart(self, chart: Chart) -> tuple[RenderableType, int, bool]:
         """ICD-10 code, name, onset; a status word on anything not active."""
@@ -222,7 +202,7 @@ class MedicationsSection(ChartSection):
 class VitalsSection(ChartSection):
     """Latest vital signs with their unit, date and recent trend."""
 
-    TITLE = "Vital signs"
+    TITLE = N_("Vital signs")
 
     DEFAULT_CSS = """
     VitalsSection > .section-body {
@@ -349,7 +329,7 @@ def _needs_height(chart: Chart) -> bool:
 class VisitsSection(ChartSection):
     """Recent visits (Encounter), newest first, with where they took place."""
 
-    TITLE = "Recent visits"
+    TITLE = N_("Recent visits")
 
     def render_chart(self, chart: Chart) -> tuple[RenderableType, int, bool]:
         """Date (with the visit's state beneath it unless simply done), place, reason."""

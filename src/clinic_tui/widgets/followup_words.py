@@ -5,51 +5,26 @@ from __future__ import annotations
 from datetime import date
 
 from clinic_tui.followup.model import Control, DueItem, LeaveReason, Programme, VisitMode
-from clinic_tui.i18n import add_translations, tr
+from clinic_tui.i18n import N_, tr
 
-add_translations(
-    {
-        "Hypertension": "高血压",
-        "Type 2 diabetes": "2型糖尿病",
-        "HTN": "高血压",
-        "T2DM": "糖尿病",
-        "Satisfactory": "控制满意",
-        "Unsatisfactory": "控制不满意",
-        "Adverse reaction": "不良反应",
-        "Complication": "并发症",
-        "In the clinic": "门诊",
-        "At home": "家庭",
-        "By phone": "电话",
-        "Moved": "迁出",
-        "Died": "死亡",
-        "Declined follow-up": "拒绝管理",
-        "Other": "其他",
-        "! overdue {days} d": "! 逾期 {days} 天",
-        "due today": "今天到期",
-        "due in {days} d": "{days} 天后到期",
-        "! not seen in {year}": "! {year}年未随访",
-        "no date planned": "未排日期",
-    }
-)
-
-_PROGRAMME = {Programme.HYPERTENSION: "Hypertension", Programme.DIABETES: "Type 2 diabetes"}
-_PROGRAMME_SHORT = {Programme.HYPERTENSION: "HTN", Programme.DIABETES: "T2DM"}
+_PROGRAMME = {Programme.HYPERTENSION: N_("Hypertension"), Programme.DIABETES: N_("Type 2 diabetes")}
+_PROGRAMME_SHORT = {Programme.HYPERTENSION: N_("HTN"), Programme.DIABETES: N_("T2DM")}
 _CONTROL = {
-    Control.SATISFACTORY: "Satisfactory",
-    Control.UNSATISFACTORY: "Unsatisfactory",
-    Control.ADVERSE_REACTION: "Adverse reaction",
-    Control.COMPLICATION: "Complication",
+    Control.SATISFACTORY: N_("Satisfactory"),
+    Control.UNSATISFACTORY: N_("Unsatisfactory"),
+    Control.ADVERSE_REACTION: N_("Adverse reaction"),
+    Control.COMPLICATION: N_("Complication"),
 }
 _MODE = {
-    VisitMode.CLINIC: "In the clinic",
-    VisitMode.HOME: "At home",
-    VisitMode.PHONE: "By phone",
+    VisitMode.CLINIC: N_("In the clinic"),
+    VisitMode.HOME: N_("At home"),
+    VisitMode.PHONE: N_("By phone"),
 }
 _LEAVE = {
-    LeaveReason.MOVED: "Moved",
-    LeaveReason.DIED: "Died",
-    LeaveReason.DECLINED: "Declined follow-up",
-    LeaveReason.OTHER: "Other",
+    LeaveReason.MOVED: N_("Moved"),
+    LeaveReason.DIED: N_("Died"),
+    LeaveReason.DECLINED: N_("Declined follow-up"),
+    LeaveReason.OTHER: N_("Other"),
 }
 
 

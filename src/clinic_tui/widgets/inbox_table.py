@@ -27,7 +27,7 @@ from textual.geometry import Size
 from textual.renderables.styled import Styled
 from textual.widgets.data_table import RowKey
 
-from clinic_tui.i18n import add_translations, language, tr
+from clinic_tui.i18n import N_, language, tr
 from clinic_tui.referral.fhir_shapes import PRIORITY_MARKERS
 from clinic_tui.referral.inbox import InboxRow
 from clinic_tui.widgets.data_text import data_text
@@ -36,45 +36,27 @@ from clinic_tui.widgets.row_table import RowTable
 from clinic_tui.widgets.units import age_text, span_text
 from clinic_tui.widgets.unread_mark import unread_short
 
-add_translations(
-    {
-        "STAT": "立即",
-        "ASAP": "尽快",
-        "Requested": "已申请",
-        "Received": "已接收",
-        "Accepted": "已接受",
-        "Declined": "已拒绝",
-        "In progress": "进行中",
-        "Completed": "已完成",
-        "Cancelled": "已撤销",
-        "Urgency": "紧急程度",
-        "Patient": "患者",
-        "Referred from": "转出机构",
-        "Department": "科室",
-        "Dept.": "科室",
-        "Reason": "转诊原因",
-        "SLA": "时限",
-        "over": "超时",
-        "Marked for a bulk action": "已选中（批量操作）",
-    }
-)
-
 BULK_MARK = "+"
 """Shown on a row marked (space) for a bulk accept or decline."""
 SLA_MARK = "⚠"
 
 URGENCY_MARKER = PRIORITY_MARKERS
 """The referral screens' markers: !!! stat, !! asap and urgent (the words tell those apart)."""
-URGENCY_WORD = {"stat": "STAT", "asap": "ASAP", "urgent": "URGENT", "routine": "routine"}
+URGENCY_WORD = {
+    "stat": N_("STAT"),
+    "asap": N_("ASAP"),
+    "urgent": N_("URGENT"),
+    "routine": "routine",
+}
 _URGENCY_STYLE = {"stat": "bold red", "asap": "bold red", "urgent": "bold dark_orange"}
 STATUS_WORD = {
-    "requested": "Requested",
-    "received": "Received",
-    "accepted": "Accepted",
-    "rejected": "Declined",
-    "in-progress": "In progress",
-    "completed": "Completed",
-    "cancelled": "Cancelled",
+    "requested": N_("Requested"),
+    "received": N_("Received"),
+    "accepted": N_("Accepted"),
+    "rejected": N_("Declined"),
+    "in-progress": N_("In progress"),
+    "completed": N_("Completed"),
+    "cancelled": N_("Cancelled"),
 }
 _CLOSED = frozenset({"completed", "rejected", "cancelled"})
 _SEX = {"male": "M", "female": "F", "other": "O"}
@@ -92,11 +74,11 @@ _COLUMNS = (
     ("sex_age", "Sex/Age", 7),
     ("from", "Referred from", 12),
     # "Dept.": 'Department' would take two more cells than the names (4 Chinese characters).
-    ("department", "Dept.", 8),
+    ("department", N_("Dept."), 8),
     ("reason", "Reason", 0),
     ("status", "Status", 11),
-    ("wait", "Wait", 6),
-    ("sla", "SLA", 10),
+    ("wait", N_("Wait"), 6),
+    ("sla", N_("SLA"), 10),
 )
 WIDE = 110
 """Terminal columns from which the table also shows the referring clinic and the reason."""

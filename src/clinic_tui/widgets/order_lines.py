@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from clinic_tui.i18n import add_translations, language, tr
+from clinic_tui.i18n import N_, language, tr
 from clinic_tui.prescribing.model import (
     DraftOrder,
     FormularyDrug,
@@ -19,59 +19,6 @@ from clinic_tui.prescribing.model import (
 )
 from clinic_tui.prescribing.sig_words import ROUTE_EN
 from clinic_tui.widgets.data_text import data_block, data_text
-
-add_translations(
-    {
-        "HIGH": "高危",
-        "MODERATE": "注意",
-        "INFO": "提示",
-        "source": "来源",
-        "against": "涉及",
-        "overridden": "已说明理由",
-        "needs an override to sign": "签名前须说明理由",
-        "cannot be overridden: type the line again": "不可忽略：请重新录入该行",
-        "{days} d": "{days}天",
-        "as needed": "必要时",
-        "total": "共",
-        "renews": "续开",
-        "changes": "调整",
-        "oral": "口服",
-        "IV": "静脉注射",
-        "IM": "肌内注射",
-        "SC": "皮下注射",
-        "inhaled": "吸入",
-        "topical": "外用",
-        "sublingual": "舌下含服",
-        "rectal": "直肠给药",
-        # Dosage forms as the formulary names them.
-        "tablet": "片剂",
-        "capsule": "胶囊",
-        "granules": "颗粒剂",
-        "oral-solution": "口服溶液",
-        "suspension": "混悬液",
-        "injection": "注射剂",
-        "inhaler": "吸入剂",
-        "cream": "乳膏",
-        "capsule-ec": "肠溶胶囊",
-        "capsule-sr": "缓释胶囊",
-        "tablet-ec": "肠溶片",
-        "tablet-sr": "缓释片",
-        "tablet-cr": "控释片",
-        "tablet-mr": "缓释片",
-        "tablet-sl": "舌下片",
-        "injection-pen": "注射笔",
-        "dry-powder-inhaler": "吸入粉雾剂",
-        "powder": "散剂",
-        # The allergy check's source when the finding is the chart's own allergy record.
-        "The patient's AllergyIntolerance record in the chart": "患者病历中的过敏记录",
-        # ... and when the patient's records are kept at another clinic (a referred patient).
-        "This cache's sync scope: a clinic downloads only its own patients' records "
-        "(Patient.managingOrganization; clinic-tui sync/scope.py)": (
-            "本机同步范围：诊所只下载本院管理患者的病历"
-            "（Patient.managingOrganization；clinic-tui sync/scope.py）"
-        ),
-    }
-)
 
 FORM_WORDS_EN = {
     "oral-solution": "oral solution",
@@ -89,6 +36,28 @@ FORM_WORDS_EN = {
 }
 """Formulary form codes whose English words differ from the code."""
 
+# In Chinese, form_words() translates the code itself: these codes are msgids.
+_FORM_CODES = (
+    N_("oral-solution"),
+    N_("capsule-ec"),
+    N_("capsule-sr"),
+    N_("tablet-ec"),
+    N_("tablet-sr"),
+    N_("tablet-cr"),
+    N_("tablet-mr"),
+    N_("tablet-sl"),
+    N_("injection-pen"),
+    N_("dry-powder-inhaler"),
+    N_("powder"),
+    N_("granules"),
+    N_("suspension"),
+    N_("injection"),
+    N_("inhaler"),
+    N_("cream"),
+    N_("tablet"),
+    N_("capsule"),
+)
+
 
 def form_words(form: str) -> str:
     """A formulary dosage form in the clinician's words ('gastro-resistant capsule', '肠溶胶囊')."""
@@ -96,9 +65,9 @@ def form_words(form: str) -> str:
 
 
 SEVERITY_WORDS: dict[Severity, tuple[str, str, str]] = {
-    Severity.HIGH: ("!!", "HIGH", "bold red"),
-    Severity.MODERATE: ("!", "MODERATE", "bold yellow"),
-    Severity.INFO: ("i", "INFO", "dim"),
+    Severity.HIGH: ("!!", N_("HIGH"), "bold red"),
+    Severity.MODERATE: ("!", N_("MODERATE"), "bold yellow"),
+    Severity.INFO: ("i", N_("INFO"), "dim"),
 }
 """Severity -> (text mark, English word for tr, style)."""
 

@@ -9,28 +9,15 @@ from rich.text import Text
 from textual.widgets import Static
 
 from clinic_tui.domain.models import Gender, PatientSummary, Priority, QueueStatus, VisitSummary
-from clinic_tui.i18n import add_translations, language, tr
+from clinic_tui.i18n import N_, language, tr
 from clinic_tui.widgets.data_text import data_text
 from clinic_tui.widgets.flow_text import FlowText
 from clinic_tui.widgets.units import age_text
 
-add_translations(
-    {
-        "Health card": "健康卡号",
-        "Identifier": "标识号",
-        "Born": "出生",
-        "* unsynced": "* 未同步",
-        "Passport": "护照",
-        "Driver's licence": "驾驶证",
-        "Medical record number": "病历号",
-        "Today": "今日",
-    }
-)
-
 _PRIORITY_WORDS = {
-    Priority.EMERGENCY: "Emergency",
-    Priority.URGENT: "Urgent",
-    Priority.ROUTINE: "Routine",
+    Priority.EMERGENCY: N_("Emergency"),
+    Priority.URGENT: N_("Urgent"),
+    Priority.ROUTINE: N_("Routine"),
 }
 _PRIORITY_STYLE = {
     Priority.EMERGENCY: "bold red",
@@ -38,13 +25,13 @@ _PRIORITY_STYLE = {
     Priority.ROUTINE: "",
 }
 _STATUS_WORDS = {
-    QueueStatus.WAITING: "Waiting",
-    QueueStatus.IN_CONSULTATION: "In consultation",
-    QueueStatus.DONE: "Done",
-    QueueStatus.LEFT: "Left",
+    QueueStatus.WAITING: N_("Waiting"),
+    QueueStatus.IN_CONSULTATION: N_("In consultation"),
+    QueueStatus.DONE: N_("Done"),
+    QueueStatus.LEFT: N_("Left"),
 }
 
-_SEX = {Gender.MALE: "Male", Gender.FEMALE: "Female", Gender.OTHER: "Other"}
+_SEX = {Gender.MALE: N_("Male"), Gender.FEMALE: N_("Female"), Gender.OTHER: N_("Other")}
 
 
 def localized_age(birth_date: date | None, today: date) -> str:

@@ -15,21 +15,9 @@ from textual.widgets import Static
 
 from clinic_tui.domain.models import Chart
 from clinic_tui.followup.model import Control, Enrolment
-from clinic_tui.i18n import add_translations, tr
+from clinic_tui.i18n import N_, tr
 from clinic_tui.widgets.chart_sections import ChartSection
 from clinic_tui.widgets.followup_words import control_word, leave_word, programme_word
-
-add_translations(
-    {
-        "Chronic programmes": "慢病管理",
-        "since {day}": "自 {day}",
-        "next due {day}": "下次随访 {day}",
-        "last {day} {control}": "上次 {day} {control}",
-        "no follow-up yet": "尚未随访",
-        "left {day}: {reason}": "{day} 退出：{reason}",
-        "F follow-up · e enrol · E leave": "F 随访 · e 纳入 · E 退出",
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -74,7 +62,7 @@ def programme_line(line: ProgrammeLine, today: date) -> Text:
 class ProgrammesSection(ChartSection):
     """The patient's chronic-disease programmes (drawn from the registry, not the Chart)."""
 
-    TITLE = "Chronic programmes"
+    TITLE = N_("Chronic programmes")
 
     lines: list[ProgrammeLine]
     today: date | None = None

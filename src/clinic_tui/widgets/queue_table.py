@@ -17,28 +17,18 @@ from textual.binding import Binding
 
 from clinic_tui.domain.models import Gender, Priority, QueueEntry, QueueStatus
 from clinic_tui.domain.untrusted import clean_line
-from clinic_tui.i18n import add_translations, language, tr
+from clinic_tui.i18n import N_, language, tr
 from clinic_tui.widgets.row_table import RowTable
 from clinic_tui.widgets.units import age_text
 from clinic_tui.widgets.units import wait_text as wait_words
-
-add_translations(
-    {
-        "EMERG": "急诊",
-        "URGENT": "紧急",
-        "routine": "普通",
-        "In consult": "就诊中",
-        "Unsynced change": "未同步",
-    }
-)
 
 UNSYNCED_MARK = "*"
 """Shown on a row whose record (or its patient) has a change not yet uploaded."""
 
 _PRIORITY_WORD = {
-    Priority.EMERGENCY: "EMERG",
-    Priority.URGENT: "URGENT",
-    Priority.ROUTINE: "routine",
+    Priority.EMERGENCY: N_("EMERG"),
+    Priority.URGENT: N_("URGENT"),
+    Priority.ROUTINE: N_("routine"),
 }
 _PRIORITY_STYLE = {
     Priority.EMERGENCY: "bold red",
@@ -46,10 +36,10 @@ _PRIORITY_STYLE = {
     Priority.ROUTINE: "",
 }
 _STATUS_LABEL = {
-    QueueStatus.WAITING: "Waiting",
-    QueueStatus.IN_CONSULTATION: "In consult",
-    QueueStatus.DONE: "Done",
-    QueueStatus.LEFT: "Left",
+    QueueStatus.WAITING: N_("Waiting"),
+    QueueStatus.IN_CONSULTATION: N_("In consult"),
+    QueueStatus.DONE: N_("Done"),
+    QueueStatus.LEFT: N_("Left"),
 }
 _SEX = {Gender.MALE: "M", Gender.FEMALE: "F", Gender.OTHER: "O", Gender.UNKNOWN: "?"}
 _SEX_ZH = {Gender.MALE: "男", Gender.FEMALE: "女", Gender.OTHER: "其他", Gender.UNKNOWN: "?"}
@@ -58,13 +48,13 @@ _SEX_ZH = {Gender.MALE: "男", Gender.FEMALE: "女", Gender.OTHER: "其他", Gen
 # values need, the chief complaint takes what is left.
 _FIXED_COLUMNS = (
     ("mark", "", 2),
-    ("number", "No.", 3),
+    ("number", N_("No."), 3),
     ("name", "Name", 6),
     ("sex_age", "Sex/Age", 6),
     ("complaint", "Chief complaint", 0),
     ("priority", "Priority", 9),
     ("status", "Status", 10),
-    ("wait", "Wait", 6),
+    ("wait", N_("Wait"), 6),
 )
 _MIN_COMPLAINT = 8
 _MIN_NAME = 8

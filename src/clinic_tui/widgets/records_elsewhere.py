@@ -11,20 +11,8 @@ from rich.text import Text
 from textual.widgets import Static
 
 from clinic_tui.domain.models import Chart
-from clinic_tui.i18n import add_translations, tr
+from clinic_tui.i18n import N_, tr
 from clinic_tui.widgets.data_text import name_text
-
-add_translations(
-    {
-        "Records kept at {clinic} — only the referral is held here; its summary is below": (
-            "病历保存在{clinic} — 本机只有转诊资料，摘要见下"
-        ),
-        "Records kept at {clinic} — only the referral and what was recorded here are held; "
-        "the referral summary is below": (
-            "病历保存在{clinic} — 本机只有转诊资料和本院的记录，转诊摘要见下"
-        ),
-    }
-)
 
 MARKER = ">>"
 """Plain-text marker of the line, visible in any terminal and colour scheme."""
@@ -37,12 +25,14 @@ def records_elsewhere_text(chart: Chart) -> Text | None:
         return None
     held_here = chart.problems or chart.allergies or chart.medications or chart.vitals
     if held_here:
-        words = (
+        words = N_(
             "Records kept at {clinic} — only the referral and what was recorded here are "
             "held; the referral summary is below"
         )
     else:
-        words = "Records kept at {clinic} — only the referral is held here; its summary is below"
+        words = N_(
+            "Records kept at {clinic} — only the referral is held here; its summary is below"
+        )
     return Text.assemble(
         (f"{MARKER} ", "bold"), (tr(words).format(clinic=name_text(clinic).plain), "bold")
     )

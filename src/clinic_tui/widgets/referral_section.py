@@ -16,7 +16,7 @@ from textual.widgets import Static
 
 from clinic_tui.domain.models import Chart
 from clinic_tui.domain.referral_workflow import status_words
-from clinic_tui.i18n import add_translations, tr
+from clinic_tui.i18n import N_, ngettext, tr
 from clinic_tui.referral.fhir_shapes import category_words, priority_words
 from clinic_tui.referral.inbox import Preview
 from clinic_tui.referral.model import FollowUpItem, ReferralItem
@@ -26,21 +26,6 @@ from clinic_tui.widgets.unread_mark import unread_words
 
 CODE_WORDS = 40
 """Characters of a status, priority or category word (a code we do not know is drawn as is)."""
-
-add_translations(
-    {
-        "Referrals and follow-up": "转诊与随访",
-        "to": "转至",
-        "from": "来自",
-        "Follow-up due {day}": "随访日期 {day}",
-        "overdue": "已逾期",
-        "r refer · R referrals": "r 转诊 · R 转诊记录",
-        "appointment": "预约",
-        "message(s)": "条留言",
-        "Summary from {clinic}:": "{clinic}的转诊摘要：",
-        "Referral summary:": "转诊摘要：",
-    }
-)
 
 
 def referral_line(item: ReferralItem, clinic_id: str) -> Text:
@@ -72,7 +57,8 @@ def referral_line(item: ReferralItem, clinic_id: str) -> Text:
     if item.status_reason:
         line.append_text(data_text(f" · {item.status_reason}"))
     if item.messages:
-        line.append(f" · {item.messages} {tr('message(s)')}")
+        count = ngettext("{count} message", "{count} messages", item.messages)
+        line.append(f" · {count.format(count=item.messages)}")
     if item.unread:
         line.append(f" · {unread_words(item.unread)}", style="bold")
     if item.pending:
@@ -118,7 +104,7 @@ def summary_text(item: ReferralItem, preview: Preview) -> RenderableType | None:
 class ReferralsSection(ChartSection):
     """This patient's referrals and follow-ups (drawn from the referral store, not the Chart)."""
 
-    TITLE = "Referrals and follow-up"
+    TITLE = N_("Referrals and follow-up")
 
     clinic_id = ""
     referrals: list[ReferralItem]

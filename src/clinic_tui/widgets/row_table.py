@@ -17,9 +17,7 @@ from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowKey
 
-from clinic_tui.i18n import add_translations, tr
-
-add_translations({"First row": "第一行", "Last row": "最后一行"})
+from clinic_tui.i18n import tr
 
 CURSOR_MARK = "▶"
 """Shown on the selected row, beside the cursor's shade."""

@@ -16,33 +16,12 @@ from rich.text import Text
 from textual.widgets import Static
 
 from clinic_tui.domain.untrusted import clean_line
-from clinic_tui.i18n import add_translations, tr
+from clinic_tui.i18n import N_, ngettext, tr
 from clinic_tui.widgets.queue_table import UNSYNCED_MARK
 
-add_translations(
-    {
-        "Syncing": "正在同步",
-        "Sync failed": "同步失败",
-        "Another window is syncing this cache": "另一个窗口正在同步此缓存",
-        "Synced": "已同步",
-        "Offline": "离线",
-        "Offline · no server configured": "离线 · 未配置服务器",
-        "Not synced yet": "尚未同步",
-        "All synced": "已全部同步",
-        "unsynced": "条未同步",
-        "conflict": "处冲突",
-        "conflicts": "处冲突",
-        "rejected": "条被拒",
-        "upload": "上传",
-        "download": "下载",
-        "prepare": "准备",
-        "merge": "合并",
-        "connect": "连接",
-        "done": "完成",
-    }
-)
-
 CONFLICT_MARKER = "!!"
+_PHASES = (N_("download"), N_("merge"), N_("upload"))
+"""The sync engine's phases (SyncProgress.phase), shown through tr(state.phase)."""
 """Plain-text marker of conflicts waiting for a person (the allergy banner's alarm marker)."""
 FAILED_MARKER = "x"
 SYNCING_MARKER = "~"
@@ -97,8 +76,8 @@ def badge_parts(
     """
     parts: list[tuple[str, str]] = []
     if state.conflicts:
-        noun = tr("conflict") if state.conflicts == 1 else tr("conflicts")
-        words = f"{CONFLICT_MARKER} {state.conflicts} {noun}"
+        count = ngettext("{count} conflict", "{count} conflicts", state.conflicts)
+        words = f"{CONFLICT_MARKER} {count.format(count=state.conflicts)}"
         if conflicts_key:
             words += f" [{conflicts_key}]"
         parts.append((words, "-conflicts"))

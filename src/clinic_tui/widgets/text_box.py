@@ -12,17 +12,15 @@ from typing import ClassVar
 from textual.binding import Binding, BindingType
 from textual.widgets import TextArea
 
-from clinic_tui.i18n import add_translations
-
-add_translations({"Start of text": "到全文开头", "End of text": "到全文末尾"})
+from clinic_tui.i18n import N_
 
 
 class TextBox(TextArea):
     """A TextArea with whole-text ctrl+home and ctrl+end."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+home", "text_start", "Start of text", show=False),
-        Binding("ctrl+end", "text_end", "End of text", show=False),
+        Binding("ctrl+home", "text_start", N_("Start of text"), show=False),
+        Binding("ctrl+end", "text_end", N_("End of text"), show=False),
     ]
 
     def action_text_start(self) -> None:

@@ -9,9 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from clinic_tui.domain.ages import Lang, format_age, format_span, format_wait
-from clinic_tui.i18n import add_translations, language, tr
-
-add_translations({"/min": "次/分"})
+from clinic_tui.i18n import language, tr
 
 
 def _lang() -> Lang:

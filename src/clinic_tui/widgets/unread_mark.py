@@ -8,14 +8,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from clinic_tui.i18n import add_translations, language, tr
-
-add_translations(
-    {
-        "new": "新",
-        "{count} referral(s) with new messages [R]": "{count} 条转诊有新留言 [R]",
-    }
-)
+from clinic_tui.i18n import language, ngettext, tr
 
 UNREAD_MARK = "✉"
 """One cell wide (U+2709 has no emoji presentation), so columns stay aligned."""
@@ -39,4 +32,7 @@ def unread_referrals_words(count: int) -> str:
     """The queue's cue: '✉ 2 referral(s) with new messages [R]' ('' when none)."""
     if count <= 0:
         return ""
-    return f"{UNREAD_MARK} " + tr("{count} referral(s) with new messages [R]").format(count=count)
+    words = ngettext(
+        "{count} referral with new messages [R]", "{count} referrals with new messages [R]", count
+    )
+    return f"{UNREAD_MARK} " + words.format(count=count)

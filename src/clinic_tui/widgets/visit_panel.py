@@ -13,24 +13,14 @@ from textual.widgets import Static
 from clinic_tui.domain.chart_entry import CurrentVisit, NoteEntry
 from clinic_tui.domain.models import QueueStatus
 from clinic_tui.domain.untrusted import clean_line
-from clinic_tui.i18n import add_translations, tr
+from clinic_tui.i18n import N_, tr
 from clinic_tui.widgets.data_text import data_text
 
-add_translations(
-    {
-        "This visit": "本次就诊",
-        "No note yet (n)": "尚无病程记录（n）",
-        "Diagnoses": "诊断",
-        "none yet (d)": "暂无（d）",
-        "Note": "病程记录",
-    }
-)
-
 _STATUS = {
-    QueueStatus.WAITING: "Waiting",
-    QueueStatus.IN_CONSULTATION: "In consultation",
-    QueueStatus.DONE: "Done",
-    QueueStatus.LEFT: "Left",
+    QueueStatus.WAITING: N_("Waiting"),
+    QueueStatus.IN_CONSULTATION: N_("In consultation"),
+    QueueStatus.DONE: N_("Done"),
+    QueueStatus.LEFT: N_("Left"),
 }
 NOTE_PREVIEW = 60
 """Terminal cells of the note shown on the chart (a Chinese character takes two)."""

@@ -12,9 +12,7 @@ from collections.abc import Sequence
 from rich.text import Text
 
 from clinic_tui.domain.models import VitalSign
-from clinic_tui.i18n import add_translations, tr
-
-add_translations({"was": "上次"})
+from clinic_tui.i18n import tr
 
 SPARK_CHARS = "▁▂▃▄▅▆▇█"
 
