@@ -26,6 +26,7 @@ from clinic_tui.screens.followup_list import FollowUpListScreen
 from clinic_tui.screens.problem_form import ProblemForm
 from clinic_tui.screens.queue import QueueScreen
 from clinic_tui.screens.refer_form import ReferForm
+from clinic_tui.widgets.patient_header import PatientHeader
 from clinic_tui.widgets.programme_section import ProgrammesSection
 from tests.ui.chart_fixtures import fixed_clock
 from tests.ui.chart_host import ChartHostApp
@@ -213,6 +214,10 @@ async def test_chart_shows_the_programme_and_f_opens_the_form(cache: ClinicCache
         await _record(pilot, "128", "78", mode="clinic")
         assert app.screen is chart
         assert "last 2026-11-24 Satisfactory" in _plain(section.body)
+        # A follow-up is a visit, not today's place in the queue: the header still tells where
+        # the patient stands in today's queue (it said "Done", the follow-up's status).
+        header = _plain(chart.query_one(PatientHeader).content)
+        assert "Today: Routine · Waiting" in header, header
 
 
 async def test_e_enrols_and_capital_e_leaves_with_a_reason(cache: ClinicCache) -> None:

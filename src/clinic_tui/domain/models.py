@@ -164,6 +164,9 @@ class VisitSummary:
     pending: bool = False
     priority: str | None = None
     """The visit's v3-ActPriority code (EM, UR, R), when recorded."""
+    queued: bool = True
+    """A queue registration; False for a chronic follow-up (at home, by phone), which is a
+    visit but never "today's" place in the queue."""
 
 
 class AllergyState(StrEnum):

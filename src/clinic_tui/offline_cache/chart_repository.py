@@ -279,6 +279,7 @@ class ChartRepository:
                 organization=row.organization_name,
                 pending=bool(row.pending),
                 priority=row.priority,
+                queued=row.queue_date is not None,
             )
             for row in rows
         ]

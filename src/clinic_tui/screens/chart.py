@@ -207,7 +207,9 @@ class ChartScreen(ChartEditing):
             (
                 visit
                 for visit in chart.visits
-                if visit.started is not None and visit.started.astimezone(zone).date() == today
+                if visit.queued
+                and visit.started is not None
+                and visit.started.astimezone(zone).date() == today
             ),
             None,
         )

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from clinic_tui.offline_cache.clinic_cache import ClinicCache
 
 NOT_ELIGIBLE = N_(
-    "Not eligible: no hypertension (I10–I15) or type 2 diabetes (E11) problem, or already enrolled"
+    "Not eligible: no I10–I13 hypertension or E11 diabetes, under 35, or already enrolled"
 )
 
 
@@ -133,7 +133,7 @@ class ChartEditing(Screen[None]):
         def closed(notice: str | None) -> None:
             self._form_closed(notice)
             if notice:
-                self._check_eligible()  # a new I10-I15 / E11 diagnosis: suggest enrolment
+                self._check_eligible()  # a new I10-I13 / E11 diagnosis: suggest enrolment
 
         self.app.push_screen(
             ProblemForm(

@@ -403,7 +403,7 @@ class PrescriptionScreen(Screen[None]):
             (
                 v
                 for v in loaded.chart.visits
-                if v.started is not None and v.started.astimezone(zone).date() == today
+                if v.queued and v.started is not None and v.started.astimezone(zone).date() == today
             ),
             None,
         )
