@@ -249,7 +249,8 @@ class WalkInScreen(ModalScreen[WalkInRequest | None]):
             if self.note:
                 yield Static(data_text(self.note), id="walk-in-note")
             yield Static("", id="form-error", classes="field-error")
-            with VerticalScroll(id="walk-in-fields"):
+            # Not a focus stop (see ChartForm): the fields scroll into view as they are reached.
+            with VerticalScroll(id="walk-in-fields", can_focus=False):
                 if self.patient is None:
                     # The search's text fills the name: the cursor goes after it, nothing selected
                     # for the next key to wipe.
