@@ -1183,6 +1183,7 @@ class PrescriptionScreen(Screen[None]):
             self.notify(message, timeout=15)
         else:
             self.notify(tr("Slip saved: {path}").format(path=outcome.path), timeout=15)
+        self._warm_printing()  # the next slip's PDF, made while this one is read
 
     # ----- leaving -------------------------------------------------------------------------------
 
