@@ -280,8 +280,10 @@ async def test_typing_and_the_blink_repaint_the_query_line_alone_and_focus_repai
         await pilot.press("s")
         query._toggle_cursor()
         text_line = query.content_region.reset_offset
-        assert calls and all(regions == (text_line,) for regions in calls), calls
-        assert text_line.height == 1 and query.outer_size.height == 3  # the border is not in it
+        assert calls
+        assert all(regions == (text_line,) for regions in calls), calls
+        assert text_line.height == 1
+        assert query.outer_size.height == 3  # the border above and below is not in it
         calls.clear()
         query.blur()  # its border changes look: all of it is repainted
         await pilot.pause()

@@ -21,6 +21,7 @@ from textual.widgets import Checkbox, Input, Label, OptionList, Select, Static, 
 from textual.worker import Worker, WorkerState
 
 from clinic_tui.i18n import add_translations, tr
+from clinic_tui.screens.fresh_screen import StyledOnce
 from clinic_tui.widgets.data_text import data_block, data_text
 from clinic_tui.widgets.key_footer import KeyFooter
 
@@ -51,7 +52,7 @@ def shown(widget: Widget) -> bool:
     return all(node.display for node in widget.ancestors_with_self if isinstance(node, Widget))
 
 
-class ChartForm(ModalScreen[str | None]):
+class ChartForm(StyledOnce, ModalScreen[str | None]):
     """Base of the chart's forms; subclasses compose `fields` and implement `prepare`."""
 
     BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]

@@ -34,6 +34,7 @@ from textual.worker import Worker, WorkerState
 
 from clinic_tui.domain.models import Gender, PatientSummary
 from clinic_tui.i18n import add_translations, tr
+from clinic_tui.screens.fresh_screen import StyledOnce
 from clinic_tui.widgets.data_text import data_text
 from clinic_tui.widgets.key_footer import KeyFooter
 from clinic_tui.widgets.patient_header import localized_age
@@ -176,7 +177,7 @@ class QueryInput(Input):
         )
 
 
-class PatientSearchScreen(ModalScreen[str | None]):
+class PatientSearchScreen(StyledOnce, ModalScreen[str | None]):
     """Search the cached patients; dismisses with the chosen patient's id, or None."""
 
     CSS_PATH = Path(__file__).with_name("patient_search.tcss")

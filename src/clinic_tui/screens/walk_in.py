@@ -42,6 +42,7 @@ from clinic_tui.domain.validation import (
     validate_new_patient,
 )
 from clinic_tui.i18n import add_translations, tr
+from clinic_tui.screens.fresh_screen import StyledOnce
 from clinic_tui.screens.patient_search import Finder, PatientSearchScreen
 from clinic_tui.screens.walk_in_dialogs import ConfirmScreen, DuplicateChoice, DuplicateScreen
 from clinic_tui.widgets.data_text import data_block, data_text
@@ -205,7 +206,7 @@ class MoreDetails(Vertical):
             error.display = False
 
 
-class WalkInScreen(ModalScreen[WalkInRequest | None]):
+class WalkInScreen(StyledOnce, ModalScreen[WalkInRequest | None]):
     """The walk-in form; `patient` None means a new patient is registered too."""
 
     BINDINGS = [
