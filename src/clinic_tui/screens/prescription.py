@@ -164,6 +164,8 @@ add_translations(
 
 MAX_LINES = 5
 """Drugs per slip (处方管理办法 第六条: 每张处方不得超过5种药品)."""
+REWARM_SECONDS = 2.0
+"""After a slip is saved, how long before the next slip's PDF is made ahead (0.2 s of CPU)."""
 SUGGESTIONS = 6
 """Drug candidates shown under the order line."""
 
@@ -1185,7 +1187,8 @@ class PrescriptionScreen(StyledOnce, Screen[None]):
             self.notify(message, timeout=15)
         else:
             self.notify(tr("Slip saved: {path}").format(path=outcome.path), timeout=15)
-        self._warm_printing()  # the next slip's PDF, made while this one is read
+        # The next slip's PDF, made while this one's notice is read (not while it is drawn).
+        self.set_timer(REWARM_SECONDS, self._warm_printing)
 
     # ----- leaving -------------------------------------------------------------------------------
 
