@@ -1,10 +1,13 @@
 """The baseline of bytes_per_keystroke.py: a bare Textual DataTable app with today's queue rows.
 
 The same keys do the same kinds of thing as in clinic-tui, with nothing of ours: ↓ moves
-the cursor, Enter opens a screen about the row (the "chart"), `/` opens a screen with one
-Input (the "search"), Esc goes back.
+the cursor, Enter opens a screen about the row (the "chart"), `/` opens a screen with an
+Input and a result list (the "search": each keystroke searches the same cache the same
+way, at once, and fills a DataTable with Textual's defaults: clear, add the rows), Esc
+goes back. With --input-only the search screen has the Input alone (the baseline before
+2026-12-07, which had no result list to redraw).
 
-    .venv/bin/python benchmarks/_bare_table.py --data-dir DIR
+    .venv/bin/python benchmarks/_bare_table.py --data-dir DIR [--input-only]
 """
 
 from __future__ import annotations
@@ -41,14 +44,48 @@ class RowScreen(Back):
         yield Footer()
 
 
+def _years(born: date | None) -> str:
+    """Age in whole years ('45y'), as wide as the clinic's column says it."""
+    if born is None:
+        return ""
+    today = date.today()
+    return f"{today.year - born.year - ((today.month, today.day) < (born.month, born.day))}y"
+
+
 class SearchScreen(Back):
-    """One Input: the bare app's 'search'."""
+    """An Input and the patients it finds: the bare app's 'search'."""
+
+    def __init__(self, cache: ClinicCache | None) -> None:
+        super().__init__()
+        self.cache = cache
 
     def compose(self) -> ComposeResult:
-        """A title, the input, the footer."""
+        """A title, the input, the results (unless input-only), the footer."""
         yield Static("Find patient")
         yield Input(placeholder="name")
+        if self.cache is not None:
+            table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=True)
+            table.add_columns("Name", "Sex/Age", "Birth date", "Identity number", "Phone")
+            yield table
         yield Footer()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """Search at each keystroke and show what it finds (Textual's defaults)."""
+        if self.cache is None:
+            return
+        table = self.query_one(DataTable)
+        table.clear()
+        if event.value.strip():
+            table.add_rows(
+                [
+                    patient.name,
+                    f"{patient.gender.value.capitalize()} {_years(patient.birth_date)}",
+                    patient.birth_date.isoformat() if patient.birth_date else "",
+                    patient.identifier or "",
+                    patient.phone or "",
+                ]
+                for patient in self.cache.patients.search(event.value, 50)
+            )
 
 
 class BareTable(App[None]):
@@ -56,9 +93,10 @@ class BareTable(App[None]):
 
     BINDINGS = [Binding("slash", "search", "Search"), Binding("n", "open", "Call next")]
 
-    def __init__(self, rows: list[list[str]]) -> None:
+    def __init__(self, rows: list[list[str]], cache: ClinicCache | None = None) -> None:
         super().__init__()
         self.rows = rows
+        self.cache = cache
 
     def compose(self) -> ComposeResult:
         """The table and the footer."""
@@ -71,6 +109,8 @@ class BareTable(App[None]):
         table.add_columns("No.", "Name", "Sex/Age", "Chief complaint", "Priority", "Status")
         table.add_rows(self.rows)
         table.focus()
+        if self.cache is not None:
+            self.cache.patients.search("warm up", 1)  # the ORM loaded before any key
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         """Enter: the row's screen."""
@@ -82,7 +122,7 @@ class BareTable(App[None]):
 
     def action_search(self) -> None:
         """/: the search screen."""
-        self.push_screen(SearchScreen())
+        self.push_screen(SearchScreen(self.cache))
 
 
 def queue_rows(data_dir: str) -> list[list[str]]:
@@ -106,8 +146,10 @@ def main() -> None:
     """Run the bare app on the cache's queue."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--data-dir", required=True)
+    parser.add_argument("--input-only", action="store_true", help="a search with no results")
     args = parser.parse_args()
-    BareTable(queue_rows(args.data_dir)).run()
+    cache = None if args.input_only else ClinicCache(cache_path(Path(args.data_dir)))
+    BareTable(queue_rows(args.data_dir), cache).run()
 
 
 if __name__ == "__main__":

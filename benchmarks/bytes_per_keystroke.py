@@ -14,7 +14,9 @@ A key's bytes are everything the app writes from the key until the screen is qui
 --settle seconds (below the cursor's 0.5 s blink); where the result comes from a worker,
 its words are awaited first. Beside it, the baseline measured in the same run: the same
 keys in a bare Textual DataTable app with the same rows (benchmarks/_bare_table.py),
-Textual's defaults, through the same pty and the same textual-serve.
+Textual's defaults, through the same pty and the same textual-serve; its search screen
+has a result list filled from the same cache at each keystroke (--input-only-baseline
+adds the bare app with an Input alone there, the baseline used before 2026-12-07).
 
     .venv/bin/python benchmarks/bytes_per_keystroke.py [--patients 2000] [--sizes 80x24,120x40]
         [--channels pty,ws] [--modes normal,low] [--repeats 3] [--idle 10] [--data-dir D]
@@ -285,9 +287,11 @@ def clinic(data_dir: Path, low: bool) -> Target:
     return Target("clinic-tui", [*words, "run", *mode], "Call next", "Allergies", "Find patient")
 
 
-def bare(data_dir: Path) -> Target:
-    """The bare DataTable app on the same rows."""
+def bare(data_dir: Path, input_only: bool = False) -> Target:
+    """The bare DataTable app on the same rows; its search with a result list, or with
+    the Input alone."""
     words = [sys.executable, str(HERE / "_bare_table.py"), "--data-dir", str(data_dir)]
+    words += ["--input-only"] if input_only else []
     return Target("bare", words, "No.", "Allergies", "Find patient")
 
 
@@ -393,6 +397,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--idle", type=float, default=10.0, help="seconds of the idle figure")
     parser.add_argument("--settle", type=float, default=0.4, help="quiet seconds ending a key")
     parser.add_argument("--no-baseline", action="store_true", help="skip the bare app")
+    parser.add_argument(
+        "--input-only-baseline",
+        action="store_true",
+        help="also the bare app whose search has no result list (the baseline before 2026-12-07)",
+    )
     args = parser.parse_args(argv)
     # A SIGTERM (a test's timeout, a CI job cancelled) unwinds like ctrl+c, so every
     # `launched` block ends its app's process group on the way out.
@@ -408,6 +417,8 @@ def main(argv: list[str] | None = None) -> int:
                 columns.append((f"{channel} {mode}", clinic(data_dir, mode == "low"), channel))
             if not args.no_baseline:
                 columns.append((f"{channel} bare", bare(data_dir), channel))
+            if args.input_only_baseline:
+                columns.append((f"{channel} bare-in", bare(data_dir, True), channel))
         for size in args.sizes.split(","):
             results: dict[str, dict[str, float]] = {}
             for label, target, channel in columns:
@@ -424,7 +435,9 @@ def main(argv: list[str] | None = None) -> int:
     print(
         "\npty: bytes written to the terminal (TERM=xterm-256color); ws: websocket payload "
         "bytes from `clinic-tui serve` (truecolor); low: --low-bandwidth; bare: a bare "
-        "Textual DataTable app with the same rows, Textual's defaults."
+        "Textual DataTable app with the same rows, Textual's defaults, whose search fills a "
+        "result list from the same cache at each keystroke; bare-in: the same with an "
+        "Input alone on its search screen."
     )
     return 0
 

@@ -1,7 +1,8 @@
 """How long each chart form and dialog takes to open, beside a bare Textual baseline.
 
 Each run is a fresh process (a clinician feels the first open most): the real app
-(ClinicApp, its stylesheet, no sign-in), headless under Pilot, on a demo cache. From
+(ClinicApp, its stylesheet, no sign-in), headless under Pilot, on a demo cache, once the
+start-up's background warm-up (ORM, the forms' code: screens/preload.py) is done. From
 the chart of a patient in today's queue with a penicillin allergy it presses, one
 after another, and times key-press to the form composed, mounted and painted (Esc
 back after each):
@@ -9,6 +10,9 @@ back after each):
   a allergy  v vitals  n note  d diagnosis  r referral  m order screen
   s override dialog (on a typed amoxicillin line)   p first slip (sign, then p: until
   "Slip saved")
+
+and before the chart, on the queue: s the status dialog, r the walk-in search, and
+ctrl+n in that search, the new-patient form.
 
 Each is timed on its first press in the process ("first") and again --repeats times
 ("again"). The baseline, in a fresh process of its own in the same run: a bare Textual
@@ -18,6 +22,8 @@ with a core font written in a thread worker.
 
     .venv/bin/python benchmarks/form_open.py [--runs 5] [--repeats 3] [--patients 200]
         [--data-dir D]
+
+To compare with an older tree, run the same script with PYTHONPATH=OLD_TREE/src.
 
 Prints p50/p95 in milliseconds. No figure here is a pass/fail threshold.
 """
@@ -48,7 +54,7 @@ FORMS: list[tuple[str, str]] = [
     ("r", "referral"),
     ("m", "order screen"),
 ]
-KINDS = ("Input", "Select", "TextArea", "OptionList")
+KINDS = ("Input", "Select", "TextArea", "OptionList", "DataTable")
 SCRATCH = Path(tempfile.gettempdir())
 """Where a child writes its slips: the parent's scratch folder (removed at the end)."""
 PAUSE_LIMIT = 2000
@@ -75,9 +81,15 @@ def _patient(data_dir: Path) -> str:
 
 
 def _counts(screen: Any) -> dict[str, int]:
-    from textual.widgets import Input, OptionList, Select, TextArea
+    from textual.widgets import DataTable, Input, OptionList, Select, TextArea
 
-    kinds = {"Input": Input, "Select": Select, "TextArea": TextArea, "OptionList": OptionList}
+    kinds = {
+        "Input": Input,
+        "Select": Select,
+        "TextArea": TextArea,
+        "OptionList": OptionList,
+        "DataTable": DataTable,
+    }
     return {
         # A Select's own drop-down list (SelectOverlay) comes with the Select.
         name: sum(
@@ -143,18 +155,36 @@ async def clinic_child(data_dir: Path, repeats: int) -> dict[str, Any]:
     out: dict[str, Any] = {}
     async with app.run_test(size=(120, 40)) as pilot:
         await _settle(pilot)
-        app.push_screen(ChartScreen(app.cache, _patient(data_dir), app.clock))
+        # The start-up's background warm-up (ORM, then the forms' code) is done before the
+        # first key, as it is a second or so after the queue shows.
+        try:
+            from clinic_tui.screens import preload
+        except ImportError:  # an older tree measured for comparison (PYTHONPATH=old/src)
+            await pilot.pause(1.5)  # its warm-up (the ORM alone) is done by then
+        else:
+            while not preload.imported.is_set():
+                await pilot.pause(0.05)
         await _settle(pilot)
-        chart = app.screen
-        assert isinstance(chart, ChartScreen), chart
 
         async def measure(
-            name: str, key: str, back: Callable[[], Awaitable[None]] | None = None
+            name: str,
+            key: str,
+            back: Callable[[], Awaitable[None]] | None = None,
+            before: Callable[[], Awaitable[None]] | None = None,
+            screen: str | None = None,
         ) -> Any:
             figures: dict[str, Any] = {"again": []}
             for attempt in range(1 + repeats):
+                if before is not None:
+                    await before()
                 base = app.screen
-                took = await _timed(pilot, key, lambda base=base: app.screen is not base)
+
+                def opened(base: Any = base) -> bool:
+                    if screen is not None:  # a dialog closing first, then the one timed
+                        return type(app.screen).__name__ == screen
+                    return app.screen is not base
+
+                took = await _timed(pilot, key, opened)
                 opened = app.screen
                 if attempt == 0:
                     figures["first"] = took
@@ -173,6 +203,32 @@ async def clinic_child(data_dir: Path, repeats: int) -> dict[str, Any]:
             out[name] = figures
             return opened
 
+        # The front desk's dialogs, on the queue (a registration selected).
+        queue = app.screen
+        await measure("status dialog", "s")
+        await measure("walk-in search", "r")
+
+        async def walk_in_search() -> None:
+            await pilot.press("r")
+            await _until(pilot, lambda: app.screen is not queue)
+            await _settle(pilot)
+
+        async def back_to_queue() -> None:
+            from clinic_tui.screens.discard_dialog import ConfirmScreen
+
+            while app.screen is not queue:
+                await pilot.press("y" if isinstance(app.screen, ConfirmScreen) else "escape")
+                await _settle(pilot)
+
+        await measure(
+            "new patient", "ctrl+n", back=back_to_queue, before=walk_in_search,
+            screen="WalkInScreen",
+        )  # fmt: skip
+
+        app.push_screen(ChartScreen(app.cache, _patient(data_dir), app.clock))
+        await _settle(pilot)
+        chart = app.screen
+        assert isinstance(chart, ChartScreen), chart
         for key, name in FORMS:
             await measure(name, key)
         # The order screen, once more, stays open for the override and the slip.
@@ -236,7 +292,7 @@ async def bare_child(counts: dict[str, dict[str, int]], repeats: int) -> dict[st
     from textual.app import App, ComposeResult
     from textual.containers import Vertical, VerticalScroll
     from textual.screen import ModalScreen
-    from textual.widgets import Footer, Input, OptionList, Select, Static, TextArea
+    from textual.widgets import DataTable, Footer, Input, OptionList, Select, Static, TextArea
 
     class Form(ModalScreen[None]):
         BINDINGS = [("escape", "app.pop_screen", "Back")]
@@ -257,6 +313,10 @@ async def bare_child(counts: dict[str, dict[str, int]], repeats: int) -> dict[st
                         yield TextArea()
                     for _ in range(self.numbers.get("OptionList", 0)):
                         yield OptionList(*(f"option {i}" for i in range(8)))
+                    for _ in range(self.numbers.get("DataTable", 0)):
+                        table: DataTable[str] = DataTable()
+                        table.add_columns("Name", "Sex/Age", "Birth date", "Identity", "Phone")
+                        yield table
             yield Footer()
 
     class Bare(App[None]):
@@ -359,7 +419,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nKey-press to painted, ms ({args.runs} fresh processes; again: {args.repeats} "
           "more opens in each)")  # fmt: skip
     header = (
-        f"{'form / dialog':<18}{'widgets':>10}"
+        f"{'form / dialog':<18}{'widgets':>11}"
         f"{'first p50':>11}{'first p95':>11}{'bare p50':>10}"
         f"{'again p50':>11}{'again p95':>11}{'bare p50':>10}"
         f"{'cpu p50':>9}{'bare cpu':>10}"
@@ -384,12 +444,12 @@ def main(argv: list[str] | None = None) -> int:
             f"{_p(cpu, 0.5):>9.0f}",
             f"{statistics.median(bare_cpu):>10.0f}" if bare_cpu else f"{'-':>10}",
         ]
-        print(f"{name:<18}{widgets:>10}" + "".join(cells))
+        print(f"{name:<18}{widgets:>11}" + "".join(cells))
     print(
-        "\nwidgets: Input/Select/TextArea/OptionList in the form; bare: a bare Textual app "
-        "pushing a ModalScreen with as many (for the slip: a one-page core-font fpdf PDF "
-        "in a thread worker). Headless (Pilot), 120x40. cpu: the process's CPU ms of the "
-        "first open (steadier than wall time on a shared machine)."
+        "\nwidgets: Input/Select/TextArea/OptionList/DataTable in the form; bare: a bare "
+        "Textual app pushing a ModalScreen with as many (for the slip: a one-page core-font "
+        "fpdf PDF in a thread worker). Headless (Pilot), 120x40. cpu: the process's CPU ms "
+        "of the first open (steadier than wall time on a shared machine)."
     )
     return 0
 

@@ -252,3 +252,42 @@ async def test_custom_title(search: PatientSearch) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         title = str(pilot.app.screen.query_one("#patient-search-title").render())
         assert title == "Walk-in: find the patient first"
+
+
+@pytest.mark.usefixtures("no_debounce")
+async def test_typing_and_the_blink_repaint_the_query_line_alone_and_focus_repaints_it_whole(
+    search: PatientSearch, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # On a thin link the border above and below the query was two thirds of each
+    # keystroke's and each blink's bytes: only the line of text is redrawn for those.
+    from textual.widget import Widget
+
+    from clinic_tui.screens.patient_search import QueryInput
+
+    app = SearchHostApp(search)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        query = app.screen.query_one(QueryInput)
+        calls: list[tuple[object, ...]] = []
+        original = Widget.refresh
+
+        def spy(self: Widget, *regions: object, **options: bool) -> Widget:
+            if self is query and options.get("repaint", True):
+                calls.append(regions)
+            return original(self, *regions, **options)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(Widget, "refresh", spy)
+        await pilot.press("s")
+        query._toggle_cursor()
+        text_line = query.content_region.reset_offset
+        assert calls
+        assert all(regions == (text_line,) for regions in calls), calls
+        assert text_line.height == 1
+        assert query.outer_size.height == 3  # the border above and below is not in it
+        calls.clear()
+        query.blur()  # its border changes look: all of it is repainted
+        await pilot.pause()
+        assert () in calls, calls
+        monkeypatch.undo()
+        await settle(pilot)
+        assert _names(pilot)  # the search itself went on as before

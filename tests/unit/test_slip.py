@@ -571,3 +571,31 @@ def test_the_slip_is_chinese_unless_the_settings_say_otherwise(tmp_path: Path) -
     config.write_text('[printing]\nslip_language = "fr"\n')
     with pytest.raises(ConfigError, match="slip_language"):
         load_settings(data_dir_flag=str(tmp_path), config_flag=str(config))
+
+
+def test_a_slip_printed_on_the_spare_pdf_shows_its_own_patient_and_nothing_before(
+    tmp_path: Path,
+) -> None:
+    # warm_slip_font parses the face into a spare PDF ahead of the slip; each slip takes it
+    # once. Two patients in a row, each on a spare: each slip is its own patient's, whole.
+    first = samples.rare_name_slip()
+    second = replace(samples.child_slip(), slip_number="RX-SPARE-2")
+    assert first.patient_name != second.patient_name
+    slip_module.warm_slip_font()
+    assert slip_module._spare is not None
+    one = Rendered(first, render_slip_pdf(first, tmp_path / "one.pdf"))
+    assert slip_module._spare is None  # taken, never used twice
+    slip_module.warm_slip_font()
+    two = Rendered(second, render_slip_pdf(second, tmp_path / "two.pdf"))
+    cold = Rendered(second, render_slip_pdf(second, tmp_path / "cold.pdf"))  # no spare left
+    try:
+        assert one.pages == two.pages == 1
+        assert first.patient_name in one.text
+        assert second.patient_name in two.text
+        assert first.patient_name not in two.text
+        assert _flat(two.text) == _flat(cold.text)
+        for field in _expected_fields(second):
+            assert _flat(field) in _flat(two.text), field
+    finally:
+        for slip in (one, two, cold):
+            slip.close()

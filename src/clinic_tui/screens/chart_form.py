@@ -21,6 +21,7 @@ from textual.widgets import Checkbox, Input, Label, OptionList, Select, Static, 
 from textual.worker import Worker, WorkerState
 
 from clinic_tui.i18n import tr
+from clinic_tui.screens.fresh_screen import StyledOnce
 from clinic_tui.widgets.data_text import data_block, data_text
 from clinic_tui.widgets.key_footer import KeyFooter
 
@@ -42,7 +43,7 @@ def shown(widget: Widget) -> bool:
     return all(node.display for node in widget.ancestors_with_self if isinstance(node, Widget))
 
 
-class ChartForm(ModalScreen[str | None]):
+class ChartForm(StyledOnce, ModalScreen[str | None]):
     """Base of the chart's forms; subclasses compose `fields` and implement `prepare`."""
 
     BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
@@ -90,7 +91,10 @@ class ChartForm(ModalScreen[str | None]):
         with Vertical(classes="dialog chart-form"):
             yield Static(data_text(self.form_title), classes="dialog-title")
             yield Static("", id="form-error", classes="field-error")
-            with VerticalScroll(classes="form-fields"):
+            # Not a focus stop: the fields scroll into view as they take the cursor. A
+            # focusable scroll took the screen's auto-focus first, and passing the cursor
+            # on to the first field restyled every field twice (~60 ms of each open).
+            with VerticalScroll(classes="form-fields", can_focus=False):
                 yield from self.fields()
         yield KeyFooter()
 

@@ -19,7 +19,7 @@ from typing import ClassVar, Protocol, Self
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -34,6 +34,7 @@ from textual.worker import Worker, WorkerState
 
 from clinic_tui.domain.models import Gender, PatientSummary
 from clinic_tui.i18n import N_, tr
+from clinic_tui.screens.fresh_screen import StyledOnce
 from clinic_tui.widgets.data_text import data_text
 from clinic_tui.widgets.key_footer import KeyFooter
 from clinic_tui.widgets.patient_header import localized_age
@@ -100,9 +101,30 @@ class ResultsTable(DataTable[Text]):
 
 
 class QueryInput(Input):
-    """The query box. Its size is set by the stylesheet, so a keystroke repaints it alone."""
+    """The query box. Its size is set by the stylesheet, so a keystroke repaints it alone,
+    and only its line of text: the border above and below stays as drawn."""
 
     _typing = False
+    _text_only = False
+    """True while a typed character or the cursor's blink changes the text line alone."""
+
+    async def _on_key(self, event: events.Key) -> None:
+        # A printable key changes the value and the cursor: the line of text, never the
+        # border (a focus or style change repaints it whole, as it comes from elsewhere).
+        self._text_only = True
+        try:
+            await super()._on_key(event)
+        finally:
+            self._text_only = False
+
+    def _toggle_cursor(self) -> None:
+        # Each blink is a repaint: two rows of border with it were two thirds of an idle
+        # search's bytes (benchmarks/bytes_per_keystroke.py).
+        self._text_only = True
+        try:
+            super()._toggle_cursor()
+        finally:
+            self._text_only = False
 
     def _watch_value(self, value: str) -> None:
         # Input asks for a new layout at every change of its value; a layout of the dialog
@@ -120,13 +142,16 @@ class QueryInput(Input):
         layout: bool = False,
         recompose: bool = False,
     ) -> Self:
-        """Repaint; a layout only when asked for by something other than typing."""
+        """Repaint; a layout only when asked for by something other than typing; while
+        typing or blinking, the line of text alone."""
+        if self._text_only and repaint and not regions and not recompose:
+            regions = (self.content_region.reset_offset,)
         return super().refresh(
             *regions, repaint=repaint, layout=layout and not self._typing, recompose=recompose
         )
 
 
-class PatientSearchScreen(ModalScreen[str | None]):
+class PatientSearchScreen(StyledOnce, ModalScreen[str | None]):
     """Search the cached patients; dismisses with the chosen patient's id, or None."""
 
     CSS_PATH = Path(__file__).with_name("patient_search.tcss")

@@ -20,6 +20,7 @@ from textual.widgets import Input, OptionList, Static
 from clinic_tui.domain.untrusted import clean_line
 from clinic_tui.i18n import language, tr
 from clinic_tui.prescribing.model import Override, OverrideReason, SafetyWarning
+from clinic_tui.screens.fresh_screen import StyledOnce
 from clinic_tui.widgets.data_text import data_text
 from clinic_tui.widgets.key_footer import KeyFooter
 from clinic_tui.widgets.marked_list import MarkedOptionList
@@ -34,7 +35,7 @@ def reason_words(reason: OverrideReason) -> str:
     return reason.text_zh if language() == "zh" and reason.text_zh else reason.text_en
 
 
-class OverrideDialog(ModalScreen[Override | None]):
+class OverrideDialog(StyledOnce, ModalScreen[Override | None]):
     """Pick a coded reason (and say why) to sign despite a HIGH warning; Esc goes back."""
 
     BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]

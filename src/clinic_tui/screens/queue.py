@@ -255,7 +255,13 @@ class QueueScreen(Screen[None]):
             self.set_timer(WARM_UP_DELAY_SECONDS, self._warm_up)
 
     def _warm_up(self) -> None:
-        self.run_worker(self.cache.warm_up, thread=True, exit_on_error=False, group="warm-up")
+        self.run_worker(self._warm_up_all, thread=True, exit_on_error=False, group="warm-up")
+
+    def _warm_up_all(self) -> None:
+        self.cache.warm_up()
+        from clinic_tui.screens.preload import import_forms
+
+        import_forms()  # the forms' and dialogs' code, so their first open waits for no import
 
     def _show_follow_ups(
         self, follow_ups: list[FollowUpItem], unread: int = 0, chronic: int = 0

@@ -12,6 +12,7 @@ from textual.widgets.option_list import Option
 
 from clinic_tui.domain.models import QueueEntry, QueueStatus
 from clinic_tui.i18n import tr
+from clinic_tui.screens.fresh_screen import StyledOnce
 from clinic_tui.widgets.data_text import name_text
 from clinic_tui.widgets.key_footer import KeyFooter
 from clinic_tui.widgets.row_table import CURSOR_MARK
@@ -25,7 +26,7 @@ STATUS_LABELS = {
 """English label of each state, as the dialog lists them (translated with tr)."""
 
 
-class StatusScreen(ModalScreen[tuple[QueueStatus, str | None] | None]):
+class StatusScreen(StyledOnce, ModalScreen[tuple[QueueStatus, str | None] | None]):
     """Pick a state with arrows + Enter or keys 1-4; returns (status, reason) or None."""
 
     BINDINGS = [

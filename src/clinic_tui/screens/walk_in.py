@@ -42,6 +42,7 @@ from clinic_tui.domain.validation import (
     validate_new_patient,
 )
 from clinic_tui.i18n import N_, tr
+from clinic_tui.screens.fresh_screen import StyledOnce
 from clinic_tui.screens.patient_search import Finder, PatientSearchScreen
 from clinic_tui.screens.walk_in_dialogs import ConfirmScreen, DuplicateChoice, DuplicateScreen
 from clinic_tui.widgets.data_text import data_block, data_text
@@ -145,7 +146,7 @@ class MoreDetails(Vertical):
             error.display = False
 
 
-class WalkInScreen(ModalScreen[WalkInRequest | None]):
+class WalkInScreen(StyledOnce, ModalScreen[WalkInRequest | None]):
     """The walk-in form; `patient` None means a new patient is registered too."""
 
     BINDINGS = [
@@ -189,7 +190,8 @@ class WalkInScreen(ModalScreen[WalkInRequest | None]):
             if self.note:
                 yield Static(data_text(self.note), id="walk-in-note")
             yield Static("", id="form-error", classes="field-error")
-            with VerticalScroll(id="walk-in-fields"):
+            # Not a focus stop (see ChartForm): the fields scroll into view as they are reached.
+            with VerticalScroll(id="walk-in-fields", can_focus=False):
                 if self.patient is None:
                     # The search's text fills the name: the cursor goes after it, nothing selected
                     # for the next key to wipe.
