@@ -193,10 +193,23 @@ class FollowUpForm(ChartForm):
                 tr("Fasting glucose"), Input(id="glucose", placeholder="mmol/L", compact=True),
                 "glucose",
             )  # fmt: skip
-        yield Label(tr("Symptoms"), classes="note-label")
-        with Grid(classes="symptoms"):
-            for code, label in self.symptoms:
-                yield TickBox(label, id=f"symptom-{code}", compact=True)
+        # The 规范 form's symptom boxes, then the urgent signs apart under their own heading:
+        # "Nausea, vomiting" (a box) and "Nausea and vomiting" (an urgent sign) side by side
+        # read as one thing ticked twice, and only the second refers at once.
+        from clinic_tui.followup.classify import is_urgent_symptom
+
+        routine = [(c, label) for c, label in self.symptoms if not is_urgent_symptom(c)]
+        urgent = [(c, label) for c, label in self.symptoms if is_urgent_symptom(c)]
+        for heading, group in (
+            (N_("Symptoms"), routine),
+            (N_("Urgent signs: refer at once"), urgent),
+        ):
+            if not group:
+                continue
+            yield Label(tr(heading), classes="note-label")
+            with Grid(classes="symptoms"):
+                for code, label in group:
+                    yield TickBox(label, id=f"symptom-{code}", compact=True)
         for field_id, label, unit in (
             ("cigarettes", N_("Cigarettes/day"), ""),
             ("alcohol", N_("Alcohol 两/day"), ""),

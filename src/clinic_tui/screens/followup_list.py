@@ -105,7 +105,7 @@ class FollowUpListScreen(Screen[None]):
         """Columns, then the first read."""
         table = self.query_one(DataTable)
         labels = (N_("Due state"), N_("Patient"), N_("Age"), N_("Prog."), N_("Address"),
-                  N_("Last visit"), N_("Managing doctor"))  # fmt: skip
+                  N_("Last visit"), N_("Doctor"))  # fmt: skip
         for label in labels:
             table.add_column(tr(label))
         self.query_one("#chronic-empty").display = False
