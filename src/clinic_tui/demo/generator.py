@@ -37,6 +37,7 @@ from clinic_tui.demo.people import (
 )
 from clinic_tui.demo.queue import QueueCandidate, build_queue, queue_size
 from clinic_tui.demo.records import build_history
+from clinic_tui.demo.referral_summary import referral_summary
 from clinic_tui.demo.referrals import build_hospital_side, inbox_size
 from clinic_tui.domain.fhir import Resource
 from clinic_tui.errors import CacheError
@@ -134,6 +135,9 @@ class DemoClinic:
         self.queue_size = queue_size(master, patients)
         self._queue_order = master.sample(range(patients), self.queue_size)
         self._in_queue = frozenset(self._queue_order)
+        self.registries = registries
+        """Whether patients are enrolled in the chronic-disease programmes (demo/follow_ups)."""
+        self.urgent_index = self._first_enrolled_with_hypertension() if registries else None
         # The hospital's side has a Random of its own: the township's records stay as they were.
         hospital_rng = DemoRandom(seed ^ _HOSPITAL_SEED, self._stamp)
         referred = [
@@ -148,9 +152,6 @@ class DemoClinic:
             patients,
             history_years=history_years,
         )
-        self.registries = registries
-        """Whether patients are enrolled in the chronic-disease programmes (demo/follow_ups)."""
-        self.urgent_index = self._first_enrolled_with_hypertension() if registries else None
 
     def _follow_up_rng(self, index: int) -> DemoRandom:
         """The patient's follow-up Random: a stream of its own, so the registries change no
@@ -174,7 +175,20 @@ class DemoClinic:
         """Patient `index`'s facts and records, drawn as patient_resources draws them."""
         rng = DemoRandom(self._patient_seeds[index], self._stamp + 1 + index)
         _patient, facts = build_patient(rng, self.context)
-        return facts, build_history(rng, self.context, facts, self.history_years).resources
+        history = build_history(rng, self.context, facts, self.history_years)
+        if not self.registries:
+            return facts, history.resources
+        # The chart a referral's summary is written from includes the chronic follow-ups.
+        registry = build_follow_ups(
+            self._follow_up_rng(index),
+            self.context,
+            facts,
+            history.resources,
+            history.chronic,
+            urgent=index == self.urgent_index,
+        )
+        extra = registry.resources if registry is not None else []
+        return facts, [*history.resources, *extra]
 
     def _township_fixed(self) -> list[Resource]:
         """The organizations and their staff, the hospital's departments, experts and inbox."""
@@ -208,8 +222,7 @@ class DemoClinic:
             rng = DemoRandom(self._patient_seeds[index], self._stamp + 1 + index)
             patient, facts = build_patient(rng, context)
             history = build_history(rng, context, facts, self.history_years)
-            yield patient
-            yield from history.resources
+            follow_ups: list[Resource] = []
             if self.registries:
                 registry = build_follow_ups(
                     self._follow_up_rng(index),
@@ -220,7 +233,13 @@ class DemoClinic:
                     urgent=index == self.urgent_index,
                 )
                 if registry is not None:
-                    yield from registry.resources
+                    follow_ups = registry.resources
+                    # Before anything is yielded: a consumer turns each record into a row
+                    # as it comes, so a summary restated later would be lost.
+                    _restate_referral_summaries(history.resources, follow_ups)
+            yield patient
+            yield from history.resources
+            yield from follow_ups
             if index in self._in_queue:
                 candidates[index] = QueueCandidate(facts.ref, facts.age, history.chronic)
 
@@ -280,6 +299,19 @@ class DemoClinic:
 SERVER_ID_STAMP = 1_704_067_200_000
 """Id stamp of a seeded server's clinic (2024-01-01 in ms): the same seed gives the same ids
 on any day, so seeding again updates records instead of adding a second clinic."""
+
+
+def _restate_referral_summaries(history: list[Resource], follow_ups: list[Resource]) -> None:
+    """A referral's summary states the chart as it stood on the referral's day: once the
+    chronic follow-ups (their own vital signs) join the chart, a summary written from the
+    history alone could state older vitals than the chart shows for that day."""
+    records = [*history, *follow_ups]
+    for resource in history:
+        if resource.get("resourceType") != "ServiceRequest" or not resource.get("note"):
+            continue
+        authored = resource.get("authoredOn")
+        if isinstance(authored, str):
+            resource["note"] = [{"text": referral_summary(records, authored), "time": authored}]
 
 
 def iter_demo_resources(

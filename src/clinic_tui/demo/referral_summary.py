@@ -109,11 +109,25 @@ def _medications(resources: Iterable[Resource], day: str) -> list[str]:
     return found
 
 
+def _vital_sign(resource: Resource) -> bool:
+    """In the vital-signs category (a laboratory result such as fasting glucose is not one)."""
+    categories = resource.get("category")
+    if not isinstance(categories, list):
+        return True  # uncategorised: the chart's vital codes decide, as it always did
+    return any(
+        coding.get("code") == "vital-signs"
+        for category in categories
+        if isinstance(category, dict)
+        for coding in category.get("coding") or []
+        if isinstance(coding, dict)
+    )
+
+
 def _vitals(resources: Iterable[Resource], day: str) -> tuple[str, list[str]]:
     """(the latest day measured, 'label value unit' of each sign's latest value by then)."""
     latest: dict[str, tuple[str, Resource]] = {}
     for resource in resources:
-        if resource.get("resourceType") != "Observation":
+        if resource.get("resourceType") != "Observation" or not _vital_sign(resource):
             continue
         measured = str(resource.get("effectiveDateTime") or "")
         if not measured or _day(measured) > day:
