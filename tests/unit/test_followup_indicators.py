@@ -298,7 +298,9 @@ def test_the_command_prints_the_figures(engine: Engine, cache_file: Path, cli: C
         "--data-dir", folder, "--lang", "zh",
     )  # fmt: skip
     assert code == 0, err
-    assert "白沙乡卫生院  2型糖尿病  1  1  100.0  1  100.0" in out
+    # One aligned table row per township and programme (cells apart by spaces).
+    rows = [line.split() for line in out.splitlines()]
+    assert ["白沙乡卫生院", "2型糖尿病", "1", "1", "100.0", "1", "100.0"] in rows, out
     assert stat.S_IMODE(pdf.stat().st_mode) == 0o600
 
 

@@ -120,13 +120,47 @@ def run(args: argparse.Namespace, today: date | None = None) -> int:
     if args.json:
         print(json.dumps(_as_json(found), ensure_ascii=False, indent=2))
     else:
-        import csv
-
-        from clinic_tui.followup.indicators import csv_text
-
-        for row in csv.reader(csv_text(found, language).splitlines()):
-            print("  ".join(row))
+        _print_tables(found, language)
     return 0
+
+
+def _print_tables(found: Any, language: str) -> None:
+    """The CSV's blocks (period, programmes, villages, clinicians) as aligned tables."""
+    import csv
+    import os
+
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from clinic_tui.domain.untrusted import clean_line
+    from clinic_tui.followup.indicators import csv_text
+
+    plain = bool(os.environ.get("NO_COLOR"))
+    console = Console(soft_wrap=False, no_color=plain, highlight=False)
+    block: list[list[str]] = []
+    rows = [*csv.reader(csv_text(found, language).splitlines()), []]
+    for row in rows:
+        if row:
+            block.append(row)
+            continue
+        if len(block) == 1:
+            console.print(Text("  ".join(clean_line(cell) for cell in block[0])))
+        elif block:
+            table = Table(box=None if plain else box.SIMPLE_HEAD, pad_edge=False)
+            for index, heading in enumerate(block[0]):
+                first = index == 0
+                table.add_column(heading, justify="left" if first else "right", no_wrap=first)
+            for cells in block[1:]:
+                # Village and clinician names come from the cache: data, never markup.
+                table.add_row(*(Text(clean_line(cell)) for cell in cells))
+            # Never cut a figure: wider than the terminal, the table runs on (as a CSV would).
+            needed = console.measure(table, options=console.options.update_width(10_000)).maximum
+            Console(
+                soft_wrap=False, no_color=plain, highlight=False, width=max(console.width, needed)
+            ).print(table)
+        block = []
 
 
 def _pdf_writer(write_pdf: Any) -> Any:
