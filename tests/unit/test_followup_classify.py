@@ -234,6 +234,9 @@ def test_referral_summary_carries_the_values_and_why() -> None:
     zh = referral_summary_lines(HT, values, result, [first], zh=True)
     assert "血压 162/94 mmHg" in zh[0]
     assert any("连续两次控制不满意" in line for line in zh)
+    # Chinese punctuation and units: a Chinese summary reads as one language.
+    assert all(": " not in line and "/min" not in line for line in zh), zh
+    assert zh[0].startswith("慢病随访（高血压）：")
 
 
 def test_every_row_is_cited_and_states_how_it_was_read() -> None:

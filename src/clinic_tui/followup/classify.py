@@ -267,7 +267,7 @@ def values_line(values: FollowUpValues, zh: bool = False) -> str:
     if values.systolic is not None and values.diastolic is not None:
         parts.append(f"{'血压' if zh else 'BP'} {values.systolic}/{values.diastolic} mmHg")
     if values.heart_rate is not None:
-        parts.append(f"{'心率' if zh else 'HR'} {values.heart_rate}/min")
+        parts.append(f"心率 {values.heart_rate} 次/分" if zh else f"HR {values.heart_rate}/min")
     if values.fasting_glucose is not None:
         parts.append(f"{'空腹血糖' if zh else 'FPG'} {values.fasting_glucose:g} mmol/L")
     if values.weight_kg is not None:
@@ -293,29 +293,35 @@ def referral_summary_lines(
         programme_words[p] if zh else p.value for p in dict.fromkeys(programmes)
     )
     control = CONTROL_ZH[classification.control] if zh else str(classification.control)
+    # Written in the reader's language, punctuation too (full-width colon and brackets).
+    colon = "：" if zh else ": "
     lines = [
-        f"{'慢病随访' if zh else 'Chronic follow-up'} ({names}): {values_line(values, zh)}",
-        f"{'此次随访分类' if zh else 'Control'}: {control}",
+        f"慢病随访（{names}）：{values_line(values, zh)}"
+        if zh
+        else f"Chronic follow-up ({names}): {values_line(values, zh)}",
+        f"{'此次随访分类' if zh else 'Control'}{colon}{control}",
     ]
     why = [words.get(reason, reason) for reason in classification.refer_reasons]
     why += [words.get(reason, reason) for reason in classification.reasons]
     if why:
-        lines.append(f"{'转诊原因' if zh else 'Why'}: " + ("；" if zh else "; ").join(why))
+        lines.append(f"{'转诊原因' if zh else 'Why'}{colon}" + ("；" if zh else "; ").join(why))
     if values.symptoms:
         labels = {code: (zh_word if zh else en) for code, en, zh_word in _all_choices()}
         named = [labels.get(code, code) for code in values.symptoms]
-        lines.append(f"{'症状' if zh else 'Symptoms'}: " + ("、" if zh else ", ").join(named))
+        lines.append(f"{'症状' if zh else 'Symptoms'}{colon}" + ("、" if zh else ", ").join(named))
     if values.adverse_reaction.strip():
         lines.append(
-            f"{'药物不良反应' if zh else N_('Adverse reaction')}: {values.adverse_reaction}"
+            f"{'药物不良反应' if zh else N_('Adverse reaction')}{colon}{values.adverse_reaction}"
         )
     if values.complication.strip():
-        lines.append(f"{'并发症' if zh else N_('Complication')}: {values.complication}")
+        lines.append(f"{'并发症' if zh else N_('Complication')}{colon}{values.complication}")
     for visit in previous[:2]:
         past = CONTROL_ZH[visit.control] if zh else str(visit.control)
+        day = visit.when.date().isoformat()
         lines.append(
-            f"{'上次随访' if zh else 'Previous'} {visit.when.date().isoformat()}: "
-            f"{values_line(visit.values, zh)} ({past})"
+            f"上次随访 {day}：{values_line(visit.values, zh)}（{past}）"
+            if zh
+            else f"Previous {day}: {values_line(visit.values, zh)} ({past})"
         )
     return lines
 
