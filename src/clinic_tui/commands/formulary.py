@@ -169,7 +169,7 @@ def _coverage(path: Path) -> int:
         # Drug names come from an imported file: data, never markup.
         table.add_row(
             Text(row.code), *(Text(cell or "-") for cell in row.cells),
-            Text("yes" if row.review == "reviewed" else "no"),
+            Text(tr("yes") if row.review == "reviewed" else tr("no")),
         )  # fmt: skip
     Console(soft_wrap=False, no_color=plain, highlight=False).print(table)
     blank = [
