@@ -10,6 +10,7 @@ shared/GLOSSARY.md.
 
 from __future__ import annotations
 
+import errno
 import gettext
 import os
 from functools import cache
@@ -150,6 +151,24 @@ def add_translations(entries: dict[str, str]) -> None:
     deletes the call; tests/unit/test_catalogue.py fails while one remains.
     """
     _pending.setdefault("zh", {}).update(entries)
+
+
+_OS_REASONS = {
+    errno.ENOENT: N_("no such file or folder"),
+    errno.EACCES: N_("permission denied"),
+    errno.EPERM: N_("operation not permitted"),
+    errno.ENOTDIR: N_("a part of the path is a file, not a folder"),
+    errno.EISDIR: N_("it is a folder"),
+    errno.EROFS: N_("the disk is read-only"),
+    errno.ENOSPC: N_("the disk is full"),
+    errno.EEXIST: N_("it already exists"),
+}
+
+
+def os_reason(error: OSError) -> str:
+    """Why a file operation failed, in the session's language (the C library's is English)."""
+    reason = _OS_REASONS.get(error.errno or 0)
+    return tr(reason) if reason else (error.strerror or str(error))
 
 
 TEXTUAL_WORDS = (

@@ -26,7 +26,7 @@ from clinic_tui.commands.cache_tables import (
     write_into,
 )
 from clinic_tui.errors import ClinicError
-from clinic_tui.i18n import N_, ngettext, tr
+from clinic_tui.i18n import N_, ngettext, os_reason, tr
 
 
 class FormularyFileError(ClinicError):
@@ -209,7 +209,7 @@ def _read(source: Path) -> list[Any]:
         data = read_file(source, MAX_BYTES)
     except OSError as error:
         raise FormularyFileError(
-            tr("cannot read {path}: {reason}").format(path=source, reason=error.strerror or error)
+            tr("cannot read {path}: {reason}").format(path=source, reason=os_reason(error))
         ) from error
     except TooLargeError as error:
         raise FormularyFileError(f"{source}: {error}") from error
