@@ -234,7 +234,7 @@ class FollowUpForm(ChartForm):
         yield Static(data_block(medicines or "  " + tr("No current medications on the chart")),
                      id="medications")  # fmt: skip
         yield from field_row(
-            tr("Next follow-up"), Input(id="next-due", placeholder="YYYY-MM-DD", compact=True),
+            tr("Next follow-up"), Input(id="next-due", placeholder=tr("YYYY-MM-DD"), compact=True),
             "next-due",
         )  # fmt: skip
         yield from field_row(tr("Remarks"), Input(id="note", compact=True), "note")
