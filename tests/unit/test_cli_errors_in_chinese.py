@@ -58,3 +58,11 @@ def test_terminology_search_heads_its_table_in_chinese(tmp_path: Path, cli: Cli)
     assert code == 0
     heading = out.splitlines()[0]
     assert heading.split() == ["编码", "名称", "版本", "匹配方式"]
+
+
+def test_seed_servers_summary_is_said_in_chinese() -> None:
+    from clinic_tui.commands.seed_server import SeedResult
+
+    i18n.set_language("zh")
+    summary = str(SeedResult(patients=30, resources=962, created=962, updated=0, transactions=4))
+    assert summary == "30 位患者，962 条资源（新建 962，更新 0），共 4 个事务"
