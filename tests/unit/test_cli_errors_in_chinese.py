@@ -66,3 +66,24 @@ def test_seed_servers_summary_is_said_in_chinese() -> None:
     i18n.set_language("zh")
     summary = str(SeedResult(patients=30, resources=962, created=962, updated=0, transactions=4))
     assert summary == "30 位患者，962 条资源（新建 962，更新 0），共 4 个事务"
+
+
+def test_no_keyring_is_explained_in_chinese(
+    tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import keyring
+    from keyring.backends.fail import Keyring as FailKeyring
+
+    monkeypatch.setattr(keyring, "get_keyring", FailKeyring)
+    code, _, err = cli("--lang", "zh", "--data-dir", str(tmp_path), "login", "--server",
+                       "https://fhir.example.org/fhir", stdin="token\n")  # fmt: skip
+    assert code == 2
+    assert "本机没有可用的密钥环后端" in err
+
+
+def test_the_starter_formularys_source_is_a_chinese_word(tmp_path: Path, cli: Cli) -> None:
+    code, out, _ = cli("--lang", "zh", "--data-dir", str(tmp_path), "formulary", "search",
+                       "amoxicillin", "--limit", "1")  # fmt: skip
+    assert code == 0
+    assert "starter" not in out
+    assert "内置" in out

@@ -295,7 +295,11 @@ def _search(path: Path, text: str, limit: int) -> int:
 
     from clinic_tui.domain.untrusted import clean_line
     from clinic_tui.offline_cache.cache_file import connect
-    from clinic_tui.prescribing.formulary_store import drug_sources, read_formulary
+    from clinic_tui.prescribing.formulary_store import (
+        STARTER_SOURCE,
+        drug_sources,
+        read_formulary,
+    )
 
     with closing(connect(path)) as connection:
         formulary = read_formulary(connection)
@@ -314,7 +318,9 @@ def _search(path: Path, text: str, limit: int) -> int:
         source, reviewed = sources.get(drug.code, ("", True))
         name_zh = drug.name_zh if reviewed else tr("(unreviewed) {name}").format(name=drug.name_zh)
         # Imported names are data: cleaned, and drawn as Text (never parsed as markup).
-        cells = (drug.code, name_zh, drug.name_en, drug.atc, strengths, source)
+        # The built-in formulary's label is a word of ours; an imported file's name is data.
+        shown = tr(N_("starter")) if source == STARTER_SOURCE else source
+        cells = (drug.code, name_zh, drug.name_en, drug.atc, strengths, shown)
         table.add_row(*(Text(clean_line(cell)) for cell in cells))
     Console(soft_wrap=False).print(table)
     return 0

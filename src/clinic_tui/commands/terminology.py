@@ -88,7 +88,7 @@ def detect_edition(path: Path) -> str:
     from clinic_tui.terminology.gnuhealth import DISEASES
 
     if not path.exists():
-        raise TerminologyFileError(f"{path} does not exist")
+        raise TerminologyFileError(tr("{path} does not exist").format(path=path))
     try:
         if path.is_dir():
             if any(found.as_posix().endswith(DISEASES) for found in path.rglob("diseases.xml")):
