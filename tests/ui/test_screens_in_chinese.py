@@ -20,13 +20,14 @@ from clinic_tui import i18n
 from clinic_tui.offline_cache.clinic_cache import ClinicCache
 from clinic_tui.widgets.command_palette import TranslatedCommandPalette
 from tests.ui.chart_fixtures import clinic_app, fixture_clinic
+from tests.ui.followup_host import FormHostApp, Recorder, form_data
 from tests.ui.pilot import press, settle, type_text
 from tests.ui.queue_app import queue_app
 
 pytestmark = pytest.mark.anyio
 
 ENGLISH_UI = re.compile(
-    r"/min\b|\bmin\b|Dismiss menu|Show menu|Search for commands|No matches found|"
+    r"/min\b|\bmin\b|YYYY|Dismiss menu|Show menu|Search for commands|No matches found|"
     r"\b(?:Save|Cancel|Help|Back|Quit|Sync|Heart rate|Respiratory rate|Weight|Height)\b"
 )
 """English UI words the walk of issue #22 found (or could find) on Chinese screens."""
@@ -80,4 +81,25 @@ async def test_the_palette_prompts_and_finds_nothing_in_chinese(tmp_path: Path) 
                 break
             await pilot.pause(0.05)
         assert "没有匹配项" in screen_text(app)
+        assert english_on(app) == []
+
+
+async def test_the_new_patient_form_asks_for_the_date_in_chinese(tmp_path: Path) -> None:
+    app = queue_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "r", "ctrl+n")
+        assert "年-月-日" in screen_text(app)
+        assert english_on(app) == []
+
+
+async def test_the_follow_up_form_and_its_open_menu_in_chinese() -> None:
+    app = FormHostApp(form_data(), Recorder())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert "次/分" in screen_text(app)
+        assert english_on(app) == []
+        await press(pilot, "enter")  # the visit mode's Select opens its menu
+        shown = screen_text(app)
+        assert "关闭菜单" in shown
         assert english_on(app) == []
