@@ -482,6 +482,13 @@ class ClinicApp(OrderedKeysApp[None]):
             return
         self.push_screen(HelpScreen(key_sections(self.screen), title=tr("Keys of this screen")))
 
+    def action_command_palette(self) -> None:
+        """Show the command palette, its prompt in the session's language."""
+        from clinic_tui.widgets.command_palette import TranslatedCommandPalette
+
+        if self.use_command_palette and not self.screen.has_class("--textual-command-palette"):
+            self.push_screen(TranslatedCommandPalette())
+
     def key_question_mark(self) -> None:
         """`?` in a dialog: a dialog passes on no app key, so an unhandled `?` lands here.
 

@@ -146,7 +146,9 @@ def _encounter_days(value: Any) -> int:
         return Settings.sync_encounter_days
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ConfigError(
-            f"[sync] encounter_days must be a whole number of days >= 1, not {value!r}"
+            tr("[sync] encounter_days must be a whole number of days >= 1, not {value!r}").format(
+                value=value
+            )
         )
     return value
 
@@ -156,7 +158,9 @@ def _low_bandwidth(value: Any) -> bool:
     if value is None:
         return Settings.low_bandwidth
     if not isinstance(value, bool):
-        raise ConfigError(f"[ui] low_bandwidth must be true or false, not {value!r}")
+        raise ConfigError(
+            tr("[ui] low_bandwidth must be true or false, not {value!r}").format(value=value)
+        )
     return value
 
 
@@ -166,7 +170,9 @@ def _idle_lock_minutes(value: Any) -> float:
         return Settings.idle_lock_minutes
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
         raise ConfigError(
-            f"[security] idle_lock_minutes must be a number of minutes >= 0, not {value!r}"
+            tr(
+                "[security] idle_lock_minutes must be a number of minutes >= 0, not {value!r}"
+            ).format(value=value)
         )
     return float(value)
 
@@ -177,7 +183,9 @@ def _printer(value: Any) -> str | None:
         return None
     if not isinstance(value, str) or value.startswith("-") or any(c.isspace() for c in value):
         raise ConfigError(
-            f"[printing] printer must be a printer name as lpstat -p lists it, not {value!r}"
+            tr(
+                "[printing] printer must be a printer name as lpstat -p lists it, not {value!r}"
+            ).format(value=value)
         )
     return value
 

@@ -16,23 +16,24 @@ from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from clinic_tui.errors import ClinicError
-from clinic_tui.i18n import tr
+from clinic_tui.i18n import N_, tr
 from clinic_tui.redaction import remember_secret
 
 SERVICE = "clinic-tui"
 TOKEN_ENV = "CLINIC_TUI_TOKEN"
 
-NO_BACKEND_HELP = (
+NO_BACKEND_HELP = N_(
     "no usable keyring backend on this machine (common on headless Linux and cloud "
     "desktops), so the secret cannot be stored safely. Either install the encrypted-file "
     "backend (pip install keyrings.alt pycryptodome, then set "
     "PYTHON_KEYRING_BACKEND=keyrings.alt.file.EncryptedKeyring), or give the token in the "
-    f"{TOKEN_ENV} environment variable"
+    "CLINIC_TUI_TOKEN environment variable"
 )
-PLAINTEXT_REFUSED = (
+"""Shown through tr() where it is raised (the session's language is set by then)."""
+PLAINTEXT_REFUSED = N_(
     "the keyring backend keyrings.alt.file.PlaintextKeyring writes secrets unencrypted to "
     "disk, so clinic-tui refuses it; use PYTHON_KEYRING_BACKEND="
-    f"keyrings.alt.file.EncryptedKeyring instead, or give the token in {TOKEN_ENV}"
+    "keyrings.alt.file.EncryptedKeyring instead, or give the token in CLINIC_TUI_TOKEN"
 )
 
 
@@ -128,19 +129,19 @@ def keyring_backend() -> Any:
     try:
         backend = keyring.get_keyring()
     except Exception as error:  # a broken PYTHON_KEYRING_BACKEND setting, for one
-        raise NoKeyringError(f"{NO_BACKEND_HELP} ({error})") from error
+        raise NoKeyringError(f"{tr(NO_BACKEND_HELP)} ({error})") from error
     if isinstance(backend, chainer.ChainerBackend):
         members = [member for member in backend.backends if _usable(member)]
         safe = [member for member in members if not _is_plaintext(member)]
         if not safe:
             if not members:
-                raise NoKeyringError(NO_BACKEND_HELP)
-            raise CredentialError(PLAINTEXT_REFUSED)
+                raise NoKeyringError(tr(NO_BACKEND_HELP))
+            raise CredentialError(tr(PLAINTEXT_REFUSED))
         return safe[0]
     if _is_plaintext(backend):
-        raise CredentialError(PLAINTEXT_REFUSED)
+        raise CredentialError(tr(PLAINTEXT_REFUSED))
     if not _usable(backend):
-        raise NoKeyringError(NO_BACKEND_HELP)
+        raise NoKeyringError(tr(NO_BACKEND_HELP))
     return backend
 
 
@@ -151,7 +152,7 @@ def _keyring_call(action: str, call: Any, *args: str) -> Any:
     try:
         return call(*args)
     except keyring_errors.NoKeyringError as error:
-        raise NoKeyringError(NO_BACKEND_HELP) from error
+        raise NoKeyringError(tr(NO_BACKEND_HELP)) from error
     except KeyringError as error:
         raise CredentialError(f"the keyring could not {action} the secret: {error}") from error
 

@@ -10,6 +10,7 @@ shared/GLOSSARY.md.
 
 from __future__ import annotations
 
+import errno
 import gettext
 import os
 from functools import cache
@@ -152,6 +153,24 @@ def add_translations(entries: dict[str, str]) -> None:
     _pending.setdefault("zh", {}).update(entries)
 
 
+_OS_REASONS = {
+    errno.ENOENT: N_("no such file or folder"),
+    errno.EACCES: N_("permission denied"),
+    errno.EPERM: N_("operation not permitted"),
+    errno.ENOTDIR: N_("a part of the path is a file, not a folder"),
+    errno.EISDIR: N_("it is a folder"),
+    errno.EROFS: N_("the disk is read-only"),
+    errno.ENOSPC: N_("the disk is full"),
+    errno.EEXIST: N_("it already exists"),
+}
+
+
+def os_reason(error: OSError) -> str:
+    """Why a file operation failed, in the session's language (the C library's is English)."""
+    reason = _OS_REASONS.get(error.errno or 0)
+    return tr(reason) if reason else (error.strerror or str(error))
+
+
 TEXTUAL_WORDS = (
     # Textual's own key descriptions (DataTable, scrolling, Input, OptionList), shown in `?`
     # help and the palette through tr(binding.description): marked here, as Textual's source
@@ -195,5 +214,22 @@ TEXTUAL_WORDS = (
     N_("Cut selected text"),
     N_("Paste text from the clipboard"),
     N_("palette"),
+    N_("Dismiss menu"),
+    N_("Show menu"),
+    N_("Press button"),
+    N_("Toggle"),
+    N_("Toggle option"),
+    N_("Next option"),
+    N_("Previous option"),
+    N_("Delete all to the right"),
+    N_("Up"),
+    N_("Down"),
+    N_("Cursor Up"),
+    N_("Cursor Down"),
+    N_("Exit the command palette"),
+    N_("Next command"),
+    N_("Next tab"),
+    N_("Previous tab"),
+    N_("Open link"),
 )
 """Words Textual shows that the app passes through tr()."""

@@ -34,13 +34,17 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
 def _check_terminal() -> None:
     if not sys.stdout.isatty() or not sys.stdin.isatty():
         raise ClinicError(
-            "the workstation needs an interactive terminal; for headless work use a subcommand "
-            "(see clinic-tui --help)"
+            tr(
+                "the workstation needs an interactive terminal; for headless work use a "
+                "subcommand (see clinic-tui --help)"
+            )
         )
     if os.environ.get("TERM", "") in ("", "dumb"):
         raise ClinicError(
-            "this terminal cannot draw the workstation (TERM is unset or 'dumb'); "
-            "set TERM=xterm-256color or use another terminal"
+            tr(
+                "this terminal cannot draw the workstation (TERM is unset or 'dumb'); "
+                "set TERM=xterm-256color or use another terminal"
+            )
         )
 
 

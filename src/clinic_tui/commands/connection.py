@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from clinic_tui.config import Settings
 from clinic_tui.credentials import Credential, credential_for
 from clinic_tui.errors import ConfigError
+from clinic_tui.i18n import tr
 from clinic_tui.sync.errors import InsecureServerError
 
 if TYPE_CHECKING:
@@ -34,8 +35,10 @@ def require_server(settings: Settings) -> str:
     """The server URL from --server, CLINIC_TUI_SERVER or the settings file; else ConfigError."""
     if not settings.server_url:
         raise ConfigError(
-            "no FHIR server given: use --server URL, set CLINIC_TUI_SERVER, or run "
-            "`clinic-tui login --server URL` once"
+            tr(
+                "no FHIR server given: use --server URL, set CLINIC_TUI_SERVER, or run "
+                "`clinic-tui login --server URL` once"
+            )
         )
     return checked_server(settings.server_url, allow_insecure=settings.allow_insecure_http)
 

@@ -33,7 +33,10 @@ _SIDE_FILES = ("-wal", "-shm", "-journal")
 
 def _remove_new_cache(path: Path, folder_was_there: bool) -> None:
     for suffix in ("", *_SIDE_FILES):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
+        # A --data-dir under a file (/etc/passwd/x) was never created: nothing to remove, and
+        # the reason the cache could not be made is what the user must see.
+        with contextlib.suppress(NotADirectoryError):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
     if not folder_was_there:
         with contextlib.suppress(OSError):  # rmdir: only an empty folder, nobody else's files
             path.parent.rmdir()

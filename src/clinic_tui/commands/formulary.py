@@ -26,7 +26,7 @@ from clinic_tui.commands.cache_tables import (
     write_into,
 )
 from clinic_tui.errors import ClinicError
-from clinic_tui.i18n import N_, ngettext, tr
+from clinic_tui.i18n import N_, ngettext, os_reason, tr
 
 
 class FormularyFileError(ClinicError):
@@ -169,7 +169,7 @@ def _coverage(path: Path) -> int:
         # Drug names come from an imported file: data, never markup.
         table.add_row(
             Text(row.code), *(Text(cell or "-") for cell in row.cells),
-            Text("yes" if row.review == "reviewed" else "no"),
+            Text(tr("yes") if row.review == "reviewed" else tr("no")),
         )  # fmt: skip
     Console(soft_wrap=False, no_color=plain, highlight=False).print(table)
     blank = [
@@ -209,7 +209,7 @@ def _read(source: Path) -> list[Any]:
         data = read_file(source, MAX_BYTES)
     except OSError as error:
         raise FormularyFileError(
-            tr("cannot read {path}: {reason}").format(path=source, reason=error.strerror or error)
+            tr("cannot read {path}: {reason}").format(path=source, reason=os_reason(error))
         ) from error
     except TooLargeError as error:
         raise FormularyFileError(f"{source}: {error}") from error
@@ -295,7 +295,11 @@ def _search(path: Path, text: str, limit: int) -> int:
 
     from clinic_tui.domain.untrusted import clean_line
     from clinic_tui.offline_cache.cache_file import connect
-    from clinic_tui.prescribing.formulary_store import drug_sources, read_formulary
+    from clinic_tui.prescribing.formulary_store import (
+        STARTER_SOURCE,
+        drug_sources,
+        read_formulary,
+    )
 
     with closing(connect(path)) as connection:
         formulary = read_formulary(connection)
@@ -314,7 +318,9 @@ def _search(path: Path, text: str, limit: int) -> int:
         source, reviewed = sources.get(drug.code, ("", True))
         name_zh = drug.name_zh if reviewed else tr("(unreviewed) {name}").format(name=drug.name_zh)
         # Imported names are data: cleaned, and drawn as Text (never parsed as markup).
-        cells = (drug.code, name_zh, drug.name_en, drug.atc, strengths, source)
+        # The built-in formulary's label is a word of ours; an imported file's name is data.
+        shown = tr(N_("starter")) if source == STARTER_SOURCE else source
+        cells = (drug.code, name_zh, drug.name_en, drug.atc, strengths, shown)
         table.add_row(*(Text(clean_line(cell)) for cell in cells))
     Console(soft_wrap=False).print(table)
     return 0

@@ -46,10 +46,15 @@ class SeedResult:
     transactions: int
 
     def __str__(self) -> str:
-        return (
-            f"{self.patients:,} patients, {self.resources:,} resources "
-            f"({self.created:,} created, {self.updated:,} updated) "
-            f"in {self.transactions:,} transactions"
+        return tr(
+            "{patients} patients, {resources} resources ({created} created, {updated} updated) "
+            "in {transactions} transactions"
+        ).format(
+            patients=f"{self.patients:,}",
+            resources=f"{self.resources:,}",
+            created=f"{self.created:,}",
+            updated=f"{self.updated:,}",
+            transactions=f"{self.transactions:,}",
         )
 
 

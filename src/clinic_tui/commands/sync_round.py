@@ -16,7 +16,10 @@ from clinic_tui.commands.encrypt import unlock_for
 from clinic_tui.commands.progress import ProgressDisplay
 from clinic_tui.config import Settings
 from clinic_tui.domain.untrusted import clean_line
-from clinic_tui.i18n import tr
+from clinic_tui.i18n import N_, tr
+
+# The sync engine's phase names, as the progress line shows them.
+SYNC_PHASES = {"download": N_("download"), "merge": N_("merge"), "upload": N_("upload")}
 
 ERROR_LINE_LIMIT = 500
 """Characters of one error line printed (a server may say much more)."""
@@ -59,7 +62,7 @@ def run_sync(settings: Settings) -> int:
             def show(progress: SyncProgress) -> None:
                 if progress.phase == "done":
                     return  # the summary line says it
-                step, detail = progress.phase, progress.message
+                step, detail = tr(SYNC_PHASES.get(progress.phase, progress.phase)), progress.message
                 if progress.resource_type:
                     step = f"{step} {progress.resource_type}"
                     detail = detail.removeprefix(f"{progress.resource_type}: ")

@@ -22,7 +22,7 @@ from clinic_tui.commands.cache_tables import (
     ready_cache,
     write_into,
 )
-from clinic_tui.i18n import tr
+from clinic_tui.i18n import N_, tr
 
 EDITIONS = ("who", "national")
 
@@ -88,7 +88,7 @@ def detect_edition(path: Path) -> str:
     from clinic_tui.terminology.gnuhealth import DISEASES
 
     if not path.exists():
-        raise TerminologyFileError(f"{path} does not exist")
+        raise TerminologyFileError(tr("{path} does not exist").format(path=path))
     try:
         if path.is_dir():
             if any(found.as_posix().endswith(DISEASES) for found in path.rglob("diseases.xml")):
@@ -118,6 +118,15 @@ def load_starter_set(path: Path) -> bool:
     return load_builtin(path, "the diagnosis starter set", ensure_starter_set)
 
 
+# How a hit matched the query, as the search table names it.
+MATCH_WORDS = {
+    "code": N_("code"),
+    "code-prefix": N_("code prefix"),
+    "title-prefix": N_("title prefix"),
+    "title": N_("title"),
+}
+
+
 def run_terminology(args: argparse.Namespace) -> int:
     """Run `terminology import` or `terminology search`."""
     settings = command_settings(args)
@@ -136,7 +145,7 @@ def _import(path: Path, source: Path, edition: str) -> int:
     from clinic_tui.terminology.systems import NATIONAL_ICD10, SYSTEM_NAMES, WHO_ICD10
 
     with ProgressDisplay() as display:
-        display.update("reading", 0, None, detail=str(source))
+        display.update(tr("reading"), 0, None, detail=str(source))
         if edition == "who":
             package = read_gnuhealth(source)
             system, concepts, version = WHO_ICD10, package.concepts, package.version
@@ -155,10 +164,12 @@ def _import(path: Path, source: Path, edition: str) -> int:
                 concepts,
                 version=version,
                 total=len(concepts),
-                progress=lambda done, total: display.update(f"importing {name}", done, total),
+                progress=lambda done, total: display.update(
+                    tr("importing {name}").format(name=name), done, total
+                ),
             ),
         )
-    print(f"{name}: {result} (into {path}).")
+    print(tr("{name}: {result} (into {path}).").format(name=name, result=result, path=path))
     return 0
 
 
@@ -178,19 +189,21 @@ def _search(path: Path, args: argparse.Namespace, language: str) -> int:
             connection, args.query, limit=max(args.limit, 1), lang=language, systems=systems
         )
     if not hits:
-        print(f"No diagnosis matches {clean_line(args.query)!r}.")
+        print(tr("No diagnosis matches {query!r}.").format(query=clean_line(args.query)))
         return 1
     table = Table(box=None, pad_edge=False)
-    table.add_column("code")
-    table.add_column("title", overflow="fold")
-    table.add_column("edition")
-    table.add_column("match")
+    table.add_column(tr("code"))
+    table.add_column(tr("title"), overflow="fold")
+    table.add_column(tr("edition"))
+    table.add_column(tr("match"))
     for hit in hits:
-        edition = "national" if hit.system == NATIONAL_ICD10 else "WHO"
+        edition = tr("national") if hit.system == NATIONAL_ICD10 else "WHO"
         other = hit.display_en if hit.display == hit.display_zh else hit.display_zh
         title = f"{hit.display} ({other})" if other and other != hit.display else hit.display
         # Titles came from an import file: cleaned, and Text (never markup).
-        table.add_row(Text(clean_line(hit.code)), Text(clean_line(title)), edition, hit.match)
+        table.add_row(
+            Text(clean_line(hit.code)), Text(clean_line(title)), edition, tr(MATCH_WORDS[hit.match])
+        )
     Console(soft_wrap=False).print(table)
     return 0
 

@@ -410,9 +410,13 @@ def _check_values(values: FollowUpValues) -> None:
     ):
         field = FIELDS_BY_KEY[key]
         if value is not None and not field.low <= value <= field.high:
+            from clinic_tui.i18n import in_chinese
+
+            # The Chinese message names the measure and its unit in Chinese ('心率', '次/分').
+            label_zh, unit_zh = in_chinese(field.label), in_chinese(field.unit)
             raise RegistryError(
                 f"{field.label} {value:g} is outside {field.low:g}-{field.high:g} {field.unit}",
-                f"{field.label} {value:g} 超出 {field.low:g}-{field.high:g} {field.unit}",
+                f"{label_zh} {value:g} 超出 {field.low:g}-{field.high:g} {unit_zh}",
             )
     low, high = GLUCOSE_LIMITS
     glucose = values.fasting_glucose

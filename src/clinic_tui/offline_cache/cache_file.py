@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from clinic_tui.errors import CacheError
-from clinic_tui.i18n import tr
+from clinic_tui.i18n import os_reason, tr
 from clinic_tui.offline_cache.cache_key import (
     CacheLockedError,
     Encryption,
@@ -78,7 +78,9 @@ def encryption_of(path: Path) -> Encryption | None:
     except FileNotFoundError:
         return None
     except OSError as error:
-        raise CacheError(f"cannot read cache {path}: {error.strerror or error}") from error
+        raise CacheError(
+            tr("cannot read cache {path}: {reason}").format(path=path, reason=os_reason(error))
+        ) from error
     if not header or header == SQLITE_HEADER:
         return None
     encryption = read_marker(path)
@@ -171,22 +173,28 @@ def _check_directory(directory: Path) -> None:
         private_dir(directory)
     except OSError as error:
         raise CacheError(
-            f"cannot create data directory {directory}: {error.strerror or error}"
+            tr("cannot create data directory {directory}: {reason}").format(
+                directory=directory, reason=os_reason(error)
+            )
         ) from error
     if not os.access(directory, os.W_OK | os.X_OK):
         raise CacheError(
-            f"data directory {directory} is not writable; choose another with --data-dir"
+            tr("data directory {directory} is not writable; choose another with --data-dir").format(
+                directory=directory
+            )
         )
 
 
 def _check_existing_file(path: Path) -> None:
     if not path.is_file():
-        raise CacheError(f"{path} exists but is not a file")
+        raise CacheError(tr("{path} exists but is not a file").format(path=path))
     try:
         with path.open("rb") as handle:
             header = handle.read(len(SQLITE_HEADER))
     except OSError as error:
-        raise CacheError(f"cannot read cache {path}: {error.strerror or error}") from error
+        raise CacheError(
+            tr("cannot read cache {path}: {reason}").format(path=path, reason=os_reason(error))
+        ) from error
     if header and header != SQLITE_HEADER:
         encryption_of(path)  # an encrypted cache passes; anything else is refused there
 
@@ -201,7 +209,11 @@ def _inspect(connection: sqlite3.Connection, path: Path) -> tuple[int, int, int]
             ).fetchone()[0]
         )
     except database_errors("DatabaseError") as error:
-        raise CacheError(f"{path} is damaged or not a database ({error}); left as is") from error
+        raise CacheError(
+            tr("{path} is damaged or not a database ({error}); left as is").format(
+                path=path, error=error
+            )
+        ) from error
     return application_id, version, tables
 
 
@@ -215,12 +227,16 @@ def prepare_cache(path: Path, *, create: bool = True) -> list[Path]:
     if existed:
         _check_existing_file(path)
     elif not create:
-        raise CacheError(f"no cache at {path}; run `clinic-tui demo-data` or sync first")
+        raise CacheError(
+            tr("no cache at {path}; run `clinic-tui demo-data` or sync first").format(path=path)
+        )
     try:
         tightened = make_private(path.parent)
     except OSError as error:
         raise CacheError(
-            f"cannot make data directory {path.parent} private: {error.strerror or error}"
+            tr("cannot make data directory {directory} private: {reason}").format(
+                directory=path.parent, reason=os_reason(error)
+            )
         ) from error
     _check_directory(path.parent)
     if not existed:
@@ -229,7 +245,11 @@ def prepare_cache(path: Path, *, create: bool = True) -> list[Path]:
         try:
             create_private_file(path)
         except OSError as error:
-            raise CacheError(f"cannot create cache {path}: {error.strerror or error}") from error
+            raise CacheError(
+                tr("cannot create cache {path}: {reason}").format(
+                    path=path, reason=os_reason(error)
+                )
+            ) from error
     try:
         connection = open_connection(path, isolation_level=None, timeout=MIGRATION_WAIT_SECONDS)
     except database_errors() as error:
@@ -279,7 +299,9 @@ def open_read_only(path: Path) -> sqlite3.Connection:
     older schema is CacheUpgradeError (its tables may lack what is read).
     """
     if not path.exists():
-        raise CacheError(f"no cache at {path}; run `clinic-tui demo-data` or sync first")
+        raise CacheError(
+            tr("no cache at {path}; run `clinic-tui demo-data` or sync first").format(path=path)
+        )
     _check_existing_file(path)
     try:
         connection = _read_only_connection(path)

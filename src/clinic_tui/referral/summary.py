@@ -78,7 +78,8 @@ def assemble_summary(chart: Chart, note: NoteEntry | None, today: date) -> str:
             value = _vital_value(vital.value)
             if vital.second_value is not None:
                 value += f"/{_vital_value(vital.second_value)}"
-            readings.append(f"{_label(vital.label)} {value} {vital.unit}".strip())
+            # The unit as the session's language writes it: '/min' is 次/分 in Chinese.
+            readings.append(f"{_label(vital.label)} {value} {tr(vital.unit)}".strip())
         lines.append(f"{_label(N_('Vital signs'))} ({latest}): " + ", ".join(readings))
     else:
         lines.append(f"{_label(N_('Vital signs'))}: {_label(N_('none recorded'))}")

@@ -77,7 +77,7 @@ class EnrolForm(ChartForm):
         )  # fmt: skip
         yield from field_row(
             tr("Since"),
-            Input(self.today.isoformat(), id="since", placeholder="YYYY-MM-DD", compact=True),
+            Input(self.today.isoformat(), id="since", placeholder=tr("YYYY-MM-DD"), compact=True),
             "since",
         )
         people = [(name_text(name), ident) for ident, name in self.clinicians.items()]
@@ -154,7 +154,7 @@ class LeaveForm(ChartForm):
         )
         yield from field_row(
             tr("On"),
-            Input(self.today.isoformat(), id="on", placeholder="YYYY-MM-DD", compact=True),
+            Input(self.today.isoformat(), id="on", placeholder=tr("YYYY-MM-DD"), compact=True),
             "on",
         )
         yield from field_row(tr("Remarks"), Input(id="note", compact=True), "note")

@@ -182,7 +182,9 @@ class FollowUpForm(ChartForm):
         yield Static("", id="systolic-error", classes="field-error")
         yield Static("", id="diastolic-error", classes="field-error")
         yield from field_row(
-            tr("Heart rate"), Input(id="heart_rate", placeholder="/min", compact=True), "heart_rate"
+            tr("Heart rate"),
+            Input(id="heart_rate", placeholder=tr("/min"), compact=True),
+            "heart_rate",
         )
         yield from field_row(
             tr("Weight"), Input(id="weight", placeholder="kg", compact=True), "weight"
@@ -214,10 +216,12 @@ class FollowUpForm(ChartForm):
             ("cigarettes", N_("Cigarettes/day"), ""),
             ("alcohol", N_("Alcohol 两/day"), ""),
             ("exercise-times", N_("Exercise/week"), ""),
-            ("exercise-minutes", N_("Minutes each"), "min"),
+            ("exercise-minutes", N_("Minutes each"), N_("min")),
         ):
             yield from field_row(
-                tr(label), Input(id=field_id, placeholder=unit, compact=True), field_id
+                tr(label),
+                Input(id=field_id, placeholder=tr(unit) if unit else "", compact=True),
+                field_id,
             )
         labels = (("salt", N_("Salt")), ("mood", N_("Mood")), ("advice", N_("Follows advice")))
         for field_id, label in labels:
@@ -243,7 +247,7 @@ class FollowUpForm(ChartForm):
         yield Static(data_block(medicines or "  " + tr("No current medications on the chart")),
                      id="medications")  # fmt: skip
         yield from field_row(
-            tr("Next follow-up"), Input(id="next-due", placeholder="YYYY-MM-DD", compact=True),
+            tr("Next follow-up"), Input(id="next-due", placeholder=tr("YYYY-MM-DD"), compact=True),
             "next-due",
         )  # fmt: skip
         yield from field_row(tr("Remarks"), Input(id="note", compact=True), "note")

@@ -212,7 +212,7 @@ class AcceptForm(TriageForm):
         """Appointment date and the teleconsultation box."""
         yield from field_row(
             tr("Appointment date"),
-            Input(placeholder="YYYY-MM-DD", id="appointment", compact=True),
+            Input(placeholder=tr("YYYY-MM-DD"), id="appointment", compact=True),
             "appointment",
         )
         yield TickBox(tr("Teleconsultation instead"), id="teleconsultation", compact=True)
@@ -352,7 +352,7 @@ class CompleteForm(TriageForm):
         yield from field_row(tr("Advice"), Input(id="advice", compact=True), "advice")
         yield from field_row(tr("Follow-up plan"), Input(id="plan", compact=True), "plan")
         yield from field_row(
-            tr("Follow-up due"), Input(placeholder="YYYY-MM-DD", id="due", compact=True), "due"
+            tr("Follow-up due"), Input(placeholder=tr("YYYY-MM-DD"), id="due", compact=True), "due"
         )
 
     def prepare(self) -> tuple[dict[str, str], Write | None]:

@@ -27,11 +27,11 @@ def translated(message: str) -> str:
         if message.startswith(f"{label} above "):
             limit, age = re.findall(r"[\d.]+", message)[:2]
             return tr("{label} above {limit} {unit} is not possible at age {age}").format(
-                label=tr(label), limit=limit, unit=field.unit, age=age
+                label=tr(label), limit=limit, unit=tr(field.unit), age=age
             )
         if message.startswith(f"{label} must be between"):
             return tr("{label} must be between {low} and {high} {unit}").format(
-                label=tr(label), low=f"{field.low:g}", high=f"{field.high:g}", unit=field.unit
+                label=tr(label), low=f"{field.low:g}", high=f"{field.high:g}", unit=tr(field.unit)
             )
     return tr(message)
 
@@ -63,7 +63,7 @@ class VitalsForm(ChartForm):
         yield Static(tr("Fill in what was measured; BMI is worked out from weight and height"))
         for field in VITAL_FIELDS:
             yield from field_row(
-                tr(field.label), Input(id=field.key, placeholder=field.unit, compact=True),
+                tr(field.label), Input(id=field.key, placeholder=tr(field.unit), compact=True),
                 field.key,
             )  # fmt: skip
 

@@ -203,7 +203,7 @@ class WalkInScreen(StyledOnce, ModalScreen[WalkInRequest | None]):
                     )
                     yield from _row(
                         tr("Birth date"),
-                        Input(id="birth_date", placeholder="YYYY-MM-DD", compact=True),
+                        Input(id="birth_date", placeholder=tr("YYYY-MM-DD"), compact=True),
                         "birth_date",
                     )
                     yield from _row(

@@ -28,6 +28,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from clinic_tui.domain import pinyin
 from clinic_tui.domain.models import Clinic
+from clinic_tui.i18n import tr
 from clinic_tui.offline_cache.cache_file import LAST_SYNC_KEY
 from clinic_tui.offline_cache.tables import RESOURCE_TABLES, CacheMeta, OutboxEntry
 from clinic_tui.referral.store import ReferralStore
@@ -315,7 +316,9 @@ class _Round:
         def on_page(resource_type: str, so_far: TypeDownload) -> None:
             nonlocal pages
             pages += 1
-            text = f"{resource_type}: page {so_far.pages}, {so_far.written} new"
+            text = tr("{kind}: page {page}, {count} new").format(
+                kind=resource_type, page=so_far.pages, count=so_far.written
+            )
             self._tell("download", resource_type, pages, None, text)
             self._check_cancel()
 
@@ -450,13 +453,19 @@ class _Round:
         store = ReferralStore(self.engine, Clinic(id=clinic, name=""))
         received = store.receive_arrived(datetime.now(UTC))
         if received:
-            self._tell("merge", "Task", received, received, f"{received} referrals received")
+            self._tell(
+                "merge",
+                "Task",
+                received,
+                received,
+                tr("{count} referrals received").format(count=received),
+            )
 
     def _merge_kept_aside(self) -> None:
         merge = self.owner.hooks.merge_kept_aside
         if merge is None:
             return
-        self._tell("merge", None, 0, None, "merging server versions kept aside")
+        self._tell("merge", None, 0, None, tr("merging server versions kept aside"))
         summary = merge(self.engine)
         self.errors.extend(str(error) for error in getattr(summary, "errors", None) or [])
 
@@ -464,7 +473,9 @@ class _Round:
         hooks = self.owner.hooks
 
         def on_bundle(step: UploadProgress) -> None:
-            text = f"{step.done} of {step.total} changes, {step.bundles} bundles"
+            text = tr("{done} of {total} changes, {bundles} bundles").format(
+                done=step.done, total=step.total, bundles=step.bundles
+            )
             self._tell("upload", None, step.done, step.total, text)
 
         open_conflicts = None
