@@ -43,10 +43,11 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_cir
 # The C encoder JSONEncoder.encode makes anew on every call, made once: the same text (the
 # same arguments, in the order json.encoder passes them) for a third less time, a demo
 # clinic's largest single cost. None where the C accelerator is missing.
+_C_MAKE_ENCODER: Any = getattr(json_encoder, "c_make_encoder", None)
 _C_ENCODE = (
     None
-    if json_encoder.c_make_encoder is None
-    else json_encoder.c_make_encoder(
+    if _C_MAKE_ENCODER is None
+    else _C_MAKE_ENCODER(
         None,  # markers: check_circular=False
         _ENCODER.default,
         json_encoder.encode_basestring,  # ensure_ascii=False
@@ -134,30 +135,36 @@ def bulk_rows(resources: Iterable[Resource]) -> BulkRows:
     together directly: a demo clinic's half million rows skip building and merging a dict each.
     """
     grouped: BulkRows = {}
-    getters: dict[str, Callable[[dict[str, Any]], tuple[Any, ...]]] = {}
+    # Per type: its list of rows, the getter of its own columns, and its extractor.
+    fast: dict[str, tuple[list[tuple[Any, ...]], _Getter, Callable[[Resource], Any]]] = {}
     for resource in resources:
-        resource_type = resource.get("resourceType")
-        getter = getters.get(resource_type) if isinstance(resource_type, str) else None
+        kind = resource.get("resourceType")
+        known = fast.get(kind) if isinstance(kind, str) else None
         ident = resource.get("id")
-        if getter is None or not isinstance(ident, str) or not ident:
+        if known is None or not isinstance(ident, str) or not ident:
             # The first of its type, or one row_values refuses (with its message).
             values = row_values(resource)
-            resource_type = resource["resourceType"]
-            if resource_type not in grouped:
+            kind = resource["resourceType"]
+            if kind not in grouped:
                 names = tuple(values)
-                grouped[resource_type] = (names, [])
-                getters[resource_type] = _columns_getter(names[_FIXED:])
-            grouped[resource_type][1].append(tuple(values.values()))
+                grouped[kind] = (names, [])
+                fast[kind] = (
+                    grouped[kind][1],
+                    _columns_getter(names[_FIXED:]),
+                    COLUMN_EXTRACTORS[kind],
+                )
+            grouped[kind][1].append(tuple(values.values()))
             continue
+        rows, getter, extract = known
         meta = resource.get("meta") or {}
-        grouped[resource_type][1].append(
+        rows.append(
             (
                 ident,
                 to_json(resource),
                 False,
                 meta.get("versionId"),
                 meta.get("lastUpdated"),
-                *getter(COLUMN_EXTRACTORS[resource_type](resource)),
+                *getter(extract(resource)),
             )
         )
     return grouped
@@ -167,12 +174,15 @@ _FIXED = 5
 """Columns row_values puts before a type's own: id, resource_json, pending and meta_columns'."""
 
 
-def _columns_getter(names: tuple[str, ...]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+_Getter = Callable[[dict[str, Any]], tuple[Any, ...]]
+
+
+def _columns_getter(names: tuple[str, ...]) -> _Getter:
     """A type's own column values, as a tuple in the order of `names`."""
     if len(names) == 1:
         (name,) = names
         return lambda columns: (columns[name],)
-    return cast(Callable[[dict[str, Any]], tuple[Any, ...]], itemgetter(*names))
+    return cast(_Getter, itemgetter(*names))
 
 
 def insert_bulk_rows(connection: Connection, rows: BulkRows) -> int:
