@@ -127,6 +127,11 @@ BulkRows = dict[str, tuple[tuple[str, ...], list[tuple[Any, ...]]]]
 """Resource type -> (column names, one tuple of values per row): what a bulk load inserts."""
 
 
+_FIXED = 5
+"""Columns row_values puts before a type's own: id, resource_json, pending and meta_columns'."""
+_Getter = Callable[[dict[str, Any]], tuple[Any, ...]]
+
+
 def bulk_rows(resources: Iterable[Resource]) -> BulkRows:
     """Cache rows of `resources` grouped by type, the same values row_values gives, in its order.
 
@@ -168,13 +173,6 @@ def bulk_rows(resources: Iterable[Resource]) -> BulkRows:
             )
         )
     return grouped
-
-
-_FIXED = 5
-"""Columns row_values puts before a type's own: id, resource_json, pending and meta_columns'."""
-
-
-_Getter = Callable[[dict[str, Any]], tuple[Any, ...]]
 
 
 def _columns_getter(names: tuple[str, ...]) -> _Getter:
