@@ -181,7 +181,7 @@ def build_follow_ups(
             )
         )
         for task in open_tasks:
-            add(shapes.done_task(task, encounter_id, when))
+            add(_done_task(task, encounter_id, when))
         open_tasks = [
             shapes.next_visit_task(
                 rng.new_id(),
@@ -220,6 +220,25 @@ def build_follow_ups(
     for task in open_tasks:
         add(task)
     return FollowUpRecords(out, programmes, len(previous), last_control)
+
+
+def _done_task(before: Resource, encounter_id: str, when: datetime) -> Resource:
+    """shapes.done_task without its deep copy (a tenth of the registries' time): `before`
+    is this generator's own open Task, dropped once completed, and only its top level changes.
+    """
+    stamp = when.isoformat(timespec="seconds")
+    task = dict(before)
+    task["status"] = "completed"
+    task["lastModified"] = stamp
+    task["executionPeriod"] = {**(before.get("executionPeriod") or {}), "end": stamp}
+    task["output"] = [
+        *(before.get("output") or []),
+        {
+            "type": {"text": "follow-up visit"},
+            "valueReference": {"reference": f"Encounter/{encounter_id}"},
+        },
+    ]
+    return task
 
 
 def _code(condition: Resource) -> str:

@@ -10,12 +10,14 @@ a clinician's queue. `make demo` only runs it when the cache file does not exist
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import sys
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -342,12 +344,32 @@ def _start_worker(clinic: DemoClinic) -> None:
     # One clinic per worker process, set once when the pool starts it.
     global _worker_clinic
     _worker_clinic = clinic
+    # What the worker holds now lives as long as it does: out of the collector's sight.
+    gc.freeze()
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off for a while (turned back on after, if it was on).
+
+    Building rows makes millions of dicts and tuples and no reference cycles: the collector's
+    passes over them found nothing and cost about 15% of the workers' time. Whatever cycle
+    some library makes meanwhile is collected once it is back on.
+    """
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
 
 
 def _chunk_rows(start: int, stop: int) -> tuple[BulkRows, dict[int, QueueCandidate]]:
     assert _worker_clinic is not None, "worker started without its clinic"
     candidates: dict[int, QueueCandidate] = {}
-    rows = bulk_rows(_worker_clinic.patient_resources(start, stop, candidates))
+    with _collector_paused():
+        rows = bulk_rows(_worker_clinic.patient_resources(start, stop, candidates))
     return rows, candidates
 
 
@@ -450,7 +472,7 @@ def generate_demo_clinic(
     with bulk_load(engine, empty=True) as connection:
         _refuse_unless_empty(connection)
         tell(0, patients)
-        with indexes_built_after(connection):
+        with indexes_built_after(connection), _collector_paused():
             records = _load(connection, clinic, workers, tell)
         _set_meta(
             connection,

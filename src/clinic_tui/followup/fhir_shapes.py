@@ -323,6 +323,8 @@ def _glucose(
 
 
 def _coded(link_id: str, *codes: str) -> list[dict[str, Any]]:
+    if not codes:
+        return []  # most items of most visits: skip making the system's text
     system = f"{ANSWER_SYSTEM}:{link_id}"
     return [{"valueCoding": {"system": system, "code": code}} for code in codes]
 
