@@ -44,6 +44,7 @@ from clinic_tui.demo.referrals import build_hospital_side, inbox_size
 from clinic_tui.domain.fhir import Resource
 from clinic_tui.errors import CacheError
 from clinic_tui.followup.model import Programme
+from clinic_tui.i18n import tr
 from clinic_tui.offline_cache.store import (
     BulkRows,
     bulk_insert_resources,
@@ -399,12 +400,18 @@ def _refuse_unless_empty(connection: Connection) -> None:
     ).scalar_one_or_none()
     records = _records_in(connection)
     if records or clinic is not None:
-        where = connection.engine.url.database or "this cache"
+        where = connection.engine.url.database or tr("this cache")
+        held = (
+            tr("{where} already holds {count:,} records for clinic {clinic}")
+            if clinic
+            else tr("{where} already holds {count:,} records")
+        ).format(where=where, count=records, clinic=clinic)
         raise CacheError(
-            f"{where} already holds {records:,} records"
-            + (f" for clinic {clinic}" if clinic else "")
-            + "; demo data is only written into an empty cache "
-            "(choose another --data-dir, or delete that file first)"
+            held
+            + tr(
+                "; demo data is only written into an empty cache "
+                "(choose another --data-dir, or delete that file first)"
+            )
         )
 
 
