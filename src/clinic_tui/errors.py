@@ -17,3 +17,19 @@ class ConfigError(ClinicError):
     """The settings file, an environment variable or a flag holds something unusable."""
 
     exit_code = 2
+
+
+class BilingualError(ValueError):
+    """An action a service refuses, worded by the service in English and Chinese (the words
+    come with the refusal: a referral's or a registry's reason is built from its data)."""
+
+    def __init__(self, english: str, chinese: str) -> None:
+        self.english = english
+        self.chinese = chinese
+        super().__init__(f"{english}; {chinese}")
+
+    def message(self) -> str:
+        """The message in the language in force."""
+        from clinic_tui.i18n import language
+
+        return self.chinese if language() == "zh" else self.english

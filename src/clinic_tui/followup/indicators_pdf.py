@@ -3,13 +3,13 @@ the prescription slips embed. fpdf2 is imported only when a page is drawn."""
 
 from __future__ import annotations
 
-import functools
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from clinic_tui.domain.untrusted import clean_line
+from clinic_tui.followup.pdf_font import pdf_font
 
 if TYPE_CHECKING:
     from fpdf import FPDF
@@ -19,40 +19,11 @@ if TYPE_CHECKING:
 Indicators = Any
 ProgrammeFigures = Any
 
-FONT_FACE = "Noto Sans CJK SC"
-DEBIAN_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 _FONT = "indicatorcjk"
 _ROW_MM = 6.0
 _PAGE_BOTTOM_MM = 270.0
 _MAX_LIST_ROWS = 25
 """Villages / clinicians listed on the page (most overdue first); the CSV has them all."""
-
-
-class IndicatorFontMissingError(RuntimeError):
-    """The CJK font is not installed."""
-
-
-@functools.cache
-def default_font() -> tuple[Path, int]:
-    """The slips' font, found as prescribing.slip.slip_font finds it (that module is in a
-    sibling service package this one may not import)."""
-    try:
-        import noto_cjk_sans_otc
-
-        path = Path(str(noto_cjk_sans_otc.FONT_PATH))
-    except ImportError:
-        path = DEBIAN_FONT
-    if not path.is_file():
-        raise IndicatorFontMissingError(
-            f"the Chinese font ({FONT_FACE}) is not installed: run `make install`"
-        )
-    from fontTools.ttLib import TTCollection
-
-    with TTCollection(str(path), lazy=True) as collection:
-        for index, face in enumerate(collection.fonts):
-            if face["name"].getDebugName(1) == FONT_FACE:
-                return path, index
-    raise IndicatorFontMissingError(f"{path} has no {FONT_FACE} face")
 
 
 def render(
@@ -69,7 +40,7 @@ def render(
 
     from clinic_tui.private_files import private_dir, write_private
 
-    font_path, face = font or default_font()
+    font_path, face = font or pdf_font()
     pdf = FPDF(orientation="P", unit="mm", format="A4")
     pdf.set_auto_page_break(False)
     pdf.set_margins(15, 15, 15)

@@ -25,6 +25,7 @@ from sqlalchemy import Connection, Engine, text
 from clinic_tui.domain.fhir import Resource, concept_code, reference_id
 from clinic_tui.domain.models import Clinic
 from clinic_tui.domain.vital_entry import FIELDS_BY_KEY
+from clinic_tui.errors import BilingualError
 from clinic_tui.followup import fhir_shapes as shapes
 from clinic_tui.followup.due_list import due_items
 from clinic_tui.followup.model import (
@@ -68,19 +69,8 @@ GLUCOSE_LIMITS = (1.0, 60.0)
 mmol/L: 110 for 6.1), not a clinical threshold; unverified against a meter's range."""
 
 
-class RegistryError(ValueError):
+class RegistryError(BilingualError):
     """An action the registry refuses; the message is in English and Chinese."""
-
-    def __init__(self, english: str, chinese: str) -> None:
-        self.english = english
-        self.chinese = chinese
-        super().__init__(f"{english}; {chinese}")
-
-    def message(self) -> str:
-        """The message in the language in force."""
-        from clinic_tui.i18n import language
-
-        return self.chinese if language() == "zh" else self.english
 
 
 def _new_id() -> str:

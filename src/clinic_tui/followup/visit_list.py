@@ -23,13 +23,12 @@ from typing import TYPE_CHECKING
 
 from clinic_tui.domain.untrusted import clean_line
 from clinic_tui.followup.model import Control, DueItem, Programme
+from clinic_tui.followup.pdf_font import pdf_font
 
 if TYPE_CHECKING:
     from fpdf import FPDF
     from sqlalchemy import Engine
 
-FONT_FACE = "Noto Sans CJK SC"
-DEBIAN_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 PAGE_MM = (297.0, 210.0)
 """A4 landscape: room for the blank columns a doctor writes in."""
 MARGIN_MM = 10.0
@@ -162,36 +161,13 @@ def visit_list_rows(
     return rows
 
 
-@functools.cache
-def list_font() -> tuple[Path, int]:
-    """The Noto Sans CJK collection and the index of its Simplified Chinese face."""
-    try:
-        import noto_cjk_sans_otc
-
-        path = Path(str(noto_cjk_sans_otc.FONT_PATH))
-    except ImportError:
-        path = DEBIAN_FONT
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"the Chinese font ({FONT_FACE}) is not installed: run `make install` "
-            "or `apt-get install fonts-noto-cjk`"
-        )
-    from fontTools.ttLib import TTCollection
-
-    with TTCollection(str(path), lazy=True) as collection:
-        for index, face in enumerate(collection.fonts):
-            if face["name"].getDebugName(1) == FONT_FACE:
-                return path, index
-    raise FileNotFoundError(f"{path} has no {FONT_FACE} face")
-
-
 MISSING_GLYPH = "□"
 """Drawn for a character the font has no glyph for (written in by hand, as on the slip)."""
 
 
 @functools.cache
 def _font_cmap() -> frozenset[int]:
-    path, index = list_font()
+    path, index = pdf_font()
     from fontTools.ttLib import TTFont
 
     with TTFont(str(path), fontNumber=index, lazy=True) as face:
@@ -241,7 +217,7 @@ def write_visit_list_pdf(
 def _draw(rows: list[VisitListRow], clinic_name: str, today: date, heading: str) -> FPDF:
     from fpdf import FPDF
 
-    font_path, face = list_font()
+    font_path, face = pdf_font()
     pdf = FPDF(orientation="L", unit="mm", format="A4")
     pdf.set_auto_page_break(False)
     pdf.set_margins(MARGIN_MM, MARGIN_MM, MARGIN_MM)

@@ -32,6 +32,7 @@ from clinic_tui.domain.referral_workflow import (
     ReferralStatus,
     next_status,
 )
+from clinic_tui.errors import BilingualError
 from clinic_tui.offline_cache.store import read_resource, write_local_change
 from clinic_tui.referral import fhir_shapes as shapes
 from clinic_tui.referral.follow_up_read import FOLLOW_UPS_DUE_SQL, follow_up_from_row
@@ -48,19 +49,8 @@ from clinic_tui.referral.model import (
 from clinic_tui.referral.thread_seen import SAVE_SQL, SEEN_KEY, incoming_sql, seen_sql, unread
 
 
-class ReferralError(ValueError):
+class ReferralError(BilingualError):
     """A referral action the cache refuses; the message is in English and Chinese."""
-
-    def __init__(self, english: str, chinese: str) -> None:
-        self.english = english
-        self.chinese = chinese
-        super().__init__(f"{english}; {chinese}")
-
-    def message(self) -> str:
-        """The message in the language in force."""
-        from clinic_tui.i18n import language
-
-        return self.chinese if language() == "zh" else self.english
 
 
 def _new_id() -> str:
