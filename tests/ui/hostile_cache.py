@@ -57,7 +57,18 @@ MEGABYTE = "巨" * 50 + "x" * (1024 * 1024)
 
 # Keys whose string values are words a screen draws; codes, ids, systems and dates are not.
 _TEXT_KEYS = frozenset(
-    {"text", "display", "family", "given", "name", "alias", "contentString", "description"}
+    {
+        "text",
+        "display",
+        "family",
+        "given",
+        "name",
+        "alias",
+        "contentString",
+        "description",
+        "line",
+        "valueString",
+    }
 )
 _SKIP_UNDER = frozenset({"meta", "identifier", "telecom"})
 
@@ -96,6 +107,8 @@ _TABLES = (
     "service_request",
     "task",
     "communication",
+    "episode_of_care",
+    "questionnaire_response",
 )
 
 

@@ -37,6 +37,8 @@ from clinic_tui.screens.conflict_editor import ConflictEditor
 from clinic_tui.screens.conflicts import ConflictsScreen
 from clinic_tui.screens.discard_dialog import ConfirmScreen, discard_question
 from clinic_tui.screens.follow_ups import FollowUpsScreen
+from clinic_tui.screens.followup_form import FollowUpForm
+from clinic_tui.screens.followup_list import FollowUpListScreen
 from clinic_tui.screens.patient_search import PatientSearchScreen
 from clinic_tui.screens.prescription import PrescriptionScreen
 from clinic_tui.screens.prescription_dialogs import StopDialog
@@ -213,6 +215,23 @@ async def test_the_queue_chart_and_every_form_draw_data_as_data(
         assert app.screen.items  # the walk sees a hostile follow-up, not an empty list
         await _step(walk, pilot, "follow-ups cursor", "down", "down")
         await _step(walk, pilot, "follow-up done question", "x")
+        await _back_to_queue(walk, pilot)
+        # The chronic follow-up list, its filter, a 随访 form and its printed visit list:
+        # names, addresses (Address.line), the rules' words beside hostile earlier answers.
+        await _step(walk, pilot, "chronic follow-ups", "v")
+        assert isinstance(app.screen, FollowUpListScreen)
+        await settle(pilot)
+        # The walk sees hostile enrolled patients, not an empty list.
+        items = app.screen.items
+        assert any("巨巨巨巨巨巨巨巨" in item.name for item in items), items[:1]
+        await _step(walk, pilot, "chronic follow-ups cursor", "down", "down")
+        await _step(walk, pilot, "chronic follow-ups filter", "f")
+        await _back_to(walk, pilot, FollowUpListScreen)
+        await _step(walk, pilot, "a 随访 form", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, FollowUpForm), app.screen
+        await _step(walk, pilot, "a 随访 form moved", "down", "tab", "down")
+        await _back_to(walk, pilot, FollowUpListScreen)
         await _back_to_queue(walk, pilot)
         on_file = _identity_on_file(app)
         await _step(walk, pilot, "patient search", "slash")
