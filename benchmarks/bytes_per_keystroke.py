@@ -112,7 +112,7 @@ class PtyApp:
         fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
         env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "COLORTERM")}
         env.update(TERM="xterm-256color", COLUMNS=str(cols), LINES=str(rows))
-        self.process = subprocess.Popen(
+        self.process = start(
             command, stdin=child, stdout=child, stderr=child, env=env, start_new_session=True
         )
         os.close(child)
@@ -148,6 +148,38 @@ class PtyApp:
                 os.close(self.fd)
 
 
+_STARTED: list[subprocess.Popen[bytes]] = []
+"""Every child the benchmark started: main's last step ends any still running."""
+_held_signals: list[int] | None = None
+"""While a child is being started, the SIGTERMs that arrived (None: none being started)."""
+
+
+def start(command: list[str], **options: object) -> subprocess.Popen[bytes]:
+    """subprocess.Popen, the child put on _STARTED before a SIGTERM may unwind.
+
+    A SIGTERM handled inside Popen (the child forked and exec'd, Popen not yet returned)
+    unwinds with no handle on the child, which then runs on alone: so a SIGTERM is held
+    until the child is on the list, then delivered.
+    """
+    global _held_signals
+    _held_signals = []
+    try:
+        process: subprocess.Popen[bytes] = subprocess.Popen(command, **options)  # type: ignore[call-overload]
+        _STARTED.append(process)
+    finally:
+        held, _held_signals = _held_signals, None
+    if held:
+        raise SystemExit(128 + held[0])
+    return process
+
+
+def end_started() -> None:
+    """End every started child not yet waited for (and its process group)."""
+    for process in _STARTED:
+        if process.returncode is None:
+            end_group(process, gentle=False)
+
+
 def end_group(process: subprocess.Popen[bytes], gentle: bool = True) -> None:
     """SIGTERM `process` (started with start_new_session) if `gentle`, then SIGKILL its
     whole process group.
@@ -181,7 +213,7 @@ class WsApp:
     def __init__(
         self, server_command: list[str], port: int, cols: int, rows: int, keyed: bool
     ) -> None:
-        self.server = subprocess.Popen(
+        self.server = start(
             server_command,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE if keyed else subprocess.DEVNULL,
@@ -381,6 +413,9 @@ def demo_cache(args: argparse.Namespace, folder: Path) -> Path:
 
 
 def _leave(signum: int, _frame: object) -> None:
+    if _held_signals is not None:  # a child is being started: see `start`
+        _held_signals.append(signum)
+        return
     raise SystemExit(128 + signum)
 
 
@@ -406,7 +441,13 @@ def main(argv: list[str] | None = None) -> int:
     # A SIGTERM (a test's timeout, a CI job cancelled) unwinds like ctrl+c, so every
     # `launched` block ends its app's process group on the way out.
     signal.signal(signal.SIGTERM, _leave)
+    try:
+        return _measure_and_print(args)
+    finally:
+        end_started()
 
+
+def _measure_and_print(args: argparse.Namespace) -> int:
     channels = args.channels.split(",")
     modes = args.modes.split(",")
     with tempfile.TemporaryDirectory(prefix="bytes-per-key-") as folder:

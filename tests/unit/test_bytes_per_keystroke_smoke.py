@@ -4,6 +4,7 @@ and leaves no process behind: not when it finishes, not when it is stopped halfw
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import signal
 import subprocess
@@ -11,12 +12,16 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from types import ModuleType
+
+import pytest
 
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "bytes_per_keystroke.py"
 TINY = (
     *("--patients", "20", "--sizes", "80x24", "--channels", "pty,ws", "--modes", "low"),
     *("--repeats", "1", "--idle", "0.2"),
 )
+SLEEPER = [sys.executable, "-c", "import time; time.sleep(600)"]
 MARK = "CLINIC_TUI_TEST_RUN"
 """An environment variable every process the benchmark starts inherits: how its leftovers
 are found whatever session or process group they moved to."""
@@ -91,7 +96,51 @@ def test_a_benchmark_stopped_halfway_leaves_no_process() -> None:
         benchmark.kill()
         _end(_marked(run))
 
-    assert left == [], "the stopped benchmark left processes running"
+    assert left == [], f"the stopped benchmark left processes running: {_described(left)}"
+
+
+def test_a_sigterm_inside_popen_still_ends_the_child(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The race the halfway test can only meet by luck, built on purpose: the SIGTERM lands
+    after the child exists and before Popen returns."""
+    benchmark = _load_benchmark()
+    real_popen = subprocess.Popen
+
+    def popen_then_sigterm(*args: object, **kwargs: object) -> subprocess.Popen[bytes]:
+        child: subprocess.Popen[bytes] = real_popen(*args, **kwargs)  # type: ignore[call-overload]
+        os.kill(os.getpid(), signal.SIGTERM)  # handled here, before Popen "returns"
+        return child
+
+    previous = signal.signal(signal.SIGTERM, benchmark._leave)
+    monkeypatch.setattr(benchmark.subprocess, "Popen", popen_then_sigterm)
+    try:
+        with pytest.raises(SystemExit) as stopped:
+            benchmark.start(SLEEPER, start_new_session=True)
+        [child] = benchmark._STARTED
+        assert child.poll() is None, "the child is running and on the list"
+        benchmark.end_started()
+        assert child.returncode == -signal.SIGKILL
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        for process in benchmark._STARTED:
+            process.kill()
+            process.wait()
+    assert stopped.value.code == 128 + signal.SIGTERM
+
+
+def _load_benchmark() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bytes_per_keystroke_under_test", SCRIPT)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def _described(pids: list[int]) -> str:
+    """Each leftover's pid and command line: which child escaped, when a run fails."""
+    lines = (_cmdline(pid).replace(b"\0", b" ").decode(errors="replace") for pid in pids)
+    return "; ".join(f"{pid}: {line}" for pid, line in zip(pids, lines, strict=True))
 
 
 def _cmdline(pid: int) -> bytes:
