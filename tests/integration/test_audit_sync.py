@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,15 +16,12 @@ from clinic_tui.offline_cache.store import record_local_change
 from clinic_tui.sync.audit_upload import upload_audit_events
 from clinic_tui.sync.client import FhirClient
 from clinic_tui.sync.engine import SyncEngine
-
-
-def _id(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+from tests.integration.workstation import unique_id
 
 
 def _clinic_with_patient(client: FhirClient) -> tuple[Clinic, str]:
-    clinic = Clinic(_id("org"), "青山镇卫生院")
-    patient = _id("pat")
+    clinic = Clinic(unique_id("org"), "青山镇卫生院")
+    patient = unique_id("pat")
     client.put({"resourceType": "Organization", "id": clinic.id, "name": clinic.name})
     client.put(
         {
@@ -61,7 +57,7 @@ def test_chart_reads_and_writes_reach_the_server_as_audit_events_once(
     read_id = trail.chart_opened(patient)
     condition = {
         "resourceType": "Condition",
-        "id": _id("cond"),
+        "id": unique_id("cond"),
         "subject": {"reference": f"Patient/{patient}"},
         "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10", "code": "I10"}]},
     }

@@ -7,8 +7,6 @@ and reads the result back from the server and from a second workstation's cache.
 
 from __future__ import annotations
 
-import uuid
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,34 +31,16 @@ from clinic_tui.offline_cache.engine import open_cache
 from clinic_tui.offline_cache.queue_repository import QueueRepository
 from clinic_tui.sync.client import FhirClient
 from clinic_tui.sync.engine import SyncEngine
+from tests.integration.workstation import outbox_length, sync_completely, unique_id, wall_clock_now
 
 Resource = dict[str, Any]
-
-
-def _id(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:12]}"
-
-
-def _now() -> datetime:
-    # Today's wall clock: the scoped download takes recent encounters only.
-    return datetime.now().astimezone().replace(microsecond=0)
-
-
-def _sync(engine: Engine, client: FhirClient, clinic: Clinic) -> None:
-    report = SyncEngine(engine, client, clinic_id=clinic.id).run()
-    assert report.complete, report.errors
-
-
-def _outbox(engine: Engine) -> int:
-    with engine.connect() as connection:
-        return int(connection.exec_driver_sql("SELECT count(*) FROM outbox").scalar_one())
 
 
 @pytest.fixture
 def clinic_on_server(fhir_client: FhirClient) -> tuple[Clinic, str, str]:
     """A clinic, its patient with a 'no known allergy' statement, and today's visit."""
-    clinic = Clinic(_id("org"), "青山镇卫生院")
-    patient_id, encounter_id = _id("pat"), _id("enc")
+    clinic = Clinic(unique_id("org"), "青山镇卫生院")
+    patient_id, encounter_id = unique_id("pat"), unique_id("enc")
     fhir_client.put({"resourceType": "Organization", "id": clinic.id, "name": clinic.name})
     fhir_client.put(
         {
@@ -81,14 +61,14 @@ def clinic_on_server(fhir_client: FhirClient) -> tuple[Clinic, str, str]:
             "class": {"code": "AMB"},
             "subject": {"reference": f"Patient/{patient_id}"},
             "serviceProvider": {"reference": f"Organization/{clinic.id}"},
-            "period": {"start": _now().isoformat()},
+            "period": {"start": wall_clock_now().isoformat()},
             "reasonCode": [{"text": "头晕"}],
         }
     )
     fhir_client.put(
         {
             "resourceType": "AllergyIntolerance",
-            "id": _id("nka"),
+            "id": unique_id("nka"),
             "clinicalStatus": {
                 "coding": [
                     {
@@ -134,8 +114,8 @@ def test_every_chart_edit_made_offline_reaches_the_server_and_a_second_workstati
 ) -> None:
     clinic, patient_id, encounter_id = clinic_on_server
     here = _workstation(tmp_path, "here")
-    _sync(here, fhir_client, clinic)
-    editor, now = ChartEditor(here, clinic), _now()
+    sync_completely(here, fhir_client, clinic)
+    editor, now = ChartEditor(here, clinic), wall_clock_now()
 
     # Offline: every kind of chart edit, each with its outbox entry.
     condition_id = editor.add_condition(
@@ -160,11 +140,11 @@ def test_every_chart_edit_made_offline_reaches_the_server_and_a_second_workstati
         patient_id, DemographicsEntry("13900139000", "青山镇石门村三组", "李明", "13700137000")
     )
     QueueRepository(here, clinic).set_status(encounter_id, QueueStatus.DONE, now)
-    assert _outbox(here) > 0
+    assert outbox_length(here) > 0
 
-    _sync(here, fhir_client, clinic)
+    sync_completely(here, fhir_client, clinic)
 
-    assert _outbox(here) == 0
+    assert outbox_length(here) == 0
     condition = fhir_client.read("Condition", condition_id)
     assert condition["code"]["coding"][0]["code"] == "J06.9"
     assert condition["encounter"]["reference"] == f"Encounter/{encounter_id}"
@@ -180,7 +160,7 @@ def test_every_chart_edit_made_offline_reaches_the_server_and_a_second_workstati
 
     # A second workstation of the same clinic downloads all of it, the note included.
     there = _workstation(tmp_path, "there")
-    _sync(there, fhir_client, clinic)
+    sync_completely(there, fhir_client, clinic)
     chart = ChartRepository(there).load(patient_id, now.date())
     assert chart is not None
     assert chart.allergy_state is AllergyState.RECORDED
@@ -197,17 +177,17 @@ def test_another_clinics_notes_stay_out_of_a_scoped_download(
     fhir_client: FhirClient, clinic_on_server: tuple[Clinic, str, str], tmp_path: Path
 ) -> None:
     clinic, patient_id, encounter_id = clinic_on_server
-    other = Clinic(_id("org"), "白沙镇卫生院")
+    other = Clinic(unique_id("org"), "白沙镇卫生院")
     fhir_client.put({"resourceType": "Organization", "id": other.id, "name": other.name})
     here = _workstation(tmp_path, "here")
-    _sync(here, fhir_client, clinic)
+    sync_completely(here, fhir_client, clinic)
     note_id = ChartEditor(here, clinic).save_note(
-        patient_id, encounter_id, NoteEntry(free_text="仅本院可见"), _now()
+        patient_id, encounter_id, NoteEntry(free_text="仅本院可见"), wall_clock_now()
     )
-    _sync(here, fhir_client, clinic)
+    sync_completely(here, fhir_client, clinic)
 
     elsewhere = _workstation(tmp_path, "elsewhere")
-    _sync(elsewhere, fhir_client, other)
+    sync_completely(elsewhere, fhir_client, other)
     with elsewhere.connect() as connection:
         found = connection.exec_driver_sql(
             "SELECT count(*) FROM document_reference WHERE id = ?", (note_id,)
@@ -220,17 +200,17 @@ def test_two_workstations_adding_allergies_to_one_patient_merge(
 ) -> None:
     clinic, patient_id, _ = clinic_on_server
     first, second = _workstation(tmp_path, "first"), _workstation(tmp_path, "second")
-    _sync(first, fhir_client, clinic)
-    _sync(second, fhir_client, clinic)
-    now = _now()
+    sync_completely(first, fhir_client, clinic)
+    sync_completely(second, fhir_client, clinic)
+    now = wall_clock_now()
 
     # Both offline: each records a different allergy; each retires the same 'no known
     # allergy' statement in the same way (clinicalStatus inactive).
     ChartEditor(first, clinic).add_allergy(patient_id, _allergy(0), now)
     ChartEditor(second, clinic).add_allergy(patient_id, _allergy(4), now)
-    _sync(first, fhir_client, clinic)
-    _sync(second, fhir_client, clinic)
-    _sync(first, fhir_client, clinic)
+    sync_completely(first, fhir_client, clinic)
+    sync_completely(second, fhir_client, clinic)
+    sync_completely(first, fhir_client, clinic)
 
     for engine in (first, second):
         chart = ChartRepository(engine).load(patient_id, now.date())
@@ -240,7 +220,7 @@ def test_two_workstations_adding_allergies_to_one_patient_merge(
             "青霉素 Penicillin",
         ]
         assert ConflictStore(engine).count() == 0
-        assert _outbox(engine) == 0
+        assert outbox_length(engine) == 0
 
 
 def test_the_same_allergy_record_changed_differently_on_two_workstations_waits_for_a_person(
@@ -248,16 +228,16 @@ def test_the_same_allergy_record_changed_differently_on_two_workstations_waits_f
 ) -> None:
     clinic, patient_id, _ = clinic_on_server
     first, second = _workstation(tmp_path, "first"), _workstation(tmp_path, "second")
-    _sync(first, fhir_client, clinic)
-    _sync(second, fhir_client, clinic)
+    sync_completely(first, fhir_client, clinic)
+    sync_completely(second, fhir_client, clinic)
     statement = ChartEditor(first, clinic).allergies(patient_id)[0]
     assert statement.no_known
 
     # First withdraws the 'no known allergy' statement as entered in error (clinicalStatus
     # removed); second records an allergy, which makes the statement inactive.
     ChartEditor(first, clinic).allergy_entered_in_error(statement.id)
-    _sync(first, fhir_client, clinic)
-    ChartEditor(second, clinic).add_allergy(patient_id, _allergy(1), _now())
+    sync_completely(first, fhir_client, clinic)
+    ChartEditor(second, clinic).add_allergy(patient_id, _allergy(1), wall_clock_now())
     report = SyncEngine(second, fhir_client, clinic_id=clinic.id).run()
 
     assert report.conflicts == 1
@@ -269,6 +249,6 @@ def test_the_same_allergy_record_changed_differently_on_two_workstations_waits_f
     on_server = fhir_client.read("AllergyIntolerance", statement.id)
     assert on_server["verificationStatus"]["coding"][0]["code"] == "entered-in-error"
     assert "clinicalStatus" not in on_server
-    chart = ChartRepository(second).load(patient_id, _now().date())
+    chart = ChartRepository(second).load(patient_id, wall_clock_now().date())
     assert chart is not None
     assert [a.substance for a in chart.allergies] == ["头孢菌素类 Cephalosporins"]

@@ -3,7 +3,6 @@ refused with its reason (shown by `status`), the others arrive cleaned."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,13 +15,10 @@ from clinic_tui.sync.client import FhirClient, RetryPolicy
 from clinic_tui.sync.engine import SyncEngine
 from tests.conftest import Cli
 from tests.integration.conftest import FhirServer
+from tests.integration.workstation import unique_id
 
 Resource = dict[str, Any]
 TYPES = ["Patient"]
-
-
-def _id(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
 
 def _patient(ident: str, **fields: Any) -> Resource:
@@ -44,7 +40,7 @@ def _read(engine: Engine, ident: str) -> Resource | None:
 def test_records_the_server_stores_but_the_cache_refuses(
     engine: Engine, cache_file: Path, fhir_client: FhirClient, cli: Cli
 ) -> None:
-    good, escaped, odd_gender, unborn = (_id(p) for p in ("good", "esc", "gender", "unborn"))
+    good, escaped, odd_gender, unborn = (unique_id(p) for p in ("good", "esc", "gender", "unborn"))
     future = (datetime.now(UTC).date() + timedelta(days=30)).isoformat()
     fhir_client.put(_patient(good))
     fhir_client.put(_patient(escaped, name=[{"text": "\x1b]52;c;aGk=\x07王\u202e娜"}]))
@@ -117,11 +113,11 @@ def test_a_patient_nested_50000_deep_is_refused_and_the_first_sync_completes(
     engine: Engine, cache_file: Path, fhir_server: FhirServer, cli: Cli
 ) -> None:
     setup = FhirClient(fhir_server.base_url, lambda: fhir_server.token)
-    others = [_id("beside-deep") for _ in range(3)]
+    others = [unique_id("beside-deep") for _ in range(3)]
     for ident in others:
         setup.put(_patient(ident))
     setup.close()
-    deep = _id("deep")
+    deep = unique_id("deep")
     client = FhirClient(
         fhir_server.base_url,
         lambda: fhir_server.token,
@@ -149,7 +145,7 @@ def test_a_patient_nested_50000_deep_is_refused_and_the_first_sync_completes(
 def test_a_single_read_and_a_put_answer_are_cleaned_too(fhir_client: FhirClient) -> None:
     # The upload reads a record back to merge a conflict, and caches a PUT's answer: both
     # reach the conflicts screen or the cache without passing the download's writer.
-    ident = _id("read")
+    ident = unique_id("read")
     hostile = "\x1b]52;c;aGk=\x07王\u202e娜\x9b2J"
     answer = fhir_client.put(_patient(ident, name=[{"text": hostile}]))
     read = fhir_client.read("Patient", ident)

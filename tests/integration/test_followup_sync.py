@@ -8,8 +8,7 @@ server and from a second workstation's cache.
 
 from __future__ import annotations
 
-import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,28 +30,10 @@ from clinic_tui.followup.registry import ChronicRegistry
 from clinic_tui.offline_cache.engine import open_cache
 from clinic_tui.sync.client import FhirClient
 from clinic_tui.sync.engine import SyncEngine
+from tests.integration.workstation import outbox_length, sync_completely, unique_id, wall_clock_now
 
 Resource = dict[str, Any]
 HTN, DM = Programme.HYPERTENSION, Programme.DIABETES
-
-
-def _id(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:12]}"
-
-
-def _now() -> datetime:
-    # Today's wall clock: the scoped download takes recent encounters only.
-    return datetime.now().astimezone().replace(microsecond=0)
-
-
-def _sync(engine: Engine, client: FhirClient, clinic: Clinic) -> None:
-    report = SyncEngine(engine, client, clinic_id=clinic.id).run()
-    assert report.complete, report.errors
-
-
-def _outbox(engine: Engine) -> int:
-    with engine.connect() as connection:
-        return int(connection.exec_driver_sql("SELECT count(*) FROM outbox").scalar_one())
 
 
 def _workstation(tmp_path: Path, name: str) -> Engine:
@@ -78,7 +59,7 @@ def _condition(ident: str, patient_id: str, code: str) -> Resource:
 
 def _clinic(client: FhirClient, name: str) -> tuple[Clinic, str]:
     """A clinic on the server with one patient diagnosed with I10 and E11.9."""
-    clinic, patient_id = Clinic(_id("org"), name), _id("pat")
+    clinic, patient_id = Clinic(unique_id("org"), name), unique_id("pat")
     client.put({"resourceType": "Organization", "id": clinic.id, "name": clinic.name})
     client.put(
         {
@@ -91,8 +72,8 @@ def _clinic(client: FhirClient, name: str) -> tuple[Clinic, str]:
             "address": [{"use": "home", "line": ["东山村三组12号"]}],
         }
     )
-    client.put(_condition(_id("cond"), patient_id, "I10"))
-    client.put(_condition(_id("cond"), patient_id, "E11.9"))
+    client.put(_condition(unique_id("cond"), patient_id, "I10"))
+    client.put(_condition(unique_id("cond"), patient_id, "E11.9"))
     return clinic, patient_id
 
 
@@ -131,9 +112,9 @@ def test_enrolment_and_an_offline_home_visit_reach_a_second_workstation(
 ) -> None:
     clinic, patient_id = clinic_on_server
     here = _workstation(tmp_path, "here")
-    _sync(here, fhir_client, clinic)
+    sync_completely(here, fhir_client, clinic)
     registry = ChronicRegistry(here, clinic, "pr-fu-doctor")
-    now = _now()
+    now = wall_clock_now()
     assert registry.enrollable(patient_id, today=now.date()) == [HTN, DM]
 
     # Offline: enrol in both programmes and record a home visit covering both.
@@ -144,11 +125,11 @@ def test_enrolment_and_an_offline_home_visit_reach_a_second_workstation(
     visit = registry.record_visit(
         patient_id, [HTN, DM], VisitMode.HOME, now, VALUES, classified, None, "复查"
     )
-    assert _outbox(here) == 12  # 2 enrolments, encounter, 6 observations, answers, 2 tasks
+    assert outbox_length(here) == 12  # 2 enrolments, encounter, 6 observations, answers, 2 tasks
 
-    _sync(here, fhir_client, clinic)
+    sync_completely(here, fhir_client, clinic)
 
-    assert _outbox(here) == 0
+    assert outbox_length(here) == 0
     episode = fhir_client.read("EpisodeOfCare", htn.id)
     assert (episode["status"], episode["type"][0]["coding"][0]["code"]) == (
         "active",
@@ -164,7 +145,7 @@ def test_enrolment_and_an_offline_home_visit_reach_a_second_workstation(
     # A second workstation of the same clinic downloads the enrolments, the visit, its
     # observations and answers, and the next dates.
     there = _workstation(tmp_path, "there")
-    _sync(there, fhir_client, clinic)
+    sync_completely(there, fhir_client, clinic)
     elsewhere = ChronicRegistry(there, clinic, "pr-other")
     assert [(e.id, e.programme, e.active) for e in elsewhere.enrolments(patient_id)] == sorted(
         [(htn.id, HTN, True), (dm.id, DM, True)]
@@ -198,21 +179,21 @@ def test_leaving_the_programme_syncs_and_clears_the_list_elsewhere(
 ) -> None:
     clinic, patient_id = clinic_on_server
     here, there = _workstation(tmp_path, "here"), _workstation(tmp_path, "there")
-    _sync(here, fhir_client, clinic)
+    sync_completely(here, fhir_client, clinic)
     registry = ChronicRegistry(here, clinic, "pr-fu-doctor")
-    now = _now()
+    now = wall_clock_now()
     enrolment = registry.enrol(patient_id, HTN, None, now.date() - timedelta(days=10))
     classified = Classification(Control.SATISFACTORY, (), now.date() + timedelta(days=3))
     registry.record_visit(patient_id, [HTN], VisitMode.PHONE, now, VALUES, classified, None)
-    _sync(here, fhir_client, clinic)
-    _sync(there, fhir_client, clinic)
+    sync_completely(here, fhir_client, clinic)
+    sync_completely(there, fhir_client, clinic)
     assert [i.enrolment_id for i in ChronicRegistry(there, clinic).due_list(now.date())] == [
         enrolment.id
     ]
 
     registry.leave(enrolment.id, LeaveReason.MOVED, now.date(), "迁往县城")
-    _sync(here, fhir_client, clinic)
-    _sync(there, fhir_client, clinic)
+    sync_completely(here, fhir_client, clinic)
+    sync_completely(there, fhir_client, clinic)
 
     episode = fhir_client.read("EpisodeOfCare", enrolment.id)
     assert (episode["status"], episode["period"]["end"]) == ("finished", now.date().isoformat())
@@ -236,17 +217,17 @@ def test_each_clinic_caches_only_its_own_patients_follow_up_records(
     """
     clinic, patient_id = clinic_on_server
     other, other_patient = _clinic(fhir_client, "白沙镇卫生院")
-    now = _now()
+    now = wall_clock_now()
     made: dict[str, tuple[str, str]] = {}
     caches: dict[str, Engine] = {}
     for who, place, ident in ((clinic, patient_id, "here"), (other, other_patient, "there")):
         cache = caches[ident] = _workstation(tmp_path, ident)
-        _sync(cache, fhir_client, who)
+        sync_completely(cache, fhir_client, who)
         registry = ChronicRegistry(cache, who)
         enrolment = registry.enrol(place, HTN, None, now.date())
         classified = Classification(Control.SATISFACTORY, (), now.date() + timedelta(days=90))
         registry.record_visit(place, [HTN], VisitMode.CLINIC, now, VALUES, classified, None)
-        _sync(cache, fhir_client, who)
+        sync_completely(cache, fhir_client, who)
         with cache.connect() as connection:
             answers = connection.exec_driver_sql(
                 "SELECT id FROM questionnaire_response WHERE patient_id = ?", (place,)
@@ -272,7 +253,7 @@ def test_each_clinic_caches_only_its_own_patients_follow_up_records(
 
     for _ in range(2):  # a round after the other clinic's answers exist, and one more
         for who, ident in ((clinic, "here"), (other, "there")):
-            _sync(caches[ident], fhir_client, who)
+            sync_completely(caches[ident], fhir_client, who)
     for ident, others in (("here", "there"), ("there", "here")):
         with caches[ident].connect() as connection:
             held = {
@@ -299,21 +280,21 @@ def test_a_visit_recorded_while_another_workstation_took_the_patient_off_is_kept
 
     clinic, patient_id = clinic_on_server
     here, there = _workstation(tmp_path, "here"), _workstation(tmp_path, "there")
-    _sync(here, fhir_client, clinic)
-    now = _now()
+    sync_completely(here, fhir_client, clinic)
+    now = wall_clock_now()
     enrolment = ChronicRegistry(here, clinic).enrol(patient_id, HTN, None, now.date())
     classified = Classification(Control.SATISFACTORY, (), now.date() + timedelta(days=90))
     ChronicRegistry(here, clinic).record_visit(
         patient_id, [HTN], VisitMode.CLINIC, now - timedelta(hours=2), VALUES, classified, None
     )
-    _sync(here, fhir_client, clinic)
-    _sync(there, fhir_client, clinic)
+    sync_completely(here, fhir_client, clinic)
+    sync_completely(there, fhir_client, clinic)
 
     ChronicRegistry(here, clinic).leave(enrolment.id, LeaveReason.DIED, now.date())
     visit = ChronicRegistry(there, clinic).record_visit(
         patient_id, [HTN], VisitMode.HOME, now, VALUES, classified, None
     )
-    _sync(here, fhir_client, clinic)
+    sync_completely(here, fhir_client, clinic)
     report = SyncEngine(there, fhir_client, clinic_id=clinic.id).run()
 
     assert (report.errors, report.rejected, report.conflicts) == ([], 0, 1)

@@ -14,15 +14,12 @@ from clinic_tui.prescribing.medication_request import (
 from clinic_tui.prescribing.model import Override, OverrideReason
 from clinic_tui.prescribing.order_line import parse_order_line
 from clinic_tui.sync.client import FhirClient
-
-
-def _id(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+from tests.integration.workstation import unique_id
 
 
 def test_a_signed_line_round_trips_through_the_server(fhir_client: FhirClient) -> None:
     formulary = starter_formulary()
-    patient_id, encounter_id, doctor_id = _id("pat"), _id("enc"), _id("doc")
+    patient_id, encounter_id, doctor_id = unique_id("pat"), unique_id("enc"), unique_id("doc")
     fhir_client.put({"resourceType": "Patient", "id": patient_id, "gender": "female",
                      "name": [{"family": "王", "given": ["芳"]}]})  # fmt: skip
     fhir_client.put({"resourceType": "Practitioner", "id": doctor_id,
@@ -50,7 +47,7 @@ def test_a_signed_line_round_trips_through_the_server(fhir_client: FhirClient) -
         patient_id,
         encounter_id,
         {"reference": f"Practitioner/{doctor_id}", "display": "李明"},
-        _id("rx"),
+        unique_id("rx"),
         datetime.now().astimezone().replace(microsecond=0),
         [override],
         request_id=request_id,

@@ -8,12 +8,9 @@ and the server and a second workstation hold exactly that.
 
 from __future__ import annotations
 
-import uuid
-from datetime import datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
 
 from clinic_tui.domain.models import Clinic
 from clinic_tui.offline_cache.chart_repository import ChartRepository
@@ -31,28 +28,10 @@ from clinic_tui.prescribing.model import (
 )
 from clinic_tui.prescribing.prescriber import Prescriber
 from clinic_tui.sync.client import FhirClient
-from clinic_tui.sync.engine import SyncEngine
+from tests.integration.workstation import outbox_length, sync_completely, unique_id, wall_clock_now
 
 # Pending until rx-formulary's MedicationRequest builder lands.
 pytest.importorskip("clinic_tui.prescribing.medication_request")
-
-
-def _id(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:12]}"
-
-
-def _now() -> datetime:
-    return datetime.now().astimezone().replace(microsecond=0)
-
-
-def _sync(engine: Engine, client: FhirClient, clinic: Clinic) -> None:
-    report = SyncEngine(engine, client, clinic_id=clinic.id).run()
-    assert report.complete, report.errors
-
-
-def _outbox(engine: Engine) -> int:
-    with engine.connect() as connection:
-        return int(connection.exec_driver_sql("SELECT count(*) FROM outbox").scalar_one())
 
 
 AMOXICILLIN = FormularyDrug(
@@ -97,9 +76,9 @@ def _order(
 def test_a_signed_slip_with_an_override_a_renewal_and_a_stop_reaches_the_server(
     fhir_client: FhirClient, tmp_path: Path
 ) -> None:
-    clinic = Clinic(_id("org"), "青山镇卫生院")
-    patient_id, encounter_id = _id("pat"), _id("enc")
-    earlier, to_stop = _id("mr"), _id("mr")
+    clinic = Clinic(unique_id("org"), "青山镇卫生院")
+    patient_id, encounter_id = unique_id("pat"), unique_id("enc")
+    earlier, to_stop = unique_id("mr"), unique_id("mr")
     fhir_client.put({"resourceType": "Organization", "id": clinic.id, "name": clinic.name})
     fhir_client.put(
         {
@@ -119,7 +98,7 @@ def test_a_signed_slip_with_an_override_a_renewal_and_a_stop_reaches_the_server(
             "class": {"code": "AMB"},
             "subject": {"reference": f"Patient/{patient_id}"},
             "serviceProvider": {"reference": f"Organization/{clinic.id}"},
-            "period": {"start": _now().isoformat()},
+            "period": {"start": wall_clock_now().isoformat()},
         }
     )
     for ident, name in ((earlier, "二甲双胍片 Metformin 0.5g"), (to_stop, "氨氯地平片 Amlodipine")):
@@ -136,7 +115,7 @@ def test_a_signed_slip_with_an_override_a_renewal_and_a_stop_reaches_the_server(
             }
         )
     here = open_cache(tmp_path / "here" / "clinic.sqlite3")
-    _sync(here, fhir_client, clinic)
+    sync_completely(here, fhir_client, clinic)
 
     # Offline: sign two lines (amoxicillin past a penicillin warning; metformin renewed).
     warning = SafetyWarning(
@@ -155,13 +134,13 @@ def test_a_signed_slip_with_an_override_a_renewal_and_a_stop_reaches_the_server(
         overrides={warning.key: Override(warning.key, reason, "skin test negative 2025")},
     )
     prescriber = Prescriber(here, clinic, practitioner_id=None)
-    slip = prescriber.sign(patient_id, encounter_id, basket, [warning], _now())
+    slip = prescriber.sign(patient_id, encounter_id, basket, [warning], wall_clock_now())
     prescriber.stop(to_stop, "ankle oedema")
-    assert _outbox(here) == 4
+    assert outbox_length(here) == 4
 
-    _sync(here, fhir_client, clinic)
+    sync_completely(here, fhir_client, clinic)
 
-    assert _outbox(here) == 0
+    assert outbox_length(here) == 0
     amoxicillin, metformin = (fhir_client.read("MedicationRequest", i) for i in slip.request_ids)
     for request in (amoxicillin, metformin):
         assert request["status"] == "active"
@@ -178,7 +157,7 @@ def test_a_signed_slip_with_an_override_a_renewal_and_a_stop_reaches_the_server(
 
     # A second workstation's chart lists the two signed orders, and only them, as active.
     there = open_cache(tmp_path / "there" / "clinic.sqlite3")
-    _sync(there, fhir_client, clinic)
-    chart = ChartRepository(there).load(patient_id, _now().date())
+    sync_completely(there, fhir_client, clinic)
+    chart = ChartRepository(there).load(patient_id, wall_clock_now().date())
     assert chart is not None
     assert len(chart.medications) == 2

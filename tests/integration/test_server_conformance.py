@@ -10,7 +10,6 @@ size (Medplum's 50), no system or type `_history`.
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -30,14 +29,11 @@ from clinic_tui.sync.scope import SyncScope
 from clinic_tui.sync.upload import Uploader
 from clinic_tui.sync.versions import instant
 from tests.integration.conftest import FhirServer
+from tests.integration.workstation import unique_id
 from tests.netlab.server_quirks import MEDPLUM_CAP_MESSAGE, QuirksTransport
 
 Resource = dict[str, Any]
 TYPES = ["Organization", "Patient", "Encounter"]
-
-
-def _id(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
 
 def _patient(ident: str, **fields: Any) -> Resource:
@@ -91,7 +87,7 @@ def test_versions_are_opaque_through_the_quirks(
     opaque: tuple[FhirClient, QuirksTransport],
 ) -> None:
     client, transport = opaque
-    made = client.put(_patient(_id("opq")))
+    made = client.put(_patient(unique_id("opq")))
     version = made["meta"]["versionId"]
     assert not version.isdigit()  # the condition the tests below need
     assert transport.real(version) == "1"
@@ -129,7 +125,7 @@ def test_a_version_the_feed_read_before_our_upload_landed_never_replaces_it(
     # the version before ours. With opaque ids only the server's own order can tell.
     transport = _FeedAnsweredFirst()
     with _client(fhir_server, transport) as client:
-        ident = _id("cross")
+        ident = unique_id("cross")
         made = client.put(_patient(ident))
         assert SyncEngine(engine, client, resource_types=TYPES).run().complete
         # The checkpoint before the patient's version: the next feed lists that version.
@@ -160,7 +156,7 @@ def test_server_changes_with_opaque_versions_reach_the_cache_and_merge(
     engine: Engine, opaque: tuple[FhirClient, QuirksTransport]
 ) -> None:
     client, _ = opaque
-    ident = _id("merge")
+    ident = unique_id("merge")
     client.put(_patient(ident))
     assert SyncEngine(engine, client, resource_types=TYPES).run().complete
     cached = _cached(engine, ident)
@@ -192,7 +188,7 @@ def test_a_412_inside_an_http_200_answer_is_merged_never_counted_as_uploaded(
     engine: Engine, batching: tuple[FhirClient, QuirksTransport]
 ) -> None:
     client, _ = batching
-    stale, fresh = _id("stale"), _id("fresh")
+    stale, fresh = unique_id("stale"), unique_id("fresh")
     for ident in (stale, fresh):
         client.put(_patient(ident))
     assert SyncEngine(engine, client, resource_types=TYPES).run().complete
@@ -218,8 +214,8 @@ def test_a_bad_entry_in_an_entry_by_entry_answer_is_quarantined_alone(
     engine: Engine, batching: tuple[FhirClient, QuirksTransport]
 ) -> None:
     client, transport = batching
-    good = [_id("good") for _ in range(3)]
-    bad = _id("bad")
+    good = [unique_id("good") for _ in range(3)]
+    bad = unique_id("bad")
     record_local_change(engine, _patient(good[0]), "create")
     record_local_change(engine, _patient(bad, birthDate="not-a-date"), "create")
     for ident in good[1:]:
@@ -240,7 +236,7 @@ def test_a_same_field_412_inside_an_http_200_answer_waits_for_a_person(
     engine: Engine, batching: tuple[FhirClient, QuirksTransport]
 ) -> None:
     client, _ = batching
-    ident = _id("both")
+    ident = unique_id("both")
     client.put(_patient(ident))
     assert SyncEngine(engine, client, resource_types=TYPES).run().complete
     cached = _cached(engine, ident)
@@ -268,7 +264,7 @@ def test_a_capped_server_gets_smaller_bundles_and_the_cap_is_remembered(
     transport = QuirksTransport(opaque_versions=True, transaction_cap=50)
     with _client(fhir_server, transport) as client:
         for _ in range(120):
-            record_local_change(engine, _patient(_id("cap")), "create")
+            record_local_change(engine, _patient(unique_id("cap")), "create")
         first = SyncEngine(engine, client, resource_types=TYPES).run()
         assert first.complete, first.errors
         assert first.uploaded == 120
@@ -278,7 +274,7 @@ def test_a_capped_server_gets_smaller_bundles_and_the_cap_is_remembered(
         transport.transaction_sizes.clear()
         transport.refused_transactions = 0
         for _ in range(120):
-            record_local_change(engine, _patient(_id("cap")), "create")
+            record_local_change(engine, _patient(unique_id("cap")), "create")
         second = SyncEngine(engine, client, resource_types=TYPES).run()
 
     assert second.complete, second.errors
@@ -305,7 +301,7 @@ def test_an_empty_searchset_for_history_is_not_read_as_nothing_changed(
     transport = QuirksTransport(opaque_versions=True, no_system_history=True)
     with _client(fhir_server, transport) as client:
         assert SyncEngine(engine, client, resource_types=TYPES).run().complete
-        added = client.put(_patient(_id("nohist")))
+        added = client.put(_patient(unique_id("nohist")))
 
         report = SyncEngine(engine, client, resource_types=TYPES).run()
 
@@ -321,7 +317,7 @@ def test_a_server_without_type_history_says_deletions_cannot_be_seen(
     transport = QuirksTransport(no_system_history=True, no_type_history=True)
     with _client(fhir_server, transport) as client:
         assert SyncEngine(engine, client, resource_types=TYPES).run().complete
-        added = client.put(_patient(_id("notype")))
+        added = client.put(_patient(unique_id("notype")))
 
         report = SyncEngine(engine, client, resource_types=TYPES).run()
 
@@ -338,7 +334,7 @@ def test_an_edit_after_a_lost_create_goes_up_with_opaque_versions(
     engine: Engine, opaque: tuple[FhirClient, QuirksTransport], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     client, _ = opaque
-    ident = _id("doubt")
+    ident = unique_id("doubt")
     record_local_change(engine, _patient(ident), "create")
     with monkeypatch.context() as patched:
         patched.setattr(Uploader, "_confirm", lambda *_: (_ for _ in ()).throw(OSError("lost")))

@@ -24,14 +24,11 @@ from clinic_tui.sync.transaction_answer import EntryAnswer, entry_answers
 from clinic_tui.sync.upload import Uploader
 from clinic_tui.sync.upload_plan import BatchSizer
 from tests.integration.conftest import FhirServer
+from tests.integration.workstation import unique_id
 
 Resource = dict[str, Any]
 TYPES = ["Organization", "Patient", "Encounter"]
 NOW = datetime(2026, 11, 24, 9, 30, tzinfo=timezone(timedelta(hours=8)))
-
-
-def _id(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
 
 def _new_name() -> str:
@@ -97,7 +94,7 @@ def _cached(engine: Engine, ident: str) -> Resource | None:
 
 def _synced_patient(engine: Engine, client: FhirClient, prefix: str = "del") -> Resource:
     """A new Patient put on the server and synced into the cache: its cached JSON."""
-    ident = _id(prefix)
+    ident = unique_id(prefix)
     client.put(_patient(ident))
     assert _sync(engine, client).run().complete
     cached = _cached(engine, ident)
@@ -115,7 +112,7 @@ def fhir_client(conformant_client: FhirClient) -> FhirClient:
 def clinic(fhir_client: FhirClient) -> Clinic:
     """A township clinic on the server."""
     org = fhir_client.put(
-        {"resourceType": "Organization", "id": _id("org"), "name": "青山镇卫生院"}
+        {"resourceType": "Organization", "id": unique_id("org"), "name": "青山镇卫生院"}
     )
     return Clinic(org["id"], org["name"])
 
@@ -123,7 +120,7 @@ def clinic(fhir_client: FhirClient) -> Clinic:
 def test_first_sync_fills_an_empty_cache_and_records_the_time(
     engine: Engine, fhir_client: FhirClient, clinic: Clinic
 ) -> None:
-    patient = fhir_client.put(_patient(_id("first")))
+    patient = fhir_client.put(_patient(unique_id("first")))
     steps: list[SyncProgress] = []
 
     report = _sync(engine, fhir_client).run(progress=steps.append)
@@ -144,11 +141,11 @@ def test_first_sync_fills_an_empty_cache_and_records_the_time(
 def test_offline_queue_edits_reach_the_server_once_with_the_right_versions(
     engine: Engine, fhir_client: FhirClient, clinic: Clinic
 ) -> None:
-    known = fhir_client.put(_patient(_id("known")))
+    known = fhir_client.put(_patient(unique_id("known")))
     visit = fhir_client.put(
         {
             "resourceType": "Encounter",
-            "id": _id("enc"),
+            "id": unique_id("enc"),
             "status": "arrived",
             "class": {"code": "AMB"},
             "subject": {"reference": f"Patient/{known['id']}"},
@@ -197,7 +194,7 @@ def test_offline_queue_edits_reach_the_server_once_with_the_right_versions(
 def test_a_create_whose_answer_was_lost_is_not_duplicated(
     engine: Engine, fhir_client: FhirClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ident = _id("lost")
+    ident = unique_id("lost")
     tag = [{"system": "urn:test", "value": ident}]
     record_local_change(engine, _patient(ident, identifier=tag), "create")
 
@@ -244,8 +241,8 @@ def test_an_update_whose_answer_was_lost_is_adopted_not_a_conflict(
 def test_a_rejected_resource_is_quarantined_and_the_rest_upload(
     engine: Engine, fhir_client: FhirClient
 ) -> None:
-    good = [_id("good") for _ in range(5)]
-    bad = _id("bad")
+    good = [unique_id("good") for _ in range(5)]
+    bad = unique_id("bad")
     for ident in good[:2]:
         record_local_change(engine, _patient(ident), "create")
     record_local_change(engine, _patient(bad, birthDate="not-a-date"), "create")
@@ -273,7 +270,7 @@ def test_a_rejected_resource_is_quarantined_and_the_rest_upload(
 
 
 def test_a_wrong_token_changes_nothing_locally(engine: Engine, fhir_server: FhirServer) -> None:
-    ident = _id("auth")
+    ident = unique_id("auth")
     record_local_change(engine, _patient(ident), "create")
     with engine.connect() as connection:
         before = connection.execute(text("SELECT * FROM outbox")).all()
@@ -298,7 +295,7 @@ def test_the_server_going_away_mid_upload_loses_and_duplicates_nothing(
         lambda: fhir_server.token,
         retry=RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.02),
     )
-    ids = [_id("outage") for _ in range(6)]
+    ids = [unique_id("outage") for _ in range(6)]
     for ident in ids:
         record_local_change(engine, _patient(ident), "create")
     closed = "http://127.0.0.1:9/fhir"  # discard port: nothing listens on loopback
@@ -337,7 +334,7 @@ def test_the_server_going_away_mid_download_keeps_the_outbox_for_the_next_round(
         lambda: fhir_server.token,
         retry=RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.02),
     )
-    ident = _id("dl")
+    ident = unique_id("dl")
     record_local_change(engine, _patient(ident), "create")
 
     def cut_after_first_page(step: SyncProgress) -> None:
@@ -364,7 +361,7 @@ def test_one_sync_at_a_time_per_cache(engine: Engine, fhir_client: FhirClient) -
 
 
 def test_a_cancelled_sync_stops_between_pages(engine: Engine, fhir_client: FhirClient) -> None:
-    record_local_change(engine, _patient(_id("cancel")), "create")
+    record_local_change(engine, _patient(unique_id("cancel")), "create")
     cancel = threading.Event()
     cancel.set()
 
@@ -402,7 +399,7 @@ def test_bundles_grow_on_a_quick_link(
     engine: Engine, fhir_client: FhirClient, uploader_bundle_sizes: list[int]
 ) -> None:
     for _ in range(30):
-        record_local_change(engine, _patient(_id("grow")), "create")
+        record_local_change(engine, _patient(unique_id("grow")), "create")
 
     result = Uploader(engine, fhir_client, sizer=BatchSizer(2)).run()
 
@@ -496,7 +493,7 @@ def test_a_stale_upload_with_the_same_field_changed_records_a_conflict(
 
 def _lost_create(engine: Engine, client: FhirClient, monkeypatch: pytest.MonkeyPatch) -> str:
     """A create that reached the server (version 1) while its answer never came back."""
-    ident = _id("doubt")
+    ident = unique_id("doubt")
     record_local_change(engine, _patient(ident), "create")
     with monkeypatch.context() as patched:
         patched.setattr(Uploader, "_confirm", lambda *_: (_ for _ in ()).throw(OSError("lost")))
@@ -605,10 +602,10 @@ def test_the_next_round_starts_with_the_bundle_size_the_link_carried(
     engine: Engine, fhir_client: FhirClient, uploader_bundle_sizes: list[int]
 ) -> None:
     for _ in range(60):
-        record_local_change(engine, _patient(_id("learn")), "create")
+        record_local_change(engine, _patient(unique_id("learn")), "create")
     assert _sync(engine, fhir_client).run().uploaded == 60
     for _ in range(60):
-        record_local_change(engine, _patient(_id("learn")), "create")
+        record_local_change(engine, _patient(unique_id("learn")), "create")
 
     assert _sync(engine, fhir_client).run().uploaded == 60  # a new engine, as each TUI round
 
