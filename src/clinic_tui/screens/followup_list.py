@@ -9,10 +9,12 @@ cursor; `o` opens the chart; `f` filters by village/address, programme and clini
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -42,6 +44,51 @@ WINDOW = 60
 """Rows added to the table at a time (see FollowUpListScreen.show)."""
 _NAME_CELLS = 12
 _ADDRESS_CELLS = 14
+COMPACT_BELOW = 100
+"""Terminal columns under which the list takes its compact layout: names, addresses and
+doctors cut shorter and the control in a word ('05-11 poor'), so every column, the doctor's
+among them, is on screen whole at 80 columns."""
+_DOCTOR_CELLS_COMPACT = 8
+_SCROLLBAR = 2
+_LABELS = (N_("Due state"), N_("Patient"), N_("Age"), N_("Prog."), N_("Address"),
+           N_("Last visit"), N_("Doctor"))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ListLayout:
+    """The cells of the cut columns, and whether the control is in its short word."""
+
+    name: int = _NAME_CELLS
+    address: int = _ADDRESS_CELLS
+    doctor: int = _NAME_CELLS
+    short: bool = False
+    widths: tuple[int, ...] | None = None
+    """Every column's width (compact), or None: each as wide as its cells."""
+
+
+def layout_for(width: int, today: date) -> ListLayout:
+    """The full layout from COMPACT_BELOW columns up; below, fixed widths that fit `width`."""
+    if width >= COMPACT_BELOW:
+        return ListLayout()
+    from clinic_tui.followup.model import Control
+
+    headers = [cell_len(tr(label)) for label in _LABELS]
+    due = max(
+        cell_len(tr("! overdue {days} d").format(days=999)),
+        cell_len(tr("! not seen in {year}").format(year=today.year)),
+        cell_len(tr("no date planned")),
+        cell_len(tr("due in {days} d").format(days=99)),
+    )
+    programme = max(cell_len(programme_word(p, short=True)) for p in Programme)
+    last = len("12-31 ") + max(cell_len(control_word(c, short=True)) for c in Control)
+    fixed = {0: due, 2: 3, 3: programme, 5: last, 6: _DOCTOR_CELLS_COMPACT}
+    fixed = {column: max(size, headers[column]) for column, size in fixed.items()}
+    # Each column has a cell of padding either side; the scrollbar takes two more.
+    room = width - 2 * len(_LABELS) - _SCROLLBAR - sum(fixed.values())
+    name = max(6, headers[1], room - room // 2)
+    address = max(6, headers[4], room // 2)
+    widths = (fixed[0], name, fixed[2], fixed[3], address, fixed[5], fixed[6])
+    return ListLayout(name, address, fixed[6], short=True, widths=widths)
 
 
 class FollowUpListScreen(Screen[None]):
@@ -83,6 +130,8 @@ class FollowUpListScreen(Screen[None]):
         self._rows_in_table = 0
         self._pending: str | None = None
         """A key that came before the first read ('visit' / 'chart'): done once it is shown."""
+        self.columns_layout = ListLayout()
+        """The columns' layout for the terminal's width (compact below COMPACT_BELOW)."""
 
     def compose(self) -> ComposeResult:
         """Title, counts, the filter, the table, notices and keys."""
@@ -104,10 +153,7 @@ class FollowUpListScreen(Screen[None]):
     def on_mount(self) -> None:
         """Columns, then the first read."""
         table = self.query_one(DataTable)
-        labels = (N_("Due state"), N_("Patient"), N_("Age"), N_("Prog."), N_("Address"),
-                  N_("Last visit"), N_("Doctor"))  # fmt: skip
-        for label in labels:
-            table.add_column(tr(label))
+        self._set_columns()
         self.query_one("#chronic-empty").display = False
         table.focus()
         self.load()
@@ -157,6 +203,25 @@ class FollowUpListScreen(Screen[None]):
             text = str(error) if isinstance(error, LookupError) else f"{tr('Could not')}: {error}"
             self.notify(text, severity="error", timeout=8)
 
+    def _set_columns(self) -> bool:
+        """Lay the columns out for the width in force; True when that changed them."""
+        chosen = layout_for(self.app.size.width, self.clock().date())
+        table = self.query_one(DataTable)
+        if chosen == self.columns_layout and table.columns:
+            return False
+        self.columns_layout = chosen
+        table.clear(columns=True)
+        self._rows_in_table = 0
+        widths = chosen.widths or (None,) * len(_LABELS)
+        for label, width in zip(_LABELS, widths, strict=True):
+            table.add_column(tr(label), width=width)
+        return True
+
+    def on_resize(self) -> None:
+        """A new width may need the other layout: lay out again, rows and all."""
+        if self._set_columns() and self._loaded:
+            self.show(self.items, self.names)
+
     def show(self, items: list[DueItem], names: dict[str, str]) -> None:
         """Redraw the rows (kept in the registry's order: most overdue first).
 
@@ -202,7 +267,9 @@ class FollowUpListScreen(Screen[None]):
         today = self.clock().date()
         start, end = self._rows_in_table, min(count, len(self.items))
         for item in self.items[start:end]:
-            table.add_row(*row_cells(item, today, self.names), key=item.enrolment_id)
+            table.add_row(
+                *row_cells(item, today, self.names, self.columns_layout), key=item.enrolment_id
+            )
         self._rows_in_table = max(start, end)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -313,22 +380,26 @@ class FollowUpListScreen(Screen[None]):
         self.dismiss(None)
 
 
-def row_cells(item: DueItem, today: date, names: dict[str, str]) -> tuple[Text, ...]:
+def row_cells(
+    item: DueItem, today: date, names: dict[str, str], layout: ListLayout | None = None
+) -> tuple[Text, ...]:
     """One row in words; names and addresses are data (Text, cut to their columns)."""
     from clinic_tui.followup.visit_list import age_years
 
+    cut = layout or ListLayout()
     last = ""
     if item.last_visit is not None:
-        last = f"{item.last_visit:%m-%d} {control_word(item.last_control)}".strip()
+        control = control_word(item.last_control, short=cut.short)
+        last = f"{item.last_visit:%m-%d} {control}".strip()
     overdue = item.due is not None and item.due < today
     return (
         Text(due_words(item, today), style="bold" if overdue else ""),
-        Text(fit(name_text(item.name).plain, _NAME_CELLS)),
+        Text(fit(name_text(item.name).plain, cut.name)),
         Text(age_years(item.birth_date, today)),
         Text(programme_word(item.programme, short=True)),
-        Text(fit(data_text(item.address).plain, _ADDRESS_CELLS)),
+        Text(fit(data_text(item.address).plain, cut.address)),
         Text(last),
-        Text(fit(data_text(names.get(item.clinician_id or "", "")).plain, _NAME_CELLS)),
+        Text(fit(data_text(names.get(item.clinician_id or "", "")).plain, cut.doctor)),
     )
 
 
