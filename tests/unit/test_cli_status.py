@@ -162,7 +162,8 @@ def test_status_counts_records_in_a_clinicians_words(
     table = out[out.index(words[0]) - 40 :]  # the counts, after the summary
     assert all(word in table for word in words), out
     # The FHIR type names are for --json (IT, scripts), not the table a doctor reads.
-    assert fhir_name not in out and "Patient " not in table, out
+    assert fhir_name not in out, out
+    assert "Patient " not in table, out
     code, out, _ = cli("--lang", language, "status", "--json", "--data-dir", str(cache_file.parent))
     records = json.loads(out)["records"]
     assert (records["Encounter"], records["Patient"]) == (1, 1)
