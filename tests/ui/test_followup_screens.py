@@ -370,3 +370,37 @@ async def test_the_queue_names_overdue_chronic_follow_ups_and_their_key(
         assert isinstance(pilot.app.screen, QueueScreen)
         await settle(pilot)
         assert not pilot.app.screen.query_one("#queue-follow-ups").display
+
+
+@pytest.mark.parametrize(
+    ("language", "last", "doctor"),
+    [("en", "10-01 poor", "Doctor"), ("zh", "10-01 不满意", "医生")],
+)
+async def test_at_80_columns_every_column_is_whole_the_doctors_among_them(
+    cache: ClinicCache, language: str, last: str, doctor: str
+) -> None:
+    from tests.ui.followup_fixtures import _set_address
+
+    # A long village address, as real ones are: the row still fits, nothing scrolls sideways.
+    _set_address(cache, "p-allergic", "青山镇人民路123号院5栋2单元")
+    i18n.set_language(language)
+    async with _app(cache).run_test(size=(80, 24)) as pilot:
+        screen = await _list(pilot)
+        table = screen.query_one(DataTable)
+        widths = [column.get_render_width(table) for column in table.columns.values()]
+        # A walk found '02-08 Satisfa…' and the doctor's column off screen at 80.
+        assert sum(widths) <= table.scrollable_content_region.width, widths
+        assert [str(column.label) for column in table.columns.values()][-1] == doctor
+        first = [str(cell) for cell in table.get_row_at(0)]
+        assert first[5] == last  # the last visit and its control, whole
+        assert first[6] == "王医生"  # who looks after the patient
+        for index in range(table.row_count):
+            for cell, width in zip(table.get_row_at(index), widths, strict=True):
+                assert cell.cell_len <= width - 2 * table.cell_padding, (cell, width)
+
+
+async def test_at_120_columns_the_control_is_in_full_words(cache: ClinicCache) -> None:
+    async with _app(cache).run_test(size=(120, 40)) as pilot:
+        screen = await _list(pilot)
+        first = [str(cell) for cell in screen.query_one(DataTable).get_row_at(0)]
+        assert first[5] == "10-01 Unsatisfactory"
