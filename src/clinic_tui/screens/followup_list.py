@@ -66,8 +66,15 @@ class ListLayout:
     """Every column's width (compact), or None: each as wide as its cells."""
 
 
-def layout_for(width: int, today: date) -> ListLayout:
-    """The full layout from COMPACT_BELOW columns up; below, fixed widths that fit `width`."""
+def layout_for(
+    width: int, today: date, longest: tuple[int, int, int] = (_NAME_CELLS, _ADDRESS_CELLS, 8)
+) -> ListLayout:
+    """The full layout from COMPACT_BELOW columns up; below, fixed widths that fit `width`.
+
+    `longest`: the cells of the longest name, address and doctor's name on the list. The
+    compact layout gives those columns no more than they need, and the room left to the
+    name and the address, so a short list of short names shows its addresses whole.
+    """
     if width >= COMPACT_BELOW:
         return ListLayout()
     from clinic_tui.followup.model import Control
@@ -81,14 +88,33 @@ def layout_for(width: int, today: date) -> ListLayout:
     )
     programme = max(cell_len(programme_word(p, short=True)) for p in Programme)
     last = len("12-31 ") + max(cell_len(control_word(c, short=True)) for c in Control)
-    fixed = {0: due, 2: 3, 3: programme, 5: last, 6: _DOCTOR_CELLS_COMPACT}
+    doctor = max(headers[6], min(longest[2], _DOCTOR_CELLS_COMPACT))
+    fixed = {0: due, 2: 3, 3: programme, 5: last, 6: doctor}
     fixed = {column: max(size, headers[column]) for column, size in fixed.items()}
     # Each column has a cell of padding either side; the scrollbar takes two more.
     room = width - 2 * len(_LABELS) - _SCROLLBAR - sum(fixed.values())
-    name = max(6, headers[1], room - room // 2)
-    address = max(6, headers[4], room // 2)
+    need_name = max(headers[1], min(longest[0], _NAME_CELLS))
+    need_address = max(headers[4], min(longest[1], _ADDRESS_CELLS))
+    if need_name + need_address <= room:
+        name, address = need_name, room - need_name
+    else:
+        # Short of room: the name keeps up to half, the address has the rest.
+        name = max(6, headers[1], min(need_name, max(room - need_address, room - room // 2)))
+        address = max(6, headers[4], room - name)
     widths = (fixed[0], name, fixed[2], fixed[3], address, fixed[5], fixed[6])
-    return ListLayout(name, address, fixed[6], short=True, widths=widths)
+    return ListLayout(name, address, doctor, short=True, widths=widths)
+
+
+def longest_cells(items: list[DueItem], names: dict[str, str]) -> tuple[int, int, int]:
+    """The cells of the longest patient name, address and doctor's name among `items`."""
+    return (
+        max((cell_len(name_text(item.name).plain) for item in items), default=0),
+        max((cell_len(data_text(item.address).plain) for item in items), default=0),
+        max(
+            (cell_len(data_text(names.get(i.clinician_id or "", "")).plain) for i in items),
+            default=0,
+        ),
+    )
 
 
 class FollowUpListScreen(Screen[None]):
@@ -205,7 +231,8 @@ class FollowUpListScreen(Screen[None]):
 
     def _set_columns(self) -> bool:
         """Lay the columns out for the width in force; True when that changed them."""
-        chosen = layout_for(self.app.size.width, self.clock().date())
+        longest = longest_cells(self.items, self.names)
+        chosen = layout_for(self.app.size.width, self.clock().date(), longest)
         table = self.query_one(DataTable)
         if chosen == self.columns_layout and table.columns:
             return False
@@ -218,8 +245,8 @@ class FollowUpListScreen(Screen[None]):
         return True
 
     def on_resize(self) -> None:
-        """A new width may need the other layout: lay out again, rows and all."""
-        if self._set_columns() and self._loaded:
+        """A new width may need another layout: lay out again, rows and all."""
+        if self._loaded and self._set_columns():
             self.show(self.items, self.names)
 
     def show(self, items: list[DueItem], names: dict[str, str]) -> None:
@@ -231,6 +258,7 @@ class FollowUpListScreen(Screen[None]):
         """
         keep = self.selected.enrolment_id if self.selected and self._loaded else None
         self.items, self.names = items, names
+        self._set_columns()  # the compact layout fits the columns to the names on the list
         table = self.query_one(DataTable)
         table.clear()
         self._rows_in_table = 0
