@@ -373,13 +373,16 @@ async def test_the_queue_names_overdue_chronic_follow_ups_and_their_key(
         assert not pilot.app.screen.query_one("#queue-follow-ups").display
 
 
+@pytest.mark.parametrize("long_list", [False, True])
 @pytest.mark.parametrize(
     ("language", "last", "doctor"),
     [("en", "10-01 poor", "Doctor"), ("zh", "10-01 不满意", "医生")],
 )
 async def test_at_80_columns_every_column_is_whole_the_doctors_among_them(
-    cache: ClinicCache, language: str, last: str, doctor: str
+    cache: ClinicCache, language: str, last: str, doctor: str, long_list: bool
 ) -> None:
+    from dataclasses import replace
+
     from tests.ui.followup_fixtures import _set_address
 
     # A long village address, as real ones are: the row still fits, nothing scrolls sideways.
@@ -388,6 +391,13 @@ async def test_at_80_columns_every_column_is_whole_the_doctors_among_them(
     async with _app(cache).run_test(size=(80, 24)) as pilot:
         screen = await _list(pilot)
         table = screen.query_one(DataTable)
+        if long_list:
+            # More rows than the screen: the vertical scrollbar takes its columns too.
+            many = [replace(item, enrolment_id=f"{item.enrolment_id}-{n}") for n in range(20)
+                    for item in screen.items]  # fmt: skip
+            screen.show(many, screen.names)
+            await settle(pilot)
+            assert table.show_vertical_scrollbar
         widths = [column.get_render_width(table) for column in table.columns.values()]
         # A walk found '02-08 Satisfa…' and the doctor's column off screen at 80.
         assert sum(widths) <= table.scrollable_content_region.width, widths

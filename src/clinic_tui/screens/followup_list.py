@@ -69,7 +69,8 @@ class ListLayout:
 def layout_for(
     width: int, today: date, longest: tuple[int, int, int] = (_NAME_CELLS, _ADDRESS_CELLS, 8)
 ) -> ListLayout:
-    """The full layout from COMPACT_BELOW columns up; below, fixed widths that fit `width`.
+    """The full layout from COMPACT_BELOW columns up; below, widths that fit a table `width`
+    wide (its vertical scrollbar included).
 
     `longest`: the cells of the longest name, address and doctor's name on the list. The
     compact layout gives those columns no more than they need, and the room left to the
@@ -232,8 +233,14 @@ class FollowUpListScreen(Screen[None]):
     def _set_columns(self) -> bool:
         """Lay the columns out for the width in force; True when that changed them."""
         longest = longest_cells(self.items, self.names)
-        chosen = layout_for(self.app.size.width, self.clock().date(), longest)
         table = self.query_one(DataTable)
+        # The table's own width (the screen's gutter is not the table's); the app's before
+        # the first layout, and again once the table has its width.
+        width = table.size.width
+        if not width:
+            width = self.app.size.width
+            self.call_after_refresh(self._fit_width)
+        chosen = layout_for(width, self.clock().date(), longest)
         if chosen == self.columns_layout and table.columns:
             return False
         self.columns_layout = chosen
@@ -245,7 +252,11 @@ class FollowUpListScreen(Screen[None]):
         return True
 
     def on_resize(self) -> None:
-        """A new width may need another layout: lay out again, rows and all."""
+        """A new width may need another layout: lay out again (once the table has its new
+        width), rows and all."""
+        self.call_after_refresh(self._fit_width)
+
+    def _fit_width(self) -> None:
         if self._loaded and self._set_columns():
             self.show(self.items, self.names)
 
