@@ -246,9 +246,9 @@ class FollowUpListScreen(Screen[None]):
         self.columns_layout = chosen
         table.clear(columns=True)
         self._rows_in_table = 0
-        widths = chosen.widths or (None,) * len(_LABELS)
-        for label, width in zip(_LABELS, widths, strict=True):
-            table.add_column(tr(label), width=width)
+        widths: tuple[int | None, ...] = chosen.widths or (None,) * len(_LABELS)
+        for label, column_width in zip(_LABELS, widths, strict=True):
+            table.add_column(tr(label), width=column_width)
         return True
 
     def on_resize(self) -> None:
