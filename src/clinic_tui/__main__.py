@@ -105,10 +105,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = _command(args.command).run(args)
         return code
     except ClinicError as error:
-        from clinic_tui.domain.untrusted import clean
+        from clinic_tui.domain.untrusted import clean, clean_line
 
         # A message may quote a server or a file: controls made visible (domain.untrusted).
         print(f"clinic-tui: {clean(str(error))}", file=sys.stderr)
+        # A refusal's own words from the server (sync.errors.FhirAuthError.details): on a
+        # line of their own, never as the reason; untrusted text, one line.
+        details = getattr(error, "details", "") or getattr(error.__cause__, "details", "")
+        if details:
+            print(
+                tr("clinic-tui: the server said: {details}").format(details=clean_line(details)),
+                file=sys.stderr,
+            )
         return error.exit_code
     except KeyboardInterrupt:
         print(tr("clinic-tui: interrupted"), file=sys.stderr)

@@ -101,8 +101,13 @@ def test_a_wrong_token_is_refused_and_nothing_is_stored(
     code, out, err = cli("login", "--server", fhir_server.base_url, stdin="wrong-token\n")
     assert code == 2
     assert out == ""
-    assert "the server refused these credentials (401 not authorised); nothing was stored" in err
-    assert err.count("\n") == 1
+    lines = err.splitlines()
+    assert lines[0] == (
+        "clinic-tui: the server refused this token (401 not authorised); nothing was stored"
+    )
+    # The server's own words, if it gave any, on a details line of their own.
+    assert all(line.startswith("clinic-tui: the server said: ") for line in lines[1:]), err
+    assert len(lines) <= 2
     assert memory_keyring.entries == {}
     assert not config.exists()
 
@@ -131,8 +136,8 @@ def test_oauth_login_with_a_wrong_client_secret_stores_nothing(
         stdin="not-the-secret\n",
     )
     assert code == 2
-    assert "the token endpoint refused client 'clinic-7': 401 invalid_client" in err
-    assert "nothing was stored" in err
+    assert "the token endpoint refused client 'clinic-7' (401); nothing was stored" in err
+    assert "clinic-tui: the server said: invalid_client" in err
     assert memory_keyring.entries == {}
 
 
@@ -217,9 +222,24 @@ def test_sync_exits_2_with_a_refused_token(
     monkeypatch.setenv("CLINIC_TUI_TOKEN", "expired-token")
     code, _, err = cli("sync", "--server", fhir_server.base_url, "--data-dir", str(tmp_path))
     assert code == 2
-    assert "401 not authorised" in err
-    # What it means comes first, whatever words the server uses.
-    assert err.startswith("clinic-tui: the server refused this workstation's credentials (GET /"), (
-        err
+    first, *details = err.splitlines()
+    # What it means, in our words alone, whatever words the server uses.
+    assert first.startswith("clinic-tui: the server refused this workstation's token (GET /"), err
+    assert first.endswith(": 401 not authorised); sign in again with clinic-tui login"), err
+    # The server's sentence ("Unsupported or invalid Authorization scheme 'bearer'") is a
+    # details line at most, never appended to the message.
+    assert all(line.startswith("clinic-tui: the server said: ") for line in details), err
+
+
+def test_sync_with_a_refused_token_says_so_in_chinese(
+    fhir_server: FhirServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Cli
+) -> None:
+    monkeypatch.setenv("CLINIC_TUI_TOKEN", "expired-token")
+    code, _, err = cli(
+        "--lang", "zh", "sync", "--server", fhir_server.base_url, "--data-dir", str(tmp_path)
     )
-    assert "sign in again with clinic-tui login" in err
+    assert code == 2
+    first, *details = err.splitlines()
+    assert first.startswith("clinic-tui: 服务器拒绝了本工作站的令牌（GET /"), err
+    assert first.endswith("：401 未授权）；请用 clinic-tui login 重新登录"), err
+    assert all(line.startswith("clinic-tui：服务器原话：") for line in details), err

@@ -96,7 +96,8 @@ async def test_v_lists_the_due_most_overdue_first_with_how_long(cache: ClinicCac
         assert "! not seen in 2026 孙立军" in rows[1]
         assert rows[2].startswith("due in 3 d 赵春梅")
         assert "李家村3组12号" in rows[0]
-        assert "10-01 Unsatisfactory" in rows[0]
+        # At 80 columns the control is in a word (full words from 100: see the 120 test).
+        assert "10-01 poor" in rows[0]
         assert "王医生" in rows[0]
         await press(pilot, "escape")
         assert isinstance(pilot.app.screen, QueueScreen)
@@ -370,3 +371,47 @@ async def test_the_queue_names_overdue_chronic_follow_ups_and_their_key(
         assert isinstance(pilot.app.screen, QueueScreen)
         await settle(pilot)
         assert not pilot.app.screen.query_one("#queue-follow-ups").display
+
+
+@pytest.mark.parametrize("long_list", [False, True])
+@pytest.mark.parametrize(
+    ("language", "last", "doctor"),
+    [("en", "10-01 poor", "Doctor"), ("zh", "10-01 不满意", "医生")],
+)
+async def test_at_80_columns_every_column_is_whole_the_doctors_among_them(
+    cache: ClinicCache, language: str, last: str, doctor: str, long_list: bool
+) -> None:
+    from dataclasses import replace
+
+    from tests.ui.followup_fixtures import _set_address
+
+    # A long village address, as real ones are: the row still fits, nothing scrolls sideways.
+    _set_address(cache, "p-allergic", "青山镇人民路123号院5栋2单元")
+    i18n.set_language(language)
+    async with _app(cache).run_test(size=(80, 24)) as pilot:
+        screen = await _list(pilot)
+        table = screen.query_one(DataTable)
+        if long_list:
+            # More rows than the screen: the vertical scrollbar takes its columns too.
+            many = [replace(item, enrolment_id=f"{item.enrolment_id}-{n}") for n in range(20)
+                    for item in screen.items]  # fmt: skip
+            screen.show(many, screen.names)
+            await settle(pilot)
+            assert table.show_vertical_scrollbar
+        widths = [column.get_render_width(table) for column in table.columns.values()]
+        # A walk found '02-08 Satisfa…' and the doctor's column off screen at 80.
+        assert sum(widths) <= table.scrollable_content_region.width, widths
+        assert [str(column.label) for column in table.columns.values()][-1] == doctor
+        first = [str(cell) for cell in table.get_row_at(0)]
+        assert first[5] == last  # the last visit and its control, whole
+        assert first[6] == "王医生"  # who looks after the patient
+        for index in range(table.row_count):
+            for cell, width in zip(table.get_row_at(index), widths, strict=True):
+                assert cell.cell_len <= width - 2 * table.cell_padding, (cell, width)
+
+
+async def test_at_120_columns_the_control_is_in_full_words(cache: ClinicCache) -> None:
+    async with _app(cache).run_test(size=(120, 40)) as pilot:
+        screen = await _list(pilot)
+        first = [str(cell) for cell in screen.query_one(DataTable).get_row_at(0)]
+        assert first[5] == "10-01 Unsatisfactory"

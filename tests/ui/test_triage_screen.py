@@ -180,7 +180,7 @@ async def test_accept_with_an_appointment_writes_it_locally(cache: Engine) -> No
         assert _status(cache, tasks["stat"]) == "accepted"
         # It leaves "to triage": the notice says where it went and how to complete it.
         assert app.notices[-1] == (
-            "Accepted: 1 · moved to “s open”: press s to see it, c to complete it"
+            "Accepted: 1 · 张伟 now under “s open”: s shows it, c completes it"
         )
         # Offline: the change waits in the outbox and the badge says so.
         assert before == app.cache.pending_changes()  # the Task was pending already (refer)
@@ -324,7 +324,7 @@ async def test_bulk_accept_of_marked_rows_after_a_confirmation(cache: Engine) ->
             "accepted",
             "requested",
         ]
-        assert app.notices[-1].startswith("Accepted: 2 · moved to “s open”")
+        assert app.notices[-1].startswith("Accepted: 2 · 2 referrals now under “s open”")
         assert _table(pilot).marked == set()
 
 

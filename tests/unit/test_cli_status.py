@@ -133,3 +133,37 @@ def test_a_missing_settings_file_named_on_the_command_line_is_an_error(
     assert out == ""
     assert err.startswith(f"clinic-tui: settings file {missing} (given with --config) does not")
     assert not missing.exists()
+
+
+@pytest.mark.parametrize(
+    ("language", "words", "fhir_name"),
+    [("en", ("Patients", "Visits"), "Encounter"), ("zh", ("患者", "就诊记录"), "Encounter")],
+)
+def test_status_counts_records_in_a_clinicians_words(
+    engine: Engine,
+    cache_file: Path,
+    cli: Cli,
+    language: str,
+    words: tuple[str, str],
+    fhir_name: str,
+) -> None:
+    patient = {"resourceType": "Patient", "id": "p-1", "name": [{"text": "王芳"}]}
+    visit = {
+        "resourceType": "Encounter",
+        "id": "e-1",
+        "status": "arrived",
+        "subject": {"reference": "Patient/p-1"},
+    }
+    record_local_change(engine, patient, "create")
+    record_local_change(engine, visit, "create")
+    engine.dispose()
+    code, out, err = cli("--lang", language, "status", "--data-dir", str(cache_file.parent))
+    assert (code, err) == (0, "")
+    table = out[out.index(words[0]) - 40 :]  # the counts, after the summary
+    assert all(word in table for word in words), out
+    # The FHIR type names are for --json (IT, scripts), not the table a doctor reads.
+    assert fhir_name not in out, out
+    assert "Patient " not in table, out
+    code, out, _ = cli("--lang", language, "status", "--json", "--data-dir", str(cache_file.parent))
+    records = json.loads(out)["records"]
+    assert (records["Encounter"], records["Patient"]) == (1, 1)

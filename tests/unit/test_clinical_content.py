@@ -183,3 +183,30 @@ def test_each_table_counts_its_reviewed_rows() -> None:
     assert reviews["interactions.toml"].rows > 0
     # Nothing is signed off yet: every row is unreviewed until a pharmacist reviews it.
     assert all(review.reviewed == 0 for review in reviews.values())
+
+
+def test_coverage_in_chinese_says_its_words_in_chinese(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    code, out, _ = cli("--lang", "zh", "formulary", "coverage", "--data-dir", str(tmp_path / "d"))
+    assert code == 0
+    lines = {line.split()[0]: line.split() for line in out.splitlines() if line.split()}
+    # A walk found 'table', 'avoid', 'yes', '16y' under Chinese headings.
+    assert lines["编码"] == [
+        "编码",
+        "日最大量",
+        "次最大量",
+        "儿童",
+        "年龄",
+        "妊娠",
+        "肾功能",
+        "老年",
+        "审核",
+    ]
+    assert lines["aspirin"][3:5] == ["剂量表", "16岁"]
+    assert lines["atorvastatin"][5] == "避免"
+    assert lines["allopurinol"][6] == "慎用"
+    assert lines["cefaclor"][4] == "1月龄"
+    english = {"table", "avoid", "caution", "ok", "yes", "CI", "indiv", "max/d", "preg", "rev"}
+    assert not english & set(out.split()), english & set(out.split())

@@ -284,9 +284,40 @@ def test_sends_bearer_token_and_accepts_gzip() -> None:
 def test_401_is_an_auth_error_and_not_retried() -> None:
     outcome = {"resourceType": "OperationOutcome", "issue": [{"diagnostics": "token expired"}]}
     handler, seen = _scripted(_json(outcome, 401))
-    with pytest.raises(FhirAuthError, match="token expired"):
+    with pytest.raises(FhirAuthError, match="refused this workstation's token") as raised:
         _client(handler, Sleeps()).bundle_page("Patient")
     assert len(seen) == 1
+    # The server's words are kept for a details line, never in the message itself.
+    assert "token expired" not in str(raised.value)
+    assert raised.value.details == "token expired"
+
+
+def test_a_refused_token_message_is_ours_and_the_servers_words_are_cleaned_details() -> None:
+    # What a server may say is its own: here with an escape sequence and a second line.
+    words = "Unsupported or invalid Authorization scheme 'bearer'\x1b[31m\nsecond line"
+    outcome = {"resourceType": "OperationOutcome", "issue": [{"diagnostics": words}]}
+    handler, _ = _scripted(_json(outcome, 401))
+    with pytest.raises(FhirAuthError) as raised:
+        _client(handler, Sleeps()).bundle_page("Patient")
+    assert str(raised.value) == (
+        "the server refused this workstation's token (GET /fhir/Patient: 401 not authorised); "
+        "sign in again with clinic-tui login"
+    )
+    assert "\x1b" not in raised.value.details
+    assert "\n" not in raised.value.details
+    assert raised.value.details.startswith("Unsupported or invalid Authorization scheme")
+
+
+def test_a_refused_token_is_said_in_chinese() -> None:
+    from clinic_tui.i18n import set_language
+
+    set_language("zh")
+    handler, _ = _scripted(_json({"resourceType": "OperationOutcome", "issue": []}, 401))
+    with pytest.raises(FhirAuthError) as raised:
+        _client(handler, Sleeps()).bundle_page("Patient")
+    assert str(raised.value).startswith(
+        "服务器拒绝了本工作站的令牌（GET /fhir/Patient：401 未授权）"
+    )
 
 
 def test_a_next_link_to_another_server_is_refused() -> None:

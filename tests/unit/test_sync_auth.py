@@ -78,8 +78,11 @@ def test_invalidate_forces_a_new_token() -> None:
 
 def test_a_wrong_client_secret_is_an_auth_error() -> None:
     supplier = ClientCredentials(TOKEN_URL, "clinic-7", "wrong", transport=_token_endpoint([]))
-    with pytest.raises(FhirAuthError, match="refused client 'clinic-7': 401 invalid_client"):
+    with pytest.raises(FhirAuthError, match=r"refused client 'clinic-7' \(401\)") as raised:
         supplier()
+    # The endpoint's own error code is its text: a details line, not the message.
+    assert raised.value.details == "invalid_client"
+    assert "invalid_client" not in str(raised.value)
 
 
 def test_an_unreachable_token_endpoint_is_unreachable() -> None:

@@ -147,8 +147,10 @@ def _coverage(path: Path) -> int:
     from clinic_tui.offline_cache.cache_file import connect
     from clinic_tui.prescribing.content import (
         COLUMNS,
+        cell_words,
         content_version_text,
         coverage,
+        heading_words,
         table_reviews,
     )
     from clinic_tui.prescribing.formulary_store import read_formulary
@@ -164,11 +166,12 @@ def _coverage(path: Path) -> int:
     )
     table.add_column(tr("code"), overflow="fold", max_width=18)
     for heading in (*(name for name, _ in COLUMNS), "rev"):
-        table.add_column(tr(heading), no_wrap=True)
+        table.add_column(heading_words(heading), no_wrap=True)
     for row in rows:
-        # Drug names come from an imported file: data, never markup.
+        # Drug names come from an imported file: data, never markup. The cells' short codes
+        # are worded in the language in force ('avoid' is 避免).
         table.add_row(
-            Text(row.code), *(Text(cell or "-") for cell in row.cells),
+            Text(row.code), *(Text(cell_words(cell) or "-") for cell in row.cells),
             Text(tr("yes") if row.review == "reviewed" else tr("no")),
         )  # fmt: skip
     Console(soft_wrap=False, no_color=plain, highlight=False).print(table)
@@ -179,7 +182,7 @@ def _coverage(path: Path) -> int:
              "caution; rev: reviewed. ? = no source read gives it (unverified), indiv = the "
              "source sets no fixed maximum (dosed individually), - = none. "
              "{count} drugs; columns empty for every drug: {names}").format(
-        count=len(rows), names=", ".join(blank) or "-"
+        count=len(rows), names=tr(", ").join(heading_words(name) for name in blank) or "-"
     ))  # fmt: skip
     for review in table_reviews():
         print(

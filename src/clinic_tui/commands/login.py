@@ -59,10 +59,14 @@ def _verify(client: FhirClient) -> None:
         # A search needs authorisation on a protected server, unlike /metadata.
         client.get_json("Patient", params={"_count": "1", "_summary": "count"})
     except FhirAuthError as error:
-        raise CredentialError(
-            f"the server refused these credentials ({error.status} "
-            f"{'not authorised' if error.status == 401 else 'forbidden'}); nothing was stored"
-        ) from error
+        refused = (
+            tr("the server refused this token (401 not authorised); nothing was stored")
+            if error.status == 401
+            else tr(
+                "the server refused this account permission (403 forbidden); nothing was stored"
+            )
+        )
+        raise CredentialError(refused) from error
 
 
 def login(
@@ -117,7 +121,7 @@ def login(
         ) as client:
             _verify(client)
     except FhirAuthError as error:  # the token endpoint refused the client secret
-        raise CredentialError(f"{error}; nothing was stored") from error
+        raise CredentialError(tr("{error}; nothing was stored").format(error=error)) from error
     finally:
         if supplier is not None:
             supplier.close()

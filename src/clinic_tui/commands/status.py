@@ -125,10 +125,14 @@ def _human(found: dict[str, Any]) -> None:
             )  # fmt: skip
     if found["records"]:
         counts = Table(title=tr("Cached records"))
-        counts.add_column(tr("Resource type"))
+        counts.add_column(tr("Kind of record"))
         counts.add_column(tr("Records"), justify="right")
-        for resource_type, count in found["records"].items():
-            counts.add_row(resource_type, f"{count:,}")
+        from clinic_tui.domain.record_kinds import record_kind, record_order
+
+        # In the clinician's words ('Visits', '就诊记录'), patients first; --json keeps the
+        # FHIR type names.
+        for resource_type, count in sorted(found["records"].items(), key=record_order):
+            counts.add_row(cell(record_kind(resource_type)), f"{count:,}")
         console.print(counts)
 
 

@@ -10,12 +10,14 @@ added by another change (children's doses, minimum age) needs only its function 
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+from clinic_tui.i18n import NC_, pgettext
 from clinic_tui.prescribing.model import FormularyDrug, Pregnancy
 
 TABLES = (
@@ -169,6 +171,49 @@ def _renal(drug: FormularyDrug) -> str:
 
 def _elderly(drug: FormularyDrug) -> str:
     return "Beers" if "Beers" in drug.elderly_caution else ("yes" if drug.elderly_caution else "")
+
+
+_HEADINGS = {
+    "max/d": NC_("coverage", "max/d"),
+    "max/dose": NC_("coverage", "max/dose"),
+    "child": NC_("coverage", "child"),
+    "age": NC_("coverage", "age"),
+    "preg": NC_("coverage", "preg"),
+    "renal": NC_("coverage", "renal"),
+    "65+": NC_("coverage", "65+"),
+    "rev": NC_("coverage", "rev"),
+}
+_CELL_WORDS = {
+    "table": NC_("coverage", "table"),
+    "mg/kg": "mg/kg",
+    "CI": NC_("coverage", "CI"),
+    "avoid": NC_("coverage", "avoid"),
+    "caution": NC_("coverage", "caution"),
+    "ok": NC_("coverage", "ok"),
+    "yes": NC_("coverage", "yes"),
+    NO_FIXED_MAXIMUM: NC_("coverage", "indiv"),
+}
+_AGE = re.compile(r"(\d+)(y|mo)")
+
+
+def heading_words(heading: str) -> str:
+    """A coverage column's heading in the language in force ('max/d', '日最大量')."""
+    return pgettext("coverage", _HEADINGS.get(heading, heading))
+
+
+def cell_words(cell: str) -> str:
+    """A coverage cell in the language in force: 'avoid' is 避免, '16y' is 16岁 in Chinese.
+
+    The cells stay short codes in `coverage` (tests and scripts compare them); only the
+    printed table is worded. Numbers, limits ('<30') and names (Beers) are the same in both.
+    """
+    if cell in _CELL_WORDS:
+        return pgettext("coverage", _CELL_WORDS[cell])
+    age = _AGE.fullmatch(cell)
+    if age is not None:
+        unit = NC_("coverage", "{n}y") if age.group(2) == "y" else NC_("coverage", "{n}mo")
+        return pgettext("coverage", unit).format(n=age.group(1))
+    return cell
 
 
 COLUMNS: tuple[tuple[str, Present], ...] = (

@@ -55,10 +55,14 @@ CATEGORIES: dict[str, tuple[str, str, str, str]] = {
 PRIORITIES: dict[str, tuple[str, str]] = {
     "routine": (N_("Routine"), "普通"),
     "urgent": (N_("Urgent"), "紧急"),
-    "asap": (N_("As soon as possible"), "尽快"),
-    "stat": (N_("Immediately"), "立即"),
+    "asap": (N_("ASAP"), "尽快"),
+    "stat": (N_("STAT"), "立即"),
 }
-"""FHIR R4 request-priority codes (http://hl7.org/fhir/request-priority) and their words."""
+"""FHIR R4 request-priority codes (http://hl7.org/fhir/request-priority) and their words.
+
+One word per priority on every screen (chart, referral list, form, triage inbox): the English
+is the code system's own display (FHIR R4 CodeSystem request-priority: Routine, Urgent, ASAP,
+STAT), short enough for the inbox's column; the Chinese is the catalogue's."""
 
 PRIORITY_MARKERS = {"routine": "", "urgent": "!!", "asap": "!!", "stat": "!!!"}
 """Text markers beside the colour, as on the queue (colour is never the only signal)."""

@@ -9,10 +9,12 @@ cursor; `o` opens the chart; `f` filters by village/address, programme and clini
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -42,6 +44,78 @@ WINDOW = 60
 """Rows added to the table at a time (see FollowUpListScreen.show)."""
 _NAME_CELLS = 12
 _ADDRESS_CELLS = 14
+COMPACT_BELOW = 100
+"""Terminal columns under which the list takes its compact layout: names, addresses and
+doctors cut shorter and the control in a word ('05-11 poor'), so every column, the doctor's
+among them, is on screen whole at 80 columns."""
+_DOCTOR_CELLS_COMPACT = 8
+_SCROLLBAR = 2
+_LABELS = (N_("Due state"), N_("Patient"), N_("Age"), N_("Prog."), N_("Address"),
+           N_("Last visit"), N_("Doctor"))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ListLayout:
+    """The cells of the cut columns, and whether the control is in its short word."""
+
+    name: int = _NAME_CELLS
+    address: int = _ADDRESS_CELLS
+    doctor: int = _NAME_CELLS
+    short: bool = False
+    widths: tuple[int, ...] | None = None
+    """Every column's width (compact), or None: each as wide as its cells."""
+
+
+def layout_for(
+    width: int, today: date, longest: tuple[int, int, int] = (_NAME_CELLS, _ADDRESS_CELLS, 8)
+) -> ListLayout:
+    """The full layout from COMPACT_BELOW columns up; below, widths that fit a table `width`
+    wide (its vertical scrollbar included).
+
+    `longest`: the cells of the longest name, address and doctor's name on the list. The
+    compact layout gives those columns no more than they need, and the room left to the
+    name and the address, so a short list of short names shows its addresses whole.
+    """
+    if width >= COMPACT_BELOW:
+        return ListLayout()
+    from clinic_tui.followup.model import Control
+
+    headers = [cell_len(tr(label)) for label in _LABELS]
+    due = max(
+        cell_len(tr("! overdue {days} d").format(days=999)),
+        cell_len(tr("! not seen in {year}").format(year=today.year)),
+        cell_len(tr("no date planned")),
+        cell_len(tr("due in {days} d").format(days=99)),
+    )
+    programme = max(cell_len(programme_word(p, short=True)) for p in Programme)
+    last = len("12-31 ") + max(cell_len(control_word(c, short=True)) for c in Control)
+    doctor = max(headers[6], min(longest[2], _DOCTOR_CELLS_COMPACT))
+    fixed = {0: due, 2: 3, 3: programme, 5: last, 6: doctor}
+    fixed = {column: max(size, headers[column]) for column, size in fixed.items()}
+    # Each column has a cell of padding either side; the scrollbar takes two more.
+    room = width - 2 * len(_LABELS) - _SCROLLBAR - sum(fixed.values())
+    need_name = max(headers[1], min(longest[0], _NAME_CELLS))
+    need_address = max(headers[4], min(longest[1], _ADDRESS_CELLS))
+    if need_name + need_address <= room:
+        name, address = need_name, room - need_name
+    else:
+        # Short of room: the name keeps up to half, the address has the rest.
+        name = max(6, headers[1], min(need_name, max(room - need_address, room - room // 2)))
+        address = max(6, headers[4], room - name)
+    widths = (fixed[0], name, fixed[2], fixed[3], address, fixed[5], fixed[6])
+    return ListLayout(name, address, doctor, short=True, widths=widths)
+
+
+def longest_cells(items: list[DueItem], names: dict[str, str]) -> tuple[int, int, int]:
+    """The cells of the longest patient name, address and doctor's name among `items`."""
+    return (
+        max((cell_len(name_text(item.name).plain) for item in items), default=0),
+        max((cell_len(data_text(item.address).plain) for item in items), default=0),
+        max(
+            (cell_len(data_text(names.get(i.clinician_id or "", "")).plain) for i in items),
+            default=0,
+        ),
+    )
 
 
 class FollowUpListScreen(Screen[None]):
@@ -83,6 +157,8 @@ class FollowUpListScreen(Screen[None]):
         self._rows_in_table = 0
         self._pending: str | None = None
         """A key that came before the first read ('visit' / 'chart'): done once it is shown."""
+        self.columns_layout = ListLayout()
+        """The columns' layout for the terminal's width (compact below COMPACT_BELOW)."""
 
     def compose(self) -> ComposeResult:
         """Title, counts, the filter, the table, notices and keys."""
@@ -104,10 +180,7 @@ class FollowUpListScreen(Screen[None]):
     def on_mount(self) -> None:
         """Columns, then the first read."""
         table = self.query_one(DataTable)
-        labels = (N_("Due state"), N_("Patient"), N_("Age"), N_("Prog."), N_("Address"),
-                  N_("Last visit"), N_("Doctor"))  # fmt: skip
-        for label in labels:
-            table.add_column(tr(label))
+        self._set_columns()
         self.query_one("#chronic-empty").display = False
         table.focus()
         self.load()
@@ -157,6 +230,36 @@ class FollowUpListScreen(Screen[None]):
             text = str(error) if isinstance(error, LookupError) else f"{tr('Could not')}: {error}"
             self.notify(text, severity="error", timeout=8)
 
+    def _set_columns(self) -> bool:
+        """Lay the columns out for the width in force; True when that changed them."""
+        longest = longest_cells(self.items, self.names)
+        table = self.query_one(DataTable)
+        # The table's own width (the screen's gutter is not the table's); the app's before
+        # the first layout, and again once the table has its width.
+        width = table.size.width
+        if not width:
+            width = self.app.size.width
+            self.call_after_refresh(self._fit_width)
+        chosen = layout_for(width, self.clock().date(), longest)
+        if chosen == self.columns_layout and table.columns:
+            return False
+        self.columns_layout = chosen
+        table.clear(columns=True)
+        self._rows_in_table = 0
+        widths: tuple[int | None, ...] = chosen.widths or (None,) * len(_LABELS)
+        for label, column_width in zip(_LABELS, widths, strict=True):
+            table.add_column(tr(label), width=column_width)
+        return True
+
+    def on_resize(self) -> None:
+        """A new width may need another layout: lay out again (once the table has its new
+        width), rows and all."""
+        self.call_after_refresh(self._fit_width)
+
+    def _fit_width(self) -> None:
+        if self._loaded and self._set_columns():
+            self.show(self.items, self.names)
+
     def show(self, items: list[DueItem], names: dict[str, str]) -> None:
         """Redraw the rows (kept in the registry's order: most overdue first).
 
@@ -166,6 +269,7 @@ class FollowUpListScreen(Screen[None]):
         """
         keep = self.selected.enrolment_id if self.selected and self._loaded else None
         self.items, self.names = items, names
+        self._set_columns()  # the compact layout fits the columns to the names on the list
         table = self.query_one(DataTable)
         table.clear()
         self._rows_in_table = 0
@@ -202,7 +306,9 @@ class FollowUpListScreen(Screen[None]):
         today = self.clock().date()
         start, end = self._rows_in_table, min(count, len(self.items))
         for item in self.items[start:end]:
-            table.add_row(*row_cells(item, today, self.names), key=item.enrolment_id)
+            table.add_row(
+                *row_cells(item, today, self.names, self.columns_layout), key=item.enrolment_id
+            )
         self._rows_in_table = max(start, end)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -313,22 +419,26 @@ class FollowUpListScreen(Screen[None]):
         self.dismiss(None)
 
 
-def row_cells(item: DueItem, today: date, names: dict[str, str]) -> tuple[Text, ...]:
+def row_cells(
+    item: DueItem, today: date, names: dict[str, str], layout: ListLayout | None = None
+) -> tuple[Text, ...]:
     """One row in words; names and addresses are data (Text, cut to their columns)."""
     from clinic_tui.followup.visit_list import age_years
 
+    cut = layout or ListLayout()
     last = ""
     if item.last_visit is not None:
-        last = f"{item.last_visit:%m-%d} {control_word(item.last_control)}".strip()
+        control = control_word(item.last_control, short=cut.short)
+        last = f"{item.last_visit:%m-%d} {control}".strip()
     overdue = item.due is not None and item.due < today
     return (
         Text(due_words(item, today), style="bold" if overdue else ""),
-        Text(fit(name_text(item.name).plain, _NAME_CELLS)),
+        Text(fit(name_text(item.name).plain, cut.name)),
         Text(age_years(item.birth_date, today)),
         Text(programme_word(item.programme, short=True)),
-        Text(fit(data_text(item.address).plain, _ADDRESS_CELLS)),
+        Text(fit(data_text(item.address).plain, cut.address)),
         Text(last),
-        Text(fit(data_text(names.get(item.clinician_id or "", "")).plain, _NAME_CELLS)),
+        Text(fit(data_text(names.get(item.clinician_id or "", "")).plain, cut.doctor)),
     )
 
 

@@ -61,6 +61,7 @@ from clinic_tui.widgets.unread_mark import UNREAD_MARK, unread_words
 
 if TYPE_CHECKING:
     from clinic_tui.offline_cache.clinic_cache import ClinicCache
+    from clinic_tui.screens.triage_actions import AfterAction
 
 
 WAIT_STEPS: tuple[timedelta | None, ...] = (
@@ -191,6 +192,8 @@ class TriageScreen(Screen[None]):
         self._thread_shown: str | None = None
         """Task id whose thread the preview shows now (None while it is being read)."""
         self._filter_line: Text | None = None
+        self._after: AfterAction | None = None
+        """Set by an action, taken by the next read: where the cursor goes, what to say."""
 
     def compose(self) -> ComposeResult:
         """Heading, filter line, the table, the text filter, the preview, notices, keys."""
@@ -201,7 +204,7 @@ class TriageScreen(Screen[None]):
         yield Input(
             placeholder=tr(
                 "Type to filter by name, reason, clinic, department; "
-                "Enter or Esc returns to the list"
+                "Enter keeps the filter, Esc clears it"
             ),
             id="triage-text",
         )
@@ -257,6 +260,12 @@ class TriageScreen(Screen[None]):
         departments: list[Department],
         keep: str | None,
     ) -> None:
+        # The read that follows an action (the form's closing also reads again: whichever
+        # read comes last takes the plan) keeps the cursor where the expert was.
+        plan, self._after = self._after, None
+        fallback = None
+        if plan is not None and keep is None:
+            keep, fallback = plan.keep, plan.fallback
         self.rows = rows
         self.departments = departments
         self._loaded = True
@@ -265,9 +274,24 @@ class TriageScreen(Screen[None]):
         present = {row.task_id for row in rows}
         table = self.query_one(InboxTable)
         table.marked &= present
-        self.show_rows(keep)
+        self.show_rows(keep, fallback=fallback)
+        if plan is not None and plan.accepted:
+            shown = {row.task_id for row in table.rows_shown}
+            gone = [name for task_id, name in plan.accepted if task_id not in shown]
+            if gone:
+                from clinic_tui.screens.triage_actions import where_accepted_went
 
-    def show_rows(self, keep: str | None = None, *, typing: bool = False) -> None:
+                # The accepted referral is no longer on the list: say where it went.
+                self.notify(f"{plan.notice} · {where_accepted_went(gone)}", timeout=10)
+
+    def after_action(self, plan: AfterAction) -> None:
+        """Read the inbox again after an action; the cursor and a notice follow `plan`."""
+        self._after = plan
+        self.refresh_inbox()
+
+    def show_rows(
+        self, keep: str | None = None, *, fallback: str | None = None, typing: bool = False
+    ) -> None:
         """Apply the filters to the rows in memory and redraw the table (no disk).
 
         Typing on in the text filter narrows the rows already shown, not the whole inbox;
@@ -280,7 +304,7 @@ class TriageScreen(Screen[None]):
             shown = self.filter.apply(table.rows_shown, now)
         else:
             shown = self.filter.apply(self.rows, now)
-        table.show(shown, now, self.sla_limit, keep=keep)
+        table.show(shown, now, self.sla_limit, keep=keep, fallback=fallback)
         self._fit_table(len(shown))
         empty = self.query_one("#triage-empty", Static)
         empty.update(
@@ -529,8 +553,16 @@ class TriageScreen(Screen[None]):
             self._leave_text_filter()
 
     def key_escape(self) -> None:
-        """Esc in the text filter goes back to the list (the filter stays)."""
+        """Esc in the text filter clears it and goes back to the list (Enter keeps it).
+
+        As in the app's other searches (patient search, the follow-up list's filter), Esc
+        abandons what was typed: a filter left on after Esc hid referrals without a word.
+        """
         if self.focused is not None and self.focused.id == "triage-text":
+            field = self.query_one("#triage-text", Input)
+            if field.value:
+                field.value = ""  # Input.Changed comes after; the filter is cleared here at once
+                self._set_filter(text="")
             self._leave_text_filter()
 
     def _leave_text_filter(self) -> None:

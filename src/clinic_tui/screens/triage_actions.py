@@ -10,6 +10,7 @@ a confirmation that says how many are skipped.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -41,6 +42,20 @@ if TYPE_CHECKING:
     from clinic_tui.widgets.inbox_table import InboxTable
 
 
+@dataclass(frozen=True)
+class AfterAction:
+    """Where the cursor goes once the inbox is read again after an action, and what to say."""
+
+    keep: str | None
+    """The row the cursor was on: it stays there if that row is still in view."""
+    fallback: str | None
+    """Else this row: the next one below (above at the end) not acted on."""
+    notice: str = ""
+    """What the action said (an accept's notice, extended if its referrals left the view)."""
+    accepted: tuple[tuple[str, str], ...] = ()
+    """(task id, patient name) of each referral accepted."""
+
+
 class InboxScreen(Protocol):
     """What the actions need of screens.triage.TriageScreen (which imports this module)."""
 
@@ -69,6 +84,9 @@ class InboxScreen(Protocol):
 
     def refresh_inbox(self, keep: str | None = None) -> object:
         """Read the inbox again, keeping the cursor on `keep`."""
+
+    def after_action(self, plan: AfterAction) -> None:
+        """Read the inbox again after an action; the cursor and a notice follow `plan`."""
 
 
 TITLE_NAME_LIMIT = 40
@@ -157,14 +175,35 @@ def _open_form(screen: InboxScreen, kind: str, rows: list[InboxRow]) -> None:
             return
         from clinic_tui.widgets.inbox_table import InboxTable
 
-        screen.query_one(InboxTable).marked.clear()
-        if kind == "accept" and screen.filter.statuses and "accepted" not in screen.filter.statuses:
-            # The accepted referral leaves this view: say where it went and how to finish it.
-            notice += " · " + tr("moved to “s open”: press s to see it, c to complete it")
+        table = screen.query_one(InboxTable)
+        table.marked.clear()
+        keep, fallback = cursor_after(table, {row.task_id for row in rows})
         screen.notify(notice, timeout=8 if kind == "accept" else 4)
-        screen.refresh_inbox(rows[0].task_id)
+        # Once read again, an accepted referral that left this view says where it went.
+        accepted = tuple((row.task_id, row.patient_name) for row in rows)
+        screen.after_action(
+            AfterAction(keep, fallback, notice, accepted if kind == "accept" else ())
+        )
 
     screen.app.push_screen(form, done)
+
+
+def cursor_after(table: InboxTable, acted_on: set[str]) -> tuple[str | None, str | None]:
+    """Where the cursor goes once the inbox is read again after an action on `acted_on`:
+    the row it is on if that stays in view, else the next row that was below it (the one
+    above at the end of the list), so the expert goes on from where they were."""
+    shown = table.rows_shown
+    at = table.cursor_row
+    keep = shown[at].task_id if 0 <= at < len(shown) else None
+    below = [row.task_id for row in shown[at + 1 :] if row.task_id not in acted_on]
+    above = [row.task_id for row in reversed(shown[: max(at, 0)]) if row.task_id not in acted_on]
+    return keep, next(iter(below or above), None)
+
+
+def where_accepted_went(names: list[str]) -> str:
+    """The words for accepted referrals that left the view: which, where, and the keys."""
+    who = names[0] if len(names) == 1 else tr("{n} referrals").format(n=len(names))
+    return tr("{who} now under “s open”: s shows it, c completes it").format(who=who)
 
 
 class TriageForm(ChartForm):

@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 
+from clinic_tui.i18n import tr
 from clinic_tui.redaction import remember_secret
 from clinic_tui.sync.client import FhirClient, check_server_url
 from clinic_tui.sync.errors import FhirAuthError, FhirError, FhirResponseError, FhirUnreachable
@@ -135,10 +136,13 @@ class ClientCredentials:
                 f"cannot reach the token endpoint {self.token_url} ({type(error).__name__})"
             ) from error
         if response.status_code in (400, 401, 403):
+            # The endpoint's own error code ("invalid_client") is its text: a details line.
             raise FhirAuthError(
-                f"the token endpoint refused client {self.client_id!r}: "
-                f"{response.status_code} {_oauth_error(response)}",
+                tr("the token endpoint refused client {client} ({status})").format(
+                    client=repr(self.client_id), status=response.status_code
+                ),
                 status=response.status_code,
+                outcome=_oauth_error(response),
             )
         if response.status_code >= 300:
             raise FhirResponseError(

@@ -393,16 +393,21 @@ class FhirClient:
         }
         if status == 401:
             # Servers word a refused token in their own ways ("Unsupported or invalid
-            # Authorization scheme 'bearer'"): say what it means first, theirs after.
+            # Authorization scheme 'bearer'"): the message says what it means, in the
+            # language in force; theirs stays in `outcome` (FhirAuthError).
             return FhirAuthError(
-                f"the server refused this workstation's credentials ({where}: 401 not "
-                "authorised); sign in again with clinic-tui login",
+                tr(
+                    "the server refused this workstation's token ({where}: 401 not "
+                    "authorised); sign in again with clinic-tui login"
+                ).format(where=where),
                 status=status,
                 outcome=outcome,
             )
         if status == 403:
             return FhirAuthError(
-                f"the server refused this account permission ({where}: 403 forbidden)",
+                tr("the server refused this account permission ({where}: 403 forbidden)").format(
+                    where=where
+                ),
                 status=status,
                 outcome=outcome,
             )

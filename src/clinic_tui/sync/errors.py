@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from clinic_tui.domain.untrusted import clean_line
 from clinic_tui.errors import ClinicError
 
 
@@ -28,7 +29,23 @@ class FhirUnreachable(FhirError):  # noqa: N818  (the name the issue uses)
 
 
 class FhirAuthError(FhirError):
-    """The server refused the credentials (401) or the permission (403)."""
+    """The server refused the credentials (401) or the permission (403).
+
+    The message is ours alone, in the language in force: a server words a refused token in
+    its own way ("Unsupported or invalid Authorization scheme 'bearer'"), which told a doctor
+    nothing and is not ours to show as the reason. Its words stay in `outcome`, cleaned, for
+    a details line.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, outcome: str | None = None):
+        super().__init__(message, status=status)
+        # Untrusted text (the server's): one line, controls made visible, bounded.
+        self.outcome = clean_line(outcome, 300) if outcome else None
+
+    @property
+    def details(self) -> str:
+        """The server's own words, for a details line ('' when it said nothing)."""
+        return self.outcome or ""
 
 
 class FhirServerError(FhirError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from clinic_tui.followup.model import Control, DueItem, LeaveReason, Programme, VisitMode
-from clinic_tui.i18n import N_, tr
+from clinic_tui.i18n import N_, NC_, pgettext, tr
 
 _PROGRAMME = {Programme.HYPERTENSION: N_("Hypertension"), Programme.DIABETES: N_("Type 2 diabetes")}
 _PROGRAMME_SHORT = {Programme.HYPERTENSION: N_("HTN"), Programme.DIABETES: N_("T2DM")}
@@ -15,6 +15,13 @@ _CONTROL = {
     Control.ADVERSE_REACTION: N_("Adverse reaction"),
     Control.COMPLICATION: N_("Complication"),
 }
+_CONTROL_SHORT = {
+    Control.SATISFACTORY: NC_("control", "good"),
+    Control.UNSATISFACTORY: NC_("control", "poor"),
+    Control.ADVERSE_REACTION: NC_("control", "ADR"),
+    Control.COMPLICATION: NC_("control", "compl."),
+}
+"""The same classes in a word or two, for the follow-up list at 80 columns."""
 _MODE = {
     VisitMode.CLINIC: N_("In the clinic"),
     VisitMode.HOME: N_("At home"),
@@ -33,9 +40,11 @@ def programme_word(programme: Programme, *, short: bool = False) -> str:
     return tr((_PROGRAMME_SHORT if short else _PROGRAMME)[programme])
 
 
-def control_word(control: Control | None) -> str:
-    """The 规范's classification in words ('' when there is none yet)."""
-    return tr(_CONTROL[control]) if control is not None else ""
+def control_word(control: Control | None, *, short: bool = False) -> str:
+    """The 规范's classification in words ('' when there is none yet); `short`: 'poor', '不满意'."""
+    if control is None:
+        return ""
+    return pgettext("control", _CONTROL_SHORT[control]) if short else tr(_CONTROL[control])
 
 
 def mode_word(mode: VisitMode) -> str:

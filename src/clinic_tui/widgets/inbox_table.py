@@ -28,7 +28,7 @@ from textual.renderables.styled import Styled
 from textual.widgets.data_table import RowKey
 
 from clinic_tui.i18n import N_, language, tr
-from clinic_tui.referral.fhir_shapes import PRIORITY_MARKERS
+from clinic_tui.referral.fhir_shapes import PRIORITIES, PRIORITY_MARKERS
 from clinic_tui.referral.inbox import InboxRow
 from clinic_tui.widgets.data_text import data_text
 from clinic_tui.widgets.queue_table import UNSYNCED_MARK, fit
@@ -42,12 +42,8 @@ SLA_MARK = "⚠"
 
 URGENCY_MARKER = PRIORITY_MARKERS
 """The referral screens' markers: !!! stat, !! asap and urgent (the words tell those apart)."""
-URGENCY_WORD = {
-    "stat": N_("STAT"),
-    "asap": N_("ASAP"),
-    "urgent": N_("URGENT"),
-    "routine": "routine",
-}
+URGENCY_WORD = {code: words[0] for code, words in PRIORITIES.items()}
+"""The chart's and the referral form's word for each priority: one word per priority."""
 _URGENCY_STYLE = {"stat": "bold red", "asap": "bold red", "urgent": "bold dark_orange"}
 STATUS_WORD = {
     "requested": N_("Requested"),
@@ -185,9 +181,15 @@ class InboxTable(RowTable):
         return {key: sizes[key] for key in keys}
 
     def show(
-        self, rows: list[InboxRow], now: datetime, limit: timedelta, keep: str | None = None
+        self,
+        rows: list[InboxRow],
+        now: datetime,
+        limit: timedelta,
+        keep: str | None = None,
+        fallback: str | None = None,
     ) -> None:
-        """Display `rows` (already filtered and sorted), keeping the cursor on task `keep`."""
+        """Display `rows` (already filtered and sorted), keeping the cursor on task `keep`,
+        else on task `fallback` when `keep` is no longer among them."""
         keep = keep or (self.selected.task_id if self.selected else None)
         sizes = self._layout(self.size.width or 80)
         # The loaded rows would come back the same (a keystroke that changed nothing on
@@ -195,6 +197,8 @@ class InboxTable(RowTable):
         unchanged = self._shows_already(rows, now, limit, sizes)
         self.rows_shown = rows
         self._by_id = {row.task_id: row for row in rows}
+        if keep not in self._by_id and fallback in self._by_id:
+            keep = fallback  # the referral acted on left the view: the one after it
         self._now, self._limit = now, limit
         if not unchanged:
             # Clearing moves the cursor, and the cursor's watcher loads rows: not until we do.
