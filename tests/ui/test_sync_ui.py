@@ -59,7 +59,7 @@ def test_each_state_in_words() -> None:
     assert words(server=True) == "Not synced yet"
     assert words(server=True, syncing=True, phase="upload", percent=45) == "~ Syncing 45% upload"
     assert words(server=True, syncing=True, phase="download", resource_type="Patient") == (
-        "~ Syncing download Patient"
+        "~ Syncing download Patients"
     )
     assert words(server=True, pending=1) == "* 1 unsynced"
     assert words(server=True, last_synced=AT_1042, today=AT_1042.date()) == "✓ Synced 10:42"
@@ -85,6 +85,8 @@ def test_each_state_in_chinese() -> None:
     assert badge_parts(SyncState(server=True, syncing=True, phase="upload", percent=9))[0][0] == (
         "~ 正在同步 9% 上传"
     )
+    downloading = SyncState(server=True, syncing=True, phase="download", resource_type="Encounter")
+    assert badge_parts(downloading)[0][0] == "~ 正在同步 下载 就诊记录"  # never a FHIR type name
     # A Chinese reason is cut by terminal cells (two per character), not by characters.
     failed = badge_parts(SyncState(server=True, error="无法连接服务器" * 4))[0][0]
     assert failed == "x 同步失败: " + "无法连接服务器无法连" + "…"  # 20 of 22 cells

@@ -15,6 +15,7 @@ from clinic_tui.commands.connection import open_client
 from clinic_tui.commands.encrypt import unlock_for
 from clinic_tui.commands.progress import ProgressDisplay
 from clinic_tui.config import Settings
+from clinic_tui.domain.record_kinds import record_kind
 from clinic_tui.domain.untrusted import clean_line
 from clinic_tui.i18n import N_, tr
 
@@ -48,6 +49,15 @@ def exit_code(report: Any) -> int:
     return SYNCED
 
 
+def progress_words(progress: Any) -> tuple[str, str]:
+    """The progress line's step (the phase and the kind of record, in a clinician's words in
+    the session's language, never a FHIR type name) and its detail."""
+    step = tr(SYNC_PHASES.get(progress.phase, progress.phase))
+    if progress.resource_type:
+        step = f"{step} {record_kind(progress.resource_type)}"
+    return step, progress.message
+
+
 def run_sync(settings: Settings) -> int:
     """One sync round of the cache in settings.data_dir with the configured server."""
     from clinic_tui.locations import cache_path
@@ -62,10 +72,7 @@ def run_sync(settings: Settings) -> int:
             def show(progress: SyncProgress) -> None:
                 if progress.phase == "done":
                     return  # the summary line says it
-                step, detail = tr(SYNC_PHASES.get(progress.phase, progress.phase)), progress.message
-                if progress.resource_type:
-                    step = f"{step} {progress.resource_type}"
-                    detail = detail.removeprefix(f"{progress.resource_type}: ")
+                step, detail = progress_words(progress)
                 display.update(step, progress.done, progress.total, detail)
 
             sync = SyncEngine(

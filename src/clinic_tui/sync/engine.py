@@ -316,9 +316,8 @@ class _Round:
         def on_page(resource_type: str, so_far: TypeDownload) -> None:
             nonlocal pages
             pages += 1
-            text = tr("{kind}: page {page}, {count} new").format(
-                kind=resource_type, page=so_far.pages, count=so_far.written
-            )
+            # The kind of record is the progress's own field, shown in words by whoever draws it.
+            text = tr("page {page}, {count} new").format(page=so_far.pages, count=so_far.written)
             self._tell("download", resource_type, pages, None, text)
             self._check_cancel()
 

@@ -15,6 +15,7 @@ from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 from textual.widgets import Static
 
+from clinic_tui.domain.record_kinds import record_kind
 from clinic_tui.domain.untrusted import clean_line
 from clinic_tui.i18n import N_, ngettext, tr
 from clinic_tui.widgets.queue_table import UNSYNCED_MARK
@@ -88,7 +89,7 @@ def badge_parts(
         if state.phase:
             words += f" {tr(state.phase)}"
         if state.percent is None and state.resource_type:
-            words += f" {state.resource_type}"
+            words += f" {record_kind(state.resource_type)}"
         parts.append((words, "-syncing"))
     elif state.busy:
         # Waiting, not failing: the other round brings the shared cache up to date.
