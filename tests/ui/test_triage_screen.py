@@ -16,7 +16,9 @@ from typing import Any
 import pytest
 from rich.console import Console
 from sqlalchemy import Engine, text
+from textual.coordinate import Coordinate
 from textual.pilot import Pilot
+from textual.widgets.data_table import ColumnKey
 from textual.widgets import Select, Static
 
 from clinic_tui.app import ClinicApp
@@ -118,6 +120,23 @@ async def test_a_hospital_opens_on_its_inbox_sorted_with_the_sla_mark(
         preview = _plain(app.screen.query_one("#triage-preview-text", Static))
         assert "胸痛 chest pain" in preview
         assert "Problems: I10" in preview
+
+
+async def test_a_referral_waiting_for_weeks_shows_its_whole_wait_at_80_columns(
+    cache: Engine,
+) -> None:
+    _inbox(cache)
+    _refer(cache, 24 * 24 + 12, "routine", "腰痛 back pain")
+    async with _app(cache).run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = _table(pilot)
+        waits = [
+            _plain(table.get_cell_at(Coordinate(row, table.get_column_index("wait"))))
+            for row in range(table.row_count)
+        ]
+        assert "24d 12h" in waits
+        assert table.columns[ColumnKey("wait")].width >= len("24d 12h")  # drawn whole, not '24d 12'
+        assert table.columns[ColumnKey("name")].width >= 6  # names keep their room
 
 
 async def test_the_clinic_role_opens_the_queue_even_at_a_hospital(cache: Engine) -> None:

@@ -157,16 +157,18 @@ class InboxTable(RowTable):
             return None
         return self.rows_shown[self.cursor_row]
 
-    def _layout(self, width: int) -> dict[str, int]:
+    def _layout(self, width: int, widest_wait: int = 0) -> dict[str, int]:
         keys = [key for key, _, _ in _COLUMNS if width >= WIDE or key not in ("from", "reason")]
         sizes = {key: max(size, cell_len(tr(header))) for key, header, size in _COLUMNS}
         # Every urgency whole, marker and word ('!! URGENT'), in the language in force.
         words = max(cell_len(urgency_text(code).plain) for code in URGENCY_WORD)
         sizes["urgency"] = max(sizes["urgency"], words)
-        # The widest wait and SLA mark the shared format writes in this language (ten days
-        # and more may end in …).
-        longest = (timedelta(hours=23, minutes=59), timedelta(days=9, hours=23))
-        sizes["wait"] = max(sizes["wait"], *(cell_len(compact_span(span)) for span in longest))
+        # The widest wait and SLA mark the shared format writes in this language, up to 99
+        # days (a referral left for weeks is the one a cut '24d 12' would hide the hours of).
+        longest = (timedelta(hours=23, minutes=59), timedelta(days=99, hours=23))
+        sizes["wait"] = max(
+            sizes["wait"], widest_wait, *(cell_len(compact_span(span)) for span in longest)
+        )
         sizes["sla"] = max(sizes["sla"], *(cell_len(_sla_words(span)) for span in longest))
         sizes["reason"] = 0
         padding = 2 * self.cell_padding * len(keys)
@@ -191,7 +193,8 @@ class InboxTable(RowTable):
         """Display `rows` (already filtered and sorted), keeping the cursor on task `keep`,
         else on task `fallback` when `keep` is no longer among them."""
         keep = keep or (self.selected.task_id if self.selected else None)
-        sizes = self._layout(self.size.width or 80)
+        widest_wait = max((cell_len(wait_cell(row, now)) for row in rows), default=0)
+        sizes = self._layout(self.size.width or 80, widest_wait)
         # The loaded rows would come back the same (a keystroke that changed nothing on
         # screen): clearing and refilling would only redraw the whole table for nothing.
         unchanged = self._shows_already(rows, now, limit, sizes)
@@ -267,7 +270,7 @@ class InboxTable(RowTable):
 
     def on_resize(self) -> None:
         """Fit the columns to the new width."""
-        if self._layout(self.size.width) != self._sizes:
+        if self._layout(self.size.width, self._sizes.get("wait", 0)) != self._sizes:
             self.show(self.rows_shown, self._now, self._limit)
 
     def mark_text(self, row_key: str, selected: bool) -> Text:
