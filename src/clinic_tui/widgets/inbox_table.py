@@ -79,6 +79,8 @@ _COLUMNS = (
 WIDE = 110
 """Terminal columns from which the table also shows the referring clinic and the reason."""
 _SCROLLBAR = 2
+WHOLE_DAYS_FROM = timedelta(days=10)
+"""A wait this long or longer is shown in whole days ('24d')."""
 
 
 def urgency_text(urgency: str) -> Text:
@@ -108,7 +110,11 @@ def compact_span(delta: timedelta, *, rounded: bool = False) -> str:
 def wait_cell(row: InboxRow, now: datetime) -> str:
     """How long the referral has waited ('—' when its date is unknown)."""
     waited = row.waiting(now)
-    return "—" if waited is None else compact_span(waited)
+    if waited is None:
+        return "—"
+    # From ten days the hours are noise, and '24d 12h' would not fit the column at 80
+    # columns (it was cut to '24d 12'): whole days, as the SLA mark counts them.
+    return compact_span(waited, rounded=waited >= WHOLE_DAYS_FROM)
 
 
 def sla_cell(row: InboxRow, now: datetime, limit: timedelta) -> Text:
@@ -157,18 +163,16 @@ class InboxTable(RowTable):
             return None
         return self.rows_shown[self.cursor_row]
 
-    def _layout(self, width: int, widest_wait: int = 0) -> dict[str, int]:
+    def _layout(self, width: int) -> dict[str, int]:
         keys = [key for key, _, _ in _COLUMNS if width >= WIDE or key not in ("from", "reason")]
         sizes = {key: max(size, cell_len(tr(header))) for key, header, size in _COLUMNS}
         # Every urgency whole, marker and word ('!! URGENT'), in the language in force.
         words = max(cell_len(urgency_text(code).plain) for code in URGENCY_WORD)
         sizes["urgency"] = max(sizes["urgency"], words)
-        # The widest wait and SLA mark the shared format writes in this language, up to 99
-        # days (a referral left for weeks is the one a cut '24d 12' would hide the hours of).
-        longest = (timedelta(hours=23, minutes=59), timedelta(days=99, hours=23))
-        sizes["wait"] = max(
-            sizes["wait"], widest_wait, *(cell_len(compact_span(span)) for span in longest)
-        )
+        # The widest wait and SLA mark the shared format writes in this language (from ten
+        # days a wait is whole days: see wait_cell).
+        longest = (timedelta(hours=23, minutes=59), timedelta(days=9, hours=23))
+        sizes["wait"] = max(sizes["wait"], *(cell_len(compact_span(span)) for span in longest))
         sizes["sla"] = max(sizes["sla"], *(cell_len(_sla_words(span)) for span in longest))
         sizes["reason"] = 0
         padding = 2 * self.cell_padding * len(keys)
@@ -193,8 +197,7 @@ class InboxTable(RowTable):
         """Display `rows` (already filtered and sorted), keeping the cursor on task `keep`,
         else on task `fallback` when `keep` is no longer among them."""
         keep = keep or (self.selected.task_id if self.selected else None)
-        widest_wait = max((cell_len(wait_cell(row, now)) for row in rows), default=0)
-        sizes = self._layout(self.size.width or 80, widest_wait)
+        sizes = self._layout(self.size.width or 80)
         # The loaded rows would come back the same (a keystroke that changed nothing on
         # screen): clearing and refilling would only redraw the whole table for nothing.
         unchanged = self._shows_already(rows, now, limit, sizes)
@@ -270,7 +273,7 @@ class InboxTable(RowTable):
 
     def on_resize(self) -> None:
         """Fit the columns to the new width."""
-        if self._layout(self.size.width, self._sizes.get("wait", 0)) != self._sizes:
+        if self._layout(self.size.width) != self._sizes:
             self.show(self.rows_shown, self._now, self._limit)
 
     def mark_text(self, row_key: str, selected: bool) -> Text:
