@@ -57,8 +57,9 @@ class StyledOnce:
     _kept_background: tuple[tuple[int, int, int | None], list[Segment]] | None = None
 
     def _on_screen_resume(self, event: events.ScreenResume) -> None:
-        self._kept_background = None  # a dialog over this one may have changed what it covers
-        if not self._resumed_once:
+        if self._resumed_once:
+            self._kept_background = None  # a dialog over this one closed: draw afresh
+        else:
             self._resumed_once = True
             event.refresh_styles = False  # styled as it mounted, a moment ago
 

@@ -14,14 +14,39 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import Generic, TypeVar
 
+from rich.console import RenderableType
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.css.query import NoMatches
 from textual.widgets import Select
-from textual.widgets._select import NoSelection, SelectCurrent, SelectOverlay
+from textual.widgets._select import (
+    NonSelectableStatic,
+    NoSelection,
+    SelectCurrent,
+    SelectOverlay,
+)
 from textual.widgets.option_list import Option
 
 T = TypeVar("T", bound=Hashable)
+
+
+class _ClosedLine(SelectCurrent):
+    """Select's closed line, made showing its first value (Select sets it after mounting,
+    which restyled the line: its -has-value class, its label's layout)."""
+
+    def __init__(self, placeholder: str, label: RenderableType | NoSelection) -> None:
+        super().__init__(placeholder)
+        if not isinstance(label, NoSelection):
+            self.label = label
+            self.set_reactive(SelectCurrent.has_value, True)
+            self.add_class("-has-value")
+
+    def compose(self) -> ComposeResult:
+        """The label (or the prompt), then the arrows, as SelectCurrent has them."""
+        label = self.placeholder if isinstance(self.label, NoSelection) else self.label
+        yield NonSelectableStatic(label, id="label")
+        yield NonSelectableStatic("▼", classes="arrow down-arrow")
+        yield NonSelectableStatic("▲", classes="arrow up-arrow")
 
 
 class LazySelect(Select[T], Generic[T]):
@@ -31,7 +56,11 @@ class LazySelect(Select[T], Generic[T]):
 
     def compose(self) -> ComposeResult:
         """Only the closed line: the list waits until it is first opened."""
-        yield SelectCurrent(self.prompt)
+        first = self._value
+        if first == self.NULL and not self._allow_blank:
+            first = self._options[0][1]  # what Select's _on_mount will choose
+        index = None if first == self.NULL else self._index_of(first)
+        yield _ClosedLine(self.prompt, self.NULL if index is None else self._options[index][0])
 
     def _overlay_options(self) -> list[Option]:
         """The list's lines, as Select makes them (the blank line shows the prompt, dim)."""
@@ -69,7 +98,9 @@ class LazySelect(Select[T], Generic[T]):
         except NoMatches:  # not composed yet: Select's own _on_mount sets it again
             return
         index = None if value == self.NULL else self._index_of(value)
-        current.update(self.NULL if index is None else self._options[index][0])
+        label = self.NULL if index is None else self._options[index][0]
+        if label is not current.label:  # the line was made showing it: no restyle, no relayout
+            current.update(label)
         if index is not None and self._overlay is not None:
             self._overlay.highlighted = index
         self.post_message(self.Changed(self, value))
