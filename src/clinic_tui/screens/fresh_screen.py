@@ -63,7 +63,7 @@ class StyledOnce:
             self._resumed_once = True
             event.refresh_styles = False  # styled as it mounted, a moment ago
 
-    def _on_resize(self, event: events.Resize) -> None:
+    async def _on_resize(self, event: events.Resize) -> None:
         if self._resized_once:
             return
         self._resized_once = True
