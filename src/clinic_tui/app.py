@@ -11,9 +11,10 @@ from dataclasses import replace
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from textual import events, work
+from textual._path import CSSPathType
 from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
@@ -106,7 +107,14 @@ def local_now() -> datetime:
 class ClinicApp(OrderedKeysApp[None]):
     """The clinician workstation (keys of a burst land in order: see ordered_keys)."""
 
-    CSS_PATH = Path(__file__).with_name("app.tcss")
+    # The screens' own stylesheets are read at start-up too: a screen's CSS_PATH read on
+    # its first opening re-parses every stylesheet and restyles every widget of every
+    # screen (Textual's App._load_screen_css), ~30 ms of the first walk-in search.
+    CSS_PATH: ClassVar[CSSPathType | None] = [
+        Path(__file__).with_name("app.tcss"),
+        Path(__file__).parent / "screens" / "patient_search.tcss",
+        Path(__file__).parent / "screens" / "chart.tcss",
+    ]
     TITLE = "clinic-tui"
     BINDINGS = [
         Binding("ctrl+q", "quit", tr("Quit"), show=True, priority=True),

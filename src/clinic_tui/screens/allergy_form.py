@@ -23,6 +23,7 @@ from clinic_tui.domain.chart_entry import (
 from clinic_tui.i18n import language, tr
 from clinic_tui.offline_cache.chart_edits import ChartEditor
 from clinic_tui.screens.chart_form import ChartForm, Write, field_row
+from clinic_tui.widgets.lazy_select import LazySelect
 
 OTHER = "other"
 """The Select value meaning 'typed below'."""
@@ -50,14 +51,14 @@ class AllergyForm(ChartForm):
         kinds = [(tr("an allergy or intolerance"), "allergy"), (tr("no known allergies"), "nka")]
         yield from field_row(
             tr("Record"),
-            Select(kinds, id="kind", value="allergy", allow_blank=False, compact=True),
+            LazySelect(kinds, id="kind", value="allergy", allow_blank=False, compact=True),
             "kind",
         )
         substances = [(_both(s.zh, s.en), s.code) for s in SUBSTANCES]
         substances.append((tr("other (type below)"), OTHER))
         yield from field_row(
             tr("Substance"),
-            Select(substances, id="substance", value=OTHER, allow_blank=False, compact=True),
+            LazySelect(substances, id="substance", value=OTHER, allow_blank=False, compact=True),
             "substance",
         )
         yield from field_row(
@@ -66,21 +67,21 @@ class AllergyForm(ChartForm):
         )  # fmt: skip
         yield from field_row(
             tr("Category"),
-            Select([(tr(c), c) for c in ALLERGY_CATEGORIES], id="category", value="medication",
+            LazySelect([(tr(c), c) for c in ALLERGY_CATEGORIES], id="category", value="medication",
                    allow_blank=False, compact=True),
             "category",
         )  # fmt: skip
         criticality = [(tr(c), c) for c in ALLERGY_CRITICALITY]
         yield from field_row(
             tr("Criticality"),
-            Select([(tr("not assessed"), NONE), *criticality], id="criticality", value=NONE,
+            LazySelect([(tr("not assessed"), NONE), *criticality], id="criticality", value=NONE,
                    allow_blank=False, compact=True),
             "criticality",
         )  # fmt: skip
         reactions = [(_both(zh, en), code) for code, zh, en in REACTIONS]
         yield from field_row(
             tr("Reaction"),
-            Select([*reactions, (tr("other (type below)"), OTHER)], id="reaction", value=OTHER,
+            LazySelect([*reactions, (tr("other (type below)"), OTHER)], id="reaction", value=OTHER,
                    allow_blank=False, compact=True),
             "reaction",
         )  # fmt: skip
@@ -90,7 +91,7 @@ class AllergyForm(ChartForm):
         )  # fmt: skip
         yield from field_row(
             tr("Severity"),
-            Select([(tr("not assessed"), NONE), *[(tr(s), s) for s in REACTION_SEVERITY]],
+            LazySelect([(tr("not assessed"), NONE), *[(tr(s), s) for s in REACTION_SEVERITY]],
                    id="severity", value=NONE, allow_blank=False, compact=True),
             "severity",
         )  # fmt: skip

@@ -24,6 +24,7 @@ from clinic_tui.widgets.data_text import data_text, name_text
 from clinic_tui.widgets.followup_words import leave_word, programme_word
 from clinic_tui.widgets.key_footer import KeyFooter
 from clinic_tui.widgets.key_select import KeySelect
+from clinic_tui.widgets.lazy_select import LazySelect
 
 Enrol = Callable[[str, Programme, str | None, date], Enrolment]
 """ChronicRegistry.enrol."""
@@ -84,7 +85,7 @@ class EnrolForm(ChartForm):
         chosen = self.clinician_id if self.clinician_id in self.clinicians else Select.BLANK
         yield from field_row(
             tr("Managed by"),
-            Select(people, id="clinician", value=chosen, prompt="—", compact=True),
+            LazySelect(people, id="clinician", value=chosen, prompt="—", compact=True),
             "clinician",
         )
 
@@ -229,7 +230,7 @@ class FilterForm(ModalScreen[ListFilter | None]):
             people = [(tr("any"), ""), *((n, i) for i, n in self.clinicians.items())]
             yield from field_row(
                 tr("Clinician"),
-                Select([(name_text(label), value) for label, value in people], id="clinician",
+                LazySelect([(name_text(label), value) for label, value in people], id="clinician",
                        allow_blank=False, compact=True, value=self.current.clinician_id or ""),
                 "clinician",
             )  # fmt: skip

@@ -21,6 +21,7 @@ from clinic_tui.i18n import N_, tr
 from clinic_tui.offline_cache.chart_edits import ChartEditor
 from clinic_tui.screens.chart_form import ChartForm, Write, field_row
 from clinic_tui.widgets.data_text import data_text
+from clinic_tui.widgets.lazy_select import LazySelect
 
 OPTION_LIMIT = 200
 """Characters of one problem in the list: a few lines at most."""
@@ -52,13 +53,13 @@ class ProblemChangeForm(ChartForm):
         yield OptionList(*options, id="problems", compact=True)
         yield from field_row(
             tr("Clinical status"),
-            Select([(tr(c), c) for c in CONDITION_CLINICAL], id="clinical", allow_blank=False,
+            LazySelect([(tr(c), c) for c in CONDITION_CLINICAL], id="clinical", allow_blank=False,
                    compact=True),
             "clinical",
         )  # fmt: skip
         yield from field_row(
             tr("Verification"),
-            Select([(tr(c), c) for c in CONDITION_VERIFICATION], id="verification",
+            LazySelect([(tr(c), c) for c in CONDITION_VERIFICATION], id="verification",
                    allow_blank=False, compact=True),
             "verification",
         )  # fmt: skip

@@ -29,6 +29,7 @@ from clinic_tui.i18n import language, tr
 from clinic_tui.offline_cache.chart_edits import ChartEditor
 from clinic_tui.screens.chart_form import ChartForm, Write, field_row
 from clinic_tui.widgets.data_text import data_text
+from clinic_tui.widgets.lazy_select import LazySelect
 from clinic_tui.widgets.tick_box import TickBox
 
 
@@ -86,13 +87,13 @@ class ProblemForm(ChartForm):
         clinical = [(tr(code), code) for code in CONDITION_CLINICAL]
         yield from field_row(
             tr("Clinical status"),
-            Select(clinical, id="clinical", value="active", allow_blank=False, compact=True),
+            LazySelect(clinical, id="clinical", value="active", allow_blank=False, compact=True),
             "clinical",
         )
         verification = [(tr(code), code) for code in CONDITION_VERIFICATION[:4]]
         yield from field_row(
             tr("Verification"),
-            Select(verification, id="verification", value="confirmed", allow_blank=False,
+            LazySelect(verification, id="verification", value="confirmed", allow_blank=False,
                    compact=True),
             "verification",
         )  # fmt: skip

@@ -31,6 +31,7 @@ from clinic_tui.referral.model import FollowUpPlan
 from clinic_tui.screens.chart_form import ChartForm, Write, field_row
 from clinic_tui.screens.walk_in_dialogs import ConfirmScreen
 from clinic_tui.widgets.data_text import data_block, data_text, name_text
+from clinic_tui.widgets.lazy_select import LazySelect
 from clinic_tui.widgets.tick_box import TickBox
 
 if TYPE_CHECKING:
@@ -289,7 +290,9 @@ class DeclineForm(TriageForm):
         # so the doctor always chooses one.
         options = [(tr("Choose a reason"), "")]
         options += [(zh_ if zh else en, code) for code, (en, zh_) in DECLINE_REASONS.items()]
-        reasons = Select(options, value="", allow_blank=False, id="decline-reason", compact=True)
+        reasons = LazySelect(
+            options, value="", allow_blank=False, id="decline-reason", compact=True
+        )
         yield from field_row(tr("Decline reason"), reasons, "decline-reason")
         yield from field_row(
             tr("Note to township"), Input(id="decline-text", compact=True), "decline-text"
@@ -359,7 +362,7 @@ class ForwardForm(TriageForm):
         options += [(name_text(name), ident) for ident, name in self.departments]
         yield from field_row(
             tr("To department"),
-            Select(options, value="", allow_blank=False, id="forward-department", compact=True),
+            LazySelect(options, value="", allow_blank=False, id="forward-department", compact=True),
             "forward-department",
         )
 

@@ -82,6 +82,12 @@ class KeyFooter(Footer):
 
     def compose(self) -> ComposeResult:
         """Textual's keys in the language in force, and F1 for help where `?` is text."""
+        # Textual's Footer composes empty and waits for the screen's first bindings signal
+        # to recompose with its keys: every screen's opening made and laid out its footer
+        # twice. The keys are made now from the bindings in force; the signal's look
+        # (`_recompose_if_changed`) then rebuilds only if they differ (a focused field's
+        # own shown keys).
+        self.set_reactive(Footer._bindings_ready, True)
         shown_help = False
         for widget in super().compose():
             if isinstance(widget, FooterKey):
@@ -98,6 +104,7 @@ class KeyFooter(Footer):
                 yield FooterKey(
                     f1.key, HELP_KEY_IN_TEXT, tr(f1.description), HELP_ACTION
                 ).data_bind(compact=Footer.compact)
+        self._shown = self._keys_signature()
 
     def _f1_help(self) -> Binding | None:
         """The app's F1 help binding where it works now (never over the lock screen)."""

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from textual import events
-from textual.widgets import Select
+
+from clinic_tui.widgets.lazy_select import LazySelect
 
 
 def _first_letter(label: str) -> str:
@@ -13,11 +14,12 @@ def _first_letter(label: str) -> str:
     return next((char for char in label.casefold() if char.isalnum()), "")
 
 
-class KeySelect(Select[str]):
+class KeySelect(LazySelect[str]):
     """A Select on which a letter picks the next choice whose label or code starts with it.
 
     A key no choice starts with opens the list instead of vanishing: the person sees
     the choices and goes on from there. Codes count too, so `f` picks 女 (female).
+    Its list is built on first open (LazySelect), so a closed one is cheap to mount.
     """
 
     def __init__(self, options: Iterable[tuple[str, str]], **kwargs: object) -> None:
