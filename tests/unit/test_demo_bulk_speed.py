@@ -7,7 +7,9 @@ import gc
 import hashlib
 import json
 import math
+import sqlite3
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
@@ -17,7 +19,16 @@ from clinic_tui.domain.fhir import COLUMN_EXTRACTORS, Resource
 from clinic_tui.followup import fhir_shapes as shapes
 from clinic_tui.followup.model import Programme
 from clinic_tui.offline_cache import store
-from clinic_tui.offline_cache.store import UnknownResourceTypeError, bulk_rows, row_values, to_json
+from clinic_tui.offline_cache.engine import open_cache
+from clinic_tui.offline_cache.store import (
+    UnknownResourceTypeError,
+    bulk_load,
+    bulk_rows,
+    insert_bulk_rows,
+    row_values,
+    to_json,
+)
+from clinic_tui.offline_cache.tables import RESOURCE_TABLES
 
 NOW = datetime(2026, 11, 24, 10, 30, 15, tzinfo=timezone(timedelta(hours=8)))
 REGISTRIES_60_SEED_7 = "54049403cffd588fd46370cc376f3df064debc34ff635dc8f27378f92499dddc"
@@ -91,6 +102,50 @@ def test_the_registry_records_are_byte_identical_to_before() -> None:
     assert len(added) == 637
     digest = hashlib.sha256("".join(to_json(r) + "\n" for r in added).encode()).hexdigest()
     assert digest == REGISTRIES_60_SEED_7
+
+
+def _cached(path: Path) -> dict[str, list[tuple[object, ...]]]:
+    connection = sqlite3.connect(path)
+    try:
+        tables = [table.__table__.name for table in RESOURCE_TABLES.values()]  # type: ignore[attr-defined]
+        return {
+            name: connection.execute(
+                f"SELECT *, typeof(resource_json) FROM {name} ORDER BY id"
+            ).fetchall()
+            for name in tables
+        }
+    finally:
+        connection.close()
+
+
+def test_rows_with_utf8_json_are_stored_as_the_same_text(tmp_path: Path) -> None:
+    resources = [r for r in _clinic() if r["resourceType"] in COLUMN_EXTRACTORS]
+    text, utf8 = bulk_rows(resources), bulk_rows(resources, utf8=True)
+    assert utf8 == {
+        kind: (names, [(row[0], row[1].encode(), *row[2:]) for row in rows])
+        for kind, (names, rows) in text.items()
+    }
+    for name, rows in (("text", text), ("utf8", utf8)):
+        engine = open_cache(tmp_path / name / "clinic.sqlite3")
+        with bulk_load(engine, empty=True) as connection:
+            assert insert_bulk_rows(connection, rows) == len(resources)
+        engine.dispose()
+    stored = _cached(tmp_path / "utf8" / "clinic.sqlite3")
+    assert stored == _cached(tmp_path / "text" / "clinic.sqlite3")
+    assert {kind for rows in stored.values() for *_, kind in rows} == {"text"}
+    assert sum(len(rows) for rows in stored.values()) == len(resources)
+
+
+def test_a_chunk_crosses_from_its_worker_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    clinic = DemoClinic(patients=60, seed=7, now=NOW)
+    monkeypatch.setattr(generator, "_worker_clinic", clinic)
+    payload = generator._chunk_rows(0, 60)
+    assert isinstance(payload, bytes)
+    rows, candidates = generator._unpickle_chunk(payload)
+    expected: dict[int, object] = {}
+    assert rows == bulk_rows(clinic.patient_resources(0, 60, expected), utf8=True)  # type: ignore[arg-type]
+    assert candidates == expected
+    assert candidates, "some of the 60 patients are in today's queue"
 
 
 @pytest.mark.parametrize("on_before", [True, False])
