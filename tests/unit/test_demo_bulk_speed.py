@@ -8,12 +8,14 @@ import hashlib
 import json
 import math
 import sqlite3
+import uuid
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
 from clinic_tui.demo import follow_ups, generator
+from clinic_tui.demo.context import DemoRandom
 from clinic_tui.demo.generator import DemoClinic
 from clinic_tui.domain.fhir import COLUMN_EXTRACTORS, Resource
 from clinic_tui.followup import fhir_shapes as shapes
@@ -166,3 +168,15 @@ def test_the_collector_pause_restores_the_collector_even_after_an_error(on_befor
         assert gc.isenabled() is on_before
     finally:
         (gc.enable if was else gc.disable)()
+
+
+@pytest.mark.parametrize("stamp", [0, 1, generator.SERVER_ID_STAMP, (1 << 48) - 1, 1 << 48])
+def test_ids_with_the_stamp_written_once_are_the_ids_spelled_out(stamp: int) -> None:
+    fast, spelled = DemoRandom(42, stamp), DemoRandom(42, stamp)
+    spelled._head = None  # the general spelling, digit by digit
+    for _ in range(200):
+        ident = fast.new_id()
+        assert ident == spelled.new_id()
+    if stamp < 1 << 48:
+        assert str(uuid.UUID(ident)) == ident
+        assert uuid.UUID(ident).version == 7

@@ -73,7 +73,7 @@ def test_the_fast_path_reads_what_the_general_steps_read(value: str, kind: str |
 
 
 def _general_code(concept: object, hint: str | None = None) -> str | None:
-    """concept_code before its fast path for no system hint, kept to compare against."""
+    """concept_code as it read before (codings copied first), kept to compare against."""
     if not isinstance(concept, dict):
         return None
     codings = [c for c in concept.get("coding") or [] if isinstance(c, dict)]

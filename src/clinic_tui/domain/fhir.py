@@ -70,19 +70,19 @@ def concept_code(concept: Any, system_hint: str | None = None) -> str | None:
     if not isinstance(concept, dict):
         return None
     codings = concept.get("coding") or []
-    if not system_hint and isinstance(codings, list):
-        # No preference: the first coding with a code, read without the list copy below.
-        for coding in codings:
-            if isinstance(coding, dict) and coding.get("code"):
-                return str(coding["code"])
-        return None
-    codings = [c for c in codings if isinstance(c, dict)]
+    if not isinstance(codings, list):
+        codings = [c for c in codings if isinstance(c, dict)]
+    # Read in place (not copied first), as every cached row's columns are.
     if system_hint:
         for coding in codings:
-            if system_hint in str(coding.get("system", "")) and coding.get("code"):
+            if (
+                isinstance(coding, dict)
+                and system_hint in str(coding.get("system", ""))
+                and coding.get("code")
+            ):
                 return str(coding["code"])
     for coding in codings:
-        if coding.get("code"):
+        if isinstance(coding, dict) and coding.get("code"):
             return str(coding["code"])
     return None
 
