@@ -7,17 +7,30 @@ import gc
 import hashlib
 import json
 import math
+import sqlite3
+import uuid
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
 from clinic_tui.demo import follow_ups, generator
+from clinic_tui.demo.context import DemoRandom
 from clinic_tui.demo.generator import DemoClinic
 from clinic_tui.domain.fhir import COLUMN_EXTRACTORS, Resource
 from clinic_tui.followup import fhir_shapes as shapes
 from clinic_tui.followup.model import Programme
 from clinic_tui.offline_cache import store
-from clinic_tui.offline_cache.store import UnknownResourceTypeError, bulk_rows, row_values, to_json
+from clinic_tui.offline_cache.engine import open_cache
+from clinic_tui.offline_cache.store import (
+    UnknownResourceTypeError,
+    bulk_load,
+    bulk_rows,
+    insert_bulk_rows,
+    row_values,
+    to_json,
+)
+from clinic_tui.offline_cache.tables import RESOURCE_TABLES
 
 NOW = datetime(2026, 11, 24, 10, 30, 15, tzinfo=timezone(timedelta(hours=8)))
 REGISTRIES_60_SEED_7 = "54049403cffd588fd46370cc376f3df064debc34ff635dc8f27378f92499dddc"
@@ -93,6 +106,50 @@ def test_the_registry_records_are_byte_identical_to_before() -> None:
     assert digest == REGISTRIES_60_SEED_7
 
 
+def _cached(path: Path) -> dict[str, list[tuple[object, ...]]]:
+    connection = sqlite3.connect(path)
+    try:
+        tables = [table.__table__.name for table in RESOURCE_TABLES.values()]  # type: ignore[attr-defined]
+        return {
+            name: connection.execute(
+                f"SELECT *, typeof(resource_json) FROM {name} ORDER BY id"
+            ).fetchall()
+            for name in tables
+        }
+    finally:
+        connection.close()
+
+
+def test_rows_with_utf8_json_are_stored_as_the_same_text(tmp_path: Path) -> None:
+    resources = [r for r in _clinic() if r["resourceType"] in COLUMN_EXTRACTORS]
+    text, utf8 = bulk_rows(resources), bulk_rows(resources, utf8=True)
+    assert utf8 == {
+        kind: (names, [(row[0], row[1].encode(), *row[2:]) for row in rows])
+        for kind, (names, rows) in text.items()
+    }
+    for name, rows in (("text", text), ("utf8", utf8)):
+        engine = open_cache(tmp_path / name / "clinic.sqlite3")
+        with bulk_load(engine, empty=True) as connection:
+            assert insert_bulk_rows(connection, rows) == len(resources)
+        engine.dispose()
+    stored = _cached(tmp_path / "utf8" / "clinic.sqlite3")
+    assert stored == _cached(tmp_path / "text" / "clinic.sqlite3")
+    assert {kind for rows in stored.values() for *_, kind in rows} == {"text"}
+    assert sum(len(rows) for rows in stored.values()) == len(resources)
+
+
+def test_a_chunk_crosses_from_its_worker_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    clinic = DemoClinic(patients=60, seed=7, now=NOW)
+    monkeypatch.setattr(generator, "_worker_clinic", clinic)
+    payload = generator._chunk_rows(0, 60)
+    assert isinstance(payload, bytes)
+    rows, candidates = generator._unpickle_chunk(payload)
+    expected: dict[int, object] = {}
+    assert rows == bulk_rows(clinic.patient_resources(0, 60, expected), utf8=True)  # type: ignore[arg-type]
+    assert candidates == expected
+    assert candidates, "some of the 60 patients are in today's queue"
+
+
 @pytest.mark.parametrize("on_before", [True, False])
 def test_the_collector_pause_restores_the_collector_even_after_an_error(on_before: bool) -> None:
     was = gc.isenabled()
@@ -111,3 +168,15 @@ def test_the_collector_pause_restores_the_collector_even_after_an_error(on_befor
         assert gc.isenabled() is on_before
     finally:
         (gc.enable if was else gc.disable)()
+
+
+@pytest.mark.parametrize("stamp", [0, 1, generator.SERVER_ID_STAMP, (1 << 48) - 1, 1 << 48])
+def test_ids_with_the_stamp_written_once_are_the_ids_spelled_out(stamp: int) -> None:
+    fast, spelled = DemoRandom(42, stamp), DemoRandom(42, stamp)
+    spelled._head = None  # the general spelling, digit by digit
+    for _ in range(200):
+        ident = fast.new_id()
+        assert ident == spelled.new_id()
+    if stamp < 1 << 48:
+        assert str(uuid.UUID(ident)) == ident
+        assert uuid.UUID(ident).version == 7

@@ -39,12 +39,19 @@ class DemoRandom(random.Random):
         super().__init__(seed)
         self.stamp = stamp
         self.issued = 0
+        # The id's first 12 hex digits are the stamp's: written once, not per id.
+        head = f"{stamp:012x}"
+        self._head = f"{head[:8]}-{head[8:]}-7" if 0 <= stamp < 1 << 48 else None
 
     def new_id(self) -> str:
         """The next id of this stream."""
         self.issued += 1
         if self.issued >= 1 << 12:
             raise OverflowError("one id stream gives at most 4095 ids")
+        if self._head is not None:
+            # The same text as below, the constant head reused (millions of ids a clinic).
+            tail = f"{(0b10 << 62) | self.getrandbits(62):016x}"
+            return f"{self._head}{self.issued:03x}-{tail[:4]}-{tail[4:]}"
         value = (self.stamp << 80) | (0x7 << 76) | (self.issued << 64) | (0b10 << 62)
         # str(uuid.UUID(int=...)) spelled out: the same text, without building a UUID per id.
         digits = f"{value | self.getrandbits(62):032x}"

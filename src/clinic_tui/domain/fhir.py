@@ -30,6 +30,11 @@ def reference_id(reference: Any, resource_type: str | None = None) -> str | None
     value = reference.get("reference")
     if not isinstance(value, str) or "/" not in value:
         return None
+    kind, _, ident = value.partition("/")
+    if ident and "/" not in ident and "?" not in value and not ident.startswith("_history"):
+        # The common plain 'Type/id' (every row of a demo clinic reads several): what the
+        # general steps below give it, without their splits.
+        return ident if resource_type is None or kind == resource_type else None
     # A versioned reference (Practitioner/7/_history/2) names Practitioner 7, not "_history".
     value = value.split("/_history", 1)[0]
     if "?" in value or "/" not in value:
@@ -64,13 +69,20 @@ def concept_code(concept: Any, system_hint: str | None = None) -> str | None:
     """The code of a CodeableConcept, preferring a coding whose system contains `system_hint`."""
     if not isinstance(concept, dict):
         return None
-    codings = [c for c in concept.get("coding") or [] if isinstance(c, dict)]
+    codings = concept.get("coding") or []
+    if not isinstance(codings, list):
+        codings = [c for c in codings if isinstance(c, dict)]
+    # Read in place (not copied first), as every cached row's columns are.
     if system_hint:
         for coding in codings:
-            if system_hint in str(coding.get("system", "")) and coding.get("code"):
+            if (
+                isinstance(coding, dict)
+                and system_hint in str(coding.get("system", ""))
+                and coding.get("code")
+            ):
                 return str(coding["code"])
     for coding in codings:
-        if coding.get("code"):
+        if isinstance(coding, dict) and coding.get("code"):
             return str(coding["code"])
     return None
 

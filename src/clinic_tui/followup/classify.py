@@ -9,8 +9,7 @@ same; otherwise the control is satisfactory and the next routine visit is booked
 
 from __future__ import annotations
 
-import operator
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 
 from clinic_tui.followup.model import (
@@ -125,17 +124,24 @@ def urgent_signs(
 def _shows(sign: UrgentSign, values: FollowUpValues, ticked: set[str]) -> bool:
     if not sign.measured:
         return sign.code in ticked
-    checks: tuple[tuple[float | None, float | None, Callable[[float, float], bool]], ...] = (
-        (values.systolic, sign.systolic_at_least, operator.ge),
-        (values.diastolic, sign.diastolic_at_least, operator.ge),
-        (values.fasting_glucose, sign.glucose_at_least, operator.ge),
-        (values.fasting_glucose, sign.glucose_at_most, operator.le),
-        (values.heart_rate, sign.heart_rate_above, operator.gt),
-    )
-    # "和/或": any one threshold a row names is enough.
-    return any(
-        value is not None and limit is not None and test(value, limit)
-        for value, limit, test in checks
+    # "和/或": any one threshold a row names is enough. Spelled out rather than looped over
+    # a table of checks: a demo clinic classifies a quarter of a million visits.
+    systolic, diastolic, glucose = values.systolic, values.diastolic, values.fasting_glucose
+    heart_rate = values.heart_rate
+    return (
+        (systolic is not None and (at := sign.systolic_at_least) is not None and systolic >= at)
+        or (
+            diastolic is not None
+            and (at := sign.diastolic_at_least) is not None
+            and diastolic >= at
+        )
+        or (glucose is not None and (low := sign.glucose_at_least) is not None and glucose >= low)
+        or (glucose is not None and (high := sign.glucose_at_most) is not None and glucose <= high)
+        or (
+            heart_rate is not None
+            and (above := sign.heart_rate_above) is not None
+            and heart_rate > above
+        )
     )
 
 
@@ -215,7 +221,8 @@ def classify(
 
     signs = urgent_signs(programmes, values, rules)
     missed = uncontrolled(programmes, values, age, rules)
-    measured_miss = _measured_above_target(programmes, values, age, rules)
+    # _measured_above_target of these values, from the reasons just found.
+    measured_miss = any(reason not in (NOT_MEASURED_BP, NOT_MEASURED_GLUCOSE) for reason in missed)
 
     if values.complication.strip():
         control = Control.COMPLICATION

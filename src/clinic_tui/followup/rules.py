@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from typing import Any, Final
 
@@ -131,7 +131,7 @@ class UrgentSign:
     glucose_at_most: float | None = None
     heart_rate_above: int | None = None
 
-    @property
+    @cached_property
     def measured(self) -> bool:
         """True when the sign compares a measured value (else it is a ticked symptom)."""
         return any(

@@ -132,12 +132,14 @@ _FIXED = 5
 _Getter = Callable[[dict[str, Any]], tuple[Any, ...]]
 
 
-def bulk_rows(resources: Iterable[Resource]) -> BulkRows:
+def bulk_rows(resources: Iterable[Resource], *, utf8: bool = False) -> BulkRows:
     """Cache rows of `resources` grouped by type, the same values row_values gives, in its order.
 
     Plain tuples, so a worker process can build them and hand them over cheaply. After the
     first row of a type (made by row_values, which also names the columns), a row is put
     together directly: a demo clinic's half million rows skip building and merging a dict each.
+    `utf8`: resource_json as its UTF-8 bytes (insert_bulk_rows stores them as the same text):
+    a worker's rows then cross to the writing process as bytes, which neither side re-encodes.
     """
     grouped: BulkRows = {}
     # Per type: its list of rows, the getter of its own columns, and its extractor.
@@ -149,6 +151,8 @@ def bulk_rows(resources: Iterable[Resource]) -> BulkRows:
         if known is None or not isinstance(ident, str) or not ident:
             # The first of its type, or one row_values refuses (with its message).
             values = row_values(resource)
+            if utf8:
+                values["resource_json"] = values["resource_json"].encode()
             kind = resource["resourceType"]
             if kind not in grouped:
                 names = tuple(values)
@@ -165,7 +169,7 @@ def bulk_rows(resources: Iterable[Resource]) -> BulkRows:
         rows.append(
             (
                 ident,
-                to_json(resource),
+                to_json(resource).encode() if utf8 else to_json(resource),
                 False,
                 meta.get("versionId"),
                 meta.get("lastUpdated"),
@@ -184,7 +188,7 @@ def _columns_getter(names: tuple[str, ...]) -> _Getter:
 
 
 def insert_bulk_rows(connection: Connection, rows: BulkRows) -> int:
-    """Insert rows made by bulk_rows, none of them cached yet, in the caller's transaction.
+    """Insert rows made by bulk_rows (utf8 or not), none cached yet, in the caller's transaction.
 
     The driver's executemany skips SQLAlchemy's per-row work; an id already cached
     raises IntegrityError (upsert_resources is the way to update). Returns the count.
@@ -195,7 +199,12 @@ def insert_bulk_rows(connection: Connection, rows: BulkRows) -> int:
     count = 0
     for resource_type, (columns, values) in rows.items():
         table = _table_for(resource_type).name
-        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+        slots = ["?"] * len(columns)
+        if values and isinstance(values[0][columns.index("resource_json")], bytes):
+            # bulk_rows(utf8=True): the bytes are UTF-8, the database's encoding, so the cast
+            # stores the very text a str would have given, without Python decoding it.
+            slots[columns.index("resource_json")] = "CAST(? AS TEXT)"
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(slots)})"
         raw.executemany(sql, values)
         count += len(values)
     return count
