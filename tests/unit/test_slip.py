@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 import pytest
-from PIL import Image
+from PIL import Image, ImageChops
 
+from clinic_tui import cjk_font
 from clinic_tui.prescribing import slip as slip_module
 from clinic_tui.prescribing.slip import (
     BAND_MM,
@@ -314,7 +315,7 @@ def test_the_missing_glyph_probes_do_see_a_character_the_font_lacks(
 def test_the_font_is_noto_sans_cjk_sc_from_the_installed_package() -> None:
     path, face = slip_font()
     assert path.name == "NotoSansCJK-Regular.ttc"
-    assert "site-packages" in path.parts or path == slip_module.DEBIAN_FONT
+    assert "site-packages" in path.parts or path == cjk_font.DEBIAN_FONT
     from fontTools.ttLib import TTFont
 
     with TTFont(str(path), fontNumber=face, lazy=True) as font:
@@ -324,9 +325,9 @@ def test_the_font_is_noto_sans_cjk_sc_from_the_installed_package() -> None:
 
 def test_no_font_installed_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "noto_cjk_sans_otc", None)  # import fails as if absent
-    monkeypatch.setattr(slip_module, "DEBIAN_FONT", Path("/nonexistent/NotoSansCJK.ttc"))
+    monkeypatch.setattr(cjk_font, "DEBIAN_FONT", Path("/nonexistent/NotoSansCJK.ttc"))
     with pytest.raises(SlipFontMissingError, match=r"make install.*noto-cjk-sans-otc"):
-        slip_module._font_collection()
+        cjk_font.font_collection()
 
 
 @pytest.mark.parametrize(
@@ -586,9 +587,17 @@ def test_a_slip_printed_on_the_spare_pdf_shows_its_own_patient_and_nothing_befor
     one = Rendered(first, render_slip_pdf(first, tmp_path / "one.pdf"))
     assert slip_module._spare is None  # taken, never used twice
     slip_module.warm_slip_font()
+    # The spare's face is read ahead (its CFF outlines too), not when the slip is written.
+    spare = slip_module._spare
+    assert spare is not None
+    faces = [font.ttfont for font in spare.fonts.values()]
+    assert faces
+    assert all("CFF " in face.tables for face in faces)
     two = Rendered(second, render_slip_pdf(second, tmp_path / "two.pdf"))
     cold = Rendered(second, render_slip_pdf(second, tmp_path / "cold.pdf"))  # no spare left
     try:
+        # The read-ahead face draws the very slip a face read when writing draws.
+        assert ImageChops.difference(two.image, cold.image).getbbox() is None
         assert one.pages == two.pages == 1
         assert first.patient_name in one.text
         assert second.patient_name in two.text

@@ -164,13 +164,13 @@ def _print_tables(found: Any, language: str) -> None:
 
 
 def _pdf_writer(write_pdf: Any) -> Any:
-    """write_pdf with the slips' own font (prescribing.slip finds it)."""
-    from clinic_tui.prescribing.slip import SlipFontMissingError, slip_font
+    """write_pdf with the CJK font every PDF embeds (clinic_tui.cjk_font finds it)."""
+    from clinic_tui.cjk_font import CjkFontMissingError, cjk_font
 
     def write(found: Any, path: Path, language: str) -> Path:
         try:
-            font = slip_font()
-        except SlipFontMissingError as error:
+            font = cjk_font()
+        except CjkFontMissingError as error:
             raise ClinicError(str(error)) from error
         return Path(write_pdf(found, path, language, font=font))
 

@@ -50,9 +50,9 @@ def build_woff() -> bytes:
     # The subsetter reports every glyph it keeps at INFO, and serve's console shows INFO.
     logging.getLogger("fontTools").setLevel(logging.WARNING)
 
-    from clinic_tui.prescribing.slip import slip_font
+    from clinic_tui.cjk_font import cjk_font
 
-    path, index = slip_font()
+    path, index = cjk_font()
     options = subset.Options()
     options.layout_features = []  # no vertical forms or ligatures in a terminal
     options.hinting = False
@@ -69,9 +69,9 @@ def build_woff() -> bytes:
 
 
 def _cache_file() -> Path:
-    from clinic_tui.prescribing.slip import slip_font
+    from clinic_tui.cjk_font import cjk_font
 
-    path, index = slip_font()
+    path, index = cjk_font()
     stat = path.stat()
     key = f"{path}|{index}|{stat.st_size}|{stat.st_mtime_ns}|{SUBSET_VERSION}"
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]

@@ -417,7 +417,7 @@ def write_pdf(
 ) -> Path:
     """Draw the indicators on one A4 page (fpdf2, the slips' Noto Sans CJK) as a 0600 file.
 
-    `font` is (collection, face index) as prescribing.slip.slip_font gives it; the command
+    `font` is (collection, face index) as clinic_tui.cjk_font.cjk_font gives it; the command
     passes that one, and without it the same font is looked up the same way.
     """
     from clinic_tui.followup.indicators_pdf import render

@@ -8,8 +8,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from clinic_tui.cjk_font import cjk_font
 from clinic_tui.domain.untrusted import clean_line
-from clinic_tui.followup.pdf_font import pdf_font
 
 if TYPE_CHECKING:
     from fpdf import FPDF
@@ -40,7 +40,7 @@ def render(
 
     from clinic_tui.private_files import private_dir, write_private
 
-    font_path, face = font or pdf_font()
+    font_path, face = font or cjk_font()
     pdf = FPDF(orientation="P", unit="mm", format="A4")
     pdf.set_auto_page_break(False)
     pdf.set_margins(15, 15, 15)

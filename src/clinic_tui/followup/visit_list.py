@@ -4,15 +4,12 @@ A township doctor takes it to the village: who is due or overdue there, where th
 when they were last seen, their phone number to ring ahead, and blank boxes to write the
 blood pressure and glucose in by hand (entered in the 随访 form back at the clinic, or on
 the laptop at the house).
-A4 landscape; the font is the prescription slip's (Noto Sans CJK SC from the
-`noto-cjk-sans-otc` package, else Debian's fonts-noto-cjk): the followup package may not
-import prescribing (import-linter keeps the services independent), so the few lines that
-find it are repeated here. fpdf2 is imported only when a list is drawn.
+A4 landscape; the font is the prescription slip's (Noto Sans CJK SC, found once for
+every PDF by clinic_tui.cjk_font). fpdf2 is imported only when a list is drawn.
 """
 
 from __future__ import annotations
 
-import functools
 import os
 import sqlite3
 from collections.abc import Mapping, Sequence
@@ -21,9 +18,9 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from clinic_tui.cjk_font import cjk_cmap, cjk_font
 from clinic_tui.domain.untrusted import clean_line
 from clinic_tui.followup.model import Control, DueItem, Programme
-from clinic_tui.followup.pdf_font import pdf_font
 
 if TYPE_CHECKING:
     from fpdf import FPDF
@@ -165,17 +162,8 @@ MISSING_GLYPH = "□"
 """Drawn for a character the font has no glyph for (written in by hand, as on the slip)."""
 
 
-@functools.cache
-def _font_cmap() -> frozenset[int]:
-    path, index = pdf_font()
-    from fontTools.ttLib import TTFont
-
-    with TTFont(str(path), fontNumber=index, lazy=True) as face:
-        return frozenset(face.getBestCmap())
-
-
 def _drawable(value: str) -> str:
-    cmap = _font_cmap()
+    cmap = cjk_cmap()
     return "".join(c if c.isspace() or ord(c) in cmap else MISSING_GLYPH for c in value)
 
 
@@ -217,7 +205,7 @@ def write_visit_list_pdf(
 def _draw(rows: list[VisitListRow], clinic_name: str, today: date, heading: str) -> FPDF:
     from fpdf import FPDF
 
-    font_path, face = pdf_font()
+    font_path, face = cjk_font()
     pdf = FPDF(orientation="L", unit="mm", format="A4")
     pdf.set_auto_page_break(False)
     pdf.set_margins(MARGIN_MM, MARGIN_MM, MARGIN_MM)

@@ -12,6 +12,8 @@ from typing import ClassVar
 
 from rich.console import RenderableType
 from rich.table import Table
+from textual.css.styles import RulesMap
+from textual.visual import RichVisual, Visual
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
@@ -26,6 +28,23 @@ def _marked(prompt: RenderableType, marked: bool) -> Table:
     return grid
 
 
+class _MeasuredRow(RichVisual):
+    """A row's grid that measures its height once per width. Rich measures a grid by
+    drawing it, and OptionList measured every row again after any row changed and on each
+    layout pass: most of an order screen's open (2-core machine, benchmarks/form_open.py)."""
+
+    def __init__(self, widget: OptionList, renderable: Table) -> None:
+        super().__init__(widget, renderable)
+        self._heights: dict[int, int] = {}
+
+    def get_height(self, rules: RulesMap, width: int) -> int:
+        """The grid's height at `width` (drawn the first time only)."""
+        known = self._heights.get(width)
+        if known is None:
+            known = self._heights[width] = super().get_height(rules, width)
+        return known
+
+
 class MarkedOptionList(OptionList):
     """An OptionList of (prompt, id, enabled) rows with a `▶` before the highlighted one."""
 
@@ -37,11 +56,21 @@ class MarkedOptionList(OptionList):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._prompts: list[RenderableType] = []
+        self._marked_row: int | None = None
+        """The row drawn with the marker now (only it and the next are redrawn on a move)."""
+
+    def _get_visual(self, option: Option) -> Visual:
+        """Each row drawn as a _MeasuredRow (OptionList keeps it on the option until the
+        row's prompt is replaced)."""
+        if option._visual is None and isinstance(option.prompt, Table):
+            option._visual = _MeasuredRow(self, option.prompt)
+        return super()._get_visual(option)
 
     def show_rows(self, rows: Sequence[tuple[RenderableType, str | None, bool]]) -> None:
         """Replace every row, keeping the highlight's place (within the new length)."""
         highlighted = self.highlighted
         self.clear_options()
+        self._marked_row = None  # every new row is drawn unmarked
         self._prompts = [prompt for prompt, _, _ in rows]
         self.add_options(
             Option(_marked(prompt, False), id=ident, disabled=not enabled)
@@ -82,6 +111,10 @@ class MarkedOptionList(OptionList):
         focused = self.has_focus if focused is None else focused
         if self.MARK_ONLY_FOCUSED and not focused:
             highlighted = None
-        for index, prompt in enumerate(self._prompts):
-            if index < self.option_count:
+        if highlighted == self._marked_row:
+            return
+        for index in (self._marked_row, highlighted):
+            if index is not None and index < min(len(self._prompts), self.option_count):
+                prompt = self._prompts[index]
                 self.replace_option_prompt_at_index(index, _marked(prompt, index == highlighted))
+        self._marked_row = highlighted
