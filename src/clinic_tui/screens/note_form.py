@@ -17,6 +17,7 @@ from clinic_tui.domain.untrusted import clean
 from clinic_tui.i18n import language, tr
 from clinic_tui.offline_cache.chart_edits import ChartEditor
 from clinic_tui.screens.chart_form import ChartForm, Write, field_row
+from clinic_tui.widgets.lazy_select import LazySelect
 from clinic_tui.widgets.text_box import TextBox
 
 
@@ -45,7 +46,7 @@ class NoteForm(ChartForm):
         soap = self.note.is_soap or not self.note.free_text
         yield from field_row(
             tr("Format"),
-            Select([(tr("SOAP"), "soap"), (tr("free text"), "free")], id="format",
+            LazySelect([(tr("SOAP"), "soap"), (tr("free text"), "free")], id="format",
                    value="soap" if soap else "free", allow_blank=False, compact=True),
             "format",
         )  # fmt: skip

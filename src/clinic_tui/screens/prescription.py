@@ -48,6 +48,7 @@ from clinic_tui.widgets.cell_wrap import CellWrap
 from clinic_tui.widgets.chart_sections import kept_at_words
 from clinic_tui.widgets.data_text import data_block, data_text
 from clinic_tui.widgets.key_footer import KeyFooter
+from clinic_tui.widgets.lazy_select import LazySelect
 from clinic_tui.widgets.marked_list import MarkedOptionList
 from clinic_tui.widgets.notice_line import NoticeLine
 from clinic_tui.widgets.order_lines import (
@@ -234,7 +235,7 @@ class PrescriptionScreen(StyledOnce, Screen[None]):
             with Horizontal(id="rx-slip-row"):
                 yield Label(tr("Slip"), classes="rx-label")
                 kinds = [(_kind_words(code), code) for code in SLIP_KIND_CODES]
-                yield Select(
+                yield LazySelect(
                     kinds, value=SLIP_KIND_CODES[0], allow_blank=False, compact=True, id="rx-kind"
                 )
                 yield Input(compact=True, id="rx-long-term")

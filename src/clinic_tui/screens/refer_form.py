@@ -26,6 +26,7 @@ from clinic_tui.referral.model import Coded, ReferFormData, ReferralDraft
 from clinic_tui.screens.chart_form import ChartForm, Write, field_row
 from clinic_tui.screens.problem_form import hit_label
 from clinic_tui.widgets.data_text import data_block, data_text, name_text
+from clinic_tui.widgets.lazy_select import LazySelect
 from clinic_tui.widgets.text_box import TextBox
 
 _OTHER = "__search__"
@@ -71,20 +72,22 @@ class ReferForm(ChartForm):
         first = hospitals[0][1] if hospitals else Select.BLANK
         yield from field_row(
             tr("Hospital"),
-            Select(hospitals, id="hospital", value=first, prompt=tr("Choose a hospital"),
+            LazySelect(hospitals, id="hospital", value=first, prompt=tr("Choose a hospital"),
                    compact=True),
             "hospital",
         )  # fmt: skip
         yield from field_row(
             tr("Department"),
-            Select(self._departments(first if isinstance(first, str) else None), id="department",
-                   prompt=tr("any department"), compact=True),
+            LazySelect(
+                self._departments(first if isinstance(first, str) else None),
+                id="department", prompt=tr("any department"), compact=True,
+            ),
             "department",
         )  # fmt: skip
         kinds = [(tr(english), code) for code, (_, _, english, _) in CATEGORIES.items()]
         yield from field_row(
             tr("Type"),
-            Select(kinds, id="category", value="referral", allow_blank=False, compact=True),
+            LazySelect(kinds, id="category", value="referral", allow_blank=False, compact=True),
             "category",
         )
         urgencies = [
@@ -93,14 +96,14 @@ class ReferForm(ChartForm):
         ]
         yield from field_row(
             tr("Urgency"),
-            Select(urgencies, id="priority", value="routine", allow_blank=False, compact=True),
+            LazySelect(urgencies, id="priority", value="routine", allow_blank=False, compact=True),
             "priority",
         )
         reasons = [(data_text(f"{p.code}  {p.display}"), p.code) for p in self.data.problems]
         reasons.append((Text(tr("other: search ICD-10")), _OTHER))
         yield from field_row(
             tr("Reason"),
-            Select(
+            LazySelect(
                 reasons, id="refer-reason", value=reasons[0][1], allow_blank=False, compact=True
             ),
             "refer-reason",
