@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rich.console import Console
 from sqlalchemy import Engine, text
 from textual.pilot import Pilot
+from textual.widget import Widget
 from textual.widgets import Input, Select, Static, TextArea
 
 from clinic_tui import i18n
@@ -197,6 +199,34 @@ async def test_n_writes_the_note_of_this_visit(cache: ClinicCache) -> None:
         await press(pilot, "ctrl+s")
         assert pilot.app.screen is chart, form
         assert "Note: 头晕3天 BP 168/98 *" in _plain(chart.query_one(VisitPanel))
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_a_form_opens_settled_without_a_scroll_animation(
+    cache: ClinicCache, size: tuple[int, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Focusing the note's first box used to scroll the fields a line over 0.2 s after the
+    form had painted (a form still moving, every frame a repaint down the link)."""
+    from textual._animator import Animator
+
+    started: list[str] = []
+    animate = Animator._animate
+
+    def spy(self: Animator, obj: object, attribute: str, *args: Any, **kwargs: Any) -> None:
+        started.append(attribute)
+        animate(self, obj, attribute, *args, **kwargs)
+
+    monkeypatch.setattr(Animator, "_animate", spy)
+    app = ChartHostApp(cache, "p-allergic", fixed_clock)
+    async with app.run_test(size=size) as pilot:
+        await _chart(pilot)
+        for key in ("n", "a", "v", "d"):
+            await press(pilot, key)
+            await _form(pilot, ChartForm)
+            assert isinstance(pilot.app.focused, Widget)
+            assert [a for a in started if a.startswith("scroll")] == [], key
+            await press(pilot, "escape")
+            await settle(pilot)
 
 
 async def test_a_note_needs_a_visit_today(cache: ClinicCache) -> None:

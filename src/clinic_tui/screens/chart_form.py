@@ -118,8 +118,15 @@ class ChartForm(StyledOnce, ModalScreen[str | None]):
         kinds = (Input, Select, TextArea, OptionList)
         for widget in self.query(".form-fields *"):
             if isinstance(widget, kinds) and shown(widget) and not widget.disabled:
-                widget.focus()
+                self.focus_in_place(widget)
                 return
+
+    def focus_in_place(self, widget: Widget) -> None:
+        """Focus `widget`, brought into view at once: Textual's focus scrolls there with a
+        0.2 s animation, a form that settles a line after it has opened (and a repaint of
+        every frame down a thin link)."""
+        widget.focus(scroll_visible=False)
+        widget.scroll_visible(animate=False)
 
     # ----- change tracking -------------------------------------------------------------------
 

@@ -69,7 +69,7 @@ class NoteForm(ChartForm):
     def focus_first(self) -> None:
         """The cursor goes into the first box of the note, not the format."""
         kind = self.query_one("#format", Select).value
-        self.query_one("#subjective" if kind == "soap" else "#free_text", TextArea).focus()
+        self.focus_in_place(self.query_one("#subjective" if kind == "soap" else "#free_text"))
 
     def on_select_changed(self, event: Select.Changed) -> None:
         """Switch between SOAP sections and free text (what was typed in either is kept)."""
@@ -86,7 +86,7 @@ class NoteForm(ChartForm):
         for widget in self.query(".free"):
             widget.display = kind == "free"
         first = "#subjective" if kind == "soap" else "#free_text"
-        self.query_one(first, TextArea).focus()
+        self.focus_in_place(self.query_one(first, TextArea))
 
     def prepare(self) -> tuple[dict[str, str], Write | None]:
         """Check the note is not empty; the write stores it on the visit."""
