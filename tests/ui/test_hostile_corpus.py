@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 import shutil
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -330,6 +331,13 @@ async def test_the_triage_inbox_draws_data_as_data(
         await _step(walk, pilot, "text filter", "slash")
         await type_text(pilot, "王")
         walk.look("text filter typed")
+        await _step(walk, pilot, "text filter cleared", "escape")
+        # An accept carried through: the notice names the patient and where the referral went.
+        await press(pilot, "a")
+        await type_text(pilot, (app.clock().date() + timedelta(days=2)).isoformat())
+        await _step(walk, pilot, "accepted, the notice", "ctrl+s")
+        assert isinstance(app.screen, TriageScreen)
+        assert any("Accepted" in notice for notice in app.notices), list(app.notices)
         assert app.is_running
     assert walk.problems == [], "\n".join(walk.problems[:40])
 
