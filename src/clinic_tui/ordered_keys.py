@@ -65,7 +65,7 @@ class OrderedKeysApp(App[ReturnType]):
 
     async def _release(self) -> None:
         """Hand on held keys until one of them is forwarded to a widget (it is then in flight)."""
-        while self._held and self._in_flight is None:
+        while self._held and self._in_flight is None and not self._screen_settling():
             event = self._held.popleft()
             # Textual's own handling: priority bindings here, else forward to the focused widget.
             await super().on_event(event)
@@ -77,6 +77,21 @@ class OrderedKeysApp(App[ReturnType]):
                 self._in_flight = self._tickets
                 if self._held:
                     self._arm_watchdog()
+
+    def _screen_settling(self) -> bool:
+        """True while the screen in front still mounts what its keys depend on.
+
+        A screen that completes itself after its first paint (the walk-in form's optional
+        details) sets `holds_keys` until it is done, then calls `keys_may_go_on`: a burst
+        typed the moment the form shows then lands as if typed later (a Tab that arrived
+        during that mount was lost, and every key behind it).
+        """
+        return bool(getattr(self.screen, "holds_keys", False))
+
+    async def keys_may_go_on(self) -> None:
+        """The screen in front has settled: hand on the keys it held back."""
+        if self._in_flight is None:
+            await self._release()
 
     def _arm_watchdog(self) -> None:
         """Give the key in flight STUCK_SECONDS to come back before the held keys go on."""

@@ -178,3 +178,29 @@ async def test_a_backspace_in_a_burst_deletes_what_was_typed_before_it() -> None
                 app.post_message(events.Key(key, None if key == "backspace" else key))
             await settle(pilot)
             assert app.values()[0] == expected, type(app).__name__
+
+
+class SettlingForm(OrderedFourInputs):
+    """The four fields; the app holds keys until the test says the screen has settled, as
+    the walk-in form does while it mounts its optional details."""
+
+    def on_mount(self) -> None:
+        """The screen in front holds its keys, as a form still mounting does."""
+        self.screen.holds_keys = True  # type: ignore[attr-defined]
+
+    async def settled(self) -> None:
+        """The screen is complete: the keys typed meanwhile go on."""
+        self.screen.holds_keys = False  # type: ignore[attr-defined]
+        await self.keys_may_go_on()
+
+
+async def test_a_burst_typed_while_the_screen_settles_waits_then_lands_in_order() -> None:
+    app = SettlingForm()
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        burst(app, "王测试\t1990-03-07\t13812345678")
+        await settle(pilot)
+        assert app.values() == ["", "", "", ""], "nothing lands before the screen has settled"
+        await app.settled()
+        await settle(pilot)
+        assert app.values() == ["王测试", "1990-03-07", "13812345678", ""]

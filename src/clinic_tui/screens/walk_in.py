@@ -175,6 +175,8 @@ class WalkInScreen(StyledOnce, ModalScreen[WalkInRequest | None]):
         self.find_duplicates = find_duplicates
         self.clock = clock or (lambda: datetime.now().astimezone())
         self._opened_with: dict[str, object] = {}
+        self.holds_keys = False
+        """True while the optional details are being mounted (see OrderedKeysApp)."""
 
     def compose(self) -> ComposeResult:
         """Patient fields (new patients only), then the visit fields."""
@@ -249,17 +251,25 @@ class WalkInScreen(StyledOnce, ModalScreen[WalkInRequest | None]):
         if self.patient is None:
             # The optional details (seven more widgets) come after the first paint, so the
             # essentials show at once; keys typed meanwhile wait their turn (OrderedKeysApp).
+            # Keys typed meanwhile (a card reader's burst) wait until the details are there.
+            self.holds_keys = True
             self.call_after_refresh(self._mount_details)
         # A new patient starts on the name, the first thing the desk types (or corrects, when
         # the search's text filled it); a patient on file starts on the complaint.
         self.query_one("#name" if self.patient is None else "#complaint").focus()
 
     async def _mount_details(self) -> None:
-        await self.query_one("#walk-in-fields").mount(MoreDetails(id="details"))
-        self._show_guardian()
-        self._opened_with.update(
-            {key: value for key, value in self._snapshot().items() if key in DETAILS}
-        )
+        try:
+            await self.query_one("#walk-in-fields").mount(MoreDetails(id="details"))
+            self._show_guardian()
+            self._opened_with.update(
+                {key: value for key, value in self._snapshot().items() if key in DETAILS}
+            )
+        finally:
+            self.holds_keys = False
+            release = getattr(self.app, "keys_may_go_on", None)
+            if release is not None:
+                await release()
 
     def _details_shown(self) -> bool:
         return bool(self.query("#details"))
